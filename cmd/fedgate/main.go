@@ -1,0 +1,73 @@
+// Command fedgate is the federation gateway: `fedgate serve` runs it, the
+// other subcommands check its configuration and help register it with IAM.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/gin-gonic/gin"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `fedgate — AWS credentials from your organisation's sign-in
+
+Usage:
+  fedgate serve        --config FILE            run the gateway
+  fedgate check        --config FILE            validate a configuration, listing every problem
+  fedgate trust-policy --config FILE --pool ID  print the IAM trust policies and the OIDC provider command
+  fedgate keys rotate  --config FILE            start signing with a new key (the old one stays published)
+  fedgate keys list    --config FILE            show signing keys
+  fedgate hash-password                         read a password on stdin, print its bcrypt hash
+  fedgate version
+
+Environment:
+  FEDGATE_MASTER_KEY    base64 of 32 bytes; seals signing keys and secrets in the store
+  FEDGATE_STS_ENDPOINT  overrides sts.endpoint (e.g. a test STS)
+  FEDGATE_STS_REGION    overrides sts.region
+  FEDGATE_LOG_LEVEL     debug | info (default) | warn | error
+`
+
+func main() {
+	gin.SetMode(gin.ReleaseMode)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches a subcommand; exit code 2 is a usage error, 1 a failure.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	env := environ{lookup: os.LookupEnv}
+	switch args[0] {
+	case "serve":
+		return cmdServe(ctx, args[1:], env, stdout, stderr)
+	case "check":
+		return cmdCheck(args[1:], env, stdout, stderr)
+	case "trust-policy":
+		return cmdTrustPolicy(args[1:], env, stdout, stderr)
+	case "keys":
+		return cmdKeys(ctx, args[1:], env, stdout, stderr)
+	case "hash-password":
+		return cmdHashPassword(stdin, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "fedgate", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "fedgate: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"fedgate/exchange/issuer"
+	"fedgate/exchange/secret"
+	"fedgate/gateway/config"
+	"fedgate/gateway/store"
+)
+
+type environ struct {
+	lookup func(string) (string, bool)
+}
+
+func (e environ) get(name string) string {
+	v, _ := e.lookup(name)
+	return v
+}
+
+// loadConfig reads the file and applies the environment overrides.
+func loadConfig(path string, env environ) (*config.File, error) {
+	if path == "" {
+		return nil, errors.New("--config is required")
+	}
+	f, err := config.LoadFile(path, env.lookup)
+	if err != nil {
+		return nil, err
+	}
+	if v := env.get("FEDGATE_STS_ENDPOINT"); v != "" {
+		f.STS.Endpoint = v
+	}
+	if v := env.get("FEDGATE_STS_REGION"); v != "" {
+		f.STS.Region = v
+	}
+	if f.Keys.MasterKey == "" {
+		f.Keys.MasterKey = env.get("FEDGATE_MASTER_KEY")
+	}
+	if p := f.Validate(); len(p) > 0 {
+		return nil, p
+	}
+	base := filepath.Dir(path)
+	f.Store.Path = relativeTo(base, f.Store.Path)
+	if f.Keys.MasterKeyFile != "" {
+		f.Keys.MasterKeyFile = relativeTo(base, f.Keys.MasterKeyFile)
+	}
+	return f, nil
+}
+
+// relativeTo resolves relative paths in a config against its directory,
+// so `fedgate serve --config configs/demo.yaml` works from anywhere.
+func relativeTo(base, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(base, p)
+}
+
+// masterKey returns the operator's key, or for the demo creates one in a
+// 0600 file beside the configuration.
+func masterKey(f *config.File, log *slog.Logger) ([]byte, error) {
+	if f.Keys.MasterKey != "" {
+		return secret.ParseKey(f.Keys.MasterKey)
+	}
+	b, err := os.ReadFile(f.Keys.MasterKeyFile)
+	if errors.Is(err, fs.ErrNotExist) && f.Keys.GenerateMasterKey {
+		k, gerr := secret.GenerateKey(rand.Reader)
+		if gerr != nil {
+			return nil, gerr
+		}
+		if werr := os.WriteFile(f.Keys.MasterKeyFile, []byte(k+"\n"), 0o600); werr != nil {
+			return nil, fmt.Errorf("writing master key file: %w", werr)
+		}
+		log.Warn("generated a new master key file; fine for a demo, use FEDGATE_MASTER_KEY from a secret store in production", "file", f.Keys.MasterKeyFile)
+		return secret.ParseKey(k)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading master key file: %w", err)
+	}
+	return secret.ParseKey(strings.TrimSpace(string(b)))
+}
+
+func newLogger(w io.Writer, env environ) *slog.Logger {
+	level := slog.LevelInfo
+	_ = level.UnmarshalText([]byte(env.get("FEDGATE_LOG_LEVEL")))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// openCore opens what every store-touching command needs.
+func openCore(ctx context.Context, f *config.File, log *slog.Logger) (store.Store, *secret.Box, error) {
+	key, err := masterKey(f, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	box, err := secret.NewBox(key, rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.OpenSQLite(ctx, f.Store.Path, time.Now)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening store %s: %w", f.Store.Path, err)
+	}
+	return st, box, nil
+}
+
+func newIssuer(ctx context.Context, f *config.File, st store.Store, box *secret.Box) (*issuer.Issuer, error) {
+	return issuer.New(ctx, issuer.Options{
+		URL: f.Server.PublicURL, Algorithm: f.Keys.Algorithm, TokenTTL: f.Keys.TokenTTL.D(),
+		Keys: st, Sealer: box, Now: time.Now, Rand: rand.Reader,
+	})
+}
+
+// configFlag parses the common --config flag plus extras.
+func newFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs, fs.String("config", "", "configuration file (YAML)")
+}

@@ -1,0 +1,127 @@
+// Package awssts calls AWS STS AssumeRoleWithWebIdentity without AWS
+// credentials: the web identity token is the only proof STS needs.
+package awssts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+
+	"fedgate/exchange"
+)
+
+const (
+	defaultRegion      = "us-east-1"
+	defaultMaxAttempts = 3
+	defaultHTTPTimeout = 15 * time.Second
+)
+
+// Options configure a Client.
+type Options struct {
+	Region      string       // default us-east-1
+	Endpoint    string       // "" = the regional AWS endpoint; set for moto or a VPC endpoint
+	HTTPClient  *http.Client // default: a client with a 15s timeout
+	MaxAttempts int          // default 3
+	// MaxBackoff caps the delay between attempts; 0 = the SDK default (20s).
+	MaxBackoff time.Duration
+}
+
+// Client makes unsigned AssumeRoleWithWebIdentity calls.
+type Client struct {
+	sts *sts.Client
+}
+
+// New builds a Client. Calls are unsigned (anonymous credentials), so no AWS
+// secret is ever loaded.
+func New(o Options) (*Client, error) {
+	if o.Region == "" {
+		o.Region = defaultRegion
+	}
+	if o.MaxAttempts == 0 {
+		o.MaxAttempts = defaultMaxAttempts
+	}
+	if o.MaxAttempts < 0 || o.MaxBackoff < 0 {
+		return nil, errors.New("awssts: MaxAttempts and MaxBackoff must not be negative")
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: defaultHTTPTimeout}
+	}
+	retryer := retry.NewStandard(func(so *retry.StandardOptions) {
+		so.MaxAttempts = o.MaxAttempts
+		if o.MaxBackoff > 0 {
+			so.MaxBackoff = o.MaxBackoff
+		}
+		// STS answers IDPCommunicationError when it could not fetch the
+		// issuer's JWKS in time; AWS documents it as worth retrying.
+		so.Retryables = append(so.Retryables, retry.RetryableErrorCode{
+			Codes: map[string]struct{}{exchange.CodeIDPCommunicationError: {}},
+		})
+	})
+	stsOpts := sts.Options{
+		Region:      o.Region,
+		Credentials: aws.AnonymousCredentials{},
+		HTTPClient:  o.HTTPClient,
+		Retryer:     retryer,
+	}
+	if o.Endpoint != "" {
+		stsOpts.BaseEndpoint = aws.String(o.Endpoint)
+	}
+	return &Client{sts: sts.New(stsOpts)}, nil
+}
+
+// AssumeRoleWithWebIdentity exchanges a web identity token for credentials.
+// Failures are *exchange.STSError.
+func (c *Client) AssumeRoleWithWebIdentity(ctx context.Context, in exchange.WebIdentityInput) (*exchange.Credentials, error) {
+	params := &sts.AssumeRoleWithWebIdentityInput{
+		RoleArn:          aws.String(in.RoleARN),
+		RoleSessionName:  aws.String(in.SessionName),
+		WebIdentityToken: aws.String(in.Token),
+	}
+	if in.Duration > 0 {
+		secs := in.Duration / time.Second
+		if secs > math.MaxInt32 {
+			return nil, fmt.Errorf("%w: duration %s too long", exchange.ErrInvalidRequest, in.Duration)
+		}
+		params.DurationSeconds = aws.Int32(int32(secs))
+	}
+	if in.Policy != "" {
+		params.Policy = aws.String(in.Policy)
+	}
+	out, err := c.sts.AssumeRoleWithWebIdentity(ctx, params)
+	if err != nil {
+		return nil, classify(err)
+	}
+	if out.Credentials == nil {
+		return nil, exchange.NewSTSError("EmptyResponse", errors.New("STS answered without credentials"))
+	}
+	creds := &exchange.Credentials{
+		AccessKeyID:     aws.ToString(out.Credentials.AccessKeyId),
+		SecretAccessKey: aws.ToString(out.Credentials.SecretAccessKey),
+		SessionToken:    aws.ToString(out.Credentials.SessionToken),
+		Expiration:      aws.ToTime(out.Credentials.Expiration),
+		RoleARN:         in.RoleARN,
+		SessionName:     in.SessionName,
+	}
+	if out.AssumedRoleUser != nil {
+		creds.AssumedRoleARN = aws.ToString(out.AssumedRoleUser.Arn)
+	}
+	return creds, nil
+}
+
+// classify turns an SDK error into an *exchange.STSError: by STS error code
+// when STS answered, else as a network failure.
+func classify(err error) *exchange.STSError {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return exchange.NewSTSError(apiErr.ErrorCode(), err)
+	}
+	return exchange.NewSTSError(exchange.CodeNetwork, err)
+}

@@ -1,0 +1,96 @@
+// Package issuertest provides an in-memory issuer.KeyStore for tests of the
+// issuer and of the code that uses it.
+package issuertest
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"fedgate/exchange/issuer"
+)
+
+// KeyStore is an in-memory issuer.KeyStore, safe for concurrent use.
+type KeyStore struct {
+	mu   sync.Mutex
+	keys []issuer.StoredKey
+}
+
+// ListSigningKeys returns a copy of every stored key.
+func (m *KeyStore) ListSigningKeys(context.Context) ([]issuer.StoredKey, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := slices.Clone(m.keys)
+	for i := range out {
+		out[i].Sealed = slices.Clone(out[i].Sealed)
+	}
+	return out, nil
+}
+
+// AddSigningKey stores k.
+func (m *KeyStore) AddSigningKey(_ context.Context, k issuer.StoredKey) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.keys = append(m.keys, k)
+	return nil
+}
+
+// RetireSigningKeys marks every active key except exceptID retired at `at`.
+func (m *KeyStore) RetireSigningKeys(_ context.Context, exceptID string, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.keys {
+		if m.keys[i].ID != exceptID && m.keys[i].RetiredAt.IsZero() {
+			m.keys[i].RetiredAt = at
+		}
+	}
+	return nil
+}
+
+// DeleteSigningKeysRetiredBefore drops keys retired before t.
+func (m *KeyStore) DeleteSigningKeysRetiredBefore(_ context.Context, t time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.keys = slices.DeleteFunc(m.keys, func(k issuer.StoredKey) bool {
+		return !k.RetiredAt.IsZero() && k.RetiredAt.Before(t)
+	})
+	return nil
+}
+
+// Len is the number of stored keys.
+func (m *KeyStore) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.keys)
+}
+
+// Mutate lets a test alter stored rows in place, e.g. to simulate tampering.
+func (m *KeyStore) Mutate(fn func(keys []issuer.StoredKey)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	fn(m.keys)
+}
+
+// Clock is a settable clock for Options.Now.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a clock stopped at t.
+func NewClock(t time.Time) *Clock { return &Clock{now: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}

@@ -1,0 +1,192 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"fedgate/exchange"
+	"fedgate/idp"
+)
+
+// maxBearerBytes bounds a presented token before any parsing (STS itself
+// takes at most 20000 characters).
+const maxBearerBytes = 20000
+
+// credentialsRequest is the body of POST /api/v1/credentials.
+type credentialsRequest struct {
+	Pool            string `json:"pool"`
+	Provider        string `json:"provider,omitempty"`
+	RoleARN         string `json:"role_arn,omitempty"`
+	DurationSeconds int    `json:"duration_seconds,omitempty"`
+}
+
+// credentialsResponse is the JSON form of vended credentials.
+type credentialsResponse struct {
+	AccessKeyID     string `json:"access_key_id"`
+	SecretAccessKey string `json:"secret_access_key"`
+	SessionToken    string `json:"session_token"`
+	Expiration      string `json:"expiration"`
+	RoleARN         string `json:"role_arn"`
+	AssumedRoleARN  string `json:"assumed_role_arn"`
+	IdentityID      string `json:"identity_id"`
+}
+
+func apiCredentials(c *exchange.Credentials, identityID string) credentialsResponse {
+	return credentialsResponse{
+		AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken,
+		Expiration: c.Expiration.UTC().Format(time.RFC3339), RoleARN: c.RoleARN, AssumedRoleARN: c.AssumedRoleARN,
+		IdentityID: identityID,
+	}
+}
+
+// apiCredentials: an app presents an upstream ID token and gets
+// credentials for a role the pool's rules give it.
+func (s *Server) apiCredentials(c *gin.Context) {
+	token, e := bearerToken(c)
+	if e != nil {
+		c.Header("WWW-Authenticate", `Bearer realm="fedgate"`)
+		s.fail(c, e)
+		return
+	}
+	var req credentialsRequest
+	if e := decodeJSON(c, &req); e != nil {
+		s.fail(c, e)
+		return
+	}
+	if req.Pool == "" {
+		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRequest, "The body must name a pool."))
+		return
+	}
+	pool, e := s.lookupPool(req.Pool)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	prov, e := tokenProvider(pool, req.Provider, token)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	ident, err := prov.Provider.(idp.TokenVerifier).VerifyToken(c.Request.Context(), token)
+	if err != nil {
+		s.fail(c, fromIdP(err))
+		return
+	}
+	p := &principal{pool: pool, provider: prov, ident: ident}
+	g, e := pickGrant(p, p.entitlements(), req.RoleARN)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	creds, id, e := s.vend(c.Request.Context(), p, g, req.DurationSeconds)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	noCache(c)
+	c.JSON(http.StatusOK, apiCredentials(creds, id))
+}
+
+func bearerToken(c *gin.Context) (string, *Error) {
+	h := c.GetHeader("Authorization")
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return "", errorf(http.StatusUnauthorized, CodeUnauthorized, "Send the identity provider's ID token as 'Authorization: Bearer <token>'.")
+	}
+	token = strings.TrimSpace(token)
+	if len(token) > maxBearerBytes {
+		return "", errorf(http.StatusUnauthorized, CodeInvalidToken, "The bearer token is too long.")
+	}
+	return token, nil
+}
+
+// decodeJSON reads exactly one JSON object with no unknown fields.
+func decodeJSON(c *gin.Context, v any) *Error {
+	if ct := c.ContentType(); ct != "application/json" {
+		return errorf(http.StatusUnsupportedMediaType, CodeInvalidRequest, "Send the body as application/json.")
+	}
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		if isTooLarge(err) {
+			return newError(http.StatusRequestEntityTooLarge, CodeTooLarge, "The request body is too large.", err)
+		}
+		return newError(http.StatusBadRequest, CodeInvalidRequest, "The request body could not be read.", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return newError(http.StatusBadRequest, CodeInvalidRequest, "The body is not the JSON this endpoint expects: "+jsonProblem(err), err)
+	}
+	if dec.More() {
+		return errorf(http.StatusBadRequest, CodeInvalidRequest, "The body must hold one JSON object.")
+	}
+	return nil
+}
+
+// jsonProblem says what was wrong without echoing the input.
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return "malformed JSON"
+	case errors.As(err, &te):
+		return "field " + te.Field + " has the wrong type"
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return strings.TrimPrefix(err.Error(), "json: ")
+	case errors.Is(err, io.EOF):
+		return "empty body"
+	default:
+		return "malformed JSON"
+	}
+}
+
+// tokenProvider picks the pool's provider that should verify the token:
+// the one named, or the one whose issuer the token claims (the claim is
+// only a hint here; verification checks it).
+func tokenProvider(pool *livePool, named, token string) (*liveProvider, *Error) {
+	if named != "" {
+		p := pool.provider(named)
+		if p == nil {
+			return nil, errorf(http.StatusBadRequest, CodeUnknownProvider, "The pool does not accept the provider %q.", truncate(named, 64))
+		}
+		if _, ok := p.Provider.(idp.TokenVerifier); !ok {
+			return nil, errorf(http.StatusBadRequest, CodeUnknownProvider, "The provider %q does not accept bearer tokens.", named)
+		}
+		return p, nil
+	}
+	iss := unverifiedIssuer(token)
+	for _, p := range pool.providers {
+		if _, ok := p.Provider.(idp.TokenVerifier); ok && iss != "" && strings.TrimRight(p.cfg.Issuer, "/") == strings.TrimRight(iss, "/") {
+			return p, nil
+		}
+	}
+	return nil, errorf(http.StatusUnauthorized, CodeInvalidToken, "The token's issuer is not an identity provider of this pool.")
+}
+
+// unverifiedIssuer reads iss from a JWT payload without trusting it.
+func unverifiedIssuer(token string) string {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		Iss string `json:"iss"`
+	}
+	if json.Unmarshal(payload, &claims) != nil {
+		return ""
+	}
+	return claims.Iss
+}

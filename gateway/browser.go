@@ -1,0 +1,445 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"fedgate/exchange"
+	"fedgate/gateway/store"
+	"fedgate/idp"
+)
+
+const (
+	kindFlow     = "login-flow"
+	kindSession  = "browser-session"
+	flowCookie   = "fedgate-flow"
+	sessCookie   = "fedgate-session"
+	flowLifetime = 10 * time.Minute
+	maxFormField = 4096
+)
+
+// loginFlow is one browser sign-in in progress, stored server-side under
+// its state so a state works once and only in the browser that began it.
+type loginFlow struct {
+	Pool, Provider, Nonce, Verifier, BindingHash string
+}
+
+// browserSession remembers a signed-in person on the role picker.
+type browserSession struct {
+	Pool, Provider, Subject string
+	Claims                  map[string]any
+	RawToken                string
+	CSRF                    string
+}
+
+type indexPage struct {
+	page
+	Pools []poolView
+}
+
+type poolView struct {
+	ID, DisplayName, MaxDuration string
+	Providers                    []providerView
+}
+
+type providerView struct {
+	DisplayName, URL string
+	Demo             bool
+}
+
+func (s *Server) index(c *gin.Context) {
+	data := indexPage{page: page{Title: "Sign in", RequestID: requestID(c)}}
+	for _, p := range s.snap.Load().ordered {
+		pv := poolView{ID: p.cfg.ID, DisplayName: p.cfg.DisplayName, MaxDuration: humanDuration(time.Duration(p.cfg.DurationSeconds) * time.Second)}
+		for _, lp := range p.providers {
+			pv.Providers = append(pv.Providers, providerView{
+				DisplayName: lp.DisplayName(),
+				URL:         "/login/" + url.PathEscape(p.cfg.Name) + "/" + url.PathEscape(lp.cfg.ID),
+				Demo:        lp.cfg.Type == "static",
+			})
+		}
+		data.Pools = append(data.Pools, pv)
+	}
+	s.render(c, http.StatusOK, "index", data, false)
+}
+
+// target resolves the pool and provider named in the path.
+func (s *Server) target(c *gin.Context) (*livePool, *liveProvider, *Error) {
+	pool, e := s.lookupPool(c.Param("pool"))
+	if e != nil {
+		return nil, nil, e
+	}
+	prov := pool.provider(c.Param("provider"))
+	if prov == nil {
+		return nil, nil, errorf(http.StatusNotFound, CodeUnknownProvider, "The pool %q does not accept that identity provider.", pool.cfg.DisplayName)
+	}
+	return pool, prov, nil
+}
+
+// beginFlow stores a new flow and binds it to this browser with a cookie.
+func (s *Server) beginFlow(c *gin.Context, pool *livePool, prov *liveProvider) (state string, f loginFlow, err error) {
+	binding := s.randomHex(32)
+	state = s.randomHex(32)
+	f = loginFlow{Pool: pool.cfg.ID, Provider: prov.cfg.ID, Nonce: s.randomHex(24), Verifier: s.randomHex(32), BindingHash: digest(binding)}
+	if err := s.putSealed(c.Request.Context(), kindFlow, state, f, flowLifetime); err != nil {
+		return "", f, err
+	}
+	s.setCookie(c, flowCookie, binding, int(flowLifetime.Seconds()))
+	return state, f, nil
+}
+
+func (s *Server) redirectURL() string { return s.cfg.Server.PublicURL + "/callback" }
+
+func (s *Server) startLogin(c *gin.Context) {
+	pool, prov, e := s.target(c)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	state, f, err := s.beginFlow(c, pool, prov)
+	if err != nil {
+		s.fail(c, internalError(err))
+		return
+	}
+	switch p := prov.Provider.(type) {
+	case idp.RedirectLogin:
+		noCache(c)
+		c.Redirect(http.StatusFound, p.AuthCodeURL(idp.Flow{State: state, Nonce: f.Nonce, PKCEVerifier: f.Verifier, RedirectURL: s.redirectURL()}))
+	case idp.PasswordLogin:
+		s.renderLogin(c, http.StatusOK, pool, prov, state, "", "")
+	default:
+		s.fail(c, errorf(http.StatusBadRequest, CodeUnknownProvider, "This identity provider cannot be used for browser sign-in."))
+	}
+}
+
+type loginPage struct {
+	page
+	Provider, Pool, Action, State, Error, Username string
+	Demo                                           bool
+}
+
+func (s *Server) renderLogin(c *gin.Context, status int, pool *livePool, prov *liveProvider, state, msg, username string) {
+	s.render(c, status, "login", loginPage{
+		page:     page{Title: "Sign in", RequestID: requestID(c)},
+		Provider: prov.DisplayName(), Pool: pool.cfg.DisplayName,
+		Action: "/login/" + url.PathEscape(pool.cfg.Name) + "/" + url.PathEscape(prov.cfg.ID),
+		State:  state, Error: msg, Username: username, Demo: prov.cfg.Type == "static",
+	}, true)
+}
+
+// takeFlow consumes a flow: a state works once, before it expires, and
+// only with the cookie of the browser that started it.
+func (s *Server) takeFlow(c *gin.Context, state string) (*loginFlow, *Error) {
+	expired := errorf(http.StatusBadRequest, CodeFlowExpired, "This sign-in has expired or was already used. Start again from the fedgate start page.")
+	if state == "" || len(state) > 128 {
+		return nil, expired
+	}
+	var f loginFlow
+	if err := s.takeSealed(c.Request.Context(), kindFlow, state, &f); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, expired
+		}
+		return nil, internalError(err)
+	}
+	s.clearCookie(c, flowCookie)
+	if !equalSecret(digest(s.cookie(c, flowCookie)), f.BindingHash) {
+		e := errorf(http.StatusBadRequest, CodeFlowExpired, "This sign-in was started in another browser. Start again from the fedgate start page.")
+		e.Cause = errors.New("flow binding cookie missing or wrong")
+		return nil, e
+	}
+	return &f, nil
+}
+
+func (s *Server) flowTarget(f *loginFlow) (*livePool, *liveProvider, *Error) {
+	snap := s.snap.Load()
+	pool := snap.pools[f.Pool]
+	if pool == nil || pool.provider(f.Provider) == nil {
+		return nil, nil, errorf(http.StatusBadRequest, CodeFlowExpired, "The pool or provider of this sign-in has changed. Start again.")
+	}
+	return pool, pool.provider(f.Provider), nil
+}
+
+// callback is where the upstream IdP sends the browser back.
+func (s *Server) callback(c *gin.Context) {
+	q := c.Request.URL.Query()
+	f, e := s.takeFlow(c, q.Get("state"))
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	if errCode := q.Get("error"); errCode != "" {
+		e := errorf(http.StatusUnauthorized, CodeUnauthorized, "The identity provider did not sign you in (%s).", truncate(sanitizeIdPError(errCode), 64))
+		s.fail(c, e)
+		return
+	}
+	code := q.Get("code")
+	if code == "" || len(code) > 2048 {
+		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRequest, "The identity provider's answer has no authorization code. Start again."))
+		return
+	}
+	pool, prov, e := s.flowTarget(f)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	rl, ok := prov.Provider.(idp.RedirectLogin)
+	if !ok {
+		s.fail(c, errorf(http.StatusBadRequest, CodeUnknownProvider, "This identity provider does not use redirects."))
+		return
+	}
+	ident, err := rl.Exchange(c.Request.Context(), code, idp.Flow{State: q.Get("state"), Nonce: f.Nonce, PKCEVerifier: f.Verifier, RedirectURL: s.redirectURL()})
+	if err != nil {
+		s.fail(c, fromIdP(err))
+		return
+	}
+	s.completeSignIn(c, &principal{pool: pool, provider: prov, ident: ident})
+}
+
+func sanitizeIdPError(code string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, code)
+}
+
+// passwordLogin checks the demo provider's form.
+func (s *Server) passwordLogin(c *gin.Context) {
+	pool, prov, e := s.target(c)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	if !s.sameOrigin(c) {
+		s.fail(c, errorf(http.StatusForbidden, CodeCSRF, "This form was posted from another site."))
+		return
+	}
+	if err := c.Request.ParseForm(); err != nil {
+		s.fail(c, formError(err))
+		return
+	}
+	f, e := s.takeFlow(c, c.PostForm("state"))
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	if f.Pool != pool.cfg.ID || f.Provider != prov.cfg.ID {
+		s.fail(c, errorf(http.StatusBadRequest, CodeFlowExpired, "This sign-in belongs to another pool or provider. Start again."))
+		return
+	}
+	pl, ok := prov.Provider.(idp.PasswordLogin)
+	if !ok {
+		s.fail(c, errorf(http.StatusBadRequest, CodeUnknownProvider, "This identity provider does not take passwords."))
+		return
+	}
+	username, password := c.PostForm("username"), c.PostForm("password")
+	if len(username) > maxFormField || len(password) > maxFormField {
+		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRequest, "Username or password is too long."))
+		return
+	}
+	ident, err := pl.Authenticate(c.Request.Context(), username, password)
+	if err != nil {
+		logFrom(c.Request.Context(), s.log).Warn("password sign-in refused", "provider", prov.cfg.ID, "cause", err.Error())
+		state, _, ferr := s.beginFlow(c, pool, prov)
+		if ferr != nil {
+			s.fail(c, internalError(ferr))
+			return
+		}
+		s.renderLogin(c, http.StatusUnauthorized, pool, prov, state, fromIdP(err).Message, username)
+		return
+	}
+	s.completeSignIn(c, &principal{pool: pool, provider: prov, ident: ident})
+}
+
+func formError(err error) *Error {
+	if isTooLarge(err) {
+		return newError(http.StatusRequestEntityTooLarge, CodeTooLarge, "The form is too large.", err)
+	}
+	return newError(http.StatusBadRequest, CodeInvalidRequest, "The form could not be read.", err)
+}
+
+// completeSignIn applies the rules: one role vends at once, several open
+// the picker, none is a clear refusal.
+func (s *Server) completeSignIn(c *gin.Context, p *principal) {
+	d := p.entitlements()
+	switch len(d.Grants) {
+	case 0:
+		logFrom(c.Request.Context(), s.log).Info("no rule matched", "pool", p.pool.cfg.ID, "provider", p.provider.cfg.ID, "subject", p.ident.Subject)
+		s.fail(c, noRoleError(p))
+	case 1:
+		s.showCredentials(c, p, d.Grants[0].Role)
+	default:
+		sess := browserSession{Pool: p.pool.cfg.ID, Provider: p.provider.cfg.ID, Subject: p.ident.Subject, Claims: p.ident.Claims, RawToken: p.ident.RawToken, CSRF: s.randomHex(24)}
+		id := s.randomHex(32)
+		if err := s.putSealed(c.Request.Context(), kindSession, id, sess, s.cfg.Server.SessionTTL.D()); err != nil {
+			s.fail(c, internalError(err))
+			return
+		}
+		s.setCookie(c, sessCookie, id, int(s.cfg.Server.SessionTTL.D().Seconds()))
+		data := rolesPage{page: page{Title: "Choose a role", RequestID: requestID(c)}, Subject: displaySubject(p), Provider: p.provider.DisplayName(), Pool: p.pool.cfg.DisplayName, CSRF: sess.CSRF}
+		for _, g := range d.Grants {
+			data.Roles = append(data.Roles, roleView{ARN: g.Role, Name: roleName(g.Role), Rule: g.Rule})
+		}
+		s.render(c, http.StatusOK, "roles", data, true)
+	}
+}
+
+type rolesPage struct {
+	page
+	Subject, Provider, Pool, CSRF string
+	Roles                         []roleView
+}
+
+type roleView struct{ ARN, Name, Rule string }
+
+func roleName(arn string) string {
+	if i := strings.LastIndex(arn, "/"); i >= 0 {
+		return arn[i+1:]
+	}
+	return arn
+}
+
+func displaySubject(p *principal) string {
+	for _, k := range []string{"email", "preferred_username", "name"} {
+		if v, ok := p.ident.Claims[k].(string); ok && v != "" {
+			return v
+		}
+	}
+	return p.ident.Subject
+}
+
+// pickRole vends the role chosen on the picker.
+func (s *Server) pickRole(c *gin.Context) {
+	if !s.sameOrigin(c) {
+		s.fail(c, errorf(http.StatusForbidden, CodeCSRF, "This form was posted from another site."))
+		return
+	}
+	if err := c.Request.ParseForm(); err != nil {
+		s.fail(c, formError(err))
+		return
+	}
+	expired := errorf(http.StatusUnauthorized, CodeSessionExpired, "Your sign-in has expired. Sign in again.")
+	id := s.cookie(c, sessCookie)
+	if id == "" || len(id) > 128 {
+		s.fail(c, expired)
+		return
+	}
+	var sess browserSession
+	if err := s.getSealed(c.Request.Context(), kindSession, id, &sess); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			s.fail(c, expired)
+			return
+		}
+		s.fail(c, internalError(err))
+		return
+	}
+	if !equalSecret(c.PostForm("csrf"), sess.CSRF) {
+		s.fail(c, errorf(http.StatusForbidden, CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
+		return
+	}
+	snap := s.snap.Load()
+	pool := snap.pools[sess.Pool]
+	if pool == nil || pool.provider(sess.Provider) == nil {
+		s.fail(c, expired)
+		return
+	}
+	p := &principal{pool: pool, provider: pool.provider(sess.Provider), ident: &idp.Identity{Provider: sess.Provider, Subject: sess.Subject, Claims: sess.Claims, RawToken: sess.RawToken}}
+	s.showCredentials(c, p, c.PostForm("role"))
+}
+
+type credentialsPage struct {
+	page
+	RoleARN, AssumedRoleARN, IdentityID           string
+	ExpiresISO, ExpiresHuman, ExpiresIn           string
+	Export, CredentialsFile, JSON                 string
+	CanPickAgain                                  bool
+}
+
+// showCredentials re-evaluates the rules (they may have changed since the
+// picker was drawn), vends and renders the no-store credentials page.
+func (s *Server) showCredentials(c *gin.Context, p *principal, roleARN string) {
+	g, e := pickGrant(p, p.entitlements(), roleARN)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	creds, id, e := s.vend(c.Request.Context(), p, g, 0)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	js, err := json.MarshalIndent(apiCredentials(creds, id), "", "  ")
+	if err != nil {
+		s.fail(c, internalError(err))
+		return
+	}
+	exp := creds.Expiration.UTC()
+	s.render(c, http.StatusOK, "credentials", credentialsPage{
+		page:    page{Title: "Your AWS credentials", RequestID: requestID(c)},
+		RoleARN: creds.RoleARN, AssumedRoleARN: creds.AssumedRoleARN, IdentityID: id,
+		ExpiresISO: exp.Format(time.RFC3339), ExpiresHuman: exp.Format("2006-01-02 15:04:05 UTC"),
+		ExpiresIn: humanDuration(exp.Sub(s.now())),
+		Export:    exchange.ExportLines(creds), CredentialsFile: exchange.CredentialsFileBlock(creds, "fedgate"),
+		JSON: string(js), CanPickAgain: true,
+	}, true)
+}
+
+func humanDuration(d time.Duration) string {
+	d = d.Round(time.Minute)
+	h, m := int(d.Hours()), int(d.Minutes())%60
+	switch {
+	case h == 0:
+		return fmt.Sprintf("%d min", m)
+	case m == 0:
+		return fmt.Sprintf("%d h", h)
+	default:
+		return fmt.Sprintf("%d h %d min", h, m)
+	}
+}
+
+// putSealed stores a short-lived entry encrypted: flows and sessions hold
+// claims and, in upstream-token mode, the upstream token.
+func (s *Server) putSealed(ctx context.Context, kind, key string, v any, ttl time.Duration) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	sealed, err := s.box.Seal(b, []byte(kind))
+	if err != nil {
+		return err
+	}
+	return s.store.PutEphemeral(ctx, kind, key, sealed, s.now().Add(ttl))
+}
+
+func (s *Server) openSealed(kind string, sealed []byte, v any) error {
+	b, err := s.box.Open(sealed, []byte(kind))
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+func (s *Server) takeSealed(ctx context.Context, kind, key string, v any) error {
+	sealed, err := s.store.TakeEphemeral(ctx, kind, key, s.now())
+	if err != nil {
+		return err
+	}
+	return s.openSealed(kind, sealed, v)
+}
+
+func (s *Server) getSealed(ctx context.Context, kind, key string, v any) error {
+	sealed, err := s.store.GetEphemeral(ctx, kind, key, s.now())
+	if err != nil {
+		return err
+	}
+	return s.openSealed(kind, sealed, v)
+}

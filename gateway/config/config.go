@@ -1,0 +1,201 @@
+// Package config reads fedgate's YAML configuration, expands environment
+// variables in it and validates it in one place, reporting every problem at
+// once so an admin can fix a file in one pass.
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"fedgate/exchange/rules"
+	"fedgate/idp"
+)
+
+// File is the whole configuration file.
+type File struct {
+	Server    Server     `yaml:"server" json:"server"`
+	Store     Store      `yaml:"store" json:"store"`
+	Keys      Keys       `yaml:"keys" json:"keys"`
+	STS       STS        `yaml:"sts" json:"sts"`
+	Providers []Provider `yaml:"providers" json:"providers"`
+	Pools     []Pool     `yaml:"pools" json:"pools"`
+}
+
+// Server is how fedgate listens and how the world reaches it.
+type Server struct {
+	Listen string `yaml:"listen" json:"listen"`
+	// PublicURL is the issuer URL and the base of every redirect URL.
+	PublicURL string `yaml:"public_url" json:"public_url"`
+	// SessionTTL bounds a browser sign-in (login flow and role picker).
+	SessionTTL Duration `yaml:"session_ttl" json:"session_ttl"`
+	// MaxBodyBytes caps every request body.
+	MaxBodyBytes int64 `yaml:"max_body_bytes" json:"max_body_bytes"`
+	// ShutdownGrace is how long in-flight requests get on SIGTERM.
+	ShutdownGrace Duration `yaml:"shutdown_grace" json:"shutdown_grace"`
+	// ReloadInterval is how often the live configuration is re-read from the
+	// store, so every replica picks up a change.
+	ReloadInterval Duration `yaml:"reload_interval" json:"reload_interval"`
+}
+
+// Store selects the storage backend.
+type Store struct {
+	Driver string `yaml:"driver" json:"driver"` // sqlite
+	Path   string `yaml:"path" json:"path"`     // sqlite file
+}
+
+// Keys configures fedgate's token issuer and the encryption of secrets at rest.
+type Keys struct {
+	Algorithm string `yaml:"algorithm" json:"algorithm"` // ES256 | RS256
+	// MasterKey is base64 of 32 bytes; it seals signing keys and secrets in the store.
+	MasterKey string `yaml:"master_key" json:"-"`
+	// MasterKeyFile is used when MasterKey is empty; with GenerateMasterKey it
+	// is created on first start (demo and development only).
+	MasterKeyFile     string   `yaml:"master_key_file" json:"master_key_file"`
+	GenerateMasterKey bool     `yaml:"generate_master_key" json:"generate_master_key"`
+	TokenTTL          Duration `yaml:"token_ttl" json:"token_ttl"`
+}
+
+// STS says where AssumeRoleWith* calls go.
+type STS struct {
+	Region   string `yaml:"region" json:"region"`
+	Endpoint string `yaml:"endpoint" json:"endpoint"`
+	Timeout  Duration `yaml:"timeout" json:"timeout"`
+}
+
+// Provider is one upstream identity provider.
+type Provider struct {
+	ID          string `yaml:"id" json:"id"`
+	Type        string `yaml:"type" json:"type"` // oidc | static
+	DisplayName string `yaml:"display_name" json:"display_name,omitempty"`
+
+	// oidc
+	Issuer            string   `yaml:"issuer" json:"issuer,omitempty"`
+	ClientID          string   `yaml:"client_id" json:"client_id,omitempty"`
+	ClientSecret      string   `yaml:"client_secret" json:"client_secret,omitempty"`
+	Scopes            []string `yaml:"scopes" json:"scopes,omitempty"`
+	AllowedAlgorithms []string `yaml:"allowed_algorithms" json:"allowed_algorithms,omitempty"`
+	UserInfo          bool     `yaml:"userinfo" json:"userinfo,omitempty"`
+	ExtraAudiences    []string `yaml:"extra_audiences" json:"extra_audiences,omitempty"`
+	ClockSkew         Duration `yaml:"clock_skew" json:"clock_skew,omitempty"`
+
+	// static
+	Users []idp.StaticUser `yaml:"users" json:"users,omitempty"`
+}
+
+// Pool is a Cognito-style identity pool: the providers it accepts and how
+// their claims map to roles.
+type Pool struct {
+	ID          string   `yaml:"id" json:"id"` // REGION:UUID
+	Name        string   `yaml:"name" json:"name"`
+	DisplayName string   `yaml:"display_name" json:"display_name,omitempty"`
+	Providers   []string `yaml:"providers" json:"providers"`
+	// Mode is the exchange mode: gateway-token (default) or upstream-token.
+	Mode string `yaml:"mode" json:"mode,omitempty"`
+	// OwnIssuer gives the pool an issuer path of its own
+	// (<public-url>/pools/<name>), for accounts past IAM's 100 client ids.
+	OwnIssuer bool `yaml:"own_issuer" json:"own_issuer,omitempty"`
+
+	Resolution          string            `yaml:"resolution" json:"resolution,omitempty"`
+	NoMatch             string            `yaml:"no_match" json:"no_match,omitempty"`
+	AuthenticatedRole   string            `yaml:"authenticated_role" json:"authenticated_role,omitempty"`
+	UnauthenticatedRole string            `yaml:"unauthenticated_role" json:"unauthenticated_role,omitempty"`
+	AllowGuests         bool              `yaml:"allow_guests" json:"allow_guests,omitempty"`
+	RolesClaim          string            `yaml:"roles_claim" json:"roles_claim,omitempty"`
+	PreferredRoleClaim  string            `yaml:"preferred_role_claim" json:"preferred_role_claim,omitempty"`
+	PrincipalTags       map[string]string `yaml:"principal_tags" json:"principal_tags,omitempty"`
+	TransitiveTagKeys   []string          `yaml:"transitive_tag_keys" json:"transitive_tag_keys,omitempty"`
+	Rules               []rules.RuleSpec  `yaml:"rules" json:"rules,omitempty"`
+
+	// SessionNameClaim names the claim RoleSessionName is derived from
+	// (default: email, then preferred_username, then sub).
+	SessionNameClaim string `yaml:"session_name_claim" json:"session_name_claim,omitempty"`
+	// DurationSeconds is the default credential lifetime (900..43200).
+	DurationSeconds int `yaml:"duration_seconds" json:"duration_seconds,omitempty"`
+}
+
+// RulesSpec is the pool's mapping in the rules engine's terms.
+func (p *Pool) RulesSpec() rules.Spec {
+	return rules.Spec{
+		Resolution:         p.Resolution,
+		Rules:              p.Rules,
+		RolesClaim:         p.RolesClaim,
+		PreferredRoleClaim: p.PreferredRoleClaim,
+		NoMatch:            p.NoMatch,
+		DefaultRole:        p.AuthenticatedRole,
+		PrincipalTags:      p.PrincipalTags,
+		TransitiveTagKeys:  p.TransitiveTagKeys,
+	}
+}
+
+// Mappings is the part of the configuration that lives in the store and
+// can change at run time: providers and pools.
+type Mappings struct {
+	Providers []Provider `json:"providers"`
+	Pools     []Pool     `json:"pools"`
+}
+
+// Mappings returns the run-time-editable part of the file.
+func (f *File) Mappings() Mappings {
+	return Mappings{Providers: f.Providers, Pools: f.Pools}
+}
+
+// Duration is a time.Duration written as "15m" or a number of seconds.
+type Duration time.Duration
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// UnmarshalText accepts "90s", "15m", "1h" or plain seconds.
+func (d *Duration) UnmarshalText(b []byte) error {
+	s := string(b)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		*d = Duration(time.Duration(n) * time.Second)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("invalid duration %q (use e.g. 90s, 15m, 1h)", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText writes the Go duration form.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// MarshalJSON keeps durations readable in stored documents.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	return d.UnmarshalText([]byte(s))
+}
+
+// IssuerURL is the issuer a pool's tokens carry: the public URL, or a path
+// of the pool's own when it has left the shared IAM OIDC provider.
+func (f *File) IssuerURL(p *Pool) string {
+	if p.OwnIssuer {
+		return f.Server.PublicURL + "/pools/" + p.Name
+	}
+	return f.Server.PublicURL
+}
+
+// Audience is the aud of tokens minted for the pool's signed-in identities.
+func (p *Pool) Audience() string { return p.ID }
+
+// GuestAudience is the aud of tokens minted for guests. It differs from
+// Audience so that no authenticated role's trust policy accepts a guest.
+func (p *Pool) GuestAudience() string { return p.ID + ":unauthenticated" }
+
+// Region is the region part of the pool id.
+func (p *Pool) Region() string {
+	region, _, _ := strings.Cut(p.ID, ":")
+	return region
+}

@@ -1,0 +1,324 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"fedgate/exchange/rules"
+)
+
+// Defaults for a fresh install: everything on loopback, SQLite beside the
+// config, keys generated on first start.
+const (
+	DefaultListen          = "127.0.0.1:8080"
+	DefaultSessionTTL      = 15 * time.Minute
+	DefaultMaxBodyBytes    = 1 << 20
+	DefaultShutdownGrace   = 10 * time.Second
+	DefaultReloadInterval  = 2 * time.Second
+	DefaultTokenTTL        = 5 * time.Minute
+	MaxTokenTTL            = 10 * time.Minute
+	DefaultDurationSeconds = 3600
+	MinDurationSeconds     = 900
+	MaxDurationSeconds     = 43200
+	// MaxAudiencesPerIssuer is IAM's limit of client ids on one OIDC provider.
+	MaxAudiencesPerIssuer = 100
+)
+
+// Exchange modes a pool can use.
+const (
+	ModeGatewayToken  = "gateway-token"
+	ModeUpstreamToken = "upstream-token"
+)
+
+// Provider types.
+const (
+	ProviderOIDC   = "oidc"
+	ProviderStatic = "static"
+)
+
+var (
+	providerIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	poolIDPattern     = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	poolNamePattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	regionPattern     = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$`)
+	bcryptPattern     = regexp.MustCompile(`^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$`)
+)
+
+var signingAlgorithms = map[string]bool{"RS256": true, "RS384": true, "RS512": true, "ES256": true, "ES384": true, "ES512": true, "PS256": true, "PS384": true, "PS512": true, "EdDSA": true}
+
+// ApplyDefaults fills what an admin may leave out.
+func (f *File) ApplyDefaults() {
+	s := &f.Server
+	if s.Listen == "" {
+		s.Listen = DefaultListen
+	}
+	if s.PublicURL == "" {
+		s.PublicURL = "http://" + s.Listen
+	}
+	s.PublicURL = strings.TrimRight(s.PublicURL, "/")
+	if s.SessionTTL == 0 {
+		s.SessionTTL = Duration(DefaultSessionTTL)
+	}
+	if s.MaxBodyBytes == 0 {
+		s.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if s.ShutdownGrace == 0 {
+		s.ShutdownGrace = Duration(DefaultShutdownGrace)
+	}
+	if s.ReloadInterval == 0 {
+		s.ReloadInterval = Duration(DefaultReloadInterval)
+	}
+	if f.Store.Driver == "" {
+		f.Store.Driver = "sqlite"
+	}
+	if f.Store.Path == "" {
+		f.Store.Path = "fedgate.db"
+	}
+	if f.Keys.Algorithm == "" {
+		f.Keys.Algorithm = "ES256"
+	}
+	if f.Keys.TokenTTL == 0 {
+		f.Keys.TokenTTL = Duration(DefaultTokenTTL)
+	}
+	if f.STS.Region == "" {
+		f.STS.Region = "us-east-1"
+	}
+	if f.STS.Timeout == 0 {
+		f.STS.Timeout = Duration(10 * time.Second)
+	}
+	for i := range f.Providers {
+		p := &f.Providers[i]
+		if p.DisplayName == "" {
+			p.DisplayName = p.ID
+		}
+		if p.Type == ProviderOIDC && len(p.Scopes) == 0 {
+			p.Scopes = []string{"openid", "profile", "email"}
+		}
+		if p.ClockSkew == 0 {
+			p.ClockSkew = Duration(time.Minute)
+		}
+	}
+	for i := range f.Pools {
+		p := &f.Pools[i]
+		if p.Mode == "" {
+			p.Mode = ModeGatewayToken
+		}
+		if p.DisplayName == "" {
+			p.DisplayName = p.Name
+		}
+		if p.DurationSeconds == 0 {
+			p.DurationSeconds = DefaultDurationSeconds
+		}
+	}
+}
+
+// Validate reports every problem in the file, not just the first.
+func (f *File) Validate() Problems {
+	var ps Problems
+	add := func(path, format string, args ...any) {
+		ps = append(ps, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+	}
+	if _, _, err := net.SplitHostPort(f.Server.Listen); err != nil {
+		add("server.listen", "must be host:port, e.g. 127.0.0.1:8080")
+	}
+	validatePublicURL(f.Server.PublicURL, add)
+	if f.Server.SessionTTL.D() < time.Minute || f.Server.SessionTTL.D() > 24*time.Hour {
+		add("server.session_ttl", "must be between 1m and 24h")
+	}
+	if f.Server.MaxBodyBytes < 1024 || f.Server.MaxBodyBytes > 64<<20 {
+		add("server.max_body_bytes", "must be between 1024 and 67108864")
+	}
+	if f.Store.Driver != "sqlite" {
+		add("store.driver", "unknown driver %q (supported: sqlite)", f.Store.Driver)
+	}
+	if f.Keys.Algorithm != "ES256" && f.Keys.Algorithm != "RS256" {
+		add("keys.algorithm", "must be ES256 or RS256")
+	}
+	if f.Keys.MasterKey == "" && f.Keys.MasterKeyFile == "" {
+		add("keys.master_key", "set master_key (base64 of 32 bytes, e.g. from ${FEDGATE_MASTER_KEY}) or master_key_file")
+	}
+	if ttl := f.Keys.TokenTTL.D(); ttl < time.Minute || ttl > MaxTokenTTL {
+		add("keys.token_ttl", "must be between 1m and 10m")
+	}
+	if !regionPattern.MatchString(f.STS.Region) {
+		add("sts.region", "%q is not an AWS region name", f.STS.Region)
+	}
+	if f.STS.Endpoint != "" {
+		if u, err := url.Parse(f.STS.Endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			add("sts.endpoint", "must be an http(s) URL")
+		}
+	}
+	providers := f.validateProviders(add)
+	ps = append(ps, f.validatePools(providers)...)
+	return ps
+}
+
+func validatePublicURL(raw string, add func(string, string, ...any)) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+		add("server.public_url", "must be an absolute http(s) URL")
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		add("server.public_url", "must not carry a query, fragment or user info (IAM refuses such issuers)")
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		add("server.public_url", "must use https (IAM only trusts https issuers); plain http is allowed on loopback for local use")
+	case u.Scheme == "https" && u.Port() != "":
+		add("server.public_url", "must not carry a port: IAM OIDC issuers are https URLs without a port")
+	}
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (f *File) validateProviders(add func(string, string, ...any)) map[string]*Provider {
+	byID := make(map[string]*Provider, len(f.Providers))
+	for i := range f.Providers {
+		p := &f.Providers[i]
+		at := fmt.Sprintf("providers[%d]", i)
+		if !providerIDPattern.MatchString(p.ID) {
+			add(at+".id", "must be 1-63 lowercase letters, digits, '-' or '_'")
+		} else if byID[p.ID] != nil {
+			add(at+".id", "duplicate provider id %q", p.ID)
+		}
+		byID[p.ID] = p
+		switch p.Type {
+		case ProviderOIDC:
+			if u, err := url.Parse(p.Issuer); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
+				add(at+".issuer", "must be an https URL (http only on loopback)")
+			}
+			if p.ClientID == "" {
+				add(at+".client_id", "is required")
+			}
+			for j, alg := range p.AllowedAlgorithms {
+				if !signingAlgorithms[alg] {
+					add(fmt.Sprintf("%s.allowed_algorithms[%d]", at, j), "%q is not an allowed asymmetric signing algorithm", alg)
+				}
+			}
+			if p.ClockSkew.D() < 0 || p.ClockSkew.D() > 5*time.Minute {
+				add(at+".clock_skew", "must be between 0 and 5m")
+			}
+			if len(p.Users) > 0 {
+				add(at+".users", "only static providers have users")
+			}
+		case ProviderStatic:
+			if len(p.Users) == 0 {
+				add(at+".users", "a static provider needs at least one user")
+			}
+			seen := map[string]bool{}
+			for j, u := range p.Users {
+				uat := fmt.Sprintf("%s.users[%d]", at, j)
+				if u.Username == "" {
+					add(uat+".username", "is required")
+				} else if seen[u.Username] {
+					add(uat+".username", "duplicate user %q", u.Username)
+				}
+				seen[u.Username] = true
+				if !bcryptPattern.MatchString(u.PasswordHash) {
+					add(uat+".password_hash", "must be a bcrypt hash (make one with: fedgate hash-password)")
+				}
+			}
+			if p.Issuer != "" || p.ClientID != "" || p.ClientSecret != "" {
+				add(at, "issuer, client_id and client_secret belong to oidc providers")
+			}
+		default:
+			add(at+".type", "unknown provider type %q (supported: oidc, static)", p.Type)
+		}
+	}
+	return byID
+}
+
+func (f *File) validatePools(providers map[string]*Provider) Problems {
+	var ps Problems
+	add := func(path, format string, args ...any) {
+		ps = append(ps, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+	}
+	ids, names := map[string]bool{}, map[string]bool{}
+	rootAudiences := 0
+	for i := range f.Pools {
+		p := &f.Pools[i]
+		at := fmt.Sprintf("pools[%d]", i)
+		if !poolIDPattern.MatchString(p.ID) {
+			add(at+".id", "must be REGION:UUID, e.g. us-east-1:0f8c2a4e-8f0b-4c1e-9a59-1b2f1b7d2c11")
+		} else if ids[p.ID] {
+			add(at+".id", "duplicate pool id %q", p.ID)
+		}
+		ids[p.ID] = true
+		if !poolNamePattern.MatchString(p.Name) {
+			add(at+".name", "must be 1-63 lowercase letters, digits or '-'")
+		} else if names[p.Name] {
+			add(at+".name", "duplicate pool name %q", p.Name)
+		}
+		names[p.Name] = true
+		if len(p.Providers) == 0 {
+			add(at+".providers", "a pool needs at least one provider")
+		}
+		for j, id := range p.Providers {
+			prov := providers[id]
+			switch {
+			case prov == nil:
+				add(fmt.Sprintf("%s.providers[%d]", at, j), "unknown provider %q", id)
+			case p.Mode == ModeUpstreamToken && prov.Type != ProviderOIDC:
+				add(fmt.Sprintf("%s.providers[%d]", at, j), "upstream-token mode forwards an OIDC ID token; provider %q is %s", id, prov.Type)
+			}
+		}
+		switch p.Mode {
+		case ModeGatewayToken, ModeUpstreamToken:
+		default:
+			add(at+".mode", "unknown exchange mode %q (supported: gateway-token, upstream-token)", p.Mode)
+		}
+		if p.DurationSeconds < MinDurationSeconds || p.DurationSeconds > MaxDurationSeconds {
+			add(at+".duration_seconds", "must be between 900 and 43200 (STS limits)")
+		}
+		if p.AllowGuests {
+			if !rules.ValidRoleARN(p.UnauthenticatedRole) {
+				add(at+".unauthenticated_role", "guests are allowed, so this must be an IAM role ARN")
+			}
+			if p.Mode != ModeGatewayToken {
+				add(at+".allow_guests", "guest identities need the gateway-token mode")
+			}
+		} else if p.UnauthenticatedRole != "" && !rules.ValidRoleARN(p.UnauthenticatedRole) {
+			add(at+".unauthenticated_role", "is not an IAM role ARN")
+		}
+		if p.Mode == ModeUpstreamToken {
+			if len(p.PrincipalTags) > 0 {
+				add(at+".principal_tags", "upstream-token mode forwards the IdP's token unchanged, so fedgate cannot add session tags; use gateway-token mode")
+			}
+			for j, r := range p.Rules {
+				if len(r.Tags) > 0 {
+					add(fmt.Sprintf("%s.rules[%d].tags", at, j), "upstream-token mode cannot add session tags; use gateway-token mode")
+				}
+			}
+		}
+		if p.AuthenticatedRole != "" && !rules.ValidRoleARN(p.AuthenticatedRole) {
+			add(at+".authenticated_role", "is not an IAM role ARN")
+		}
+		if _, problems := rules.Compile(p.RulesSpec()); len(problems) > 0 {
+			for _, rp := range problems {
+				path := rp.Path
+				if path == "default_role" {
+					path = "authenticated_role"
+				}
+				add(at+"."+path, "%s", rp.Message)
+			}
+		}
+		if !p.OwnIssuer {
+			rootAudiences++
+			if p.AllowGuests {
+				rootAudiences++
+			}
+		}
+	}
+	if rootAudiences > MaxAudiencesPerIssuer {
+		add("pools", "%d audiences share the root issuer; IAM allows %d client ids per OIDC provider: set own_issuer: true on some pools", rootAudiences, MaxAudiencesPerIssuer)
+	}
+	return ps
+}

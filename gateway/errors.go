@@ -1,0 +1,107 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"fedgate/exchange"
+	"fedgate/exchange/rules"
+	"fedgate/idp"
+)
+
+// Error is a refusal with a public part (status, stable code, message a
+// person can act on) kept apart from the private cause that only the
+// operator's log sees.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+	Cause   error
+	// Roles lists the caller's entitled roles when they must pick one.
+	Roles []string
+}
+
+func (e *Error) Error() string {
+	if e.Cause == nil {
+		return e.Code + ": " + e.Message
+	}
+	return e.Code + ": " + e.Message + ": " + e.Cause.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+func newError(status int, code, message string, cause error) *Error {
+	return &Error{Status: status, Code: code, Message: message, Cause: cause}
+}
+
+// Stable error codes of the JSON API and the pages.
+const (
+	CodeInvalidRequest   = "invalid_request"
+	CodeUnauthorized     = "unauthorized"
+	CodeInvalidToken     = "invalid_token"
+	CodeExpiredToken     = "expired_token"
+	CodeUnknownPool      = "unknown_pool"
+	CodeUnknownProvider  = "unknown_provider"
+	CodeNoMatchingRule   = "no_matching_rule"
+	CodeRoleNotEntitled  = "role_not_entitled"
+	CodeRoleRequired     = "role_required"
+	CodeFlowExpired      = "sign_in_expired"
+	CodeUpstream         = "upstream_unavailable"
+	CodeTooLarge         = "request_too_large"
+	CodeInternal         = "internal_error"
+	CodeSessionExpired   = "session_expired"
+	CodeCSRF             = "csrf_check_failed"
+	CodeBadCredentials   = "invalid_credentials"
+	CodeNotFound         = "not_found"
+	CodeMethodNotAllowed = "method_not_allowed"
+)
+
+// fromIdP maps a provider's verification failure to a public error; the
+// message says what to do without echoing claims or configuration.
+func fromIdP(err error) *Error {
+	switch {
+	case errors.Is(err, idp.ErrExpiredToken):
+		return newError(http.StatusUnauthorized, CodeExpiredToken, "The identity token has expired. Sign in again.", err)
+	case errors.Is(err, idp.ErrBadCredentials):
+		return newError(http.StatusUnauthorized, CodeBadCredentials, "Wrong username or password.", err)
+	case errors.Is(err, idp.ErrUpstream):
+		return newError(http.StatusBadGateway, CodeUpstream, "The identity provider could not be reached. Try again in a moment.", err)
+	case errors.Is(err, idp.ErrExchangeFailed):
+		return newError(http.StatusBadRequest, CodeInvalidRequest, "The identity provider did not accept this sign-in. Start again.", err)
+	case errors.Is(err, idp.ErrNonceMismatch):
+		return newError(http.StatusBadRequest, CodeInvalidToken, "The sign-in response does not belong to this sign-in. Start again.", err)
+	default:
+		return newError(http.StatusUnauthorized, CodeInvalidToken, "The identity token is not valid for this gateway.", err)
+	}
+}
+
+// fromSTS maps an STS refusal to a public error.
+func fromSTS(err error) *Error {
+	var se *exchange.STSError
+	if errors.As(err, &se) {
+		return &Error{Status: se.Status, Code: "sts_" + se.Code, Message: se.PublicMessage(), Cause: err}
+	}
+	return newError(http.StatusBadGateway, "sts_error", "AWS STS refused or failed the request.", err)
+}
+
+// fromTags maps a principal-tag limit failure at vend time.
+func fromTags(err error) *Error {
+	return newError(http.StatusForbidden, "tag_limit", "Your claims cannot be turned into AWS session tags: "+publicTagReason(err)+". Ask an admin to check the pool's tag mapping.", err)
+}
+
+func publicTagReason(err error) string {
+	var te *rules.TagError
+	if errors.As(err, &te) {
+		return te.Public()
+	}
+	return "a tag exceeds AWS limits"
+}
+
+func internalError(err error) *Error {
+	return newError(http.StatusInternalServerError, CodeInternal, "Something went wrong on our side. The request id identifies it in the logs.", err)
+}
+
+func errorf(status int, code, format string, args ...any) *Error {
+	return newError(status, code, fmt.Sprintf(format, args...), nil)
+}

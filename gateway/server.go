@@ -1,0 +1,194 @@
+// Package gateway is fedgate's HTTP service: routing, browser sign-in,
+// the JSON API, the issuer's discovery documents and the live
+// configuration kept in step with the store.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"fedgate/exchange"
+	"fedgate/exchange/issuer"
+	"fedgate/exchange/secret"
+	"fedgate/gateway/config"
+	"fedgate/gateway/store"
+	"fedgate/web"
+)
+
+// Deps is everything the server needs from outside; main wires real ones,
+// tests wire their own.
+type Deps struct {
+	Config *config.File
+	Store  store.Store
+	Issuer *issuer.Issuer
+	Box    *secret.Box
+	STS    exchange.WebIdentitySTS
+	// Upstream is the HTTP client for identity providers (timeouts set).
+	Upstream *http.Client
+	Logger   *slog.Logger
+	Now      func() time.Time
+	Rand     io.Reader
+}
+
+// Server serves fedgate.
+type Server struct {
+	cfg            *config.File
+	store          store.Store
+	issuer         *issuer.Issuer
+	box            *secret.Box
+	modes          map[string]exchange.Mode
+	upstreamClient *http.Client
+	log            *slog.Logger
+	now            func() time.Time
+	rand           io.Reader
+	pages          *web.Renderer
+	secureCookies  bool
+	publicOrigin   string
+	snap           atomic.Pointer[snapshot]
+	engine         *gin.Engine
+}
+
+// New builds a server and loads the live configuration from the store.
+func New(ctx context.Context, d Deps) (*Server, error) {
+	pages, err := web.Pages()
+	if err != nil {
+		return nil, fmt.Errorf("loading page templates: %w", err)
+	}
+	pub, err := url.Parse(d.Config.Server.PublicURL)
+	if err != nil {
+		return nil, fmt.Errorf("public_url: %w", err)
+	}
+	s := &Server{
+		cfg: d.Config, store: d.Store, issuer: d.Issuer, box: d.Box,
+		upstreamClient: d.Upstream, log: d.Logger, now: d.Now, rand: d.Rand, pages: pages,
+		secureCookies: pub.Scheme == "https",
+		publicOrigin:  pub.Scheme + "://" + pub.Host,
+		modes: map[string]exchange.Mode{
+			config.ModeGatewayToken:  exchange.NewGatewayTokenMode(d.Issuer, d.STS),
+			config.ModeUpstreamToken: exchange.NewUpstreamTokenMode(d.STS),
+		},
+	}
+	if err := s.reload(ctx); err != nil {
+		return nil, err
+	}
+	s.engine = s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() *gin.Engine {
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(s.requestContext, s.recoverPanics, s.securityHeaders, s.limitBody)
+	r.NoRoute(func(c *gin.Context) { s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "There is nothing at this address.")) })
+	r.NoMethod(func(c *gin.Context) {
+		s.fail(c, errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "This address does not accept %s.", c.Request.Method))
+	})
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/.well-known/openid-configuration", s.discovery)
+	r.GET("/.well-known/jwks.json", s.jwks)
+	r.GET("/pools/:name/.well-known/openid-configuration", s.discovery)
+	r.GET("/pools/:name/.well-known/jwks.json", s.jwks)
+	r.StaticFS("/static", http.FS(web.Static()))
+
+	r.GET("/", s.index)
+	r.GET("/login/:pool/:provider", s.startLogin)
+	r.POST("/login/:pool/:provider", s.passwordLogin)
+	r.GET("/callback", s.callback)
+	r.POST("/roles", s.pickRole)
+
+	r.POST("/api/v1/credentials", s.apiCredentials)
+	return r
+}
+
+// Handler is the whole HTTP surface.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Serve answers on ln until ctx ends, then drains in-flight requests for
+// the configured grace period. It also keeps the configuration in step.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.engine,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go s.watch(watchCtx)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "grace", s.cfg.Server.ShutdownGrace.D().String())
+	shutCtx, cancel := context.WithTimeout(context.Background(), s.cfg.Server.ShutdownGrace.D())
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (s *Server) healthz(c *gin.Context) { c.String(http.StatusOK, "ok\n") }
+
+func (s *Server) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		logFrom(ctx, s.log).Warn("not ready: store", "error", err)
+		c.String(http.StatusServiceUnavailable, "store unavailable\n")
+		return
+	}
+	if len(s.issuer.JWKS().Keys) == 0 || s.snap.Load() == nil {
+		c.String(http.StatusServiceUnavailable, "not ready\n")
+		return
+	}
+	c.String(http.StatusOK, "ready\n")
+}
+
+func (s *Server) discovery(c *gin.Context) {
+	iss := s.cfg.Server.PublicURL
+	if name := c.Param("name"); name != "" {
+		p := s.snap.Load().pools[name]
+		if p == nil || !p.cfg.OwnIssuer || p.cfg.Name != name {
+			s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "There is no pool issuer at this address."))
+			return
+		}
+		iss = p.issuerURL
+	}
+	c.Header("Cache-Control", "public, max-age=300")
+	c.JSON(http.StatusOK, issuer.Discovery(iss))
+}
+
+func (s *Server) jwks(c *gin.Context) {
+	if name := c.Param("name"); name != "" {
+		if p := s.snap.Load().pools[name]; p == nil || !p.cfg.OwnIssuer || p.cfg.Name != name {
+			s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "There is no pool issuer at this address."))
+			return
+		}
+	}
+	// Short cache: a rotated key must reach verifiers before it signs.
+	c.Header("Cache-Control", "public, max-age=60")
+	c.JSON(http.StatusOK, s.issuer.JWKS())
+}

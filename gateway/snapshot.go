@@ -1,0 +1,172 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+
+	"fedgate/exchange"
+	"fedgate/exchange/rules"
+	"fedgate/gateway/config"
+	"fedgate/idp"
+)
+
+// snapshot is the live, immutable view of providers and pools that the
+// request path reads; a change builds a new one and swaps it in whole.
+type snapshot struct {
+	version   int64
+	providers map[string]*liveProvider
+	pools     map[string]*livePool // by id and by name
+	ordered   []*livePool
+}
+
+type liveProvider struct {
+	cfg config.Provider
+	idp.Provider
+}
+
+type livePool struct {
+	cfg       config.Pool
+	mapping   *rules.Mapping
+	providers []*liveProvider
+	mode      exchange.Mode
+	issuerURL string
+}
+
+func (p *livePool) provider(id string) *liveProvider {
+	for _, lp := range p.providers {
+		if lp.cfg.ID == id {
+			return lp
+		}
+	}
+	return nil
+}
+
+// providerFactory builds a provider of one type; one entry per type.
+type providerFactory func(ctx context.Context, cfg config.Provider) (idp.Provider, error)
+
+func (s *Server) providerFactories() map[string]providerFactory {
+	return map[string]providerFactory{
+		config.ProviderOIDC: func(ctx context.Context, p config.Provider) (idp.Provider, error) {
+			return idp.NewOIDC(ctx, idp.OIDCConfig{
+				ID: p.ID, DisplayName: p.DisplayName, Issuer: p.Issuer,
+				ClientID: p.ClientID, ClientSecret: p.ClientSecret, Scopes: p.Scopes,
+				AllowedAlgorithms: p.AllowedAlgorithms, UserInfo: p.UserInfo,
+				ExtraAudiences: p.ExtraAudiences, ClockSkew: p.ClockSkew.D(),
+			}, s.upstreamClient, s.now)
+		},
+		config.ProviderStatic: func(_ context.Context, p config.Provider) (idp.Provider, error) {
+			return idp.NewStatic(idp.StaticConfig{ID: p.ID, DisplayName: p.DisplayName, Users: p.Users})
+		},
+	}
+}
+
+// buildSnapshot compiles a mappings document. It validates exactly as
+// `fedgate check` does, so a bad stored document is refused, not half-used.
+func (s *Server) buildSnapshot(ctx context.Context, version int64, m config.Mappings) (*snapshot, error) {
+	f := *s.cfg
+	f.Providers, f.Pools = m.Providers, m.Pools
+	f.ApplyDefaults()
+	if problems := f.Validate(); len(problems) > 0 {
+		return nil, problems
+	}
+	snap := &snapshot{version: version, providers: map[string]*liveProvider{}, pools: map[string]*livePool{}}
+	factories := s.providerFactories()
+	for _, pc := range f.Providers {
+		p, err := factories[pc.Type](ctx, pc)
+		if err != nil {
+			return nil, fmt.Errorf("provider %s: %w", pc.ID, err)
+		}
+		snap.providers[pc.ID] = &liveProvider{cfg: pc, Provider: p}
+	}
+	for _, pc := range f.Pools {
+		mapping, problems := rules.Compile(pc.RulesSpec())
+		if len(problems) > 0 {
+			return nil, fmt.Errorf("pool %s: %v", pc.ID, problems)
+		}
+		lp := &livePool{cfg: pc, mapping: mapping, mode: s.modes[pc.Mode], issuerURL: f.IssuerURL(&pc)}
+		for _, id := range pc.Providers {
+			lp.providers = append(lp.providers, snap.providers[id])
+		}
+		snap.pools[pc.ID] = lp
+		snap.pools[pc.Name] = lp
+		snap.ordered = append(snap.ordered, lp)
+	}
+	sort.SliceStable(snap.ordered, func(i, j int) bool { return snap.ordered[i].cfg.DisplayName < snap.ordered[j].cfg.DisplayName })
+	return snap, nil
+}
+
+// reload reads the live configuration from the store and swaps in a new
+// snapshot when its version changed.
+func (s *Server) reload(ctx context.Context) error {
+	v, err := s.store.LatestConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("reading live configuration: %w", err)
+	}
+	if cur := s.snap.Load(); cur != nil && cur.version == v.Version {
+		return nil
+	}
+	doc, err := s.box.Open(v.Doc, []byte("config"))
+	if err != nil {
+		return fmt.Errorf("opening configuration version %d: %w", v.Version, err)
+	}
+	var m config.Mappings
+	if err := json.Unmarshal(doc, &m); err != nil {
+		return fmt.Errorf("decoding configuration version %d: %w", v.Version, err)
+	}
+	snap, err := s.buildSnapshot(ctx, v.Version, m)
+	if err != nil {
+		return fmt.Errorf("configuration version %d: %w", v.Version, err)
+	}
+	s.snap.Store(snap)
+	s.log.Info("configuration loaded", "version", v.Version, "pools", len(snap.ordered), "providers", len(snap.providers))
+	return nil
+}
+
+// watch keeps this replica in step with the store: configuration,
+// signing keys, and expiry of short-lived entries.
+func (s *Server) watch(ctx context.Context) {
+	tick := time.NewTicker(s.cfg.Server.ReloadInterval.D())
+	defer tick.Stop()
+	lastPurge := s.now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if err := s.reload(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("configuration reload failed; keeping the previous one", "error", err)
+		}
+		if err := s.issuer.Reload(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("signing key reload failed", "error", err)
+		}
+		if s.now().Sub(lastPurge) > time.Minute {
+			lastPurge = s.now()
+			if n, err := s.store.PurgeExpired(ctx, lastPurge); err != nil && ctx.Err() == nil {
+				s.log.Error("purging expired entries failed", "error", err)
+			} else if n > 0 {
+				s.log.Debug("purged expired entries", "count", n)
+			}
+		}
+	}
+}
+
+// lookupPool finds a pool by id or name.
+func (s *Server) lookupPool(key string) (*livePool, *Error) {
+	snap := s.snap.Load()
+	if p := snap.pools[key]; p != nil {
+		return p, nil
+	}
+	return nil, errorf(http.StatusNotFound, CodeUnknownPool, "There is no pool named %q on this gateway.", truncate(key, 80))
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

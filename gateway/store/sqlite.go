@@ -1,0 +1,162 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+const (
+	sqliteBusyTimeoutMillis = 5000
+	// WAL lets readers run beside the one writer, so reads get a pool of
+	// their own; writes go through a single connection and BEGIN IMMEDIATE,
+	// so writers in this process queue in database/sql instead of failing
+	// with SQLITE_BUSY, and writers in other processes wait on busy_timeout.
+	sqliteReaderConns = 4
+)
+
+// SQLite is the embedded, single-node Store.
+type SQLite struct {
+	writer    *sql.DB
+	reader    *sql.DB
+	now       func() time.Time
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ Store = (*SQLite)(nil)
+
+// OpenSQLite opens (creating with mode 0600 if needed) the database at path
+// and brings its schema up to date. now is the store's clock.
+func OpenSQLite(ctx context.Context, path string, now func() time.Time) (*SQLite, error) {
+	const op = "OpenSQLite"
+	if path == "" || now == nil {
+		return nil, newError(op, ErrInvalid, errors.New("path and clock are required"))
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, newError(op, ErrInvalid, err)
+	}
+	// SQLite would create the file 0644; create it first so it never exists
+	// readable by others. The -wal and -shm files inherit this mode.
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, newError(op, nil, err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, newError(op, nil, err)
+	}
+
+	writer, err := openPool(ctx, sqliteDSN(abs, true), 1)
+	if err != nil {
+		return nil, newError(op, nil, err)
+	}
+	if err := migrate(ctx, writer, sqliteMigrations(), toNanos(now())); err != nil {
+		_ = writer.Close()
+		return nil, newError(op, nil, err)
+	}
+	reader, err := openPool(ctx, sqliteDSN(abs, false), sqliteReaderConns)
+	if err != nil {
+		_ = writer.Close()
+		return nil, newError(op, nil, err)
+	}
+	return &SQLite{writer: writer, reader: reader, now: now}, nil
+}
+
+// sqliteDSN builds a file: URI (so no path character is mistaken for DSN
+// syntax) with the connection settings every connection must carry.
+func sqliteDSN(absPath string, writer bool) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeoutMillis))
+	q.Add("_pragma", "foreign_keys(1)")
+	if writer {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(NORMAL)") // durable enough in WAL mode, much faster
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Set("_query_only", "1")
+	}
+	u := url.URL{Scheme: "file", Path: absPath, RawQuery: q.Encode()}
+	return u.String()
+}
+
+func openPool(ctx context.Context, dsn string, conns int) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Ping checks both pools can reach the database.
+func (s *SQLite) Ping(ctx context.Context) error {
+	for _, db := range []*sql.DB{s.writer, s.reader} {
+		if err := db.PingContext(ctx); err != nil {
+			return newError("Ping", nil, err)
+		}
+	}
+	return nil
+}
+
+// Close closes the database; calling it again returns the first result.
+func (s *SQLite) Close() error {
+	s.closeOnce.Do(func() {
+		s.closeErr = errors.Join(s.reader.Close(), s.writer.Close())
+	})
+	return s.closeErr
+}
+
+// withTx runs fn in one write transaction (BEGIN IMMEDIATE via _txlock).
+func (s *SQLite) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// classify turns a driver error into a store Error with the right sentinel.
+func classify(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *Error
+	if errors.As(err, &se) {
+		return err
+	}
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return newError(op, ErrNotFound, nil)
+	case isUniqueViolation(err):
+		return newError(op, ErrConflict, err)
+	}
+	return newError(op, nil, err)
+}
+
+func isUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	code := se.Code()
+	return code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || code == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}

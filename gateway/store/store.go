@@ -1,0 +1,81 @@
+// Package store is fedgate's persistence: stable identities, versioned
+// configuration, signing keys and short-lived entries (login flows,
+// sessions, replay caches). One interface, several backends (SQLite now,
+// PostgreSQL for replicated deployments); every backend passes the shared
+// conformance suite in storetest.
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Store is everything the gateway persists. Implementations are safe for
+// concurrent use, also across processes sharing one database.
+type Store interface {
+	KeyStore
+	IdentityStore
+	ConfigStore
+	EphemeralStore
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// IdentityStore maps a (pool, provider, subject) to a stable REGION:UUID id.
+type IdentityStore interface {
+	// GetOrCreateIdentity returns the id already bound to k, or binds newID
+	// to k and reports created. Concurrent callers with the same key all get
+	// the same id and exactly one of them sees created. It also records the
+	// sign-in as LastSeenAt.
+	GetOrCreateIdentity(ctx context.Context, k IdentityKey, newID string) (id string, created bool, err error)
+	// LookupIdentity returns ErrNotFound for an unknown id.
+	LookupIdentity(ctx context.Context, id string) (*IdentityRecord, error)
+}
+
+// ConfigStore keeps every configuration document ever saved; the latest is live.
+type ConfigStore interface {
+	// LatestConfig returns ErrNotFound before the first PutConfig.
+	LatestConfig(ctx context.Context) (*ConfigVersion, error)
+	// PutConfig stores v as the next version only if the current latest
+	// version is ifLatest (0 = none yet), else ErrConflict. The store assigns
+	// Version and CreatedAt (v's are ignored) and fills Hash when empty.
+	PutConfig(ctx context.Context, v ConfigVersion, ifLatest int64) (int64, error)
+}
+
+// EphemeralStore holds short-lived entries addressed by (kind, key). Keys are
+// stored only as a hash, so a leaked database does not reveal live state or
+// session values; data is stored as given (seal secrets before putting them).
+// An entry whose expiry is at or before "now" is treated as absent.
+type EphemeralStore interface {
+	// PutEphemeral returns ErrConflict while an unexpired entry exists and
+	// replaces an expired one. An expiry not after the store's clock is ErrInvalid.
+	PutEphemeral(ctx context.Context, kind, key string, data []byte, expires time.Time) error
+	// GetEphemeral returns ErrNotFound when the entry is absent or expired at now.
+	GetEphemeral(ctx context.Context, kind, key string, now time.Time) ([]byte, error)
+	// TakeEphemeral gets and deletes atomically: of N concurrent takers
+	// exactly one gets the data, the others ErrNotFound.
+	TakeEphemeral(ctx context.Context, kind, key string, now time.Time) ([]byte, error)
+	// DeleteEphemeral is idempotent: deleting an absent entry is no error.
+	DeleteEphemeral(ctx context.Context, kind, key string) error
+	// PurgeExpired deletes every entry expired at now and says how many.
+	PurgeExpired(ctx context.Context, now time.Time) (int64, error)
+}
+
+// IdentityKey is what makes an identity: who signed in, through which
+// provider, into which pool.
+type IdentityKey struct{ PoolID, Provider, Subject string }
+
+// IdentityRecord is a stored identity.
+type IdentityRecord struct {
+	ID, PoolID, Provider, Subject string
+	CreatedAt, LastSeenAt         time.Time
+}
+
+// ConfigVersion is one saved configuration document (providers, pools and
+// rules as JSON) with who saved it, from where and why.
+type ConfigVersion struct {
+	Version                       int64
+	Doc                           []byte
+	Hash, Author, Source, Comment string
+	CreatedAt                     time.Time
+}

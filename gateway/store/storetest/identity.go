@@ -1,0 +1,178 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"fedgate/gateway/store"
+)
+
+func (s *suite) identityCases() []testCase {
+	return []testCase{
+		{"CreateThenReuse", s.identityCreateThenReuse},
+		{"KeysAreDistinct", s.identityKeysAreDistinct},
+		{"LookupUnknown", s.identityLookupUnknown},
+		{"LastSeenAdvances", s.identityLastSeenAdvances},
+		{"IDTakenByAnotherKey", s.identityIDTakenByAnotherKey},
+		{"InvalidArguments", s.identityInvalidArguments},
+		{"ConcurrentCreate", s.identityConcurrentCreate},
+	}
+}
+
+func (s *suite) identityCreateThenReuse(t *testing.T) {
+	st, ctx := s.fresh(t), context.Background()
+	k := store.IdentityKey{PoolID: "eu-west-1:pool", Provider: "okta", Subject: "alice"}
+	before := s.now()
+
+	id, created, err := st.GetOrCreateIdentity(ctx, k, "eu-west-1:first")
+	if err != nil || !created || id != "eu-west-1:first" {
+		t.Fatalf("first call = (%q, %v, %v), want (eu-west-1:first, true, nil)", id, created, err)
+	}
+	id, created, err = st.GetOrCreateIdentity(ctx, k, "eu-west-1:second")
+	if err != nil || created || id != "eu-west-1:first" {
+		t.Fatalf("second call = (%q, %v, %v), want (eu-west-1:first, false, nil)", id, created, err)
+	}
+	rec, err := st.LookupIdentity(ctx, id)
+	if err != nil {
+		t.Fatalf("LookupIdentity: %v", err)
+	}
+	if rec.ID != id || rec.PoolID != k.PoolID || rec.Provider != k.Provider || rec.Subject != k.Subject {
+		t.Errorf("record = %+v, want id %q and key %+v", rec, id, k)
+	}
+	if rec.CreatedAt.Before(before.Add(-time.Second)) || rec.LastSeenAt.Before(rec.CreatedAt) {
+		t.Errorf("times: created %v last seen %v, opened at %v", rec.CreatedAt, rec.LastSeenAt, before)
+	}
+	if _, err := st.LookupIdentity(ctx, "eu-west-1:second"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the unused newID must not exist: err = %v", err)
+	}
+}
+
+func (s *suite) identityKeysAreDistinct(t *testing.T) {
+	st, ctx := s.fresh(t), context.Background()
+	base := store.IdentityKey{PoolID: "p1", Provider: "okta", Subject: "alice"}
+	keys := []store.IdentityKey{
+		base,
+		{PoolID: "p2", Provider: base.Provider, Subject: base.Subject},
+		{PoolID: base.PoolID, Provider: "azure", Subject: base.Subject},
+		{PoolID: base.PoolID, Provider: base.Provider, Subject: "bob"},
+		{PoolID: base.PoolID, Provider: base.Provider, Subject: "Alice"}, // subjects are case-sensitive
+	}
+	seen := map[string]store.IdentityKey{}
+	for i, k := range keys {
+		newID := fmt.Sprintf("r:%d", i)
+		id, created, err := st.GetOrCreateIdentity(ctx, k, newID)
+		if err != nil || !created || id != newID {
+			t.Fatalf("%+v = (%q, %v, %v), want a new identity %q", k, id, created, err, newID)
+		}
+		seen[id] = k
+	}
+	for id, k := range seen {
+		rec, err := st.LookupIdentity(ctx, id)
+		if err != nil || rec.PoolID != k.PoolID || rec.Provider != k.Provider || rec.Subject != k.Subject {
+			t.Errorf("LookupIdentity(%q) = %+v, %v; want key %+v", id, rec, err, k)
+		}
+	}
+}
+
+func (s *suite) identityLookupUnknown(t *testing.T) {
+	st := s.fresh(t)
+	if rec, err := st.LookupIdentity(context.Background(), "us-east-1:nobody"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("LookupIdentity(unknown) = %+v, %v; want ErrNotFound", rec, err)
+	}
+}
+
+func (s *suite) identityLastSeenAdvances(t *testing.T) {
+	s.needClock(t)
+	st, ctx := s.fresh(t), context.Background()
+	k := store.IdentityKey{PoolID: "p", Provider: "okta", Subject: "alice"}
+	createdAt := s.clock.Now()
+	if _, _, err := st.GetOrCreateIdentity(ctx, k, "r:1"); err != nil {
+		t.Fatal(err)
+	}
+	s.clock.Advance(time.Hour)
+	seenAt := s.clock.Now()
+	if _, _, err := st.GetOrCreateIdentity(ctx, k, "r:2"); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := st.LookupIdentity(ctx, "r:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameInstant(rec.CreatedAt, createdAt) || !sameInstant(rec.LastSeenAt, seenAt) {
+		t.Errorf("created %v last seen %v; want %v and %v", rec.CreatedAt, rec.LastSeenAt, createdAt, seenAt)
+	}
+}
+
+func (s *suite) identityIDTakenByAnotherKey(t *testing.T) {
+	st, ctx := s.fresh(t), context.Background()
+	if _, _, err := st.GetOrCreateIdentity(ctx, store.IdentityKey{PoolID: "p", Provider: "okta", Subject: "alice"}, "r:1"); err != nil {
+		t.Fatal(err)
+	}
+	// A colliding newID must never silently merge two people.
+	_, _, err := st.GetOrCreateIdentity(ctx, store.IdentityKey{PoolID: "p", Provider: "okta", Subject: "bob"}, "r:1")
+	if !errors.Is(err, store.ErrConflict) {
+		t.Errorf("reusing an id for another key: err = %v, want ErrConflict", err)
+	}
+	rec, err := st.LookupIdentity(ctx, "r:1")
+	if err != nil || rec.Subject != "alice" {
+		t.Errorf("r:1 = %+v, %v; want alice's", rec, err)
+	}
+}
+
+func (s *suite) identityInvalidArguments(t *testing.T) {
+	st := s.fresh(t)
+	tests := []struct {
+		name  string
+		key   store.IdentityKey
+		newID string
+	}{
+		{"no pool", store.IdentityKey{Provider: "okta", Subject: "a"}, "r:1"},
+		{"no provider", store.IdentityKey{PoolID: "p", Subject: "a"}, "r:1"},
+		{"no subject", store.IdentityKey{PoolID: "p", Provider: "okta"}, "r:1"},
+		{"no id", store.IdentityKey{PoolID: "p", Provider: "okta", Subject: "a"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, _, err := st.GetOrCreateIdentity(context.Background(), tt.key, tt.newID); !errors.Is(err, store.ErrInvalid) {
+				t.Errorf("err = %v, want ErrInvalid", err)
+			}
+		})
+	}
+}
+
+func (s *suite) identityConcurrentCreate(t *testing.T) {
+	st, ctx := s.fresh(t), context.Background()
+	k := store.IdentityKey{PoolID: "p", Provider: "okta", Subject: "alice"}
+	type result struct {
+		id      string
+		created bool
+		err     error
+	}
+	const n = 20
+	results := parallel(n, func(i int) result {
+		id, created, err := st.GetOrCreateIdentity(ctx, k, fmt.Sprintf("r:%d", i))
+		return result{id, created, err}
+	})
+	var winner string
+	creators := 0
+	for _, r := range results {
+		if r.err != nil {
+			t.Fatalf("GetOrCreateIdentity: %v", r.err)
+		}
+		if r.created {
+			creators++
+			winner = r.id
+		}
+	}
+	if creators != 1 {
+		t.Fatalf("%d callers saw created=true, want exactly 1", creators)
+	}
+	for i, r := range results {
+		if r.id != winner {
+			t.Errorf("caller %d got %q, want the winner's %q", i, r.id, winner)
+		}
+	}
+}

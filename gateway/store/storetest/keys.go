@@ -1,0 +1,186 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"fedgate/gateway/store"
+)
+
+func (s *suite) keyCases() []testCase {
+	return []testCase{
+		{"EmptyList", s.keysEmptyList},
+		{"AddList", s.keysAddList},
+		{"DuplicateID", s.keysDuplicateID},
+		{"CreatedAtFromClock", s.keysCreatedAtFromClock},
+		{"Retire", s.keysRetire},
+		{"DeleteRetiredBefore", s.keysDeleteRetiredBefore},
+		{"InvalidArguments", s.keysInvalidArguments},
+	}
+}
+
+func byID(keys []store.StoredKey) map[string]store.StoredKey {
+	m := make(map[string]store.StoredKey, len(keys))
+	for _, k := range keys {
+		m[k.ID] = k
+	}
+	return m
+}
+
+func (s *suite) keysEmptyList(t *testing.T) {
+	st := s.fresh(t)
+	if keys, err := st.ListSigningKeys(context.Background()); err != nil || len(keys) != 0 {
+		t.Errorf("ListSigningKeys on an empty store = %v, %v; want none", keys, err)
+	}
+}
+
+func (s *suite) keysAddList(t *testing.T) {
+	st, ctx, now := s.fresh(t), context.Background(), s.now()
+	want := []store.StoredKey{
+		{ID: "k-old", Algorithm: "RS256", Sealed: []byte("sealed-1"), CreatedAt: now.Add(-2 * time.Hour), RetiredAt: now.Add(-time.Hour)},
+		{ID: "k-mid", Algorithm: "ES256", Sealed: []byte("sealed-2"), CreatedAt: now.Add(-time.Hour)},
+		{ID: "k-new", Algorithm: "RS256", Sealed: []byte{0, 0xff}, CreatedAt: now},
+	}
+	for _, i := range []int{2, 0, 1} { // insertion order differs from age order
+		if err := st.AddSigningKey(ctx, want[i]); err != nil {
+			t.Fatalf("AddSigningKey(%s): %v", want[i].ID, err)
+		}
+	}
+	got, err := st.ListSigningKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("ListSigningKeys returned %d keys, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.ID != w.ID || g.Algorithm != w.Algorithm || !bytes.Equal(g.Sealed, w.Sealed) ||
+			!sameInstant(g.CreatedAt, w.CreatedAt) || g.RetiredAt.IsZero() != w.RetiredAt.IsZero() ||
+			(!w.RetiredAt.IsZero() && !sameInstant(g.RetiredAt, w.RetiredAt)) {
+			t.Errorf("key %d = %+v, want %+v (oldest first)", i, g, w)
+		}
+	}
+}
+
+func (s *suite) keysDuplicateID(t *testing.T) {
+	st, ctx := s.fresh(t), context.Background()
+	k := store.StoredKey{ID: "k1", Algorithm: "RS256", Sealed: []byte("a"), CreatedAt: s.now()}
+	if err := st.AddSigningKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	k.Sealed = []byte("b")
+	if err := st.AddSigningKey(ctx, k); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("duplicate AddSigningKey err = %v, want ErrConflict", err)
+	}
+	keys, err := st.ListSigningKeys(ctx)
+	if err != nil || len(keys) != 1 || string(keys[0].Sealed) != "a" {
+		t.Errorf("after duplicate: %+v, %v; want the first key only", keys, err)
+	}
+}
+
+func (s *suite) keysCreatedAtFromClock(t *testing.T) {
+	s.needClock(t)
+	st, ctx := s.fresh(t), context.Background()
+	want := s.clock.Now()
+	if err := st.AddSigningKey(ctx, store.StoredKey{ID: "k1", Algorithm: "RS256", Sealed: []byte("a")}); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := st.ListSigningKeys(ctx)
+	if err != nil || len(keys) != 1 || !sameInstant(keys[0].CreatedAt, want) {
+		t.Errorf("keys = %+v, %v; want CreatedAt stamped %v", keys, err, want)
+	}
+}
+
+func (s *suite) keysRetire(t *testing.T) {
+	st, ctx, now := s.fresh(t), context.Background(), s.now()
+	earlier := now.Add(-time.Hour)
+	for _, k := range []store.StoredKey{
+		{ID: "old", Algorithm: "RS256", Sealed: []byte("1"), CreatedAt: now.Add(-3 * time.Hour), RetiredAt: earlier},
+		{ID: "a", Algorithm: "RS256", Sealed: []byte("2"), CreatedAt: now.Add(-2 * time.Hour)},
+		{ID: "b", Algorithm: "RS256", Sealed: []byte("3"), CreatedAt: now.Add(-time.Hour)},
+		{ID: "current", Algorithm: "RS256", Sealed: []byte("4"), CreatedAt: now},
+	} {
+		if err := st.AddSigningKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.RetireSigningKeys(ctx, "current", now); err != nil {
+		t.Fatalf("RetireSigningKeys: %v", err)
+	}
+	keys, err := st.ListSigningKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := byID(keys)
+	tests := []struct {
+		id      string
+		retired time.Time // zero = still active
+	}{
+		{"old", earlier}, // an earlier retirement is kept, not moved
+		{"a", now},
+		{"b", now},
+		{"current", time.Time{}},
+	}
+	for _, tt := range tests {
+		k, ok := got[tt.id]
+		switch {
+		case !ok:
+			t.Errorf("key %s vanished", tt.id)
+		case tt.retired.IsZero() && !k.RetiredAt.IsZero():
+			t.Errorf("key %s retired at %v, want active", tt.id, k.RetiredAt)
+		case !tt.retired.IsZero() && !sameInstant(k.RetiredAt, tt.retired):
+			t.Errorf("key %s retired at %v, want %v", tt.id, k.RetiredAt, tt.retired)
+		}
+	}
+}
+
+func (s *suite) keysDeleteRetiredBefore(t *testing.T) {
+	st, ctx, now := s.fresh(t), context.Background(), s.now()
+	cutoff := now.Add(-time.Hour)
+	for _, k := range []store.StoredKey{
+		{ID: "long-gone", Algorithm: "RS256", Sealed: []byte("1"), CreatedAt: now.Add(-5 * time.Hour), RetiredAt: cutoff.Add(-time.Minute)},
+		{ID: "at-cutoff", Algorithm: "RS256", Sealed: []byte("2"), CreatedAt: now.Add(-4 * time.Hour), RetiredAt: cutoff},
+		{ID: "recent", Algorithm: "RS256", Sealed: []byte("3"), CreatedAt: now.Add(-3 * time.Hour), RetiredAt: now},
+		{ID: "active-but-old", Algorithm: "RS256", Sealed: []byte("4"), CreatedAt: now.Add(-6 * time.Hour)},
+	} {
+		if err := st.AddSigningKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.DeleteSigningKeysRetiredBefore(ctx, cutoff); err != nil {
+		t.Fatalf("DeleteSigningKeysRetiredBefore: %v", err)
+	}
+	keys, err := st.ListSigningKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := byID(keys)
+	for id, kept := range map[string]bool{"long-gone": false, "at-cutoff": true, "recent": true, "active-but-old": true} {
+		if _, ok := got[id]; ok != kept {
+			t.Errorf("key %s present = %v, want %v", id, ok, kept)
+		}
+	}
+}
+
+func (s *suite) keysInvalidArguments(t *testing.T) {
+	st, now := s.fresh(t), s.now()
+	tests := []struct {
+		name string
+		key  store.StoredKey
+	}{
+		{"no id", store.StoredKey{Algorithm: "RS256", Sealed: []byte("x"), CreatedAt: now}},
+		{"no algorithm", store.StoredKey{ID: "k", Sealed: []byte("x"), CreatedAt: now}},
+		{"no material", store.StoredKey{ID: "k", Algorithm: "RS256", CreatedAt: now}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := st.AddSigningKey(context.Background(), tt.key); !errors.Is(err, store.ErrInvalid) {
+				t.Errorf("err = %v, want ErrInvalid", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,200 @@
+package gateway
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+
+	"fedgate/gateway/config"
+)
+
+// RoleTrust is the trust policy one role needs for one pool.
+type RoleTrust struct {
+	RoleARN string
+	Why     string // which part of the pool hands this role out
+	Policy  string // JSON, ready for `aws iam create-role --assume-role-policy-document`
+}
+
+// TrustReport is what an admin needs to register fedgate with IAM for one pool.
+type TrustReport struct {
+	Pool       config.Pool
+	IssuerURL  string
+	Roles      []RoleTrust
+	RegisterIn string // the aws iam create-open-id-connect-provider command
+}
+
+// TrustPolicies builds the report for a pool (by id or name).
+func TrustPolicies(f *config.File, poolKey string) (*TrustReport, error) {
+	var pool *config.Pool
+	for i := range f.Pools {
+		if f.Pools[i].ID == poolKey || f.Pools[i].Name == poolKey {
+			pool = &f.Pools[i]
+		}
+	}
+	if pool == nil {
+		return nil, fmt.Errorf("no pool %q in the configuration", poolKey)
+	}
+	rep := &TrustReport{Pool: *pool, IssuerURL: f.IssuerURL(pool)}
+	tagged := len(pool.PrincipalTags) > 0
+	for _, r := range pool.Rules {
+		if len(r.Tags) > 0 {
+			tagged = true
+		}
+	}
+	roles := map[string]string{}
+	addRole := func(arn, why string) {
+		if arn == "" {
+			return
+		}
+		if roles[arn] == "" {
+			roles[arn] = why
+		} else if !strings.Contains(roles[arn], why) {
+			roles[arn] += "; " + why
+		}
+	}
+	for i, r := range pool.Rules {
+		name := r.Name
+		if name == "" {
+			name = fmt.Sprintf("#%d", i+1)
+		}
+		addRole(r.Role, "rule "+name)
+	}
+	if pool.NoMatch == "default_role" {
+		addRole(pool.AuthenticatedRole, "authenticated_role (no rule matched)")
+	}
+	arns := make([]string, 0, len(roles))
+	for a := range roles {
+		arns = append(arns, a)
+	}
+	sort.Strings(arns)
+	var providerURL, audience string
+	for _, arn := range arns {
+		var doc map[string]any
+		switch pool.Mode {
+		case config.ModeUpstreamToken:
+			doc = upstreamTrust(f, pool, arn)
+		default:
+			providerURL, audience = rep.IssuerURL, pool.Audience()
+			doc = webIdentityTrust(arn, rep.IssuerURL, pool.Audience(), tagged)
+		}
+		rep.Roles = append(rep.Roles, RoleTrust{RoleARN: arn, Why: roles[arn], Policy: mustJSON(doc)})
+	}
+	if pool.AllowGuests && pool.UnauthenticatedRole != "" {
+		rep.Roles = append(rep.Roles, RoleTrust{
+			RoleARN: pool.UnauthenticatedRole, Why: "unauthenticated_role (guests)",
+			Policy: mustJSON(webIdentityTrust(pool.UnauthenticatedRole, rep.IssuerURL, pool.GuestAudience(), false)),
+		})
+	}
+	if providerURL == "" && pool.Mode == config.ModeGatewayToken {
+		providerURL, audience = rep.IssuerURL, pool.Audience()
+	}
+	if pool.Mode == config.ModeGatewayToken {
+		rep.RegisterIn = registerCommand(providerURL, issuerAudiences(f, pool, audience))
+	}
+	return rep, nil
+}
+
+// issuerAudiences lists every client id the IAM OIDC provider for this
+// pool's issuer must know: all pools sharing the issuer, guests included.
+func issuerAudiences(f *config.File, pool *config.Pool, own string) []string {
+	if pool.OwnIssuer {
+		auds := []string{own}
+		if pool.AllowGuests {
+			auds = append(auds, pool.GuestAudience())
+		}
+		return auds
+	}
+	var auds []string
+	for i := range f.Pools {
+		p := &f.Pools[i]
+		if p.OwnIssuer || p.Mode != config.ModeGatewayToken {
+			continue
+		}
+		auds = append(auds, p.Audience())
+		if p.AllowGuests {
+			auds = append(auds, p.GuestAudience())
+		}
+	}
+	return auds
+}
+
+func registerCommand(issuerURL string, audiences []string) string {
+	return "aws iam create-open-id-connect-provider --url " + issuerURL + " --client-id-list " + strings.Join(audiences, " ")
+}
+
+// issuerKey is how IAM names an OIDC provider: host plus path, no scheme.
+func issuerKey(issuerURL string) string {
+	u, err := url.Parse(issuerURL)
+	if err != nil {
+		return issuerURL
+	}
+	return u.Host + strings.TrimRight(u.Path, "/")
+}
+
+func accountOf(roleARN string) string {
+	parts := strings.SplitN(roleARN, ":", 6)
+	if len(parts) < 5 {
+		return "ACCOUNT_ID"
+	}
+	return parts[4]
+}
+
+func partitionOf(roleARN string) string {
+	parts := strings.SplitN(roleARN, ":", 3)
+	if len(parts) < 2 {
+		return "aws"
+	}
+	return parts[1]
+}
+
+// webIdentityTrust trusts fedgate's IAM OIDC provider for one audience.
+// IAM evaluates only aud and sub for a custom issuer, so the audience is
+// what separates pools and guests.
+func webIdentityTrust(roleARN, issuerURL, audience string, tagged bool) map[string]any {
+	key := issuerKey(issuerURL)
+	actions := []string{"sts:AssumeRoleWithWebIdentity"}
+	if tagged {
+		actions = append(actions, "sts:TagSession")
+	}
+	return policyDoc(map[string]any{
+		"Effect":    "Allow",
+		"Principal": map[string]any{"Federated": fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", partitionOf(roleARN), accountOf(roleARN), key)},
+		"Action":    actions,
+		"Condition": map[string]any{"StringEquals": map[string]any{key + ":aud": audience}},
+	})
+}
+
+// upstreamTrust trusts the upstream IdP itself (upstream-token mode): one
+// statement per OIDC provider of the pool, on its client id.
+func upstreamTrust(f *config.File, pool *config.Pool, roleARN string) map[string]any {
+	var stmts []any
+	for _, id := range pool.Providers {
+		for _, p := range f.Providers {
+			if p.ID != id || p.Type != config.ProviderOIDC {
+				continue
+			}
+			key := issuerKey(p.Issuer)
+			stmts = append(stmts, map[string]any{
+				"Effect":    "Allow",
+				"Principal": map[string]any{"Federated": fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", partitionOf(roleARN), accountOf(roleARN), key)},
+				"Action":    "sts:AssumeRoleWithWebIdentity",
+				"Condition": map[string]any{"StringEquals": map[string]any{key + ":aud": p.ClientID}},
+			})
+		}
+	}
+	return map[string]any{"Version": "2012-10-17", "Statement": stmts}
+}
+
+func policyDoc(stmt map[string]any) map[string]any {
+	return map[string]any{"Version": "2012-10-17", "Statement": []any{stmt}}
+}
+
+func mustJSON(v any) string {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		panic(err) // maps of strings always encode
+	}
+	return string(b)
+}

@@ -1,0 +1,155 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"fedgate/exchange"
+	"fedgate/exchange/rules"
+	"fedgate/gateway/store"
+	"fedgate/idp"
+)
+
+// principal is a verified sign-in to one pool.
+type principal struct {
+	pool     *livePool
+	provider *liveProvider
+	ident    *idp.Identity
+}
+
+// entitlements are the roles the rules give a principal, in order.
+func (p *principal) entitlements() rules.Decision {
+	return p.pool.mapping.Evaluate(p.ident.Claims)
+}
+
+func noRoleError(p *principal) *Error {
+	return errorf(http.StatusForbidden, CodeNoMatchingRule,
+		"You signed in successfully, but no rule of the pool %q gives you an AWS role. If you need access, ask an admin to add a rule for you.",
+		p.pool.cfg.DisplayName)
+}
+
+// pickGrant chooses the grant for a requested role ARN, or the only one.
+func pickGrant(p *principal, d rules.Decision, roleARN string) (rules.Grant, *Error) {
+	if len(d.Grants) == 0 {
+		return rules.Grant{}, noRoleError(p)
+	}
+	if roleARN == "" {
+		if len(d.Grants) == 1 {
+			return d.Grants[0], nil
+		}
+		e := errorf(http.StatusBadRequest, CodeRoleRequired, "Several roles are open to you in this pool; name one with role_arn.")
+		for _, g := range d.Grants {
+			e.Roles = append(e.Roles, g.Role)
+		}
+		return rules.Grant{}, e
+	}
+	for _, g := range d.Grants {
+		if g.Role == roleARN {
+			return g, nil
+		}
+	}
+	return rules.Grant{}, errorf(http.StatusForbidden, CodeRoleNotEntitled, "The rules of this pool do not give you that role.")
+}
+
+// identityID returns the stable REGION:UUID of a principal, creating it on
+// first use. It is called only once a role is granted, so refusals store
+// nothing.
+func (s *Server) identityID(ctx context.Context, p *principal) (string, error) {
+	u, err := uuid.NewRandomFromReader(s.rand)
+	if err != nil {
+		return "", fmt.Errorf("generating identity id: %w", err)
+	}
+	id, created, err := s.store.GetOrCreateIdentity(ctx, store.IdentityKey{
+		PoolID: p.pool.cfg.ID, Provider: p.provider.cfg.ID, Subject: p.ident.Subject,
+	}, p.pool.cfg.Region()+":"+u.String())
+	if err != nil {
+		return "", fmt.Errorf("identity: %w", err)
+	}
+	if created {
+		logFrom(ctx, s.log).Info("identity created", "identity_id", id, "pool", p.pool.cfg.ID, "provider", p.provider.cfg.ID)
+	}
+	return id, nil
+}
+
+// vend exchanges a granted role for credentials through the pool's mode.
+// durationSeconds 0 means the grant's or the pool's default.
+func (s *Server) vend(ctx context.Context, p *principal, g rules.Grant, durationSeconds int) (*exchange.Credentials, string, *Error) {
+	maxDur := time.Duration(p.pool.cfg.DurationSeconds) * time.Second
+	if g.Duration > 0 {
+		maxDur = g.Duration
+	}
+	dur := maxDur
+	if durationSeconds != 0 {
+		want := time.Duration(durationSeconds) * time.Second
+		if durationSeconds < 900 || want > maxDur {
+			return nil, "", errorf(http.StatusBadRequest, CodeInvalidRequest, "duration_seconds must be between 900 and %d for this role.", int(maxDur.Seconds()))
+		}
+		dur = want
+	}
+	tags, transitive, err := p.pool.mapping.PrincipalTags(p.ident.Claims, g)
+	if err != nil {
+		return nil, "", fromTags(err)
+	}
+	id, err := s.identityID(ctx, p)
+	if err != nil {
+		return nil, "", internalError(err)
+	}
+	req := exchange.Request{
+		PoolID:            p.pool.cfg.ID,
+		Audience:          p.pool.cfg.Audience(),
+		IssuerURL:         p.pool.issuerURL,
+		IdentityID:        id,
+		Provider:          p.provider.cfg.ID,
+		AMR:               []string{"authenticated", p.provider.cfg.ID},
+		RoleARN:           g.Role,
+		SessionName:       rules.SessionName(sessionNameSource(p)),
+		Duration:          dur,
+		SessionPolicy:     g.SessionPolicy,
+		Tags:              tags,
+		TransitiveTagKeys: transitive,
+		UpstreamToken:     p.ident.RawToken,
+	}
+	creds, err := p.pool.mode.Vend(ctx, req)
+	log := logFrom(ctx, s.log)
+	if err != nil {
+		e := fromSTS(err)
+		var se *exchange.STSError
+		if !errors.As(err, &se) {
+			e = asVendError(err)
+		}
+		log.Warn("vend refused", "identity_id", id, "pool", req.PoolID, "provider", req.Provider, "role", req.RoleARN, "code", e.Code, "cause", err.Error())
+		return nil, id, e
+	}
+	log.Info("credentials vended", "identity_id", id, "pool", req.PoolID, "provider", req.Provider,
+		"subject", p.ident.Subject, "role", req.RoleARN, "rule", g.Rule, "expires", creds.Expiration.UTC().Format(time.RFC3339))
+	return creds, id, nil
+}
+
+func asVendError(err error) *Error {
+	if errors.Is(err, exchange.ErrInvalidRequest) {
+		return newError(http.StatusBadRequest, CodeInvalidRequest, "This sign-in cannot be exchanged in this pool's mode; ask an admin to check the pool.", err)
+	}
+	return internalError(err)
+}
+
+// sessionNameSource is the claim RoleSessionName comes from, so CloudTrail
+// shows a person, not a random id.
+func sessionNameSource(p *principal) string {
+	claims := p.ident.Claims
+	if c := p.pool.cfg.SessionNameClaim; c != "" {
+		if v, ok := claims[c].(string); ok && v != "" {
+			return v
+		}
+	}
+	for _, c := range []string{"email", "preferred_username"} {
+		if v, ok := claims[c].(string); ok && v != "" {
+			return v
+		}
+	}
+	return p.ident.Subject
+}

@@ -1,0 +1,72 @@
+// Package idp turns a sign-in at an upstream identity provider into a
+// verified set of claims. Each provider type lives in one file and
+// implements Provider plus whichever capability interfaces fit it.
+package idp
+
+import (
+	"context"
+	"errors"
+)
+
+// Identity is what a provider vouches for after verification.
+type Identity struct {
+	Provider string         // provider id from the config
+	Subject  string         // stable subject (OIDC sub, SAML NameID, static username)
+	Claims   map[string]any // verified claims; nested maps and lists allowed
+	// RawToken is the upstream credential as received (the OIDC ID token),
+	// kept only for exchange modes that forward it. Never log it.
+	RawToken string
+}
+
+// Provider is implemented by every upstream provider type.
+type Provider interface {
+	ID() string
+	Type() string        // "oidc", "static", ...
+	DisplayName() string // shown on the sign-in page
+}
+
+// Flow carries the per-sign-in secrets bound to one browser flow.
+type Flow struct {
+	State        string
+	Nonce        string
+	PKCEVerifier string // RFC 7636 code_verifier; the challenge is S256 of it
+	RedirectURL  string // exact callback URL registered at the IdP
+}
+
+// RedirectLogin is implemented by providers whose sign-in happens at the
+// upstream (OIDC authorization code + PKCE).
+type RedirectLogin interface {
+	// AuthCodeURL is where the browser is sent to sign in.
+	AuthCodeURL(f Flow) string
+	// Exchange redeems the code with the flow's PKCE verifier and verifies
+	// the ID token, including the nonce bound to the flow.
+	Exchange(ctx context.Context, code string, f Flow) (*Identity, error)
+}
+
+// PasswordLogin is implemented by providers that check a username and
+// password themselves (the static demo provider).
+type PasswordLogin interface {
+	Authenticate(ctx context.Context, username, password string) (*Identity, error)
+}
+
+// TokenVerifier is implemented by providers that can verify a bearer token
+// presented by an app (an upstream OIDC ID token).
+type TokenVerifier interface {
+	VerifyToken(ctx context.Context, raw string) (*Identity, error)
+}
+
+// Sentinel errors. Providers wrap them with the private cause
+// (fmt.Errorf("%w: ...", ErrX)); callers map them to public messages.
+var (
+	ErrInvalidToken    = errors.New("invalid token")           // malformed, bad signature, wrong alg
+	ErrExpiredToken    = errors.New("token expired")           // exp in the past (beyond skew)
+	ErrWrongAudience   = errors.New("token audience mismatch") // aud / azp not this client
+	ErrWrongIssuer     = errors.New("token issuer mismatch")
+	ErrNonceMismatch   = errors.New("nonce mismatch")
+	ErrBadCredentials  = errors.New("invalid username or password")
+	ErrUpstream        = errors.New("upstream identity provider error") // network, 5xx, bad discovery
+	ErrExchangeFailed  = errors.New("authorization code exchange failed")
+	ErrMissingSubject  = errors.New("token has no subject")
+	ErrUnsupportedFlow = errors.New("provider does not support this sign-in flow")
+	ErrInvalidConfig   = errors.New("invalid identity provider configuration")
+)

@@ -1,0 +1,116 @@
+package idp
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	jose "github.com/go-jose/go-jose/v4"
+)
+
+func TestParseJWKSKeepsOnlyPublicSigningKeys(t *testing.T) {
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marshal := func(k jose.JSONWebKey) json.RawMessage {
+		b, err := k.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	tests := []struct {
+		name     string
+		key      json.RawMessage
+		wantKept bool
+	}{
+		{name: "public signing key", key: marshal(jose.JSONWebKey{Key: &ecKey.PublicKey, KeyID: "sig", Use: "sig"}), wantKept: true},
+		{name: "public key without use", key: marshal(jose.JSONWebKey{Key: &ecKey.PublicKey, KeyID: "nouse"}), wantKept: true},
+		{name: "encryption key", key: marshal(jose.JSONWebKey{Key: &ecKey.PublicKey, KeyID: "enc", Use: "enc"})},
+		{name: "private key", key: marshal(jose.JSONWebKey{Key: ecKey, KeyID: "priv"})},
+		{name: "symmetric key", key: marshal(jose.JSONWebKey{Key: []byte("shared-secret-shared-secret"), KeyID: "oct"})},
+		{name: "unknown key type", key: json.RawMessage(`{"kty":"OKP","crv":"Ed448","x":"AAAA","kid":"ed448"}`)},
+		{name: "malformed entry", key: json.RawMessage(`{"kty":"RSA","n":42}`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body, err := json.Marshal(map[string]any{"keys": []json.RawMessage{tt.key}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys, err := parseJWKS(body)
+			if err != nil {
+				t.Fatalf("parseJWKS: %v", err)
+			}
+			if kept := len(keys) == 1; kept != tt.wantKept {
+				t.Fatalf("kept = %v, want %v", kept, tt.wantKept)
+			}
+		})
+	}
+	if _, err := parseJWKS([]byte("not json")); err == nil {
+		t.Error("parseJWKS accepted a body that is not JSON")
+	}
+}
+
+func TestJWKSFetchFailureIsUpstreamAndRateLimited(t *testing.T) {
+	hits := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits++
+		http.Error(w, "down", http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	clock := newFakeClock()
+	ks := newJWKSKeySet(srv.URL, srv.Client(), clock.Now, []string{"ES256"}, jwksRefetchInterval)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := signJWT(t, jose.ES256, jose.JSONWebKey{Key: key, KeyID: "k"}, map[string]any{"sub": "x"})
+	for i := range 3 {
+		if _, err := ks.VerifySignature(context.Background(), raw); !errors.Is(err, ErrUpstream) {
+			t.Fatalf("attempt %d: err = %v, want ErrUpstream", i, err)
+		}
+	}
+	if hits != 1 {
+		t.Fatalf("JWKS hits = %d, want 1 within the refetch interval", hits)
+	}
+}
+
+func TestLimitedBody(t *testing.T) {
+	const limit = 16
+	tests := []struct {
+		name    string
+		size    int
+		wantErr bool
+	}{
+		{name: "empty", size: 0},
+		{name: "under the limit", size: limit - 1},
+		{name: "exactly the limit", size: limit},
+		{name: "one byte over", size: limit + 1, wantErr: true},
+		{name: "far over", size: 10 * limit, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := &limitedBody{body: io.NopCloser(strings.NewReader(strings.Repeat("x", tt.size))), remaining: limit}
+			got, err := io.ReadAll(body)
+			if tt.wantErr {
+				if !errors.Is(err, errResponseTooLarge) {
+					t.Fatalf("err = %v, want errResponseTooLarge", err)
+				}
+				return
+			}
+			if err != nil || len(got) != tt.size {
+				t.Fatalf("read %d bytes, err %v; want %d bytes", len(got), err, tt.size)
+			}
+		})
+	}
+}

@@ -1,0 +1,449 @@
+package idp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+const (
+	// maxTokenBytes bounds bearer tokens before any parsing; AWS itself
+	// accepts at most 20000 characters, real ID tokens are a few KiB.
+	maxTokenBytes = 16 << 10
+	// maxUpstreamBody caps every response body read from the IdP.
+	maxUpstreamBody = 1 << 20
+	// discoveryRetryInterval keeps a down IdP from being hammered by
+	// every incoming request while still recovering quickly.
+	discoveryRetryInterval = 5 * time.Second
+	// jwksRefetchInterval is the floor between JWKS fetches triggered by
+	// unknown key ids, so forged kids cannot turn us into a request amplifier.
+	jwksRefetchInterval = 10 * time.Second
+	defaultClockSkew    = time.Minute
+)
+
+// OIDCConfig configures one upstream OpenID Connect provider.
+type OIDCConfig struct {
+	ID, DisplayName, Issuer, ClientID, ClientSecret string
+	Scopes                                          []string // default openid, profile, email
+	// AllowedAlgorithms is the explicit allow-list of ID-token signing
+	// algorithms; default ["RS256","ES256"]. "none" and HS* are refused.
+	AllowedAlgorithms []string
+	// UserInfo merges userinfo claims after a browser sign-in (ID-token
+	// claims win on conflict; the userinfo sub must match).
+	UserInfo bool
+	// ExtraAudiences are further aud/azp values accepted on bearer tokens
+	// presented to the API (the client ids of apps).
+	ExtraAudiences []string
+	ClockSkew      time.Duration // default 1 minute
+}
+
+// isAsymmetricAlgorithm reports whether an operator may allow alg:
+// symmetric (HS*) and "none" never verify upstream tokens.
+func isAsymmetricAlgorithm(alg string) bool {
+	switch alg {
+	case oidc.RS256, oidc.RS384, oidc.RS512,
+		oidc.ES256, oidc.ES384, oidc.ES512,
+		oidc.PS256, oidc.PS384, oidc.PS512,
+		oidc.EdDSA:
+		return true
+	}
+	return false
+}
+
+// OIDC is an upstream OpenID Connect provider. It implements Provider,
+// RedirectLogin and TokenVerifier. Discovery is lazy so that the gateway
+// starts while an IdP is unreachable.
+type OIDC struct {
+	cfg          OIDCConfig
+	client       *http.Client
+	now          func() time.Time
+	algorithms   []string
+	apiAudiences []string
+
+	mu          sync.Mutex
+	state       *discovered
+	lastAttempt time.Time
+	lastErr     error
+}
+
+// discovered is what one successful discovery yields.
+type discovered struct {
+	provider  *oidc.Provider
+	keys      *jwksKeySet
+	authStyle oauth2.AuthStyle
+}
+
+var (
+	_ Provider      = (*OIDC)(nil)
+	_ RedirectLogin = (*OIDC)(nil)
+	_ TokenVerifier = (*OIDC)(nil)
+)
+
+// NewOIDC validates cfg and makes one discovery attempt bounded by ctx. A
+// failed attempt is not an error: it is retried on first use and reported
+// by Ready. client is used for every upstream call, with response bodies
+// capped at 1 MiB; give it a timeout. now defaults to time.Now.
+func NewOIDC(ctx context.Context, cfg OIDCConfig, client *http.Client, now func() time.Time) (*OIDC, error) {
+	if now == nil {
+		now = time.Now
+	}
+	cfg, algs, err := normalizeOIDCConfig(cfg)
+	if client == nil {
+		err = errors.Join(err, errors.New("an HTTP client is required"))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: oidc provider %q: %w", ErrInvalidConfig, cfg.ID, err)
+	}
+	p := &OIDC{
+		cfg:          cfg,
+		client:       capBodies(client, maxUpstreamBody),
+		now:          now,
+		algorithms:   algs,
+		apiAudiences: append([]string{cfg.ClientID}, cfg.ExtraAudiences...),
+	}
+	_, _ = p.discover(ctx) // failure is remembered and surfaced by Ready
+	return p, nil
+}
+
+// normalizeOIDCConfig applies defaults and reports every problem at once.
+func normalizeOIDCConfig(cfg OIDCConfig) (OIDCConfig, []string, error) {
+	var errs []error
+	if cfg.ID == "" {
+		errs = append(errs, errors.New("id is required"))
+	}
+	if cfg.ClientID == "" {
+		errs = append(errs, errors.New("client id is required"))
+	}
+	if err := checkIssuerURL(cfg.Issuer); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.ClockSkew < 0 {
+		errs = append(errs, errors.New("clock skew must not be negative"))
+	}
+	if cfg.ClockSkew == 0 {
+		cfg.ClockSkew = defaultClockSkew
+	}
+	if len(cfg.Scopes) == 0 {
+		cfg.Scopes = []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail}
+	} else if !slices.Contains(cfg.Scopes, oidc.ScopeOpenID) {
+		cfg.Scopes = append([]string{oidc.ScopeOpenID}, cfg.Scopes...)
+	}
+	algs := cfg.AllowedAlgorithms
+	if len(algs) == 0 {
+		algs = []string{oidc.RS256, oidc.ES256}
+	}
+	for _, alg := range algs {
+		if !isAsymmetricAlgorithm(alg) {
+			errs = append(errs, fmt.Errorf("signing algorithm %q is not allowed (asymmetric algorithms only)", alg))
+		}
+	}
+	for _, aud := range cfg.ExtraAudiences {
+		if aud == "" {
+			errs = append(errs, errors.New("extra audiences must not be empty strings"))
+		}
+	}
+	return cfg, slices.Clone(algs), errors.Join(errs...)
+}
+
+func checkIssuerURL(issuer string) error {
+	u, err := url.Parse(issuer)
+	if err != nil || issuer == "" {
+		return errors.New("issuer must be a URL")
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("issuer %q must be an http(s) URL with a host and no query or fragment", issuer)
+	}
+	return nil
+}
+
+// ID returns the provider id from the config.
+func (p *OIDC) ID() string { return p.cfg.ID }
+
+// Type returns "oidc".
+func (p *OIDC) Type() string { return "oidc" }
+
+// DisplayName returns the name shown on the sign-in page.
+func (p *OIDC) DisplayName() string { return p.cfg.DisplayName }
+
+// Issuer returns the configured issuer URL.
+func (p *OIDC) Issuer() string { return p.cfg.Issuer }
+
+// Ready triggers discovery if it has not succeeded yet and reports
+// whether the provider can serve sign-ins (wrapping ErrUpstream if not).
+func (p *OIDC) Ready(ctx context.Context) error {
+	_, err := p.discover(ctx)
+	return err
+}
+
+// discover returns the discovery result, attempting discovery at most once
+// per discoveryRetryInterval until it succeeds.
+func (p *OIDC) discover(ctx context.Context) (*discovered, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state != nil {
+		return p.state, nil
+	}
+	now := p.now()
+	if since := now.Sub(p.lastAttempt); !p.lastAttempt.IsZero() && since >= 0 && since < discoveryRetryInterval {
+		return nil, p.lastErr
+	}
+	p.lastAttempt = now
+	state, err := p.fetchDiscovery(ctx)
+	if err != nil {
+		p.lastErr = fmt.Errorf("%w: discovery of %s: %w", ErrUpstream, p.cfg.Issuer, err)
+		return nil, p.lastErr
+	}
+	p.state, p.lastErr = state, nil
+	return state, nil
+}
+
+func (p *OIDC) fetchDiscovery(ctx context.Context) (*discovered, error) {
+	provider, err := oidc.NewProvider(oidc.ClientContext(ctx, p.client), p.cfg.Issuer)
+	if err != nil {
+		return nil, err
+	}
+	var meta struct {
+		JWKSURL     string   `json:"jwks_uri"`
+		AuthMethods []string `json:"token_endpoint_auth_methods_supported"`
+	}
+	if err := provider.Claims(&meta); err != nil {
+		return nil, err
+	}
+	endpoint := provider.Endpoint()
+	if meta.JWKSURL == "" || endpoint.AuthURL == "" || endpoint.TokenURL == "" {
+		return nil, errors.New("discovery document lacks jwks_uri, authorization_endpoint or token_endpoint")
+	}
+	return &discovered{
+		provider:  provider,
+		keys:      newJWKSKeySet(meta.JWKSURL, p.client, p.now, p.algorithms, jwksRefetchInterval),
+		authStyle: p.authStyle(meta.AuthMethods),
+	}, nil
+}
+
+// authStyle picks the client authentication the IdP advertises instead of
+// letting x/oauth2 probe by failing a request first.
+func (p *OIDC) authStyle(methods []string) oauth2.AuthStyle {
+	if p.cfg.ClientSecret == "" {
+		return oauth2.AuthStyleInParams // public client: client_id in the body, PKCE proves possession
+	}
+	// client_secret_basic is the spec default when the list is absent.
+	if len(methods) == 0 || slices.Contains(methods, "client_secret_basic") {
+		return oauth2.AuthStyleInHeader
+	}
+	return oauth2.AuthStyleInParams
+}
+
+func (p *OIDC) oauth2Config(d *discovered, redirectURL string) *oauth2.Config {
+	endpoint := d.provider.Endpoint()
+	endpoint.AuthStyle = d.authStyle
+	return &oauth2.Config{
+		ClientID:     p.cfg.ClientID,
+		ClientSecret: p.cfg.ClientSecret,
+		Endpoint:     endpoint,
+		RedirectURL:  redirectURL,
+		Scopes:       p.cfg.Scopes,
+	}
+}
+
+// AuthCodeURL is where the browser is sent to sign in, carrying the flow's
+// state, nonce and S256 PKCE challenge. It returns "" while the IdP cannot
+// be discovered; call Ready first to get the reason.
+func (p *OIDC) AuthCodeURL(f Flow) string {
+	// The interface carries no context; the injected client's timeout and
+	// the retry interval bound this call.
+	d, err := p.discover(context.Background())
+	if err != nil {
+		return ""
+	}
+	return p.oauth2Config(d, f.RedirectURL).AuthCodeURL(f.State,
+		oidc.Nonce(f.Nonce),
+		oauth2.S256ChallengeOption(f.PKCEVerifier),
+	)
+}
+
+// Exchange redeems code with the flow's PKCE verifier, verifies the ID
+// token (nonce included) and optionally merges userinfo claims.
+func (p *OIDC) Exchange(ctx context.Context, code string, f Flow) (*Identity, error) {
+	if code == "" {
+		return nil, fmt.Errorf("%w: empty authorization code", ErrExchangeFailed)
+	}
+	if f.PKCEVerifier == "" || f.Nonce == "" {
+		return nil, fmt.Errorf("%w: flow lacks a PKCE verifier or nonce", ErrExchangeFailed)
+	}
+	d, err := p.discover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	clientCtx := oidc.ClientContext(ctx, p.client)
+	token, err := p.oauth2Config(d, f.RedirectURL).Exchange(clientCtx, code, oauth2.VerifierOption(f.PKCEVerifier))
+	if err != nil {
+		return nil, exchangeError(err)
+	}
+	rawIDToken, _ := token.Extra("id_token").(string)
+	if rawIDToken == "" {
+		return nil, fmt.Errorf("%w: token response has no id_token", ErrExchangeFailed)
+	}
+	verified, err := p.verify(ctx, d, rawIDToken, []string{p.cfg.ClientID}, &f.Nonce)
+	if err != nil {
+		return nil, err
+	}
+	if verified.token.AccessTokenHash != "" {
+		if err := verified.token.VerifyAccessToken(token.AccessToken); err != nil {
+			return nil, fmt.Errorf("%w: at_hash: %w", ErrInvalidToken, err)
+		}
+	}
+	if p.cfg.UserInfo {
+		if err := mergeUserInfo(clientCtx, d.provider, token, verified.claims); err != nil {
+			return nil, err
+		}
+	}
+	return p.identity(verified, rawIDToken), nil
+}
+
+// exchangeError separates a rejected code (4xx) from an IdP that could
+// not be reached or failed (network, 5xx), which callers may retry.
+func exchangeError(err error) error {
+	var retrieve *oauth2.RetrieveError
+	if errors.As(err, &retrieve) && retrieve.Response != nil && retrieve.Response.StatusCode < 500 {
+		return fmt.Errorf("%w: %w", ErrExchangeFailed, err)
+	}
+	return fmt.Errorf("%w: %w: %w", ErrExchangeFailed, ErrUpstream, err)
+}
+
+// mergeUserInfo adds userinfo claims the ID token does not already carry.
+func mergeUserInfo(ctx context.Context, provider *oidc.Provider, token *oauth2.Token, claims map[string]any) error {
+	info, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(token))
+	if err != nil {
+		return fmt.Errorf("%w: userinfo: %w", ErrUpstream, err)
+	}
+	if info.Subject != claims["sub"] {
+		return fmt.Errorf("%w: userinfo sub differs from the ID token sub", ErrInvalidToken)
+	}
+	var extra map[string]any
+	if err := info.Claims(&extra); err != nil {
+		return fmt.Errorf("%w: userinfo claims: %w", ErrUpstream, err)
+	}
+	for name, value := range extra {
+		if _, present := claims[name]; !present {
+			claims[name] = value
+		}
+	}
+	return nil
+}
+
+// VerifyToken verifies an upstream ID token presented by an app. Its aud
+// must contain the client id or one of ExtraAudiences; no nonce applies.
+func (p *OIDC) VerifyToken(ctx context.Context, raw string) (*Identity, error) {
+	// Size first: an oversized token must not even trigger discovery.
+	if err := checkTokenSize(raw); err != nil {
+		return nil, err
+	}
+	d, err := p.discover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	verified, err := p.verify(ctx, d, raw, p.apiAudiences, nil)
+	if err != nil {
+		return nil, err
+	}
+	return p.identity(verified, raw), nil
+}
+
+func (p *OIDC) identity(v *verifiedToken, raw string) *Identity {
+	return &Identity{Provider: p.cfg.ID, Subject: v.token.Subject, Claims: v.claims, RawToken: raw}
+}
+
+// verifiedToken is an ID token that passed every check.
+type verifiedToken struct {
+	token  *oidc.IDToken
+	claims map[string]any
+}
+
+// verify runs go-oidc's verifier (signature, alg allow-list, iss, exp) and
+// then the checks go-oidc leaves to callers. nonce is nil when no browser
+// flow is bound to the token.
+func (p *OIDC) verify(ctx context.Context, d *discovered, raw string, audiences []string, nonce *string) (*verifiedToken, error) {
+	if err := checkTokenSize(raw); err != nil {
+		return nil, err
+	}
+	// A fresh recorder per call lets us recover the key set's typed error,
+	// which go-oidc flattens with %v.
+	recorder := &recordingKeySet{inner: d.keys}
+	verifier := oidc.NewVerifier(p.cfg.Issuer, recorder, &oidc.Config{
+		// Audience (with azp and ExtraAudiences) is checked by checkAudience.
+		SkipClientIDCheck:    true,
+		SupportedSigningAlgs: p.algorithms,
+		// go-oidc has no leeway on exp; shifting its clock back grants one.
+		Now: func() time.Time { return p.now().Add(-p.cfg.ClockSkew) },
+	})
+	token, err := verifier.Verify(ctx, raw)
+	if err != nil {
+		return nil, p.classify(err, recorder)
+	}
+	claims := map[string]any{}
+	if err := json.Unmarshal(recorder.payload, &claims); err != nil {
+		return nil, fmt.Errorf("%w: claims: %w", ErrInvalidToken, err)
+	}
+	checks := []error{
+		checkSubject(token.Subject),
+		checkIssuedAt(token.IssuedAt, p.now(), p.cfg.ClockSkew),
+		checkAudience(token.Audience, claims, audiences),
+	}
+	if nonce != nil {
+		checks = append(checks, checkNonce(token.Nonce, *nonce))
+	}
+	for _, err := range checks {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return &verifiedToken{token: token, claims: claims}, nil
+}
+
+// classify maps a go-oidc failure to an idp sentinel. go-oidc only types
+// expiry, so for a token whose signature did verify the claim checks are
+// re-run on the payload to name the failing one.
+func (p *OIDC) classify(err error, recorder *recordingKeySet) error {
+	var expired *oidc.TokenExpiredError
+	if errors.As(err, &expired) {
+		if expired.Expiry.IsZero() {
+			return fmt.Errorf("%w: token has no exp", ErrInvalidToken)
+		}
+		return fmt.Errorf("%w: %w", ErrExpiredToken, err)
+	}
+	if recorder.err != nil {
+		return recorder.err
+	}
+	if recorder.payload == nil {
+		return fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	var claims struct {
+		Issuer string `json:"iss"`
+	}
+	if json.Unmarshal(recorder.payload, &claims) == nil && claims.Issuer != p.cfg.Issuer {
+		return fmt.Errorf("%w: %w", ErrWrongIssuer, err)
+	}
+	return fmt.Errorf("%w: %w", ErrInvalidToken, err)
+}
+
+// recordingKeySet remembers the outcome of the single signature check that
+// go-oidc performs per verification.
+type recordingKeySet struct {
+	inner   oidc.KeySet
+	payload []byte
+	err     error
+}
+
+func (r *recordingKeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
+	r.payload, r.err = r.inner.VerifySignature(ctx, jwt)
+	return r.payload, r.err
+}

@@ -1,0 +1,66 @@
+package idp
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// The check* steps cover what go-oidc's verifier leaves to its callers.
+// Each returns nil or a wrapped idp sentinel.
+
+func checkTokenSize(raw string) error {
+	if raw == "" {
+		return fmt.Errorf("%w: empty token", ErrInvalidToken)
+	}
+	if len(raw) > maxTokenBytes {
+		return fmt.Errorf("%w: token is %d bytes, limit %d", ErrInvalidToken, len(raw), maxTokenBytes)
+	}
+	return nil
+}
+
+func checkSubject(sub string) error {
+	if sub == "" {
+		return fmt.Errorf("%w: sub is missing or empty", ErrMissingSubject)
+	}
+	return nil
+}
+
+// checkIssuedAt refuses tokens minted in the future (beyond skew), which
+// signals a broken IdP clock or a token crafted to outlive its exp window.
+func checkIssuedAt(iat, now time.Time, skew time.Duration) error {
+	if !iat.IsZero() && iat.After(now.Add(skew)) {
+		return fmt.Errorf("%w: iat %s is in the future", ErrInvalidToken, iat.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// checkAudience requires aud to contain an accepted client id and, per
+// OIDC Core 3.1.3.7, azp to be an accepted client id when present and to be
+// present when the token has several audiences.
+func checkAudience(aud []string, claims map[string]any, accepted []string) error {
+	if !slices.ContainsFunc(aud, func(a string) bool { return slices.Contains(accepted, a) }) {
+		return fmt.Errorf("%w: aud %q", ErrWrongAudience, aud)
+	}
+	rawAzp, hasAzp := claims["azp"]
+	if !hasAzp {
+		if len(aud) > 1 {
+			return fmt.Errorf("%w: several audiences and no azp", ErrWrongAudience)
+		}
+		return nil
+	}
+	azp, ok := rawAzp.(string)
+	if !ok || !slices.Contains(accepted, azp) {
+		return fmt.Errorf("%w: azp %v is not an accepted client", ErrWrongAudience, rawAzp)
+	}
+	return nil
+}
+
+// checkNonce binds the token to the browser flow that asked for it.
+func checkNonce(got, want string) error {
+	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		return ErrNonceMismatch
+	}
+	return nil
+}

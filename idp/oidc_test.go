@@ -1,0 +1,542 @@
+package idp
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+)
+
+const testRedirectURL = "http://127.0.0.1:8765/callback"
+
+func newTestProvider(t testing.TB, idp *testIdP, clock *fakeClock, mutate func(*OIDCConfig)) *OIDC {
+	t.Helper()
+	cfg := OIDCConfig{
+		ID:             "corp",
+		DisplayName:    "Corp SSO",
+		Issuer:         idp.issuer(),
+		ClientID:       testClientID,
+		ClientSecret:   testClientSecret,
+		UserInfo:       true,
+		ExtraAudiences: []string{"mobile-app"},
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	client := idp.srv.Client()
+	client.Timeout = 5 * time.Second
+	p, err := NewOIDC(context.Background(), cfg, client, clock.Now)
+	if err != nil {
+		t.Fatalf("NewOIDC: %v", err)
+	}
+	return p
+}
+
+func newFlow() Flow {
+	return Flow{
+		State:        "state-" + rand.Text(),
+		Nonce:        "nonce-" + rand.Text(),
+		PKCEVerifier: rand.Text() + rand.Text(),
+		RedirectURL:  testRedirectURL,
+	}
+}
+
+// signIn plays the browser: it follows AuthCodeURL to the test IdP and
+// returns the code and state it redirects back with.
+func signIn(t *testing.T, idp *testIdP, p *OIDC, f Flow) (code, state string) {
+	t.Helper()
+	authURL := p.AuthCodeURL(f)
+	if authURL == "" {
+		t.Fatal("AuthCodeURL is empty")
+	}
+	browser := idp.srv.Client()
+	browser.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := browser.Get(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("authorize status %d", resp.StatusCode)
+	}
+	back, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return back.Query().Get("code"), back.Query().Get("state")
+}
+
+func TestOIDCAuthCodeURLCarriesFlow(t *testing.T) {
+	clock := newFakeClock()
+	idp := newTestIdP(t, clock)
+	p := newTestProvider(t, idp, clock, nil)
+	f := newFlow()
+
+	u, err := url.Parse(p.AuthCodeURL(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	sum := sha256.Sum256([]byte(f.PKCEVerifier))
+	want := map[string]string{
+		"client_id":             testClientID,
+		"redirect_uri":          f.RedirectURL,
+		"state":                 f.State,
+		"nonce":                 f.Nonce,
+		"response_type":         "code",
+		"code_challenge_method": "S256",
+		"code_challenge":        base64.RawURLEncoding.EncodeToString(sum[:]),
+		"scope":                 "openid profile email",
+	}
+	for name, value := range want {
+		if got := q.Get(name); got != value {
+			t.Errorf("%s = %q, want %q", name, got, value)
+		}
+	}
+	if q.Has("code_verifier") {
+		t.Error("the PKCE verifier must never leave the gateway in the browser URL")
+	}
+}
+
+func TestOIDCExchange(t *testing.T) {
+	tests := []struct {
+		name         string
+		userInfo     bool
+		wantDept     bool
+		wantEmail    string
+		wantIdentity string
+	}{
+		{name: "with userinfo merge", userInfo: true, wantDept: true, wantEmail: "idtoken@example.com"},
+		{name: "without userinfo", userInfo: false, wantDept: false, wantEmail: "idtoken@example.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock()
+			idp := newTestIdP(t, clock)
+			p := newTestProvider(t, idp, clock, func(c *OIDCConfig) { c.UserInfo = tt.userInfo })
+			f := newFlow()
+			code, state := signIn(t, idp, p, f)
+			if state != f.State {
+				t.Fatalf("state = %q, want %q", state, f.State)
+			}
+			id, err := p.Exchange(context.Background(), code, f)
+			if err != nil {
+				t.Fatalf("Exchange: %v", err)
+			}
+			if id.Provider != "corp" || id.Subject != testSubject || id.RawToken == "" {
+				t.Errorf("identity = %+v", id)
+			}
+			if id.Claims["nonce"] != f.Nonce {
+				t.Errorf("nonce claim = %v", id.Claims["nonce"])
+			}
+			if id.Claims["email"] != tt.wantEmail {
+				t.Errorf("email = %v, want %v (ID token wins over userinfo)", id.Claims["email"], tt.wantEmail)
+			}
+			if _, got := id.Claims["department"]; got != tt.wantDept {
+				t.Errorf("userinfo claim present = %v, want %v", got, tt.wantDept)
+			}
+		})
+	}
+}
+
+func TestOIDCExchangeFailures(t *testing.T) {
+	tests := []struct {
+		name    string
+		arrange func(idp *testIdP)
+		alter   func(f *Flow, code *string)
+		want    error
+		notWant error
+	}{
+		{
+			name:    "wrong PKCE verifier is refused by the token endpoint",
+			alter:   func(f *Flow, _ *string) { f.PKCEVerifier = rand.Text() + rand.Text() },
+			want:    ErrExchangeFailed,
+			notWant: ErrUpstream,
+		},
+		{
+			name:  "nonce of another flow",
+			alter: func(f *Flow, _ *string) { f.Nonce = "nonce-of-another-flow" },
+			want:  ErrNonceMismatch,
+		},
+		{
+			name:  "redirect differs from the one authorized",
+			alter: func(f *Flow, _ *string) { f.RedirectURL = "http://127.0.0.1:9999/callback" },
+			want:  ErrExchangeFailed,
+		},
+		{
+			name:  "unknown code",
+			alter: func(_ *Flow, code *string) { *code = "forged" },
+			want:  ErrExchangeFailed,
+		},
+		{
+			name:  "empty code",
+			alter: func(_ *Flow, code *string) { *code = "" },
+			want:  ErrExchangeFailed,
+		},
+		{
+			name:    "token endpoint down",
+			arrange: func(idp *testIdP) { idp.tokenStatus = http.StatusBadGateway },
+			want:    ErrUpstream,
+		},
+		{
+			name: "userinfo sub differs",
+			arrange: func(idp *testIdP) {
+				idp.userinfo = map[string]any{"sub": "someone-else"}
+			},
+			want: ErrInvalidToken,
+		},
+		{
+			name:    "ID token azp is another client",
+			arrange: func(idp *testIdP) { idp.idTokenExtra = map[string]any{"azp": "mobile-app"} },
+			want:    ErrWrongAudience,
+		},
+		{
+			name:    "ID token at_hash does not match the access token",
+			arrange: func(idp *testIdP) { idp.idTokenExtra = map[string]any{"at_hash": "AAAAAAAAAAAAAAAAAAAAAA"} },
+			want:    ErrInvalidToken,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock()
+			idp := newTestIdP(t, clock)
+			p := newTestProvider(t, idp, clock, nil)
+			f := newFlow()
+			code, _ := signIn(t, idp, p, f)
+			if tt.arrange != nil {
+				idp.mu.Lock()
+				tt.arrange(idp)
+				idp.mu.Unlock()
+			}
+			if tt.alter != nil {
+				tt.alter(&f, &code)
+			}
+			id, err := p.Exchange(context.Background(), code, f)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			if tt.notWant != nil && errors.Is(err, tt.notWant) {
+				t.Errorf("err = %v, must not be %v", err, tt.notWant)
+			}
+			if id != nil {
+				t.Errorf("identity returned on failure: %+v", id)
+			}
+		})
+	}
+}
+
+func TestOIDCCodeIsSingleUse(t *testing.T) {
+	clock := newFakeClock()
+	idp := newTestIdP(t, clock)
+	p := newTestProvider(t, idp, clock, nil)
+	f := newFlow()
+	code, _ := signIn(t, idp, p, f)
+	if _, err := p.Exchange(context.Background(), code, f); err != nil {
+		t.Fatalf("first exchange: %v", err)
+	}
+	if _, err := p.Exchange(context.Background(), code, f); !errors.Is(err, ErrExchangeFailed) {
+		t.Fatalf("second exchange err = %v, want ErrExchangeFailed", err)
+	}
+}
+
+func TestOIDCVerifyToken(t *testing.T) {
+	clock := newFakeClock()
+	idp := newTestIdP(t, clock)
+	p := newTestProvider(t, idp, clock, nil)
+	now := clock.Now()
+
+	otherRSA, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	with := func(changes map[string]any) map[string]any {
+		c := idp.claims()
+		for k, v := range changes {
+			if v == nil {
+				delete(c, k)
+			} else {
+				c[k] = v
+			}
+		}
+		return c
+	}
+	rsaToken := func(changes map[string]any) string { return idp.sign(idp.rsa, with(changes)) }
+
+	tests := []struct {
+		name  string
+		token string
+		want  error // nil: accepted
+	}{
+		{name: "valid RS256", token: rsaToken(nil)},
+		{name: "valid ES256", token: idp.sign(idp.ec, idp.claims())},
+		{name: "extra audience (an app's client id)", token: rsaToken(map[string]any{"aud": "mobile-app"})},
+		{name: "several audiences with accepted azp", token: rsaToken(map[string]any{"aud": []string{"mobile-app", "other"}, "azp": "mobile-app"})},
+		{name: "expired within clock skew", token: rsaToken(map[string]any{"exp": now.Add(-30 * time.Second).Unix()})},
+		{name: "expired", token: rsaToken(map[string]any{"exp": now.Add(-2 * time.Minute).Unix()}), want: ErrExpiredToken},
+		{name: "missing exp", token: rsaToken(map[string]any{"exp": nil}), want: ErrInvalidToken},
+		{name: "wrong audience", token: rsaToken(map[string]any{"aud": "someone-else"}), want: ErrWrongAudience},
+		{name: "azp mismatch", token: rsaToken(map[string]any{"azp": "someone-else"}), want: ErrWrongAudience},
+		{name: "several audiences without azp", token: rsaToken(map[string]any{"aud": []string{testClientID, "other"}}), want: ErrWrongAudience},
+		{name: "wrong issuer", token: rsaToken(map[string]any{"iss": "https://evil.example"}), want: ErrWrongIssuer},
+		{name: "missing sub", token: rsaToken(map[string]any{"sub": nil}), want: ErrMissingSubject},
+		{name: "empty sub", token: rsaToken(map[string]any{"sub": ""}), want: ErrMissingSubject},
+		{name: "issued in the future", token: rsaToken(map[string]any{"iat": now.Add(10 * time.Minute).Unix()}), want: ErrInvalidToken},
+		{name: "bad signature (other key, published kid)", token: signJWT(t, jose.RS256, jose.JSONWebKey{Key: otherRSA, KeyID: idp.rsa.kid}, idp.claims()), want: ErrInvalidToken},
+		{name: "alg none", token: unsignedJWT(t, idp.claims()), want: ErrInvalidToken},
+		{name: "HS256 with a shared secret", token: signJWT(t, jose.HS256, jose.JSONWebKey{Key: []byte("0123456789abcdef0123456789abcdef"), KeyID: idp.rsa.kid}, idp.claims()), want: ErrInvalidToken},
+		{name: "RS384 is not on the allow-list", token: signJWT(t, jose.RS384, jose.JSONWebKey{Key: idp.rsa.key, KeyID: idp.rsa.kid}, idp.claims()), want: ErrInvalidToken},
+		{name: "oversized", token: rsaToken(map[string]any{"padding": strings.Repeat("x", maxTokenBytes)}), want: ErrInvalidToken},
+		{name: "garbage", token: "not.a.jwt", want: ErrInvalidToken},
+		{name: "empty", token: "", want: ErrInvalidToken},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, err := p.VerifyToken(context.Background(), tt.token)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("VerifyToken: %v", err)
+				}
+				if id.Subject != testSubject || id.RawToken != tt.token || id.Claims["sub"] != testSubject {
+					t.Errorf("identity = %+v", id)
+				}
+				return
+			}
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			if id != nil {
+				t.Errorf("identity returned on failure")
+			}
+		})
+	}
+}
+
+func TestOIDCVerifyTokenNoncePolicy(t *testing.T) {
+	// Browser-flow verification binds the nonce; app tokens carry none.
+	clock := newFakeClock()
+	idp := newTestIdP(t, clock)
+	p := newTestProvider(t, idp, clock, nil)
+	d, err := p.discover(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := idp.claims()
+	claims["nonce"] = "n-1"
+	raw := idp.sign(idp.rsa, claims)
+	tests := []struct {
+		name  string
+		nonce string
+		want  error
+	}{
+		{name: "matching", nonce: "n-1"},
+		{name: "different", nonce: "n-2", want: ErrNonceMismatch},
+		{name: "flow without nonce", nonce: "", want: ErrNonceMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := p.verify(context.Background(), d, raw, []string{testClientID}, &tt.nonce)
+			if !errors.Is(err, tt.want) && !(tt.want == nil && err == nil) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestOIDCUnknownKidRefetchIsRateLimited(t *testing.T) {
+	clock := newFakeClock()
+	idp := newTestIdP(t, clock)
+	p := newTestProvider(t, idp, clock, nil)
+	ctx := context.Background()
+
+	if _, err := p.VerifyToken(ctx, idp.sign(idp.rsa, idp.claims())); err != nil {
+		t.Fatalf("valid token: %v", err)
+	}
+	if got := idp.hits(); got != 1 {
+		t.Fatalf("JWKS fetches after first token = %d, want 1", got)
+	}
+
+	strangerKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger := signingKey{kid: "unknown-kid", alg: jose.ES256, key: strangerKey}
+	steps := []struct {
+		advance   time.Duration
+		wantFetch int
+	}{
+		{advance: 11 * time.Second, wantFetch: 2}, // first unknown kid refetches
+		{advance: 2 * time.Second, wantFetch: 2},  // second within 10 s does not
+		{advance: 3 * time.Second, wantFetch: 2},  // still within 10 s of the refetch
+		{advance: 6 * time.Second, wantFetch: 3},  // window over: one more refetch
+	}
+	for i, step := range steps {
+		clock.Advance(step.advance)
+		_, err := p.VerifyToken(ctx, idp.sign(stranger, idp.claims()))
+		if !errors.Is(err, ErrInvalidToken) {
+			t.Fatalf("step %d: err = %v, want ErrInvalidToken", i, err)
+		}
+		if got := idp.hits(); got != step.wantFetch {
+			t.Fatalf("step %d: JWKS fetches = %d, want %d", i, got, step.wantFetch)
+		}
+	}
+	// Known keys keep working from the cache without fetching.
+	if _, err := p.VerifyToken(ctx, idp.sign(idp.ec, idp.claims())); err != nil {
+		t.Fatalf("valid token after bad ones: %v", err)
+	}
+	if got := idp.hits(); got != 3 {
+		t.Fatalf("JWKS fetches = %d, want 3", got)
+	}
+}
+
+func TestOIDCKeyRotationIsPickedUp(t *testing.T) {
+	clock := newFakeClock()
+	idp := newTestIdP(t, clock)
+	p := newTestProvider(t, idp, clock, nil)
+	ctx := context.Background()
+	if _, err := p.VerifyToken(ctx, idp.sign(idp.rsa, idp.claims())); err != nil {
+		t.Fatal(err)
+	}
+	newKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated := signingKey{kid: "rsa-2", alg: jose.RS256, key: newKey}
+	idp.publish(rotated.public())
+	clock.Advance(jwksRefetchInterval)
+	if _, err := p.VerifyToken(ctx, idp.sign(rotated, idp.claims())); err != nil {
+		t.Fatalf("token signed with rotated key: %v", err)
+	}
+}
+
+func TestOIDCLazyDiscovery(t *testing.T) {
+	clock := newFakeClock()
+	idp := newTestIdP(t, clock)
+	idp.setDiscoveryDown(true)
+	p := newTestProvider(t, idp, clock, nil) // must not fail while the IdP is down
+	ctx := context.Background()
+
+	if err := p.Ready(ctx); !errors.Is(err, ErrUpstream) {
+		t.Fatalf("Ready while down = %v, want ErrUpstream", err)
+	}
+	if _, err := p.VerifyToken(ctx, idp.sign(idp.rsa, idp.claims())); !errors.Is(err, ErrUpstream) {
+		t.Fatalf("VerifyToken while down = %v, want ErrUpstream", err)
+	}
+	if u := p.AuthCodeURL(newFlow()); u != "" {
+		t.Fatalf("AuthCodeURL while down = %q, want empty", u)
+	}
+
+	idp.setDiscoveryDown(false)
+	clock.Advance(discoveryRetryInterval / 2)
+	if err := p.Ready(ctx); !errors.Is(err, ErrUpstream) {
+		t.Fatalf("Ready within the retry interval = %v, want the remembered ErrUpstream", err)
+	}
+	clock.Advance(discoveryRetryInterval)
+	if err := p.Ready(ctx); err != nil {
+		t.Fatalf("Ready after recovery: %v", err)
+	}
+	if _, err := p.VerifyToken(ctx, idp.sign(idp.rsa, idp.claims())); err != nil {
+		t.Fatalf("VerifyToken after recovery: %v", err)
+	}
+}
+
+func TestOIDCDiscoveryRejectsOversizedResponse(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"issuer":"` + strings.Repeat("a", maxUpstreamBody) + `"}`))
+	}))
+	defer srv.Close()
+	p, err := NewOIDC(context.Background(), OIDCConfig{ID: "big", Issuer: srv.URL, ClientID: "c"}, srv.Client(), newFakeClock().Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = p.Ready(context.Background())
+	if !errors.Is(err, ErrUpstream) || !strings.Contains(err.Error(), errResponseTooLarge.Error()) {
+		t.Fatalf("Ready = %v, want ErrUpstream caused by the size cap", err)
+	}
+}
+
+func TestNewOIDCConfig(t *testing.T) {
+	valid := OIDCConfig{ID: "corp", Issuer: "https://idp.example.com", ClientID: "c"}
+	tests := []struct {
+		name    string
+		mutate  func(*OIDCConfig)
+		noHTTP  bool
+		wantErr bool
+	}{
+		{name: "valid"},
+		{name: "explicit asymmetric algorithms", mutate: func(c *OIDCConfig) { c.AllowedAlgorithms = []string{"PS256", "ES384"} }},
+		{name: "HS256 refused", mutate: func(c *OIDCConfig) { c.AllowedAlgorithms = []string{"RS256", "HS256"} }, wantErr: true},
+		{name: "none refused", mutate: func(c *OIDCConfig) { c.AllowedAlgorithms = []string{"none"} }, wantErr: true},
+		{name: "missing id", mutate: func(c *OIDCConfig) { c.ID = "" }, wantErr: true},
+		{name: "missing client id", mutate: func(c *OIDCConfig) { c.ClientID = "" }, wantErr: true},
+		{name: "issuer not a URL", mutate: func(c *OIDCConfig) { c.Issuer = "idp.example.com" }, wantErr: true},
+		{name: "issuer with query", mutate: func(c *OIDCConfig) { c.Issuer = "https://idp.example.com/?tenant=1" }, wantErr: true},
+		{name: "negative skew", mutate: func(c *OIDCConfig) { c.ClockSkew = -time.Second }, wantErr: true},
+		{name: "empty extra audience", mutate: func(c *OIDCConfig) { c.ExtraAudiences = []string{""} }, wantErr: true},
+		{name: "nil HTTP client", noHTTP: true, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := valid
+			if tt.mutate != nil {
+				tt.mutate(&cfg)
+			}
+			client := &http.Client{Transport: failingTransport{}}
+			if tt.noHTTP {
+				client = nil
+			}
+			p, err := NewOIDC(context.Background(), cfg, client, nil)
+			if tt.wantErr {
+				if !errors.Is(err, ErrInvalidConfig) {
+					t.Fatalf("err = %v, want ErrInvalidConfig", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("NewOIDC: %v", err)
+			}
+			if p.Type() != "oidc" || p.ID() != "corp" {
+				t.Errorf("Type/ID = %q/%q", p.Type(), p.ID())
+			}
+			if !errors.Is(p.Ready(context.Background()), ErrUpstream) {
+				t.Error("Ready must report the unreachable IdP")
+			}
+		})
+	}
+}
+
+func TestNewOIDCDefaults(t *testing.T) {
+	p, err := NewOIDC(context.Background(), OIDCConfig{ID: "corp", Issuer: "https://idp.example.com", ClientID: "c", Scopes: []string{"groups"}},
+		&http.Client{Transport: failingTransport{}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(p.cfg.Scopes, " "); got != "openid groups" {
+		t.Errorf("scopes = %q, want openid added", got)
+	}
+	if got := strings.Join(p.algorithms, ","); got != "RS256,ES256" {
+		t.Errorf("algorithms = %q", got)
+	}
+	if p.cfg.ClockSkew != time.Minute {
+		t.Errorf("skew = %v", p.cfg.ClockSkew)
+	}
+}
+
+// failingTransport stands in for an unreachable network.
+type failingTransport struct{}
+
+func (failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	return nil, errors.New("network unreachable")
+}

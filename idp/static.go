@@ -1,0 +1,171 @@
+package idp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// passwordHashCost is the bcrypt cost HashPassword uses.
+const passwordHashCost = 12
+
+// maxPasswordBytes is bcrypt's input limit; longer passwords would be
+// silently truncated, so they are refused instead.
+const maxPasswordBytes = 72
+
+// dummyPassword is hashed at construction so that unknown usernames cost
+// one bcrypt comparison, like known ones; nobody can sign in with it.
+const dummyPassword = "fedgate-static-timing-equaliser"
+
+// StaticUser is one configured demo user.
+type StaticUser struct {
+	Username     string         `yaml:"username" json:"username"`
+	PasswordHash string         `yaml:"password_hash" json:"password_hash"` // bcrypt ($2a$/$2b$/$2y$)
+	Claims       map[string]any `yaml:"claims" json:"claims"`
+}
+
+// StaticConfig configures the static demo provider.
+type StaticConfig struct {
+	ID, DisplayName string
+	Users           []StaticUser
+}
+
+// Static is a demo/development provider whose users live in the config.
+// It implements Provider and PasswordLogin.
+type Static struct {
+	id, displayName string
+	users           map[string]StaticUser
+	dummyHash       []byte
+}
+
+var (
+	_ Provider      = (*Static)(nil)
+	_ PasswordLogin = (*Static)(nil)
+)
+
+// NewStatic validates that every hash is bcrypt and usernames are unique,
+// reporting every problem at once.
+func NewStatic(cfg StaticConfig) (*Static, error) {
+	var errs []error
+	if cfg.ID == "" {
+		errs = append(errs, errors.New("id is required"))
+	}
+	if len(cfg.Users) == 0 {
+		errs = append(errs, errors.New("at least one user is required"))
+	}
+	users := make(map[string]StaticUser, len(cfg.Users))
+	maxCost := bcrypt.MinCost
+	for i, u := range cfg.Users {
+		if u.Username == "" {
+			errs = append(errs, fmt.Errorf("user %d: username is required", i))
+			continue
+		}
+		if _, dup := users[u.Username]; dup {
+			errs = append(errs, fmt.Errorf("user %q: duplicate username", u.Username))
+			continue
+		}
+		cost, err := bcryptCost(u.PasswordHash)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("user %q: %w", u.Username, err))
+			continue
+		}
+		maxCost = max(maxCost, cost)
+		users[u.Username] = u
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("%w: static provider %q: %w", ErrInvalidConfig, cfg.ID, err)
+	}
+	// The dummy uses the highest configured cost so a miss is never faster
+	// than a hit.
+	dummy, err := bcrypt.GenerateFromPassword([]byte(dummyPassword), maxCost)
+	if err != nil {
+		return nil, fmt.Errorf("static provider %q: timing dummy: %w", cfg.ID, err)
+	}
+	return &Static{id: cfg.ID, displayName: cfg.DisplayName, users: users, dummyHash: dummy}, nil
+}
+
+func bcryptCost(hash string) (int, error) {
+	if !strings.HasPrefix(hash, "$2a$") && !strings.HasPrefix(hash, "$2b$") && !strings.HasPrefix(hash, "$2y$") {
+		return 0, errors.New("password_hash must be a bcrypt hash ($2a$, $2b$ or $2y$)")
+	}
+	cost, err := bcrypt.Cost([]byte(hash))
+	if err != nil {
+		return 0, fmt.Errorf("password_hash is not a valid bcrypt hash: %w", err)
+	}
+	return cost, nil
+}
+
+// HashPassword returns a bcrypt hash (cost 12) for a static user's config.
+func HashPassword(pw string) (string, error) {
+	if pw == "" {
+		return "", errors.New("password must not be empty")
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(pw), passwordHashCost)
+	if err != nil {
+		return "", err
+	}
+	return string(hash), nil
+}
+
+// ID returns the provider id from the config.
+func (s *Static) ID() string { return s.id }
+
+// Type returns "static".
+func (s *Static) Type() string { return "static" }
+
+// DisplayName returns the name shown on the sign-in page.
+func (s *Static) DisplayName() string { return s.displayName }
+
+// IsDemo marks this provider as unfit for production so surfaces can say so.
+func (s *Static) IsDemo() bool { return true }
+
+// Authenticate checks username and password. Unknown users still cost one
+// bcrypt comparison so response time does not reveal which usernames exist.
+func (s *Static) Authenticate(ctx context.Context, username, password string) (*Identity, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	user, known := s.users[username]
+	hash := s.dummyHash
+	if known {
+		hash = []byte(user.PasswordHash)
+	}
+	matched := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+	if !known || !matched || len(password) > maxPasswordBytes {
+		return nil, ErrBadCredentials
+	}
+	claims := copyClaims(user.Claims)
+	claims["sub"] = user.Username
+	claims["preferred_username"] = user.Username
+	return &Identity{Provider: s.id, Subject: user.Username, Claims: claims}, nil
+}
+
+// copyClaims deep-copies maps and lists so callers cannot alter the
+// configured claims through an Identity.
+func copyClaims(claims map[string]any) map[string]any {
+	out := make(map[string]any, len(claims)+2)
+	for k, v := range claims {
+		out[k] = copyClaimValue(v)
+	}
+	return out
+}
+
+func copyClaimValue(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		return copyClaims(t)
+	case []any:
+		out := make([]any, len(t))
+		for i, item := range t {
+			out[i] = copyClaimValue(item)
+		}
+		return out
+	case []string:
+		return append([]string(nil), t...)
+	default:
+		return v
+	}
+}
