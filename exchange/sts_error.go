@@ -48,39 +48,41 @@ func (e *STSError) Unwrap() error { return e.Cause }
 // PublicMessage is the message for the end user.
 func (e *STSError) PublicMessage() string { return e.Public }
 
-type stsErrorInfo struct {
-	public    string
-	status    int
-	retryable bool
-}
-
-// stsErrors maps STS error codes to what the end user is told.
-var stsErrors = map[string]stsErrorInfo{
-	CodeInvalidIdentityToken: {"the identity token was rejected by AWS STS", http.StatusUnauthorized, false},
-	CodeExpiredToken:         {"the identity token has expired — sign in again", http.StatusUnauthorized, false},
-	CodeIDPRejectedClaim:     {"AWS STS rejected a claim in the identity token", http.StatusForbidden, false},
-	CodeIDPCommunicationError: {"AWS STS could not fetch the identity provider's signing keys — try again shortly",
-		http.StatusBadGateway, true},
-	CodeAccessDenied: {"the role's trust policy does not allow this identity — ask an admin to check the trust policy",
-		http.StatusForbidden, false},
-	CodePackedPolicyTooLarge: {"the session policy and tags are too large for AWS STS — ask an admin to shorten them",
-		http.StatusBadRequest, false},
-	CodeMalformedPolicyDocument: {"the session policy was rejected by AWS STS as malformed — ask an admin to fix it",
-		http.StatusBadRequest, false},
-	CodeRegionDisabled: {"AWS STS is not activated in this region for the role's account — ask an admin to activate it",
-		http.StatusForbidden, false},
-	CodeThrottling: {"AWS STS is throttling requests — try again shortly", http.StatusTooManyRequests, true},
-	CodeValidationError: {"AWS STS rejected the request (for example a duration above the role's maximum session duration)",
-		http.StatusBadRequest, false},
-	CodeNetwork: {"AWS STS could not be reached", http.StatusBadGateway, true},
-}
-
 // NewSTSError classifies an STS failure by its error code. Unknown codes
 // become a 502 with a generic message.
 func NewSTSError(code string, cause error) *STSError {
-	info, ok := stsErrors[code]
-	if !ok {
-		info = stsErrorInfo{"AWS STS returned an unexpected error", http.StatusBadGateway, false}
+	e := &STSError{Code: code, Cause: cause}
+	switch code {
+	case CodeInvalidIdentityToken:
+		e.Public, e.Status = "the identity token was rejected by AWS STS", http.StatusUnauthorized
+	case CodeExpiredToken:
+		e.Public, e.Status = "the identity token has expired — sign in again", http.StatusUnauthorized
+	case CodeIDPRejectedClaim:
+		e.Public, e.Status = "AWS STS rejected a claim in the identity token", http.StatusForbidden
+	case CodeIDPCommunicationError:
+		e.Public, e.Status, e.Retryable = "AWS STS could not fetch the identity provider's signing keys — try again shortly",
+			http.StatusBadGateway, true
+	case CodeAccessDenied:
+		e.Public, e.Status = "the role's trust policy does not allow this identity — ask an admin to check the trust policy",
+			http.StatusForbidden
+	case CodePackedPolicyTooLarge:
+		e.Public, e.Status = "the session policy and tags are too large for AWS STS — ask an admin to shorten them",
+			http.StatusBadRequest
+	case CodeMalformedPolicyDocument:
+		e.Public, e.Status = "the session policy was rejected by AWS STS as malformed — ask an admin to fix it",
+			http.StatusBadRequest
+	case CodeRegionDisabled:
+		e.Public, e.Status = "AWS STS is not activated in this region for the role's account — ask an admin to activate it",
+			http.StatusForbidden
+	case CodeThrottling:
+		e.Public, e.Status, e.Retryable = "AWS STS is throttling requests — try again shortly", http.StatusTooManyRequests, true
+	case CodeValidationError:
+		e.Public, e.Status = "AWS STS rejected the request (for example a duration above the role's maximum session duration)",
+			http.StatusBadRequest
+	case CodeNetwork:
+		e.Public, e.Status, e.Retryable = "AWS STS could not be reached", http.StatusBadGateway, true
+	default:
+		e.Public, e.Status = "AWS STS returned an unexpected error", http.StatusBadGateway
 	}
-	return &STSError{Code: code, Public: info.public, Status: info.status, Retryable: info.retryable, Cause: cause}
+	return e
 }

@@ -96,6 +96,10 @@ func (s *Server) beginFlow(c *gin.Context, pool *livePool, prov *liveProvider) (
 	return state, f, nil
 }
 
+// readiness is implemented by providers that discover their upstream
+// lazily; it tells why an IdP cannot be used right now.
+type readiness interface{ Ready(ctx context.Context) error }
+
 func (s *Server) redirectURL() string { return s.cfg.Server.PublicURL + "/callback" }
 
 func (s *Server) startLogin(c *gin.Context) {
@@ -111,8 +115,19 @@ func (s *Server) startLogin(c *gin.Context) {
 	}
 	switch p := prov.Provider.(type) {
 	case idp.RedirectLogin:
+		if r, ok := p.(readiness); ok {
+			if err := r.Ready(c.Request.Context()); err != nil {
+				s.fail(c, fromIdP(err))
+				return
+			}
+		}
+		authURL := p.AuthCodeURL(idp.Flow{State: state, Nonce: f.Nonce, PKCEVerifier: f.Verifier, RedirectURL: s.redirectURL()})
+		if authURL == "" {
+			s.fail(c, fromIdP(idp.ErrUpstream))
+			return
+		}
 		noCache(c)
-		c.Redirect(http.StatusFound, p.AuthCodeURL(idp.Flow{State: state, Nonce: f.Nonce, PKCEVerifier: f.Verifier, RedirectURL: s.redirectURL()}))
+		c.Redirect(http.StatusFound, authURL)
 	case idp.PasswordLogin:
 		s.renderLogin(c, http.StatusOK, pool, prov, state, "", "")
 	default:

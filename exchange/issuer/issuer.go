@@ -115,7 +115,7 @@ func (o *Options) normalise() error {
 	if o.Algorithm == "" {
 		o.Algorithm = AlgES256
 	}
-	if _, ok := algorithms[o.Algorithm]; !ok {
+	if !supportedAlgorithm(o.Algorithm) {
 		return fmt.Errorf("issuer: algorithm %q not supported (use %s or %s)", o.Algorithm, AlgES256, AlgRS256)
 	}
 	if o.TokenTTL == 0 {

@@ -26,7 +26,7 @@ const (
 // rsaBits follows the key size the IAM documentation shows for OIDC providers.
 const rsaBits = 2048
 
-var algorithms = map[string]bool{AlgES256: true, AlgRS256: true}
+func supportedAlgorithm(alg string) bool { return alg == AlgES256 || alg == AlgRS256 }
 
 // ErrNoActiveKey means the store holds no usable active signing key.
 var ErrNoActiveKey = errors.New("issuer: no active signing key in the store")

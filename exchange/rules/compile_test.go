@@ -44,9 +44,9 @@ func mustCompile(t testing.TB, spec Spec) *Mapping {
 
 func TestCompileReportsEveryProblem(t *testing.T) {
 	spec := Spec{
-		Resolution:  "best_match",
-		NoMatch:     "default_role",
-		RolesClaim:  "a..b",
+		Resolution: "best_match",
+		NoMatch:    "default_role",
+		RolesClaim: "a..b",
 		PrincipalTags: map[string]string{
 			"team":     "org.team",
 			"aws:evil": "x",

@@ -49,11 +49,11 @@ func TestParseClaimPath(t *testing.T) {
 
 func TestClaimPathLookup(t *testing.T) {
 	claims := map[string]any{
-		"email": "ada@example.com",
-		"org":   map[string]any{"unit": map[string]any{"name": "core"}},
-		"flat":  map[string]string{"k": "v"},
-		"saml":  map[string][]string{"dept": {"eng"}},
-		"null":  nil,
+		"email":                      "ada@example.com",
+		"org":                        map[string]any{"unit": map[string]any{"name": "core"}},
+		"flat":                       map[string]string{"k": "v"},
+		"saml":                       map[string][]string{"dept": {"eng"}},
+		"null":                       nil,
 		"https://example.com/claims": map[string]any{"team": "platform"},
 	}
 	tests := []struct {

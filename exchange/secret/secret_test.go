@@ -168,8 +168,10 @@ func FuzzOpen(f *testing.F) {
 		if err != nil && !errors.Is(err, ErrTampered) {
 			t.Fatalf("unexpected error type %v", err)
 		}
-		if err == nil && !bytes.Equal(sealed, good) && bytes.Equal(plain, []byte("hello")) {
-			t.Fatal("forged value opened to the original plaintext")
+		// Only "hello" was ever sealed under this key and aad, so anything
+		// else opening would be a forgery.
+		if err == nil && !bytes.Equal(plain, []byte("hello")) {
+			t.Fatalf("forged value opened to %q", plain)
 		}
 	})
 }
