@@ -98,7 +98,9 @@ func (s *Server) beginFlow(c *gin.Context, pool *livePool, prov *liveProvider) (
 
 // readiness is implemented by providers that discover their upstream
 // lazily; it tells why an IdP cannot be used right now.
-type readiness interface{ Ready(ctx context.Context) error }
+type readiness interface {
+	Ready(ctx context.Context) error
+}
 
 func (s *Server) redirectURL() string { return s.cfg.Server.PublicURL + "/callback" }
 
@@ -373,10 +375,10 @@ func (s *Server) pickRole(c *gin.Context) {
 
 type credentialsPage struct {
 	page
-	RoleARN, AssumedRoleARN, IdentityID           string
-	ExpiresISO, ExpiresHuman, ExpiresIn           string
-	Export, CredentialsFile, JSON                 string
-	CanPickAgain                                  bool
+	RoleARN, AssumedRoleARN, IdentityID string
+	ExpiresISO, ExpiresHuman, ExpiresIn string
+	Export, CredentialsFile, JSON       string
+	CanPickAgain                        bool
 }
 
 // showCredentials re-evaluates the rules (they may have changed since the

@@ -89,7 +89,9 @@ func (s *Server) routes() *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(s.requestContext, s.recoverPanics, s.securityHeaders, s.limitBody)
-	r.NoRoute(func(c *gin.Context) { s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "There is nothing at this address.")) })
+	r.NoRoute(func(c *gin.Context) {
+		s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "There is nothing at this address."))
+	})
 	r.NoMethod(func(c *gin.Context) {
 		s.fail(c, errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "This address does not accept %s.", c.Request.Method))
 	})

@@ -60,8 +60,8 @@ type Keys struct {
 
 // STS says where AssumeRoleWith* calls go.
 type STS struct {
-	Region   string `yaml:"region" json:"region"`
-	Endpoint string `yaml:"endpoint" json:"endpoint"`
+	Region   string   `yaml:"region" json:"region"`
+	Endpoint string   `yaml:"endpoint" json:"endpoint"`
 	Timeout  Duration `yaml:"timeout" json:"timeout"`
 }
 
