@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bytes"
-	"errors"
 	"net/http"
 	"strings"
 
@@ -94,16 +93,4 @@ func headingFor(e *Error) string {
 	default:
 		return "This request was refused"
 	}
-}
-
-// asError turns any error into a public one; unknown ones are internal.
-func asError(err error) *Error {
-	var e *Error
-	if errors.As(err, &e) {
-		return e
-	}
-	if isTooLarge(err) {
-		return newError(http.StatusRequestEntityTooLarge, CodeTooLarge, "The request body is too large.", err)
-	}
-	return internalError(err)
 }

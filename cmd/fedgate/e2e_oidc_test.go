@@ -186,6 +186,10 @@ func TestEndToEndOIDC(t *testing.T) {
 			t.Errorf("bob: HTTP %d, want 403 saying no rule matched without naming claims\n%s", status, page)
 		}
 
+		if n := e.identityCount(); n != identities {
+			t.Errorf("a person with no matching rule got %d identities", n-identities)
+		}
+
 		// A callback URL works once: replaying its state is refused.
 		c = browser(t)
 		cb := e.signIn(c, "team", "alice")
@@ -193,7 +197,6 @@ func TestEndToEndOIDC(t *testing.T) {
 			t.Fatalf("first use of callback: HTTP %d", status)
 		}
 		calls++ // that one vended
-		identities = e.identityCount()
 		if status, _, page := get(t, c, cb.String()); status != http.StatusBadRequest || !strings.Contains(page, "sign_in_expired") {
 			t.Errorf("replayed state: HTTP %d, want 400 sign_in_expired", status)
 		}

@@ -38,18 +38,6 @@ func loadConfig(path string, env environ) (*config.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if v := env.get("FEDGATE_STS_ENDPOINT"); v != "" {
-		f.STS.Endpoint = v
-	}
-	if v := env.get("FEDGATE_STS_REGION"); v != "" {
-		f.STS.Region = v
-	}
-	if f.Keys.MasterKey == "" {
-		f.Keys.MasterKey = env.get("FEDGATE_MASTER_KEY")
-	}
-	if p := f.Validate(); len(p) > 0 {
-		return nil, p
-	}
 	base := filepath.Dir(path)
 	f.Store.Path = relativeTo(base, f.Store.Path)
 	if f.Keys.MasterKeyFile != "" {

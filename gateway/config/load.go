@@ -86,6 +86,7 @@ func Parse(data []byte, env LookupEnv) (*File, error) {
 			problems = append(problems, Problem{Message: msg})
 		}
 	}
+	applyEnvOverrides(f, env)
 	f.ApplyDefaults()
 	problems = append(problems, f.Validate()...)
 	if len(problems) > 0 {
@@ -138,5 +139,19 @@ func expandNode(n *yaml.Node, env LookupEnv, path string, problems *Problems) {
 			*problems = append(*problems, Problem{Path: path, Message: fmt.Sprintf("environment variable %s is not set", m[1])})
 			return ""
 		})
+	}
+}
+
+// applyEnvOverrides lets the environment supply what deployments keep out
+// of files: the master key, and the STS endpoint and region.
+func applyEnvOverrides(f *File, env LookupEnv) {
+	if v, ok := env("FEDGATE_MASTER_KEY"); ok && f.Keys.MasterKey == "" && f.Keys.MasterKeyFile == "" {
+		f.Keys.MasterKey = v
+	}
+	if v, ok := env("FEDGATE_STS_ENDPOINT"); ok && v != "" {
+		f.STS.Endpoint = v
+	}
+	if v, ok := env("FEDGATE_STS_REGION"); ok && v != "" {
+		f.STS.Region = v
 	}
 }
