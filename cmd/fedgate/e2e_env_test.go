@@ -116,7 +116,7 @@ type env struct {
 	tap        *stsTap
 	readerRole string
 	adminRole  string
-	logs       *bytes.Buffer
+	logs       *syncWriter // fedgate's stderr (JSON logs)
 }
 
 // startEnv starts moto, the IdP, the STS tap and fedgate.
@@ -221,10 +221,10 @@ func (e *env) cmdEnv() []string {
 // start runs `fedgate serve` and waits until it is ready.
 func (e *env) start() {
 	t := e.t
-	e.logs = &bytes.Buffer{}
 	cmd := exec.Command(e.bin, "serve", "--config", e.configPath)
 	cmd.Env = e.cmdEnv()
-	w := &syncWriter{w: e.logs}
+	w := &syncWriter{w: &bytes.Buffer{}}
+	e.logs = w
 	cmd.Stdout, cmd.Stderr = w, w
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

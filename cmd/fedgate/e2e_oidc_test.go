@@ -261,6 +261,24 @@ func TestEndToEndOIDC(t *testing.T) {
 		peers.VerifyWithJose(t, e.url, poolGatewayID, oldToken) // old key stays published
 	})
 
+	t.Run("logs never carry tokens, secrets or credentials", func(t *testing.T) {
+		tok := e.token("alice", e2eClientID, 5*time.Minute)
+		creds := e.api(tok, map[string]any{"pool": "team"}).creds(t)
+		e.tap.mu.Lock()
+		secrets := append([]string(nil), e.tap.tokens...)
+		e.tap.mu.Unlock()
+		secrets = append(secrets, tok, creds.SecretAccessKey, creds.SessionToken, e2eClientSecret, e2eMasterKey)
+		logs := e.logs.String()
+		if !strings.Contains(logs, `"msg":"credentials vended"`) {
+			t.Fatal("fedgate's log has no vend lines; the check below would prove nothing")
+		}
+		for i, s := range secrets {
+			if s != "" && strings.Contains(logs, s) {
+				t.Errorf("secret #%d (%.12s…) appears in fedgate's log", i, s)
+			}
+		}
+	})
+
 	t.Run("trust-policy prints what IAM needs", func(t *testing.T) {
 		out, err := e.fedgate("trust-policy", "--pool", "team")
 		if err != nil {
