@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
+	"unicode"
 
 	"fedgate/exchange"
 	"fedgate/exchange/rules"
@@ -80,9 +82,25 @@ func fromIdP(err error) *Error {
 func fromSTS(err error) *Error {
 	var se *exchange.STSError
 	if errors.As(err, &se) {
-		return &Error{Status: se.Status, Code: "sts_" + se.Code, Message: se.PublicMessage(), Cause: err}
+		return &Error{Status: se.Status, Code: "sts_" + snakeCase(se.Code), Message: se.PublicMessage(), Cause: err}
 	}
 	return newError(http.StatusBadGateway, "sts_error", "AWS STS refused or failed the request.", err)
+}
+
+// snakeCase turns STS's error codes (InvalidIdentityToken) into the API's
+// code style (invalid_identity_token).
+func snakeCase(code string) string {
+	var b strings.Builder
+	for i, r := range code {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // fromTags maps a principal-tag limit failure at vend time.
