@@ -90,15 +90,17 @@ func fromSTS(err error) *Error {
 // snakeCase turns STS's error codes (InvalidIdentityToken) into the API's
 // code style (invalid_identity_token).
 func snakeCase(code string) string {
+	rs := []rune(code)
 	var b strings.Builder
-	for i, r := range code {
-		if unicode.IsUpper(r) {
-			if i > 0 {
+	for i, r := range rs {
+		if unicode.IsUpper(r) && i > 0 {
+			prevLower := unicode.IsLower(rs[i-1])
+			nextLower := i+1 < len(rs) && unicode.IsLower(rs[i+1])
+			if prevLower || (unicode.IsUpper(rs[i-1]) && nextLower) {
 				b.WriteByte('_')
 			}
-			r = unicode.ToLower(r)
 		}
-		b.WriteRune(r)
+		b.WriteRune(unicode.ToLower(r))
 	}
 	return b.String()
 }
