@@ -34,7 +34,8 @@ type Request struct {
 	Tags              map[string]string
 	TransitiveTagKeys []string
 	SourceIdentity    string
-	UpstreamToken     string // raw upstream ID token, for upstream-token mode
+	UpstreamToken     string // raw upstream ID token, for upstream-token mode (the base64 SAML response for saml-forward)
+	SAMLProviderARN   string // IAM SAML provider ARN, for the saml-forward and saml-broker modes
 }
 
 // Mode vends credentials for a mapped identity.

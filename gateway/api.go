@@ -50,10 +50,13 @@ func apiCredentials(c *exchange.Credentials, identityID string) credentialsRespo
 // apiCredentials: an app presents an upstream ID token and gets
 // credentials for a role the pool's rules give it.
 func (s *Server) apiCredentials(c *gin.Context) {
+	// saml (issue 3): without a bearer token the body may carry a SAML response.
+	if c.GetHeader("Authorization") == "" && s.apiSAMLCredentials(c) {
+		return
+	}
 	token, e := bearerToken(c)
 	if e != nil {
-		c.Header("WWW-Authenticate", `Bearer realm="fedgate"`)
-		s.fail(c, e)
+		s.failBearer(c, e)
 		return
 	}
 	var req credentialsRequest
@@ -72,17 +75,18 @@ func (s *Server) apiCredentials(c *gin.Context) {
 	}
 	prov, e := tokenProvider(pool, req.Provider, token)
 	if e != nil {
-		s.fail(c, e)
+		s.failBearer(c, e)
 		return
 	}
 	ident, err := prov.Provider.(idp.TokenVerifier).VerifyToken(c.Request.Context(), token)
 	if err != nil {
-		s.fail(c, fromIdP(err))
+		s.failBearer(c, fromIdP(err))
 		return
 	}
 	p := &principal{pool: pool, provider: prov, ident: ident}
 	g, e := pickGrant(p, p.entitlements(), req.RoleARN)
 	if e != nil {
+		s.auditRefusal(c.Request.Context(), p, req.RoleARN, e) // admin (issue 6)
 		s.fail(c, e)
 		return
 	}
@@ -93,6 +97,19 @@ func (s *Server) apiCredentials(c *gin.Context) {
 	}
 	noCache(c)
 	c.JSON(http.StatusOK, apiCredentials(creds, id))
+}
+
+// failBearer answers a refusal of the bearer token; a 401 carries the
+// RFC 6750 challenge, with error="invalid_token" when a token was sent.
+func (s *Server) failBearer(c *gin.Context, e *Error) {
+	if e.Status == http.StatusUnauthorized {
+		challenge := `Bearer realm="fedgate"`
+		if e.Code != CodeUnauthorized {
+			challenge += `, error="invalid_token"`
+		}
+		c.Header("WWW-Authenticate", challenge)
+	}
+	s.fail(c, e)
 }
 
 func bearerToken(c *gin.Context) (string, *Error) {
@@ -141,7 +158,7 @@ func jsonProblem(err error) string {
 	case errors.As(err, &te):
 		return "field " + te.Field + " has the wrong type"
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
-		return strings.TrimPrefix(err.Error(), "json: ")
+		return truncate(strings.TrimPrefix(err.Error(), "json: "), 80)
 	case errors.Is(err, io.EOF):
 		return "empty body"
 	default:

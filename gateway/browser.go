@@ -30,6 +30,13 @@ const (
 // its state so a state works once and only in the browser that began it.
 type loginFlow struct {
 	Pool, Provider, Nonce, Verifier, BindingHash string
+	// Admin marks a flow that ends in an admin session (issue 6), not credentials.
+	Admin bool `json:",omitempty"`
+	// CLI is set when the sign-in ends in a CLI grant (issue 5), not on
+	// the credentials page.
+	CLI *cliFlow `json:",omitempty"`
+	// SAMLRequestID is the AuthnRequest ID the response must answer (issue 3).
+	SAMLRequestID string `json:",omitempty"`
 }
 
 // browserSession remembers a signed-in person on the role picker.
@@ -85,10 +92,10 @@ func (s *Server) target(c *gin.Context) (*livePool, *liveProvider, *Error) {
 }
 
 // beginFlow stores a new flow and binds it to this browser with a cookie.
-func (s *Server) beginFlow(c *gin.Context, pool *livePool, prov *liveProvider) (state string, f loginFlow, err error) {
+func (s *Server) beginFlow(c *gin.Context, pool *livePool, prov *liveProvider, cli *cliFlow) (state string, f loginFlow, err error) {
 	binding := s.randomHex(32)
 	state = s.randomHex(32)
-	f = loginFlow{Pool: pool.cfg.ID, Provider: prov.cfg.ID, Nonce: s.randomHex(24), Verifier: s.randomHex(32), BindingHash: digest(binding)}
+	f = loginFlow{Pool: pool.cfg.ID, Provider: prov.cfg.ID, Nonce: s.randomHex(24), Verifier: s.randomHex(32), BindingHash: digest(binding), CLI: cli}
 	if err := s.putSealed(c.Request.Context(), kindFlow, state, f, flowLifetime); err != nil {
 		return "", f, err
 	}
@@ -110,7 +117,12 @@ func (s *Server) startLogin(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
-	state, f, err := s.beginFlow(c, pool, prov)
+	s.sendToIdP(c, pool, prov, nil)
+}
+
+// sendToIdP begins a flow and sends the browser to the provider's sign-in.
+func (s *Server) sendToIdP(c *gin.Context, pool *livePool, prov *liveProvider, cli *cliFlow) {
+	state, f, err := s.beginFlow(c, pool, prov, cli)
 	if err != nil {
 		s.fail(c, internalError(err))
 		return
@@ -132,6 +144,8 @@ func (s *Server) startLogin(c *gin.Context) {
 		c.Redirect(http.StatusFound, authURL)
 	case idp.PasswordLogin:
 		s.renderLogin(c, http.StatusOK, pool, prov, state, "", "")
+	case idp.AssertionLogin: // saml (issue 3)
+		s.startSAMLLogin(c, p, state)
 	default:
 		s.fail(c, errorf(http.StatusBadRequest, CodeUnknownProvider, "This identity provider cannot be used for browser sign-in."))
 	}
@@ -202,6 +216,10 @@ func (s *Server) callback(c *gin.Context) {
 		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRequest, "The identity provider's answer has no authorization code. Start again."))
 		return
 	}
+	if f.Admin { // admin (issue 6)
+		s.adminCallback(c, f, code, q.Get("state"))
+		return
+	}
 	pool, prov, e := s.flowTarget(f)
 	if e != nil {
 		s.fail(c, e)
@@ -215,6 +233,10 @@ func (s *Server) callback(c *gin.Context) {
 	ident, err := rl.Exchange(c.Request.Context(), code, idp.Flow{State: q.Get("state"), Nonce: f.Nonce, PKCEVerifier: f.Verifier, RedirectURL: s.redirectURL()})
 	if err != nil {
 		s.fail(c, fromIdP(err))
+		return
+	}
+	if f.CLI != nil { // cli (issue 5)
+		s.completeCLISignIn(c, f.CLI, &principal{pool: pool, provider: prov, ident: ident})
 		return
 	}
 	s.completeSignIn(c, &principal{pool: pool, provider: prov, ident: ident})
@@ -266,12 +288,16 @@ func (s *Server) passwordLogin(c *gin.Context) {
 	ident, err := pl.Authenticate(c.Request.Context(), username, password)
 	if err != nil {
 		logFrom(c.Request.Context(), s.log).Warn("password sign-in refused", "provider", prov.cfg.ID, "cause", err.Error())
-		state, _, ferr := s.beginFlow(c, pool, prov)
+		state, _, ferr := s.beginFlow(c, pool, prov, f.CLI)
 		if ferr != nil {
 			s.fail(c, internalError(ferr))
 			return
 		}
 		s.renderLogin(c, http.StatusUnauthorized, pool, prov, state, fromIdP(err).Message, username)
+		return
+	}
+	if f.CLI != nil { // cli (issue 5)
+		s.completeCLISignIn(c, f.CLI, &principal{pool: pool, provider: prov, ident: ident})
 		return
 	}
 	s.completeSignIn(c, &principal{pool: pool, provider: prov, ident: ident})
@@ -291,7 +317,9 @@ func (s *Server) completeSignIn(c *gin.Context, p *principal) {
 	switch len(d.Grants) {
 	case 0:
 		logFrom(c.Request.Context(), s.log).Info("no rule matched", "pool", p.pool.cfg.ID, "provider", p.provider.cfg.ID, "subject", p.ident.Subject)
-		s.fail(c, noRoleError(p))
+		e := noRoleError(p)
+		s.auditRefusal(c.Request.Context(), p, "", e) // admin (issue 6)
+		s.fail(c, e)
 	case 1:
 		s.showCredentials(c, p, d.Grants[0].Role)
 	default:
@@ -379,6 +407,7 @@ type credentialsPage struct {
 	ExpiresISO, ExpiresHuman, ExpiresIn string
 	Export, CredentialsFile, JSON       string
 	CanPickAgain                        bool
+	ConsoleTicket                       string // cli (issue 5): the "Open AWS console" button
 }
 
 // showCredentials re-evaluates the rules (they may have changed since the
@@ -386,6 +415,7 @@ type credentialsPage struct {
 func (s *Server) showCredentials(c *gin.Context, p *principal, roleARN string) {
 	g, e := pickGrant(p, p.entitlements(), roleARN)
 	if e != nil {
+		s.auditRefusal(c.Request.Context(), p, roleARN, e) // admin (issue 6)
 		s.fail(c, e)
 		return
 	}
@@ -407,6 +437,7 @@ func (s *Server) showCredentials(c *gin.Context, p *principal, roleARN string) {
 		ExpiresIn: humanDuration(exp.Sub(s.now())),
 		Export:    exchange.ExportLines(creds), CredentialsFile: exchange.CredentialsFileBlock(creds, "fedgate"),
 		JSON: string(js), CanPickAgain: true,
+		ConsoleTicket: s.consoleTicket(c, creds),
 	}, true)
 }
 

@@ -40,7 +40,7 @@ func noCache(c *gin.Context) {
 
 // wantsJSON tells API callers from browsers.
 func wantsJSON(c *gin.Context) bool {
-	return strings.HasPrefix(c.Request.URL.Path, "/api/") ||
+	return strings.HasPrefix(c.Request.URL.Path, "/api/") || strings.HasPrefix(c.Request.URL.Path, "/admin/api/") || c.GetBool(ctxJSONErrors) ||
 		strings.Contains(c.GetHeader("Accept"), "application/json") && !strings.Contains(c.GetHeader("Accept"), "text/html")
 }
 

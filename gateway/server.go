@@ -56,6 +56,8 @@ type Server struct {
 	publicOrigin   string
 	snap           atomic.Pointer[snapshot]
 	engine         *gin.Engine
+	cli            cliState   // cli (issue 5): metrics, limiters, console sign-in
+	saml           *samlState // saml (issue 3): replay cache, broker IdP
 }
 
 // New builds a server and loads the live configuration from the store.
@@ -78,9 +80,11 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 			config.ModeUpstreamToken: exchange.NewUpstreamTokenMode(d.STS),
 		},
 	}
+	s.initSAML(d) // saml (issue 3): before reload, which builds saml providers and modes
 	if err := s.reload(ctx); err != nil {
 		return nil, err
 	}
+	s.cli = newCLIState(d) // cli (issue 5)
 	s.engine = s.routes()
 	return s, nil
 }
@@ -88,7 +92,15 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 func (s *Server) routes() *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	// Only the configured proxies may set the client address (X-Forwarded-For);
+	// by default nobody can, so logs, audit and rate limits see the TCP peer.
+	if err := r.SetTrustedProxies(s.cfg.Server.TrustedProxies); err != nil {
+		panic(err) // validated with the configuration
+	}
 	r.Use(s.requestContext, s.recoverPanics, s.securityHeaders, s.limitBody)
+	r.Use(s.auditContext) // source address and request id for the audit log (issue 6)
+	// /metrics counters (issue 5)
+	r.Use(s.cli.metrics.countRequests)
 	r.NoRoute(func(c *gin.Context) {
 		s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "There is nothing at this address."))
 	})
@@ -111,6 +123,12 @@ func (s *Server) routes() *gin.Engine {
 	r.POST("/roles", s.pickRole)
 
 	r.POST("/api/v1/credentials", s.apiCredentials)
+
+	s.adminRoutes(r) // admin UI and API (issue 6)
+	s.cliRoutes(r)   // fedgate login, credential-process, console (issue 5)
+	s.samlRoutes(r)  // SAML ACS, SP and IdP metadata (issue 3)
+	// Cognito Identity API on POST / and cognito.path (issue 4)
+	s.cognitoRoutes(r)
 	return r
 }
 

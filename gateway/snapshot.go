@@ -61,6 +61,7 @@ func (s *Server) providerFactories() map[string]providerFactory {
 		config.ProviderStatic: func(_ context.Context, p config.Provider) (idp.Provider, error) {
 			return idp.NewStatic(idp.StaticConfig{ID: p.ID, DisplayName: p.DisplayName, Users: p.Users})
 		},
+		config.ProviderSAML: s.newSAMLProvider, // saml (issue 3)
 	}
 }
 
@@ -167,6 +168,9 @@ func (s *Server) lookupPool(key string) (*livePool, *Error) {
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 { // do not cut a UTF-8 sequence
+		n--
 	}
 	return s[:n] + "…"
 }

@@ -23,6 +23,9 @@ type TrustReport struct {
 	IssuerURL  string
 	Roles      []RoleTrust
 	RegisterIn string // the aws iam create-open-id-connect-provider command
+	// RegisterWhat says what RegisterIn registers (default: fedgate as an
+	// IAM OIDC identity provider).
+	RegisterWhat string
 }
 
 // TrustPolicies builds the report for a pool (by id or name).
@@ -75,6 +78,8 @@ func TrustPolicies(f *config.File, poolKey string) (*TrustReport, error) {
 		switch pool.Mode {
 		case config.ModeUpstreamToken:
 			doc = upstreamTrust(f, pool, arn)
+		case config.ModeSAMLForward, config.ModeSAMLBroker: // saml (issue 3)
+			doc = samlTrust(f, pool, tagged)
 		default:
 			providerURL, audience = rep.IssuerURL, pool.Audience()
 			doc = webIdentityTrust(arn, rep.IssuerURL, pool.Audience(), tagged)
@@ -93,6 +98,7 @@ func TrustPolicies(f *config.File, poolKey string) (*TrustReport, error) {
 	if pool.Mode == config.ModeGatewayToken {
 		rep.RegisterIn = registerCommand(providerURL, issuerAudiences(f, pool, audience))
 	}
+	samlRegistration(f, pool, rep) // saml (issue 3)
 	return rep, nil
 }
 

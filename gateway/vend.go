@@ -20,11 +20,14 @@ type principal struct {
 	pool     *livePool
 	provider *liveProvider
 	ident    *idp.Identity
+	// knownID is the identity id when the caller already resolved it (the
+	// Cognito API checks it against the presented logins first).
+	knownID string
 }
 
 // entitlements are the roles the rules give a principal, in order.
 func (p *principal) entitlements() rules.Decision {
-	return p.pool.mapping.Evaluate(p.ident.Claims)
+	return narrowSAMLForward(p, p.pool.mapping.Evaluate(p.ident.Claims)) // saml (issue 3)
 }
 
 func noRoleError(p *principal) *Error {
@@ -60,6 +63,9 @@ func pickGrant(p *principal, d rules.Decision, roleARN string) (rules.Grant, *Er
 // first use. It is called only once a role is granted, so refusals store
 // nothing.
 func (s *Server) identityID(ctx context.Context, p *principal) (string, error) {
+	if p.knownID != "" {
+		return p.knownID, nil
+	}
 	u, err := uuid.NewRandomFromReader(s.rand)
 	if err != nil {
 		return "", fmt.Errorf("generating identity id: %w", err)
@@ -76,20 +82,22 @@ func (s *Server) identityID(ctx context.Context, p *principal) (string, error) {
 	return id, nil
 }
 
-// vend exchanges a granted role for credentials through the pool's mode.
-// durationSeconds 0 means the grant's or the pool's default.
-func (s *Server) vend(ctx context.Context, p *principal, g rules.Grant, durationSeconds int) (*exchange.Credentials, string, *Error) {
+// vendUnaudited exchanges a granted role for credentials through the pool's
+// mode. durationSeconds 0 means the grant's or the pool's default. vend (in
+// admin_audit.go) wraps it with the audit log entry.
+func (s *Server) vendUnaudited(ctx context.Context, p *principal, g rules.Grant, durationSeconds int) (*exchange.Credentials, string, *Error) {
 	maxDur := time.Duration(p.pool.cfg.DurationSeconds) * time.Second
 	if g.Duration > 0 {
 		maxDur = g.Duration
 	}
 	dur := maxDur
 	if durationSeconds != 0 {
-		want := time.Duration(durationSeconds) * time.Second
-		if durationSeconds < 900 || want > maxDur {
+		// Compare in seconds: multiplying first could overflow and wrap
+		// a huge request into range.
+		if durationSeconds < 900 || int64(durationSeconds) > int64(maxDur/time.Second) {
 			return nil, "", errorf(http.StatusBadRequest, CodeInvalidRequest, "duration_seconds must be between 900 and %d for this role.", int(maxDur.Seconds()))
 		}
-		dur = want
+		dur = time.Duration(durationSeconds) * time.Second
 	}
 	tags, transitive, err := p.pool.mapping.PrincipalTags(p.ident.Claims, g)
 	if err != nil {
@@ -113,8 +121,10 @@ func (s *Server) vend(ctx context.Context, p *principal, g rules.Grant, duration
 		Tags:              tags,
 		TransitiveTagKeys: transitive,
 		UpstreamToken:     p.ident.RawToken,
+		SAMLProviderARN:   p.pool.cfg.SAMLProviderARN, // saml (issue 3)
 	}
 	creds, err := p.pool.mode.Vend(ctx, req)
+	s.cli.metrics.countVend(ctx, err == nil) // fedgate_vends_total (issue 5)
 	log := logFrom(ctx, s.log)
 	if err != nil {
 		e := fromSTS(err)
@@ -122,7 +132,8 @@ func (s *Server) vend(ctx context.Context, p *principal, g rules.Grant, duration
 		if !errors.As(err, &se) {
 			e = asVendError(err)
 		}
-		log.Warn("vend refused", "identity_id", id, "pool", req.PoolID, "provider", req.Provider, "role", req.RoleARN, "code", e.Code, "cause", err.Error())
+		// Info: fail() logs the refusal itself once, at its status's level.
+		log.Info("vend refused", "identity_id", id, "pool", req.PoolID, "provider", req.Provider, "role", req.RoleARN, "code", e.Code, "cause", err.Error())
 		return nil, id, e
 	}
 	log.Info("credentials vended", "identity_id", id, "pool", req.PoolID, "provider", req.Provider,

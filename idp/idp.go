@@ -55,6 +55,22 @@ type TokenVerifier interface {
 	VerifyToken(ctx context.Context, raw string) (*Identity, error)
 }
 
+// AssertionLogin is implemented by providers whose sign-in comes back as a
+// posted assertion (SAML 2.0: HTTP-Redirect request, HTTP-POST response).
+type AssertionLogin interface {
+	// AuthnRequestURL builds the HTTP-Redirect binding URL with RelayState
+	// f.State. requestID must be stored in the flow and passed back to
+	// ConsumeResponse.
+	AuthnRequestURL(f Flow) (redirectURL, requestID string, err error)
+	// ConsumeResponse verifies a base64 SAMLResponse (HTTP-POST binding).
+	// Empty possibleRequestIDs means unsolicited (IdP-initiated), which is
+	// refused unless the provider allows it. The Identity's RawToken is
+	// the response exactly as posted.
+	ConsumeResponse(ctx context.Context, samlResponse string, possibleRequestIDs []string) (*Identity, error)
+	// SPMetadata is fedgate's SP metadata XML for this provider.
+	SPMetadata() ([]byte, error)
+}
+
 // Sentinel errors. Providers wrap them with the private cause
 // (fmt.Errorf("%w: ...", ErrX)); callers map them to public messages.
 var (
@@ -69,4 +85,9 @@ var (
 	ErrMissingSubject  = errors.New("token has no subject")
 	ErrUnsupportedFlow = errors.New("provider does not support this sign-in flow")
 	ErrInvalidConfig   = errors.New("invalid identity provider configuration")
+	// SAML (AssertionLogin) refusals; they are wrapped like the others.
+	ErrReplay         = errors.New("assertion was already used")              // replay cache hit
+	ErrWrongRecipient = errors.New("response addressed to another recipient") // Destination / Recipient
+	ErrUnsolicited    = errors.New("unsolicited response")                    // IdP-initiated while not allowed
+	ErrTooLarge       = errors.New("response exceeds the size limit")
 )

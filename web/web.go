@@ -32,12 +32,18 @@ func Pages() (*Renderer, error) {
 	}
 	r := &Renderer{pages: map[string]*template.Template{}}
 	funcs := template.FuncMap{"join": strings.Join}
+	// Partials (templates/_*.html) are shared by every page.
+	partials, err := fs.Glob(templateFS, "templates/_*.html")
+	if err != nil {
+		return nil, err
+	}
 	for _, n := range names {
 		base := path.Base(n)
-		if base == "layout.html" {
+		if base == "layout.html" || strings.HasPrefix(base, "_") {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		files := append([]string{"templates/layout.html"}, partials...)
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, append(files, n)...)
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", base, err)
 		}

@@ -109,7 +109,11 @@ func cmdTrustPolicy(args []string, env environ, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "# Pool %s (%s), exchange mode %s, issuer %s\n", rep.Pool.Name, rep.Pool.ID, rep.Pool.Mode, rep.IssuerURL)
 	if rep.RegisterIn != "" {
-		fmt.Fprintf(stdout, "\n# 1. Register fedgate as an IAM OIDC identity provider (once per AWS account):\n%s\n", rep.RegisterIn)
+		what := rep.RegisterWhat
+		if what == "" {
+			what = "fedgate as an IAM OIDC identity provider"
+		}
+		fmt.Fprintf(stdout, "\n# 1. Register %s (once per AWS account):\n%s\n", what, rep.RegisterIn)
 	}
 	fmt.Fprintln(stdout, "\n# 2. Give each role this trust policy:")
 	for _, r := range rep.Roles {

@@ -117,10 +117,17 @@ type env struct {
 	readerRole string
 	adminRole  string
 	logs       *syncWriter // fedgate's stderr (JSON logs)
+	extraYAML  string      // appended to the config by envOptions
+	proc       *os.Process // the running `fedgate serve` (crash tests kill it)
 }
 
+// envOption extends the environment before fedgate starts: it may create
+// resources in the peers and returns YAML appended to the config (entries
+// of the pools list first, then top-level sections).
+type envOption func(e *env) string
+
 // startEnv starts moto, the IdP, the STS tap and fedgate.
-func startEnv(t *testing.T) *env {
+func startEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	e := &env{t: t, bin: fedgateBinary(t), dir: t.TempDir(), tap: &stsTap{}}
 	e.moto = peers.StartMoto(t)
@@ -149,6 +156,9 @@ func startEnv(t *testing.T) *env {
 	e.adminRole = e.moto.CreateRole(t, "platform-admin", trust, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)
 	e.moto.CreateBucket(t, teamBucket, map[string]string{"report.txt": "quarterly numbers"})
 	e.moto.CreateBucket(t, otherBucket, map[string]string{"secret.txt": "not for readers"})
+	for _, o := range opts {
+		e.extraYAML += o(e)
+	}
 
 	e.configPath = filepath.Join(e.dir, "fedgate.yaml")
 	e.writeConfig(port, tapSrv.URL)
@@ -209,6 +219,7 @@ pools:
         role: %s
 `, port, e.url, stsURL, e.idp.Issuer, e2eClientID, e2eMobileClient,
 		poolGatewayID, e.readerRole, poolUpstreamID, e.readerRole, poolPickerID, e.readerRole, e.adminRole)
+	cfg += e.extraYAML
 	if err := os.WriteFile(e.configPath, []byte(cfg), 0o600); err != nil {
 		e.t.Fatal(err)
 	}
@@ -229,6 +240,7 @@ func (e *env) start() {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	e.proc = cmd.Process
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	t.Cleanup(func() {

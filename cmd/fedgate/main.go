@@ -24,7 +24,27 @@ Usage:
   fedgate trust-policy --config FILE --pool ID  print the IAM trust policies and the OIDC provider command
   fedgate keys rotate  --config FILE            start signing with a new key (the old one stays published)
   fedgate keys list    --config FILE            show signing keys
+  fedgate saml-metadata --config FILE [--rotate --overlap 24h]
+                                                print the SAML broker's IdP metadata for IAM; --rotate
+                                                announces a new signing key that starts after the overlap
+  fedgate mappings export --config FILE [--out F]
+                                                write the live providers, pools and rules as YAML
+  fedgate mappings apply --config FILE [--dry-run] [--comment TEXT] FILE.yaml
+                                                show the changes and apply them as one version
   fedgate hash-password                         read a password on stdin, print its bcrypt hash
+
+Client (on a laptop; --gateway defaults to $FEDGATE_GATEWAY):
+  fedgate login --gateway URL [--pool ID] [--provider P] [--device] [--no-browser]
+                                                sign in once; the session lasts cli.session_ttl
+  fedgate credential-process --gateway URL [--pool ID] [--role ARN] [--duration S]
+                                                credentials for the AWS CLI's credential_process (cached)
+  fedgate configure --gateway URL [--pool ID]   write ~/.aws/config profiles for your roles
+  fedgate env --gateway URL [--role ARN]        print export lines
+  fedgate exec --gateway URL [--role ARN] -- CMD ARGS...
+                                                run CMD with the credentials in its environment
+  fedgate console --gateway URL [--role ARN]    open the AWS console as the role
+  fedgate sessions --gateway URL [revoke ID]    list or revoke your CLI sessions
+  fedgate logout --gateway URL                  revoke this session and delete cached credentials
   fedgate version
 
 Environment:
@@ -58,8 +78,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdTrustPolicy(args[1:], env, stdout, stderr)
 	case "keys":
 		return cmdKeys(ctx, args[1:], env, stdout, stderr)
+	case "mappings": // admin (issue 6)
+		return cmdMappings(ctx, args[1:], env, stdout, stderr)
+	case "saml-metadata": // saml (issue 3)
+		return cmdSAMLMetadata(ctx, args[1:], env, stdout, stderr)
 	case "hash-password":
 		return cmdHashPassword(stdin, stdout, stderr)
+	// Client commands of `fedgate login` (issue 5).
+	case "login", "logout", "sessions", "credential-process", "configure", "env", "exec", "console":
+		return newCLI(env, stdout, stderr).dispatch(ctx, args[0], args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "fedgate", version)
 		return 0

@@ -22,6 +22,15 @@ type File struct {
 	STS       STS        `yaml:"sts" json:"sts"`
 	Providers []Provider `yaml:"providers" json:"providers"`
 	Pools     []Pool     `yaml:"pools" json:"pools"`
+	// Admin is the admin UI and API (issue 6).
+	Admin Admin `yaml:"admin" json:"admin"`
+	// CLI and Console are `fedgate login` and the console sign-in (issue 5).
+	CLI     CLI     `yaml:"cli" json:"cli"`
+	Console Console `yaml:"console" json:"console"`
+	// Cognito is the Cognito Identity-compatible API (issue 4).
+	Cognito Cognito `yaml:"cognito" json:"cognito"`
+	// SAMLBroker is fedgate as a SAML IdP registered in IAM (issue 3).
+	SAMLBroker SAMLBroker `yaml:"saml_broker" json:"saml_broker"`
 }
 
 // Server is how fedgate listens and how the world reaches it.
@@ -38,6 +47,9 @@ type Server struct {
 	// ReloadInterval is how often the live configuration is re-read from the
 	// store, so every replica picks up a change.
 	ReloadInterval Duration `yaml:"reload_interval" json:"reload_interval"`
+	// TrustedProxies are the addresses or CIDRs allowed to set
+	// X-Forwarded-For; empty means the TCP peer is the client.
+	TrustedProxies []string `yaml:"trusted_proxies" json:"trusted_proxies,omitempty"`
 }
 
 // Store selects the storage backend.
@@ -83,6 +95,9 @@ type Provider struct {
 
 	// static
 	Users []idp.StaticUser `yaml:"users" json:"users,omitempty"`
+
+	// saml (issue 3; fields in saml.go)
+	SAMLProvider `yaml:",inline"`
 }
 
 // Pool is a Cognito-style identity pool: the providers it accepts and how
@@ -114,6 +129,13 @@ type Pool struct {
 	SessionNameClaim string `yaml:"session_name_claim" json:"session_name_claim,omitempty"`
 	// DurationSeconds is the default credential lifetime (900..43200).
 	DurationSeconds int `yaml:"duration_seconds" json:"duration_seconds,omitempty"`
+	// SAMLProviderARN is the IAM SAML provider of the saml-forward and
+	// saml-broker modes (issue 3).
+	SAMLProviderARN string `yaml:"saml_provider_arn" json:"saml_provider_arn,omitempty"`
+	// AllowClassicFlow lets the Cognito API's GetOpenIdToken hand apps a
+	// gateway token for their own AssumeRoleWithWebIdentity (Cognito's
+	// basic flow); the rules do not apply to that call (issue 4).
+	AllowClassicFlow bool `yaml:"allow_classic_flow" json:"allow_classic_flow,omitempty"`
 }
 
 // RulesSpec is the pool's mapping in the rules engine's terms.

@@ -102,6 +102,10 @@ func (f *File) ApplyDefaults() {
 			p.ClockSkew = Duration(time.Minute)
 		}
 	}
+	f.Admin.applyDefaults() // admin (issue 6)
+	f.applyCLIDefaults()    // cli (issue 5)
+	f.Cognito.applyDefaults()
+	f.applySAMLDefaults() // saml (issue 3)
 	for i := range f.Pools {
 		p := &f.Pools[i]
 		if p.Mode == "" {
@@ -129,6 +133,13 @@ func (f *File) Validate() Problems {
 	if f.Server.SessionTTL.D() < time.Minute || f.Server.SessionTTL.D() > 24*time.Hour {
 		add("server.session_ttl", "must be between 1m and 24h")
 	}
+	for i, p := range f.Server.TrustedProxies {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				add(fmt.Sprintf("server.trusted_proxies[%d]", i), "%q is not an IP address or CIDR", p)
+			}
+		}
+	}
 	if f.Server.MaxBodyBytes < 1024 || f.Server.MaxBodyBytes > 64<<20 {
 		add("server.max_body_bytes", "must be between 1024 and 67108864")
 	}
@@ -154,6 +165,10 @@ func (f *File) Validate() Problems {
 	}
 	providers := f.validateProviders(add)
 	ps = append(ps, f.validatePools(providers)...)
+	f.validateAdmin(providers, add) // admin (issue 6)
+	f.validateCLI(add)              // cli (issue 5)
+	f.Cognito.validate(add)
+	f.validateSAMLBroker(add) // saml (issue 3)
 	return ps
 }
 
@@ -229,8 +244,13 @@ func (f *File) validateProviders(add func(string, string, ...any)) map[string]*P
 			if p.Issuer != "" || p.ClientID != "" || p.ClientSecret != "" {
 				add(at, "issuer, client_id and client_secret belong to oidc providers")
 			}
+		case ProviderSAML: // saml (issue 3)
+			validateSAMLProvider(at, p, add)
 		default:
-			add(at+".type", "unknown provider type %q (supported: oidc, static)", p.Type)
+			add(at+".type", "unknown provider type %q (supported: oidc, static, saml)", p.Type)
+		}
+		if p.Type != ProviderSAML {
+			samlFieldsOutside(at, p, add) // saml (issue 3)
 		}
 	}
 	return byID
@@ -271,10 +291,11 @@ func (f *File) validatePools(providers map[string]*Provider) Problems {
 			}
 		}
 		switch p.Mode {
-		case ModeGatewayToken, ModeUpstreamToken:
+		case ModeGatewayToken, ModeUpstreamToken, ModeSAMLForward, ModeSAMLBroker:
 		default:
-			add(at+".mode", "unknown exchange mode %q (supported: gateway-token, upstream-token)", p.Mode)
+			add(at+".mode", "unknown exchange mode %q (supported: gateway-token, upstream-token, saml-forward, saml-broker)", p.Mode)
 		}
+		validateSAMLPool(at, p, providers, add) // saml (issue 3)
 		if p.DurationSeconds < MinDurationSeconds || p.DurationSeconds > MaxDurationSeconds {
 			add(at+".duration_seconds", "must be between 900 and 43200 (STS limits)")
 		}

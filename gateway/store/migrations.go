@@ -42,6 +42,47 @@ func sqliteMigrations() []string {
 			created_at INTEGER NOT NULL,
 			retired_at INTEGER
 		)`,
+		// admin (issue 6): the audit log.
+		`CREATE TABLE audit_log (
+			id          INTEGER PRIMARY KEY AUTOINCREMENT,
+			at          INTEGER NOT NULL,
+			kind        TEXT NOT NULL,
+			actor       TEXT NOT NULL,
+			identity_id TEXT NOT NULL,
+			provider    TEXT NOT NULL,
+			subject     TEXT NOT NULL,
+			pool        TEXT NOT NULL,
+			role        TEXT NOT NULL,
+			source      TEXT NOT NULL,
+			request_id  TEXT NOT NULL,
+			result      TEXT NOT NULL,
+			reason      TEXT NOT NULL,
+			version     INTEGER NOT NULL
+		)`,
+		`CREATE INDEX audit_log_at ON audit_log (at)`,
+		// cli (issue 5): sessions of `fedgate login`.
+		`CREATE TABLE cli_sessions (
+			id           TEXT PRIMARY KEY,
+			token_hash   TEXT NOT NULL UNIQUE,
+			provider     TEXT NOT NULL,
+			subject      TEXT NOT NULL,
+			pool_id      TEXT NOT NULL,
+			method       TEXT NOT NULL,
+			client       TEXT NOT NULL,
+			sealed       BLOB NOT NULL,
+			created_at   INTEGER NOT NULL,
+			expires_at   INTEGER NOT NULL,
+			last_used_at INTEGER NOT NULL
+		)`,
+		`CREATE INDEX cli_sessions_owner ON cli_sessions (provider, subject, expires_at)`,
+		// saml (issue 3): the SAML broker's signing keys, a ring apart from the issuer's.
+		`CREATE TABLE saml_signing_keys (
+			id         TEXT PRIMARY KEY,
+			algorithm  TEXT NOT NULL,
+			sealed     BLOB NOT NULL,
+			created_at INTEGER NOT NULL,
+			retired_at INTEGER
+		)`,
 	}
 }
 

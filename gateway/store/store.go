@@ -17,6 +17,14 @@ type Store interface {
 	IdentityStore
 	ConfigStore
 	EphemeralStore
+	// admin (issue 6): audit log and configuration history
+	AuditStore
+	ConfigHistoryStore
+	// cli (issue 5): sessions of `fedgate login`
+	CLISessionStore
+	// saml (issue 3): the SAML broker's signing keys, kept apart from the
+	// issuer's so neither ring's rotation retires the other's keys.
+	SAMLSigningKeys() KeyStore
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -26,7 +34,8 @@ type IdentityStore interface {
 	// GetOrCreateIdentity returns the id already bound to k, or binds newID
 	// to k and reports created. Concurrent callers with the same key all get
 	// the same id and exactly one of them sees created. It also records the
-	// sign-in as LastSeenAt.
+	// sign-in as LastSeenAt, to within a minute (a backend may skip the write
+	// when the recorded time is that fresh).
 	GetOrCreateIdentity(ctx context.Context, k IdentityKey, newID string) (id string, created bool, err error)
 	// LookupIdentity returns ErrNotFound for an unknown id.
 	LookupIdentity(ctx context.Context, id string) (*IdentityRecord, error)

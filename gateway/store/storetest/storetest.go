@@ -84,7 +84,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"Config", s.configCases()},
 		{"Ephemeral", s.ephemeralCases()},
 		{"Keys", s.keyCases()},
+		{"CLISessions", s.cliSessionCases()}, // cli (issue 5)
 		{"Lifecycle", s.lifecycleCases()},
+		{"Audit", s.auditCases()},      // admin (issue 6)
+		{"SAMLKeys", s.samlKeyCases()}, // saml (issue 3)
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

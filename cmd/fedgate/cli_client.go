@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+const (
+	cliHTTPTimeout   = 30 * time.Second
+	maxGatewayAnswer = 1 << 20
+)
+
+// gatewayClient talks to one fedgate gateway's /cli API.
+type gatewayClient struct {
+	base  string
+	token string // CLI session bearer; empty before login
+	http  *http.Client
+}
+
+func newGatewayClient(base, token string) *gatewayClient {
+	return &gatewayClient{base: base, token: token, http: &http.Client{
+		Timeout: cliHTTPTimeout,
+		// Never follow a redirect with the bearer token to somewhere else.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// gatewayError is a refusal from the gateway, with its stable code.
+type gatewayError struct {
+	Status           int
+	Code, Message    string
+	OAuthError, Desc string
+}
+
+func (e *gatewayError) Error() string {
+	switch {
+	case e.Message != "":
+		return fmt.Sprintf("%s (%s, HTTP %d)", e.Message, e.Code, e.Status)
+	case e.OAuthError != "":
+		return fmt.Sprintf("%s (%s)", e.Desc, e.OAuthError)
+	default:
+		return fmt.Sprintf("the gateway answered HTTP %d", e.Status)
+	}
+}
+
+// sessionInvalid tells an expired or revoked session from other refusals.
+func (e *gatewayError) sessionInvalid() bool { return e.Status == http.StatusUnauthorized }
+
+// do sends a request (body: JSON value, url.Values as a form, or nil) and
+// decodes a 2xx JSON answer into out.
+func (g *gatewayClient) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	contentType := ""
+	switch b := body.(type) {
+	case nil:
+	case url.Values:
+		rd, contentType = strings.NewReader(b.Encode()), "application/x-www-form-urlencoded"
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			return err
+		}
+		rd, contentType = bytes.NewReader(raw), "application/json"
+	}
+	req, err := http.NewRequestWithContext(ctx, method, g.base+path, rd)
+	if err != nil {
+		return err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "fedgate-cli/"+version)
+	if g.token != "" {
+		req.Header.Set("Authorization", "Bearer "+g.token)
+	}
+	resp, err := g.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach %s: %w", g.base, unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxGatewayAnswer))
+	if err != nil {
+		return fmt.Errorf("reading the gateway's answer: %w", err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		ge := &gatewayError{Status: resp.StatusCode}
+		var e struct {
+			Code        string `json:"code"`
+			Message     string `json:"message"`
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+		}
+		if json.Unmarshal(raw, &e) == nil {
+			ge.Code, ge.Message, ge.OAuthError, ge.Desc = e.Code, e.Message, e.Error, e.Description
+		}
+		return ge
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("the gateway's answer is not the JSON expected: %w", err)
+	}
+	return nil
+}
+
+// unwrapURLError drops the URL from a transport error (it is the gateway's
+// own address, but keep messages short).
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// gatewayCredentials is the gateway's credentials answer.
+type gatewayCredentials struct {
+	AccessKeyID     string `json:"access_key_id"`
+	SecretAccessKey string `json:"secret_access_key"`
+	SessionToken    string `json:"session_token"`
+	Expiration      string `json:"expiration"`
+	RoleARN         string `json:"role_arn"`
+}

@@ -1,0 +1,377 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeGateway stands in for fedgate's /cli/credentials in unit tests; the
+// end-to-end tests run the real gateway.
+type fakeGateway struct {
+	srv    *httptest.Server
+	vends  atomic.Int32
+	status int // answer with this status when set
+	delay  time.Duration
+}
+
+func newFakeGateway(t testing.TB) *fakeGateway {
+	g := &fakeGateway{}
+	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/cli/credentials" || r.Header.Get("Authorization") != "Bearer fgcli_test" {
+			http.Error(w, `{"code":"unauthorized","message":"no"}`, http.StatusUnauthorized)
+			return
+		}
+		if g.status != 0 {
+			w.WriteHeader(g.status)
+			_, _ = w.Write([]byte(`{"code":"cli_session_invalid","message":"This fedgate CLI session has expired or was revoked."}`))
+			return
+		}
+		n := g.vends.Add(1)
+		time.Sleep(g.delay)
+		_ = json.NewEncoder(w).Encode(map[string]string{
+			"access_key_id": "ASIA" + strings.Repeat("0", 11) + string(rune('A'+n)), "secret_access_key": "secret", "session_token": "token",
+			"expiration": time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "role_arn": "arn:aws:iam::1:role/r",
+		})
+	}))
+	t.Cleanup(g.srv.Close)
+	return g
+}
+
+// testCLI is a CLI whose home is a fresh directory, signed in to g.
+func testCLI(t *testing.T, g *fakeGateway) (*cli, *bytes.Buffer, *bytes.Buffer, cliDirs) {
+	t.Helper()
+	home := t.TempDir()
+	vars := map[string]string{"HOME": home}
+	env := environ{lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
+	var out, errOut bytes.Buffer
+	c := newCLI(env, &out, &errOut)
+	dirs, err := dirsFrom(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g != nil {
+		if err := dirs.saveSession(&savedSession{Gateway: g.srv.URL, AccessToken: "fgcli_test", ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c, &out, &errOut, dirs
+}
+
+func TestCredentialProcessCachesEncrypted(t *testing.T) {
+	g := newFakeGateway(t)
+	c, out, errOut, dirs := testCLI(t, g)
+	args := []string{"--gateway", g.srv.URL, "--pool", "team", "--role", "arn:aws:iam::1:role/r"}
+	if code := c.cmdCredentialProcess(context.Background(), args); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	first := out.String()
+	var proc map[string]any
+	if err := json.Unmarshal([]byte(first), &proc); err != nil || proc["Version"] != float64(1) || proc["AccessKeyId"] == "" {
+		t.Fatalf("credential_process output %q", first)
+	}
+	out.Reset()
+	if code := c.cmdCredentialProcess(context.Background(), args); code != 0 || out.String() != first || g.vends.Load() != 1 {
+		t.Fatalf("second call: exit %d, %d vends, same output %v; want the cache", code, g.vends.Load(), out.String() == first)
+	}
+	files, _ := filepath.Glob(filepath.Join(dirs.cache, "*.cache"))
+	if len(files) != 1 {
+		t.Fatalf("cache files = %v", files)
+	}
+	raw, _ := os.ReadFile(files[0])
+	if bytes.Contains(raw, []byte("secret")) || bytes.Contains(raw, []byte("ASIA")) {
+		t.Error("the cache file holds credentials in the clear")
+	}
+	for path, want := range map[string]os.FileMode{files[0]: 0o600, filepath.Join(dirs.config, cacheKeyFile): 0o600, dirs.sessionPath(g.srv.URL): 0o600, dirs.config: 0o700, dirs.cache: 0o700} {
+		if st, err := os.Stat(path); err != nil || st.Mode().Perm() != want {
+			t.Errorf("%s: mode %v (%v), want %v", path, st.Mode().Perm(), err, want)
+		}
+	}
+	// A refresh window longer than the credentials' life fetches anew.
+	if code := c.cmdCredentialProcess(context.Background(), append(args, "--refresh-before", "2h")); code != 0 || g.vends.Load() != 2 {
+		t.Errorf("refresh: exit %d, %d vends; want a second vend", code, g.vends.Load())
+	}
+}
+
+func TestCredentialProcessTamperedCache(t *testing.T) {
+	g := newFakeGateway(t)
+	c, out, errOut, dirs := testCLI(t, g)
+	args := []string{"--gateway", g.srv.URL, "--role", "arn:aws:iam::1:role/r"}
+	if code := c.cmdCredentialProcess(context.Background(), args); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	files, _ := filepath.Glob(filepath.Join(dirs.cache, "*.cache"))
+	tampers := map[string]func([]byte) []byte{
+		"flipped bit": func(b []byte) []byte { b[len(b)-1] ^= 1; return b },
+		"truncated":   func(b []byte) []byte { return b[:10] },
+		"empty":       func([]byte) []byte { return nil },
+		"plaintext":   func([]byte) []byte { return []byte(`{"access_key_id":"ASIAEVIL","expiration":"2099-01-01T00:00:00Z"}`) },
+	}
+	for name, tamper := range tampers {
+		t.Run(name, func(t *testing.T) {
+			raw, err := os.ReadFile(files[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(files[0], tamper(raw), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			before := g.vends.Load()
+			out.Reset()
+			errOut.Reset()
+			if code := c.cmdCredentialProcess(context.Background(), args); code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			if !strings.Contains(errOut.String(), "could not be decrypted") || !strings.Contains(errOut.String(), "discarding") {
+				t.Errorf("stderr %q lacks a clear message", errOut)
+			}
+			if g.vends.Load() != before+1 || strings.Contains(out.String(), "EVIL") {
+				t.Errorf("tampered cache was used (vends %d→%d, output %q)", before, g.vends.Load(), out)
+			}
+		})
+	}
+	// A cache file moved to another role's name does not decrypt there.
+	other := []string{"--gateway", g.srv.URL, "--role", "arn:aws:iam::1:role/other"}
+	cache, err := dirs.cacheFor(g.srv.URL, "", "arn:aws:iam::1:role/other", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(files[0])
+	if err := os.WriteFile(cache.path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	errOut.Reset()
+	if code := c.cmdCredentialProcess(context.Background(), other); code != 0 || !strings.Contains(errOut.String(), "could not be decrypted") {
+		t.Errorf("swapped cache file: exit %d, stderr %q; want it discarded", code, errOut)
+	}
+}
+
+func TestCredentialProcessConcurrentColdCache(t *testing.T) {
+	g := newFakeGateway(t)
+	g.delay = 200 * time.Millisecond // the first caller is still fetching when the rest arrive
+	c, _, _, _ := testCLI(t, g)
+	const n = 20
+	outs := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var out, errOut bytes.Buffer
+			ci := newCLI(c.env, &out, &errOut)
+			if code := ci.cmdCredentialProcess(context.Background(), []string{"--gateway", g.srv.URL, "--role", "arn:aws:iam::1:role/r"}); code != 0 {
+				t.Errorf("caller %d: exit %d: %s", i, code, errOut.String())
+			}
+			outs[i] = out.String()
+		}()
+	}
+	wg.Wait()
+	if g.vends.Load() != 1 {
+		t.Errorf("%d parallel callers on a cold cache made %d vends, want 1", n, g.vends.Load())
+	}
+	for i := range outs {
+		if outs[i] != outs[0] {
+			t.Errorf("caller %d printed %q, caller 0 %q", i, outs[i], outs[0])
+		}
+	}
+}
+
+func TestCredentialProcessNeedsSession(t *testing.T) {
+	g := newFakeGateway(t)
+	tests := []struct {
+		name  string
+		setup func(dirs cliDirs)
+		want  string
+	}{
+		{"never signed in", func(dirs cliDirs) { _ = os.Remove(dirs.sessionPath(g.srv.URL)) }, "not signed in"},
+		{"expired locally", func(dirs cliDirs) {
+			_ = dirs.saveSession(&savedSession{Gateway: g.srv.URL, AccessToken: "fgcli_test", ExpiresAt: time.Now().Add(-time.Minute)})
+		}, "expired"},
+		{"revoked on the gateway", func(cliDirs) { g.status = http.StatusUnauthorized }, "revoked"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, out, errOut, dirs := testCLI(t, g)
+			tt.setup(dirs)
+			start := time.Now()
+			code := c.cmdCredentialProcess(context.Background(), []string{"--gateway", g.srv.URL, "--role", "arn:aws:iam::1:role/r"})
+			if code != 1 || out.Len() != 0 || !strings.Contains(errOut.String(), tt.want) || !strings.Contains(errOut.String(), "run: fedgate login --gateway "+g.srv.URL) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 1 and a login hint", code, out, errOut)
+			}
+			if time.Since(start) > 5*time.Second {
+				t.Error("credential-process waited instead of failing at once")
+			}
+		})
+	}
+}
+
+func TestNormalizeGateway(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://fedgate.example.com/", "https://fedgate.example.com"},
+		{"https://fedgate.example.com/base", "https://fedgate.example.com/base"},
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080"},
+		{"http://localhost:8080", "http://localhost:8080"},
+		{"http://fedgate.example.com", ""},
+		{"ftp://fedgate.example.com", ""},
+		{"https://user:pw@fedgate.example.com", ""},
+		{"https://fedgate.example.com/?x=1", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		got, err := normalizeGateway(tt.in)
+		if got != tt.want || (err == nil) != (tt.want != "") {
+			t.Errorf("normalizeGateway(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestMergeAWSConfig(t *testing.T) {
+	update := []awsSection{{Name: "profile fedgate-team-reader", Keys: [][2]string{{"credential_process", "/bin/fedgate credential-process"}, {"region", "us-east-1"}}}}
+	want := "[profile fedgate-team-reader]\ncredential_process = /bin/fedgate credential-process\nregion = us-east-1\n"
+	tests := []struct{ name, old, want string }{
+		{"empty file", "", want},
+		{"others kept", "# mine\n[default]\nregion = eu-west-1\n\n[profile work]\nrole_arn = x ; note\n",
+			"# mine\n[default]\nregion = eu-west-1\n\n[profile work]\nrole_arn = x ; note\n\n" + want},
+		{"replaced in place", "[default]\nregion = a\n[profile fedgate-team-reader]\ncredential_process = old\noutput = json\n[profile after]\nx = 1\n",
+			"[default]\nregion = a\n" + want + "[profile after]\nx = 1\n"},
+		{"spacing in header", "[ profile   fedgate-team-reader ] # old\nregion = x\n", want},
+		{"duplicate sections collapse", "[profile fedgate-team-reader]\na = 1\n[profile fedgate-team-reader]\nb = 2\n", want},
+		{"no final newline", "[default]\nregion = a", "[default]\nregion = a\n\n" + want},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := mergeAWSConfig(tt.old, update)
+			if got != tt.want {
+				t.Errorf("merge:\n%s\nwant:\n%s", got, tt.want)
+			}
+			if again := mergeAWSConfig(got, update); again != got {
+				t.Errorf("merging twice changed the file:\n%s", again)
+			}
+		})
+	}
+}
+
+func TestShellJoinAndProfileName(t *testing.T) {
+	if got := shellJoin([]string{"/opt/my tools/fedgate", "--role", "arn:aws:iam::1:role/a'b"}); got != `'/opt/my tools/fedgate' --role 'arn:aws:iam::1:role/a'"'"'b'` {
+		t.Errorf("shellJoin = %s", got)
+	}
+	if got := profileName("fedgate-team-Reader Role/../x"); got != "fedgate-team-Reader-Role-..-x" {
+		t.Errorf("profileName = %s", got)
+	}
+}
+
+// FuzzOpenCache: arbitrary bytes in a cache file never decrypt and never
+// panic.
+func FuzzOpenCache(f *testing.F) {
+	key := bytes.Repeat([]byte{7}, 32)
+	good, err := sealCache(key, []byte("aad"), []byte(`{"access_key_id":"A"}`))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add([]byte(cacheMagic))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		plain, err := openCache(key, []byte("other-aad"), b)
+		if err == nil {
+			t.Fatalf("bytes %x decrypted under the wrong associated data to %q", b, plain)
+		}
+	})
+}
+
+// FuzzMergeAWSConfig: the fedgate section appears exactly once, merging is
+// idempotent, and every line outside replaced sections is kept.
+func FuzzMergeAWSConfig(f *testing.F) {
+	f.Add("[default]\nregion = a\n[profile fedgate-x]\nold = 1\n")
+	f.Add("[profile fedgate-x\n]\n[ profile fedgate-x]")
+	f.Add("no header\n\n[default]")
+	update := []awsSection{{Name: "profile fedgate-x", Keys: [][2]string{{"credential_process", "fedgate"}}}}
+	f.Fuzz(func(t *testing.T, old string) {
+		if strings.ContainsAny(old, "\r") || !strings.HasSuffix(old, "\n") && old != "" {
+			old += "\n"
+		}
+		got := mergeAWSConfig(old, update)
+		if n := strings.Count(got, "[profile fedgate-x]\ncredential_process = fedgate\n"); n != 1 {
+			t.Fatalf("section written %d times:\n%s", n, got)
+		}
+		if again := mergeAWSConfig(got, update); again != got {
+			t.Fatalf("not idempotent:\n%q\n%q", got, again)
+		}
+		for _, line := range strings.Split(old, "\n") {
+			if m := sectionHeader.FindStringSubmatch(line); m != nil {
+				if normalizeSection(m[1]) != "profile fedgate-x" && !strings.Contains(got, line) {
+					t.Fatalf("header %q lost", line)
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkCredentialsCacheHit is credential-process's hot path: lock,
+// read and decrypt the cache, no request.
+func BenchmarkCredentialsCacheHit(b *testing.B) {
+	g := newFakeGateway(b)
+	home := b.TempDir()
+	env := environ{lookup: func(k string) (string, bool) {
+		if k == "HOME" {
+			return home, true
+		}
+		return "", false
+	}}
+	c := newCLI(env, io.Discard, io.Discard)
+	dirs, _ := dirsFrom(env)
+	if err := dirs.saveSession(&savedSession{Gateway: g.srv.URL, AccessToken: "fgcli_test", ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		b.Fatal(err)
+	}
+	_, f := c.newRoleFlags("bench")
+	*f.gateway, *f.role = g.srv.URL, "arn:aws:iam::1:role/r"
+	for b.Loop() {
+		if _, _, err := c.credentials(context.Background(), f); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if g.vends.Load() != 1 {
+		b.Fatalf("%d vends, want 1", g.vends.Load())
+	}
+}
+
+func TestLoginResolvesPoolAndProvider(t *testing.T) {
+	pools := `{"pools":[{"id":"us-east-1:a","name":"team","display_name":"Team","providers":["corp"]},` +
+		`{"id":"us-east-1:b","name":"ops","display_name":"Ops","providers":["corp","saml"]}]}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(pools)) }))
+	defer srv.Close()
+	tests := []struct {
+		pool, provider, wantPool, wantProvider, err string
+	}{
+		{"team", "", "us-east-1:a", "corp", ""},
+		{"us-east-1:b", "saml", "us-east-1:b", "saml", ""},
+		{"", "", "", "", "choose one with --pool: team (Team), ops (Ops)"},
+		{"ops", "", "", "", "choose one with --provider: corp, saml"},
+		{"ops", "okta", "", "", `does not accept the provider "okta"`},
+		{"nope", "", "", "", `no pool "nope"`},
+	}
+	c, _, _, _ := testCLI(t, nil)
+	for _, tt := range tests {
+		o := loginOptions{pool: tt.pool, provider: tt.provider}
+		err := c.resolveTarget(context.Background(), newGatewayClient(srv.URL, ""), &o)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%q/%q: err = %v, want %q", tt.pool, tt.provider, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || o.pool != tt.wantPool || o.provider != tt.wantProvider {
+			t.Errorf("%q/%q: got %q/%q, %v", tt.pool, tt.provider, o.pool, o.provider, err)
+		}
+	}
+}

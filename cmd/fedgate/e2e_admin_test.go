@@ -1,0 +1,715 @@
+package main
+
+// End-to-end tests of the admin UI and API (issue 6) against the real
+// binary, the real upstream IdP (oidc-provider), moto with IAM enforcement
+// and, for the browser test, real headless Chromium.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/chromedp/chromedp"
+
+	"fedgate/cmd/fedgate/internal/peers"
+)
+
+const (
+	e2eAdminTokenEnv = "FEDGATE_E2E_ADMIN_TOKEN"
+	e2eAdminToken    = "e2e-admin-token-0123456789abcdef0123456789" // test-only
+	salesBucket      = "sales-data"
+)
+
+// withAdmin turns on /admin: carol (group admins) is an owner, alice
+// (engineering) a viewer, bob nobody; the API token is an owner.
+func withAdmin(*env) string {
+	return `
+admin:
+  providers: [corp]
+  api_token_env: ` + e2eAdminTokenEnv + `
+  api_token_role: owner
+  rules:
+    - name: platform admins
+      match: [{claim: groups, op: equals, value: admins}]
+      role: owner
+    - name: engineers may look
+      match: [{claim: groups, op: equals, value: engineering}]
+      role: viewer
+`
+}
+
+func startAdminEnv(t *testing.T) *env {
+	t.Helper()
+	t.Setenv(e2eAdminTokenEnv, e2eAdminToken)
+	return startEnv(t, withAdmin)
+}
+
+type adminResp struct {
+	status int
+	header http.Header
+	raw    []byte
+}
+
+func (r adminResp) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.raw, v); err != nil {
+		t.Fatalf("admin API answered non-JSON (HTTP %d): %s", r.status, r.raw)
+	}
+}
+
+func (r adminResp) code(t *testing.T) string {
+	var e struct{ Code string }
+	r.json(t, &e)
+	return e.Code
+}
+
+// adminAPI calls the admin API with the API token (or the given client's
+// session when c is not nil), headers as name, value pairs.
+func (e *env) adminAPI(c *http.Client, method, path, body string, header ...string) adminResp {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c == nil {
+		c = http.DefaultClient
+		req.Header.Set("Authorization", "Bearer "+e2eAdminToken)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return adminResp{status: resp.StatusCode, header: resp.Header, raw: raw}
+}
+
+// adminSignIn signs user in to /admin through the real IdP's pages (over
+// HTTP) and returns the client and the status of the page it lands on.
+func (e *env) adminSignIn(user string) (*http.Client, int) {
+	e.t.Helper()
+	c := browser(e.t)
+	cb := e.idp.Login(e.t, c, e.url+"/admin/login/corp", user)
+	status, _, _ := get(e.t, c, cb.String())
+	return c, status
+}
+
+// TestEndToEndAdminBrowser is what an admin does, in real Chromium: sign in
+// through the IdP's own pages, add a rule, simulate the person it is for,
+// and roll it back; that person gets the new role's credentials from moto
+// in between, and is refused again after the rollback.
+func TestEndToEndAdminBrowser(t *testing.T) {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		peers.Required(t, "chromium (Debian package chromium) for the admin browser test")
+	}
+	e := startAdminEnv(t)
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/fedgate"},"Action":["sts:AssumeRoleWithWebIdentity","sts:TagSession"]}]}`
+	salesRole := e.moto.CreateRole(t, "sales-analyst", trust, `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::sales-data"}]}`)
+	e.moto.CreateBucket(t, salesBucket, map[string]string{"q3.csv": "region,total"})
+
+	// bob matches no rule of the team pool yet.
+	c := browser(t)
+	if status, _, _ := get(t, c, e.signIn(c, "team", "bob").String()); status != http.StatusForbidden {
+		t.Fatalf("bob before the change: HTTP %d, want 403", status)
+	}
+
+	shots := screenshotDir(t)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromium), chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.WindowSize(1280, 1000))
+	defer cancelAlloc()
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	defer cancelCtx()
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body")))
+			t.Fatalf("%s: %v\npage:\n%.3000s", step, err, html)
+		}
+	}
+	textOf := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("reading %s: %v", sel, err)
+		}
+		return s
+	}
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG (below 100 is JPEG)
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var text string
+
+	run("open /admin", chromedp.Navigate(e.url+"/admin"), chromedp.WaitVisible(chromedp.CSS("a.button")))
+	text = textOf("main")
+	if !strings.Contains(text, "Sign in with Corp SSO") {
+		t.Fatalf("/admin without a session shows:\n%s", text)
+	}
+	shot("01-admin-sign-in")
+	run("sign in at the IdP", chromedp.Click(chromedp.CSS("a.button")),
+		chromedp.WaitVisible(chromedp.ID("login")), chromedp.SendKeys(chromedp.ID("login"), "carol"),
+		chromedp.SendKeys(chromedp.ID("password"), "any-password"), chromedp.Click(chromedp.ID("submit")),
+		chromedp.WaitVisible(chromedp.ID("approve")), chromedp.Click(chromedp.ID("approve")),
+		chromedp.WaitVisible(chromedp.CSS("nav.admin-nav")))
+	text = textOf("main")
+	if !strings.Contains(text, "carol@example.com") || !strings.Contains(text, "owner") || !strings.Contains(text, "Team account") {
+		t.Fatalf("admin home after sign-in:\n%s", text)
+	}
+	shot("02-admin-home")
+
+	run("open the team pool", chromedp.Navigate(e.url+"/admin/pools/team"), chromedp.WaitVisible(chromedp.ID("add-rule")))
+	shot("03-pool-before")
+	run("fill the new rule", chromedp.Click(chromedp.ID("add-rule")), chromedp.WaitVisible(chromedp.ID("save-rule")),
+		chromedp.SendKeys(chromedp.ID("name"), "sales analysts"),
+		chromedp.SendKeys(chromedp.ID("claim_0"), "groups"), chromedp.SetValue(chromedp.ID("op_0"), "equals"),
+		chromedp.SendKeys(chromedp.ID("value_0"), "sales"), chromedp.SendKeys(chromedp.ID("role"), salesRole))
+	shot("04-rule-form")
+	run("save the rule", chromedp.Click(chromedp.ID("save-rule")), chromedp.WaitVisible(chromedp.CSS("p.notice.ok")))
+	text = textOf("main")
+	if !strings.Contains(text, "sales analysts") || !strings.Contains(text, "It is live now") {
+		t.Fatalf("pool page after saving:\n%s", text)
+	}
+	shot("05-pool-saved")
+	added := latestVersion(t, e)
+
+	claims := `{"sub": "bob", "email": "bob@example.com", "groups": ["sales"], "department": "sales"}`
+	run("simulate bob", chromedp.Navigate(e.url+"/admin/simulate?pool=team"), chromedp.WaitVisible(chromedp.ID("simulate")),
+		chromedp.SetValue(chromedp.ID("claims"), claims), chromedp.Click(chromedp.ID("simulate")),
+		chromedp.WaitVisible(chromedp.ID("result")))
+	text = textOf("#result")
+	for _, want := range []string{"bob would get 1 role(s)", "sales analysts", "matched", `groups[0]="sales" equals "sales"`,
+		`groups: no element equals "s3-readers"`, salesRole, "department=sales", "sts:AssumeRoleWithWebIdentity", poolGatewayID} {
+		if !strings.Contains(text, want) {
+			t.Errorf("simulation lacks %q:\n%s", want, text)
+		}
+	}
+	shot("06-simulate-bob")
+
+	// bob signs in as a person would and gets the new role's credentials.
+	c = browser(t)
+	status, _, page := get(t, c, e.signIn(c, "team", "bob").String())
+	if status != http.StatusOK || !strings.Contains(page, salesRole) {
+		t.Fatalf("bob after the change: HTTP %d\n%s", status, page)
+	}
+	creds := credsFromPage(t, page)
+	s3c := peers.S3With(e.moto, creds)
+	cctx, ccancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer ccancel()
+	out, err := s3c.ListObjectsV2(cctx, &s3.ListObjectsV2Input{Bucket: aws.String(salesBucket)})
+	if err != nil || len(out.Contents) != 1 {
+		t.Fatalf("bob listing %s with his new credentials: %v", salesBucket, err)
+	}
+	if _, err := s3c.ListObjectsV2(cctx, &s3.ListObjectsV2Input{Bucket: aws.String(teamBucket)}); !peers.IsAccessDenied(err) {
+		t.Errorf("bob listing %s: err = %v, want AccessDenied", teamBucket, err)
+	}
+
+	// Roll back to the version before the rule.
+	run("open the history", chromedp.Navigate(e.url+"/admin/history"), chromedp.WaitVisible(chromedp.CSS("table.grid")))
+	shot("07-history")
+	run("restore", chromedp.Navigate(fmt.Sprintf("%s/admin/history/%d", e.url, added)), chromedp.WaitVisible(chromedp.CSS("table.diff")))
+	text = textOf("main")
+	if !strings.Contains(text, "pools[team].rules[1].role") || !strings.Contains(text, salesRole) {
+		t.Errorf("version %d diff:\n%s", added, text)
+	}
+	shot("08-version-diff")
+	run("restore the version before", chromedp.Navigate(fmt.Sprintf("%s/admin/history/%d", e.url, added-1)),
+		chromedp.WaitVisible(chromedp.ID("restore")), chromedp.Click(chromedp.ID("restore")),
+		chromedp.WaitVisible(chromedp.CSS("p.notice.ok")))
+	text = textOf("main")
+	if !strings.Contains(text, fmt.Sprintf("restored version %d", added-1)) {
+		t.Errorf("history after the restore:\n%s", text)
+	}
+	shot("09-restored")
+
+	c = browser(t)
+	if status, _, page := get(t, c, e.signIn(c, "team", "bob").String()); status != http.StatusForbidden {
+		t.Fatalf("bob after the rollback: HTTP %d, want 403\n%s", status, page)
+	}
+
+	run("audit log", chromedp.Navigate(e.url+"/admin/audit?q=bob"), chromedp.WaitVisible(chromedp.CSS("table.audit")))
+	text = textOf("table.audit")
+	for _, want := range []string{"no_matching_rule", "rule sales analysts", salesRole, "refused", "ok"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("audit log lacks %q:\n%s", want, text)
+		}
+	}
+	shot("10-audit")
+	t.Logf("screenshots in %s", shots)
+}
+
+func screenshotDir(t *testing.T) string {
+	dir := os.Getenv("FEDGATE_SCREENSHOTS")
+	if dir == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func latestVersion(t *testing.T, e *env) int64 {
+	t.Helper()
+	var vs struct {
+		Versions []struct {
+			Version int64  `json:"version"`
+			Source  string `json:"source"`
+			Comment string `json:"comment"`
+			Author  string `json:"author"`
+		} `json:"versions"`
+	}
+	e.adminAPI(nil, http.MethodGet, "/admin/api/v1/versions?limit=1", "").json(t, &vs)
+	if len(vs.Versions) != 1 {
+		t.Fatalf("no versions")
+	}
+	return vs.Versions[0].Version
+}
+
+// TestEndToEndAdminAPI: the API over real sockets, with real sessions of
+// the real IdP's users, a real ID token for simulate, and the CLI.
+func TestEndToEndAdminAPI(t *testing.T) {
+	e := startAdminEnv(t)
+
+	carol, status := e.adminSignIn("carol")
+	if status != http.StatusOK {
+		t.Fatalf("carol's admin sign-in: HTTP %d", status)
+	}
+	alice, status := e.adminSignIn("alice")
+	if status != http.StatusOK {
+		t.Fatalf("alice's admin sign-in: HTTP %d", status)
+	}
+	if _, status := e.adminSignIn("bob"); status != http.StatusForbidden {
+		t.Errorf("bob's admin sign-in: HTTP %d, want 403", status)
+	}
+
+	t.Run("non-admins are refused everywhere", func(t *testing.T) {
+		anon := browser(t)
+		for _, path := range []string{"/admin/api/v1/pools", "/admin/api/v1/mappings", "/admin/api/v1/audit", "/admin/api/v1/versions"} {
+			if r := e.adminAPI(anon, http.MethodGet, path, ""); r.status != http.StatusUnauthorized || r.code(t) != "unauthorized" {
+				t.Errorf("GET %s anonymous: %d %s", path, r.status, r.raw)
+			}
+			if r := e.adminAPI(anon, http.MethodGet, path, "", "Authorization", "Bearer "+e.token("carol", e2eClientID, 5*time.Minute)); r.status != http.StatusUnauthorized {
+				t.Errorf("GET %s with carol's ID token: %d", path, r.status)
+			}
+		}
+		if r := e.adminAPI(anon, http.MethodGet, "/admin", ""); r.status != http.StatusUnauthorized {
+			t.Errorf("GET /admin anonymous: %d", r.status)
+		}
+	})
+
+	t.Run("viewer reads but cannot write", func(t *testing.T) {
+		if r := e.adminAPI(alice, http.MethodGet, "/admin/api/v1/pools/team", ""); r.status != 200 {
+			t.Errorf("viewer read: %d", r.status)
+		}
+		var me struct {
+			Role      string `json:"role"`
+			CSRFToken string `json:"csrf_token"`
+		}
+		e.adminAPI(alice, http.MethodGet, "/admin/api/v1/me", "").json(t, &me)
+		r := e.adminAPI(alice, http.MethodPost, "/admin/api/v1/pools/team/rules", `{"role":"`+e.readerRole+`"}`, "X-CSRF-Token", me.CSRFToken)
+		if r.status != http.StatusForbidden || r.code(t) != "forbidden" {
+			t.Errorf("viewer write: %d %s", r.status, r.raw)
+		}
+	})
+
+	t.Run("a form post without the CSRF token is refused", func(t *testing.T) {
+		v := latestVersion(t, e)
+		status, _ := postForm(t, carol, e.url+"/admin/pools/team/rules/_new", url.Values{"name": {"x"}, "role": {e.readerRole}})
+		if status != http.StatusForbidden {
+			t.Errorf("HTTP %d, want 403", status)
+		}
+		if latestVersion(t, e) != v {
+			t.Errorf("the refused post made a version")
+		}
+	})
+
+	t.Run("providers, pools and rules: create, stale ETag, validation", func(t *testing.T) {
+		const newPool = "us-west-2:2b3c4d5e-6f70-4a1b-8c2d-3e4f5a6b7c8d"
+		cases := []struct{ name, collection, item, create, update, invalid, problemPath string }{
+			{"provider", "/admin/api/v1/providers", "/admin/api/v1/providers/partner",
+				`{"id":"partner","type":"oidc","issuer":"https://partner.example.com","client_id":"p","client_secret":"partner-secret"}`,
+				`{"id":"partner","type":"oidc","display_name":"Partner","issuer":"https://partner.example.com","client_id":"p"}`,
+				`{"id":"partner","type":"oidc","issuer":"https://partner.example.com","client_id":"p","allowed_algorithms":["HS256"]}`, "providers[1].allowed_algorithms[0]"},
+			{"pool", "/admin/api/v1/pools", "/admin/api/v1/pools/west",
+				`{"id":"` + newPool + `","name":"west","providers":["corp"]}`,
+				`{"id":"` + newPool + `","name":"west","display_name":"West","providers":["corp"]}`,
+				`{"id":"` + newPool + `","name":"west","providers":["corp"],"mode":"carrier-pigeon"}`, "pools[3].mode"},
+			{"rule", "/admin/api/v1/pools/team/rules", "/admin/api/v1/pools/team/rules/1",
+				`{"name":"readers too","match":[{"claim":"department","op":"equals","value":"eng"}],"role":"` + e.readerRole + `"}`,
+				`{"name":"readers too","match":[{"claim":"department","op":"any_of","values":["eng","sre"]}],"role":"` + e.readerRole + `"}`,
+				`{"name":"readers too","cel":"claims.groups.exists(g, ","role":"` + e.readerRole + `"}`, "pools[0].rules[1].cel"},
+		}
+		for _, cs := range cases {
+			t.Run(cs.name, func(t *testing.T) {
+				r := e.adminAPI(nil, http.MethodPost, cs.collection, cs.create)
+				if r.status != http.StatusCreated {
+					t.Fatalf("create: %d %s", r.status, r.raw)
+				}
+				stale := r.header.Get("ETag")
+				r = e.adminAPI(nil, http.MethodPut, cs.item, cs.update, "If-Match", stale)
+				if r.status != http.StatusOK {
+					t.Fatalf("update: %d %s", r.status, r.raw)
+				}
+				fresh := r.header.Get("ETag")
+				if r := e.adminAPI(nil, http.MethodPut, cs.item, cs.update); r.status != http.StatusPreconditionRequired {
+					t.Errorf("update without If-Match: %d, want 428", r.status)
+				}
+				if r := e.adminAPI(nil, http.MethodPut, cs.item, cs.create, "If-Match", stale); r.status != http.StatusPreconditionFailed || r.code(t) != "precondition_failed" {
+					t.Errorf("update with a stale ETag: %d %s", r.status, r.raw)
+				}
+				r = e.adminAPI(nil, http.MethodPut, cs.item, cs.invalid, "If-Match", fresh)
+				var pr struct {
+					Problems []struct{ Path, Message string }
+				}
+				r.json(t, &pr)
+				if r.status != http.StatusUnprocessableEntity || len(pr.Problems) == 0 || pr.Problems[0].Path != cs.problemPath {
+					t.Errorf("invalid update: %d %s, want 422 at %s", r.status, r.raw, cs.problemPath)
+				}
+				if r := e.adminAPI(nil, http.MethodDelete, cs.item, "", "If-Match", fresh); r.status != http.StatusNoContent {
+					t.Errorf("delete: %d %s", r.status, r.raw)
+				}
+			})
+		}
+	})
+
+	t.Run("simulate with a real ID token vends nothing", func(t *testing.T) {
+		calls, _ := e.tap.snapshot()
+		ids := e.identityCount()
+		r := e.adminAPI(nil, http.MethodPost, "/admin/api/v1/simulate", `{"pool":"team","id_token":"`+e.token("alice", e2eClientID, 5*time.Minute)+`"}`)
+		var sim struct {
+			Verified bool
+			Granted  bool
+			Subject  string
+			Grants   []struct {
+				Role        string
+				TrustPolicy string            `json:"trust_policy"`
+				Tags        map[string]string `json:"session_tags"`
+			}
+		}
+		r.json(t, &sim)
+		if r.status != 200 || !sim.Verified || !sim.Granted || sim.Subject != "alice" || len(sim.Grants) != 1 || sim.Grants[0].Role != e.readerRole ||
+			sim.Grants[0].Tags["department"] != "eng" || !strings.Contains(sim.Grants[0].TrustPolicy, `"`+strings.TrimPrefix(e.url, "http://")+`:aud": "`+poolGatewayID+`"`) {
+			t.Errorf("simulate: %d %s", r.status, r.raw)
+		}
+		r = e.adminAPI(nil, http.MethodPost, "/admin/api/v1/simulate", `{"pool":"team","id_token":"`+e.token("alice", e2eClientID, -time.Minute)+`"}`)
+		if r.status != http.StatusUnauthorized || r.code(t) != "expired_token" {
+			t.Errorf("simulate with an expired token: %d %s", r.status, r.raw)
+		}
+		if c, _ := e.tap.snapshot(); c != calls || e.identityCount() != ids {
+			t.Errorf("simulate called STS or stored an identity")
+		}
+	})
+
+	t.Run("mappings export and apply (GitOps)", func(t *testing.T) {
+		out, err := e.fedgate("mappings", "export")
+		if err != nil {
+			t.Fatalf("export: %v\n%s", err, out)
+		}
+		if strings.Contains(out, e2eClientSecret) || !strings.Contains(out, "client_secret: ••••") || !strings.Contains(out, "name: s3 readers") {
+			t.Fatalf("export:\n%s", out)
+		}
+		edited := strings.Replace(out, "display_name: Team account", "display_name: Team account (GitOps)", 1)
+		file := filepath.Join(e.dir, "mappings.yaml")
+		if err := os.WriteFile(file, []byte(edited), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		v := latestVersion(t, e)
+		dry, err := e.fedgate("mappings", "apply", "--dry-run", file)
+		if err != nil || !strings.Contains(dry, "~ pools[team].display_name: Team account -> Team account (GitOps)") || !strings.Contains(dry, "dry run: 1 change(s)") {
+			t.Fatalf("dry run: %v\n%s", err, dry)
+		}
+		if latestVersion(t, e) != v {
+			t.Fatalf("the dry run made a version")
+		}
+		applied, err := e.fedgate("mappings", "apply", "--comment", "rename via git", file)
+		if err != nil || !strings.Contains(applied, fmt.Sprintf("applied as version %d", v+1)) {
+			t.Fatalf("apply: %v\n%s", err, applied)
+		}
+		bad := strings.Replace(out, "mode: gateway-token", "mode: nonsense", 1)
+		if err := os.WriteFile(file, []byte(bad), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := e.fedgate("mappings", "apply", file); err == nil || !strings.Contains(res, "pools[0].mode") || !strings.Contains(res, "nothing applied") {
+			t.Errorf("invalid apply: %v\n%s", err, res)
+		}
+		// The running gateway picks the CLI's version up, and the kept
+		// client secret still works: an admin signs in through the IdP.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			c := browser(t)
+			_, _, page := get(t, c, e.url+"/")
+			if strings.Contains(page, "Team account (GitOps)") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the gateway did not pick up the applied version")
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if _, status := e.adminSignIn("carol"); status != http.StatusOK {
+			t.Errorf("admin sign-in after apply (client secret kept?): HTTP %d", status)
+		}
+		var vd struct {
+			Source, Comment, Author string
+		}
+		e.adminAPI(nil, http.MethodGet, fmt.Sprintf("/admin/api/v1/versions/%d", v+1), "").json(t, &vd)
+		if vd.Source != "cli" || vd.Comment != "rename via git" || !strings.HasPrefix(vd.Author, "cli") {
+			t.Errorf("applied version = %+v", vd)
+		}
+	})
+}
+
+// TestEndToEndAdminCrashSafety kills the gateway with SIGKILL in the middle
+// of a stream of writes; after a restart every acknowledged change is in
+// the history, each version has exactly one audit entry, and the live
+// version is whole.
+func TestEndToEndAdminCrashSafety(t *testing.T) {
+	e := startAdminEnv(t)
+	start := latestVersion(t, e)
+	var acked sync.Map // version -> rule name
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	client := &http.Client{Timeout: 10 * time.Second}
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; !stop.Load(); i++ {
+				name := fmt.Sprintf("w%d-%d", w, i)
+				req, _ := http.NewRequest(http.MethodPost, e.url+"/admin/api/v1/pools/picker/rules",
+					strings.NewReader(`{"name":"`+name+`","match":[{"claim":"sub","op":"equals","value":"`+name+`"}],"role":"`+e.readerRole+`"}`))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+e2eAdminToken)
+				resp, err := client.Do(req)
+				if err != nil {
+					return // the gateway is gone
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusCreated {
+					v, _ := strconv.ParseInt(resp.Header.Get("Fedgate-Config-Version"), 10, 64)
+					acked.Store(v, name)
+				}
+			}
+		}()
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if err := e.proc.Kill(); err != nil { // SIGKILL: no shutdown, no flush
+		t.Fatal(err)
+	}
+	stop.Store(true)
+	wg.Wait()
+	n := 0
+	acked.Range(func(_, _ any) bool { n++; return true })
+	if n < 5 {
+		t.Fatalf("only %d writes were acknowledged before the kill; the test needs a stream", n)
+	}
+	e.start() // same database, same port
+
+	var vs struct {
+		Versions []struct {
+			Version int64  `json:"version"`
+			Comment string `json:"comment"`
+		} `json:"versions"`
+	}
+	e.adminAPI(nil, http.MethodGet, "/admin/api/v1/versions?limit=1000", "").json(t, &vs)
+	var audit struct {
+		Entries []struct {
+			Version int64  `json:"version"`
+			Reason  string `json:"reason"`
+		} `json:"entries"`
+	}
+	e.adminAPI(nil, http.MethodGet, "/admin/api/v1/audit?kind=admin_change&limit=1000", "").json(t, &audit)
+	audited := map[int64]int{}
+	for _, a := range audit.Entries {
+		audited[a.Version]++
+	}
+	stored := map[int64]string{}
+	for i, v := range vs.Versions {
+		if want := vs.Versions[0].Version - int64(i); v.Version != want {
+			t.Errorf("versions are not contiguous: %d where %d belongs", v.Version, want)
+		}
+		stored[v.Version] = v.Comment
+		if v.Version > start && audited[v.Version] != 1 {
+			t.Errorf("version %d has %d audit entries, want 1", v.Version, audited[v.Version])
+		}
+	}
+	if len(audit.Entries) != int(vs.Versions[0].Version-start) {
+		t.Errorf("%d admin audit entries for %d new versions", len(audit.Entries), vs.Versions[0].Version-start)
+	}
+	acked.Range(func(k, v any) bool {
+		if !strings.Contains(stored[k.(int64)], fmt.Sprintf("%q", v)) {
+			t.Errorf("acknowledged version %d (rule %s) is missing or different: %q", k, v, stored[k.(int64)])
+		}
+		return true
+	})
+	// The live document is whole: every rule named in a version is there.
+	var rl struct {
+		Rules []struct {
+			Data struct{ Name string } `json:"data"`
+		} `json:"rules"`
+	}
+	e.adminAPI(nil, http.MethodGet, "/admin/api/v1/pools/picker/rules", "").json(t, &rl)
+	if got, want := len(rl.Rules), 2+int(vs.Versions[0].Version-start); got != want {
+		t.Errorf("picker has %d rules after the crash, want %d (2 + one per version)", got, want)
+	}
+	t.Logf("%d writes acknowledged before SIGKILL; %d versions stored; all consistent", n, vs.Versions[0].Version-start)
+}
+
+// TestEndToEndAdminLoad: 50 concurrent editors on one pool over loopback.
+// Half add rules (no precondition), half rename the pool under If-Match
+// (most lose with 412 and retry). Every 2xx change is in the history
+// exactly once; no refused one is.
+func TestEndToEndAdminLoad(t *testing.T) {
+	e := startAdminEnv(t)
+	start := latestVersion(t, e)
+	const editors, rounds = 50, 4
+	type ack struct {
+		version int64
+		what    string
+	}
+	var mu sync.Mutex
+	var acks []ack
+	var conflicts atomic.Int64
+	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: editors}}
+	do := func(method, path, body string, hdr ...string) (int, http.Header, []byte) {
+		req, _ := http.NewRequest(method, e.url+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+e2eAdminToken)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Error(err)
+			return 0, nil, nil
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, b
+	}
+	began := time.Now()
+	var wg sync.WaitGroup
+	for ed := range editors {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range rounds {
+				var status int
+				var h http.Header
+				var what string
+				if ed%2 == 0 {
+					what = fmt.Sprintf("load-%d-%d", ed, r)
+					status, h, _ = do(http.MethodPost, "/admin/api/v1/pools/team/rules",
+						`{"name":"`+what+`","match":[{"claim":"sub","op":"equals","value":"`+what+`"}],"role":"`+e.readerRole+`"}`)
+				} else {
+					_, gh, raw := do(http.MethodGet, "/admin/api/v1/pools/team", "")
+					var p map[string]any
+					if json.Unmarshal(raw, &p) != nil {
+						t.Errorf("GET pool: %s", raw)
+						return
+					}
+					what = fmt.Sprintf("Team %d-%d", ed, r)
+					p["display_name"] = what
+					body, _ := json.Marshal(p)
+					status, h, _ = do(http.MethodPut, "/admin/api/v1/pools/team", string(body), "If-Match", gh.Get("ETag"))
+					if status == http.StatusPreconditionFailed {
+						conflicts.Add(1)
+						continue
+					}
+				}
+				if status/100 != 2 {
+					t.Errorf("editor %d: HTTP %d", ed, status)
+					continue
+				}
+				v, _ := strconv.ParseInt(h.Get("Fedgate-Config-Version"), 10, 64)
+				mu.Lock()
+				acks = append(acks, ack{v, what})
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(began)
+
+	var vs struct {
+		Versions []struct {
+			Version int64  `json:"version"`
+			Comment string `json:"comment"`
+		} `json:"versions"`
+	}
+	e.adminAPI(nil, http.MethodGet, "/admin/api/v1/versions?limit=1000", "").json(t, &vs)
+	newVersions := map[int64]string{}
+	for _, v := range vs.Versions {
+		if v.Version > start {
+			newVersions[v.Version] = v.Comment
+		}
+	}
+	if len(newVersions) != len(acks) {
+		t.Errorf("%d new versions for %d accepted changes", len(newVersions), len(acks))
+	}
+	seen := map[int64]bool{}
+	for _, a := range acks {
+		if seen[a.version] {
+			t.Errorf("version %d acknowledged twice", a.version)
+		}
+		seen[a.version] = true
+		if _, ok := newVersions[a.version]; !ok {
+			t.Errorf("accepted change %q (version %d) is not in the history", a.what, a.version)
+		}
+	}
+	// Each added rule is in the live pool exactly once.
+	var rl struct {
+		Rules []struct {
+			Data struct{ Name string } `json:"data"`
+		} `json:"rules"`
+	}
+	e.adminAPI(nil, http.MethodGet, "/admin/api/v1/pools/team/rules", "").json(t, &rl)
+	count := map[string]int{}
+	for _, r := range rl.Rules {
+		count[r.Data.Name]++
+	}
+	for _, a := range acks {
+		if strings.HasPrefix(a.what, "load-") && count[a.what] != 1 {
+			t.Errorf("rule %s is in the pool %d times", a.what, count[a.what])
+		}
+	}
+	t.Logf("50 editors: %d changes accepted, %d stale-ETag refusals, in %v (%.0f accepted changes/s)",
+		len(acks), conflicts.Load(), elapsed.Round(time.Millisecond), float64(len(acks))/elapsed.Seconds())
+}

@@ -1,0 +1,477 @@
+package main
+
+// End-to-end SAML (issue 3): the real binary, two independent upstream SAML
+// IdPs (npm samlify, Debian's SimpleSAMLphp), moto's STS with IAM
+// enforcement, and xmlsec1 verifying what fedgate signs as a SAML broker.
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fedgate/cmd/fedgate/internal/peers"
+)
+
+const (
+	poolSAMLFwdSamlify = "us-east-1:5a1f0c2e-0b1d-4e5f-9a6b-7c8d9e0f1a2b"
+	poolSAMLFwdSSP     = "us-east-1:6b2a1d3f-1c2e-4f6a-8b7c-8d9e0f1a2b3c"
+	poolSAMLBroker     = "us-east-1:7c3b2e4a-2d3f-4a7b-9c8d-9e0f1a2b3c4d"
+	samlRoleAttr       = "https://aws.amazon.com/SAML/Attributes/Role"
+	samlSessionAttr    = "https://aws.amazon.com/SAML/Attributes/RoleSessionName"
+	brokerProviderARN  = "arn:aws:iam::123456789012:saml-provider/fedgate"
+)
+
+func idpProviderARN(name string) string { return "arn:aws:iam::123456789012:saml-provider/" + name }
+
+// samlTap forwards STS calls to moto and records each AssumeRoleWithSAML.
+type samlTap struct {
+	mu    sync.Mutex
+	calls []url.Values
+}
+
+func (tp *samlTap) record(r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	form, _ := url.ParseQuery(string(body))
+	if strings.HasPrefix(form.Get("Action"), "AssumeRoleWith") {
+		tp.mu.Lock()
+		tp.calls = append(tp.calls, form)
+		tp.mu.Unlock()
+	}
+}
+
+func (tp *samlTap) count() int {
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	return len(tp.calls)
+}
+
+func (tp *samlTap) last(t *testing.T) url.Values {
+	t.Helper()
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	if len(tp.calls) == 0 {
+		t.Fatal("no STS call was made")
+	}
+	return tp.calls[len(tp.calls)-1]
+}
+
+type samlEnv struct {
+	*env
+	samlify, ssp *peers.SAMLIdP
+	stap         *samlTap
+}
+
+func samlUsers(provider, readerRole, adminRole string) []peers.SAMLUser {
+	arn := idpProviderARN(provider)
+	return []peers.SAMLUser{
+		{Username: "alice", Password: "alice-pw", NameID: "alice-" + provider, Attributes: map[string][]string{
+			"email": {"alice@example.com"}, "groups": {"engineering", "s3-readers"}, "department": {"eng"},
+			samlRoleAttr: {readerRole + "," + arn}, samlSessionAttr: {"alice@example.com"},
+		}},
+		{Username: "bob", Password: "bob-pw", NameID: "bob-" + provider, Attributes: map[string][]string{
+			"email": {"bob@example.com"}, "groups": {"sales"}, "department": {"sales"},
+			samlRoleAttr: {readerRole + "," + arn}, samlSessionAttr: {"bob@example.com"},
+		}},
+		// The rules give carol the reader role, but her IdP only offers her
+		// the admin role: saml-forward must offer her nothing.
+		{Username: "carol", Password: "carol-pw", NameID: "carol-" + provider, Attributes: map[string][]string{
+			"email": {"carol@example.com"}, "groups": {"s3-readers"}, "department": {"eng"},
+			samlRoleAttr: {adminRole + "," + arn}, samlSessionAttr: {"carol@example.com"},
+		}},
+	}
+}
+
+func startSAMLEnv(t *testing.T) *samlEnv {
+	t.Helper()
+	e := &samlEnv{env: &env{t: t, bin: fedgateBinary(t), dir: t.TempDir()}, stap: &samlTap{}}
+	e.moto = peers.StartMoto(t)
+	port := freePort(t)
+	e.url = fmt.Sprintf("http://127.0.0.1:%d", port)
+
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"` + brokerProviderARN + `"},"Action":["sts:AssumeRoleWithSAML","sts:TagSession"],"Condition":{"StringEquals":{"SAML:aud":"https://signin.aws.amazon.com/saml"}}}]}`
+	e.readerRole = e.moto.CreateRole(t, "team-data-reader", trust, `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::team-data"},
+		{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::team-data/*"}]}`)
+	e.adminRole = e.moto.CreateRole(t, "platform-admin", trust, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)
+	e.moto.CreateBucket(t, teamBucket, map[string]string{"report.txt": "quarterly numbers"})
+	e.moto.CreateBucket(t, otherBucket, map[string]string{"secret.txt": "not for readers"})
+
+	e.samlify = peers.StartSamlify(t, samlUsers("samlify", e.readerRole, e.adminRole), e.url+"/saml/metadata/samlify")
+	e.ssp = peers.StartSimpleSAMLphp(t, samlUsers("ssp", e.readerRole, e.adminRole),
+		peers.SAMLSP{EntityID: e.url + "/saml/metadata/ssp", ACSURL: e.url + "/saml/acs/ssp"})
+
+	motoURL, err := url.Parse(e.moto.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(motoURL)
+	tapSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.stap.record(r)
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(tapSrv.Close)
+
+	rule := fmt.Sprintf(`
+    rules:
+      - name: s3 readers
+        match: [{claim: groups, op: equals, value: s3-readers}]
+        role: %s`, e.readerRole)
+	cfg := fmt.Sprintf(`
+server:
+  listen: 127.0.0.1:%d
+  public_url: %s
+  reload_interval: 1s
+store:
+  path: fedgate.db
+keys:
+  master_key: ${FEDGATE_MASTER_KEY}
+sts:
+  endpoint: %s
+providers:
+  - id: samlify
+    type: saml
+    display_name: samlify IdP
+    idp_metadata_url: %s
+    allow_idp_initiated: true
+  - id: ssp
+    type: saml
+    display_name: SimpleSAMLphp
+    idp_metadata_url: %s
+pools:
+  - id: %s
+    name: fwd-samlify
+    providers: [samlify]
+    mode: saml-forward
+    saml_provider_arn: %s%s
+  - id: %s
+    name: fwd-ssp
+    providers: [ssp]
+    mode: saml-forward
+    saml_provider_arn: %s%s
+  - id: %s
+    name: broker
+    providers: [samlify, ssp]
+    mode: saml-broker
+    saml_provider_arn: %s
+    principal_tags: {department: department}
+    duration_seconds: 1800%s
+`, port, e.url, tapSrv.URL, e.samlify.MetadataURL, e.ssp.MetadataURL,
+		poolSAMLFwdSamlify, idpProviderARN("samlify"), rule,
+		poolSAMLFwdSSP, idpProviderARN("ssp"), rule,
+		poolSAMLBroker, brokerProviderARN, rule)
+	e.configPath = filepath.Join(e.dir, "fedgate.yaml")
+	if err := os.WriteFile(e.configPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+	return e
+}
+
+// post sends the IdP's HTTP-POST form to fedgate's ACS from browser c.
+func post(t *testing.T, c *http.Client, r peers.PostedResponse) (int, string) {
+	t.Helper()
+	return postForm(t, c, r.ACS, url.Values{"SAMLResponse": {r.SAMLResponse}, "RelayState": {r.RelayState}})
+}
+
+// samlAPI calls POST /api/v1/credentials with a SAML response and no bearer token.
+func (e *samlEnv) samlAPI(body map[string]any) apiResult {
+	e.t.Helper()
+	return e.api("", body)
+}
+
+// idpInitiated fetches a signed unsolicited response from samlify.
+func (e *samlEnv) idpInitiated(user string) string {
+	e.t.Helper()
+	resp, err := http.Get(e.samlify.BaseURL + "/idp-initiated?user=" + user)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ SAMLResponse string }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.SAMLResponse == "" {
+		e.t.Fatalf("samlify idp-initiated: %v", err)
+	}
+	return out.SAMLResponse
+}
+
+func TestEndToEndSAML(t *testing.T) {
+	e := startSAMLEnv(t)
+
+	for _, idp := range []struct {
+		name, pool string
+		peer       *peers.SAMLIdP
+	}{{"samlify", "fwd-samlify", e.samlify}, {"ssp", "fwd-ssp", e.ssp}} {
+		t.Run("saml-forward through "+idp.peer.Name+" vends least-privilege credentials", func(t *testing.T) {
+			c := browser(t)
+			posted := idp.peer.Login(t, c, e.url+"/login/"+idp.pool+"/"+idp.name, "alice", "alice-pw")
+			if posted.ACS != e.url+"/saml/acs/"+idp.name || posted.RelayState == "" {
+				t.Fatalf("IdP posts to %s with RelayState %q", posted.ACS, posted.RelayState)
+			}
+			status, page := post(t, c, posted)
+			if status != http.StatusOK {
+				t.Fatalf("ACS: HTTP %d\n%s", status, page)
+			}
+			e.assertLeastPrivilege(credsFromPage(t, page))
+			call := e.stap.last(t)
+			if call.Get("Action") != "AssumeRoleWithSAML" || call.Get("SAMLAssertion") != posted.SAMLResponse ||
+				call.Get("PrincipalArn") != idpProviderARN(idp.name) || call.Get("RoleArn") != e.readerRole {
+				t.Errorf("saml-forward STS call: action %s, principal %s, role %s, assertion forwarded unchanged: %v",
+					call.Get("Action"), call.Get("PrincipalArn"), call.Get("RoleArn"), call.Get("SAMLAssertion") == posted.SAMLResponse)
+			}
+		})
+	}
+
+	t.Run("saml-forward offers only roles both the assertion and the rules give", func(t *testing.T) {
+		before, ids := e.stap.count(), e.identityCount()
+		c := browser(t)
+		status, page := post(t, c, e.samlify.Login(t, c, e.url+"/login/fwd-samlify/samlify", "carol", "carol-pw"))
+		if status != http.StatusForbidden || !strings.Contains(page, "no_matching_rule") {
+			t.Fatalf("carol: HTTP %d, want 403 no_matching_rule\n%s", status, page)
+		}
+		if e.stap.count() != before || e.identityCount() != ids {
+			t.Error("a refused sign-in called STS or stored an identity")
+		}
+	})
+
+	var brokerAssertion []byte
+	for _, idp := range []struct {
+		name string
+		peer *peers.SAMLIdP
+	}{{"samlify", e.samlify}, {"ssp", e.ssp}} {
+		t.Run("saml-broker through "+idp.peer.Name+" signs its own response for AWS", func(t *testing.T) {
+			c := browser(t)
+			status, page := post(t, c, idp.peer.Login(t, c, e.url+"/login/broker/"+idp.name, "alice", "alice-pw"))
+			if status != http.StatusOK {
+				t.Fatalf("ACS: HTTP %d\n%s", status, page)
+			}
+			e.assertLeastPrivilege(credsFromPage(t, page))
+			call := e.stap.last(t)
+			if call.Get("PrincipalArn") != brokerProviderARN || call.Get("RoleArn") != e.readerRole || call.Get("DurationSeconds") != "1800" {
+				t.Errorf("broker STS call: principal %s role %s duration %s", call.Get("PrincipalArn"), call.Get("RoleArn"), call.Get("DurationSeconds"))
+			}
+			raw, err := base64.StdEncoding.DecodeString(call.Get("SAMLAssertion"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc := string(raw)
+			for _, want := range []string{
+				`Destination="https://signin.aws.amazon.com/saml"`, `Recipient="https://signin.aws.amazon.com/saml"`,
+				`<saml:Audience>https://signin.aws.amazon.com/saml</saml:Audience>`, "NotOnOrAfter=",
+				">" + e.readerRole + "," + brokerProviderARN + "<", ">alice@example.com<", ">1800<",
+				`PrincipalTag:department"`, ">eng<", "<saml:Issuer>" + e.url + "/saml/idp</saml:Issuer>",
+			} {
+				if !strings.Contains(doc, want) {
+					t.Errorf("broker response lacks %s", want)
+				}
+			}
+			if n := strings.Count(doc, ":role/"); n != 1 {
+				t.Errorf("broker response names %d roles, want only the mapped one", n)
+			}
+			if strings.Contains(doc, idpProviderARN(idp.name)) {
+				t.Error("broker response carries the upstream IdP's Role values")
+			}
+			brokerAssertion = raw
+		})
+	}
+
+	t.Run("the broker's assertion verifies with xmlsec1 and fails after any change", func(t *testing.T) {
+		xmlsec, err := exec.LookPath("xmlsec1")
+		if err != nil {
+			peers.Required(t, "xmlsec1 (apt-get install xmlsec1)")
+		}
+		if brokerAssertion == nil {
+			t.Fatal("no broker assertion recorded")
+		}
+		status, _, md := get(t, http.DefaultClient, e.url+"/saml/idp/metadata")
+		if status != http.StatusOK {
+			t.Fatalf("IdP metadata: HTTP %d", status)
+		}
+		certs := regexp.MustCompile(`<ds:X509Certificate>([^<]+)</ds:X509Certificate>`).FindAllStringSubmatch(md, -1)
+		if len(certs) != 1 || !strings.Contains(md, `entityID="`+e.url+`/saml/idp"`) {
+			t.Fatalf("IdP metadata has %d certificates:\n%s", len(certs), md)
+		}
+		der, err := base64.StdEncoding.DecodeString(certs[0][1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		certPath := filepath.Join(dir, "fedgate-idp.pem")
+		pemCert := "-----BEGIN CERTIFICATE-----\n" + base64.StdEncoding.EncodeToString(der) + "\n-----END CERTIFICATE-----\n"
+		if err := os.WriteFile(certPath, []byte(pemCert), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		verify := func(doc []byte) (bool, string) {
+			p := filepath.Join(dir, "response.xml")
+			if err := os.WriteFile(p, doc, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(xmlsec, "--verify", "--pubkey-cert-pem", certPath,
+				"--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion", p).CombinedOutput()
+			return err == nil, string(out)
+		}
+		if ok, out := verify(brokerAssertion); !ok {
+			t.Fatalf("xmlsec1 does not verify fedgate's assertion against its published certificate:\n%s", out)
+		}
+		// Change one byte at several places inside the signed Assertion.
+		start := bytes.Index(brokerAssertion, []byte("<saml:Assertion"))
+		sigStart := bytes.Index(brokerAssertion, []byte("<ds:Signature"))
+		sigEnd := bytes.Index(brokerAssertion, []byte("</ds:Signature>"))
+		if start < 0 || sigStart < 0 || sigEnd < 0 {
+			t.Fatal("assertion or signature not found")
+		}
+		targets := []string{"alice@example.com", "team-data-reader", "saml-provider/fedgate", `NotOnOrAfter="`, "signin.aws.amazon.com/saml</saml:Audience>", ">eng<", "PrincipalTag:department", "persistent"}
+		for _, target := range targets {
+			i := bytes.Index(brokerAssertion[sigEnd:], []byte(target))
+			if i < 0 {
+				t.Fatalf("%q not in the signed part", target)
+			}
+			pos := sigEnd + i + len(target)/2
+			mutated := bytes.Clone(brokerAssertion)
+			mutated[pos] ^= 0x01
+			if ok, _ := verify(mutated); ok {
+				t.Errorf("xmlsec1 still verifies after changing byte %d (in %q)", pos, target)
+			}
+		}
+		// A byte before the signature (the Assertion's Issuer) too.
+		i := bytes.Index(brokerAssertion[start:sigStart], []byte("/saml/idp<"))
+		mutated := bytes.Clone(brokerAssertion)
+		mutated[start+i+2] ^= 0x01
+		if ok, _ := verify(mutated); ok {
+			t.Error("xmlsec1 still verifies after changing the Assertion's Issuer")
+		}
+	})
+
+	t.Run("fedgate saml-metadata prints the published certificate", func(t *testing.T) {
+		out, err := e.fedgate("saml-metadata")
+		if err != nil {
+			t.Fatalf("saml-metadata: %v\n%s", err, out)
+		}
+		_, _, md := get(t, http.DefaultClient, e.url+"/saml/idp/metadata")
+		cert := regexp.MustCompile(`<ds:X509Certificate>([^<]+)</ds:X509Certificate>`).FindStringSubmatch(md)
+		if cert == nil || !strings.Contains(out, cert[1]) || !strings.Contains(out, "IDPSSODescriptor") {
+			t.Fatalf("saml-metadata output differs from the served metadata:\n%s", out)
+		}
+		tp, err := e.fedgate("trust-policy", "--pool", "broker")
+		if err != nil || !strings.Contains(tp, `"SAML:aud": "https://signin.aws.amazon.com/saml"`) ||
+			!strings.Contains(tp, `"Federated": "`+brokerProviderARN+`"`) || !strings.Contains(tp, "sts:AssumeRoleWithSAML") ||
+			!strings.Contains(tp, "create-saml-provider --name fedgate") {
+			t.Fatalf("trust-policy for the broker pool (%v):\n%s", err, tp)
+		}
+	})
+
+	t.Run("the JSON API takes a SAML response", func(t *testing.T) {
+		r := e.samlAPI(map[string]any{"pool": "broker", "provider": "samlify", "saml_response": e.idpInitiated("alice"), "duration_seconds": 900})
+		e.assertLeastPrivilege(r.creds(t))
+		fwd := e.idpInitiated("alice")
+		r = e.samlAPI(map[string]any{"pool": "fwd-samlify", "provider": "samlify", "saml_response": fwd})
+		e.assertLeastPrivilege(r.creds(t))
+		if e.stap.last(t).Get("SAMLAssertion") != fwd {
+			t.Error("saml-forward via the API did not pass the response to STS unchanged")
+		}
+	})
+
+	t.Run("bad input is refused, says why in the log, and stores nothing", func(t *testing.T) {
+		ids := e.identityCount()
+		calls := e.stap.count()
+		valid := e.idpInitiated("alice")
+		raw, _ := base64.StdEncoding.DecodeString(e.idpInitiated("alice"))
+		tampered := base64.StdEncoding.EncodeToString(bytes.Replace(raw, []byte("s3-readers"), []byte("s3-admins!"), 1))
+		cases := []struct {
+			name       string
+			body       any
+			wantStatus int
+			wantCode   string
+		}{
+			{"tampered attribute", map[string]any{"pool": "broker", "provider": "samlify", "saml_response": tampered}, 401, "invalid_token"},
+			{"not base64", map[string]any{"pool": "broker", "provider": "samlify", "saml_response": "%%%not-base64%%%"}, 401, "invalid_token"},
+			{"not XML", map[string]any{"pool": "broker", "provider": "samlify", "saml_response": base64.StdEncoding.EncodeToString([]byte("hello"))}, 401, "invalid_token"},
+			{"oversized", map[string]any{"pool": "broker", "provider": "samlify", "saml_response": strings.Repeat("A", 600<<10)}, 413, "request_too_large"},
+			{"unknown pool", map[string]any{"pool": "nope", "saml_response": valid}, 404, "unknown_pool"},
+			{"unsolicited to a provider that refuses it", map[string]any{"pool": "fwd-ssp", "saml_response": valid}, 400, "invalid_token"},
+			{"unknown field", map[string]any{"pool": "broker", "provider": "samlify", "saml_response": valid, "extra": 1}, 400, "invalid_request"},
+		}
+		for _, tc := range cases {
+			r := e.samlAPI(tc.body.(map[string]any))
+			if r.status != tc.wantStatus || r.body["code"] != tc.wantCode {
+				t.Errorf("%s: HTTP %d %v, want %d %s", tc.name, r.status, r.body["code"], tc.wantStatus, tc.wantCode)
+			}
+			if msg, _ := r.body["message"].(string); strings.Contains(msg, "/") && !strings.Contains(msg, "https://") {
+				t.Errorf("%s: message may leak a path: %q", tc.name, msg)
+			}
+		}
+		if e.identityCount() != ids || e.stap.count() != calls {
+			t.Errorf("refused responses stored identities (%d -> %d) or called STS (%d -> %d)", ids, e.identityCount(), calls, e.stap.count())
+		}
+
+		// A valid response works once; its replay is refused, across the API and the ACS alike.
+		first := e.samlAPI(map[string]any{"pool": "broker", "provider": "samlify", "saml_response": valid})
+		if first.status != http.StatusOK {
+			t.Fatalf("first use: HTTP %d %v", first.status, first.body)
+		}
+		again := e.samlAPI(map[string]any{"pool": "broker", "provider": "samlify", "saml_response": valid})
+		if again.status != http.StatusBadRequest || again.body["code"] != "invalid_token" || !strings.Contains(again.body["message"].(string), "already used") {
+			t.Errorf("replay: HTTP %d %v", again.status, again.body)
+		}
+		// The replay cache is the gateway's, not a pool's.
+		other := e.samlAPI(map[string]any{"pool": "fwd-samlify", "saml_response": valid})
+		if other.status != http.StatusBadRequest || !strings.Contains(other.body["message"].(string), "already used") {
+			t.Errorf("replay into another pool: HTTP %d %v", other.status, other.body)
+		}
+
+		// An SSP response posted without its flow is unsolicited, and that provider refuses those.
+		c := browser(t)
+		posted := e.ssp.Login(t, c, e.url+"/login/fwd-ssp/ssp", "alice", "alice-pw")
+		status, page := postForm(t, c, posted.ACS, url.Values{"SAMLResponse": {posted.SAMLResponse}})
+		if status != http.StatusBadRequest || !strings.Contains(page, "did not start this sign-in") {
+			t.Errorf("unsolicited SSP response: HTTP %d\n%.500s", status, page)
+		}
+		// ... and its RelayState works only in the browser that started the
+		// flow: without the flow cookie fedgate first re-posts the form from
+		// its own origin (where a SameSite=Lax cookie would be sent), then refuses.
+		stranger := browser(t)
+		status, page = post(t, stranger, posted)
+		if status != http.StatusOK || !strings.Contains(page, `name="fedgate_resubmit"`) {
+			t.Fatalf("cross-site post without the flow cookie: HTTP %d\n%.500s", status, page)
+		}
+		status, page = postForm(t, stranger, posted.ACS, url.Values{"SAMLResponse": {posted.SAMLResponse}, "RelayState": {posted.RelayState}, "fedgate_resubmit": {"1"}})
+		if status != http.StatusBadRequest || !strings.Contains(page, "another browser") {
+			t.Errorf("a response posted from another browser: HTTP %d\n%.500s", status, page)
+		}
+
+		// bob's IdP offers the reader role, but no rule gives it to him.
+		c = browser(t)
+		status, page = post(t, c, e.samlify.Login(t, c, e.url+"/login/broker/samlify", "bob", "bob-pw"))
+		if status != http.StatusForbidden || !strings.Contains(page, "no_matching_rule") {
+			t.Errorf("bob: HTTP %d", status)
+		}
+
+		time.Sleep(200 * time.Millisecond) // let the log lines land
+		logs := e.logs.String()
+		for _, check := range []string{"assertion was already used", "unsolicited response", "response exceeds the size limit"} {
+			if !strings.Contains(logs, check) {
+				t.Errorf("operator log does not say %q", check)
+			}
+		}
+		if strings.Contains(logs, valid[:60]) || strings.Contains(logs, "SAMLResponse=") {
+			t.Error("the log contains a SAML response")
+		}
+	})
+}

@@ -1,0 +1,429 @@
+package gateway
+
+// The admin surface (issue 6): who may use /admin, how they sign in, and
+// the routes. Admins sign in through a configured provider (the browser
+// flow with an "admin" flag) and get a role from the admin rules; automation
+// presents the API token. Everything else under /admin is refused.
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"fedgate/exchange/rules"
+	"fedgate/gateway/config"
+	"fedgate/gateway/store"
+	"fedgate/idp"
+)
+
+const (
+	kindAdminSession = "admin-session"
+	adminCookie      = "fedgate-admin"
+	actorAPIToken    = "api-token"
+	ctxAdmin         = "fedgate.admin" // gin context key of the *adminPrincipal
+	// Codes of the admin API.
+	CodeForbidden            = "forbidden"
+	CodeInvalidMappings      = "invalid_mappings"
+	CodePreconditionFailed   = "precondition_failed"
+	CodePreconditionRequired = "precondition_required"
+	CodeConflict             = "conflict"
+)
+
+// adminSession is stored sealed under a random id held in the admin cookie.
+type adminSession struct {
+	Provider, Subject, Display, Role, CSRF string
+}
+
+// adminPrincipal is who is calling /admin and with which role.
+type adminPrincipal struct {
+	Actor    string // "provider:subject" or "api-token"
+	Display  string
+	Provider string
+	Subject  string
+	Role     string
+	CSRF     string // empty for the API token
+	viaToken bool
+}
+
+func (a *adminPrincipal) can(role string) bool {
+	return config.AdminRoleRank(a.Role) >= config.AdminRoleRank(role)
+}
+
+// adminRules compiles the admin rules of the file configuration; they are
+// validated at load, so a problem here is a bug.
+func (s *Server) adminRules() (*rules.Mapping, error) {
+	m, problems := s.cfg.Admin.CompileAdminRules()
+	if len(problems) > 0 {
+		return nil, errors.New("admin rules do not compile")
+	}
+	return m, nil
+}
+
+// adminRoleFor is the most powerful role the admin rules give claims, or "".
+func (s *Server) adminRoleFor(claims map[string]any) (string, []rules.Step, error) {
+	m, err := s.adminRules()
+	if err != nil {
+		return "", nil, err
+	}
+	d, steps := m.Explain(claims)
+	best := ""
+	for _, g := range d.Grants {
+		if r := config.AdminRoleOf(g.Role); config.AdminRoleRank(r) > config.AdminRoleRank(best) {
+			best = r
+		}
+	}
+	return best, steps, nil
+}
+
+func (s *Server) isAdminProvider(id string) bool {
+	for _, p := range s.cfg.Admin.Providers {
+		if p == id {
+			return true
+		}
+	}
+	return false
+}
+
+func isAdminAPI(c *gin.Context) bool { return strings.HasPrefix(c.Request.URL.Path, "/admin/api/") }
+
+// adminAuth resolves the caller or refuses: 401 without credentials, 403
+// when the role is too weak. Unsafe methods from a browser session also
+// need the CSRF token (form field csrf, or header X-CSRF-Token for JSON).
+func (s *Server) adminAuth(min string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		a, e := s.adminCaller(c)
+		if e != nil {
+			if !isAdminAPI(c) && e.Status == http.StatusUnauthorized {
+				s.renderAdminSignIn(c, http.StatusUnauthorized, "")
+				c.Abort()
+				return
+			}
+			s.fail(c, e)
+			return
+		}
+		if !a.can(min) {
+			s.fail(c, errorf(http.StatusForbidden, CodeForbidden, "Your admin role (%s) cannot do this; it needs %s.", a.Role, min))
+			return
+		}
+		if unsafeMethod(c.Request.Method) && !a.viaToken {
+			if !s.sameOrigin(c) {
+				s.fail(c, errorf(http.StatusForbidden, CodeCSRF, "This form was posted from another site."))
+				return
+			}
+			token := c.GetHeader("X-CSRF-Token")
+			if token == "" && !isAdminAPI(c) {
+				token = c.PostForm("csrf")
+			}
+			if !equalSecret(token, a.CSRF) {
+				s.fail(c, errorf(http.StatusForbidden, CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
+				return
+			}
+		}
+		c.Set(ctxAdmin, a)
+		noCache(c)
+		c.Next()
+	}
+}
+
+func unsafeMethod(m string) bool {
+	return m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions
+}
+
+func adminFrom(c *gin.Context) *adminPrincipal {
+	v, _ := c.Get(ctxAdmin)
+	a, _ := v.(*adminPrincipal)
+	return a
+}
+
+// adminCaller reads the API token or the admin session.
+func (s *Server) adminCaller(c *gin.Context) (*adminPrincipal, *Error) {
+	if h := c.GetHeader("Authorization"); h != "" {
+		scheme, token, ok := strings.Cut(h, " ")
+		token = strings.TrimSpace(token)
+		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || len(token) > 1024 || s.cfg.Admin.APITokenSHA256 == "" {
+			return nil, errorf(http.StatusUnauthorized, CodeUnauthorized, "The admin API token is missing or wrong.")
+		}
+		sum := sha256.Sum256([]byte(token))
+		if subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(s.cfg.Admin.APITokenSHA256)) != 1 {
+			return nil, errorf(http.StatusUnauthorized, CodeUnauthorized, "The admin API token is missing or wrong.")
+		}
+		return &adminPrincipal{Actor: actorAPIToken, Display: "API token", Role: s.cfg.Admin.APITokenRole, viaToken: true}, nil
+	}
+	unauth := errorf(http.StatusUnauthorized, CodeUnauthorized, "Sign in as an admin first.")
+	id := s.cookie(c, adminCookie)
+	if id == "" || len(id) > 128 {
+		return nil, unauth
+	}
+	var sess adminSession
+	if err := s.getSealed(c.Request.Context(), kindAdminSession, id, &sess); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, unauth
+		}
+		return nil, internalError(err)
+	}
+	return &adminPrincipal{
+		Actor: sess.Provider + ":" + sess.Subject, Display: sess.Display, Provider: sess.Provider, Subject: sess.Subject,
+		Role: sess.Role, CSRF: sess.CSRF,
+	}, nil
+}
+
+// completeAdminSignIn turns a verified sign-in into an admin session, or
+// refuses (and audits) a person the admin rules give no role.
+func (s *Server) completeAdminSignIn(c *gin.Context, providerID string, ident *idp.Identity) {
+	ctx := c.Request.Context()
+	role, _, err := s.adminRoleFor(ident.Claims)
+	if err != nil {
+		s.fail(c, internalError(err))
+		return
+	}
+	display := displaySubject(&principal{ident: ident})
+	entry := store.AuditEntry{Kind: store.AuditAdminSignIn, Actor: providerID + ":" + ident.Subject, Provider: providerID,
+		Subject: ident.Subject, Role: role, Result: store.AuditOK}
+	if role == "" {
+		entry.Result, entry.Reason = store.AuditRefused, "no admin rule matched"
+		s.audit(ctx, entry)
+		s.fail(c, errorf(http.StatusForbidden, CodeForbidden, "You signed in, but you are not an admin of this gateway. Ask an owner to add you to the admin rules."))
+		return
+	}
+	sess := adminSession{Provider: providerID, Subject: ident.Subject, Display: display, Role: role, CSRF: s.randomHex(24)}
+	id := s.randomHex(32)
+	ttl := s.cfg.Admin.SessionTTL.D()
+	if err := s.putSealed(ctx, kindAdminSession, id, sess, ttl); err != nil {
+		s.fail(c, internalError(err))
+		return
+	}
+	s.audit(ctx, entry)
+	s.setCookie(c, adminCookie, id, int(ttl.Seconds()))
+	noCache(c)
+	c.Redirect(http.StatusSeeOther, "/admin")
+}
+
+// adminSignOut ends the session.
+func (s *Server) adminSignOut(c *gin.Context) {
+	if id := s.cookie(c, adminCookie); id != "" && len(id) <= 128 {
+		if err := s.store.DeleteEphemeral(c.Request.Context(), kindAdminSession, id); err != nil {
+			s.fail(c, internalError(err))
+			return
+		}
+	}
+	s.clearCookie(c, adminCookie)
+	c.Redirect(http.StatusSeeOther, "/admin")
+}
+
+// adminRoutes registers /admin; called from routes().
+func (s *Server) adminRoutes(r *gin.Engine) {
+	// Public: the sign-in entry points.
+	r.GET("/admin/login/:provider", s.adminStartLogin)
+	r.POST("/admin/login/:provider", s.adminPasswordLogin)
+
+	view, edit, own := s.adminAuth(config.AdminViewer), s.adminAuth(config.AdminEditor), s.adminAuth(config.AdminOwner)
+	api := r.Group("/admin/api/v1")
+	api.GET("/openapi.json", s.adminOpenAPI)
+	api.GET("/me", view, s.apiAdminMe)
+	api.GET("/mappings", view, s.apiGetMappings)
+	api.PUT("/mappings", own, s.apiPutMappings)
+	api.GET("/providers", view, s.apiListProviders)
+	api.POST("/providers", edit, s.apiCreateProvider)
+	api.GET("/providers/:id", view, s.apiGetProvider)
+	api.PUT("/providers/:id", edit, s.apiPutProvider)
+	api.DELETE("/providers/:id", edit, s.apiDeleteProvider)
+	api.GET("/pools", view, s.apiListPools)
+	api.POST("/pools", edit, s.apiCreatePool)
+	api.GET("/pools/:pool", view, s.apiGetPool)
+	api.PUT("/pools/:pool", edit, s.apiPutPool)
+	api.DELETE("/pools/:pool", edit, s.apiDeletePool)
+	api.GET("/pools/:pool/rules", view, s.apiListRules)
+	api.POST("/pools/:pool/rules", edit, s.apiCreateRule)
+	api.PUT("/pools/:pool/rules", edit, s.apiReorderRules)
+	api.GET("/pools/:pool/rules/:index", view, s.apiGetRule)
+	api.PUT("/pools/:pool/rules/:index", edit, s.apiPutRule)
+	api.DELETE("/pools/:pool/rules/:index", edit, s.apiDeleteRule)
+	api.GET("/pools/:pool/trust-policy", view, s.apiTrustPolicy)
+	api.POST("/simulate", view, s.apiSimulate)
+	api.GET("/versions", view, s.apiListVersions)
+	api.GET("/versions/:version", view, s.apiGetVersion)
+	api.POST("/versions/:version/restore", own, s.apiRestoreVersion)
+	api.GET("/audit", view, s.apiListAudit)
+	api.GET("/audit/export", view, s.apiExportAudit)
+
+	ui := r.Group("/admin")
+	ui.GET("", view, s.uiAdminHome)
+	ui.POST("/logout", s.adminSignOut)
+	ui.GET("/providers/:id", view, s.uiProvider)
+	ui.POST("/providers/:id", edit, s.uiSaveProvider)
+	ui.POST("/providers/:id/delete", edit, s.uiDeleteProvider)
+	ui.GET("/pools/:pool", view, s.uiPool)
+	ui.POST("/pools/:pool", edit, s.uiSavePool)
+	ui.POST("/pools/:pool/delete", edit, s.uiDeletePool)
+	ui.GET("/pools/:pool/rules/:index", view, s.uiRule)
+	ui.POST("/pools/:pool/rules/:index", edit, s.uiSaveRule)
+	ui.POST("/pools/:pool/rules/:index/delete", edit, s.uiDeleteRule)
+	ui.POST("/pools/:pool/rules/:index/move", edit, s.uiMoveRule)
+	ui.GET("/simulate", view, s.uiSimulate)
+	ui.POST("/simulate", view, s.uiSimulate)
+	ui.GET("/history", view, s.uiHistory)
+	ui.GET("/history/:version", view, s.uiVersion)
+	ui.POST("/history/:version/restore", own, s.uiRestore)
+	ui.GET("/audit", view, s.uiAudit)
+}
+
+// adminLoginTarget is a provider admins may sign in with.
+func (s *Server) adminLoginTarget(c *gin.Context) (*liveProvider, *Error) {
+	id := c.Param("provider")
+	lp := s.snap.Load().providers[id]
+	if lp == nil || !s.isAdminProvider(id) {
+		return nil, errorf(http.StatusNotFound, CodeUnknownProvider, "Admins cannot sign in with that identity provider.")
+	}
+	return lp, nil
+}
+
+// adminStartLogin begins the browser flow with the admin flag set.
+func (s *Server) adminStartLogin(c *gin.Context) {
+	prov, e := s.adminLoginTarget(c)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	state, f, err := s.beginAdminFlow(c, prov)
+	if err != nil {
+		s.fail(c, internalError(err))
+		return
+	}
+	switch p := prov.Provider.(type) {
+	case idp.RedirectLogin:
+		if r, ok := p.(readiness); ok {
+			if err := r.Ready(c.Request.Context()); err != nil {
+				s.fail(c, fromIdP(err))
+				return
+			}
+		}
+		authURL := p.AuthCodeURL(idp.Flow{State: state, Nonce: f.Nonce, PKCEVerifier: f.Verifier, RedirectURL: s.redirectURL()})
+		if authURL == "" {
+			s.fail(c, fromIdP(idp.ErrUpstream))
+			return
+		}
+		noCache(c)
+		c.Redirect(http.StatusFound, authURL)
+	case idp.PasswordLogin:
+		s.renderAdminPassword(c, http.StatusOK, prov, state, "", "")
+	default:
+		s.fail(c, errorf(http.StatusBadRequest, CodeUnknownProvider, "This identity provider cannot be used for browser sign-in."))
+	}
+}
+
+func (s *Server) beginAdminFlow(c *gin.Context, prov *liveProvider) (string, loginFlow, error) {
+	binding := s.randomHex(32)
+	state := s.randomHex(32)
+	f := loginFlow{Provider: prov.cfg.ID, Nonce: s.randomHex(24), Verifier: s.randomHex(32), BindingHash: digest(binding), Admin: true}
+	if err := s.putSealed(c.Request.Context(), kindFlow, state, f, flowLifetime); err != nil {
+		return "", f, err
+	}
+	s.setCookie(c, flowCookie, binding, int(flowLifetime.Seconds()))
+	return state, f, nil
+}
+
+// adminCallback finishes an admin flow at /callback (called from callback
+// once the flow is taken and found to carry the admin flag).
+func (s *Server) adminCallback(c *gin.Context, f *loginFlow, code, state string) {
+	lp := s.snap.Load().providers[f.Provider]
+	if lp == nil || !s.isAdminProvider(f.Provider) {
+		s.fail(c, errorf(http.StatusBadRequest, CodeFlowExpired, "The identity provider of this sign-in has changed. Start again."))
+		return
+	}
+	rl, ok := lp.Provider.(idp.RedirectLogin)
+	if !ok {
+		s.fail(c, errorf(http.StatusBadRequest, CodeUnknownProvider, "This identity provider does not use redirects."))
+		return
+	}
+	ident, err := rl.Exchange(c.Request.Context(), code, idp.Flow{State: state, Nonce: f.Nonce, PKCEVerifier: f.Verifier, RedirectURL: s.redirectURL()})
+	if err != nil {
+		s.fail(c, fromIdP(err))
+		return
+	}
+	s.completeAdminSignIn(c, f.Provider, ident)
+}
+
+// adminPasswordLogin checks a static provider's form for an admin flow.
+func (s *Server) adminPasswordLogin(c *gin.Context) {
+	prov, e := s.adminLoginTarget(c)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	if !s.sameOrigin(c) {
+		s.fail(c, errorf(http.StatusForbidden, CodeCSRF, "This form was posted from another site."))
+		return
+	}
+	if err := c.Request.ParseForm(); err != nil {
+		s.fail(c, formError(err))
+		return
+	}
+	f, e := s.takeFlow(c, c.PostForm("state"))
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	if !f.Admin || f.Provider != prov.cfg.ID {
+		s.fail(c, errorf(http.StatusBadRequest, CodeFlowExpired, "This sign-in belongs to another provider. Start again."))
+		return
+	}
+	pl, ok := prov.Provider.(idp.PasswordLogin)
+	if !ok {
+		s.fail(c, errorf(http.StatusBadRequest, CodeUnknownProvider, "This identity provider does not take passwords."))
+		return
+	}
+	username, password := c.PostForm("username"), c.PostForm("password")
+	if len(username) > maxFormField || len(password) > maxFormField {
+		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRequest, "Username or password is too long."))
+		return
+	}
+	ident, err := pl.Authenticate(c.Request.Context(), username, password)
+	if err != nil {
+		logFrom(c.Request.Context(), s.log).Warn("admin password sign-in refused", "provider", prov.cfg.ID, "cause", err.Error())
+		state, _, ferr := s.beginAdminFlow(c, prov)
+		if ferr != nil {
+			s.fail(c, internalError(ferr))
+			return
+		}
+		s.renderAdminPassword(c, http.StatusUnauthorized, prov, state, fromIdP(err).Message, username)
+		return
+	}
+	s.completeAdminSignIn(c, prov.cfg.ID, ident)
+}
+
+// auditMeta is what the audit log needs from the request that caused an
+// entry; a middleware puts it in the request context.
+type auditMeta struct{ source, requestID string }
+
+type auditMetaKey struct{}
+
+// auditContext records the source address and request id for audit entries.
+func (s *Server) auditContext(c *gin.Context) {
+	m := auditMeta{source: c.ClientIP(), requestID: requestID(c)}
+	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), auditMetaKey{}, m))
+	c.Next()
+}
+
+// audit appends an entry, filling source and request id from ctx. A
+// failure is logged, never shown: the change or vend has happened.
+func (s *Server) audit(ctx context.Context, e store.AuditEntry) {
+	if m, ok := ctx.Value(auditMetaKey{}).(auditMeta); ok {
+		e.Source, e.RequestID = m.source, m.requestID
+	}
+	if _, err := s.store.AppendAudit(ctx, e); err != nil {
+		logFrom(ctx, s.log).Error("writing the audit log failed", "kind", e.Kind, "result", e.Result, "error", err)
+	}
+}
+
+func withAuditMeta(ctx context.Context, e store.AuditEntry) store.AuditEntry {
+	if m, ok := ctx.Value(auditMetaKey{}).(auditMeta); ok {
+		e.Source, e.RequestID = m.source, m.requestID
+	}
+	return e
+}

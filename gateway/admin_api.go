@@ -1,0 +1,649 @@
+package gateway
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"fedgate/exchange/rules"
+	"fedgate/gateway/config"
+)
+
+// headerVersion tells API callers which configuration version a write made
+// or a read saw.
+const headerVersion = "Fedgate-Config-Version"
+
+// providerBody is a provider as the API accepts it: client_secret absent or
+// the placeholder keeps the stored secret, "" removes it.
+type providerBody struct {
+	config.Provider
+	ClientSecret *string `json:"client_secret,omitempty"`
+}
+
+func (b providerBody) provider() config.Provider {
+	p := b.Provider
+	p.ClientSecret = SecretPlaceholder
+	if b.ClientSecret != nil {
+		p.ClientSecret = *b.ClientSecret
+	}
+	return p
+}
+
+// etagged is one item of a list, with the ETag a write must send.
+type etagged struct {
+	ETag string `json:"etag"`
+	Data any    `json:"data"`
+}
+
+func (s *Server) latestForRead(c *gin.Context) (*liveDoc, bool) {
+	cur, _, err := s.loadDoc(c.Request.Context(), 0)
+	if err != nil {
+		s.fail(c, internalError(err))
+		return nil, false
+	}
+	c.Header(headerVersion, strconv.FormatInt(cur.version, 10))
+	return cur, true
+}
+
+// written answers a successful write with the resource, its ETag and the version.
+func written(c *gin.Context, status int, res *commitResult, etag string, body any) {
+	c.Header(headerVersion, strconv.FormatInt(res.version, 10))
+	if etag != "" {
+		c.Header("ETag", etag)
+	}
+	c.JSON(status, body)
+}
+
+func (s *Server) apiAdminMe(c *gin.Context) {
+	a := adminFrom(c)
+	c.JSON(http.StatusOK, gin.H{"actor": a.Actor, "display": a.Display, "role": a.Role, "csrf_token": a.CSRF})
+}
+
+func notFound(what string) *Error {
+	return errorf(http.StatusNotFound, CodeNotFound, "There is no %s with that id.", what)
+}
+
+// --- the whole document (GitOps) ---
+
+func (s *Server) apiGetMappings(c *gin.Context) {
+	cur, ok := s.latestForRead(c)
+	if !ok {
+		return
+	}
+	c.Header("ETag", docETag(cur.version))
+	c.JSON(http.StatusOK, redactMappings(cur.m))
+}
+
+func (s *Server) apiPutMappings(c *gin.Context) {
+	im, e := requireIfMatch(c)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	var next config.Mappings
+	if e := decodeJSON(c, &next); e != nil {
+		s.fail(c, e)
+		return
+	}
+	summary := truncate(c.Query("comment"), 200)
+	if summary == "" {
+		summary = "mappings document replaced"
+	}
+	res, pe := s.commit(c.Request.Context(), adminFrom(c), change{summary: summary,
+		apply: func(m *config.Mappings, version int64) *Error {
+			if e := im.check(docETag(version)); e != nil {
+				return e
+			}
+			replaceDoc(m, next)
+			return nil
+		}})
+	if pe != nil {
+		s.failChange(c, pe)
+		return
+	}
+	written(c, http.StatusOK, res, docETag(res.version), redactMappings(res.m))
+}
+
+// replaceDoc makes m the next document, keeping secrets sent as placeholders.
+func replaceDoc(m *config.Mappings, next config.Mappings) {
+	old := *m
+	next = cloneMappings(next)
+	for i := range next.Providers {
+		var prev *config.Provider
+		if j := findProvider(&old, next.Providers[i].ID); j >= 0 {
+			prev = &old.Providers[j]
+		}
+		keepSecrets(&next.Providers[i], prev)
+	}
+	*m = next
+}
+
+// --- providers ---
+
+func (s *Server) apiListProviders(c *gin.Context) {
+	cur, ok := s.latestForRead(c)
+	if !ok {
+		return
+	}
+	items := []etagged{}
+	for _, p := range cur.m.Providers {
+		items = append(items, etagged{ETag: providerETag(p), Data: redactProvider(p)})
+	}
+	c.JSON(http.StatusOK, gin.H{"providers": items})
+}
+
+func (s *Server) apiGetProvider(c *gin.Context) {
+	cur, ok := s.latestForRead(c)
+	if !ok {
+		return
+	}
+	i := findProvider(&cur.m, c.Param("id"))
+	if i < 0 {
+		s.fail(c, notFound("provider"))
+		return
+	}
+	c.Header("ETag", providerETag(cur.m.Providers[i]))
+	c.JSON(http.StatusOK, redactProvider(cur.m.Providers[i]))
+}
+
+func (s *Server) apiCreateProvider(c *gin.Context) {
+	var b providerBody
+	if e := decodeJSON(c, &b); e != nil {
+		s.fail(c, e)
+		return
+	}
+	p := b.provider()
+	res, pe := s.commit(c.Request.Context(), adminFrom(c), createProvider(p))
+	if pe != nil {
+		s.failChange(c, pe)
+		return
+	}
+	saved := res.m.Providers[findProvider(&res.m, p.ID)]
+	c.Header("Location", "/admin/api/v1/providers/"+url.PathEscape(p.ID))
+	written(c, http.StatusCreated, res, providerETag(saved), redactProvider(saved))
+}
+
+func createProvider(p config.Provider) change {
+	return change{summary: fmt.Sprintf("provider %q added", p.ID), apply: func(m *config.Mappings, _ int64) *Error {
+		if p.ID != "" && findProvider(m, p.ID) >= 0 {
+			return errorf(http.StatusConflict, CodeConflict, "A provider with the id %q exists already.", truncate(p.ID, 64))
+		}
+		np := cloneProvider(p)
+		keepSecrets(&np, nil)
+		m.Providers = append(m.Providers, np)
+		return nil
+	}}
+}
+
+func (s *Server) apiPutProvider(c *gin.Context) {
+	im, e := requireIfMatch(c)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	var b providerBody
+	if e := decodeJSON(c, &b); e != nil {
+		s.fail(c, e)
+		return
+	}
+	id := c.Param("id")
+	p := b.provider()
+	res, pe := s.commit(c.Request.Context(), adminFrom(c), updateProvider(id, im, p))
+	if pe != nil {
+		s.failChange(c, pe)
+		return
+	}
+	saved := res.m.Providers[findProvider(&res.m, id)]
+	written(c, http.StatusOK, res, providerETag(saved), redactProvider(saved))
+}
+
+func updateProvider(id string, im ifMatch, p config.Provider) change {
+	return change{summary: fmt.Sprintf("provider %q changed", id), apply: func(m *config.Mappings, _ int64) *Error {
+		i := findProvider(m, id)
+		if i < 0 {
+			return notFound("provider")
+		}
+		if e := im.check(providerETag(m.Providers[i])); e != nil {
+			return e
+		}
+		if p.ID == "" {
+			p.ID = id
+		}
+		if p.ID != id {
+			return errorf(http.StatusBadRequest, CodeInvalidRequest, "A provider's id cannot change (pools refer to it); add a new provider instead.")
+		}
+		np := cloneProvider(p)
+		keepSecrets(&np, &m.Providers[i])
+		m.Providers[i] = np
+		return nil
+	}}
+}
+
+func (s *Server) apiDeleteProvider(c *gin.Context) {
+	im, e := requireIfMatch(c)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	res, pe := s.commit(c.Request.Context(), adminFrom(c), deleteProvider(c.Param("id"), im))
+	if pe != nil {
+		s.failChange(c, pe)
+		return
+	}
+	c.Header(headerVersion, strconv.FormatInt(res.version, 10))
+	c.Status(http.StatusNoContent)
+}
+
+func deleteProvider(id string, im ifMatch) change {
+	return change{summary: fmt.Sprintf("provider %q deleted", id), apply: func(m *config.Mappings, _ int64) *Error {
+		i := findProvider(m, id)
+		if i < 0 {
+			return notFound("provider")
+		}
+		if e := im.check(providerETag(m.Providers[i])); e != nil {
+			return e
+		}
+		m.Providers = slices.Delete(m.Providers, i, i+1)
+		return nil
+	}}
+}
+
+// --- pools ---
+
+func (s *Server) apiListPools(c *gin.Context) {
+	cur, ok := s.latestForRead(c)
+	if !ok {
+		return
+	}
+	items := []etagged{}
+	for _, p := range cur.m.Pools {
+		items = append(items, etagged{ETag: poolETag(p), Data: p})
+	}
+	c.JSON(http.StatusOK, gin.H{"pools": items})
+}
+
+func (s *Server) apiGetPool(c *gin.Context) {
+	cur, ok := s.latestForRead(c)
+	if !ok {
+		return
+	}
+	i := findPool(&cur.m, c.Param("pool"))
+	if i < 0 {
+		s.fail(c, notFound("pool"))
+		return
+	}
+	c.Header("ETag", poolETag(cur.m.Pools[i]))
+	c.JSON(http.StatusOK, cur.m.Pools[i])
+}
+
+func (s *Server) apiCreatePool(c *gin.Context) {
+	var p config.Pool
+	if e := decodeJSON(c, &p); e != nil {
+		s.fail(c, e)
+		return
+	}
+	res, pe := s.commit(c.Request.Context(), adminFrom(c), createPool(p))
+	if pe != nil {
+		s.failChange(c, pe)
+		return
+	}
+	saved := res.m.Pools[findPool(&res.m, p.ID)]
+	c.Header("Location", "/admin/api/v1/pools/"+url.PathEscape(p.ID))
+	written(c, http.StatusCreated, res, poolETag(saved), saved)
+}
+
+func createPool(p config.Pool) change {
+	return change{summary: fmt.Sprintf("pool %q added", p.Name), pool: p.ID, apply: func(m *config.Mappings, _ int64) *Error {
+		if (p.ID != "" && findPool(m, p.ID) >= 0) || (p.Name != "" && findPool(m, p.Name) >= 0) {
+			return errorf(http.StatusConflict, CodeConflict, "A pool with this id or name exists already.")
+		}
+		m.Pools = append(m.Pools, p)
+		return nil
+	}}
+}
+
+func (s *Server) apiPutPool(c *gin.Context) {
+	im, e := requireIfMatch(c)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	var p config.Pool
+	if e := decodeJSON(c, &p); e != nil {
+		s.fail(c, e)
+		return
+	}
+	key := c.Param("pool")
+	res, pe := s.commit(c.Request.Context(), adminFrom(c), updatePool(key, im, func(cur *config.Pool) *Error {
+		if p.ID == "" {
+			p.ID = cur.ID
+		}
+		if p.ID != cur.ID {
+			return errorf(http.StatusBadRequest, CodeInvalidRequest, "A pool's id cannot change (it is the audience IAM trusts); add a new pool instead.")
+		}
+		*cur = p
+		return nil
+	}, "settings changed"))
+	if pe != nil {
+		s.failChange(c, pe)
+		return
+	}
+	saved := res.m.Pools[findPool(&res.m, p.ID)]
+	written(c, http.StatusOK, res, poolETag(saved), saved)
+}
+
+// updatePool changes one pool under its ETag; what says what changed.
+func updatePool(key string, im ifMatch, edit func(p *config.Pool) *Error, what string) change {
+	ch := change{summary: fmt.Sprintf("pool %q: %s", key, what)}
+	ch.apply = func(m *config.Mappings, _ int64) *Error {
+		i := findPool(m, key)
+		if i < 0 {
+			return notFound("pool")
+		}
+		if im != "" {
+			if e := im.check(poolETag(m.Pools[i])); e != nil {
+				return e
+			}
+		}
+		return edit(&m.Pools[i])
+	}
+	return ch
+}
+
+func (s *Server) apiDeletePool(c *gin.Context) {
+	im, e := requireIfMatch(c)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	res, pe := s.commit(c.Request.Context(), adminFrom(c), deletePool(c.Param("pool"), im))
+	if pe != nil {
+		s.failChange(c, pe)
+		return
+	}
+	c.Header(headerVersion, strconv.FormatInt(res.version, 10))
+	c.Status(http.StatusNoContent)
+}
+
+func deletePool(key string, im ifMatch) change {
+	return change{summary: fmt.Sprintf("pool %q deleted", key), apply: func(m *config.Mappings, _ int64) *Error {
+		i := findPool(m, key)
+		if i < 0 {
+			return notFound("pool")
+		}
+		if e := im.check(poolETag(m.Pools[i])); e != nil {
+			return e
+		}
+		m.Pools = slices.Delete(m.Pools, i, i+1)
+		return nil
+	}}
+}
+
+// --- rules ---
+
+func (s *Server) poolForRead(c *gin.Context) (*config.Pool, bool) {
+	cur, ok := s.latestForRead(c)
+	if !ok {
+		return nil, false
+	}
+	i := findPool(&cur.m, c.Param("pool"))
+	if i < 0 {
+		s.fail(c, notFound("pool"))
+		return nil, false
+	}
+	return &cur.m.Pools[i], true
+}
+
+func ruleIndex(c *gin.Context, p *config.Pool) (int, *Error) {
+	i, err := strconv.Atoi(c.Param("index"))
+	if err != nil || i < 0 || i >= len(p.Rules) {
+		return 0, errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position.")
+	}
+	return i, nil
+}
+
+func (s *Server) apiListRules(c *gin.Context) {
+	p, ok := s.poolForRead(c)
+	if !ok {
+		return
+	}
+	items := []etagged{}
+	for i, r := range p.Rules {
+		items = append(items, etagged{ETag: ruleETag(*p, i), Data: r})
+	}
+	c.Header("ETag", poolETag(*p))
+	c.JSON(http.StatusOK, gin.H{"pool_etag": poolETag(*p), "rules": items})
+}
+
+func (s *Server) apiGetRule(c *gin.Context) {
+	p, ok := s.poolForRead(c)
+	if !ok {
+		return
+	}
+	i, e := ruleIndex(c, p)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	c.Header("ETag", ruleETag(*p, i))
+	c.JSON(http.StatusOK, p.Rules[i])
+}
+
+func (s *Server) apiCreateRule(c *gin.Context) {
+	var r rules.RuleSpec
+	if e := decodeJSON(c, &r); e != nil {
+		s.fail(c, e)
+		return
+	}
+	pos := -1
+	if v := c.Query("position"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRequest, "position must be a rule index (0 = first)."))
+			return
+		}
+		pos = n
+	}
+	at := -1
+	res, pe := s.commit(c.Request.Context(), adminFrom(c), addRule(c.Param("pool"), r, pos, &at))
+	if pe != nil {
+		s.failChange(c, pe)
+		return
+	}
+	p := res.m.Pools[findPool(&res.m, c.Param("pool"))]
+	c.Header("Location", fmt.Sprintf("/admin/api/v1/pools/%s/rules/%d", url.PathEscape(p.Name), at))
+	written(c, http.StatusCreated, res, ruleETag(p, at), p.Rules[at])
+}
+
+// addRule inserts r at pos (-1 or past the end: last); at receives where.
+func addRule(pool string, r rules.RuleSpec, pos int, at *int) change {
+	ch := updatePool(pool, "", func(p *config.Pool) *Error {
+		if pos < 0 || pos > len(p.Rules) {
+			pos = len(p.Rules)
+		}
+		p.Rules = slices.Insert(p.Rules, pos, r)
+		*at = pos
+		return nil
+	}, fmt.Sprintf("rule %q added", ruleLabel(r, -1)))
+	return ch
+}
+
+func ruleLabel(r rules.RuleSpec, i int) string {
+	if r.Name != "" {
+		return r.Name
+	}
+	if i < 0 {
+		return "unnamed"
+	}
+	return fmt.Sprintf("#%d", i+1)
+}
+
+func (s *Server) apiPutRule(c *gin.Context) {
+	im, e := requireIfMatch(c)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	var r rules.RuleSpec
+	if e := decodeJSON(c, &r); e != nil {
+		s.fail(c, e)
+		return
+	}
+	idx, err := strconv.Atoi(c.Param("index"))
+	if err != nil || idx < 0 {
+		s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position."))
+		return
+	}
+	res, pe := s.commit(c.Request.Context(), adminFrom(c), editRule(c.Param("pool"), idx, im, &r))
+	if pe != nil {
+		s.failChange(c, pe)
+		return
+	}
+	p := res.m.Pools[findPool(&res.m, c.Param("pool"))]
+	written(c, http.StatusOK, res, ruleETag(p, idx), p.Rules[idx])
+}
+
+// editRule replaces (r != nil) or deletes (r == nil) the rule at idx,
+// under the rule's own ETag.
+func editRule(pool string, idx int, im ifMatch, r *rules.RuleSpec) change {
+	what := fmt.Sprintf("rule #%d changed", idx+1)
+	if r == nil {
+		what = fmt.Sprintf("rule #%d deleted", idx+1)
+	}
+	ch := updatePool(pool, "", func(p *config.Pool) *Error {
+		if idx >= len(p.Rules) {
+			return errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position.")
+		}
+		if e := im.check(ruleETag(*p, idx)); e != nil {
+			return e
+		}
+		if r == nil {
+			p.Rules = slices.Delete(p.Rules, idx, idx+1)
+		} else {
+			p.Rules[idx] = *r
+		}
+		return nil
+	}, what)
+	return ch
+}
+
+func (s *Server) apiDeleteRule(c *gin.Context) {
+	im, e := requireIfMatch(c)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	idx, err := strconv.Atoi(c.Param("index"))
+	if err != nil || idx < 0 {
+		s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position."))
+		return
+	}
+	res, pe := s.commit(c.Request.Context(), adminFrom(c), editRule(c.Param("pool"), idx, im, nil))
+	if pe != nil {
+		s.failChange(c, pe)
+		return
+	}
+	c.Header(headerVersion, strconv.FormatInt(res.version, 10))
+	c.Status(http.StatusNoContent)
+}
+
+// reorderBody is the body of PUT /pools/{pool}/rules: the current rule
+// indexes in their new order.
+type reorderBody struct {
+	Order []int `json:"order"`
+}
+
+func (s *Server) apiReorderRules(c *gin.Context) {
+	im, e := requireIfMatch(c)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	var b reorderBody
+	if e := decodeJSON(c, &b); e != nil {
+		s.fail(c, e)
+		return
+	}
+	res, pe := s.commit(c.Request.Context(), adminFrom(c), reorderRules(c.Param("pool"), im, b.Order))
+	if pe != nil {
+		s.failChange(c, pe)
+		return
+	}
+	p := res.m.Pools[findPool(&res.m, c.Param("pool"))]
+	items := []etagged{}
+	for i, r := range p.Rules {
+		items = append(items, etagged{ETag: ruleETag(p, i), Data: r})
+	}
+	written(c, http.StatusOK, res, poolETag(p), gin.H{"pool_etag": poolETag(p), "rules": items})
+}
+
+func reorderRules(pool string, im ifMatch, order []int) change {
+	return updatePool(pool, im, func(p *config.Pool) *Error {
+		if !isPermutation(order, len(p.Rules)) {
+			return errorf(http.StatusBadRequest, CodeInvalidRequest, "order must list every current rule index (0..%d) exactly once.", len(p.Rules)-1)
+		}
+		next := make([]rules.RuleSpec, len(order))
+		for to, from := range order {
+			next[to] = p.Rules[from]
+		}
+		p.Rules = next
+		return nil
+	}, "rules reordered")
+}
+
+func isPermutation(order []int, n int) bool {
+	if len(order) != n {
+		return false
+	}
+	seen := make([]bool, n)
+	for _, i := range order {
+		if i < 0 || i >= n || seen[i] {
+			return false
+		}
+		seen[i] = true
+	}
+	return true
+}
+
+// apiTrustPolicy: what IAM needs for the pool's roles.
+func (s *Server) apiTrustPolicy(c *gin.Context) {
+	cur, ok := s.latestForRead(c)
+	if !ok {
+		return
+	}
+	rep, err := TrustPolicies(s.fileWith(cur.m), c.Param("pool"))
+	if err != nil {
+		s.fail(c, notFound("pool"))
+		return
+	}
+	type role struct {
+		RoleARN string `json:"role_arn"`
+		Why     string `json:"why"`
+		Policy  string `json:"trust_policy"`
+	}
+	out := gin.H{"pool": rep.Pool.ID, "issuer": rep.IssuerURL, "register_command": rep.RegisterIn}
+	roles := []role{}
+	for _, r := range rep.Roles {
+		roles = append(roles, role(r))
+	}
+	out["roles"] = roles
+	c.JSON(http.StatusOK, out)
+}
+
+// fileWith is the file configuration with m's providers and pools, defaults applied.
+func (s *Server) fileWith(m config.Mappings) *config.File {
+	f := *s.cfg
+	m = cloneMappings(m)
+	f.Providers, f.Pools = m.Providers, m.Pools
+	f.ApplyDefaults()
+	return &f
+}
+
+func cloneProvider(p config.Provider) config.Provider {
+	m := cloneMappings(config.Mappings{Providers: []config.Provider{p}})
+	return m.Providers[0]
+}

@@ -1,0 +1,56 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"fedgate/gateway/config"
+)
+
+// BenchmarkAdminCommit is one admin change end to end in process: read the
+// live document, apply, validate, build the snapshot, seal and store the
+// version with its audit entry (SQLite, one transaction).
+func BenchmarkAdminCommit(b *testing.B) {
+	h := newGWHarness(b, withAdmin)
+	who := &adminPrincipal{Actor: "bench", Display: "bench", Role: config.AdminOwner}
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		_, pe := h.srv.commit(ctx, who, updatePool("team", "", func(p *config.Pool) *Error {
+			p.DisplayName = fmt.Sprintf("Team %d", i)
+			return nil
+		}, "rename"))
+		if pe != nil {
+			b.Fatal(pe)
+		}
+	}
+}
+
+// BenchmarkAdminSimulate is one decision trace with trust policies.
+func BenchmarkAdminSimulate(b *testing.B) {
+	h := newGWHarness(b, withAdmin)
+	req := simulateRequest{Pool: "team", Claims: map[string]any{"sub": "x", "groups": []any{"dev", "admins"}, "team": "blue"}}
+	for b.Loop() {
+		if _, e := h.srv.simulate(context.Background(), req); e != nil {
+			b.Fatal(e)
+		}
+	}
+}
+
+// BenchmarkAdminAPIPutPool is PUT /admin/api/v1/pools/team through the
+// router: auth, decode, commit, encode.
+func BenchmarkAdminAPIPutPool(b *testing.B) {
+	h := newGWHarness(b, withAdmin)
+	var pool map[string]any
+	decodeBody(b, h.adminCall(http.MethodGet, "/admin/api/v1/pools/team", ""), &pool)
+	for i := 0; b.Loop(); i++ {
+		pool["display_name"] = fmt.Sprintf("Team %d", i)
+		body, _ := json.Marshal(pool)
+		if w := h.adminCall(http.MethodPut, "/admin/api/v1/pools/team", string(body), "If-Match", "*"); w.Code != http.StatusOK {
+			b.Fatalf("%d %s", w.Code, w.Body)
+		}
+	}
+}

@@ -1,0 +1,345 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"fedgate/gateway/config"
+	"fedgate/gateway/store"
+)
+
+// SecretPlaceholder stands for a stored secret in everything the admin
+// surface shows; sent back, it keeps the stored value.
+const SecretPlaceholder = "••••"
+
+// SourceAdmin marks configuration versions written through /admin.
+const SourceAdmin = "admin"
+
+// maxCommitAttempts bounds the retries of one change against concurrent writers.
+const maxCommitAttempts = 200
+
+// liveDoc is the latest stored mappings document.
+type liveDoc struct {
+	version int64
+	m       config.Mappings
+}
+
+// loadDoc reads and opens one stored version (0 = latest).
+func (s *Server) loadDoc(ctx context.Context, version int64) (*liveDoc, *store.ConfigVersion, error) {
+	var v *store.ConfigVersion
+	var err error
+	if version == 0 {
+		v, err = s.store.LatestConfig(ctx)
+	} else {
+		v, err = s.store.GetConfig(ctx, version)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	doc, err := s.box.Open(v.Doc, []byte("config"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening configuration version %d: %w", v.Version, err)
+	}
+	var m config.Mappings
+	if err := json.Unmarshal(doc, &m); err != nil {
+		return nil, nil, fmt.Errorf("decoding configuration version %d: %w", v.Version, err)
+	}
+	return &liveDoc{version: v.Version, m: m}, v, nil
+}
+
+// cloneMappings deep-copies through JSON, so a change never touches the
+// document it was read from.
+func cloneMappings(m config.Mappings) config.Mappings {
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err) // plain data always encodes
+	}
+	var out config.Mappings
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// redactMappings hides every secret behind the placeholder.
+func redactMappings(m config.Mappings) config.Mappings {
+	out := cloneMappings(m)
+	for i := range out.Providers {
+		out.Providers[i] = redactProvider(out.Providers[i])
+	}
+	return out
+}
+
+func redactProvider(p config.Provider) config.Provider {
+	if p.ClientSecret != "" {
+		p.ClientSecret = SecretPlaceholder
+	}
+	if len(p.Users) > 0 {
+		users := append(p.Users[:0:0], p.Users...)
+		for j := range users {
+			if users[j].PasswordHash != "" {
+				users[j].PasswordHash = SecretPlaceholder
+			}
+		}
+		p.Users = users
+	}
+	return p
+}
+
+// keepSecrets puts the stored secrets back where the new provider carries
+// the placeholder (or leaves a user's hash empty).
+func keepSecrets(next *config.Provider, old *config.Provider) {
+	if old == nil {
+		if next.ClientSecret == SecretPlaceholder {
+			next.ClientSecret = ""
+		}
+		return
+	}
+	if next.ClientSecret == SecretPlaceholder {
+		next.ClientSecret = old.ClientSecret
+	}
+	for i := range next.Users {
+		u := &next.Users[i]
+		if u.PasswordHash != SecretPlaceholder && u.PasswordHash != "" {
+			continue
+		}
+		u.PasswordHash = ""
+		for _, ou := range old.Users {
+			if ou.Username == u.Username {
+				u.PasswordHash = ou.PasswordHash
+			}
+		}
+	}
+}
+
+func findProvider(m *config.Mappings, id string) int {
+	for i := range m.Providers {
+		if m.Providers[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func findPool(m *config.Mappings, key string) int {
+	for i := range m.Pools {
+		if m.Pools[i].ID == key || m.Pools[i].Name == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// etagOf is a strong ETag over a resource as the admin sees it (secrets
+// redacted, so the tag reveals nothing about them).
+func etagOf(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	sum := sha256.Sum256(b)
+	return `"` + hex.EncodeToString(sum[:12]) + `"`
+}
+
+func providerETag(p config.Provider) string { return etagOf(redactProvider(p)) }
+func poolETag(p config.Pool) string         { return etagOf(p) }
+func ruleETag(p config.Pool, i int) string {
+	return etagOf(struct {
+		Pool  string
+		Index int
+		Rule  any
+	}{p.ID, i, p.Rules[i]})
+}
+func docETag(version int64) string { return fmt.Sprintf(`"v%d"`, version) }
+
+// ifMatch is the precondition of a write: the ETag the caller last saw.
+type ifMatch string
+
+// check compares the precondition with the resource's current ETag.
+func (im ifMatch) check(current string) *Error {
+	if im == "*" {
+		return nil
+	}
+	for _, tag := range strings.Split(string(im), ",") {
+		if strings.TrimSpace(tag) == current {
+			return nil
+		}
+	}
+	e := errorf(http.StatusPreconditionFailed, CodePreconditionFailed, "Someone changed this since you read it. Reload it, reapply your change and try again.")
+	e.Cause = fmt.Errorf("If-Match %s, current %s", im, current)
+	return e
+}
+
+// requireIfMatch reads If-Match (API) or the form's etag field (UI).
+func requireIfMatch(c *gin.Context) (ifMatch, *Error) {
+	v := c.GetHeader("If-Match")
+	if v == "" && !isAdminAPI(c) {
+		v = c.PostForm("etag")
+	}
+	if v == "" {
+		return "", errorf(http.StatusPreconditionRequired, CodePreconditionRequired, "Send If-Match with the ETag you read, so a concurrent change is not overwritten.")
+	}
+	if len(v) > 512 {
+		return "", errorf(http.StatusBadRequest, CodeInvalidRequest, "If-Match is too long.")
+	}
+	return ifMatch(v), nil
+}
+
+// problemsError is a refused change: every problem found, each at its path.
+type problemsError struct {
+	*Error
+	Problems config.Problems
+}
+
+// change is one admin edit: apply mutates a copy of the latest document
+// (and checks preconditions against it); it may run several times when
+// other writers get in first.
+type change struct {
+	summary string // the audit reason, e.g. `rule "x" added to pool team`
+	pool    string // the pool id it touches, if one
+	apply   func(m *config.Mappings, version int64) *Error
+}
+
+// commitResult is a stored change.
+type commitResult struct {
+	version int64
+	m       config.Mappings
+}
+
+// commit applies ch to the latest document, validates the result exactly
+// as `fedgate check` and a reload would, and stores it as a new version
+// with its audit entry in one transaction. Concurrent writers are retried
+// against the new latest version (and ch's preconditions rechecked), so no
+// accepted change is lost or recorded twice.
+func (s *Server) commit(ctx context.Context, who *adminPrincipal, ch change) (*commitResult, *problemsError) {
+	wrap := func(e *Error) *problemsError { return &problemsError{Error: e} }
+	for attempt := 0; attempt < maxCommitAttempts; attempt++ {
+		cur, _, err := s.loadDoc(ctx, 0)
+		if err != nil {
+			return nil, wrap(internalError(err))
+		}
+		m := cloneMappings(cur.m)
+		if e := ch.apply(&m, cur.version); e != nil {
+			return nil, wrap(e)
+		}
+		snap, problems, err := s.checkMappings(ctx, m)
+		if len(problems) > 0 {
+			e := errorf(http.StatusUnprocessableEntity, CodeInvalidMappings, "The change was not saved: %d problem(s) to fix.", len(problems))
+			return nil, &problemsError{Error: e, Problems: problems}
+		}
+		if err != nil {
+			e := errorf(http.StatusUnprocessableEntity, CodeInvalidMappings, "The change was not saved: a provider could not be set up.")
+			e.Cause = err
+			return nil, wrap(e)
+		}
+		doc, err := json.Marshal(m)
+		if err != nil {
+			return nil, wrap(internalError(err))
+		}
+		sealed, err := s.box.Seal(doc, []byte("config"))
+		if err != nil {
+			return nil, wrap(internalError(err))
+		}
+		sum := sha256.Sum256(doc)
+		entry := withAuditMeta(ctx, store.AuditEntry{Kind: store.AuditAdminChange, Actor: who.Actor, Provider: who.Provider,
+			Subject: who.Subject, Pool: ch.pool, Role: who.Role, Result: store.AuditOK, Reason: ch.summary})
+		v, err := s.store.PutConfigWithAudit(ctx, store.ConfigVersion{Doc: sealed, Hash: hex.EncodeToString(sum[:]),
+			Author: who.Display, Source: SourceAdmin, Comment: ch.summary}, cur.version, entry)
+		if errors.Is(err, store.ErrConflict) {
+			s.backoff(ctx, attempt)
+			continue
+		}
+		if err != nil {
+			return nil, wrap(internalError(err))
+		}
+		snap.version = v
+		s.swapSnapshot(snap)
+		logFrom(ctx, s.log).Info("configuration changed", "version", v, "actor", who.Actor, "change", ch.summary)
+		return &commitResult{version: v, m: m}, nil
+	}
+	return nil, wrap(errorf(http.StatusConflict, CodeConflict, "Too many changes at once; try again."))
+}
+
+// checkMappings validates a document and builds the snapshot a reload
+// would build from it.
+func (s *Server) checkMappings(ctx context.Context, m config.Mappings) (*snapshot, config.Problems, error) {
+	f := *s.cfg
+	f.Providers, f.Pools = m.Providers, m.Pools
+	f.ApplyDefaults()
+	if problems := f.Validate(); len(problems) > 0 {
+		sortProblemsByPath(problems)
+		return nil, problems, nil
+	}
+	snap, err := s.buildSnapshot(ctx, 0, m)
+	var ps config.Problems
+	if errors.As(err, &ps) {
+		return nil, ps, nil
+	}
+	return snap, nil, err
+}
+
+func sortProblemsByPath(ps config.Problems) {
+	for i := 1; i < len(ps); i++ {
+		for j := i; j > 0 && ps[j].Path < ps[j-1].Path; j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
+}
+
+// swapSnapshot makes a committed version live on this replica at once
+// (others follow within reload_interval); an older one never replaces a newer.
+func (s *Server) swapSnapshot(next *snapshot) {
+	for {
+		cur := s.snap.Load()
+		if cur != nil && cur.version >= next.version {
+			return
+		}
+		if s.snap.CompareAndSwap(cur, next) {
+			return
+		}
+	}
+}
+
+// backoff waits a little, more on each attempt, with jitter from s.rand.
+func (s *Server) backoff(ctx context.Context, attempt int) {
+	var b [1]byte
+	_, _ = s.rand.Read(b[:])
+	d := time.Duration(1+min(attempt, 20)) * time.Millisecond / 2
+	d += time.Duration(b[0]) * 20 * time.Microsecond
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// adminProblem is one validation problem in API answers.
+type adminProblem struct {
+	Path    string `json:"path"`
+	Message string `json:"message"`
+}
+
+// failChange answers a refused change: problems as a list in JSON.
+func (s *Server) failChange(c *gin.Context, pe *problemsError) {
+	if len(pe.Problems) == 0 {
+		s.fail(c, pe.Error)
+		return
+	}
+	logFrom(c.Request.Context(), s.log).Info("admin change refused", "code", pe.Code, "problems", len(pe.Problems))
+	out := make([]adminProblem, len(pe.Problems))
+	for i, p := range pe.Problems {
+		out[i] = adminProblem{Path: p.Path, Message: p.Message}
+	}
+	noCache(c)
+	c.AbortWithStatusJSON(pe.Status, gin.H{"code": pe.Code, "message": pe.Message, "request_id": requestID(c), "problems": out})
+}

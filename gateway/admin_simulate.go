@@ -1,0 +1,194 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"fedgate/exchange/rules"
+	"fedgate/gateway/config"
+	"fedgate/idp"
+)
+
+// simulateRequest is the body of POST /admin/api/v1/simulate: claims as
+// JSON, or a real ID token that the pool's provider verifies.
+type simulateRequest struct {
+	Pool     string         `json:"pool"`
+	Claims   map[string]any `json:"claims,omitempty"`
+	IDToken  string         `json:"id_token,omitempty"`
+	Provider string         `json:"provider,omitempty"`
+}
+
+// simStep is one line of the decision trace.
+type simStep struct {
+	Index   int    `json:"index"` // rule position, -1 for token/default/denial steps
+	Number  int    `json:"-"`     // Index + 1, as the UI numbers rules
+	Rule    string `json:"rule"`
+	Matched bool   `json:"matched"`
+	Detail  string `json:"detail"`
+}
+
+// simGrant is one role the claims would get, with what STS would be sent.
+type simGrant struct {
+	Role              string            `json:"role"`
+	Rule              string            `json:"rule"`
+	SessionPolicy     string            `json:"session_policy,omitempty"`
+	DurationSeconds   int               `json:"duration_seconds"`
+	Tags              map[string]string `json:"session_tags,omitempty"`
+	TransitiveTagKeys []string          `json:"transitive_tag_keys,omitempty"`
+	TagProblem        string            `json:"tag_problem,omitempty"`
+	TrustPolicy       string            `json:"trust_policy,omitempty"`
+	TrustWhy          string            `json:"trust_why,omitempty"`
+}
+
+// simResult is the whole answer. Nothing is vended and nothing stored.
+type simResult struct {
+	Pool        string         `json:"pool"`
+	PoolName    string         `json:"pool_name"`
+	Version     int64          `json:"version"`
+	Mode        string         `json:"mode"`
+	Resolution  string         `json:"resolution"`
+	Subject     string         `json:"subject,omitempty"`
+	Verified    bool           `json:"verified"` // claims came from a verified token
+	Claims      map[string]any `json:"claims"`
+	Source      string         `json:"source"`
+	Granted     bool           `json:"granted"`
+	Steps       []simStep      `json:"steps"`
+	Grants      []simGrant     `json:"grants"`
+	IssuerURL   string         `json:"issuer"`
+	Audience    string         `json:"audience"`
+	RegisterCmd string         `json:"register_command,omitempty"`
+}
+
+// simulate explains what the live rules of a pool decide for claims.
+func (s *Server) simulate(ctx context.Context, req simulateRequest) (*simResult, *Error) {
+	if req.Pool == "" {
+		return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "Choose a pool.")
+	}
+	snap := s.snap.Load()
+	pool := snap.pools[req.Pool]
+	if pool == nil {
+		return nil, errorf(http.StatusNotFound, CodeUnknownPool, "There is no pool named %q.", truncate(req.Pool, 80))
+	}
+	res := &simResult{Pool: pool.cfg.ID, PoolName: pool.cfg.Name, Version: snap.version, Mode: pool.cfg.Mode,
+		Resolution: nonEmpty(pool.cfg.Resolution, rules.FirstMatch), IssuerURL: pool.issuerURL, Audience: pool.cfg.Audience()}
+	claims := req.Claims
+	switch {
+	case req.IDToken != "" && req.Claims != nil:
+		return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "Give claims or an ID token, not both.")
+	case req.IDToken != "":
+		if len(req.IDToken) > maxBearerBytes {
+			return nil, errorf(http.StatusBadRequest, CodeInvalidToken, "The ID token is too long.")
+		}
+		prov, e := tokenProvider(pool, req.Provider, strings.TrimSpace(req.IDToken))
+		if e != nil {
+			return nil, e
+		}
+		ident, err := prov.Provider.(idp.TokenVerifier).VerifyToken(ctx, strings.TrimSpace(req.IDToken))
+		if err != nil {
+			return nil, fromIdP(err)
+		}
+		claims, res.Subject, res.Verified = ident.Claims, ident.Subject, true
+	case claims == nil:
+		return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "Give the claims as a JSON object, or paste an ID token.")
+	default:
+		if sub, ok := claims["sub"].(string); ok {
+			res.Subject = sub
+		}
+	}
+	res.Claims = claims
+	d, steps := pool.mapping.Explain(claims)
+	res.Source, res.Granted = d.Source, !d.Denied()
+	for _, st := range steps {
+		res.Steps = append(res.Steps, simStep{Index: st.Index, Number: st.Index + 1, Rule: st.Rule, Matched: st.Matched, Detail: st.Detail})
+	}
+	trust := map[string][2]string{}
+	if rep, err := TrustPolicies(s.fileWith(snapshotMappings(snap)), pool.cfg.ID); err == nil {
+		for _, r := range rep.Roles {
+			trust[r.RoleARN] = [2]string{r.Policy, r.Why}
+		}
+		res.RegisterCmd = rep.RegisterIn
+	}
+	for _, g := range d.Grants {
+		sg := simGrant{Role: g.Role, Rule: g.Rule, SessionPolicy: g.SessionPolicy, DurationSeconds: pool.cfg.DurationSeconds}
+		if g.Duration > 0 {
+			sg.DurationSeconds = int(g.Duration.Seconds())
+		}
+		tags, transitive, err := pool.mapping.PrincipalTags(claims, g)
+		if err != nil {
+			sg.TagProblem = err.Error()
+		} else {
+			sg.Tags, sg.TransitiveTagKeys = tags, transitive
+		}
+		if t, ok := trust[g.Role]; ok {
+			sg.TrustPolicy, sg.TrustWhy = t[0], t[1]
+		} else if len(d.Grants) > 0 && d.Source == rules.SourceToken {
+			sg.TrustWhy = "role named by the token; give it the trust policy of the pool's other roles"
+		}
+		res.Grants = append(res.Grants, sg)
+	}
+	if res.Grants == nil {
+		res.Grants = []simGrant{}
+	}
+	return res, nil
+}
+
+// snapshotMappings is the document a snapshot was built from.
+func snapshotMappings(snap *snapshot) (m config.Mappings) {
+	for _, id := range sortedProviderIDs(snap) {
+		m.Providers = append(m.Providers, snap.providers[id].cfg)
+	}
+	seen := map[*livePool]bool{}
+	for _, p := range snap.ordered {
+		if !seen[p] {
+			seen[p] = true
+			m.Pools = append(m.Pools, p.cfg)
+		}
+	}
+	return m
+}
+
+func sortedProviderIDs(snap *snapshot) []string {
+	ids := make([]string, 0, len(snap.providers))
+	for id := range snap.providers {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func nonEmpty(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// apiSimulate: POST /admin/api/v1/simulate.
+func (s *Server) apiSimulate(c *gin.Context) {
+	var req simulateRequest
+	if e := decodeJSON(c, &req); e != nil {
+		s.fail(c, e)
+		return
+	}
+	res, e := s.simulate(c.Request.Context(), req)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+// parseClaims reads pasted claims: one JSON object.
+func parseClaims(raw string) (map[string]any, *Error) {
+	var claims map[string]any
+	dec := json.NewDecoder(strings.NewReader(raw))
+	if err := dec.Decode(&claims); err != nil || claims == nil || dec.More() {
+		return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "The claims must be one JSON object, e.g. {\"sub\": \"alice\", \"groups\": [\"admins\"]}.")
+	}
+	return claims, nil
+}

@@ -1,0 +1,908 @@
+package gateway
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"fedgate/exchange/rules"
+	"fedgate/gateway/config"
+	"fedgate/gateway/store"
+)
+
+// newKey addresses the "create" form of a collection; it cannot collide
+// with an id or name (those start with a letter or digit).
+const newKey = "_new"
+
+// adminPage is what every admin page sees.
+type adminPage struct {
+	page
+	Who            string
+	Role           string
+	CSRF           string
+	CanEdit        bool
+	CanOwn         bool
+	Nav            string
+	Flash          string
+	Conflict       string
+	Problems       []config.Problem // problems not shown next to a field
+	FieldErrors    map[string]string
+	HasFieldErrors bool
+}
+
+func (s *Server) adminPageFor(c *gin.Context, title, nav string) adminPage {
+	a := adminFrom(c)
+	p := adminPage{page: page{Title: title + " · admin", RequestID: requestID(c)}, Nav: nav, FieldErrors: map[string]string{}}
+	if a != nil {
+		p.Who, p.Role, p.CSRF = a.Display, a.Role, a.CSRF
+		p.CanEdit, p.CanOwn = a.can(config.AdminEditor), a.can(config.AdminOwner)
+	}
+	if v := c.Query("saved"); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			p.Flash = fmt.Sprintf("Saved as version %d. It is live now.", n)
+		}
+	}
+	return p
+}
+
+// placeProblems puts each problem under prefix next to its field (the
+// first path segment after the prefix) and keeps the rest for the top.
+func (p *adminPage) placeProblems(problems config.Problems, prefix string) {
+	for _, pr := range problems {
+		rest, ok := strings.CutPrefix(pr.Path, prefix)
+		if !ok || prefix == "" || rest == "" {
+			p.Problems = append(p.Problems, pr)
+			continue
+		}
+		key := rest
+		if i := strings.IndexAny(rest, ".["); i > 0 {
+			key = rest[:i]
+			if rest[i] == '[' {
+				if j := strings.IndexByte(rest, ']'); j > i {
+					key = rest[:j+1]
+				}
+			}
+		}
+		if prev := p.FieldErrors[key]; prev != "" {
+			p.FieldErrors[key] = prev + "; " + pr.Message
+		} else {
+			p.FieldErrors[key] = pr.Message
+		}
+		p.HasFieldErrors = true
+	}
+}
+
+// refuseChange re-renders a form after a refused change, or fails.
+func (s *Server) refuseChange(c *gin.Context, pe *problemsError, pg *adminPage, prefix string, rerender func(status int)) {
+	switch {
+	case len(pe.Problems) > 0:
+		pg.placeProblems(pe.Problems, prefix)
+		rerender(http.StatusUnprocessableEntity)
+	case pe.Code == CodePreconditionFailed || pe.Code == CodePreconditionRequired:
+		pg.Conflict = "Someone else saved a change to this since you opened the page. Your edits are below but were not saved: reload the page to see the current version, then reapply them."
+		logFrom(c.Request.Context(), s.log).Info("admin edit conflict", "path", c.Request.URL.Path)
+		rerender(http.StatusPreconditionFailed)
+	default:
+		s.fail(c, pe.Error)
+	}
+}
+
+func redirectSaved(c *gin.Context, to string, version int64) {
+	sep := "?"
+	if strings.Contains(to, "?") {
+		sep = "&"
+	}
+	c.Redirect(http.StatusSeeOther, to+sep+"saved="+strconv.FormatInt(version, 10))
+}
+
+// --- sign-in ---
+
+type adminSignInPage struct {
+	page
+	Providers []providerView
+	Error     string
+}
+
+func (s *Server) renderAdminSignIn(c *gin.Context, status int, msg string) {
+	data := adminSignInPage{page: page{Title: "Admin sign-in", RequestID: requestID(c)}, Error: msg}
+	snap := s.snap.Load()
+	for _, id := range s.cfg.Admin.Providers {
+		if lp := snap.providers[id]; lp != nil {
+			data.Providers = append(data.Providers, providerView{DisplayName: lp.DisplayName(), URL: "/admin/login/" + url.PathEscape(id), Demo: lp.cfg.Type == config.ProviderStatic})
+		}
+	}
+	s.render(c, status, "admin_signin", data, true)
+}
+
+type adminPasswordPage struct {
+	page
+	Provider, Action, State, Error, Username string
+}
+
+func (s *Server) renderAdminPassword(c *gin.Context, status int, prov *liveProvider, state, msg, username string) {
+	s.render(c, status, "admin_password", adminPasswordPage{
+		page:     page{Title: "Admin sign-in", RequestID: requestID(c)},
+		Provider: prov.DisplayName(), Action: "/admin/login/" + url.PathEscape(prov.cfg.ID), State: state, Error: msg, Username: username,
+	}, true)
+}
+
+// --- home ---
+
+type adminHomePage struct {
+	adminPage
+	Version   int64
+	Pools     []adminPoolRow
+	Providers []adminProviderRow
+	Recent    []versionView
+}
+
+type adminPoolRow struct {
+	Name, DisplayName, ID, Mode, Resolution, Providers string
+	Rules                                              int
+}
+
+type adminProviderRow struct{ ID, Type, DisplayName, Issuer string }
+
+func (s *Server) uiAdminHome(c *gin.Context) {
+	cur, _, err := s.loadDoc(c.Request.Context(), 0)
+	if err != nil {
+		s.fail(c, internalError(err))
+		return
+	}
+	data := adminHomePage{adminPage: s.adminPageFor(c, "Mappings", "home"), Version: cur.version}
+	for _, p := range cur.m.Pools {
+		data.Pools = append(data.Pools, adminPoolRow{Name: p.Name, DisplayName: p.DisplayName, ID: p.ID, Mode: p.Mode,
+			Resolution: nonEmpty(p.Resolution, rules.FirstMatch), Providers: strings.Join(p.Providers, ", "), Rules: len(p.Rules)})
+	}
+	for _, p := range cur.m.Providers {
+		data.Providers = append(data.Providers, adminProviderRow{ID: p.ID, Type: p.Type, DisplayName: p.DisplayName, Issuer: p.Issuer})
+	}
+	if vs, err := s.store.ListConfigs(c.Request.Context(), 0, 5); err == nil {
+		for _, v := range vs {
+			data.Recent = append(data.Recent, viewOf(v))
+		}
+	}
+	s.render(c, http.StatusOK, "admin_home", data, true)
+}
+
+// --- providers ---
+
+type adminProviderPage struct {
+	adminPage
+	New                                                  bool
+	ETag                                                 string
+	ID, Type, DisplayName, Issuer, ClientID              string
+	HasSecret                                            bool
+	Scopes, AllowedAlgorithms, ExtraAudiences, ClockSkew string
+	UserInfo                                             bool
+	Users                                                []string
+	UsedBy                                               []string
+	Placeholder                                          string
+}
+
+func providerForm(p config.Provider) adminProviderPage {
+	v := adminProviderPage{ID: p.ID, Type: p.Type, DisplayName: p.DisplayName, Issuer: p.Issuer, ClientID: p.ClientID,
+		HasSecret: p.ClientSecret != "", Scopes: strings.Join(p.Scopes, " "), AllowedAlgorithms: strings.Join(p.AllowedAlgorithms, " "),
+		ExtraAudiences: strings.Join(p.ExtraAudiences, " "), UserInfo: p.UserInfo, Placeholder: SecretPlaceholder}
+	if p.ClockSkew != 0 {
+		v.ClockSkew = p.ClockSkew.D().String()
+	}
+	for _, u := range p.Users {
+		v.Users = append(v.Users, u.Username)
+	}
+	return v
+}
+
+func (s *Server) uiProvider(c *gin.Context) {
+	cur, _, err := s.loadDoc(c.Request.Context(), 0)
+	if err != nil {
+		s.fail(c, internalError(err))
+		return
+	}
+	id := c.Param("id")
+	var data adminProviderPage
+	if id == newKey {
+		data = providerForm(config.Provider{Type: config.ProviderOIDC})
+		data.New = true
+	} else {
+		i := findProvider(&cur.m, id)
+		if i < 0 {
+			s.fail(c, notFound("provider"))
+			return
+		}
+		data = providerForm(cur.m.Providers[i])
+		data.ETag = providerETag(cur.m.Providers[i])
+		data.UsedBy = poolsUsing(cur.m, id)
+	}
+	data.adminPage = s.adminPageFor(c, "Provider", "home")
+	s.render(c, http.StatusOK, "admin_provider", data, true)
+}
+
+func poolsUsing(m config.Mappings, provider string) []string {
+	var out []string
+	for _, p := range m.Pools {
+		if slices.Contains(p.Providers, provider) {
+			out = append(out, p.Name)
+		}
+	}
+	return out
+}
+
+func words(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == '\n' || r == '\r' || r == '\t' })
+}
+
+func (s *Server) uiSaveProvider(c *gin.Context) {
+	id := c.Param("id")
+	isNew := id == newKey
+	form := func(f string) string { return strings.TrimSpace(c.PostForm(f)) }
+	p := config.Provider{ID: form("id"), Type: form("type"), DisplayName: form("display_name"), Issuer: form("issuer"),
+		ClientID: form("client_id"), ClientSecret: c.PostForm("client_secret"), Scopes: words(form("scopes")),
+		AllowedAlgorithms: words(form("allowed_algorithms")), ExtraAudiences: words(form("extra_audiences")),
+		UserInfo: c.PostForm("userinfo") == "on"}
+	data := providerForm(p)
+	data.adminPage = s.adminPageFor(c, "Provider", "home")
+	data.New, data.ETag = isNew, c.PostForm("etag")
+	data.HasSecret = !isNew
+	if v := form("clock_skew"); v != "" {
+		if err := p.ClockSkew.UnmarshalText([]byte(v)); err != nil {
+			data.FieldErrors["clock_skew"] = "must be a duration such as 30s or 2m"
+		}
+		data.ClockSkew = v
+	}
+	if p.ClientSecret == "" {
+		p.ClientSecret = SecretPlaceholder // an empty field keeps the stored secret
+	}
+	rerender := func(status int) { s.render(c, status, "admin_provider", data, true) }
+	if len(data.FieldErrors) > 0 {
+		data.HasFieldErrors = true
+		rerender(http.StatusUnprocessableEntity)
+		return
+	}
+	var ch change
+	if isNew {
+		ch = createProvider(p)
+	} else {
+		p.ID = id
+		ch = change{summary: fmt.Sprintf("provider %q changed", id), apply: func(m *config.Mappings, v int64) *Error {
+			// Fields the form does not carry (static users) stay as stored.
+			if i := findProvider(m, id); i >= 0 {
+				p.Users = m.Providers[i].Users
+			}
+			return updateProvider(id, ifMatch(c.PostForm("etag")), p).apply(m, v)
+		}}
+		if c.PostForm("etag") == "" {
+			s.refuseChange(c, &problemsError{Error: errorf(http.StatusPreconditionRequired, CodePreconditionRequired, "missing etag")}, &data.adminPage, "", rerender)
+			return
+		}
+	}
+	res, pe := s.commit(c.Request.Context(), adminFrom(c), ch)
+	if pe != nil {
+		prefix := s.providerPrefix(c, p.ID, isNew)
+		s.refuseChange(c, pe, &data.adminPage, prefix, rerender)
+		return
+	}
+	redirectSaved(c, "/admin/providers/"+url.PathEscape(p.ID), res.version)
+}
+
+// providerPrefix is the problem path of the provider being saved.
+func (s *Server) providerPrefix(c *gin.Context, id string, isNew bool) string {
+	cur, _, err := s.loadDoc(c.Request.Context(), 0)
+	if err != nil {
+		return ""
+	}
+	i := findProvider(&cur.m, id)
+	if isNew || i < 0 {
+		i = len(cur.m.Providers)
+	}
+	return fmt.Sprintf("providers[%d].", i)
+}
+
+func (s *Server) uiDeleteProvider(c *gin.Context) {
+	id := c.Param("id")
+	res, pe := s.commit(c.Request.Context(), adminFrom(c), deleteProvider(id, ifMatch(nonEmpty(c.PostForm("etag"), "-"))))
+	if pe != nil {
+		if len(pe.Problems) > 0 {
+			pe.Message = "This provider cannot be deleted: " + problemList(pe.Problems)
+			pe.Status = http.StatusUnprocessableEntity
+		}
+		s.fail(c, pe.Error)
+		return
+	}
+	redirectSaved(c, "/admin", res.version)
+}
+
+func problemList(ps config.Problems) string {
+	parts := make([]string, 0, len(ps))
+	for _, p := range ps {
+		parts = append(parts, p.String())
+	}
+	return strings.Join(parts, "; ")
+}
+
+// --- pools ---
+
+type adminPoolPage struct {
+	adminPage
+	New                                                 bool
+	ETag                                                string
+	ID, Name, DisplayName, Mode, Resolution, NoMatch    string
+	AuthenticatedRole, UnauthenticatedRole, RolesClaim  string
+	PreferredRoleClaim, SessionNameClaim, PrincipalTags string
+	TransitiveTagKeys, DurationSeconds                  string
+	OwnIssuer, AllowGuests                              bool
+	ProviderChoices                                     []adminChoice
+	Rules                                               []adminRuleRow
+	IssuerURL                                           string
+}
+
+type adminChoice struct {
+	Value, Label string
+	Selected     bool
+}
+
+type adminRuleRow struct {
+	Index, Number    int
+	Name, Role, Test string
+	ETag             string
+	First, Last      bool
+	Error            string
+}
+
+func poolForm(p config.Pool, providers []config.Provider) adminPoolPage {
+	v := adminPoolPage{ID: p.ID, Name: p.Name, DisplayName: p.DisplayName, Mode: p.Mode, Resolution: nonEmpty(p.Resolution, rules.FirstMatch),
+		NoMatch: nonEmpty(p.NoMatch, rules.Deny), AuthenticatedRole: p.AuthenticatedRole, UnauthenticatedRole: p.UnauthenticatedRole,
+		RolesClaim: p.RolesClaim, PreferredRoleClaim: p.PreferredRoleClaim, SessionNameClaim: p.SessionNameClaim,
+		PrincipalTags: pairsText(p.PrincipalTags), TransitiveTagKeys: strings.Join(p.TransitiveTagKeys, " "),
+		OwnIssuer: p.OwnIssuer, AllowGuests: p.AllowGuests}
+	if p.DurationSeconds != 0 {
+		v.DurationSeconds = strconv.Itoa(p.DurationSeconds)
+	}
+	for _, pr := range providers {
+		v.ProviderChoices = append(v.ProviderChoices, adminChoice{Value: pr.ID, Label: pr.DisplayName, Selected: slices.Contains(p.Providers, pr.ID)})
+	}
+	for i, r := range p.Rules {
+		v.Rules = append(v.Rules, adminRuleRow{Index: i, Number: i + 1, Name: ruleLabel(r, i), Role: r.Role, Test: ruleTest(r),
+			ETag: ruleETag(p, i), First: i == 0, Last: i == len(p.Rules)-1})
+	}
+	return v
+}
+
+// ruleTest says in words what a rule tests.
+func ruleTest(r rules.RuleSpec) string {
+	var parts []string
+	for _, c := range r.Match {
+		switch c.Op {
+		case "exists":
+			parts = append(parts, fmt.Sprintf("%s exists", c.Claim))
+		case "any_of":
+			parts = append(parts, fmt.Sprintf("%s is any of %s", c.Claim, strings.Join(c.Values, ", ")))
+		default:
+			parts = append(parts, fmt.Sprintf("%s %s %q", c.Claim, strings.ReplaceAll(c.Op, "_", " "), c.Value))
+		}
+	}
+	if r.CEL != "" {
+		parts = append(parts, "CEL: "+r.CEL)
+	}
+	if len(parts) == 0 {
+		return "everyone"
+	}
+	return strings.Join(parts, " and ")
+}
+
+func pairsText(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s = %s\n", k, m[k])
+	}
+	return b.String()
+}
+
+// parsePairs reads "key = value" lines.
+func parsePairs(text string) (map[string]string, error) {
+	out := map[string]string{}
+	for n, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("line %d: write key = value", n+1)
+		}
+		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+func (s *Server) uiPool(c *gin.Context) {
+	cur, _, err := s.loadDoc(c.Request.Context(), 0)
+	if err != nil {
+		s.fail(c, internalError(err))
+		return
+	}
+	key := c.Param("pool")
+	var data adminPoolPage
+	if key == newKey {
+		data = poolForm(config.Pool{Mode: config.ModeGatewayToken, DurationSeconds: config.DefaultDurationSeconds}, cur.m.Providers)
+		data.New = true
+	} else {
+		i := findPool(&cur.m, key)
+		if i < 0 {
+			s.fail(c, notFound("pool"))
+			return
+		}
+		p := cur.m.Pools[i]
+		data = poolForm(p, cur.m.Providers)
+		data.ETag = poolETag(p)
+		data.IssuerURL = s.fileWith(cur.m).IssuerURL(&p)
+	}
+	data.adminPage = s.adminPageFor(c, "Pool "+nonEmpty(data.DisplayName, "new"), "home")
+	s.render(c, http.StatusOK, "admin_pool", data, true)
+}
+
+func (s *Server) uiSavePool(c *gin.Context) {
+	key := c.Param("pool")
+	isNew := key == newKey
+	form := func(f string) string { return strings.TrimSpace(c.PostForm(f)) }
+	cur, _, err := s.loadDoc(c.Request.Context(), 0)
+	if err != nil {
+		s.fail(c, internalError(err))
+		return
+	}
+	fieldErrs := map[string]string{}
+	settings := config.Pool{ID: form("id"), Name: form("name"), DisplayName: form("display_name"), Providers: c.PostFormArray("providers"),
+		Mode: form("mode"), Resolution: form("resolution"), NoMatch: form("no_match"), AuthenticatedRole: form("authenticated_role"),
+		UnauthenticatedRole: form("unauthenticated_role"), RolesClaim: form("roles_claim"), PreferredRoleClaim: form("preferred_role_claim"),
+		SessionNameClaim: form("session_name_claim"), TransitiveTagKeys: words(form("transitive_tag_keys")),
+		OwnIssuer: c.PostForm("own_issuer") == "on", AllowGuests: c.PostForm("allow_guests") == "on"}
+	if v := form("duration_seconds"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			fieldErrs["duration_seconds"] = "must be a number of seconds"
+		}
+		settings.DurationSeconds = n
+	}
+	tags, err := parsePairs(c.PostForm("principal_tags"))
+	if err != nil {
+		fieldErrs["principal_tags"] = err.Error()
+	}
+	settings.PrincipalTags = tags
+	var i int
+	if !isNew {
+		if i = findPool(&cur.m, key); i < 0 {
+			s.fail(c, notFound("pool"))
+			return
+		}
+		settings.ID = cur.m.Pools[i].ID
+		settings.Rules = cur.m.Pools[i].Rules
+	}
+	data := poolForm(settings, cur.m.Providers)
+	data.adminPage = s.adminPageFor(c, "Pool", "home")
+	data.New, data.ETag = isNew, c.PostForm("etag")
+	data.DurationSeconds, data.PrincipalTags = form("duration_seconds"), c.PostForm("principal_tags")
+	rerender := func(status int) { s.render(c, status, "admin_pool", data, true) }
+	if len(fieldErrs) > 0 {
+		data.FieldErrors, data.HasFieldErrors = fieldErrs, true
+		rerender(http.StatusUnprocessableEntity)
+		return
+	}
+	var ch change
+	prefix := fmt.Sprintf("pools[%d].", len(cur.m.Pools))
+	if isNew {
+		ch = createPool(settings)
+	} else {
+		prefix = fmt.Sprintf("pools[%d].", i)
+		ch = updatePool(key, ifMatch(nonEmpty(c.PostForm("etag"), "-")), func(p *config.Pool) *Error {
+			next := settings
+			next.ID, next.Rules = p.ID, p.Rules // rules are edited on their own pages
+			*p = next
+			return nil
+		}, "settings changed")
+	}
+	res, pe := s.commit(c.Request.Context(), adminFrom(c), ch)
+	if pe != nil {
+		s.refuseChange(c, pe, &data.adminPage, prefix, rerender)
+		return
+	}
+	redirectSaved(c, "/admin/pools/"+url.PathEscape(settings.Name), res.version)
+}
+
+func (s *Server) uiDeletePool(c *gin.Context) {
+	res, pe := s.commit(c.Request.Context(), adminFrom(c), deletePool(c.Param("pool"), ifMatch(nonEmpty(c.PostForm("etag"), "-"))))
+	if pe != nil {
+		if pe.Code == CodePreconditionFailed {
+			pe.Message = "Someone changed this pool since you opened it. Reload the pool and delete it again if you still want to."
+		}
+		s.fail(c, pe.Error)
+		return
+	}
+	redirectSaved(c, "/admin", res.version)
+}
+
+// --- rules ---
+
+type adminRulePage struct {
+	adminPage
+	New                                             bool
+	Pool, PoolDisplay, ETag                         string
+	Index, Number                                   int
+	Name, Role, CEL, DurationSeconds, SessionPolicy string
+	Tags                                            string
+	Conditions                                      []adminCondRow
+	Ops                                             []string
+}
+
+type adminCondRow struct {
+	N                int
+	Claim, Op, Value string
+	Error            string
+}
+
+var ruleOps = []string{"equals", "not_equals", "contains", "starts_with", "ends_with", "glob", "regex", "exists", "any_of"}
+
+// extraConditionRows are the empty rows a rule form offers for new conditions.
+const extraConditionRows = 3
+
+func ruleForm(r rules.RuleSpec) adminRulePage {
+	v := adminRulePage{Name: r.Name, Role: r.Role, CEL: r.CEL, SessionPolicy: r.SessionPolicy, Tags: pairsText(r.Tags), Ops: ruleOps}
+	if r.DurationSeconds != 0 {
+		v.DurationSeconds = strconv.Itoa(r.DurationSeconds)
+	}
+	for i, c := range r.Match {
+		val := c.Value
+		if c.Op == "any_of" {
+			val = strings.Join(c.Values, ", ")
+		}
+		v.Conditions = append(v.Conditions, adminCondRow{N: i, Claim: c.Claim, Op: c.Op, Value: val})
+	}
+	for i := 0; i < extraConditionRows; i++ {
+		v.Conditions = append(v.Conditions, adminCondRow{N: len(v.Conditions), Op: "equals"})
+	}
+	return v
+}
+
+// maxConditionRows bounds the rows read from one form.
+const maxConditionRows = 64
+
+// ruleFromForm reads a rule form; rows without a claim are skipped.
+func ruleFromForm(c *gin.Context) (rules.RuleSpec, map[string]string) {
+	form := func(f string) string { return strings.TrimSpace(c.PostForm(f)) }
+	errs := map[string]string{}
+	r := rules.RuleSpec{Name: form("name"), Role: form("role"), CEL: form("cel"), SessionPolicy: form("session_policy")}
+	if v := form("duration_seconds"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs["duration_seconds"] = "must be a number of seconds"
+		}
+		r.DurationSeconds = n
+	}
+	tags, err := parsePairs(c.PostForm("tags"))
+	if err != nil {
+		errs["tags"] = err.Error()
+	}
+	r.Tags = tags
+	for i := 0; i < maxConditionRows; i++ {
+		claim := form(fmt.Sprintf("claim_%d", i))
+		if claim == "" {
+			continue
+		}
+		cond := rules.Condition{Claim: claim, Op: form(fmt.Sprintf("op_%d", i))}
+		val := form(fmt.Sprintf("value_%d", i))
+		switch cond.Op {
+		case "any_of":
+			for _, v := range strings.Split(val, ",") {
+				if v = strings.TrimSpace(v); v != "" {
+					cond.Values = append(cond.Values, v)
+				}
+			}
+		case "exists":
+		default:
+			cond.Value = val
+		}
+		r.Match = append(r.Match, cond)
+	}
+	return r, errs
+}
+
+func (s *Server) uiRule(c *gin.Context) {
+	cur, _, err := s.loadDoc(c.Request.Context(), 0)
+	if err != nil {
+		s.fail(c, internalError(err))
+		return
+	}
+	pi := findPool(&cur.m, c.Param("pool"))
+	if pi < 0 {
+		s.fail(c, notFound("pool"))
+		return
+	}
+	p := cur.m.Pools[pi]
+	var data adminRulePage
+	if c.Param("index") == newKey {
+		data = ruleForm(rules.RuleSpec{})
+		data.New, data.Index = true, len(p.Rules)
+	} else {
+		i, e := ruleIndex(c, &p)
+		if e != nil {
+			s.fail(c, e)
+			return
+		}
+		data = ruleForm(p.Rules[i])
+		data.Index, data.ETag = i, ruleETag(p, i)
+	}
+	data.Number = data.Index + 1
+	data.Pool, data.PoolDisplay = p.Name, p.DisplayName
+	data.adminPage = s.adminPageFor(c, "Rule", "home")
+	s.render(c, http.StatusOK, "admin_rule", data, true)
+}
+
+func (s *Server) uiSaveRule(c *gin.Context) {
+	cur, _, err := s.loadDoc(c.Request.Context(), 0)
+	if err != nil {
+		s.fail(c, internalError(err))
+		return
+	}
+	pi := findPool(&cur.m, c.Param("pool"))
+	if pi < 0 {
+		s.fail(c, notFound("pool"))
+		return
+	}
+	pool := cur.m.Pools[pi]
+	r, fieldErrs := ruleFromForm(c)
+	isNew := c.Param("index") == newKey
+	data := ruleForm(r)
+	data.adminPage = s.adminPageFor(c, "Rule", "home")
+	data.New, data.ETag, data.Pool, data.PoolDisplay = isNew, c.PostForm("etag"), pool.Name, pool.DisplayName
+	idx := len(pool.Rules)
+	if !isNew {
+		n, err := strconv.Atoi(c.Param("index"))
+		if err != nil || n < 0 {
+			s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position."))
+			return
+		}
+		idx = n
+	}
+	data.Index, data.Number = idx, idx+1
+	rerender := func(status int) {
+		for i := range data.Conditions {
+			data.Conditions[i].Error = data.FieldErrors[fmt.Sprintf("match[%d]", i)]
+		}
+		s.render(c, status, "admin_rule", data, true)
+	}
+	if len(fieldErrs) > 0 {
+		data.FieldErrors, data.HasFieldErrors = fieldErrs, true
+		rerender(http.StatusUnprocessableEntity)
+		return
+	}
+	var ch change
+	if isNew {
+		at := 0
+		ch = addRule(pool.Name, r, -1, &at)
+	} else {
+		ch = editRule(pool.Name, idx, ifMatch(nonEmpty(c.PostForm("etag"), "-")), &r)
+	}
+	ch.pool = pool.ID
+	res, pe := s.commit(c.Request.Context(), adminFrom(c), ch)
+	if pe != nil {
+		s.refuseChange(c, pe, &data.adminPage, fmt.Sprintf("pools[%d].rules[%d].", pi, idx), rerender)
+		return
+	}
+	redirectSaved(c, "/admin/pools/"+url.PathEscape(pool.Name), res.version)
+}
+
+func (s *Server) uiDeleteRule(c *gin.Context) {
+	idx, err := strconv.Atoi(c.Param("index"))
+	if err != nil || idx < 0 {
+		s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position."))
+		return
+	}
+	pool := c.Param("pool")
+	res, pe := s.commit(c.Request.Context(), adminFrom(c), editRule(pool, idx, ifMatch(nonEmpty(c.PostForm("etag"), "-")), nil))
+	if pe != nil {
+		s.failRuleAction(c, pe)
+		return
+	}
+	redirectSaved(c, "/admin/pools/"+url.PathEscape(pool), res.version)
+}
+
+func (s *Server) failRuleAction(c *gin.Context, pe *problemsError) {
+	switch {
+	case pe.Code == CodePreconditionFailed:
+		pe.Message = "Someone changed this pool's rules since you opened the page. Reload it and try again."
+	case len(pe.Problems) > 0:
+		pe.Message = "Not saved: " + problemList(pe.Problems)
+	}
+	s.fail(c, pe.Error)
+}
+
+// uiMoveRule moves a rule one place up or down, under the pool's ETag.
+func (s *Server) uiMoveRule(c *gin.Context) {
+	idx, err := strconv.Atoi(c.Param("index"))
+	if err != nil || idx < 0 {
+		s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position."))
+		return
+	}
+	to := idx - 1
+	if c.PostForm("direction") == "down" {
+		to = idx + 1
+	}
+	pool := c.Param("pool")
+	ch := updatePool(pool, ifMatch(nonEmpty(c.PostForm("etag"), "-")), func(p *config.Pool) *Error {
+		if idx >= len(p.Rules) || to < 0 || to >= len(p.Rules) {
+			return errorf(http.StatusBadRequest, CodeInvalidRequest, "That rule cannot move further.")
+		}
+		p.Rules[idx], p.Rules[to] = p.Rules[to], p.Rules[idx]
+		return nil
+	}, fmt.Sprintf("rule #%d moved to #%d", idx+1, to+1))
+	res, pe := s.commit(c.Request.Context(), adminFrom(c), ch)
+	if pe != nil {
+		s.failRuleAction(c, pe)
+		return
+	}
+	redirectSaved(c, "/admin/pools/"+url.PathEscape(pool), res.version)
+}
+
+// --- simulate ---
+
+type adminSimulatePage struct {
+	adminPage
+	Pools        []adminChoice
+	ClaimsText   string
+	IDToken      string
+	Error        string
+	Result       *simResult
+	ClaimsPretty string
+}
+
+func (s *Server) uiSimulate(c *gin.Context) {
+	data := adminSimulatePage{adminPage: s.adminPageFor(c, "Simulate", "simulate")}
+	pool := c.PostForm("pool")
+	if pool == "" {
+		pool = c.Query("pool")
+	}
+	snap := s.snap.Load()
+	for _, p := range snap.ordered {
+		data.Pools = append(data.Pools, adminChoice{Value: p.cfg.Name, Label: p.cfg.DisplayName + " (" + p.cfg.Name + ")", Selected: p.cfg.Name == pool})
+	}
+	data.ClaimsText = c.PostForm("claims")
+	if data.ClaimsText == "" {
+		data.ClaimsText = "{\n  \"sub\": \"user-123\",\n  \"email\": \"someone@example.com\",\n  \"groups\": [\"engineering\"]\n}"
+	}
+	status := http.StatusOK
+	if c.Request.Method == http.MethodPost {
+		req := simulateRequest{Pool: pool}
+		if tok := strings.TrimSpace(c.PostForm("id_token")); tok != "" && c.PostForm("input") == "token" {
+			req.IDToken = tok
+		} else {
+			claims, e := parseClaims(data.ClaimsText)
+			if e != nil {
+				data.Error, status = e.Message, e.Status
+			}
+			req.Claims = claims
+		}
+		if data.Error == "" {
+			res, e := s.simulate(c.Request.Context(), req)
+			if e != nil {
+				data.Error, status = e.Message, e.Status
+			} else {
+				data.Result = res
+				data.ClaimsPretty = mustJSON(res.Claims)
+			}
+		}
+	}
+	s.render(c, status, "admin_simulate", data, true)
+}
+
+// --- history ---
+
+type adminHistoryPage struct {
+	adminPage
+	Versions []versionView
+	Live     int64
+	Older    int64
+}
+
+func (s *Server) uiHistory(c *gin.Context) {
+	vs, e := s.listVersions(c)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	data := adminHistoryPage{adminPage: s.adminPageFor(c, "History", "history"), Versions: vs}
+	if latest, err := s.store.LatestConfig(c.Request.Context()); err == nil {
+		data.Live = latest.Version
+	}
+	if len(vs) > 0 && vs[len(vs)-1].Version > 1 {
+		data.Older = vs[len(vs)-1].Version
+	}
+	s.render(c, http.StatusOK, "admin_history", data, true)
+}
+
+type adminVersionPage struct {
+	adminPage
+	V *versionDiff
+}
+
+func (s *Server) uiVersion(c *gin.Context) {
+	v, e := s.versionWithDiff(c)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	s.render(c, http.StatusOK, "admin_version", adminVersionPage{adminPage: s.adminPageFor(c, fmt.Sprintf("Version %d", v.Version), "history"), V: v}, true)
+}
+
+func (s *Server) uiRestore(c *gin.Context) {
+	res, pe := s.restore(c)
+	if pe != nil {
+		if len(pe.Problems) > 0 {
+			pe.Message = "This version cannot be restored as it is: " + problemList(pe.Problems)
+		}
+		s.fail(c, pe.Error)
+		return
+	}
+	redirectSaved(c, "/admin/history", res.version)
+}
+
+// --- audit ---
+
+type adminAuditPage struct {
+	adminPage
+	Q, Kind, Result, Since, Until string
+	Entries                       []adminAuditRow
+	Older                         string
+	ExportURL                     string
+	Error                         string
+}
+
+type adminAuditRow struct {
+	store.AuditEntry
+	When string
+}
+
+func (s *Server) uiAudit(c *gin.Context) {
+	data := adminAuditPage{adminPage: s.adminPageFor(c, "Audit log", "audit"), Q: c.Query("q"), Kind: c.Query("kind"),
+		Result: c.Query("result"), Since: c.Query("since"), Until: c.Query("until")}
+	q, e := auditQuery(c)
+	status := http.StatusOK
+	if e != nil {
+		data.Error, status = e.Message, e.Status
+	} else {
+		q.Limit = 100
+		entries, err := s.store.ListAudit(c.Request.Context(), q)
+		if err != nil {
+			s.fail(c, internalError(err))
+			return
+		}
+		for _, en := range entries {
+			data.Entries = append(data.Entries, adminAuditRow{AuditEntry: en, When: en.Time.UTC().Format(time.DateTime)})
+		}
+		params := url.Values{}
+		for _, k := range []string{"q", "kind", "result", "since", "until"} {
+			if v := c.Query(k); v != "" {
+				params.Set(k, v)
+			}
+		}
+		data.ExportURL = "/admin/api/v1/audit/export?" + params.Encode()
+		if len(entries) == q.Limit {
+			params.Set("before", strconv.FormatInt(entries[len(entries)-1].ID, 10))
+			data.Older = "/admin/audit?" + params.Encode()
+		}
+	}
+	s.render(c, status, "admin_audit", data, true)
+}

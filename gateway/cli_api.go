@@ -1,0 +1,200 @@
+package gateway
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"fedgate/gateway/config"
+	"fedgate/gateway/store"
+	"fedgate/idp"
+)
+
+// cliPrincipal is the signed-in person of a CLI session, in a pool that
+// accepts the provider they signed in with (by default the pool they
+// signed in through).
+func (s *Server) cliPrincipal(a *cliAuth, poolKey string) (*principal, *Error) {
+	if poolKey == "" {
+		poolKey = a.rec.PoolID
+	}
+	pool, e := s.lookupPool(poolKey)
+	if e != nil {
+		return nil, e
+	}
+	prov := pool.provider(a.rec.Owner.Provider)
+	if prov == nil {
+		return nil, errorf(http.StatusForbidden, CodeUnknownProvider, "The pool %q does not accept the identity provider you signed in with.", pool.cfg.DisplayName)
+	}
+	if pool.cfg.Mode == config.ModeUpstreamToken && a.sealed.RawToken == "" {
+		return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "The pool %q forwards your identity provider's token to AWS; sign in through it with fedgate login --pool %s.", pool.cfg.DisplayName, pool.cfg.Name)
+	}
+	return &principal{pool: pool, provider: prov, ident: &idp.Identity{
+		Provider: a.rec.Owner.Provider, Subject: a.rec.Owner.Subject, Claims: a.sealed.Claims, RawToken: a.sealed.RawToken,
+	}}, nil
+}
+
+// cliCredentials is POST /cli/credentials {pool, role_arn, duration_seconds}.
+func (s *Server) cliCredentials(c *gin.Context) {
+	a, e := s.cliSessionFrom(c)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	var req credentialsRequest
+	if e := decodeJSON(c, &req); e != nil {
+		s.fail(c, e)
+		return
+	}
+	if req.Provider != "" && req.Provider != a.rec.Owner.Provider {
+		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRequest, "This CLI session belongs to another identity provider."))
+		return
+	}
+	p, e := s.cliPrincipal(a, req.Pool)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	g, e := pickGrant(p, p.entitlements(), req.RoleARN)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	creds, id, e := s.vend(c.Request.Context(), p, g, req.DurationSeconds)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	writeJSON(c, http.StatusOK, apiCredentials(creds, id))
+}
+
+// cliRole is one role a CLI session can ask for.
+type cliRole struct {
+	PoolID      string `json:"pool_id"`
+	PoolName    string `json:"pool_name"`
+	PoolDisplay string `json:"pool_display_name"`
+	Region      string `json:"region"`
+	RoleARN     string `json:"role_arn"`
+	RoleName    string `json:"role_name"`
+	Rule        string `json:"rule,omitempty"`
+}
+
+// cliRoles is GET /cli/roles[?pool=]: the roles the rules give the
+// session's person now, in every pool that accepts their provider.
+func (s *Server) cliRoles(c *gin.Context) {
+	a, e := s.cliSessionFrom(c)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	var pools []*livePool
+	if key := c.Query("pool"); key != "" {
+		pool, e := s.lookupPool(key)
+		if e != nil {
+			s.fail(c, e)
+			return
+		}
+		pools = []*livePool{pool}
+	} else {
+		pools = s.snap.Load().ordered
+	}
+	roles := []cliRole{}
+	for _, pool := range pools {
+		p, e := s.cliPrincipal(a, pool.cfg.ID)
+		if e != nil {
+			continue // the pool does not take this session's provider
+		}
+		for _, g := range p.entitlements().Grants {
+			roles = append(roles, cliRole{
+				PoolID: pool.cfg.ID, PoolName: pool.cfg.Name, PoolDisplay: pool.cfg.DisplayName, Region: pool.cfg.Region(),
+				RoleARN: g.Role, RoleName: roleName(g.Role), Rule: g.Rule,
+			})
+		}
+	}
+	writeJSON(c, http.StatusOK, map[string]any{"roles": roles})
+}
+
+type cliPool struct {
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	DisplayName string   `json:"display_name"`
+	Providers   []string `json:"providers"`
+}
+
+// cliPools is GET /cli/pools: what `fedgate login` can sign in to (the
+// same facts the public start page shows).
+func (s *Server) cliPools(c *gin.Context) {
+	out := []cliPool{}
+	for _, p := range s.snap.Load().ordered {
+		cp := cliPool{ID: p.cfg.ID, Name: p.cfg.Name, DisplayName: p.cfg.DisplayName, Providers: []string{}}
+		for _, lp := range p.providers {
+			cp.Providers = append(cp.Providers, lp.cfg.ID)
+		}
+		out = append(out, cp)
+	}
+	writeJSON(c, http.StatusOK, map[string]any{"pools": out})
+}
+
+type cliSessionView struct {
+	ID         string `json:"id"`
+	PoolID     string `json:"pool_id"`
+	Provider   string `json:"provider"`
+	Method     string `json:"method"`
+	Client     string `json:"client,omitempty"`
+	CreatedAt  string `json:"created_at"`
+	ExpiresAt  string `json:"expires_at"`
+	LastUsedAt string `json:"last_used_at"`
+	Current    bool   `json:"current"`
+}
+
+// cliListSessions is GET /cli/sessions: the caller's live CLI sessions.
+func (s *Server) cliListSessions(c *gin.Context) {
+	a, e := s.cliSessionFrom(c)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	list, err := s.store.ListCLISessions(c.Request.Context(), a.rec.Owner, s.now())
+	if err != nil {
+		s.fail(c, internalError(err))
+		return
+	}
+	out := make([]cliSessionView, 0, len(list))
+	ts := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+	for _, cs := range list {
+		out = append(out, cliSessionView{
+			ID: cs.ID, PoolID: cs.PoolID, Provider: cs.Owner.Provider, Method: cs.Method, Client: cs.Client,
+			CreatedAt: ts(cs.CreatedAt), ExpiresAt: ts(cs.ExpiresAt), LastUsedAt: ts(cs.LastUsedAt), Current: cs.ID == a.rec.ID,
+		})
+	}
+	writeJSON(c, http.StatusOK, map[string]any{"sessions": out})
+}
+
+// cliRevokeSession is DELETE /cli/sessions/:id ("current" is the caller's
+// own): a person can revoke only their own sessions.
+func (s *Server) cliRevokeSession(c *gin.Context) {
+	a, e := s.cliSessionFrom(c)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	id := c.Param("id")
+	if id == "current" {
+		id = a.rec.ID
+	}
+	if len(id) > 64 {
+		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRequest, "That is not a session id."))
+		return
+	}
+	if err := s.store.DeleteCLISession(c.Request.Context(), a.rec.Owner, id); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "You have no CLI session with that id."))
+			return
+		}
+		s.fail(c, internalError(err))
+		return
+	}
+	logFrom(c.Request.Context(), s.log).Info("CLI session revoked", "session_id", id, "by_session", a.rec.ID, "provider", a.rec.Owner.Provider, "subject", a.rec.Owner.Subject)
+	c.Status(http.StatusNoContent)
+}

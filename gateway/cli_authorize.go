@@ -1,0 +1,150 @@
+package gateway
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"fedgate/gateway/config"
+	"fedgate/gateway/store"
+)
+
+// cliCode is what a loopback one-time code stands for.
+type cliCode struct {
+	Draft       cliDraft
+	Challenge   string
+	RedirectURI string
+}
+
+// cliAuthorize starts `fedgate login`'s loopback sign-in:
+// GET /cli/authorize?pool&provider&redirect_uri&state&code_challenge&code_challenge_method=S256.
+// Problems are shown on a page: nothing is ever redirected to an address
+// that is not a loopback one.
+func (s *Server) cliAuthorize(c *gin.Context) {
+	q := c.Request.URL.Query()
+	redirect, ok := parseLoopbackRedirect(q.Get("redirect_uri"))
+	if !ok {
+		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRedirect,
+			"fedgate sends CLI sign-ins back only to this computer: redirect_uri must be http://127.0.0.1:PORT/… or http://[::1]:PORT/…. Start again with fedgate login."))
+		return
+	}
+	switch {
+	case q.Get("code_challenge_method") != "S256" || !pkceChallengePattern.MatchString(q.Get("code_challenge")):
+		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRequest, "This sign-in needs a PKCE code_challenge with code_challenge_method=S256. Start again with fedgate login."))
+		return
+	case !statePattern.MatchString(q.Get("state")):
+		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRequest, "This sign-in needs a state of 8-256 URL-safe characters. Start again with fedgate login."))
+		return
+	}
+	pool, prov, e := s.cliTarget(q.Get("pool"), q.Get("provider"))
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	s.sendToIdP(c, pool, prov, &cliFlow{
+		RedirectURI: redirect.String(), State: q.Get("state"), Challenge: q.Get("code_challenge"),
+		Client: cleanClientName(q.Get("client_name")),
+	})
+}
+
+// completeCLISignIn ends a browser sign-in that a CLI started: the loopback
+// one redirects to the CLI with a one-time code, the device one asks the
+// person to approve the device.
+func (s *Server) completeCLISignIn(c *gin.Context, f *cliFlow, p *principal) {
+	if len(p.entitlements().Grants) == 0 {
+		logFrom(c.Request.Context(), s.log).Info("no rule matched (CLI sign-in)", "pool", p.pool.cfg.ID, "provider", p.provider.cfg.ID, "subject", p.ident.Subject)
+		s.fail(c, noRoleError(p))
+		return
+	}
+	method := "loopback"
+	if f.DeviceCode != "" {
+		method = "device"
+	}
+	draft, e := s.newDraft(p, method, f.Client)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	if f.DeviceCode != "" {
+		s.showDeviceApproval(c, f, p, draft)
+		return
+	}
+	redirect, ok := parseLoopbackRedirect(f.RedirectURI)
+	if !ok { // checked at the start; kept as a guard
+		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRedirect, "This sign-in has no loopback address to return to."))
+		return
+	}
+	code := s.randomHex(32)
+	if err := s.putSealed(c.Request.Context(), kindCLICode, code, cliCode{Draft: draft, Challenge: f.Challenge, RedirectURI: f.RedirectURI}, cliCodeLifetime); err != nil {
+		s.fail(c, internalError(err))
+		return
+	}
+	logFrom(c.Request.Context(), s.log).Info("CLI sign-in completed", "method", method, "pool", p.pool.cfg.ID, "provider", p.provider.cfg.ID, "subject", p.ident.Subject)
+	noCache(c)
+	c.Redirect(http.StatusFound, withQuery(redirect, url.Values{"code": {code}, "state": {f.State}}))
+}
+
+// newDraft captures a verified sign-in for a CLI session. Claims are
+// re-evaluated against the rules at every vend, so rule changes apply.
+func (s *Server) newDraft(p *principal, method, client string) (cliDraft, *Error) {
+	d := cliDraft{Pool: p.pool.cfg.ID, Provider: p.provider.cfg.ID, Subject: p.ident.Subject, Claims: p.ident.Claims, Method: method, Client: client}
+	if p.pool.cfg.Mode == config.ModeUpstreamToken {
+		exp, ok := claimUnix(p.ident.Claims["exp"])
+		if p.ident.RawToken == "" || !ok {
+			return d, errorf(http.StatusBadRequest, CodeInvalidRequest, "This pool forwards the identity provider's token to AWS, and this sign-in has none to keep for the CLI.")
+		}
+		d.RawToken, d.TokenExpiry = p.ident.RawToken, exp
+	}
+	return d, nil
+}
+
+func claimUnix(v any) (int64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return int64(n), true
+	case int64:
+		return n, true
+	case int:
+		return int64(n), true
+	}
+	return 0, false
+}
+
+// redeemCode turns a loopback code into a session: the code works once,
+// before it expires, with the verifier whose S256 is its challenge and the
+// redirect URI it was issued for.
+func (s *Server) redeemCode(c *gin.Context, in map[string]string) (*cliDraft, *oauthError) {
+	code, verifier := in["code"], in["code_verifier"]
+	if code == "" || len(code) > 128 || !pkceVerifierPattern.MatchString(verifier) {
+		return nil, &oauthError{Code: "invalid_request", Description: "code and a PKCE code_verifier (43-128 characters) are required."}
+	}
+	var cc cliCode
+	if err := s.takeSealed(c.Request.Context(), kindCLICode, code, &cc); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, &oauthError{Code: "invalid_grant", Description: "The code is unknown, expired or already used. Run fedgate login again."}
+		}
+		return nil, &oauthError{Status: http.StatusInternalServerError, Code: "server_error", Description: "Something went wrong on our side.", Cause: err}
+	}
+	if in["redirect_uri"] != cc.RedirectURI {
+		return nil, &oauthError{Code: "invalid_grant", Description: "redirect_uri differs from the one the code was issued for."}
+	}
+	if !equalSecret(pkceS256(verifier), cc.Challenge) {
+		return nil, &oauthError{Code: "invalid_grant", Description: "The code_verifier does not match the code_challenge."}
+	}
+	return &cc.Draft, nil
+}
+
+// cliSessionExpiry is when a new session ends: the configured lifetime,
+// or earlier when it holds an upstream token that expires first.
+func (s *Server) cliSessionExpiry(d *cliDraft) time.Time {
+	exp := s.now().Add(s.cfg.CLI.SessionTTL.D())
+	if d.TokenExpiry != 0 {
+		if t := time.Unix(d.TokenExpiry, 0); t.Before(exp) {
+			exp = t
+		}
+	}
+	return exp
+}

@@ -1,0 +1,83 @@
+package gateway
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"fedgate/exchange"
+	"fedgate/gateway/store"
+)
+
+// consoleLifetime bounds a console ticket: the page's credentials can open
+// the console for this long (AWS sign-in tokens last 15 minutes too).
+const consoleLifetime = 15 * time.Minute
+
+// consoleTicket keeps the credentials the page shows, sealed, for the
+// "Open AWS console" button; the ticket in the form names them. It returns
+// "" (no button) when they cannot be kept.
+func (s *Server) consoleTicket(c *gin.Context, creds *exchange.Credentials) string {
+	ttl := min(consoleLifetime, creds.Expiration.Sub(s.now()))
+	if ttl <= 0 || creds.SessionToken == "" {
+		return ""
+	}
+	ticket := s.randomHex(32)
+	if err := s.putSealed(c.Request.Context(), kindConsoleTicket, ticket, creds, ttl); err != nil {
+		logFrom(c.Request.Context(), s.log).Warn("console ticket not stored", "error", err.Error())
+		return ""
+	}
+	return ticket
+}
+
+// consoleButton is POST /console: fedgate asks the federation endpoint for
+// a sign-in token with the page's credentials and forwards the browser to
+// the console. The ticket is a secret only the credentials page carries, so it
+// also serves as the form's CSRF token.
+func (s *Server) consoleButton(c *gin.Context) {
+	if !s.sameOrigin(c) {
+		s.fail(c, errorf(http.StatusForbidden, CodeCSRF, "This form was posted from another site."))
+		return
+	}
+	if err := c.Request.ParseForm(); err != nil {
+		s.fail(c, formError(err))
+		return
+	}
+	ticket := c.PostForm("ticket")
+	expired := errorf(http.StatusBadRequest, CodeSessionExpired, "These credentials can no longer open the console. Sign in again.")
+	if ticket == "" || len(ticket) > 128 {
+		s.fail(c, expired)
+		return
+	}
+	var creds exchange.Credentials
+	if err := s.getSealed(c.Request.Context(), kindConsoleTicket, ticket, &creds); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			s.fail(c, expired)
+			return
+		}
+		s.fail(c, internalError(err))
+		return
+	}
+	loginURL, err := s.cli.console.LoginURL(c.Request.Context(), exchange.ConsoleRequest{
+		Credentials: &creds, Duration: creds.Expiration.Sub(s.now()),
+		Issuer: s.cfg.Server.PublicURL + "/", Destination: s.cfg.Console.Destination,
+	})
+	if err != nil {
+		s.fail(c, newError(http.StatusBadGateway, CodeUpstream, "The AWS sign-in service did not answer. Try again in a moment.", err))
+		return
+	}
+	logFrom(c.Request.Context(), s.log).Info("console sign-in", "role", creds.RoleARN)
+	// Not a redirect: the page's CSP (form-action 'self') would stop a form
+	// post from being redirected to AWS. The Refresh header forwards the
+	// browser at once; the page's link is the fallback.
+	c.Header("Refresh", "0; url="+loginURL)
+	s.render(c, http.StatusOK, "cli_console", consolePage{
+		page: page{Title: "Opening the AWS console", RequestID: requestID(c)}, URL: loginURL, Role: creds.RoleARN,
+	}, true)
+}
+
+type consolePage struct {
+	page
+	URL, Role string
+}

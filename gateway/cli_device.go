@@ -1,0 +1,392 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"fedgate/gateway/store"
+)
+
+// userCodeAlphabet is RFC 8628 §6.1's: consonants only (no words, no
+// 0/O or 1/I look-alikes), 20^8 ≈ 2^34.6 codes.
+const (
+	userCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
+	userCodeLength   = 8
+)
+
+// cliDevice is a pending device authorization (RFC 8628).
+type cliDevice struct {
+	UserCode, Pool, Provider, Client string
+	ExpiresAt                        int64 // unix seconds
+	Interval                         int   // seconds
+}
+
+// deviceResult is the person's decision on a device code.
+type deviceResult struct {
+	Approved bool
+	Draft    cliDraft
+}
+
+// deviceApproval is the approve page's state, bound to the browser.
+type deviceApproval struct {
+	DeviceCode, UserCode, CSRF string
+	Draft                      cliDraft
+}
+
+// cliDeviceAuthorization is POST /cli/device {pool, provider, client_name}.
+func (s *Server) cliDeviceAuthorization(c *gin.Context) {
+	in, e := cliInput(c, "pool", "provider", "client_name", "client_id", "scope")
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	pool, prov, e := s.cliTarget(in["pool"], in["provider"])
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	ttl, interval := s.cfg.CLI.DeviceCodeTTL.D(), s.cfg.CLI.DevicePollInterval.D()
+	ctx := c.Request.Context()
+	deviceCode := s.randomB64(32)
+	var userCode string
+	for attempt := 0; ; attempt++ {
+		userCode = s.newUserCode()
+		err := s.putSealed(ctx, kindUserCode, userCode, deviceCode, ttl)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, store.ErrConflict) || attempt == 3 {
+			s.fail(c, internalError(err))
+			return
+		}
+	}
+	dev := cliDevice{UserCode: userCode, Pool: pool.cfg.ID, Provider: prov.cfg.ID, Client: cleanClientName(in["client_name"]),
+		ExpiresAt: s.now().Add(ttl).Unix(), Interval: int(interval.Seconds())}
+	if err := s.putSealed(ctx, kindDevice, deviceCode, dev, ttl+deviceGrace); err != nil {
+		s.fail(c, internalError(err))
+		return
+	}
+	verify := s.cfg.Server.PublicURL + "/device"
+	logFrom(ctx, s.log).Info("device authorization started", "pool", pool.cfg.ID, "provider", prov.cfg.ID)
+	writeJSON(c, http.StatusOK, map[string]any{
+		"device_code":               deviceCode,
+		"user_code":                 displayUserCode(userCode),
+		"verification_uri":          verify,
+		"verification_uri_complete": verify + "?user_code=" + url.QueryEscape(displayUserCode(userCode)),
+		"expires_in":                int(ttl.Seconds()),
+		"interval":                  dev.Interval,
+	})
+}
+
+// newUserCode draws userCodeLength letters uniformly (rejection sampling).
+func (s *Server) newUserCode() string {
+	const n = len(userCodeAlphabet)
+	limit := byte(256 - 256%n)
+	out := make([]byte, 0, userCodeLength)
+	buf := make([]byte, 1)
+	for len(out) < userCodeLength {
+		if _, err := s.rand.Read(buf); err != nil {
+			panic("fedgate: random source failed: " + err.Error())
+		}
+		if buf[0] < limit {
+			out = append(out, userCodeAlphabet[int(buf[0])%n])
+		}
+	}
+	return string(out)
+}
+
+func displayUserCode(code string) string { return code[:4] + "-" + code[4:] }
+
+// normalizeUserCode accepts what a person types: any case, with or without
+// the dash or spaces. It reports false for anything that cannot be a code.
+func normalizeUserCode(in string) (string, bool) {
+	if len(in) > 32 {
+		return "", false
+	}
+	var b strings.Builder
+	for _, r := range strings.ToUpper(in) {
+		switch {
+		case r == '-' || r == ' ' || r == '\t':
+		case r < 128 && strings.ContainsRune(userCodeAlphabet, r):
+			b.WriteRune(r)
+		default:
+			return "", false
+		}
+	}
+	if b.Len() != userCodeLength {
+		return "", false
+	}
+	return b.String(), true
+}
+
+// pollDevice answers one poll of the device grant, per RFC 8628 §3.5.
+func (s *Server) pollDevice(c *gin.Context, deviceCode string) (*cliDraft, *oauthError) {
+	ctx := c.Request.Context()
+	if deviceCode == "" || len(deviceCode) > 128 {
+		return nil, &oauthError{Code: "invalid_request", Description: "device_code is required."}
+	}
+	var dev cliDevice
+	if err := s.getSealed(ctx, kindDevice, deviceCode, &dev); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, &oauthError{Code: "invalid_grant", Description: "The device code is unknown or was already used. Run fedgate login again."}
+		}
+		return nil, &oauthError{Status: http.StatusInternalServerError, Code: "server_error", Description: "Something went wrong on our side.", Cause: err}
+	}
+	if !s.now().Before(time.Unix(dev.ExpiresAt, 0)) {
+		return nil, &oauthError{Code: "expired_token", Description: "The device code has expired. Run fedgate login again."}
+	}
+	// One poll per interval: a live marker means the last poll was too recent.
+	interval := time.Duration(dev.Interval) * time.Second
+	if err := s.store.PutEphemeral(ctx, kindDevicePoll, deviceCode, []byte{}, s.now().Add(interval)); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, &oauthError{Code: "slow_down", Description: fmt.Sprintf("Poll at most once every %d seconds.", dev.Interval)}
+		}
+		return nil, &oauthError{Status: http.StatusInternalServerError, Code: "server_error", Description: "Something went wrong on our side.", Cause: err}
+	}
+	var res deviceResult
+	if err := s.takeSealed(ctx, kindDeviceResult, deviceCode, &res); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, &oauthError{Code: "authorization_pending", Description: "Waiting for the person to approve in the browser."}
+		}
+		return nil, &oauthError{Status: http.StatusInternalServerError, Code: "server_error", Description: "Something went wrong on our side.", Cause: err}
+	}
+	// The decision is taken once; the device code is spent either way.
+	if err := s.store.DeleteEphemeral(ctx, kindDevice, deviceCode); err != nil {
+		return nil, &oauthError{Status: http.StatusInternalServerError, Code: "server_error", Description: "Something went wrong on our side.", Cause: err}
+	}
+	if !res.Approved {
+		return nil, &oauthError{Code: "access_denied", Description: "The sign-in was denied in the browser."}
+	}
+	return &res.Draft, nil
+}
+
+type devicePageData struct {
+	page
+	CSRF, UserCode, Error string
+}
+
+// devicePage is GET /device: where a person types the code the CLI shows.
+func (s *Server) devicePage(c *gin.Context) {
+	code := c.Query("user_code")
+	if len(code) > 32 {
+		code = ""
+	}
+	s.renderDevicePage(c, http.StatusOK, code, "")
+}
+
+func (s *Server) renderDevicePage(c *gin.Context, status int, code, msg string) {
+	csrf := s.cookie(c, csrfCookie)
+	if len(csrf) != 48 {
+		csrf = s.randomHex(24)
+		s.setCookie(c, csrfCookie, csrf, int(flowLifetime.Seconds()))
+	}
+	s.render(c, status, "cli_device", devicePageData{
+		page: page{Title: "Connect the fedgate CLI", RequestID: requestID(c)}, CSRF: csrf, UserCode: code, Error: msg,
+	}, true)
+}
+
+// deviceEnter is POST /device: the typed code leads to the sign-in of the
+// device's pool. Entries are rate-limited per source and overall.
+func (s *Server) deviceEnter(c *gin.Context) {
+	if !s.sameOrigin(c) {
+		s.fail(c, errorf(http.StatusForbidden, CodeCSRF, "This form was posted from another site."))
+		return
+	}
+	if err := c.Request.ParseForm(); err != nil {
+		s.fail(c, formError(err))
+		return
+	}
+	if !equalSecret(c.PostForm("csrf"), s.cookie(c, csrfCookie)) {
+		s.fail(c, errorf(http.StatusForbidden, CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
+		return
+	}
+	if !s.cli.userCodeBySource.allow(c.RemoteIP()) || !s.cli.userCodeAll.allow("all") {
+		c.Header("Retry-After", "60")
+		logFrom(c.Request.Context(), s.log).Warn("user code entry rate-limited", "remote", c.RemoteIP())
+		s.fail(c, errorf(http.StatusTooManyRequests, CodeTooManyAttempts, "Too many codes were tried. Wait a minute, then type the code your terminal shows."))
+		return
+	}
+	typed := c.PostForm("user_code")
+	code, ok := normalizeUserCode(typed)
+	var deviceCode string
+	if ok {
+		if err := s.getSealed(c.Request.Context(), kindUserCode, code, &deviceCode); err != nil {
+			if !errors.Is(err, store.ErrNotFound) {
+				s.fail(c, internalError(err))
+				return
+			}
+			ok = false
+		}
+	}
+	if !ok {
+		logFrom(c.Request.Context(), s.log).Info("unknown user code entered", "remote", c.RemoteIP())
+		s.renderDevicePage(c, http.StatusBadRequest, truncate(typed, 16), "That code is not valid or has expired. Check your terminal and try again.")
+		return
+	}
+	var dev cliDevice
+	if err := s.getSealed(c.Request.Context(), kindDevice, deviceCode, &dev); err != nil {
+		s.renderDevicePage(c, http.StatusBadRequest, "", "That code has expired. Run fedgate login again.")
+		return
+	}
+	// Not a redirect to the IdP: the page's CSP (form-action 'self') stops
+	// a form post from being redirected to another origin. A one-time
+	// ticket, bound to this browser, continues with a plain navigation.
+	ticket := s.randomHex(32)
+	start := deviceStart{Flow: cliFlow{DeviceCode: deviceCode, UserCode: code, Client: dev.Client}, Binding: digest(s.cookie(c, csrfCookie))}
+	if err := s.putSealed(c.Request.Context(), kindDeviceStart, ticket, start, deviceStartLifetime); err != nil {
+		s.fail(c, internalError(err))
+		return
+	}
+	next := "/device/start?ticket=" + ticket
+	c.Header("Refresh", "0; url="+next)
+	s.render(c, http.StatusOK, "cli_continue", continuePage{page: page{Title: "Sign in", RequestID: requestID(c)}, URL: next}, true)
+}
+
+// deviceStart is a code accepted on the /device page, waiting for the
+// browser to continue to the sign-in.
+type deviceStart struct {
+	Flow    cliFlow
+	Binding string // digest of the browser's CSRF cookie
+}
+
+type continuePage struct {
+	page
+	URL string
+}
+
+// deviceContinue is GET /device/start?ticket=: the sign-in of the device's
+// pool, in the browser that entered the code.
+func (s *Server) deviceContinue(c *gin.Context) {
+	expired := errorf(http.StatusBadRequest, CodeFlowExpired, "This step has expired or was already used. Type the code again.")
+	ticket := c.Query("ticket")
+	var st deviceStart
+	if ticket == "" || len(ticket) > 128 {
+		s.fail(c, expired)
+		return
+	}
+	if err := s.takeSealed(c.Request.Context(), kindDeviceStart, ticket, &st); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			s.fail(c, expired)
+			return
+		}
+		s.fail(c, internalError(err))
+		return
+	}
+	if !equalSecret(digest(s.cookie(c, csrfCookie)), st.Binding) {
+		s.fail(c, errorf(http.StatusBadRequest, CodeFlowExpired, "This step was started in another browser. Type the code again here."))
+		return
+	}
+	var dev cliDevice
+	if err := s.getSealed(c.Request.Context(), kindDevice, st.Flow.DeviceCode, &dev); err != nil {
+		s.fail(c, expired)
+		return
+	}
+	pool, prov, e := s.cliTarget(dev.Pool, dev.Provider)
+	if e != nil {
+		s.fail(c, e)
+		return
+	}
+	s.sendToIdP(c, pool, prov, &st.Flow)
+}
+
+type approvePageData struct {
+	page
+	CSRF, UserCode, Client, Subject, Provider, Pool, Expires string
+}
+
+// showDeviceApproval asks the signed-in person to confirm the device.
+func (s *Server) showDeviceApproval(c *gin.Context, f *cliFlow, p *principal, d cliDraft) {
+	id, csrf := s.randomHex(32), s.randomHex(24)
+	a := deviceApproval{DeviceCode: f.DeviceCode, UserCode: f.UserCode, CSRF: csrf, Draft: d}
+	if err := s.putSealed(c.Request.Context(), kindDeviceApproval, id, a, approvalLifetime); err != nil {
+		s.fail(c, internalError(err))
+		return
+	}
+	s.setCookie(c, deviceCookie, id, int(approvalLifetime.Seconds()))
+	client := f.Client
+	if client == "" {
+		client = "a device"
+	}
+	s.render(c, http.StatusOK, "cli_approve", approvePageData{
+		page: page{Title: "Approve the fedgate CLI", RequestID: requestID(c)},
+		CSRF: csrf, UserCode: displayUserCode(f.UserCode), Client: client, Subject: displaySubject(p),
+		Provider: p.provider.DisplayName(), Pool: p.pool.cfg.DisplayName, Expires: humanDuration(s.cliSessionExpiry(&d).Sub(s.now())),
+	}, true)
+}
+
+type doneData struct {
+	page
+	Heading, Message string
+	Approved         bool
+}
+
+// deviceApprove is POST /device/approve: the person's decision.
+func (s *Server) deviceApprove(c *gin.Context) {
+	if !s.sameOrigin(c) {
+		s.fail(c, errorf(http.StatusForbidden, CodeCSRF, "This form was posted from another site."))
+		return
+	}
+	if err := c.Request.ParseForm(); err != nil {
+		s.fail(c, formError(err))
+		return
+	}
+	ctx := c.Request.Context()
+	expired := errorf(http.StatusBadRequest, CodeFlowExpired, "This approval has expired or was already answered. Run fedgate login again.")
+	id := s.cookie(c, deviceCookie)
+	var a deviceApproval
+	if id == "" || len(id) > 128 {
+		s.fail(c, expired)
+		return
+	}
+	if err := s.getSealed(ctx, kindDeviceApproval, id, &a); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			s.fail(c, expired)
+			return
+		}
+		s.fail(c, internalError(err))
+		return
+	}
+	if !equalSecret(c.PostForm("csrf"), a.CSRF) {
+		s.fail(c, errorf(http.StatusForbidden, CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
+		return
+	}
+	// Take both: the approval page and the user code work once.
+	if err := s.takeSealed(ctx, kindDeviceApproval, id, &a); err != nil {
+		s.fail(c, expired)
+		return
+	}
+	s.clearCookie(c, deviceCookie)
+	var deviceCode string
+	if err := s.takeSealed(ctx, kindUserCode, a.UserCode, &deviceCode); err != nil || deviceCode != a.DeviceCode {
+		s.fail(c, expired)
+		return
+	}
+	approved := c.PostForm("decision") == "approve"
+	var dev cliDevice
+	if err := s.getSealed(ctx, kindDevice, a.DeviceCode, &dev); err != nil || !s.now().Before(time.Unix(dev.ExpiresAt, 0)) {
+		s.fail(c, expired)
+		return
+	}
+	ttl := time.Unix(dev.ExpiresAt, 0).Add(deviceGrace).Sub(s.now()) // > deviceGrace: checked just above
+	if err := s.putSealed(ctx, kindDeviceResult, a.DeviceCode, deviceResult{Approved: approved, Draft: a.Draft}, ttl); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			s.fail(c, expired)
+			return
+		}
+		s.fail(c, internalError(err))
+		return
+	}
+	logFrom(ctx, s.log).Info("device authorization answered", "approved", approved, "pool", a.Draft.Pool, "provider", a.Draft.Provider, "subject", a.Draft.Subject)
+	data := doneData{page: page{Title: "Done", RequestID: requestID(c)}, Approved: approved,
+		Heading: "The fedgate CLI is signed in", Message: "You can close this window and return to your terminal."}
+	if !approved {
+		data.Heading, data.Message = "Sign-in denied", "The fedgate CLI was not signed in. If you did not start this, nothing else is needed."
+	}
+	s.render(c, http.StatusOK, "cli_done", data, true)
+}

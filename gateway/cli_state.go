@@ -1,0 +1,253 @@
+package gateway
+
+// fedgate login, credential-process and the console sign-in (issue 5):
+// shared state, routes and the small helpers the CLI endpoints share.
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"fedgate/exchange"
+)
+
+// Ephemeral kinds of the CLI flows.
+const (
+	kindCLICode         = "cli-code"            // loopback: one-time code -> draft session
+	kindDevice          = "cli-device"          // device code -> its grant
+	kindUserCode        = "cli-user-code"       // user code -> device code
+	kindDeviceResult    = "cli-device-result"   // device code -> approval or denial
+	kindDevicePoll      = "cli-device-poll"     // device code -> "polled recently"
+	kindDeviceApproval  = "cli-device-approval" // approve page -> what it approves
+	kindConsoleTicket   = "console-ticket"      // credentials page -> console button
+	kindDeviceStart     = "cli-device-start"    // accepted user code -> its sign-in
+	cliSessionAAD       = "cli-session:"
+	cliTokenPrefix      = "fgcli_"
+	cliCodeLifetime     = 2 * time.Minute
+	approvalLifetime    = 10 * time.Minute
+	deviceStartLifetime = 5 * time.Minute
+	deviceGrace         = time.Hour // a device code is remembered this long past expiry, to answer expired_token
+	deviceCookie        = "fedgate-device"
+	csrfCookie          = "fedgate-csrf"
+	ctxJSONErrors       = "fedgate-json-errors"
+	maxClientName       = 64
+	maxCLIField         = 512
+)
+
+// Error codes of the CLI surface.
+const (
+	CodeInvalidRedirect = "invalid_redirect_uri"
+	CodeCLISession      = "cli_session_invalid"
+	CodeTooManyAttempts = "too_many_attempts"
+)
+
+// cliState is what the CLI surface keeps beside the server: metrics, the
+// user-code guessing limits and the console sign-in client.
+type cliState struct {
+	metrics *metrics
+	// userCodeBySource limits user-code entries per source address;
+	// userCodeAll bounds them across all sources, so guessing from many
+	// addresses is slow too. Both are replica-local.
+	userCodeBySource, userCodeAll *rateLimiter
+	console                       exchange.ConsoleSignIn
+}
+
+func newCLIState(d Deps) cliState {
+	return cliState{
+		metrics:          newMetrics(),
+		userCodeBySource: newRateLimiter(1.0/6, 10, d.Now), // 10 at once, then one per 6 s
+		userCodeAll:      newRateLimiter(2, 100, d.Now),
+		console:          exchange.ConsoleSignIn{Endpoint: d.Config.Console.FederationURL, HTTP: d.Upstream},
+	}
+}
+
+func (s *Server) cliRoutes(r *gin.Engine) {
+	r.GET("/metrics", s.cli.metrics.handler())
+
+	// Browser pages.
+	r.GET("/cli/authorize", s.cliAuthorize)
+	r.GET("/device", s.devicePage)
+	r.POST("/device", s.deviceEnter)
+	r.GET("/device/start", s.deviceContinue)
+	r.POST("/device/approve", s.deviceApprove)
+	r.POST("/console", s.consoleButton)
+
+	// The CLI's JSON API: errors are JSON whatever the Accept header says.
+	api := r.Group("/cli", func(c *gin.Context) { c.Set(ctxJSONErrors, true) })
+	api.GET("/pools", s.cliPools)
+	api.POST("/device", s.cliDeviceAuthorization)
+	api.POST("/token", s.cliToken)
+	api.POST("/credentials", s.cliCredentials)
+	api.GET("/roles", s.cliRoles)
+	api.GET("/sessions", s.cliListSessions)
+	api.DELETE("/sessions/:id", s.cliRevokeSession)
+}
+
+// cliFlow is what a browser sign-in that ends in a CLI grant carries.
+type cliFlow struct {
+	// Loopback redirect (RFC 8252) with PKCE.
+	RedirectURI string `json:",omitempty"`
+	State       string `json:",omitempty"`
+	Challenge   string `json:",omitempty"`
+	// Device authorization grant (RFC 8628).
+	DeviceCode string `json:",omitempty"`
+	UserCode   string `json:",omitempty"`
+	Client     string `json:",omitempty"`
+}
+
+// cliDraft is a verified sign-in waiting to become a CLI session.
+type cliDraft struct {
+	Pool, Provider, Subject string
+	Claims                  map[string]any
+	// RawToken is kept only when the pool forwards the upstream token
+	// (upstream-token mode); the session then ends when the token does.
+	RawToken    string `json:",omitempty"`
+	TokenExpiry int64  `json:",omitempty"`
+	Method      string
+	Client      string
+}
+
+// cliSealed is what a stored CLI session keeps encrypted.
+type cliSealed struct {
+	Claims   map[string]any
+	RawToken string `json:",omitempty"`
+}
+
+var (
+	pkceChallengePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+	pkceVerifierPattern  = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
+	statePattern         = regexp.MustCompile(`^[A-Za-z0-9._~-]{8,256}$`)
+)
+
+// parseLoopbackRedirect accepts only what RFC 8252 §7.3 calls a loopback
+// redirect: http to the literal 127.0.0.1 or [::1] with an explicit port,
+// no user info and no fragment. "localhost" is refused (it can resolve
+// elsewhere), and so is everything else: a refused URI is never redirected to.
+func parseLoopbackRedirect(raw string) (*url.URL, bool) {
+	if raw == "" || len(raw) > maxCLIField {
+		return nil, false
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "http" || u.User != nil || u.Fragment != "" || u.Opaque != "" || strings.Contains(raw, "#") {
+		return nil, false
+	}
+	host, port, err := net.SplitHostPort(u.Host)
+	if err != nil || (host != "127.0.0.1" && host != "::1") {
+		return nil, false
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port {
+		return nil, false
+	}
+	if u.Path != "" && !strings.HasPrefix(u.Path, "/") {
+		return nil, false
+	}
+	return u, true
+}
+
+// withQuery returns u with extra query parameters added.
+func withQuery(u *url.URL, extra url.Values) string {
+	q := u.Query()
+	for k, vs := range extra {
+		q[k] = vs
+	}
+	out := *u
+	out.RawQuery = q.Encode()
+	return out.String()
+}
+
+// cleanClientName keeps what the CLI says about itself printable and short.
+func cleanClientName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '<' || r == '>' || r == '"' {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(s))
+	if len([]rune(s)) > maxClientName {
+		s = string([]rune(s)[:maxClientName])
+	}
+	return s
+}
+
+// cliTarget resolves the pool and provider of a CLI sign-in. The provider
+// may be left out when the pool accepts exactly one.
+func (s *Server) cliTarget(poolKey, providerID string) (*livePool, *liveProvider, *Error) {
+	if poolKey == "" {
+		return nil, nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "Name a pool (its id or name); `fedgate login --pool` sets it.")
+	}
+	pool, e := s.lookupPool(poolKey)
+	if e != nil {
+		return nil, nil, e
+	}
+	if providerID == "" {
+		if len(pool.providers) != 1 {
+			return nil, nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "The pool %q accepts several identity providers; name one (`fedgate login --provider`).", pool.cfg.DisplayName)
+		}
+		return pool, pool.providers[0], nil
+	}
+	prov := pool.provider(providerID)
+	if prov == nil {
+		return nil, nil, errorf(http.StatusNotFound, CodeUnknownProvider, "The pool %q does not accept that identity provider.", pool.cfg.DisplayName)
+	}
+	return pool, prov, nil
+}
+
+// cliInput reads a small request body sent as a form or as JSON into a
+// flat string map, so endpoints accept both (OAuth clients send forms).
+func cliInput(c *gin.Context, fields ...string) (map[string]string, *Error) {
+	out := map[string]string{}
+	if c.ContentType() == "application/json" {
+		raw := map[string]any{}
+		if e := decodeJSON(c, &raw); e != nil {
+			return nil, e
+		}
+		for k, v := range raw {
+			if !slices.Contains(fields, k) {
+				return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "The body has an unknown field %q.", truncate(k, 40))
+			}
+			switch v := v.(type) {
+			case string:
+				out[k] = v
+			case float64:
+				out[k] = strconv.FormatFloat(v, 'f', -1, 64)
+			case nil:
+			default:
+				return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "The field %q must be a string or a number.", k)
+			}
+		}
+	} else {
+		if err := c.Request.ParseForm(); err != nil {
+			return nil, formError(err)
+		}
+		for _, k := range fields {
+			if v := c.Request.PostForm.Get(k); v != "" {
+				out[k] = v
+			}
+		}
+	}
+	for k, v := range out {
+		if len(v) > maxCLIField {
+			return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "The field %q is too long.", k)
+		}
+	}
+	return out, nil
+}
+
+// writeJSON answers a CLI call; everything here may carry a secret.
+func writeJSON(c *gin.Context, status int, v any) {
+	noCache(c)
+	b, err := json.Marshal(v)
+	if err != nil {
+		c.String(http.StatusInternalServerError, "internal error\n")
+		return
+	}
+	c.Data(status, "application/json; charset=utf-8", b)
+}

@@ -1,0 +1,323 @@
+package gateway
+
+// The Amazon Cognito Identity-compatible API: the AWS SDKs' Cognito
+// Identity clients (and fromCognitoIdentityPool) work against fedgate by
+// pointing their endpoint at it. This file is the wire protocol (JSON 1.1,
+// X-Amz-Target dispatch, AWS-shaped errors); cognito_ops.go holds the
+// operations.
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Wire constants of the Cognito Identity service model (2014-06-30).
+const (
+	cognitoTargetPrefix = "AWSCognitoIdentityService."
+	cognitoContentType  = "application/x-amz-json-1.1"
+	// cognitoMaxBody bounds a request before decoding: ten logins of
+	// 50000-character tokens and their keys, with room for the rest.
+	cognitoMaxBody = 600 << 10
+
+	maxLogins        = 10
+	maxLoginKeyLen   = 128
+	maxLoginTokenLen = 50000
+	maxIDLen         = 55
+	minARNLen        = 20
+	maxARNLen        = 2048
+	maxAccountIDLen  = 15
+	// openIDTokenTTL is GetOpenIdToken's token lifetime, as Cognito's.
+	openIDTokenTTL = 10 * time.Minute
+)
+
+// Error types (__type and x-amzn-ErrorType) of the service model, plus
+// the two the AWS front end itself returns.
+const (
+	cogInvalidParameter    = "InvalidParameterException"
+	cogNotAuthorized       = "NotAuthorizedException"
+	cogResourceNotFound    = "ResourceNotFoundException"
+	cogResourceConflict    = "ResourceConflictException"
+	cogTooManyRequests     = "TooManyRequestsException"
+	cogInvalidPoolConfig   = "InvalidIdentityPoolConfigurationException"
+	cogExternalService     = "ExternalServiceException"
+	cogInternalError       = "InternalErrorException"
+	cogUnknownOperation    = "UnknownOperationException"
+	cogSerialization       = "SerializationException"
+	msgInvalidPoolConfig   = "Invalid identity pool configuration. Check assigned IAM roles for this pool."
+	msgUnauthNotSupported  = "Unauthenticated access is not supported for this identity pool."
+	msgLoginsDontMatch     = "Logins don't match. Please include at least one valid login for this identity or identity pool."
+	msgRateExceeded        = "Rate exceeded"
+	msgUnsupportedProvider = "Token is not from a supported provider of this identity pool."
+	msgClassicFlowDisabled = "Basic (classic) flow is not enabled, please use enhanced flow."
+)
+
+// cognitoIDPattern is the service model's pattern for IdentityId and
+// IdentityPoolId ([\w-]+:[0-9a-f-]+), anchored.
+var (
+	cognitoIDPattern = regexp.MustCompile(`^[\w-]+:[0-9a-f-]+$`)
+	accountIDPattern = regexp.MustCompile(`^\d+$`)
+)
+
+// cogError is a Cognito refusal: the __type in Code, AWS's status (400 for
+// every client error of this service, 500 for InternalErrorException).
+func cogError(typ, message string, cause error) *Error {
+	status := http.StatusBadRequest
+	if typ == cogInternalError {
+		status = http.StatusInternalServerError
+	}
+	return newError(status, typ, message, cause)
+}
+
+func validationError(member, constraint string) *Error {
+	return cogError(cogInvalidParameter, "1 validation error detected: Value at '"+member+"' failed to satisfy constraint: "+constraint, nil)
+}
+
+// cognitoAPI serves the operations; its limiters live as long as the routes.
+type cognitoAPI struct {
+	s          *Server
+	byAddress  *rateLimiter
+	byIdentity *rateLimiter
+	ops        map[string]func(*gin.Context, []byte) (any, *Error)
+}
+
+// cognitoRoutes mounts the API on POST / and on cognito.path, with the
+// CORS preflight browsers send before a cross-origin SDK call.
+func (s *Server) cognitoRoutes(r *gin.Engine) {
+	cc := s.cfg.Cognito
+	api := &cognitoAPI{
+		s:          s,
+		byAddress:  newRateLimiter(cc.RatePerAddress, cc.BurstPerAddress, s.now),
+		byIdentity: newRateLimiter(cc.RatePerIdentity, cc.BurstPerIdentity, s.now),
+	}
+	api.ops = map[string]func(*gin.Context, []byte) (any, *Error){
+		"GetId":                     api.getID,
+		"GetCredentialsForIdentity": api.getCredentialsForIdentity,
+		"GetOpenIdToken":            api.getOpenIDToken,
+	}
+	for _, path := range []string{"/", cc.Path} {
+		if path == "" {
+			continue
+		}
+		r.POST(path, api.serve)
+		r.OPTIONS(path, api.preflight)
+	}
+}
+
+// corsHeaders let browser apps call the API cross-origin, as they call
+// Cognito. No cookie or ambient credential is involved (the logins are in
+// the body), so any origin may.
+func corsHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Expose-Headers", "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, Date")
+}
+
+func (api *cognitoAPI) preflight(c *gin.Context) {
+	corsHeaders(c)
+	h := c.Writer.Header()
+	h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Content-Type, X-Amz-Target, X-Amz-User-Agent, X-Amz-Date, X-Amz-Content-Sha256, X-Amz-Security-Token, Authorization, Amz-Sdk-Invocation-Id, Amz-Sdk-Request, X-Request-Id")
+	h.Set("Access-Control-Max-Age", "86400")
+	c.Status(http.StatusNoContent)
+}
+
+func (api *cognitoAPI) serve(c *gin.Context) {
+	c.Header("x-amzn-RequestId", requestID(c))
+	corsHeaders(c)
+	op, ok := strings.CutPrefix(c.GetHeader("X-Amz-Target"), cognitoTargetPrefix)
+	handler := api.ops[op]
+	if !ok || handler == nil {
+		api.fail(c, cogError(cogUnknownOperation, "This endpoint speaks the Cognito Identity API: send X-Amz-Target: AWSCognitoIdentityService.GetId, .GetCredentialsForIdentity or .GetOpenIdToken.", nil))
+		return
+	}
+	if !api.byAddress.allow(c.RemoteIP()) {
+		api.fail(c, cogError(cogTooManyRequests, msgRateExceeded, errors.New("source address over its rate limit")))
+		return
+	}
+	if ct := c.ContentType(); ct != cognitoContentType {
+		api.fail(c, cogError(cogSerialization, "Send the request body as "+cognitoContentType+".", nil))
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, cognitoMaxBody+1))
+	switch {
+	case err != nil && isTooLarge(err), len(body) > cognitoMaxBody:
+		api.fail(c, cogError(cogInvalidParameter, "The request body is too large.", err))
+		return
+	case err != nil:
+		api.fail(c, cogError(cogSerialization, "The request body could not be read.", err))
+		return
+	}
+	out, e := handler(c, body)
+	if e != nil {
+		api.fail(c, e)
+		return
+	}
+	api.reply(c, http.StatusOK, out)
+}
+
+// reply writes a JSON 1.1 body; credentials and tokens are never cached.
+func (api *cognitoAPI) reply(c *gin.Context, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		api.fail(c, cogError(cogInternalError, "An internal error occurred.", err))
+		return
+	}
+	noCache(c)
+	c.Data(status, cognitoContentType, b)
+}
+
+// cognitoErrorBody is the JSON 1.1 error shape.
+type cognitoErrorBody struct {
+	Type    string `json:"__type"`
+	Message string `json:"message"`
+}
+
+// fail logs the refusal with its private cause and answers with the public
+// part only, in the shape the AWS SDKs parse.
+func (api *cognitoAPI) fail(c *gin.Context, e *Error) {
+	log := logFrom(c.Request.Context(), api.s.log)
+	attrs := []any{"api", "cognito", "error_type", e.Code, "status", e.Status}
+	if e.Cause != nil {
+		attrs = append(attrs, "cause", e.Cause.Error())
+	}
+	if e.Status >= 500 {
+		log.Error("request failed", attrs...)
+	} else {
+		log.Warn("request refused", attrs...)
+	}
+	c.Header("x-amzn-ErrorType", e.Code)
+	api.reply(c, e.Status, cognitoErrorBody{Type: e.Code, Message: e.Message})
+	c.Abort()
+}
+
+// decodeCognito reads the JSON object of one operation. Unknown members
+// are ignored, as AWS does, so newer SDKs keep working; wrong types and
+// malformed JSON are a SerializationException.
+func decodeCognito(body []byte, v any) *Error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		return cogError(cogSerialization, "The request body is not the JSON this operation expects: "+jsonProblem(err)+".", err)
+	}
+	if dec.More() {
+		return cogError(cogSerialization, "The request body must hold one JSON object.", nil)
+	}
+	return nil
+}
+
+// checkID validates an IdentityId or IdentityPoolId member.
+func checkID(member, v string, required bool) *Error {
+	switch {
+	case v == "" && !required:
+		return nil
+	case v == "":
+		return validationError(member, "Member must not be null")
+	case len(v) > maxIDLen:
+		return validationError(member, "Member must have length less than or equal to 55")
+	case !cognitoIDPattern.MatchString(v):
+		return validationError(member, `Member must satisfy regular expression pattern: [\w-]+:[0-9a-f-]+`)
+	}
+	return nil
+}
+
+// checkLogins validates the Logins map's shape (not the tokens).
+func checkLogins(logins map[string]string) *Error {
+	if len(logins) > maxLogins {
+		return validationError("logins", "Member must have length less than or equal to 10")
+	}
+	for k, v := range logins {
+		if k == "" || utf8.RuneCountInString(k) > maxLoginKeyLen {
+			return validationError("logins", "Map keys must have length between 1 and 128")
+		}
+		if v == "" || utf8.RuneCountInString(v) > maxLoginTokenLen {
+			return validationError("logins", "Map values must have length between 1 and 50000")
+		}
+	}
+	return nil
+}
+
+// Request and response shapes of the three operations.
+type (
+	getIDInput struct {
+		AccountID      string            `json:"AccountId"`
+		IdentityPoolID string            `json:"IdentityPoolId"`
+		Logins         map[string]string `json:"Logins"`
+	}
+	getIDOutput struct {
+		IdentityID string `json:"IdentityId"`
+	}
+	getCredentialsInput struct {
+		IdentityID    string            `json:"IdentityId"`
+		Logins        map[string]string `json:"Logins"`
+		CustomRoleArn string            `json:"CustomRoleArn"`
+	}
+	cognitoCredentials struct {
+		AccessKeyID  string `json:"AccessKeyId"`
+		SecretKey    string `json:"SecretKey"`
+		SessionToken string `json:"SessionToken"`
+		// Expiration is epoch seconds, a JSON number, as the SDKs expect.
+		Expiration int64 `json:"Expiration"`
+	}
+	getCredentialsOutput struct {
+		IdentityID  string             `json:"IdentityId"`
+		Credentials cognitoCredentials `json:"Credentials"`
+	}
+	getOpenIDTokenInput struct {
+		IdentityID string            `json:"IdentityId"`
+		Logins     map[string]string `json:"Logins"`
+	}
+	getOpenIDTokenOutput struct {
+		IdentityID string `json:"IdentityId"`
+		Token      string `json:"Token"`
+	}
+)
+
+// parseGetID decodes and validates a GetId body.
+func parseGetID(body []byte) (getIDInput, *Error) {
+	var in getIDInput
+	if e := decodeCognito(body, &in); e != nil {
+		return in, e
+	}
+	if e := checkID("identityPoolId", in.IdentityPoolID, true); e != nil {
+		return in, e
+	}
+	if in.AccountID != "" && (len(in.AccountID) > maxAccountIDLen || !accountIDPattern.MatchString(in.AccountID)) {
+		return in, validationError("accountId", `Member must satisfy regular expression pattern: \d+`)
+	}
+	return in, checkLogins(in.Logins)
+}
+
+// parseGetCredentials decodes and validates a GetCredentialsForIdentity body.
+func parseGetCredentials(body []byte) (getCredentialsInput, *Error) {
+	var in getCredentialsInput
+	if e := decodeCognito(body, &in); e != nil {
+		return in, e
+	}
+	if e := checkID("identityId", in.IdentityID, true); e != nil {
+		return in, e
+	}
+	if n := len(in.CustomRoleArn); n > 0 && (n < minARNLen || n > maxARNLen) {
+		return in, validationError("customRoleArn", "Member must have length between 20 and 2048")
+	}
+	return in, checkLogins(in.Logins)
+}
+
+// parseGetOpenIDToken decodes and validates a GetOpenIdToken body.
+func parseGetOpenIDToken(body []byte) (getOpenIDTokenInput, *Error) {
+	var in getOpenIDTokenInput
+	if e := decodeCognito(body, &in); e != nil {
+		return in, e
+	}
+	if e := checkID("identityId", in.IdentityID, true); e != nil {
+		return in, e
+	}
+	return in, checkLogins(in.Logins)
+}

@@ -1,0 +1,390 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"fedgate/exchange"
+	"fedgate/exchange/issuer"
+	"fedgate/exchange/rules"
+	"fedgate/gateway/config"
+	"fedgate/gateway/store"
+	"fedgate/idp"
+)
+
+// guestProvider marks guest (unauthenticated) identities in the store. It
+// cannot collide with a provider id, which never contains ':'. A guest's
+// subject is its own identity id, so every GetId without logins makes a
+// new identity, as Cognito does.
+const guestProvider = "cognito:unauthenticated"
+
+// loginMethod is how one of a pool's providers takes part in Logins: the
+// key its logins come under and how a login value is verified.
+type loginMethod struct {
+	key    string
+	verify func(ctx context.Context, raw string) (*idp.Identity, error)
+	// checkIssuer: the value is a JWT whose iss must match the key.
+	checkIssuer bool
+}
+
+// loginMethodOf is the provider's Logins method in the pool, if it has
+// one: OIDC providers by issuer, SAML providers by the pool's IAM SAML
+// provider ARN (cognito_saml.go).
+func loginMethodOf(pool *livePool, p *liveProvider) (loginMethod, bool) {
+	if tv, ok := p.Provider.(idp.TokenVerifier); ok && p.cfg.Type == config.ProviderOIDC {
+		key := issuerLoginKey(p.cfg.Issuer)
+		return loginMethod{key: key, verify: tv.VerifyToken, checkIssuer: true}, key != ""
+	}
+	return samlLoginMethod(pool, p)
+}
+
+// issuerLoginKey turns an OIDC issuer URL into its Logins key: the issuer
+// without its scheme (host, port when it has one, path), so
+// https://login.example.com/realms/x is "login.example.com/realms/x" and
+// the loopback test IdP http://127.0.0.1:4000 is "127.0.0.1:4000".
+func issuerLoginKey(issuer string) string {
+	u, err := url.Parse(issuer)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return ""
+	}
+	return u.Host + strings.TrimRight(u.Path, "/")
+}
+
+// verifiedLogin is one entry of Logins that passed verification.
+type verifiedLogin struct {
+	provider *liveProvider
+	ident    *idp.Identity
+}
+
+// verifyLogins verifies every login against the pool's providers and
+// returns them in the pool's provider order (the first is the one GetId
+// binds the identity to). Any bad login refuses the whole request.
+func (api *cognitoAPI) verifyLogins(ctx context.Context, pool *livePool, logins map[string]string) ([]verifiedLogin, *Error) {
+	keys := make([]string, 0, len(logins))
+	for k := range logins {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]verifiedLogin, 0, len(keys))
+	for _, key := range keys {
+		var prov *liveProvider
+		var m loginMethod
+		for _, p := range pool.providers {
+			if pm, ok := loginMethodOf(pool, p); ok && pm.key == key {
+				prov, m = p, pm
+				break
+			}
+		}
+		if prov == nil {
+			return nil, cogError(cogNotAuthorized, msgUnsupportedProvider, nil)
+		}
+		token := logins[key]
+		// The token's own claim is only a hint here (verification checks
+		// it again), but it gives the precise refusal AWS gives.
+		if iss := unverifiedIssuer(token); m.checkIssuer && iss != "" && issuerLoginKey(iss) != key {
+			return nil, cogError(cogNotAuthorized, "Invalid login token. Issuer doesn't match providerName", nil)
+		}
+		ident, err := m.verify(ctx, token)
+		if err != nil {
+			if !m.checkIssuer {
+				return nil, samlLoginError(err)
+			}
+			return nil, loginError(err)
+		}
+		out = append(out, verifiedLogin{provider: prov, ident: ident})
+	}
+	slices.SortStableFunc(out, func(a, b verifiedLogin) int {
+		return slices.Index(pool.providers, a.provider) - slices.Index(pool.providers, b.provider)
+	})
+	return out, nil
+}
+
+// loginError maps a token verification failure to the refusal an AWS SDK
+// expects, without echoing claims.
+func loginError(err error) *Error {
+	switch {
+	case errors.Is(err, idp.ErrExpiredToken):
+		return cogError(cogNotAuthorized, "Invalid login token. Token expired.", err)
+	case errors.Is(err, idp.ErrWrongAudience):
+		return cogError(cogNotAuthorized, "Invalid login token. Incorrect token audience.", err)
+	case errors.Is(err, idp.ErrWrongIssuer):
+		return cogError(cogNotAuthorized, "Invalid login token. Issuer doesn't match providerName", err)
+	case errors.Is(err, idp.ErrUpstream):
+		return cogError(cogExternalService, "The identity provider could not be reached. Try again in a moment.", err)
+	default:
+		return cogError(cogNotAuthorized, "Invalid login token. Not a valid OpenId Connect identity token.", err)
+	}
+}
+
+func forbidden(identityID string) *Error {
+	return cogError(cogNotAuthorized, "Access to Identity '"+identityID+"' is forbidden.", nil)
+}
+
+// pool finds a pool by its exact id (names are not identity pool ids).
+func (api *cognitoAPI) pool(id string) (*livePool, *Error) {
+	if p := api.s.snap.Load().pools[id]; p != nil && p.cfg.ID == id {
+		return p, nil
+	}
+	return nil, cogError(cogResourceNotFound, "IdentityPool '"+id+"' not found.", nil)
+}
+
+func storeError(err error) *Error {
+	if errors.Is(err, store.ErrConflict) {
+		return cogError(cogResourceConflict, "The identity could not be created; try again.", err)
+	}
+	return cogError(cogInternalError, "An internal error occurred.", err)
+}
+
+// getID is GetId: the identity of the first login (in the pool's provider
+// order), created on first use; or, without logins, a new guest identity.
+func (api *cognitoAPI) getID(c *gin.Context, body []byte) (any, *Error) {
+	in, e := parseGetID(body)
+	if e != nil {
+		return nil, e
+	}
+	pool, e := api.pool(in.IdentityPoolID)
+	if e != nil {
+		return nil, e
+	}
+	ctx := c.Request.Context()
+	if len(in.Logins) == 0 {
+		if !pool.cfg.AllowGuests {
+			return nil, cogError(cogNotAuthorized, msgUnauthNotSupported, nil)
+		}
+		id, e := api.newGuest(ctx, pool)
+		if e != nil {
+			return nil, e
+		}
+		return getIDOutput{IdentityID: id}, nil
+	}
+	verified, e := api.verifyLogins(ctx, pool, in.Logins)
+	if e != nil {
+		return nil, e
+	}
+	first := verified[0]
+	id, err := api.s.identityID(ctx, &principal{pool: pool, provider: first.provider, ident: first.ident})
+	if err != nil {
+		return nil, storeError(err)
+	}
+	return getIDOutput{IdentityID: id}, nil
+}
+
+func (api *cognitoAPI) newGuest(ctx context.Context, pool *livePool) (string, *Error) {
+	u, err := uuid.NewRandomFromReader(api.s.rand)
+	if err != nil {
+		return "", cogError(cogInternalError, "An internal error occurred.", fmt.Errorf("generating identity id: %w", err))
+	}
+	newID := pool.cfg.Region() + ":" + u.String()
+	id, _, err := api.s.store.GetOrCreateIdentity(ctx, store.IdentityKey{PoolID: pool.cfg.ID, Provider: guestProvider, Subject: newID}, newID)
+	if err != nil {
+		return "", storeError(err)
+	}
+	logFrom(ctx, api.s.log).Info("guest identity created", "identity_id", id, "pool", pool.cfg.ID)
+	return id, nil
+}
+
+// resolvedIdentity is an identity the request proved it may use: a guest
+// (login nil) or the identity of one of its verified logins.
+type resolvedIdentity struct {
+	id    string
+	pool  *livePool
+	login *verifiedLogin
+}
+
+// resolveIdentity checks that the presented IdentityId belongs to the
+// presented logins (or is a guest presented without logins, in a pool
+// that still allows guests).
+func (api *cognitoAPI) resolveIdentity(ctx context.Context, id string, logins map[string]string) (*resolvedIdentity, *Error) {
+	if !api.byIdentity.allow(id) {
+		return nil, cogError(cogTooManyRequests, msgRateExceeded, errors.New("identity over its rate limit"))
+	}
+	rec, err := api.s.store.LookupIdentity(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, cogError(cogResourceNotFound, "Identity '"+id+"' not found.", nil)
+	}
+	if err != nil {
+		return nil, storeError(err)
+	}
+	pool, e := api.pool(rec.PoolID)
+	if e != nil {
+		return nil, e
+	}
+	if rec.Provider == guestProvider {
+		if len(logins) > 0 {
+			// Cognito would link the logins to the guest; fedgate does not
+			// link identities, so a guest id stays a guest's.
+			return nil, forbidden(id)
+		}
+		if !pool.cfg.AllowGuests {
+			return nil, cogError(cogNotAuthorized, msgUnauthNotSupported, nil)
+		}
+		return &resolvedIdentity{id: id, pool: pool}, nil
+	}
+	if len(logins) == 0 {
+		return nil, cogError(cogNotAuthorized, msgLoginsDontMatch, nil)
+	}
+	verified, e := api.verifyLogins(ctx, pool, logins)
+	if e != nil {
+		return nil, e
+	}
+	for i := range verified {
+		l := &verified[i]
+		if l.provider.cfg.ID == rec.Provider && l.ident.Subject == rec.Subject {
+			return &resolvedIdentity{id: id, pool: pool, login: l}, nil
+		}
+	}
+	return nil, forbidden(id)
+}
+
+// getCredentialsForIdentity is GetCredentialsForIdentity: the rules pick
+// the role (the first grant when several apply and no CustomRoleArn is
+// given; CustomRoleArn only when the rules grant it), then the pool's
+// exchange mode vends.
+func (api *cognitoAPI) getCredentialsForIdentity(c *gin.Context, body []byte) (any, *Error) {
+	in, e := parseGetCredentials(body)
+	if e != nil {
+		return nil, e
+	}
+	ctx := c.Request.Context()
+	r, e := api.resolveIdentity(ctx, in.IdentityID, in.Logins)
+	if e != nil {
+		return nil, e
+	}
+	var creds *exchange.Credentials
+	if r.login == nil {
+		creds, e = api.vendGuest(ctx, r, in.CustomRoleArn)
+	} else {
+		creds, e = api.vendLogin(ctx, r, in.CustomRoleArn)
+	}
+	if e != nil {
+		return nil, e
+	}
+	return getCredentialsOutput{IdentityID: r.id, Credentials: cognitoCredentials{
+		AccessKeyID: creds.AccessKeyID, SecretKey: creds.SecretAccessKey, SessionToken: creds.SessionToken,
+		Expiration: creds.Expiration.Unix(),
+	}}, nil
+}
+
+func (api *cognitoAPI) vendLogin(ctx context.Context, r *resolvedIdentity, customRole string) (*exchange.Credentials, *Error) {
+	p := &principal{pool: r.pool, provider: r.login.provider, ident: r.login.ident, knownID: r.id}
+	d := p.entitlements()
+	var g rules.Grant
+	if customRole == "" && len(d.Grants) > 1 {
+		g = d.Grants[0] // ambiguous: the pool's order decides, as Cognito's rules do
+	} else {
+		var e *Error
+		if g, e = pickGrant(p, d, customRole); e != nil {
+			if e.Code == CodeRoleNotEntitled {
+				return nil, cogError(cogNotAuthorized, "The rules of this identity pool do not give this identity the role named in CustomRoleArn.", e)
+			}
+			return nil, cogError(cogNotAuthorized, "No rule of this identity pool gives this identity an IAM role.", e)
+		}
+	}
+	creds, _, e := api.s.vend(ctx, p, g, 0)
+	if e != nil {
+		return nil, cognitoVendError(e)
+	}
+	return creds, nil
+}
+
+// vendGuest assumes the pool's unauthenticated role with a token whose
+// audience is the pool's guest audience and amr ["unauthenticated"].
+func (api *cognitoAPI) vendGuest(ctx context.Context, r *resolvedIdentity, customRole string) (*exchange.Credentials, *Error) {
+	pool := r.pool
+	role := pool.cfg.UnauthenticatedRole
+	if customRole != "" && customRole != role {
+		return nil, cogError(cogNotAuthorized, "The rules of this identity pool do not give this identity the role named in CustomRoleArn.", nil)
+	}
+	req := exchange.Request{
+		PoolID:      pool.cfg.ID,
+		Audience:    pool.cfg.GuestAudience(),
+		IssuerURL:   pool.issuerURL,
+		IdentityID:  r.id,
+		AMR:         []string{"unauthenticated"},
+		RoleARN:     role,
+		SessionName: rules.SessionName(r.id),
+		Duration:    time.Duration(pool.cfg.DurationSeconds) * time.Second,
+	}
+	log := logFrom(ctx, api.s.log)
+	creds, err := pool.mode.Vend(ctx, req)
+	if err != nil {
+		e := fromSTS(err)
+		var se *exchange.STSError
+		if !errors.As(err, &se) {
+			e = asVendError(err)
+		}
+		log.Warn("vend refused", "identity_id", r.id, "pool", req.PoolID, "guest", true, "role", role, "code", e.Code, "cause", err.Error())
+		return nil, cognitoVendError(e)
+	}
+	log.Info("credentials vended", "identity_id", r.id, "pool", req.PoolID, "guest", true, "role", role,
+		"expires", creds.Expiration.UTC().Format(time.RFC3339))
+	return creds, nil
+}
+
+// cognitoVendError maps a vend refusal to the service model's errors: an
+// STS refusal of the role is the pool's configuration (its trust policy,
+// its session policy), an STS outage is an external service.
+func cognitoVendError(e *Error) *Error {
+	var se *exchange.STSError
+	if errors.As(e, &se) {
+		switch {
+		case se.Code == exchange.CodeThrottling:
+			return cogError(cogTooManyRequests, msgRateExceeded, e)
+		case se.Retryable || se.Status >= 500:
+			return cogError(cogExternalService, "AWS STS could not be reached or could not complete the request. Try again in a moment.", e)
+		default:
+			return cogError(cogInvalidPoolConfig, msgInvalidPoolConfig, e)
+		}
+	}
+	switch e.Code {
+	case CodeInvalidRequest, "tag_limit":
+		return cogError(cogInvalidPoolConfig, msgInvalidPoolConfig, e)
+	default:
+		return cogError(cogInternalError, "An internal error occurred.", e)
+	}
+}
+
+// getOpenIDToken is GetOpenIdToken (Cognito's basic flow): a gateway token
+// of 10 minutes for the identity, with the pool's audience (the guest
+// audience for guests), for the app's own AssumeRoleWithWebIdentity. Only
+// pools with allow_classic_flow answer it, since the rules do not apply.
+func (api *cognitoAPI) getOpenIDToken(c *gin.Context, body []byte) (any, *Error) {
+	in, e := parseGetOpenIDToken(body)
+	if e != nil {
+		return nil, e
+	}
+	ctx := c.Request.Context()
+	r, e := api.resolveIdentity(ctx, in.IdentityID, in.Logins)
+	if e != nil {
+		return nil, e
+	}
+	pool := r.pool
+	if !pool.cfg.AllowClassicFlow {
+		return nil, cogError(cogInvalidParameter, msgClassicFlowDisabled, nil)
+	}
+	t := issuer.Token{Issuer: pool.issuerURL, Subject: r.id, TTL: openIDTokenTTL}
+	if r.login == nil {
+		t.Audience, t.AMR = pool.cfg.GuestAudience(), []string{"unauthenticated"}
+	} else {
+		t.Audience, t.AMR = pool.cfg.Audience(), []string{"authenticated", r.login.provider.cfg.ID}
+		tags, transitive, err := pool.mapping.PrincipalTags(r.login.ident.Claims, rules.Grant{})
+		if err != nil {
+			return nil, cogError(cogInvalidParameter, "Your claims cannot be turned into AWS session tags: "+publicTagReason(err)+".", err)
+		}
+		t.Tags, t.TransitiveTagKeys = tags, transitive
+	}
+	token, err := api.s.issuer.Mint(ctx, t)
+	if err != nil {
+		return nil, cogError(cogInternalError, "An internal error occurred.", err)
+	}
+	logFrom(ctx, api.s.log).Info("open id token issued", "identity_id", r.id, "pool", pool.cfg.ID, "guest", r.login == nil)
+	return getOpenIDTokenOutput{IdentityID: r.id, Token: token}, nil
+}

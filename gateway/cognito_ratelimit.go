@@ -1,0 +1,90 @@
+package gateway
+
+import (
+	"slices"
+	"sync"
+	"time"
+)
+
+// maxRateBuckets bounds the memory of one limiter. Past it, buckets that
+// have refilled are dropped (a full bucket is the same as no bucket); if
+// every bucket is still draining, the oldest half goes, so an address
+// flood cannot grow memory without bound.
+const maxRateBuckets = 100_000
+
+// rateLimiter is a set of token buckets keyed by a string (a source
+// address, an identity id). It is replica-local: each replica enforces the
+// limits on what it serves. The clock is injected.
+type rateLimiter struct {
+	rate  float64 // tokens added per second
+	burst float64 // bucket size
+	now   func() time.Time
+	max   int
+
+	mu      sync.Mutex
+	buckets map[string]*rateBucket
+}
+
+type rateBucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func newRateLimiter(perSecond float64, burst int, now func() time.Time) *rateLimiter {
+	return &rateLimiter{rate: perSecond, burst: float64(burst), now: now, max: maxRateBuckets, buckets: map[string]*rateBucket{}}
+}
+
+// allow takes one token from key's bucket and reports whether there was one.
+func (l *rateLimiter) allow(key string) bool {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[key]
+	if b == nil {
+		if len(l.buckets) >= l.max {
+			l.evict(now)
+		}
+		b = &rateBucket{tokens: l.burst, last: now}
+		l.buckets[key] = b
+	}
+	if elapsed := now.Sub(b.last).Seconds(); elapsed > 0 {
+		b.tokens = min(l.burst, b.tokens+elapsed*l.rate)
+		b.last = now
+	}
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// evict makes room: refilled buckets first, then the least recently used
+// half. Called with mu held.
+func (l *rateLimiter) evict(now time.Time) {
+	for k, b := range l.buckets {
+		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
+			delete(l.buckets, k)
+		}
+	}
+	if len(l.buckets) < l.max {
+		return
+	}
+	times := make([]time.Time, 0, len(l.buckets))
+	for _, b := range l.buckets {
+		times = append(times, b.last)
+	}
+	slices.SortFunc(times, time.Time.Compare)
+	cutoff := times[len(times)/2]
+	for k, b := range l.buckets {
+		if !b.last.After(cutoff) {
+			delete(l.buckets, k)
+		}
+	}
+}
+
+// size is the number of live buckets (for tests).
+func (l *rateLimiter) size() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.buckets)
+}

@@ -1,0 +1,56 @@
+package gateway
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// FuzzAPICredentialsBody sends arbitrary Authorization headers and bodies
+// to POST /api/v1/credentials: never a 5xx (a panic would be one), always
+// a JSON answer, never the presented token echoed back.
+func FuzzAPICredentialsBody(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"Bearer " + gwTokenAlice, `{"pool":"team"}`},
+		{"Bearer " + gwTokenCarol, `{"pool":"team","role_arn":"` + gwAdmin + `","duration_seconds":900}`},
+		{"Bearer " + gwTokenBob, `{"pool":"` + gwTeamID + `","provider":"app"}`},
+		{"Bearer " + gwToken(gwAppIss, "multi"), `{"pool":"team"}`},
+		{"Bearer " + gwTokenForeign, `{"pool":"solo","provider":"demo"}`},
+		{"Bearer " + gwTokenAlice, `{"pool":"team","duration_seconds":36028797018965768}`},
+		{"bearer x.eyJpc3MiOjF9.y", `{"pool":"team"}{}`},
+		{"Basic abc", `[]`},
+		{"", ``},
+		{"Bearer " + gwTokenAlice, `{"pool":"\u00ff\ud800` + strings.Repeat("é", 50) + `"}`},
+		{"Bearer " + gwTokenAlice, `{"pool":"team","duration_seconds":-1e309}`},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	h := newGWHarness(f)
+	f.Fuzz(func(t *testing.T, auth, body string) {
+		h.sts.reset()
+		h.logs.Reset()
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/credentials", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", auth)
+		w := h.do(req)
+		if w.Code >= 500 {
+			t.Fatalf("status %d for auth %q body %q: %s\n%s", w.Code, auth, body, w.Body, h.logs)
+		}
+		if !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") || !json.Valid(w.Body.Bytes()) {
+			t.Fatalf("not JSON: %q", w.Body)
+		}
+		if w.Code != http.StatusOK {
+			var e apiError
+			if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Code == "" || e.Message == "" {
+				t.Fatalf("refusal %q is not an API error", w.Body)
+			}
+		}
+		_, token, _ := strings.Cut(auth, " ")
+		token = strings.TrimSpace(token)
+		if len(token) >= 24 && !strings.Contains(body, token) && strings.Contains(w.Body.String(), token) {
+			t.Fatalf("the answer echoes the bearer token: %s", w.Body)
+		}
+	})
+}

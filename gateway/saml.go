@@ -1,0 +1,196 @@
+package gateway
+
+// SAML (issue 3): upstream SAML providers, the saml-forward and saml-broker
+// exchange modes, and the replay cache the providers share over the store.
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"sync"
+	"time"
+
+	"fedgate/exchange"
+	"fedgate/exchange/rules"
+	"fedgate/exchange/samlbroker"
+	"fedgate/exchange/secret"
+	"fedgate/gateway/config"
+	"fedgate/gateway/store"
+	"fedgate/idp"
+)
+
+// kindSAMLAssertion is the ephemeral kind of replay-cache entries.
+const kindSAMLAssertion = "saml-assertion"
+
+// samlState is what the SAML surfaces need beyond the snapshot: the
+// broker IdP, built on first use (its first start creates a signing key).
+type samlState struct {
+	keys store.KeyStore
+	box  *secret.Box
+	cfg  config.SAMLBroker
+	sso  string
+	now  func() time.Time
+	rand io.Reader
+	// reloadEvery is how often the broker re-reads its keys from the store.
+	reloadEvery time.Duration
+
+	mu     sync.Mutex
+	broker *samlbroker.IdP
+	ring   *samlbroker.KeyRing
+}
+
+func newSAMLState(f *config.File, st store.Store, box *secret.Box, now func() time.Time, rand io.Reader) *samlState {
+	return &samlState{
+		keys: st.SAMLSigningKeys(), box: box, cfg: f.SAMLBroker, sso: f.Server.PublicURL + "/",
+		now: now, rand: rand, reloadEvery: f.Server.ReloadInterval.D(),
+	}
+}
+
+// OpenSAMLBroker opens the broker IdP and its key ring over the store, for
+// the CLI (`fedgate saml-metadata`); the first call creates a signing key.
+func OpenSAMLBroker(ctx context.Context, f *config.File, st store.Store, box *secret.Box, now func() time.Time, rand io.Reader) (*samlbroker.IdP, *samlbroker.KeyRing, error) {
+	state := newSAMLState(f, st, box, now, rand)
+	b, err := state.brokerIdP(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, state.ring, nil
+}
+
+// initSAML registers the SAML exchange modes; the broker's keys load lazily.
+func (s *Server) initSAML(d Deps) {
+	s.saml = newSAMLState(d.Config, d.Store, d.Box, d.Now, d.Rand)
+	samlSTS, _ := d.STS.(exchange.SAMLSTS)
+	s.modes[config.ModeSAMLForward] = exchange.NewSAMLForwardMode(samlSTS)
+	s.modes[config.ModeSAMLBroker] = exchange.NewSAMLBrokerMode(brokerSigner{s.saml}, samlSTS)
+}
+
+// brokerIdP returns the broker IdP, loading (or on first start creating)
+// its signing key. A failure is retried on the next call.
+func (st *samlState) brokerIdP(ctx context.Context) (*samlbroker.IdP, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.broker != nil {
+		return st.broker, nil
+	}
+	cn := "fedgate SAML broker"
+	if u, err := url.Parse(st.cfg.EntityID); err == nil && u.Host != "" {
+		cn = u.Host
+	}
+	ring, err := samlbroker.NewKeyRing(ctx, samlbroker.KeyOptions{
+		Keys: st.keys, Sealer: st.box, Now: st.now, Rand: st.rand, CommonName: cn, ReloadEvery: st.reloadEvery,
+	})
+	if err != nil {
+		return nil, err
+	}
+	b, err := samlbroker.New(samlbroker.Options{
+		EntityID: st.cfg.EntityID, SignInURL: st.cfg.SignInURL, Audience: st.cfg.SignInURL, SSOURL: st.sso,
+		AssertionTTL: st.cfg.AssertionTTL.D(), Keys: ring, Now: st.now, Rand: st.rand,
+	})
+	if err != nil {
+		return nil, err
+	}
+	st.broker, st.ring = b, ring
+	return b, nil
+}
+
+// brokerSigner defers building the broker until a saml-broker pool vends.
+type brokerSigner struct{ st *samlState }
+
+func (b brokerSigner) SignAWSResponse(ctx context.Context, a samlbroker.Assertion) (string, error) {
+	idp, err := b.st.brokerIdP(ctx)
+	if err != nil {
+		return "", err
+	}
+	return idp.SignAWSResponse(ctx, a)
+}
+
+// newSAMLProvider is the provider factory of the `saml` type.
+func (s *Server) newSAMLProvider(ctx context.Context, p config.Provider) (idp.Provider, error) {
+	cfg := idp.SAMLConfig{
+		ID: p.ID, DisplayName: p.DisplayName,
+		IdPMetadataURL: p.IdPMetadataURL, EntityID: p.EntityID,
+		ACSURL: p.ACSURL, MetadataURL: s.cfg.SAMLMetadataURL(p.ID),
+		AllowIdPInitiated: p.AllowIdPInitiated, ClockSkew: p.ClockSkew.D(),
+		RefreshInterval: p.MetadataRefresh.D(), NameIDFormat: p.NameIDFormat,
+	}
+	if p.IdPMetadata != "" {
+		cfg.IdPMetadataXML = []byte(p.IdPMetadata)
+	}
+	if p.SPKey != "" {
+		key, cert, err := config.ParseSPKeyPair(p.SPKey, p.SPCertificate)
+		if err != nil {
+			return nil, err
+		}
+		signer, ok := key.(crypto.Signer)
+		if !ok {
+			return nil, errors.New("sp_key cannot sign")
+		}
+		cfg.SigningKey, cfg.Certificate = signer, cert
+	}
+	return idp.NewSAML(ctx, cfg, s.upstreamClient, s.now, samlReplay{st: s.store, now: s.now})
+}
+
+// samlReplay is the providers' replay cache over the shared store, so an
+// assertion accepted by one replica is refused by every other.
+type samlReplay struct {
+	st  store.EphemeralStore
+	now func() time.Time
+}
+
+// minReplayHold keeps an entry past the store's clock even for an
+// assertion about to expire (the store refuses an expiry in the past).
+const minReplayHold = time.Minute
+
+func (r samlReplay) Remember(ctx context.Context, assertionID string, notOnOrAfter time.Time) error {
+	if assertionID == "" {
+		return fmt.Errorf("%w: assertion has no ID", idp.ErrInvalidToken)
+	}
+	if floor := r.now().Add(minReplayHold); notOnOrAfter.Before(floor) {
+		notOnOrAfter = floor
+	}
+	err := r.st.PutEphemeral(ctx, kindSAMLAssertion, assertionID, []byte{1}, notOnOrAfter)
+	if errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("%w: assertion id seen before", idp.ErrReplay)
+	}
+	return err
+}
+
+// narrowSAMLForward keeps, in a saml-forward pool, only the granted roles
+// the assertion itself offers (its Role attribute) through the pool's IAM
+// SAML provider: STS would refuse any other, and the IdP's word on which
+// roles a person may have stands beside the pool's rules.
+func narrowSAMLForward(p *principal, d rules.Decision) rules.Decision {
+	if p.pool.cfg.Mode != config.ModeSAMLForward {
+		return d
+	}
+	offered := idp.ParseAWSRoles(p.ident.Claims[idp.AWSRoleAttribute])
+	var kept []rules.Grant
+	for _, g := range d.Grants {
+		for _, o := range offered {
+			if o.RoleARN == g.Role && o.ProviderARN == p.pool.cfg.SAMLProviderARN {
+				g.Provider = o.ProviderARN
+				kept = append(kept, g)
+				break
+			}
+		}
+	}
+	d.Grants = kept
+	if len(kept) == 0 {
+		d.Source = rules.SourceNone
+	}
+	return d
+}
+
+// SAMLBrokerMetadata is the broker's IdP metadata (`fedgate saml-metadata`
+// and GET /saml/idp/metadata). The first call creates the signing key.
+func (s *Server) SAMLBrokerMetadata(ctx context.Context) ([]byte, error) {
+	b, err := s.saml.brokerIdP(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return b.Metadata(ctx)
+}

@@ -1,0 +1,111 @@
+package gateway
+
+// The JSON API with a SAML response (issue 3): POST /api/v1/credentials
+// without an Authorization header and with "saml_response" in the body.
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"fedgate/idp"
+)
+
+// samlCredentialsRequest is credentialsRequest with a base64 SAML response
+// in place of the bearer token.
+type samlCredentialsRequest struct {
+	Pool            string `json:"pool"`
+	Provider        string `json:"provider,omitempty"`
+	RoleARN         string `json:"role_arn,omitempty"`
+	DurationSeconds int    `json:"duration_seconds,omitempty"`
+	SAMLResponse    string `json:"saml_response"`
+}
+
+// apiSAMLCredentials answers when the body carries a saml_response, and
+// otherwise leaves the request (body restored) to the bearer-token path.
+// The response is unsolicited from fedgate's point of view, so the
+// provider must allow IdP-initiated responses; audience, recipient,
+// signature, time window and the replay cache apply as in the browser.
+func (s *Server) apiSAMLCredentials(c *gin.Context) bool {
+	if c.ContentType() != "application/json" {
+		return false
+	}
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		if isTooLarge(err) {
+			s.fail(c, newError(http.StatusRequestEntityTooLarge, CodeTooLarge, "The request body is too large.", err))
+			return true
+		}
+		s.fail(c, newError(http.StatusBadRequest, CodeInvalidRequest, "The request body could not be read.", err))
+		return true
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	var probe struct {
+		SAMLResponse string `json:"saml_response"`
+	}
+	if json.Unmarshal(body, &probe) != nil || probe.SAMLResponse == "" {
+		return false
+	}
+	var req samlCredentialsRequest
+	if e := decodeJSON(c, &req); e != nil {
+		s.fail(c, e)
+		return true
+	}
+	if req.Pool == "" {
+		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRequest, "The body must name a pool."))
+		return true
+	}
+	pool, e := s.lookupPool(req.Pool)
+	if e != nil {
+		s.fail(c, e)
+		return true
+	}
+	prov, e := samlAPIProvider(pool, req.Provider)
+	if e != nil {
+		s.fail(c, e)
+		return true
+	}
+	ident, err := prov.Provider.(idp.AssertionLogin).ConsumeResponse(c.Request.Context(), req.SAMLResponse, nil)
+	if err != nil {
+		s.fail(c, fromSAML(err))
+		return true
+	}
+	p := &principal{pool: pool, provider: prov, ident: ident}
+	g, e := pickGrant(p, p.entitlements(), req.RoleARN)
+	if e != nil {
+		s.auditRefusal(c.Request.Context(), p, req.RoleARN, e) // admin (issue 6)
+		s.fail(c, e)
+		return true
+	}
+	creds, id, e := s.vend(c.Request.Context(), p, g, req.DurationSeconds)
+	if e != nil {
+		s.fail(c, e)
+		return true
+	}
+	noCache(c)
+	c.JSON(http.StatusOK, apiCredentials(creds, id))
+	return true
+}
+
+// samlAPIProvider is the named SAML provider of the pool, or its only one.
+func samlAPIProvider(pool *livePool, named string) (*liveProvider, *Error) {
+	var found []*liveProvider
+	for _, p := range pool.providers {
+		if _, ok := p.Provider.(idp.AssertionLogin); ok && (named == "" || p.cfg.ID == named) {
+			found = append(found, p)
+		}
+	}
+	switch {
+	case len(found) == 1:
+		return found[0], nil
+	case named != "":
+		return nil, errorf(http.StatusBadRequest, CodeUnknownProvider, "The pool does not accept the SAML provider %q.", truncate(named, 64))
+	case len(found) == 0:
+		return nil, errorf(http.StatusBadRequest, CodeUnknownProvider, "The pool accepts no SAML identity provider.")
+	default:
+		return nil, errorf(http.StatusBadRequest, CodeUnknownProvider, "The pool accepts several SAML identity providers; name one with provider.")
+	}
+}

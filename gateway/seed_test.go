@@ -1,0 +1,128 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"fedgate/exchange/rules"
+	"fedgate/gateway/config"
+)
+
+func TestSeed(t *testing.T) {
+	ctx := context.Background()
+	h := newGWHarness(t) // seeds version 1
+	latest := func() (int64, string) {
+		v, err := h.store.LatestConfig(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.Version, v.Source
+	}
+	if v, src := latest(); v != 1 || src != SourceFile {
+		t.Fatalf("first seed: version %d source %q, want 1 %q", v, src, SourceFile)
+	}
+	// Same file again: same version, nothing written.
+	for range 2 {
+		v, err := Seed(ctx, h.store, h.box, h.cfg, h.log)
+		if err != nil || v != 1 {
+			t.Fatalf("same file: version %d, %v", v, err)
+		}
+	}
+	// A changed file writes version 2.
+	changed := *h.cfg
+	changed.Pools = append([]config.Pool(nil), h.cfg.Pools...)
+	changed.Pools[1].DisplayName = "Solo, renamed"
+	if v, err := Seed(ctx, h.store, h.box, &changed, h.log); err != nil || v != 2 {
+		t.Fatalf("changed file: version %d, %v", v, err)
+	}
+	// An admin's version is kept: the file does not undo it.
+	admin := h.putMappings(h.cfg.Mappings(), "admin")
+	h.logs.Reset()
+	changed.Pools[1].DisplayName = "Solo, renamed again"
+	v, err := Seed(ctx, h.store, h.box, &changed, h.log)
+	if err != nil || v != admin {
+		t.Fatalf("admin version: got %d, %v; want %d", v, err, admin)
+	}
+	if cur, src := latest(); cur != admin || src != "admin" {
+		t.Errorf("latest is %d from %q after seeding over an admin edit", cur, src)
+	}
+	warns := h.logs.atLevel(t, "WARN")
+	if len(warns) != 1 || !strings.Contains(warns[0]["msg"].(string), "edited at run time") {
+		t.Errorf("want one warning about the run-time edit:\n%s", h.logs)
+	}
+}
+
+// A new configuration version in the store reaches requests on reload,
+// without a restart; a broken version is refused and the old one kept.
+func TestLiveReload(t *testing.T) {
+	h := newGWHarness(t)
+	m := h.cfg.Mappings()
+	pools := append([]config.Pool(nil), m.Pools...)
+	pools = append(pools, config.Pool{
+		ID: "us-west-2:11111111-2222-4333-8444-555555555555", Name: "late", DisplayName: "Late pool",
+		Providers: []string{"demo", "app"}, OwnIssuer: true,
+		Rules: []rules.RuleSpec{{Name: "any", Match: []rules.Condition{{Claim: "sub", Op: "exists"}}, Role: "arn:aws:iam::123456789012:role/late"}},
+	})
+	if w := h.api(gwTokenBob, `{"pool":"late"}`); w.Code != http.StatusNotFound {
+		t.Fatalf("before reload: %d", w.Code)
+	}
+	v := h.putMappings(config.Mappings{Providers: m.Providers, Pools: pools}, "admin")
+	h.reload()
+	if h.srv.snap.Load().version != v {
+		t.Fatalf("snapshot version %d, want %d", h.srv.snap.Load().version, v)
+	}
+	w := h.api(gwTokenBob, `{"pool":"late"}`)
+	if w.Code != http.StatusOK {
+		t.Fatalf("after reload: %d %s", w.Code, w.Body)
+	}
+	if !strings.Contains(w.Body.String(), `"identity_id":"us-west-2:`) {
+		t.Errorf("identity not in the new pool's region: %s", w.Body)
+	}
+	if w := h.do(httptest.NewRequest(http.MethodGet, "/pools/late/.well-known/openid-configuration", nil)); w.Code != http.StatusOK {
+		t.Errorf("new pool's issuer: %d", w.Code)
+	}
+	if w := h.do(httptest.NewRequest(http.MethodGet, "/", nil)); !strings.Contains(w.Body.String(), "Late pool") {
+		t.Error("index does not list the new pool")
+	}
+
+	// A version that fails validation is not applied.
+	bad := append([]config.Pool(nil), pools...)
+	bad[0].Rules = []rules.RuleSpec{{Name: "broken", Match: []rules.Condition{{Claim: "groups", Op: "regex", Value: "("}}, Role: gwAdmin}}
+	h.putMappings(config.Mappings{Providers: m.Providers, Pools: bad}, "admin")
+	if err := h.srv.reload(context.Background()); err == nil {
+		t.Fatal("a broken configuration was loaded")
+	}
+	if h.srv.snap.Load().version != v {
+		t.Errorf("snapshot moved to a broken version")
+	}
+	if w := h.api(gwTokenBob, `{"pool":"late"}`); w.Code != http.StatusOK {
+		t.Errorf("previous configuration not kept: %d", w.Code)
+	}
+}
+
+// The watch loop (what Serve runs) picks a change up by itself.
+func TestWatchReloads(t *testing.T) {
+	h := newGWHarness(t, func(f *config.File) { f.Server.ReloadInterval = config.Duration(10 * time.Millisecond) })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { h.srv.watch(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	m := h.cfg.Mappings()
+	pools := append([]config.Pool(nil), m.Pools...)
+	pools[1].DisplayName = "Solo v2"
+	v := h.putMappings(config.Mappings{Providers: m.Providers, Pools: pools}, "admin")
+	for i := 0; i < 500 && h.srv.snap.Load().version != v; i++ {
+		select {
+		case <-done:
+			t.Fatal("watch stopped")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if h.srv.snap.Load().version != v {
+		t.Fatal("watch never loaded the new version")
+	}
+}

@@ -1,0 +1,516 @@
+package idp
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/crewjam/saml"
+	dsig "github.com/russellhaering/goxmldsig"
+)
+
+const (
+	// DefaultSAMLResponseBytes caps a posted SAMLResponse (decoded XML);
+	// real responses are a few KiB, AWS takes at most 100000 characters.
+	DefaultSAMLResponseBytes = 256 << 10
+	// MaxSAMLClockSkew is the largest per-provider clock skew accepted.
+	MaxSAMLClockSkew = 5 * time.Minute
+	// DefaultSAMLMetadataRefresh is how often metadata fetched by URL is
+	// refreshed when RefreshInterval is not set.
+	DefaultSAMLMetadataRefresh = time.Hour
+	// maxSAMLMetadataBytes caps IdP metadata (a single entity, or a small
+	// EntitiesDescriptor; federation aggregates are not supported).
+	maxSAMLMetadataBytes = 1 << 20
+	// samlMetadataRetryInterval is the floor between fetches after a failed
+	// refresh, so a down metadata server costs one slow request per
+	// interval, not one per sign-in.
+	samlMetadataRetryInterval = 30 * time.Second
+	minSAMLMetadataRefresh    = time.Minute
+)
+
+// SAMLConfig configures one upstream SAML 2.0 identity provider, for which
+// fedgate is the service provider (SP).
+type SAMLConfig struct {
+	ID, DisplayName string
+	// IdPMetadataURL is fetched with the injected client (https, or http on
+	// loopback only; 1 MiB cap), refreshed every RefreshInterval; when a
+	// refresh fails the last good copy stays in use.
+	IdPMetadataURL string
+	// IdPMetadataXML is the inline alternative to IdPMetadataURL.
+	IdPMetadataXML []byte
+	// EntityID is fedgate's SP entity id: the audience assertions must name.
+	EntityID string
+	// ACSURL is fedgate's assertion consumer service URL; the Response
+	// Destination and the bearer SubjectConfirmationData Recipient must
+	// equal it.
+	ACSURL string
+	// MetadataURL is where fedgate serves this SP's metadata.
+	MetadataURL string
+	// SigningKey and Certificate sign AuthnRequests (RSA-SHA256 or
+	// ECDSA-SHA256) and, for an RSA key, decrypt encrypted assertions.
+	// Both optional, but both or neither.
+	SigningKey  crypto.Signer
+	Certificate *x509.Certificate
+	// AllowIdPInitiated accepts unsolicited responses (no InResponseTo).
+	AllowIdPInitiated bool
+	// ClockSkew tolerated on NotBefore / NotOnOrAfter / IssueInstant
+	// (default 1m, at most 5m).
+	ClockSkew time.Duration
+	// RefreshInterval for IdPMetadataURL (default 1h, at least 1m).
+	RefreshInterval time.Duration
+	// MaxResponseBytes caps the decoded response XML, and the posted
+	// base64 at the matching encoded length (default 256 KiB).
+	MaxResponseBytes int
+	// AllowSHA1Signatures accepts rsa-sha1 signatures and sha1 digests.
+	// Off by default: SHA-1 is refused (SHAttered, 2017).
+	AllowSHA1Signatures bool
+	// NameIDFormat is the NameIDPolicy Format asked for in AuthnRequests;
+	// empty asks for none (unspecified), which every IdP can honour.
+	NameIDFormat string
+}
+
+// ReplayCache remembers assertion ids. The gateway implements it over the
+// store so that several replicas share it.
+type ReplayCache interface {
+	// Remember records an assertion id until notOnOrAfter; it returns an
+	// error wrapping ErrReplay if the id was already recorded.
+	Remember(ctx context.Context, assertionID string, notOnOrAfter time.Time) error
+}
+
+// SAML is an upstream SAML 2.0 IdP. It implements Provider and
+// AssertionLogin. Verification is crewjam/saml's, made strict, followed by
+// fedgate's own checks (see ConsumeResponse).
+type SAML struct {
+	cfg         SAMLConfig
+	client      *http.Client
+	now         func() time.Time
+	replay      ReplayCache
+	acs         url.URL
+	metadataURL url.URL
+	sigMethod   string
+
+	mu          sync.Mutex
+	meta        *saml.EntityDescriptor // last good copy, never mutated
+	fetchedAt   time.Time
+	lastAttempt time.Time
+	lastErr     error
+	refreshing  bool
+}
+
+var (
+	_ Provider       = (*SAML)(nil)
+	_ AssertionLogin = (*SAML)(nil)
+)
+
+// NewSAML validates cfg (reporting every problem at once) and loads the IdP
+// metadata: inline XML must parse; a URL gets one attempt bounded by ctx,
+// and a failure is retried on use and reported by Ready. client is used for
+// metadata fetches only; give it a timeout. now defaults to time.Now.
+func NewSAML(ctx context.Context, cfg SAMLConfig, client *http.Client, now func() time.Time, replay ReplayCache) (*SAML, error) {
+	if now == nil {
+		now = time.Now
+	}
+	cfg, acs, metaURL, sigMethod, err := normalizeSAMLConfig(cfg)
+	if client == nil && cfg.IdPMetadataURL != "" {
+		err = errors.Join(err, errors.New("an HTTP client is required to fetch metadata"))
+	}
+	if replay == nil {
+		err = errors.Join(err, errors.New("a replay cache is required"))
+	}
+	var inline *saml.EntityDescriptor
+	if err == nil && len(cfg.IdPMetadataXML) > 0 {
+		var perr error
+		if inline, perr = parseIdPMetadata(cfg.IdPMetadataXML); perr != nil {
+			err = fmt.Errorf("idp metadata: %w", perr)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: saml provider %q: %w", ErrInvalidConfig, cfg.ID, err)
+	}
+	s := &SAML{cfg: cfg, now: now, replay: replay, acs: acs, metadataURL: metaURL, sigMethod: sigMethod, meta: inline}
+	if client != nil {
+		s.client = capBodies(client, maxSAMLMetadataBytes)
+	}
+	if inline == nil {
+		_, _ = s.metadata(ctx) // failure is remembered and surfaced by Ready
+	}
+	return s, nil
+}
+
+func normalizeSAMLConfig(cfg SAMLConfig) (SAMLConfig, url.URL, url.URL, string, error) {
+	var errs []error
+	if cfg.ID == "" {
+		errs = append(errs, errors.New("id is required"))
+	}
+	if cfg.EntityID == "" {
+		errs = append(errs, errors.New("entity id is required"))
+	}
+	acs, err := absoluteURL("acs url", cfg.ACSURL)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	metaURL, err := absoluteURL("metadata url", cfg.MetadataURL)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	switch {
+	case cfg.IdPMetadataURL == "" && len(cfg.IdPMetadataXML) == 0:
+		errs = append(errs, errors.New("idp metadata url or inline idp metadata xml is required"))
+	case cfg.IdPMetadataURL != "" && len(cfg.IdPMetadataXML) > 0:
+		errs = append(errs, errors.New("give idp metadata url or inline idp metadata xml, not both"))
+	case cfg.IdPMetadataURL != "":
+		if err := checkMetadataURL(cfg.IdPMetadataURL); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if cfg.ClockSkew < 0 || cfg.ClockSkew > MaxSAMLClockSkew {
+		errs = append(errs, fmt.Errorf("clock skew must be between 0 and %s", MaxSAMLClockSkew))
+	}
+	if cfg.ClockSkew == 0 {
+		cfg.ClockSkew = defaultClockSkew
+	}
+	if cfg.RefreshInterval == 0 {
+		cfg.RefreshInterval = DefaultSAMLMetadataRefresh
+	}
+	if cfg.RefreshInterval < minSAMLMetadataRefresh {
+		errs = append(errs, fmt.Errorf("metadata refresh interval must be at least %s", minSAMLMetadataRefresh))
+	}
+	if cfg.MaxResponseBytes < 0 {
+		errs = append(errs, errors.New("max response bytes must not be negative"))
+	}
+	if cfg.MaxResponseBytes == 0 {
+		cfg.MaxResponseBytes = DefaultSAMLResponseBytes
+	}
+	sigMethod, err := signatureMethodFor(cfg.SigningKey, cfg.Certificate)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return cfg, acs, metaURL, sigMethod, errors.Join(errs...)
+}
+
+func absoluteURL(what, raw string) (url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || raw == "" || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" {
+		return url.URL{}, fmt.Errorf("%s %q must be an absolute http(s) URL without fragment", what, raw)
+	}
+	return *u, nil
+}
+
+// checkMetadataURL allows https, and http only to a loopback host: the
+// metadata names the keys whose signatures are trusted, so it must not
+// cross a network in the clear.
+func checkMetadataURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("idp metadata url %q must be an absolute URL", raw)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+			return nil
+		}
+	}
+	return fmt.Errorf("idp metadata url %q must be https (http is allowed on loopback only)", raw)
+}
+
+// signatureMethodFor picks SHA-256 signing for the SP key, or none.
+func signatureMethodFor(key crypto.Signer, cert *x509.Certificate) (string, error) {
+	if key == nil && cert == nil {
+		return "", nil
+	}
+	if key == nil || cert == nil {
+		return "", errors.New("signing key and certificate go together")
+	}
+	if !publicKeysEqual(key.Public(), cert.PublicKey) {
+		return "", errors.New("certificate does not match the signing key")
+	}
+	switch key.Public().(type) {
+	case *rsa.PublicKey:
+		return dsig.RSASHA256SignatureMethod, nil
+	case *ecdsa.PublicKey:
+		return dsig.ECDSASHA256SignatureMethod, nil
+	}
+	return "", errors.New("signing key must be RSA or ECDSA")
+}
+
+func publicKeysEqual(a, b crypto.PublicKey) bool {
+	eq, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && eq.Equal(b)
+}
+
+// ID returns the provider id from the config.
+func (s *SAML) ID() string { return s.cfg.ID }
+
+// Type returns "saml".
+func (s *SAML) Type() string { return "saml" }
+
+// DisplayName returns the name shown on the sign-in page.
+func (s *SAML) DisplayName() string { return s.cfg.DisplayName }
+
+// EntityID returns fedgate's SP entity id for this provider.
+func (s *SAML) EntityID() string { return s.cfg.EntityID }
+
+// Ready reports whether IdP metadata is loaded (wrapping ErrUpstream if
+// not). A failing refresh with a good copy in hand is not an error; see
+// LastRefreshError.
+func (s *SAML) Ready(ctx context.Context) error {
+	_, err := s.metadata(ctx)
+	return err
+}
+
+// LastRefreshError is the error of the last metadata fetch, nil if it
+// succeeded (or metadata is inline). Sign-ins keep using the last good copy.
+func (s *SAML) LastRefreshError() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastErr
+}
+
+// IdPEntityID is the entity id of the loaded IdP metadata, "" if none.
+func (s *SAML) IdPEntityID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.meta == nil {
+		return ""
+	}
+	return s.meta.EntityID
+}
+
+// metadata returns the current IdP metadata, refreshing it first when it
+// is due. One caller refreshes at a time; the others keep using the last
+// good copy meanwhile.
+func (s *SAML) metadata(ctx context.Context) (*saml.EntityDescriptor, error) {
+	s.mu.Lock()
+	meta := s.meta
+	if s.cfg.IdPMetadataURL == "" {
+		s.mu.Unlock()
+		return meta, nil
+	}
+	now := s.now()
+	due := meta == nil || !now.Before(s.fetchedAt.Add(s.cfg.RefreshInterval)) || now.Before(s.fetchedAt)
+	backoff := !s.lastAttempt.IsZero() && now.Sub(s.lastAttempt) >= 0 && now.Sub(s.lastAttempt) < samlMetadataRetryInterval
+	if !due || s.refreshing || backoff {
+		lastErr := s.lastErr
+		s.mu.Unlock()
+		if meta == nil {
+			if lastErr == nil {
+				lastErr = fmt.Errorf("%w: saml metadata is being fetched", ErrUpstream)
+			}
+			return nil, lastErr
+		}
+		return meta, nil
+	}
+	s.refreshing, s.lastAttempt = true, now
+	s.mu.Unlock()
+
+	fresh, err := s.fetchMetadata(ctx)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refreshing = false
+	if err != nil {
+		s.lastErr = fmt.Errorf("%w: saml metadata from %s: %w", ErrUpstream, s.cfg.IdPMetadataURL, err)
+		if s.meta == nil {
+			return nil, s.lastErr
+		}
+		return s.meta, nil
+	}
+	s.meta, s.fetchedAt, s.lastErr = fresh, now, nil
+	return fresh, nil
+}
+
+func (s *SAML) fetchMetadata(ctx context.Context) (*saml.EntityDescriptor, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.cfg.IdPMetadataURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/samlmetadata+xml, application/xml;q=0.9, text/xml;q=0.8")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("status %d", resp.StatusCode)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	return parseIdPMetadata(body)
+}
+
+// parseIdPMetadata reads an EntityDescriptor, or an EntitiesDescriptor
+// holding exactly one IdP entity, and requires an entity id and at least
+// one usable signing certificate.
+func parseIdPMetadata(data []byte) (*saml.EntityDescriptor, error) {
+	if len(data) > maxSAMLMetadataBytes {
+		return nil, fmt.Errorf("metadata is %d bytes, limit %d", len(data), maxSAMLMetadataBytes)
+	}
+	var root struct{ XMLName xml.Name }
+	if err := xml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("metadata is not XML: %w", err)
+	}
+	const mdNS = "urn:oasis:names:tc:SAML:2.0:metadata"
+	var entity *saml.EntityDescriptor
+	switch root.XMLName {
+	case xml.Name{Space: mdNS, Local: "EntityDescriptor"}:
+		entity = &saml.EntityDescriptor{}
+		if err := xml.Unmarshal(data, entity); err != nil {
+			return nil, fmt.Errorf("metadata: %w", err)
+		}
+	case xml.Name{Space: mdNS, Local: "EntitiesDescriptor"}:
+		var all saml.EntitiesDescriptor
+		if err := xml.Unmarshal(data, &all); err != nil {
+			return nil, fmt.Errorf("metadata: %w", err)
+		}
+		idps := collectIdPEntities(&all, nil)
+		if len(idps) != 1 {
+			return nil, fmt.Errorf("metadata holds %d identity provider entities, want exactly 1", len(idps))
+		}
+		entity = idps[0]
+	default:
+		return nil, fmt.Errorf("metadata root is %s, want md:EntityDescriptor", root.XMLName.Local)
+	}
+	if entity.EntityID == "" {
+		return nil, errors.New("metadata has no entityID")
+	}
+	if len(entity.IDPSSODescriptors) == 0 {
+		return nil, errors.New("metadata has no IDPSSODescriptor")
+	}
+	certs := 0
+	for _, d := range entity.IDPSSODescriptors {
+		for _, kd := range d.KeyDescriptors {
+			if kd.Use != "" && kd.Use != "signing" {
+				continue
+			}
+			for _, c := range kd.KeyInfo.X509Data.X509Certificates {
+				if _, err := parseMetadataCert(c.Data); err != nil {
+					return nil, fmt.Errorf("metadata signing certificate: %w", err)
+				}
+				certs++
+			}
+		}
+	}
+	if certs == 0 {
+		return nil, errors.New("metadata names no signing certificate")
+	}
+	return entity, nil
+}
+
+func collectIdPEntities(all *saml.EntitiesDescriptor, out []*saml.EntityDescriptor) []*saml.EntityDescriptor {
+	for i := range all.EntityDescriptors {
+		if len(all.EntityDescriptors[i].IDPSSODescriptors) > 0 {
+			out = append(out, &all.EntityDescriptors[i])
+		}
+	}
+	for i := range all.EntitiesDescriptors {
+		out = collectIdPEntities(&all.EntitiesDescriptors[i], out)
+	}
+	return out
+}
+
+func parseMetadataCert(data string) (*x509.Certificate, error) {
+	clean := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
+			return -1
+		}
+		return r
+	}, data)
+	der, err := base64.StdEncoding.DecodeString(clean)
+	if err != nil {
+		return nil, err
+	}
+	return x509.ParseCertificate(der)
+}
+
+// serviceProvider is a crewjam SP for one call, at the given time: crewjam
+// reads its clock from the struct, so a copy per call keeps calls apart.
+func (s *SAML) serviceProvider(meta *saml.EntityDescriptor, at time.Time) *saml.ServiceProvider {
+	nameIDFormat := saml.UnspecifiedNameIDFormat
+	if s.cfg.NameIDFormat != "" {
+		nameIDFormat = saml.NameIDFormat(s.cfg.NameIDFormat)
+	}
+	return &saml.ServiceProvider{
+		EntityID:                         s.cfg.EntityID,
+		Key:                              s.cfg.SigningKey,
+		Certificate:                      s.cfg.Certificate,
+		MetadataURL:                      s.metadataURL,
+		AcsURL:                           s.acs,
+		IDPMetadata:                      meta,
+		AuthnNameIDFormat:                nameIDFormat,
+		AllowIDPInitiated:                s.cfg.AllowIdPInitiated,
+		SignatureMethod:                  s.sigMethod,
+		AssertionConsumerServiceBindings: []string{saml.HTTPPostBinding},
+		Clock:                            dsig.NewFakeClockAt(at),
+		// Trust comes from the metadata, which is refreshed; certificates in
+		// it are key containers (SAML V2.0 Metadata Interoperability
+		// Profile §2.6.1), as AWS IAM also treats them.
+		IgnoreCertificateExpiry: true,
+		RejectSHA1Signatures:    !s.cfg.AllowSHA1Signatures,
+		// saml-core §2.5.1.1: an assertion with a condition we do not
+		// understand is Indeterminate and MUST be rejected.
+		RejectUnknownConditions: true,
+		// Only the first AuthnRequest form is used; keep RelayState within
+		// the 80 bytes the bindings allow.
+		LimitRelayStateLength: true,
+	}
+}
+
+// AuthnRequestURL builds the HTTP-Redirect binding URL for the IdP's
+// single sign-on service, with RelayState f.State, signed when a signing
+// key is configured. requestID must be kept in the flow.
+func (s *SAML) AuthnRequestURL(f Flow) (string, string, error) {
+	if f.State == "" {
+		return "", "", fmt.Errorf("%w: flow has no state", ErrUnsupportedFlow)
+	}
+	// The interface carries no context; the client's timeout and the
+	// retry interval bound a refresh here.
+	meta, err := s.metadata(context.Background())
+	if err != nil {
+		return "", "", err
+	}
+	sp := s.serviceProvider(meta, s.now())
+	dest := sp.GetSSOBindingLocation(saml.HTTPRedirectBinding)
+	if dest == "" {
+		return "", "", fmt.Errorf("%w: idp metadata has no HTTP-Redirect SingleSignOnService", ErrUnsupportedFlow)
+	}
+	req, err := sp.MakeAuthenticationRequest(dest, saml.HTTPRedirectBinding, saml.HTTPPostBinding)
+	if err != nil {
+		return "", "", fmt.Errorf("%w: authn request: %w", ErrInvalidConfig, err)
+	}
+	u, err := req.Redirect(f.State, sp)
+	if err != nil {
+		return "", "", fmt.Errorf("%w: authn request: %w", ErrInvalidConfig, err)
+	}
+	return u.String(), req.ID, nil
+}
+
+// SPMetadata is fedgate's SP metadata for this provider: entity id, the
+// HTTP-POST ACS, signing (and, for RSA, encryption) certificate,
+// AuthnRequestsSigned and WantAssertionsSigned.
+func (s *SAML) SPMetadata() ([]byte, error) {
+	// The IdP metadata is not needed to describe the SP.
+	sp := s.serviceProvider(nil, s.now())
+	out, err := xml.MarshalIndent(sp.Metadata(), "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("sp metadata: %w", err)
+	}
+	return append([]byte(xml.Header), out...), nil
+}

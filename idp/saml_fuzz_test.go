@@ -1,0 +1,149 @@
+package idp
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/xml"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/crewjam/saml"
+)
+
+// FuzzConsumeResponse feeds arbitrary documents (raw, or as posted) to a
+// provider at a fixed time. Whatever the input, an accepted response can
+// only carry what the test IdP signed: the fuzzer cannot forge signatures,
+// so any other identity is a verification bug.
+func FuzzConsumeResponse(f *testing.F) {
+	seeds := []func(*samlCase){
+		func(*samlCase) {},
+		func(c *samlCase) { c.SignAssertion, c.SignResponse = false, true },
+		func(c *samlCase) { c.SignResponse = true },
+		func(c *samlCase) { c.Signer = testKeys()["attacker"] },
+	}
+	for _, mutate := range seeds {
+		c := newSAMLCase()
+		mutate(c)
+		raw, err := c.doc(f).WriteToBytes()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(raw, false)
+		f.Add([]byte(base64.StdEncoding.EncodeToString(raw)), true)
+	}
+	f.Add([]byte(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"><!DOCTYPE x></samlp:Response>`), false)
+	f.Add([]byte("PHNhbWw+"), true)
+
+	clock := &testClock{t: testSAMLNow}
+	sp, err := NewSAML(context.Background(), SAMLConfig{
+		ID: "corp", IdPMetadataXML: idpMetadataXML(testIdPEntityID, testKeys()["idp"].cert),
+		EntityID: testSPEntityID, ACSURL: testACS, MetadataURL: testSPMetadataURL,
+		SigningKey: testKeys()["sp"].key, Certificate: testKeys()["sp"].cert,
+	}, nil, clock.Now, forgetfulReplay{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, posted bool) {
+		in := string(data)
+		if !posted {
+			in = base64.StdEncoding.EncodeToString(data)
+		}
+		id, err := sp.ConsumeResponse(context.Background(), in, []string{testRequestID})
+		if err != nil {
+			if id != nil {
+				t.Fatal("identity returned with an error")
+			}
+			return
+		}
+		if id.Subject != testAlice || id.Claims["sub"] != testAlice || id.Claims["email"] != testAlice ||
+			id.Claims[ClaimSAMLIssuer] != testIdPEntityID || id.RawToken != in {
+			t.Fatalf("accepted an identity the IdP did not sign: %+v", id)
+		}
+	})
+}
+
+// FuzzAttributesToClaims maps arbitrary AttributeStatements. Reserved
+// claims never appear, every value is a string or a list of strings, and
+// the Role claim parses only into well-formed ARNs.
+func FuzzAttributesToClaims(f *testing.F) {
+	f.Add(`<saml:AttributeStatement xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><saml:Attribute Name="groups"><saml:AttributeValue>a</saml:AttributeValue><saml:AttributeValue>b</saml:AttributeValue></saml:Attribute></saml:AttributeStatement>`)
+	f.Add(`<saml:AttributeStatement xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><saml:Attribute Name="sub"><saml:AttributeValue>root</saml:AttributeValue></saml:Attribute><saml:Attribute Name="x"/></saml:AttributeStatement>`)
+	f.Add(`<saml:AttributeStatement xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><saml:Attribute Name="https://aws.amazon.com/SAML/Attributes/Role"><saml:AttributeValue>arn:aws:iam::123456789012:saml-provider/p,arn:aws:iam::123456789012:role/r</saml:AttributeValue></saml:Attribute></saml:AttributeStatement>`)
+	f.Add(`<saml:AttributeStatement xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><saml:Attribute Name="id"><saml:AttributeValue><saml:NameID>n</saml:NameID></saml:AttributeValue></saml:Attribute></saml:AttributeStatement>`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		var st saml.AttributeStatement
+		if xml.Unmarshal([]byte(doc), &st) != nil {
+			return
+		}
+		claims := attributesToClaims([]saml.AttributeStatement{st})
+		for _, reserved := range reservedSAMLClaims {
+			if _, ok := claims[reserved]; ok {
+				t.Fatalf("reserved claim %q set by an attribute", reserved)
+			}
+		}
+		for name, v := range claims {
+			if name == "" {
+				t.Fatal("empty claim name")
+			}
+			switch v := v.(type) {
+			case string:
+			case []any:
+				if len(v) == 1 {
+					t.Fatalf("claim %q: a single value must be a string", name)
+				}
+				for _, e := range v {
+					if _, ok := e.(string); !ok {
+						t.Fatalf("claim %q holds %T", name, e)
+					}
+				}
+			default:
+				t.Fatalf("claim %q is %T", name, v)
+			}
+		}
+		for _, p := range ParseAWSRoles(claims[AWSRoleAttribute]) {
+			if !roleARNPattern.MatchString(p.RoleARN) || !providerARNPattern.MatchString(p.ProviderARN) || strings.Contains(p.RoleARN+p.ProviderARN, ",") {
+				t.Fatalf("bad role pair %+v", p)
+			}
+		}
+		if roles := ParseAWSRoles(claims[AWSRoleAttribute]); len(slices.Compact(slices.Clone(roles))) != len(roles) {
+			t.Fatal("duplicate role pairs")
+		}
+	})
+}
+
+func BenchmarkSAMLConsumeResponse(b *testing.B) {
+	clock := &testClock{t: testSAMLNow}
+	sp, err := NewSAML(context.Background(), SAMLConfig{
+		ID: "corp", IdPMetadataXML: idpMetadataXML(testIdPEntityID, testKeys()["idp"].cert),
+		EntityID: testSPEntityID, ACSURL: testACS, MetadataURL: testSPMetadataURL,
+	}, nil, clock.Now, forgetfulReplay{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	posted := newSAMLCase().post(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := sp.ConsumeResponse(context.Background(), posted, []string{testRequestID}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSAMLAuthnRequestURL(b *testing.B) {
+	clock := &testClock{t: testSAMLNow}
+	sp, err := NewSAML(context.Background(), SAMLConfig{
+		ID: "corp", IdPMetadataXML: idpMetadataXML(testIdPEntityID, testKeys()["idp"].cert),
+		EntityID: testSPEntityID, ACSURL: testACS, MetadataURL: testSPMetadataURL,
+		SigningKey: testKeys()["sp"].key, Certificate: testKeys()["sp"].cert,
+	}, nil, clock.Now, forgetfulReplay{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := sp.AuthnRequestURL(Flow{State: "state"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
