@@ -297,19 +297,7 @@ func (s *Server) adminStartLogin(c *gin.Context) {
 	}
 	switch p := prov.Provider.(type) {
 	case idp.RedirectLogin:
-		if r, ok := p.(readiness); ok {
-			if err := r.Ready(c.Request.Context()); err != nil {
-				s.fail(c, fromIdP(err))
-				return
-			}
-		}
-		authURL := p.AuthCodeURL(idp.Flow{State: state, Nonce: f.Nonce, PKCEVerifier: f.Verifier, RedirectURL: s.redirectURL()})
-		if authURL == "" {
-			s.fail(c, fromIdP(idp.ErrUpstream))
-			return
-		}
-		noCache(c)
-		c.Redirect(http.StatusFound, authURL)
+		s.redirectToIdP(c, p, state, f)
 	case idp.PasswordLogin:
 		s.renderAdminPassword(c, http.StatusOK, prov, state, "", "")
 	default:

@@ -103,6 +103,24 @@ func (s *Server) beginFlow(c *gin.Context, pool *livePool, prov *liveProvider, c
 	return state, f, nil
 }
 
+// redirectToIdP sends the browser to an OIDC provider's authorization
+// endpoint with the flow's state, nonce and PKCE challenge.
+func (s *Server) redirectToIdP(c *gin.Context, p idp.RedirectLogin, state string, f loginFlow) {
+	if r, ok := p.(readiness); ok {
+		if err := r.Ready(c.Request.Context()); err != nil {
+			s.fail(c, fromIdP(err))
+			return
+		}
+	}
+	authURL := p.AuthCodeURL(idp.Flow{State: state, Nonce: f.Nonce, PKCEVerifier: f.Verifier, RedirectURL: s.redirectURL()})
+	if authURL == "" {
+		s.fail(c, fromIdP(idp.ErrUpstream))
+		return
+	}
+	noCache(c)
+	c.Redirect(http.StatusFound, authURL)
+}
+
 // readiness is implemented by providers that discover their upstream
 // lazily; it tells why an IdP cannot be used right now.
 type readiness interface {
@@ -129,19 +147,7 @@ func (s *Server) sendToIdP(c *gin.Context, pool *livePool, prov *liveProvider, c
 	}
 	switch p := prov.Provider.(type) {
 	case idp.RedirectLogin:
-		if r, ok := p.(readiness); ok {
-			if err := r.Ready(c.Request.Context()); err != nil {
-				s.fail(c, fromIdP(err))
-				return
-			}
-		}
-		authURL := p.AuthCodeURL(idp.Flow{State: state, Nonce: f.Nonce, PKCEVerifier: f.Verifier, RedirectURL: s.redirectURL()})
-		if authURL == "" {
-			s.fail(c, fromIdP(idp.ErrUpstream))
-			return
-		}
-		noCache(c)
-		c.Redirect(http.StatusFound, authURL)
+		s.redirectToIdP(c, p, state, f)
 	case idp.PasswordLogin:
 		s.renderLogin(c, http.StatusOK, pool, prov, state, "", "")
 	case idp.AssertionLogin: // saml (issue 3)

@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -204,42 +203,6 @@ func (s *cogFaultStore) LookupIdentity(ctx context.Context, id string) (*store.I
 	return s.Store.LookupIdentity(ctx, id)
 }
 
-// cogRand is a seeded, concurrency-safe random source.
-type cogRand struct {
-	mu sync.Mutex
-	r  *mrand.ChaCha8
-}
-
-func newCogRand(seed byte) *cogRand {
-	var s [32]byte
-	s[0] = seed
-	return &cogRand{r: mrand.NewChaCha8(s)}
-}
-
-func (r *cogRand) Read(p []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.r.Read(p)
-}
-
-// cogLogs is a concurrency-safe log sink.
-type cogLogs struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *cogLogs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *cogLogs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 type cogHarness struct {
 	t      testing.TB
 	cfg    *config.File
@@ -250,7 +213,7 @@ type cogHarness struct {
 	store  *cogFaultStore
 	iss    *issuer.Issuer
 	srv    *Server
-	logs   *cogLogs
+	logs   *gwLogBuffer
 }
 
 // cogConfig: pool "mobile" (guests, classic flow, all_matches over two
@@ -279,7 +242,7 @@ func cogConfig(issuerURL string) *config.File {
 func newCogHarness(t testing.TB, opts ...func(*config.File)) *cogHarness {
 	t.Helper()
 	ctx := context.Background()
-	h := &cogHarness{t: t, clock: issuertest.NewClock(cogFixedNow), logs: &cogLogs{}}
+	h := &cogHarness{t: t, clock: issuertest.NewClock(cogFixedNow), logs: &gwLogBuffer{}}
 	h.idp = newCogIdP(t, h.clock.Now)
 	h.sts = &cogSTS{now: h.clock.Now}
 	f := cogConfig(h.idp.srv.URL)
@@ -316,7 +279,7 @@ func newCogHarness(t testing.TB, opts ...func(*config.File)) *cogHarness {
 		t.Fatal(err)
 	}
 	h.srv, err = New(ctx, Deps{Config: f, Store: h.store, Issuer: h.iss, Box: box, STS: h.sts,
-		Upstream: &http.Client{Timeout: 5 * time.Second}, Logger: log, Now: h.clock.Now, Rand: newCogRand(7)})
+		Upstream: &http.Client{Timeout: 5 * time.Second}, Logger: log, Now: h.clock.Now, Rand: newGWRand(7)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 
 	"fedgate/exchange"
@@ -85,13 +86,11 @@ func (c *Client) AssumeRoleWithWebIdentity(ctx context.Context, in exchange.WebI
 		RoleSessionName:  aws.String(in.SessionName),
 		WebIdentityToken: aws.String(in.Token),
 	}
-	if in.Duration > 0 {
-		secs := in.Duration / time.Second
-		if secs > math.MaxInt32 {
-			return nil, fmt.Errorf("%w: duration %s too long", exchange.ErrInvalidRequest, in.Duration)
-		}
-		params.DurationSeconds = aws.Int32(int32(secs))
+	dur, err := durationSeconds(in.Duration)
+	if err != nil {
+		return nil, err
 	}
+	params.DurationSeconds = dur
 	if in.Policy != "" {
 		params.Policy = aws.String(in.Policy)
 	}
@@ -99,19 +98,40 @@ func (c *Client) AssumeRoleWithWebIdentity(ctx context.Context, in exchange.WebI
 	if err != nil {
 		return nil, classify(err)
 	}
-	if out.Credentials == nil {
+	creds, err := credentialsFrom(out.Credentials, out.AssumedRoleUser, in.RoleARN)
+	if err != nil {
+		return nil, err
+	}
+	creds.SessionName = in.SessionName
+	return creds, nil
+}
+
+// durationSeconds is the DurationSeconds parameter; 0 leaves it to STS.
+func durationSeconds(d time.Duration) (*int32, error) {
+	if d <= 0 {
+		return nil, nil
+	}
+	secs := d / time.Second
+	if secs > math.MaxInt32 {
+		return nil, fmt.Errorf("%w: duration %s too long", exchange.ErrInvalidRequest, d)
+	}
+	return aws.Int32(int32(secs)), nil
+}
+
+// credentialsFrom reads the credentials both AssumeRoleWith* calls return.
+func credentialsFrom(c *types.Credentials, user *types.AssumedRoleUser, roleARN string) (*exchange.Credentials, error) {
+	if c == nil {
 		return nil, exchange.NewSTSError("EmptyResponse", errors.New("STS answered without credentials"))
 	}
 	creds := &exchange.Credentials{
-		AccessKeyID:     aws.ToString(out.Credentials.AccessKeyId),
-		SecretAccessKey: aws.ToString(out.Credentials.SecretAccessKey),
-		SessionToken:    aws.ToString(out.Credentials.SessionToken),
-		Expiration:      aws.ToTime(out.Credentials.Expiration),
-		RoleARN:         in.RoleARN,
-		SessionName:     in.SessionName,
+		AccessKeyID:     aws.ToString(c.AccessKeyId),
+		SecretAccessKey: aws.ToString(c.SecretAccessKey),
+		SessionToken:    aws.ToString(c.SessionToken),
+		Expiration:      aws.ToTime(c.Expiration),
+		RoleARN:         roleARN,
 	}
-	if out.AssumedRoleUser != nil {
-		creds.AssumedRoleARN = aws.ToString(out.AssumedRoleUser.Arn)
+	if user != nil {
+		creds.AssumedRoleARN = aws.ToString(user.Arn)
 	}
 	return creds, nil
 }
