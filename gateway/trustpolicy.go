@@ -74,7 +74,7 @@ func TrustPolicies(f *config.File, poolKey string) (*TrustReport, error) {
 	sort.Strings(arns)
 	var providerURL, audience string
 	for _, arn := range arns {
-		var doc map[string]any
+		var doc policyDocument
 		switch pool.Mode {
 		case config.ModeUpstreamToken:
 			doc = upstreamTrust(f, pool, arn)
@@ -155,46 +155,64 @@ func partitionOf(roleARN string) string {
 	return parts[1]
 }
 
+// policyDocument is an IAM policy in the order people write them.
+type policyDocument struct {
+	Version   string            `json:"Version"`
+	Statement []policyStatement `json:"Statement"`
+}
+
+type policyStatement struct {
+	Effect    string                       `json:"Effect"`
+	Principal map[string]string            `json:"Principal"`
+	Action    any                          `json:"Action"`
+	Condition map[string]map[string]string `json:"Condition"`
+}
+
+// trustPolicy allows federated to assume the role with actions when the
+// condition key equals value.
+func trustPolicy(statements ...policyStatement) policyDocument {
+	return policyDocument{Version: "2012-10-17", Statement: statements}
+}
+
+func federatedStatement(federated string, actions any, condKey, value string) policyStatement {
+	return policyStatement{
+		Effect:    "Allow",
+		Principal: map[string]string{"Federated": federated},
+		Action:    actions,
+		Condition: map[string]map[string]string{"StringEquals": {condKey: value}},
+	}
+}
+
+func oidcProviderARN(roleARN, issuerKey string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", partitionOf(roleARN), accountOf(roleARN), issuerKey)
+}
+
 // webIdentityTrust trusts fedgate's IAM OIDC provider for one audience.
 // IAM evaluates only aud and sub for a custom issuer, so the audience is
 // what separates pools and guests.
-func webIdentityTrust(roleARN, issuerURL, audience string, tagged bool) map[string]any {
+func webIdentityTrust(roleARN, issuerURL, audience string, tagged bool) policyDocument {
 	key := issuerKey(issuerURL)
 	actions := []string{"sts:AssumeRoleWithWebIdentity"}
 	if tagged {
 		actions = append(actions, "sts:TagSession")
 	}
-	return policyDoc(map[string]any{
-		"Effect":    "Allow",
-		"Principal": map[string]any{"Federated": fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", partitionOf(roleARN), accountOf(roleARN), key)},
-		"Action":    actions,
-		"Condition": map[string]any{"StringEquals": map[string]any{key + ":aud": audience}},
-	})
+	return trustPolicy(federatedStatement(oidcProviderARN(roleARN, key), actions, key+":aud", audience))
 }
 
 // upstreamTrust trusts the upstream IdP itself (upstream-token mode): one
 // statement per OIDC provider of the pool, on its client id.
-func upstreamTrust(f *config.File, pool *config.Pool, roleARN string) map[string]any {
-	var stmts []any
+func upstreamTrust(f *config.File, pool *config.Pool, roleARN string) policyDocument {
+	var stmts []policyStatement
 	for _, id := range pool.Providers {
 		for _, p := range f.Providers {
 			if p.ID != id || p.Type != config.ProviderOIDC {
 				continue
 			}
 			key := issuerKey(p.Issuer)
-			stmts = append(stmts, map[string]any{
-				"Effect":    "Allow",
-				"Principal": map[string]any{"Federated": fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", partitionOf(roleARN), accountOf(roleARN), key)},
-				"Action":    "sts:AssumeRoleWithWebIdentity",
-				"Condition": map[string]any{"StringEquals": map[string]any{key + ":aud": p.ClientID}},
-			})
+			stmts = append(stmts, federatedStatement(oidcProviderARN(roleARN, key), "sts:AssumeRoleWithWebIdentity", key+":aud", p.ClientID))
 		}
 	}
-	return map[string]any{"Version": "2012-10-17", "Statement": stmts}
-}
-
-func policyDoc(stmt map[string]any) map[string]any {
-	return map[string]any{"Version": "2012-10-17", "Statement": []any{stmt}}
+	return trustPolicy(stmts...)
 }
 
 func mustJSON(v any) string {

@@ -9,7 +9,7 @@ import (
 // samlTrust (issue 3) trusts the pool's IAM SAML provider for
 // AssumeRoleWithSAML, on the audience STS checks (SAML:aud is the endpoint
 // the assertion is addressed to).
-func samlTrust(f *config.File, pool *config.Pool, tagged bool) map[string]any {
+func samlTrust(f *config.File, pool *config.Pool, tagged bool) policyDocument {
 	aud := config.DefaultSAMLSignInURL
 	if pool.Mode == config.ModeSAMLBroker {
 		aud = f.SAMLBroker.SignInURL
@@ -18,12 +18,7 @@ func samlTrust(f *config.File, pool *config.Pool, tagged bool) map[string]any {
 	if tagged && pool.Mode == config.ModeSAMLBroker {
 		actions = append(actions, "sts:TagSession")
 	}
-	return policyDoc(map[string]any{
-		"Effect":    "Allow",
-		"Principal": map[string]any{"Federated": pool.SAMLProviderARN},
-		"Action":    actions,
-		"Condition": map[string]any{"StringEquals": map[string]any{"SAML:aud": aud}},
-	})
+	return trustPolicy(federatedStatement(pool.SAMLProviderARN, actions, "SAML:aud", aud))
 }
 
 // samlRegistration says how the pool's IAM SAML provider is made: from
