@@ -37,6 +37,9 @@ func newError(status int, code, message string, cause error) *Error {
 	return &Error{Status: status, Code: code, Message: message, Cause: cause}
 }
 
+// statusClientClosed is nginx's 499: the client went away before the answer.
+const statusClientClosed = 499
+
 // Stable error codes of the JSON API and the pages.
 const (
 	CodeInvalidRequest   = "invalid_request"
@@ -57,6 +60,7 @@ const (
 	CodeBadCredentials   = "invalid_credentials"
 	CodeNotFound         = "not_found"
 	CodeMethodNotAllowed = "method_not_allowed"
+	CodeClientClosed     = "client_closed_request"
 )
 
 // fromIdP maps a provider's verification failure to a public error; the

@@ -129,7 +129,11 @@ func (s *Server) vendUnaudited(ctx context.Context, p *principal, g rules.Grant,
 	if err != nil {
 		e := fromSTS(err)
 		var se *exchange.STSError
-		if !errors.As(err, &se) {
+		switch {
+		case ctx.Err() != nil:
+			// The caller hung up mid-exchange: not an STS failure.
+			e = newError(statusClientClosed, CodeClientClosed, "The request was cancelled.", err)
+		case !errors.As(err, &se):
 			e = asVendError(err)
 		}
 		// Info: fail() logs the refusal itself once, at its status's level.

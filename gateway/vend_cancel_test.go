@@ -1,0 +1,38 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A client that hangs up while fedgate waits on STS is not an STS outage:
+// the refusal is a 499 logged at WARN, never an ERROR that pages someone.
+func TestClientHangUpDuringVendIsNotAnSTSError(t *testing.T) {
+	h := newGWHarness(t)
+	h.sts.gate = make(chan struct{})
+	h.sts.entered = make(chan struct{}, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/credentials", strings.NewReader(`{"pool":"team"}`)).WithContext(ctx)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+gwTokenAlice)
+	rec := httptest.NewRecorder()
+	done := make(chan struct{})
+	go func() { h.srv.Handler().ServeHTTP(rec, req); close(done) }()
+	select {
+	case <-h.sts.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("request never reached STS")
+	}
+	cancel()
+	<-done
+	if rec.Code != statusClientClosed || !strings.Contains(rec.Body.String(), CodeClientClosed) {
+		t.Errorf("hang-up: HTTP %d %s, want %d %s", rec.Code, rec.Body.String(), statusClientClosed, CodeClientClosed)
+	}
+	if errs := h.logs.atLevel(t, "ERROR"); len(errs) > 0 {
+		t.Errorf("a client hang-up was logged at ERROR: %v", errs)
+	}
+}
