@@ -374,6 +374,8 @@ func (s *Server) adminPasswordLogin(c *gin.Context) {
 	ident, err := pl.Authenticate(c.Request.Context(), username, password)
 	if err != nil {
 		logFrom(c.Request.Context(), s.log).Warn("admin password sign-in refused", "provider", prov.cfg.ID, "cause", err.Error())
+		noteAudit(c.Request.Context(), auditNote{provider: prov.cfg.ID}) // audit_refusals.go: the form is shown again, not fail()
+		noteRefusal(c.Request.Context(), fromIdP(err))
 		state, _, ferr := s.beginAdminFlow(c, prov)
 		if ferr != nil {
 			s.fail(c, internalError(ferr))
@@ -404,7 +406,10 @@ func (s *Server) audit(ctx context.Context, e store.AuditEntry) {
 	if m, ok := ctx.Value(auditMetaKey{}).(auditMeta); ok {
 		e.Source, e.RequestID = m.source, m.requestID
 	}
-	if _, err := s.store.AppendAudit(ctx, e); err != nil {
+	markAudited(ctx) // audit_refusals.go: no second entry for this request
+	// Not cancelled with the request: a client that hangs up after the vend
+	// must not erase its record (TestAuditSurvivesClientDisconnect).
+	if _, err := s.store.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
 		logFrom(ctx, s.log).Error("writing the audit log failed", "kind", e.Kind, "result", e.Result, "error", err)
 	}
 }

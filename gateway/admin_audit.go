@@ -34,6 +34,7 @@ func (s *Server) vend(ctx context.Context, p *principal, g rules.Grant, duration
 // matched, role not entitled).
 func (s *Server) auditRefusal(ctx context.Context, p *principal, role string, e *Error) {
 	entry := vendEntry(p, role)
+	entry.IdentityID = p.knownID // set when the caller resolved it (Cognito)
 	entry.Result, entry.Reason = resultOf(e), e.Code
 	s.audit(ctx, entry)
 }

@@ -15,12 +15,15 @@ import (
 )
 
 // simulateRequest is the body of POST /admin/api/v1/simulate: claims as
-// JSON, or a real ID token that the pool's provider verifies.
+// JSON, or a real ID token or SAML response that the pool's provider
+// verifies.
 type simulateRequest struct {
 	Pool     string         `json:"pool"`
 	Claims   map[string]any `json:"claims,omitempty"`
 	IDToken  string         `json:"id_token,omitempty"`
 	Provider string         `json:"provider,omitempty"`
+	// SAMLResponse: base64, as posted to the ACS (admin_simulate_saml.go).
+	SAMLResponse string `json:"saml_response,omitempty"`
 }
 
 // simStep is one line of the decision trace.
@@ -62,6 +65,9 @@ type simResult struct {
 	IssuerURL   string         `json:"issuer"`
 	Audience    string         `json:"audience"`
 	RegisterCmd string         `json:"register_command,omitempty"`
+
+	// VerifiedFrom is what was verified: "id_token" or "saml_response".
+	VerifiedFrom string `json:"verified_from,omitempty"`
 }
 
 // simulate explains what the live rules of a pool decide for claims.
@@ -78,6 +84,15 @@ func (s *Server) simulate(ctx context.Context, req simulateRequest) (*simResult,
 		Resolution: nonEmpty(pool.cfg.Resolution, rules.FirstMatch), IssuerURL: pool.issuerURL, Audience: pool.cfg.Audience()}
 	claims := req.Claims
 	switch {
+	case req.SAMLResponse != "": // admin_simulate_saml.go
+		if req.IDToken != "" || req.Claims != nil {
+			return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "Give claims, an ID token or a SAML response, only one.")
+		}
+		ident, e := s.simulateSAML(ctx, pool, req.Provider, req.SAMLResponse)
+		if e != nil {
+			return nil, e
+		}
+		claims, res.Subject, res.Verified, res.VerifiedFrom = ident.Claims, ident.Subject, true, "saml_response"
 	case req.IDToken != "" && req.Claims != nil:
 		return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "Give claims or an ID token, not both.")
 	case req.IDToken != "":
@@ -92,7 +107,7 @@ func (s *Server) simulate(ctx context.Context, req simulateRequest) (*simResult,
 		if err != nil {
 			return nil, fromIdP(err)
 		}
-		claims, res.Subject, res.Verified = ident.Claims, ident.Subject, true
+		claims, res.Subject, res.Verified, res.VerifiedFrom = ident.Claims, ident.Subject, true, "id_token"
 	case claims == nil:
 		return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "Give the claims as a JSON object, or paste an ID token.")
 	default:
@@ -102,6 +117,7 @@ func (s *Server) simulate(ctx context.Context, req simulateRequest) (*simResult,
 	}
 	res.Claims = claims
 	d, steps := pool.mapping.Explain(claims)
+	d, steps = narrowSimulated(pool, claims, d, steps) // saml-forward (admin_simulate_saml.go)
 	res.Source, res.Granted = d.Source, !d.Denied()
 	for _, st := range steps {
 		res.Steps = append(res.Steps, simStep{Index: st.Index, Number: st.Index + 1, Rule: st.Rule, Matched: st.Matched, Detail: st.Detail})

@@ -767,6 +767,8 @@ type adminSimulatePage struct {
 	Error        string
 	Result       *simResult
 	ClaimsPretty string
+	// SAMLProviders to pick from for a pasted SAML response (admin_simulate_saml.go).
+	SAMLProviders []adminChoice
 }
 
 func (s *Server) uiSimulate(c *gin.Context) {
@@ -779,6 +781,7 @@ func (s *Server) uiSimulate(c *gin.Context) {
 	for _, p := range snap.ordered {
 		data.Pools = append(data.Pools, adminChoice{Value: p.cfg.Name, Label: p.cfg.DisplayName + " (" + p.cfg.Name + ")", Selected: p.cfg.Name == pool})
 	}
+	data.SAMLProviders = samlProviderChoices(snap, c.PostForm("saml_provider")) // admin_simulate_saml.go
 	data.ClaimsText = c.PostForm("claims")
 	if data.ClaimsText == "" {
 		data.ClaimsText = "{\n  \"sub\": \"user-123\",\n  \"email\": \"someone@example.com\",\n  \"groups\": [\"engineering\"]\n}"
@@ -788,6 +791,8 @@ func (s *Server) uiSimulate(c *gin.Context) {
 		req := simulateRequest{Pool: pool}
 		if tok := strings.TrimSpace(c.PostForm("id_token")); tok != "" && c.PostForm("input") == "token" {
 			req.IDToken = tok
+		} else if resp := strings.TrimSpace(c.PostForm("saml_response")); resp != "" && c.PostForm("input") == "saml" {
+			req.SAMLResponse, req.Provider = resp, c.PostForm("saml_provider") // admin_simulate_saml.go
 		} else {
 			claims, e := parseClaims(data.ClaimsText)
 			if e != nil {

@@ -73,11 +73,13 @@ func (s *Server) apiCredentials(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
+	noteAudit(c.Request.Context(), auditNote{pool: pool.cfg.ID, provider: req.Provider, role: req.RoleARN}) // audit_refusals.go
 	prov, e := tokenProvider(pool, req.Provider, token)
 	if e != nil {
 		s.failBearer(c, e)
 		return
 	}
+	noteAudit(c.Request.Context(), auditNote{provider: prov.cfg.ID})
 	ident, err := prov.Provider.(idp.TokenVerifier).VerifyToken(c.Request.Context(), token)
 	if err != nil {
 		s.failBearer(c, fromIdP(err))

@@ -212,6 +212,7 @@ func (s *Server) callback(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
+	noteAudit(c.Request.Context(), auditNote{pool: f.Pool, provider: f.Provider, adminSignIn: f.Admin}) // audit_refusals.go
 	if errCode := q.Get("error"); errCode != "" {
 		e := errorf(http.StatusUnauthorized, CodeUnauthorized, "The identity provider did not sign you in (%s).", truncate(sanitizeIdPError(errCode), 64))
 		s.fail(c, e)
@@ -264,6 +265,7 @@ func (s *Server) passwordLogin(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
+	noteAudit(c.Request.Context(), auditNote{pool: pool.cfg.ID, provider: prov.cfg.ID}) // audit_refusals.go
 	if !s.sameOrigin(c) {
 		s.fail(c, errorf(http.StatusForbidden, CodeCSRF, "This form was posted from another site."))
 		return
@@ -294,6 +296,7 @@ func (s *Server) passwordLogin(c *gin.Context) {
 	ident, err := pl.Authenticate(c.Request.Context(), username, password)
 	if err != nil {
 		logFrom(c.Request.Context(), s.log).Warn("password sign-in refused", "provider", prov.cfg.ID, "cause", err.Error())
+		noteRefusal(c.Request.Context(), fromIdP(err)) // audit_refusals.go: the form is shown again, not fail()
 		state, _, ferr := s.beginFlow(c, pool, prov, f.CLI)
 		if ferr != nil {
 			s.fail(c, internalError(ferr))
@@ -397,6 +400,7 @@ func (s *Server) pickRole(c *gin.Context) {
 		s.fail(c, errorf(http.StatusForbidden, CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
 		return
 	}
+	noteAudit(c.Request.Context(), auditNote{pool: sess.Pool, provider: sess.Provider, subject: sess.Subject}) // audit_refusals.go
 	snap := s.snap.Load()
 	pool := snap.pools[sess.Pool]
 	if pool == nil || pool.provider(sess.Provider) == nil {

@@ -42,6 +42,7 @@ func (s *Server) cliCredentials(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
+	noteAudit(c.Request.Context(), auditNote{provider: a.rec.Owner.Provider, subject: a.rec.Owner.Subject}) // audit_refusals.go
 	var req credentialsRequest
 	if e := decodeJSON(c, &req); e != nil {
 		s.fail(c, e)
@@ -58,6 +59,7 @@ func (s *Server) cliCredentials(c *gin.Context) {
 	}
 	g, e := pickGrant(p, p.entitlements(), req.RoleARN)
 	if e != nil {
+		s.auditRefusal(c.Request.Context(), p, req.RoleARN, e) // admin (issue 6)
 		s.fail(c, e)
 		return
 	}

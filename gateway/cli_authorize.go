@@ -56,7 +56,9 @@ func (s *Server) cliAuthorize(c *gin.Context) {
 func (s *Server) completeCLISignIn(c *gin.Context, f *cliFlow, p *principal) {
 	if len(p.entitlements().Grants) == 0 {
 		logFrom(c.Request.Context(), s.log).Info("no rule matched (CLI sign-in)", "pool", p.pool.cfg.ID, "provider", p.provider.cfg.ID, "subject", p.ident.Subject)
-		s.fail(c, noRoleError(p))
+		e := noRoleError(p)
+		s.auditRefusal(c.Request.Context(), p, "", e) // admin (issue 6)
+		s.fail(c, e)
 		return
 	}
 	method := "loopback"

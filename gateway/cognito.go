@@ -185,6 +185,7 @@ type cognitoErrorBody struct {
 // part only, in the shape the AWS SDKs parse.
 func (api *cognitoAPI) fail(c *gin.Context, e *Error) {
 	log := logFrom(c.Request.Context(), api.s.log)
+	noteRefusal(c.Request.Context(), e) // audit_refusals.go
 	attrs := []any{"api", "cognito", "error_type", e.Code, "status", e.Status}
 	if e.Cause != nil {
 		attrs = append(attrs, "cause", e.Cause.Error())

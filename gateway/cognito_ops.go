@@ -86,6 +86,7 @@ func (api *cognitoAPI) verifyLogins(ctx context.Context, pool *livePool, logins 
 		if prov == nil {
 			return nil, cogError(cogNotAuthorized, msgUnsupportedProvider, nil)
 		}
+		noteAudit(ctx, auditNote{provider: prov.cfg.ID}) // audit_refusals.go
 		token := logins[key]
 		// The token's own claim is only a hint here (verification checks
 		// it again), but it gives the precise refusal AWS gives.
@@ -155,6 +156,7 @@ func (api *cognitoAPI) getID(c *gin.Context, body []byte) (any, *Error) {
 		return nil, e
 	}
 	ctx := c.Request.Context()
+	noteAudit(ctx, auditNote{pool: pool.cfg.ID}) // audit_refusals.go
 	if len(in.Logins) == 0 {
 		if !pool.cfg.AllowGuests {
 			return nil, cogError(cogNotAuthorized, msgUnauthNotSupported, nil)
@@ -213,6 +215,7 @@ func (api *cognitoAPI) resolveIdentity(ctx context.Context, id string, logins ma
 	if err != nil {
 		return nil, storeError(err)
 	}
+	noteAudit(ctx, auditNote{pool: rec.PoolID, identityID: id}) // audit_refusals.go
 	pool, e := api.pool(rec.PoolID)
 	if e != nil {
 		return nil, e
@@ -282,6 +285,7 @@ func (api *cognitoAPI) vendLogin(ctx context.Context, r *resolvedIdentity, custo
 	} else {
 		var e *Error
 		if g, e = pickGrant(p, d, customRole); e != nil {
+			api.s.auditRefusal(ctx, p, customRole, e) // admin (issue 6)
 			if e.Code == CodeRoleNotEntitled {
 				return nil, cogError(cogNotAuthorized, "The rules of this identity pool do not give this identity the role named in CustomRoleArn.", e)
 			}
@@ -301,7 +305,9 @@ func (api *cognitoAPI) vendGuest(ctx context.Context, r *resolvedIdentity, custo
 	pool := r.pool
 	role := pool.cfg.UnauthenticatedRole
 	if customRole != "" && customRole != role {
-		return nil, cogError(cogNotAuthorized, "The rules of this identity pool do not give this identity the role named in CustomRoleArn.", nil)
+		e := cogError(cogNotAuthorized, "The rules of this identity pool do not give this identity the role named in CustomRoleArn.", nil)
+		api.auditGuest(ctx, r, customRole, e)
+		return nil, e
 	}
 	req := exchange.Request{
 		PoolID:      pool.cfg.ID,
@@ -315,6 +321,7 @@ func (api *cognitoAPI) vendGuest(ctx context.Context, r *resolvedIdentity, custo
 	}
 	log := logFrom(ctx, api.s.log)
 	creds, err := pool.mode.Vend(ctx, req)
+	api.s.cli.metrics.countVend(ctx, err == nil) // fedgate_vends_total (gaps)
 	if err != nil {
 		e := fromSTS(err)
 		var se *exchange.STSError
@@ -322,8 +329,10 @@ func (api *cognitoAPI) vendGuest(ctx context.Context, r *resolvedIdentity, custo
 			e = asVendError(err)
 		}
 		log.Warn("vend refused", "identity_id", r.id, "pool", req.PoolID, "guest", true, "role", role, "code", e.Code, "cause", err.Error())
+		api.auditGuest(ctx, r, role, e)
 		return nil, cognitoVendError(e)
 	}
+	api.auditGuest(ctx, r, role, nil)
 	log.Info("credentials vended", "identity_id", r.id, "pool", req.PoolID, "guest", true, "role", role,
 		"expires", creds.Expiration.UTC().Format(time.RFC3339))
 	return creds, nil
@@ -386,5 +395,6 @@ func (api *cognitoAPI) getOpenIDToken(c *gin.Context, body []byte) (any, *Error)
 		return nil, cogError(cogInternalError, "An internal error occurred.", err)
 	}
 	logFrom(ctx, api.s.log).Info("open id token issued", "identity_id", r.id, "pool", pool.cfg.ID, "guest", r.login == nil)
+	api.auditOpenIDToken(ctx, r)
 	return getOpenIDTokenOutput{IdentityID: r.id, Token: token}, nil
 }

@@ -56,6 +56,7 @@ type apiError struct {
 // with the public part only.
 func (s *Server) fail(c *gin.Context, e *Error) {
 	log := logFrom(c.Request.Context(), s.log)
+	noteRefusal(c.Request.Context(), e) // audit_refusals.go
 	attrs := []any{"code", e.Code, "status", e.Status}
 	if e.Cause != nil {
 		attrs = append(attrs, "cause", e.Cause.Error())

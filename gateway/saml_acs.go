@@ -69,6 +69,7 @@ func (s *Server) samlACS(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
+	noteAudit(c.Request.Context(), auditNote{provider: prov.cfg.ID}) // audit_refusals.go
 	if err := c.Request.ParseForm(); err != nil {
 		s.fail(c, formError(err))
 		return
@@ -96,6 +97,7 @@ func (s *Server) samlACS(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
+	noteAudit(c.Request.Context(), auditNote{pool: f.Pool, adminSignIn: f.Admin}) // audit_refusals.go
 	if f.Provider != prov.cfg.ID || f.SAMLRequestID == "" {
 		s.fail(c, errorf(http.StatusBadRequest, CodeFlowExpired, "This sign-in belongs to another identity provider. Start again."))
 		return
@@ -131,6 +133,9 @@ func (s *Server) samlUnsolicited(c *gin.Context, prov *liveProvider, al idp.Asse
 		if p.provider(prov.cfg.ID) != nil {
 			pools = append(pools, p)
 		}
+	}
+	if len(pools) == 1 {
+		noteAudit(c.Request.Context(), auditNote{pool: pools[0].cfg.ID}) // audit_refusals.go
 	}
 	if prov.cfg.AllowIdPInitiated && len(pools) != 1 {
 		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRequest, "Several pools accept this identity provider, so a sign-in started at the provider cannot choose one. Start from the fedgate start page."))

@@ -63,11 +63,13 @@ func (s *Server) apiSAMLCredentials(c *gin.Context) bool {
 		s.fail(c, e)
 		return true
 	}
+	noteAudit(c.Request.Context(), auditNote{pool: pool.cfg.ID, provider: req.Provider, role: req.RoleARN}) // audit_refusals.go
 	prov, e := samlAPIProvider(pool, req.Provider)
 	if e != nil {
 		s.fail(c, e)
 		return true
 	}
+	noteAudit(c.Request.Context(), auditNote{provider: prov.cfg.ID})
 	ident, err := prov.Provider.(idp.AssertionLogin).ConsumeResponse(c.Request.Context(), req.SAMLResponse, nil)
 	if err != nil {
 		s.fail(c, fromSAML(err))

@@ -27,6 +27,19 @@ func Seed(ctx context.Context, st store.Store, box *secret.Box, f *config.File, 
 	}
 	sum := sha256.Sum256(doc)
 	hash := hex.EncodeToString(sum[:])
+	// Replicas starting at once on an empty shared store race to seed: the
+	// loser of PutConfig's check reads again and, finding the same document
+	// (or a version made at run time), keeps it.
+	for attempt := 0; ; attempt++ {
+		v, err := seedOnce(ctx, st, box, doc, hash, log)
+		if errors.Is(err, store.ErrConflict) && attempt < 3 {
+			continue
+		}
+		return v, err
+	}
+}
+
+func seedOnce(ctx context.Context, st store.Store, box *secret.Box, doc []byte, hash string, log *slog.Logger) (int64, error) {
 	latest, err := st.LatestConfig(ctx)
 	var current int64
 	switch {

@@ -99,6 +99,8 @@ func (s *Server) routes() *gin.Engine {
 	}
 	r.Use(s.requestContext, s.recoverPanics, s.securityHeaders, s.limitBody)
 	r.Use(s.auditContext) // source address and request id for the audit log (issue 6)
+	// one audit entry for every refused credential request (audit_refusals.go)
+	r.Use(s.auditRefusals)
 	// /metrics counters (issue 5)
 	r.Use(s.cli.metrics.countRequests)
 	r.NoRoute(func(c *gin.Context) {

@@ -77,6 +77,24 @@ type responseShape struct {
 //     a non-empty NameID;
 //  6. the replay cache, only once all of the above passed.
 func (s *SAML) ConsumeResponse(ctx context.Context, samlResponse string, possibleRequestIDs []string) (*Identity, error) {
+	assertion, err := s.checkResponse(ctx, samlResponse, possibleRequestIDs, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.replay.Remember(ctx, assertion.ID, s.replayUntil(assertion)); err != nil {
+		if errors.Is(err, ErrReplay) {
+			return nil, fmt.Errorf("%w: assertion %q", ErrReplay, assertion.ID)
+		}
+		return nil, fmt.Errorf("saml replay cache: %w", err)
+	}
+	return s.identity(assertion, samlResponse), nil
+}
+
+// checkResponse runs steps 1–5 of ConsumeResponse. With
+// answersAnyRequest (VerifyResponse, for simulation), a response that
+// answers a request is taken as answering a pending one; every other check
+// is the same.
+func (s *SAML) checkResponse(ctx context.Context, samlResponse string, possibleRequestIDs []string, answersAnyRequest bool) (*saml.Assertion, error) {
 	raw, err := s.decodeResponse(samlResponse)
 	if err != nil {
 		return nil, err
@@ -86,6 +104,9 @@ func (s *SAML) ConsumeResponse(ctx context.Context, samlResponse string, possibl
 		return nil, err
 	}
 	ids := slices.DeleteFunc(slices.Clone(possibleRequestIDs), func(id string) bool { return id == "" })
+	if answersAnyRequest && shape.inResponseTo != "" {
+		ids = []string{shape.inResponseTo}
+	}
 	if len(ids) == 0 && !s.cfg.AllowIdPInitiated {
 		return nil, fmt.Errorf("%w: no sign-in is pending and IdP-initiated sign-in is off", ErrUnsolicited)
 	}
@@ -101,13 +122,7 @@ func (s *SAML) ConsumeResponse(ctx context.Context, samlResponse string, possibl
 	if err := s.checkAssertion(assertion, shape, meta.EntityID, ids, now); err != nil {
 		return nil, err
 	}
-	if err := s.replay.Remember(ctx, assertion.ID, s.replayUntil(assertion)); err != nil {
-		if errors.Is(err, ErrReplay) {
-			return nil, fmt.Errorf("%w: assertion %q", ErrReplay, assertion.ID)
-		}
-		return nil, fmt.Errorf("saml replay cache: %w", err)
-	}
-	return s.identity(assertion, samlResponse), nil
+	return assertion, nil
 }
 
 // decodeResponse enforces the size caps around base64 decoding.

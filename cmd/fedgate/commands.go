@@ -69,7 +69,7 @@ func serve(ctx context.Context, f *config.File, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	log.Info("fedgate listening", "address", ln.Addr().String(), "public_url", f.Server.PublicURL, "store", f.Store.Path, "version", version)
+	log.Info("fedgate listening", "address", ln.Addr().String(), "public_url", f.Server.PublicURL, "store", storeLabel(f.Store), "version", version)
 	return srv.Serve(ctx, ln)
 }
 
@@ -172,7 +172,7 @@ func cmdKeys(ctx context.Context, args []string, env environ, stdout, stderr io.
 		}
 		fmt.Fprintf(stdout, "%s\t%s\tcreated %s\t%s\n", k.ID, k.Algorithm, k.CreatedAt.UTC().Format(time.RFC3339), state)
 	}
-	return 0
+	return listSAMLKeys(ctx, st, time.Now(), stdout, stderr) // keys_saml.go
 }
 
 func cmdHashPassword(stdin io.Reader, stdout, stderr io.Writer) int {

@@ -73,7 +73,9 @@ cognito:
 // each SDK, guests, the classic flow, and every refusal an SDK must parse.
 func TestEndToEndCognito(t *testing.T) {
 	var guestRole string
-	e := startEnv(t, withCognitoPool(&guestRole))
+	// The admin API token reads the audit log (e2e_gaps_test.go, cognitoAudit).
+	t.Setenv(e2eAdminTokenEnv, e2eAdminToken)
+	e := startEnv(t, withCognitoPool(&guestRole), withAdmin)
 	key := strings.TrimPrefix(e.idp.Issuer, "http://") // the Logins key of the loopback IdP
 	alice := map[string]string{key: e.token("alice", e2eMobileClient, 10*time.Minute)}
 	goSDK := cognitoidentity.New(cognitoidentity.Options{Region: "us-east-1", BaseEndpoint: aws.String(e.url), RetryMaxAttempts: 1})
@@ -280,6 +282,8 @@ func TestEndToEndCognito(t *testing.T) {
 		}
 		t.Error("40 quick calls for one identity were never throttled")
 	})
+
+	t.Run("guest vends and Cognito refusals are audited and counted", func(t *testing.T) { e.cognitoAudit(t, guestRole) }) // e2e_gaps_test.go
 
 	t.Run("the log holds no token or credential", func(t *testing.T) {
 		logs := e.logs.String()

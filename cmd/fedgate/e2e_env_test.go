@@ -119,6 +119,7 @@ type env struct {
 	logs       *syncWriter // fedgate's stderr (JSON logs)
 	extraYAML  string      // appended to the config by envOptions
 	proc       *os.Process // the running `fedgate serve` (crash tests kill it)
+	extraEnv   []string    // more environment for fedgate, set by envOptions (postgres: FEDGATE_STORE_DSN)
 }
 
 // envOption extends the environment before fedgate starts: it may create
@@ -226,7 +227,7 @@ pools:
 }
 
 func (e *env) cmdEnv() []string {
-	return append(os.Environ(), "FEDGATE_MASTER_KEY="+e2eMasterKey, "CORP_CLIENT_SECRET="+e2eClientSecret, "FEDGATE_LOG_LEVEL=debug")
+	return append(append(os.Environ(), "FEDGATE_MASTER_KEY="+e2eMasterKey, "CORP_CLIENT_SECRET="+e2eClientSecret, "FEDGATE_LOG_LEVEL=debug"), e.extraEnv...)
 }
 
 // start runs `fedgate serve` and waits until it is ready.

@@ -23,7 +23,7 @@ Usage:
   fedgate check        --config FILE            validate a configuration, listing every problem
   fedgate trust-policy --config FILE --pool ID  print the IAM trust policies and the OIDC provider command
   fedgate keys rotate  --config FILE            start signing with a new key (the old one stays published)
-  fedgate keys list    --config FILE            show signing keys
+  fedgate keys list    --config FILE            show signing keys (the issuer's and the SAML broker's)
   fedgate saml-metadata --config FILE [--rotate --overlap 24h]
                                                 print the SAML broker's IdP metadata for IAM; --rotate
                                                 announces a new signing key that starts after the overlap

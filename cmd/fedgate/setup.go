@@ -95,11 +95,37 @@ func openCore(ctx context.Context, f *config.File, log *slog.Logger) (store.Stor
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := store.OpenSQLite(ctx, f.Store.Path, time.Now)
+	st, err := openStore(ctx, f.Store)
 	if err != nil {
-		return nil, nil, fmt.Errorf("opening store %s: %w", f.Store.Path, err)
+		return nil, nil, err
 	}
 	return st, box, nil
+}
+
+// openStore opens the configured backend. Errors name the SQLite file but
+// never the PostgreSQL DSN, which may hold a password.
+func openStore(ctx context.Context, c config.Store) (store.Store, error) {
+	if c.Driver == config.StoreDriverPostgres {
+		st, err := store.OpenPostgres(ctx, c.DSN, time.Now)
+		if err != nil {
+			return nil, fmt.Errorf("opening the postgres store: %w", err)
+		}
+		return st, nil
+	}
+	st, err := store.OpenSQLite(ctx, c.Path, time.Now)
+	if err != nil {
+		return nil, fmt.Errorf("opening store %s: %w", c.Path, err)
+	}
+	return st, nil
+}
+
+// storeLabel says which store is in use, for logs: the SQLite path, or
+// just "postgres" (the DSN may hold a password).
+func storeLabel(c config.Store) string {
+	if c.Driver == config.StoreDriverPostgres {
+		return "postgres"
+	}
+	return c.Path
 }
 
 func newIssuer(ctx context.Context, f *config.File, st store.Store, box *secret.Box) (*issuer.Issuer, error) {

@@ -54,8 +54,12 @@ type Server struct {
 
 // Store selects the storage backend.
 type Store struct {
-	Driver string `yaml:"driver" json:"driver"` // sqlite
+	Driver string `yaml:"driver" json:"driver"` // sqlite | postgres
 	Path   string `yaml:"path" json:"path"`     // sqlite file
+	// DSN is the postgres connection string (URL or key=value). It may hold
+	// a password, so it is never marshalled or logged; FEDGATE_STORE_DSN
+	// overrides it.
+	DSN string `yaml:"dsn" json:"-"`
 }
 
 // Keys configures fedgate's token issuer and the encryption of secrets at rest.

@@ -155,4 +155,13 @@ func applyEnvOverrides(f *File, env LookupEnv) {
 	if v, ok := env("FEDGATE_STS_REGION"); ok && v != "" {
 		f.STS.Region = v
 	}
+	// postgres (store backends): the connection string, which may hold a
+	// password, from the environment; it selects the postgres driver unless
+	// the file names a driver.
+	if v, ok := env("FEDGATE_STORE_DSN"); ok && v != "" {
+		f.Store.DSN = v
+		if f.Store.Driver == "" {
+			f.Store.Driver = StoreDriverPostgres
+		}
+	}
 }

@@ -143,9 +143,7 @@ func (f *File) Validate() Problems {
 	if f.Server.MaxBodyBytes < 1024 || f.Server.MaxBodyBytes > 64<<20 {
 		add("server.max_body_bytes", "must be between 1024 and 67108864")
 	}
-	if f.Store.Driver != "sqlite" {
-		add("store.driver", "unknown driver %q (supported: sqlite)", f.Store.Driver)
-	}
+	f.Store.validate(add) // postgres (store backends)
 	if f.Keys.Algorithm != "ES256" && f.Keys.Algorithm != "RS256" {
 		add("keys.algorithm", "must be ES256 or RS256")
 	}

@@ -17,7 +17,7 @@ func (s *SQLite) GetOrCreateIdentity(ctx context.Context, k IdentityKey, newID s
 	if err := checkIdentityKey(k); err != nil {
 		return "", false, newError(op, ErrInvalid, err)
 	}
-	if newID == "" {
+	if newID == "" || !validText(newID) {
 		return "", false, newError(op, ErrInvalid, nil)
 	}
 	now := toNanos(s.now())

@@ -88,6 +88,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"Lifecycle", s.lifecycleCases()},
 		{"Audit", s.auditCases()},      // admin (issue 6)
 		{"SAMLKeys", s.samlKeyCases()}, // saml (issue 3)
+		{"Text", s.textCases()},        // postgres: NUL and invalid UTF-8
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
