@@ -6,8 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"strconv"
-	"strings"
 )
 
 // LatestConfig implements ConfigStore.
@@ -170,61 +168,13 @@ func (s *PostgreSQL) ListAudit(ctx context.Context, q AuditQuery) ([]AuditEntry,
 	if err := checkAuditQuery(q); err != nil {
 		return nil, newError(op, ErrInvalid, err)
 	}
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	if q.Text != "" {
-		// strpos on lower() is a plain substring test: no LIKE wildcards to escape.
-		p := arg(strings.ToLower(q.Text))
-		var ors []string
-		for _, col := range []string{"actor", "identity_id", "provider", "subject", "pool", "role", "source", "request_id", "reason"} {
-			ors = append(ors, "strpos(lower("+col+"), "+p+") > 0")
-		}
-		where = append(where, "("+strings.Join(ors, " OR ")+")")
-	}
-	if q.Kind != "" {
-		where = append(where, "kind = "+arg(q.Kind))
-	}
-	if q.Result != "" {
-		where = append(where, "result = "+arg(q.Result))
-	}
-	if !q.Since.IsZero() {
-		where = append(where, "at >= "+arg(toNanos(q.Since)))
-	}
-	if !q.Until.IsZero() {
-		where = append(where, "at < "+arg(toNanos(q.Until)))
-	}
-	if q.Before > 0 {
-		where = append(where, "id < "+arg(q.Before))
-	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = MaxAuditPage
-	}
-	query := `SELECT ` + auditColumns + ` FROM audit_log`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	query += ` ORDER BY id DESC LIMIT ` + arg(limit)
+	query, args := auditListQuery(q, postgresSQL{})
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, classifyPG(op, err)
 	}
-	defer rows.Close()
-	var out []AuditEntry
-	for rows.Next() {
-		var e AuditEntry
-		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Actor, &e.IdentityID, &e.Provider, &e.Subject, &e.Pool, &e.Role, &e.Source, &e.RequestID, &e.Result, &e.Reason, &e.Version); err != nil {
-			return nil, classifyPG(op, err)
-		}
-		e.Time = fromNanos(at)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAudit(rows)
+	if err != nil {
 		return nil, classifyPG(op, err)
 	}
 	return out, nil

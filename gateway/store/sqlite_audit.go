@@ -6,10 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"strings"
 )
-
-const auditColumns = `id, at, kind, actor, identity_id, provider, subject, pool, role, source, request_id, result, reason, version`
 
 // AppendAudit implements AuditStore.
 func (s *SQLite) AppendAudit(ctx context.Context, e AuditEntry) (int64, error) {
@@ -50,58 +47,13 @@ func (s *SQLite) ListAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, err
 	if err := checkAuditQuery(q); err != nil {
 		return nil, newError(op, ErrInvalid, err)
 	}
-	var where []string
-	var args []any
-	if q.Text != "" {
-		// instr on lower() is a plain substring test: no LIKE wildcards to escape.
-		var ors []string
-		for _, col := range []string{"actor", "identity_id", "provider", "subject", "pool", "role", "source", "request_id", "reason"} {
-			ors = append(ors, "instr(lower("+col+"), ?) > 0")
-			args = append(args, strings.ToLower(q.Text))
-		}
-		where = append(where, "("+strings.Join(ors, " OR ")+")")
-	}
-	if q.Kind != "" {
-		where, args = append(where, "kind = ?"), append(args, q.Kind)
-	}
-	if q.Result != "" {
-		where, args = append(where, "result = ?"), append(args, q.Result)
-	}
-	if !q.Since.IsZero() {
-		where, args = append(where, "at >= ?"), append(args, toNanos(q.Since))
-	}
-	if !q.Until.IsZero() {
-		where, args = append(where, "at < ?"), append(args, toNanos(q.Until))
-	}
-	if q.Before > 0 {
-		where, args = append(where, "id < ?"), append(args, q.Before)
-	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = MaxAuditPage
-	}
-	query := `SELECT ` + auditColumns + ` FROM audit_log`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	query += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, limit)
+	query, args := auditListQuery(q, sqliteSQL{})
 	rows, err := s.reader.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, classify(op, err)
 	}
-	defer rows.Close()
-	var out []AuditEntry
-	for rows.Next() {
-		var e AuditEntry
-		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Actor, &e.IdentityID, &e.Provider, &e.Subject, &e.Pool, &e.Role, &e.Source, &e.RequestID, &e.Result, &e.Reason, &e.Version); err != nil {
-			return nil, classify(op, err)
-		}
-		e.Time = fromNanos(at)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAudit(rows)
+	if err != nil {
 		return nil, classify(op, err)
 	}
 	return out, nil
