@@ -206,9 +206,9 @@ func (s *Server) deviceEnter(c *gin.Context) {
 		s.fail(c, errorf(http.StatusForbidden, CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
 		return
 	}
-	if !s.cli.userCodeBySource.allow(c.RemoteIP()) || !s.cli.userCodeAll.allow("all") {
+	if !s.cli.userCodeBySource.allow(c.ClientIP()) || !s.cli.userCodeAll.allow("all") {
 		c.Header("Retry-After", "60")
-		logFrom(c.Request.Context(), s.log).Warn("user code entry rate-limited", "remote", c.RemoteIP())
+		logFrom(c.Request.Context(), s.log).Warn("user code entry rate-limited", "remote", c.ClientIP())
 		s.fail(c, errorf(http.StatusTooManyRequests, CodeTooManyAttempts, "Too many codes were tried. Wait a minute, then type the code your terminal shows."))
 		return
 	}
@@ -225,7 +225,7 @@ func (s *Server) deviceEnter(c *gin.Context) {
 		}
 	}
 	if !ok {
-		logFrom(c.Request.Context(), s.log).Info("unknown user code entered", "remote", c.RemoteIP())
+		logFrom(c.Request.Context(), s.log).Info("unknown user code entered", "remote", c.ClientIP())
 		s.renderDevicePage(c, http.StatusBadRequest, truncate(typed, 16), "That code is not valid or has expired. Check your terminal and try again.")
 		return
 	}

@@ -205,9 +205,21 @@ type resolvedIdentity struct {
 // presented logins (or is a guest presented without logins, in a pool
 // that still allows guests).
 func (api *cognitoAPI) resolveIdentity(ctx context.Context, id string, logins map[string]string) (*resolvedIdentity, *Error) {
+	r, e := api.ownedIdentity(ctx, id, logins)
+	if e != nil {
+		return nil, e
+	}
+	// Charged only once the caller has proved the identity is theirs: a
+	// stranger who knows an identity id (it is the sub of every token
+	// fedgate mints) must not be able to spend its owner's budget.
 	if !api.byIdentity.allow(id) {
 		return nil, cogError(cogTooManyRequests, msgRateExceeded, errors.New("identity over its rate limit"))
 	}
+	return r, nil
+}
+
+// ownedIdentity is resolveIdentity before the per-identity rate limit.
+func (api *cognitoAPI) ownedIdentity(ctx context.Context, id string, logins map[string]string) (*resolvedIdentity, *Error) {
 	rec, err := api.s.store.LookupIdentity(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, cogError(cogResourceNotFound, "Identity '"+id+"' not found.", nil)

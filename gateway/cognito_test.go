@@ -356,6 +356,56 @@ func TestCognitoRateLimitPerIdentity(t *testing.T) {
 	}
 }
 
+// A stranger who knows someone's identity id (the sub of every token fedgate
+// mints) cannot lock its owner out by spending the identity's rate budget
+// with calls that fail the ownership check.
+func TestCognitoRateLimitNotSpentByStrangers(t *testing.T) {
+	h := newCogHarness(t, func(f *config.File) { f.Cognito.RatePerIdentity, f.Cognito.BurstPerIdentity = 0.5, 2 })
+	alice := h.logins("alice")
+	id := h.mustID(cogPoolID, alice)
+	for i := range 5 {
+		if r, _ := h.creds(id, nil, ""); r.errorType() != cogNotAuthorized {
+			t.Fatalf("stranger's call %d: %s", i, r.body)
+		}
+	}
+	if r, _ := h.creds(id, alice, ""); r.status != http.StatusOK {
+		t.Fatalf("the owner was locked out by a stranger's refused calls: %s", r.body)
+	}
+}
+
+// Behind a trusted load balancer the per-address limit is per client (the
+// X-Forwarded-For it sets), not one bucket for everybody; from anyone else
+// the header is ignored.
+func TestCognitoRateLimitBehindTrustedProxy(t *testing.T) {
+	h := newCogHarness(t, func(f *config.File) {
+		f.Server.TrustedProxies = []string{"192.0.2.10"}
+		f.Cognito = config.Cognito{RatePerAddress: 1, BurstPerAddress: 1, RatePerIdentity: 1000, BurstPerIdentity: 1000}
+	})
+	post := func(peer, forwarded string) cogResult {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"IdentityPoolId":"`+cogPoolID+`"}`))
+		req.RemoteAddr = peer
+		req.Header.Set("Content-Type", cognitoContentType)
+		req.Header.Set("X-Amz-Target", cognitoTargetPrefix+"GetId")
+		req.Header.Set("X-Forwarded-For", forwarded)
+		return h.do(req)
+	}
+	for _, client := range []string{"198.51.100.1", "198.51.100.2", "198.51.100.3"} {
+		if r := post("192.0.2.10:443", client); r.status != http.StatusOK {
+			t.Errorf("client %s behind the proxy: %s", client, r.body)
+		}
+	}
+	if r := post("192.0.2.10:443", "198.51.100.1"); r.errorType() != cogTooManyRequests {
+		t.Errorf("second call of one client behind the proxy: %s", r.body)
+	}
+	// An untrusted peer cannot pick a fresh bucket with the header.
+	if r := post("192.0.2.20:1", "198.51.100.9"); r.status != http.StatusOK {
+		t.Fatalf("first call from an untrusted peer: %s", r.body)
+	}
+	if r := post("192.0.2.20:1", "198.51.100.8"); r.errorType() != cogTooManyRequests {
+		t.Errorf("untrusted peer escaped its bucket with X-Forwarded-For: %s", r.body)
+	}
+}
+
 func TestRateLimiter(t *testing.T) {
 	now := cogFixedNow
 	clock := func() time.Time { return now }
