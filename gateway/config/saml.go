@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
@@ -146,7 +147,7 @@ func samlFieldsOutside(at string, p *Provider, add func(string, string, ...any))
 
 // ParseSPKeyPair reads a PEM private key (PKCS#8, PKCS#1 or EC) and its
 // certificate, and checks they belong together.
-func ParseSPKeyPair(keyPEM, certPEM string) (any, *x509.Certificate, error) {
+func ParseSPKeyPair(keyPEM, certPEM string) (crypto.Signer, *x509.Certificate, error) {
 	kb, _ := pem.Decode([]byte(keyPEM))
 	if kb == nil {
 		return nil, nil, fmt.Errorf("sp_key is not PEM")
@@ -172,14 +173,14 @@ func ParseSPKeyPair(keyPEM, certPEM string) (any, *x509.Certificate, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("sp_certificate is not a valid certificate")
 	}
-	pub, ok := key.(interface{ Public() any })
+	signer, ok := key.(crypto.Signer)
 	if !ok {
 		return nil, nil, fmt.Errorf("sp_key cannot sign")
 	}
-	if eq, ok := cert.PublicKey.(interface{ Equal(any) bool }); !ok || !eq.Equal(pub.Public()) {
+	if eq, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); !ok || !eq.Equal(signer.Public()) {
 		return nil, nil, fmt.Errorf("sp_certificate does not match sp_key")
 	}
-	return key, cert, nil
+	return signer, cert, nil
 }
 
 // validateSAMLPool checks what the SAML modes need of a pool; byID are

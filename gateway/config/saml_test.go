@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -95,5 +96,24 @@ func TestSAMLProblems(t *testing.T) {
 			}
 			t.Fatalf("no problem at %s; got:\n%v", tt.wantPath, ps)
 		})
+	}
+}
+
+// A real key pair is accepted: the SP can sign AuthnRequests, decrypt
+// assertions and publish its certificate. A certificate of another key is not.
+func TestParseSPKeyPairAcceptsAMatchingPair(t *testing.T) {
+	read := func(name string) string {
+		b, err := os.ReadFile("../../idp/testdata/saml/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	key, cert, err := ParseSPKeyPair(read("sp.key.pem"), read("sp.cert.pem"))
+	if err != nil || key == nil || cert == nil {
+		t.Fatalf("matching SP key pair refused: %v", err)
+	}
+	if _, _, err := ParseSPKeyPair(read("sp.key.pem"), read("idp.cert.pem")); err == nil || !strings.Contains(err.Error(), "does not match") {
+		t.Errorf("a certificate of another key: %v", err)
 	}
 }
