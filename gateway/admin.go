@@ -312,7 +312,7 @@ func (s *Server) beginAdminFlow(c *gin.Context, prov *liveProvider) (string, log
 	if err := s.putSealed(c.Request.Context(), kindFlow, state, f, flowLifetime); err != nil {
 		return "", f, err
 	}
-	s.setCookie(c, flowCookie, binding, int(flowLifetime.Seconds()))
+	s.setCookie(c, flowCookieName(state), binding, int(flowLifetime.Seconds()))
 	return state, f, nil
 }
 

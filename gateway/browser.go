@@ -99,7 +99,7 @@ func (s *Server) beginFlow(c *gin.Context, pool *livePool, prov *liveProvider, c
 	if err := s.putSealed(c.Request.Context(), kindFlow, state, f, flowLifetime); err != nil {
 		return "", f, err
 	}
-	s.setCookie(c, flowCookie, binding, int(flowLifetime.Seconds()))
+	s.setCookie(c, flowCookieName(state), binding, int(flowLifetime.Seconds()))
 	return state, f, nil
 }
 
@@ -176,23 +176,40 @@ func (s *Server) renderLogin(c *gin.Context, status int, pool *livePool, prov *l
 // only with the cookie of the browser that started it.
 func (s *Server) takeFlow(c *gin.Context, state string) (*loginFlow, *Error) {
 	expired := errorf(http.StatusBadRequest, CodeFlowExpired, "This sign-in has expired or was already used. Start again from the fedgate start page.")
-	if state == "" || len(state) > 128 {
+	if len(state) < flowCookieStateChars || len(state) > 128 {
 		return nil, expired
 	}
+	// Check the browser binding before using the state up, so that someone
+	// who only holds a callback URL cannot spoil the sign-in it belongs to.
 	var f loginFlow
-	if err := s.takeSealed(c.Request.Context(), kindFlow, state, &f); err != nil {
+	if err := s.getSealed(c.Request.Context(), kindFlow, state, &f); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, expired
 		}
 		return nil, internalError(err)
 	}
-	s.clearCookie(c, flowCookie)
-	if !equalSecret(digest(s.cookie(c, flowCookie)), f.BindingHash) {
+	if !equalSecret(digest(s.cookie(c, flowCookieName(state))), f.BindingHash) {
 		e := errorf(http.StatusBadRequest, CodeFlowExpired, "This sign-in was started in another browser. Start again from the fedgate start page.")
 		e.Cause = errors.New("flow binding cookie missing or wrong")
 		return nil, e
 	}
+	if err := s.takeSealed(c.Request.Context(), kindFlow, state, &f); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, expired // a concurrent request used it first
+		}
+		return nil, internalError(err)
+	}
+	s.clearCookie(c, flowCookieName(state))
 	return &f, nil
+}
+
+// flowCookieStateChars is how much of the state names a flow's binding
+// cookie: one cookie per flow, so sign-ins in two tabs (or a user and an
+// admin sign-in) do not overwrite each other's binding.
+const flowCookieStateChars = 16
+
+func flowCookieName(state string) string {
+	return flowCookie + "-" + state[:min(len(state), flowCookieStateChars)]
 }
 
 func (s *Server) flowTarget(f *loginFlow) (*livePool, *liveProvider, *Error) {

@@ -189,9 +189,9 @@ func TestPasswordLoginRefusals(t *testing.T) {
 		}, http.StatusBadRequest, CodeFlowExpired},
 		{"tampered binding cookie", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("team")
-			v := []byte(b.cookies[flowCookie])
+			v := []byte(b.cookies[flowCookieName(state)])
 			v[0] ^= 1
-			b.cookies[flowCookie] = string(v)
+			b.cookies[flowCookieName(state)] = string(v)
 			return func() *httptest.ResponseRecorder {
 				return b.post("/login/team/demo", url.Values{"state": {state}, "username": {"alice"}, "password": {gwPassAlice}})
 			}

@@ -85,7 +85,7 @@ func (s *Server) samlACS(c *gin.Context) {
 	}
 	// A browser does not send SameSite=Lax cookies on a cross-site POST:
 	// post the same form again from this origin, where it does.
-	if s.cookie(c, flowCookie) == "" && c.PostForm("fedgate_resubmit") == "" {
+	if s.cookie(c, flowCookieName(relay)) == "" && c.PostForm("fedgate_resubmit") == "" {
 		s.render(c, http.StatusOK, "saml_post", samlPostPage{
 			page:   page{Title: "Signing you in", RequestID: requestID(c)},
 			Action: c.Request.URL.Path, SAMLResponse: resp, RelayState: relay,
