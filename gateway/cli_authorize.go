@@ -58,6 +58,9 @@ func (s *Server) completeCLISignIn(c *gin.Context, f *cliFlow, p *principal) {
 		logFrom(c.Request.Context(), s.log).Info("no rule matched (CLI sign-in)", "pool", p.pool.cfg.ID, "provider", p.provider.cfg.ID, "subject", p.ident.Subject)
 		e := noRoleError(p)
 		s.auditRefusal(c.Request.Context(), p, "", e) // admin (issue 6)
+		if s.refuseCLI(c, f) {
+			return // the browser goes back to the CLI, which shows the refusal
+		}
 		s.fail(c, e)
 		return
 	}
@@ -87,6 +90,32 @@ func (s *Server) completeCLISignIn(c *gin.Context, f *cliFlow, p *principal) {
 	logFrom(c.Request.Context(), s.log).Info("CLI sign-in completed", "method", method, "pool", p.pool.cfg.ID, "provider", p.provider.cfg.ID, "subject", p.ident.Subject)
 	noCache(c)
 	c.Redirect(http.StatusFound, withQuery(redirect, url.Values{"code": {code}, "state": {f.State}}))
+}
+
+// refuseCLI tells a waiting `fedgate login` that the sign-in was refused,
+// so it stops at once instead of waiting out its timeout: a device flow's
+// next poll answers access_denied; a loopback flow's browser is sent back
+// to the CLI with error=access_denied (RFC 6749 4.1.2.1), which shows the
+// refusal and ends the command.
+func (s *Server) refuseCLI(c *gin.Context, f *cliFlow) (redirected bool) {
+	ctx := c.Request.Context()
+	if f.DeviceCode != "" {
+		var dev cliDevice
+		if err := s.getSealed(ctx, kindDevice, f.DeviceCode, &dev); err == nil && s.now().Before(time.Unix(dev.ExpiresAt, 0)) {
+			ttl := time.Unix(dev.ExpiresAt, 0).Add(deviceGrace).Sub(s.now())
+			if err := s.putSealed(ctx, kindDeviceResult, f.DeviceCode, deviceResult{Approved: false}, ttl); err != nil && !errors.Is(err, store.ErrConflict) {
+				logFrom(ctx, s.log).Error("recording a refused device sign-in failed", "error", err)
+			}
+		}
+		return false
+	}
+	redirect, ok := parseLoopbackRedirect(f.RedirectURI)
+	if !ok {
+		return false
+	}
+	noCache(c)
+	c.Redirect(http.StatusFound, withQuery(redirect, url.Values{"error": {"access_denied"}, "error_description": {"no rule of the pool gives you a role"}, "state": {f.State}}))
+	return true
 }
 
 // newDraft captures a verified sign-in for a CLI session. Claims are

@@ -266,8 +266,12 @@ func TestCLITokenRefusals(t *testing.T) {
 		w := b.get(cliAuthorizeURL("team", cliLoopback))
 		state := gwFind(t, gwStatePattern, w.Body.String())
 		w = b.post("/login/team/demo", url.Values{"state": {state}, "username": {"bob"}, "password": {gwPassBob}})
-		if w.Code != http.StatusForbidden || w.Header().Get("Location") != "" {
-			t.Errorf("bob's CLI sign-in: HTTP %d, Location %q; want 403 and no code", w.Code, w.Header().Get("Location"))
+		// The browser goes back to the waiting `fedgate login` with
+		// error=access_denied, so the command ends at once; no code.
+		loc, _ := url.Parse(w.Header().Get("Location"))
+		if w.Code != http.StatusFound || loc == nil || loc.Query().Get("error") != "access_denied" || loc.Query().Get("code") != "" ||
+			loc.Query().Get("state") != "state-1234567890" || loc.Scheme+"://"+loc.Host+loc.Path != cliLoopback {
+			t.Errorf("bob's CLI sign-in: HTTP %d, Location %q; want a redirect to the loopback with error=access_denied and no code", w.Code, w.Header().Get("Location"))
 		}
 	})
 }
@@ -574,3 +578,4 @@ func TestConsoleButton(t *testing.T) {
 		t.Error("the sign-in token or a secret reached the log")
 	}
 }
+

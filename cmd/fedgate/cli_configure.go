@@ -169,7 +169,9 @@ func mergeAWSConfig(old string, updates []awsSection) string {
 				continue
 			}
 		}
-		if !skipping {
+		// Inside a replaced section only its settings go: comments and blank
+		// lines stay, since they usually introduce what follows.
+		if !skipping || isBlankOrComment(line) {
 			b.WriteString(line)
 			b.WriteByte('\n')
 		}
@@ -186,6 +188,11 @@ func mergeAWSConfig(old string, updates []awsSection) string {
 }
 
 func normalizeSection(name string) string { return strings.Join(strings.Fields(name), " ") }
+
+func isBlankOrComment(line string) bool {
+	t := strings.TrimSpace(line)
+	return t == "" || strings.HasPrefix(t, "#") || strings.HasPrefix(t, ";")
+}
 
 func writeSection(b *strings.Builder, s awsSection) {
 	b.WriteString("[" + s.Name + "]\n")

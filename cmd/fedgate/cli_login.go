@@ -171,10 +171,14 @@ func (c *cli) loopbackLogin(ctx context.Context, g *gatewayClient, o loginOption
 			return
 		}
 		q := r.URL.Query()
+		// A request without this sign-in's state is not the answer: refuse
+		// it and keep waiting, so another local program cannot end the login.
+		if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(state)) != 1 {
+			http.Error(w, "this is not the sign-in fedgate is waiting for", http.StatusBadRequest)
+			return
+		}
 		var res result
 		switch {
-		case subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(state)) != 1:
-			res.err = errors.New("the browser came back with another sign-in's state; run fedgate login again")
 		case q.Get("error") != "":
 			res.err = fmt.Errorf("the gateway refused the sign-in: %s", q.Get("error"))
 		case q.Get("code") == "":

@@ -295,6 +295,7 @@ func FuzzMergeAWSConfig(f *testing.F) {
 	f.Add("[default]\nregion = a\n[profile fedgate-x]\nold = 1\n")
 	f.Add("[profile fedgate-x\n]\n[ profile fedgate-x]")
 	f.Add("no header\n\n[default]")
+	f.Add("[profile fedgate-x]\nold = 1\n\n# my work account\n[profile work]\nregion = b\n")
 	update := []awsSection{{Name: "profile fedgate-x", Keys: [][2]string{{"credential_process", "fedgate"}}}}
 	f.Fuzz(func(t *testing.T, old string) {
 		if strings.ContainsAny(old, "\r") || !strings.HasSuffix(old, "\n") && old != "" {
@@ -308,6 +309,9 @@ func FuzzMergeAWSConfig(f *testing.F) {
 			t.Fatalf("not idempotent:\n%q\n%q", got, again)
 		}
 		for _, line := range strings.Split(old, "\n") {
+			if isBlankOrComment(line) && strings.TrimSpace(line) != "" && !strings.Contains(got, line) {
+				t.Fatalf("comment %q lost", line)
+			}
 			if m := sectionHeader.FindStringSubmatch(line); m != nil {
 				if normalizeSection(m[1]) != "profile fedgate-x" && !strings.Contains(got, line) {
 					t.Fatalf("header %q lost", line)
