@@ -35,6 +35,13 @@ type auditTrail struct {
 
 type auditTrailKey struct{}
 
+// The audit budget for refusals that name nobody: a burst of 60 per source
+// address, then one a second.
+const (
+	anonRefusalsPerSecond = 1
+	anonRefusalsBurst     = 60
+)
+
 func trailOf(ctx context.Context) *auditTrail {
 	t, _ := ctx.Value(auditTrailKey{}).(*auditTrail)
 	return t
@@ -129,6 +136,13 @@ func (s *Server) auditRefusals(c *gin.Context) {
 	c.Next()
 	e := t.refusal
 	if t.recorded || e == nil || e.Status == http.StatusTooManyRequests || e.Code == cogTooManyRequests {
+		return
+	}
+	// A refusal that names nobody (a garbage token, a stale state) costs the
+	// sender nothing; a budget per source address keeps such a flood from
+	// growing the audit log without bound.
+	if t.subject == "" && t.identityID == "" && !s.anonRefusals.allow(c.ClientIP()) {
+		logFrom(ctx, s.log).Debug("refusal not audited: its source is over the audit budget for anonymous refusals")
 		return
 	}
 	// The client may be gone; the entry is still owed.

@@ -362,3 +362,29 @@ func grepLines(s, substr string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// A flood of refusals that name nobody (garbage bearer tokens) cannot grow
+// the audit log without bound: past a burst per source address they are
+// not recorded, while another address still is.
+func TestAnonymousRefusalFloodIsBounded(t *testing.T) {
+	h := newGWHarness(t)
+	refuse := func(addr string) {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/credentials", strings.NewReader(`{"pool":"team"}`))
+		req.RemoteAddr = addr
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer garbage")
+		if w := h.do(req); w.Code != http.StatusUnauthorized {
+			t.Fatalf("garbage token: HTTP %d", w.Code)
+		}
+	}
+	for range anonRefusalsBurst + 40 {
+		refuse("192.0.2.1:1000")
+	}
+	if n := len(h.auditEntries(store.AuditQuery{Result: store.AuditRefused})); n != anonRefusalsBurst {
+		t.Errorf("a flood from one address left %d refusal entries, want the burst of %d", n, anonRefusalsBurst)
+	}
+	refuse("192.0.2.2:1000")
+	if n := len(h.auditEntries(store.AuditQuery{Result: store.AuditRefused})); n != anonRefusalsBurst+1 {
+		t.Errorf("another address's refusal was not recorded: %d entries", n)
+	}
+}

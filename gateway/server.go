@@ -58,6 +58,9 @@ type Server struct {
 	engine         *gin.Engine
 	cli            cliState   // cli (issue 5): metrics, limiters, console sign-in
 	saml           *samlState // saml (issue 3): replay cache, broker IdP
+	// anonRefusals budgets audit entries for refusals that name nobody,
+	// per source address (audit_refusals.go).
+	anonRefusals *rateLimiter
 }
 
 // New builds a server and loads the live configuration from the store.
@@ -80,6 +83,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 			config.ModeUpstreamToken: exchange.NewUpstreamTokenMode(d.STS),
 		},
 	}
+	s.anonRefusals = newRateLimiter(anonRefusalsPerSecond, anonRefusalsBurst, d.Now)
 	s.initSAML(d) // saml (issue 3): before reload, which builds saml providers and modes
 	if err := s.reload(ctx); err != nil {
 		return nil, err

@@ -26,6 +26,8 @@ type TrustReport struct {
 	// RegisterWhat says what RegisterIn registers (default: fedgate as an
 	// IAM OIDC identity provider).
 	RegisterWhat string
+	// Warnings are things about the pool an admin must know before trusting it.
+	Warnings []string
 }
 
 // TrustPolicies builds the report for a pool (by id or name).
@@ -40,6 +42,11 @@ func TrustPolicies(f *config.File, poolKey string) (*TrustReport, error) {
 		return nil, fmt.Errorf("no pool %q in the configuration", poolKey)
 	}
 	rep := &TrustReport{Pool: *pool, IssuerURL: f.IssuerURL(pool)}
+	if pool.AllowClassicFlow {
+		rep.Warnings = append(rep.Warnings, "allow_classic_flow hands apps tokens with this pool's audience (GetOpenIdToken): "+
+			"every role below can then be assumed by any signed-in member, whatever the rules say. "+
+			"Give this pool only roles every member may have, or turn the classic flow off.")
+	}
 	tagged := len(pool.PrincipalTags) > 0
 	for _, r := range pool.Rules {
 		if len(r.Tags) > 0 {

@@ -199,3 +199,24 @@ func TestTrustPoliciesPartition(t *testing.T) {
 		t.Errorf("policy %s", rep.Roles[0].Policy)
 	}
 }
+
+// The classic flow hands apps a token every role of the pool trusts, so
+// the report says so; a pool without it carries no such warning.
+func TestTrustPoliciesWarnAboutTheClassicFlow(t *testing.T) {
+	f := tpConfig(t)
+	rep, err := TrustPolicies(f, f.Pools[0].Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Warnings) != 0 {
+		t.Errorf("warnings without the classic flow: %q", rep.Warnings)
+	}
+	f.Pools[0].AllowClassicFlow = true
+	rep, err = TrustPolicies(f, f.Pools[0].Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "allow_classic_flow") {
+		t.Errorf("classic flow warnings: %q", rep.Warnings)
+	}
+}

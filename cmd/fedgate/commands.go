@@ -108,6 +108,9 @@ func cmdTrustPolicy(args []string, env environ, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "# Pool %s (%s), exchange mode %s, issuer %s\n", rep.Pool.Name, rep.Pool.ID, rep.Pool.Mode, rep.IssuerURL)
+	for _, w := range rep.Warnings {
+		fmt.Fprintln(stdout, "# Warning: "+w)
+	}
 	if strings.HasPrefix(rep.IssuerURL, "http://") {
 		fmt.Fprintln(stdout, "# Note: IAM only trusts https issuers it can reach; this http public_url is for local use and tests.")
 	}
