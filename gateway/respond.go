@@ -17,6 +17,9 @@ type page struct {
 type errorPage struct {
 	page
 	Heading, Message, Code string
+	// ErrorRequestID is shown next to the code, so the footer does not
+	// repeat it.
+	ErrorRequestID string
 }
 
 // render writes an HTML page; no-store when it may carry a secret.
@@ -76,8 +79,8 @@ func (s *Server) fail(c *gin.Context, e *Error) {
 	}
 	c.Abort()
 	s.render(c, e.Status, "error", errorPage{
-		page:    page{Title: headingFor(e), RequestID: requestID(c)},
-		Heading: headingFor(e), Message: e.Message, Code: e.Code,
+		page:    page{Title: headingFor(e)},
+		Heading: headingFor(e), Message: e.Message, Code: e.Code, ErrorRequestID: requestID(c),
 	}, true)
 }
 
