@@ -204,12 +204,31 @@ func (s *Server) completeAdminSignIn(c *gin.Context, providerID string, ident *i
 	c.Redirect(http.StatusSeeOther, "/admin")
 }
 
-// adminSignOut ends the session.
+// adminSignOut ends the session. Like every other form post it must come
+// from fedgate's own origin with the session's CSRF token, so another site
+// cannot sign an admin out; without a live session there is nothing to end.
 func (s *Server) adminSignOut(c *gin.Context) {
-	if id := s.cookie(c, adminCookie); id != "" && len(id) <= 128 {
-		if err := s.store.DeleteEphemeral(c.Request.Context(), kindAdminSession, id); err != nil {
+	if !s.sameOrigin(c) {
+		s.fail(c, errorf(http.StatusForbidden, CodeCSRF, "This form was posted from another site."))
+		return
+	}
+	id := s.cookie(c, adminCookie)
+	if id != "" && len(id) <= 128 {
+		var sess adminSession
+		err := s.getSealed(c.Request.Context(), kindAdminSession, id, &sess)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
 			s.fail(c, internalError(err))
 			return
+		case !equalSecret(c.PostForm("csrf"), sess.CSRF):
+			s.fail(c, errorf(http.StatusForbidden, CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
+			return
+		default:
+			if err := s.store.DeleteEphemeral(c.Request.Context(), kindAdminSession, id); err != nil {
+				s.fail(c, internalError(err))
+				return
+			}
 		}
 	}
 	s.clearCookie(c, adminCookie)

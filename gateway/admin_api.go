@@ -17,18 +17,22 @@ import (
 // or a read saw.
 const headerVersion = "Fedgate-Config-Version"
 
-// providerBody is a provider as the API accepts it: client_secret absent or
-// the placeholder keeps the stored secret, "" removes it.
+// providerBody is a provider as the API accepts it: a secret (client_secret,
+// sp_key) absent or the placeholder keeps the stored one, "" removes it.
 type providerBody struct {
 	config.Provider
 	ClientSecret *string `json:"client_secret,omitempty"`
+	SPKey        *string `json:"sp_key,omitempty"`
 }
 
 func (b providerBody) provider() config.Provider {
 	p := b.Provider
-	p.ClientSecret = SecretPlaceholder
+	p.ClientSecret, p.SPKey = SecretPlaceholder, SecretPlaceholder
 	if b.ClientSecret != nil {
 		p.ClientSecret = *b.ClientSecret
+	}
+	if b.SPKey != nil {
+		p.SPKey = *b.SPKey
 	}
 	return p
 }
@@ -98,7 +102,9 @@ func (s *Server) apiPutMappings(c *gin.Context) {
 			if e := im.check(docETag(version)); e != nil {
 				return e
 			}
-			replaceDoc(m, next)
+			if ps := replaceDoc(m, next); len(ps) > 0 {
+				return changeProblems(ps)
+			}
 			return nil
 		}})
 	if pe != nil {
@@ -108,18 +114,21 @@ func (s *Server) apiPutMappings(c *gin.Context) {
 	written(c, http.StatusOK, res, docETag(res.version), redactMappings(res.m))
 }
 
-// replaceDoc makes m the next document, keeping secrets sent as placeholders.
-func replaceDoc(m *config.Mappings, next config.Mappings) {
+// replaceDoc makes m the next document, keeping secrets sent as
+// placeholders; it reports the secrets that must be entered again.
+func replaceDoc(m *config.Mappings, next config.Mappings) config.Problems {
 	old := *m
 	next = cloneMappings(next)
+	var problems config.Problems
 	for i := range next.Providers {
 		var prev *config.Provider
 		if j := findProvider(&old, next.Providers[i].ID); j >= 0 {
 			prev = &old.Providers[j]
 		}
-		keepSecrets(&next.Providers[i], prev)
+		problems = append(problems, keepSecrets(&next.Providers[i], prev, fmt.Sprintf("providers[%d].", i))...)
 	}
 	*m = next
+	return problems
 }
 
 // --- providers ---
@@ -173,7 +182,7 @@ func createProvider(p config.Provider) change {
 			return errorf(http.StatusConflict, CodeConflict, "A provider with the id %q exists already.", truncate(p.ID, 64))
 		}
 		np := cloneProvider(p)
-		keepSecrets(&np, nil)
+		keepSecrets(&np, nil, "")
 		m.Providers = append(m.Providers, np)
 		return nil
 	}}
@@ -217,8 +226,11 @@ func updateProvider(id string, im ifMatch, p config.Provider) change {
 			return errorf(http.StatusBadRequest, CodeInvalidRequest, "A provider's id cannot change (pools refer to it); add a new provider instead.")
 		}
 		np := cloneProvider(p)
-		keepSecrets(&np, &m.Providers[i])
+		ps := keepSecrets(&np, &m.Providers[i], fmt.Sprintf("providers[%d].", i))
 		m.Providers[i] = np
+		if len(ps) > 0 {
+			return changeProblems(ps)
+		}
 		return nil
 	}}
 }
@@ -338,7 +350,7 @@ func (s *Server) apiPutPool(c *gin.Context) {
 
 // updatePool changes one pool under its ETag; what says what changed.
 func updatePool(key string, im ifMatch, edit func(p *config.Pool) *Error, what string) change {
-	ch := change{summary: fmt.Sprintf("pool %q: %s", key, what)}
+	ch := change{summary: fmt.Sprintf("pool %q: %s", key, what), poolKey: key}
 	ch.apply = func(m *config.Mappings, _ int64) *Error {
 		i := findPool(m, key)
 		if i < 0 {
@@ -370,7 +382,7 @@ func (s *Server) apiDeletePool(c *gin.Context) {
 }
 
 func deletePool(key string, im ifMatch) change {
-	return change{summary: fmt.Sprintf("pool %q deleted", key), apply: func(m *config.Mappings, _ int64) *Error {
+	return change{summary: fmt.Sprintf("pool %q deleted", key), poolKey: key, apply: func(m *config.Mappings, _ int64) *Error {
 		i := findPool(m, key)
 		if i < 0 {
 			return notFound("pool")

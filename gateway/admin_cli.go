@@ -135,12 +135,12 @@ func PlanMappings(ctx context.Context, st store.Store, box *secret.Box, f *confi
 		return nil, err
 	}
 	next := config.Mappings{Providers: in.Providers, Pools: in.Pools}
-	replaceDoc(&cur, next)
+	kept := replaceDoc(&cur, next)
 	next = cur
 	full := *f
 	full.Providers, full.Pools = next.Providers, next.Pools
 	full.ApplyDefaults()
-	plan := &MappingsPlan{From: v.Version, next: next, Problems: full.Validate()}
+	plan := &MappingsPlan{From: v.Version, next: next, Problems: append(kept, full.Validate()...)}
 	sortProblemsByPath(plan.Problems)
 	live, err := openMappings(box, v)
 	if err != nil {

@@ -83,6 +83,9 @@ func redactProvider(p config.Provider) config.Provider {
 	if p.ClientSecret != "" {
 		p.ClientSecret = SecretPlaceholder
 	}
+	if p.SPKey != "" {
+		p.SPKey = SecretPlaceholder
+	}
 	if len(p.Users) > 0 {
 		users := append(p.Users[:0:0], p.Users...)
 		for j := range users {
@@ -95,17 +98,43 @@ func redactProvider(p config.Provider) config.Provider {
 	return p
 }
 
-// keepSecrets puts the stored secrets back where the new provider carries
-// the placeholder (or leaves a user's hash empty).
-func keepSecrets(next *config.Provider, old *config.Provider) {
+// keepSecrets puts the stored secrets (client_secret, sp_key, static
+// users' password hashes) back where the new provider carries the
+// placeholder (or leaves a user's hash empty). A stored client secret is
+// never kept for a provider whose issuer or type changes, since it would be
+// sent to the new issuer's token endpoint: an OIDC provider must have it
+// entered again (the problem is reported at at+"client_secret", at being
+// e.g. "providers[2]."), another type simply drops it. An sp_key is kept
+// only while the provider stays a saml provider.
+func keepSecrets(next *config.Provider, old *config.Provider, at string) config.Problems {
 	if old == nil {
 		if next.ClientSecret == SecretPlaceholder {
 			next.ClientSecret = ""
 		}
-		return
+		if next.SPKey == SecretPlaceholder {
+			next.SPKey = ""
+		}
+		return nil
 	}
+	var problems config.Problems
 	if next.ClientSecret == SecretPlaceholder {
-		next.ClientSecret = old.ClientSecret
+		moved := next.Issuer != old.Issuer || next.Type != old.Type
+		switch {
+		case !moved:
+			next.ClientSecret = old.ClientSecret
+		case old.ClientSecret != "" && next.Type == config.ProviderOIDC:
+			next.ClientSecret = ""
+			problems = append(problems, config.Problem{Path: at + "client_secret",
+				Message: "the issuer or type changed: enter the client secret again (the stored one is not sent to a new issuer)"})
+		default:
+			next.ClientSecret = ""
+		}
+	}
+	if next.SPKey == SecretPlaceholder {
+		next.SPKey = ""
+		if next.Type == config.ProviderSAML && old.Type == config.ProviderSAML {
+			next.SPKey = old.SPKey
+		}
 	}
 	for i := range next.Users {
 		u := &next.Users[i]
@@ -119,6 +148,16 @@ func keepSecrets(next *config.Provider, old *config.Provider) {
 			}
 		}
 	}
+	return problems
+}
+
+// changeProblems is an apply failure that is a list of problems with the
+// new document (such as a secret to enter again): commit reports them
+// together with validation's.
+func changeProblems(ps config.Problems) *Error {
+	e := errorf(http.StatusUnprocessableEntity, CodeInvalidMappings, "The change was not saved: %d problem(s) to fix.", len(ps))
+	e.Cause = ps
+	return e
 }
 
 func findProvider(m *config.Mappings, id string) int {
@@ -206,6 +245,9 @@ type problemsError struct {
 type change struct {
 	summary string // the audit reason, e.g. `rule "x" added to pool team`
 	pool    string // the pool id it touches, if one
+	// poolKey names (by id or name) the pool it touches when pool is not
+	// known before apply; commit resolves it for the audit entry.
+	poolKey string
 	apply   func(m *config.Mappings, version int64) *Error
 }
 
@@ -228,11 +270,18 @@ func (s *Server) commit(ctx context.Context, who *adminPrincipal, ch change) (*c
 			return nil, wrap(internalError(err))
 		}
 		m := cloneMappings(cur.m)
+		var pending config.Problems // problems apply found; reported with validation's
 		if e := ch.apply(&m, cur.version); e != nil {
+			if e.Code != CodeInvalidMappings || !errors.As(e.Cause, &pending) {
+				return nil, wrap(e)
+			}
+		}
+		if e := s.checkAdminProviders(who, cur.m, m); e != nil {
 			return nil, wrap(e)
 		}
 		snap, problems, err := s.checkMappings(ctx, m)
-		if len(problems) > 0 {
+		if problems = append(pending, problems...); len(problems) > 0 {
+			sortProblemsByPath(problems)
 			e := errorf(http.StatusUnprocessableEntity, CodeInvalidMappings, "The change was not saved: %d problem(s) to fix.", len(problems))
 			return nil, &problemsError{Error: e, Problems: problems}
 		}
@@ -251,7 +300,7 @@ func (s *Server) commit(ctx context.Context, who *adminPrincipal, ch change) (*c
 		}
 		sum := sha256.Sum256(doc)
 		entry := withAuditMeta(ctx, store.AuditEntry{Kind: store.AuditAdminChange, Actor: who.Actor, Provider: who.Provider,
-			Subject: who.Subject, Pool: ch.pool, Role: who.Role, Result: store.AuditOK, Reason: ch.summary})
+			Subject: who.Subject, Pool: ch.poolID(cur.m, m), Role: who.Role, Result: store.AuditOK, Reason: ch.summary})
 		v, err := s.store.PutConfigWithAudit(ctx, store.ConfigVersion{Doc: sealed, Hash: hex.EncodeToString(sum[:]),
 			Author: who.Display, Source: SourceAdmin, Comment: ch.summary}, cur.version, entry)
 		if errors.Is(err, store.ErrConflict) {
@@ -267,6 +316,52 @@ func (s *Server) commit(ctx context.Context, who *adminPrincipal, ch change) (*c
 		return &commitResult{version: v, m: m}, nil
 	}
 	return nil, wrap(errorf(http.StatusConflict, CodeConflict, "Too many changes at once; try again."))
+}
+
+// poolID is the id of the pool the change touches, for its audit entry:
+// ch.pool, or ch.poolKey looked up before the change (a rename or a
+// delete) and then after it.
+func (ch change) poolID(before, after config.Mappings) string {
+	if ch.pool != "" || ch.poolKey == "" {
+		return ch.pool
+	}
+	for _, m := range []*config.Mappings{&before, &after} {
+		if i := findPool(m, ch.poolKey); i >= 0 {
+			return m.Pools[i].ID
+		}
+	}
+	return ""
+}
+
+// checkAdminProviders refuses a change to (or deletion of) a provider that
+// admins sign in with unless the caller is an owner: otherwise an editor
+// could make themselves an owner, e.g. by giving a static user the owners'
+// group or pointing the provider at an IdP they run.
+func (s *Server) checkAdminProviders(who *adminPrincipal, before, after config.Mappings) *Error {
+	if who.can(config.AdminOwner) {
+		return nil
+	}
+	for _, id := range s.cfg.Admin.Providers {
+		var a, b *config.Provider
+		if i := findProvider(&before, id); i >= 0 {
+			a = &before.Providers[i]
+		}
+		if i := findProvider(&after, id); i >= 0 {
+			b = &after.Providers[i]
+		}
+		if !sameJSON(a, b) {
+			return errorf(http.StatusForbidden, CodeForbidden,
+				"Admins sign in with the provider %q, so only an owner can change or delete it; your admin role is %s.", truncate(id, 64), who.Role)
+		}
+	}
+	return nil
+}
+
+// sameJSON compares two values as they are stored.
+func sameJSON(a, b any) bool {
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && string(ja) == string(jb)
 }
 
 // checkMappings validates a document and builds the snapshot a reload

@@ -25,7 +25,7 @@ type diffLine struct {
 }
 
 // secretFields are shown as "(secret)" in diffs, whatever their value.
-var secretFields = map[string]bool{"client_secret": true, "password_hash": true}
+var secretFields = map[string]bool{"client_secret": true, "password_hash": true, "sp_key": true}
 
 // diffMappings lists what changed from a to b, sorted by path.
 func diffMappings(a, b config.Mappings) []diffLine {

@@ -291,7 +291,7 @@ func TestAdminCSRF(t *testing.T) {
 // If-Match refused, validation problems at their paths, viewer refused.
 func TestAdminAPIResources(t *testing.T) {
 	h := newAdminHarness(t)
-	viewer, _ := h.signedInAdmin("alice", gwPassAlice)
+	viewer, viewerCSRF := h.signedInAdmin("alice", gwPassAlice)
 	newPoolID := "eu-central-1:11111111-2222-4333-8444-555555555555"
 	resources := []struct {
 		name       string
@@ -381,6 +381,14 @@ func TestAdminAPIResources(t *testing.T) {
 			if w := h.adminCall(http.MethodDelete, r.item, "", "If-Match", etag); w.Code != http.StatusPreconditionFailed {
 				t.Errorf("DELETE with a stale ETag: %d, want 412", w.Code)
 			}
+			// A viewer's DELETE, with the current ETag and the CSRF token, is
+			// refused for the role alone.
+			if w := sessionJSON(viewer, viewerCSRF, http.MethodDelete, r.item, "", "If-Match", fresh); w.Code != http.StatusForbidden || gwAPIError(t, w).Code != CodeForbidden {
+				t.Errorf("viewer DELETE: %d %s, want 403 forbidden", w.Code, w.Body)
+			}
+			if h.state().configVersion != v {
+				t.Errorf("a viewer's DELETE stored a version")
+			}
 			if w := h.adminCall(http.MethodDelete, r.item, "", "If-Match", fresh); w.Code != http.StatusNoContent {
 				t.Errorf("DELETE: %d %s", w.Code, w.Body)
 			}
@@ -423,7 +431,8 @@ func TestAdminAPIRefusals(t *testing.T) {
 		{"no such version", http.MethodGet, "/admin/api/v1/versions/99", "", nil, 404, CodeNotFound},
 		{"bad audit limit", http.MethodGet, "/admin/api/v1/audit?limit=0", "", nil, 400, CodeInvalidRequest},
 		{"bad audit date", http.MethodGet, "/admin/api/v1/audit?since=yesterday", "", nil, 400, CodeInvalidRequest},
-		{"deleting a provider a pool uses", http.MethodDelete, "/admin/api/v1/providers/demo", "", []string{"If-Match", "*"}, 422, CodeInvalidMappings},
+		{"deleting a provider a pool uses", http.MethodDelete, "/admin/api/v1/providers/app", "", []string{"If-Match", "*"}, 422, CodeInvalidMappings},
+		{"editor token cannot delete the admin sign-in provider", http.MethodDelete, "/admin/api/v1/providers/demo", "", []string{"If-Match", "*"}, 403, CodeForbidden},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -185,19 +185,152 @@ type adminProviderPage struct {
 	Users                                                []string
 	UsedBy                                               []string
 	Placeholder                                          string
+	// saml
+	IdPMetadataURL, IdPMetadata, EntityID, ACSURL string
+	SPCertificate, MetadataRefresh, NameIDFormat  string
+	HasSPKey, AllowIdPInitiated                   bool
+	DefaultEntityID, DefaultACSURL                string
+	// AdminSignIn: admins sign in with this provider, so only an owner
+	// may change or delete it (Locked for everyone else).
+	AdminSignIn, Locked bool
+	Checkboxes          string
 }
+
+// providerCheckboxes are the checkbox fields of the provider form; the form
+// lists them in a hidden "checkboxes" field, since an unchecked box sends
+// nothing.
+const providerCheckboxes = "userinfo allow_idp_initiated"
 
 func providerForm(p config.Provider) adminProviderPage {
 	v := adminProviderPage{ID: p.ID, Type: p.Type, DisplayName: p.DisplayName, Issuer: p.Issuer, ClientID: p.ClientID,
 		HasSecret: p.ClientSecret != "", Scopes: strings.Join(p.Scopes, " "), AllowedAlgorithms: strings.Join(p.AllowedAlgorithms, " "),
-		ExtraAudiences: strings.Join(p.ExtraAudiences, " "), UserInfo: p.UserInfo, Placeholder: SecretPlaceholder}
+		ExtraAudiences: strings.Join(p.ExtraAudiences, " "), UserInfo: p.UserInfo, Placeholder: SecretPlaceholder,
+		IdPMetadataURL: p.IdPMetadataURL, IdPMetadata: p.IdPMetadata, EntityID: p.EntityID, ACSURL: p.ACSURL,
+		SPCertificate: p.SPCertificate, NameIDFormat: p.NameIDFormat, HasSPKey: p.SPKey != "", AllowIdPInitiated: p.AllowIdPInitiated,
+		Checkboxes: providerCheckboxes}
 	if p.ClockSkew != 0 {
 		v.ClockSkew = p.ClockSkew.D().String()
+	}
+	if p.MetadataRefresh != 0 {
+		v.MetadataRefresh = p.MetadataRefresh.D().String()
 	}
 	for _, u := range p.Users {
 		v.Users = append(v.Users, u.Username)
 	}
 	return v
+}
+
+// adminForm reads a posted admin form: only the fields it carries change
+// what was stored (a field the page does not show stays as it is).
+type adminForm struct {
+	c          *gin.Context
+	checkboxes map[string]bool
+	errs       map[string]string
+}
+
+func newAdminForm(c *gin.Context) *adminForm {
+	f := &adminForm{c: c, checkboxes: map[string]bool{}, errs: map[string]string{}}
+	for _, n := range words(c.PostForm("checkboxes")) {
+		f.checkboxes[n] = true
+	}
+	return f
+}
+
+// text sets *dst to the trimmed field when the form has it.
+func (f *adminForm) text(name string, dst *string) {
+	if v, ok := f.c.GetPostForm(name); ok {
+		*dst = strings.TrimSpace(v)
+	}
+}
+
+// textKeepingDefault is text for a field the page shows with def when
+// nothing is stored: sending def back keeps "nothing stored".
+func (f *adminForm) textKeepingDefault(name string, dst *string, def string) {
+	if v, ok := f.c.GetPostForm(name); ok {
+		if v = strings.TrimSpace(v); v != def || *dst != "" {
+			*dst = v
+		}
+	}
+}
+
+// block sets *dst from a textarea (XML, PEM) when the form has it: line
+// ends as the browser sent them become \n, nothing else changes.
+func (f *adminForm) block(name string, dst *string) {
+	if v, ok := f.c.GetPostForm(name); ok {
+		if v = strings.ReplaceAll(v, "\r\n", "\n"); strings.TrimSpace(v) == "" {
+			v = ""
+		}
+		*dst = v
+	}
+}
+
+// list sets *dst to the field's words (nil for none) when the form has it.
+func (f *adminForm) list(name string, dst *[]string) {
+	if v, ok := f.c.GetPostForm(name); ok {
+		*dst = nil
+		if w := words(v); len(w) > 0 {
+			*dst = w
+		}
+	}
+}
+
+// check sets *dst from a checkbox the form lists in "checkboxes".
+func (f *adminForm) check(name string, dst *bool) {
+	if f.checkboxes[name] {
+		*dst = f.c.PostForm(name) == "on"
+	}
+}
+
+// duration sets *dst from a duration field ("" = none), or records a problem.
+func (f *adminForm) duration(name string, dst *config.Duration) {
+	v, ok := f.c.GetPostForm(name)
+	if !ok {
+		return
+	}
+	if v = strings.TrimSpace(v); v == "" {
+		*dst = 0
+		return
+	}
+	var d config.Duration
+	if err := d.UnmarshalText([]byte(v)); err != nil {
+		f.errs[name] = "must be a duration such as 30s or 2m"
+		return
+	}
+	*dst = d
+}
+
+// secret sets *dst to a write-only field's new value, or to the
+// placeholder (keep the stored one) when it is left empty.
+func (f *adminForm) secret(name string, dst *string) {
+	if v := f.c.PostForm(name); strings.TrimSpace(v) != "" {
+		*dst = strings.TrimSpace(strings.ReplaceAll(v, "\r\n", "\n"))
+		return
+	}
+	*dst = SecretPlaceholder
+}
+
+// readProvider puts the provider form's fields onto p (the stored provider,
+// or a new one); static users and fields the form lacks stay as they are.
+func readProvider(f *adminForm, p *config.Provider) {
+	f.text("type", &p.Type)
+	f.text("display_name", &p.DisplayName)
+	f.text("issuer", &p.Issuer)
+	f.text("client_id", &p.ClientID)
+	f.secret("client_secret", &p.ClientSecret)
+	f.list("scopes", &p.Scopes)
+	f.list("allowed_algorithms", &p.AllowedAlgorithms)
+	f.list("extra_audiences", &p.ExtraAudiences)
+	f.duration("clock_skew", &p.ClockSkew)
+	f.check("userinfo", &p.UserInfo)
+	f.text("idp_metadata_url", &p.IdPMetadataURL)
+	f.block("idp_metadata", &p.IdPMetadata)
+	f.text("entity_id", &p.EntityID)
+	f.text("acs_url", &p.ACSURL)
+	f.block("sp_certificate", &p.SPCertificate)
+	f.secret("sp_key", &p.SPKey)
+	f.check("allow_idp_initiated", &p.AllowIdPInitiated)
+	f.duration("metadata_refresh", &p.MetadataRefresh)
+	f.text("name_id_format", &p.NameIDFormat)
 }
 
 func (s *Server) uiProvider(c *gin.Context) {
@@ -222,7 +355,16 @@ func (s *Server) uiProvider(c *gin.Context) {
 		data.UsedBy = poolsUsing(cur.m, id)
 	}
 	data.adminPage = s.adminPageFor(c, "Provider", "home")
+	s.providerPageExtras(&data)
 	s.render(c, http.StatusOK, "admin_provider", data, true)
+}
+
+// providerPageExtras fills what every provider page shows besides the form.
+func (s *Server) providerPageExtras(data *adminProviderPage) {
+	data.AdminSignIn = !data.New && s.isAdminProvider(data.ID)
+	data.Locked = data.AdminSignIn && !data.CanOwn
+	id := nonEmpty(data.ID, "ID")
+	data.DefaultEntityID, data.DefaultACSURL = s.cfg.SAMLMetadataURL(id), s.cfg.SAMLACSURL(id)
 }
 
 func poolsUsing(m config.Mappings, provider string) []string {
@@ -242,27 +384,45 @@ func words(v string) []string {
 func (s *Server) uiSaveProvider(c *gin.Context) {
 	id := c.Param("id")
 	isNew := id == newKey
-	form := func(f string) string { return strings.TrimSpace(c.PostForm(f)) }
-	p := config.Provider{ID: form("id"), Type: form("type"), DisplayName: form("display_name"), Issuer: form("issuer"),
-		ClientID: form("client_id"), ClientSecret: c.PostForm("client_secret"), Scopes: words(form("scopes")),
-		AllowedAlgorithms: words(form("allowed_algorithms")), ExtraAudiences: words(form("extra_audiences")),
-		UserInfo: c.PostForm("userinfo") == "on"}
+	cur, _, err := s.loadDoc(c.Request.Context(), 0)
+	if err != nil {
+		s.fail(c, internalError(err))
+		return
+	}
+	// The form's fields go onto the stored provider; what the form does not
+	// show (static users, anything newer than this page) is kept.
+	var stored config.Provider
+	if !isNew {
+		i := findProvider(&cur.m, id)
+		if i < 0 {
+			s.fail(c, notFound("provider"))
+			return
+		}
+		stored = cloneProvider(cur.m.Providers[i])
+	}
+	form := newAdminForm(c)
+	p := cloneProvider(stored)
+	readProvider(form, &p)
+	if isNew {
+		p.ID = strings.TrimSpace(c.PostForm("id"))
+	}
 	data := providerForm(p)
 	data.adminPage = s.adminPageFor(c, "Provider", "home")
 	data.New, data.ETag = isNew, c.PostForm("etag")
-	data.HasSecret = !isNew
-	if v := form("clock_skew"); v != "" {
-		if err := p.ClockSkew.UnmarshalText([]byte(v)); err != nil {
-			data.FieldErrors["clock_skew"] = "must be a duration such as 30s or 2m"
+	data.HasSecret, data.HasSPKey = stored.ClientSecret != "", stored.SPKey != ""
+	for _, f := range []string{"clock_skew", "metadata_refresh"} {
+		if v, ok := c.GetPostForm(f); ok {
+			if f == "clock_skew" {
+				data.ClockSkew = strings.TrimSpace(v)
+			} else {
+				data.MetadataRefresh = strings.TrimSpace(v)
+			}
 		}
-		data.ClockSkew = v
 	}
-	if p.ClientSecret == "" {
-		p.ClientSecret = SecretPlaceholder // an empty field keeps the stored secret
-	}
+	s.providerPageExtras(&data)
 	rerender := func(status int) { s.render(c, status, "admin_provider", data, true) }
-	if len(data.FieldErrors) > 0 {
-		data.HasFieldErrors = true
+	if len(form.errs) > 0 {
+		data.FieldErrors, data.HasFieldErrors = form.errs, true
 		rerender(http.StatusUnprocessableEntity)
 		return
 	}
@@ -270,18 +430,19 @@ func (s *Server) uiSaveProvider(c *gin.Context) {
 	if isNew {
 		ch = createProvider(p)
 	} else {
-		p.ID = id
-		ch = change{summary: fmt.Sprintf("provider %q changed", id), apply: func(m *config.Mappings, v int64) *Error {
-			// Fields the form does not carry (static users) stay as stored.
-			if i := findProvider(m, id); i >= 0 {
-				p.Users = m.Providers[i].Users
-			}
-			return updateProvider(id, ifMatch(c.PostForm("etag")), p).apply(m, v)
-		}}
 		if c.PostForm("etag") == "" {
 			s.refuseChange(c, &problemsError{Error: errorf(http.StatusPreconditionRequired, CodePreconditionRequired, "missing etag")}, &data.adminPage, "", rerender)
 			return
 		}
+		ch = change{summary: fmt.Sprintf("provider %q changed", id), apply: func(m *config.Mappings, v int64) *Error {
+			i := findProvider(m, id)
+			if i < 0 {
+				return notFound("provider")
+			}
+			next := cloneProvider(m.Providers[i]) // the newest stored provider (its ETag is checked)
+			readProvider(newAdminForm(c), &next)
+			return updateProvider(id, ifMatch(c.PostForm("etag")), next).apply(m, v)
+		}}
 	}
 	res, pe := s.commit(c.Request.Context(), adminFrom(c), ch)
 	if pe != nil {
@@ -337,7 +498,9 @@ type adminPoolPage struct {
 	AuthenticatedRole, UnauthenticatedRole, RolesClaim  string
 	PreferredRoleClaim, SessionNameClaim, PrincipalTags string
 	TransitiveTagKeys, DurationSeconds                  string
-	OwnIssuer, AllowGuests                              bool
+	SAMLProviderARN                                     string
+	OwnIssuer, AllowGuests, AllowClassicFlow            bool
+	Checkboxes                                          string
 	ProviderChoices                                     []adminChoice
 	Rules                                               []adminRuleRow
 	IssuerURL                                           string
@@ -361,7 +524,11 @@ func poolForm(p config.Pool, providers []config.Provider) adminPoolPage {
 		NoMatch: nonEmpty(p.NoMatch, rules.Deny), AuthenticatedRole: p.AuthenticatedRole, UnauthenticatedRole: p.UnauthenticatedRole,
 		RolesClaim: p.RolesClaim, PreferredRoleClaim: p.PreferredRoleClaim, SessionNameClaim: p.SessionNameClaim,
 		PrincipalTags: pairsText(p.PrincipalTags), TransitiveTagKeys: strings.Join(p.TransitiveTagKeys, " "),
-		OwnIssuer: p.OwnIssuer, AllowGuests: p.AllowGuests}
+		OwnIssuer: p.OwnIssuer, AllowGuests: p.AllowGuests, SAMLProviderARN: p.SAMLProviderARN, AllowClassicFlow: p.AllowClassicFlow,
+		Checkboxes: poolCheckboxes}
+	if v.Mode == "" {
+		v.Mode = config.ModeGatewayToken
+	}
 	if p.DurationSeconds != 0 {
 		v.DurationSeconds = strconv.Itoa(p.DurationSeconds)
 	}
@@ -456,62 +623,91 @@ func (s *Server) uiPool(c *gin.Context) {
 	s.render(c, http.StatusOK, "admin_pool", data, true)
 }
 
+// poolCheckboxes are the checkbox fields of the pool form (see
+// providerCheckboxes); "providers" is the list of provider boxes.
+const poolCheckboxes = "providers own_issuer allow_guests allow_classic_flow"
+
+// readPool puts the pool form's settings onto p (the stored pool, or a new
+// one); rules, and fields the form lacks, stay as they are.
+func readPool(f *adminForm, p *config.Pool) {
+	f.text("name", &p.Name)
+	f.text("display_name", &p.DisplayName)
+	if f.checkboxes["providers"] {
+		p.Providers = f.c.PostFormArray("providers")
+	}
+	f.textKeepingDefault("mode", &p.Mode, config.ModeGatewayToken)
+	f.textKeepingDefault("resolution", &p.Resolution, rules.FirstMatch)
+	f.textKeepingDefault("no_match", &p.NoMatch, rules.Deny)
+	f.text("authenticated_role", &p.AuthenticatedRole)
+	f.text("unauthenticated_role", &p.UnauthenticatedRole)
+	f.text("roles_claim", &p.RolesClaim)
+	f.text("preferred_role_claim", &p.PreferredRoleClaim)
+	f.text("session_name_claim", &p.SessionNameClaim)
+	f.text("saml_provider_arn", &p.SAMLProviderARN)
+	f.list("transitive_tag_keys", &p.TransitiveTagKeys)
+	f.check("own_issuer", &p.OwnIssuer)
+	f.check("allow_guests", &p.AllowGuests)
+	f.check("allow_classic_flow", &p.AllowClassicFlow)
+	if v, ok := f.c.GetPostForm("duration_seconds"); ok {
+		p.DurationSeconds = 0
+		if v = strings.TrimSpace(v); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				f.errs["duration_seconds"] = "must be a number of seconds"
+			}
+			p.DurationSeconds = n
+		}
+	}
+	if v, ok := f.c.GetPostForm("principal_tags"); ok {
+		tags, err := parsePairs(v)
+		if err != nil {
+			f.errs["principal_tags"] = err.Error()
+		}
+		p.PrincipalTags = tags
+	}
+}
+
 func (s *Server) uiSavePool(c *gin.Context) {
 	key := c.Param("pool")
 	isNew := key == newKey
-	form := func(f string) string { return strings.TrimSpace(c.PostForm(f)) }
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
 		s.fail(c, internalError(err))
 		return
 	}
-	fieldErrs := map[string]string{}
-	settings := config.Pool{ID: form("id"), Name: form("name"), DisplayName: form("display_name"), Providers: c.PostFormArray("providers"),
-		Mode: form("mode"), Resolution: form("resolution"), NoMatch: form("no_match"), AuthenticatedRole: form("authenticated_role"),
-		UnauthenticatedRole: form("unauthenticated_role"), RolesClaim: form("roles_claim"), PreferredRoleClaim: form("preferred_role_claim"),
-		SessionNameClaim: form("session_name_claim"), TransitiveTagKeys: words(form("transitive_tag_keys")),
-		OwnIssuer: c.PostForm("own_issuer") == "on", AllowGuests: c.PostForm("allow_guests") == "on"}
-	if v := form("duration_seconds"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			fieldErrs["duration_seconds"] = "must be a number of seconds"
-		}
-		settings.DurationSeconds = n
-	}
-	tags, err := parsePairs(c.PostForm("principal_tags"))
-	if err != nil {
-		fieldErrs["principal_tags"] = err.Error()
-	}
-	settings.PrincipalTags = tags
-	var i int
+	// The form's settings go onto the stored pool; its rules (edited on
+	// their own pages) and whatever the form does not show are kept.
+	var settings config.Pool
+	i := len(cur.m.Pools)
 	if !isNew {
 		if i = findPool(&cur.m, key); i < 0 {
 			s.fail(c, notFound("pool"))
 			return
 		}
-		settings.ID = cur.m.Pools[i].ID
-		settings.Rules = cur.m.Pools[i].Rules
+		settings = cloneMappings(config.Mappings{Pools: cur.m.Pools[i : i+1]}).Pools[0]
+	}
+	form := newAdminForm(c)
+	readPool(form, &settings)
+	if isNew {
+		settings.ID = strings.TrimSpace(c.PostForm("id"))
 	}
 	data := poolForm(settings, cur.m.Providers)
 	data.adminPage = s.adminPageFor(c, "Pool", "home")
 	data.New, data.ETag = isNew, c.PostForm("etag")
-	data.DurationSeconds, data.PrincipalTags = form("duration_seconds"), c.PostForm("principal_tags")
+	data.DurationSeconds, data.PrincipalTags = strings.TrimSpace(c.PostForm("duration_seconds")), c.PostForm("principal_tags")
 	rerender := func(status int) { s.render(c, status, "admin_pool", data, true) }
-	if len(fieldErrs) > 0 {
-		data.FieldErrors, data.HasFieldErrors = fieldErrs, true
+	if len(form.errs) > 0 {
+		data.FieldErrors, data.HasFieldErrors = form.errs, true
 		rerender(http.StatusUnprocessableEntity)
 		return
 	}
 	var ch change
-	prefix := fmt.Sprintf("pools[%d].", len(cur.m.Pools))
+	prefix := fmt.Sprintf("pools[%d].", i)
 	if isNew {
 		ch = createPool(settings)
 	} else {
-		prefix = fmt.Sprintf("pools[%d].", i)
 		ch = updatePool(key, ifMatch(nonEmpty(c.PostForm("etag"), "-")), func(p *config.Pool) *Error {
-			next := settings
-			next.ID, next.Rules = p.ID, p.Rules // rules are edited on their own pages
-			*p = next
+			readPool(newAdminForm(c), p) // onto the newest stored pool (its ETag is checked)
 			return nil
 		}, "settings changed")
 	}

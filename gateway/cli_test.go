@@ -578,4 +578,3 @@ func TestConsoleButton(t *testing.T) {
 		t.Error("the sign-in token or a secret reached the log")
 	}
 }
-

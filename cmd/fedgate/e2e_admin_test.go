@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"os/exec"
@@ -501,7 +502,9 @@ func TestEndToEndAdminCrashSafety(t *testing.T) {
 	e := startAdminEnv(t)
 	start := latestVersion(t, e)
 	var acked sync.Map // version -> rule name
-	var stop atomic.Bool
+	var stop, killing atomic.Bool
+	var cutMu sync.Mutex
+	var cut []string // writes sent whole before the kill and never answered
 	var wg sync.WaitGroup
 	client := &http.Client{Timeout: 10 * time.Second}
 	for w := range 4 {
@@ -510,12 +513,26 @@ func TestEndToEndAdminCrashSafety(t *testing.T) {
 			defer wg.Done()
 			for i := 0; !stop.Load(); i++ {
 				name := fmt.Sprintf("w%d-%d", w, i)
-				req, _ := http.NewRequest(http.MethodPost, e.url+"/admin/api/v1/pools/picker/rules",
+				// sentBeforeKill: the whole request reached the gateway's
+				// socket before the SIGKILL was sent.
+				var sentBeforeKill atomic.Bool
+				trace := &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
+					if info.Err == nil && !killing.Load() {
+						sentBeforeKill.Store(true)
+					}
+				}}
+				req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodPost,
+					e.url+"/admin/api/v1/pools/picker/rules",
 					strings.NewReader(`{"name":"`+name+`","match":[{"claim":"sub","op":"equals","value":"`+name+`"}],"role":"`+e.readerRole+`"}`))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Authorization", "Bearer "+e2eAdminToken)
 				resp, err := client.Do(req)
 				if err != nil {
+					if sentBeforeKill.Load() { // in flight when the gateway died
+						cutMu.Lock()
+						cut = append(cut, name)
+						cutMu.Unlock()
+					}
 					return // the gateway is gone
 				}
 				_, _ = io.Copy(io.Discard, resp.Body)
@@ -528,6 +545,7 @@ func TestEndToEndAdminCrashSafety(t *testing.T) {
 		}()
 	}
 	time.Sleep(1500 * time.Millisecond)
+	killing.Store(true)
 	if err := e.proc.Kill(); err != nil { // SIGKILL: no shutdown, no flush
 		t.Fatal(err)
 	}
@@ -537,6 +555,10 @@ func TestEndToEndAdminCrashSafety(t *testing.T) {
 	acked.Range(func(_, _ any) bool { n++; return true })
 	if n < 5 {
 		t.Fatalf("only %d writes were acknowledged before the kill; the test needs a stream", n)
+	}
+	// The kill must have cut writes off mid-way, or it proves nothing.
+	if len(cut) == 0 {
+		t.Fatalf("no write was in flight when the gateway was killed")
 	}
 	e.start() // same database, same port
 
@@ -587,7 +609,18 @@ func TestEndToEndAdminCrashSafety(t *testing.T) {
 	if got, want := len(rl.Rules), 2+int(vs.Versions[0].Version-start); got != want {
 		t.Errorf("picker has %d rules after the crash, want %d (2 + one per version)", got, want)
 	}
-	t.Logf("%d writes acknowledged before SIGKILL; %d versions stored; all consistent", n, vs.Versions[0].Version-start)
+	// A write cut off mid-way is either whole in the history (committed
+	// before the kill, never acknowledged) or not there at all.
+	committed := 0
+	for _, name := range cut {
+		for _, c := range stored {
+			if strings.Contains(c, fmt.Sprintf("%q", name)) {
+				committed++
+			}
+		}
+	}
+	t.Logf("%d writes acknowledged before SIGKILL, %d cut off in flight (%d of those committed, unacknowledged); %d versions stored; all consistent",
+		n, len(cut), committed, vs.Versions[0].Version-start)
 }
 
 // TestEndToEndAdminLoad: 50 concurrent editors on one pool over loopback.
