@@ -29,8 +29,11 @@ const guestProvider = "cognito:unauthenticated"
 // loginMethod is how one of a pool's providers takes part in Logins: the
 // key its logins come under and how a login value is verified.
 type loginMethod struct {
-	key    string
-	verify func(ctx context.Context, raw string) (*idp.Identity, error)
+	key string
+	// verify checks a login value; for a SAML response it also names the
+	// assertion, which the request then binds to its identity
+	// (cognito_saml.go). OIDC logins return a nil ref.
+	verify func(ctx context.Context, raw string) (*idp.Identity, *idp.AssertionRef, error)
 	// checkIssuer: the value is a JWT whose iss must match the key.
 	checkIssuer bool
 }
@@ -41,7 +44,11 @@ type loginMethod struct {
 func loginMethodOf(pool *livePool, p *liveProvider) (loginMethod, bool) {
 	if tv, ok := p.Provider.(idp.TokenVerifier); ok && p.cfg.Type == config.ProviderOIDC {
 		key := issuerLoginKey(p.cfg.Issuer)
-		return loginMethod{key: key, verify: tv.VerifyToken, checkIssuer: true}, key != ""
+		verify := func(ctx context.Context, raw string) (*idp.Identity, *idp.AssertionRef, error) {
+			ident, err := tv.VerifyToken(ctx, raw)
+			return ident, nil, err
+		}
+		return loginMethod{key: key, verify: verify, checkIssuer: true}, key != ""
 	}
 	return samlLoginMethod(pool, p)
 }
@@ -62,6 +69,8 @@ func issuerLoginKey(issuer string) string {
 type verifiedLogin struct {
 	provider *liveProvider
 	ident    *idp.Identity
+	// assertion names a SAML login's assertion, nil for other logins.
+	assertion *idp.AssertionRef
 }
 
 // verifyLogins verifies every login against the pool's providers and
@@ -93,14 +102,14 @@ func (api *cognitoAPI) verifyLogins(ctx context.Context, pool *livePool, logins 
 		if iss := unverifiedIssuer(token); m.checkIssuer && iss != "" && issuerLoginKey(iss) != key {
 			return nil, cogError(cogNotAuthorized, "Invalid login token. Issuer doesn't match providerName", nil)
 		}
-		ident, err := m.verify(ctx, token)
+		ident, ref, err := m.verify(ctx, token)
 		if err != nil {
 			if !m.checkIssuer {
 				return nil, samlLoginError(err)
 			}
 			return nil, loginError(err)
 		}
-		out = append(out, verifiedLogin{provider: prov, ident: ident})
+		out = append(out, verifiedLogin{provider: prov, ident: ident, assertion: ref})
 	}
 	slices.SortStableFunc(out, func(a, b verifiedLogin) int {
 		return slices.Index(pool.providers, a.provider) - slices.Index(pool.providers, b.provider)
@@ -171,10 +180,17 @@ func (api *cognitoAPI) getID(c *gin.Context, body []byte) (any, *Error) {
 	if e != nil {
 		return nil, e
 	}
+	// A SAML assertion used elsewhere is refused before an identity is made.
+	if e := api.s.assertionsFree(ctx, pool, verified); e != nil {
+		return nil, e
+	}
 	first := verified[0]
 	id, err := api.s.identityID(ctx, &principal{pool: pool, provider: first.provider, ident: first.ident})
 	if err != nil {
 		return nil, storeError(err)
+	}
+	if e := api.s.bindAssertions(ctx, pool, id, verified); e != nil {
+		return nil, e
 	}
 	return getIDOutput{IdentityID: id}, nil
 }
@@ -253,6 +269,9 @@ func (api *cognitoAPI) ownedIdentity(ctx context.Context, id string, logins map[
 	for i := range verified {
 		l := &verified[i]
 		if l.provider.cfg.ID == rec.Provider && l.ident.Subject == rec.Subject {
+			if e := api.s.bindAssertions(ctx, pool, id, verified); e != nil {
+				return nil, e
+			}
 			return &resolvedIdentity{id: id, pool: pool, login: l}, nil
 		}
 	}

@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 
+	"fedgate/gateway/store"
 	"fedgate/idp"
 )
 
@@ -11,12 +14,15 @@ import (
 // Cognito: the key is the pool's IAM SAML provider ARN (saml_provider_arn)
 // and the value the base64 SAML response. fedgate did not start that
 // sign-in, so the provider must allow IdP-initiated responses; signature,
-// audience, recipient, time window and the replay cache apply as on the
-// ACS. With several SAML providers in one pool, the first one in the
+// audience, recipient and time window apply as on the ACS. The replay
+// cache applies as a binding (bindAssertions): the AWS SDKs send the same
+// Logins to GetId and then to GetCredentialsForIdentity, so an assertion
+// may come back for the identity it was first used for, and for nothing
+// else. With several SAML providers in one pool, the first one in the
 // pool's list answers for the key.
 func samlLoginMethod(pool *livePool, p *liveProvider) (loginMethod, bool) {
-	al, ok := p.Provider.(idp.AssertionLogin)
-	if !ok || pool.cfg.SAMLProviderARN == "" {
+	rl, ok := p.Provider.(idp.ReusableAssertionLogin)
+	if _, saml := p.Provider.(idp.AssertionLogin); !ok || !saml || pool.cfg.SAMLProviderARN == "" {
 		return loginMethod{}, false
 	}
 	for _, other := range pool.providers {
@@ -27,8 +33,12 @@ func samlLoginMethod(pool *livePool, p *liveProvider) (loginMethod, bool) {
 			return loginMethod{}, false
 		}
 	}
-	return loginMethod{key: pool.cfg.SAMLProviderARN, verify: func(ctx context.Context, raw string) (*idp.Identity, error) {
-		return al.ConsumeResponse(ctx, raw, nil)
+	return loginMethod{key: pool.cfg.SAMLProviderARN, verify: func(ctx context.Context, raw string) (*idp.Identity, *idp.AssertionRef, error) {
+		ident, ref, err := rl.VerifyUnsolicited(ctx, raw)
+		if err != nil {
+			return nil, nil, err
+		}
+		return ident, &ref, nil
 	}}, true
 }
 
@@ -41,7 +51,92 @@ func samlLoginError(err error) *Error {
 		return cogError(cogExternalService, "The identity provider could not be reached. Try again in a moment.", err)
 	case errors.Is(err, idp.ErrTooLarge):
 		return cogError(cogInvalidParameter, "The SAML response is too large.", err)
+	case errors.Is(err, idp.ErrReplay):
+		return cogError(cogNotAuthorized, "Invalid login token. The SAML response was already used.", err)
 	default:
 		return cogError(cogNotAuthorized, "Invalid login token. The SAML response is not valid for this identity pool.", err)
 	}
+}
+
+// cognitoBinding is what a Logins assertion is bound to: one pool and one
+// identity. It shares the replay cache's entries (kind and key), whose
+// ACS and JSON API value is never of this form, so an assertion spent
+// there cannot be bound here, and one bound here cannot be spent there.
+func cognitoBinding(poolID, identityID string) []byte {
+	return []byte("cognito\x00" + poolID + "\x00" + identityID)
+}
+
+func cognitoPoolPrefix(poolID string) []byte {
+	return []byte("cognito\x00" + poolID + "\x00")
+}
+
+// assertionsFree refuses, before GetId makes an identity, SAML logins
+// whose assertion is already spent at the ACS or bound in another pool.
+// bindAssertions decides atomically; this only keeps a replay from
+// leaving an identity behind.
+func (s *Server) assertionsFree(ctx context.Context, pool *livePool, logins []verifiedLogin) *Error {
+	for _, l := range logins {
+		if l.assertion == nil {
+			continue
+		}
+		held, err := s.store.GetEphemeral(ctx, kindSAMLAssertion, l.assertion.ID, s.now())
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return cogError(cogInternalError, "An internal error occurred.", fmt.Errorf("saml replay cache: %w", err))
+		case !bytes.HasPrefix(held, cognitoPoolPrefix(pool.cfg.ID)):
+			return samlLoginError(fmt.Errorf("%w: assertion %q was used at the ACS, the JSON API or another pool", idp.ErrReplay, l.assertion.ID))
+		}
+	}
+	return nil
+}
+
+// bindAssertions binds each SAML login's assertion to (pool, identity)
+// until the provider would refuse it anyway: the first use records the
+// binding, the same binding again is the same use, anything else is a
+// replay.
+func (s *Server) bindAssertions(ctx context.Context, pool *livePool, identityID string, logins []verifiedLogin) *Error {
+	want := cognitoBinding(pool.cfg.ID, identityID)
+	for _, l := range logins {
+		if l.assertion == nil {
+			continue
+		}
+		if err := s.bindAssertion(ctx, *l.assertion, want); err != nil {
+			if errors.Is(err, idp.ErrReplay) {
+				return samlLoginError(err)
+			}
+			return cogError(cogInternalError, "An internal error occurred.", fmt.Errorf("saml replay cache: %w", err))
+		}
+	}
+	return nil
+}
+
+func (s *Server) bindAssertion(ctx context.Context, ref idp.AssertionRef, want []byte) error {
+	if ref.ID == "" {
+		return fmt.Errorf("%w: assertion has no ID", idp.ErrReplay)
+	}
+	until := ref.Until
+	if floor := s.now().Add(minReplayHold); until.Before(floor) {
+		until = floor
+	}
+	// Two rounds: an entry that expires between the put and the get is
+	// gone, and the second put takes its place.
+	for range 2 {
+		err := s.store.PutEphemeral(ctx, kindSAMLAssertion, ref.ID, want, until)
+		if !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+		held, err := s.store.GetEphemeral(ctx, kindSAMLAssertion, ref.ID, s.now())
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			continue
+		case err != nil:
+			return err
+		case bytes.Equal(held, want):
+			return nil
+		default:
+			return fmt.Errorf("%w: assertion %q is bound to another use", idp.ErrReplay, ref.ID)
+		}
+	}
+	return fmt.Errorf("saml replay cache: assertion %q could not be bound", ref.ID)
 }

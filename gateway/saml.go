@@ -5,7 +5,7 @@ package gateway
 
 import (
 	"context"
-	"crypto"
+
 	"errors"
 	"fmt"
 	"io"
@@ -116,6 +116,7 @@ func (s *Server) newSAMLProvider(ctx context.Context, p config.Provider) (idp.Pr
 		ACSURL: p.ACSURL, MetadataURL: s.cfg.SAMLMetadataURL(p.ID),
 		AllowIdPInitiated: p.AllowIdPInitiated, ClockSkew: p.ClockSkew.D(),
 		RefreshInterval: p.MetadataRefresh.D(), NameIDFormat: p.NameIDFormat,
+		Rand: s.rand,
 	}
 	if p.IdPMetadata != "" {
 		cfg.IdPMetadataXML = []byte(p.IdPMetadata)
@@ -125,11 +126,7 @@ func (s *Server) newSAMLProvider(ctx context.Context, p config.Provider) (idp.Pr
 		if err != nil {
 			return nil, err
 		}
-		signer, ok := key.(crypto.Signer)
-		if !ok {
-			return nil, errors.New("sp_key cannot sign")
-		}
-		cfg.SigningKey, cfg.Certificate = signer, cert
+		cfg.SigningKey, cfg.Certificate = key, cert
 	}
 	return idp.NewSAML(ctx, cfg, s.upstreamClient, s.now, samlReplay{st: s.store, now: s.now})
 }

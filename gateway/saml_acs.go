@@ -4,6 +4,7 @@ package gateway
 // consumer service (ACS) and the metadata fedgate publishes.
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"regexp"
@@ -34,7 +35,13 @@ func (s *Server) startSAMLLogin(c *gin.Context, p idp.AssertionLogin, state stri
 			return
 		}
 	}
-	redirect, requestID, err := p.AuthnRequestURL(idp.Flow{State: state})
+	var redirect, requestID string
+	var err error
+	if pc, ok := p.(authnRequestContext); ok {
+		redirect, requestID, err = pc.AuthnRequestURLContext(ctx, idp.Flow{State: state})
+	} else {
+		redirect, requestID, err = p.AuthnRequestURL(idp.Flow{State: state})
+	}
 	if err != nil {
 		s.fail(c, fromSAML(err))
 		return
@@ -53,6 +60,12 @@ func (s *Server) startSAMLLogin(c *gin.Context, p idp.AssertionLogin, state stri
 	}
 	noCache(c)
 	c.Redirect(http.StatusFound, redirect)
+}
+
+// authnRequestContext is implemented by providers whose AuthnRequestURL
+// can take the request's context (idp.SAML).
+type authnRequestContext interface {
+	AuthnRequestURLContext(ctx context.Context, f idp.Flow) (string, string, error)
 }
 
 type samlPostPage struct {

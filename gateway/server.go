@@ -89,6 +89,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.cli = newCLIState(d) // cli (issue 5)
+	s.initSAMLMetrics()    // saml (issue 3): metadata refresh metrics
 	s.engine = s.routes()
 	return s, nil
 }
@@ -156,6 +157,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	go s.watch(watchCtx)
+	go s.watchSAMLMetadata(watchCtx) // saml (issue 3): metadata refreshed on a schedule
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
@@ -80,6 +81,12 @@ type SAMLConfig struct {
 	// NameIDFormat is the NameIDPolicy Format asked for in AuthnRequests;
 	// empty asks for none (unspecified), which every IdP can honour.
 	NameIDFormat string
+	// Rand is the source of AuthnRequest IDs (default crypto/rand).
+	// crewjam/saml draws its own ID (and, for ECDSA, signing randomness)
+	// from its package-level RandReader, which fedgate leaves alone: the
+	// ID it draws is replaced by one from Rand before the request is
+	// encoded and signed.
+	Rand io.Reader
 }
 
 // ReplayCache remembers assertion ids. The gateway implements it over the
@@ -107,6 +114,7 @@ type SAML struct {
 	fetchedAt   time.Time
 	lastAttempt time.Time
 	lastErr     error
+	failures    int // consecutive failed fetches since the last good one
 	refreshing  bool
 }
 
@@ -193,6 +201,9 @@ func normalizeSAMLConfig(cfg SAMLConfig) (SAMLConfig, url.URL, url.URL, string, 
 	}
 	if cfg.MaxResponseBytes == 0 {
 		cfg.MaxResponseBytes = DefaultSAMLResponseBytes
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
 	}
 	sigMethod, err := signatureMethodFor(cfg.SigningKey, cfg.Certificate)
 	if err != nil {
@@ -326,12 +337,13 @@ func (s *SAML) metadata(ctx context.Context) (*saml.EntityDescriptor, error) {
 	s.refreshing = false
 	if err != nil {
 		s.lastErr = fmt.Errorf("%w: saml metadata from %s: %w", ErrUpstream, s.cfg.IdPMetadataURL, err)
+		s.failures++
 		if s.meta == nil {
 			return nil, s.lastErr
 		}
 		return s.meta, nil
 	}
-	s.meta, s.fetchedAt, s.lastErr = fresh, now, nil
+	s.meta, s.fetchedAt, s.lastErr, s.failures = fresh, now, nil, 0
 	return fresh, nil
 }
 
@@ -475,14 +487,20 @@ func (s *SAML) serviceProvider(meta *saml.EntityDescriptor, at time.Time) *saml.
 
 // AuthnRequestURL builds the HTTP-Redirect binding URL for the IdP's
 // single sign-on service, with RelayState f.State, signed when a signing
-// key is configured. requestID must be kept in the flow.
+// key is configured. requestID must be kept in the flow. The
+// AssertionLogin interface carries no context; callers that have one use
+// AuthnRequestURLContext (the gateway does).
 func (s *SAML) AuthnRequestURL(f Flow) (string, string, error) {
+	return s.AuthnRequestURLContext(context.Background(), f)
+}
+
+// AuthnRequestURLContext is AuthnRequestURL with ctx bounding a metadata
+// refresh that falls due (rarely: the gateway refreshes on a schedule).
+func (s *SAML) AuthnRequestURLContext(ctx context.Context, f Flow) (string, string, error) {
 	if f.State == "" {
 		return "", "", fmt.Errorf("%w: flow has no state", ErrUnsupportedFlow)
 	}
-	// The interface carries no context; the client's timeout and the
-	// retry interval bound a refresh here.
-	meta, err := s.metadata(context.Background())
+	meta, err := s.metadata(ctx)
 	if err != nil {
 		return "", "", err
 	}
@@ -495,6 +513,13 @@ func (s *SAML) AuthnRequestURL(f Flow) (string, string, error) {
 	if err != nil {
 		return "", "", fmt.Errorf("%w: authn request: %w", ErrInvalidConfig, err)
 	}
+	// For HTTP-Redirect nothing is signed yet: Redirect encodes and signs
+	// the request as it is now, with fedgate's ID.
+	var id [20]byte
+	if _, err := io.ReadFull(s.cfg.Rand, id[:]); err != nil {
+		return "", "", fmt.Errorf("authn request id: %w", err)
+	}
+	req.ID = fmt.Sprintf("id-%x", id)
 	u, err := req.Redirect(f.State, sp)
 	if err != nil {
 		return "", "", fmt.Errorf("%w: authn request: %w", ErrInvalidConfig, err)

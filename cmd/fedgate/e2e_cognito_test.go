@@ -25,6 +25,8 @@ import (
 	citypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
 
 	"fedgate/cmd/fedgate/internal/peers"
 )
@@ -117,6 +119,27 @@ func TestEndToEndCognito(t *testing.T) {
 		if tags, _ := json.Marshal(claims["https://aws.amazon.com/tags"]); string(tags) != `{"principal_tags":{"department":["eng"]}}` {
 			t.Errorf("session tags sent to STS = %s", tags)
 		}
+	})
+
+	t.Run("AWS SDK for Go with an ID token from a real sign-in at the IdP", func(t *testing.T) {
+		// The app's own sign-in: oidc-provider's login and consent pages,
+		// then the code (with PKCE) redeemed at its token endpoint, as an
+		// app's OIDC library would.
+		idToken := appSignIn(ctx, t, e, "alice")
+		logins := map[string]string{key: idToken}
+		id, err := goSDK.GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: aws.String(poolMobileID), Logins: logins})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aliceID != "" && aws.ToString(id.IdentityId) != aliceID {
+			t.Errorf("identity %s, want alice's %s", aws.ToString(id.IdentityId), aliceID)
+		}
+		out, err := goSDK.GetCredentialsForIdentity(ctx, &cognitoidentity.GetCredentialsForIdentityInput{IdentityId: id.IdentityId, Logins: logins})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := out.Credentials
+		e.assertLeastPrivilege(aws.Credentials{AccessKeyID: aws.ToString(c.AccessKeyId), SecretAccessKey: aws.ToString(c.SecretKey), SessionToken: aws.ToString(c.SessionToken)})
 	})
 
 	t.Run("boto3: get_id, get_credentials_for_identity, S3", func(t *testing.T) {
@@ -294,6 +317,35 @@ func TestEndToEndCognito(t *testing.T) {
 			t.Error("refusals are not logged")
 		}
 	})
+}
+
+// appSignIn signs user in through oidc-provider's pages (authorization
+// code + PKCE S256 + nonce) as the web client registered there, and
+// redeems the code at the IdP's token endpoint; it returns the IdP-issued
+// ID token. (The mobile client's custom-scheme redirect is registered for
+// minted tokens only; oidc-provider takes it for native apps alone.)
+func appSignIn(ctx context.Context, t *testing.T, e *env, user string) string {
+	t.Helper()
+	provider, err := oidc.NewProvider(ctx, e.idp.Issuer)
+	if err != nil {
+		t.Fatalf("discovery: %v", err)
+	}
+	conf := oauth2.Config{ClientID: e2eClientID, ClientSecret: e2eClientSecret, RedirectURL: e.url + "/callback",
+		Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID, "profile", "email", "groups"}}
+	state, nonce, verifier := "st-"+user, "n-"+user, oauth2.GenerateVerifier()
+	callback := e.idp.Login(t, browser(t), conf.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), user)
+	if callback.Query().Get("state") != state {
+		t.Fatalf("callback state %q", callback.Query().Get("state"))
+	}
+	tok, err := conf.Exchange(ctx, callback.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("code exchange: %v", err)
+	}
+	idToken, _ := tok.Extra("id_token").(string)
+	if idToken == "" {
+		t.Fatal("the token endpoint returned no id_token")
+	}
+	return idToken
 }
 
 // assertGuestOnly: the guest role lists the team bucket and nothing more.

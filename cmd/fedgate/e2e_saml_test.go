@@ -29,6 +29,7 @@ const (
 	poolSAMLFwdSamlify = "us-east-1:5a1f0c2e-0b1d-4e5f-9a6b-7c8d9e0f1a2b"
 	poolSAMLFwdSSP     = "us-east-1:6b2a1d3f-1c2e-4f6a-8b7c-8d9e0f1a2b3c"
 	poolSAMLBroker     = "us-east-1:7c3b2e4a-2d3f-4a7b-9c8d-9e0f1a2b3c4d"
+	poolSAMLFwdAWS     = "us-east-1:8d4c3f5b-3e4a-4b8c-8d9e-0f1a2b3c4d5e" // e2e_saml_more_test.go
 	samlRoleAttr       = "https://aws.amazon.com/SAML/Attributes/Role"
 	samlSessionAttr    = "https://aws.amazon.com/SAML/Attributes/RoleSessionName"
 	brokerProviderARN  = "arn:aws:iam::123456789012:saml-provider/fedgate"
@@ -75,7 +76,11 @@ func (tp *samlTap) last(t *testing.T) url.Values {
 type samlEnv struct {
 	*env
 	samlify, ssp *peers.SAMLIdP
-	stap         *samlTap
+	// samlifyAWS is an IdP set up for AWS itself (audience
+	// urn:amazon:webservices, Recipient the AWS sign-in endpoint); its
+	// responses reach fedgate only through the API (e2e_saml_more_test.go).
+	samlifyAWS *peers.SAMLIdP
+	stap       *samlTap
 }
 
 func samlUsers(provider, readerRole, adminRole string) []peers.SAMLUser {
@@ -115,6 +120,7 @@ func startSAMLEnv(t *testing.T) *samlEnv {
 	e.moto.CreateBucket(t, otherBucket, map[string]string{"secret.txt": "not for readers"})
 
 	e.samlify = peers.StartSamlify(t, samlUsers("samlify", e.readerRole, e.adminRole), e.url+"/saml/metadata/samlify")
+	e.samlifyAWS = peers.StartSamlify(t, samlUsers("aws-idp", e.readerRole, e.adminRole), e.url+"/saml/metadata/aws-idp")
 	e.ssp = peers.StartSimpleSAMLphp(t, samlUsers("ssp", e.readerRole, e.adminRole),
 		peers.SAMLSP{EntityID: e.url + "/saml/metadata/ssp", ACSURL: e.url + "/saml/acs/ssp"})
 
@@ -155,6 +161,13 @@ providers:
     type: saml
     display_name: SimpleSAMLphp
     idp_metadata_url: %s
+  - id: aws-idp
+    type: saml
+    display_name: IdP configured for AWS
+    idp_metadata_url: %s
+    entity_id: urn:amazon:webservices
+    acs_url: https://signin.aws.amazon.com/saml
+    allow_idp_initiated: true
 pools:
   - id: %s
     name: fwd-samlify
@@ -167,6 +180,11 @@ pools:
     mode: saml-forward
     saml_provider_arn: %s%s
   - id: %s
+    name: fwd-aws
+    providers: [aws-idp]
+    mode: saml-forward
+    saml_provider_arn: %s%s
+  - id: %s
     name: broker
     providers: [samlify, ssp]
     mode: saml-broker
@@ -176,9 +194,10 @@ pools:
 admin:
   api_token_env: `+e2eAdminTokenEnv+`
   api_token_role: viewer
-`, port, e.url, tapSrv.URL, e.samlify.MetadataURL, e.ssp.MetadataURL,
+`, port, e.url, tapSrv.URL, e.samlify.MetadataURL, e.ssp.MetadataURL, e.samlifyAWS.MetadataURL,
 		poolSAMLFwdSamlify, idpProviderARN("samlify"), rule,
 		poolSAMLFwdSSP, idpProviderARN("ssp"), rule,
+		poolSAMLFwdAWS, idpProviderARN("aws-idp"), rule,
 		poolSAMLBroker, brokerProviderARN, rule)
 	e.configPath = filepath.Join(e.dir, "fedgate.yaml")
 	if err := os.WriteFile(e.configPath, []byte(cfg), 0o600); err != nil {
@@ -203,14 +222,20 @@ func (e *samlEnv) samlAPI(body map[string]any) apiResult {
 // idpInitiated fetches a signed unsolicited response from samlify.
 func (e *samlEnv) idpInitiated(user string) string {
 	e.t.Helper()
-	resp, err := http.Get(e.samlify.BaseURL + "/idp-initiated?user=" + user)
+	return idpInitiatedFrom(e.t, e.samlify, user)
+}
+
+// idpInitiatedFrom fetches a signed unsolicited response from a samlify peer.
+func idpInitiatedFrom(t *testing.T, peer *peers.SAMLIdP, user string) string {
+	t.Helper()
+	resp, err := http.Get(peer.BaseURL + "/idp-initiated?user=" + user)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	var out struct{ SAMLResponse string }
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.SAMLResponse == "" {
-		e.t.Fatalf("samlify idp-initiated: %v", err)
+		t.Fatalf("samlify idp-initiated: %v", err)
 	}
 	return out.SAMLResponse
 }
@@ -362,7 +387,11 @@ func TestEndToEndSAML(t *testing.T) {
 	})
 
 	t.Run("simulate checks a real SAML response without using it up", e.simulateWithSAMLResponse) // e2e_gaps_test.go
-	t.Run("SAML refusals are in the audit log", e.auditOfSAMLRefusals)                            // e2e_gaps_test.go
+	// e2e_saml_more_test.go
+	t.Run("Cognito Logins with a SAML response: GetId then GetCredentialsForIdentity (Go SDK)", e.cognitoSAMLLogins)
+	t.Run("XSW and comment injection vend nothing (ACS, JSON API, Cognito)", e.attacksVendNothing)
+	t.Run("saml-forward with an IdP set up for AWS: the response reaches STS byte for byte", e.samlForwardAWSAudience)
+	t.Run("SAML refusals are in the audit log", e.auditOfSAMLRefusals) // e2e_gaps_test.go
 
 	t.Run("bad input is refused, says why in the log, and stores nothing", func(t *testing.T) {
 		ids := e.identityCount()

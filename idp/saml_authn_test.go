@@ -1,0 +1,57 @@
+package idp
+
+import (
+	"bytes"
+	"compress/flate"
+	"context"
+	"encoding/base64"
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/url"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/crewjam/saml"
+)
+
+// TestSAMLAuthnRequestIDFromInjectedRand: the AuthnRequest ID comes from
+// the configured random source, and it is the ID inside the encoded (and
+// signed) request, not only the one returned.
+func TestSAMLAuthnRequestIDFromInjectedRand(t *testing.T) {
+	seq := bytes.Repeat([]byte{0xab}, 20)
+	f := newSAMLFixture(t, func(c *SAMLConfig) { c.Rand = bytes.NewReader(seq) })
+	raw, id, err := f.sp.AuthnRequestURLContext(context.Background(), Flow{State: "st-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "id-" + strings.Repeat("ab", 20)
+	if id != want {
+		t.Fatalf("request id %q, want %q", id, want)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deflated, err := base64.StdEncoding.DecodeString(u.Query().Get("SAMLRequest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inflated, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(deflated)), 64<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req saml.AuthnRequest
+	if err := xml.Unmarshal(inflated, &req); err != nil || req.ID != want {
+		t.Fatalf("encoded request ID %q (%v), want %q", req.ID, err, want)
+	}
+	// The source is exhausted: no ID, no request (never a fallback).
+	if _, _, err := f.sp.AuthnRequestURL(Flow{State: "st-2"}); err == nil {
+		t.Fatal("a request was made without randomness")
+	}
+	broken := newSAMLFixture(t, func(c *SAMLConfig) { c.Rand = iotest.ErrReader(errors.New("no entropy")) })
+	if _, _, err := broken.sp.AuthnRequestURL(Flow{State: "st-3"}); err == nil || !strings.Contains(err.Error(), "no entropy") {
+		t.Fatalf("broken random source: %v", err)
+	}
+}
