@@ -249,6 +249,15 @@ func (s *Server) callback(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
+	// RFC 9207: an IdP that names itself in the answer must be the one this
+	// flow went to, or a hostile IdP could pass another IdP's code (and
+	// this flow's PKCE verifier) through its own token endpoint.
+	if iss := q.Get("iss"); iss != "" && strings.TrimRight(iss, "/") != strings.TrimRight(prov.cfg.Issuer, "/") {
+		e := errorf(http.StatusBadRequest, CodeInvalidRequest, "The answer came from another identity provider than the one this sign-in went to. Start again.")
+		e.Cause = errors.New("authorization response iss does not match the flow's provider")
+		s.fail(c, e)
+		return
+	}
 	rl, ok := prov.Provider.(idp.RedirectLogin)
 	if !ok {
 		s.fail(c, errorf(http.StatusBadRequest, CodeUnknownProvider, "This identity provider does not use redirects."))

@@ -1,6 +1,12 @@
 package gateway
 
-import "testing"
+import (
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+)
 
 func TestSnakeCase(t *testing.T) {
 	for in, want := range map[string]string{
@@ -17,5 +23,18 @@ func TestSnakeCase(t *testing.T) {
 		if got := snakeCase(in); got != want {
 			t.Errorf("snakeCase(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Made-up methods cannot create metric series without bound.
+func TestMetricsMethodLabelIsBounded(t *testing.T) {
+	h := newGWHarness(t)
+	for i := range 50 {
+		req := httptest.NewRequest("X"+strconv.Itoa(i)+strings.Repeat("A", 100), "/", nil)
+		h.do(req)
+	}
+	body := h.do(httptest.NewRequest(http.MethodGet, "/metrics", nil)).Body.String()
+	if strings.Contains(body, "AAAA") || !strings.Contains(body, `method="OTHER"`) {
+		t.Errorf("made-up methods reached the metric labels:\n%.2000s", body)
 	}
 }

@@ -56,7 +56,18 @@ func (m *metrics) countRequests(c *gin.Context) {
 	if route == "" {
 		route = "unmatched"
 	}
-	m.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Inc()
+	m.requests.WithLabelValues(route, methodLabel(c.Request.Method), strconv.Itoa(c.Writer.Status())).Inc()
+}
+
+// methodLabel keeps the method label to a fixed set: any token is a valid
+// method on the wire, and each new label value is a series kept forever.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return m
+	default:
+		return "OTHER"
+	}
 }
 
 func surfaceOf(r *http.Request) string {

@@ -42,6 +42,10 @@ func TrustPolicies(f *config.File, poolKey string) (*TrustReport, error) {
 		return nil, fmt.Errorf("no pool %q in the configuration", poolKey)
 	}
 	rep := &TrustReport{Pool: *pool, IssuerURL: f.IssuerURL(pool)}
+	if pool.Mode == config.ModeUpstreamToken {
+		rep.Warnings = append(rep.Warnings, "upstream-token mode: STS checks the IdP's own ID token, so anyone holding an ID token for these client ids "+
+			"can assume every role below directly with STS, whatever fedgate's rules say. Use gateway-token mode when the rules must hold.")
+	}
 	if pool.AllowClassicFlow {
 		rep.Warnings = append(rep.Warnings, "allow_classic_flow hands apps tokens with this pool's audience (GetOpenIdToken): "+
 			"every role below can then be assumed by any signed-in member, whatever the rules say. "+

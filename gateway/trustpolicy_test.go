@@ -158,6 +158,9 @@ func TestTrustPoliciesUpstreamToken(t *testing.T) {
 	if rep.RegisterIn != "" {
 		t.Errorf("register command %q for an upstream-token pool", rep.RegisterIn)
 	}
+	if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "upstream-token mode") {
+		t.Errorf("an upstream-token pool's report does not warn that the rules are not enforced by IAM: %q", rep.Warnings)
+	}
 	if len(rep.Roles) != 1 {
 		t.Fatalf("roles %+v", rep.Roles)
 	}

@@ -12,6 +12,10 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 )
 
+// jwksMaxAge is how long a fetched key set is trusted before it is fetched
+// again, even when every kid in use is known.
+const jwksMaxAge = time.Hour
+
 // jwksKeySet implements oidc.KeySet against a jwks_uri. Unlike go-oidc's
 // RemoteKeySet it refetches for an unknown kid at most once per
 // minRefetch, so tokens with made-up kids cannot make us flood the IdP.
@@ -52,8 +56,16 @@ func (k *jwksKeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, e
 	kid := jws.Signatures[0].Header.KeyID
 
 	k.mu.RLock()
-	cached := k.keys
+	cached, fetched := k.keys, k.lastFetch
 	k.mu.RUnlock()
+	// Keys age out: a key the IdP has withdrawn (say, after a compromise)
+	// must stop verifying even while its kid stays known. When the IdP
+	// cannot be reached, the last good set is kept.
+	if !fetched.IsZero() && k.now().Sub(fetched) >= jwksMaxAge {
+		if fresh, err := k.refresh(ctx); err == nil {
+			cached = fresh
+		}
+	}
 	payload, known := verifyWithKeys(jws, kid, cached)
 	if payload != nil {
 		return payload, nil

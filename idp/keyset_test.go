@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 )
@@ -112,5 +114,54 @@ func TestLimitedBody(t *testing.T) {
 				t.Fatalf("read %d bytes, err %v; want %d bytes", len(got), err, tt.size)
 			}
 		})
+	}
+}
+
+// A key the IdP withdraws stops verifying within jwksMaxAge, although its
+// kid stays known to the cache; while the IdP is down the last good set
+// is kept.
+func TestJWKSWithdrawnKeyStopsVerifying(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwk := jose.JSONWebKey{Key: &key.PublicKey, KeyID: "k", Use: "sig", Algorithm: "ES256"}
+	var mu sync.Mutex
+	published, up := true, true
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !up {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		keys := []jose.JSONWebKey{}
+		if published {
+			keys = append(keys, jwk)
+		}
+		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: keys})
+	}))
+	defer srv.Close()
+	clock := newFakeClock()
+	ks := newJWKSKeySet(srv.URL, srv.Client(), clock.Now, []string{"ES256"}, jwksRefetchInterval)
+	raw := signJWT(t, jose.ES256, jose.JSONWebKey{Key: key, KeyID: "k"}, map[string]any{"sub": "x"})
+	if _, err := ks.VerifySignature(context.Background(), raw); err != nil {
+		t.Fatalf("published key: %v", err)
+	}
+	// IdP down past the max age: the last good set still verifies.
+	mu.Lock()
+	up = false
+	mu.Unlock()
+	clock.Advance(jwksMaxAge + time.Minute)
+	if _, err := ks.VerifySignature(context.Background(), raw); err != nil {
+		t.Fatalf("IdP down, last good set: %v", err)
+	}
+	// IdP back, key withdrawn: once the set is old again, the token fails.
+	mu.Lock()
+	up, published = true, false
+	mu.Unlock()
+	clock.Advance(jwksMaxAge + time.Minute)
+	if _, err := ks.VerifySignature(context.Background(), raw); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("withdrawn key: err = %v, want ErrInvalidToken", err)
 	}
 }

@@ -394,6 +394,7 @@ func (p *OIDC) verify(ctx context.Context, d *discovered, raw string, audiences 
 		return nil, fmt.Errorf("%w: claims: %w", ErrInvalidToken, err)
 	}
 	checks := []error{
+		checkNotAccessToken(raw),
 		checkSubject(token.Subject),
 		checkIssuedAt(token.IssuedAt, p.now(), p.cfg.ClockSkew),
 		checkAudience(token.Audience, claims, audiences),

@@ -2,8 +2,11 @@ package idp
 
 import (
 	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -61,6 +64,28 @@ func checkAudience(aud []string, claims map[string]any, accepted []string) error
 func checkNonce(got, want string) error {
 	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 		return ErrNonceMismatch
+	}
+	return nil
+}
+
+// checkNotAccessToken refuses JWT access tokens (RFC 9068, typ at+jwt):
+// some IdPs give them the client id as audience, and one must not pass
+// for an ID token. It reads the header of a token already verified.
+func checkNotAccessToken(raw string) error {
+	header, _, _ := strings.Cut(raw, ".")
+	b, err := base64.RawURLEncoding.DecodeString(header)
+	if err != nil {
+		return fmt.Errorf("%w: header: %w", ErrInvalidToken, err)
+	}
+	var h struct {
+		Typ string `json:"typ"`
+	}
+	if err := json.Unmarshal(b, &h); err != nil {
+		return fmt.Errorf("%w: header: %w", ErrInvalidToken, err)
+	}
+	switch strings.ToLower(h.Typ) {
+	case "at+jwt", "application/at+jwt":
+		return fmt.Errorf("%w: an access token (typ %s), not an ID token", ErrInvalidToken, h.Typ)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -298,6 +299,7 @@ func TestOIDCVerifyToken(t *testing.T) {
 		{name: "HS256 with a shared secret", token: signJWT(t, jose.HS256, jose.JSONWebKey{Key: []byte("0123456789abcdef0123456789abcdef"), KeyID: idp.rsa.kid}, idp.claims()), want: ErrInvalidToken},
 		{name: "RS384 is not on the allow-list", token: signJWT(t, jose.RS384, jose.JSONWebKey{Key: idp.rsa.key, KeyID: idp.rsa.kid}, idp.claims()), want: ErrInvalidToken},
 		{name: "oversized", token: rsaToken(map[string]any{"padding": strings.Repeat("x", maxTokenBytes)}), want: ErrInvalidToken},
+		{name: "JWT access token (RFC 9068 typ at+jwt) with the client as audience", token: signTyped(t, "at+jwt", jose.RS256, jose.JSONWebKey{Key: idp.rsa.key, KeyID: idp.rsa.kid}, idp.claims()), want: ErrInvalidToken},
 		{name: "garbage", token: "not.a.jwt", want: ErrInvalidToken},
 		{name: "empty", token: "", want: ErrInvalidToken},
 	}
@@ -539,4 +541,26 @@ type failingTransport struct{}
 
 func (failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
 	return nil, errors.New("network unreachable")
+}
+
+// signTyped signs claims with a typ header other than JWT.
+func signTyped(t testing.TB, typ string, alg jose.SignatureAlgorithm, key any, claims map[string]any) string {
+	t.Helper()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, (&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := jws.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }

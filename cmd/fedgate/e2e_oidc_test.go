@@ -223,6 +223,19 @@ func TestEndToEndOIDC(t *testing.T) {
 			t.Errorf("code from another flow (PKCE mismatch): HTTP %d, want 400", status)
 		}
 
+		// Mix-up (RFC 9207): an answer naming another issuer is refused
+		// before any code is redeemed, whatever the code.
+		victim = browser(t)
+		victimState = startFlowState(t, victim, e.url+"/login/team/corp")
+		cb = e.signIn(browser(t), "team", "alice")
+		if cb.Query().Get("iss") == "" {
+			t.Error("the IdP's answer carries no iss (RFC 9207); the mix-up check below would prove nothing")
+		}
+		status, _, page = get(t, victim, e.url+"/callback?"+url.Values{"state": {victimState}, "code": {cb.Query().Get("code")}, "iss": {"http://127.0.0.1:1/other-idp"}}.Encode())
+		if status != http.StatusBadRequest || !strings.Contains(page, "another identity provider") {
+			t.Errorf("answer naming another issuer: HTTP %d, want 400", status)
+		}
+
 		if after, _ := e.tap.snapshot(); after != calls {
 			t.Errorf("browser refusals reached STS %d times", after-calls)
 		}
