@@ -497,15 +497,22 @@ func (s *Server) putSealed(ctx context.Context, kind, key string, v any, ttl tim
 	if err != nil {
 		return err
 	}
-	sealed, err := s.box.Seal(b, []byte(kind))
+	sealed, err := s.box.Seal(b, sealedEntryAAD(kind, key))
 	if err != nil {
 		return err
 	}
 	return s.store.PutEphemeral(ctx, kind, key, sealed, s.now().Add(ttl))
 }
 
-func (s *Server) openSealed(kind string, sealed []byte, v any) error {
-	b, err := s.box.Open(sealed, []byte(kind))
+// sealedEntryAAD binds a sealed entry to its kind and key, so that someone
+// who can write the database but lacks the master key cannot move one
+// person's session under another person's cookie.
+func sealedEntryAAD(kind, key string) []byte {
+	return []byte(kind + "\x00" + key)
+}
+
+func (s *Server) openSealed(kind, key string, sealed []byte, v any) error {
+	b, err := s.box.Open(sealed, sealedEntryAAD(kind, key))
 	if err != nil {
 		return err
 	}
@@ -517,7 +524,7 @@ func (s *Server) takeSealed(ctx context.Context, kind, key string, v any) error 
 	if err != nil {
 		return err
 	}
-	return s.openSealed(kind, sealed, v)
+	return s.openSealed(kind, key, sealed, v)
 }
 
 func (s *Server) getSealed(ctx context.Context, kind, key string, v any) error {
@@ -525,5 +532,5 @@ func (s *Server) getSealed(ctx context.Context, kind, key string, v any) error {
 	if err != nil {
 		return err
 	}
-	return s.openSealed(kind, sealed, v)
+	return s.openSealed(kind, key, sealed, v)
 }

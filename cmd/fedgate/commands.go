@@ -59,7 +59,7 @@ func serve(ctx context.Context, f *config.File, log *slog.Logger) error {
 	}
 	srv, err := gateway.New(ctx, gateway.Deps{
 		Config: f, Store: st, Issuer: iss, Box: box, STS: sts,
-		Upstream: &http.Client{Timeout: 10 * time.Second},
+		Upstream: upstreamClient(),
 		Logger:   log, Now: time.Now, Rand: rand.Reader,
 	})
 	if err != nil {

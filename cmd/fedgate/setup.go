@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -140,4 +141,22 @@ func newFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	return fs, fs.String("config", "", "configuration file (YAML)")
+}
+
+// upstreamClient talks to identity providers (discovery, JWKS, tokens, SAML
+// metadata): bounded in time, and never led from https to plain http by a
+// redirect, since what it fetches is a trust anchor.
+func upstreamClient() *http.Client {
+	return &http.Client{
+		Timeout: 10 * time.Second,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 5 {
+				return errors.New("too many redirects")
+			}
+			if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
+				return fmt.Errorf("refusing a redirect from https to %s", req.URL.Scheme)
+			}
+			return nil
+		},
+	}
 }

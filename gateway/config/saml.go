@@ -226,3 +226,22 @@ func (f *File) validateSAMLBroker(add func(string, string, ...any)) {
 		add("saml_broker.assertion_ttl", "must be between 1m and 10m")
 	}
 }
+
+// validateBrokerPoolsApart refuses saml-broker pools that share an IAM SAML
+// provider: every broker response carries the same issuer, key and
+// audience, so a role trusting that provider would trust every such pool,
+// and one pool's users could be handed another pool's roles.
+func validateBrokerPoolsApart(pools []Pool, add func(string, string, ...any)) {
+	first := map[string]string{}
+	for i := range pools {
+		p := &pools[i]
+		if p.Mode != ModeSAMLBroker || p.SAMLProviderARN == "" {
+			continue
+		}
+		if other, ok := first[p.SAMLProviderARN]; ok {
+			add(fmt.Sprintf("pools[%d].saml_provider_arn", i), "the saml-broker pool %q already uses this IAM SAML provider; give each broker pool its own, or its roles would trust both pools", other)
+			continue
+		}
+		first[p.SAMLProviderARN] = p.Name
+	}
+}

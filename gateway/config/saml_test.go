@@ -74,6 +74,9 @@ func TestSAMLProblems(t *testing.T) {
 		{"forward with tags", "    mode: saml-forward\n", "    mode: saml-forward\n    principal_tags: {d: department}\n", "pools[0].principal_tags"},
 		{"provider ARN in gateway-token", "    mode: saml-forward\n", "", "pools[0].saml_provider_arn"},
 		{"upstream-token with saml", "    mode: saml-forward\n", "    mode: upstream-token\n", "pools[0].providers[0]"},
+		{"two broker pools on one IAM SAML provider", "    principal_tags: {department: department}\n", "    principal_tags: {department: department}\n" +
+			"  - id: us-east-1:2b3c4d5e-6f7a-4b2c-9d3e-4f5a6b7c8d9e\n    name: broker2\n    providers: [corp]\n    mode: saml-broker\n" +
+			"    saml_provider_arn: arn:aws:iam::123456789012:saml-provider/fedgate\n    roles_claim: roles\n", "pools[2].saml_provider_arn"},
 		{"broker TTL", "pools:\n", "saml_broker: {assertion_ttl: 1h}\npools:\n", "saml_broker.assertion_ttl"},
 		{"broker signin URL", "pools:\n", "saml_broker: {signin_url: 'http://signin.example.com'}\npools:\n", "saml_broker.signin_url"},
 	}

@@ -336,6 +336,7 @@ func (f *File) validatePools(providers map[string]*Provider) Problems {
 			}
 		}
 	}
+	validateBrokerPoolsApart(f.Pools, add) // saml (issue 3)
 	if rootAudiences > MaxAudiencesPerIssuer {
 		add("pools", "%d audiences share the root issuer; IAM allows %d client ids per OIDC provider: set own_issuer: true on some pools", rootAudiences, MaxAudiencesPerIssuer)
 	}
