@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -36,8 +37,13 @@ const (
 )
 
 // adminSession is stored sealed under a random id held in the admin cookie.
+// It keeps the verified claims of the sign-in, not a role: the role is
+// worked out from them with the current admin rules on every request, so
+// taking a role away (or the provider off admin.providers) takes effect at
+// once (TestAdminRoleFollowsCurrentRules).
 type adminSession struct {
-	Provider, Subject, Display, Role, CSRF string
+	Provider, Subject, Display, CSRF string
+	Claims                           map[string]any
 }
 
 // adminPrincipal is who is calling /admin and with which role.
@@ -55,14 +61,13 @@ func (a *adminPrincipal) can(role string) bool {
 	return config.AdminRoleRank(a.Role) >= config.AdminRoleRank(role)
 }
 
-// adminRules compiles the admin rules of the file configuration; they are
-// validated at load, so a problem here is a bug.
+// adminRules are the admin rules of the file configuration, compiled once
+// in New (they are validated at load and do not change at run time).
 func (s *Server) adminRules() (*rules.Mapping, error) {
-	m, problems := s.cfg.Admin.CompileAdminRules()
-	if len(problems) > 0 {
+	if s.adminMapping == nil {
 		return nil, errors.New("admin rules do not compile")
 	}
-	return m, nil
+	return s.adminMapping, nil
 }
 
 // adminRoleFor is the most powerful role the admin rules give claims, or "".
@@ -167,17 +172,60 @@ func (s *Server) adminCaller(c *gin.Context) (*adminPrincipal, *Error) {
 		}
 		return nil, internalError(err)
 	}
+	role, why, err := s.adminSessionRole(&sess)
+	if err != nil {
+		return nil, internalError(err)
+	}
+	if role == "" {
+		s.endAdminSession(c, id, &sess, why)
+		return nil, errorf(http.StatusUnauthorized, CodeUnauthorized, "Your admin access has changed. Sign in again.")
+	}
 	return &adminPrincipal{
 		Actor: sess.Provider + ":" + sess.Subject, Display: sess.Display, Provider: sess.Provider, Subject: sess.Subject,
-		Role: sess.Role, CSRF: sess.CSRF,
+		Role: role, CSRF: sess.CSRF,
 	}, nil
+}
+
+// adminSessionRole is the role the current admin configuration gives a
+// session, or "" with the reason it gives none.
+func (s *Server) adminSessionRole(sess *adminSession) (role, why string, err error) {
+	switch {
+	case !s.isAdminProvider(sess.Provider):
+		return "", "the provider is no longer one admins sign in with", nil
+	case sess.Claims == nil: // a session written before claims were kept
+		return "", "the session holds no claims", nil
+	}
+	role, _, err = s.adminRoleFor(sess.Claims)
+	if err != nil || role != "" {
+		return role, "", err
+	}
+	return "", "no admin rule matches any more", nil
+}
+
+// endAdminSession deletes a session the admin configuration no longer
+// allows, clears its cookie and records why.
+func (s *Server) endAdminSession(c *gin.Context, id string, sess *adminSession, why string) {
+	ctx := c.Request.Context()
+	if err := s.store.DeleteEphemeral(ctx, kindAdminSession, id); err != nil {
+		logFrom(ctx, s.log).Error("deleting a withdrawn admin session failed", "error", err)
+	}
+	s.clearCookie(c, adminCookie)
+	s.audit(ctx, store.AuditEntry{Kind: store.AuditAdminSignIn, Actor: sess.Provider + ":" + sess.Subject, Provider: sess.Provider,
+		Subject: sess.Subject, Result: store.AuditRefused, Reason: "admin session ended: " + why})
 }
 
 // completeAdminSignIn turns a verified sign-in into an admin session, or
 // refuses (and audits) a person the admin rules give no role.
 func (s *Server) completeAdminSignIn(c *gin.Context, providerID string, ident *idp.Identity) {
 	ctx := c.Request.Context()
-	role, _, err := s.adminRoleFor(ident.Claims)
+	// The claims as the session will hold them (a JSON round trip), so the
+	// role worked out on later requests is the one decided here.
+	claims, err := jsonClaims(ident.Claims)
+	if err != nil {
+		s.fail(c, internalError(err))
+		return
+	}
+	role, _, err := s.adminRoleFor(claims)
 	if err != nil {
 		s.fail(c, internalError(err))
 		return
@@ -191,7 +239,7 @@ func (s *Server) completeAdminSignIn(c *gin.Context, providerID string, ident *i
 		s.fail(c, errorf(http.StatusForbidden, CodeForbidden, "You signed in, but you are not an admin of this gateway. Ask an owner to add you to the admin rules."))
 		return
 	}
-	sess := adminSession{Provider: providerID, Subject: ident.Subject, Display: display, Role: role, CSRF: s.randomHex(24)}
+	sess := adminSession{Provider: providerID, Subject: ident.Subject, Display: display, Claims: claims, CSRF: s.randomHex(24)}
 	id := s.randomHex(32)
 	ttl := s.cfg.Admin.SessionTTL.D()
 	if err := s.putSealed(ctx, kindAdminSession, id, sess, ttl); err != nil {
@@ -202,6 +250,22 @@ func (s *Server) completeAdminSignIn(c *gin.Context, providerID string, ident *i
 	s.setCookie(c, adminCookie, id, int(ttl.Seconds()))
 	noCache(c)
 	c.Redirect(http.StatusSeeOther, "/admin")
+}
+
+// jsonClaims copies claims through JSON, never returning nil.
+func jsonClaims(claims map[string]any) (map[string]any, error) {
+	b, err := json.Marshal(claims)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	if out == nil { // the claims were nil: "null"
+		out = map[string]any{}
+	}
+	return out, nil
 }
 
 // adminSignOut ends the session. Like every other form post it must come

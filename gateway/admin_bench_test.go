@@ -54,3 +54,28 @@ func BenchmarkAdminAPIPutPool(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAdminSessionRead is GET /admin/api/v1/me with an admin session
+// cookie: open the sealed session and work out the role from its claims
+// with the current admin rules (compiled once at start), with match
+// rules and with a CEL rule.
+func BenchmarkAdminSessionRead(b *testing.B) {
+	withCEL := func(f *config.File) {
+		withAdmin(f)
+		f.Admin.Rules = append(f.Admin.Rules, config.AdminRule{Name: "cel", CEL: `"admins" in claims.groups && claims.team == "red"`, Role: config.AdminOwner})
+	}
+	for _, bb := range []struct {
+		name string
+		opt  gwOption
+	}{{"match", withAdmin}, {"cel", withCEL}} {
+		b.Run(bb.name, func(b *testing.B) {
+			h := newGWHarness(b, bb.opt)
+			carol, _ := h.signedInAdmin("carol", gwPassCarol)
+			for b.Loop() {
+				if w := carol.get("/admin/api/v1/me"); w.Code != http.StatusOK {
+					b.Fatalf("%d %s", w.Code, w.Body)
+				}
+			}
+		})
+	}
+}

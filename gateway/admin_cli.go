@@ -3,8 +3,6 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -164,10 +162,9 @@ func ApplyMappings(ctx context.Context, st store.Store, box *secret.Box, plan *M
 	if err != nil {
 		return 0, err
 	}
-	sum := sha256.Sum256(doc)
 	if comment == "" {
 		comment = fmt.Sprintf("mappings applied from a file (%d change(s))", len(plan.diff))
 	}
-	return st.PutConfigWithAudit(ctx, store.ConfigVersion{Doc: sealed, Hash: hex.EncodeToString(sum[:]), Author: actor, Source: SourceCLI, Comment: comment},
+	return st.PutConfigWithAudit(ctx, store.ConfigVersion{Doc: sealed, Hash: box.Digest(doc), Author: actor, Source: SourceCLI, Comment: comment},
 		plan.From, store.AuditEntry{Kind: store.AuditAdminChange, Actor: actor, Result: store.AuditOK, Reason: comment, Source: "local"})
 }

@@ -298,10 +298,9 @@ func (s *Server) commit(ctx context.Context, who *adminPrincipal, ch change) (*c
 		if err != nil {
 			return nil, wrap(internalError(err))
 		}
-		sum := sha256.Sum256(doc)
 		entry := withAuditMeta(ctx, store.AuditEntry{Kind: store.AuditAdminChange, Actor: who.Actor, Provider: who.Provider,
 			Subject: who.Subject, Pool: ch.poolID(cur.m, m), Role: who.Role, Result: store.AuditOK, Reason: ch.summary})
-		v, err := s.store.PutConfigWithAudit(ctx, store.ConfigVersion{Doc: sealed, Hash: hex.EncodeToString(sum[:]),
+		v, err := s.store.PutConfigWithAudit(ctx, store.ConfigVersion{Doc: sealed, Hash: s.box.Digest(doc),
 			Author: who.Display, Source: SourceAdmin, Comment: ch.summary}, cur.version, entry)
 		if errors.Is(err, store.ErrConflict) {
 			s.backoff(ctx, attempt)

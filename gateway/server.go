@@ -19,6 +19,7 @@ import (
 
 	"fedgate/exchange"
 	"fedgate/exchange/issuer"
+	"fedgate/exchange/rules"
 	"fedgate/exchange/secret"
 	"fedgate/gateway/config"
 	"fedgate/gateway/store"
@@ -61,6 +62,8 @@ type Server struct {
 	// anonRefusals budgets audit entries for refusals that name nobody,
 	// per source address (audit_refusals.go).
 	anonRefusals *rateLimiter
+	// adminMapping is the compiled admin rules (admin.go).
+	adminMapping *rules.Mapping
 }
 
 // New builds a server and loads the live configuration from the store.
@@ -84,6 +87,9 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		},
 	}
 	s.anonRefusals = newRateLimiter(anonRefusalsPerSecond, anonRefusalsBurst, d.Now)
+	if m, problems := d.Config.Admin.CompileAdminRules(); len(problems) == 0 {
+		s.adminMapping = m
+	}
 	s.initSAML(d) // saml (issue 3): before reload, which builds saml providers and modes
 	if err := s.reload(ctx); err != nil {
 		return nil, err

@@ -5,7 +5,10 @@ package secret
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -64,9 +67,13 @@ func GenerateKey(r io.Reader) (string, error) {
 // Box seals and opens values with one AES-256-GCM key. It is safe for
 // concurrent use.
 type Box struct {
-	aead cipher.AEAD
-	rand io.Reader
+	aead      cipher.AEAD
+	digestKey []byte // HMAC-SHA256(key, digestLabel): Digest's key, never the sealing key
+	rand      io.Reader
 }
+
+// digestLabel derives Digest's subkey from the master key.
+const digestLabel = "fedgate digest v1"
 
 // NewBox returns a Box for a 32-byte key; r supplies the nonces.
 func NewBox(key []byte, r io.Reader) (*Box, error) {
@@ -84,7 +91,19 @@ func NewBox(key []byte, r io.Reader) (*Box, error) {
 	if err != nil {
 		return nil, fmt.Errorf("secret: gcm: %w", err)
 	}
-	return &Box{aead: aead, rand: r}, nil
+	kdf := hmac.New(sha256.New, key)
+	kdf.Write([]byte(digestLabel))
+	return &Box{aead: aead, digestKey: kdf.Sum(nil), rand: r}, nil
+}
+
+// Digest is a keyed fingerprint of data (hex HMAC-SHA256 under a subkey of
+// the box's key): equal data gives an equal digest, but without the key
+// nobody can compute one, so showing it does not let anyone check a guess
+// of data (say, a document holding a client secret) offline.
+func (b *Box) Digest(data []byte) string {
+	mac := hmac.New(sha256.New, b.digestKey)
+	mac.Write(data)
+	return hex.EncodeToString(mac.Sum(nil))
 }
 
 // Seal encrypts plaintext bound to aad. The result is
