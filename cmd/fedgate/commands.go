@@ -160,7 +160,8 @@ func cmdKeys(ctx context.Context, args []string, env environ, stdout, stderr io.
 			fmt.Fprintf(stderr, "fedgate keys rotate: %v\n", err)
 			return 1
 		}
-		fmt.Fprintf(stdout, "new signing key %s is active; previous keys stay published until the tokens they signed expire\n", kid)
+		fmt.Fprintf(stdout, "new signing key %s is published now and signs from %s (after every replica has reloaded); previous keys stay published until the tokens they signed expire\n",
+			kid, time.Now().Add(keyPublishDelay(f)).UTC().Format(time.RFC3339))
 		return 0
 	}
 	keys, err := st.ListSigningKeys(ctx)

@@ -127,6 +127,13 @@ func TestEndToEndReplicasOnPostgres(t *testing.T) {
 			if now == old {
 				t.Fatalf("%s still signs with the old key 10s after the rotation", r.url)
 			}
+			// A key signs only once every replica publishes it, so STS (which
+			// may fetch the JWKS from any replica) always finds it.
+			for _, other := range []*env{a, b} {
+				if _, _, jwks := get(t, http.DefaultClient, other.url+"/.well-known/jwks.json"); !strings.Contains(jwks, `"`+now+`"`) {
+					t.Errorf("%s signs with %s while %s does not publish it yet", r.url, now, other.url)
+				}
+			}
 			t.Logf("%s signs with the new key %s %.1fs after the rotation (reload_interval 1s)", r.url, now, time.Since(rotated).Seconds())
 			_, tok := r.tap.snapshot()
 			peers.VerifyWithJose(t, a.url, poolGatewayID, tok) // through the public URL's discovery and JWKS

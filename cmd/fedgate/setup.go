@@ -133,7 +133,15 @@ func newIssuer(ctx context.Context, f *config.File, st store.Store, box *secret.
 	return issuer.New(ctx, issuer.Options{
 		URL: f.Server.PublicURL, Algorithm: f.Keys.Algorithm, TokenTTL: f.Keys.TokenTTL.D(),
 		Keys: st, Sealer: box, Now: time.Now, Rand: rand.Reader,
+		PublishDelay: keyPublishDelay(f),
 	})
+}
+
+// keyPublishDelay is how long `fedgate keys rotate` publishes a new key
+// before it signs: two reload intervals, so every replica's JWKS has it by
+// the time any replica signs with it.
+func keyPublishDelay(f *config.File) time.Duration {
+	return 2*f.Server.ReloadInterval.D() + time.Second
 }
 
 // configFlag parses the common --config flag plus extras.

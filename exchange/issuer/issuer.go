@@ -65,6 +65,10 @@ type Options struct {
 	Sealer    Sealer
 	Now       func() time.Time
 	Rand      io.Reader // key material and jti; must be safe for concurrent use
+	// PublishDelay is how long a rotated key is published before it signs,
+	// so that every replica (and every JWKS cache) knows it first; set it
+	// above the replicas' reload interval. 0 switches at once.
+	PublishDelay time.Duration
 }
 
 // Issuer mints tokens with the current signing key. Mint and JWKS read an
@@ -89,7 +93,8 @@ func New(ctx context.Context, o Options) (*Issuer, error) {
 		return nil, fmt.Errorf("issuer: list signing keys: %w", err)
 	}
 	if !hasActive(keys, o.Algorithm) {
-		if _, err := i.rotateLocked(ctx); err != nil {
+		// Nothing to announce against: the first key signs at once.
+		if _, err := i.rotateLocked(ctx, 0); err != nil {
 			return nil, err
 		}
 		return i, nil
@@ -156,7 +161,7 @@ func (i *Issuer) Reload(ctx context.Context) error {
 func (i *Issuer) Rotate(ctx context.Context) (string, error) {
 	i.writeMu.Lock()
 	defer i.writeMu.Unlock()
-	return i.rotateLocked(ctx)
+	return i.rotateLocked(ctx, i.opts.PublishDelay)
 }
 
 // Prune deletes keys retired long enough ago that no token they signed can
@@ -170,16 +175,19 @@ func (i *Issuer) Prune(ctx context.Context) error {
 	return i.reloadLocked(ctx)
 }
 
-func (i *Issuer) rotateLocked(ctx context.Context) (string, error) {
-	now := i.opts.Now()
-	stored, err := generateKey(i.opts.Algorithm, i.opts.Rand, i.opts.Sealer, now)
+func (i *Issuer) rotateLocked(ctx context.Context, publishDelay time.Duration) (string, error) {
+	// The new key is published now and signs from activation on; the
+	// previous keys sign until then and stay published for the retention
+	// window after it.
+	activation := i.opts.Now().Add(publishDelay)
+	stored, err := generateKey(i.opts.Algorithm, i.opts.Rand, i.opts.Sealer, activation)
 	if err != nil {
 		return "", err
 	}
 	if err := i.opts.Keys.AddSigningKey(ctx, stored); err != nil {
 		return "", fmt.Errorf("issuer: store signing key: %w", err)
 	}
-	if err := i.opts.Keys.RetireSigningKeys(ctx, stored.ID, now); err != nil {
+	if err := i.opts.Keys.RetireSigningKeys(ctx, stored.ID, activation); err != nil {
 		return "", fmt.Errorf("issuer: retire previous signing keys: %w", err)
 	}
 	if err := i.reloadLocked(ctx); err != nil {

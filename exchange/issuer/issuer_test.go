@@ -446,3 +446,46 @@ func BenchmarkMint(b *testing.B) {
 		})
 	}
 }
+
+// With a publication delay, a rotated key is in the JWKS of every replica
+// that reloads before it signs: until activation the old key signs, after
+// it the new one, and the old one stays published for the window.
+func TestRotatedKeyIsPublishedBeforeItSigns(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	o := f.options(issuer.AlgES256)
+	o.PublishDelay = 30 * time.Second
+	a, err := issuer.New(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replica, err := issuer.New(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldKID := a.SigningKeyID()
+	newKID, err := a.Rotate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := replica.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, iss := range map[string]*issuer.Issuer{"rotating": a, "replica": replica} {
+		if iss.SigningKeyID() != oldKID {
+			t.Errorf("%s signs with %q before activation, want the old key", name, iss.SigningKeyID())
+		}
+		if len(publishedKey(iss, newKID)) != 1 {
+			t.Errorf("%s does not publish the announced key", name)
+		}
+	}
+	f.clock.Advance(30 * time.Second)
+	for name, iss := range map[string]*issuer.Issuer{"rotating": a, "replica": replica} {
+		if err := iss.Reload(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if iss.SigningKeyID() != newKID || len(publishedKey(iss, oldKID)) != 1 {
+			t.Errorf("%s after activation: signs with %q (want %q), old key published: %d", name, iss.SigningKeyID(), newKID, len(publishedKey(iss, oldKID)))
+		}
+	}
+}

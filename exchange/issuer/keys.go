@@ -95,8 +95,8 @@ func keyID(pub crypto.PublicKey) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(sum), nil
 }
 
-// buildKeySet opens every key that is active or still inside its retention
-// window. The signer is the newest active key of the preferred algorithm,
+// buildKeySet opens every key that is announced, active or still inside its
+// retention window. The signer is the newest active key of the preferred algorithm,
 // else the newest active key (another replica may run a different config).
 func buildKeySet(stored []StoredKey, preferredAlg string, sealer Sealer, now time.Time) (*keySet, error) {
 	stored = slices.Clone(stored)
@@ -110,8 +110,11 @@ func buildKeySet(stored []StoredKey, preferredAlg string, sealer Sealer, now tim
 	set := &keySet{}
 	var signing *jose.JSONWebKey
 	for _, k := range stored {
-		active := k.RetiredAt.IsZero()
-		if !active && !now.Before(k.RetiredAt.Add(retention)) {
+		// A key signs from its CreatedAt (a rotated key may be announced
+		// ahead) until its RetiredAt (possibly in the future), and stays
+		// published for the retention window after that.
+		active := !now.Before(k.CreatedAt) && (k.RetiredAt.IsZero() || now.Before(k.RetiredAt))
+		if !k.RetiredAt.IsZero() && !now.Before(k.RetiredAt.Add(retention)) {
 			continue // past its window; Prune will delete it
 		}
 		priv, err := openKey(k, sealer)
