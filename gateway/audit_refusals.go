@@ -141,7 +141,7 @@ func (s *Server) auditRefusals(c *gin.Context) {
 	// A refusal that names nobody (a garbage token, a stale state) costs the
 	// sender nothing; a budget per source address keeps such a flood from
 	// growing the audit log without bound.
-	if t.subject == "" && t.identityID == "" && !s.anonRefusals.allow(c.ClientIP()) {
+	if t.subject == "" && t.identityID == "" && !s.anonRefusals.allow(sourceKey(c.ClientIP())) {
 		logFrom(ctx, s.log).Debug("refusal not audited: its source is over the audit budget for anonymous refusals")
 		return
 	}

@@ -206,7 +206,7 @@ func (s *Server) deviceEnter(c *gin.Context) {
 		s.fail(c, errorf(http.StatusForbidden, CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
 		return
 	}
-	if !s.cli.userCodeBySource.allow(c.ClientIP()) || !s.cli.userCodeAll.allow("all") {
+	if !s.cli.userCodeBySource.allow(sourceKey(c.ClientIP())) || !s.cli.userCodeAll.allow("all") {
 		c.Header("Retry-After", "60")
 		logFrom(c.Request.Context(), s.log).Warn("user code entry rate-limited", "remote", c.ClientIP())
 		s.fail(c, errorf(http.StatusTooManyRequests, CodeTooManyAttempts, "Too many codes were tried. Wait a minute, then type the code your terminal shows."))

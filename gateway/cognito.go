@@ -139,7 +139,7 @@ func (api *cognitoAPI) serve(c *gin.Context) {
 		api.fail(c, cogError(cogUnknownOperation, "This endpoint speaks the Cognito Identity API: send X-Amz-Target: AWSCognitoIdentityService.GetId, .GetCredentialsForIdentity or .GetOpenIdToken.", nil))
 		return
 	}
-	if !api.byAddress.allow(c.ClientIP()) {
+	if !api.byAddress.allow(sourceKey(c.ClientIP())) {
 		api.fail(c, cogError(cogTooManyRequests, msgRateExceeded, errors.New("source address over its rate limit")))
 		return
 	}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -87,4 +88,15 @@ func (l *rateLimiter) size() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.buckets)
+}
+
+// sourceKey is the rate-limit key of a client address: the address for
+// IPv4, its /64 for IPv6, where one host commonly holds a whole /64 and
+// could otherwise pick a fresh bucket per request.
+func sourceKey(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || addr.Is4() || addr.Is4In6() {
+		return ip
+	}
+	return netip.PrefixFrom(addr, 64).Masked().String()
 }

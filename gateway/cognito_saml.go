@@ -79,7 +79,7 @@ func (s *Server) assertionsFree(ctx context.Context, pool *livePool, logins []ve
 		if l.assertion == nil {
 			continue
 		}
-		held, err := s.store.GetEphemeral(ctx, kindSAMLAssertion, l.assertion.ID, s.now())
+		held, err := s.store.GetEphemeral(ctx, kindSAMLAssertion, samlReplayKey(l.provider.cfg.ID, l.assertion.ID), s.now())
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 		case err != nil:
@@ -101,7 +101,7 @@ func (s *Server) bindAssertions(ctx context.Context, pool *livePool, identityID 
 		if l.assertion == nil {
 			continue
 		}
-		if err := s.bindAssertion(ctx, *l.assertion, want); err != nil {
+		if err := s.bindAssertion(ctx, l.provider.cfg.ID, *l.assertion, want); err != nil {
 			if errors.Is(err, idp.ErrReplay) {
 				return samlLoginError(err)
 			}
@@ -111,7 +111,7 @@ func (s *Server) bindAssertions(ctx context.Context, pool *livePool, identityID 
 	return nil
 }
 
-func (s *Server) bindAssertion(ctx context.Context, ref idp.AssertionRef, want []byte) error {
+func (s *Server) bindAssertion(ctx context.Context, provider string, ref idp.AssertionRef, want []byte) error {
 	if ref.ID == "" {
 		return fmt.Errorf("%w: assertion has no ID", idp.ErrReplay)
 	}
@@ -122,11 +122,11 @@ func (s *Server) bindAssertion(ctx context.Context, ref idp.AssertionRef, want [
 	// Two rounds: an entry that expires between the put and the get is
 	// gone, and the second put takes its place.
 	for range 2 {
-		err := s.store.PutEphemeral(ctx, kindSAMLAssertion, ref.ID, want, until)
+		err := s.store.PutEphemeral(ctx, kindSAMLAssertion, samlReplayKey(provider, ref.ID), want, until)
 		if !errors.Is(err, store.ErrConflict) {
 			return err
 		}
-		held, err := s.store.GetEphemeral(ctx, kindSAMLAssertion, ref.ID, s.now())
+		held, err := s.store.GetEphemeral(ctx, kindSAMLAssertion, samlReplayKey(provider, ref.ID), s.now())
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			continue

@@ -124,7 +124,7 @@ func TestCognitoSAMLAssertionBinding(t *testing.T) {
 	ctx := context.Background()
 	h := newCogHarness(t)
 	withCogSAML(h)
-	replay := samlReplay{st: h.store, now: h.clock.Now}
+	replay := samlReplay{st: h.store, now: h.clock.Now, provider: "okta"} // the ACS cache of the same provider
 	const alreadyUsed = "The SAML response was already used."
 
 	t.Run("bound in one pool, a replay in another", func(t *testing.T) {

@@ -128,14 +128,21 @@ func (s *Server) newSAMLProvider(ctx context.Context, p config.Provider) (idp.Pr
 		}
 		cfg.SigningKey, cfg.Certificate = key, cert
 	}
-	return idp.NewSAML(ctx, cfg, s.upstreamClient, s.now, samlReplay{st: s.store, now: s.now})
+	return idp.NewSAML(ctx, cfg, s.upstreamClient, s.now, samlReplay{st: s.store, now: s.now, provider: p.ID})
 }
 
 // samlReplay is the providers' replay cache over the shared store, so an
 // assertion accepted by one replica is refused by every other.
 type samlReplay struct {
-	st  store.EphemeralStore
-	now func() time.Time
+	st       store.EphemeralStore
+	now      func() time.Time
+	provider string
+}
+
+// samlReplayKey scopes an assertion id to its provider: ids are unique per
+// IdP only, and one IdP must not be able to spend another's.
+func samlReplayKey(provider, assertionID string) string {
+	return provider + "\x00" + assertionID
 }
 
 // minReplayHold keeps an entry past the store's clock even for an
@@ -149,7 +156,7 @@ func (r samlReplay) Remember(ctx context.Context, assertionID string, notOnOrAft
 	if floor := r.now().Add(minReplayHold); notOnOrAfter.Before(floor) {
 		notOnOrAfter = floor
 	}
-	err := r.st.PutEphemeral(ctx, kindSAMLAssertion, assertionID, []byte{1}, notOnOrAfter)
+	err := r.st.PutEphemeral(ctx, kindSAMLAssertion, samlReplayKey(r.provider, assertionID), []byte{1}, notOnOrAfter)
 	if errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("%w: assertion id seen before", idp.ErrReplay)
 	}

@@ -169,3 +169,26 @@ func TestFromSAML(t *testing.T) {
 		}
 	}
 }
+
+// Assertion ids are unique per IdP only: one configured IdP cannot spend
+// (or block) an id another IdP issued.
+func TestSAMLReplayCacheIsPerProvider(t *testing.T) {
+	now := time.Now()
+	clock := func() time.Time { return now }
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "fedgate.db"), clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	okta, other := samlReplay{st: st, now: clock, provider: "okta"}, samlReplay{st: st, now: clock, provider: "other"}
+	if err := other.Remember(ctx, "_predictable-1", now.Add(5*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := okta.Remember(ctx, "_predictable-1", now.Add(5*time.Minute)); err != nil {
+		t.Fatalf("an id another IdP used blocked this IdP's assertion: %v", err)
+	}
+	if err := okta.Remember(ctx, "_predictable-1", now.Add(5*time.Minute)); !errors.Is(err, idp.ErrReplay) {
+		t.Fatalf("a replay at the same IdP: err = %v, want ErrReplay", err)
+	}
+}
