@@ -427,44 +427,18 @@ func (s *Server) adminPasswordLogin(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
-	if !s.sameOrigin(c) {
-		s.fail(c, errorf(http.StatusForbidden, CodeCSRF, "This form was posted from another site."))
+	form := s.checkPasswordForm(c, prov, func(f *loginFlow) bool { return f.Admin && f.Provider == prov.cfg.ID })
+	if form == nil {
 		return
 	}
-	if err := c.Request.ParseForm(); err != nil {
-		s.fail(c, formError(err))
-		return
-	}
-	f, e := s.takeFlow(c, c.PostForm("state"))
-	if e != nil {
-		s.fail(c, e)
-		return
-	}
-	if !f.Admin || f.Provider != prov.cfg.ID {
-		s.fail(c, errorf(http.StatusBadRequest, CodeFlowExpired, "This sign-in belongs to another provider. Start again."))
-		return
-	}
-	pl, ok := prov.Provider.(idp.PasswordLogin)
-	if !ok {
-		s.fail(c, errorf(http.StatusBadRequest, CodeUnknownProvider, "This identity provider does not take passwords."))
-		return
-	}
-	username, password := c.PostForm("username"), c.PostForm("password")
-	if len(username) > maxFormField || len(password) > maxFormField {
-		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRequest, "Username or password is too long."))
-		return
-	}
-	ident, err := pl.Authenticate(c.Request.Context(), username, password)
-	if err != nil {
-		logFrom(c.Request.Context(), s.log).Warn("admin password sign-in refused", "provider", prov.cfg.ID, "cause", err.Error())
-		noteAudit(c.Request.Context(), auditNote{provider: prov.cfg.ID}) // audit_refusals.go: the form is shown again, not fail()
-		noteRefusal(c.Request.Context(), fromIdP(err))
+	ident := form.ident
+	if ident == nil {
 		state, _, ferr := s.beginAdminFlow(c, prov)
 		if ferr != nil {
 			s.fail(c, internalError(ferr))
 			return
 		}
-		s.renderAdminPassword(c, http.StatusUnauthorized, prov, state, fromIdP(err).Message, username)
+		s.renderAdminPassword(c, http.StatusUnauthorized, prov, state, form.refusal.Message, form.username)
 		return
 	}
 	s.completeAdminSignIn(c, prov.cfg.ID, ident)

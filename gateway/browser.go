@@ -292,43 +292,18 @@ func (s *Server) passwordLogin(c *gin.Context) {
 		return
 	}
 	noteAudit(c.Request.Context(), auditNote{pool: pool.cfg.ID, provider: prov.cfg.ID}) // audit_refusals.go
-	if !s.sameOrigin(c) {
-		s.fail(c, errorf(http.StatusForbidden, CodeCSRF, "This form was posted from another site."))
+	form := s.checkPasswordForm(c, prov, func(f *loginFlow) bool { return !f.Admin && f.Pool == pool.cfg.ID && f.Provider == prov.cfg.ID })
+	if form == nil {
 		return
 	}
-	if err := c.Request.ParseForm(); err != nil {
-		s.fail(c, formError(err))
-		return
-	}
-	f, e := s.takeFlow(c, c.PostForm("state"))
-	if e != nil {
-		s.fail(c, e)
-		return
-	}
-	if f.Pool != pool.cfg.ID || f.Provider != prov.cfg.ID {
-		s.fail(c, errorf(http.StatusBadRequest, CodeFlowExpired, "This sign-in belongs to another pool or provider. Start again."))
-		return
-	}
-	pl, ok := prov.Provider.(idp.PasswordLogin)
-	if !ok {
-		s.fail(c, errorf(http.StatusBadRequest, CodeUnknownProvider, "This identity provider does not take passwords."))
-		return
-	}
-	username, password := c.PostForm("username"), c.PostForm("password")
-	if len(username) > maxFormField || len(password) > maxFormField {
-		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRequest, "Username or password is too long."))
-		return
-	}
-	ident, err := pl.Authenticate(c.Request.Context(), username, password)
-	if err != nil {
-		logFrom(c.Request.Context(), s.log).Warn("password sign-in refused", "provider", prov.cfg.ID, "cause", err.Error())
-		noteRefusal(c.Request.Context(), fromIdP(err)) // audit_refusals.go: the form is shown again, not fail()
+	f, ident := form.flow, form.ident
+	if ident == nil {
 		state, _, ferr := s.beginFlow(c, pool, prov, f.CLI)
 		if ferr != nil {
 			s.fail(c, internalError(ferr))
 			return
 		}
-		s.renderLogin(c, http.StatusUnauthorized, pool, prov, state, fromIdP(err).Message, username)
+		s.renderLogin(c, http.StatusUnauthorized, pool, prov, state, form.refusal.Message, form.username)
 		return
 	}
 	if f.CLI != nil { // cli (issue 5)
@@ -336,6 +311,58 @@ func (s *Server) passwordLogin(c *gin.Context) {
 		return
 	}
 	s.completeSignIn(c, &principal{pool: pool, provider: prov, ident: ident})
+}
+
+// passwordForm is a posted demo-provider form after its checks.
+type passwordForm struct {
+	flow     *loginFlow
+	ident    *idp.Identity // nil: wrong username or password
+	username string
+	refusal  *Error // why ident is nil
+}
+
+// checkPasswordForm takes a posted password form as far as the password:
+// same origin, a live flow of this browser that belongs here, a provider
+// that takes passwords, sane field sizes. On anything but a wrong password
+// it fails the request itself and returns nil; a wrong password comes back
+// (logged and noted for the audit) so the caller can show the form again.
+func (s *Server) checkPasswordForm(c *gin.Context, prov *liveProvider, belongs func(*loginFlow) bool) *passwordForm {
+	if !s.sameOrigin(c) {
+		s.fail(c, errorf(http.StatusForbidden, CodeCSRF, "This form was posted from another site."))
+		return nil
+	}
+	if err := c.Request.ParseForm(); err != nil {
+		s.fail(c, formError(err))
+		return nil
+	}
+	f, e := s.takeFlow(c, c.PostForm("state"))
+	if e != nil {
+		s.fail(c, e)
+		return nil
+	}
+	if !belongs(f) {
+		s.fail(c, errorf(http.StatusBadRequest, CodeFlowExpired, "This sign-in belongs to another pool or provider. Start again."))
+		return nil
+	}
+	pl, ok := prov.Provider.(idp.PasswordLogin)
+	if !ok {
+		s.fail(c, errorf(http.StatusBadRequest, CodeUnknownProvider, "This identity provider does not take passwords."))
+		return nil
+	}
+	username, password := c.PostForm("username"), c.PostForm("password")
+	if len(username) > maxFormField || len(password) > maxFormField {
+		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRequest, "Username or password is too long."))
+		return nil
+	}
+	ident, err := pl.Authenticate(c.Request.Context(), username, password)
+	if err != nil {
+		logFrom(c.Request.Context(), s.log).Warn("password sign-in refused", "provider", prov.cfg.ID, "admin", f.Admin, "cause", err.Error())
+		refusal := fromIdP(err)
+		noteAudit(c.Request.Context(), auditNote{provider: prov.cfg.ID})
+		noteRefusal(c.Request.Context(), refusal) // audit_refusals.go: the form is shown again, not fail()
+		return &passwordForm{flow: f, username: username, refusal: refusal}
+	}
+	return &passwordForm{flow: f, ident: ident, username: username}
 }
 
 func formError(err error) *Error {
