@@ -47,23 +47,12 @@ func (s *PostgreSQL) ListConfigs(ctx context.Context, before int64, limit int) (
 	if before == 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT version, hash, author, source, comment, created_at
-		FROM config_versions WHERE version < $1 ORDER BY version DESC LIMIT $2`, before, limit)
+	rows, err := s.db.QueryContext(ctx, configListQuery(postgresSQL{}), before, limit)
 	if err != nil {
 		return nil, classifyPG(op, err)
 	}
-	defer rows.Close()
-	var out []ConfigVersion
-	for rows.Next() {
-		var v ConfigVersion
-		var createdAt int64
-		if err := rows.Scan(&v.Version, &v.Hash, &v.Author, &v.Source, &v.Comment, &createdAt); err != nil {
-			return nil, classifyPG(op, err)
-		}
-		v.CreatedAt = fromNanos(createdAt)
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanConfigVersions(rows)
+	if err != nil {
 		return nil, classifyPG(op, err)
 	}
 	return out, nil

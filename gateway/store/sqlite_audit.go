@@ -82,23 +82,12 @@ func (s *SQLite) ListConfigs(ctx context.Context, before int64, limit int) ([]Co
 	if before == 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT version, hash, author, source, comment, created_at
-		FROM config_versions WHERE version < ? ORDER BY version DESC LIMIT ?`, before, limit)
+	rows, err := s.reader.QueryContext(ctx, configListQuery(sqliteSQL{}), before, limit)
 	if err != nil {
 		return nil, classify(op, err)
 	}
-	defer rows.Close()
-	var out []ConfigVersion
-	for rows.Next() {
-		var v ConfigVersion
-		var createdAt int64
-		if err := rows.Scan(&v.Version, &v.Hash, &v.Author, &v.Source, &v.Comment, &createdAt); err != nil {
-			return nil, classify(op, err)
-		}
-		v.CreatedAt = fromNanos(createdAt)
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanConfigVersions(rows)
+	if err != nil {
 		return nil, classify(op, err)
 	}
 	return out, nil

@@ -1,5 +1,8 @@
 package store
 
+// Queries and row scans the SQL backends share; a sqlDialect carries what
+// differs between them.
+
 import (
 	"database/sql"
 	"strconv"
@@ -83,6 +86,29 @@ func scanAudit(rows *sql.Rows) ([]AuditEntry, error) {
 		}
 		e.Time = fromNanos(at)
 		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// configListQuery pages config_versions newest first: versions below the
+// first argument, at most the second.
+func configListQuery(d sqlDialect) string {
+	return `SELECT version, hash, author, source, comment, created_at FROM config_versions
+		WHERE version < ` + d.placeholder(1) + ` ORDER BY version DESC LIMIT ` + d.placeholder(2)
+}
+
+// scanConfigVersions reads rows of configListQuery (no documents).
+func scanConfigVersions(rows *sql.Rows) ([]ConfigVersion, error) {
+	defer rows.Close()
+	var out []ConfigVersion
+	for rows.Next() {
+		var v ConfigVersion
+		var createdAt int64
+		if err := rows.Scan(&v.Version, &v.Hash, &v.Author, &v.Source, &v.Comment, &createdAt); err != nil {
+			return nil, err
+		}
+		v.CreatedAt = fromNanos(createdAt)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }
