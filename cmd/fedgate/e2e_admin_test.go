@@ -125,8 +125,7 @@ func TestEndToEndAdminBrowser(t *testing.T) {
 		peers.Required(t, "chromium (Debian package chromium) for the admin browser test")
 	}
 	e := startAdminEnv(t)
-	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/fedgate"},"Action":["sts:AssumeRoleWithWebIdentity","sts:TagSession"]}]}`
-	salesRole := e.moto.CreateRole(t, "sales-analyst", trust, `{"Version":"2012-10-17","Statement":[
+	salesRole := e.moto.CreateRole(t, "sales-analyst", teamAccountTrust, `{"Version":"2012-10-17","Statement":[
 		{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::sales-data"}]}`)
 	e.moto.CreateBucket(t, salesBucket, map[string]string{"q3.csv": "region,total"})
 

@@ -139,30 +139,15 @@ func startEnv(t *testing.T, opts ...envOption) *env {
 		{ID: e2eMobileClient, RedirectURIs: []string{"com.example.app:/callback"}},
 	})
 
-	motoURL, err := url.Parse(e.moto.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(motoURL)
-	tapSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		e.tap.record(r)
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(tapSrv.Close)
+	tapURL := startSTSTap(t, e.moto, e.tap)
 
-	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/fedgate"},"Action":["sts:AssumeRoleWithWebIdentity","sts:TagSession"]}]}`
-	e.readerRole = e.moto.CreateRole(t, "team-data-reader", trust, `{"Version":"2012-10-17","Statement":[
-		{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::team-data"},
-		{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::team-data/*"}]}`)
-	e.adminRole = e.moto.CreateRole(t, "platform-admin", trust, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)
-	e.moto.CreateBucket(t, teamBucket, map[string]string{"report.txt": "quarterly numbers"})
-	e.moto.CreateBucket(t, otherBucket, map[string]string{"secret.txt": "not for readers"})
+	e.readerRole, e.adminRole = setupTeamAccount(t, e.moto, teamAccountTrust)
 	for _, o := range opts {
 		e.extraYAML += o(e)
 	}
 
 	e.configPath = filepath.Join(e.dir, "fedgate.yaml")
-	e.writeConfig(port, tapSrv.URL)
+	e.writeConfig(port, tapURL)
 	e.start()
 	return e
 }
@@ -455,4 +440,39 @@ func (e *env) identityCount() int {
 		e.t.Fatal(err)
 	}
 	return n
+}
+
+// teamAccountTrust is the OIDC trust the team roles get in moto (which does
+// not evaluate it; the trust policies fedgate prints are tested apart).
+const teamAccountTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/fedgate"},"Action":["sts:AssumeRoleWithWebIdentity","sts:TagSession"]}]}`
+
+// setupTeamAccount makes the account every end-to-end test vends into: a
+// reader role limited to listing and reading team-data, an admin role, the
+// team bucket and another bucket the reader must not touch.
+func setupTeamAccount(t *testing.T, m *peers.Moto, trust string) (readerRole, adminRole string) {
+	t.Helper()
+	readerRole = m.CreateRole(t, "team-data-reader", trust, `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::team-data"},
+		{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::team-data/*"}]}`)
+	adminRole = m.CreateRole(t, "platform-admin", trust, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)
+	m.CreateBucket(t, teamBucket, map[string]string{"report.txt": "quarterly numbers"})
+	m.CreateBucket(t, otherBucket, map[string]string{"secret.txt": "not for readers"})
+	return readerRole, adminRole
+}
+
+// startSTSTap puts a recording proxy in front of moto's STS and returns its
+// URL, the STS endpoint fedgate is configured with.
+func startSTSTap(t *testing.T, m *peers.Moto, tap interface{ record(*http.Request) }) string {
+	t.Helper()
+	motoURL, err := url.Parse(m.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(motoURL)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tap.record(r)
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }

@@ -12,9 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,24 +42,9 @@ func startBrokerOIDCEnv(t *testing.T) *brokerOIDCEnv {
 	e.url = fmt.Sprintf("http://127.0.0.1:%d", port)
 	e.idp = peers.StartOIDC(t, []peers.OIDCClient{{ID: e2eClientID, Secret: e2eClientSecret, RedirectURIs: []string{e.url + "/callback"}}})
 
-	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"` + brokerProviderARN + `"},"Action":["sts:AssumeRoleWithSAML","sts:TagSession"],"Condition":{"StringEquals":{"SAML:aud":"https://signin.aws.amazon.com/saml"}}}]}`
-	e.readerRole = e.moto.CreateRole(t, "team-data-reader", trust, `{"Version":"2012-10-17","Statement":[
-		{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::team-data"},
-		{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::team-data/*"}]}`)
-	e.adminRole = e.moto.CreateRole(t, "platform-admin", trust, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)
-	e.moto.CreateBucket(t, teamBucket, map[string]string{"report.txt": "quarterly numbers"})
-	e.moto.CreateBucket(t, otherBucket, map[string]string{"secret.txt": "not for readers"})
+	e.readerRole, e.adminRole = setupTeamAccount(t, e.moto, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"`+brokerProviderARN+`"},"Action":["sts:AssumeRoleWithSAML","sts:TagSession"],"Condition":{"StringEquals":{"SAML:aud":"https://signin.aws.amazon.com/saml"}}}]}`)
 
-	motoURL, err := url.Parse(e.moto.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(motoURL)
-	tapSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		e.stap.record(r)
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(tapSrv.Close)
+	tapURL := startSTSTap(t, e.moto, e.stap)
 
 	cfg := fmt.Sprintf(`
 server:
@@ -98,7 +80,7 @@ pools:
 admin:
   api_token_env: %s
   api_token_role: viewer
-`, port, e.url, tapSrv.URL, e.idp.Issuer, e2eClientID, poolBrokerOIDC, brokerProviderARN, e.readerRole, e2eAdminTokenEnv)
+`, port, e.url, tapURL, e.idp.Issuer, e2eClientID, poolBrokerOIDC, brokerProviderARN, e.readerRole, e2eAdminTokenEnv)
 	e.configPath = filepath.Join(e.dir, "fedgate.yaml")
 	if err := os.WriteFile(e.configPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -111,29 +109,14 @@ func startSAMLEnv(t *testing.T) *samlEnv {
 	port := freePort(t)
 	e.url = fmt.Sprintf("http://127.0.0.1:%d", port)
 
-	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"` + brokerProviderARN + `"},"Action":["sts:AssumeRoleWithSAML","sts:TagSession"],"Condition":{"StringEquals":{"SAML:aud":"https://signin.aws.amazon.com/saml"}}}]}`
-	e.readerRole = e.moto.CreateRole(t, "team-data-reader", trust, `{"Version":"2012-10-17","Statement":[
-		{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::team-data"},
-		{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::team-data/*"}]}`)
-	e.adminRole = e.moto.CreateRole(t, "platform-admin", trust, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)
-	e.moto.CreateBucket(t, teamBucket, map[string]string{"report.txt": "quarterly numbers"})
-	e.moto.CreateBucket(t, otherBucket, map[string]string{"secret.txt": "not for readers"})
+	e.readerRole, e.adminRole = setupTeamAccount(t, e.moto, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"`+brokerProviderARN+`"},"Action":["sts:AssumeRoleWithSAML","sts:TagSession"],"Condition":{"StringEquals":{"SAML:aud":"https://signin.aws.amazon.com/saml"}}}]}`)
 
 	e.samlify = peers.StartSamlify(t, samlUsers("samlify", e.readerRole, e.adminRole), e.url+"/saml/metadata/samlify")
 	e.samlifyAWS = peers.StartSamlify(t, samlUsers("aws-idp", e.readerRole, e.adminRole), e.url+"/saml/metadata/aws-idp")
 	e.ssp = peers.StartSimpleSAMLphp(t, samlUsers("ssp", e.readerRole, e.adminRole),
 		peers.SAMLSP{EntityID: e.url + "/saml/metadata/ssp", ACSURL: e.url + "/saml/acs/ssp"})
 
-	motoURL, err := url.Parse(e.moto.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(motoURL)
-	tapSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		e.stap.record(r)
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(tapSrv.Close)
+	tapURL := startSTSTap(t, e.moto, e.stap)
 
 	rule := fmt.Sprintf(`
     rules:
@@ -194,7 +177,7 @@ pools:
 admin:
   api_token_env: `+e2eAdminTokenEnv+`
   api_token_role: viewer
-`, port, e.url, tapSrv.URL, e.samlify.MetadataURL, e.ssp.MetadataURL, e.samlifyAWS.MetadataURL,
+`, port, e.url, tapURL, e.samlify.MetadataURL, e.ssp.MetadataURL, e.samlifyAWS.MetadataURL,
 		poolSAMLFwdSamlify, idpProviderARN("samlify"), rule,
 		poolSAMLFwdSSP, idpProviderARN("ssp"), rule,
 		poolSAMLFwdAWS, idpProviderARN("aws-idp"), rule,
