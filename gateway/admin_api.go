@@ -236,12 +236,18 @@ func updateProvider(id string, im ifMatch, p config.Provider) change {
 }
 
 func (s *Server) apiDeleteProvider(c *gin.Context) {
+	s.deleteWith(c, func(im ifMatch) change { return deleteProvider(c.Param("id"), im) })
+}
+
+// deleteWith answers a DELETE: it needs If-Match, commits the change made
+// for it and answers 204 with the new version.
+func (s *Server) deleteWith(c *gin.Context, del func(ifMatch) change) {
 	im, e := requireIfMatch(c)
 	if e != nil {
 		s.fail(c, e)
 		return
 	}
-	res, pe := s.commit(c.Request.Context(), adminFrom(c), deleteProvider(c.Param("id"), im))
+	res, pe := s.commit(c.Request.Context(), adminFrom(c), del(im))
 	if pe != nil {
 		s.failChange(c, pe)
 		return
@@ -367,18 +373,7 @@ func updatePool(key string, im ifMatch, edit func(p *config.Pool) *Error, what s
 }
 
 func (s *Server) apiDeletePool(c *gin.Context) {
-	im, e := requireIfMatch(c)
-	if e != nil {
-		s.fail(c, e)
-		return
-	}
-	res, pe := s.commit(c.Request.Context(), adminFrom(c), deletePool(c.Param("pool"), im))
-	if pe != nil {
-		s.failChange(c, pe)
-		return
-	}
-	c.Header(headerVersion, strconv.FormatInt(res.version, 10))
-	c.Status(http.StatusNoContent)
+	s.deleteWith(c, func(im ifMatch) change { return deletePool(c.Param("pool"), im) })
 }
 
 func deletePool(key string, im ifMatch) change {
@@ -544,23 +539,12 @@ func editRule(pool string, idx int, im ifMatch, r *rules.RuleSpec) change {
 }
 
 func (s *Server) apiDeleteRule(c *gin.Context) {
-	im, e := requireIfMatch(c)
-	if e != nil {
-		s.fail(c, e)
-		return
-	}
 	idx, err := strconv.Atoi(c.Param("index"))
 	if err != nil || idx < 0 {
 		s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position."))
 		return
 	}
-	res, pe := s.commit(c.Request.Context(), adminFrom(c), editRule(c.Param("pool"), idx, im, nil))
-	if pe != nil {
-		s.failChange(c, pe)
-		return
-	}
-	c.Header(headerVersion, strconv.FormatInt(res.version, 10))
-	c.Status(http.StatusNoContent)
+	s.deleteWith(c, func(im ifMatch) change { return editRule(c.Param("pool"), idx, im, nil) })
 }
 
 // reorderBody is the body of PUT /pools/{pool}/rules: the current rule
