@@ -46,7 +46,7 @@ type etagged struct {
 func (s *Server) latestForRead(c *gin.Context) (*liveDoc, bool) {
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, internalError(err))
+		s.fail(c, Internal(err))
 		return nil, false
 	}
 	c.Header(headerVersion, strconv.FormatInt(cur.version, 10))
@@ -68,7 +68,7 @@ func (s *Server) apiAdminMe(c *gin.Context) {
 }
 
 func notFound(what string) *Error {
-	return errorf(http.StatusNotFound, CodeNotFound, "There is no %s with that id.", what)
+	return Errorf(http.StatusNotFound, CodeNotFound, "There is no %s with that id.", what)
 }
 
 // --- the whole document (GitOps) ---
@@ -79,7 +79,7 @@ func (s *Server) apiGetMappings(c *gin.Context) {
 		return
 	}
 	c.Header("ETag", docETag(cur.version))
-	c.JSON(http.StatusOK, redactMappings(cur.m))
+	c.JSON(http.StatusOK, RedactMappings(cur.m))
 }
 
 func (s *Server) apiPutMappings(c *gin.Context) {
@@ -93,7 +93,7 @@ func (s *Server) apiPutMappings(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
-	summary := truncate(c.Query("comment"), 200)
+	summary := Truncate(c.Query("comment"), 200)
 	if summary == "" {
 		summary = "mappings document replaced"
 	}
@@ -111,18 +111,18 @@ func (s *Server) apiPutMappings(c *gin.Context) {
 		s.failChange(c, pe)
 		return
 	}
-	written(c, http.StatusOK, res, docETag(res.version), redactMappings(res.m))
+	written(c, http.StatusOK, res, docETag(res.version), RedactMappings(res.m))
 }
 
 // replaceDoc makes m the next document, keeping secrets sent as
 // placeholders; it reports the secrets that must be entered again.
 func replaceDoc(m *config.Mappings, next config.Mappings) config.Problems {
 	old := *m
-	next = cloneMappings(next)
+	next = CloneMappings(next)
 	var problems config.Problems
 	for i := range next.Providers {
 		var prev *config.Provider
-		if j := findProvider(&old, next.Providers[i].ID); j >= 0 {
+		if j := FindProvider(&old, next.Providers[i].ID); j >= 0 {
 			prev = &old.Providers[j]
 		}
 		problems = append(problems, keepSecrets(&next.Providers[i], prev, fmt.Sprintf("providers[%d].", i))...)
@@ -140,7 +140,7 @@ func (s *Server) apiListProviders(c *gin.Context) {
 	}
 	items := []etagged{}
 	for _, p := range cur.m.Providers {
-		items = append(items, etagged{ETag: providerETag(p), Data: redactProvider(p)})
+		items = append(items, etagged{ETag: providerETag(p), Data: RedactProvider(p)})
 	}
 	c.JSON(http.StatusOK, gin.H{"providers": items})
 }
@@ -150,13 +150,13 @@ func (s *Server) apiGetProvider(c *gin.Context) {
 	if !ok {
 		return
 	}
-	i := findProvider(&cur.m, c.Param("id"))
+	i := FindProvider(&cur.m, c.Param("id"))
 	if i < 0 {
 		s.fail(c, notFound("provider"))
 		return
 	}
 	c.Header("ETag", providerETag(cur.m.Providers[i]))
-	c.JSON(http.StatusOK, redactProvider(cur.m.Providers[i]))
+	c.JSON(http.StatusOK, RedactProvider(cur.m.Providers[i]))
 }
 
 func (s *Server) apiCreateProvider(c *gin.Context) {
@@ -171,15 +171,15 @@ func (s *Server) apiCreateProvider(c *gin.Context) {
 		s.failChange(c, pe)
 		return
 	}
-	saved := res.m.Providers[findProvider(&res.m, p.ID)]
+	saved := res.m.Providers[FindProvider(&res.m, p.ID)]
 	c.Header("Location", "/admin/api/v1/providers/"+url.PathEscape(p.ID))
-	written(c, http.StatusCreated, res, providerETag(saved), redactProvider(saved))
+	written(c, http.StatusCreated, res, providerETag(saved), RedactProvider(saved))
 }
 
 func createProvider(p config.Provider) change {
 	return change{summary: fmt.Sprintf("provider %q added", p.ID), apply: func(m *config.Mappings, _ int64) *Error {
-		if p.ID != "" && findProvider(m, p.ID) >= 0 {
-			return errorf(http.StatusConflict, CodeConflict, "A provider with the id %q exists already.", truncate(p.ID, 64))
+		if p.ID != "" && FindProvider(m, p.ID) >= 0 {
+			return Errorf(http.StatusConflict, CodeConflict, "A provider with the id %q exists already.", Truncate(p.ID, 64))
 		}
 		np := cloneProvider(p)
 		keepSecrets(&np, nil, "")
@@ -206,13 +206,13 @@ func (s *Server) apiPutProvider(c *gin.Context) {
 		s.failChange(c, pe)
 		return
 	}
-	saved := res.m.Providers[findProvider(&res.m, id)]
-	written(c, http.StatusOK, res, providerETag(saved), redactProvider(saved))
+	saved := res.m.Providers[FindProvider(&res.m, id)]
+	written(c, http.StatusOK, res, providerETag(saved), RedactProvider(saved))
 }
 
 func updateProvider(id string, im ifMatch, p config.Provider) change {
 	return change{summary: fmt.Sprintf("provider %q changed", id), apply: func(m *config.Mappings, _ int64) *Error {
-		i := findProvider(m, id)
+		i := FindProvider(m, id)
 		if i < 0 {
 			return notFound("provider")
 		}
@@ -223,7 +223,7 @@ func updateProvider(id string, im ifMatch, p config.Provider) change {
 			p.ID = id
 		}
 		if p.ID != id {
-			return errorf(http.StatusBadRequest, CodeInvalidRequest, "A provider's id cannot change (pools refer to it); add a new provider instead.")
+			return Errorf(http.StatusBadRequest, CodeInvalidRequest, "A provider's id cannot change (pools refer to it); add a new provider instead.")
 		}
 		np := cloneProvider(p)
 		ps := keepSecrets(&np, &m.Providers[i], fmt.Sprintf("providers[%d].", i))
@@ -258,7 +258,7 @@ func (s *Server) deleteWith(c *gin.Context, del func(ifMatch) change) {
 
 func deleteProvider(id string, im ifMatch) change {
 	return change{summary: fmt.Sprintf("provider %q deleted", id), apply: func(m *config.Mappings, _ int64) *Error {
-		i := findProvider(m, id)
+		i := FindProvider(m, id)
 		if i < 0 {
 			return notFound("provider")
 		}
@@ -289,7 +289,7 @@ func (s *Server) apiGetPool(c *gin.Context) {
 	if !ok {
 		return
 	}
-	i := findPool(&cur.m, c.Param("pool"))
+	i := FindPool(&cur.m, c.Param("pool"))
 	if i < 0 {
 		s.fail(c, notFound("pool"))
 		return
@@ -309,15 +309,15 @@ func (s *Server) apiCreatePool(c *gin.Context) {
 		s.failChange(c, pe)
 		return
 	}
-	saved := res.m.Pools[findPool(&res.m, p.ID)]
+	saved := res.m.Pools[FindPool(&res.m, p.ID)]
 	c.Header("Location", "/admin/api/v1/pools/"+url.PathEscape(p.ID))
 	written(c, http.StatusCreated, res, poolETag(saved), saved)
 }
 
 func createPool(p config.Pool) change {
 	return change{summary: fmt.Sprintf("pool %q added", p.Name), pool: p.ID, apply: func(m *config.Mappings, _ int64) *Error {
-		if (p.ID != "" && findPool(m, p.ID) >= 0) || (p.Name != "" && findPool(m, p.Name) >= 0) {
-			return errorf(http.StatusConflict, CodeConflict, "A pool with this id or name exists already.")
+		if (p.ID != "" && FindPool(m, p.ID) >= 0) || (p.Name != "" && FindPool(m, p.Name) >= 0) {
+			return Errorf(http.StatusConflict, CodeConflict, "A pool with this id or name exists already.")
 		}
 		m.Pools = append(m.Pools, p)
 		return nil
@@ -341,7 +341,7 @@ func (s *Server) apiPutPool(c *gin.Context) {
 			p.ID = cur.ID
 		}
 		if p.ID != cur.ID {
-			return errorf(http.StatusBadRequest, CodeInvalidRequest, "A pool's id cannot change (it is the audience IAM trusts); add a new pool instead.")
+			return Errorf(http.StatusBadRequest, CodeInvalidRequest, "A pool's id cannot change (it is the audience IAM trusts); add a new pool instead.")
 		}
 		*cur = p
 		return nil
@@ -350,7 +350,7 @@ func (s *Server) apiPutPool(c *gin.Context) {
 		s.failChange(c, pe)
 		return
 	}
-	saved := res.m.Pools[findPool(&res.m, p.ID)]
+	saved := res.m.Pools[FindPool(&res.m, p.ID)]
 	written(c, http.StatusOK, res, poolETag(saved), saved)
 }
 
@@ -358,7 +358,7 @@ func (s *Server) apiPutPool(c *gin.Context) {
 func updatePool(key string, im ifMatch, edit func(p *config.Pool) *Error, what string) change {
 	ch := change{summary: fmt.Sprintf("pool %q: %s", key, what), poolKey: key}
 	ch.apply = func(m *config.Mappings, _ int64) *Error {
-		i := findPool(m, key)
+		i := FindPool(m, key)
 		if i < 0 {
 			return notFound("pool")
 		}
@@ -378,7 +378,7 @@ func (s *Server) apiDeletePool(c *gin.Context) {
 
 func deletePool(key string, im ifMatch) change {
 	return change{summary: fmt.Sprintf("pool %q deleted", key), poolKey: key, apply: func(m *config.Mappings, _ int64) *Error {
-		i := findPool(m, key)
+		i := FindPool(m, key)
 		if i < 0 {
 			return notFound("pool")
 		}
@@ -397,7 +397,7 @@ func (s *Server) poolForRead(c *gin.Context) (*config.Pool, bool) {
 	if !ok {
 		return nil, false
 	}
-	i := findPool(&cur.m, c.Param("pool"))
+	i := FindPool(&cur.m, c.Param("pool"))
 	if i < 0 {
 		s.fail(c, notFound("pool"))
 		return nil, false
@@ -408,7 +408,7 @@ func (s *Server) poolForRead(c *gin.Context) (*config.Pool, bool) {
 func ruleIndex(c *gin.Context, p *config.Pool) (int, *Error) {
 	i, err := strconv.Atoi(c.Param("index"))
 	if err != nil || i < 0 || i >= len(p.Rules) {
-		return 0, errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position.")
+		return 0, Errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position.")
 	}
 	return i, nil
 }
@@ -450,7 +450,7 @@ func (s *Server) apiCreateRule(c *gin.Context) {
 	if v := c.Query("position"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRequest, "position must be a rule index (0 = first)."))
+			s.fail(c, Errorf(http.StatusBadRequest, CodeInvalidRequest, "position must be a rule index (0 = first)."))
 			return
 		}
 		pos = n
@@ -461,7 +461,7 @@ func (s *Server) apiCreateRule(c *gin.Context) {
 		s.failChange(c, pe)
 		return
 	}
-	p := res.m.Pools[findPool(&res.m, c.Param("pool"))]
+	p := res.m.Pools[FindPool(&res.m, c.Param("pool"))]
 	c.Header("Location", fmt.Sprintf("/admin/api/v1/pools/%s/rules/%d", url.PathEscape(p.Name), at))
 	written(c, http.StatusCreated, res, ruleETag(p, at), p.Rules[at])
 }
@@ -502,7 +502,7 @@ func (s *Server) apiPutRule(c *gin.Context) {
 	}
 	idx, err := strconv.Atoi(c.Param("index"))
 	if err != nil || idx < 0 {
-		s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position."))
+		s.fail(c, Errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position."))
 		return
 	}
 	res, pe := s.commit(c.Request.Context(), adminFrom(c), editRule(c.Param("pool"), idx, im, &r))
@@ -510,7 +510,7 @@ func (s *Server) apiPutRule(c *gin.Context) {
 		s.failChange(c, pe)
 		return
 	}
-	p := res.m.Pools[findPool(&res.m, c.Param("pool"))]
+	p := res.m.Pools[FindPool(&res.m, c.Param("pool"))]
 	written(c, http.StatusOK, res, ruleETag(p, idx), p.Rules[idx])
 }
 
@@ -523,7 +523,7 @@ func editRule(pool string, idx int, im ifMatch, r *rules.RuleSpec) change {
 	}
 	ch := updatePool(pool, "", func(p *config.Pool) *Error {
 		if idx >= len(p.Rules) {
-			return errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position.")
+			return Errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position.")
 		}
 		if e := im.check(ruleETag(*p, idx)); e != nil {
 			return e
@@ -541,7 +541,7 @@ func editRule(pool string, idx int, im ifMatch, r *rules.RuleSpec) change {
 func (s *Server) apiDeleteRule(c *gin.Context) {
 	idx, err := strconv.Atoi(c.Param("index"))
 	if err != nil || idx < 0 {
-		s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position."))
+		s.fail(c, Errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position."))
 		return
 	}
 	s.deleteWith(c, func(im ifMatch) change { return editRule(c.Param("pool"), idx, im, nil) })
@@ -569,7 +569,7 @@ func (s *Server) apiReorderRules(c *gin.Context) {
 		s.failChange(c, pe)
 		return
 	}
-	p := res.m.Pools[findPool(&res.m, c.Param("pool"))]
+	p := res.m.Pools[FindPool(&res.m, c.Param("pool"))]
 	items := []etagged{}
 	for i, r := range p.Rules {
 		items = append(items, etagged{ETag: ruleETag(p, i), Data: r})
@@ -580,7 +580,7 @@ func (s *Server) apiReorderRules(c *gin.Context) {
 func reorderRules(pool string, im ifMatch, order []int) change {
 	return updatePool(pool, im, func(p *config.Pool) *Error {
 		if !isPermutation(order, len(p.Rules)) {
-			return errorf(http.StatusBadRequest, CodeInvalidRequest, "order must list every current rule index (0..%d) exactly once.", len(p.Rules)-1)
+			return Errorf(http.StatusBadRequest, CodeInvalidRequest, "order must list every current rule index (0..%d) exactly once.", len(p.Rules)-1)
 		}
 		next := make([]rules.RuleSpec, len(order))
 		for to, from := range order {
@@ -633,13 +633,13 @@ func (s *Server) apiTrustPolicy(c *gin.Context) {
 // fileWith is the file configuration with m's providers and pools, defaults applied.
 func (s *Server) fileWith(m config.Mappings) *config.File {
 	f := *s.cfg
-	m = cloneMappings(m)
+	m = CloneMappings(m)
 	f.Providers, f.Pools = m.Providers, m.Pools
 	f.ApplyDefaults()
 	return &f
 }
 
 func cloneProvider(p config.Provider) config.Provider {
-	m := cloneMappings(config.Mappings{Providers: []config.Provider{p}})
+	m := CloneMappings(config.Mappings{Providers: []config.Provider{p}})
 	return m.Providers[0]
 }

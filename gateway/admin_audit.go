@@ -17,33 +17,33 @@ import (
 
 // vend exchanges a granted role for credentials and records the outcome
 // in the audit log (never the credentials or the token).
-func (s *Server) vend(ctx context.Context, p *principal, g rules.Grant, durationSeconds int) (*exchange.Credentials, string, *Error) {
+func (s *Server) Vend(ctx context.Context, p *Principal, g rules.Grant, durationSeconds int) (*exchange.Credentials, string, *Error) {
 	creds, id, e := s.vendUnaudited(ctx, p, g, durationSeconds)
 	entry := vendEntry(p, g.Role)
 	entry.IdentityID = id
 	if e != nil {
-		entry.Result, entry.Reason = resultOf(e), e.Code
+		entry.Result, entry.Reason = ResultOf(e), e.Code
 	} else {
 		entry.Result, entry.Reason = store.AuditOK, "rule "+g.Rule
 	}
-	s.audit(ctx, entry)
+	s.Audit(ctx, entry)
 	return creds, id, e
 }
 
 // auditRefusal records a refusal decided before any vend (no rule
 // matched, role not entitled).
-func (s *Server) auditRefusal(ctx context.Context, p *principal, role string, e *Error) {
+func (s *Server) AuditRefusal(ctx context.Context, p *Principal, role string, e *Error) {
 	entry := vendEntry(p, role)
-	entry.IdentityID = p.knownID // set when the caller resolved it (Cognito)
-	entry.Result, entry.Reason = resultOf(e), e.Code
-	s.audit(ctx, entry)
+	entry.IdentityID = p.KnownID // set when the caller resolved it (Cognito)
+	entry.Result, entry.Reason = ResultOf(e), e.Code
+	s.Audit(ctx, entry)
 }
 
-func vendEntry(p *principal, role string) store.AuditEntry {
-	return store.AuditEntry{Kind: store.AuditVend, Provider: p.provider.cfg.ID, Subject: p.ident.Subject, Pool: p.pool.cfg.ID, Role: role}
+func vendEntry(p *Principal, role string) store.AuditEntry {
+	return store.AuditEntry{Kind: store.AuditVend, Provider: p.Provider.Cfg.ID, Subject: p.Ident.Subject, Pool: p.Pool.Cfg.ID, Role: role}
 }
 
-func resultOf(e *Error) string {
+func ResultOf(e *Error) string {
 	if e.Status >= 500 {
 		return store.AuditFailed
 	}
@@ -54,7 +54,7 @@ func resultOf(e *Error) string {
 func auditQuery(c *gin.Context) (store.AuditQuery, *Error) {
 	q := store.AuditQuery{Text: c.Query("q"), Kind: c.Query("kind"), Result: c.Query("result")}
 	if len(q.Text) > store.MaxAuditField {
-		return q, errorf(http.StatusBadRequest, CodeInvalidRequest, "The search text is too long.")
+		return q, Errorf(http.StatusBadRequest, CodeInvalidRequest, "The search text is too long.")
 	}
 	for _, p := range []struct {
 		name string
@@ -63,7 +63,7 @@ func auditQuery(c *gin.Context) (store.AuditQuery, *Error) {
 		if v := c.Query(p.name); v != "" {
 			t, err := parseAuditTime(v)
 			if err != nil {
-				return q, errorf(http.StatusBadRequest, CodeInvalidRequest, "%s must be a date (2006-01-02) or an RFC 3339 time.", p.name)
+				return q, Errorf(http.StatusBadRequest, CodeInvalidRequest, "%s must be a date (2006-01-02) or an RFC 3339 time.", p.name)
 			}
 			*p.dst = t
 		}
@@ -71,14 +71,14 @@ func auditQuery(c *gin.Context) (store.AuditQuery, *Error) {
 	if v := c.Query("before"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			return q, errorf(http.StatusBadRequest, CodeInvalidRequest, "before must be an entry id.")
+			return q, Errorf(http.StatusBadRequest, CodeInvalidRequest, "before must be an entry id.")
 		}
 		q.Before = n
 	}
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > store.MaxAuditPage {
-			return q, errorf(http.StatusBadRequest, CodeInvalidRequest, "limit must be between 1 and %d.", store.MaxAuditPage)
+			return q, Errorf(http.StatusBadRequest, CodeInvalidRequest, "limit must be between 1 and %d.", store.MaxAuditPage)
 		}
 		q.Limit = n
 	}
@@ -104,7 +104,7 @@ func (s *Server) apiListAudit(c *gin.Context) {
 	}
 	entries, err := s.store.ListAudit(c.Request.Context(), q)
 	if err != nil {
-		s.fail(c, internalError(err))
+		s.fail(c, Internal(err))
 		return
 	}
 	if entries == nil {
@@ -131,7 +131,7 @@ func (s *Server) apiExportAudit(c *gin.Context) {
 		entries, err := s.store.ListAudit(c.Request.Context(), q)
 		if err != nil {
 			// Headers are out: end the stream; the log has the cause.
-			logFrom(c.Request.Context(), s.log).Error("audit export failed", "error", err)
+			LogFrom(c.Request.Context(), s.log).Error("audit export failed", "error", err)
 			break
 		}
 		for _, en := range entries {

@@ -35,11 +35,11 @@ func ExportMappings(ctx context.Context, st store.Store, box *secret.Box, w io.W
 	if err != nil {
 		return 0, fmt.Errorf("reading live configuration: %w", err)
 	}
-	m, err := openMappings(box, v)
+	m, err := OpenMappings(box, v)
 	if err != nil {
 		return 0, err
 	}
-	js, err := json.Marshal(redactMappings(m))
+	js, err := json.Marshal(RedactMappings(m))
 	if err != nil {
 		return 0, err
 	}
@@ -69,7 +69,7 @@ func blockStyle(n *yaml.Node) {
 	}
 }
 
-func openMappings(box *secret.Box, v *store.ConfigVersion) (config.Mappings, error) {
+func OpenMappings(box *secret.Box, v *store.ConfigVersion) (config.Mappings, error) {
 	var m config.Mappings
 	doc, err := box.Open(v.Doc, []byte("config"))
 	if err != nil {
@@ -85,7 +85,7 @@ func openMappings(box *secret.Box, v *store.ConfigVersion) (config.Mappings, err
 type MappingsPlan struct {
 	From     int64 // the live version the plan is based on
 	next     config.Mappings
-	diff     []diffLine
+	diff     []DiffLine
 	Problems config.Problems
 }
 
@@ -128,7 +128,7 @@ func PlanMappings(ctx context.Context, st store.Store, box *secret.Box, f *confi
 	if err != nil {
 		return nil, fmt.Errorf("reading live configuration: %w", err)
 	}
-	cur, err := openMappings(box, v)
+	cur, err := OpenMappings(box, v)
 	if err != nil {
 		return nil, err
 	}
@@ -139,12 +139,12 @@ func PlanMappings(ctx context.Context, st store.Store, box *secret.Box, f *confi
 	full.Providers, full.Pools = next.Providers, next.Pools
 	full.ApplyDefaults()
 	plan := &MappingsPlan{From: v.Version, next: next, Problems: append(kept, full.Validate()...)}
-	sortProblemsByPath(plan.Problems)
-	live, err := openMappings(box, v)
+	SortProblemsByPath(plan.Problems)
+	live, err := OpenMappings(box, v)
 	if err != nil {
 		return nil, err
 	}
-	plan.diff = diffMappings(live, next)
+	plan.diff = DiffMappings(live, next)
 	return plan, nil
 }
 

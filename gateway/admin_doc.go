@@ -58,7 +58,7 @@ func (s *Server) loadDoc(ctx context.Context, version int64) (*liveDoc, *store.C
 
 // cloneMappings deep-copies through JSON, so a change never touches the
 // document it was read from.
-func cloneMappings(m config.Mappings) config.Mappings {
+func CloneMappings(m config.Mappings) config.Mappings {
 	b, err := json.Marshal(m)
 	if err != nil {
 		panic(err) // plain data always encodes
@@ -71,15 +71,15 @@ func cloneMappings(m config.Mappings) config.Mappings {
 }
 
 // redactMappings hides every secret behind the placeholder.
-func redactMappings(m config.Mappings) config.Mappings {
-	out := cloneMappings(m)
+func RedactMappings(m config.Mappings) config.Mappings {
+	out := CloneMappings(m)
 	for i := range out.Providers {
-		out.Providers[i] = redactProvider(out.Providers[i])
+		out.Providers[i] = RedactProvider(out.Providers[i])
 	}
 	return out
 }
 
-func redactProvider(p config.Provider) config.Provider {
+func RedactProvider(p config.Provider) config.Provider {
 	if p.ClientSecret != "" {
 		p.ClientSecret = SecretPlaceholder
 	}
@@ -155,12 +155,12 @@ func keepSecrets(next *config.Provider, old *config.Provider, at string) config.
 // new document (such as a secret to enter again): commit reports them
 // together with validation's.
 func changeProblems(ps config.Problems) *Error {
-	e := errorf(http.StatusUnprocessableEntity, CodeInvalidMappings, "The change was not saved: %d problem(s) to fix.", len(ps))
+	e := Errorf(http.StatusUnprocessableEntity, CodeInvalidMappings, "The change was not saved: %d problem(s) to fix.", len(ps))
 	e.Cause = ps
 	return e
 }
 
-func findProvider(m *config.Mappings, id string) int {
+func FindProvider(m *config.Mappings, id string) int {
 	for i := range m.Providers {
 		if m.Providers[i].ID == id {
 			return i
@@ -169,7 +169,7 @@ func findProvider(m *config.Mappings, id string) int {
 	return -1
 }
 
-func findPool(m *config.Mappings, key string) int {
+func FindPool(m *config.Mappings, key string) int {
 	for i := range m.Pools {
 		if m.Pools[i].ID == key || m.Pools[i].Name == key {
 			return i
@@ -189,7 +189,7 @@ func etagOf(v any) string {
 	return `"` + hex.EncodeToString(sum[:12]) + `"`
 }
 
-func providerETag(p config.Provider) string { return etagOf(redactProvider(p)) }
+func providerETag(p config.Provider) string { return etagOf(RedactProvider(p)) }
 func poolETag(p config.Pool) string         { return etagOf(p) }
 func ruleETag(p config.Pool, i int) string {
 	return etagOf(struct {
@@ -213,7 +213,7 @@ func (im ifMatch) check(current string) *Error {
 			return nil
 		}
 	}
-	e := errorf(http.StatusPreconditionFailed, CodePreconditionFailed, "Someone changed this since you read it. Reload it, reapply your change and try again.")
+	e := Errorf(http.StatusPreconditionFailed, CodePreconditionFailed, "Someone changed this since you read it. Reload it, reapply your change and try again.")
 	e.Cause = fmt.Errorf("If-Match %s, current %s", im, current)
 	return e
 }
@@ -225,10 +225,10 @@ func requireIfMatch(c *gin.Context) (ifMatch, *Error) {
 		v = c.PostForm("etag")
 	}
 	if v == "" {
-		return "", errorf(http.StatusPreconditionRequired, CodePreconditionRequired, "Send If-Match with the ETag you read, so a concurrent change is not overwritten.")
+		return "", Errorf(http.StatusPreconditionRequired, CodePreconditionRequired, "Send If-Match with the ETag you read, so a concurrent change is not overwritten.")
 	}
 	if len(v) > 512 {
-		return "", errorf(http.StatusBadRequest, CodeInvalidRequest, "If-Match is too long.")
+		return "", Errorf(http.StatusBadRequest, CodeInvalidRequest, "If-Match is too long.")
 	}
 	return ifMatch(v), nil
 }
@@ -267,9 +267,9 @@ func (s *Server) commit(ctx context.Context, who *adminPrincipal, ch change) (*c
 	for attempt := 0; attempt < maxCommitAttempts; attempt++ {
 		cur, _, err := s.loadDoc(ctx, 0)
 		if err != nil {
-			return nil, wrap(internalError(err))
+			return nil, wrap(Internal(err))
 		}
-		m := cloneMappings(cur.m)
+		m := CloneMappings(cur.m)
 		var pending config.Problems // problems apply found; reported with validation's
 		if e := ch.apply(&m, cur.version); e != nil {
 			if e.Code != CodeInvalidMappings || !errors.As(e.Cause, &pending) {
@@ -279,26 +279,26 @@ func (s *Server) commit(ctx context.Context, who *adminPrincipal, ch change) (*c
 		if e := s.checkAdminProviders(who, cur.m, m); e != nil {
 			return nil, wrap(e)
 		}
-		snap, problems, err := s.checkMappings(ctx, m)
+		snap, problems, err := s.CheckMappings(ctx, m)
 		if problems = append(pending, problems...); len(problems) > 0 {
-			sortProblemsByPath(problems)
-			e := errorf(http.StatusUnprocessableEntity, CodeInvalidMappings, "The change was not saved: %d problem(s) to fix.", len(problems))
+			SortProblemsByPath(problems)
+			e := Errorf(http.StatusUnprocessableEntity, CodeInvalidMappings, "The change was not saved: %d problem(s) to fix.", len(problems))
 			return nil, &problemsError{Error: e, Problems: problems}
 		}
 		if err != nil {
-			e := errorf(http.StatusUnprocessableEntity, CodeInvalidMappings, "The change was not saved: a provider could not be set up.")
+			e := Errorf(http.StatusUnprocessableEntity, CodeInvalidMappings, "The change was not saved: a provider could not be set up.")
 			e.Cause = err
 			return nil, wrap(e)
 		}
 		doc, err := json.Marshal(m)
 		if err != nil {
-			return nil, wrap(internalError(err))
+			return nil, wrap(Internal(err))
 		}
 		sealed, err := s.box.Seal(doc, []byte("config"))
 		if err != nil {
-			return nil, wrap(internalError(err))
+			return nil, wrap(Internal(err))
 		}
-		entry := withAuditMeta(ctx, store.AuditEntry{Kind: store.AuditAdminChange, Actor: who.Actor, Provider: who.Provider,
+		entry := WithAuditMeta(ctx, store.AuditEntry{Kind: store.AuditAdminChange, Actor: who.Actor, Provider: who.Provider,
 			Subject: who.Subject, Pool: ch.poolID(cur.m, m), Role: who.Role, Result: store.AuditOK, Reason: ch.summary})
 		v, err := s.store.PutConfigWithAudit(ctx, store.ConfigVersion{Doc: sealed, Hash: s.box.Digest(doc),
 			Author: who.Display, Source: SourceAdmin, Comment: ch.summary}, cur.version, entry)
@@ -307,14 +307,14 @@ func (s *Server) commit(ctx context.Context, who *adminPrincipal, ch change) (*c
 			continue
 		}
 		if err != nil {
-			return nil, wrap(internalError(err))
+			return nil, wrap(Internal(err))
 		}
-		snap.version = v
-		s.swapSnapshot(snap)
-		logFrom(ctx, s.log).Info("configuration changed", "version", v, "actor", who.Actor, "change", ch.summary)
+		snap.Version = v
+		s.SwapSnapshot(snap)
+		LogFrom(ctx, s.log).Info("configuration changed", "version", v, "actor", who.Actor, "change", ch.summary)
 		return &commitResult{version: v, m: m}, nil
 	}
-	return nil, wrap(errorf(http.StatusConflict, CodeConflict, "Too many changes at once; try again."))
+	return nil, wrap(Errorf(http.StatusConflict, CodeConflict, "Too many changes at once; try again."))
 }
 
 // poolID is the id of the pool the change touches, for its audit entry:
@@ -325,7 +325,7 @@ func (ch change) poolID(before, after config.Mappings) string {
 		return ch.pool
 	}
 	for _, m := range []*config.Mappings{&before, &after} {
-		if i := findPool(m, ch.poolKey); i >= 0 {
+		if i := FindPool(m, ch.poolKey); i >= 0 {
 			return m.Pools[i].ID
 		}
 	}
@@ -342,15 +342,15 @@ func (s *Server) checkAdminProviders(who *adminPrincipal, before, after config.M
 	}
 	for _, id := range s.cfg.Admin.Providers {
 		var a, b *config.Provider
-		if i := findProvider(&before, id); i >= 0 {
+		if i := FindProvider(&before, id); i >= 0 {
 			a = &before.Providers[i]
 		}
-		if i := findProvider(&after, id); i >= 0 {
+		if i := FindProvider(&after, id); i >= 0 {
 			b = &after.Providers[i]
 		}
 		if !sameJSON(a, b) {
-			return errorf(http.StatusForbidden, CodeForbidden,
-				"Admins sign in with the provider %q, so only an owner can change or delete it; your admin role is %s.", truncate(id, 64), who.Role)
+			return Errorf(http.StatusForbidden, CodeForbidden,
+				"Admins sign in with the provider %q, so only an owner can change or delete it; your admin role is %s.", Truncate(id, 64), who.Role)
 		}
 	}
 	return nil
@@ -365,15 +365,15 @@ func sameJSON(a, b any) bool {
 
 // checkMappings validates a document and builds the snapshot a reload
 // would build from it.
-func (s *Server) checkMappings(ctx context.Context, m config.Mappings) (*snapshot, config.Problems, error) {
+func (s *Server) CheckMappings(ctx context.Context, m config.Mappings) (*Snapshot, config.Problems, error) {
 	f := *s.cfg
 	f.Providers, f.Pools = m.Providers, m.Pools
 	f.ApplyDefaults()
 	if problems := f.Validate(); len(problems) > 0 {
-		sortProblemsByPath(problems)
+		SortProblemsByPath(problems)
 		return nil, problems, nil
 	}
-	snap, err := s.buildSnapshot(ctx, 0, m)
+	snap, err := s.BuildSnapshot(ctx, 0, m)
 	var ps config.Problems
 	if errors.As(err, &ps) {
 		return nil, ps, nil
@@ -381,7 +381,7 @@ func (s *Server) checkMappings(ctx context.Context, m config.Mappings) (*snapsho
 	return snap, nil, err
 }
 
-func sortProblemsByPath(ps config.Problems) {
+func SortProblemsByPath(ps config.Problems) {
 	for i := 1; i < len(ps); i++ {
 		for j := i; j > 0 && ps[j].Path < ps[j-1].Path; j-- {
 			ps[j], ps[j-1] = ps[j-1], ps[j]
@@ -391,10 +391,10 @@ func sortProblemsByPath(ps config.Problems) {
 
 // swapSnapshot makes a committed version live on this replica at once
 // (others follow within reload_interval); an older one never replaces a newer.
-func (s *Server) swapSnapshot(next *snapshot) {
+func (s *Server) SwapSnapshot(next *Snapshot) {
 	for {
 		cur := s.snap.Load()
-		if cur != nil && cur.version >= next.version {
+		if cur != nil && cur.Version >= next.Version {
 			return
 		}
 		if s.snap.CompareAndSwap(cur, next) {
@@ -429,7 +429,7 @@ func (s *Server) failChange(c *gin.Context, pe *problemsError) {
 		s.fail(c, pe.Error)
 		return
 	}
-	logFrom(c.Request.Context(), s.log).Info("admin change refused", "code", pe.Code, "problems", len(pe.Problems))
+	LogFrom(c.Request.Context(), s.log).Info("admin change refused", "code", pe.Code, "problems", len(pe.Problems))
 	out := make([]adminProblem, len(pe.Problems))
 	for i, p := range pe.Problems {
 		out[i] = adminProblem{Path: p.Path, Message: p.Message}

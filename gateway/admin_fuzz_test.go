@@ -57,16 +57,16 @@ func FuzzAdminDiff(f *testing.F) {
 			return
 		}
 		a := config.Mappings{Providers: []config.Provider{{ID: id, ClientSecret: secretA}}, Pools: []config.Pool{{Name: pool, AuthenticatedRole: role}}}
-		b := cloneMappings(a)
+		b := CloneMappings(a)
 		b.Providers[0].ClientSecret = secretB
-		for _, d := range diffMappings(a, b) {
+		for _, d := range DiffMappings(a, b) {
 			if strings.Contains(d.Old+d.New, secretA) || strings.Contains(d.Old+d.New, secretB) {
 				if !strings.Contains("(secret)", secretA) && !strings.Contains("(secret)", secretB) {
 					t.Fatalf("diff shows a secret: %+v", d)
 				}
 			}
 		}
-		if len(diffMappings(a, cloneMappings(a))) != 0 {
+		if len(DiffMappings(a, CloneMappings(a))) != 0 {
 			t.Fatal("a document differs from its copy")
 		}
 	})

@@ -17,7 +17,7 @@ import (
 
 // diffLine is one difference between two documents, at a readable path
 // such as pools[team].rules[2].role (providers by id, pools by name).
-type diffLine struct {
+type DiffLine struct {
 	Path string `json:"path"`
 	Op   string `json:"op"` // added | removed | changed
 	Old  string `json:"old,omitempty"`
@@ -28,21 +28,21 @@ type diffLine struct {
 var secretFields = map[string]bool{"client_secret": true, "password_hash": true, "sp_key": true}
 
 // diffMappings lists what changed from a to b, sorted by path.
-func diffMappings(a, b config.Mappings) []diffLine {
+func DiffMappings(a, b config.Mappings) []DiffLine {
 	fa, fb := flattenMappings(a), flattenMappings(b)
-	var out []diffLine
+	var out []DiffLine
 	for p, va := range fa {
 		vb, ok := fb[p]
 		switch {
 		case !ok:
-			out = append(out, diffLine{Path: p, Op: "removed", Old: va.shown})
+			out = append(out, DiffLine{Path: p, Op: "removed", Old: va.shown})
 		case va.raw != vb.raw:
-			out = append(out, diffLine{Path: p, Op: "changed", Old: va.shown, New: vb.shown})
+			out = append(out, DiffLine{Path: p, Op: "changed", Old: va.shown, New: vb.shown})
 		}
 	}
 	for p, vb := range fb {
 		if _, ok := fa[p]; !ok {
-			out = append(out, diffLine{Path: p, Op: "added", New: vb.shown})
+			out = append(out, DiffLine{Path: p, Op: "added", New: vb.shown})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
@@ -117,27 +117,27 @@ type versionDiff struct {
 	versionView
 	Live     bool            `json:"live"`
 	Mappings config.Mappings `json:"mappings"`
-	Diff     []diffLine      `json:"diff"`
+	Diff     []DiffLine      `json:"diff"`
 }
 
 func (s *Server) versionWithDiff(c *gin.Context) (*versionDiff, *Error) {
 	n, err := strconv.ParseInt(c.Param("version"), 10, 64)
 	if err != nil || n < 1 {
-		return nil, errorf(http.StatusNotFound, CodeNotFound, "There is no such version.")
+		return nil, Errorf(http.StatusNotFound, CodeNotFound, "There is no such version.")
 	}
 	ctx := c.Request.Context()
 	doc, meta, err := s.loadDoc(ctx, n)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, errorf(http.StatusNotFound, CodeNotFound, "There is no such version.")
+		return nil, Errorf(http.StatusNotFound, CodeNotFound, "There is no such version.")
 	}
 	if err != nil {
-		return nil, internalError(err)
+		return nil, Internal(err)
 	}
 	var prev config.Mappings
 	if n > 1 {
 		p, _, err := s.loadDoc(ctx, n-1)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, internalError(err)
+			return nil, Internal(err)
 		}
 		if p != nil {
 			prev = p.m
@@ -145,11 +145,11 @@ func (s *Server) versionWithDiff(c *gin.Context) (*versionDiff, *Error) {
 	}
 	latest, err := s.store.LatestConfig(ctx)
 	if err != nil {
-		return nil, internalError(err)
+		return nil, Internal(err)
 	}
-	out := &versionDiff{versionView: viewOf(*meta), Live: latest.Version == n, Mappings: redactMappings(doc.m), Diff: diffMappings(prev, doc.m)}
+	out := &versionDiff{versionView: viewOf(*meta), Live: latest.Version == n, Mappings: RedactMappings(doc.m), Diff: DiffMappings(prev, doc.m)}
 	if out.Diff == nil {
-		out.Diff = []diffLine{}
+		out.Diff = []DiffLine{}
 	}
 	return out, nil
 }
@@ -159,7 +159,7 @@ func (s *Server) listVersions(c *gin.Context) ([]versionView, *Error) {
 	if v := c.Query("before"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "before must be a version number.")
+			return nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "before must be a version number.")
 		}
 		before = n
 	}
@@ -167,13 +167,13 @@ func (s *Server) listVersions(c *gin.Context) ([]versionView, *Error) {
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > store.MaxAuditPage {
-			return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "limit must be between 1 and %d.", store.MaxAuditPage)
+			return nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "limit must be between 1 and %d.", store.MaxAuditPage)
 		}
 		limit = n
 	}
 	vs, err := s.store.ListConfigs(c.Request.Context(), before, limit)
 	if err != nil {
-		return nil, internalError(err)
+		return nil, Internal(err)
 	}
 	out := make([]versionView, 0, len(vs))
 	for _, v := range vs {
@@ -204,19 +204,19 @@ func (s *Server) apiGetVersion(c *gin.Context) {
 func (s *Server) restore(c *gin.Context) (*commitResult, *problemsError) {
 	n, err := strconv.ParseInt(c.Param("version"), 10, 64)
 	if err != nil || n < 1 {
-		return nil, &problemsError{Error: errorf(http.StatusNotFound, CodeNotFound, "There is no such version.")}
+		return nil, &problemsError{Error: Errorf(http.StatusNotFound, CodeNotFound, "There is no such version.")}
 	}
 	old, _, err := s.loadDoc(c.Request.Context(), n)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, &problemsError{Error: errorf(http.StatusNotFound, CodeNotFound, "There is no such version.")}
+		return nil, &problemsError{Error: Errorf(http.StatusNotFound, CodeNotFound, "There is no such version.")}
 	}
 	if err != nil {
-		return nil, &problemsError{Error: internalError(err)}
+		return nil, &problemsError{Error: Internal(err)}
 	}
 	return s.commit(c.Request.Context(), adminFrom(c), change{
 		summary: fmt.Sprintf("restored version %d", n),
 		apply: func(m *config.Mappings, _ int64) *Error {
-			*m = cloneMappings(old.m)
+			*m = CloneMappings(old.m)
 			return nil
 		},
 	})

@@ -42,7 +42,7 @@ func (h *gwHarness) storedProvider(id string) string {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	i := findProvider(&cur.m, id)
+	i := FindProvider(&cur.m, id)
 	if i < 0 {
 		return ""
 	}
@@ -56,7 +56,7 @@ func (h *gwHarness) storedPool(key string) string {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	i := findPool(&cur.m, key)
+	i := FindPool(&cur.m, key)
 	if i < 0 {
 		return ""
 	}
@@ -105,7 +105,7 @@ func TestEditorCannotEscalateViaAdminProvider(t *testing.T) {
 	docTag := h.adminCall(http.MethodGet, "/admin/api/v1/mappings", "").Header().Get("ETag")
 	var doc config.Mappings
 	decodeBody(t, h.adminCall(http.MethodGet, "/admin/api/v1/mappings", ""), &doc)
-	doc.Providers[findProvider(&doc, "app")].Issuer = "https://idp.attacker.example"
+	doc.Providers[FindProvider(&doc, "app")].Issuer = "https://idp.attacker.example"
 	docRepointed, _ := json.Marshal(doc)
 
 	storedDemo, storedApp := h.storedProvider("demo"), h.storedProvider("app")
@@ -400,7 +400,7 @@ func TestAdminSPKeyIsWriteOnly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return cur.m.Providers[findProvider(&cur.m, "okta")].SPKey
+		return cur.m.Providers[FindProvider(&cur.m, "okta")].SPKey
 	}
 	etag := h.adminCall(http.MethodGet, "/admin/api/v1/providers/okta", "").Header().Get("ETag")
 	for _, extra := range []string{``, `,"sp_key":"••••"`} {

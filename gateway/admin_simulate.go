@@ -73,20 +73,20 @@ type simResult struct {
 // simulate explains what the live rules of a pool decide for claims.
 func (s *Server) simulate(ctx context.Context, req simulateRequest) (*simResult, *Error) {
 	if req.Pool == "" {
-		return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "Choose a pool.")
+		return nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "Choose a pool.")
 	}
 	snap := s.snap.Load()
-	pool := snap.pools[req.Pool]
+	pool := snap.Pools[req.Pool]
 	if pool == nil {
-		return nil, errorf(http.StatusNotFound, CodeUnknownPool, "There is no pool named %q.", truncate(req.Pool, 80))
+		return nil, Errorf(http.StatusNotFound, CodeUnknownPool, "There is no pool named %q.", Truncate(req.Pool, 80))
 	}
-	res := &simResult{Pool: pool.cfg.ID, PoolName: pool.cfg.Name, Version: snap.version, Mode: pool.cfg.Mode,
-		Resolution: nonEmpty(pool.cfg.Resolution, rules.FirstMatch), IssuerURL: pool.issuerURL, Audience: pool.cfg.Audience()}
+	res := &simResult{Pool: pool.Cfg.ID, PoolName: pool.Cfg.Name, Version: snap.Version, Mode: pool.Cfg.Mode,
+		Resolution: nonEmpty(pool.Cfg.Resolution, rules.FirstMatch), IssuerURL: pool.IssuerURL, Audience: pool.Cfg.Audience()}
 	claims := req.Claims
 	switch {
 	case req.SAMLResponse != "": // admin_simulate_saml.go
 		if req.IDToken != "" || req.Claims != nil {
-			return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "Give claims, an ID token or a SAML response, only one.")
+			return nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "Give claims, an ID token or a SAML response, only one.")
 		}
 		ident, e := s.simulateSAML(ctx, pool, req.Provider, req.SAMLResponse)
 		if e != nil {
@@ -94,10 +94,10 @@ func (s *Server) simulate(ctx context.Context, req simulateRequest) (*simResult,
 		}
 		claims, res.Subject, res.Verified, res.VerifiedFrom = ident.Claims, ident.Subject, true, "saml_response"
 	case req.IDToken != "" && req.Claims != nil:
-		return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "Give claims or an ID token, not both.")
+		return nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "Give claims or an ID token, not both.")
 	case req.IDToken != "":
 		if len(req.IDToken) > maxBearerBytes {
-			return nil, errorf(http.StatusBadRequest, CodeInvalidToken, "The ID token is too long.")
+			return nil, Errorf(http.StatusBadRequest, CodeInvalidToken, "The ID token is too long.")
 		}
 		prov, e := tokenProvider(pool, req.Provider, strings.TrimSpace(req.IDToken))
 		if e != nil {
@@ -105,36 +105,36 @@ func (s *Server) simulate(ctx context.Context, req simulateRequest) (*simResult,
 		}
 		ident, err := prov.Provider.(idp.TokenVerifier).VerifyToken(ctx, strings.TrimSpace(req.IDToken))
 		if err != nil {
-			return nil, fromIdP(err)
+			return nil, FromIdP(err)
 		}
 		claims, res.Subject, res.Verified, res.VerifiedFrom = ident.Claims, ident.Subject, true, "id_token"
 	case claims == nil:
-		return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "Give the claims as a JSON object, or paste an ID token.")
+		return nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "Give the claims as a JSON object, or paste an ID token.")
 	default:
 		if sub, ok := claims["sub"].(string); ok {
 			res.Subject = sub
 		}
 	}
 	res.Claims = claims
-	d, steps := pool.mapping.Explain(claims)
+	d, steps := pool.Mapping.Explain(claims)
 	d, steps = narrowSimulated(pool, claims, d, steps) // saml-forward (admin_simulate_saml.go)
 	res.Source, res.Granted = d.Source, !d.Denied()
 	for _, st := range steps {
 		res.Steps = append(res.Steps, simStep{Index: st.Index, Number: st.Index + 1, Rule: st.Rule, Matched: st.Matched, Detail: st.Detail})
 	}
 	trust := map[string][2]string{}
-	if rep, err := TrustPolicies(s.fileWith(snapshotMappings(snap)), pool.cfg.ID); err == nil {
+	if rep, err := TrustPolicies(s.fileWith(snapshotMappings(snap)), pool.Cfg.ID); err == nil {
 		for _, r := range rep.Roles {
 			trust[r.RoleARN] = [2]string{r.Policy, r.Why}
 		}
 		res.RegisterCmd = rep.RegisterIn
 	}
 	for _, g := range d.Grants {
-		sg := simGrant{Role: g.Role, Rule: g.Rule, SessionPolicy: g.SessionPolicy, DurationSeconds: pool.cfg.DurationSeconds}
+		sg := simGrant{Role: g.Role, Rule: g.Rule, SessionPolicy: g.SessionPolicy, DurationSeconds: pool.Cfg.DurationSeconds}
 		if g.Duration > 0 {
 			sg.DurationSeconds = int(g.Duration.Seconds())
 		}
-		tags, transitive, err := pool.mapping.PrincipalTags(claims, g)
+		tags, transitive, err := pool.Mapping.PrincipalTags(claims, g)
 		if err != nil {
 			sg.TagProblem = err.Error()
 		} else {
@@ -154,23 +154,23 @@ func (s *Server) simulate(ctx context.Context, req simulateRequest) (*simResult,
 }
 
 // snapshotMappings is the document a snapshot was built from.
-func snapshotMappings(snap *snapshot) (m config.Mappings) {
+func snapshotMappings(snap *Snapshot) (m config.Mappings) {
 	for _, id := range sortedProviderIDs(snap) {
-		m.Providers = append(m.Providers, snap.providers[id].cfg)
+		m.Providers = append(m.Providers, snap.Providers[id].Cfg)
 	}
-	seen := map[*livePool]bool{}
-	for _, p := range snap.ordered {
+	seen := map[*Pool]bool{}
+	for _, p := range snap.Ordered {
 		if !seen[p] {
 			seen[p] = true
-			m.Pools = append(m.Pools, p.cfg)
+			m.Pools = append(m.Pools, p.Cfg)
 		}
 	}
 	return m
 }
 
-func sortedProviderIDs(snap *snapshot) []string {
-	ids := make([]string, 0, len(snap.providers))
-	for id := range snap.providers {
+func sortedProviderIDs(snap *Snapshot) []string {
+	ids := make([]string, 0, len(snap.Providers))
+	for id := range snap.Providers {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
@@ -204,7 +204,7 @@ func parseClaims(raw string) (map[string]any, *Error) {
 	var claims map[string]any
 	dec := json.NewDecoder(strings.NewReader(raw))
 	if err := dec.Decode(&claims); err != nil || claims == nil || dec.More() {
-		return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "The claims must be one JSON object, e.g. {\"sub\": \"alice\", \"groups\": [\"admins\"]}.")
+		return nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "The claims must be one JSON object, e.g. {\"sub\": \"alice\", \"groups\": [\"admins\"]}.")
 	}
 	return claims, nil
 }

@@ -17,18 +17,18 @@ import (
 
 // simulateSAML verifies a pasted SAML response with the pool's (named, or
 // only) SAML provider.
-func (s *Server) simulateSAML(ctx context.Context, pool *livePool, provider, resp string) (*idp.Identity, *Error) {
+func (s *Server) simulateSAML(ctx context.Context, pool *Pool, provider, resp string) (*idp.Identity, *Error) {
 	prov, e := samlAPIProvider(pool, provider)
 	if e != nil {
 		return nil, e
 	}
 	v, ok := prov.Provider.(idp.AssertionVerifier)
 	if !ok {
-		return nil, errorf(http.StatusBadRequest, CodeUnknownProvider, "The provider %q cannot check a SAML response without using it up; paste its claims instead.", prov.cfg.ID)
+		return nil, Errorf(http.StatusBadRequest, CodeUnknownProvider, "The provider %q cannot check a SAML response without using it up; paste its claims instead.", prov.Cfg.ID)
 	}
 	ident, err := v.VerifyResponse(ctx, strings.TrimSpace(resp))
 	if err != nil {
-		return nil, fromSAML(err)
+		return nil, FromSAML(err)
 	}
 	return ident, nil
 }
@@ -37,19 +37,19 @@ func (s *Server) simulateSAML(ctx context.Context, pool *livePool, provider, res
 // saml-forward pool only the roles the response's Role attribute offers
 // through the pool's IAM SAML provider remain (narrowSAMLForward), and the
 // trace says which grants that dropped.
-func narrowSimulated(pool *livePool, claims map[string]any, d rules.Decision, steps []rules.Step) (rules.Decision, []rules.Step) {
-	if pool.cfg.Mode != config.ModeSAMLForward {
+func narrowSimulated(pool *Pool, claims map[string]any, d rules.Decision, steps []rules.Step) (rules.Decision, []rules.Step) {
+	if pool.Cfg.Mode != config.ModeSAMLForward {
 		return d, steps
 	}
-	narrowed := narrowSAMLForward(&principal{pool: pool, ident: &idp.Identity{Claims: claims}}, d)
+	narrowed := narrowSAMLForward(&Principal{Pool: pool, Ident: &idp.Identity{Claims: claims}}, d)
 	for _, g := range d.Grants {
 		kept := false
 		for _, k := range narrowed.Grants {
 			kept = kept || k.Role == g.Role
 		}
-		detail := "the SAML Role attribute offers " + g.Role + " through " + pool.cfg.SAMLProviderARN
+		detail := "the SAML Role attribute offers " + g.Role + " through " + pool.Cfg.SAMLProviderARN
 		if !kept {
-			detail = "dropped: the SAML Role attribute does not offer " + g.Role + " through " + pool.cfg.SAMLProviderARN + " (saml-forward)"
+			detail = "dropped: the SAML Role attribute does not offer " + g.Role + " through " + pool.Cfg.SAMLProviderARN + " (saml-forward)"
 		}
 		steps = append(steps, rules.Step{Index: -1, Rule: "saml-forward", Matched: kept, Detail: detail})
 	}
@@ -58,10 +58,10 @@ func narrowSimulated(pool *livePool, claims map[string]any, d rules.Decision, st
 
 // samlProviderChoices lists the SAML providers that can check a pasted
 // response, for the simulate page.
-func samlProviderChoices(snap *snapshot, selected string) []adminChoice {
+func samlProviderChoices(snap *Snapshot, selected string) []adminChoice {
 	var out []adminChoice
 	for _, id := range sortedProviderIDs(snap) {
-		p := snap.providers[id]
+		p := snap.Providers[id]
 		if _, ok := p.Provider.(idp.AssertionVerifier); ok {
 			out = append(out, adminChoice{Value: id, Label: p.DisplayName() + " (" + id + ")", Selected: id == selected})
 		}

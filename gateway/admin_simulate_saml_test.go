@@ -43,11 +43,11 @@ func TestAdminSimulateSAML(t *testing.T) {
 	fake := &simFakeSAML{}
 	plain := &cogFakeSAML{} // a SAML provider without the verify-only path
 	snap := h.srv.snap.Load()
-	team := snap.pools[gwTeamID]
+	team := snap.Pools[gwTeamID]
 	for id, p := range map[string]idp.Provider{"okta": fake, "legacy": plain} {
-		lp := &liveProvider{cfg: config.Provider{ID: id, Type: "saml"}, Provider: p}
-		snap.providers[id] = lp
-		team.providers = append(team.providers, lp)
+		lp := &Provider{Cfg: config.Provider{ID: id, Type: "saml"}, Provider: p}
+		snap.Providers[id] = lp
+		team.Providers = append(team.Providers, lp)
 	}
 	before := h.state()
 
@@ -115,8 +115,8 @@ func TestAdminSimulateSAML(t *testing.T) {
 func TestAdminSimulateSAMLForward(t *testing.T) {
 	const arn = "arn:aws:iam::123456789012:saml-provider/okta"
 	h := newAdminHarness(t)
-	team := h.srv.snap.Load().pools[gwTeamID]
-	team.cfg.Mode, team.cfg.SAMLProviderARN = config.ModeSAMLForward, arn
+	team := h.srv.snap.Load().Pools[gwTeamID]
+	team.Cfg.Mode, team.Cfg.SAMLProviderARN = config.ModeSAMLForward, arn
 	for _, tt := range []struct {
 		name, offered string
 		granted       bool

@@ -492,7 +492,7 @@ func TestAdminSecretsAreWriteOnly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return cur.m.Providers[findProvider(&cur.m, "corp2")].ClientSecret
+		return cur.m.Providers[FindProvider(&cur.m, "corp2")].ClientSecret
 	}
 	etag := w.Header().Get("ETag")
 	for _, body := range []string{
@@ -806,7 +806,7 @@ func TestAdminConcurrentEditorsLoseNothing(t *testing.T) {
 		t.Errorf("latest version %d, want %d", cur.version, start+editors)
 	}
 	names := map[string]int{}
-	for _, r := range cur.m.Pools[findPool(&cur.m, "team")].Rules {
+	for _, r := range cur.m.Pools[FindPool(&cur.m, "team")].Rules {
 		names[r.Name]++
 	}
 	for i := range editors {

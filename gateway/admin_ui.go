@@ -87,7 +87,7 @@ func (s *Server) refuseChange(c *gin.Context, pe *problemsError, pg *adminPage, 
 		rerender(http.StatusUnprocessableEntity)
 	case pe.Code == CodePreconditionFailed || pe.Code == CodePreconditionRequired:
 		pg.Conflict = "Someone else saved a change to this since you opened the page. Your edits are below but were not saved: reload the page to see the current version, then reapply them."
-		logFrom(c.Request.Context(), s.log).Info("admin edit conflict", "path", c.Request.URL.Path)
+		LogFrom(c.Request.Context(), s.log).Info("admin edit conflict", "path", c.Request.URL.Path)
 		rerender(http.StatusPreconditionFailed)
 	default:
 		s.fail(c, pe.Error)
@@ -114,8 +114,8 @@ func (s *Server) renderAdminSignIn(c *gin.Context, status int, msg string) {
 	data := adminSignInPage{page: page{Title: "Admin sign-in", RequestID: requestID(c)}, Error: msg}
 	snap := s.snap.Load()
 	for _, id := range s.cfg.Admin.Providers {
-		if lp := snap.providers[id]; lp != nil {
-			data.Providers = append(data.Providers, providerView{DisplayName: lp.DisplayName(), URL: "/admin/login/" + url.PathEscape(id), Demo: lp.cfg.Type == config.ProviderStatic})
+		if lp := snap.Providers[id]; lp != nil {
+			data.Providers = append(data.Providers, providerView{DisplayName: lp.DisplayName(), URL: "/admin/login/" + url.PathEscape(id), Demo: lp.Cfg.Type == config.ProviderStatic})
 		}
 	}
 	s.render(c, status, "admin_signin", data, true)
@@ -126,10 +126,10 @@ type adminPasswordPage struct {
 	Provider, Action, State, Error, Username string
 }
 
-func (s *Server) renderAdminPassword(c *gin.Context, status int, prov *liveProvider, state, msg, username string) {
+func (s *Server) renderAdminPassword(c *gin.Context, status int, prov *Provider, state, msg, username string) {
 	s.render(c, status, "admin_password", adminPasswordPage{
 		page:     page{Title: "Admin sign-in", RequestID: requestID(c)},
-		Provider: prov.DisplayName(), Action: "/admin/login/" + url.PathEscape(prov.cfg.ID), State: state, Error: msg, Username: username,
+		Provider: prov.DisplayName(), Action: "/admin/login/" + url.PathEscape(prov.Cfg.ID), State: state, Error: msg, Username: username,
 	}, true)
 }
 
@@ -153,7 +153,7 @@ type adminProviderRow struct{ ID, Type, DisplayName, Issuer string }
 func (s *Server) uiAdminHome(c *gin.Context) {
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, internalError(err))
+		s.fail(c, Internal(err))
 		return
 	}
 	data := adminHomePage{adminPage: s.adminPageFor(c, "Mappings", "home"), Version: cur.version}
@@ -336,7 +336,7 @@ func readProvider(f *adminForm, p *config.Provider) {
 func (s *Server) uiProvider(c *gin.Context) {
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, internalError(err))
+		s.fail(c, Internal(err))
 		return
 	}
 	id := c.Param("id")
@@ -345,7 +345,7 @@ func (s *Server) uiProvider(c *gin.Context) {
 		data = providerForm(config.Provider{Type: config.ProviderOIDC})
 		data.New = true
 	} else {
-		i := findProvider(&cur.m, id)
+		i := FindProvider(&cur.m, id)
 		if i < 0 {
 			s.fail(c, notFound("provider"))
 			return
@@ -386,14 +386,14 @@ func (s *Server) uiSaveProvider(c *gin.Context) {
 	isNew := id == newKey
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, internalError(err))
+		s.fail(c, Internal(err))
 		return
 	}
 	// The form's fields go onto the stored provider; what the form does not
 	// show (static users, anything newer than this page) is kept.
 	var stored config.Provider
 	if !isNew {
-		i := findProvider(&cur.m, id)
+		i := FindProvider(&cur.m, id)
 		if i < 0 {
 			s.fail(c, notFound("provider"))
 			return
@@ -431,11 +431,11 @@ func (s *Server) uiSaveProvider(c *gin.Context) {
 		ch = createProvider(p)
 	} else {
 		if c.PostForm("etag") == "" {
-			s.refuseChange(c, &problemsError{Error: errorf(http.StatusPreconditionRequired, CodePreconditionRequired, "missing etag")}, &data.adminPage, "", rerender)
+			s.refuseChange(c, &problemsError{Error: Errorf(http.StatusPreconditionRequired, CodePreconditionRequired, "missing etag")}, &data.adminPage, "", rerender)
 			return
 		}
 		ch = change{summary: fmt.Sprintf("provider %q changed", id), apply: func(m *config.Mappings, v int64) *Error {
-			i := findProvider(m, id)
+			i := FindProvider(m, id)
 			if i < 0 {
 				return notFound("provider")
 			}
@@ -459,7 +459,7 @@ func (s *Server) providerPrefix(c *gin.Context, id string, isNew bool) string {
 	if err != nil {
 		return ""
 	}
-	i := findProvider(&cur.m, id)
+	i := FindProvider(&cur.m, id)
 	if isNew || i < 0 {
 		i = len(cur.m.Providers)
 	}
@@ -600,7 +600,7 @@ func parsePairs(text string) (map[string]string, error) {
 func (s *Server) uiPool(c *gin.Context) {
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, internalError(err))
+		s.fail(c, Internal(err))
 		return
 	}
 	key := c.Param("pool")
@@ -609,7 +609,7 @@ func (s *Server) uiPool(c *gin.Context) {
 		data = poolForm(config.Pool{Mode: config.ModeGatewayToken, DurationSeconds: config.DefaultDurationSeconds}, cur.m.Providers)
 		data.New = true
 	} else {
-		i := findPool(&cur.m, key)
+		i := FindPool(&cur.m, key)
 		if i < 0 {
 			s.fail(c, notFound("pool"))
 			return
@@ -672,7 +672,7 @@ func (s *Server) uiSavePool(c *gin.Context) {
 	isNew := key == newKey
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, internalError(err))
+		s.fail(c, Internal(err))
 		return
 	}
 	// The form's settings go onto the stored pool; its rules (edited on
@@ -680,11 +680,11 @@ func (s *Server) uiSavePool(c *gin.Context) {
 	var settings config.Pool
 	i := len(cur.m.Pools)
 	if !isNew {
-		if i = findPool(&cur.m, key); i < 0 {
+		if i = FindPool(&cur.m, key); i < 0 {
 			s.fail(c, notFound("pool"))
 			return
 		}
-		settings = cloneMappings(config.Mappings{Pools: cur.m.Pools[i : i+1]}).Pools[0]
+		settings = CloneMappings(config.Mappings{Pools: cur.m.Pools[i : i+1]}).Pools[0]
 	}
 	form := newAdminForm(c)
 	readPool(form, &settings)
@@ -819,10 +819,10 @@ func ruleFromForm(c *gin.Context) (rules.RuleSpec, map[string]string) {
 func (s *Server) uiRule(c *gin.Context) {
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, internalError(err))
+		s.fail(c, Internal(err))
 		return
 	}
-	pi := findPool(&cur.m, c.Param("pool"))
+	pi := FindPool(&cur.m, c.Param("pool"))
 	if pi < 0 {
 		s.fail(c, notFound("pool"))
 		return
@@ -850,10 +850,10 @@ func (s *Server) uiRule(c *gin.Context) {
 func (s *Server) uiSaveRule(c *gin.Context) {
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, internalError(err))
+		s.fail(c, Internal(err))
 		return
 	}
-	pi := findPool(&cur.m, c.Param("pool"))
+	pi := FindPool(&cur.m, c.Param("pool"))
 	if pi < 0 {
 		s.fail(c, notFound("pool"))
 		return
@@ -868,7 +868,7 @@ func (s *Server) uiSaveRule(c *gin.Context) {
 	if !isNew {
 		n, err := strconv.Atoi(c.Param("index"))
 		if err != nil || n < 0 {
-			s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position."))
+			s.fail(c, Errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position."))
 			return
 		}
 		idx = n
@@ -904,7 +904,7 @@ func (s *Server) uiSaveRule(c *gin.Context) {
 func (s *Server) uiDeleteRule(c *gin.Context) {
 	idx, err := strconv.Atoi(c.Param("index"))
 	if err != nil || idx < 0 {
-		s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position."))
+		s.fail(c, Errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position."))
 		return
 	}
 	pool := c.Param("pool")
@@ -930,7 +930,7 @@ func (s *Server) failRuleAction(c *gin.Context, pe *problemsError) {
 func (s *Server) uiMoveRule(c *gin.Context) {
 	idx, err := strconv.Atoi(c.Param("index"))
 	if err != nil || idx < 0 {
-		s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position."))
+		s.fail(c, Errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position."))
 		return
 	}
 	to := idx - 1
@@ -940,7 +940,7 @@ func (s *Server) uiMoveRule(c *gin.Context) {
 	pool := c.Param("pool")
 	ch := updatePool(pool, ifMatch(nonEmpty(c.PostForm("etag"), "-")), func(p *config.Pool) *Error {
 		if idx >= len(p.Rules) || to < 0 || to >= len(p.Rules) {
-			return errorf(http.StatusBadRequest, CodeInvalidRequest, "That rule cannot move further.")
+			return Errorf(http.StatusBadRequest, CodeInvalidRequest, "That rule cannot move further.")
 		}
 		p.Rules[idx], p.Rules[to] = p.Rules[to], p.Rules[idx]
 		return nil
@@ -974,8 +974,8 @@ func (s *Server) uiSimulate(c *gin.Context) {
 		pool = c.Query("pool")
 	}
 	snap := s.snap.Load()
-	for _, p := range snap.ordered {
-		data.Pools = append(data.Pools, adminChoice{Value: p.cfg.Name, Label: p.cfg.DisplayName + " (" + p.cfg.Name + ")", Selected: p.cfg.Name == pool})
+	for _, p := range snap.Ordered {
+		data.Pools = append(data.Pools, adminChoice{Value: p.Cfg.Name, Label: p.Cfg.DisplayName + " (" + p.Cfg.Name + ")", Selected: p.Cfg.Name == pool})
 	}
 	data.SAMLProviders = samlProviderChoices(snap, c.PostForm("saml_provider")) // admin_simulate_saml.go
 	data.ClaimsText = c.PostForm("claims")
@@ -1087,7 +1087,7 @@ func (s *Server) uiAudit(c *gin.Context) {
 		q.Limit = 100
 		entries, err := s.store.ListAudit(c.Request.Context(), q)
 		if err != nil {
-			s.fail(c, internalError(err))
+			s.fail(c, Internal(err))
 			return
 		}
 		for _, en := range entries {

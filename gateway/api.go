@@ -65,34 +65,34 @@ func (s *Server) apiCredentials(c *gin.Context) {
 		return
 	}
 	if req.Pool == "" {
-		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRequest, "The body must name a pool."))
+		s.fail(c, Errorf(http.StatusBadRequest, CodeInvalidRequest, "The body must name a pool."))
 		return
 	}
-	pool, e := s.lookupPool(req.Pool)
+	pool, e := s.LookupPool(req.Pool)
 	if e != nil {
 		s.fail(c, e)
 		return
 	}
-	noteAudit(c.Request.Context(), auditNote{pool: pool.cfg.ID, provider: req.Provider, role: req.RoleARN}) // audit_refusals.go
+	NoteAudit(c.Request.Context(), AuditNote{Pool: pool.Cfg.ID, Provider: req.Provider, Role: req.RoleARN}) // audit_refusals.go
 	prov, e := tokenProvider(pool, req.Provider, token)
 	if e != nil {
 		s.failBearer(c, e)
 		return
 	}
-	noteAudit(c.Request.Context(), auditNote{provider: prov.cfg.ID})
+	NoteAudit(c.Request.Context(), AuditNote{Provider: prov.Cfg.ID})
 	ident, err := prov.Provider.(idp.TokenVerifier).VerifyToken(c.Request.Context(), token)
 	if err != nil {
-		s.failBearer(c, fromIdP(err))
+		s.failBearer(c, FromIdP(err))
 		return
 	}
-	p := &principal{pool: pool, provider: prov, ident: ident}
-	g, e := pickGrant(p, p.entitlements(), req.RoleARN)
+	p := &Principal{Pool: pool, Provider: prov, Ident: ident}
+	g, e := PickGrant(p, p.Entitlements(), req.RoleARN)
 	if e != nil {
-		s.auditRefusal(c.Request.Context(), p, req.RoleARN, e) // admin (issue 6)
+		s.AuditRefusal(c.Request.Context(), p, req.RoleARN, e) // admin (issue 6)
 		s.fail(c, e)
 		return
 	}
-	creds, id, e := s.vend(c.Request.Context(), p, g, req.DurationSeconds)
+	creds, id, e := s.Vend(c.Request.Context(), p, g, req.DurationSeconds)
 	if e != nil {
 		s.fail(c, e)
 		return
@@ -118,11 +118,11 @@ func bearerToken(c *gin.Context) (string, *Error) {
 	h := c.GetHeader("Authorization")
 	scheme, token, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-		return "", errorf(http.StatusUnauthorized, CodeUnauthorized, "Send the identity provider's ID token as 'Authorization: Bearer <token>'.")
+		return "", Errorf(http.StatusUnauthorized, CodeUnauthorized, "Send the identity provider's ID token as 'Authorization: Bearer <token>'.")
 	}
 	token = strings.TrimSpace(token)
 	if len(token) > maxBearerBytes {
-		return "", errorf(http.StatusUnauthorized, CodeInvalidToken, "The bearer token is too long.")
+		return "", Errorf(http.StatusUnauthorized, CodeInvalidToken, "The bearer token is too long.")
 	}
 	return token, nil
 }
@@ -130,22 +130,22 @@ func bearerToken(c *gin.Context) (string, *Error) {
 // decodeJSON reads exactly one JSON object with no unknown fields.
 func decodeJSON(c *gin.Context, v any) *Error {
 	if ct := c.ContentType(); ct != "application/json" {
-		return errorf(http.StatusUnsupportedMediaType, CodeInvalidRequest, "Send the body as application/json.")
+		return Errorf(http.StatusUnsupportedMediaType, CodeInvalidRequest, "Send the body as application/json.")
 	}
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		if isTooLarge(err) {
-			return newError(http.StatusRequestEntityTooLarge, CodeTooLarge, "The request body is too large.", err)
+			return NewError(http.StatusRequestEntityTooLarge, CodeTooLarge, "The request body is too large.", err)
 		}
-		return newError(http.StatusBadRequest, CodeInvalidRequest, "The request body could not be read.", err)
+		return NewError(http.StatusBadRequest, CodeInvalidRequest, "The request body could not be read.", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return newError(http.StatusBadRequest, CodeInvalidRequest, "The body is not the JSON this endpoint expects: "+jsonProblem(err), err)
+		return NewError(http.StatusBadRequest, CodeInvalidRequest, "The body is not the JSON this endpoint expects: "+jsonProblem(err), err)
 	}
 	if dec.More() {
-		return errorf(http.StatusBadRequest, CodeInvalidRequest, "The body must hold one JSON object.")
+		return Errorf(http.StatusBadRequest, CodeInvalidRequest, "The body must hold one JSON object.")
 	}
 	return nil
 }
@@ -160,7 +160,7 @@ func jsonProblem(err error) string {
 	case errors.As(err, &te):
 		return "field " + te.Field + " has the wrong type"
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
-		return truncate(strings.TrimPrefix(err.Error(), "json: "), 80)
+		return Truncate(strings.TrimPrefix(err.Error(), "json: "), 80)
 	case errors.Is(err, io.EOF):
 		return "empty body"
 	default:
@@ -171,24 +171,24 @@ func jsonProblem(err error) string {
 // tokenProvider picks the pool's provider that should verify the token:
 // the one named, or the one whose issuer the token claims (the claim is
 // only a hint here; verification checks it).
-func tokenProvider(pool *livePool, named, token string) (*liveProvider, *Error) {
+func tokenProvider(pool *Pool, named, token string) (*Provider, *Error) {
 	if named != "" {
-		p := pool.provider(named)
+		p := pool.Provider(named)
 		if p == nil {
-			return nil, errorf(http.StatusBadRequest, CodeUnknownProvider, "The pool does not accept the provider %q.", truncate(named, 64))
+			return nil, Errorf(http.StatusBadRequest, CodeUnknownProvider, "The pool does not accept the provider %q.", Truncate(named, 64))
 		}
 		if _, ok := p.Provider.(idp.TokenVerifier); !ok {
-			return nil, errorf(http.StatusBadRequest, CodeUnknownProvider, "The provider %q does not accept bearer tokens.", named)
+			return nil, Errorf(http.StatusBadRequest, CodeUnknownProvider, "The provider %q does not accept bearer tokens.", named)
 		}
 		return p, nil
 	}
 	iss := unverifiedIssuer(token)
-	for _, p := range pool.providers {
-		if _, ok := p.Provider.(idp.TokenVerifier); ok && iss != "" && strings.TrimRight(p.cfg.Issuer, "/") == strings.TrimRight(iss, "/") {
+	for _, p := range pool.Providers {
+		if _, ok := p.Provider.(idp.TokenVerifier); ok && iss != "" && strings.TrimRight(p.Cfg.Issuer, "/") == strings.TrimRight(iss, "/") {
 			return p, nil
 		}
 	}
-	return nil, errorf(http.StatusUnauthorized, CodeInvalidToken, "The token's issuer is not an identity provider of this pool.")
+	return nil, Errorf(http.StatusUnauthorized, CodeInvalidToken, "The token's issuer is not an identity provider of this pool.")
 }
 
 // unverifiedIssuer reads iss from a JWT payload without trusting it.

@@ -343,7 +343,7 @@ func TestTruncateKeepsUTF8(t *testing.T) {
 		{"a€b", 3, "a…"}, // € is 3 bytes
 		{"€€", 1, "…"},
 	} {
-		got := truncate(tc.in, tc.n)
+		got := Truncate(tc.in, tc.n)
 		if got != tc.want || !utf8.ValidString(got) {
 			t.Errorf("truncate(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
 		}

@@ -22,15 +22,15 @@ import (
 
 // auditTrail is what a request has learnt so far about the credential
 // request it carries; a refusal entry names whatever is known.
-type auditTrail struct {
-	kind       string
-	pool       string
-	provider   string
-	subject    string // only a verified subject (a CLI session's owner)
-	identityID string
-	role       string
-	refusal    *Error
-	recorded   bool
+type AuditTrail struct {
+	Kind       string
+	Pool       string
+	Provider   string
+	Subject    string // only a verified subject (a CLI session's owner)
+	IdentityID string
+	Role       string
+	Refusal    *Error
+	Recorded   bool
 }
 
 type auditTrailKey struct{}
@@ -42,20 +42,20 @@ const (
 	anonRefusalsBurst     = 60
 )
 
-func trailOf(ctx context.Context) *auditTrail {
-	t, _ := ctx.Value(auditTrailKey{}).(*auditTrail)
+func TrailOf(ctx context.Context) *AuditTrail {
+	t, _ := ctx.Value(auditTrailKey{}).(*AuditTrail)
 	return t
 }
 
 // auditNote fills what a refusal entry of this request should name; empty
 // values leave what is known.
-type auditNote struct {
-	pool, provider, subject, identityID, role string
-	adminSignIn                               bool
+type AuditNote struct {
+	Pool, Provider, Subject, IdentityID, Role string
+	AdminSignIn                               bool
 }
 
-func noteAudit(ctx context.Context, n auditNote) {
-	t := trailOf(ctx)
+func NoteAudit(ctx context.Context, n AuditNote) {
+	t := TrailOf(ctx)
 	if t == nil {
 		return
 	}
@@ -63,28 +63,28 @@ func noteAudit(ctx context.Context, n auditNote) {
 		dst *string
 		v   string
 	}{
-		{&t.pool, n.pool}, {&t.provider, n.provider}, {&t.subject, n.subject}, {&t.identityID, n.identityID}, {&t.role, n.role},
+		{&t.Pool, n.Pool}, {&t.Provider, n.Provider}, {&t.Subject, n.Subject}, {&t.IdentityID, n.IdentityID}, {&t.Role, n.Role},
 	} {
 		if f.v != "" {
 			*f.dst = f.v
 		}
 	}
-	if n.adminSignIn {
-		t.kind = store.AuditAdminSignIn
+	if n.AdminSignIn {
+		t.Kind = store.AuditAdminSignIn
 	}
 }
 
 // noteRefusal keeps the refusal a request answers with (fail calls it).
-func noteRefusal(ctx context.Context, e *Error) {
-	if t := trailOf(ctx); t != nil {
-		t.refusal = e
+func NoteRefusal(ctx context.Context, e *Error) {
+	if t := TrailOf(ctx); t != nil {
+		t.Refusal = e
 	}
 }
 
 // markAudited records that the request wrote its own audit entry.
-func markAudited(ctx context.Context) {
-	if t := trailOf(ctx); t != nil {
-		t.recorded = true
+func MarkAudited(ctx context.Context) {
+	if t := TrailOf(ctx); t != nil {
+		t.Recorded = true
 	}
 }
 
@@ -130,32 +130,32 @@ func (s *Server) auditRefusals(c *gin.Context) {
 		c.Next()
 		return
 	}
-	t := &auditTrail{kind: kind}
+	t := &AuditTrail{Kind: kind}
 	ctx := context.WithValue(c.Request.Context(), auditTrailKey{}, t)
 	c.Request = c.Request.WithContext(ctx)
 	c.Next()
-	e := t.refusal
-	if t.recorded || e == nil || e.Status == http.StatusTooManyRequests || e.Code == cogTooManyRequests {
+	e := t.Refusal
+	if t.Recorded || e == nil || e.Status == http.StatusTooManyRequests || e.Code == cogTooManyRequests {
 		return
 	}
 	// A refusal that names nobody (a garbage token, a stale state) costs the
 	// sender nothing; a budget per source address keeps such a flood from
 	// growing the audit log without bound.
-	if t.subject == "" && t.identityID == "" && !s.anonRefusals.allow(sourceKey(c.ClientIP())) {
-		logFrom(ctx, s.log).Debug("refusal not audited: its source is over the audit budget for anonymous refusals")
+	if t.Subject == "" && t.IdentityID == "" && !s.anonRefusals.allow(sourceKey(c.ClientIP())) {
+		LogFrom(ctx, s.log).Debug("refusal not audited: its source is over the audit budget for anonymous refusals")
 		return
 	}
 	// The client may be gone; the entry is still owed.
-	s.audit(context.WithoutCancel(ctx), store.AuditEntry{
-		Kind: t.kind, Provider: t.provider, Subject: t.subject, Pool: t.pool, IdentityID: t.identityID, Role: t.role,
-		Result: resultOf(e), Reason: auditReason(e),
+	s.Audit(context.WithoutCancel(ctx), store.AuditEntry{
+		Kind: t.Kind, Provider: t.Provider, Subject: t.Subject, Pool: t.Pool, IdentityID: t.IdentityID, Role: t.Role,
+		Result: ResultOf(e), Reason: AuditReason(e),
 	})
 }
 
 // auditReason is the public code of a refusal. A Cognito error type is
 // coarse (NotAuthorizedException), so the finer public code of its cause
 // follows in parentheses when there is one.
-func auditReason(e *Error) string {
+func AuditReason(e *Error) string {
 	if !strings.HasSuffix(e.Code, "Exception") || e.Cause == nil {
 		return e.Code
 	}
@@ -166,7 +166,7 @@ func auditReason(e *Error) string {
 	for _, sentinel := range []error{idp.ErrExpiredToken, idp.ErrWrongAudience, idp.ErrWrongIssuer, idp.ErrInvalidToken,
 		idp.ErrUpstream, idp.ErrReplay, idp.ErrWrongRecipient, idp.ErrUnsolicited, idp.ErrTooLarge, idp.ErrMissingSubject, idp.ErrNonceMismatch} {
 		if errors.Is(e.Cause, sentinel) {
-			return e.Code + " (" + fromSAML(e.Cause).Code + ")"
+			return e.Code + " (" + FromSAML(e.Cause).Code + ")"
 		}
 	}
 	return e.Code
@@ -176,22 +176,22 @@ func auditReason(e *Error) string {
 // has no provider or subject: the entry names the guest marker and the
 // identity id.
 func (api *cognitoAPI) auditGuest(ctx context.Context, r *resolvedIdentity, role string, e *Error) {
-	entry := store.AuditEntry{Kind: store.AuditVend, IdentityID: r.id, Provider: guestProvider, Pool: r.pool.cfg.ID, Role: role,
+	entry := store.AuditEntry{Kind: store.AuditVend, IdentityID: r.id, Provider: guestProvider, Pool: r.pool.Cfg.ID, Role: role,
 		Result: store.AuditOK, Reason: "unauthenticated role"}
 	if e != nil {
-		entry.Result, entry.Reason = resultOf(e), auditReason(e)
+		entry.Result, entry.Reason = ResultOf(e), AuditReason(e)
 	}
-	api.s.audit(ctx, entry)
+	api.s.Audit(ctx, entry)
 }
 
 // auditOpenIDToken records GetOpenIdToken (the classic flow): the token it
 // returns is exchanged for credentials by the app itself, so it is a vend
 // in all but the STS call.
 func (api *cognitoAPI) auditOpenIDToken(ctx context.Context, r *resolvedIdentity) {
-	entry := store.AuditEntry{Kind: store.AuditVend, IdentityID: r.id, Provider: guestProvider, Pool: r.pool.cfg.ID,
+	entry := store.AuditEntry{Kind: store.AuditVend, IdentityID: r.id, Provider: guestProvider, Pool: r.pool.Cfg.ID,
 		Result: store.AuditOK, Reason: "open id token (classic flow)"}
 	if r.login != nil {
-		entry.Provider, entry.Subject = r.login.provider.cfg.ID, r.login.ident.Subject
+		entry.Provider, entry.Subject = r.login.provider.Cfg.ID, r.login.ident.Subject
 	}
-	api.s.audit(ctx, entry)
+	api.s.Audit(ctx, entry)
 }

@@ -44,10 +44,10 @@ func (a *auditCursor) next() []store.AuditEntry {
 // withFakeSAML adds the cogFakeSAML provider "okta" to the gateway
 // harness's pool team (it accepts the response "good" only).
 func withFakeSAML(h *gwHarness) {
-	fake := &liveProvider{cfg: config.Provider{ID: "okta", Type: "saml"}, Provider: &cogFakeSAML{}}
+	fake := &Provider{Cfg: config.Provider{ID: "okta", Type: "saml"}, Provider: &cogFakeSAML{}}
 	snap := h.srv.snap.Load()
-	snap.providers["okta"] = fake
-	snap.pools[gwTeamID].providers = append(snap.pools[gwTeamID].providers, fake)
+	snap.Providers["okta"] = fake
+	snap.Pools[gwTeamID].Providers = append(snap.Pools[gwTeamID].Providers, fake)
 }
 
 // TestAuditRecordsEveryRefusal: each kind of refused credential request

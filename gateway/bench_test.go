@@ -29,16 +29,16 @@ func BenchmarkVendAPI(b *testing.B) {
 // BenchmarkRulesOnly is the mapping step of the same request alone.
 func BenchmarkRulesOnly(b *testing.B) {
 	h := newGWHarness(b)
-	pool := h.srv.snap.Load().pools["team"]
+	pool := h.srv.snap.Load().Pools["team"]
 	ident, err := h.verify.VerifyToken(b.Context(), gwTokenAlice)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if d := pool.mapping.Evaluate(ident.Claims); len(d.Grants) != 1 || d.Grants[0].Role != gwReader {
+	if d := pool.Mapping.Evaluate(ident.Claims); len(d.Grants) != 1 || d.Grants[0].Role != gwReader {
 		b.Fatalf("decision %+v", d)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		pool.mapping.Evaluate(ident.Claims)
+		pool.Mapping.Evaluate(ident.Claims)
 	}
 }

@@ -64,13 +64,13 @@ type providerView struct {
 
 func (s *Server) index(c *gin.Context) {
 	data := indexPage{page: page{Title: "Sign in", RequestID: requestID(c)}}
-	for _, p := range s.snap.Load().ordered {
-		pv := poolView{ID: p.cfg.ID, DisplayName: p.cfg.DisplayName, MaxDuration: humanDuration(time.Duration(p.cfg.DurationSeconds) * time.Second)}
-		for _, lp := range p.providers {
+	for _, p := range s.snap.Load().Ordered {
+		pv := poolView{ID: p.Cfg.ID, DisplayName: p.Cfg.DisplayName, MaxDuration: humanDuration(time.Duration(p.Cfg.DurationSeconds) * time.Second)}
+		for _, lp := range p.Providers {
 			pv.Providers = append(pv.Providers, providerView{
 				DisplayName: lp.DisplayName(),
-				URL:         "/login/" + url.PathEscape(p.cfg.Name) + "/" + url.PathEscape(lp.cfg.ID),
-				Demo:        lp.cfg.Type == "static",
+				URL:         "/login/" + url.PathEscape(p.Cfg.Name) + "/" + url.PathEscape(lp.Cfg.ID),
+				Demo:        lp.Cfg.Type == "static",
 			})
 		}
 		data.Pools = append(data.Pools, pv)
@@ -79,24 +79,24 @@ func (s *Server) index(c *gin.Context) {
 }
 
 // target resolves the pool and provider named in the path.
-func (s *Server) target(c *gin.Context) (*livePool, *liveProvider, *Error) {
-	pool, e := s.lookupPool(c.Param("pool"))
+func (s *Server) target(c *gin.Context) (*Pool, *Provider, *Error) {
+	pool, e := s.LookupPool(c.Param("pool"))
 	if e != nil {
 		return nil, nil, e
 	}
-	prov := pool.provider(c.Param("provider"))
+	prov := pool.Provider(c.Param("provider"))
 	if prov == nil {
-		return nil, nil, errorf(http.StatusNotFound, CodeUnknownProvider, "The pool %q does not accept that identity provider.", pool.cfg.DisplayName)
+		return nil, nil, Errorf(http.StatusNotFound, CodeUnknownProvider, "The pool %q does not accept that identity provider.", pool.Cfg.DisplayName)
 	}
 	return pool, prov, nil
 }
 
 // beginFlow stores a new flow and binds it to this browser with a cookie.
-func (s *Server) beginFlow(c *gin.Context, pool *livePool, prov *liveProvider, cli *cliFlow) (state string, f loginFlow, err error) {
+func (s *Server) beginFlow(c *gin.Context, pool *Pool, prov *Provider, cli *cliFlow) (state string, f loginFlow, err error) {
 	binding := s.randomHex(32)
 	state = s.randomHex(32)
-	f = loginFlow{Pool: pool.cfg.ID, Provider: prov.cfg.ID, Nonce: s.randomHex(24), Verifier: s.randomHex(32), BindingHash: digest(binding), CLI: cli}
-	if err := s.putSealed(c.Request.Context(), kindFlow, state, f, flowLifetime); err != nil {
+	f = loginFlow{Pool: pool.Cfg.ID, Provider: prov.Cfg.ID, Nonce: s.randomHex(24), Verifier: s.randomHex(32), BindingHash: digest(binding), CLI: cli}
+	if err := s.PutSealed(c.Request.Context(), kindFlow, state, f, flowLifetime); err != nil {
 		return "", f, err
 	}
 	s.setCookie(c, flowCookieName(state), binding, int(flowLifetime.Seconds()))
@@ -108,13 +108,13 @@ func (s *Server) beginFlow(c *gin.Context, pool *livePool, prov *liveProvider, c
 func (s *Server) redirectToIdP(c *gin.Context, p idp.RedirectLogin, state string, f loginFlow) {
 	if r, ok := p.(readiness); ok {
 		if err := r.Ready(c.Request.Context()); err != nil {
-			s.fail(c, fromIdP(err))
+			s.fail(c, FromIdP(err))
 			return
 		}
 	}
 	authURL := p.AuthCodeURL(idp.Flow{State: state, Nonce: f.Nonce, PKCEVerifier: f.Verifier, RedirectURL: s.redirectURL()})
 	if authURL == "" {
-		s.fail(c, fromIdP(idp.ErrUpstream))
+		s.fail(c, FromIdP(idp.ErrUpstream))
 		return
 	}
 	noCache(c)
@@ -139,10 +139,10 @@ func (s *Server) startLogin(c *gin.Context) {
 }
 
 // sendToIdP begins a flow and sends the browser to the provider's sign-in.
-func (s *Server) sendToIdP(c *gin.Context, pool *livePool, prov *liveProvider, cli *cliFlow) {
+func (s *Server) sendToIdP(c *gin.Context, pool *Pool, prov *Provider, cli *cliFlow) {
 	state, f, err := s.beginFlow(c, pool, prov, cli)
 	if err != nil {
-		s.fail(c, internalError(err))
+		s.fail(c, Internal(err))
 		return
 	}
 	switch p := prov.Provider.(type) {
@@ -153,7 +153,7 @@ func (s *Server) sendToIdP(c *gin.Context, pool *livePool, prov *liveProvider, c
 	case idp.AssertionLogin: // saml (issue 3)
 		s.startSAMLLogin(c, p, state)
 	default:
-		s.fail(c, errorf(http.StatusBadRequest, CodeUnknownProvider, "This identity provider cannot be used for browser sign-in."))
+		s.fail(c, Errorf(http.StatusBadRequest, CodeUnknownProvider, "This identity provider cannot be used for browser sign-in."))
 	}
 }
 
@@ -163,41 +163,41 @@ type loginPage struct {
 	Demo                                           bool
 }
 
-func (s *Server) renderLogin(c *gin.Context, status int, pool *livePool, prov *liveProvider, state, msg, username string) {
+func (s *Server) renderLogin(c *gin.Context, status int, pool *Pool, prov *Provider, state, msg, username string) {
 	s.render(c, status, "login", loginPage{
 		page:     page{Title: "Sign in", RequestID: requestID(c)},
-		Provider: prov.DisplayName(), Pool: pool.cfg.DisplayName,
-		Action: "/login/" + url.PathEscape(pool.cfg.Name) + "/" + url.PathEscape(prov.cfg.ID),
-		State:  state, Error: msg, Username: username, Demo: prov.cfg.Type == "static",
+		Provider: prov.DisplayName(), Pool: pool.Cfg.DisplayName,
+		Action: "/login/" + url.PathEscape(pool.Cfg.Name) + "/" + url.PathEscape(prov.Cfg.ID),
+		State:  state, Error: msg, Username: username, Demo: prov.Cfg.Type == "static",
 	}, true)
 }
 
 // takeFlow consumes a flow: a state works once, before it expires, and
 // only with the cookie of the browser that started it.
 func (s *Server) takeFlow(c *gin.Context, state string) (*loginFlow, *Error) {
-	expired := errorf(http.StatusBadRequest, CodeFlowExpired, "This sign-in has expired or was already used. Start again from the fedgate start page.")
+	expired := Errorf(http.StatusBadRequest, CodeFlowExpired, "This sign-in has expired or was already used. Start again from the fedgate start page.")
 	if len(state) < flowCookieStateChars || len(state) > 128 {
 		return nil, expired
 	}
 	// Check the browser binding before using the state up, so that someone
 	// who only holds a callback URL cannot spoil the sign-in it belongs to.
 	var f loginFlow
-	if err := s.getSealed(c.Request.Context(), kindFlow, state, &f); err != nil {
+	if err := s.GetSealed(c.Request.Context(), kindFlow, state, &f); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, expired
 		}
-		return nil, internalError(err)
+		return nil, Internal(err)
 	}
 	if !equalSecret(digest(s.cookie(c, flowCookieName(state))), f.BindingHash) {
-		e := errorf(http.StatusBadRequest, CodeFlowExpired, "This sign-in was started in another browser. Start again from the fedgate start page.")
+		e := Errorf(http.StatusBadRequest, CodeFlowExpired, "This sign-in was started in another browser. Start again from the fedgate start page.")
 		e.Cause = errors.New("flow binding cookie missing or wrong")
 		return nil, e
 	}
-	if err := s.takeSealed(c.Request.Context(), kindFlow, state, &f); err != nil {
+	if err := s.TakeSealed(c.Request.Context(), kindFlow, state, &f); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, expired // a concurrent request used it first
 		}
-		return nil, internalError(err)
+		return nil, Internal(err)
 	}
 	s.clearCookie(c, flowCookieName(state))
 	return &f, nil
@@ -212,13 +212,13 @@ func flowCookieName(state string) string {
 	return flowCookie + "-" + state[:min(len(state), flowCookieStateChars)]
 }
 
-func (s *Server) flowTarget(f *loginFlow) (*livePool, *liveProvider, *Error) {
+func (s *Server) flowTarget(f *loginFlow) (*Pool, *Provider, *Error) {
 	snap := s.snap.Load()
-	pool := snap.pools[f.Pool]
-	if pool == nil || pool.provider(f.Provider) == nil {
-		return nil, nil, errorf(http.StatusBadRequest, CodeFlowExpired, "The pool or provider of this sign-in has changed. Start again.")
+	pool := snap.Pools[f.Pool]
+	if pool == nil || pool.Provider(f.Provider) == nil {
+		return nil, nil, Errorf(http.StatusBadRequest, CodeFlowExpired, "The pool or provider of this sign-in has changed. Start again.")
 	}
-	return pool, pool.provider(f.Provider), nil
+	return pool, pool.Provider(f.Provider), nil
 }
 
 // callback is where the upstream IdP sends the browser back.
@@ -229,15 +229,15 @@ func (s *Server) callback(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
-	noteAudit(c.Request.Context(), auditNote{pool: f.Pool, provider: f.Provider, adminSignIn: f.Admin}) // audit_refusals.go
+	NoteAudit(c.Request.Context(), AuditNote{Pool: f.Pool, Provider: f.Provider, AdminSignIn: f.Admin}) // audit_refusals.go
 	if errCode := q.Get("error"); errCode != "" {
-		e := errorf(http.StatusUnauthorized, CodeUnauthorized, "The identity provider did not sign you in (%s).", truncate(sanitizeIdPError(errCode), 64))
+		e := Errorf(http.StatusUnauthorized, CodeUnauthorized, "The identity provider did not sign you in (%s).", Truncate(sanitizeIdPError(errCode), 64))
 		s.fail(c, e)
 		return
 	}
 	code := q.Get("code")
 	if code == "" || len(code) > 2048 {
-		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRequest, "The identity provider's answer has no authorization code. Start again."))
+		s.fail(c, Errorf(http.StatusBadRequest, CodeInvalidRequest, "The identity provider's answer has no authorization code. Start again."))
 		return
 	}
 	if f.Admin { // admin (issue 6)
@@ -252,27 +252,27 @@ func (s *Server) callback(c *gin.Context) {
 	// RFC 9207: an IdP that names itself in the answer must be the one this
 	// flow went to, or a hostile IdP could pass another IdP's code (and
 	// this flow's PKCE verifier) through its own token endpoint.
-	if iss := q.Get("iss"); iss != "" && strings.TrimRight(iss, "/") != strings.TrimRight(prov.cfg.Issuer, "/") {
-		e := errorf(http.StatusBadRequest, CodeInvalidRequest, "The answer came from another identity provider than the one this sign-in went to. Start again.")
+	if iss := q.Get("iss"); iss != "" && strings.TrimRight(iss, "/") != strings.TrimRight(prov.Cfg.Issuer, "/") {
+		e := Errorf(http.StatusBadRequest, CodeInvalidRequest, "The answer came from another identity provider than the one this sign-in went to. Start again.")
 		e.Cause = errors.New("authorization response iss does not match the flow's provider")
 		s.fail(c, e)
 		return
 	}
 	rl, ok := prov.Provider.(idp.RedirectLogin)
 	if !ok {
-		s.fail(c, errorf(http.StatusBadRequest, CodeUnknownProvider, "This identity provider does not use redirects."))
+		s.fail(c, Errorf(http.StatusBadRequest, CodeUnknownProvider, "This identity provider does not use redirects."))
 		return
 	}
 	ident, err := rl.Exchange(c.Request.Context(), code, idp.Flow{State: q.Get("state"), Nonce: f.Nonce, PKCEVerifier: f.Verifier, RedirectURL: s.redirectURL()})
 	if err != nil {
-		s.fail(c, fromIdP(err))
+		s.fail(c, FromIdP(err))
 		return
 	}
 	if f.CLI != nil { // cli (issue 5)
-		s.completeCLISignIn(c, f.CLI, &principal{pool: pool, provider: prov, ident: ident})
+		s.completeCLISignIn(c, f.CLI, &Principal{Pool: pool, Provider: prov, Ident: ident})
 		return
 	}
-	s.completeSignIn(c, &principal{pool: pool, provider: prov, ident: ident})
+	s.completeSignIn(c, &Principal{Pool: pool, Provider: prov, Ident: ident})
 }
 
 func sanitizeIdPError(code string) string {
@@ -291,8 +291,8 @@ func (s *Server) passwordLogin(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
-	noteAudit(c.Request.Context(), auditNote{pool: pool.cfg.ID, provider: prov.cfg.ID}) // audit_refusals.go
-	form := s.checkPasswordForm(c, prov, func(f *loginFlow) bool { return !f.Admin && f.Pool == pool.cfg.ID && f.Provider == prov.cfg.ID })
+	NoteAudit(c.Request.Context(), AuditNote{Pool: pool.Cfg.ID, Provider: prov.Cfg.ID}) // audit_refusals.go
+	form := s.checkPasswordForm(c, prov, func(f *loginFlow) bool { return !f.Admin && f.Pool == pool.Cfg.ID && f.Provider == prov.Cfg.ID })
 	if form == nil {
 		return
 	}
@@ -300,17 +300,17 @@ func (s *Server) passwordLogin(c *gin.Context) {
 	if ident == nil {
 		state, _, ferr := s.beginFlow(c, pool, prov, f.CLI)
 		if ferr != nil {
-			s.fail(c, internalError(ferr))
+			s.fail(c, Internal(ferr))
 			return
 		}
 		s.renderLogin(c, http.StatusUnauthorized, pool, prov, state, form.refusal.Message, form.username)
 		return
 	}
 	if f.CLI != nil { // cli (issue 5)
-		s.completeCLISignIn(c, f.CLI, &principal{pool: pool, provider: prov, ident: ident})
+		s.completeCLISignIn(c, f.CLI, &Principal{Pool: pool, Provider: prov, Ident: ident})
 		return
 	}
-	s.completeSignIn(c, &principal{pool: pool, provider: prov, ident: ident})
+	s.completeSignIn(c, &Principal{Pool: pool, Provider: prov, Ident: ident})
 }
 
 // passwordForm is a posted demo-provider form after its checks.
@@ -326,9 +326,9 @@ type passwordForm struct {
 // that takes passwords, sane field sizes. On anything but a wrong password
 // it fails the request itself and returns nil; a wrong password comes back
 // (logged and noted for the audit) so the caller can show the form again.
-func (s *Server) checkPasswordForm(c *gin.Context, prov *liveProvider, belongs func(*loginFlow) bool) *passwordForm {
+func (s *Server) checkPasswordForm(c *gin.Context, prov *Provider, belongs func(*loginFlow) bool) *passwordForm {
 	if !s.sameOrigin(c) {
-		s.fail(c, errorf(http.StatusForbidden, CodeCSRF, "This form was posted from another site."))
+		s.fail(c, Errorf(http.StatusForbidden, CodeCSRF, "This form was posted from another site."))
 		return nil
 	}
 	if err := c.Request.ParseForm(); err != nil {
@@ -341,25 +341,25 @@ func (s *Server) checkPasswordForm(c *gin.Context, prov *liveProvider, belongs f
 		return nil
 	}
 	if !belongs(f) {
-		s.fail(c, errorf(http.StatusBadRequest, CodeFlowExpired, "This sign-in belongs to another pool or provider. Start again."))
+		s.fail(c, Errorf(http.StatusBadRequest, CodeFlowExpired, "This sign-in belongs to another pool or provider. Start again."))
 		return nil
 	}
 	pl, ok := prov.Provider.(idp.PasswordLogin)
 	if !ok {
-		s.fail(c, errorf(http.StatusBadRequest, CodeUnknownProvider, "This identity provider does not take passwords."))
+		s.fail(c, Errorf(http.StatusBadRequest, CodeUnknownProvider, "This identity provider does not take passwords."))
 		return nil
 	}
 	username, password := c.PostForm("username"), c.PostForm("password")
 	if len(username) > maxFormField || len(password) > maxFormField {
-		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRequest, "Username or password is too long."))
+		s.fail(c, Errorf(http.StatusBadRequest, CodeInvalidRequest, "Username or password is too long."))
 		return nil
 	}
 	ident, err := pl.Authenticate(c.Request.Context(), username, password)
 	if err != nil {
-		logFrom(c.Request.Context(), s.log).Warn("password sign-in refused", "provider", prov.cfg.ID, "admin", f.Admin, "cause", err.Error())
-		refusal := fromIdP(err)
-		noteAudit(c.Request.Context(), auditNote{provider: prov.cfg.ID})
-		noteRefusal(c.Request.Context(), refusal) // audit_refusals.go: the form is shown again, not fail()
+		LogFrom(c.Request.Context(), s.log).Warn("password sign-in refused", "provider", prov.Cfg.ID, "admin", f.Admin, "cause", err.Error())
+		refusal := FromIdP(err)
+		NoteAudit(c.Request.Context(), AuditNote{Provider: prov.Cfg.ID})
+		NoteRefusal(c.Request.Context(), refusal) // audit_refusals.go: the form is shown again, not fail()
 		return &passwordForm{flow: f, username: username, refusal: refusal}
 	}
 	return &passwordForm{flow: f, ident: ident, username: username}
@@ -367,32 +367,32 @@ func (s *Server) checkPasswordForm(c *gin.Context, prov *liveProvider, belongs f
 
 func formError(err error) *Error {
 	if isTooLarge(err) {
-		return newError(http.StatusRequestEntityTooLarge, CodeTooLarge, "The form is too large.", err)
+		return NewError(http.StatusRequestEntityTooLarge, CodeTooLarge, "The form is too large.", err)
 	}
-	return newError(http.StatusBadRequest, CodeInvalidRequest, "The form could not be read.", err)
+	return NewError(http.StatusBadRequest, CodeInvalidRequest, "The form could not be read.", err)
 }
 
 // completeSignIn applies the rules: one role vends at once, several open
 // the picker, none is a clear refusal.
-func (s *Server) completeSignIn(c *gin.Context, p *principal) {
-	d := p.entitlements()
+func (s *Server) completeSignIn(c *gin.Context, p *Principal) {
+	d := p.Entitlements()
 	switch len(d.Grants) {
 	case 0:
-		logFrom(c.Request.Context(), s.log).Info("no rule matched", "pool", p.pool.cfg.ID, "provider", p.provider.cfg.ID, "subject", p.ident.Subject)
-		e := noRoleError(p)
-		s.auditRefusal(c.Request.Context(), p, "", e) // admin (issue 6)
+		LogFrom(c.Request.Context(), s.log).Info("no rule matched", "pool", p.Pool.Cfg.ID, "provider", p.Provider.Cfg.ID, "subject", p.Ident.Subject)
+		e := NoRoleError(p)
+		s.AuditRefusal(c.Request.Context(), p, "", e) // admin (issue 6)
 		s.fail(c, e)
 	case 1:
 		s.showCredentials(c, p, d.Grants[0].Role)
 	default:
-		sess := browserSession{Pool: p.pool.cfg.ID, Provider: p.provider.cfg.ID, Subject: p.ident.Subject, Claims: p.ident.Claims, RawToken: p.ident.RawToken, CSRF: s.randomHex(24)}
+		sess := browserSession{Pool: p.Pool.Cfg.ID, Provider: p.Provider.Cfg.ID, Subject: p.Ident.Subject, Claims: p.Ident.Claims, RawToken: p.Ident.RawToken, CSRF: s.randomHex(24)}
 		id := s.randomHex(32)
-		if err := s.putSealed(c.Request.Context(), kindSession, id, sess, s.cfg.Server.SessionTTL.D()); err != nil {
-			s.fail(c, internalError(err))
+		if err := s.PutSealed(c.Request.Context(), kindSession, id, sess, s.cfg.Server.SessionTTL.D()); err != nil {
+			s.fail(c, Internal(err))
 			return
 		}
 		s.setCookie(c, sessCookie, id, int(s.cfg.Server.SessionTTL.D().Seconds()))
-		data := rolesPage{page: page{Title: "Choose a role", RequestID: requestID(c)}, Subject: displaySubject(p), Provider: p.provider.DisplayName(), Pool: p.pool.cfg.DisplayName, CSRF: sess.CSRF}
+		data := rolesPage{page: page{Title: "Choose a role", RequestID: requestID(c)}, Subject: displaySubject(p), Provider: p.Provider.DisplayName(), Pool: p.Pool.Cfg.DisplayName, CSRF: sess.CSRF}
 		for _, g := range d.Grants {
 			data.Roles = append(data.Roles, roleView{ARN: g.Role, Name: roleName(g.Role), Rule: g.Rule})
 		}
@@ -415,52 +415,52 @@ func roleName(arn string) string {
 	return arn
 }
 
-func displaySubject(p *principal) string {
+func displaySubject(p *Principal) string {
 	for _, k := range []string{"email", "preferred_username", "name"} {
-		if v, ok := p.ident.Claims[k].(string); ok && v != "" {
+		if v, ok := p.Ident.Claims[k].(string); ok && v != "" {
 			return v
 		}
 	}
-	return p.ident.Subject
+	return p.Ident.Subject
 }
 
 // pickRole vends the role chosen on the picker.
 func (s *Server) pickRole(c *gin.Context) {
 	if !s.sameOrigin(c) {
-		s.fail(c, errorf(http.StatusForbidden, CodeCSRF, "This form was posted from another site."))
+		s.fail(c, Errorf(http.StatusForbidden, CodeCSRF, "This form was posted from another site."))
 		return
 	}
 	if err := c.Request.ParseForm(); err != nil {
 		s.fail(c, formError(err))
 		return
 	}
-	expired := errorf(http.StatusUnauthorized, CodeSessionExpired, "Your sign-in has expired. Sign in again.")
+	expired := Errorf(http.StatusUnauthorized, CodeSessionExpired, "Your sign-in has expired. Sign in again.")
 	id := s.cookie(c, sessCookie)
 	if id == "" || len(id) > 128 {
 		s.fail(c, expired)
 		return
 	}
 	var sess browserSession
-	if err := s.getSealed(c.Request.Context(), kindSession, id, &sess); err != nil {
+	if err := s.GetSealed(c.Request.Context(), kindSession, id, &sess); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			s.fail(c, expired)
 			return
 		}
-		s.fail(c, internalError(err))
+		s.fail(c, Internal(err))
 		return
 	}
 	if !equalSecret(c.PostForm("csrf"), sess.CSRF) {
-		s.fail(c, errorf(http.StatusForbidden, CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
+		s.fail(c, Errorf(http.StatusForbidden, CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
 		return
 	}
-	noteAudit(c.Request.Context(), auditNote{pool: sess.Pool, provider: sess.Provider, subject: sess.Subject}) // audit_refusals.go
+	NoteAudit(c.Request.Context(), AuditNote{Pool: sess.Pool, Provider: sess.Provider, Subject: sess.Subject}) // audit_refusals.go
 	snap := s.snap.Load()
-	pool := snap.pools[sess.Pool]
-	if pool == nil || pool.provider(sess.Provider) == nil {
+	pool := snap.Pools[sess.Pool]
+	if pool == nil || pool.Provider(sess.Provider) == nil {
 		s.fail(c, expired)
 		return
 	}
-	p := &principal{pool: pool, provider: pool.provider(sess.Provider), ident: &idp.Identity{Provider: sess.Provider, Subject: sess.Subject, Claims: sess.Claims, RawToken: sess.RawToken}}
+	p := &Principal{Pool: pool, Provider: pool.Provider(sess.Provider), Ident: &idp.Identity{Provider: sess.Provider, Subject: sess.Subject, Claims: sess.Claims, RawToken: sess.RawToken}}
 	s.showCredentials(c, p, c.PostForm("role"))
 }
 
@@ -475,21 +475,21 @@ type credentialsPage struct {
 
 // showCredentials re-evaluates the rules (they may have changed since the
 // picker was drawn), vends and renders the no-store credentials page.
-func (s *Server) showCredentials(c *gin.Context, p *principal, roleARN string) {
-	g, e := pickGrant(p, p.entitlements(), roleARN)
+func (s *Server) showCredentials(c *gin.Context, p *Principal, roleARN string) {
+	g, e := PickGrant(p, p.Entitlements(), roleARN)
 	if e != nil {
-		s.auditRefusal(c.Request.Context(), p, roleARN, e) // admin (issue 6)
+		s.AuditRefusal(c.Request.Context(), p, roleARN, e) // admin (issue 6)
 		s.fail(c, e)
 		return
 	}
-	creds, id, e := s.vend(c.Request.Context(), p, g, 0)
+	creds, id, e := s.Vend(c.Request.Context(), p, g, 0)
 	if e != nil {
 		s.fail(c, e)
 		return
 	}
 	js, err := json.MarshalIndent(apiCredentials(creds, id), "", "  ")
 	if err != nil {
-		s.fail(c, internalError(err))
+		s.fail(c, Internal(err))
 		return
 	}
 	exp := creds.Expiration.UTC()
@@ -519,7 +519,7 @@ func humanDuration(d time.Duration) string {
 
 // putSealed stores a short-lived entry encrypted: flows and sessions hold
 // claims and, in upstream-token mode, the upstream token.
-func (s *Server) putSealed(ctx context.Context, kind, key string, v any, ttl time.Duration) error {
+func (s *Server) PutSealed(ctx context.Context, kind, key string, v any, ttl time.Duration) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -546,7 +546,7 @@ func (s *Server) openSealed(kind, key string, sealed []byte, v any) error {
 	return json.Unmarshal(b, v)
 }
 
-func (s *Server) takeSealed(ctx context.Context, kind, key string, v any) error {
+func (s *Server) TakeSealed(ctx context.Context, kind, key string, v any) error {
 	sealed, err := s.store.TakeEphemeral(ctx, kind, key, s.now())
 	if err != nil {
 		return err
@@ -554,7 +554,7 @@ func (s *Server) takeSealed(ctx context.Context, kind, key string, v any) error 
 	return s.openSealed(kind, key, sealed, v)
 }
 
-func (s *Server) getSealed(ctx context.Context, kind, key string, v any) error {
+func (s *Server) GetSealed(ctx context.Context, kind, key string, v any) error {
 	sealed, err := s.store.GetEphemeral(ctx, kind, key, s.now())
 	if err != nil {
 		return err

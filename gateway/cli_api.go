@@ -15,22 +15,22 @@ import (
 // cliPrincipal is the signed-in person of a CLI session, in a pool that
 // accepts the provider they signed in with (by default the pool they
 // signed in through).
-func (s *Server) cliPrincipal(a *cliAuth, poolKey string) (*principal, *Error) {
+func (s *Server) cliPrincipal(a *cliAuth, poolKey string) (*Principal, *Error) {
 	if poolKey == "" {
 		poolKey = a.rec.PoolID
 	}
-	pool, e := s.lookupPool(poolKey)
+	pool, e := s.LookupPool(poolKey)
 	if e != nil {
 		return nil, e
 	}
-	prov := pool.provider(a.rec.Owner.Provider)
+	prov := pool.Provider(a.rec.Owner.Provider)
 	if prov == nil {
-		return nil, errorf(http.StatusForbidden, CodeUnknownProvider, "The pool %q does not accept the identity provider you signed in with.", pool.cfg.DisplayName)
+		return nil, Errorf(http.StatusForbidden, CodeUnknownProvider, "The pool %q does not accept the identity provider you signed in with.", pool.Cfg.DisplayName)
 	}
-	if pool.cfg.Mode == config.ModeUpstreamToken && a.sealed.RawToken == "" {
-		return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "The pool %q forwards your identity provider's token to AWS; sign in through it with fedgate login --pool %s.", pool.cfg.DisplayName, pool.cfg.Name)
+	if pool.Cfg.Mode == config.ModeUpstreamToken && a.sealed.RawToken == "" {
+		return nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "The pool %q forwards your identity provider's token to AWS; sign in through it with fedgate login --pool %s.", pool.Cfg.DisplayName, pool.Cfg.Name)
 	}
-	return &principal{pool: pool, provider: prov, ident: &idp.Identity{
+	return &Principal{Pool: pool, Provider: prov, Ident: &idp.Identity{
 		Provider: a.rec.Owner.Provider, Subject: a.rec.Owner.Subject, Claims: a.sealed.Claims, RawToken: a.sealed.RawToken,
 	}}, nil
 }
@@ -42,14 +42,14 @@ func (s *Server) cliCredentials(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
-	noteAudit(c.Request.Context(), auditNote{provider: a.rec.Owner.Provider, subject: a.rec.Owner.Subject}) // audit_refusals.go
+	NoteAudit(c.Request.Context(), AuditNote{Provider: a.rec.Owner.Provider, Subject: a.rec.Owner.Subject}) // audit_refusals.go
 	var req credentialsRequest
 	if e := decodeJSON(c, &req); e != nil {
 		s.fail(c, e)
 		return
 	}
 	if req.Provider != "" && req.Provider != a.rec.Owner.Provider {
-		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRequest, "This CLI session belongs to another identity provider."))
+		s.fail(c, Errorf(http.StatusBadRequest, CodeInvalidRequest, "This CLI session belongs to another identity provider."))
 		return
 	}
 	p, e := s.cliPrincipal(a, req.Pool)
@@ -57,13 +57,13 @@ func (s *Server) cliCredentials(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
-	g, e := pickGrant(p, p.entitlements(), req.RoleARN)
+	g, e := PickGrant(p, p.Entitlements(), req.RoleARN)
 	if e != nil {
-		s.auditRefusal(c.Request.Context(), p, req.RoleARN, e) // admin (issue 6)
+		s.AuditRefusal(c.Request.Context(), p, req.RoleARN, e) // admin (issue 6)
 		s.fail(c, e)
 		return
 	}
-	creds, id, e := s.vend(c.Request.Context(), p, g, req.DurationSeconds)
+	creds, id, e := s.Vend(c.Request.Context(), p, g, req.DurationSeconds)
 	if e != nil {
 		s.fail(c, e)
 		return
@@ -90,26 +90,26 @@ func (s *Server) cliRoles(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
-	var pools []*livePool
+	var pools []*Pool
 	if key := c.Query("pool"); key != "" {
-		pool, e := s.lookupPool(key)
+		pool, e := s.LookupPool(key)
 		if e != nil {
 			s.fail(c, e)
 			return
 		}
-		pools = []*livePool{pool}
+		pools = []*Pool{pool}
 	} else {
-		pools = s.snap.Load().ordered
+		pools = s.snap.Load().Ordered
 	}
 	roles := []cliRole{}
 	for _, pool := range pools {
-		p, e := s.cliPrincipal(a, pool.cfg.ID)
+		p, e := s.cliPrincipal(a, pool.Cfg.ID)
 		if e != nil {
 			continue // the pool does not take this session's provider
 		}
-		for _, g := range p.entitlements().Grants {
+		for _, g := range p.Entitlements().Grants {
 			roles = append(roles, cliRole{
-				PoolID: pool.cfg.ID, PoolName: pool.cfg.Name, PoolDisplay: pool.cfg.DisplayName, Region: pool.cfg.Region(),
+				PoolID: pool.Cfg.ID, PoolName: pool.Cfg.Name, PoolDisplay: pool.Cfg.DisplayName, Region: pool.Cfg.Region(),
 				RoleARN: g.Role, RoleName: roleName(g.Role), Rule: g.Rule,
 			})
 		}
@@ -128,10 +128,10 @@ type cliPool struct {
 // same facts the public start page shows).
 func (s *Server) cliPools(c *gin.Context) {
 	out := []cliPool{}
-	for _, p := range s.snap.Load().ordered {
-		cp := cliPool{ID: p.cfg.ID, Name: p.cfg.Name, DisplayName: p.cfg.DisplayName, Providers: []string{}}
-		for _, lp := range p.providers {
-			cp.Providers = append(cp.Providers, lp.cfg.ID)
+	for _, p := range s.snap.Load().Ordered {
+		cp := cliPool{ID: p.Cfg.ID, Name: p.Cfg.Name, DisplayName: p.Cfg.DisplayName, Providers: []string{}}
+		for _, lp := range p.Providers {
+			cp.Providers = append(cp.Providers, lp.Cfg.ID)
 		}
 		out = append(out, cp)
 	}
@@ -159,7 +159,7 @@ func (s *Server) cliListSessions(c *gin.Context) {
 	}
 	list, err := s.store.ListCLISessions(c.Request.Context(), a.rec.Owner, s.now())
 	if err != nil {
-		s.fail(c, internalError(err))
+		s.fail(c, Internal(err))
 		return
 	}
 	out := make([]cliSessionView, 0, len(list))
@@ -186,17 +186,17 @@ func (s *Server) cliRevokeSession(c *gin.Context) {
 		id = a.rec.ID
 	}
 	if len(id) > 64 {
-		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRequest, "That is not a session id."))
+		s.fail(c, Errorf(http.StatusBadRequest, CodeInvalidRequest, "That is not a session id."))
 		return
 	}
 	if err := s.store.DeleteCLISession(c.Request.Context(), a.rec.Owner, id); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "You have no CLI session with that id."))
+			s.fail(c, Errorf(http.StatusNotFound, CodeNotFound, "You have no CLI session with that id."))
 			return
 		}
-		s.fail(c, internalError(err))
+		s.fail(c, Internal(err))
 		return
 	}
-	logFrom(c.Request.Context(), s.log).Info("CLI session revoked", "session_id", id, "by_session", a.rec.ID, "provider", a.rec.Owner.Provider, "subject", a.rec.Owner.Subject)
+	LogFrom(c.Request.Context(), s.log).Info("CLI session revoked", "session_id", id, "by_session", a.rec.ID, "provider", a.rec.Owner.Provider, "subject", a.rec.Owner.Subject)
 	c.Status(http.StatusNoContent)
 }

@@ -179,23 +179,23 @@ func cleanClientName(s string) string {
 
 // cliTarget resolves the pool and provider of a CLI sign-in. The provider
 // may be left out when the pool accepts exactly one.
-func (s *Server) cliTarget(poolKey, providerID string) (*livePool, *liveProvider, *Error) {
+func (s *Server) cliTarget(poolKey, providerID string) (*Pool, *Provider, *Error) {
 	if poolKey == "" {
-		return nil, nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "Name a pool (its id or name); `fedgate login --pool` sets it.")
+		return nil, nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "Name a pool (its id or name); `fedgate login --pool` sets it.")
 	}
-	pool, e := s.lookupPool(poolKey)
+	pool, e := s.LookupPool(poolKey)
 	if e != nil {
 		return nil, nil, e
 	}
 	if providerID == "" {
-		if len(pool.providers) != 1 {
-			return nil, nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "The pool %q accepts several identity providers; name one (`fedgate login --provider`).", pool.cfg.DisplayName)
+		if len(pool.Providers) != 1 {
+			return nil, nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "The pool %q accepts several identity providers; name one (`fedgate login --provider`).", pool.Cfg.DisplayName)
 		}
-		return pool, pool.providers[0], nil
+		return pool, pool.Providers[0], nil
 	}
-	prov := pool.provider(providerID)
+	prov := pool.Provider(providerID)
 	if prov == nil {
-		return nil, nil, errorf(http.StatusNotFound, CodeUnknownProvider, "The pool %q does not accept that identity provider.", pool.cfg.DisplayName)
+		return nil, nil, Errorf(http.StatusNotFound, CodeUnknownProvider, "The pool %q does not accept that identity provider.", pool.Cfg.DisplayName)
 	}
 	return pool, prov, nil
 }
@@ -211,7 +211,7 @@ func cliInput(c *gin.Context, fields ...string) (map[string]string, *Error) {
 		}
 		for k, v := range raw {
 			if !slices.Contains(fields, k) {
-				return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "The body has an unknown field %q.", truncate(k, 40))
+				return nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "The body has an unknown field %q.", Truncate(k, 40))
 			}
 			switch v := v.(type) {
 			case string:
@@ -220,7 +220,7 @@ func cliInput(c *gin.Context, fields ...string) (map[string]string, *Error) {
 				out[k] = strconv.FormatFloat(v, 'f', -1, 64)
 			case nil:
 			default:
-				return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "The field %q must be a string or a number.", k)
+				return nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "The field %q must be a string or a number.", k)
 			}
 		}
 	} else {
@@ -235,7 +235,7 @@ func cliInput(c *gin.Context, fields ...string) (map[string]string, *Error) {
 	}
 	for k, v := range out {
 		if len(v) > maxCLIField {
-			return nil, errorf(http.StatusBadRequest, CodeInvalidRequest, "The field %q is too long.", k)
+			return nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "The field %q is too long.", k)
 		}
 	}
 	return out, nil

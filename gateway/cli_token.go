@@ -33,7 +33,7 @@ func (s *Server) failOAuth(c *gin.Context, e *oauthError) {
 	if status == 0 {
 		status = http.StatusBadRequest
 	}
-	log := logFrom(c.Request.Context(), s.log)
+	log := LogFrom(c.Request.Context(), s.log)
 	attrs := []any{"code", e.Code, "status", status}
 	if e.Cause != nil {
 		attrs = append(attrs, "cause", e.Cause.Error())
@@ -136,7 +136,7 @@ func (s *Server) createCLISession(c *gin.Context, d *cliDraft) (string, *store.C
 	if err := s.store.CreateCLISession(ctx, rec); err != nil {
 		return "", nil, err
 	}
-	logFrom(ctx, s.log).Info("CLI session created", "session_id", id, "method", d.Method, "pool", d.Pool, "provider", d.Provider,
+	LogFrom(ctx, s.log).Info("CLI session created", "session_id", id, "method", d.Method, "pool", d.Pool, "provider", d.Provider,
 		"subject", d.Subject, "expires", rec.ExpiresAt.UTC().Format(time.RFC3339))
 	return token, &rec, nil
 }
@@ -157,13 +157,13 @@ type cliAuth struct {
 
 // cliSessionFrom authenticates the bearer CLI session of a request.
 func (s *Server) cliSessionFrom(c *gin.Context) (*cliAuth, *Error) {
-	invalid := errorf(http.StatusUnauthorized, CodeCLISession, "This fedgate CLI session has expired or was revoked. Run fedgate login again.")
+	invalid := Errorf(http.StatusUnauthorized, CodeCLISession, "This fedgate CLI session has expired or was revoked. Run fedgate login again.")
 	h := c.GetHeader("Authorization")
 	scheme, token, ok := strings.Cut(h, " ")
 	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || !strings.HasPrefix(token, cliTokenPrefix) || len(token) > 128 {
 		c.Header("WWW-Authenticate", `Bearer realm="fedgate"`)
-		return nil, errorf(http.StatusUnauthorized, CodeUnauthorized, "Send the CLI session from fedgate login as 'Authorization: Bearer fgcli_…'.")
+		return nil, Errorf(http.StatusUnauthorized, CodeUnauthorized, "Send the CLI session from fedgate login as 'Authorization: Bearer fgcli_…'.")
 	}
 	ctx := c.Request.Context()
 	rec, err := s.store.GetCLISession(ctx, digest(token), s.now())
@@ -172,7 +172,7 @@ func (s *Server) cliSessionFrom(c *gin.Context) (*cliAuth, *Error) {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, invalid
 		}
-		return nil, internalError(err)
+		return nil, Internal(err)
 	}
 	var a = &cliAuth{rec: rec}
 	b, err := s.box.Open(rec.Sealed, []byte(cliSessionAAD+rec.ID))
@@ -180,10 +180,10 @@ func (s *Server) cliSessionFrom(c *gin.Context) (*cliAuth, *Error) {
 		err = json.Unmarshal(b, &a.sealed)
 	}
 	if err != nil {
-		return nil, internalError(err)
+		return nil, Internal(err)
 	}
 	if err := s.store.TouchCLISession(ctx, rec.ID, s.now()); err != nil {
-		logFrom(ctx, s.log).Warn("recording CLI session use failed", "session_id", rec.ID, "error", err.Error())
+		LogFrom(ctx, s.log).Warn("recording CLI session use failed", "session_id", rec.ID, "error", err.Error())
 	}
 	return a, nil
 }

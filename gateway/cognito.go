@@ -74,7 +74,7 @@ func cogError(typ, message string, cause error) *Error {
 	if typ == cogInternalError {
 		status = http.StatusInternalServerError
 	}
-	return newError(status, typ, message, cause)
+	return NewError(status, typ, message, cause)
 }
 
 func validationError(member, constraint string) *Error {
@@ -184,8 +184,8 @@ type cognitoErrorBody struct {
 // fail logs the refusal with its private cause and answers with the public
 // part only, in the shape the AWS SDKs parse.
 func (api *cognitoAPI) fail(c *gin.Context, e *Error) {
-	log := logFrom(c.Request.Context(), api.s.log)
-	noteRefusal(c.Request.Context(), e) // audit_refusals.go
+	log := LogFrom(c.Request.Context(), api.s.log)
+	NoteRefusal(c.Request.Context(), e) // audit_refusals.go
 	attrs := []any{"api", "cognito", "error_type", e.Code, "status", e.Status}
 	if e.Cause != nil {
 		attrs = append(attrs, "cause", e.Cause.Error())

@@ -54,18 +54,18 @@ func BenchmarkCognitoGetCredentialsForIdentity(b *testing.B) {
 // and principal tags.
 func BenchmarkCognitoRulesOnly(b *testing.B) {
 	h := newCogHarness(b)
-	pool := h.srv.snap.Load().pools[cogPoolID]
+	pool := h.srv.snap.Load().Pools[cogPoolID]
 	claims := map[string]any{"sub": "alice", "iss": h.idp.srv.URL}
 	for k, v := range cogUsers["alice"] {
 		claims[k] = v
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		d := pool.mapping.Evaluate(claims)
+		d := pool.Mapping.Evaluate(claims)
 		if len(d.Grants) == 0 {
 			b.Fatal("no grant")
 		}
-		if _, _, err := pool.mapping.PrincipalTags(claims, d.Grants[0]); err != nil {
+		if _, _, err := pool.Mapping.PrincipalTags(claims, d.Grants[0]); err != nil {
 			b.Fatal(err)
 		}
 	}

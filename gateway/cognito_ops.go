@@ -41,9 +41,9 @@ type loginMethod struct {
 // loginMethodOf is the provider's Logins method in the pool, if it has
 // one: OIDC providers by issuer, SAML providers by the pool's IAM SAML
 // provider ARN (cognito_saml.go).
-func loginMethodOf(pool *livePool, p *liveProvider) (loginMethod, bool) {
-	if tv, ok := p.Provider.(idp.TokenVerifier); ok && p.cfg.Type == config.ProviderOIDC {
-		key := issuerLoginKey(p.cfg.Issuer)
+func loginMethodOf(pool *Pool, p *Provider) (loginMethod, bool) {
+	if tv, ok := p.Provider.(idp.TokenVerifier); ok && p.Cfg.Type == config.ProviderOIDC {
+		key := issuerLoginKey(p.Cfg.Issuer)
 		verify := func(ctx context.Context, raw string) (*idp.Identity, *idp.AssertionRef, error) {
 			ident, err := tv.VerifyToken(ctx, raw)
 			return ident, nil, err
@@ -67,7 +67,7 @@ func issuerLoginKey(issuer string) string {
 
 // verifiedLogin is one entry of Logins that passed verification.
 type verifiedLogin struct {
-	provider *liveProvider
+	provider *Provider
 	ident    *idp.Identity
 	// assertion names a SAML login's assertion, nil for other logins.
 	assertion *idp.AssertionRef
@@ -76,7 +76,7 @@ type verifiedLogin struct {
 // verifyLogins verifies every login against the pool's providers and
 // returns them in the pool's provider order (the first is the one GetId
 // binds the identity to). Any bad login refuses the whole request.
-func (api *cognitoAPI) verifyLogins(ctx context.Context, pool *livePool, logins map[string]string) ([]verifiedLogin, *Error) {
+func (api *cognitoAPI) verifyLogins(ctx context.Context, pool *Pool, logins map[string]string) ([]verifiedLogin, *Error) {
 	keys := make([]string, 0, len(logins))
 	for k := range logins {
 		keys = append(keys, k)
@@ -84,9 +84,9 @@ func (api *cognitoAPI) verifyLogins(ctx context.Context, pool *livePool, logins 
 	slices.Sort(keys)
 	out := make([]verifiedLogin, 0, len(keys))
 	for _, key := range keys {
-		var prov *liveProvider
+		var prov *Provider
 		var m loginMethod
-		for _, p := range pool.providers {
+		for _, p := range pool.Providers {
 			if pm, ok := loginMethodOf(pool, p); ok && pm.key == key {
 				prov, m = p, pm
 				break
@@ -95,7 +95,7 @@ func (api *cognitoAPI) verifyLogins(ctx context.Context, pool *livePool, logins 
 		if prov == nil {
 			return nil, cogError(cogNotAuthorized, msgUnsupportedProvider, nil)
 		}
-		noteAudit(ctx, auditNote{provider: prov.cfg.ID}) // audit_refusals.go
+		NoteAudit(ctx, AuditNote{Provider: prov.Cfg.ID}) // audit_refusals.go
 		token := logins[key]
 		// The token's own claim is only a hint here (verification checks
 		// it again), but it gives the precise refusal AWS gives.
@@ -112,7 +112,7 @@ func (api *cognitoAPI) verifyLogins(ctx context.Context, pool *livePool, logins 
 		out = append(out, verifiedLogin{provider: prov, ident: ident, assertion: ref})
 	}
 	slices.SortStableFunc(out, func(a, b verifiedLogin) int {
-		return slices.Index(pool.providers, a.provider) - slices.Index(pool.providers, b.provider)
+		return slices.Index(pool.Providers, a.provider) - slices.Index(pool.Providers, b.provider)
 	})
 	return out, nil
 }
@@ -139,8 +139,8 @@ func forbidden(identityID string) *Error {
 }
 
 // pool finds a pool by its exact id (names are not identity pool ids).
-func (api *cognitoAPI) pool(id string) (*livePool, *Error) {
-	if p := api.s.snap.Load().pools[id]; p != nil && p.cfg.ID == id {
+func (api *cognitoAPI) pool(id string) (*Pool, *Error) {
+	if p := api.s.snap.Load().Pools[id]; p != nil && p.Cfg.ID == id {
 		return p, nil
 	}
 	return nil, cogError(cogResourceNotFound, "IdentityPool '"+id+"' not found.", nil)
@@ -165,9 +165,9 @@ func (api *cognitoAPI) getID(c *gin.Context, body []byte) (any, *Error) {
 		return nil, e
 	}
 	ctx := c.Request.Context()
-	noteAudit(ctx, auditNote{pool: pool.cfg.ID}) // audit_refusals.go
+	NoteAudit(ctx, AuditNote{Pool: pool.Cfg.ID}) // audit_refusals.go
 	if len(in.Logins) == 0 {
-		if !pool.cfg.AllowGuests {
+		if !pool.Cfg.AllowGuests {
 			return nil, cogError(cogNotAuthorized, msgUnauthNotSupported, nil)
 		}
 		id, e := api.newGuest(ctx, pool)
@@ -185,7 +185,7 @@ func (api *cognitoAPI) getID(c *gin.Context, body []byte) (any, *Error) {
 		return nil, e
 	}
 	first := verified[0]
-	id, err := api.s.identityID(ctx, &principal{pool: pool, provider: first.provider, ident: first.ident})
+	id, err := api.s.IdentityID(ctx, &Principal{Pool: pool, Provider: first.provider, Ident: first.ident})
 	if err != nil {
 		return nil, storeError(err)
 	}
@@ -195,17 +195,17 @@ func (api *cognitoAPI) getID(c *gin.Context, body []byte) (any, *Error) {
 	return getIDOutput{IdentityID: id}, nil
 }
 
-func (api *cognitoAPI) newGuest(ctx context.Context, pool *livePool) (string, *Error) {
+func (api *cognitoAPI) newGuest(ctx context.Context, pool *Pool) (string, *Error) {
 	u, err := uuid.NewRandomFromReader(api.s.rand)
 	if err != nil {
 		return "", cogError(cogInternalError, "An internal error occurred.", fmt.Errorf("generating identity id: %w", err))
 	}
-	newID := pool.cfg.Region() + ":" + u.String()
-	id, _, err := api.s.store.GetOrCreateIdentity(ctx, store.IdentityKey{PoolID: pool.cfg.ID, Provider: guestProvider, Subject: newID}, newID)
+	newID := pool.Cfg.Region() + ":" + u.String()
+	id, _, err := api.s.store.GetOrCreateIdentity(ctx, store.IdentityKey{PoolID: pool.Cfg.ID, Provider: guestProvider, Subject: newID}, newID)
 	if err != nil {
 		return "", storeError(err)
 	}
-	logFrom(ctx, api.s.log).Info("guest identity created", "identity_id", id, "pool", pool.cfg.ID)
+	LogFrom(ctx, api.s.log).Info("guest identity created", "identity_id", id, "pool", pool.Cfg.ID)
 	return id, nil
 }
 
@@ -213,7 +213,7 @@ func (api *cognitoAPI) newGuest(ctx context.Context, pool *livePool) (string, *E
 // (login nil) or the identity of one of its verified logins.
 type resolvedIdentity struct {
 	id    string
-	pool  *livePool
+	pool  *Pool
 	login *verifiedLogin
 }
 
@@ -243,7 +243,7 @@ func (api *cognitoAPI) ownedIdentity(ctx context.Context, id string, logins map[
 	if err != nil {
 		return nil, storeError(err)
 	}
-	noteAudit(ctx, auditNote{pool: rec.PoolID, identityID: id}) // audit_refusals.go
+	NoteAudit(ctx, AuditNote{Pool: rec.PoolID, IdentityID: id}) // audit_refusals.go
 	pool, e := api.pool(rec.PoolID)
 	if e != nil {
 		return nil, e
@@ -254,7 +254,7 @@ func (api *cognitoAPI) ownedIdentity(ctx context.Context, id string, logins map[
 			// link identities, so a guest id stays a guest's.
 			return nil, forbidden(id)
 		}
-		if !pool.cfg.AllowGuests {
+		if !pool.Cfg.AllowGuests {
 			return nil, cogError(cogNotAuthorized, msgUnauthNotSupported, nil)
 		}
 		return &resolvedIdentity{id: id, pool: pool}, nil
@@ -268,7 +268,7 @@ func (api *cognitoAPI) ownedIdentity(ctx context.Context, id string, logins map[
 	}
 	for i := range verified {
 		l := &verified[i]
-		if l.provider.cfg.ID == rec.Provider && l.ident.Subject == rec.Subject {
+		if l.provider.Cfg.ID == rec.Provider && l.ident.Subject == rec.Subject {
 			if e := api.s.bindAssertions(ctx, pool, id, verified); e != nil {
 				return nil, e
 			}
@@ -308,22 +308,22 @@ func (api *cognitoAPI) getCredentialsForIdentity(c *gin.Context, body []byte) (a
 }
 
 func (api *cognitoAPI) vendLogin(ctx context.Context, r *resolvedIdentity, customRole string) (*exchange.Credentials, *Error) {
-	p := &principal{pool: r.pool, provider: r.login.provider, ident: r.login.ident, knownID: r.id}
-	d := p.entitlements()
+	p := &Principal{Pool: r.pool, Provider: r.login.provider, Ident: r.login.ident, KnownID: r.id}
+	d := p.Entitlements()
 	var g rules.Grant
 	if customRole == "" && len(d.Grants) > 1 {
 		g = d.Grants[0] // ambiguous: the pool's order decides, as Cognito's rules do
 	} else {
 		var e *Error
-		if g, e = pickGrant(p, d, customRole); e != nil {
-			api.s.auditRefusal(ctx, p, customRole, e) // admin (issue 6)
+		if g, e = PickGrant(p, d, customRole); e != nil {
+			api.s.AuditRefusal(ctx, p, customRole, e) // admin (issue 6)
 			if e.Code == CodeRoleNotEntitled {
 				return nil, cogError(cogNotAuthorized, "The rules of this identity pool do not give this identity the role named in CustomRoleArn.", e)
 			}
 			return nil, cogError(cogNotAuthorized, "No rule of this identity pool gives this identity an IAM role.", e)
 		}
 	}
-	creds, _, e := api.s.vend(ctx, p, g, 0)
+	creds, _, e := api.s.Vend(ctx, p, g, 0)
 	if e != nil {
 		return nil, cognitoVendError(e)
 	}
@@ -334,27 +334,27 @@ func (api *cognitoAPI) vendLogin(ctx context.Context, r *resolvedIdentity, custo
 // audience is the pool's guest audience and amr ["unauthenticated"].
 func (api *cognitoAPI) vendGuest(ctx context.Context, r *resolvedIdentity, customRole string) (*exchange.Credentials, *Error) {
 	pool := r.pool
-	role := pool.cfg.UnauthenticatedRole
+	role := pool.Cfg.UnauthenticatedRole
 	if customRole != "" && customRole != role {
 		e := cogError(cogNotAuthorized, "The rules of this identity pool do not give this identity the role named in CustomRoleArn.", nil)
 		api.auditGuest(ctx, r, customRole, e)
 		return nil, e
 	}
 	req := exchange.Request{
-		PoolID:      pool.cfg.ID,
-		Audience:    pool.cfg.GuestAudience(),
-		IssuerURL:   pool.issuerURL,
+		PoolID:      pool.Cfg.ID,
+		Audience:    pool.Cfg.GuestAudience(),
+		IssuerURL:   pool.IssuerURL,
 		IdentityID:  r.id,
 		AMR:         []string{"unauthenticated"},
 		RoleARN:     role,
 		SessionName: rules.SessionName(r.id),
-		Duration:    time.Duration(pool.cfg.DurationSeconds) * time.Second,
+		Duration:    time.Duration(pool.Cfg.DurationSeconds) * time.Second,
 	}
-	log := logFrom(ctx, api.s.log)
-	creds, err := pool.mode.Vend(ctx, req)
+	log := LogFrom(ctx, api.s.log)
+	creds, err := pool.Mode.Vend(ctx, req)
 	api.s.cli.metrics.countVend(ctx, err == nil) // fedgate_vends_total (gaps)
 	if err != nil {
-		e := fromSTS(err)
+		e := FromSTS(err)
 		var se *exchange.STSError
 		if !errors.As(err, &se) {
 			e = asVendError(err)
@@ -407,15 +407,15 @@ func (api *cognitoAPI) getOpenIDToken(c *gin.Context, body []byte) (any, *Error)
 		return nil, e
 	}
 	pool := r.pool
-	if !pool.cfg.AllowClassicFlow {
+	if !pool.Cfg.AllowClassicFlow {
 		return nil, cogError(cogInvalidParameter, msgClassicFlowDisabled, nil)
 	}
-	t := issuer.Token{Issuer: pool.issuerURL, Subject: r.id, TTL: openIDTokenTTL}
+	t := issuer.Token{Issuer: pool.IssuerURL, Subject: r.id, TTL: openIDTokenTTL}
 	if r.login == nil {
-		t.Audience, t.AMR = pool.cfg.GuestAudience(), []string{"unauthenticated"}
+		t.Audience, t.AMR = pool.Cfg.GuestAudience(), []string{"unauthenticated"}
 	} else {
-		t.Audience, t.AMR = pool.cfg.Audience(), []string{"authenticated", r.login.provider.cfg.ID}
-		tags, transitive, err := pool.mapping.PrincipalTags(r.login.ident.Claims, rules.Grant{})
+		t.Audience, t.AMR = pool.Cfg.Audience(), []string{"authenticated", r.login.provider.Cfg.ID}
+		tags, transitive, err := pool.Mapping.PrincipalTags(r.login.ident.Claims, rules.Grant{})
 		if err != nil {
 			return nil, cogError(cogInvalidParameter, "Your claims cannot be turned into AWS session tags: "+publicTagReason(err)+".", err)
 		}
@@ -425,7 +425,7 @@ func (api *cognitoAPI) getOpenIDToken(c *gin.Context, body []byte) (any, *Error)
 	if err != nil {
 		return nil, cogError(cogInternalError, "An internal error occurred.", err)
 	}
-	logFrom(ctx, api.s.log).Info("open id token issued", "identity_id", r.id, "pool", pool.cfg.ID, "guest", r.login == nil)
+	LogFrom(ctx, api.s.log).Info("open id token issued", "identity_id", r.id, "pool", pool.Cfg.ID, "guest", r.login == nil)
 	api.auditOpenIDToken(ctx, r)
 	return getOpenIDTokenOutput{IdentityID: r.id, Token: token}, nil
 }

@@ -20,12 +20,12 @@ import (
 // may come back for the identity it was first used for, and for nothing
 // else. With several SAML providers in one pool, the first one in the
 // pool's list answers for the key.
-func samlLoginMethod(pool *livePool, p *liveProvider) (loginMethod, bool) {
+func samlLoginMethod(pool *Pool, p *Provider) (loginMethod, bool) {
 	rl, ok := p.Provider.(idp.ReusableAssertionLogin)
-	if _, saml := p.Provider.(idp.AssertionLogin); !ok || !saml || pool.cfg.SAMLProviderARN == "" {
+	if _, saml := p.Provider.(idp.AssertionLogin); !ok || !saml || pool.Cfg.SAMLProviderARN == "" {
 		return loginMethod{}, false
 	}
-	for _, other := range pool.providers {
+	for _, other := range pool.Providers {
 		if other == p {
 			break
 		}
@@ -33,7 +33,7 @@ func samlLoginMethod(pool *livePool, p *liveProvider) (loginMethod, bool) {
 			return loginMethod{}, false
 		}
 	}
-	return loginMethod{key: pool.cfg.SAMLProviderARN, verify: func(ctx context.Context, raw string) (*idp.Identity, *idp.AssertionRef, error) {
+	return loginMethod{key: pool.Cfg.SAMLProviderARN, verify: func(ctx context.Context, raw string) (*idp.Identity, *idp.AssertionRef, error) {
 		ident, ref, err := rl.VerifyUnsolicited(ctx, raw)
 		if err != nil {
 			return nil, nil, err
@@ -62,11 +62,11 @@ func samlLoginError(err error) *Error {
 // identity. It shares the replay cache's entries (kind and key), whose
 // ACS and JSON API value is never of this form, so an assertion spent
 // there cannot be bound here, and one bound here cannot be spent there.
-func cognitoBinding(poolID, identityID string) []byte {
+func CognitoBinding(poolID, identityID string) []byte {
 	return []byte("cognito\x00" + poolID + "\x00" + identityID)
 }
 
-func cognitoPoolPrefix(poolID string) []byte {
+func CognitoPoolPrefix(poolID string) []byte {
 	return []byte("cognito\x00" + poolID + "\x00")
 }
 
@@ -74,17 +74,17 @@ func cognitoPoolPrefix(poolID string) []byte {
 // whose assertion is already spent at the ACS or bound in another pool.
 // bindAssertions decides atomically; this only keeps a replay from
 // leaving an identity behind.
-func (s *Server) assertionsFree(ctx context.Context, pool *livePool, logins []verifiedLogin) *Error {
+func (s *Server) assertionsFree(ctx context.Context, pool *Pool, logins []verifiedLogin) *Error {
 	for _, l := range logins {
 		if l.assertion == nil {
 			continue
 		}
-		held, err := s.store.GetEphemeral(ctx, kindSAMLAssertion, samlReplayKey(l.provider.cfg.ID, l.assertion.ID), s.now())
+		held, err := s.store.GetEphemeral(ctx, KindSAMLAssertion, SAMLReplayKey(l.provider.Cfg.ID, l.assertion.ID), s.now())
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 		case err != nil:
 			return cogError(cogInternalError, "An internal error occurred.", fmt.Errorf("saml replay cache: %w", err))
-		case !bytes.HasPrefix(held, cognitoPoolPrefix(pool.cfg.ID)):
+		case !bytes.HasPrefix(held, CognitoPoolPrefix(pool.Cfg.ID)):
 			return samlLoginError(fmt.Errorf("%w: assertion %q was used at the ACS, the JSON API or another pool", idp.ErrReplay, l.assertion.ID))
 		}
 	}
@@ -95,13 +95,13 @@ func (s *Server) assertionsFree(ctx context.Context, pool *livePool, logins []ve
 // until the provider would refuse it anyway: the first use records the
 // binding, the same binding again is the same use, anything else is a
 // replay.
-func (s *Server) bindAssertions(ctx context.Context, pool *livePool, identityID string, logins []verifiedLogin) *Error {
-	want := cognitoBinding(pool.cfg.ID, identityID)
+func (s *Server) bindAssertions(ctx context.Context, pool *Pool, identityID string, logins []verifiedLogin) *Error {
+	want := CognitoBinding(pool.Cfg.ID, identityID)
 	for _, l := range logins {
 		if l.assertion == nil {
 			continue
 		}
-		if err := s.bindAssertion(ctx, l.provider.cfg.ID, *l.assertion, want); err != nil {
+		if err := s.BindAssertion(ctx, l.provider.Cfg.ID, *l.assertion, want); err != nil {
 			if errors.Is(err, idp.ErrReplay) {
 				return samlLoginError(err)
 			}
@@ -111,7 +111,7 @@ func (s *Server) bindAssertions(ctx context.Context, pool *livePool, identityID 
 	return nil
 }
 
-func (s *Server) bindAssertion(ctx context.Context, provider string, ref idp.AssertionRef, want []byte) error {
+func (s *Server) BindAssertion(ctx context.Context, provider string, ref idp.AssertionRef, want []byte) error {
 	if ref.ID == "" {
 		return fmt.Errorf("%w: assertion has no ID", idp.ErrReplay)
 	}
@@ -122,11 +122,11 @@ func (s *Server) bindAssertion(ctx context.Context, provider string, ref idp.Ass
 	// Two rounds: an entry that expires between the put and the get is
 	// gone, and the second put takes its place.
 	for range 2 {
-		err := s.store.PutEphemeral(ctx, kindSAMLAssertion, samlReplayKey(provider, ref.ID), want, until)
+		err := s.store.PutEphemeral(ctx, KindSAMLAssertion, SAMLReplayKey(provider, ref.ID), want, until)
 		if !errors.Is(err, store.ErrConflict) {
 			return err
 		}
-		held, err := s.store.GetEphemeral(ctx, kindSAMLAssertion, samlReplayKey(provider, ref.ID), s.now())
+		held, err := s.store.GetEphemeral(ctx, KindSAMLAssertion, SAMLReplayKey(provider, ref.ID), s.now())
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			continue

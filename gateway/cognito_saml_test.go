@@ -66,11 +66,11 @@ const cogSAMLARN = "arn:aws:iam::123456789012:saml-provider/okta"
 // IAM SAML provider ARN.
 func withCogSAML(h *cogHarness) *cogFakeSAML {
 	fake := &cogFakeSAML{}
-	lp := &liveProvider{cfg: config.Provider{ID: "okta", Type: "saml"}, Provider: fake}
+	lp := &Provider{Cfg: config.Provider{ID: "okta", Type: "saml"}, Provider: fake}
 	for _, id := range []string{cogPoolID, cogClosedID} {
-		pool := h.srv.snap.Load().pools[id]
-		pool.cfg.SAMLProviderARN = cogSAMLARN
-		pool.providers = append(pool.providers, lp)
+		pool := h.srv.snap.Load().Pools[id]
+		pool.Cfg.SAMLProviderARN = cogSAMLARN
+		pool.Providers = append(pool.Providers, lp)
 	}
 	return fake
 }

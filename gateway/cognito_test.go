@@ -173,7 +173,7 @@ func (h *cogHarness) reloadWith(change func(*config.File)) {
 	if _, err := Seed(h.t.Context(), h.store, h.srv.box, &f, h.srv.log); err != nil {
 		h.t.Fatal(err)
 	}
-	if err := h.srv.reload(h.t.Context()); err != nil {
+	if err := h.srv.Reload(h.t.Context()); err != nil {
 		h.t.Fatal(err)
 	}
 }

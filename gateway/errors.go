@@ -33,12 +33,12 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Cause }
 
-func newError(status int, code, message string, cause error) *Error {
+func NewError(status int, code, message string, cause error) *Error {
 	return &Error{Status: status, Code: code, Message: message, Cause: cause}
 }
 
 // statusClientClosed is nginx's 499: the client went away before the answer.
-const statusClientClosed = 499
+const StatusClientClosed = 499
 
 // Stable error codes of the JSON API and the pages.
 const (
@@ -65,30 +65,30 @@ const (
 
 // fromIdP maps a provider's verification failure to a public error; the
 // message says what to do without echoing claims or configuration.
-func fromIdP(err error) *Error {
+func FromIdP(err error) *Error {
 	switch {
 	case errors.Is(err, idp.ErrExpiredToken):
-		return newError(http.StatusUnauthorized, CodeExpiredToken, "The identity token has expired. Sign in again.", err)
+		return NewError(http.StatusUnauthorized, CodeExpiredToken, "The identity token has expired. Sign in again.", err)
 	case errors.Is(err, idp.ErrBadCredentials):
-		return newError(http.StatusUnauthorized, CodeBadCredentials, "Wrong username or password.", err)
+		return NewError(http.StatusUnauthorized, CodeBadCredentials, "Wrong username or password.", err)
 	case errors.Is(err, idp.ErrUpstream):
-		return newError(http.StatusBadGateway, CodeUpstream, "The identity provider could not be reached. Try again in a moment.", err)
+		return NewError(http.StatusBadGateway, CodeUpstream, "The identity provider could not be reached. Try again in a moment.", err)
 	case errors.Is(err, idp.ErrExchangeFailed):
-		return newError(http.StatusBadRequest, CodeInvalidRequest, "The identity provider did not accept this sign-in. Start again.", err)
+		return NewError(http.StatusBadRequest, CodeInvalidRequest, "The identity provider did not accept this sign-in. Start again.", err)
 	case errors.Is(err, idp.ErrNonceMismatch):
-		return newError(http.StatusBadRequest, CodeInvalidToken, "The sign-in response does not belong to this sign-in. Start again.", err)
+		return NewError(http.StatusBadRequest, CodeInvalidToken, "The sign-in response does not belong to this sign-in. Start again.", err)
 	default:
-		return newError(http.StatusUnauthorized, CodeInvalidToken, "The identity token is not valid for this gateway.", err)
+		return NewError(http.StatusUnauthorized, CodeInvalidToken, "The identity token is not valid for this gateway.", err)
 	}
 }
 
 // fromSTS maps an STS refusal to a public error.
-func fromSTS(err error) *Error {
+func FromSTS(err error) *Error {
 	var se *exchange.STSError
 	if errors.As(err, &se) {
 		return &Error{Status: se.Status, Code: "sts_" + snakeCase(se.Code), Message: se.PublicMessage(), Cause: err}
 	}
-	return newError(http.StatusBadGateway, "sts_error", "AWS STS refused or failed the request.", err)
+	return NewError(http.StatusBadGateway, "sts_error", "AWS STS refused or failed the request.", err)
 }
 
 // snakeCase turns STS's error codes (InvalidIdentityToken) into the API's
@@ -110,8 +110,8 @@ func snakeCase(code string) string {
 }
 
 // fromTags maps a principal-tag limit failure at vend time.
-func fromTags(err error) *Error {
-	return newError(http.StatusForbidden, "tag_limit", "Your claims cannot be turned into AWS session tags: "+publicTagReason(err)+". Ask an admin to check the pool's tag mapping.", err)
+func FromTags(err error) *Error {
+	return NewError(http.StatusForbidden, "tag_limit", "Your claims cannot be turned into AWS session tags: "+publicTagReason(err)+". Ask an admin to check the pool's tag mapping.", err)
 }
 
 func publicTagReason(err error) string {
@@ -122,10 +122,10 @@ func publicTagReason(err error) string {
 	return "a tag exceeds AWS limits"
 }
 
-func internalError(err error) *Error {
-	return newError(http.StatusInternalServerError, CodeInternal, "Something went wrong on our side. The request id identifies it in the logs.", err)
+func Internal(err error) *Error {
+	return NewError(http.StatusInternalServerError, CodeInternal, "Something went wrong on our side. The request id identifies it in the logs.", err)
 }
 
-func errorf(status int, code, format string, args ...any) *Error {
-	return newError(status, code, fmt.Sprintf(format, args...), nil)
+func Errorf(status int, code, format string, args ...any) *Error {
+	return NewError(status, code, fmt.Sprintf(format, args...), nil)
 }

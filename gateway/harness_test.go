@@ -182,7 +182,7 @@ func newGWHarnessURL(t testing.TB, publicURL string, opts ...gwOption) *gwHarnes
 // installVerifier puts the test token verifier in place of the "app" OIDC
 // provider of the live snapshot (no upstream IdP runs in unit tests).
 func (h *gwHarness) installVerifier() {
-	if lp := h.srv.snap.Load().providers["app"]; lp != nil {
+	if lp := h.srv.snap.Load().Providers["app"]; lp != nil {
 		lp.Provider = h.verify
 	}
 }
@@ -191,7 +191,7 @@ func (h *gwHarness) installVerifier() {
 // watch loop does every reload_interval.
 func (h *gwHarness) reload() {
 	h.t.Helper()
-	if err := h.srv.reload(context.Background()); err != nil {
+	if err := h.srv.Reload(context.Background()); err != nil {
 		h.t.Fatal(err)
 	}
 	h.installVerifier()

@@ -47,7 +47,7 @@ func (s *Server) requestContext(c *gin.Context) {
 	)
 }
 
-func logFrom(ctx context.Context, fallback *slog.Logger) *slog.Logger {
+func LogFrom(ctx context.Context, fallback *slog.Logger) *slog.Logger {
 	if l, ok := ctx.Value(ctxLogger).(*slog.Logger); ok {
 		return l
 	}
@@ -87,8 +87,8 @@ func (s *Server) recoverPanics(c *gin.Context) {
 			if err, ok := r.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 				panic(r)
 			}
-			logFrom(c.Request.Context(), s.log).Error("panic in handler", "panic", r)
-			s.fail(c, internalError(errors.New("panic")))
+			LogFrom(c.Request.Context(), s.log).Error("panic in handler", "panic", r)
+			s.fail(c, Internal(errors.New("panic")))
 		}
 	}()
 	c.Next()

@@ -26,7 +26,7 @@ type errorPage struct {
 func (s *Server) render(c *gin.Context, status int, name string, data any, noStore bool) {
 	var buf bytes.Buffer
 	if err := s.pages.Render(&buf, name, data); err != nil {
-		logFrom(c.Request.Context(), s.log).Error("rendering page failed", "page", name, "error", err)
+		LogFrom(c.Request.Context(), s.log).Error("rendering page failed", "page", name, "error", err)
 		c.String(http.StatusInternalServerError, "internal error\n")
 		return
 	}
@@ -58,8 +58,8 @@ type apiError struct {
 // fail logs a refusal once, at the level its status deserves, and answers
 // with the public part only.
 func (s *Server) fail(c *gin.Context, e *Error) {
-	log := logFrom(c.Request.Context(), s.log)
-	noteRefusal(c.Request.Context(), e) // audit_refusals.go
+	log := LogFrom(c.Request.Context(), s.log)
+	NoteRefusal(c.Request.Context(), e) // audit_refusals.go
 	attrs := []any{"code", e.Code, "status", e.Status}
 	if e.Cause != nil {
 		attrs = append(attrs, "cause", e.Cause.Error())

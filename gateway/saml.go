@@ -23,7 +23,7 @@ import (
 )
 
 // kindSAMLAssertion is the ephemeral kind of replay-cache entries.
-const kindSAMLAssertion = "saml-assertion"
+const KindSAMLAssertion = "saml-assertion"
 
 // samlState is what the SAML surfaces need beyond the snapshot: the
 // broker IdP, built on first use (its first start creates a signing key).
@@ -141,7 +141,7 @@ type samlReplay struct {
 
 // samlReplayKey scopes an assertion id to its provider: ids are unique per
 // IdP only, and one IdP must not be able to spend another's.
-func samlReplayKey(provider, assertionID string) string {
+func SAMLReplayKey(provider, assertionID string) string {
 	return provider + "\x00" + assertionID
 }
 
@@ -156,7 +156,7 @@ func (r samlReplay) Remember(ctx context.Context, assertionID string, notOnOrAft
 	if floor := r.now().Add(minReplayHold); notOnOrAfter.Before(floor) {
 		notOnOrAfter = floor
 	}
-	err := r.st.PutEphemeral(ctx, kindSAMLAssertion, samlReplayKey(r.provider, assertionID), []byte{1}, notOnOrAfter)
+	err := r.st.PutEphemeral(ctx, KindSAMLAssertion, SAMLReplayKey(r.provider, assertionID), []byte{1}, notOnOrAfter)
 	if errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("%w: assertion id seen before", idp.ErrReplay)
 	}
@@ -167,15 +167,15 @@ func (r samlReplay) Remember(ctx context.Context, assertionID string, notOnOrAft
 // the assertion itself offers (its Role attribute) through the pool's IAM
 // SAML provider: STS would refuse any other, and the IdP's word on which
 // roles a person may have stands beside the pool's rules.
-func narrowSAMLForward(p *principal, d rules.Decision) rules.Decision {
-	if p.pool.cfg.Mode != config.ModeSAMLForward {
+func narrowSAMLForward(p *Principal, d rules.Decision) rules.Decision {
+	if p.Pool.Cfg.Mode != config.ModeSAMLForward {
 		return d
 	}
-	offered := idp.ParseAWSRoles(p.ident.Claims[idp.AWSRoleAttribute])
+	offered := idp.ParseAWSRoles(p.Ident.Claims[idp.AWSRoleAttribute])
 	var kept []rules.Grant
 	for _, g := range d.Grants {
 		for _, o := range offered {
-			if o.RoleARN == g.Role && o.ProviderARN == p.pool.cfg.SAMLProviderARN {
+			if o.RoleARN == g.Role && o.ProviderARN == p.Pool.Cfg.SAMLProviderARN {
 				g.Provider = o.ProviderARN
 				kept = append(kept, g)
 				break

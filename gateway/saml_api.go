@@ -36,10 +36,10 @@ func (s *Server) apiSAMLCredentials(c *gin.Context) bool {
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		if isTooLarge(err) {
-			s.fail(c, newError(http.StatusRequestEntityTooLarge, CodeTooLarge, "The request body is too large.", err))
+			s.fail(c, NewError(http.StatusRequestEntityTooLarge, CodeTooLarge, "The request body is too large.", err))
 			return true
 		}
-		s.fail(c, newError(http.StatusBadRequest, CodeInvalidRequest, "The request body could not be read.", err))
+		s.fail(c, NewError(http.StatusBadRequest, CodeInvalidRequest, "The request body could not be read.", err))
 		return true
 	}
 	c.Request.Body = io.NopCloser(bytes.NewReader(body))
@@ -55,34 +55,34 @@ func (s *Server) apiSAMLCredentials(c *gin.Context) bool {
 		return true
 	}
 	if req.Pool == "" {
-		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidRequest, "The body must name a pool."))
+		s.fail(c, Errorf(http.StatusBadRequest, CodeInvalidRequest, "The body must name a pool."))
 		return true
 	}
-	pool, e := s.lookupPool(req.Pool)
+	pool, e := s.LookupPool(req.Pool)
 	if e != nil {
 		s.fail(c, e)
 		return true
 	}
-	noteAudit(c.Request.Context(), auditNote{pool: pool.cfg.ID, provider: req.Provider, role: req.RoleARN}) // audit_refusals.go
+	NoteAudit(c.Request.Context(), AuditNote{Pool: pool.Cfg.ID, Provider: req.Provider, Role: req.RoleARN}) // audit_refusals.go
 	prov, e := samlAPIProvider(pool, req.Provider)
 	if e != nil {
 		s.fail(c, e)
 		return true
 	}
-	noteAudit(c.Request.Context(), auditNote{provider: prov.cfg.ID})
+	NoteAudit(c.Request.Context(), AuditNote{Provider: prov.Cfg.ID})
 	ident, err := prov.Provider.(idp.AssertionLogin).ConsumeResponse(c.Request.Context(), req.SAMLResponse, nil)
 	if err != nil {
-		s.fail(c, fromSAML(err))
+		s.fail(c, FromSAML(err))
 		return true
 	}
-	p := &principal{pool: pool, provider: prov, ident: ident}
-	g, e := pickGrant(p, p.entitlements(), req.RoleARN)
+	p := &Principal{Pool: pool, Provider: prov, Ident: ident}
+	g, e := PickGrant(p, p.Entitlements(), req.RoleARN)
 	if e != nil {
-		s.auditRefusal(c.Request.Context(), p, req.RoleARN, e) // admin (issue 6)
+		s.AuditRefusal(c.Request.Context(), p, req.RoleARN, e) // admin (issue 6)
 		s.fail(c, e)
 		return true
 	}
-	creds, id, e := s.vend(c.Request.Context(), p, g, req.DurationSeconds)
+	creds, id, e := s.Vend(c.Request.Context(), p, g, req.DurationSeconds)
 	if e != nil {
 		s.fail(c, e)
 		return true
@@ -93,10 +93,10 @@ func (s *Server) apiSAMLCredentials(c *gin.Context) bool {
 }
 
 // samlAPIProvider is the named SAML provider of the pool, or its only one.
-func samlAPIProvider(pool *livePool, named string) (*liveProvider, *Error) {
-	var found []*liveProvider
-	for _, p := range pool.providers {
-		if _, ok := p.Provider.(idp.AssertionLogin); ok && (named == "" || p.cfg.ID == named) {
+func samlAPIProvider(pool *Pool, named string) (*Provider, *Error) {
+	var found []*Provider
+	for _, p := range pool.Providers {
+		if _, ok := p.Provider.(idp.AssertionLogin); ok && (named == "" || p.Cfg.ID == named) {
 			found = append(found, p)
 		}
 	}
@@ -104,10 +104,10 @@ func samlAPIProvider(pool *livePool, named string) (*liveProvider, *Error) {
 	case len(found) == 1:
 		return found[0], nil
 	case named != "":
-		return nil, errorf(http.StatusBadRequest, CodeUnknownProvider, "The pool does not accept the SAML provider %q.", truncate(named, 64))
+		return nil, Errorf(http.StatusBadRequest, CodeUnknownProvider, "The pool does not accept the SAML provider %q.", Truncate(named, 64))
 	case len(found) == 0:
-		return nil, errorf(http.StatusBadRequest, CodeUnknownProvider, "The pool accepts no SAML identity provider.")
+		return nil, Errorf(http.StatusBadRequest, CodeUnknownProvider, "The pool accepts no SAML identity provider.")
 	default:
-		return nil, errorf(http.StatusBadRequest, CodeUnknownProvider, "The pool accepts several SAML identity providers; name one with provider.")
+		return nil, Errorf(http.StatusBadRequest, CodeUnknownProvider, "The pool accepts several SAML identity providers; name one with provider.")
 	}
 }

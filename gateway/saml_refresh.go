@@ -22,14 +22,14 @@ import (
 const samlRefreshEvery = 30 * time.Second
 
 // watchSAMLMetadata refreshes until ctx ends.
-func (s *Server) watchSAMLMetadata(ctx context.Context) {
+func (s *Server) WatchSAMLMetadata(ctx context.Context) {
 	tick := time.NewTicker(samlRefreshEvery)
 	defer tick.Stop()
-	s.refreshSAMLMetadata(ctx, tick.C)
+	s.RefreshSAMLMetadata(ctx, tick.C)
 }
 
 // refreshSAMLMetadata refreshes the live snapshot's providers at each tick.
-func (s *Server) refreshSAMLMetadata(ctx context.Context, tick <-chan time.Time) {
+func (s *Server) RefreshSAMLMetadata(ctx context.Context, tick <-chan time.Time) {
 	w := &samlMetadataWatch{log: s.log, reported: map[idp.MetadataRefresher]bool{}}
 	for {
 		select {
@@ -48,13 +48,13 @@ type samlMetadataWatch struct {
 	reported map[idp.MetadataRefresher]bool
 }
 
-func (w *samlMetadataWatch) refresh(ctx context.Context, snap *snapshot) {
+func (w *samlMetadataWatch) refresh(ctx context.Context, snap *Snapshot) {
 	if snap == nil {
 		return
 	}
 	live := map[idp.MetadataRefresher]bool{}
 	for _, id := range sortedProviderIDs(snap) { // admin_simulate.go
-		r, ok := snap.providers[id].Provider.(idp.MetadataRefresher)
+		r, ok := snap.Providers[id].Provider.(idp.MetadataRefresher)
 		if !ok {
 			continue
 		}
@@ -126,7 +126,7 @@ func (c samlMetadataCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	now := c.s.now()
 	for _, id := range sortedProviderIDs(snap) {
-		r, ok := snap.providers[id].Provider.(idp.MetadataRefresher)
+		r, ok := snap.Providers[id].Provider.(idp.MetadataRefresher)
 		if !ok {
 			continue
 		}

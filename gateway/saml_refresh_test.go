@@ -105,9 +105,9 @@ func TestSAMLMetadataRefreshedOnSchedule(t *testing.T) {
 	}
 	logs := &syncBuffer{}
 	s := &Server{log: slog.New(slog.NewJSONHandler(logs, nil)), now: clock}
-	s.snap.Store(&snapshot{providers: map[string]*liveProvider{
-		"okta":   {cfg: config.Provider{ID: "okta", Type: config.ProviderSAML}, Provider: sp},
-		"static": {cfg: config.Provider{ID: "static", Type: config.ProviderStatic}, Provider: nil},
+	s.snap.Store(&Snapshot{Providers: map[string]*Provider{
+		"okta":   {Cfg: config.Provider{ID: "okta", Type: config.ProviderSAML}, Provider: sp},
+		"static": {Cfg: config.Provider{ID: "static", Type: config.ProviderStatic}, Provider: nil},
 	}})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(samlMetadataCollector{s})
@@ -133,7 +133,7 @@ func TestSAMLMetadataRefreshedOnSchedule(t *testing.T) {
 	tick := make(chan time.Time)
 	loopCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { s.refreshSAMLMetadata(loopCtx, tick); close(done) }()
+	go func() { s.RefreshSAMLMetadata(loopCtx, tick); close(done) }()
 	advance(30 * time.Second)
 	tick <- now
 	advance(31 * time.Second)

@@ -77,7 +77,7 @@ func TestNarrowSAMLForward(t *testing.T) {
 			if tt.roleClaim != nil {
 				claims[idp.AWSRoleAttribute] = tt.roleClaim
 			}
-			p := &principal{pool: &livePool{cfg: config.Pool{Mode: tt.mode, SAMLProviderARN: prov}}, ident: &idp.Identity{Claims: claims}}
+			p := &Principal{Pool: &Pool{Cfg: config.Pool{Mode: tt.mode, SAMLProviderARN: prov}}, Ident: &idp.Identity{Claims: claims}}
 			d := narrowSAMLForward(p, granted)
 			var got []string
 			for _, g := range d.Grants {
@@ -160,7 +160,7 @@ func TestFromSAML(t *testing.T) {
 	}
 	for _, tt := range tests {
 		err := fmt.Errorf("%w: secret detail /etc/fedgate/key.pem", tt.err)
-		e := fromSAML(err)
+		e := FromSAML(err)
 		if e.Status != tt.status || e.Code != tt.code || !errors.Is(e, tt.err) {
 			t.Errorf("%v: got %d %s", tt.err, e.Status, e.Code)
 		}

@@ -72,8 +72,8 @@ func TestLiveReload(t *testing.T) {
 	}
 	v := h.putMappings(config.Mappings{Providers: m.Providers, Pools: pools}, "admin")
 	h.reload()
-	if h.srv.snap.Load().version != v {
-		t.Fatalf("snapshot version %d, want %d", h.srv.snap.Load().version, v)
+	if h.srv.snap.Load().Version != v {
+		t.Fatalf("snapshot version %d, want %d", h.srv.snap.Load().Version, v)
 	}
 	w := h.api(gwTokenBob, `{"pool":"late"}`)
 	if w.Code != http.StatusOK {
@@ -93,10 +93,10 @@ func TestLiveReload(t *testing.T) {
 	bad := append([]config.Pool(nil), pools...)
 	bad[0].Rules = []rules.RuleSpec{{Name: "broken", Match: []rules.Condition{{Claim: "groups", Op: "regex", Value: "("}}, Role: gwAdmin}}
 	h.putMappings(config.Mappings{Providers: m.Providers, Pools: bad}, "admin")
-	if err := h.srv.reload(context.Background()); err == nil {
+	if err := h.srv.Reload(context.Background()); err == nil {
 		t.Fatal("a broken configuration was loaded")
 	}
-	if h.srv.snap.Load().version != v {
+	if h.srv.snap.Load().Version != v {
 		t.Errorf("snapshot moved to a broken version")
 	}
 	if w := h.api(gwTokenBob, `{"pool":"late"}`); w.Code != http.StatusOK {
@@ -109,20 +109,20 @@ func TestWatchReloads(t *testing.T) {
 	h := newGWHarness(t, func(f *config.File) { f.Server.ReloadInterval = config.Duration(10 * time.Millisecond) })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { h.srv.watch(ctx); close(done) }()
+	go func() { h.srv.Watch(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
 	m := h.cfg.Mappings()
 	pools := append([]config.Pool(nil), m.Pools...)
 	pools[1].DisplayName = "Solo v2"
 	v := h.putMappings(config.Mappings{Providers: m.Providers, Pools: pools}, "admin")
-	for i := 0; i < 500 && h.srv.snap.Load().version != v; i++ {
+	for i := 0; i < 500 && h.srv.snap.Load().Version != v; i++ {
 		select {
 		case <-done:
 			t.Fatal("watch stopped")
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	if h.srv.snap.Load().version != v {
+	if h.srv.snap.Load().Version != v {
 		t.Fatal("watch never loaded the new version")
 	}
 }

@@ -55,7 +55,7 @@ type Server struct {
 	pages          *web.Renderer
 	secureCookies  bool
 	publicOrigin   string
-	snap           atomic.Pointer[snapshot]
+	snap           atomic.Pointer[Snapshot]
 	engine         *gin.Engine
 	cli            cliState   // cli (issue 5): metrics, limiters, console sign-in
 	saml           *samlState // saml (issue 3): replay cache, broker IdP
@@ -91,7 +91,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		s.adminMapping = m
 	}
 	s.initSAML(d) // saml (issue 3): before reload, which builds saml providers and modes
-	if err := s.reload(ctx); err != nil {
+	if err := s.Reload(ctx); err != nil {
 		return nil, err
 	}
 	s.cli = newCLIState(d) // cli (issue 5)
@@ -115,10 +115,10 @@ func (s *Server) routes() *gin.Engine {
 	// /metrics counters (issue 5)
 	r.Use(s.cli.metrics.countRequests)
 	r.NoRoute(func(c *gin.Context) {
-		s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "There is nothing at this address."))
+		s.fail(c, Errorf(http.StatusNotFound, CodeNotFound, "There is nothing at this address."))
 	})
 	r.NoMethod(func(c *gin.Context) {
-		s.fail(c, errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "This address does not accept %s.", c.Request.Method))
+		s.fail(c, Errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "This address does not accept %s.", c.Request.Method))
 	})
 
 	r.GET("/healthz", s.healthz)
@@ -162,8 +162,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
-	go s.watch(watchCtx)
-	go s.watchSAMLMetadata(watchCtx) // saml (issue 3): metadata refreshed on a schedule
+	go s.Watch(watchCtx)
+	go s.WatchSAMLMetadata(watchCtx) // saml (issue 3): metadata refreshed on a schedule
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -190,7 +190,7 @@ func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
-		logFrom(ctx, s.log).Warn("not ready: store", "error", err)
+		LogFrom(ctx, s.log).Warn("not ready: store", "error", err)
 		c.String(http.StatusServiceUnavailable, "store unavailable\n")
 		return
 	}
@@ -204,12 +204,12 @@ func (s *Server) readyz(c *gin.Context) {
 func (s *Server) discovery(c *gin.Context) {
 	iss := s.cfg.Server.PublicURL
 	if name := c.Param("name"); name != "" {
-		p := s.snap.Load().pools[name]
-		if p == nil || !p.cfg.OwnIssuer || p.cfg.Name != name {
-			s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "There is no pool issuer at this address."))
+		p := s.snap.Load().Pools[name]
+		if p == nil || !p.Cfg.OwnIssuer || p.Cfg.Name != name {
+			s.fail(c, Errorf(http.StatusNotFound, CodeNotFound, "There is no pool issuer at this address."))
 			return
 		}
-		iss = p.issuerURL
+		iss = p.IssuerURL
 	}
 	c.Header("Cache-Control", "public, max-age=300")
 	c.JSON(http.StatusOK, issuer.Discovery(iss))
@@ -217,8 +217,8 @@ func (s *Server) discovery(c *gin.Context) {
 
 func (s *Server) jwks(c *gin.Context) {
 	if name := c.Param("name"); name != "" {
-		if p := s.snap.Load().pools[name]; p == nil || !p.cfg.OwnIssuer || p.cfg.Name != name {
-			s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "There is no pool issuer at this address."))
+		if p := s.snap.Load().Pools[name]; p == nil || !p.Cfg.OwnIssuer || p.Cfg.Name != name {
+			s.fail(c, Errorf(http.StatusNotFound, CodeNotFound, "There is no pool issuer at this address."))
 			return
 		}
 	}

@@ -16,29 +16,29 @@ import (
 
 // snapshot is the live, immutable view of providers and pools that the
 // request path reads; a change builds a new one and swaps it in whole.
-type snapshot struct {
-	version   int64
-	providers map[string]*liveProvider
-	pools     map[string]*livePool // by id and by name
-	ordered   []*livePool
+type Snapshot struct {
+	Version   int64
+	Providers map[string]*Provider
+	Pools     map[string]*Pool // by id and by name
+	Ordered   []*Pool
 }
 
-type liveProvider struct {
-	cfg config.Provider
+type Provider struct {
+	Cfg config.Provider
 	idp.Provider
 }
 
-type livePool struct {
-	cfg       config.Pool
-	mapping   *rules.Mapping
-	providers []*liveProvider
-	mode      exchange.Mode
-	issuerURL string
+type Pool struct {
+	Cfg       config.Pool
+	Mapping   *rules.Mapping
+	Providers []*Provider
+	Mode      exchange.Mode
+	IssuerURL string
 }
 
-func (p *livePool) provider(id string) *liveProvider {
-	for _, lp := range p.providers {
-		if lp.cfg.ID == id {
+func (p *Pool) Provider(id string) *Provider {
+	for _, lp := range p.Providers {
+		if lp.Cfg.ID == id {
 			return lp
 		}
 	}
@@ -67,47 +67,47 @@ func (s *Server) providerFactories() map[string]providerFactory {
 
 // buildSnapshot compiles a mappings document. It validates exactly as
 // `fedgate check` does, so a bad stored document is refused, not half-used.
-func (s *Server) buildSnapshot(ctx context.Context, version int64, m config.Mappings) (*snapshot, error) {
+func (s *Server) BuildSnapshot(ctx context.Context, version int64, m config.Mappings) (*Snapshot, error) {
 	f := *s.cfg
 	f.Providers, f.Pools = m.Providers, m.Pools
 	f.ApplyDefaults()
 	if problems := f.Validate(); len(problems) > 0 {
 		return nil, problems
 	}
-	snap := &snapshot{version: version, providers: map[string]*liveProvider{}, pools: map[string]*livePool{}}
+	snap := &Snapshot{Version: version, Providers: map[string]*Provider{}, Pools: map[string]*Pool{}}
 	factories := s.providerFactories()
 	for _, pc := range f.Providers {
 		p, err := factories[pc.Type](ctx, pc)
 		if err != nil {
 			return nil, fmt.Errorf("provider %s: %w", pc.ID, err)
 		}
-		snap.providers[pc.ID] = &liveProvider{cfg: pc, Provider: p}
+		snap.Providers[pc.ID] = &Provider{Cfg: pc, Provider: p}
 	}
 	for _, pc := range f.Pools {
 		mapping, problems := rules.Compile(pc.RulesSpec())
 		if len(problems) > 0 {
 			return nil, fmt.Errorf("pool %s: %v", pc.ID, problems)
 		}
-		lp := &livePool{cfg: pc, mapping: mapping, mode: s.modes[pc.Mode], issuerURL: f.IssuerURL(&pc)}
+		lp := &Pool{Cfg: pc, Mapping: mapping, Mode: s.modes[pc.Mode], IssuerURL: f.IssuerURL(&pc)}
 		for _, id := range pc.Providers {
-			lp.providers = append(lp.providers, snap.providers[id])
+			lp.Providers = append(lp.Providers, snap.Providers[id])
 		}
-		snap.pools[pc.ID] = lp
-		snap.pools[pc.Name] = lp
-		snap.ordered = append(snap.ordered, lp)
+		snap.Pools[pc.ID] = lp
+		snap.Pools[pc.Name] = lp
+		snap.Ordered = append(snap.Ordered, lp)
 	}
-	sort.SliceStable(snap.ordered, func(i, j int) bool { return snap.ordered[i].cfg.DisplayName < snap.ordered[j].cfg.DisplayName })
+	sort.SliceStable(snap.Ordered, func(i, j int) bool { return snap.Ordered[i].Cfg.DisplayName < snap.Ordered[j].Cfg.DisplayName })
 	return snap, nil
 }
 
 // reload reads the live configuration from the store and swaps in a new
 // snapshot when its version changed.
-func (s *Server) reload(ctx context.Context) error {
+func (s *Server) Reload(ctx context.Context) error {
 	v, err := s.store.LatestConfig(ctx)
 	if err != nil {
 		return fmt.Errorf("reading live configuration: %w", err)
 	}
-	if cur := s.snap.Load(); cur != nil && cur.version == v.Version {
+	if cur := s.snap.Load(); cur != nil && cur.Version == v.Version {
 		return nil
 	}
 	doc, err := s.box.Open(v.Doc, []byte("config"))
@@ -118,18 +118,18 @@ func (s *Server) reload(ctx context.Context) error {
 	if err := json.Unmarshal(doc, &m); err != nil {
 		return fmt.Errorf("decoding configuration version %d: %w", v.Version, err)
 	}
-	snap, err := s.buildSnapshot(ctx, v.Version, m)
+	snap, err := s.BuildSnapshot(ctx, v.Version, m)
 	if err != nil {
 		return fmt.Errorf("configuration version %d: %w", v.Version, err)
 	}
 	s.snap.Store(snap)
-	s.log.Info("configuration loaded", "version", v.Version, "pools", len(snap.ordered), "providers", len(snap.providers))
+	s.log.Info("configuration loaded", "version", v.Version, "pools", len(snap.Ordered), "providers", len(snap.Providers))
 	return nil
 }
 
 // watch keeps this replica in step with the store: configuration,
 // signing keys, and expiry of short-lived entries.
-func (s *Server) watch(ctx context.Context) {
+func (s *Server) Watch(ctx context.Context) {
 	tick := time.NewTicker(s.cfg.Server.ReloadInterval.D())
 	defer tick.Stop()
 	lastPurge := s.now()
@@ -139,7 +139,7 @@ func (s *Server) watch(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		if err := s.reload(ctx); err != nil && ctx.Err() == nil {
+		if err := s.Reload(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("configuration reload failed; keeping the previous one", "error", err)
 		}
 		if err := s.issuer.Reload(ctx); err != nil && ctx.Err() == nil {
@@ -157,15 +157,15 @@ func (s *Server) watch(ctx context.Context) {
 }
 
 // lookupPool finds a pool by id or name.
-func (s *Server) lookupPool(key string) (*livePool, *Error) {
+func (s *Server) LookupPool(key string) (*Pool, *Error) {
 	snap := s.snap.Load()
-	if p := snap.pools[key]; p != nil {
+	if p := snap.Pools[key]; p != nil {
 		return p, nil
 	}
-	return nil, errorf(http.StatusNotFound, CodeUnknownPool, "There is no pool named %q on this gateway.", truncate(key, 80))
+	return nil, Errorf(http.StatusNotFound, CodeUnknownPool, "There is no pool named %q on this gateway.", Truncate(key, 80))
 }
 
-func truncate(s string, n int) string {
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

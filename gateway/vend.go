@@ -16,36 +16,36 @@ import (
 )
 
 // principal is a verified sign-in to one pool.
-type principal struct {
-	pool     *livePool
-	provider *liveProvider
-	ident    *idp.Identity
+type Principal struct {
+	Pool     *Pool
+	Provider *Provider
+	Ident    *idp.Identity
 	// knownID is the identity id when the caller already resolved it (the
 	// Cognito API checks it against the presented logins first).
-	knownID string
+	KnownID string
 }
 
 // entitlements are the roles the rules give a principal, in order.
-func (p *principal) entitlements() rules.Decision {
-	return narrowSAMLForward(p, p.pool.mapping.Evaluate(p.ident.Claims)) // saml (issue 3)
+func (p *Principal) Entitlements() rules.Decision {
+	return narrowSAMLForward(p, p.Pool.Mapping.Evaluate(p.Ident.Claims)) // saml (issue 3)
 }
 
-func noRoleError(p *principal) *Error {
-	return errorf(http.StatusForbidden, CodeNoMatchingRule,
+func NoRoleError(p *Principal) *Error {
+	return Errorf(http.StatusForbidden, CodeNoMatchingRule,
 		"You signed in successfully, but no rule of the pool %q gives you an AWS role. If you need access, ask an admin to add a rule for you.",
-		p.pool.cfg.DisplayName)
+		p.Pool.Cfg.DisplayName)
 }
 
 // pickGrant chooses the grant for a requested role ARN, or the only one.
-func pickGrant(p *principal, d rules.Decision, roleARN string) (rules.Grant, *Error) {
+func PickGrant(p *Principal, d rules.Decision, roleARN string) (rules.Grant, *Error) {
 	if len(d.Grants) == 0 {
-		return rules.Grant{}, noRoleError(p)
+		return rules.Grant{}, NoRoleError(p)
 	}
 	if roleARN == "" {
 		if len(d.Grants) == 1 {
 			return d.Grants[0], nil
 		}
-		e := errorf(http.StatusBadRequest, CodeRoleRequired, "Several roles are open to you in this pool; name one with role_arn.")
+		e := Errorf(http.StatusBadRequest, CodeRoleRequired, "Several roles are open to you in this pool; name one with role_arn.")
 		for _, g := range d.Grants {
 			e.Roles = append(e.Roles, g.Role)
 		}
@@ -56,28 +56,28 @@ func pickGrant(p *principal, d rules.Decision, roleARN string) (rules.Grant, *Er
 			return g, nil
 		}
 	}
-	return rules.Grant{}, errorf(http.StatusForbidden, CodeRoleNotEntitled, "The rules of this pool do not give you that role.")
+	return rules.Grant{}, Errorf(http.StatusForbidden, CodeRoleNotEntitled, "The rules of this pool do not give you that role.")
 }
 
 // identityID returns the stable REGION:UUID of a principal, creating it on
 // first use. It is called only once a role is granted, so refusals store
 // nothing.
-func (s *Server) identityID(ctx context.Context, p *principal) (string, error) {
-	if p.knownID != "" {
-		return p.knownID, nil
+func (s *Server) IdentityID(ctx context.Context, p *Principal) (string, error) {
+	if p.KnownID != "" {
+		return p.KnownID, nil
 	}
 	u, err := uuid.NewRandomFromReader(s.rand)
 	if err != nil {
 		return "", fmt.Errorf("generating identity id: %w", err)
 	}
 	id, created, err := s.store.GetOrCreateIdentity(ctx, store.IdentityKey{
-		PoolID: p.pool.cfg.ID, Provider: p.provider.cfg.ID, Subject: p.ident.Subject,
-	}, p.pool.cfg.Region()+":"+u.String())
+		PoolID: p.Pool.Cfg.ID, Provider: p.Provider.Cfg.ID, Subject: p.Ident.Subject,
+	}, p.Pool.Cfg.Region()+":"+u.String())
 	if err != nil {
 		return "", fmt.Errorf("identity: %w", err)
 	}
 	if created {
-		logFrom(ctx, s.log).Info("identity created", "identity_id", id, "pool", p.pool.cfg.ID, "provider", p.provider.cfg.ID)
+		LogFrom(ctx, s.log).Info("identity created", "identity_id", id, "pool", p.Pool.Cfg.ID, "provider", p.Provider.Cfg.ID)
 	}
 	return id, nil
 }
@@ -85,8 +85,8 @@ func (s *Server) identityID(ctx context.Context, p *principal) (string, error) {
 // vendUnaudited exchanges a granted role for credentials through the pool's
 // mode. durationSeconds 0 means the grant's or the pool's default. vend (in
 // admin_audit.go) wraps it with the audit log entry.
-func (s *Server) vendUnaudited(ctx context.Context, p *principal, g rules.Grant, durationSeconds int) (*exchange.Credentials, string, *Error) {
-	maxDur := time.Duration(p.pool.cfg.DurationSeconds) * time.Second
+func (s *Server) vendUnaudited(ctx context.Context, p *Principal, g rules.Grant, durationSeconds int) (*exchange.Credentials, string, *Error) {
+	maxDur := time.Duration(p.Pool.Cfg.DurationSeconds) * time.Second
 	if g.Duration > 0 {
 		maxDur = g.Duration
 	}
@@ -95,44 +95,44 @@ func (s *Server) vendUnaudited(ctx context.Context, p *principal, g rules.Grant,
 		// Compare in seconds: multiplying first could overflow and wrap
 		// a huge request into range.
 		if durationSeconds < 900 || int64(durationSeconds) > int64(maxDur/time.Second) {
-			return nil, "", errorf(http.StatusBadRequest, CodeInvalidRequest, "duration_seconds must be between 900 and %d for this role.", int(maxDur.Seconds()))
+			return nil, "", Errorf(http.StatusBadRequest, CodeInvalidRequest, "duration_seconds must be between 900 and %d for this role.", int(maxDur.Seconds()))
 		}
 		dur = time.Duration(durationSeconds) * time.Second
 	}
-	tags, transitive, err := p.pool.mapping.PrincipalTags(p.ident.Claims, g)
+	tags, transitive, err := p.Pool.Mapping.PrincipalTags(p.Ident.Claims, g)
 	if err != nil {
-		return nil, "", fromTags(err)
+		return nil, "", FromTags(err)
 	}
-	id, err := s.identityID(ctx, p)
+	id, err := s.IdentityID(ctx, p)
 	if err != nil {
-		return nil, "", internalError(err)
+		return nil, "", Internal(err)
 	}
 	req := exchange.Request{
-		PoolID:            p.pool.cfg.ID,
-		Audience:          p.pool.cfg.Audience(),
-		IssuerURL:         p.pool.issuerURL,
+		PoolID:            p.Pool.Cfg.ID,
+		Audience:          p.Pool.Cfg.Audience(),
+		IssuerURL:         p.Pool.IssuerURL,
 		IdentityID:        id,
-		Provider:          p.provider.cfg.ID,
-		AMR:               []string{"authenticated", p.provider.cfg.ID},
+		Provider:          p.Provider.Cfg.ID,
+		AMR:               []string{"authenticated", p.Provider.Cfg.ID},
 		RoleARN:           g.Role,
 		SessionName:       rules.SessionName(sessionNameSource(p)),
 		Duration:          dur,
 		SessionPolicy:     g.SessionPolicy,
 		Tags:              tags,
 		TransitiveTagKeys: transitive,
-		UpstreamToken:     p.ident.RawToken,
-		SAMLProviderARN:   p.pool.cfg.SAMLProviderARN, // saml (issue 3)
+		UpstreamToken:     p.Ident.RawToken,
+		SAMLProviderARN:   p.Pool.Cfg.SAMLProviderARN, // saml (issue 3)
 	}
-	creds, err := p.pool.mode.Vend(ctx, req)
+	creds, err := p.Pool.Mode.Vend(ctx, req)
 	s.cli.metrics.countVend(ctx, err == nil) // fedgate_vends_total (issue 5)
-	log := logFrom(ctx, s.log)
+	log := LogFrom(ctx, s.log)
 	if err != nil {
-		e := fromSTS(err)
+		e := FromSTS(err)
 		var se *exchange.STSError
 		switch {
 		case ctx.Err() != nil:
 			// The caller hung up mid-exchange: not an STS failure.
-			e = newError(statusClientClosed, CodeClientClosed, "The request was cancelled.", err)
+			e = NewError(StatusClientClosed, CodeClientClosed, "The request was cancelled.", err)
 		case !errors.As(err, &se):
 			e = asVendError(err)
 		}
@@ -141,22 +141,22 @@ func (s *Server) vendUnaudited(ctx context.Context, p *principal, g rules.Grant,
 		return nil, id, e
 	}
 	log.Info("credentials vended", "identity_id", id, "pool", req.PoolID, "provider", req.Provider,
-		"subject", p.ident.Subject, "role", req.RoleARN, "rule", g.Rule, "expires", creds.Expiration.UTC().Format(time.RFC3339))
+		"subject", p.Ident.Subject, "role", req.RoleARN, "rule", g.Rule, "expires", creds.Expiration.UTC().Format(time.RFC3339))
 	return creds, id, nil
 }
 
 func asVendError(err error) *Error {
 	if errors.Is(err, exchange.ErrInvalidRequest) {
-		return newError(http.StatusBadRequest, CodeInvalidRequest, "This sign-in cannot be exchanged in this pool's mode; ask an admin to check the pool.", err)
+		return NewError(http.StatusBadRequest, CodeInvalidRequest, "This sign-in cannot be exchanged in this pool's mode; ask an admin to check the pool.", err)
 	}
-	return internalError(err)
+	return Internal(err)
 }
 
 // sessionNameSource is the claim RoleSessionName comes from, so CloudTrail
 // shows a person, not a random id.
-func sessionNameSource(p *principal) string {
-	claims := p.ident.Claims
-	if c := p.pool.cfg.SessionNameClaim; c != "" {
+func sessionNameSource(p *Principal) string {
+	claims := p.Ident.Claims
+	if c := p.Pool.Cfg.SessionNameClaim; c != "" {
 		if v, ok := claims[c].(string); ok && v != "" {
 			return v
 		}
@@ -166,5 +166,5 @@ func sessionNameSource(p *principal) string {
 			return v
 		}
 	}
-	return p.ident.Subject
+	return p.Ident.Subject
 }

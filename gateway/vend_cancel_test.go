@@ -29,8 +29,8 @@ func TestClientHangUpDuringVendIsNotAnSTSError(t *testing.T) {
 	}
 	cancel()
 	<-done
-	if rec.Code != statusClientClosed || !strings.Contains(rec.Body.String(), CodeClientClosed) {
-		t.Errorf("hang-up: HTTP %d %s, want %d %s", rec.Code, rec.Body.String(), statusClientClosed, CodeClientClosed)
+	if rec.Code != StatusClientClosed || !strings.Contains(rec.Body.String(), CodeClientClosed) {
+		t.Errorf("hang-up: HTTP %d %s, want %d %s", rec.Code, rec.Body.String(), StatusClientClosed, CodeClientClosed)
 	}
 	if errs := h.logs.atLevel(t, "ERROR"); len(errs) > 0 {
 		t.Errorf("a client hang-up was logged at ERROR: %v", errs)
