@@ -6,7 +6,6 @@ package gateway
 // presents the API token. Everything else under /admin is refused.
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -19,6 +18,7 @@ import (
 
 	"fedgate/exchange/rules"
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 	"fedgate/gateway/store"
 	"fedgate/idp"
 )
@@ -113,12 +113,12 @@ func (s *Server) adminAuth(min string) gin.HandlerFunc {
 			return
 		}
 		if !a.can(min) {
-			s.fail(c, Errorf(http.StatusForbidden, CodeForbidden, "Your admin role (%s) cannot do this; it needs %s.", a.Role, min))
+			s.fail(c, core.Errorf(http.StatusForbidden, CodeForbidden, "Your admin role (%s) cannot do this; it needs %s.", a.Role, min))
 			return
 		}
 		if unsafeMethod(c.Request.Method) && !a.viaToken {
 			if !s.sameOrigin(c) {
-				s.fail(c, Errorf(http.StatusForbidden, CodeCSRF, "This form was posted from another site."))
+				s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
 				return
 			}
 			token := c.GetHeader("X-CSRF-Token")
@@ -126,7 +126,7 @@ func (s *Server) adminAuth(min string) gin.HandlerFunc {
 				token = c.PostForm("csrf")
 			}
 			if !equalSecret(token, a.CSRF) {
-				s.fail(c, Errorf(http.StatusForbidden, CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
+				s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
 				return
 			}
 		}
@@ -147,38 +147,38 @@ func adminFrom(c *gin.Context) *adminPrincipal {
 }
 
 // adminCaller reads the API token or the admin session.
-func (s *Server) adminCaller(c *gin.Context) (*adminPrincipal, *Error) {
+func (s *Server) adminCaller(c *gin.Context) (*adminPrincipal, *core.Error) {
 	if h := c.GetHeader("Authorization"); h != "" {
 		scheme, token, ok := strings.Cut(h, " ")
 		token = strings.TrimSpace(token)
 		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || len(token) > 1024 || s.cfg.Admin.APITokenSHA256 == "" {
-			return nil, Errorf(http.StatusUnauthorized, CodeUnauthorized, "The admin API token is missing or wrong.")
+			return nil, core.Errorf(http.StatusUnauthorized, core.CodeUnauthorized, "The admin API token is missing or wrong.")
 		}
 		sum := sha256.Sum256([]byte(token))
 		if subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(s.cfg.Admin.APITokenSHA256)) != 1 {
-			return nil, Errorf(http.StatusUnauthorized, CodeUnauthorized, "The admin API token is missing or wrong.")
+			return nil, core.Errorf(http.StatusUnauthorized, core.CodeUnauthorized, "The admin API token is missing or wrong.")
 		}
 		return &adminPrincipal{Actor: actorAPIToken, Display: "API token", Role: s.cfg.Admin.APITokenRole, viaToken: true}, nil
 	}
-	unauth := Errorf(http.StatusUnauthorized, CodeUnauthorized, "Sign in as an admin first.")
+	unauth := core.Errorf(http.StatusUnauthorized, core.CodeUnauthorized, "Sign in as an admin first.")
 	id := s.cookie(c, adminCookie)
 	if id == "" || len(id) > 128 {
 		return nil, unauth
 	}
 	var sess adminSession
-	if err := s.GetSealed(c.Request.Context(), kindAdminSession, id, &sess); err != nil {
+	if err := s.core.GetSealed(c.Request.Context(), kindAdminSession, id, &sess); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, unauth
 		}
-		return nil, Internal(err)
+		return nil, core.Internal(err)
 	}
 	role, why, err := s.adminSessionRole(&sess)
 	if err != nil {
-		return nil, Internal(err)
+		return nil, core.Internal(err)
 	}
 	if role == "" {
 		s.endAdminSession(c, id, &sess, why)
-		return nil, Errorf(http.StatusUnauthorized, CodeUnauthorized, "Your admin access has changed. Sign in again.")
+		return nil, core.Errorf(http.StatusUnauthorized, core.CodeUnauthorized, "Your admin access has changed. Sign in again.")
 	}
 	return &adminPrincipal{
 		Actor: sess.Provider + ":" + sess.Subject, Display: sess.Display, Provider: sess.Provider, Subject: sess.Subject,
@@ -207,10 +207,10 @@ func (s *Server) adminSessionRole(sess *adminSession) (role, why string, err err
 func (s *Server) endAdminSession(c *gin.Context, id string, sess *adminSession, why string) {
 	ctx := c.Request.Context()
 	if err := s.store.DeleteEphemeral(ctx, kindAdminSession, id); err != nil {
-		LogFrom(ctx, s.log).Error("deleting a withdrawn admin session failed", "error", err)
+		core.LogFrom(ctx, s.log).Error("deleting a withdrawn admin session failed", "error", err)
 	}
 	s.clearCookie(c, adminCookie)
-	s.Audit(ctx, store.AuditEntry{Kind: store.AuditAdminSignIn, Actor: sess.Provider + ":" + sess.Subject, Provider: sess.Provider,
+	s.core.Audit(ctx, store.AuditEntry{Kind: store.AuditAdminSignIn, Actor: sess.Provider + ":" + sess.Subject, Provider: sess.Provider,
 		Subject: sess.Subject, Result: store.AuditRefused, Reason: "admin session ended: " + why})
 }
 
@@ -222,31 +222,31 @@ func (s *Server) completeAdminSignIn(c *gin.Context, providerID string, ident *i
 	// role worked out on later requests is the one decided here.
 	claims, err := jsonClaims(ident.Claims)
 	if err != nil {
-		s.fail(c, Internal(err))
+		s.fail(c, core.Internal(err))
 		return
 	}
 	role, _, err := s.adminRoleFor(claims)
 	if err != nil {
-		s.fail(c, Internal(err))
+		s.fail(c, core.Internal(err))
 		return
 	}
-	display := displaySubject(&Principal{Ident: ident})
+	display := displaySubject(&core.Principal{Ident: ident})
 	entry := store.AuditEntry{Kind: store.AuditAdminSignIn, Actor: providerID + ":" + ident.Subject, Provider: providerID,
 		Subject: ident.Subject, Role: role, Result: store.AuditOK}
 	if role == "" {
 		entry.Result, entry.Reason = store.AuditRefused, "no admin rule matched"
-		s.Audit(ctx, entry)
-		s.fail(c, Errorf(http.StatusForbidden, CodeForbidden, "You signed in, but you are not an admin of this gateway. Ask an owner to add you to the admin rules."))
+		s.core.Audit(ctx, entry)
+		s.fail(c, core.Errorf(http.StatusForbidden, CodeForbidden, "You signed in, but you are not an admin of this gateway. Ask an owner to add you to the admin rules."))
 		return
 	}
 	sess := adminSession{Provider: providerID, Subject: ident.Subject, Display: display, Claims: claims, CSRF: s.randomHex(24)}
 	id := s.randomHex(32)
 	ttl := s.cfg.Admin.SessionTTL.D()
-	if err := s.PutSealed(ctx, kindAdminSession, id, sess, ttl); err != nil {
-		s.fail(c, Internal(err))
+	if err := s.core.PutSealed(ctx, kindAdminSession, id, sess, ttl); err != nil {
+		s.fail(c, core.Internal(err))
 		return
 	}
-	s.Audit(ctx, entry)
+	s.core.Audit(ctx, entry)
 	s.setCookie(c, adminCookie, id, int(ttl.Seconds()))
 	noCache(c)
 	c.Redirect(http.StatusSeeOther, "/admin")
@@ -273,24 +273,24 @@ func jsonClaims(claims map[string]any) (map[string]any, error) {
 // cannot sign an admin out; without a live session there is nothing to end.
 func (s *Server) adminSignOut(c *gin.Context) {
 	if !s.sameOrigin(c) {
-		s.fail(c, Errorf(http.StatusForbidden, CodeCSRF, "This form was posted from another site."))
+		s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
 		return
 	}
 	id := s.cookie(c, adminCookie)
 	if id != "" && len(id) <= 128 {
 		var sess adminSession
-		err := s.GetSealed(c.Request.Context(), kindAdminSession, id, &sess)
+		err := s.core.GetSealed(c.Request.Context(), kindAdminSession, id, &sess)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 		case err != nil:
-			s.fail(c, Internal(err))
+			s.fail(c, core.Internal(err))
 			return
 		case !equalSecret(c.PostForm("csrf"), sess.CSRF):
-			s.fail(c, Errorf(http.StatusForbidden, CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
+			s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
 			return
 		default:
 			if err := s.store.DeleteEphemeral(c.Request.Context(), kindAdminSession, id); err != nil {
-				s.fail(c, Internal(err))
+				s.fail(c, core.Internal(err))
 				return
 			}
 		}
@@ -357,11 +357,11 @@ func (s *Server) adminRoutes(r *gin.Engine) {
 }
 
 // adminLoginTarget is a provider admins may sign in with.
-func (s *Server) adminLoginTarget(c *gin.Context) (*Provider, *Error) {
+func (s *Server) adminLoginTarget(c *gin.Context) (*core.Provider, *core.Error) {
 	id := c.Param("provider")
-	lp := s.snap.Load().Providers[id]
+	lp := s.core.Snapshot().Providers[id]
 	if lp == nil || !s.isAdminProvider(id) {
-		return nil, Errorf(http.StatusNotFound, CodeUnknownProvider, "Admins cannot sign in with that identity provider.")
+		return nil, core.Errorf(http.StatusNotFound, core.CodeUnknownProvider, "Admins cannot sign in with that identity provider.")
 	}
 	return lp, nil
 }
@@ -375,7 +375,7 @@ func (s *Server) adminStartLogin(c *gin.Context) {
 	}
 	state, f, err := s.beginAdminFlow(c, prov)
 	if err != nil {
-		s.fail(c, Internal(err))
+		s.fail(c, core.Internal(err))
 		return
 	}
 	switch p := prov.Provider.(type) {
@@ -384,15 +384,15 @@ func (s *Server) adminStartLogin(c *gin.Context) {
 	case idp.PasswordLogin:
 		s.renderAdminPassword(c, http.StatusOK, prov, state, "", "")
 	default:
-		s.fail(c, Errorf(http.StatusBadRequest, CodeUnknownProvider, "This identity provider cannot be used for browser sign-in."))
+		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "This identity provider cannot be used for browser sign-in."))
 	}
 }
 
-func (s *Server) beginAdminFlow(c *gin.Context, prov *Provider) (string, loginFlow, error) {
+func (s *Server) beginAdminFlow(c *gin.Context, prov *core.Provider) (string, loginFlow, error) {
 	binding := s.randomHex(32)
 	state := s.randomHex(32)
 	f := loginFlow{Provider: prov.Cfg.ID, Nonce: s.randomHex(24), Verifier: s.randomHex(32), BindingHash: digest(binding), Admin: true}
-	if err := s.PutSealed(c.Request.Context(), kindFlow, state, f, flowLifetime); err != nil {
+	if err := s.core.PutSealed(c.Request.Context(), kindFlow, state, f, flowLifetime); err != nil {
 		return "", f, err
 	}
 	s.setCookie(c, flowCookieName(state), binding, int(flowLifetime.Seconds()))
@@ -402,19 +402,19 @@ func (s *Server) beginAdminFlow(c *gin.Context, prov *Provider) (string, loginFl
 // adminCallback finishes an admin flow at /callback (called from callback
 // once the flow is taken and found to carry the admin flag).
 func (s *Server) adminCallback(c *gin.Context, f *loginFlow, code, state string) {
-	lp := s.snap.Load().Providers[f.Provider]
+	lp := s.core.Snapshot().Providers[f.Provider]
 	if lp == nil || !s.isAdminProvider(f.Provider) {
-		s.fail(c, Errorf(http.StatusBadRequest, CodeFlowExpired, "The identity provider of this sign-in has changed. Start again."))
+		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "The identity provider of this sign-in has changed. Start again."))
 		return
 	}
 	rl, ok := lp.Provider.(idp.RedirectLogin)
 	if !ok {
-		s.fail(c, Errorf(http.StatusBadRequest, CodeUnknownProvider, "This identity provider does not use redirects."))
+		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "This identity provider does not use redirects."))
 		return
 	}
 	ident, err := rl.Exchange(c.Request.Context(), code, idp.Flow{State: state, Nonce: f.Nonce, PKCEVerifier: f.Verifier, RedirectURL: s.redirectURL()})
 	if err != nil {
-		s.fail(c, FromIdP(err))
+		s.fail(c, core.FromIdP(err))
 		return
 	}
 	s.completeAdminSignIn(c, f.Provider, ident)
@@ -435,7 +435,7 @@ func (s *Server) adminPasswordLogin(c *gin.Context) {
 	if ident == nil {
 		state, _, ferr := s.beginAdminFlow(c, prov)
 		if ferr != nil {
-			s.fail(c, Internal(ferr))
+			s.fail(c, core.Internal(ferr))
 			return
 		}
 		s.renderAdminPassword(c, http.StatusUnauthorized, prov, state, form.refusal.Message, form.username)
@@ -444,36 +444,8 @@ func (s *Server) adminPasswordLogin(c *gin.Context) {
 	s.completeAdminSignIn(c, prov.Cfg.ID, ident)
 }
 
-// auditMeta is what the audit log needs from the request that caused an
-// entry; a middleware puts it in the request context.
-type auditMeta struct{ source, requestID string }
-
-type auditMetaKey struct{}
-
 // auditContext records the source address and request id for audit entries.
 func (s *Server) auditContext(c *gin.Context) {
-	m := auditMeta{source: c.ClientIP(), requestID: requestID(c)}
-	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), auditMetaKey{}, m))
+	c.Request = c.Request.WithContext(core.WithAuditSource(c.Request.Context(), c.ClientIP(), requestID(c)))
 	c.Next()
-}
-
-// audit appends an entry, filling source and request id from ctx. A
-// failure is logged, never shown: the change or vend has happened.
-func (s *Server) Audit(ctx context.Context, e store.AuditEntry) {
-	if m, ok := ctx.Value(auditMetaKey{}).(auditMeta); ok {
-		e.Source, e.RequestID = m.source, m.requestID
-	}
-	MarkAudited(ctx) // audit_refusals.go: no second entry for this request
-	// Not cancelled with the request: a client that hangs up after the vend
-	// must not erase its record (TestAuditSurvivesClientDisconnect).
-	if _, err := s.store.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
-		LogFrom(ctx, s.log).Error("writing the audit log failed", "kind", e.Kind, "result", e.Result, "error", err)
-	}
-}
-
-func WithAuditMeta(ctx context.Context, e store.AuditEntry) store.AuditEntry {
-	if m, ok := ctx.Value(auditMetaKey{}).(auditMeta); ok {
-		e.Source, e.RequestID = m.source, m.requestID
-	}
-	return e
 }

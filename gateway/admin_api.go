@@ -11,6 +11,7 @@ import (
 
 	"fedgate/exchange/rules"
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 )
 
 // headerVersion tells API callers which configuration version a write made
@@ -27,7 +28,7 @@ type providerBody struct {
 
 func (b providerBody) provider() config.Provider {
 	p := b.Provider
-	p.ClientSecret, p.SPKey = SecretPlaceholder, SecretPlaceholder
+	p.ClientSecret, p.SPKey = core.SecretPlaceholder, core.SecretPlaceholder
 	if b.ClientSecret != nil {
 		p.ClientSecret = *b.ClientSecret
 	}
@@ -46,7 +47,7 @@ type etagged struct {
 func (s *Server) latestForRead(c *gin.Context) (*liveDoc, bool) {
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, Internal(err))
+		s.fail(c, core.Internal(err))
 		return nil, false
 	}
 	c.Header(headerVersion, strconv.FormatInt(cur.version, 10))
@@ -67,8 +68,8 @@ func (s *Server) apiAdminMe(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"actor": a.Actor, "display": a.Display, "role": a.Role, "csrf_token": a.CSRF})
 }
 
-func notFound(what string) *Error {
-	return Errorf(http.StatusNotFound, CodeNotFound, "There is no %s with that id.", what)
+func notFound(what string) *core.Error {
+	return core.Errorf(http.StatusNotFound, core.CodeNotFound, "There is no %s with that id.", what)
 }
 
 // --- the whole document (GitOps) ---
@@ -79,7 +80,7 @@ func (s *Server) apiGetMappings(c *gin.Context) {
 		return
 	}
 	c.Header("ETag", docETag(cur.version))
-	c.JSON(http.StatusOK, RedactMappings(cur.m))
+	c.JSON(http.StatusOK, core.RedactMappings(cur.m))
 }
 
 func (s *Server) apiPutMappings(c *gin.Context) {
@@ -93,16 +94,16 @@ func (s *Server) apiPutMappings(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
-	summary := Truncate(c.Query("comment"), 200)
+	summary := core.Truncate(c.Query("comment"), 200)
 	if summary == "" {
 		summary = "mappings document replaced"
 	}
 	res, pe := s.commit(c.Request.Context(), adminFrom(c), change{summary: summary,
-		apply: func(m *config.Mappings, version int64) *Error {
+		apply: func(m *config.Mappings, version int64) *core.Error {
 			if e := im.check(docETag(version)); e != nil {
 				return e
 			}
-			if ps := replaceDoc(m, next); len(ps) > 0 {
+			if ps := core.ReplaceDoc(m, next); len(ps) > 0 {
 				return changeProblems(ps)
 			}
 			return nil
@@ -111,24 +112,7 @@ func (s *Server) apiPutMappings(c *gin.Context) {
 		s.failChange(c, pe)
 		return
 	}
-	written(c, http.StatusOK, res, docETag(res.version), RedactMappings(res.m))
-}
-
-// replaceDoc makes m the next document, keeping secrets sent as
-// placeholders; it reports the secrets that must be entered again.
-func replaceDoc(m *config.Mappings, next config.Mappings) config.Problems {
-	old := *m
-	next = CloneMappings(next)
-	var problems config.Problems
-	for i := range next.Providers {
-		var prev *config.Provider
-		if j := FindProvider(&old, next.Providers[i].ID); j >= 0 {
-			prev = &old.Providers[j]
-		}
-		problems = append(problems, keepSecrets(&next.Providers[i], prev, fmt.Sprintf("providers[%d].", i))...)
-	}
-	*m = next
-	return problems
+	written(c, http.StatusOK, res, docETag(res.version), core.RedactMappings(res.m))
 }
 
 // --- providers ---
@@ -140,7 +124,7 @@ func (s *Server) apiListProviders(c *gin.Context) {
 	}
 	items := []etagged{}
 	for _, p := range cur.m.Providers {
-		items = append(items, etagged{ETag: providerETag(p), Data: RedactProvider(p)})
+		items = append(items, etagged{ETag: providerETag(p), Data: core.RedactProvider(p)})
 	}
 	c.JSON(http.StatusOK, gin.H{"providers": items})
 }
@@ -150,13 +134,13 @@ func (s *Server) apiGetProvider(c *gin.Context) {
 	if !ok {
 		return
 	}
-	i := FindProvider(&cur.m, c.Param("id"))
+	i := core.FindProvider(&cur.m, c.Param("id"))
 	if i < 0 {
 		s.fail(c, notFound("provider"))
 		return
 	}
 	c.Header("ETag", providerETag(cur.m.Providers[i]))
-	c.JSON(http.StatusOK, RedactProvider(cur.m.Providers[i]))
+	c.JSON(http.StatusOK, core.RedactProvider(cur.m.Providers[i]))
 }
 
 func (s *Server) apiCreateProvider(c *gin.Context) {
@@ -171,18 +155,18 @@ func (s *Server) apiCreateProvider(c *gin.Context) {
 		s.failChange(c, pe)
 		return
 	}
-	saved := res.m.Providers[FindProvider(&res.m, p.ID)]
+	saved := res.m.Providers[core.FindProvider(&res.m, p.ID)]
 	c.Header("Location", "/admin/api/v1/providers/"+url.PathEscape(p.ID))
-	written(c, http.StatusCreated, res, providerETag(saved), RedactProvider(saved))
+	written(c, http.StatusCreated, res, providerETag(saved), core.RedactProvider(saved))
 }
 
 func createProvider(p config.Provider) change {
-	return change{summary: fmt.Sprintf("provider %q added", p.ID), apply: func(m *config.Mappings, _ int64) *Error {
-		if p.ID != "" && FindProvider(m, p.ID) >= 0 {
-			return Errorf(http.StatusConflict, CodeConflict, "A provider with the id %q exists already.", Truncate(p.ID, 64))
+	return change{summary: fmt.Sprintf("provider %q added", p.ID), apply: func(m *config.Mappings, _ int64) *core.Error {
+		if p.ID != "" && core.FindProvider(m, p.ID) >= 0 {
+			return core.Errorf(http.StatusConflict, CodeConflict, "A provider with the id %q exists already.", core.Truncate(p.ID, 64))
 		}
 		np := cloneProvider(p)
-		keepSecrets(&np, nil, "")
+		core.KeepSecrets(&np, nil, "")
 		m.Providers = append(m.Providers, np)
 		return nil
 	}}
@@ -206,13 +190,13 @@ func (s *Server) apiPutProvider(c *gin.Context) {
 		s.failChange(c, pe)
 		return
 	}
-	saved := res.m.Providers[FindProvider(&res.m, id)]
-	written(c, http.StatusOK, res, providerETag(saved), RedactProvider(saved))
+	saved := res.m.Providers[core.FindProvider(&res.m, id)]
+	written(c, http.StatusOK, res, providerETag(saved), core.RedactProvider(saved))
 }
 
 func updateProvider(id string, im ifMatch, p config.Provider) change {
-	return change{summary: fmt.Sprintf("provider %q changed", id), apply: func(m *config.Mappings, _ int64) *Error {
-		i := FindProvider(m, id)
+	return change{summary: fmt.Sprintf("provider %q changed", id), apply: func(m *config.Mappings, _ int64) *core.Error {
+		i := core.FindProvider(m, id)
 		if i < 0 {
 			return notFound("provider")
 		}
@@ -223,10 +207,10 @@ func updateProvider(id string, im ifMatch, p config.Provider) change {
 			p.ID = id
 		}
 		if p.ID != id {
-			return Errorf(http.StatusBadRequest, CodeInvalidRequest, "A provider's id cannot change (pools refer to it); add a new provider instead.")
+			return core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "A provider's id cannot change (pools refer to it); add a new provider instead.")
 		}
 		np := cloneProvider(p)
-		ps := keepSecrets(&np, &m.Providers[i], fmt.Sprintf("providers[%d].", i))
+		ps := core.KeepSecrets(&np, &m.Providers[i], fmt.Sprintf("providers[%d].", i))
 		m.Providers[i] = np
 		if len(ps) > 0 {
 			return changeProblems(ps)
@@ -257,8 +241,8 @@ func (s *Server) deleteWith(c *gin.Context, del func(ifMatch) change) {
 }
 
 func deleteProvider(id string, im ifMatch) change {
-	return change{summary: fmt.Sprintf("provider %q deleted", id), apply: func(m *config.Mappings, _ int64) *Error {
-		i := FindProvider(m, id)
+	return change{summary: fmt.Sprintf("provider %q deleted", id), apply: func(m *config.Mappings, _ int64) *core.Error {
+		i := core.FindProvider(m, id)
 		if i < 0 {
 			return notFound("provider")
 		}
@@ -289,7 +273,7 @@ func (s *Server) apiGetPool(c *gin.Context) {
 	if !ok {
 		return
 	}
-	i := FindPool(&cur.m, c.Param("pool"))
+	i := core.FindPool(&cur.m, c.Param("pool"))
 	if i < 0 {
 		s.fail(c, notFound("pool"))
 		return
@@ -309,15 +293,15 @@ func (s *Server) apiCreatePool(c *gin.Context) {
 		s.failChange(c, pe)
 		return
 	}
-	saved := res.m.Pools[FindPool(&res.m, p.ID)]
+	saved := res.m.Pools[core.FindPool(&res.m, p.ID)]
 	c.Header("Location", "/admin/api/v1/pools/"+url.PathEscape(p.ID))
 	written(c, http.StatusCreated, res, poolETag(saved), saved)
 }
 
 func createPool(p config.Pool) change {
-	return change{summary: fmt.Sprintf("pool %q added", p.Name), pool: p.ID, apply: func(m *config.Mappings, _ int64) *Error {
-		if (p.ID != "" && FindPool(m, p.ID) >= 0) || (p.Name != "" && FindPool(m, p.Name) >= 0) {
-			return Errorf(http.StatusConflict, CodeConflict, "A pool with this id or name exists already.")
+	return change{summary: fmt.Sprintf("pool %q added", p.Name), pool: p.ID, apply: func(m *config.Mappings, _ int64) *core.Error {
+		if (p.ID != "" && core.FindPool(m, p.ID) >= 0) || (p.Name != "" && core.FindPool(m, p.Name) >= 0) {
+			return core.Errorf(http.StatusConflict, CodeConflict, "A pool with this id or name exists already.")
 		}
 		m.Pools = append(m.Pools, p)
 		return nil
@@ -336,12 +320,12 @@ func (s *Server) apiPutPool(c *gin.Context) {
 		return
 	}
 	key := c.Param("pool")
-	res, pe := s.commit(c.Request.Context(), adminFrom(c), updatePool(key, im, func(cur *config.Pool) *Error {
+	res, pe := s.commit(c.Request.Context(), adminFrom(c), updatePool(key, im, func(cur *config.Pool) *core.Error {
 		if p.ID == "" {
 			p.ID = cur.ID
 		}
 		if p.ID != cur.ID {
-			return Errorf(http.StatusBadRequest, CodeInvalidRequest, "A pool's id cannot change (it is the audience IAM trusts); add a new pool instead.")
+			return core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "A pool's id cannot change (it is the audience IAM trusts); add a new pool instead.")
 		}
 		*cur = p
 		return nil
@@ -350,15 +334,15 @@ func (s *Server) apiPutPool(c *gin.Context) {
 		s.failChange(c, pe)
 		return
 	}
-	saved := res.m.Pools[FindPool(&res.m, p.ID)]
+	saved := res.m.Pools[core.FindPool(&res.m, p.ID)]
 	written(c, http.StatusOK, res, poolETag(saved), saved)
 }
 
 // updatePool changes one pool under its ETag; what says what changed.
-func updatePool(key string, im ifMatch, edit func(p *config.Pool) *Error, what string) change {
+func updatePool(key string, im ifMatch, edit func(p *config.Pool) *core.Error, what string) change {
 	ch := change{summary: fmt.Sprintf("pool %q: %s", key, what), poolKey: key}
-	ch.apply = func(m *config.Mappings, _ int64) *Error {
-		i := FindPool(m, key)
+	ch.apply = func(m *config.Mappings, _ int64) *core.Error {
+		i := core.FindPool(m, key)
 		if i < 0 {
 			return notFound("pool")
 		}
@@ -377,8 +361,8 @@ func (s *Server) apiDeletePool(c *gin.Context) {
 }
 
 func deletePool(key string, im ifMatch) change {
-	return change{summary: fmt.Sprintf("pool %q deleted", key), poolKey: key, apply: func(m *config.Mappings, _ int64) *Error {
-		i := FindPool(m, key)
+	return change{summary: fmt.Sprintf("pool %q deleted", key), poolKey: key, apply: func(m *config.Mappings, _ int64) *core.Error {
+		i := core.FindPool(m, key)
 		if i < 0 {
 			return notFound("pool")
 		}
@@ -397,7 +381,7 @@ func (s *Server) poolForRead(c *gin.Context) (*config.Pool, bool) {
 	if !ok {
 		return nil, false
 	}
-	i := FindPool(&cur.m, c.Param("pool"))
+	i := core.FindPool(&cur.m, c.Param("pool"))
 	if i < 0 {
 		s.fail(c, notFound("pool"))
 		return nil, false
@@ -405,10 +389,10 @@ func (s *Server) poolForRead(c *gin.Context) (*config.Pool, bool) {
 	return &cur.m.Pools[i], true
 }
 
-func ruleIndex(c *gin.Context, p *config.Pool) (int, *Error) {
+func ruleIndex(c *gin.Context, p *config.Pool) (int, *core.Error) {
 	i, err := strconv.Atoi(c.Param("index"))
 	if err != nil || i < 0 || i >= len(p.Rules) {
-		return 0, Errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position.")
+		return 0, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position.")
 	}
 	return i, nil
 }
@@ -450,7 +434,7 @@ func (s *Server) apiCreateRule(c *gin.Context) {
 	if v := c.Query("position"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			s.fail(c, Errorf(http.StatusBadRequest, CodeInvalidRequest, "position must be a rule index (0 = first)."))
+			s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "position must be a rule index (0 = first)."))
 			return
 		}
 		pos = n
@@ -461,14 +445,14 @@ func (s *Server) apiCreateRule(c *gin.Context) {
 		s.failChange(c, pe)
 		return
 	}
-	p := res.m.Pools[FindPool(&res.m, c.Param("pool"))]
+	p := res.m.Pools[core.FindPool(&res.m, c.Param("pool"))]
 	c.Header("Location", fmt.Sprintf("/admin/api/v1/pools/%s/rules/%d", url.PathEscape(p.Name), at))
 	written(c, http.StatusCreated, res, ruleETag(p, at), p.Rules[at])
 }
 
 // addRule inserts r at pos (-1 or past the end: last); at receives where.
 func addRule(pool string, r rules.RuleSpec, pos int, at *int) change {
-	ch := updatePool(pool, "", func(p *config.Pool) *Error {
+	ch := updatePool(pool, "", func(p *config.Pool) *core.Error {
 		if pos < 0 || pos > len(p.Rules) {
 			pos = len(p.Rules)
 		}
@@ -502,7 +486,7 @@ func (s *Server) apiPutRule(c *gin.Context) {
 	}
 	idx, err := strconv.Atoi(c.Param("index"))
 	if err != nil || idx < 0 {
-		s.fail(c, Errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position."))
+		s.fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position."))
 		return
 	}
 	res, pe := s.commit(c.Request.Context(), adminFrom(c), editRule(c.Param("pool"), idx, im, &r))
@@ -510,7 +494,7 @@ func (s *Server) apiPutRule(c *gin.Context) {
 		s.failChange(c, pe)
 		return
 	}
-	p := res.m.Pools[FindPool(&res.m, c.Param("pool"))]
+	p := res.m.Pools[core.FindPool(&res.m, c.Param("pool"))]
 	written(c, http.StatusOK, res, ruleETag(p, idx), p.Rules[idx])
 }
 
@@ -521,9 +505,9 @@ func editRule(pool string, idx int, im ifMatch, r *rules.RuleSpec) change {
 	if r == nil {
 		what = fmt.Sprintf("rule #%d deleted", idx+1)
 	}
-	ch := updatePool(pool, "", func(p *config.Pool) *Error {
+	ch := updatePool(pool, "", func(p *config.Pool) *core.Error {
 		if idx >= len(p.Rules) {
-			return Errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position.")
+			return core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position.")
 		}
 		if e := im.check(ruleETag(*p, idx)); e != nil {
 			return e
@@ -541,7 +525,7 @@ func editRule(pool string, idx int, im ifMatch, r *rules.RuleSpec) change {
 func (s *Server) apiDeleteRule(c *gin.Context) {
 	idx, err := strconv.Atoi(c.Param("index"))
 	if err != nil || idx < 0 {
-		s.fail(c, Errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position."))
+		s.fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position."))
 		return
 	}
 	s.deleteWith(c, func(im ifMatch) change { return editRule(c.Param("pool"), idx, im, nil) })
@@ -569,7 +553,7 @@ func (s *Server) apiReorderRules(c *gin.Context) {
 		s.failChange(c, pe)
 		return
 	}
-	p := res.m.Pools[FindPool(&res.m, c.Param("pool"))]
+	p := res.m.Pools[core.FindPool(&res.m, c.Param("pool"))]
 	items := []etagged{}
 	for i, r := range p.Rules {
 		items = append(items, etagged{ETag: ruleETag(p, i), Data: r})
@@ -578,9 +562,9 @@ func (s *Server) apiReorderRules(c *gin.Context) {
 }
 
 func reorderRules(pool string, im ifMatch, order []int) change {
-	return updatePool(pool, im, func(p *config.Pool) *Error {
+	return updatePool(pool, im, func(p *config.Pool) *core.Error {
 		if !isPermutation(order, len(p.Rules)) {
-			return Errorf(http.StatusBadRequest, CodeInvalidRequest, "order must list every current rule index (0..%d) exactly once.", len(p.Rules)-1)
+			return core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "order must list every current rule index (0..%d) exactly once.", len(p.Rules)-1)
 		}
 		next := make([]rules.RuleSpec, len(order))
 		for to, from := range order {
@@ -611,7 +595,7 @@ func (s *Server) apiTrustPolicy(c *gin.Context) {
 	if !ok {
 		return
 	}
-	rep, err := TrustPolicies(s.fileWith(cur.m), c.Param("pool"))
+	rep, err := core.TrustPolicies(s.fileWith(cur.m), c.Param("pool"))
 	if err != nil {
 		s.fail(c, notFound("pool"))
 		return
@@ -633,13 +617,13 @@ func (s *Server) apiTrustPolicy(c *gin.Context) {
 // fileWith is the file configuration with m's providers and pools, defaults applied.
 func (s *Server) fileWith(m config.Mappings) *config.File {
 	f := *s.cfg
-	m = CloneMappings(m)
+	m = core.CloneMappings(m)
 	f.Providers, f.Pools = m.Providers, m.Pools
 	f.ApplyDefaults()
 	return &f
 }
 
 func cloneProvider(p config.Provider) config.Provider {
-	m := CloneMappings(config.Mappings{Providers: []config.Provider{p}})
+	m := core.CloneMappings(config.Mappings{Providers: []config.Provider{p}})
 	return m.Providers[0]
 }

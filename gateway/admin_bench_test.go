@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 )
 
 // BenchmarkAdminCommit is one admin change end to end in process: read the
@@ -19,7 +20,7 @@ func BenchmarkAdminCommit(b *testing.B) {
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		_, pe := h.srv.commit(ctx, who, updatePool("team", "", func(p *config.Pool) *Error {
+		_, pe := h.srv.commit(ctx, who, updatePool("team", "", func(p *config.Pool) *core.Error {
 			p.DisplayName = fmt.Sprintf("Team %d", i)
 			return nil
 		}, "rename"))

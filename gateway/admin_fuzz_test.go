@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 )
 
 // Pasted claims come from an admin's clipboard: any text must give one
@@ -57,16 +58,16 @@ func FuzzAdminDiff(f *testing.F) {
 			return
 		}
 		a := config.Mappings{Providers: []config.Provider{{ID: id, ClientSecret: secretA}}, Pools: []config.Pool{{Name: pool, AuthenticatedRole: role}}}
-		b := CloneMappings(a)
+		b := core.CloneMappings(a)
 		b.Providers[0].ClientSecret = secretB
-		for _, d := range DiffMappings(a, b) {
+		for _, d := range core.DiffMappings(a, b) {
 			if strings.Contains(d.Old+d.New, secretA) || strings.Contains(d.Old+d.New, secretB) {
 				if !strings.Contains("(secret)", secretA) && !strings.Contains("(secret)", secretB) {
 					t.Fatalf("diff shows a secret: %+v", d)
 				}
 			}
 		}
-		if len(DiffMappings(a, CloneMappings(a))) != 0 {
+		if len(core.DiffMappings(a, core.CloneMappings(a))) != 0 {
 			t.Fatal("a document differs from its copy")
 		}
 	})

@@ -24,6 +24,7 @@ import (
 
 	"fedgate/exchange/rules"
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 	"fedgate/gateway/store"
 )
 
@@ -42,7 +43,7 @@ func (h *gwHarness) storedProvider(id string) string {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	i := FindProvider(&cur.m, id)
+	i := core.FindProvider(&cur.m, id)
 	if i < 0 {
 		return ""
 	}
@@ -56,7 +57,7 @@ func (h *gwHarness) storedPool(key string) string {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	i := FindPool(&cur.m, key)
+	i := core.FindPool(&cur.m, key)
 	if i < 0 {
 		return ""
 	}
@@ -105,7 +106,7 @@ func TestEditorCannotEscalateViaAdminProvider(t *testing.T) {
 	docTag := h.adminCall(http.MethodGet, "/admin/api/v1/mappings", "").Header().Get("ETag")
 	var doc config.Mappings
 	decodeBody(t, h.adminCall(http.MethodGet, "/admin/api/v1/mappings", ""), &doc)
-	doc.Providers[FindProvider(&doc, "app")].Issuer = "https://idp.attacker.example"
+	doc.Providers[core.FindProvider(&doc, "app")].Issuer = "https://idp.attacker.example"
 	docRepointed, _ := json.Marshal(doc)
 
 	storedDemo, storedApp := h.storedProvider("demo"), h.storedProvider("app")
@@ -269,7 +270,7 @@ func TestAdminClientSecretReenteredWhenIssuerChanges(t *testing.T) {
 		if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `"path":"`+at+`"`) {
 			t.Errorf("PUT /mappings: %d %s", w.Code, w.Body)
 		}
-		plan, err := PlanMappings(context.Background(), h.store, h.box, h.cfg, bytes.NewReader(body))
+		plan, err := core.PlanMappings(context.Background(), h.store, h.box, h.cfg, bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -293,7 +294,7 @@ func TestAdminClientSecretReenteredWhenIssuerChanges(t *testing.T) {
 
 // TestKeepSecrets: which stored secrets a placeholder keeps.
 func TestKeepSecrets(t *testing.T) {
-	const ph = SecretPlaceholder
+	const ph = core.SecretPlaceholder
 	oidc := config.Provider{ID: "p", Type: config.ProviderOIDC, Issuer: "https://a.example", ClientSecret: "stored"}
 	saml := config.Provider{ID: "p", Type: config.ProviderSAML, SAMLProvider: config.SAMLProvider{SPKey: "stored-key", SPCertificate: "cert"}}
 	with := func(p config.Provider, edit func(*config.Provider)) config.Provider { edit(&p); return p }
@@ -319,7 +320,7 @@ func TestKeepSecrets(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			next := tt.next
-			ps := keepSecrets(&next, tt.old, "x.")
+			ps := core.KeepSecrets(&next, tt.old, "x.")
 			if next.ClientSecret != tt.secret || next.SPKey != tt.key {
 				t.Errorf("client_secret %q sp_key %q, want %q %q", next.ClientSecret, next.SPKey, tt.secret, tt.key)
 			}
@@ -400,7 +401,7 @@ func TestAdminSPKeyIsWriteOnly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return cur.m.Providers[FindProvider(&cur.m, "okta")].SPKey
+		return cur.m.Providers[core.FindProvider(&cur.m, "okta")].SPKey
 	}
 	etag := h.adminCall(http.MethodGet, "/admin/api/v1/providers/okta", "").Header().Get("ETag")
 	for _, extra := range []string{``, `,"sp_key":"••••"`} {
@@ -451,14 +452,14 @@ func TestAdminSPKeyIsWriteOnly(t *testing.T) {
 	outputs = append(outputs, sim.Body.String(),
 		b.post("/admin/simulate", url.Values{"csrf": {csrf}, "pool": {"fwd"}, "input": {"claims"}, "claims": {`{"sub":"dana"}`}}).Body.String())
 	var export bytes.Buffer
-	if _, err := ExportMappings(context.Background(), h.store, h.box, &export); err != nil {
+	if _, err := core.ExportMappings(context.Background(), h.store, h.box, &export); err != nil {
 		t.Fatal(err)
 	}
 	outputs = append(outputs, export.String())
 	if !strings.Contains(export.String(), "sp_key: ••••") {
 		t.Errorf("the export does not show the key as the placeholder:\n%s", export.String())
 	}
-	plan, err := PlanMappings(context.Background(), h.store, h.box, h.cfg, bytes.NewReader(export.Bytes()))
+	plan, err := core.PlanMappings(context.Background(), h.store, h.box, h.cfg, bytes.NewReader(export.Bytes()))
 	if err != nil || len(plan.Problems) > 0 || plan.Changes() != 0 {
 		t.Errorf("applying the export again: err %v, problems %v, %d change(s):\n%s", err, plan.Problems, plan.Changes(), plan.DiffText())
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 	"fedgate/gateway/store"
 )
 
@@ -220,15 +221,15 @@ func TestVersionHashIsNotAGuessOracle(t *testing.T) {
 		t.Fatalf("admin change: HTTP %d %s", w.Code, w.Body)
 	}
 	var export bytes.Buffer
-	if _, err := ExportMappings(ctx, h.store, h.box, &export); err != nil {
+	if _, err := core.ExportMappings(ctx, h.store, h.box, &export); err != nil {
 		t.Fatal(err)
 	}
 	edited := strings.Replace(export.String(), "display_name: Team\n", "display_name: Team two\n", 1)
-	plan, err := PlanMappings(ctx, h.store, h.box, h.cfg, strings.NewReader(edited))
+	plan, err := core.PlanMappings(ctx, h.store, h.box, h.cfg, strings.NewReader(edited))
 	if err != nil || len(plan.Problems) > 0 || plan.Changes() != 1 {
 		t.Fatalf("plan: err %v problems %v changes %d", err, plan.Problems, plan.Changes())
 	}
-	if _, err := ApplyMappings(ctx, h.store, h.box, plan, "ops", ""); err != nil {
+	if _, err := core.ApplyMappings(ctx, h.store, h.box, plan, "ops", ""); err != nil {
 		t.Fatal(err)
 	}
 

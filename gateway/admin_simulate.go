@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"sort"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"fedgate/exchange/rules"
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 	"fedgate/idp"
 )
 
@@ -71,14 +71,14 @@ type simResult struct {
 }
 
 // simulate explains what the live rules of a pool decide for claims.
-func (s *Server) simulate(ctx context.Context, req simulateRequest) (*simResult, *Error) {
+func (s *Server) simulate(ctx context.Context, req simulateRequest) (*simResult, *core.Error) {
 	if req.Pool == "" {
-		return nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "Choose a pool.")
+		return nil, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "Choose a pool.")
 	}
-	snap := s.snap.Load()
+	snap := s.core.Snapshot()
 	pool := snap.Pools[req.Pool]
 	if pool == nil {
-		return nil, Errorf(http.StatusNotFound, CodeUnknownPool, "There is no pool named %q.", Truncate(req.Pool, 80))
+		return nil, core.Errorf(http.StatusNotFound, core.CodeUnknownPool, "There is no pool named %q.", core.Truncate(req.Pool, 80))
 	}
 	res := &simResult{Pool: pool.Cfg.ID, PoolName: pool.Cfg.Name, Version: snap.Version, Mode: pool.Cfg.Mode,
 		Resolution: nonEmpty(pool.Cfg.Resolution, rules.FirstMatch), IssuerURL: pool.IssuerURL, Audience: pool.Cfg.Audience()}
@@ -86,7 +86,7 @@ func (s *Server) simulate(ctx context.Context, req simulateRequest) (*simResult,
 	switch {
 	case req.SAMLResponse != "": // admin_simulate_saml.go
 		if req.IDToken != "" || req.Claims != nil {
-			return nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "Give claims, an ID token or a SAML response, only one.")
+			return nil, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "Give claims, an ID token or a SAML response, only one.")
 		}
 		ident, e := s.simulateSAML(ctx, pool, req.Provider, req.SAMLResponse)
 		if e != nil {
@@ -94,10 +94,10 @@ func (s *Server) simulate(ctx context.Context, req simulateRequest) (*simResult,
 		}
 		claims, res.Subject, res.Verified, res.VerifiedFrom = ident.Claims, ident.Subject, true, "saml_response"
 	case req.IDToken != "" && req.Claims != nil:
-		return nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "Give claims or an ID token, not both.")
+		return nil, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "Give claims or an ID token, not both.")
 	case req.IDToken != "":
 		if len(req.IDToken) > maxBearerBytes {
-			return nil, Errorf(http.StatusBadRequest, CodeInvalidToken, "The ID token is too long.")
+			return nil, core.Errorf(http.StatusBadRequest, core.CodeInvalidToken, "The ID token is too long.")
 		}
 		prov, e := tokenProvider(pool, req.Provider, strings.TrimSpace(req.IDToken))
 		if e != nil {
@@ -105,11 +105,11 @@ func (s *Server) simulate(ctx context.Context, req simulateRequest) (*simResult,
 		}
 		ident, err := prov.Provider.(idp.TokenVerifier).VerifyToken(ctx, strings.TrimSpace(req.IDToken))
 		if err != nil {
-			return nil, FromIdP(err)
+			return nil, core.FromIdP(err)
 		}
 		claims, res.Subject, res.Verified, res.VerifiedFrom = ident.Claims, ident.Subject, true, "id_token"
 	case claims == nil:
-		return nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "Give the claims as a JSON object, or paste an ID token.")
+		return nil, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "Give the claims as a JSON object, or paste an ID token.")
 	default:
 		if sub, ok := claims["sub"].(string); ok {
 			res.Subject = sub
@@ -123,7 +123,7 @@ func (s *Server) simulate(ctx context.Context, req simulateRequest) (*simResult,
 		res.Steps = append(res.Steps, simStep{Index: st.Index, Number: st.Index + 1, Rule: st.Rule, Matched: st.Matched, Detail: st.Detail})
 	}
 	trust := map[string][2]string{}
-	if rep, err := TrustPolicies(s.fileWith(snapshotMappings(snap)), pool.Cfg.ID); err == nil {
+	if rep, err := core.TrustPolicies(s.fileWith(snapshotMappings(snap)), pool.Cfg.ID); err == nil {
 		for _, r := range rep.Roles {
 			trust[r.RoleARN] = [2]string{r.Policy, r.Why}
 		}
@@ -154,11 +154,11 @@ func (s *Server) simulate(ctx context.Context, req simulateRequest) (*simResult,
 }
 
 // snapshotMappings is the document a snapshot was built from.
-func snapshotMappings(snap *Snapshot) (m config.Mappings) {
-	for _, id := range sortedProviderIDs(snap) {
+func snapshotMappings(snap *core.Snapshot) (m config.Mappings) {
+	for _, id := range core.SortedProviderIDs(snap) {
 		m.Providers = append(m.Providers, snap.Providers[id].Cfg)
 	}
-	seen := map[*Pool]bool{}
+	seen := map[*core.Pool]bool{}
 	for _, p := range snap.Ordered {
 		if !seen[p] {
 			seen[p] = true
@@ -166,15 +166,6 @@ func snapshotMappings(snap *Snapshot) (m config.Mappings) {
 		}
 	}
 	return m
-}
-
-func sortedProviderIDs(snap *Snapshot) []string {
-	ids := make([]string, 0, len(snap.Providers))
-	for id := range snap.Providers {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
 }
 
 func nonEmpty(v, def string) string {
@@ -200,11 +191,11 @@ func (s *Server) apiSimulate(c *gin.Context) {
 }
 
 // parseClaims reads pasted claims: one JSON object.
-func parseClaims(raw string) (map[string]any, *Error) {
+func parseClaims(raw string) (map[string]any, *core.Error) {
 	var claims map[string]any
 	dec := json.NewDecoder(strings.NewReader(raw))
 	if err := dec.Decode(&claims); err != nil || claims == nil || dec.More() {
-		return nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "The claims must be one JSON object, e.g. {\"sub\": \"alice\", \"groups\": [\"admins\"]}.")
+		return nil, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The claims must be one JSON object, e.g. {\"sub\": \"alice\", \"groups\": [\"admins\"]}.")
 	}
 	return claims, nil
 }

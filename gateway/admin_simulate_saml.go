@@ -12,23 +12,24 @@ import (
 
 	"fedgate/exchange/rules"
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 	"fedgate/idp"
 )
 
 // simulateSAML verifies a pasted SAML response with the pool's (named, or
 // only) SAML provider.
-func (s *Server) simulateSAML(ctx context.Context, pool *Pool, provider, resp string) (*idp.Identity, *Error) {
+func (s *Server) simulateSAML(ctx context.Context, pool *core.Pool, provider, resp string) (*idp.Identity, *core.Error) {
 	prov, e := samlAPIProvider(pool, provider)
 	if e != nil {
 		return nil, e
 	}
 	v, ok := prov.Provider.(idp.AssertionVerifier)
 	if !ok {
-		return nil, Errorf(http.StatusBadRequest, CodeUnknownProvider, "The provider %q cannot check a SAML response without using it up; paste its claims instead.", prov.Cfg.ID)
+		return nil, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "The provider %q cannot check a SAML response without using it up; paste its claims instead.", prov.Cfg.ID)
 	}
 	ident, err := v.VerifyResponse(ctx, strings.TrimSpace(resp))
 	if err != nil {
-		return nil, FromSAML(err)
+		return nil, core.FromSAML(err)
 	}
 	return ident, nil
 }
@@ -37,11 +38,11 @@ func (s *Server) simulateSAML(ctx context.Context, pool *Pool, provider, resp st
 // saml-forward pool only the roles the response's Role attribute offers
 // through the pool's IAM SAML provider remain (narrowSAMLForward), and the
 // trace says which grants that dropped.
-func narrowSimulated(pool *Pool, claims map[string]any, d rules.Decision, steps []rules.Step) (rules.Decision, []rules.Step) {
+func narrowSimulated(pool *core.Pool, claims map[string]any, d rules.Decision, steps []rules.Step) (rules.Decision, []rules.Step) {
 	if pool.Cfg.Mode != config.ModeSAMLForward {
 		return d, steps
 	}
-	narrowed := narrowSAMLForward(&Principal{Pool: pool, Ident: &idp.Identity{Claims: claims}}, d)
+	narrowed := core.NarrowSAMLForward(&core.Principal{Pool: pool, Ident: &idp.Identity{Claims: claims}}, d)
 	for _, g := range d.Grants {
 		kept := false
 		for _, k := range narrowed.Grants {
@@ -58,9 +59,9 @@ func narrowSimulated(pool *Pool, claims map[string]any, d rules.Decision, steps 
 
 // samlProviderChoices lists the SAML providers that can check a pasted
 // response, for the simulate page.
-func samlProviderChoices(snap *Snapshot, selected string) []adminChoice {
+func samlProviderChoices(snap *core.Snapshot, selected string) []adminChoice {
 	var out []adminChoice
-	for _, id := range sortedProviderIDs(snap) {
+	for _, id := range core.SortedProviderIDs(snap) {
 		p := snap.Providers[id]
 		if _, ok := p.Provider.(idp.AssertionVerifier); ok {
 			out = append(out, adminChoice{Value: id, Label: p.DisplayName() + " (" + id + ")", Selected: id == selected})

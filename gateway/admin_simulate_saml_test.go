@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 	"fedgate/idp"
 )
 
@@ -42,10 +43,10 @@ func TestAdminSimulateSAML(t *testing.T) {
 	h := newAdminHarness(t)
 	fake := &simFakeSAML{}
 	plain := &cogFakeSAML{} // a SAML provider without the verify-only path
-	snap := h.srv.snap.Load()
+	snap := h.srv.core.Snapshot()
 	team := snap.Pools[gwTeamID]
 	for id, p := range map[string]idp.Provider{"okta": fake, "legacy": plain} {
-		lp := &Provider{Cfg: config.Provider{ID: id, Type: "saml"}, Provider: p}
+		lp := &core.Provider{Cfg: config.Provider{ID: id, Type: "saml"}, Provider: p}
 		snap.Providers[id] = lp
 		team.Providers = append(team.Providers, lp)
 	}
@@ -56,12 +57,12 @@ func TestAdminSimulateSAML(t *testing.T) {
 		status     int
 		code       string
 	}{
-		{"a forged response", `{"pool":"team","provider":"okta","saml_response":"forged"}`, 401, CodeInvalidToken},
-		{"claims and a response", `{"pool":"team","provider":"okta","claims":{},"saml_response":"good"}`, 400, CodeInvalidRequest},
-		{"an ID token and a response", `{"pool":"team","provider":"okta","id_token":"` + gwTokenAlice + `","saml_response":"good"}`, 400, CodeInvalidRequest},
-		{"several SAML providers and none named", `{"pool":"team","saml_response":"good"}`, 400, CodeUnknownProvider},
-		{"a provider that can only consume", `{"pool":"team","provider":"legacy","saml_response":"good"}`, 400, CodeUnknownProvider},
-		{"a provider the pool does not take", `{"pool":"solo","provider":"okta","saml_response":"good"}`, 400, CodeUnknownProvider},
+		{"a forged response", `{"pool":"team","provider":"okta","saml_response":"forged"}`, 401, core.CodeInvalidToken},
+		{"claims and a response", `{"pool":"team","provider":"okta","claims":{},"saml_response":"good"}`, 400, core.CodeInvalidRequest},
+		{"an ID token and a response", `{"pool":"team","provider":"okta","id_token":"` + gwTokenAlice + `","saml_response":"good"}`, 400, core.CodeInvalidRequest},
+		{"several SAML providers and none named", `{"pool":"team","saml_response":"good"}`, 400, core.CodeUnknownProvider},
+		{"a provider that can only consume", `{"pool":"team","provider":"legacy","saml_response":"good"}`, 400, core.CodeUnknownProvider},
+		{"a provider the pool does not take", `{"pool":"solo","provider":"okta","saml_response":"good"}`, 400, core.CodeUnknownProvider},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,7 +116,7 @@ func TestAdminSimulateSAML(t *testing.T) {
 func TestAdminSimulateSAMLForward(t *testing.T) {
 	const arn = "arn:aws:iam::123456789012:saml-provider/okta"
 	h := newAdminHarness(t)
-	team := h.srv.snap.Load().Pools[gwTeamID]
+	team := h.srv.core.Snapshot().Pools[gwTeamID]
 	team.Cfg.Mode, team.Cfg.SAMLProviderARN = config.ModeSAMLForward, arn
 	for _, tt := range []struct {
 		name, offered string

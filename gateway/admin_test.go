@@ -17,6 +17,7 @@ import (
 
 	"fedgate/exchange/rules"
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 	"fedgate/gateway/store"
 )
 
@@ -122,26 +123,26 @@ func TestAdminRefusesEveryoneElse(t *testing.T) {
 		{"UI page without session", func() *httptest.ResponseRecorder { return anon.get("/admin/pools/team") }, 401, ""},
 		{"API without credentials", func() *httptest.ResponseRecorder {
 			return h.do(httptest.NewRequest(http.MethodGet, "/admin/api/v1/pools", nil))
-		}, 401, CodeUnauthorized},
+		}, 401, core.CodeUnauthorized},
 		{"API with a wrong token", func() *httptest.ResponseRecorder {
 			return h.adminCall(http.MethodGet, "/admin/api/v1/pools", "", "Authorization", "Bearer "+gwViewerToken)
-		}, 401, CodeUnauthorized},
+		}, 401, core.CodeUnauthorized},
 		{"API with a user's ID token", func() *httptest.ResponseRecorder {
 			return h.adminCall(http.MethodGet, "/admin/api/v1/pools", "", "Authorization", "Bearer "+gwTokenCarol)
-		}, 401, CodeUnauthorized},
+		}, 401, core.CodeUnauthorized},
 		{"API with a Basic header", func() *httptest.ResponseRecorder {
 			return h.adminCall(http.MethodGet, "/admin/api/v1/pools", "", "Authorization", "Basic "+gwAdminToken)
-		}, 401, CodeUnauthorized},
+		}, 401, core.CodeUnauthorized},
 		{"API write without credentials", func() *httptest.ResponseRecorder {
 			req := httptest.NewRequest(http.MethodDelete, "/admin/api/v1/pools/team", nil)
 			req.Header.Set("If-Match", "*")
 			return h.do(req)
-		}, 401, CodeUnauthorized},
+		}, 401, core.CodeUnauthorized},
 		{"session cookie forged", func() *httptest.ResponseRecorder {
 			req := httptest.NewRequest(http.MethodGet, "/admin/api/v1/pools", nil)
 			req.AddCookie(&http.Cookie{Name: adminCookie, Value: strings.Repeat("a", 64)})
 			return h.do(req)
-		}, 401, CodeUnauthorized},
+		}, 401, core.CodeUnauthorized},
 		{"login through a provider admins may not use", func() *httptest.ResponseRecorder { return anon.get("/admin/login/app") }, 404, "-"},
 	}
 	before := h.state()
@@ -419,18 +420,18 @@ func TestAdminAPIRefusals(t *testing.T) {
 	}{
 		{"editor token cannot restore", http.MethodPost, "/admin/api/v1/versions/1/restore", "", nil, 403, CodeForbidden},
 		{"editor token cannot replace the document", http.MethodPut, "/admin/api/v1/mappings", `{}`, []string{"If-Match", "*"}, 403, CodeForbidden},
-		{"unknown field", http.MethodPost, "/admin/api/v1/pools/team/rules", `{"role":"` + gwReader + `","admin":true}`, nil, 400, CodeInvalidRequest},
-		{"not JSON", http.MethodPost, "/admin/api/v1/providers", `{`, nil, 400, CodeInvalidRequest},
-		{"wrong content type", http.MethodPost, "/admin/api/v1/providers", `x`, []string{"Content-Type", "text/plain"}, 415, CodeInvalidRequest},
+		{"unknown field", http.MethodPost, "/admin/api/v1/pools/team/rules", `{"role":"` + gwReader + `","admin":true}`, nil, 400, core.CodeInvalidRequest},
+		{"not JSON", http.MethodPost, "/admin/api/v1/providers", `{`, nil, 400, core.CodeInvalidRequest},
+		{"wrong content type", http.MethodPost, "/admin/api/v1/providers", `x`, []string{"Content-Type", "text/plain"}, 415, core.CodeInvalidRequest},
 		{"duplicate provider", http.MethodPost, "/admin/api/v1/providers", `{"id":"demo","type":"oidc"}`, nil, 409, CodeConflict},
-		{"pool id cannot change", http.MethodPut, "/admin/api/v1/pools/team", `{"id":"` + gwSoloID + `","name":"team","providers":["demo"]}`, []string{"If-Match", etag}, 400, CodeInvalidRequest},
-		{"unknown pool", http.MethodGet, "/admin/api/v1/pools/nope", "", nil, 404, CodeNotFound},
-		{"rule out of range", http.MethodGet, "/admin/api/v1/pools/team/rules/9", "", nil, 404, CodeNotFound},
-		{"reorder needs a permutation", http.MethodPut, "/admin/api/v1/pools/team/rules", `{"order":[0,0]}`, []string{"If-Match", etag}, 400, CodeInvalidRequest},
+		{"pool id cannot change", http.MethodPut, "/admin/api/v1/pools/team", `{"id":"` + gwSoloID + `","name":"team","providers":["demo"]}`, []string{"If-Match", etag}, 400, core.CodeInvalidRequest},
+		{"unknown pool", http.MethodGet, "/admin/api/v1/pools/nope", "", nil, 404, core.CodeNotFound},
+		{"rule out of range", http.MethodGet, "/admin/api/v1/pools/team/rules/9", "", nil, 404, core.CodeNotFound},
+		{"reorder needs a permutation", http.MethodPut, "/admin/api/v1/pools/team/rules", `{"order":[0,0]}`, []string{"If-Match", etag}, 400, core.CodeInvalidRequest},
 		{"reorder needs If-Match", http.MethodPut, "/admin/api/v1/pools/team/rules", `{"order":[1,0]}`, nil, 428, CodePreconditionRequired},
-		{"no such version", http.MethodGet, "/admin/api/v1/versions/99", "", nil, 404, CodeNotFound},
-		{"bad audit limit", http.MethodGet, "/admin/api/v1/audit?limit=0", "", nil, 400, CodeInvalidRequest},
-		{"bad audit date", http.MethodGet, "/admin/api/v1/audit?since=yesterday", "", nil, 400, CodeInvalidRequest},
+		{"no such version", http.MethodGet, "/admin/api/v1/versions/99", "", nil, 404, core.CodeNotFound},
+		{"bad audit limit", http.MethodGet, "/admin/api/v1/audit?limit=0", "", nil, 400, core.CodeInvalidRequest},
+		{"bad audit date", http.MethodGet, "/admin/api/v1/audit?since=yesterday", "", nil, 400, core.CodeInvalidRequest},
 		{"deleting a provider a pool uses", http.MethodDelete, "/admin/api/v1/providers/app", "", []string{"If-Match", "*"}, 422, CodeInvalidMappings},
 		{"editor token cannot delete the admin sign-in provider", http.MethodDelete, "/admin/api/v1/providers/demo", "", []string{"If-Match", "*"}, 403, CodeForbidden},
 	}
@@ -492,7 +493,7 @@ func TestAdminSecretsAreWriteOnly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return cur.m.Providers[FindProvider(&cur.m, "corp2")].ClientSecret
+		return cur.m.Providers[core.FindProvider(&cur.m, "corp2")].ClientSecret
 	}
 	etag := w.Header().Get("ETag")
 	for _, body := range []string{
@@ -730,8 +731,8 @@ func TestAdminAuditOfVends(t *testing.T) {
 		t.Fatalf("vend audit = %+v", es)
 	}
 	want := []struct{ subject, result, reason, role string }{
-		{"app|carol", store.AuditRefused, CodeRoleNotEntitled, "arn:aws:iam::123456789012:role/other"},
-		{"app|bob", store.AuditRefused, CodeNoMatchingRule, ""},
+		{"app|carol", store.AuditRefused, core.CodeRoleNotEntitled, "arn:aws:iam::123456789012:role/other"},
+		{"app|bob", store.AuditRefused, core.CodeNoMatchingRule, ""},
 		{"app|alice", store.AuditOK, "rule devs", gwReader},
 	}
 	for i, w := range want {
@@ -806,7 +807,7 @@ func TestAdminConcurrentEditorsLoseNothing(t *testing.T) {
 		t.Errorf("latest version %d, want %d", cur.version, start+editors)
 	}
 	names := map[string]int{}
-	for _, r := range cur.m.Pools[FindPool(&cur.m, "team")].Rules {
+	for _, r := range cur.m.Pools[core.FindPool(&cur.m, "team")].Rules {
 		names[r.Name]++
 	}
 	for i := range editors {

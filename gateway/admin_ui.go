@@ -14,6 +14,7 @@ import (
 
 	"fedgate/exchange/rules"
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 	"fedgate/gateway/store"
 )
 
@@ -87,7 +88,7 @@ func (s *Server) refuseChange(c *gin.Context, pe *problemsError, pg *adminPage, 
 		rerender(http.StatusUnprocessableEntity)
 	case pe.Code == CodePreconditionFailed || pe.Code == CodePreconditionRequired:
 		pg.Conflict = "Someone else saved a change to this since you opened the page. Your edits are below but were not saved: reload the page to see the current version, then reapply them."
-		LogFrom(c.Request.Context(), s.log).Info("admin edit conflict", "path", c.Request.URL.Path)
+		core.LogFrom(c.Request.Context(), s.log).Info("admin edit conflict", "path", c.Request.URL.Path)
 		rerender(http.StatusPreconditionFailed)
 	default:
 		s.fail(c, pe.Error)
@@ -112,7 +113,7 @@ type adminSignInPage struct {
 
 func (s *Server) renderAdminSignIn(c *gin.Context, status int, msg string) {
 	data := adminSignInPage{page: page{Title: "Admin sign-in", RequestID: requestID(c)}, Error: msg}
-	snap := s.snap.Load()
+	snap := s.core.Snapshot()
 	for _, id := range s.cfg.Admin.Providers {
 		if lp := snap.Providers[id]; lp != nil {
 			data.Providers = append(data.Providers, providerView{DisplayName: lp.DisplayName(), URL: "/admin/login/" + url.PathEscape(id), Demo: lp.Cfg.Type == config.ProviderStatic})
@@ -126,7 +127,7 @@ type adminPasswordPage struct {
 	Provider, Action, State, Error, Username string
 }
 
-func (s *Server) renderAdminPassword(c *gin.Context, status int, prov *Provider, state, msg, username string) {
+func (s *Server) renderAdminPassword(c *gin.Context, status int, prov *core.Provider, state, msg, username string) {
 	s.render(c, status, "admin_password", adminPasswordPage{
 		page:     page{Title: "Admin sign-in", RequestID: requestID(c)},
 		Provider: prov.DisplayName(), Action: "/admin/login/" + url.PathEscape(prov.Cfg.ID), State: state, Error: msg, Username: username,
@@ -153,7 +154,7 @@ type adminProviderRow struct{ ID, Type, DisplayName, Issuer string }
 func (s *Server) uiAdminHome(c *gin.Context) {
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, Internal(err))
+		s.fail(c, core.Internal(err))
 		return
 	}
 	data := adminHomePage{adminPage: s.adminPageFor(c, "Mappings", "home"), Version: cur.version}
@@ -204,7 +205,7 @@ const providerCheckboxes = "userinfo allow_idp_initiated"
 func providerForm(p config.Provider) adminProviderPage {
 	v := adminProviderPage{ID: p.ID, Type: p.Type, DisplayName: p.DisplayName, Issuer: p.Issuer, ClientID: p.ClientID,
 		HasSecret: p.ClientSecret != "", Scopes: strings.Join(p.Scopes, " "), AllowedAlgorithms: strings.Join(p.AllowedAlgorithms, " "),
-		ExtraAudiences: strings.Join(p.ExtraAudiences, " "), UserInfo: p.UserInfo, Placeholder: SecretPlaceholder,
+		ExtraAudiences: strings.Join(p.ExtraAudiences, " "), UserInfo: p.UserInfo, Placeholder: core.SecretPlaceholder,
 		IdPMetadataURL: p.IdPMetadataURL, IdPMetadata: p.IdPMetadata, EntityID: p.EntityID, ACSURL: p.ACSURL,
 		SPCertificate: p.SPCertificate, NameIDFormat: p.NameIDFormat, HasSPKey: p.SPKey != "", AllowIdPInitiated: p.AllowIdPInitiated,
 		Checkboxes: providerCheckboxes}
@@ -306,7 +307,7 @@ func (f *adminForm) secret(name string, dst *string) {
 		*dst = strings.TrimSpace(strings.ReplaceAll(v, "\r\n", "\n"))
 		return
 	}
-	*dst = SecretPlaceholder
+	*dst = core.SecretPlaceholder
 }
 
 // readProvider puts the provider form's fields onto p (the stored provider,
@@ -336,7 +337,7 @@ func readProvider(f *adminForm, p *config.Provider) {
 func (s *Server) uiProvider(c *gin.Context) {
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, Internal(err))
+		s.fail(c, core.Internal(err))
 		return
 	}
 	id := c.Param("id")
@@ -345,7 +346,7 @@ func (s *Server) uiProvider(c *gin.Context) {
 		data = providerForm(config.Provider{Type: config.ProviderOIDC})
 		data.New = true
 	} else {
-		i := FindProvider(&cur.m, id)
+		i := core.FindProvider(&cur.m, id)
 		if i < 0 {
 			s.fail(c, notFound("provider"))
 			return
@@ -386,14 +387,14 @@ func (s *Server) uiSaveProvider(c *gin.Context) {
 	isNew := id == newKey
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, Internal(err))
+		s.fail(c, core.Internal(err))
 		return
 	}
 	// The form's fields go onto the stored provider; what the form does not
 	// show (static users, anything newer than this page) is kept.
 	var stored config.Provider
 	if !isNew {
-		i := FindProvider(&cur.m, id)
+		i := core.FindProvider(&cur.m, id)
 		if i < 0 {
 			s.fail(c, notFound("provider"))
 			return
@@ -431,11 +432,11 @@ func (s *Server) uiSaveProvider(c *gin.Context) {
 		ch = createProvider(p)
 	} else {
 		if c.PostForm("etag") == "" {
-			s.refuseChange(c, &problemsError{Error: Errorf(http.StatusPreconditionRequired, CodePreconditionRequired, "missing etag")}, &data.adminPage, "", rerender)
+			s.refuseChange(c, &problemsError{Error: core.Errorf(http.StatusPreconditionRequired, CodePreconditionRequired, "missing etag")}, &data.adminPage, "", rerender)
 			return
 		}
-		ch = change{summary: fmt.Sprintf("provider %q changed", id), apply: func(m *config.Mappings, v int64) *Error {
-			i := FindProvider(m, id)
+		ch = change{summary: fmt.Sprintf("provider %q changed", id), apply: func(m *config.Mappings, v int64) *core.Error {
+			i := core.FindProvider(m, id)
 			if i < 0 {
 				return notFound("provider")
 			}
@@ -459,7 +460,7 @@ func (s *Server) providerPrefix(c *gin.Context, id string, isNew bool) string {
 	if err != nil {
 		return ""
 	}
-	i := FindProvider(&cur.m, id)
+	i := core.FindProvider(&cur.m, id)
 	if isNew || i < 0 {
 		i = len(cur.m.Providers)
 	}
@@ -600,7 +601,7 @@ func parsePairs(text string) (map[string]string, error) {
 func (s *Server) uiPool(c *gin.Context) {
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, Internal(err))
+		s.fail(c, core.Internal(err))
 		return
 	}
 	key := c.Param("pool")
@@ -609,7 +610,7 @@ func (s *Server) uiPool(c *gin.Context) {
 		data = poolForm(config.Pool{Mode: config.ModeGatewayToken, DurationSeconds: config.DefaultDurationSeconds}, cur.m.Providers)
 		data.New = true
 	} else {
-		i := FindPool(&cur.m, key)
+		i := core.FindPool(&cur.m, key)
 		if i < 0 {
 			s.fail(c, notFound("pool"))
 			return
@@ -672,7 +673,7 @@ func (s *Server) uiSavePool(c *gin.Context) {
 	isNew := key == newKey
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, Internal(err))
+		s.fail(c, core.Internal(err))
 		return
 	}
 	// The form's settings go onto the stored pool; its rules (edited on
@@ -680,11 +681,11 @@ func (s *Server) uiSavePool(c *gin.Context) {
 	var settings config.Pool
 	i := len(cur.m.Pools)
 	if !isNew {
-		if i = FindPool(&cur.m, key); i < 0 {
+		if i = core.FindPool(&cur.m, key); i < 0 {
 			s.fail(c, notFound("pool"))
 			return
 		}
-		settings = CloneMappings(config.Mappings{Pools: cur.m.Pools[i : i+1]}).Pools[0]
+		settings = core.CloneMappings(config.Mappings{Pools: cur.m.Pools[i : i+1]}).Pools[0]
 	}
 	form := newAdminForm(c)
 	readPool(form, &settings)
@@ -706,7 +707,7 @@ func (s *Server) uiSavePool(c *gin.Context) {
 	if isNew {
 		ch = createPool(settings)
 	} else {
-		ch = updatePool(key, ifMatch(nonEmpty(c.PostForm("etag"), "-")), func(p *config.Pool) *Error {
+		ch = updatePool(key, ifMatch(nonEmpty(c.PostForm("etag"), "-")), func(p *config.Pool) *core.Error {
 			readPool(newAdminForm(c), p) // onto the newest stored pool (its ETag is checked)
 			return nil
 		}, "settings changed")
@@ -819,10 +820,10 @@ func ruleFromForm(c *gin.Context) (rules.RuleSpec, map[string]string) {
 func (s *Server) uiRule(c *gin.Context) {
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, Internal(err))
+		s.fail(c, core.Internal(err))
 		return
 	}
-	pi := FindPool(&cur.m, c.Param("pool"))
+	pi := core.FindPool(&cur.m, c.Param("pool"))
 	if pi < 0 {
 		s.fail(c, notFound("pool"))
 		return
@@ -850,10 +851,10 @@ func (s *Server) uiRule(c *gin.Context) {
 func (s *Server) uiSaveRule(c *gin.Context) {
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, Internal(err))
+		s.fail(c, core.Internal(err))
 		return
 	}
-	pi := FindPool(&cur.m, c.Param("pool"))
+	pi := core.FindPool(&cur.m, c.Param("pool"))
 	if pi < 0 {
 		s.fail(c, notFound("pool"))
 		return
@@ -868,7 +869,7 @@ func (s *Server) uiSaveRule(c *gin.Context) {
 	if !isNew {
 		n, err := strconv.Atoi(c.Param("index"))
 		if err != nil || n < 0 {
-			s.fail(c, Errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position."))
+			s.fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position."))
 			return
 		}
 		idx = n
@@ -904,7 +905,7 @@ func (s *Server) uiSaveRule(c *gin.Context) {
 func (s *Server) uiDeleteRule(c *gin.Context) {
 	idx, err := strconv.Atoi(c.Param("index"))
 	if err != nil || idx < 0 {
-		s.fail(c, Errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position."))
+		s.fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position."))
 		return
 	}
 	pool := c.Param("pool")
@@ -930,7 +931,7 @@ func (s *Server) failRuleAction(c *gin.Context, pe *problemsError) {
 func (s *Server) uiMoveRule(c *gin.Context) {
 	idx, err := strconv.Atoi(c.Param("index"))
 	if err != nil || idx < 0 {
-		s.fail(c, Errorf(http.StatusNotFound, CodeNotFound, "The pool has no rule at that position."))
+		s.fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position."))
 		return
 	}
 	to := idx - 1
@@ -938,9 +939,9 @@ func (s *Server) uiMoveRule(c *gin.Context) {
 		to = idx + 1
 	}
 	pool := c.Param("pool")
-	ch := updatePool(pool, ifMatch(nonEmpty(c.PostForm("etag"), "-")), func(p *config.Pool) *Error {
+	ch := updatePool(pool, ifMatch(nonEmpty(c.PostForm("etag"), "-")), func(p *config.Pool) *core.Error {
 		if idx >= len(p.Rules) || to < 0 || to >= len(p.Rules) {
-			return Errorf(http.StatusBadRequest, CodeInvalidRequest, "That rule cannot move further.")
+			return core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "That rule cannot move further.")
 		}
 		p.Rules[idx], p.Rules[to] = p.Rules[to], p.Rules[idx]
 		return nil
@@ -973,7 +974,7 @@ func (s *Server) uiSimulate(c *gin.Context) {
 	if pool == "" {
 		pool = c.Query("pool")
 	}
-	snap := s.snap.Load()
+	snap := s.core.Snapshot()
 	for _, p := range snap.Ordered {
 		data.Pools = append(data.Pools, adminChoice{Value: p.Cfg.Name, Label: p.Cfg.DisplayName + " (" + p.Cfg.Name + ")", Selected: p.Cfg.Name == pool})
 	}
@@ -1002,7 +1003,7 @@ func (s *Server) uiSimulate(c *gin.Context) {
 				data.Error, status = e.Message, e.Status
 			} else {
 				data.Result = res
-				data.ClaimsPretty = mustJSON(res.Claims)
+				data.ClaimsPretty = core.MustJSON(res.Claims)
 			}
 		}
 	}
@@ -1087,7 +1088,7 @@ func (s *Server) uiAudit(c *gin.Context) {
 		q.Limit = 100
 		entries, err := s.store.ListAudit(c.Request.Context(), q)
 		if err != nil {
-			s.fail(c, Internal(err))
+			s.fail(c, core.Internal(err))
 			return
 		}
 		for _, en := range entries {

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"fedgate/exchange"
+	"fedgate/gateway/core"
 	"fedgate/idp"
 )
 
@@ -65,34 +66,34 @@ func (s *Server) apiCredentials(c *gin.Context) {
 		return
 	}
 	if req.Pool == "" {
-		s.fail(c, Errorf(http.StatusBadRequest, CodeInvalidRequest, "The body must name a pool."))
+		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The body must name a pool."))
 		return
 	}
-	pool, e := s.LookupPool(req.Pool)
+	pool, e := s.core.LookupPool(req.Pool)
 	if e != nil {
 		s.fail(c, e)
 		return
 	}
-	NoteAudit(c.Request.Context(), AuditNote{Pool: pool.Cfg.ID, Provider: req.Provider, Role: req.RoleARN}) // audit_refusals.go
+	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: pool.Cfg.ID, Provider: req.Provider, Role: req.RoleARN}) // audit_refusals.go
 	prov, e := tokenProvider(pool, req.Provider, token)
 	if e != nil {
 		s.failBearer(c, e)
 		return
 	}
-	NoteAudit(c.Request.Context(), AuditNote{Provider: prov.Cfg.ID})
+	core.NoteAudit(c.Request.Context(), core.AuditNote{Provider: prov.Cfg.ID})
 	ident, err := prov.Provider.(idp.TokenVerifier).VerifyToken(c.Request.Context(), token)
 	if err != nil {
-		s.failBearer(c, FromIdP(err))
+		s.failBearer(c, core.FromIdP(err))
 		return
 	}
-	p := &Principal{Pool: pool, Provider: prov, Ident: ident}
-	g, e := PickGrant(p, p.Entitlements(), req.RoleARN)
+	p := &core.Principal{Pool: pool, Provider: prov, Ident: ident}
+	g, e := core.PickGrant(p, p.Entitlements(), req.RoleARN)
 	if e != nil {
-		s.AuditRefusal(c.Request.Context(), p, req.RoleARN, e) // admin (issue 6)
+		s.core.AuditRefusal(c.Request.Context(), p, req.RoleARN, e) // admin (issue 6)
 		s.fail(c, e)
 		return
 	}
-	creds, id, e := s.Vend(c.Request.Context(), p, g, req.DurationSeconds)
+	creds, id, e := s.core.Vend(c.Request.Context(), p, g, req.DurationSeconds)
 	if e != nil {
 		s.fail(c, e)
 		return
@@ -103,10 +104,10 @@ func (s *Server) apiCredentials(c *gin.Context) {
 
 // failBearer answers a refusal of the bearer token; a 401 carries the
 // RFC 6750 challenge, with error="invalid_token" when a token was sent.
-func (s *Server) failBearer(c *gin.Context, e *Error) {
+func (s *Server) failBearer(c *gin.Context, e *core.Error) {
 	if e.Status == http.StatusUnauthorized {
 		challenge := `Bearer realm="fedgate"`
-		if e.Code != CodeUnauthorized {
+		if e.Code != core.CodeUnauthorized {
 			challenge += `, error="invalid_token"`
 		}
 		c.Header("WWW-Authenticate", challenge)
@@ -114,38 +115,38 @@ func (s *Server) failBearer(c *gin.Context, e *Error) {
 	s.fail(c, e)
 }
 
-func bearerToken(c *gin.Context) (string, *Error) {
+func bearerToken(c *gin.Context) (string, *core.Error) {
 	h := c.GetHeader("Authorization")
 	scheme, token, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-		return "", Errorf(http.StatusUnauthorized, CodeUnauthorized, "Send the identity provider's ID token as 'Authorization: Bearer <token>'.")
+		return "", core.Errorf(http.StatusUnauthorized, core.CodeUnauthorized, "Send the identity provider's ID token as 'Authorization: Bearer <token>'.")
 	}
 	token = strings.TrimSpace(token)
 	if len(token) > maxBearerBytes {
-		return "", Errorf(http.StatusUnauthorized, CodeInvalidToken, "The bearer token is too long.")
+		return "", core.Errorf(http.StatusUnauthorized, core.CodeInvalidToken, "The bearer token is too long.")
 	}
 	return token, nil
 }
 
 // decodeJSON reads exactly one JSON object with no unknown fields.
-func decodeJSON(c *gin.Context, v any) *Error {
+func decodeJSON(c *gin.Context, v any) *core.Error {
 	if ct := c.ContentType(); ct != "application/json" {
-		return Errorf(http.StatusUnsupportedMediaType, CodeInvalidRequest, "Send the body as application/json.")
+		return core.Errorf(http.StatusUnsupportedMediaType, core.CodeInvalidRequest, "Send the body as application/json.")
 	}
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		if isTooLarge(err) {
-			return NewError(http.StatusRequestEntityTooLarge, CodeTooLarge, "The request body is too large.", err)
+			return core.NewError(http.StatusRequestEntityTooLarge, core.CodeTooLarge, "The request body is too large.", err)
 		}
-		return NewError(http.StatusBadRequest, CodeInvalidRequest, "The request body could not be read.", err)
+		return core.NewError(http.StatusBadRequest, core.CodeInvalidRequest, "The request body could not be read.", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return NewError(http.StatusBadRequest, CodeInvalidRequest, "The body is not the JSON this endpoint expects: "+jsonProblem(err), err)
+		return core.NewError(http.StatusBadRequest, core.CodeInvalidRequest, "The body is not the JSON this endpoint expects: "+jsonProblem(err), err)
 	}
 	if dec.More() {
-		return Errorf(http.StatusBadRequest, CodeInvalidRequest, "The body must hold one JSON object.")
+		return core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The body must hold one JSON object.")
 	}
 	return nil
 }
@@ -160,7 +161,7 @@ func jsonProblem(err error) string {
 	case errors.As(err, &te):
 		return "field " + te.Field + " has the wrong type"
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
-		return Truncate(strings.TrimPrefix(err.Error(), "json: "), 80)
+		return core.Truncate(strings.TrimPrefix(err.Error(), "json: "), 80)
 	case errors.Is(err, io.EOF):
 		return "empty body"
 	default:
@@ -171,14 +172,14 @@ func jsonProblem(err error) string {
 // tokenProvider picks the pool's provider that should verify the token:
 // the one named, or the one whose issuer the token claims (the claim is
 // only a hint here; verification checks it).
-func tokenProvider(pool *Pool, named, token string) (*Provider, *Error) {
+func tokenProvider(pool *core.Pool, named, token string) (*core.Provider, *core.Error) {
 	if named != "" {
 		p := pool.Provider(named)
 		if p == nil {
-			return nil, Errorf(http.StatusBadRequest, CodeUnknownProvider, "The pool does not accept the provider %q.", Truncate(named, 64))
+			return nil, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "The pool does not accept the provider %q.", core.Truncate(named, 64))
 		}
 		if _, ok := p.Provider.(idp.TokenVerifier); !ok {
-			return nil, Errorf(http.StatusBadRequest, CodeUnknownProvider, "The provider %q does not accept bearer tokens.", named)
+			return nil, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "The provider %q does not accept bearer tokens.", named)
 		}
 		return p, nil
 	}
@@ -188,7 +189,7 @@ func tokenProvider(pool *Pool, named, token string) (*Provider, *Error) {
 			return p, nil
 		}
 	}
-	return nil, Errorf(http.StatusUnauthorized, CodeInvalidToken, "The token's issuer is not an identity provider of this pool.")
+	return nil, core.Errorf(http.StatusUnauthorized, core.CodeInvalidToken, "The token's issuer is not an identity provider of this pool.")
 }
 
 // unverifiedIssuer reads iss from a JWT payload without trusting it.

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"fedgate/exchange"
+	"fedgate/gateway/core"
 )
 
 func TestAPICredentialsSuccess(t *testing.T) {
@@ -66,93 +67,93 @@ func TestAPIErrors(t *testing.T) {
 		challenge string
 	}{
 		{"no authorization", func() *http.Request { return gwReq("", "application/json", `{"pool":"team"}`) },
-			401, CodeUnauthorized, `Bearer realm="fedgate"`},
+			401, core.CodeUnauthorized, `Bearer realm="fedgate"`},
 		{"basic auth", func() *http.Request {
 			r := gwReq("", "application/json", `{"pool":"team"}`)
 			r.Header.Set("Authorization", "Basic YWxpY2U6cHc=")
 			return r
-		}, 401, CodeUnauthorized, `Bearer realm="fedgate"`},
+		}, 401, core.CodeUnauthorized, `Bearer realm="fedgate"`},
 		{"empty bearer", func() *http.Request {
 			r := gwReq("", "application/json", `{"pool":"team"}`)
 			r.Header.Set("Authorization", "Bearer   ")
 			return r
-		}, 401, CodeUnauthorized, `Bearer realm="fedgate"`},
+		}, 401, core.CodeUnauthorized, `Bearer realm="fedgate"`},
 		{"bearer too long", func() *http.Request { return gwReq(longToken, "application/json", `{"pool":"team"}`) },
-			401, CodeInvalidToken, `Bearer realm="fedgate", error="invalid_token"`},
+			401, core.CodeInvalidToken, `Bearer realm="fedgate", error="invalid_token"`},
 		{"forged token", func() *http.Request { return gwReq(gwTokenForged, "application/json", `{"pool":"team"}`) },
-			401, CodeInvalidToken, `Bearer realm="fedgate", error="invalid_token"`},
+			401, core.CodeInvalidToken, `Bearer realm="fedgate", error="invalid_token"`},
 		{"not a JWT", func() *http.Request { return gwReq("opaque-access-token", "application/json", `{"pool":"team"}`) },
-			401, CodeInvalidToken, `Bearer realm="fedgate", error="invalid_token"`},
+			401, core.CodeInvalidToken, `Bearer realm="fedgate", error="invalid_token"`},
 		{"issuer of no provider of the pool", func() *http.Request { return gwReq(gwTokenForeign, "application/json", `{"pool":"team"}`) },
-			401, CodeInvalidToken, `Bearer realm="fedgate", error="invalid_token"`},
+			401, core.CodeInvalidToken, `Bearer realm="fedgate", error="invalid_token"`},
 		{"expired token", func() *http.Request { return gwReq(gwTokenExpired, "application/json", `{"pool":"team"}`) },
-			401, CodeExpiredToken, `Bearer realm="fedgate", error="invalid_token"`},
+			401, core.CodeExpiredToken, `Bearer realm="fedgate", error="invalid_token"`},
 		{"no content type", func() *http.Request { return gwReq(gwTokenAlice, "", `{"pool":"team"}`) },
-			415, CodeInvalidRequest, ""},
+			415, core.CodeInvalidRequest, ""},
 		{"form content type", func() *http.Request { return gwReq(gwTokenAlice, "application/x-www-form-urlencoded", `pool=team`) },
-			415, CodeInvalidRequest, ""},
+			415, core.CodeInvalidRequest, ""},
 		{"json with charset is fine, bad json is not", func() *http.Request {
 			return gwReq(gwTokenAlice, "application/json; charset=utf-8", `{"pool":`)
-		}, 400, CodeInvalidRequest, ""},
+		}, 400, core.CodeInvalidRequest, ""},
 		{"body too large", func() *http.Request {
 			return gwReq(gwTokenAlice, "application/json", `{"pool":"team","x":"`+strings.Repeat("x", gwMaxBody)+`"}`)
-		}, 413, CodeTooLarge, ""},
+		}, 413, core.CodeTooLarge, ""},
 		{"empty body", func() *http.Request { return gwReq(gwTokenAlice, "application/json", ``) },
-			400, CodeInvalidRequest, ""},
+			400, core.CodeInvalidRequest, ""},
 		{"unknown field", func() *http.Request { return gwReq(gwTokenAlice, "application/json", `{"pool":"team","admin":true}`) },
-			400, CodeInvalidRequest, ""},
+			400, core.CodeInvalidRequest, ""},
 		{"huge unknown field", func() *http.Request {
 			return gwReq(gwTokenAlice, "application/json", `{"pool":"team","`+strings.Repeat("x", 10000)+`":1}`)
-		}, 400, CodeInvalidRequest, ""},
+		}, 400, core.CodeInvalidRequest, ""},
 		{"huge pool name", func() *http.Request {
 			return gwReq(gwTokenAlice, "application/json", `{"pool":"`+strings.Repeat("x", 10000)+`"}`)
-		}, 404, CodeUnknownPool, ""},
+		}, 404, core.CodeUnknownPool, ""},
 		{"pool name cut inside a UTF-8 sequence", func() *http.Request {
 			return gwReq(gwTokenAlice, "application/json", `{"pool":"x`+strings.Repeat("é", 100)+`"}`)
-		}, 404, CodeUnknownPool, ""},
+		}, 404, core.CodeUnknownPool, ""},
 		{"wrong type", func() *http.Request { return gwReq(gwTokenAlice, "application/json", `{"pool":7}`) },
-			400, CodeInvalidRequest, ""},
+			400, core.CodeInvalidRequest, ""},
 		{"two objects", func() *http.Request { return gwReq(gwTokenAlice, "application/json", `{"pool":"team"}{"pool":"team"}`) },
-			400, CodeInvalidRequest, ""},
+			400, core.CodeInvalidRequest, ""},
 		{"an array", func() *http.Request { return gwReq(gwTokenAlice, "application/json", `[]`) },
-			400, CodeInvalidRequest, ""},
+			400, core.CodeInvalidRequest, ""},
 		{"no pool", func() *http.Request { return gwReq(gwTokenAlice, "application/json", `{}`) },
-			400, CodeInvalidRequest, ""},
+			400, core.CodeInvalidRequest, ""},
 		{"unknown pool", func() *http.Request { return gwReq(gwTokenAlice, "application/json", `{"pool":"nope"}`) },
-			404, CodeUnknownPool, ""},
+			404, core.CodeUnknownPool, ""},
 		{"provider not in pool", func() *http.Request {
 			return gwReq(gwTokenAlice, "application/json", `{"pool":"team","provider":"other"}`)
 		},
-			400, CodeUnknownProvider, ""},
+			400, core.CodeUnknownProvider, ""},
 		{"provider that takes no tokens", func() *http.Request {
 			return gwReq(gwTokenAlice, "application/json", `{"pool":"team","provider":"demo"}`)
 		},
-			400, CodeUnknownProvider, ""},
+			400, core.CodeUnknownProvider, ""},
 		{"app provider not in that pool", func() *http.Request { return gwReq(gwTokenAlice, "application/json", `{"pool":"solo"}`) },
-			401, CodeInvalidToken, `Bearer realm="fedgate", error="invalid_token"`},
+			401, core.CodeInvalidToken, `Bearer realm="fedgate", error="invalid_token"`},
 		{"no rule matches", func() *http.Request { return gwReq(gwTokenBob, "application/json", `{"pool":"team"}`) },
-			403, CodeNoMatchingRule, ""},
+			403, core.CodeNoMatchingRule, ""},
 		{"role required", func() *http.Request { return gwReq(gwTokenCarol, "application/json", `{"pool":"team"}`) },
-			400, CodeRoleRequired, ""},
+			400, core.CodeRoleRequired, ""},
 		{"role not entitled", func() *http.Request {
 			return gwReq(gwTokenAlice, "application/json", `{"pool":"team","role_arn":"`+gwAdmin+`"}`)
-		}, 403, CodeRoleNotEntitled, ""},
+		}, 403, core.CodeRoleNotEntitled, ""},
 		{"duration too short", func() *http.Request {
 			return gwReq(gwTokenAlice, "application/json", `{"pool":"team","duration_seconds":899}`)
 		},
-			400, CodeInvalidRequest, ""},
+			400, core.CodeInvalidRequest, ""},
 		{"duration negative", func() *http.Request {
 			return gwReq(gwTokenAlice, "application/json", `{"pool":"team","duration_seconds":-3600}`)
 		},
-			400, CodeInvalidRequest, ""},
+			400, core.CodeInvalidRequest, ""},
 		{"duration above the role's", func() *http.Request {
 			return gwReq(gwTokenAlice, "application/json", `{"pool":"team","duration_seconds":3601}`)
 		},
-			400, CodeInvalidRequest, ""},
+			400, core.CodeInvalidRequest, ""},
 		{"duration not an int", func() *http.Request {
 			return gwReq(gwTokenAlice, "application/json", `{"pool":"team","duration_seconds":1e99}`)
 		},
-			400, CodeInvalidRequest, ""},
+			400, core.CodeInvalidRequest, ""},
 		{"tag from a list claim", func() *http.Request {
 			return gwReq(gwToken(gwAppIss, "multi"), "application/json", `{"pool":"team"}`)
 		}, 403, "tag_limit", ""},
@@ -160,10 +161,10 @@ func TestAPIErrors(t *testing.T) {
 		// huge duration_seconds back into range.
 		{"duration overflow wraps to 1800s", func() *http.Request {
 			return gwReq(gwTokenAlice, "application/json", `{"pool":"team","duration_seconds":`+strconv.Itoa(wrap+1800)+`}`)
-		}, 400, CodeInvalidRequest, ""},
+		}, 400, core.CodeInvalidRequest, ""},
 		{"duration overflow wraps to 100s", func() *http.Request {
 			return gwReq(gwTokenAlice, "application/json", `{"pool":"team","duration_seconds":`+strconv.Itoa(wrap+100)+`}`)
-		}, 400, CodeInvalidRequest, ""},
+		}, 400, core.CodeInvalidRequest, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,10 +188,10 @@ func TestAPIErrors(t *testing.T) {
 			if e.Code != tt.code || e.Message == "" || e.RequestID != rid || rid == "" {
 				t.Errorf("body %+v (request id header %q), want code %q", e, rid, tt.code)
 			}
-			if tt.code == CodeRoleRequired && (len(e.Roles) != 2 || e.Roles[0] != gwAdmin) {
+			if tt.code == core.CodeRoleRequired && (len(e.Roles) != 2 || e.Roles[0] != gwAdmin) {
 				t.Errorf("roles %v, want both of carol's", e.Roles)
 			}
-			if tt.code != CodeRoleRequired && len(e.Roles) > 0 {
+			if tt.code != core.CodeRoleRequired && len(e.Roles) > 0 {
 				t.Errorf("roles leaked on %s: %v", tt.code, e.Roles)
 			}
 			if after := h.state(); after != before {
@@ -296,15 +297,15 @@ func TestNotFoundAndMethodNotAllowed(t *testing.T) {
 		code                 string
 		json                 bool
 	}{
-		{"GET", "/api/v1/nope", "", 404, CodeNotFound, true},
-		{"GET", "/api/v1/credentials", "", 405, CodeMethodNotAllowed, true},
-		{"DELETE", "/api/v1/credentials", "text/html", 405, CodeMethodNotAllowed, true},
-		{"GET", "/nope", "", 404, CodeNotFound, false},
-		{"GET", "/nope", "text/html,application/xhtml+xml", 404, CodeNotFound, false},
-		{"GET", "/nope", "application/json", 404, CodeNotFound, true},
-		{"POST", "/healthz", "", 405, CodeMethodNotAllowed, false},
-		{"PUT", "/roles", "", 405, CodeMethodNotAllowed, false},
-		{"GET", "/pools/solo/nope", "", 404, CodeNotFound, false},
+		{"GET", "/api/v1/nope", "", 404, core.CodeNotFound, true},
+		{"GET", "/api/v1/credentials", "", 405, core.CodeMethodNotAllowed, true},
+		{"DELETE", "/api/v1/credentials", "text/html", 405, core.CodeMethodNotAllowed, true},
+		{"GET", "/nope", "", 404, core.CodeNotFound, false},
+		{"GET", "/nope", "text/html,application/xhtml+xml", 404, core.CodeNotFound, false},
+		{"GET", "/nope", "application/json", 404, core.CodeNotFound, true},
+		{"POST", "/healthz", "", 405, core.CodeMethodNotAllowed, false},
+		{"PUT", "/roles", "", 405, core.CodeMethodNotAllowed, false},
+		{"GET", "/pools/solo/nope", "", 404, core.CodeNotFound, false},
 	} {
 		t.Run(tc.method+" "+tc.path+" "+tc.accept, func(t *testing.T) {
 			req := httptest.NewRequest(tc.method, tc.path, nil)
@@ -343,7 +344,7 @@ func TestTruncateKeepsUTF8(t *testing.T) {
 		{"a€b", 3, "a…"}, // € is 3 bytes
 		{"€€", 1, "…"},
 	} {
-		got := Truncate(tc.in, tc.n)
+		got := core.Truncate(tc.in, tc.n)
 		if got != tc.want || !utf8.ValidString(got) {
 			t.Errorf("truncate(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
 		}

@@ -15,7 +15,7 @@ func TestAuditSurvivesClientDisconnect(t *testing.T) {
 	h := newGWHarness(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // the client is gone
-	h.srv.Audit(ctx, store.AuditEntry{Kind: store.AuditVend, Provider: "app", Subject: "alice", Pool: "team",
+	h.srv.core.Audit(ctx, store.AuditEntry{Kind: store.AuditVend, Provider: "app", Subject: "alice", Pool: "team",
 		Role: gwReader, IdentityID: "us-east-1:00000000-0000-4000-8000-000000000001", Result: store.AuditOK, Reason: "rule readers"})
 	es := h.auditEntries(store.AuditQuery{Kind: store.AuditVend})
 	if len(es) != 1 || es[0].Subject != "alice" || es[0].Result != store.AuditOK {

@@ -10,30 +10,14 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"fedgate/gateway/core"
 	"fedgate/gateway/store"
-	"fedgate/idp"
 )
-
-// auditTrail is what a request has learnt so far about the credential
-// request it carries; a refusal entry names whatever is known.
-type AuditTrail struct {
-	Kind       string
-	Pool       string
-	Provider   string
-	Subject    string // only a verified subject (a CLI session's owner)
-	IdentityID string
-	Role       string
-	Refusal    *Error
-	Recorded   bool
-}
-
-type auditTrailKey struct{}
 
 // The audit budget for refusals that name nobody: a burst of 60 per source
 // address, then one a second.
@@ -41,52 +25,6 @@ const (
 	anonRefusalsPerSecond = 1
 	anonRefusalsBurst     = 60
 )
-
-func TrailOf(ctx context.Context) *AuditTrail {
-	t, _ := ctx.Value(auditTrailKey{}).(*AuditTrail)
-	return t
-}
-
-// auditNote fills what a refusal entry of this request should name; empty
-// values leave what is known.
-type AuditNote struct {
-	Pool, Provider, Subject, IdentityID, Role string
-	AdminSignIn                               bool
-}
-
-func NoteAudit(ctx context.Context, n AuditNote) {
-	t := TrailOf(ctx)
-	if t == nil {
-		return
-	}
-	for _, f := range []struct {
-		dst *string
-		v   string
-	}{
-		{&t.Pool, n.Pool}, {&t.Provider, n.Provider}, {&t.Subject, n.Subject}, {&t.IdentityID, n.IdentityID}, {&t.Role, n.Role},
-	} {
-		if f.v != "" {
-			*f.dst = f.v
-		}
-	}
-	if n.AdminSignIn {
-		t.Kind = store.AuditAdminSignIn
-	}
-}
-
-// noteRefusal keeps the refusal a request answers with (fail calls it).
-func NoteRefusal(ctx context.Context, e *Error) {
-	if t := TrailOf(ctx); t != nil {
-		t.Refusal = e
-	}
-}
-
-// markAudited records that the request wrote its own audit entry.
-func MarkAudited(ctx context.Context) {
-	if t := TrailOf(ctx); t != nil {
-		t.Recorded = true
-	}
-}
 
 // auditedRoutes are the routes whose refusals are credential (or admin
 // sign-in) refusals, by method and route template.
@@ -130,8 +68,7 @@ func (s *Server) auditRefusals(c *gin.Context) {
 		c.Next()
 		return
 	}
-	t := &AuditTrail{Kind: kind}
-	ctx := context.WithValue(c.Request.Context(), auditTrailKey{}, t)
+	ctx, t := core.WithAuditTrail(c.Request.Context(), kind)
 	c.Request = c.Request.WithContext(ctx)
 	c.Next()
 	e := t.Refusal
@@ -142,46 +79,26 @@ func (s *Server) auditRefusals(c *gin.Context) {
 	// sender nothing; a budget per source address keeps such a flood from
 	// growing the audit log without bound.
 	if t.Subject == "" && t.IdentityID == "" && !s.anonRefusals.allow(sourceKey(c.ClientIP())) {
-		LogFrom(ctx, s.log).Debug("refusal not audited: its source is over the audit budget for anonymous refusals")
+		core.LogFrom(ctx, s.log).Debug("refusal not audited: its source is over the audit budget for anonymous refusals")
 		return
 	}
 	// The client may be gone; the entry is still owed.
-	s.Audit(context.WithoutCancel(ctx), store.AuditEntry{
+	s.core.Audit(context.WithoutCancel(ctx), store.AuditEntry{
 		Kind: t.Kind, Provider: t.Provider, Subject: t.Subject, Pool: t.Pool, IdentityID: t.IdentityID, Role: t.Role,
-		Result: ResultOf(e), Reason: AuditReason(e),
+		Result: core.ResultOf(e), Reason: core.AuditReason(e),
 	})
-}
-
-// auditReason is the public code of a refusal. A Cognito error type is
-// coarse (NotAuthorizedException), so the finer public code of its cause
-// follows in parentheses when there is one.
-func AuditReason(e *Error) string {
-	if !strings.HasSuffix(e.Code, "Exception") || e.Cause == nil {
-		return e.Code
-	}
-	var inner *Error
-	if errors.As(e.Cause, &inner) && inner.Code != e.Code {
-		return e.Code + " (" + inner.Code + ")"
-	}
-	for _, sentinel := range []error{idp.ErrExpiredToken, idp.ErrWrongAudience, idp.ErrWrongIssuer, idp.ErrInvalidToken,
-		idp.ErrUpstream, idp.ErrReplay, idp.ErrWrongRecipient, idp.ErrUnsolicited, idp.ErrTooLarge, idp.ErrMissingSubject, idp.ErrNonceMismatch} {
-		if errors.Is(e.Cause, sentinel) {
-			return e.Code + " (" + FromSAML(e.Cause).Code + ")"
-		}
-	}
-	return e.Code
 }
 
 // auditGuest records a Cognito guest vend (e nil) or its refusal. A guest
 // has no provider or subject: the entry names the guest marker and the
 // identity id.
-func (api *cognitoAPI) auditGuest(ctx context.Context, r *resolvedIdentity, role string, e *Error) {
+func (api *cognitoAPI) auditGuest(ctx context.Context, r *resolvedIdentity, role string, e *core.Error) {
 	entry := store.AuditEntry{Kind: store.AuditVend, IdentityID: r.id, Provider: guestProvider, Pool: r.pool.Cfg.ID, Role: role,
 		Result: store.AuditOK, Reason: "unauthenticated role"}
 	if e != nil {
-		entry.Result, entry.Reason = ResultOf(e), AuditReason(e)
+		entry.Result, entry.Reason = core.ResultOf(e), core.AuditReason(e)
 	}
-	api.s.Audit(ctx, entry)
+	api.s.core.Audit(ctx, entry)
 }
 
 // auditOpenIDToken records GetOpenIdToken (the classic flow): the token it
@@ -193,5 +110,5 @@ func (api *cognitoAPI) auditOpenIDToken(ctx context.Context, r *resolvedIdentity
 	if r.login != nil {
 		entry.Provider, entry.Subject = r.login.provider.Cfg.ID, r.login.ident.Subject
 	}
-	api.s.Audit(ctx, entry)
+	api.s.core.Audit(ctx, entry)
 }

@@ -13,6 +13,7 @@ import (
 
 	"fedgate/exchange"
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 	"fedgate/gateway/store"
 )
 
@@ -44,8 +45,8 @@ func (a *auditCursor) next() []store.AuditEntry {
 // withFakeSAML adds the cogFakeSAML provider "okta" to the gateway
 // harness's pool team (it accepts the response "good" only).
 func withFakeSAML(h *gwHarness) {
-	fake := &Provider{Cfg: config.Provider{ID: "okta", Type: "saml"}, Provider: &cogFakeSAML{}}
-	snap := h.srv.snap.Load()
+	fake := &core.Provider{Cfg: config.Provider{ID: "okta", Type: "saml"}, Provider: &cogFakeSAML{}}
+	snap := h.srv.core.Snapshot()
 	snap.Providers["okta"] = fake
 	snap.Pools[gwTeamID].Providers = append(snap.Pools[gwTeamID].Providers, fake)
 }
@@ -69,32 +70,32 @@ func TestAuditRecordsEveryRefusal(t *testing.T) {
 		wantNoSubj bool
 	}{
 		{"expired ID token on the API", func() int { return h.api(gwTokenExpired, `{"pool":"team"}`).Code }, 401,
-			store.AuditEntry{Kind: store.AuditVend, Pool: gwTeamID, Provider: "app", Reason: CodeExpiredToken}, true},
+			store.AuditEntry{Kind: store.AuditVend, Pool: gwTeamID, Provider: "app", Reason: core.CodeExpiredToken}, true},
 		{"forged ID token on the API", func() int { return h.api(gwTokenForged, `{"pool":"team"}`).Code }, 401,
-			store.AuditEntry{Kind: store.AuditVend, Pool: gwTeamID, Provider: "app", Reason: CodeInvalidToken}, true},
+			store.AuditEntry{Kind: store.AuditVend, Pool: gwTeamID, Provider: "app", Reason: core.CodeInvalidToken}, true},
 		{"token of a foreign issuer", func() int { return h.api(gwTokenForeign, `{"pool":"team","role_arn":"`+gwReader+`"}`).Code }, 401,
-			store.AuditEntry{Kind: store.AuditVend, Pool: gwTeamID, Role: gwReader, Reason: CodeInvalidToken}, true},
+			store.AuditEntry{Kind: store.AuditVend, Pool: gwTeamID, Role: gwReader, Reason: core.CodeInvalidToken}, true},
 		{"no bearer token", func() int { return h.api("", `{"pool":"team"}`).Code }, 401,
-			store.AuditEntry{Kind: store.AuditVend, Reason: CodeUnauthorized}, true},
+			store.AuditEntry{Kind: store.AuditVend, Reason: core.CodeUnauthorized}, true},
 		{"unknown pool", func() int { return h.api(gwTokenAlice, `{"pool":"nope"}`).Code }, 404,
-			store.AuditEntry{Kind: store.AuditVend, Reason: CodeUnknownPool}, true},
+			store.AuditEntry{Kind: store.AuditVend, Reason: core.CodeUnknownPool}, true},
 		{"SAML response that does not verify (API)", func() int {
 			return h.api("", `{"pool":"team","provider":"okta","saml_response":"forged"}`).Code
-		}, 401, store.AuditEntry{Kind: store.AuditVend, Pool: gwTeamID, Provider: "okta", Reason: CodeInvalidToken}, true},
+		}, 401, store.AuditEntry{Kind: store.AuditVend, Pool: gwTeamID, Provider: "okta", Reason: core.CodeInvalidToken}, true},
 		{"SAML response that does not verify (ACS)", func() int {
 			return h.browser().post("/saml/acs/okta", url.Values{"SAMLResponse": {"forged"}}).Code
-		}, 401, store.AuditEntry{Kind: store.AuditVend, Pool: gwTeamID, Provider: "okta", Reason: CodeInvalidToken}, true},
+		}, 401, store.AuditEntry{Kind: store.AuditVend, Pool: gwTeamID, Provider: "okta", Reason: core.CodeInvalidToken}, true},
 		{"callback with an unknown state", func() int { return h.browser().get("/callback?state=deadbeef&code=x").Code }, 400,
-			store.AuditEntry{Kind: store.AuditVend, Reason: CodeFlowExpired}, true},
+			store.AuditEntry{Kind: store.AuditVend, Reason: core.CodeFlowExpired}, true},
 		{"callback where the IdP refused", func() int {
 			b := h.browser()
 			return b.get("/callback?error=access_denied&state=" + flowState(b)).Code
-		}, 401, store.AuditEntry{Kind: store.AuditVend, Pool: gwTeamID, Provider: "demo", Reason: CodeUnauthorized}, true},
+		}, 401, store.AuditEntry{Kind: store.AuditVend, Pool: gwTeamID, Provider: "demo", Reason: core.CodeUnauthorized}, true},
 		{"callback from another browser", func() int {
 			return h.browser().get("/callback?code=x&state=" + flowState(h.browser())).Code
-		}, 400, store.AuditEntry{Kind: store.AuditVend, Reason: CodeFlowExpired}, true},
+		}, 400, store.AuditEntry{Kind: store.AuditVend, Reason: core.CodeFlowExpired}, true},
 		{"wrong password", func() int { return h.browser().signIn("team", "alice", pw).Code }, 401,
-			store.AuditEntry{Kind: store.AuditVend, Pool: gwTeamID, Provider: "demo", Reason: CodeBadCredentials}, true},
+			store.AuditEntry{Kind: store.AuditVend, Pool: gwTeamID, Provider: "demo", Reason: core.CodeBadCredentials}, true},
 		{"CLI session that does not exist", func() int {
 			req := httptest.NewRequest(http.MethodPost, "/cli/credentials", strings.NewReader(`{}`))
 			req.Header.Set("Content-Type", "application/json")
@@ -105,14 +106,14 @@ func TestAuditRecordsEveryRefusal(t *testing.T) {
 			b := h.browser()
 			state := gwFind(t, gwStatePattern, b.get("/admin/login/demo").Body.String())
 			return b.get("/callback?error=access_denied&state=" + state).Code
-		}, 401, store.AuditEntry{Kind: store.AuditAdminSignIn, Provider: "demo", Reason: CodeUnauthorized}, true},
+		}, 401, store.AuditEntry{Kind: store.AuditAdminSignIn, Provider: "demo", Reason: core.CodeUnauthorized}, true},
 		{"admin sign-in with a wrong password", func() int { _, w := h.adminBrowser("carol", pw); return w.Code }, 401,
-			store.AuditEntry{Kind: store.AuditAdminSignIn, Provider: "demo", Reason: CodeBadCredentials}, true},
+			store.AuditEntry{Kind: store.AuditAdminSignIn, Provider: "demo", Reason: core.CodeBadCredentials}, true},
 		// Paths that audited before: still exactly one entry each.
 		{"no matching rule (API)", func() int { return h.api(gwTokenBob, `{"pool":"team"}`).Code }, 403,
-			store.AuditEntry{Kind: store.AuditVend, Pool: gwTeamID, Provider: "app", Subject: "app|bob", Reason: CodeNoMatchingRule}, false},
+			store.AuditEntry{Kind: store.AuditVend, Pool: gwTeamID, Provider: "app", Subject: "app|bob", Reason: core.CodeNoMatchingRule}, false},
 		{"no matching rule (browser)", func() int { return h.browser().signIn("team", "bob", gwPassBob).Code }, 403,
-			store.AuditEntry{Kind: store.AuditVend, Pool: gwTeamID, Provider: "demo", Subject: "bob", Reason: CodeNoMatchingRule}, false},
+			store.AuditEntry{Kind: store.AuditVend, Pool: gwTeamID, Provider: "demo", Subject: "bob", Reason: core.CodeNoMatchingRule}, false},
 		{"STS refuses the role", func() int {
 			h.sts.fail(&exchange.STSError{Status: 403, Code: "AccessDenied", Public: "Not authorized to perform sts:AssumeRoleWithWebIdentity"})
 			defer h.sts.fail(nil)
@@ -158,16 +159,16 @@ func TestAuditRecordsEveryRefusal(t *testing.T) {
 	t.Run("the audit API finds refusals by reason, pool and result", func(t *testing.T) {
 		var got struct{ Entries []store.AuditEntry }
 		decodeBody(t, h.adminCall(http.MethodGet, "/admin/api/v1/audit?kind=vend&result=refused&q=expired_token", ""), &got)
-		if len(got.Entries) != 1 || got.Entries[0].Reason != CodeExpiredToken {
+		if len(got.Entries) != 1 || got.Entries[0].Reason != core.CodeExpiredToken {
 			t.Errorf("search for expired_token = %+v", got.Entries)
 		}
 		got.Entries = nil
 		decodeBody(t, h.adminCall(http.MethodGet, "/admin/api/v1/audit?kind=admin_sign_in&result=refused", ""), &got)
-		if len(got.Entries) != 2 || got.Entries[0].Reason != CodeBadCredentials || got.Entries[1].Reason != CodeUnauthorized {
+		if len(got.Entries) != 2 || got.Entries[0].Reason != core.CodeBadCredentials || got.Entries[1].Reason != core.CodeUnauthorized {
 			t.Errorf("refused admin sign-ins = %+v", got.Entries)
 		}
 		w := h.adminCall(http.MethodGet, "/admin/audit?q=okta", "")
-		if w.Code != http.StatusOK || strings.Count(w.Body.String(), CodeInvalidToken) < 2 {
+		if w.Code != http.StatusOK || strings.Count(w.Body.String(), core.CodeInvalidToken) < 2 {
 			t.Errorf("audit page for okta: HTTP %d, want both SAML refusals", w.Code)
 		}
 	})
@@ -202,10 +203,10 @@ func TestAuditCognito(t *testing.T) {
 		{"login vend", func() cogResult { r, _ := h.creds(alice, h.logins("alice"), ""); return r },
 			want{store.AuditOK, "rule readers", "corp", "alice", alice, cogReaderRole}},
 		{"no rule for bob", func() cogResult { r, _ := h.creds(bob, h.logins("bob"), ""); return r },
-			want{store.AuditRefused, CodeNoMatchingRule, "corp", "bob", bob, ""}},
+			want{store.AuditRefused, core.CodeNoMatchingRule, "corp", "bob", bob, ""}},
 		{"expired login on GetId", func() cogResult {
 			return h.call("GetId", map[string]any{"IdentityPoolId": cogPoolID, "Logins": map[string]string{h.idp.loginKey(): expired}})
-		}, want{store.AuditRefused, cogNotAuthorized + " (" + CodeExpiredToken + ")", "corp", "", "", ""}},
+		}, want{store.AuditRefused, cogNotAuthorized + " (" + core.CodeExpiredToken + ")", "corp", "", "", ""}},
 		{"someone else's identity", func() cogResult { r, _ := h.creds(alice, h.logins("bob"), ""); return r },
 			want{store.AuditRefused, cogNotAuthorized, "corp", "", alice, ""}},
 		{"GetOpenIdToken", func() cogResult {

@@ -29,7 +29,7 @@ func BenchmarkVendAPI(b *testing.B) {
 // BenchmarkRulesOnly is the mapping step of the same request alone.
 func BenchmarkRulesOnly(b *testing.B) {
 	h := newGWHarness(b)
-	pool := h.srv.snap.Load().Pools["team"]
+	pool := h.srv.core.Snapshot().Pools["team"]
 	ident, err := h.verify.VerifyToken(b.Context(), gwTokenAlice)
 	if err != nil {
 		b.Fatal(err)

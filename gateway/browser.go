@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"fedgate/exchange"
+	"fedgate/gateway/core"
 	"fedgate/gateway/store"
 	"fedgate/idp"
 )
@@ -64,7 +65,7 @@ type providerView struct {
 
 func (s *Server) index(c *gin.Context) {
 	data := indexPage{page: page{Title: "Sign in", RequestID: requestID(c)}}
-	for _, p := range s.snap.Load().Ordered {
+	for _, p := range s.core.Snapshot().Ordered {
 		pv := poolView{ID: p.Cfg.ID, DisplayName: p.Cfg.DisplayName, MaxDuration: humanDuration(time.Duration(p.Cfg.DurationSeconds) * time.Second)}
 		for _, lp := range p.Providers {
 			pv.Providers = append(pv.Providers, providerView{
@@ -79,24 +80,24 @@ func (s *Server) index(c *gin.Context) {
 }
 
 // target resolves the pool and provider named in the path.
-func (s *Server) target(c *gin.Context) (*Pool, *Provider, *Error) {
-	pool, e := s.LookupPool(c.Param("pool"))
+func (s *Server) target(c *gin.Context) (*core.Pool, *core.Provider, *core.Error) {
+	pool, e := s.core.LookupPool(c.Param("pool"))
 	if e != nil {
 		return nil, nil, e
 	}
 	prov := pool.Provider(c.Param("provider"))
 	if prov == nil {
-		return nil, nil, Errorf(http.StatusNotFound, CodeUnknownProvider, "The pool %q does not accept that identity provider.", pool.Cfg.DisplayName)
+		return nil, nil, core.Errorf(http.StatusNotFound, core.CodeUnknownProvider, "The pool %q does not accept that identity provider.", pool.Cfg.DisplayName)
 	}
 	return pool, prov, nil
 }
 
 // beginFlow stores a new flow and binds it to this browser with a cookie.
-func (s *Server) beginFlow(c *gin.Context, pool *Pool, prov *Provider, cli *cliFlow) (state string, f loginFlow, err error) {
+func (s *Server) beginFlow(c *gin.Context, pool *core.Pool, prov *core.Provider, cli *cliFlow) (state string, f loginFlow, err error) {
 	binding := s.randomHex(32)
 	state = s.randomHex(32)
 	f = loginFlow{Pool: pool.Cfg.ID, Provider: prov.Cfg.ID, Nonce: s.randomHex(24), Verifier: s.randomHex(32), BindingHash: digest(binding), CLI: cli}
-	if err := s.PutSealed(c.Request.Context(), kindFlow, state, f, flowLifetime); err != nil {
+	if err := s.core.PutSealed(c.Request.Context(), kindFlow, state, f, flowLifetime); err != nil {
 		return "", f, err
 	}
 	s.setCookie(c, flowCookieName(state), binding, int(flowLifetime.Seconds()))
@@ -108,13 +109,13 @@ func (s *Server) beginFlow(c *gin.Context, pool *Pool, prov *Provider, cli *cliF
 func (s *Server) redirectToIdP(c *gin.Context, p idp.RedirectLogin, state string, f loginFlow) {
 	if r, ok := p.(readiness); ok {
 		if err := r.Ready(c.Request.Context()); err != nil {
-			s.fail(c, FromIdP(err))
+			s.fail(c, core.FromIdP(err))
 			return
 		}
 	}
 	authURL := p.AuthCodeURL(idp.Flow{State: state, Nonce: f.Nonce, PKCEVerifier: f.Verifier, RedirectURL: s.redirectURL()})
 	if authURL == "" {
-		s.fail(c, FromIdP(idp.ErrUpstream))
+		s.fail(c, core.FromIdP(idp.ErrUpstream))
 		return
 	}
 	noCache(c)
@@ -139,10 +140,10 @@ func (s *Server) startLogin(c *gin.Context) {
 }
 
 // sendToIdP begins a flow and sends the browser to the provider's sign-in.
-func (s *Server) sendToIdP(c *gin.Context, pool *Pool, prov *Provider, cli *cliFlow) {
+func (s *Server) sendToIdP(c *gin.Context, pool *core.Pool, prov *core.Provider, cli *cliFlow) {
 	state, f, err := s.beginFlow(c, pool, prov, cli)
 	if err != nil {
-		s.fail(c, Internal(err))
+		s.fail(c, core.Internal(err))
 		return
 	}
 	switch p := prov.Provider.(type) {
@@ -153,7 +154,7 @@ func (s *Server) sendToIdP(c *gin.Context, pool *Pool, prov *Provider, cli *cliF
 	case idp.AssertionLogin: // saml (issue 3)
 		s.startSAMLLogin(c, p, state)
 	default:
-		s.fail(c, Errorf(http.StatusBadRequest, CodeUnknownProvider, "This identity provider cannot be used for browser sign-in."))
+		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "This identity provider cannot be used for browser sign-in."))
 	}
 }
 
@@ -163,7 +164,7 @@ type loginPage struct {
 	Demo                                           bool
 }
 
-func (s *Server) renderLogin(c *gin.Context, status int, pool *Pool, prov *Provider, state, msg, username string) {
+func (s *Server) renderLogin(c *gin.Context, status int, pool *core.Pool, prov *core.Provider, state, msg, username string) {
 	s.render(c, status, "login", loginPage{
 		page:     page{Title: "Sign in", RequestID: requestID(c)},
 		Provider: prov.DisplayName(), Pool: pool.Cfg.DisplayName,
@@ -174,30 +175,30 @@ func (s *Server) renderLogin(c *gin.Context, status int, pool *Pool, prov *Provi
 
 // takeFlow consumes a flow: a state works once, before it expires, and
 // only with the cookie of the browser that started it.
-func (s *Server) takeFlow(c *gin.Context, state string) (*loginFlow, *Error) {
-	expired := Errorf(http.StatusBadRequest, CodeFlowExpired, "This sign-in has expired or was already used. Start again from the fedgate start page.")
+func (s *Server) takeFlow(c *gin.Context, state string) (*loginFlow, *core.Error) {
+	expired := core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "This sign-in has expired or was already used. Start again from the fedgate start page.")
 	if len(state) < flowCookieStateChars || len(state) > 128 {
 		return nil, expired
 	}
 	// Check the browser binding before using the state up, so that someone
 	// who only holds a callback URL cannot spoil the sign-in it belongs to.
 	var f loginFlow
-	if err := s.GetSealed(c.Request.Context(), kindFlow, state, &f); err != nil {
+	if err := s.core.GetSealed(c.Request.Context(), kindFlow, state, &f); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, expired
 		}
-		return nil, Internal(err)
+		return nil, core.Internal(err)
 	}
 	if !equalSecret(digest(s.cookie(c, flowCookieName(state))), f.BindingHash) {
-		e := Errorf(http.StatusBadRequest, CodeFlowExpired, "This sign-in was started in another browser. Start again from the fedgate start page.")
+		e := core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "This sign-in was started in another browser. Start again from the fedgate start page.")
 		e.Cause = errors.New("flow binding cookie missing or wrong")
 		return nil, e
 	}
-	if err := s.TakeSealed(c.Request.Context(), kindFlow, state, &f); err != nil {
+	if err := s.core.TakeSealed(c.Request.Context(), kindFlow, state, &f); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, expired // a concurrent request used it first
 		}
-		return nil, Internal(err)
+		return nil, core.Internal(err)
 	}
 	s.clearCookie(c, flowCookieName(state))
 	return &f, nil
@@ -212,11 +213,11 @@ func flowCookieName(state string) string {
 	return flowCookie + "-" + state[:min(len(state), flowCookieStateChars)]
 }
 
-func (s *Server) flowTarget(f *loginFlow) (*Pool, *Provider, *Error) {
-	snap := s.snap.Load()
+func (s *Server) flowTarget(f *loginFlow) (*core.Pool, *core.Provider, *core.Error) {
+	snap := s.core.Snapshot()
 	pool := snap.Pools[f.Pool]
 	if pool == nil || pool.Provider(f.Provider) == nil {
-		return nil, nil, Errorf(http.StatusBadRequest, CodeFlowExpired, "The pool or provider of this sign-in has changed. Start again.")
+		return nil, nil, core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "The pool or provider of this sign-in has changed. Start again.")
 	}
 	return pool, pool.Provider(f.Provider), nil
 }
@@ -229,15 +230,15 @@ func (s *Server) callback(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
-	NoteAudit(c.Request.Context(), AuditNote{Pool: f.Pool, Provider: f.Provider, AdminSignIn: f.Admin}) // audit_refusals.go
+	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: f.Pool, Provider: f.Provider, AdminSignIn: f.Admin}) // audit_refusals.go
 	if errCode := q.Get("error"); errCode != "" {
-		e := Errorf(http.StatusUnauthorized, CodeUnauthorized, "The identity provider did not sign you in (%s).", Truncate(sanitizeIdPError(errCode), 64))
+		e := core.Errorf(http.StatusUnauthorized, core.CodeUnauthorized, "The identity provider did not sign you in (%s).", core.Truncate(sanitizeIdPError(errCode), 64))
 		s.fail(c, e)
 		return
 	}
 	code := q.Get("code")
 	if code == "" || len(code) > 2048 {
-		s.fail(c, Errorf(http.StatusBadRequest, CodeInvalidRequest, "The identity provider's answer has no authorization code. Start again."))
+		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The identity provider's answer has no authorization code. Start again."))
 		return
 	}
 	if f.Admin { // admin (issue 6)
@@ -253,26 +254,26 @@ func (s *Server) callback(c *gin.Context) {
 	// flow went to, or a hostile IdP could pass another IdP's code (and
 	// this flow's PKCE verifier) through its own token endpoint.
 	if iss := q.Get("iss"); iss != "" && strings.TrimRight(iss, "/") != strings.TrimRight(prov.Cfg.Issuer, "/") {
-		e := Errorf(http.StatusBadRequest, CodeInvalidRequest, "The answer came from another identity provider than the one this sign-in went to. Start again.")
+		e := core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The answer came from another identity provider than the one this sign-in went to. Start again.")
 		e.Cause = errors.New("authorization response iss does not match the flow's provider")
 		s.fail(c, e)
 		return
 	}
 	rl, ok := prov.Provider.(idp.RedirectLogin)
 	if !ok {
-		s.fail(c, Errorf(http.StatusBadRequest, CodeUnknownProvider, "This identity provider does not use redirects."))
+		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "This identity provider does not use redirects."))
 		return
 	}
 	ident, err := rl.Exchange(c.Request.Context(), code, idp.Flow{State: q.Get("state"), Nonce: f.Nonce, PKCEVerifier: f.Verifier, RedirectURL: s.redirectURL()})
 	if err != nil {
-		s.fail(c, FromIdP(err))
+		s.fail(c, core.FromIdP(err))
 		return
 	}
 	if f.CLI != nil { // cli (issue 5)
-		s.completeCLISignIn(c, f.CLI, &Principal{Pool: pool, Provider: prov, Ident: ident})
+		s.completeCLISignIn(c, f.CLI, &core.Principal{Pool: pool, Provider: prov, Ident: ident})
 		return
 	}
-	s.completeSignIn(c, &Principal{Pool: pool, Provider: prov, Ident: ident})
+	s.completeSignIn(c, &core.Principal{Pool: pool, Provider: prov, Ident: ident})
 }
 
 func sanitizeIdPError(code string) string {
@@ -291,7 +292,7 @@ func (s *Server) passwordLogin(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
-	NoteAudit(c.Request.Context(), AuditNote{Pool: pool.Cfg.ID, Provider: prov.Cfg.ID}) // audit_refusals.go
+	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: pool.Cfg.ID, Provider: prov.Cfg.ID}) // audit_refusals.go
 	form := s.checkPasswordForm(c, prov, func(f *loginFlow) bool { return !f.Admin && f.Pool == pool.Cfg.ID && f.Provider == prov.Cfg.ID })
 	if form == nil {
 		return
@@ -300,17 +301,17 @@ func (s *Server) passwordLogin(c *gin.Context) {
 	if ident == nil {
 		state, _, ferr := s.beginFlow(c, pool, prov, f.CLI)
 		if ferr != nil {
-			s.fail(c, Internal(ferr))
+			s.fail(c, core.Internal(ferr))
 			return
 		}
 		s.renderLogin(c, http.StatusUnauthorized, pool, prov, state, form.refusal.Message, form.username)
 		return
 	}
 	if f.CLI != nil { // cli (issue 5)
-		s.completeCLISignIn(c, f.CLI, &Principal{Pool: pool, Provider: prov, Ident: ident})
+		s.completeCLISignIn(c, f.CLI, &core.Principal{Pool: pool, Provider: prov, Ident: ident})
 		return
 	}
-	s.completeSignIn(c, &Principal{Pool: pool, Provider: prov, Ident: ident})
+	s.completeSignIn(c, &core.Principal{Pool: pool, Provider: prov, Ident: ident})
 }
 
 // passwordForm is a posted demo-provider form after its checks.
@@ -318,7 +319,7 @@ type passwordForm struct {
 	flow     *loginFlow
 	ident    *idp.Identity // nil: wrong username or password
 	username string
-	refusal  *Error // why ident is nil
+	refusal  *core.Error // why ident is nil
 }
 
 // checkPasswordForm takes a posted password form as far as the password:
@@ -326,9 +327,9 @@ type passwordForm struct {
 // that takes passwords, sane field sizes. On anything but a wrong password
 // it fails the request itself and returns nil; a wrong password comes back
 // (logged and noted for the audit) so the caller can show the form again.
-func (s *Server) checkPasswordForm(c *gin.Context, prov *Provider, belongs func(*loginFlow) bool) *passwordForm {
+func (s *Server) checkPasswordForm(c *gin.Context, prov *core.Provider, belongs func(*loginFlow) bool) *passwordForm {
 	if !s.sameOrigin(c) {
-		s.fail(c, Errorf(http.StatusForbidden, CodeCSRF, "This form was posted from another site."))
+		s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
 		return nil
 	}
 	if err := c.Request.ParseForm(); err != nil {
@@ -341,54 +342,54 @@ func (s *Server) checkPasswordForm(c *gin.Context, prov *Provider, belongs func(
 		return nil
 	}
 	if !belongs(f) {
-		s.fail(c, Errorf(http.StatusBadRequest, CodeFlowExpired, "This sign-in belongs to another pool or provider. Start again."))
+		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "This sign-in belongs to another pool or provider. Start again."))
 		return nil
 	}
 	pl, ok := prov.Provider.(idp.PasswordLogin)
 	if !ok {
-		s.fail(c, Errorf(http.StatusBadRequest, CodeUnknownProvider, "This identity provider does not take passwords."))
+		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "This identity provider does not take passwords."))
 		return nil
 	}
 	username, password := c.PostForm("username"), c.PostForm("password")
 	if len(username) > maxFormField || len(password) > maxFormField {
-		s.fail(c, Errorf(http.StatusBadRequest, CodeInvalidRequest, "Username or password is too long."))
+		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "Username or password is too long."))
 		return nil
 	}
 	ident, err := pl.Authenticate(c.Request.Context(), username, password)
 	if err != nil {
-		LogFrom(c.Request.Context(), s.log).Warn("password sign-in refused", "provider", prov.Cfg.ID, "admin", f.Admin, "cause", err.Error())
-		refusal := FromIdP(err)
-		NoteAudit(c.Request.Context(), AuditNote{Provider: prov.Cfg.ID})
-		NoteRefusal(c.Request.Context(), refusal) // audit_refusals.go: the form is shown again, not fail()
+		core.LogFrom(c.Request.Context(), s.log).Warn("password sign-in refused", "provider", prov.Cfg.ID, "admin", f.Admin, "cause", err.Error())
+		refusal := core.FromIdP(err)
+		core.NoteAudit(c.Request.Context(), core.AuditNote{Provider: prov.Cfg.ID})
+		core.NoteRefusal(c.Request.Context(), refusal) // audit_refusals.go: the form is shown again, not fail()
 		return &passwordForm{flow: f, username: username, refusal: refusal}
 	}
 	return &passwordForm{flow: f, ident: ident, username: username}
 }
 
-func formError(err error) *Error {
+func formError(err error) *core.Error {
 	if isTooLarge(err) {
-		return NewError(http.StatusRequestEntityTooLarge, CodeTooLarge, "The form is too large.", err)
+		return core.NewError(http.StatusRequestEntityTooLarge, core.CodeTooLarge, "The form is too large.", err)
 	}
-	return NewError(http.StatusBadRequest, CodeInvalidRequest, "The form could not be read.", err)
+	return core.NewError(http.StatusBadRequest, core.CodeInvalidRequest, "The form could not be read.", err)
 }
 
 // completeSignIn applies the rules: one role vends at once, several open
 // the picker, none is a clear refusal.
-func (s *Server) completeSignIn(c *gin.Context, p *Principal) {
+func (s *Server) completeSignIn(c *gin.Context, p *core.Principal) {
 	d := p.Entitlements()
 	switch len(d.Grants) {
 	case 0:
-		LogFrom(c.Request.Context(), s.log).Info("no rule matched", "pool", p.Pool.Cfg.ID, "provider", p.Provider.Cfg.ID, "subject", p.Ident.Subject)
-		e := NoRoleError(p)
-		s.AuditRefusal(c.Request.Context(), p, "", e) // admin (issue 6)
+		core.LogFrom(c.Request.Context(), s.log).Info("no rule matched", "pool", p.Pool.Cfg.ID, "provider", p.Provider.Cfg.ID, "subject", p.Ident.Subject)
+		e := core.NoRoleError(p)
+		s.core.AuditRefusal(c.Request.Context(), p, "", e) // admin (issue 6)
 		s.fail(c, e)
 	case 1:
 		s.showCredentials(c, p, d.Grants[0].Role)
 	default:
 		sess := browserSession{Pool: p.Pool.Cfg.ID, Provider: p.Provider.Cfg.ID, Subject: p.Ident.Subject, Claims: p.Ident.Claims, RawToken: p.Ident.RawToken, CSRF: s.randomHex(24)}
 		id := s.randomHex(32)
-		if err := s.PutSealed(c.Request.Context(), kindSession, id, sess, s.cfg.Server.SessionTTL.D()); err != nil {
-			s.fail(c, Internal(err))
+		if err := s.core.PutSealed(c.Request.Context(), kindSession, id, sess, s.cfg.Server.SessionTTL.D()); err != nil {
+			s.fail(c, core.Internal(err))
 			return
 		}
 		s.setCookie(c, sessCookie, id, int(s.cfg.Server.SessionTTL.D().Seconds()))
@@ -415,7 +416,7 @@ func roleName(arn string) string {
 	return arn
 }
 
-func displaySubject(p *Principal) string {
+func displaySubject(p *core.Principal) string {
 	for _, k := range []string{"email", "preferred_username", "name"} {
 		if v, ok := p.Ident.Claims[k].(string); ok && v != "" {
 			return v
@@ -427,40 +428,40 @@ func displaySubject(p *Principal) string {
 // pickRole vends the role chosen on the picker.
 func (s *Server) pickRole(c *gin.Context) {
 	if !s.sameOrigin(c) {
-		s.fail(c, Errorf(http.StatusForbidden, CodeCSRF, "This form was posted from another site."))
+		s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
 		return
 	}
 	if err := c.Request.ParseForm(); err != nil {
 		s.fail(c, formError(err))
 		return
 	}
-	expired := Errorf(http.StatusUnauthorized, CodeSessionExpired, "Your sign-in has expired. Sign in again.")
+	expired := core.Errorf(http.StatusUnauthorized, core.CodeSessionExpired, "Your sign-in has expired. Sign in again.")
 	id := s.cookie(c, sessCookie)
 	if id == "" || len(id) > 128 {
 		s.fail(c, expired)
 		return
 	}
 	var sess browserSession
-	if err := s.GetSealed(c.Request.Context(), kindSession, id, &sess); err != nil {
+	if err := s.core.GetSealed(c.Request.Context(), kindSession, id, &sess); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			s.fail(c, expired)
 			return
 		}
-		s.fail(c, Internal(err))
+		s.fail(c, core.Internal(err))
 		return
 	}
 	if !equalSecret(c.PostForm("csrf"), sess.CSRF) {
-		s.fail(c, Errorf(http.StatusForbidden, CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
+		s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
 		return
 	}
-	NoteAudit(c.Request.Context(), AuditNote{Pool: sess.Pool, Provider: sess.Provider, Subject: sess.Subject}) // audit_refusals.go
-	snap := s.snap.Load()
+	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: sess.Pool, Provider: sess.Provider, Subject: sess.Subject}) // audit_refusals.go
+	snap := s.core.Snapshot()
 	pool := snap.Pools[sess.Pool]
 	if pool == nil || pool.Provider(sess.Provider) == nil {
 		s.fail(c, expired)
 		return
 	}
-	p := &Principal{Pool: pool, Provider: pool.Provider(sess.Provider), Ident: &idp.Identity{Provider: sess.Provider, Subject: sess.Subject, Claims: sess.Claims, RawToken: sess.RawToken}}
+	p := &core.Principal{Pool: pool, Provider: pool.Provider(sess.Provider), Ident: &idp.Identity{Provider: sess.Provider, Subject: sess.Subject, Claims: sess.Claims, RawToken: sess.RawToken}}
 	s.showCredentials(c, p, c.PostForm("role"))
 }
 
@@ -475,21 +476,21 @@ type credentialsPage struct {
 
 // showCredentials re-evaluates the rules (they may have changed since the
 // picker was drawn), vends and renders the no-store credentials page.
-func (s *Server) showCredentials(c *gin.Context, p *Principal, roleARN string) {
-	g, e := PickGrant(p, p.Entitlements(), roleARN)
+func (s *Server) showCredentials(c *gin.Context, p *core.Principal, roleARN string) {
+	g, e := core.PickGrant(p, p.Entitlements(), roleARN)
 	if e != nil {
-		s.AuditRefusal(c.Request.Context(), p, roleARN, e) // admin (issue 6)
+		s.core.AuditRefusal(c.Request.Context(), p, roleARN, e) // admin (issue 6)
 		s.fail(c, e)
 		return
 	}
-	creds, id, e := s.Vend(c.Request.Context(), p, g, 0)
+	creds, id, e := s.core.Vend(c.Request.Context(), p, g, 0)
 	if e != nil {
 		s.fail(c, e)
 		return
 	}
 	js, err := json.MarshalIndent(apiCredentials(creds, id), "", "  ")
 	if err != nil {
-		s.fail(c, Internal(err))
+		s.fail(c, core.Internal(err))
 		return
 	}
 	exp := creds.Expiration.UTC()
@@ -515,49 +516,4 @@ func humanDuration(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%d h %d min", h, m)
 	}
-}
-
-// putSealed stores a short-lived entry encrypted: flows and sessions hold
-// claims and, in upstream-token mode, the upstream token.
-func (s *Server) PutSealed(ctx context.Context, kind, key string, v any, ttl time.Duration) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	sealed, err := s.box.Seal(b, sealedEntryAAD(kind, key))
-	if err != nil {
-		return err
-	}
-	return s.store.PutEphemeral(ctx, kind, key, sealed, s.now().Add(ttl))
-}
-
-// sealedEntryAAD binds a sealed entry to its kind and key, so that someone
-// who can write the database but lacks the master key cannot move one
-// person's session under another person's cookie.
-func sealedEntryAAD(kind, key string) []byte {
-	return []byte(kind + "\x00" + key)
-}
-
-func (s *Server) openSealed(kind, key string, sealed []byte, v any) error {
-	b, err := s.box.Open(sealed, sealedEntryAAD(kind, key))
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, v)
-}
-
-func (s *Server) TakeSealed(ctx context.Context, kind, key string, v any) error {
-	sealed, err := s.store.TakeEphemeral(ctx, kind, key, s.now())
-	if err != nil {
-		return err
-	}
-	return s.openSealed(kind, key, sealed, v)
-}
-
-func (s *Server) GetSealed(ctx context.Context, kind, key string, v any) error {
-	sealed, err := s.store.GetEphemeral(ctx, kind, key, s.now())
-	if err != nil {
-		return err
-	}
-	return s.openSealed(kind, key, sealed, v)
 }

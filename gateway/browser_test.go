@@ -10,6 +10,7 @@ import (
 
 	"fedgate/exchange/rules"
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 )
 
 // refusal runs attack and checks what every refusal owes: the status, the
@@ -97,7 +98,7 @@ func TestPasswordLoginWrongPassword(t *testing.T) {
 	// The old state is spent.
 	h.refusal(t, func() *httptest.ResponseRecorder {
 		return b.post("/login/team/demo", url.Values{"state": {old}, "username": {"alice"}, "password": {gwPassAlice}})
-	}, http.StatusBadRequest, CodeFlowExpired)
+	}, http.StatusBadRequest, core.CodeFlowExpired)
 }
 
 // refusalPage is refusal for the login form re-rendered with an error
@@ -136,26 +137,26 @@ func TestPasswordLoginRefusals(t *testing.T) {
 			return func() *httptest.ResponseRecorder {
 				return b.post("/login/team/demo", url.Values{"state": {state}, "username": {"alice"}, "password": {gwPassAlice}})
 			}
-		}, http.StatusForbidden, CodeCSRF},
+		}, http.StatusForbidden, core.CodeCSRF},
 		{"opaque origin null", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("team")
 			b.origin = "null"
 			return func() *httptest.ResponseRecorder {
 				return b.post("/login/team/demo", url.Values{"state": {state}, "username": {"alice"}, "password": {gwPassAlice}})
 			}
-		}, http.StatusForbidden, CodeCSRF},
+		}, http.StatusForbidden, core.CodeCSRF},
 		{"unknown state", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			b.startLogin("team")
 			return func() *httptest.ResponseRecorder {
 				return b.post("/login/team/demo", url.Values{"state": {strings.Repeat("ab", 32)}, "username": {"alice"}, "password": {gwPassAlice}})
 			}
-		}, http.StatusBadRequest, CodeFlowExpired},
+		}, http.StatusBadRequest, core.CodeFlowExpired},
 		{"no state", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			b.startLogin("team")
 			return func() *httptest.ResponseRecorder {
 				return b.post("/login/team/demo", url.Values{"username": {"alice"}, "password": {gwPassAlice}})
 			}
-		}, http.StatusBadRequest, CodeFlowExpired},
+		}, http.StatusBadRequest, core.CodeFlowExpired},
 		{"replayed state", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("team")
 			form := url.Values{"state": {state}, "username": {"alice"}, "password": {gwPassAlice}}
@@ -164,21 +165,21 @@ func TestPasswordLoginRefusals(t *testing.T) {
 			}
 			h.sts.reset()
 			return func() *httptest.ResponseRecorder { return b.post("/login/team/demo", form) }
-		}, http.StatusBadRequest, CodeFlowExpired},
+		}, http.StatusBadRequest, core.CodeFlowExpired},
 		{"expired state", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("team")
 			h.clock.Advance(flowLifetime + time.Second)
 			return func() *httptest.ResponseRecorder {
 				return b.post("/login/team/demo", url.Values{"state": {state}, "username": {"alice"}, "password": {gwPassAlice}})
 			}
-		}, http.StatusBadRequest, CodeFlowExpired},
+		}, http.StatusBadRequest, core.CodeFlowExpired},
 		{"state from another browser, no cookie", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("team")
 			other := h.browser()
 			return func() *httptest.ResponseRecorder {
 				return other.post("/login/team/demo", url.Values{"state": {state}, "username": {"alice"}, "password": {gwPassAlice}})
 			}
-		}, http.StatusBadRequest, CodeFlowExpired},
+		}, http.StatusBadRequest, core.CodeFlowExpired},
 		{"state from another browser, its own cookie", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("team")
 			other := h.browser()
@@ -186,7 +187,7 @@ func TestPasswordLoginRefusals(t *testing.T) {
 			return func() *httptest.ResponseRecorder {
 				return other.post("/login/team/demo", url.Values{"state": {state}, "username": {"alice"}, "password": {gwPassAlice}})
 			}
-		}, http.StatusBadRequest, CodeFlowExpired},
+		}, http.StatusBadRequest, core.CodeFlowExpired},
 		{"tampered binding cookie", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("team")
 			v := []byte(b.cookies[flowCookieName(state)])
@@ -195,47 +196,47 @@ func TestPasswordLoginRefusals(t *testing.T) {
 			return func() *httptest.ResponseRecorder {
 				return b.post("/login/team/demo", url.Values{"state": {state}, "username": {"alice"}, "password": {gwPassAlice}})
 			}
-		}, http.StatusBadRequest, CodeFlowExpired},
+		}, http.StatusBadRequest, core.CodeFlowExpired},
 		{"state of another pool", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("solo")
 			return func() *httptest.ResponseRecorder {
 				return b.post("/login/team/demo", url.Values{"state": {state}, "username": {"alice"}, "password": {gwPassAlice}})
 			}
-		}, http.StatusBadRequest, CodeFlowExpired},
+		}, http.StatusBadRequest, core.CodeFlowExpired},
 		{"oversized form", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("team")
 			return func() *httptest.ResponseRecorder {
 				return b.post("/login/team/demo", url.Values{"state": {state}, "username": {"alice"}, "password": {strings.Repeat("p", gwMaxBody)}})
 			}
-		}, http.StatusRequestEntityTooLarge, CodeTooLarge},
+		}, http.StatusRequestEntityTooLarge, core.CodeTooLarge},
 		{"username too long", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("team")
 			return func() *httptest.ResponseRecorder {
 				return b.post("/login/team/demo", url.Values{"state": {state}, "username": {long}, "password": {"x"}})
 			}
-		}, http.StatusBadRequest, CodeInvalidRequest},
+		}, http.StatusBadRequest, core.CodeInvalidRequest},
 		{"password too long", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("team")
 			return func() *httptest.ResponseRecorder {
 				return b.post("/login/team/demo", url.Values{"state": {state}, "username": {"alice"}, "password": {long}})
 			}
-		}, http.StatusBadRequest, CodeInvalidRequest},
+		}, http.StatusBadRequest, core.CodeInvalidRequest},
 		{"no rule for bob", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("team")
 			return func() *httptest.ResponseRecorder {
 				return b.post("/login/team/demo", url.Values{"state": {state}, "username": {"bob"}, "password": {gwPassBob}})
 			}
-		}, http.StatusForbidden, CodeNoMatchingRule},
+		}, http.StatusForbidden, core.CodeNoMatchingRule},
 		{"unknown pool", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			return func() *httptest.ResponseRecorder {
 				return b.post("/login/nope/demo", url.Values{"state": {"x"}})
 			}
-		}, http.StatusNotFound, CodeUnknownPool},
+		}, http.StatusNotFound, core.CodeUnknownPool},
 		{"provider not in pool", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			return func() *httptest.ResponseRecorder {
 				return b.post("/login/solo/app", url.Values{"state": {"x"}})
 			}
-		}, http.StatusNotFound, CodeUnknownProvider},
+		}, http.StatusNotFound, core.CodeUnknownProvider},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -306,30 +307,30 @@ func TestRolePickerRefusals(t *testing.T) {
 	}{
 		{"missing csrf", func(h *gwHarness, b *gwBrowser, csrf string) func() *httptest.ResponseRecorder {
 			return func() *httptest.ResponseRecorder { return b.post("/roles", url.Values{"role": {gwAdmin}}) }
-		}, http.StatusForbidden, CodeCSRF},
+		}, http.StatusForbidden, core.CodeCSRF},
 		{"wrong csrf", func(h *gwHarness, b *gwBrowser, csrf string) func() *httptest.ResponseRecorder {
 			return func() *httptest.ResponseRecorder {
 				return b.post("/roles", url.Values{"csrf": {csrf[:len(csrf)-1] + "0"}, "role": {gwAdmin}})
 			}
-		}, http.StatusForbidden, CodeCSRF},
+		}, http.StatusForbidden, core.CodeCSRF},
 		{"csrf of another session", func(h *gwHarness, b *gwBrowser, csrf string) func() *httptest.ResponseRecorder {
 			other, _ := carolPicker(h.t, h)
 			return func() *httptest.ResponseRecorder {
 				return other.post("/roles", url.Values{"csrf": {csrf}, "role": {gwAdmin}})
 			}
-		}, http.StatusForbidden, CodeCSRF},
+		}, http.StatusForbidden, core.CodeCSRF},
 		{"foreign origin", func(h *gwHarness, b *gwBrowser, csrf string) func() *httptest.ResponseRecorder {
 			b.origin = "https://evil.example.com"
 			return func() *httptest.ResponseRecorder {
 				return b.post("/roles", url.Values{"csrf": {csrf}, "role": {gwAdmin}})
 			}
-		}, http.StatusForbidden, CodeCSRF},
+		}, http.StatusForbidden, core.CodeCSRF},
 		{"no session cookie", func(h *gwHarness, b *gwBrowser, csrf string) func() *httptest.ResponseRecorder {
 			delete(b.cookies, sessCookie)
 			return func() *httptest.ResponseRecorder {
 				return b.post("/roles", url.Values{"csrf": {csrf}, "role": {gwAdmin}})
 			}
-		}, http.StatusUnauthorized, CodeSessionExpired},
+		}, http.StatusUnauthorized, core.CodeSessionExpired},
 		{"tampered session cookie", func(h *gwHarness, b *gwBrowser, csrf string) func() *httptest.ResponseRecorder {
 			v := []byte(b.cookies[sessCookie])
 			v[3] ^= 1
@@ -337,27 +338,27 @@ func TestRolePickerRefusals(t *testing.T) {
 			return func() *httptest.ResponseRecorder {
 				return b.post("/roles", url.Values{"csrf": {csrf}, "role": {gwAdmin}})
 			}
-		}, http.StatusUnauthorized, CodeSessionExpired},
+		}, http.StatusUnauthorized, core.CodeSessionExpired},
 		{"oversized session cookie", func(h *gwHarness, b *gwBrowser, csrf string) func() *httptest.ResponseRecorder {
 			b.cookies[sessCookie] = strings.Repeat("a", 4000)
 			return func() *httptest.ResponseRecorder {
 				return b.post("/roles", url.Values{"csrf": {csrf}, "role": {gwAdmin}})
 			}
-		}, http.StatusUnauthorized, CodeSessionExpired},
+		}, http.StatusUnauthorized, core.CodeSessionExpired},
 		{"expired session", func(h *gwHarness, b *gwBrowser, csrf string) func() *httptest.ResponseRecorder {
 			h.clock.Advance(h.cfg.Server.SessionTTL.D() + time.Second)
 			return func() *httptest.ResponseRecorder {
 				return b.post("/roles", url.Values{"csrf": {csrf}, "role": {gwAdmin}})
 			}
-		}, http.StatusUnauthorized, CodeSessionExpired},
+		}, http.StatusUnauthorized, core.CodeSessionExpired},
 		{"role not granted", func(h *gwHarness, b *gwBrowser, csrf string) func() *httptest.ResponseRecorder {
 			return func() *httptest.ResponseRecorder {
 				return b.post("/roles", url.Values{"csrf": {csrf}, "role": {"arn:aws:iam::123456789012:role/root-ish"}})
 			}
-		}, http.StatusForbidden, CodeRoleNotEntitled},
+		}, http.StatusForbidden, core.CodeRoleNotEntitled},
 		{"no role named", func(h *gwHarness, b *gwBrowser, csrf string) func() *httptest.ResponseRecorder {
 			return func() *httptest.ResponseRecorder { return b.post("/roles", url.Values{"csrf": {csrf}}) }
-		}, http.StatusBadRequest, CodeRoleRequired},
+		}, http.StatusBadRequest, core.CodeRoleRequired},
 		{"rules changed since the picker", func(h *gwHarness, b *gwBrowser, csrf string) func() *httptest.ResponseRecorder {
 			m := h.cfg.Mappings()
 			pools := append([]config.Pool(nil), m.Pools...)
@@ -367,12 +368,12 @@ func TestRolePickerRefusals(t *testing.T) {
 			return func() *httptest.ResponseRecorder {
 				return b.post("/roles", url.Values{"csrf": {csrf}, "role": {gwAdmin}})
 			}
-		}, http.StatusForbidden, CodeRoleNotEntitled},
+		}, http.StatusForbidden, core.CodeRoleNotEntitled},
 		{"oversized form", func(h *gwHarness, b *gwBrowser, csrf string) func() *httptest.ResponseRecorder {
 			return func() *httptest.ResponseRecorder {
 				return b.post("/roles", url.Values{"csrf": {csrf}, "role": {strings.Repeat("r", gwMaxBody)}})
 			}
-		}, http.StatusRequestEntityTooLarge, CodeTooLarge},
+		}, http.StatusRequestEntityTooLarge, core.CodeTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

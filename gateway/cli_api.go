@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 	"fedgate/gateway/store"
 	"fedgate/idp"
 )
@@ -15,22 +16,22 @@ import (
 // cliPrincipal is the signed-in person of a CLI session, in a pool that
 // accepts the provider they signed in with (by default the pool they
 // signed in through).
-func (s *Server) cliPrincipal(a *cliAuth, poolKey string) (*Principal, *Error) {
+func (s *Server) cliPrincipal(a *cliAuth, poolKey string) (*core.Principal, *core.Error) {
 	if poolKey == "" {
 		poolKey = a.rec.PoolID
 	}
-	pool, e := s.LookupPool(poolKey)
+	pool, e := s.core.LookupPool(poolKey)
 	if e != nil {
 		return nil, e
 	}
 	prov := pool.Provider(a.rec.Owner.Provider)
 	if prov == nil {
-		return nil, Errorf(http.StatusForbidden, CodeUnknownProvider, "The pool %q does not accept the identity provider you signed in with.", pool.Cfg.DisplayName)
+		return nil, core.Errorf(http.StatusForbidden, core.CodeUnknownProvider, "The pool %q does not accept the identity provider you signed in with.", pool.Cfg.DisplayName)
 	}
 	if pool.Cfg.Mode == config.ModeUpstreamToken && a.sealed.RawToken == "" {
-		return nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "The pool %q forwards your identity provider's token to AWS; sign in through it with fedgate login --pool %s.", pool.Cfg.DisplayName, pool.Cfg.Name)
+		return nil, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The pool %q forwards your identity provider's token to AWS; sign in through it with fedgate login --pool %s.", pool.Cfg.DisplayName, pool.Cfg.Name)
 	}
-	return &Principal{Pool: pool, Provider: prov, Ident: &idp.Identity{
+	return &core.Principal{Pool: pool, Provider: prov, Ident: &idp.Identity{
 		Provider: a.rec.Owner.Provider, Subject: a.rec.Owner.Subject, Claims: a.sealed.Claims, RawToken: a.sealed.RawToken,
 	}}, nil
 }
@@ -42,14 +43,14 @@ func (s *Server) cliCredentials(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
-	NoteAudit(c.Request.Context(), AuditNote{Provider: a.rec.Owner.Provider, Subject: a.rec.Owner.Subject}) // audit_refusals.go
+	core.NoteAudit(c.Request.Context(), core.AuditNote{Provider: a.rec.Owner.Provider, Subject: a.rec.Owner.Subject}) // audit_refusals.go
 	var req credentialsRequest
 	if e := decodeJSON(c, &req); e != nil {
 		s.fail(c, e)
 		return
 	}
 	if req.Provider != "" && req.Provider != a.rec.Owner.Provider {
-		s.fail(c, Errorf(http.StatusBadRequest, CodeInvalidRequest, "This CLI session belongs to another identity provider."))
+		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "This CLI session belongs to another identity provider."))
 		return
 	}
 	p, e := s.cliPrincipal(a, req.Pool)
@@ -57,13 +58,13 @@ func (s *Server) cliCredentials(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
-	g, e := PickGrant(p, p.Entitlements(), req.RoleARN)
+	g, e := core.PickGrant(p, p.Entitlements(), req.RoleARN)
 	if e != nil {
-		s.AuditRefusal(c.Request.Context(), p, req.RoleARN, e) // admin (issue 6)
+		s.core.AuditRefusal(c.Request.Context(), p, req.RoleARN, e) // admin (issue 6)
 		s.fail(c, e)
 		return
 	}
-	creds, id, e := s.Vend(c.Request.Context(), p, g, req.DurationSeconds)
+	creds, id, e := s.core.Vend(c.Request.Context(), p, g, req.DurationSeconds)
 	if e != nil {
 		s.fail(c, e)
 		return
@@ -90,16 +91,16 @@ func (s *Server) cliRoles(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
-	var pools []*Pool
+	var pools []*core.Pool
 	if key := c.Query("pool"); key != "" {
-		pool, e := s.LookupPool(key)
+		pool, e := s.core.LookupPool(key)
 		if e != nil {
 			s.fail(c, e)
 			return
 		}
-		pools = []*Pool{pool}
+		pools = []*core.Pool{pool}
 	} else {
-		pools = s.snap.Load().Ordered
+		pools = s.core.Snapshot().Ordered
 	}
 	roles := []cliRole{}
 	for _, pool := range pools {
@@ -128,7 +129,7 @@ type cliPool struct {
 // same facts the public start page shows).
 func (s *Server) cliPools(c *gin.Context) {
 	out := []cliPool{}
-	for _, p := range s.snap.Load().Ordered {
+	for _, p := range s.core.Snapshot().Ordered {
 		cp := cliPool{ID: p.Cfg.ID, Name: p.Cfg.Name, DisplayName: p.Cfg.DisplayName, Providers: []string{}}
 		for _, lp := range p.Providers {
 			cp.Providers = append(cp.Providers, lp.Cfg.ID)
@@ -159,7 +160,7 @@ func (s *Server) cliListSessions(c *gin.Context) {
 	}
 	list, err := s.store.ListCLISessions(c.Request.Context(), a.rec.Owner, s.now())
 	if err != nil {
-		s.fail(c, Internal(err))
+		s.fail(c, core.Internal(err))
 		return
 	}
 	out := make([]cliSessionView, 0, len(list))
@@ -186,17 +187,17 @@ func (s *Server) cliRevokeSession(c *gin.Context) {
 		id = a.rec.ID
 	}
 	if len(id) > 64 {
-		s.fail(c, Errorf(http.StatusBadRequest, CodeInvalidRequest, "That is not a session id."))
+		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "That is not a session id."))
 		return
 	}
 	if err := s.store.DeleteCLISession(c.Request.Context(), a.rec.Owner, id); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			s.fail(c, Errorf(http.StatusNotFound, CodeNotFound, "You have no CLI session with that id."))
+			s.fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "You have no CLI session with that id."))
 			return
 		}
-		s.fail(c, Internal(err))
+		s.fail(c, core.Internal(err))
 		return
 	}
-	LogFrom(c.Request.Context(), s.log).Info("CLI session revoked", "session_id", id, "by_session", a.rec.ID, "provider", a.rec.Owner.Provider, "subject", a.rec.Owner.Subject)
+	core.LogFrom(c.Request.Context(), s.log).Info("CLI session revoked", "session_id", id, "by_session", a.rec.ID, "provider", a.rec.Owner.Provider, "subject", a.rec.Owner.Subject)
 	c.Status(http.StatusNoContent)
 }

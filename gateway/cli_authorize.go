@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 	"fedgate/gateway/store"
 )
 
@@ -27,16 +28,16 @@ func (s *Server) cliAuthorize(c *gin.Context) {
 	q := c.Request.URL.Query()
 	redirect, ok := parseLoopbackRedirect(q.Get("redirect_uri"))
 	if !ok {
-		s.fail(c, Errorf(http.StatusBadRequest, CodeInvalidRedirect,
+		s.fail(c, core.Errorf(http.StatusBadRequest, CodeInvalidRedirect,
 			"fedgate sends CLI sign-ins back only to this computer: redirect_uri must be http://127.0.0.1:PORT/… or http://[::1]:PORT/…. Start again with fedgate login."))
 		return
 	}
 	switch {
 	case q.Get("code_challenge_method") != "S256" || !pkceChallengePattern.MatchString(q.Get("code_challenge")):
-		s.fail(c, Errorf(http.StatusBadRequest, CodeInvalidRequest, "This sign-in needs a PKCE code_challenge with code_challenge_method=S256. Start again with fedgate login."))
+		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "This sign-in needs a PKCE code_challenge with code_challenge_method=S256. Start again with fedgate login."))
 		return
 	case !statePattern.MatchString(q.Get("state")):
-		s.fail(c, Errorf(http.StatusBadRequest, CodeInvalidRequest, "This sign-in needs a state of 8-256 URL-safe characters. Start again with fedgate login."))
+		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "This sign-in needs a state of 8-256 URL-safe characters. Start again with fedgate login."))
 		return
 	}
 	pool, prov, e := s.cliTarget(q.Get("pool"), q.Get("provider"))
@@ -53,11 +54,11 @@ func (s *Server) cliAuthorize(c *gin.Context) {
 // completeCLISignIn ends a browser sign-in that a CLI started: the loopback
 // one redirects to the CLI with a one-time code, the device one asks the
 // person to approve the device.
-func (s *Server) completeCLISignIn(c *gin.Context, f *cliFlow, p *Principal) {
+func (s *Server) completeCLISignIn(c *gin.Context, f *cliFlow, p *core.Principal) {
 	if len(p.Entitlements().Grants) == 0 {
-		LogFrom(c.Request.Context(), s.log).Info("no rule matched (CLI sign-in)", "pool", p.Pool.Cfg.ID, "provider", p.Provider.Cfg.ID, "subject", p.Ident.Subject)
-		e := NoRoleError(p)
-		s.AuditRefusal(c.Request.Context(), p, "", e) // admin (issue 6)
+		core.LogFrom(c.Request.Context(), s.log).Info("no rule matched (CLI sign-in)", "pool", p.Pool.Cfg.ID, "provider", p.Provider.Cfg.ID, "subject", p.Ident.Subject)
+		e := core.NoRoleError(p)
+		s.core.AuditRefusal(c.Request.Context(), p, "", e) // admin (issue 6)
 		if s.refuseCLI(c, f) {
 			return // the browser goes back to the CLI, which shows the refusal
 		}
@@ -79,15 +80,15 @@ func (s *Server) completeCLISignIn(c *gin.Context, f *cliFlow, p *Principal) {
 	}
 	redirect, ok := parseLoopbackRedirect(f.RedirectURI)
 	if !ok { // checked at the start; kept as a guard
-		s.fail(c, Errorf(http.StatusBadRequest, CodeInvalidRedirect, "This sign-in has no loopback address to return to."))
+		s.fail(c, core.Errorf(http.StatusBadRequest, CodeInvalidRedirect, "This sign-in has no loopback address to return to."))
 		return
 	}
 	code := s.randomHex(32)
-	if err := s.PutSealed(c.Request.Context(), kindCLICode, code, cliCode{Draft: draft, Challenge: f.Challenge, RedirectURI: f.RedirectURI}, cliCodeLifetime); err != nil {
-		s.fail(c, Internal(err))
+	if err := s.core.PutSealed(c.Request.Context(), kindCLICode, code, cliCode{Draft: draft, Challenge: f.Challenge, RedirectURI: f.RedirectURI}, cliCodeLifetime); err != nil {
+		s.fail(c, core.Internal(err))
 		return
 	}
-	LogFrom(c.Request.Context(), s.log).Info("CLI sign-in completed", "method", method, "pool", p.Pool.Cfg.ID, "provider", p.Provider.Cfg.ID, "subject", p.Ident.Subject)
+	core.LogFrom(c.Request.Context(), s.log).Info("CLI sign-in completed", "method", method, "pool", p.Pool.Cfg.ID, "provider", p.Provider.Cfg.ID, "subject", p.Ident.Subject)
 	noCache(c)
 	c.Redirect(http.StatusFound, withQuery(redirect, url.Values{"code": {code}, "state": {f.State}}))
 }
@@ -101,10 +102,10 @@ func (s *Server) refuseCLI(c *gin.Context, f *cliFlow) (redirected bool) {
 	ctx := c.Request.Context()
 	if f.DeviceCode != "" {
 		var dev cliDevice
-		if err := s.GetSealed(ctx, kindDevice, f.DeviceCode, &dev); err == nil && s.now().Before(time.Unix(dev.ExpiresAt, 0)) {
+		if err := s.core.GetSealed(ctx, kindDevice, f.DeviceCode, &dev); err == nil && s.now().Before(time.Unix(dev.ExpiresAt, 0)) {
 			ttl := time.Unix(dev.ExpiresAt, 0).Add(deviceGrace).Sub(s.now())
-			if err := s.PutSealed(ctx, kindDeviceResult, f.DeviceCode, deviceResult{Approved: false}, ttl); err != nil && !errors.Is(err, store.ErrConflict) {
-				LogFrom(ctx, s.log).Error("recording a refused device sign-in failed", "error", err)
+			if err := s.core.PutSealed(ctx, kindDeviceResult, f.DeviceCode, deviceResult{Approved: false}, ttl); err != nil && !errors.Is(err, store.ErrConflict) {
+				core.LogFrom(ctx, s.log).Error("recording a refused device sign-in failed", "error", err)
 			}
 		}
 		return false
@@ -120,12 +121,12 @@ func (s *Server) refuseCLI(c *gin.Context, f *cliFlow) (redirected bool) {
 
 // newDraft captures a verified sign-in for a CLI session. Claims are
 // re-evaluated against the rules at every vend, so rule changes apply.
-func (s *Server) newDraft(p *Principal, method, client string) (cliDraft, *Error) {
+func (s *Server) newDraft(p *core.Principal, method, client string) (cliDraft, *core.Error) {
 	d := cliDraft{Pool: p.Pool.Cfg.ID, Provider: p.Provider.Cfg.ID, Subject: p.Ident.Subject, Claims: p.Ident.Claims, Method: method, Client: client}
 	if p.Pool.Cfg.Mode == config.ModeUpstreamToken {
 		exp, ok := claimUnix(p.Ident.Claims["exp"])
 		if p.Ident.RawToken == "" || !ok {
-			return d, Errorf(http.StatusBadRequest, CodeInvalidRequest, "This pool forwards the identity provider's token to AWS, and this sign-in has none to keep for the CLI.")
+			return d, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "This pool forwards the identity provider's token to AWS, and this sign-in has none to keep for the CLI.")
 		}
 		d.RawToken, d.TokenExpiry = p.Ident.RawToken, exp
 	}
@@ -153,7 +154,7 @@ func (s *Server) redeemCode(c *gin.Context, in map[string]string) (*cliDraft, *o
 		return nil, &oauthError{Code: "invalid_request", Description: "code and a PKCE code_verifier (43-128 characters) are required."}
 	}
 	var cc cliCode
-	if err := s.TakeSealed(c.Request.Context(), kindCLICode, code, &cc); err != nil {
+	if err := s.core.TakeSealed(c.Request.Context(), kindCLICode, code, &cc); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, &oauthError{Code: "invalid_grant", Description: "The code is unknown, expired or already used. Run fedgate login again."}
 		}

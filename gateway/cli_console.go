@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"fedgate/exchange"
+	"fedgate/gateway/core"
 	"fedgate/gateway/store"
 )
 
@@ -24,8 +25,8 @@ func (s *Server) consoleTicket(c *gin.Context, creds *exchange.Credentials) stri
 		return ""
 	}
 	ticket := s.randomHex(32)
-	if err := s.PutSealed(c.Request.Context(), kindConsoleTicket, ticket, creds, ttl); err != nil {
-		LogFrom(c.Request.Context(), s.log).Warn("console ticket not stored", "error", err.Error())
+	if err := s.core.PutSealed(c.Request.Context(), kindConsoleTicket, ticket, creds, ttl); err != nil {
+		core.LogFrom(c.Request.Context(), s.log).Warn("console ticket not stored", "error", err.Error())
 		return ""
 	}
 	return ticket
@@ -37,7 +38,7 @@ func (s *Server) consoleTicket(c *gin.Context, creds *exchange.Credentials) stri
 // also serves as the form's CSRF token.
 func (s *Server) consoleButton(c *gin.Context) {
 	if !s.sameOrigin(c) {
-		s.fail(c, Errorf(http.StatusForbidden, CodeCSRF, "This form was posted from another site."))
+		s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
 		return
 	}
 	if err := c.Request.ParseForm(); err != nil {
@@ -45,18 +46,18 @@ func (s *Server) consoleButton(c *gin.Context) {
 		return
 	}
 	ticket := c.PostForm("ticket")
-	expired := Errorf(http.StatusBadRequest, CodeSessionExpired, "These credentials can no longer open the console. Sign in again.")
+	expired := core.Errorf(http.StatusBadRequest, core.CodeSessionExpired, "These credentials can no longer open the console. Sign in again.")
 	if ticket == "" || len(ticket) > 128 {
 		s.fail(c, expired)
 		return
 	}
 	var creds exchange.Credentials
-	if err := s.GetSealed(c.Request.Context(), kindConsoleTicket, ticket, &creds); err != nil {
+	if err := s.core.GetSealed(c.Request.Context(), kindConsoleTicket, ticket, &creds); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			s.fail(c, expired)
 			return
 		}
-		s.fail(c, Internal(err))
+		s.fail(c, core.Internal(err))
 		return
 	}
 	loginURL, err := s.cli.console.LoginURL(c.Request.Context(), exchange.ConsoleRequest{
@@ -64,10 +65,10 @@ func (s *Server) consoleButton(c *gin.Context) {
 		Issuer: s.cfg.Server.PublicURL + "/", Destination: s.cfg.Console.Destination,
 	})
 	if err != nil {
-		s.fail(c, NewError(http.StatusBadGateway, CodeUpstream, "The AWS sign-in service did not answer. Try again in a moment.", err))
+		s.fail(c, core.NewError(http.StatusBadGateway, core.CodeUpstream, "The AWS sign-in service did not answer. Try again in a moment.", err))
 		return
 	}
-	LogFrom(c.Request.Context(), s.log).Info("console sign-in", "role", creds.RoleARN)
+	core.LogFrom(c.Request.Context(), s.log).Info("console sign-in", "role", creds.RoleARN)
 	// Not a redirect: the page's CSP (form-action 'self') would stop a form
 	// post from being redirected to AWS. The Refresh header forwards the
 	// browser at once; the page's link is the fallback.

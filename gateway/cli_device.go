@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"fedgate/gateway/core"
 	"fedgate/gateway/store"
 )
 
@@ -57,23 +58,23 @@ func (s *Server) cliDeviceAuthorization(c *gin.Context) {
 	var userCode string
 	for attempt := 0; ; attempt++ {
 		userCode = s.newUserCode()
-		err := s.PutSealed(ctx, kindUserCode, userCode, deviceCode, ttl)
+		err := s.core.PutSealed(ctx, kindUserCode, userCode, deviceCode, ttl)
 		if err == nil {
 			break
 		}
 		if !errors.Is(err, store.ErrConflict) || attempt == 3 {
-			s.fail(c, Internal(err))
+			s.fail(c, core.Internal(err))
 			return
 		}
 	}
 	dev := cliDevice{UserCode: userCode, Pool: pool.Cfg.ID, Provider: prov.Cfg.ID, Client: cleanClientName(in["client_name"]),
 		ExpiresAt: s.now().Add(ttl).Unix(), Interval: int(interval.Seconds())}
-	if err := s.PutSealed(ctx, kindDevice, deviceCode, dev, ttl+deviceGrace); err != nil {
-		s.fail(c, Internal(err))
+	if err := s.core.PutSealed(ctx, kindDevice, deviceCode, dev, ttl+deviceGrace); err != nil {
+		s.fail(c, core.Internal(err))
 		return
 	}
 	verify := s.cfg.Server.PublicURL + "/device"
-	LogFrom(ctx, s.log).Info("device authorization started", "pool", pool.Cfg.ID, "provider", prov.Cfg.ID)
+	core.LogFrom(ctx, s.log).Info("device authorization started", "pool", pool.Cfg.ID, "provider", prov.Cfg.ID)
 	writeJSON(c, http.StatusOK, map[string]any{
 		"device_code":               deviceCode,
 		"user_code":                 displayUserCode(userCode),
@@ -132,7 +133,7 @@ func (s *Server) pollDevice(c *gin.Context, deviceCode string) (*cliDraft, *oaut
 		return nil, &oauthError{Code: "invalid_request", Description: "device_code is required."}
 	}
 	var dev cliDevice
-	if err := s.GetSealed(ctx, kindDevice, deviceCode, &dev); err != nil {
+	if err := s.core.GetSealed(ctx, kindDevice, deviceCode, &dev); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, &oauthError{Code: "invalid_grant", Description: "The device code is unknown or was already used. Run fedgate login again."}
 		}
@@ -150,7 +151,7 @@ func (s *Server) pollDevice(c *gin.Context, deviceCode string) (*cliDraft, *oaut
 		return nil, &oauthError{Status: http.StatusInternalServerError, Code: "server_error", Description: "Something went wrong on our side.", Cause: err}
 	}
 	var res deviceResult
-	if err := s.TakeSealed(ctx, kindDeviceResult, deviceCode, &res); err != nil {
+	if err := s.core.TakeSealed(ctx, kindDeviceResult, deviceCode, &res); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, &oauthError{Code: "authorization_pending", Description: "Waiting for the person to approve in the browser."}
 		}
@@ -195,7 +196,7 @@ func (s *Server) renderDevicePage(c *gin.Context, status int, code, msg string) 
 // device's pool. Entries are rate-limited per source and overall.
 func (s *Server) deviceEnter(c *gin.Context) {
 	if !s.sameOrigin(c) {
-		s.fail(c, Errorf(http.StatusForbidden, CodeCSRF, "This form was posted from another site."))
+		s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
 		return
 	}
 	if err := c.Request.ParseForm(); err != nil {
@@ -203,34 +204,34 @@ func (s *Server) deviceEnter(c *gin.Context) {
 		return
 	}
 	if !equalSecret(c.PostForm("csrf"), s.cookie(c, csrfCookie)) {
-		s.fail(c, Errorf(http.StatusForbidden, CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
+		s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
 		return
 	}
 	if !s.cli.userCodeBySource.allow(sourceKey(c.ClientIP())) || !s.cli.userCodeAll.allow("all") {
 		c.Header("Retry-After", "60")
-		LogFrom(c.Request.Context(), s.log).Warn("user code entry rate-limited", "remote", c.ClientIP())
-		s.fail(c, Errorf(http.StatusTooManyRequests, CodeTooManyAttempts, "Too many codes were tried. Wait a minute, then type the code your terminal shows."))
+		core.LogFrom(c.Request.Context(), s.log).Warn("user code entry rate-limited", "remote", c.ClientIP())
+		s.fail(c, core.Errorf(http.StatusTooManyRequests, CodeTooManyAttempts, "Too many codes were tried. Wait a minute, then type the code your terminal shows."))
 		return
 	}
 	typed := c.PostForm("user_code")
 	code, ok := normalizeUserCode(typed)
 	var deviceCode string
 	if ok {
-		if err := s.GetSealed(c.Request.Context(), kindUserCode, code, &deviceCode); err != nil {
+		if err := s.core.GetSealed(c.Request.Context(), kindUserCode, code, &deviceCode); err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
-				s.fail(c, Internal(err))
+				s.fail(c, core.Internal(err))
 				return
 			}
 			ok = false
 		}
 	}
 	if !ok {
-		LogFrom(c.Request.Context(), s.log).Info("unknown user code entered", "remote", c.ClientIP())
-		s.renderDevicePage(c, http.StatusBadRequest, Truncate(typed, 16), "That code is not valid or has expired. Check your terminal and try again.")
+		core.LogFrom(c.Request.Context(), s.log).Info("unknown user code entered", "remote", c.ClientIP())
+		s.renderDevicePage(c, http.StatusBadRequest, core.Truncate(typed, 16), "That code is not valid or has expired. Check your terminal and try again.")
 		return
 	}
 	var dev cliDevice
-	if err := s.GetSealed(c.Request.Context(), kindDevice, deviceCode, &dev); err != nil {
+	if err := s.core.GetSealed(c.Request.Context(), kindDevice, deviceCode, &dev); err != nil {
 		s.renderDevicePage(c, http.StatusBadRequest, "", "That code has expired. Run fedgate login again.")
 		return
 	}
@@ -239,8 +240,8 @@ func (s *Server) deviceEnter(c *gin.Context) {
 	// ticket, bound to this browser, continues with a plain navigation.
 	ticket := s.randomHex(32)
 	start := deviceStart{Flow: cliFlow{DeviceCode: deviceCode, UserCode: code, Client: dev.Client}, Binding: digest(s.cookie(c, csrfCookie))}
-	if err := s.PutSealed(c.Request.Context(), kindDeviceStart, ticket, start, deviceStartLifetime); err != nil {
-		s.fail(c, Internal(err))
+	if err := s.core.PutSealed(c.Request.Context(), kindDeviceStart, ticket, start, deviceStartLifetime); err != nil {
+		s.fail(c, core.Internal(err))
 		return
 	}
 	next := "/device/start?ticket=" + ticket
@@ -263,27 +264,27 @@ type continuePage struct {
 // deviceContinue is GET /device/start?ticket=: the sign-in of the device's
 // pool, in the browser that entered the code.
 func (s *Server) deviceContinue(c *gin.Context) {
-	expired := Errorf(http.StatusBadRequest, CodeFlowExpired, "This step has expired or was already used. Type the code again.")
+	expired := core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "This step has expired or was already used. Type the code again.")
 	ticket := c.Query("ticket")
 	var st deviceStart
 	if ticket == "" || len(ticket) > 128 {
 		s.fail(c, expired)
 		return
 	}
-	if err := s.TakeSealed(c.Request.Context(), kindDeviceStart, ticket, &st); err != nil {
+	if err := s.core.TakeSealed(c.Request.Context(), kindDeviceStart, ticket, &st); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			s.fail(c, expired)
 			return
 		}
-		s.fail(c, Internal(err))
+		s.fail(c, core.Internal(err))
 		return
 	}
 	if !equalSecret(digest(s.cookie(c, csrfCookie)), st.Binding) {
-		s.fail(c, Errorf(http.StatusBadRequest, CodeFlowExpired, "This step was started in another browser. Type the code again here."))
+		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "This step was started in another browser. Type the code again here."))
 		return
 	}
 	var dev cliDevice
-	if err := s.GetSealed(c.Request.Context(), kindDevice, st.Flow.DeviceCode, &dev); err != nil {
+	if err := s.core.GetSealed(c.Request.Context(), kindDevice, st.Flow.DeviceCode, &dev); err != nil {
 		s.fail(c, expired)
 		return
 	}
@@ -301,11 +302,11 @@ type approvePageData struct {
 }
 
 // showDeviceApproval asks the signed-in person to confirm the device.
-func (s *Server) showDeviceApproval(c *gin.Context, f *cliFlow, p *Principal, d cliDraft) {
+func (s *Server) showDeviceApproval(c *gin.Context, f *cliFlow, p *core.Principal, d cliDraft) {
 	id, csrf := s.randomHex(32), s.randomHex(24)
 	a := deviceApproval{DeviceCode: f.DeviceCode, UserCode: f.UserCode, CSRF: csrf, Draft: d}
-	if err := s.PutSealed(c.Request.Context(), kindDeviceApproval, id, a, approvalLifetime); err != nil {
-		s.fail(c, Internal(err))
+	if err := s.core.PutSealed(c.Request.Context(), kindDeviceApproval, id, a, approvalLifetime); err != nil {
+		s.fail(c, core.Internal(err))
 		return
 	}
 	s.setCookie(c, deviceCookie, id, int(approvalLifetime.Seconds()))
@@ -329,7 +330,7 @@ type doneData struct {
 // deviceApprove is POST /device/approve: the person's decision.
 func (s *Server) deviceApprove(c *gin.Context) {
 	if !s.sameOrigin(c) {
-		s.fail(c, Errorf(http.StatusForbidden, CodeCSRF, "This form was posted from another site."))
+		s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
 		return
 	}
 	if err := c.Request.ParseForm(); err != nil {
@@ -337,52 +338,52 @@ func (s *Server) deviceApprove(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	expired := Errorf(http.StatusBadRequest, CodeFlowExpired, "This approval has expired or was already answered. Run fedgate login again.")
+	expired := core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "This approval has expired or was already answered. Run fedgate login again.")
 	id := s.cookie(c, deviceCookie)
 	var a deviceApproval
 	if id == "" || len(id) > 128 {
 		s.fail(c, expired)
 		return
 	}
-	if err := s.GetSealed(ctx, kindDeviceApproval, id, &a); err != nil {
+	if err := s.core.GetSealed(ctx, kindDeviceApproval, id, &a); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			s.fail(c, expired)
 			return
 		}
-		s.fail(c, Internal(err))
+		s.fail(c, core.Internal(err))
 		return
 	}
 	if !equalSecret(c.PostForm("csrf"), a.CSRF) {
-		s.fail(c, Errorf(http.StatusForbidden, CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
+		s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
 		return
 	}
 	// Take both: the approval page and the user code work once.
-	if err := s.TakeSealed(ctx, kindDeviceApproval, id, &a); err != nil {
+	if err := s.core.TakeSealed(ctx, kindDeviceApproval, id, &a); err != nil {
 		s.fail(c, expired)
 		return
 	}
 	s.clearCookie(c, deviceCookie)
 	var deviceCode string
-	if err := s.TakeSealed(ctx, kindUserCode, a.UserCode, &deviceCode); err != nil || deviceCode != a.DeviceCode {
+	if err := s.core.TakeSealed(ctx, kindUserCode, a.UserCode, &deviceCode); err != nil || deviceCode != a.DeviceCode {
 		s.fail(c, expired)
 		return
 	}
 	approved := c.PostForm("decision") == "approve"
 	var dev cliDevice
-	if err := s.GetSealed(ctx, kindDevice, a.DeviceCode, &dev); err != nil || !s.now().Before(time.Unix(dev.ExpiresAt, 0)) {
+	if err := s.core.GetSealed(ctx, kindDevice, a.DeviceCode, &dev); err != nil || !s.now().Before(time.Unix(dev.ExpiresAt, 0)) {
 		s.fail(c, expired)
 		return
 	}
 	ttl := time.Unix(dev.ExpiresAt, 0).Add(deviceGrace).Sub(s.now()) // > deviceGrace: checked just above
-	if err := s.PutSealed(ctx, kindDeviceResult, a.DeviceCode, deviceResult{Approved: approved, Draft: a.Draft}, ttl); err != nil {
+	if err := s.core.PutSealed(ctx, kindDeviceResult, a.DeviceCode, deviceResult{Approved: approved, Draft: a.Draft}, ttl); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			s.fail(c, expired)
 			return
 		}
-		s.fail(c, Internal(err))
+		s.fail(c, core.Internal(err))
 		return
 	}
-	LogFrom(ctx, s.log).Info("device authorization answered", "approved", approved, "pool", a.Draft.Pool, "provider", a.Draft.Provider, "subject", a.Draft.Subject)
+	core.LogFrom(ctx, s.log).Info("device authorization answered", "approved", approved, "pool", a.Draft.Pool, "provider", a.Draft.Provider, "subject", a.Draft.Subject)
 	data := doneData{page: page{Title: "Done", RequestID: requestID(c)}, Approved: approved,
 		Heading: "The fedgate CLI is signed in", Message: "You can close this window and return to your terminal."}
 	if !approved {

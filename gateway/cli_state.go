@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"fedgate/exchange"
+	"fedgate/gateway/core"
 )
 
 // Ephemeral kinds of the CLI flows.
@@ -179,30 +180,30 @@ func cleanClientName(s string) string {
 
 // cliTarget resolves the pool and provider of a CLI sign-in. The provider
 // may be left out when the pool accepts exactly one.
-func (s *Server) cliTarget(poolKey, providerID string) (*Pool, *Provider, *Error) {
+func (s *Server) cliTarget(poolKey, providerID string) (*core.Pool, *core.Provider, *core.Error) {
 	if poolKey == "" {
-		return nil, nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "Name a pool (its id or name); `fedgate login --pool` sets it.")
+		return nil, nil, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "Name a pool (its id or name); `fedgate login --pool` sets it.")
 	}
-	pool, e := s.LookupPool(poolKey)
+	pool, e := s.core.LookupPool(poolKey)
 	if e != nil {
 		return nil, nil, e
 	}
 	if providerID == "" {
 		if len(pool.Providers) != 1 {
-			return nil, nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "The pool %q accepts several identity providers; name one (`fedgate login --provider`).", pool.Cfg.DisplayName)
+			return nil, nil, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The pool %q accepts several identity providers; name one (`fedgate login --provider`).", pool.Cfg.DisplayName)
 		}
 		return pool, pool.Providers[0], nil
 	}
 	prov := pool.Provider(providerID)
 	if prov == nil {
-		return nil, nil, Errorf(http.StatusNotFound, CodeUnknownProvider, "The pool %q does not accept that identity provider.", pool.Cfg.DisplayName)
+		return nil, nil, core.Errorf(http.StatusNotFound, core.CodeUnknownProvider, "The pool %q does not accept that identity provider.", pool.Cfg.DisplayName)
 	}
 	return pool, prov, nil
 }
 
 // cliInput reads a small request body sent as a form or as JSON into a
 // flat string map, so endpoints accept both (OAuth clients send forms).
-func cliInput(c *gin.Context, fields ...string) (map[string]string, *Error) {
+func cliInput(c *gin.Context, fields ...string) (map[string]string, *core.Error) {
 	out := map[string]string{}
 	if c.ContentType() == "application/json" {
 		raw := map[string]any{}
@@ -211,7 +212,7 @@ func cliInput(c *gin.Context, fields ...string) (map[string]string, *Error) {
 		}
 		for k, v := range raw {
 			if !slices.Contains(fields, k) {
-				return nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "The body has an unknown field %q.", Truncate(k, 40))
+				return nil, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The body has an unknown field %q.", core.Truncate(k, 40))
 			}
 			switch v := v.(type) {
 			case string:
@@ -220,7 +221,7 @@ func cliInput(c *gin.Context, fields ...string) (map[string]string, *Error) {
 				out[k] = strconv.FormatFloat(v, 'f', -1, 64)
 			case nil:
 			default:
-				return nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "The field %q must be a string or a number.", k)
+				return nil, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The field %q must be a string or a number.", k)
 			}
 		}
 	} else {
@@ -235,7 +236,7 @@ func cliInput(c *gin.Context, fields ...string) (map[string]string, *Error) {
 	}
 	for k, v := range out {
 		if len(v) > maxCLIField {
-			return nil, Errorf(http.StatusBadRequest, CodeInvalidRequest, "The field %q is too long.", k)
+			return nil, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The field %q is too long.", k)
 		}
 	}
 	return out, nil

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 )
 
 const cliVerifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk" // RFC 7636 appendix B
@@ -177,14 +178,14 @@ func TestCLIAuthorizeParameters(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"plain PKCE", func(v url.Values) { v.Set("code_challenge_method", "plain") }, 400, CodeInvalidRequest},
-		{"no challenge", func(v url.Values) { v.Del("code_challenge") }, 400, CodeInvalidRequest},
-		{"short challenge", func(v url.Values) { v.Set("code_challenge", "abc") }, 400, CodeInvalidRequest},
-		{"no state", func(v url.Values) { v.Del("state") }, 400, CodeInvalidRequest},
-		{"unknown pool", func(v url.Values) { v.Set("pool", "nope") }, 404, CodeUnknownPool},
-		{"no pool", func(v url.Values) { v.Del("pool") }, 400, CodeInvalidRequest},
-		{"provider not in pool", func(v url.Values) { v.Set("pool", "solo"); v.Set("provider", "app") }, 404, CodeUnknownProvider},
-		{"two providers, none named", func(v url.Values) { v.Del("provider") }, 400, CodeInvalidRequest},
+		{"plain PKCE", func(v url.Values) { v.Set("code_challenge_method", "plain") }, 400, core.CodeInvalidRequest},
+		{"no challenge", func(v url.Values) { v.Del("code_challenge") }, 400, core.CodeInvalidRequest},
+		{"short challenge", func(v url.Values) { v.Set("code_challenge", "abc") }, 400, core.CodeInvalidRequest},
+		{"no state", func(v url.Values) { v.Del("state") }, 400, core.CodeInvalidRequest},
+		{"unknown pool", func(v url.Values) { v.Set("pool", "nope") }, 404, core.CodeUnknownPool},
+		{"no pool", func(v url.Values) { v.Del("pool") }, 400, core.CodeInvalidRequest},
+		{"provider not in pool", func(v url.Values) { v.Set("pool", "solo"); v.Set("provider", "app") }, 404, core.CodeUnknownProvider},
+		{"two providers, none named", func(v url.Values) { v.Del("provider") }, 400, core.CodeInvalidRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -294,14 +295,14 @@ func TestCLISessionRefusals(t *testing.T) {
 		status                          int
 		code                            string
 	}{
-		{"no bearer", http.MethodPost, "/cli/credentials", "", creds, 401, CodeUnauthorized},
-		{"an ID token, not a CLI session", http.MethodPost, "/cli/credentials", "eyJhbGciOi.x.y", creds, 401, CodeUnauthorized},
+		{"no bearer", http.MethodPost, "/cli/credentials", "", creds, 401, core.CodeUnauthorized},
+		{"an ID token, not a CLI session", http.MethodPost, "/cli/credentials", "eyJhbGciOi.x.y", creds, 401, core.CodeUnauthorized},
 		{"unknown session", http.MethodPost, "/cli/credentials", "fgcli_" + strings.Repeat("A", 43), creds, 401, CodeCLISession},
-		{"role not entitled", http.MethodPost, "/cli/credentials", alice, `{"pool":"team","role_arn":"` + gwAdmin + `"}`, 403, CodeRoleNotEntitled},
-		{"several roles, none named", http.MethodPost, "/cli/credentials", carol, `{"pool":"team"}`, 400, CodeRoleRequired},
-		{"unknown pool", http.MethodPost, "/cli/credentials", alice, `{"pool":"nope"}`, 404, CodeUnknownPool},
-		{"unknown field", http.MethodPost, "/cli/credentials", alice, `{"pool":"team","admin":true}`, 400, CodeInvalidRequest},
-		{"another provider", http.MethodPost, "/cli/credentials", alice, `{"pool":"team","provider":"app"}`, 400, CodeInvalidRequest},
+		{"role not entitled", http.MethodPost, "/cli/credentials", alice, `{"pool":"team","role_arn":"` + gwAdmin + `"}`, 403, core.CodeRoleNotEntitled},
+		{"several roles, none named", http.MethodPost, "/cli/credentials", carol, `{"pool":"team"}`, 400, core.CodeRoleRequired},
+		{"unknown pool", http.MethodPost, "/cli/credentials", alice, `{"pool":"nope"}`, 404, core.CodeUnknownPool},
+		{"unknown field", http.MethodPost, "/cli/credentials", alice, `{"pool":"team","admin":true}`, 400, core.CodeInvalidRequest},
+		{"another provider", http.MethodPost, "/cli/credentials", alice, `{"pool":"team","provider":"app"}`, 400, core.CodeInvalidRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

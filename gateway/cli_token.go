@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"fedgate/gateway/core"
 	"fedgate/gateway/store"
 )
 
@@ -33,7 +34,7 @@ func (s *Server) failOAuth(c *gin.Context, e *oauthError) {
 	if status == 0 {
 		status = http.StatusBadRequest
 	}
-	log := LogFrom(c.Request.Context(), s.log)
+	log := core.LogFrom(c.Request.Context(), s.log)
 	attrs := []any{"code", e.Code, "status", status}
 	if e.Cause != nil {
 		attrs = append(attrs, "cause", e.Cause.Error())
@@ -136,7 +137,7 @@ func (s *Server) createCLISession(c *gin.Context, d *cliDraft) (string, *store.C
 	if err := s.store.CreateCLISession(ctx, rec); err != nil {
 		return "", nil, err
 	}
-	LogFrom(ctx, s.log).Info("CLI session created", "session_id", id, "method", d.Method, "pool", d.Pool, "provider", d.Provider,
+	core.LogFrom(ctx, s.log).Info("CLI session created", "session_id", id, "method", d.Method, "pool", d.Pool, "provider", d.Provider,
 		"subject", d.Subject, "expires", rec.ExpiresAt.UTC().Format(time.RFC3339))
 	return token, &rec, nil
 }
@@ -156,14 +157,14 @@ type cliAuth struct {
 }
 
 // cliSessionFrom authenticates the bearer CLI session of a request.
-func (s *Server) cliSessionFrom(c *gin.Context) (*cliAuth, *Error) {
-	invalid := Errorf(http.StatusUnauthorized, CodeCLISession, "This fedgate CLI session has expired or was revoked. Run fedgate login again.")
+func (s *Server) cliSessionFrom(c *gin.Context) (*cliAuth, *core.Error) {
+	invalid := core.Errorf(http.StatusUnauthorized, CodeCLISession, "This fedgate CLI session has expired or was revoked. Run fedgate login again.")
 	h := c.GetHeader("Authorization")
 	scheme, token, ok := strings.Cut(h, " ")
 	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || !strings.HasPrefix(token, cliTokenPrefix) || len(token) > 128 {
 		c.Header("WWW-Authenticate", `Bearer realm="fedgate"`)
-		return nil, Errorf(http.StatusUnauthorized, CodeUnauthorized, "Send the CLI session from fedgate login as 'Authorization: Bearer fgcli_…'.")
+		return nil, core.Errorf(http.StatusUnauthorized, core.CodeUnauthorized, "Send the CLI session from fedgate login as 'Authorization: Bearer fgcli_…'.")
 	}
 	ctx := c.Request.Context()
 	rec, err := s.store.GetCLISession(ctx, digest(token), s.now())
@@ -172,7 +173,7 @@ func (s *Server) cliSessionFrom(c *gin.Context) (*cliAuth, *Error) {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, invalid
 		}
-		return nil, Internal(err)
+		return nil, core.Internal(err)
 	}
 	var a = &cliAuth{rec: rec}
 	b, err := s.box.Open(rec.Sealed, []byte(cliSessionAAD+rec.ID))
@@ -180,10 +181,10 @@ func (s *Server) cliSessionFrom(c *gin.Context) (*cliAuth, *Error) {
 		err = json.Unmarshal(b, &a.sealed)
 	}
 	if err != nil {
-		return nil, Internal(err)
+		return nil, core.Internal(err)
 	}
 	if err := s.store.TouchCLISession(ctx, rec.ID, s.now()); err != nil {
-		LogFrom(ctx, s.log).Warn("recording CLI session use failed", "session_id", rec.ID, "error", err.Error())
+		core.LogFrom(ctx, s.log).Warn("recording CLI session use failed", "session_id", rec.ID, "error", err.Error())
 	}
 	return a, nil
 }

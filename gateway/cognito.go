@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fedgate/gateway/core"
 	"io"
 	"net/http"
 	"regexp"
@@ -69,15 +70,15 @@ var (
 
 // cogError is a Cognito refusal: the __type in Code, AWS's status (400 for
 // every client error of this service, 500 for InternalErrorException).
-func cogError(typ, message string, cause error) *Error {
+func cogError(typ, message string, cause error) *core.Error {
 	status := http.StatusBadRequest
 	if typ == cogInternalError {
 		status = http.StatusInternalServerError
 	}
-	return NewError(status, typ, message, cause)
+	return core.NewError(status, typ, message, cause)
 }
 
-func validationError(member, constraint string) *Error {
+func validationError(member, constraint string) *core.Error {
 	return cogError(cogInvalidParameter, "1 validation error detected: Value at '"+member+"' failed to satisfy constraint: "+constraint, nil)
 }
 
@@ -86,7 +87,7 @@ type cognitoAPI struct {
 	s          *Server
 	byAddress  *rateLimiter
 	byIdentity *rateLimiter
-	ops        map[string]func(*gin.Context, []byte) (any, *Error)
+	ops        map[string]func(*gin.Context, []byte) (any, *core.Error)
 }
 
 // cognitoRoutes mounts the API on POST / and on cognito.path, with the
@@ -98,7 +99,7 @@ func (s *Server) cognitoRoutes(r *gin.Engine) {
 		byAddress:  newRateLimiter(cc.RatePerAddress, cc.BurstPerAddress, s.now),
 		byIdentity: newRateLimiter(cc.RatePerIdentity, cc.BurstPerIdentity, s.now),
 	}
-	api.ops = map[string]func(*gin.Context, []byte) (any, *Error){
+	api.ops = map[string]func(*gin.Context, []byte) (any, *core.Error){
 		"GetId":                     api.getID,
 		"GetCredentialsForIdentity": api.getCredentialsForIdentity,
 		"GetOpenIdToken":            api.getOpenIDToken,
@@ -183,9 +184,9 @@ type cognitoErrorBody struct {
 
 // fail logs the refusal with its private cause and answers with the public
 // part only, in the shape the AWS SDKs parse.
-func (api *cognitoAPI) fail(c *gin.Context, e *Error) {
-	log := LogFrom(c.Request.Context(), api.s.log)
-	NoteRefusal(c.Request.Context(), e) // audit_refusals.go
+func (api *cognitoAPI) fail(c *gin.Context, e *core.Error) {
+	log := core.LogFrom(c.Request.Context(), api.s.log)
+	core.NoteRefusal(c.Request.Context(), e) // audit_refusals.go
 	attrs := []any{"api", "cognito", "error_type", e.Code, "status", e.Status}
 	if e.Cause != nil {
 		attrs = append(attrs, "cause", e.Cause.Error())
@@ -203,7 +204,7 @@ func (api *cognitoAPI) fail(c *gin.Context, e *Error) {
 // decodeCognito reads the JSON object of one operation. Unknown members
 // are ignored, as AWS does, so newer SDKs keep working; wrong types and
 // malformed JSON are a SerializationException.
-func decodeCognito(body []byte, v any) *Error {
+func decodeCognito(body []byte, v any) *core.Error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
 		return cogError(cogSerialization, "The request body is not the JSON this operation expects: "+jsonProblem(err)+".", err)
@@ -215,7 +216,7 @@ func decodeCognito(body []byte, v any) *Error {
 }
 
 // checkID validates an IdentityId or IdentityPoolId member.
-func checkID(member, v string, required bool) *Error {
+func checkID(member, v string, required bool) *core.Error {
 	switch {
 	case v == "" && !required:
 		return nil
@@ -230,7 +231,7 @@ func checkID(member, v string, required bool) *Error {
 }
 
 // checkLogins validates the Logins map's shape (not the tokens).
-func checkLogins(logins map[string]string) *Error {
+func checkLogins(logins map[string]string) *core.Error {
 	if len(logins) > maxLogins {
 		return validationError("logins", "Member must have length less than or equal to 10")
 	}
@@ -282,7 +283,7 @@ type (
 )
 
 // parseGetID decodes and validates a GetId body.
-func parseGetID(body []byte) (getIDInput, *Error) {
+func parseGetID(body []byte) (getIDInput, *core.Error) {
 	var in getIDInput
 	if e := decodeCognito(body, &in); e != nil {
 		return in, e
@@ -297,7 +298,7 @@ func parseGetID(body []byte) (getIDInput, *Error) {
 }
 
 // parseGetCredentials decodes and validates a GetCredentialsForIdentity body.
-func parseGetCredentials(body []byte) (getCredentialsInput, *Error) {
+func parseGetCredentials(body []byte) (getCredentialsInput, *core.Error) {
 	var in getCredentialsInput
 	if e := decodeCognito(body, &in); e != nil {
 		return in, e
@@ -312,7 +313,7 @@ func parseGetCredentials(body []byte) (getCredentialsInput, *Error) {
 }
 
 // parseGetOpenIDToken decodes and validates a GetOpenIdToken body.
-func parseGetOpenIDToken(body []byte) (getOpenIDTokenInput, *Error) {
+func parseGetOpenIDToken(body []byte) (getOpenIDTokenInput, *core.Error) {
 	var in getOpenIDTokenInput
 	if e := decodeCognito(body, &in); e != nil {
 		return in, e

@@ -54,7 +54,7 @@ func BenchmarkCognitoGetCredentialsForIdentity(b *testing.B) {
 // and principal tags.
 func BenchmarkCognitoRulesOnly(b *testing.B) {
 	h := newCogHarness(b)
-	pool := h.srv.snap.Load().Pools[cogPoolID]
+	pool := h.srv.core.Snapshot().Pools[cogPoolID]
 	claims := map[string]any{"sub": "alice", "iss": h.idp.srv.URL}
 	for k, v := range cogUsers["alice"] {
 		claims[k] = v

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"fedgate/gateway/core"
 	"slices"
 	"testing"
 )
@@ -22,7 +23,7 @@ func FuzzCognitoParse(f *testing.F) {
 	}
 	known := []string{cogInvalidParameter, cogSerialization}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		check := func(op string, e *Error, ids []string, logins map[string]string) {
+		check := func(op string, e *core.Error, ids []string, logins map[string]string) {
 			if e != nil {
 				if !slices.Contains(known, e.Code) || e.Status != 400 || e.Message == "" {
 					t.Fatalf("%s: refusal %q status %d %q", op, e.Code, e.Status, e.Message)

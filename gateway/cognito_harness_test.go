@@ -37,6 +37,7 @@ import (
 	"fedgate/exchange/rules"
 	"fedgate/exchange/secret"
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 	"fedgate/gateway/store"
 )
 
@@ -270,7 +271,7 @@ func newCogHarness(t testing.TB, opts ...func(*config.File)) *cogHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Seed(ctx, sq, box, f, log); err != nil {
+	if _, err := core.Seed(ctx, sq, box, f, log); err != nil {
 		t.Fatal(err)
 	}
 	h.iss, err = issuer.New(ctx, issuer.Options{URL: f.Server.PublicURL, Algorithm: f.Keys.Algorithm, TokenTTL: f.Keys.TokenTTL.D(),

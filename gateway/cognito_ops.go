@@ -16,6 +16,7 @@ import (
 	"fedgate/exchange/issuer"
 	"fedgate/exchange/rules"
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 	"fedgate/gateway/store"
 	"fedgate/idp"
 )
@@ -41,7 +42,7 @@ type loginMethod struct {
 // loginMethodOf is the provider's Logins method in the pool, if it has
 // one: OIDC providers by issuer, SAML providers by the pool's IAM SAML
 // provider ARN (cognito_saml.go).
-func loginMethodOf(pool *Pool, p *Provider) (loginMethod, bool) {
+func loginMethodOf(pool *core.Pool, p *core.Provider) (loginMethod, bool) {
 	if tv, ok := p.Provider.(idp.TokenVerifier); ok && p.Cfg.Type == config.ProviderOIDC {
 		key := issuerLoginKey(p.Cfg.Issuer)
 		verify := func(ctx context.Context, raw string) (*idp.Identity, *idp.AssertionRef, error) {
@@ -67,7 +68,7 @@ func issuerLoginKey(issuer string) string {
 
 // verifiedLogin is one entry of Logins that passed verification.
 type verifiedLogin struct {
-	provider *Provider
+	provider *core.Provider
 	ident    *idp.Identity
 	// assertion names a SAML login's assertion, nil for other logins.
 	assertion *idp.AssertionRef
@@ -76,7 +77,7 @@ type verifiedLogin struct {
 // verifyLogins verifies every login against the pool's providers and
 // returns them in the pool's provider order (the first is the one GetId
 // binds the identity to). Any bad login refuses the whole request.
-func (api *cognitoAPI) verifyLogins(ctx context.Context, pool *Pool, logins map[string]string) ([]verifiedLogin, *Error) {
+func (api *cognitoAPI) verifyLogins(ctx context.Context, pool *core.Pool, logins map[string]string) ([]verifiedLogin, *core.Error) {
 	keys := make([]string, 0, len(logins))
 	for k := range logins {
 		keys = append(keys, k)
@@ -84,7 +85,7 @@ func (api *cognitoAPI) verifyLogins(ctx context.Context, pool *Pool, logins map[
 	slices.Sort(keys)
 	out := make([]verifiedLogin, 0, len(keys))
 	for _, key := range keys {
-		var prov *Provider
+		var prov *core.Provider
 		var m loginMethod
 		for _, p := range pool.Providers {
 			if pm, ok := loginMethodOf(pool, p); ok && pm.key == key {
@@ -95,7 +96,7 @@ func (api *cognitoAPI) verifyLogins(ctx context.Context, pool *Pool, logins map[
 		if prov == nil {
 			return nil, cogError(cogNotAuthorized, msgUnsupportedProvider, nil)
 		}
-		NoteAudit(ctx, AuditNote{Provider: prov.Cfg.ID}) // audit_refusals.go
+		core.NoteAudit(ctx, core.AuditNote{Provider: prov.Cfg.ID}) // audit_refusals.go
 		token := logins[key]
 		// The token's own claim is only a hint here (verification checks
 		// it again), but it gives the precise refusal AWS gives.
@@ -119,7 +120,7 @@ func (api *cognitoAPI) verifyLogins(ctx context.Context, pool *Pool, logins map[
 
 // loginError maps a token verification failure to the refusal an AWS SDK
 // expects, without echoing claims.
-func loginError(err error) *Error {
+func loginError(err error) *core.Error {
 	switch {
 	case errors.Is(err, idp.ErrExpiredToken):
 		return cogError(cogNotAuthorized, "Invalid login token. Token expired.", err)
@@ -134,19 +135,19 @@ func loginError(err error) *Error {
 	}
 }
 
-func forbidden(identityID string) *Error {
+func forbidden(identityID string) *core.Error {
 	return cogError(cogNotAuthorized, "Access to Identity '"+identityID+"' is forbidden.", nil)
 }
 
 // pool finds a pool by its exact id (names are not identity pool ids).
-func (api *cognitoAPI) pool(id string) (*Pool, *Error) {
-	if p := api.s.snap.Load().Pools[id]; p != nil && p.Cfg.ID == id {
+func (api *cognitoAPI) pool(id string) (*core.Pool, *core.Error) {
+	if p := api.s.core.Snapshot().Pools[id]; p != nil && p.Cfg.ID == id {
 		return p, nil
 	}
 	return nil, cogError(cogResourceNotFound, "IdentityPool '"+id+"' not found.", nil)
 }
 
-func storeError(err error) *Error {
+func storeError(err error) *core.Error {
 	if errors.Is(err, store.ErrConflict) {
 		return cogError(cogResourceConflict, "The identity could not be created; try again.", err)
 	}
@@ -155,7 +156,7 @@ func storeError(err error) *Error {
 
 // getID is GetId: the identity of the first login (in the pool's provider
 // order), created on first use; or, without logins, a new guest identity.
-func (api *cognitoAPI) getID(c *gin.Context, body []byte) (any, *Error) {
+func (api *cognitoAPI) getID(c *gin.Context, body []byte) (any, *core.Error) {
 	in, e := parseGetID(body)
 	if e != nil {
 		return nil, e
@@ -165,7 +166,7 @@ func (api *cognitoAPI) getID(c *gin.Context, body []byte) (any, *Error) {
 		return nil, e
 	}
 	ctx := c.Request.Context()
-	NoteAudit(ctx, AuditNote{Pool: pool.Cfg.ID}) // audit_refusals.go
+	core.NoteAudit(ctx, core.AuditNote{Pool: pool.Cfg.ID}) // audit_refusals.go
 	if len(in.Logins) == 0 {
 		if !pool.Cfg.AllowGuests {
 			return nil, cogError(cogNotAuthorized, msgUnauthNotSupported, nil)
@@ -185,7 +186,7 @@ func (api *cognitoAPI) getID(c *gin.Context, body []byte) (any, *Error) {
 		return nil, e
 	}
 	first := verified[0]
-	id, err := api.s.IdentityID(ctx, &Principal{Pool: pool, Provider: first.provider, Ident: first.ident})
+	id, err := api.s.core.IdentityID(ctx, &core.Principal{Pool: pool, Provider: first.provider, Ident: first.ident})
 	if err != nil {
 		return nil, storeError(err)
 	}
@@ -195,7 +196,7 @@ func (api *cognitoAPI) getID(c *gin.Context, body []byte) (any, *Error) {
 	return getIDOutput{IdentityID: id}, nil
 }
 
-func (api *cognitoAPI) newGuest(ctx context.Context, pool *Pool) (string, *Error) {
+func (api *cognitoAPI) newGuest(ctx context.Context, pool *core.Pool) (string, *core.Error) {
 	u, err := uuid.NewRandomFromReader(api.s.rand)
 	if err != nil {
 		return "", cogError(cogInternalError, "An internal error occurred.", fmt.Errorf("generating identity id: %w", err))
@@ -205,7 +206,7 @@ func (api *cognitoAPI) newGuest(ctx context.Context, pool *Pool) (string, *Error
 	if err != nil {
 		return "", storeError(err)
 	}
-	LogFrom(ctx, api.s.log).Info("guest identity created", "identity_id", id, "pool", pool.Cfg.ID)
+	core.LogFrom(ctx, api.s.log).Info("guest identity created", "identity_id", id, "pool", pool.Cfg.ID)
 	return id, nil
 }
 
@@ -213,14 +214,14 @@ func (api *cognitoAPI) newGuest(ctx context.Context, pool *Pool) (string, *Error
 // (login nil) or the identity of one of its verified logins.
 type resolvedIdentity struct {
 	id    string
-	pool  *Pool
+	pool  *core.Pool
 	login *verifiedLogin
 }
 
 // resolveIdentity checks that the presented IdentityId belongs to the
 // presented logins (or is a guest presented without logins, in a pool
 // that still allows guests).
-func (api *cognitoAPI) resolveIdentity(ctx context.Context, id string, logins map[string]string) (*resolvedIdentity, *Error) {
+func (api *cognitoAPI) resolveIdentity(ctx context.Context, id string, logins map[string]string) (*resolvedIdentity, *core.Error) {
 	r, e := api.ownedIdentity(ctx, id, logins)
 	if e != nil {
 		return nil, e
@@ -235,7 +236,7 @@ func (api *cognitoAPI) resolveIdentity(ctx context.Context, id string, logins ma
 }
 
 // ownedIdentity is resolveIdentity before the per-identity rate limit.
-func (api *cognitoAPI) ownedIdentity(ctx context.Context, id string, logins map[string]string) (*resolvedIdentity, *Error) {
+func (api *cognitoAPI) ownedIdentity(ctx context.Context, id string, logins map[string]string) (*resolvedIdentity, *core.Error) {
 	rec, err := api.s.store.LookupIdentity(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, cogError(cogResourceNotFound, "Identity '"+id+"' not found.", nil)
@@ -243,7 +244,7 @@ func (api *cognitoAPI) ownedIdentity(ctx context.Context, id string, logins map[
 	if err != nil {
 		return nil, storeError(err)
 	}
-	NoteAudit(ctx, AuditNote{Pool: rec.PoolID, IdentityID: id}) // audit_refusals.go
+	core.NoteAudit(ctx, core.AuditNote{Pool: rec.PoolID, IdentityID: id}) // audit_refusals.go
 	pool, e := api.pool(rec.PoolID)
 	if e != nil {
 		return nil, e
@@ -282,7 +283,7 @@ func (api *cognitoAPI) ownedIdentity(ctx context.Context, id string, logins map[
 // the role (the first grant when several apply and no CustomRoleArn is
 // given; CustomRoleArn only when the rules grant it), then the pool's
 // exchange mode vends.
-func (api *cognitoAPI) getCredentialsForIdentity(c *gin.Context, body []byte) (any, *Error) {
+func (api *cognitoAPI) getCredentialsForIdentity(c *gin.Context, body []byte) (any, *core.Error) {
 	in, e := parseGetCredentials(body)
 	if e != nil {
 		return nil, e
@@ -307,23 +308,23 @@ func (api *cognitoAPI) getCredentialsForIdentity(c *gin.Context, body []byte) (a
 	}}, nil
 }
 
-func (api *cognitoAPI) vendLogin(ctx context.Context, r *resolvedIdentity, customRole string) (*exchange.Credentials, *Error) {
-	p := &Principal{Pool: r.pool, Provider: r.login.provider, Ident: r.login.ident, KnownID: r.id}
+func (api *cognitoAPI) vendLogin(ctx context.Context, r *resolvedIdentity, customRole string) (*exchange.Credentials, *core.Error) {
+	p := &core.Principal{Pool: r.pool, Provider: r.login.provider, Ident: r.login.ident, KnownID: r.id}
 	d := p.Entitlements()
 	var g rules.Grant
 	if customRole == "" && len(d.Grants) > 1 {
 		g = d.Grants[0] // ambiguous: the pool's order decides, as Cognito's rules do
 	} else {
-		var e *Error
-		if g, e = PickGrant(p, d, customRole); e != nil {
-			api.s.AuditRefusal(ctx, p, customRole, e) // admin (issue 6)
-			if e.Code == CodeRoleNotEntitled {
+		var e *core.Error
+		if g, e = core.PickGrant(p, d, customRole); e != nil {
+			api.s.core.AuditRefusal(ctx, p, customRole, e) // admin (issue 6)
+			if e.Code == core.CodeRoleNotEntitled {
 				return nil, cogError(cogNotAuthorized, "The rules of this identity pool do not give this identity the role named in CustomRoleArn.", e)
 			}
 			return nil, cogError(cogNotAuthorized, "No rule of this identity pool gives this identity an IAM role.", e)
 		}
 	}
-	creds, _, e := api.s.Vend(ctx, p, g, 0)
+	creds, _, e := api.s.core.Vend(ctx, p, g, 0)
 	if e != nil {
 		return nil, cognitoVendError(e)
 	}
@@ -332,7 +333,7 @@ func (api *cognitoAPI) vendLogin(ctx context.Context, r *resolvedIdentity, custo
 
 // vendGuest assumes the pool's unauthenticated role with a token whose
 // audience is the pool's guest audience and amr ["unauthenticated"].
-func (api *cognitoAPI) vendGuest(ctx context.Context, r *resolvedIdentity, customRole string) (*exchange.Credentials, *Error) {
+func (api *cognitoAPI) vendGuest(ctx context.Context, r *resolvedIdentity, customRole string) (*exchange.Credentials, *core.Error) {
 	pool := r.pool
 	role := pool.Cfg.UnauthenticatedRole
 	if customRole != "" && customRole != role {
@@ -350,14 +351,14 @@ func (api *cognitoAPI) vendGuest(ctx context.Context, r *resolvedIdentity, custo
 		SessionName: rules.SessionName(r.id),
 		Duration:    time.Duration(pool.Cfg.DurationSeconds) * time.Second,
 	}
-	log := LogFrom(ctx, api.s.log)
+	log := core.LogFrom(ctx, api.s.log)
 	creds, err := pool.Mode.Vend(ctx, req)
 	api.s.cli.metrics.countVend(ctx, err == nil) // fedgate_vends_total (gaps)
 	if err != nil {
-		e := FromSTS(err)
+		e := core.FromSTS(err)
 		var se *exchange.STSError
 		if !errors.As(err, &se) {
-			e = asVendError(err)
+			e = core.AsVendError(err)
 		}
 		log.Warn("vend refused", "identity_id", r.id, "pool", req.PoolID, "guest", true, "role", role, "code", e.Code, "cause", err.Error())
 		api.auditGuest(ctx, r, role, e)
@@ -372,7 +373,7 @@ func (api *cognitoAPI) vendGuest(ctx context.Context, r *resolvedIdentity, custo
 // cognitoVendError maps a vend refusal to the service model's errors: an
 // STS refusal of the role is the pool's configuration (its trust policy,
 // its session policy), an STS outage is an external service.
-func cognitoVendError(e *Error) *Error {
+func cognitoVendError(e *core.Error) *core.Error {
 	var se *exchange.STSError
 	if errors.As(e, &se) {
 		switch {
@@ -385,7 +386,7 @@ func cognitoVendError(e *Error) *Error {
 		}
 	}
 	switch e.Code {
-	case CodeInvalidRequest, "tag_limit":
+	case core.CodeInvalidRequest, "tag_limit":
 		return cogError(cogInvalidPoolConfig, msgInvalidPoolConfig, e)
 	default:
 		return cogError(cogInternalError, "An internal error occurred.", e)
@@ -396,7 +397,7 @@ func cognitoVendError(e *Error) *Error {
 // of 10 minutes for the identity, with the pool's audience (the guest
 // audience for guests), for the app's own AssumeRoleWithWebIdentity. Only
 // pools with allow_classic_flow answer it, since the rules do not apply.
-func (api *cognitoAPI) getOpenIDToken(c *gin.Context, body []byte) (any, *Error) {
+func (api *cognitoAPI) getOpenIDToken(c *gin.Context, body []byte) (any, *core.Error) {
 	in, e := parseGetOpenIDToken(body)
 	if e != nil {
 		return nil, e
@@ -417,7 +418,7 @@ func (api *cognitoAPI) getOpenIDToken(c *gin.Context, body []byte) (any, *Error)
 		t.Audience, t.AMR = pool.Cfg.Audience(), []string{"authenticated", r.login.provider.Cfg.ID}
 		tags, transitive, err := pool.Mapping.PrincipalTags(r.login.ident.Claims, rules.Grant{})
 		if err != nil {
-			return nil, cogError(cogInvalidParameter, "Your claims cannot be turned into AWS session tags: "+publicTagReason(err)+".", err)
+			return nil, cogError(cogInvalidParameter, "Your claims cannot be turned into AWS session tags: "+core.PublicTagReason(err)+".", err)
 		}
 		t.Tags, t.TransitiveTagKeys = tags, transitive
 	}
@@ -425,7 +426,7 @@ func (api *cognitoAPI) getOpenIDToken(c *gin.Context, body []byte) (any, *Error)
 	if err != nil {
 		return nil, cogError(cogInternalError, "An internal error occurred.", err)
 	}
-	LogFrom(ctx, api.s.log).Info("open id token issued", "identity_id", r.id, "pool", pool.Cfg.ID, "guest", r.login == nil)
+	core.LogFrom(ctx, api.s.log).Info("open id token issued", "identity_id", r.id, "pool", pool.Cfg.ID, "guest", r.login == nil)
 	api.auditOpenIDToken(ctx, r)
 	return getOpenIDTokenOutput{IdentityID: r.id, Token: token}, nil
 }

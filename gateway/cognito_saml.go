@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"fedgate/gateway/core"
 	"fedgate/gateway/store"
 	"fedgate/idp"
 )
@@ -20,7 +21,7 @@ import (
 // may come back for the identity it was first used for, and for nothing
 // else. With several SAML providers in one pool, the first one in the
 // pool's list answers for the key.
-func samlLoginMethod(pool *Pool, p *Provider) (loginMethod, bool) {
+func samlLoginMethod(pool *core.Pool, p *core.Provider) (loginMethod, bool) {
 	rl, ok := p.Provider.(idp.ReusableAssertionLogin)
 	if _, saml := p.Provider.(idp.AssertionLogin); !ok || !saml || pool.Cfg.SAMLProviderARN == "" {
 		return loginMethod{}, false
@@ -43,7 +44,7 @@ func samlLoginMethod(pool *Pool, p *Provider) (loginMethod, bool) {
 }
 
 // samlLoginError maps a refused SAML login to the SDK's error types.
-func samlLoginError(err error) *Error {
+func samlLoginError(err error) *core.Error {
 	switch {
 	case errors.Is(err, idp.ErrExpiredToken):
 		return cogError(cogNotAuthorized, "Invalid login token. The SAML response has expired.", err)
@@ -58,33 +59,21 @@ func samlLoginError(err error) *Error {
 	}
 }
 
-// cognitoBinding is what a Logins assertion is bound to: one pool and one
-// identity. It shares the replay cache's entries (kind and key), whose
-// ACS and JSON API value is never of this form, so an assertion spent
-// there cannot be bound here, and one bound here cannot be spent there.
-func CognitoBinding(poolID, identityID string) []byte {
-	return []byte("cognito\x00" + poolID + "\x00" + identityID)
-}
-
-func CognitoPoolPrefix(poolID string) []byte {
-	return []byte("cognito\x00" + poolID + "\x00")
-}
-
 // assertionsFree refuses, before GetId makes an identity, SAML logins
 // whose assertion is already spent at the ACS or bound in another pool.
 // bindAssertions decides atomically; this only keeps a replay from
 // leaving an identity behind.
-func (s *Server) assertionsFree(ctx context.Context, pool *Pool, logins []verifiedLogin) *Error {
+func (s *Server) assertionsFree(ctx context.Context, pool *core.Pool, logins []verifiedLogin) *core.Error {
 	for _, l := range logins {
 		if l.assertion == nil {
 			continue
 		}
-		held, err := s.store.GetEphemeral(ctx, KindSAMLAssertion, SAMLReplayKey(l.provider.Cfg.ID, l.assertion.ID), s.now())
+		held, err := s.store.GetEphemeral(ctx, core.KindSAMLAssertion, core.SAMLReplayKey(l.provider.Cfg.ID, l.assertion.ID), s.now())
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 		case err != nil:
 			return cogError(cogInternalError, "An internal error occurred.", fmt.Errorf("saml replay cache: %w", err))
-		case !bytes.HasPrefix(held, CognitoPoolPrefix(pool.Cfg.ID)):
+		case !bytes.HasPrefix(held, core.CognitoPoolPrefix(pool.Cfg.ID)):
 			return samlLoginError(fmt.Errorf("%w: assertion %q was used at the ACS, the JSON API or another pool", idp.ErrReplay, l.assertion.ID))
 		}
 	}
@@ -95,13 +84,13 @@ func (s *Server) assertionsFree(ctx context.Context, pool *Pool, logins []verifi
 // until the provider would refuse it anyway: the first use records the
 // binding, the same binding again is the same use, anything else is a
 // replay.
-func (s *Server) bindAssertions(ctx context.Context, pool *Pool, identityID string, logins []verifiedLogin) *Error {
-	want := CognitoBinding(pool.Cfg.ID, identityID)
+func (s *Server) bindAssertions(ctx context.Context, pool *core.Pool, identityID string, logins []verifiedLogin) *core.Error {
+	want := core.CognitoBinding(pool.Cfg.ID, identityID)
 	for _, l := range logins {
 		if l.assertion == nil {
 			continue
 		}
-		if err := s.BindAssertion(ctx, l.provider.Cfg.ID, *l.assertion, want); err != nil {
+		if err := s.core.BindAssertion(ctx, l.provider.Cfg.ID, *l.assertion, want); err != nil {
 			if errors.Is(err, idp.ErrReplay) {
 				return samlLoginError(err)
 			}
@@ -109,34 +98,4 @@ func (s *Server) bindAssertions(ctx context.Context, pool *Pool, identityID stri
 		}
 	}
 	return nil
-}
-
-func (s *Server) BindAssertion(ctx context.Context, provider string, ref idp.AssertionRef, want []byte) error {
-	if ref.ID == "" {
-		return fmt.Errorf("%w: assertion has no ID", idp.ErrReplay)
-	}
-	until := ref.Until
-	if floor := s.now().Add(minReplayHold); until.Before(floor) {
-		until = floor
-	}
-	// Two rounds: an entry that expires between the put and the get is
-	// gone, and the second put takes its place.
-	for range 2 {
-		err := s.store.PutEphemeral(ctx, KindSAMLAssertion, SAMLReplayKey(provider, ref.ID), want, until)
-		if !errors.Is(err, store.ErrConflict) {
-			return err
-		}
-		held, err := s.store.GetEphemeral(ctx, KindSAMLAssertion, SAMLReplayKey(provider, ref.ID), s.now())
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			continue
-		case err != nil:
-			return err
-		case bytes.Equal(held, want):
-			return nil
-		default:
-			return fmt.Errorf("%w: assertion %q is bound to another use", idp.ErrReplay, ref.ID)
-		}
-	}
-	return fmt.Errorf("saml replay cache: assertion %q could not be bound", ref.ID)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 	"fedgate/idp"
 )
 
@@ -66,9 +67,9 @@ const cogSAMLARN = "arn:aws:iam::123456789012:saml-provider/okta"
 // IAM SAML provider ARN.
 func withCogSAML(h *cogHarness) *cogFakeSAML {
 	fake := &cogFakeSAML{}
-	lp := &Provider{Cfg: config.Provider{ID: "okta", Type: "saml"}, Provider: fake}
+	lp := &core.Provider{Cfg: config.Provider{ID: "okta", Type: "saml"}, Provider: fake}
 	for _, id := range []string{cogPoolID, cogClosedID} {
-		pool := h.srv.snap.Load().Pools[id]
+		pool := h.srv.core.Snapshot().Pools[id]
 		pool.Cfg.SAMLProviderARN = cogSAMLARN
 		pool.Providers = append(pool.Providers, lp)
 	}
@@ -124,7 +125,7 @@ func TestCognitoSAMLAssertionBinding(t *testing.T) {
 	ctx := context.Background()
 	h := newCogHarness(t)
 	withCogSAML(h)
-	replay := samlReplay{st: h.store, now: h.clock.Now, provider: "okta"} // the ACS cache of the same provider
+	replay := core.SAMLReplayCache(h.store, h.clock.Now, "okta") // the ACS cache of the same provider
 	const alreadyUsed = "The SAML response was already used."
 
 	t.Run("bound in one pool, a replay in another", func(t *testing.T) {

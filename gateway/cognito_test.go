@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 )
 
 type cogCreds struct {
@@ -170,10 +171,10 @@ func (h *cogHarness) reloadWith(change func(*config.File)) {
 	f := *h.cfg
 	f.Pools = slices.Clone(h.cfg.Pools)
 	change(&f)
-	if _, err := Seed(h.t.Context(), h.store, h.srv.box, &f, h.srv.log); err != nil {
+	if _, err := core.Seed(h.t.Context(), h.store, h.srv.box, &f, h.srv.log); err != nil {
 		h.t.Fatal(err)
 	}
-	if err := h.srv.Reload(h.t.Context()); err != nil {
+	if err := h.srv.core.Reload(h.t.Context()); err != nil {
 		h.t.Fatal(err)
 	}
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"fedgate/gateway/core"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -63,7 +64,7 @@ func TestDiscoveryAndJWKS(t *testing.T) {
 				t.Fatalf("status %d, want %d", w.Code, tc.status)
 			}
 			if tc.status != 200 {
-				if !strings.Contains(w.Body.String(), "<code>"+CodeNotFound+"</code>") {
+				if !strings.Contains(w.Body.String(), "<code>"+core.CodeNotFound+"</code>") {
 					t.Errorf("not a 404 page: %s", w.Body)
 				}
 				return

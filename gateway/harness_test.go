@@ -36,6 +36,7 @@ import (
 	"fedgate/exchange/rules"
 	"fedgate/exchange/secret"
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 	"fedgate/gateway/store"
 	"fedgate/idp"
 )
@@ -161,7 +162,7 @@ func newGWHarnessURL(t testing.TB, publicURL string, opts ...gwOption) *gwHarnes
 	if h.box, err = secret.NewBox(key, h.rand); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Seed(ctx, h.store, h.box, f, h.log); err != nil {
+	if _, err := core.Seed(ctx, h.store, h.box, f, h.log); err != nil {
 		t.Fatal(err)
 	}
 	if h.iss, err = issuer.New(ctx, issuer.Options{URL: f.Server.PublicURL, Algorithm: f.Keys.Algorithm, TokenTTL: f.Keys.TokenTTL.D(),
@@ -182,7 +183,7 @@ func newGWHarnessURL(t testing.TB, publicURL string, opts ...gwOption) *gwHarnes
 // installVerifier puts the test token verifier in place of the "app" OIDC
 // provider of the live snapshot (no upstream IdP runs in unit tests).
 func (h *gwHarness) installVerifier() {
-	if lp := h.srv.snap.Load().Providers["app"]; lp != nil {
+	if lp := h.srv.core.Snapshot().Providers["app"]; lp != nil {
 		lp.Provider = h.verify
 	}
 }
@@ -191,7 +192,7 @@ func (h *gwHarness) installVerifier() {
 // watch loop does every reload_interval.
 func (h *gwHarness) reload() {
 	h.t.Helper()
-	if err := h.srv.Reload(context.Background()); err != nil {
+	if err := h.srv.core.Reload(context.Background()); err != nil {
 		h.t.Fatal(err)
 	}
 	h.installVerifier()

@@ -1,21 +1,15 @@
 package gateway
 
 import (
-	"context"
 	"encoding/hex"
 	"errors"
+	"fedgate/gateway/core"
 	"log/slog"
 	"net/http"
 	"regexp"
 	"time"
 
 	"github.com/gin-gonic/gin"
-)
-
-type ctxKey int
-
-const (
-	ctxLogger ctxKey = iota
 )
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
@@ -31,7 +25,7 @@ func (s *Server) requestContext(c *gin.Context) {
 	c.Header("X-Request-Id", id)
 	c.Set("request_id", id)
 	log := s.log.With("request_id", id)
-	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), ctxLogger, log))
+	c.Request = c.Request.WithContext(core.WithLogger(c.Request.Context(), log))
 	c.Next()
 	// The path only: queries carry codes and states.
 	level := slog.LevelInfo
@@ -45,13 +39,6 @@ func (s *Server) requestContext(c *gin.Context) {
 		"duration_ms", float64(time.Since(start).Microseconds())/1000,
 		"remote", c.ClientIP(),
 	)
-}
-
-func LogFrom(ctx context.Context, fallback *slog.Logger) *slog.Logger {
-	if l, ok := ctx.Value(ctxLogger).(*slog.Logger); ok {
-		return l
-	}
-	return fallback
 }
 
 func requestID(c *gin.Context) string { return c.GetString("request_id") }
@@ -87,8 +74,8 @@ func (s *Server) recoverPanics(c *gin.Context) {
 			if err, ok := r.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 				panic(r)
 			}
-			LogFrom(c.Request.Context(), s.log).Error("panic in handler", "panic", r)
-			s.fail(c, Internal(errors.New("panic")))
+			core.LogFrom(c.Request.Context(), s.log).Error("panic in handler", "panic", r)
+			s.fail(c, core.Internal(errors.New("panic")))
 		}
 	}()
 	c.Next()

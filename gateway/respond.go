@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"fedgate/gateway/core"
 	"net/http"
 	"strings"
 
@@ -26,7 +27,7 @@ type errorPage struct {
 func (s *Server) render(c *gin.Context, status int, name string, data any, noStore bool) {
 	var buf bytes.Buffer
 	if err := s.pages.Render(&buf, name, data); err != nil {
-		LogFrom(c.Request.Context(), s.log).Error("rendering page failed", "page", name, "error", err)
+		core.LogFrom(c.Request.Context(), s.log).Error("rendering page failed", "page", name, "error", err)
 		c.String(http.StatusInternalServerError, "internal error\n")
 		return
 	}
@@ -57,9 +58,9 @@ type apiError struct {
 
 // fail logs a refusal once, at the level its status deserves, and answers
 // with the public part only.
-func (s *Server) fail(c *gin.Context, e *Error) {
-	log := LogFrom(c.Request.Context(), s.log)
-	NoteRefusal(c.Request.Context(), e) // audit_refusals.go
+func (s *Server) fail(c *gin.Context, e *core.Error) {
+	log := core.LogFrom(c.Request.Context(), s.log)
+	core.NoteRefusal(c.Request.Context(), e) // audit_refusals.go
 	attrs := []any{"code", e.Code, "status", e.Status}
 	if e.Cause != nil {
 		attrs = append(attrs, "cause", e.Cause.Error())
@@ -84,9 +85,9 @@ func (s *Server) fail(c *gin.Context, e *Error) {
 	}, true)
 }
 
-func headingFor(e *Error) string {
+func headingFor(e *core.Error) string {
 	switch {
-	case e.Code == CodeNoMatchingRule || e.Code == CodeRoleNotEntitled:
+	case e.Code == core.CodeNoMatchingRule || e.Code == core.CodeRoleNotEntitled:
 		return "No AWS role for you here"
 	case e.Status == http.StatusNotFound:
 		return "Not found"

@@ -5,12 +5,12 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"regexp"
 
 	"github.com/gin-gonic/gin"
 
+	"fedgate/gateway/core"
 	"fedgate/idp"
 )
 
@@ -31,7 +31,7 @@ func (s *Server) startSAMLLogin(c *gin.Context, p idp.AssertionLogin, state stri
 	ctx := c.Request.Context()
 	if r, ok := p.(readiness); ok {
 		if err := r.Ready(ctx); err != nil {
-			s.fail(c, FromSAML(err))
+			s.fail(c, core.FromSAML(err))
 			return
 		}
 	}
@@ -43,19 +43,19 @@ func (s *Server) startSAMLLogin(c *gin.Context, p idp.AssertionLogin, state stri
 		redirect, requestID, err = p.AuthnRequestURL(idp.Flow{State: state})
 	}
 	if err != nil {
-		s.fail(c, FromSAML(err))
+		s.fail(c, core.FromSAML(err))
 		return
 	}
 	// The flow was stored a moment ago by beginFlow; store it again with
 	// the request id (take + put: entries are never updated in place).
 	var f loginFlow
-	if err := s.TakeSealed(ctx, kindFlow, state, &f); err != nil {
-		s.fail(c, Internal(err))
+	if err := s.core.TakeSealed(ctx, kindFlow, state, &f); err != nil {
+		s.fail(c, core.Internal(err))
 		return
 	}
 	f.SAMLRequestID = requestID
-	if err := s.PutSealed(ctx, kindFlow, state, f, flowLifetime); err != nil {
-		s.fail(c, Internal(err))
+	if err := s.core.PutSealed(ctx, kindFlow, state, f, flowLifetime); err != nil {
+		s.fail(c, core.Internal(err))
 		return
 	}
 	noCache(c)
@@ -82,14 +82,14 @@ func (s *Server) samlACS(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
-	NoteAudit(c.Request.Context(), AuditNote{Provider: prov.Cfg.ID}) // audit_refusals.go
+	core.NoteAudit(c.Request.Context(), core.AuditNote{Provider: prov.Cfg.ID}) // audit_refusals.go
 	if err := c.Request.ParseForm(); err != nil {
 		s.fail(c, formError(err))
 		return
 	}
 	resp, relay := c.PostForm("SAMLResponse"), c.PostForm("RelayState")
 	if resp == "" {
-		s.fail(c, Errorf(http.StatusBadRequest, CodeInvalidRequest, "The identity provider's answer has no SAMLResponse. Start again from the fedgate start page."))
+		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The identity provider's answer has no SAMLResponse. Start again from the fedgate start page."))
 		return
 	}
 	if !stateShape.MatchString(relay) {
@@ -110,13 +110,13 @@ func (s *Server) samlACS(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
-	NoteAudit(c.Request.Context(), AuditNote{Pool: f.Pool, AdminSignIn: f.Admin}) // audit_refusals.go
+	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: f.Pool, AdminSignIn: f.Admin}) // audit_refusals.go
 	if f.Provider != prov.Cfg.ID || f.SAMLRequestID == "" {
-		s.fail(c, Errorf(http.StatusBadRequest, CodeFlowExpired, "This sign-in belongs to another identity provider. Start again."))
+		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "This sign-in belongs to another identity provider. Start again."))
 		return
 	}
 	if f.Admin {
-		s.fail(c, Errorf(http.StatusBadRequest, CodeUnknownProvider, "Admin sign-in through a SAML identity provider is not supported; use an OIDC provider."))
+		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "Admin sign-in through a SAML identity provider is not supported; use an OIDC provider."))
 		return
 	}
 	pool, lp, e := s.flowTarget(f)
@@ -126,10 +126,10 @@ func (s *Server) samlACS(c *gin.Context) {
 	}
 	ident, err := al.ConsumeResponse(c.Request.Context(), resp, []string{f.SAMLRequestID})
 	if err != nil {
-		s.fail(c, FromSAML(err))
+		s.fail(c, core.FromSAML(err))
 		return
 	}
-	p := &Principal{Pool: pool, Provider: lp, Ident: ident}
+	p := &core.Principal{Pool: pool, Provider: lp, Ident: ident}
 	if f.CLI != nil { // cli (issue 5)
 		s.completeCLISignIn(c, f.CLI, p)
 		return
@@ -140,40 +140,40 @@ func (s *Server) samlACS(c *gin.Context) {
 // samlUnsolicited handles an IdP-initiated response: the provider refuses
 // it unless allow_idp_initiated is on, and it lands in the one pool that
 // accepts the provider.
-func (s *Server) samlUnsolicited(c *gin.Context, prov *Provider, al idp.AssertionLogin, resp string) {
-	var pools []*Pool
-	for _, p := range s.snap.Load().Ordered {
+func (s *Server) samlUnsolicited(c *gin.Context, prov *core.Provider, al idp.AssertionLogin, resp string) {
+	var pools []*core.Pool
+	for _, p := range s.core.Snapshot().Ordered {
 		if p.Provider(prov.Cfg.ID) != nil {
 			pools = append(pools, p)
 		}
 	}
 	if len(pools) == 1 {
-		NoteAudit(c.Request.Context(), AuditNote{Pool: pools[0].Cfg.ID}) // audit_refusals.go
+		core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: pools[0].Cfg.ID}) // audit_refusals.go
 	}
 	if prov.Cfg.AllowIdPInitiated && len(pools) != 1 {
-		s.fail(c, Errorf(http.StatusBadRequest, CodeInvalidRequest, "Several pools accept this identity provider, so a sign-in started at the provider cannot choose one. Start from the fedgate start page."))
+		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "Several pools accept this identity provider, so a sign-in started at the provider cannot choose one. Start from the fedgate start page."))
 		return
 	}
 	ident, err := al.ConsumeResponse(c.Request.Context(), resp, nil)
 	if err != nil {
-		s.fail(c, FromSAML(err))
+		s.fail(c, core.FromSAML(err))
 		return
 	}
 	if len(pools) != 1 { // unreachable unless the provider ignored allow_idp_initiated
-		s.fail(c, Errorf(http.StatusBadRequest, CodeInvalidRequest, "Start from the fedgate start page."))
+		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "Start from the fedgate start page."))
 		return
 	}
-	s.completeSignIn(c, &Principal{Pool: pools[0], Provider: pools[0].Provider(prov.Cfg.ID), Ident: ident})
+	s.completeSignIn(c, &core.Principal{Pool: pools[0], Provider: pools[0].Provider(prov.Cfg.ID), Ident: ident})
 }
 
-func (s *Server) samlProvider(id string) (*Provider, idp.AssertionLogin, *Error) {
-	prov := s.snap.Load().Providers[id]
+func (s *Server) samlProvider(id string) (*core.Provider, idp.AssertionLogin, *core.Error) {
+	prov := s.core.Snapshot().Providers[id]
 	if prov != nil {
 		if al, ok := prov.Provider.(idp.AssertionLogin); ok {
 			return prov, al, nil
 		}
 	}
-	return nil, nil, Errorf(http.StatusNotFound, CodeUnknownProvider, "There is no SAML identity provider %q on this gateway.", Truncate(id, 64))
+	return nil, nil, core.Errorf(http.StatusNotFound, core.CodeUnknownProvider, "There is no SAML identity provider %q on this gateway.", core.Truncate(id, 64))
 }
 
 // samlSPMetadata serves fedgate's SP metadata for one provider: what the
@@ -186,7 +186,7 @@ func (s *Server) samlSPMetadata(c *gin.Context) {
 	}
 	b, err := al.SPMetadata()
 	if err != nil {
-		s.fail(c, Internal(err))
+		s.fail(c, core.Internal(err))
 		return
 	}
 	c.Header("Cache-Control", "public, max-age=300")
@@ -197,30 +197,11 @@ func (s *Server) samlSPMetadata(c *gin.Context) {
 // (aws iam create-saml-provider). Every published certificate is in it,
 // so a rotation overlaps.
 func (s *Server) samlIdPMetadata(c *gin.Context) {
-	b, err := s.SAMLBrokerMetadata(c.Request.Context())
+	b, err := s.core.SAMLBrokerMetadata(c.Request.Context())
 	if err != nil {
-		s.fail(c, Internal(err))
+		s.fail(c, core.Internal(err))
 		return
 	}
 	c.Header("Cache-Control", "public, max-age=300")
 	c.Data(http.StatusOK, "application/samlmetadata+xml", b)
-}
-
-// fromSAML maps a SAML provider's refusal to a public error; the private
-// cause (which check failed) goes to the operator's log only.
-func FromSAML(err error) *Error {
-	switch {
-	case errors.Is(err, idp.ErrTooLarge):
-		return NewError(http.StatusRequestEntityTooLarge, CodeTooLarge, "The SAML response is too large.", err)
-	case errors.Is(err, idp.ErrReplay):
-		return NewError(http.StatusBadRequest, CodeInvalidToken, "This SAML response was already used. Sign in again.", err)
-	case errors.Is(err, idp.ErrUnsolicited):
-		return NewError(http.StatusBadRequest, CodeInvalidToken, "fedgate did not start this sign-in, and this identity provider does not accept sign-ins started at the provider. Start from the fedgate start page.", err)
-	case errors.Is(err, idp.ErrExpiredToken):
-		return NewError(http.StatusUnauthorized, CodeExpiredToken, "The SAML response has expired or is not yet valid. Sign in again.", err)
-	case errors.Is(err, idp.ErrUpstream), errors.Is(err, idp.ErrUnsupportedFlow), errors.Is(err, idp.ErrInvalidConfig):
-		return FromIdP(err)
-	default:
-		return NewError(http.StatusUnauthorized, CodeInvalidToken, "The identity provider's SAML response is not valid for this gateway.", err)
-	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"fedgate/gateway/core"
 	"fedgate/idp"
 )
 
@@ -36,10 +37,10 @@ func (s *Server) apiSAMLCredentials(c *gin.Context) bool {
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		if isTooLarge(err) {
-			s.fail(c, NewError(http.StatusRequestEntityTooLarge, CodeTooLarge, "The request body is too large.", err))
+			s.fail(c, core.NewError(http.StatusRequestEntityTooLarge, core.CodeTooLarge, "The request body is too large.", err))
 			return true
 		}
-		s.fail(c, NewError(http.StatusBadRequest, CodeInvalidRequest, "The request body could not be read.", err))
+		s.fail(c, core.NewError(http.StatusBadRequest, core.CodeInvalidRequest, "The request body could not be read.", err))
 		return true
 	}
 	c.Request.Body = io.NopCloser(bytes.NewReader(body))
@@ -55,34 +56,34 @@ func (s *Server) apiSAMLCredentials(c *gin.Context) bool {
 		return true
 	}
 	if req.Pool == "" {
-		s.fail(c, Errorf(http.StatusBadRequest, CodeInvalidRequest, "The body must name a pool."))
+		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The body must name a pool."))
 		return true
 	}
-	pool, e := s.LookupPool(req.Pool)
+	pool, e := s.core.LookupPool(req.Pool)
 	if e != nil {
 		s.fail(c, e)
 		return true
 	}
-	NoteAudit(c.Request.Context(), AuditNote{Pool: pool.Cfg.ID, Provider: req.Provider, Role: req.RoleARN}) // audit_refusals.go
+	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: pool.Cfg.ID, Provider: req.Provider, Role: req.RoleARN}) // audit_refusals.go
 	prov, e := samlAPIProvider(pool, req.Provider)
 	if e != nil {
 		s.fail(c, e)
 		return true
 	}
-	NoteAudit(c.Request.Context(), AuditNote{Provider: prov.Cfg.ID})
+	core.NoteAudit(c.Request.Context(), core.AuditNote{Provider: prov.Cfg.ID})
 	ident, err := prov.Provider.(idp.AssertionLogin).ConsumeResponse(c.Request.Context(), req.SAMLResponse, nil)
 	if err != nil {
-		s.fail(c, FromSAML(err))
+		s.fail(c, core.FromSAML(err))
 		return true
 	}
-	p := &Principal{Pool: pool, Provider: prov, Ident: ident}
-	g, e := PickGrant(p, p.Entitlements(), req.RoleARN)
+	p := &core.Principal{Pool: pool, Provider: prov, Ident: ident}
+	g, e := core.PickGrant(p, p.Entitlements(), req.RoleARN)
 	if e != nil {
-		s.AuditRefusal(c.Request.Context(), p, req.RoleARN, e) // admin (issue 6)
+		s.core.AuditRefusal(c.Request.Context(), p, req.RoleARN, e) // admin (issue 6)
 		s.fail(c, e)
 		return true
 	}
-	creds, id, e := s.Vend(c.Request.Context(), p, g, req.DurationSeconds)
+	creds, id, e := s.core.Vend(c.Request.Context(), p, g, req.DurationSeconds)
 	if e != nil {
 		s.fail(c, e)
 		return true
@@ -93,8 +94,8 @@ func (s *Server) apiSAMLCredentials(c *gin.Context) bool {
 }
 
 // samlAPIProvider is the named SAML provider of the pool, or its only one.
-func samlAPIProvider(pool *Pool, named string) (*Provider, *Error) {
-	var found []*Provider
+func samlAPIProvider(pool *core.Pool, named string) (*core.Provider, *core.Error) {
+	var found []*core.Provider
 	for _, p := range pool.Providers {
 		if _, ok := p.Provider.(idp.AssertionLogin); ok && (named == "" || p.Cfg.ID == named) {
 			found = append(found, p)
@@ -104,10 +105,10 @@ func samlAPIProvider(pool *Pool, named string) (*Provider, *Error) {
 	case len(found) == 1:
 		return found[0], nil
 	case named != "":
-		return nil, Errorf(http.StatusBadRequest, CodeUnknownProvider, "The pool does not accept the SAML provider %q.", Truncate(named, 64))
+		return nil, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "The pool does not accept the SAML provider %q.", core.Truncate(named, 64))
 	case len(found) == 0:
-		return nil, Errorf(http.StatusBadRequest, CodeUnknownProvider, "The pool accepts no SAML identity provider.")
+		return nil, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "The pool accepts no SAML identity provider.")
 	default:
-		return nil, Errorf(http.StatusBadRequest, CodeUnknownProvider, "The pool accepts several SAML identity providers; name one with provider.")
+		return nil, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "The pool accepts several SAML identity providers; name one with provider.")
 	}
 }

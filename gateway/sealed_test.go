@@ -13,7 +13,7 @@ func TestSealedEntryCannotBeMovedToAnotherKey(t *testing.T) {
 	h := newGWHarness(t)
 	ctx := context.Background()
 	type session struct{ Role string }
-	if err := h.srv.PutSealed(ctx, kindSession, "owner-session", session{Role: "owner"}, time.Hour); err != nil {
+	if err := h.srv.core.PutSealed(ctx, kindSession, "owner-session", session{Role: "owner"}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := h.store.GetEphemeral(ctx, kindSession, "owner-session", h.clock.Now())
@@ -24,10 +24,10 @@ func TestSealedEntryCannotBeMovedToAnotherKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got session
-	if err := h.srv.GetSealed(ctx, kindSession, "viewer-session", &got); err == nil {
+	if err := h.srv.core.GetSealed(ctx, kindSession, "viewer-session", &got); err == nil {
 		t.Fatalf("an entry moved to another key opened as %+v", got)
 	}
-	if err := h.srv.GetSealed(ctx, kindSession, "owner-session", &got); err != nil || got.Role != "owner" {
+	if err := h.srv.core.GetSealed(ctx, kindSession, "owner-session", &got); err != nil || got.Role != "owner" {
 		t.Fatalf("the entry under its own key: %+v, %v", got, err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"fedgate/exchange/secret"
+	"fedgate/gateway/core"
 	"fedgate/gateway/store"
 )
 
@@ -58,7 +59,7 @@ func TestSeedConcurrentReplicas(t *testing.T) {
 		}
 		go func() {
 			<-start
-			v, err := Seed(context.Background(), &racingStore{Store: st, arrived: &arrived}, box, h.cfg, h.log)
+			v, err := core.Seed(context.Background(), &racingStore{Store: st, arrived: &arrived}, box, h.cfg, h.log)
 			results <- result{v, err}
 		}()
 	}

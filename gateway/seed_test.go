@@ -10,6 +10,7 @@ import (
 
 	"fedgate/exchange/rules"
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 )
 
 func TestSeed(t *testing.T) {
@@ -22,12 +23,12 @@ func TestSeed(t *testing.T) {
 		}
 		return v.Version, v.Source
 	}
-	if v, src := latest(); v != 1 || src != SourceFile {
-		t.Fatalf("first seed: version %d source %q, want 1 %q", v, src, SourceFile)
+	if v, src := latest(); v != 1 || src != core.SourceFile {
+		t.Fatalf("first seed: version %d source %q, want 1 %q", v, src, core.SourceFile)
 	}
 	// Same file again: same version, nothing written.
 	for range 2 {
-		v, err := Seed(ctx, h.store, h.box, h.cfg, h.log)
+		v, err := core.Seed(ctx, h.store, h.box, h.cfg, h.log)
 		if err != nil || v != 1 {
 			t.Fatalf("same file: version %d, %v", v, err)
 		}
@@ -36,14 +37,14 @@ func TestSeed(t *testing.T) {
 	changed := *h.cfg
 	changed.Pools = append([]config.Pool(nil), h.cfg.Pools...)
 	changed.Pools[1].DisplayName = "Solo, renamed"
-	if v, err := Seed(ctx, h.store, h.box, &changed, h.log); err != nil || v != 2 {
+	if v, err := core.Seed(ctx, h.store, h.box, &changed, h.log); err != nil || v != 2 {
 		t.Fatalf("changed file: version %d, %v", v, err)
 	}
 	// An admin's version is kept: the file does not undo it.
 	admin := h.putMappings(h.cfg.Mappings(), "admin")
 	h.logs.Reset()
 	changed.Pools[1].DisplayName = "Solo, renamed again"
-	v, err := Seed(ctx, h.store, h.box, &changed, h.log)
+	v, err := core.Seed(ctx, h.store, h.box, &changed, h.log)
 	if err != nil || v != admin {
 		t.Fatalf("admin version: got %d, %v; want %d", v, err, admin)
 	}
@@ -72,8 +73,8 @@ func TestLiveReload(t *testing.T) {
 	}
 	v := h.putMappings(config.Mappings{Providers: m.Providers, Pools: pools}, "admin")
 	h.reload()
-	if h.srv.snap.Load().Version != v {
-		t.Fatalf("snapshot version %d, want %d", h.srv.snap.Load().Version, v)
+	if h.srv.core.Snapshot().Version != v {
+		t.Fatalf("snapshot version %d, want %d", h.srv.core.Snapshot().Version, v)
 	}
 	w := h.api(gwTokenBob, `{"pool":"late"}`)
 	if w.Code != http.StatusOK {
@@ -93,10 +94,10 @@ func TestLiveReload(t *testing.T) {
 	bad := append([]config.Pool(nil), pools...)
 	bad[0].Rules = []rules.RuleSpec{{Name: "broken", Match: []rules.Condition{{Claim: "groups", Op: "regex", Value: "("}}, Role: gwAdmin}}
 	h.putMappings(config.Mappings{Providers: m.Providers, Pools: bad}, "admin")
-	if err := h.srv.Reload(context.Background()); err == nil {
+	if err := h.srv.core.Reload(context.Background()); err == nil {
 		t.Fatal("a broken configuration was loaded")
 	}
-	if h.srv.snap.Load().Version != v {
+	if h.srv.core.Snapshot().Version != v {
 		t.Errorf("snapshot moved to a broken version")
 	}
 	if w := h.api(gwTokenBob, `{"pool":"late"}`); w.Code != http.StatusOK {
@@ -109,20 +110,20 @@ func TestWatchReloads(t *testing.T) {
 	h := newGWHarness(t, func(f *config.File) { f.Server.ReloadInterval = config.Duration(10 * time.Millisecond) })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { h.srv.Watch(ctx); close(done) }()
+	go func() { h.srv.core.Watch(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
 	m := h.cfg.Mappings()
 	pools := append([]config.Pool(nil), m.Pools...)
 	pools[1].DisplayName = "Solo v2"
 	v := h.putMappings(config.Mappings{Providers: m.Providers, Pools: pools}, "admin")
-	for i := 0; i < 500 && h.srv.snap.Load().Version != v; i++ {
+	for i := 0; i < 500 && h.srv.core.Snapshot().Version != v; i++ {
 		select {
 		case <-done:
 			t.Fatal("watch stopped")
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	if h.srv.snap.Load().Version != v {
+	if h.srv.core.Snapshot().Version != v {
 		t.Fatal("watch never loaded the new version")
 	}
 }

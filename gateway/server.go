@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -22,6 +21,7 @@ import (
 	"fedgate/exchange/rules"
 	"fedgate/exchange/secret"
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 	"fedgate/gateway/store"
 	"fedgate/web"
 )
@@ -47,7 +47,7 @@ type Server struct {
 	store          store.Store
 	issuer         *issuer.Issuer
 	box            *secret.Box
-	modes          map[string]exchange.Mode
+	core           *core.Core
 	upstreamClient *http.Client
 	log            *slog.Logger
 	now            func() time.Time
@@ -55,10 +55,8 @@ type Server struct {
 	pages          *web.Renderer
 	secureCookies  bool
 	publicOrigin   string
-	snap           atomic.Pointer[Snapshot]
 	engine         *gin.Engine
-	cli            cliState   // cli (issue 5): metrics, limiters, console sign-in
-	saml           *samlState // saml (issue 3): replay cache, broker IdP
+	cli            cliState // cli (issue 5): metrics, limiters, console sign-in
 	// anonRefusals budgets audit entries for refusals that name nobody,
 	// per source address (audit_refusals.go).
 	anonRefusals *rateLimiter
@@ -81,21 +79,20 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		upstreamClient: d.Upstream, log: d.Logger, now: d.Now, rand: d.Rand, pages: pages,
 		secureCookies: pub.Scheme == "https",
 		publicOrigin:  pub.Scheme + "://" + pub.Host,
-		modes: map[string]exchange.Mode{
-			config.ModeGatewayToken:  exchange.NewGatewayTokenMode(d.Issuer, d.STS),
-			config.ModeUpstreamToken: exchange.NewUpstreamTokenMode(d.STS),
-		},
 	}
 	s.anonRefusals = newRateLimiter(anonRefusalsPerSecond, anonRefusalsBurst, d.Now)
 	if m, problems := d.Config.Admin.CompileAdminRules(); len(problems) == 0 {
 		s.adminMapping = m
 	}
-	s.initSAML(d) // saml (issue 3): before reload, which builds saml providers and modes
-	if err := s.Reload(ctx); err != nil {
+	s.cli = newCLIState(d)
+	s.core, err = core.New(ctx, core.Deps{
+		Config: d.Config, Store: d.Store, Issuer: d.Issuer, Box: d.Box, STS: d.STS,
+		Upstream: d.Upstream, Logger: d.Logger, Now: d.Now, Rand: d.Rand, OnVend: s.cli.metrics.countVend,
+	})
+	if err != nil {
 		return nil, err
 	}
-	s.cli = newCLIState(d) // cli (issue 5)
-	s.initSAMLMetrics()    // saml (issue 3): metadata refresh metrics
+	s.initSAMLMetrics() // saml (issue 3): metadata refresh metrics
 	s.engine = s.routes()
 	return s, nil
 }
@@ -115,10 +112,10 @@ func (s *Server) routes() *gin.Engine {
 	// /metrics counters (issue 5)
 	r.Use(s.cli.metrics.countRequests)
 	r.NoRoute(func(c *gin.Context) {
-		s.fail(c, Errorf(http.StatusNotFound, CodeNotFound, "There is nothing at this address."))
+		s.fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "There is nothing at this address."))
 	})
 	r.NoMethod(func(c *gin.Context) {
-		s.fail(c, Errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "This address does not accept %s.", c.Request.Method))
+		s.fail(c, core.Errorf(http.StatusMethodNotAllowed, core.CodeMethodNotAllowed, "This address does not accept %s.", c.Request.Method))
 	})
 
 	r.GET("/healthz", s.healthz)
@@ -162,8 +159,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
-	go s.Watch(watchCtx)
-	go s.WatchSAMLMetadata(watchCtx) // saml (issue 3): metadata refreshed on a schedule
+	go s.core.Run(watchCtx)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -190,11 +186,11 @@ func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
-		LogFrom(ctx, s.log).Warn("not ready: store", "error", err)
+		core.LogFrom(ctx, s.log).Warn("not ready: store", "error", err)
 		c.String(http.StatusServiceUnavailable, "store unavailable\n")
 		return
 	}
-	if len(s.issuer.JWKS().Keys) == 0 || s.snap.Load() == nil {
+	if len(s.issuer.JWKS().Keys) == 0 || s.core.Snapshot() == nil {
 		c.String(http.StatusServiceUnavailable, "not ready\n")
 		return
 	}
@@ -204,9 +200,9 @@ func (s *Server) readyz(c *gin.Context) {
 func (s *Server) discovery(c *gin.Context) {
 	iss := s.cfg.Server.PublicURL
 	if name := c.Param("name"); name != "" {
-		p := s.snap.Load().Pools[name]
+		p := s.core.Snapshot().Pools[name]
 		if p == nil || !p.Cfg.OwnIssuer || p.Cfg.Name != name {
-			s.fail(c, Errorf(http.StatusNotFound, CodeNotFound, "There is no pool issuer at this address."))
+			s.fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "There is no pool issuer at this address."))
 			return
 		}
 		iss = p.IssuerURL
@@ -217,8 +213,8 @@ func (s *Server) discovery(c *gin.Context) {
 
 func (s *Server) jwks(c *gin.Context) {
 	if name := c.Param("name"); name != "" {
-		if p := s.snap.Load().Pools[name]; p == nil || !p.Cfg.OwnIssuer || p.Cfg.Name != name {
-			s.fail(c, Errorf(http.StatusNotFound, CodeNotFound, "There is no pool issuer at this address."))
+		if p := s.core.Snapshot().Pools[name]; p == nil || !p.Cfg.OwnIssuer || p.Cfg.Name != name {
+			s.fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "There is no pool issuer at this address."))
 			return
 		}
 	}

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"fedgate/gateway/core"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -29,8 +30,8 @@ func TestClientHangUpDuringVendIsNotAnSTSError(t *testing.T) {
 	}
 	cancel()
 	<-done
-	if rec.Code != StatusClientClosed || !strings.Contains(rec.Body.String(), CodeClientClosed) {
-		t.Errorf("hang-up: HTTP %d %s, want %d %s", rec.Code, rec.Body.String(), StatusClientClosed, CodeClientClosed)
+	if rec.Code != core.StatusClientClosed || !strings.Contains(rec.Body.String(), core.CodeClientClosed) {
+		t.Errorf("hang-up: HTTP %d %s, want %d %s", rec.Code, rec.Body.String(), core.StatusClientClosed, core.CodeClientClosed)
 	}
 	if errs := h.logs.atLevel(t, "ERROR"); len(errs) > 0 {
 		t.Errorf("a client hang-up was logged at ERROR: %v", errs)

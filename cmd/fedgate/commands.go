@@ -16,6 +16,7 @@ import (
 	"fedgate/exchange/awssts"
 	"fedgate/gateway"
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 	"fedgate/idp"
 )
 
@@ -43,7 +44,7 @@ func serve(ctx context.Context, f *config.File, log *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
-	if _, err := gateway.Seed(ctx, st, box, f, log); err != nil {
+	if _, err := core.Seed(ctx, st, box, f, log); err != nil {
 		return err
 	}
 	iss, err := newIssuer(ctx, f, st, box)
@@ -102,7 +103,7 @@ func cmdTrustPolicy(args []string, env environ, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %v\n", *cfgPath, err)
 		return 1
 	}
-	rep, err := gateway.TrustPolicies(f, *pool)
+	rep, err := core.TrustPolicies(f, *pool)
 	if err != nil {
 		fmt.Fprintf(stderr, "fedgate trust-policy: %v\n", err)
 		return 1

@@ -8,7 +8,7 @@ import (
 	"os"
 	"os/user"
 
-	"fedgate/gateway"
+	"fedgate/gateway/core"
 	"fedgate/gateway/store"
 )
 
@@ -59,7 +59,7 @@ func cmdMappings(ctx context.Context, args []string, env environ, stdout, stderr
 			defer file.Close()
 			w = file
 		}
-		v, err := gateway.ExportMappings(ctx, st, box, w)
+		v, err := core.ExportMappings(ctx, st, box, w)
 		if err != nil {
 			fmt.Fprintf(stderr, "fedgate mappings export: %v\n", err)
 			return 1
@@ -84,7 +84,7 @@ func cmdMappings(ctx context.Context, args []string, env environ, stdout, stderr
 		defer file.Close()
 		in = file
 	}
-	plan, err := gateway.PlanMappings(ctx, st, box, f, in)
+	plan, err := core.PlanMappings(ctx, st, box, f, in)
 	if err != nil {
 		fmt.Fprintf(stderr, "fedgate mappings apply: %v\n", err)
 		return 1
@@ -102,7 +102,7 @@ func cmdMappings(ctx context.Context, args []string, env environ, stdout, stderr
 		fmt.Fprintf(stdout, "dry run: %d change(s) not applied\n", plan.Changes())
 		return 0
 	}
-	v, err := gateway.ApplyMappings(ctx, st, box, plan, cliActor(), *comment)
+	v, err := core.ApplyMappings(ctx, st, box, plan, cliActor(), *comment)
 	if errors.Is(err, store.ErrConflict) {
 		fmt.Fprintln(stderr, "fedgate mappings apply: the mappings changed while this ran; nothing applied, run it again")
 		return 1

@@ -3,11 +3,10 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"fedgate/gateway/core"
 	"fmt"
 	"io"
 	"time"
-
-	"fedgate/gateway"
 )
 
 // cmdSAMLMetadata prints the SAML broker's IdP metadata (what `aws iam
@@ -37,7 +36,7 @@ func cmdSAMLMetadata(ctx context.Context, args []string, env environ, stdout, st
 		return 1
 	}
 	defer st.Close()
-	broker, ring, err := gateway.OpenSAMLBroker(ctx, f, st, box, time.Now, rand.Reader)
+	broker, ring, err := core.OpenSAMLBroker(ctx, f, st, box, time.Now, rand.Reader)
 	if err != nil {
 		fmt.Fprintf(stderr, "fedgate saml-metadata: %v\n", err)
 		return 1

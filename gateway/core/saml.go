@@ -1,9 +1,10 @@
-package gateway
+package core
 
 // SAML (issue 3): upstream SAML providers, the saml-forward and saml-broker
 // exchange modes, and the replay cache the providers share over the store.
 
 import (
+	"bytes"
 	"context"
 
 	"errors"
@@ -13,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"fedgate/exchange"
 	"fedgate/exchange/rules"
 	"fedgate/exchange/samlbroker"
 	"fedgate/exchange/secret"
@@ -60,14 +60,6 @@ func OpenSAMLBroker(ctx context.Context, f *config.File, st store.Store, box *se
 	return b, state.ring, nil
 }
 
-// initSAML registers the SAML exchange modes; the broker's keys load lazily.
-func (s *Server) initSAML(d Deps) {
-	s.saml = newSAMLState(d.Config, d.Store, d.Box, d.Now, d.Rand)
-	samlSTS, _ := d.STS.(exchange.SAMLSTS)
-	s.modes[config.ModeSAMLForward] = exchange.NewSAMLForwardMode(samlSTS)
-	s.modes[config.ModeSAMLBroker] = exchange.NewSAMLBrokerMode(brokerSigner{s.saml}, samlSTS)
-}
-
 // brokerIdP returns the broker IdP, loading (or on first start creating)
 // its signing key. A failure is retried on the next call.
 func (st *samlState) brokerIdP(ctx context.Context) (*samlbroker.IdP, error) {
@@ -109,7 +101,7 @@ func (b brokerSigner) SignAWSResponse(ctx context.Context, a samlbroker.Assertio
 }
 
 // newSAMLProvider is the provider factory of the `saml` type.
-func (s *Server) newSAMLProvider(ctx context.Context, p config.Provider) (idp.Provider, error) {
+func (s *Core) newSAMLProvider(ctx context.Context, p config.Provider) (idp.Provider, error) {
 	cfg := idp.SAMLConfig{
 		ID: p.ID, DisplayName: p.DisplayName,
 		IdPMetadataURL: p.IdPMetadataURL, EntityID: p.EntityID,
@@ -167,7 +159,7 @@ func (r samlReplay) Remember(ctx context.Context, assertionID string, notOnOrAft
 // the assertion itself offers (its Role attribute) through the pool's IAM
 // SAML provider: STS would refuse any other, and the IdP's word on which
 // roles a person may have stands beside the pool's rules.
-func narrowSAMLForward(p *Principal, d rules.Decision) rules.Decision {
+func NarrowSAMLForward(p *Principal, d rules.Decision) rules.Decision {
 	if p.Pool.Cfg.Mode != config.ModeSAMLForward {
 		return d
 	}
@@ -191,10 +183,58 @@ func narrowSAMLForward(p *Principal, d rules.Decision) rules.Decision {
 
 // SAMLBrokerMetadata is the broker's IdP metadata (`fedgate saml-metadata`
 // and GET /saml/idp/metadata). The first call creates the signing key.
-func (s *Server) SAMLBrokerMetadata(ctx context.Context) ([]byte, error) {
+func (s *Core) SAMLBrokerMetadata(ctx context.Context) ([]byte, error) {
 	b, err := s.saml.brokerIdP(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return b.Metadata(ctx)
+}
+
+// cognitoBinding is what a Logins assertion is bound to: one pool and one
+// identity. It shares the replay cache's entries (kind and key), whose
+// ACS and JSON API value is never of this form, so an assertion spent
+// there cannot be bound here, and one bound here cannot be spent there.
+func CognitoBinding(poolID, identityID string) []byte {
+	return []byte("cognito\x00" + poolID + "\x00" + identityID)
+}
+
+func CognitoPoolPrefix(poolID string) []byte {
+	return []byte("cognito\x00" + poolID + "\x00")
+}
+
+func (s *Core) BindAssertion(ctx context.Context, provider string, ref idp.AssertionRef, want []byte) error {
+	if ref.ID == "" {
+		return fmt.Errorf("%w: assertion has no ID", idp.ErrReplay)
+	}
+	until := ref.Until
+	if floor := s.now().Add(minReplayHold); until.Before(floor) {
+		until = floor
+	}
+	// Two rounds: an entry that expires between the put and the get is
+	// gone, and the second put takes its place.
+	for range 2 {
+		err := s.store.PutEphemeral(ctx, KindSAMLAssertion, SAMLReplayKey(provider, ref.ID), want, until)
+		if !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+		held, err := s.store.GetEphemeral(ctx, KindSAMLAssertion, SAMLReplayKey(provider, ref.ID), s.now())
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			continue
+		case err != nil:
+			return err
+		case bytes.Equal(held, want):
+			return nil
+		default:
+			return fmt.Errorf("%w: assertion %q is bound to another use", idp.ErrReplay, ref.ID)
+		}
+	}
+	return fmt.Errorf("saml replay cache: assertion %q could not be bound", ref.ID)
+}
+
+// SAMLReplayCache is the replay cache of one SAML provider over the shared
+// store: what its ACS, the JSON API and the Cognito API all spend from.
+func SAMLReplayCache(st store.EphemeralStore, now func() time.Time, provider string) idp.ReplayCache {
+	return samlReplay{st: st, now: now, provider: provider}
 }

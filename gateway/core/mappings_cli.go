@@ -1,4 +1,4 @@
-package gateway
+package core
 
 import (
 	"bytes"
@@ -133,7 +133,7 @@ func PlanMappings(ctx context.Context, st store.Store, box *secret.Box, f *confi
 		return nil, err
 	}
 	next := config.Mappings{Providers: in.Providers, Pools: in.Pools}
-	kept := replaceDoc(&cur, next)
+	kept := ReplaceDoc(&cur, next)
 	next = cur
 	full := *f
 	full.Providers, full.Pools = next.Providers, next.Pools

@@ -1,4 +1,4 @@
-package gateway
+package core
 
 import (
 	"context"
@@ -78,7 +78,7 @@ func TestNarrowSAMLForward(t *testing.T) {
 				claims[idp.AWSRoleAttribute] = tt.roleClaim
 			}
 			p := &Principal{Pool: &Pool{Cfg: config.Pool{Mode: tt.mode, SAMLProviderARN: prov}}, Ident: &idp.Identity{Claims: claims}}
-			d := narrowSAMLForward(p, granted)
+			d := NarrowSAMLForward(p, granted)
 			var got []string
 			for _, g := range d.Grants {
 				got = append(got, g.Role)

@@ -1,4 +1,4 @@
-package gateway
+package core
 
 import (
 	"encoding/json"
@@ -95,12 +95,12 @@ func TrustPolicies(f *config.File, poolKey string) (*TrustReport, error) {
 			providerURL, audience = rep.IssuerURL, pool.Audience()
 			doc = webIdentityTrust(arn, rep.IssuerURL, pool.Audience(), tagged)
 		}
-		rep.Roles = append(rep.Roles, RoleTrust{RoleARN: arn, Why: roles[arn], Policy: mustJSON(doc)})
+		rep.Roles = append(rep.Roles, RoleTrust{RoleARN: arn, Why: roles[arn], Policy: MustJSON(doc)})
 	}
 	if pool.AllowGuests && pool.UnauthenticatedRole != "" {
 		rep.Roles = append(rep.Roles, RoleTrust{
 			RoleARN: pool.UnauthenticatedRole, Why: "unauthenticated_role (guests)",
-			Policy: mustJSON(webIdentityTrust(pool.UnauthenticatedRole, rep.IssuerURL, pool.GuestAudience(), false)),
+			Policy: MustJSON(webIdentityTrust(pool.UnauthenticatedRole, rep.IssuerURL, pool.GuestAudience(), false)),
 		})
 	}
 	if providerURL == "" && pool.Mode == config.ModeGatewayToken {
@@ -226,7 +226,7 @@ func upstreamTrust(f *config.File, pool *config.Pool, roleARN string) policyDocu
 	return trustPolicy(stmts...)
 }
 
-func mustJSON(v any) string {
+func MustJSON(v any) string {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		panic(err) // maps of strings always encode

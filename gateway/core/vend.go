@@ -1,4 +1,4 @@
-package gateway
+package core
 
 import (
 	"context"
@@ -27,7 +27,7 @@ type Principal struct {
 
 // entitlements are the roles the rules give a principal, in order.
 func (p *Principal) Entitlements() rules.Decision {
-	return narrowSAMLForward(p, p.Pool.Mapping.Evaluate(p.Ident.Claims)) // saml (issue 3)
+	return NarrowSAMLForward(p, p.Pool.Mapping.Evaluate(p.Ident.Claims)) // saml (issue 3)
 }
 
 func NoRoleError(p *Principal) *Error {
@@ -62,7 +62,7 @@ func PickGrant(p *Principal, d rules.Decision, roleARN string) (rules.Grant, *Er
 // identityID returns the stable REGION:UUID of a principal, creating it on
 // first use. It is called only once a role is granted, so refusals store
 // nothing.
-func (s *Server) IdentityID(ctx context.Context, p *Principal) (string, error) {
+func (s *Core) IdentityID(ctx context.Context, p *Principal) (string, error) {
 	if p.KnownID != "" {
 		return p.KnownID, nil
 	}
@@ -85,7 +85,7 @@ func (s *Server) IdentityID(ctx context.Context, p *Principal) (string, error) {
 // vendUnaudited exchanges a granted role for credentials through the pool's
 // mode. durationSeconds 0 means the grant's or the pool's default. vend (in
 // admin_audit.go) wraps it with the audit log entry.
-func (s *Server) vendUnaudited(ctx context.Context, p *Principal, g rules.Grant, durationSeconds int) (*exchange.Credentials, string, *Error) {
+func (s *Core) vendUnaudited(ctx context.Context, p *Principal, g rules.Grant, durationSeconds int) (*exchange.Credentials, string, *Error) {
 	maxDur := time.Duration(p.Pool.Cfg.DurationSeconds) * time.Second
 	if g.Duration > 0 {
 		maxDur = g.Duration
@@ -124,7 +124,7 @@ func (s *Server) vendUnaudited(ctx context.Context, p *Principal, g rules.Grant,
 		SAMLProviderARN:   p.Pool.Cfg.SAMLProviderARN, // saml (issue 3)
 	}
 	creds, err := p.Pool.Mode.Vend(ctx, req)
-	s.cli.metrics.countVend(ctx, err == nil) // fedgate_vends_total (issue 5)
+	s.onVend(ctx, err == nil)
 	log := LogFrom(ctx, s.log)
 	if err != nil {
 		e := FromSTS(err)
@@ -134,7 +134,7 @@ func (s *Server) vendUnaudited(ctx context.Context, p *Principal, g rules.Grant,
 			// The caller hung up mid-exchange: not an STS failure.
 			e = NewError(StatusClientClosed, CodeClientClosed, "The request was cancelled.", err)
 		case !errors.As(err, &se):
-			e = asVendError(err)
+			e = AsVendError(err)
 		}
 		// Info: fail() logs the refusal itself once, at its status's level.
 		log.Info("vend refused", "identity_id", id, "pool", req.PoolID, "provider", req.Provider, "role", req.RoleARN, "code", e.Code, "cause", err.Error())
@@ -145,7 +145,7 @@ func (s *Server) vendUnaudited(ctx context.Context, p *Principal, g rules.Grant,
 	return creds, id, nil
 }
 
-func asVendError(err error) *Error {
+func AsVendError(err error) *Error {
 	if errors.Is(err, exchange.ErrInvalidRequest) {
 		return NewError(http.StatusBadRequest, CodeInvalidRequest, "This sign-in cannot be exchanged in this pool's mode; ask an admin to check the pool.", err)
 	}

@@ -1,4 +1,4 @@
-package gateway
+package core
 
 import (
 	"errors"
@@ -111,10 +111,10 @@ func snakeCase(code string) string {
 
 // fromTags maps a principal-tag limit failure at vend time.
 func FromTags(err error) *Error {
-	return NewError(http.StatusForbidden, "tag_limit", "Your claims cannot be turned into AWS session tags: "+publicTagReason(err)+". Ask an admin to check the pool's tag mapping.", err)
+	return NewError(http.StatusForbidden, "tag_limit", "Your claims cannot be turned into AWS session tags: "+PublicTagReason(err)+". Ask an admin to check the pool's tag mapping.", err)
 }
 
-func publicTagReason(err error) string {
+func PublicTagReason(err error) string {
 	var te *rules.TagError
 	if errors.As(err, &te) {
 		return te.Public()
@@ -128,4 +128,23 @@ func Internal(err error) *Error {
 
 func Errorf(status int, code, format string, args ...any) *Error {
 	return NewError(status, code, fmt.Sprintf(format, args...), nil)
+}
+
+// fromSAML maps a SAML provider's refusal to a public error; the private
+// cause (which check failed) goes to the operator's log only.
+func FromSAML(err error) *Error {
+	switch {
+	case errors.Is(err, idp.ErrTooLarge):
+		return NewError(http.StatusRequestEntityTooLarge, CodeTooLarge, "The SAML response is too large.", err)
+	case errors.Is(err, idp.ErrReplay):
+		return NewError(http.StatusBadRequest, CodeInvalidToken, "This SAML response was already used. Sign in again.", err)
+	case errors.Is(err, idp.ErrUnsolicited):
+		return NewError(http.StatusBadRequest, CodeInvalidToken, "fedgate did not start this sign-in, and this identity provider does not accept sign-ins started at the provider. Start from the fedgate start page.", err)
+	case errors.Is(err, idp.ErrExpiredToken):
+		return NewError(http.StatusUnauthorized, CodeExpiredToken, "The SAML response has expired or is not yet valid. Sign in again.", err)
+	case errors.Is(err, idp.ErrUpstream), errors.Is(err, idp.ErrUnsupportedFlow), errors.Is(err, idp.ErrInvalidConfig):
+		return FromIdP(err)
+	default:
+		return NewError(http.StatusUnauthorized, CodeInvalidToken, "The identity provider's SAML response is not valid for this gateway.", err)
+	}
 }

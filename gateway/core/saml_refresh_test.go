@@ -1,4 +1,4 @@
-package gateway
+package core
 
 import (
 	"bytes"
@@ -104,13 +104,13 @@ func TestSAMLMetadataRefreshedOnSchedule(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	s := &Server{log: slog.New(slog.NewJSONHandler(logs, nil)), now: clock}
+	s := &Core{log: slog.New(slog.NewJSONHandler(logs, nil)), now: clock}
 	s.snap.Store(&Snapshot{Providers: map[string]*Provider{
 		"okta":   {Cfg: config.Provider{ID: "okta", Type: config.ProviderSAML}, Provider: sp},
 		"static": {Cfg: config.Provider{ID: "static", Type: config.ProviderStatic}, Provider: nil},
 	}})
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(samlMetadataCollector{s})
+	reg.MustRegister(s.SAMLMetadataCollector())
 	gauge := func(name string) (float64, bool) {
 		t.Helper()
 		fams, err := reg.Gather()
@@ -152,7 +152,7 @@ func TestSAMLMetadataRefreshedOnSchedule(t *testing.T) {
 	m.fail.Store(true)
 	for range 3 { // a streak of three failed fetches (each after the retry floor)
 		advance(time.Minute)
-		w.refresh(ctx, s.snap.Load())
+		w.refresh(ctx, s.Snapshot())
 	}
 	if m.calls.Load() != 5 {
 		t.Fatalf("fetches: %d, want 5", m.calls.Load())
@@ -179,7 +179,7 @@ func TestSAMLMetadataRefreshedOnSchedule(t *testing.T) {
 	bad := "<html>maintenance page with SECRET-ISH-CONTENT</html>"
 	m.body.Store(&bad)
 	advance(time.Minute)
-	w.refresh(ctx, s.snap.Load())
+	w.refresh(ctx, s.Snapshot())
 	if strings.Contains(logs.String(), "SECRET-ISH-CONTENT") {
 		t.Error("the metadata document reached the log")
 	}
@@ -187,7 +187,7 @@ func TestSAMLMetadataRefreshedOnSchedule(t *testing.T) {
 	// Recovery ends the streak; the next failure starts a new one.
 	m.body.Store(&good)
 	advance(time.Minute)
-	w.refresh(ctx, s.snap.Load())
+	w.refresh(ctx, s.Snapshot())
 	if !strings.Contains(logs.String(), "saml metadata refreshed again after failures") {
 		t.Error("recovery is not logged")
 	}
@@ -196,7 +196,7 @@ func TestSAMLMetadataRefreshedOnSchedule(t *testing.T) {
 	}
 	m.fail.Store(true)
 	advance(2 * time.Minute)
-	w.refresh(ctx, s.snap.Load())
+	w.refresh(ctx, s.Snapshot())
 	if n := strings.Count(logs.String(), "saml metadata refresh failed"); n != 2 {
 		t.Errorf("two streaks logged %d WARN lines, want 2", n)
 	}

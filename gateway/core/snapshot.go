@@ -1,4 +1,4 @@
-package gateway
+package core
 
 import (
 	"context"
@@ -48,7 +48,7 @@ func (p *Pool) Provider(id string) *Provider {
 // providerFactory builds a provider of one type; one entry per type.
 type providerFactory func(ctx context.Context, cfg config.Provider) (idp.Provider, error)
 
-func (s *Server) providerFactories() map[string]providerFactory {
+func (s *Core) providerFactories() map[string]providerFactory {
 	return map[string]providerFactory{
 		config.ProviderOIDC: func(ctx context.Context, p config.Provider) (idp.Provider, error) {
 			return idp.NewOIDC(ctx, idp.OIDCConfig{
@@ -67,7 +67,7 @@ func (s *Server) providerFactories() map[string]providerFactory {
 
 // buildSnapshot compiles a mappings document. It validates exactly as
 // `fedgate check` does, so a bad stored document is refused, not half-used.
-func (s *Server) BuildSnapshot(ctx context.Context, version int64, m config.Mappings) (*Snapshot, error) {
+func (s *Core) BuildSnapshot(ctx context.Context, version int64, m config.Mappings) (*Snapshot, error) {
 	f := *s.cfg
 	f.Providers, f.Pools = m.Providers, m.Pools
 	f.ApplyDefaults()
@@ -102,7 +102,7 @@ func (s *Server) BuildSnapshot(ctx context.Context, version int64, m config.Mapp
 
 // reload reads the live configuration from the store and swaps in a new
 // snapshot when its version changed.
-func (s *Server) Reload(ctx context.Context) error {
+func (s *Core) Reload(ctx context.Context) error {
 	v, err := s.store.LatestConfig(ctx)
 	if err != nil {
 		return fmt.Errorf("reading live configuration: %w", err)
@@ -129,7 +129,7 @@ func (s *Server) Reload(ctx context.Context) error {
 
 // watch keeps this replica in step with the store: configuration,
 // signing keys, and expiry of short-lived entries.
-func (s *Server) Watch(ctx context.Context) {
+func (s *Core) Watch(ctx context.Context) {
 	tick := time.NewTicker(s.cfg.Server.ReloadInterval.D())
 	defer tick.Stop()
 	lastPurge := s.now()
@@ -157,7 +157,7 @@ func (s *Server) Watch(ctx context.Context) {
 }
 
 // lookupPool finds a pool by id or name.
-func (s *Server) LookupPool(key string) (*Pool, *Error) {
+func (s *Core) LookupPool(key string) (*Pool, *Error) {
 	snap := s.snap.Load()
 	if p := snap.Pools[key]; p != nil {
 		return p, nil
@@ -173,4 +173,13 @@ func Truncate(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+func SortedProviderIDs(snap *Snapshot) []string {
+	ids := make([]string, 0, len(snap.Providers))
+	for id := range snap.Providers {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
 }

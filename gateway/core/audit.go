@@ -1,0 +1,167 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fedgate/exchange"
+	"fedgate/exchange/rules"
+	"fedgate/gateway/store"
+	"fedgate/idp"
+	"strings"
+)
+
+// vend exchanges a granted role for credentials and records the outcome
+// in the audit log (never the credentials or the token).
+func (s *Core) Vend(ctx context.Context, p *Principal, g rules.Grant, durationSeconds int) (*exchange.Credentials, string, *Error) {
+	creds, id, e := s.vendUnaudited(ctx, p, g, durationSeconds)
+	entry := vendEntry(p, g.Role)
+	entry.IdentityID = id
+	if e != nil {
+		entry.Result, entry.Reason = ResultOf(e), e.Code
+	} else {
+		entry.Result, entry.Reason = store.AuditOK, "rule "+g.Rule
+	}
+	s.Audit(ctx, entry)
+	return creds, id, e
+}
+
+// auditRefusal records a refusal decided before any vend (no rule
+// matched, role not entitled).
+func (s *Core) AuditRefusal(ctx context.Context, p *Principal, role string, e *Error) {
+	entry := vendEntry(p, role)
+	entry.IdentityID = p.KnownID // set when the caller resolved it (Cognito)
+	entry.Result, entry.Reason = ResultOf(e), e.Code
+	s.Audit(ctx, entry)
+}
+
+func vendEntry(p *Principal, role string) store.AuditEntry {
+	return store.AuditEntry{Kind: store.AuditVend, Provider: p.Provider.Cfg.ID, Subject: p.Ident.Subject, Pool: p.Pool.Cfg.ID, Role: role}
+}
+
+func ResultOf(e *Error) string {
+	if e.Status >= 500 {
+		return store.AuditFailed
+	}
+	return store.AuditRefused
+}
+
+// auditMeta is what the audit log needs from the request that caused an
+// entry; a middleware puts it in the request context.
+type auditMeta struct{ source, requestID string }
+
+type auditMetaKey struct{}
+
+// audit appends an entry, filling source and request id from ctx. A
+// failure is logged, never shown: the change or vend has happened.
+func (s *Core) Audit(ctx context.Context, e store.AuditEntry) {
+	if m, ok := ctx.Value(auditMetaKey{}).(auditMeta); ok {
+		e.Source, e.RequestID = m.source, m.requestID
+	}
+	MarkAudited(ctx) // audit_refusals.go: no second entry for this request
+	// Not cancelled with the request: a client that hangs up after the vend
+	// must not erase its record (TestAuditSurvivesClientDisconnect).
+	if _, err := s.store.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
+		LogFrom(ctx, s.log).Error("writing the audit log failed", "kind", e.Kind, "result", e.Result, "error", err)
+	}
+}
+
+func WithAuditMeta(ctx context.Context, e store.AuditEntry) store.AuditEntry {
+	if m, ok := ctx.Value(auditMetaKey{}).(auditMeta); ok {
+		e.Source, e.RequestID = m.source, m.requestID
+	}
+	return e
+}
+
+// auditTrail is what a request has learnt so far about the credential
+// request it carries; a refusal entry names whatever is known.
+type AuditTrail struct {
+	Kind       string
+	Pool       string
+	Provider   string
+	Subject    string // only a verified subject (a CLI session's owner)
+	IdentityID string
+	Role       string
+	Refusal    *Error
+	Recorded   bool
+}
+
+type auditTrailKey struct{}
+
+func TrailOf(ctx context.Context) *AuditTrail {
+	t, _ := ctx.Value(auditTrailKey{}).(*AuditTrail)
+	return t
+}
+
+// auditNote fills what a refusal entry of this request should name; empty
+// values leave what is known.
+type AuditNote struct {
+	Pool, Provider, Subject, IdentityID, Role string
+	AdminSignIn                               bool
+}
+
+func NoteAudit(ctx context.Context, n AuditNote) {
+	t := TrailOf(ctx)
+	if t == nil {
+		return
+	}
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{
+		{&t.Pool, n.Pool}, {&t.Provider, n.Provider}, {&t.Subject, n.Subject}, {&t.IdentityID, n.IdentityID}, {&t.Role, n.Role},
+	} {
+		if f.v != "" {
+			*f.dst = f.v
+		}
+	}
+	if n.AdminSignIn {
+		t.Kind = store.AuditAdminSignIn
+	}
+}
+
+// noteRefusal keeps the refusal a request answers with (fail calls it).
+func NoteRefusal(ctx context.Context, e *Error) {
+	if t := TrailOf(ctx); t != nil {
+		t.Refusal = e
+	}
+}
+
+// markAudited records that the request wrote its own audit entry.
+func MarkAudited(ctx context.Context) {
+	if t := TrailOf(ctx); t != nil {
+		t.Recorded = true
+	}
+}
+
+// auditReason is the public code of a refusal. A Cognito error type is
+// coarse (NotAuthorizedException), so the finer public code of its cause
+// follows in parentheses when there is one.
+func AuditReason(e *Error) string {
+	if !strings.HasSuffix(e.Code, "Exception") || e.Cause == nil {
+		return e.Code
+	}
+	var inner *Error
+	if errors.As(e.Cause, &inner) && inner.Code != e.Code {
+		return e.Code + " (" + inner.Code + ")"
+	}
+	for _, sentinel := range []error{idp.ErrExpiredToken, idp.ErrWrongAudience, idp.ErrWrongIssuer, idp.ErrInvalidToken,
+		idp.ErrUpstream, idp.ErrReplay, idp.ErrWrongRecipient, idp.ErrUnsolicited, idp.ErrTooLarge, idp.ErrMissingSubject, idp.ErrNonceMismatch} {
+		if errors.Is(e.Cause, sentinel) {
+			return e.Code + " (" + FromSAML(e.Cause).Code + ")"
+		}
+	}
+	return e.Code
+}
+
+// WithAuditSource records, for the audit entries written under ctx, the
+// source address and request id of the request that causes them.
+func WithAuditSource(ctx context.Context, source, requestID string) context.Context {
+	return context.WithValue(ctx, auditMetaKey{}, auditMeta{source: source, requestID: requestID})
+}
+
+// WithAuditTrail gives a credential request an audit trail, so that a
+// refusal no handler recorded can be recorded once the request is done.
+func WithAuditTrail(ctx context.Context, kind string) (context.Context, *AuditTrail) {
+	t := &AuditTrail{Kind: kind}
+	return context.WithValue(ctx, auditTrailKey{}, t), t
+}

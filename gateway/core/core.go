@@ -1,0 +1,108 @@
+// Package core is fedgate's HTTP-free heart: the live configuration
+// snapshot, principals and their entitlements, stable identities, the one
+// audited vend, sealed short-lived entries, SAML replay and binding, trust
+// policies and the mappings document. The surfaces (browser sign-in, JSON
+// API, Cognito, CLI, admin) translate HTTP into calls on a *Core.
+package core
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"fedgate/exchange"
+	"fedgate/exchange/issuer"
+	"fedgate/exchange/secret"
+	"fedgate/gateway/config"
+	"fedgate/gateway/store"
+)
+
+// Deps is everything the core needs from outside; main wires real ones,
+// tests wire their own.
+type Deps struct {
+	Config *config.File
+	Store  store.Store
+	Issuer *issuer.Issuer
+	Box    *secret.Box
+	STS    exchange.WebIdentitySTS
+	// Upstream is the HTTP client for identity providers (timeouts set).
+	Upstream *http.Client
+	Logger   *slog.Logger
+	Now      func() time.Time
+	Rand     io.Reader
+	// OnVend observes every vend attempt (metrics); nil ignores them.
+	OnVend func(ctx context.Context, ok bool)
+}
+
+// Core holds the live configuration and performs every vend.
+type Core struct {
+	cfg            *config.File
+	store          store.Store
+	issuer         *issuer.Issuer
+	box            *secret.Box
+	modes          map[string]exchange.Mode
+	upstreamClient *http.Client
+	log            *slog.Logger
+	now            func() time.Time
+	rand           io.Reader
+	snap           atomic.Pointer[Snapshot]
+	saml           *samlState
+	onVend         func(ctx context.Context, ok bool)
+}
+
+// New builds the core and loads the live configuration from the store.
+func New(ctx context.Context, d Deps) (*Core, error) {
+	s := &Core{
+		cfg: d.Config, store: d.Store, issuer: d.Issuer, box: d.Box,
+		upstreamClient: d.Upstream, log: d.Logger, now: d.Now, rand: d.Rand, onVend: d.OnVend,
+	}
+	if s.onVend == nil {
+		s.onVend = func(context.Context, bool) {}
+	}
+	s.saml = newSAMLState(d.Config, d.Store, d.Box, d.Now, d.Rand)
+	samlSTS, _ := d.STS.(exchange.SAMLSTS)
+	s.modes = map[string]exchange.Mode{
+		config.ModeGatewayToken:  exchange.NewGatewayTokenMode(d.Issuer, d.STS),
+		config.ModeUpstreamToken: exchange.NewUpstreamTokenMode(d.STS),
+		config.ModeSAMLForward:   exchange.NewSAMLForwardMode(samlSTS),
+		config.ModeSAMLBroker:    exchange.NewSAMLBrokerMode(brokerSigner{s.saml}, samlSTS),
+	}
+	if err := s.Reload(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Snapshot is the live configuration now.
+func (s *Core) Snapshot() *Snapshot { return s.snap.Load() }
+
+// Config is the file configuration the core was built with.
+func (s *Core) Config() *config.File { return s.cfg }
+
+// Store is the store the core persists to.
+func (s *Core) Store() store.Store { return s.store }
+
+// Logger is the core's logger, for log lines outside a request.
+func (s *Core) Logger() *slog.Logger { return s.log }
+
+// Now is the injected clock.
+func (s *Core) Now() time.Time { return s.now() }
+
+// Issuer is fedgate's own token issuer.
+func (s *Core) Issuer() *issuer.Issuer { return s.issuer }
+
+// Box seals and opens secrets with the operator's master key.
+func (s *Core) Box() *secret.Box { return s.box }
+
+// Rand is the injected random source.
+func (s *Core) Rand() io.Reader { return s.rand }
+
+// Run keeps this replica in step with the store (configuration, signing
+// keys, expiry) and refreshes SAML metadata until ctx ends.
+func (s *Core) Run(ctx context.Context) {
+	go s.WatchSAMLMetadata(ctx)
+	s.Watch(ctx)
+}

@@ -1,0 +1,21 @@
+package core
+
+import "testing"
+
+func TestSnakeCase(t *testing.T) {
+	for in, want := range map[string]string{
+		"InvalidIdentityToken":    "invalid_identity_token",
+		"IDPRejectedClaim":        "idp_rejected_claim",
+		"IDPCommunicationError":   "idp_communication_error",
+		"AccessDenied":            "access_denied",
+		"ExpiredTokenException":   "expired_token_exception",
+		"NetworkError":            "network_error",
+		"Throttling":              "throttling",
+		"PackedPolicyTooLarge":    "packed_policy_too_large",
+		"RegionDisabledException": "region_disabled_exception",
+	} {
+		if got := snakeCase(in); got != want {
+			t.Errorf("snakeCase(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

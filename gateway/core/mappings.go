@@ -1,0 +1,267 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fedgate/gateway/config"
+	"fmt"
+	"sort"
+)
+
+// SecretPlaceholder stands for a stored secret in everything the admin
+// surface shows; sent back, it keeps the stored value.
+const SecretPlaceholder = "••••"
+
+// cloneMappings deep-copies through JSON, so a change never touches the
+// document it was read from.
+func CloneMappings(m config.Mappings) config.Mappings {
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err) // plain data always encodes
+	}
+	var out config.Mappings
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// redactMappings hides every secret behind the placeholder.
+func RedactMappings(m config.Mappings) config.Mappings {
+	out := CloneMappings(m)
+	for i := range out.Providers {
+		out.Providers[i] = RedactProvider(out.Providers[i])
+	}
+	return out
+}
+
+func RedactProvider(p config.Provider) config.Provider {
+	if p.ClientSecret != "" {
+		p.ClientSecret = SecretPlaceholder
+	}
+	if p.SPKey != "" {
+		p.SPKey = SecretPlaceholder
+	}
+	if len(p.Users) > 0 {
+		users := append(p.Users[:0:0], p.Users...)
+		for j := range users {
+			if users[j].PasswordHash != "" {
+				users[j].PasswordHash = SecretPlaceholder
+			}
+		}
+		p.Users = users
+	}
+	return p
+}
+
+func FindProvider(m *config.Mappings, id string) int {
+	for i := range m.Providers {
+		if m.Providers[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func FindPool(m *config.Mappings, key string) int {
+	for i := range m.Pools {
+		if m.Pools[i].ID == key || m.Pools[i].Name == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// checkMappings validates a document and builds the snapshot a reload
+// would build from it.
+func (s *Core) CheckMappings(ctx context.Context, m config.Mappings) (*Snapshot, config.Problems, error) {
+	f := *s.cfg
+	f.Providers, f.Pools = m.Providers, m.Pools
+	f.ApplyDefaults()
+	if problems := f.Validate(); len(problems) > 0 {
+		SortProblemsByPath(problems)
+		return nil, problems, nil
+	}
+	snap, err := s.BuildSnapshot(ctx, 0, m)
+	var ps config.Problems
+	if errors.As(err, &ps) {
+		return nil, ps, nil
+	}
+	return snap, nil, err
+}
+
+func SortProblemsByPath(ps config.Problems) {
+	for i := 1; i < len(ps); i++ {
+		for j := i; j > 0 && ps[j].Path < ps[j-1].Path; j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
+}
+
+// swapSnapshot makes a committed version live on this replica at once
+// (others follow within reload_interval); an older one never replaces a newer.
+func (s *Core) SwapSnapshot(next *Snapshot) {
+	for {
+		cur := s.snap.Load()
+		if cur != nil && cur.Version >= next.Version {
+			return
+		}
+		if s.snap.CompareAndSwap(cur, next) {
+			return
+		}
+	}
+}
+
+// diffLine is one difference between two documents, at a readable path
+// such as pools[team].rules[2].role (providers by id, pools by name).
+type DiffLine struct {
+	Path string `json:"path"`
+	Op   string `json:"op"` // added | removed | changed
+	Old  string `json:"old,omitempty"`
+	New  string `json:"new,omitempty"`
+}
+
+// secretFields are shown as "(secret)" in diffs, whatever their value.
+var secretFields = map[string]bool{"client_secret": true, "password_hash": true, "sp_key": true}
+
+// diffMappings lists what changed from a to b, sorted by path.
+func DiffMappings(a, b config.Mappings) []DiffLine {
+	fa, fb := flattenMappings(a), flattenMappings(b)
+	var out []DiffLine
+	for p, va := range fa {
+		vb, ok := fb[p]
+		switch {
+		case !ok:
+			out = append(out, DiffLine{Path: p, Op: "removed", Old: va.shown})
+		case va.raw != vb.raw:
+			out = append(out, DiffLine{Path: p, Op: "changed", Old: va.shown, New: vb.shown})
+		}
+	}
+	for p, vb := range fb {
+		if _, ok := fa[p]; !ok {
+			out = append(out, DiffLine{Path: p, Op: "added", New: vb.shown})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+type leaf struct{ raw, shown string }
+
+// flattenMappings turns a document into path -> leaf value.
+func flattenMappings(m config.Mappings) map[string]leaf {
+	out := map[string]leaf{}
+	for _, p := range m.Providers {
+		flattenValue(out, fmt.Sprintf("providers[%s]", p.ID), p, false)
+	}
+	for _, p := range m.Pools {
+		flattenValue(out, fmt.Sprintf("pools[%s]", p.Name), p, false)
+	}
+	return out
+}
+
+func flattenValue(out map[string]leaf, path string, v any, secret bool) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return
+	}
+	var generic any
+	if err := json.Unmarshal(b, &generic); err != nil {
+		return
+	}
+	flattenGeneric(out, path, generic, secret)
+}
+
+func flattenGeneric(out map[string]leaf, path string, v any, secret bool) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, c := range t {
+			flattenGeneric(out, path+"."+k, c, secret || secretFields[k])
+		}
+	case []any:
+		for i, c := range t {
+			flattenGeneric(out, fmt.Sprintf("%s[%d]", path, i), c, secret)
+		}
+	default:
+		b, _ := json.Marshal(t)
+		l := leaf{raw: string(b), shown: string(b)}
+		if s, ok := t.(string); ok {
+			l.shown = s
+		}
+		if secret {
+			l.shown = "(secret)"
+		}
+		out[path] = l
+	}
+}
+
+// replaceDoc makes m the next document, keeping secrets sent as
+// placeholders; it reports the secrets that must be entered again.
+func ReplaceDoc(m *config.Mappings, next config.Mappings) config.Problems {
+	old := *m
+	next = CloneMappings(next)
+	var problems config.Problems
+	for i := range next.Providers {
+		var prev *config.Provider
+		if j := FindProvider(&old, next.Providers[i].ID); j >= 0 {
+			prev = &old.Providers[j]
+		}
+		problems = append(problems, KeepSecrets(&next.Providers[i], prev, fmt.Sprintf("providers[%d].", i))...)
+	}
+	*m = next
+	return problems
+}
+
+// keepSecrets puts the stored secrets (client_secret, sp_key, static
+// users' password hashes) back where the new provider carries the
+// placeholder (or leaves a user's hash empty). A stored client secret is
+// never kept for a provider whose issuer or type changes, since it would be
+// sent to the new issuer's token endpoint: an OIDC provider must have it
+// entered again (the problem is reported at at+"client_secret", at being
+// e.g. "providers[2]."), another type simply drops it. An sp_key is kept
+// only while the provider stays a saml provider.
+func KeepSecrets(next *config.Provider, old *config.Provider, at string) config.Problems {
+	if old == nil {
+		if next.ClientSecret == SecretPlaceholder {
+			next.ClientSecret = ""
+		}
+		if next.SPKey == SecretPlaceholder {
+			next.SPKey = ""
+		}
+		return nil
+	}
+	var problems config.Problems
+	if next.ClientSecret == SecretPlaceholder {
+		moved := next.Issuer != old.Issuer || next.Type != old.Type
+		switch {
+		case !moved:
+			next.ClientSecret = old.ClientSecret
+		case old.ClientSecret != "" && next.Type == config.ProviderOIDC:
+			next.ClientSecret = ""
+			problems = append(problems, config.Problem{Path: at + "client_secret",
+				Message: "the issuer or type changed: enter the client secret again (the stored one is not sent to a new issuer)"})
+		default:
+			next.ClientSecret = ""
+		}
+	}
+	if next.SPKey == SecretPlaceholder {
+		next.SPKey = ""
+		if next.Type == config.ProviderSAML && old.Type == config.ProviderSAML {
+			next.SPKey = old.SPKey
+		}
+	}
+	for i := range next.Users {
+		u := &next.Users[i]
+		if u.PasswordHash != SecretPlaceholder && u.PasswordHash != "" {
+			continue
+		}
+		u.PasswordHash = ""
+		for _, ou := range old.Users {
+			if ou.Username == u.Username {
+				u.PasswordHash = ou.PasswordHash
+			}
+		}
+	}
+	return problems
+}
