@@ -19,6 +19,7 @@ import (
 	"fedgate/exchange/rules"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
 	"fedgate/gateway/store"
 	"fedgate/idp"
 )
@@ -109,29 +110,29 @@ func (s *Server) adminAuth(min string) gin.HandlerFunc {
 				c.Abort()
 				return
 			}
-			s.fail(c, e)
+			s.kit.Fail(c, e)
 			return
 		}
 		if !a.can(min) {
-			s.fail(c, core.Errorf(http.StatusForbidden, CodeForbidden, "Your admin role (%s) cannot do this; it needs %s.", a.Role, min))
+			s.kit.Fail(c, core.Errorf(http.StatusForbidden, CodeForbidden, "Your admin role (%s) cannot do this; it needs %s.", a.Role, min))
 			return
 		}
 		if unsafeMethod(c.Request.Method) && !a.viaToken {
-			if !s.sameOrigin(c) {
-				s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
+			if !s.kit.SameOrigin(c) {
+				s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
 				return
 			}
 			token := c.GetHeader("X-CSRF-Token")
 			if token == "" && !isAdminAPI(c) {
 				token = c.PostForm("csrf")
 			}
-			if !equalSecret(token, a.CSRF) {
-				s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
+			if !httpkit.EqualSecret(token, a.CSRF) {
+				s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
 				return
 			}
 		}
 		c.Set(ctxAdmin, a)
-		noCache(c)
+		httpkit.NoCache(c)
 		c.Next()
 	}
 }
@@ -161,7 +162,7 @@ func (s *Server) adminCaller(c *gin.Context) (*adminPrincipal, *core.Error) {
 		return &adminPrincipal{Actor: actorAPIToken, Display: "API token", Role: s.cfg.Admin.APITokenRole, viaToken: true}, nil
 	}
 	unauth := core.Errorf(http.StatusUnauthorized, core.CodeUnauthorized, "Sign in as an admin first.")
-	id := s.cookie(c, adminCookie)
+	id := s.kit.Cookie(c, adminCookie)
 	if id == "" || len(id) > 128 {
 		return nil, unauth
 	}
@@ -209,7 +210,7 @@ func (s *Server) endAdminSession(c *gin.Context, id string, sess *adminSession, 
 	if err := s.store.DeleteEphemeral(ctx, kindAdminSession, id); err != nil {
 		core.LogFrom(ctx, s.log).Error("deleting a withdrawn admin session failed", "error", err)
 	}
-	s.clearCookie(c, adminCookie)
+	s.kit.ClearCookie(c, adminCookie)
 	s.core.Audit(ctx, store.AuditEntry{Kind: store.AuditAdminSignIn, Actor: sess.Provider + ":" + sess.Subject, Provider: sess.Provider,
 		Subject: sess.Subject, Result: store.AuditRefused, Reason: "admin session ended: " + why})
 }
@@ -222,12 +223,12 @@ func (s *Server) completeAdminSignIn(c *gin.Context, providerID string, ident *i
 	// role worked out on later requests is the one decided here.
 	claims, err := jsonClaims(ident.Claims)
 	if err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	role, _, err := s.adminRoleFor(claims)
 	if err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	display := displaySubject(&core.Principal{Ident: ident})
@@ -236,19 +237,19 @@ func (s *Server) completeAdminSignIn(c *gin.Context, providerID string, ident *i
 	if role == "" {
 		entry.Result, entry.Reason = store.AuditRefused, "no admin rule matched"
 		s.core.Audit(ctx, entry)
-		s.fail(c, core.Errorf(http.StatusForbidden, CodeForbidden, "You signed in, but you are not an admin of this gateway. Ask an owner to add you to the admin rules."))
+		s.kit.Fail(c, core.Errorf(http.StatusForbidden, CodeForbidden, "You signed in, but you are not an admin of this gateway. Ask an owner to add you to the admin rules."))
 		return
 	}
-	sess := adminSession{Provider: providerID, Subject: ident.Subject, Display: display, Claims: claims, CSRF: s.randomHex(24)}
-	id := s.randomHex(32)
+	sess := adminSession{Provider: providerID, Subject: ident.Subject, Display: display, Claims: claims, CSRF: s.kit.RandomHex(24)}
+	id := s.kit.RandomHex(32)
 	ttl := s.cfg.Admin.SessionTTL.D()
 	if err := s.core.PutSealed(ctx, kindAdminSession, id, sess, ttl); err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	s.core.Audit(ctx, entry)
-	s.setCookie(c, adminCookie, id, int(ttl.Seconds()))
-	noCache(c)
+	s.kit.SetCookie(c, adminCookie, id, int(ttl.Seconds()))
+	httpkit.NoCache(c)
 	c.Redirect(http.StatusSeeOther, "/admin")
 }
 
@@ -272,30 +273,30 @@ func jsonClaims(claims map[string]any) (map[string]any, error) {
 // from fedgate's own origin with the session's CSRF token, so another site
 // cannot sign an admin out; without a live session there is nothing to end.
 func (s *Server) adminSignOut(c *gin.Context) {
-	if !s.sameOrigin(c) {
-		s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
+	if !s.kit.SameOrigin(c) {
+		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
 		return
 	}
-	id := s.cookie(c, adminCookie)
+	id := s.kit.Cookie(c, adminCookie)
 	if id != "" && len(id) <= 128 {
 		var sess adminSession
 		err := s.core.GetSealed(c.Request.Context(), kindAdminSession, id, &sess)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 		case err != nil:
-			s.fail(c, core.Internal(err))
+			s.kit.Fail(c, core.Internal(err))
 			return
-		case !equalSecret(c.PostForm("csrf"), sess.CSRF):
-			s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
+		case !httpkit.EqualSecret(c.PostForm("csrf"), sess.CSRF):
+			s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
 			return
 		default:
 			if err := s.store.DeleteEphemeral(c.Request.Context(), kindAdminSession, id); err != nil {
-				s.fail(c, core.Internal(err))
+				s.kit.Fail(c, core.Internal(err))
 				return
 			}
 		}
 	}
-	s.clearCookie(c, adminCookie)
+	s.kit.ClearCookie(c, adminCookie)
 	c.Redirect(http.StatusSeeOther, "/admin")
 }
 
@@ -370,12 +371,12 @@ func (s *Server) adminLoginTarget(c *gin.Context) (*core.Provider, *core.Error) 
 func (s *Server) adminStartLogin(c *gin.Context) {
 	prov, e := s.adminLoginTarget(c)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	state, f, err := s.beginAdminFlow(c, prov)
 	if err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	switch p := prov.Provider.(type) {
@@ -384,18 +385,18 @@ func (s *Server) adminStartLogin(c *gin.Context) {
 	case idp.PasswordLogin:
 		s.renderAdminPassword(c, http.StatusOK, prov, state, "", "")
 	default:
-		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "This identity provider cannot be used for browser sign-in."))
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "This identity provider cannot be used for browser sign-in."))
 	}
 }
 
 func (s *Server) beginAdminFlow(c *gin.Context, prov *core.Provider) (string, loginFlow, error) {
-	binding := s.randomHex(32)
-	state := s.randomHex(32)
-	f := loginFlow{Provider: prov.Cfg.ID, Nonce: s.randomHex(24), Verifier: s.randomHex(32), BindingHash: digest(binding), Admin: true}
+	binding := s.kit.RandomHex(32)
+	state := s.kit.RandomHex(32)
+	f := loginFlow{Provider: prov.Cfg.ID, Nonce: s.kit.RandomHex(24), Verifier: s.kit.RandomHex(32), BindingHash: httpkit.Digest(binding), Admin: true}
 	if err := s.core.PutSealed(c.Request.Context(), kindFlow, state, f, flowLifetime); err != nil {
 		return "", f, err
 	}
-	s.setCookie(c, flowCookieName(state), binding, int(flowLifetime.Seconds()))
+	s.kit.SetCookie(c, flowCookieName(state), binding, int(flowLifetime.Seconds()))
 	return state, f, nil
 }
 
@@ -404,17 +405,17 @@ func (s *Server) beginAdminFlow(c *gin.Context, prov *core.Provider) (string, lo
 func (s *Server) adminCallback(c *gin.Context, f *loginFlow, code, state string) {
 	lp := s.core.Snapshot().Providers[f.Provider]
 	if lp == nil || !s.isAdminProvider(f.Provider) {
-		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "The identity provider of this sign-in has changed. Start again."))
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "The identity provider of this sign-in has changed. Start again."))
 		return
 	}
 	rl, ok := lp.Provider.(idp.RedirectLogin)
 	if !ok {
-		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "This identity provider does not use redirects."))
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "This identity provider does not use redirects."))
 		return
 	}
 	ident, err := rl.Exchange(c.Request.Context(), code, idp.Flow{State: state, Nonce: f.Nonce, PKCEVerifier: f.Verifier, RedirectURL: s.redirectURL()})
 	if err != nil {
-		s.fail(c, core.FromIdP(err))
+		s.kit.Fail(c, core.FromIdP(err))
 		return
 	}
 	s.completeAdminSignIn(c, f.Provider, ident)
@@ -424,7 +425,7 @@ func (s *Server) adminCallback(c *gin.Context, f *loginFlow, code, state string)
 func (s *Server) adminPasswordLogin(c *gin.Context) {
 	prov, e := s.adminLoginTarget(c)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	form := s.checkPasswordForm(c, prov, func(f *loginFlow) bool { return f.Admin && f.Provider == prov.Cfg.ID })
@@ -435,7 +436,7 @@ func (s *Server) adminPasswordLogin(c *gin.Context) {
 	if ident == nil {
 		state, _, ferr := s.beginAdminFlow(c, prov)
 		if ferr != nil {
-			s.fail(c, core.Internal(ferr))
+			s.kit.Fail(c, core.Internal(ferr))
 			return
 		}
 		s.renderAdminPassword(c, http.StatusUnauthorized, prov, state, form.refusal.Message, form.username)
@@ -446,6 +447,6 @@ func (s *Server) adminPasswordLogin(c *gin.Context) {
 
 // auditContext records the source address and request id for audit entries.
 func (s *Server) auditContext(c *gin.Context) {
-	c.Request = c.Request.WithContext(core.WithAuditSource(c.Request.Context(), c.ClientIP(), requestID(c)))
+	c.Request = c.Request.WithContext(core.WithAuditSource(c.Request.Context(), c.ClientIP(), httpkit.RequestID(c)))
 	c.Next()
 }

@@ -12,6 +12,7 @@ import (
 	"fedgate/exchange/rules"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
 )
 
 // headerVersion tells API callers which configuration version a write made
@@ -47,7 +48,7 @@ type etagged struct {
 func (s *Server) latestForRead(c *gin.Context) (*liveDoc, bool) {
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return nil, false
 	}
 	c.Header(headerVersion, strconv.FormatInt(cur.version, 10))
@@ -86,12 +87,12 @@ func (s *Server) apiGetMappings(c *gin.Context) {
 func (s *Server) apiPutMappings(c *gin.Context) {
 	im, e := requireIfMatch(c)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	var next config.Mappings
-	if e := decodeJSON(c, &next); e != nil {
-		s.fail(c, e)
+	if e := httpkit.DecodeJSON(c, &next); e != nil {
+		s.kit.Fail(c, e)
 		return
 	}
 	summary := core.Truncate(c.Query("comment"), 200)
@@ -136,7 +137,7 @@ func (s *Server) apiGetProvider(c *gin.Context) {
 	}
 	i := core.FindProvider(&cur.m, c.Param("id"))
 	if i < 0 {
-		s.fail(c, notFound("provider"))
+		s.kit.Fail(c, notFound("provider"))
 		return
 	}
 	c.Header("ETag", providerETag(cur.m.Providers[i]))
@@ -145,8 +146,8 @@ func (s *Server) apiGetProvider(c *gin.Context) {
 
 func (s *Server) apiCreateProvider(c *gin.Context) {
 	var b providerBody
-	if e := decodeJSON(c, &b); e != nil {
-		s.fail(c, e)
+	if e := httpkit.DecodeJSON(c, &b); e != nil {
+		s.kit.Fail(c, e)
 		return
 	}
 	p := b.provider()
@@ -175,12 +176,12 @@ func createProvider(p config.Provider) change {
 func (s *Server) apiPutProvider(c *gin.Context) {
 	im, e := requireIfMatch(c)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	var b providerBody
-	if e := decodeJSON(c, &b); e != nil {
-		s.fail(c, e)
+	if e := httpkit.DecodeJSON(c, &b); e != nil {
+		s.kit.Fail(c, e)
 		return
 	}
 	id := c.Param("id")
@@ -228,7 +229,7 @@ func (s *Server) apiDeleteProvider(c *gin.Context) {
 func (s *Server) deleteWith(c *gin.Context, del func(ifMatch) change) {
 	im, e := requireIfMatch(c)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	res, pe := s.commit(c.Request.Context(), adminFrom(c), del(im))
@@ -275,7 +276,7 @@ func (s *Server) apiGetPool(c *gin.Context) {
 	}
 	i := core.FindPool(&cur.m, c.Param("pool"))
 	if i < 0 {
-		s.fail(c, notFound("pool"))
+		s.kit.Fail(c, notFound("pool"))
 		return
 	}
 	c.Header("ETag", poolETag(cur.m.Pools[i]))
@@ -284,8 +285,8 @@ func (s *Server) apiGetPool(c *gin.Context) {
 
 func (s *Server) apiCreatePool(c *gin.Context) {
 	var p config.Pool
-	if e := decodeJSON(c, &p); e != nil {
-		s.fail(c, e)
+	if e := httpkit.DecodeJSON(c, &p); e != nil {
+		s.kit.Fail(c, e)
 		return
 	}
 	res, pe := s.commit(c.Request.Context(), adminFrom(c), createPool(p))
@@ -311,12 +312,12 @@ func createPool(p config.Pool) change {
 func (s *Server) apiPutPool(c *gin.Context) {
 	im, e := requireIfMatch(c)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	var p config.Pool
-	if e := decodeJSON(c, &p); e != nil {
-		s.fail(c, e)
+	if e := httpkit.DecodeJSON(c, &p); e != nil {
+		s.kit.Fail(c, e)
 		return
 	}
 	key := c.Param("pool")
@@ -383,7 +384,7 @@ func (s *Server) poolForRead(c *gin.Context) (*config.Pool, bool) {
 	}
 	i := core.FindPool(&cur.m, c.Param("pool"))
 	if i < 0 {
-		s.fail(c, notFound("pool"))
+		s.kit.Fail(c, notFound("pool"))
 		return nil, false
 	}
 	return &cur.m.Pools[i], true
@@ -417,7 +418,7 @@ func (s *Server) apiGetRule(c *gin.Context) {
 	}
 	i, e := ruleIndex(c, p)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	c.Header("ETag", ruleETag(*p, i))
@@ -426,15 +427,15 @@ func (s *Server) apiGetRule(c *gin.Context) {
 
 func (s *Server) apiCreateRule(c *gin.Context) {
 	var r rules.RuleSpec
-	if e := decodeJSON(c, &r); e != nil {
-		s.fail(c, e)
+	if e := httpkit.DecodeJSON(c, &r); e != nil {
+		s.kit.Fail(c, e)
 		return
 	}
 	pos := -1
 	if v := c.Query("position"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "position must be a rule index (0 = first)."))
+			s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "position must be a rule index (0 = first)."))
 			return
 		}
 		pos = n
@@ -476,17 +477,17 @@ func ruleLabel(r rules.RuleSpec, i int) string {
 func (s *Server) apiPutRule(c *gin.Context) {
 	im, e := requireIfMatch(c)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	var r rules.RuleSpec
-	if e := decodeJSON(c, &r); e != nil {
-		s.fail(c, e)
+	if e := httpkit.DecodeJSON(c, &r); e != nil {
+		s.kit.Fail(c, e)
 		return
 	}
 	idx, err := strconv.Atoi(c.Param("index"))
 	if err != nil || idx < 0 {
-		s.fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position."))
+		s.kit.Fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position."))
 		return
 	}
 	res, pe := s.commit(c.Request.Context(), adminFrom(c), editRule(c.Param("pool"), idx, im, &r))
@@ -525,7 +526,7 @@ func editRule(pool string, idx int, im ifMatch, r *rules.RuleSpec) change {
 func (s *Server) apiDeleteRule(c *gin.Context) {
 	idx, err := strconv.Atoi(c.Param("index"))
 	if err != nil || idx < 0 {
-		s.fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position."))
+		s.kit.Fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position."))
 		return
 	}
 	s.deleteWith(c, func(im ifMatch) change { return editRule(c.Param("pool"), idx, im, nil) })
@@ -540,12 +541,12 @@ type reorderBody struct {
 func (s *Server) apiReorderRules(c *gin.Context) {
 	im, e := requireIfMatch(c)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	var b reorderBody
-	if e := decodeJSON(c, &b); e != nil {
-		s.fail(c, e)
+	if e := httpkit.DecodeJSON(c, &b); e != nil {
+		s.kit.Fail(c, e)
 		return
 	}
 	res, pe := s.commit(c.Request.Context(), adminFrom(c), reorderRules(c.Param("pool"), im, b.Order))
@@ -597,7 +598,7 @@ func (s *Server) apiTrustPolicy(c *gin.Context) {
 	}
 	rep, err := core.TrustPolicies(s.fileWith(cur.m), c.Param("pool"))
 	if err != nil {
-		s.fail(c, notFound("pool"))
+		s.kit.Fail(c, notFound("pool"))
 		return
 	}
 	type role struct {

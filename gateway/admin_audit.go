@@ -59,7 +59,7 @@ func parseAuditTime(v string) (time.Time, error) {
 func (s *Server) apiListAudit(c *gin.Context) {
 	q, e := auditQuery(c)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	if q.Limit == 0 {
@@ -67,7 +67,7 @@ func (s *Server) apiListAudit(c *gin.Context) {
 	}
 	entries, err := s.store.ListAudit(c.Request.Context(), q)
 	if err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	if entries == nil {
@@ -81,7 +81,7 @@ func (s *Server) apiListAudit(c *gin.Context) {
 func (s *Server) apiExportAudit(c *gin.Context) {
 	q, e := auditQuery(c)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	q.Limit = store.MaxAuditPage

@@ -15,6 +15,7 @@ import (
 
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
 	"fedgate/gateway/store"
 )
 
@@ -270,7 +271,7 @@ type adminProblem struct {
 // failChange answers a refused change: problems as a list in JSON.
 func (s *Server) failChange(c *gin.Context, pe *problemsError) {
 	if len(pe.Problems) == 0 {
-		s.fail(c, pe.Error)
+		s.kit.Fail(c, pe.Error)
 		return
 	}
 	core.LogFrom(c.Request.Context(), s.log).Info("admin change refused", "code", pe.Code, "problems", len(pe.Problems))
@@ -278,6 +279,6 @@ func (s *Server) failChange(c *gin.Context, pe *problemsError) {
 	for i, p := range pe.Problems {
 		out[i] = adminProblem{Path: p.Path, Message: p.Message}
 	}
-	noCache(c)
-	c.AbortWithStatusJSON(pe.Status, gin.H{"code": pe.Code, "message": pe.Message, "request_id": requestID(c), "problems": out})
+	httpkit.NoCache(c)
+	c.AbortWithStatusJSON(pe.Status, gin.H{"code": pe.Code, "message": pe.Message, "request_id": httpkit.RequestID(c), "problems": out})
 }

@@ -101,7 +101,7 @@ func (s *Server) listVersions(c *gin.Context) ([]versionView, *core.Error) {
 func (s *Server) apiListVersions(c *gin.Context) {
 	vs, e := s.listVersions(c)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"versions": vs})
@@ -110,7 +110,7 @@ func (s *Server) apiListVersions(c *gin.Context) {
 func (s *Server) apiGetVersion(c *gin.Context) {
 	v, e := s.versionWithDiff(c)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	c.JSON(http.StatusOK, v)

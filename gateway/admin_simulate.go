@@ -11,6 +11,7 @@ import (
 	"fedgate/exchange/rules"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
 	"fedgate/idp"
 )
 
@@ -178,13 +179,13 @@ func nonEmpty(v, def string) string {
 // apiSimulate: POST /admin/api/v1/simulate.
 func (s *Server) apiSimulate(c *gin.Context) {
 	var req simulateRequest
-	if e := decodeJSON(c, &req); e != nil {
-		s.fail(c, e)
+	if e := httpkit.DecodeJSON(c, &req); e != nil {
+		s.kit.Fail(c, e)
 		return
 	}
 	res, e := s.simulate(c.Request.Context(), req)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	c.JSON(http.StatusOK, res)

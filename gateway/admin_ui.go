@@ -15,6 +15,7 @@ import (
 	"fedgate/exchange/rules"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
 	"fedgate/gateway/store"
 )
 
@@ -24,7 +25,7 @@ const newKey = "_new"
 
 // adminPage is what every admin page sees.
 type adminPage struct {
-	page
+	httpkit.Page
 	Who            string
 	Role           string
 	CSRF           string
@@ -40,7 +41,7 @@ type adminPage struct {
 
 func (s *Server) adminPageFor(c *gin.Context, title, nav string) adminPage {
 	a := adminFrom(c)
-	p := adminPage{page: page{Title: title + " · admin", RequestID: requestID(c)}, Nav: nav, FieldErrors: map[string]string{}}
+	p := adminPage{Page: httpkit.Page{Title: title + " · admin", RequestID: httpkit.RequestID(c)}, Nav: nav, FieldErrors: map[string]string{}}
 	if a != nil {
 		p.Who, p.Role, p.CSRF = a.Display, a.Role, a.CSRF
 		p.CanEdit, p.CanOwn = a.can(config.AdminEditor), a.can(config.AdminOwner)
@@ -91,7 +92,7 @@ func (s *Server) refuseChange(c *gin.Context, pe *problemsError, pg *adminPage, 
 		core.LogFrom(c.Request.Context(), s.log).Info("admin edit conflict", "path", c.Request.URL.Path)
 		rerender(http.StatusPreconditionFailed)
 	default:
-		s.fail(c, pe.Error)
+		s.kit.Fail(c, pe.Error)
 	}
 }
 
@@ -106,30 +107,30 @@ func redirectSaved(c *gin.Context, to string, version int64) {
 // --- sign-in ---
 
 type adminSignInPage struct {
-	page
+	httpkit.Page
 	Providers []providerView
 	Error     string
 }
 
 func (s *Server) renderAdminSignIn(c *gin.Context, status int, msg string) {
-	data := adminSignInPage{page: page{Title: "Admin sign-in", RequestID: requestID(c)}, Error: msg}
+	data := adminSignInPage{Page: httpkit.Page{Title: "Admin sign-in", RequestID: httpkit.RequestID(c)}, Error: msg}
 	snap := s.core.Snapshot()
 	for _, id := range s.cfg.Admin.Providers {
 		if lp := snap.Providers[id]; lp != nil {
 			data.Providers = append(data.Providers, providerView{DisplayName: lp.DisplayName(), URL: "/admin/login/" + url.PathEscape(id), Demo: lp.Cfg.Type == config.ProviderStatic})
 		}
 	}
-	s.render(c, status, "admin_signin", data, true)
+	s.kit.Render(c, status, "admin_signin", data, true)
 }
 
 type adminPasswordPage struct {
-	page
+	httpkit.Page
 	Provider, Action, State, Error, Username string
 }
 
 func (s *Server) renderAdminPassword(c *gin.Context, status int, prov *core.Provider, state, msg, username string) {
-	s.render(c, status, "admin_password", adminPasswordPage{
-		page:     page{Title: "Admin sign-in", RequestID: requestID(c)},
+	s.kit.Render(c, status, "admin_password", adminPasswordPage{
+		Page:     httpkit.Page{Title: "Admin sign-in", RequestID: httpkit.RequestID(c)},
 		Provider: prov.DisplayName(), Action: "/admin/login/" + url.PathEscape(prov.Cfg.ID), State: state, Error: msg, Username: username,
 	}, true)
 }
@@ -154,7 +155,7 @@ type adminProviderRow struct{ ID, Type, DisplayName, Issuer string }
 func (s *Server) uiAdminHome(c *gin.Context) {
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	data := adminHomePage{adminPage: s.adminPageFor(c, "Mappings", "home"), Version: cur.version}
@@ -170,7 +171,7 @@ func (s *Server) uiAdminHome(c *gin.Context) {
 			data.Recent = append(data.Recent, viewOf(v))
 		}
 	}
-	s.render(c, http.StatusOK, "admin_home", data, true)
+	s.kit.Render(c, http.StatusOK, "admin_home", data, true)
 }
 
 // --- providers ---
@@ -337,7 +338,7 @@ func readProvider(f *adminForm, p *config.Provider) {
 func (s *Server) uiProvider(c *gin.Context) {
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	id := c.Param("id")
@@ -348,7 +349,7 @@ func (s *Server) uiProvider(c *gin.Context) {
 	} else {
 		i := core.FindProvider(&cur.m, id)
 		if i < 0 {
-			s.fail(c, notFound("provider"))
+			s.kit.Fail(c, notFound("provider"))
 			return
 		}
 		data = providerForm(cur.m.Providers[i])
@@ -357,7 +358,7 @@ func (s *Server) uiProvider(c *gin.Context) {
 	}
 	data.adminPage = s.adminPageFor(c, "Provider", "home")
 	s.providerPageExtras(&data)
-	s.render(c, http.StatusOK, "admin_provider", data, true)
+	s.kit.Render(c, http.StatusOK, "admin_provider", data, true)
 }
 
 // providerPageExtras fills what every provider page shows besides the form.
@@ -387,7 +388,7 @@ func (s *Server) uiSaveProvider(c *gin.Context) {
 	isNew := id == newKey
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	// The form's fields go onto the stored provider; what the form does not
@@ -396,7 +397,7 @@ func (s *Server) uiSaveProvider(c *gin.Context) {
 	if !isNew {
 		i := core.FindProvider(&cur.m, id)
 		if i < 0 {
-			s.fail(c, notFound("provider"))
+			s.kit.Fail(c, notFound("provider"))
 			return
 		}
 		stored = cloneProvider(cur.m.Providers[i])
@@ -421,7 +422,7 @@ func (s *Server) uiSaveProvider(c *gin.Context) {
 		}
 	}
 	s.providerPageExtras(&data)
-	rerender := func(status int) { s.render(c, status, "admin_provider", data, true) }
+	rerender := func(status int) { s.kit.Render(c, status, "admin_provider", data, true) }
 	if len(form.errs) > 0 {
 		data.FieldErrors, data.HasFieldErrors = form.errs, true
 		rerender(http.StatusUnprocessableEntity)
@@ -475,7 +476,7 @@ func (s *Server) uiDeleteProvider(c *gin.Context) {
 			pe.Message = "This provider cannot be deleted: " + problemList(pe.Problems)
 			pe.Status = http.StatusUnprocessableEntity
 		}
-		s.fail(c, pe.Error)
+		s.kit.Fail(c, pe.Error)
 		return
 	}
 	redirectSaved(c, "/admin", res.version)
@@ -601,7 +602,7 @@ func parsePairs(text string) (map[string]string, error) {
 func (s *Server) uiPool(c *gin.Context) {
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	key := c.Param("pool")
@@ -612,7 +613,7 @@ func (s *Server) uiPool(c *gin.Context) {
 	} else {
 		i := core.FindPool(&cur.m, key)
 		if i < 0 {
-			s.fail(c, notFound("pool"))
+			s.kit.Fail(c, notFound("pool"))
 			return
 		}
 		p := cur.m.Pools[i]
@@ -621,7 +622,7 @@ func (s *Server) uiPool(c *gin.Context) {
 		data.IssuerURL = s.fileWith(cur.m).IssuerURL(&p)
 	}
 	data.adminPage = s.adminPageFor(c, "Pool "+nonEmpty(data.DisplayName, "new"), "home")
-	s.render(c, http.StatusOK, "admin_pool", data, true)
+	s.kit.Render(c, http.StatusOK, "admin_pool", data, true)
 }
 
 // poolCheckboxes are the checkbox fields of the pool form (see
@@ -673,7 +674,7 @@ func (s *Server) uiSavePool(c *gin.Context) {
 	isNew := key == newKey
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	// The form's settings go onto the stored pool; its rules (edited on
@@ -682,7 +683,7 @@ func (s *Server) uiSavePool(c *gin.Context) {
 	i := len(cur.m.Pools)
 	if !isNew {
 		if i = core.FindPool(&cur.m, key); i < 0 {
-			s.fail(c, notFound("pool"))
+			s.kit.Fail(c, notFound("pool"))
 			return
 		}
 		settings = core.CloneMappings(config.Mappings{Pools: cur.m.Pools[i : i+1]}).Pools[0]
@@ -696,7 +697,7 @@ func (s *Server) uiSavePool(c *gin.Context) {
 	data.adminPage = s.adminPageFor(c, "Pool", "home")
 	data.New, data.ETag = isNew, c.PostForm("etag")
 	data.DurationSeconds, data.PrincipalTags = strings.TrimSpace(c.PostForm("duration_seconds")), c.PostForm("principal_tags")
-	rerender := func(status int) { s.render(c, status, "admin_pool", data, true) }
+	rerender := func(status int) { s.kit.Render(c, status, "admin_pool", data, true) }
 	if len(form.errs) > 0 {
 		data.FieldErrors, data.HasFieldErrors = form.errs, true
 		rerender(http.StatusUnprocessableEntity)
@@ -726,7 +727,7 @@ func (s *Server) uiDeletePool(c *gin.Context) {
 		if pe.Code == CodePreconditionFailed {
 			pe.Message = "Someone changed this pool since you opened it. Reload the pool and delete it again if you still want to."
 		}
-		s.fail(c, pe.Error)
+		s.kit.Fail(c, pe.Error)
 		return
 	}
 	redirectSaved(c, "/admin", res.version)
@@ -820,12 +821,12 @@ func ruleFromForm(c *gin.Context) (rules.RuleSpec, map[string]string) {
 func (s *Server) uiRule(c *gin.Context) {
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	pi := core.FindPool(&cur.m, c.Param("pool"))
 	if pi < 0 {
-		s.fail(c, notFound("pool"))
+		s.kit.Fail(c, notFound("pool"))
 		return
 	}
 	p := cur.m.Pools[pi]
@@ -836,7 +837,7 @@ func (s *Server) uiRule(c *gin.Context) {
 	} else {
 		i, e := ruleIndex(c, &p)
 		if e != nil {
-			s.fail(c, e)
+			s.kit.Fail(c, e)
 			return
 		}
 		data = ruleForm(p.Rules[i])
@@ -845,18 +846,18 @@ func (s *Server) uiRule(c *gin.Context) {
 	data.Number = data.Index + 1
 	data.Pool, data.PoolDisplay = p.Name, p.DisplayName
 	data.adminPage = s.adminPageFor(c, "Rule", "home")
-	s.render(c, http.StatusOK, "admin_rule", data, true)
+	s.kit.Render(c, http.StatusOK, "admin_rule", data, true)
 }
 
 func (s *Server) uiSaveRule(c *gin.Context) {
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	pi := core.FindPool(&cur.m, c.Param("pool"))
 	if pi < 0 {
-		s.fail(c, notFound("pool"))
+		s.kit.Fail(c, notFound("pool"))
 		return
 	}
 	pool := cur.m.Pools[pi]
@@ -869,7 +870,7 @@ func (s *Server) uiSaveRule(c *gin.Context) {
 	if !isNew {
 		n, err := strconv.Atoi(c.Param("index"))
 		if err != nil || n < 0 {
-			s.fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position."))
+			s.kit.Fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position."))
 			return
 		}
 		idx = n
@@ -879,7 +880,7 @@ func (s *Server) uiSaveRule(c *gin.Context) {
 		for i := range data.Conditions {
 			data.Conditions[i].Error = data.FieldErrors[fmt.Sprintf("match[%d]", i)]
 		}
-		s.render(c, status, "admin_rule", data, true)
+		s.kit.Render(c, status, "admin_rule", data, true)
 	}
 	if len(fieldErrs) > 0 {
 		data.FieldErrors, data.HasFieldErrors = fieldErrs, true
@@ -905,7 +906,7 @@ func (s *Server) uiSaveRule(c *gin.Context) {
 func (s *Server) uiDeleteRule(c *gin.Context) {
 	idx, err := strconv.Atoi(c.Param("index"))
 	if err != nil || idx < 0 {
-		s.fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position."))
+		s.kit.Fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position."))
 		return
 	}
 	pool := c.Param("pool")
@@ -924,14 +925,14 @@ func (s *Server) failRuleAction(c *gin.Context, pe *problemsError) {
 	case len(pe.Problems) > 0:
 		pe.Message = "Not saved: " + problemList(pe.Problems)
 	}
-	s.fail(c, pe.Error)
+	s.kit.Fail(c, pe.Error)
 }
 
 // uiMoveRule moves a rule one place up or down, under the pool's ETag.
 func (s *Server) uiMoveRule(c *gin.Context) {
 	idx, err := strconv.Atoi(c.Param("index"))
 	if err != nil || idx < 0 {
-		s.fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position."))
+		s.kit.Fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position."))
 		return
 	}
 	to := idx - 1
@@ -1007,7 +1008,7 @@ func (s *Server) uiSimulate(c *gin.Context) {
 			}
 		}
 	}
-	s.render(c, status, "admin_simulate", data, true)
+	s.kit.Render(c, status, "admin_simulate", data, true)
 }
 
 // --- history ---
@@ -1022,7 +1023,7 @@ type adminHistoryPage struct {
 func (s *Server) uiHistory(c *gin.Context) {
 	vs, e := s.listVersions(c)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	data := adminHistoryPage{adminPage: s.adminPageFor(c, "History", "history"), Versions: vs}
@@ -1032,7 +1033,7 @@ func (s *Server) uiHistory(c *gin.Context) {
 	if len(vs) > 0 && vs[len(vs)-1].Version > 1 {
 		data.Older = vs[len(vs)-1].Version
 	}
-	s.render(c, http.StatusOK, "admin_history", data, true)
+	s.kit.Render(c, http.StatusOK, "admin_history", data, true)
 }
 
 type adminVersionPage struct {
@@ -1043,10 +1044,10 @@ type adminVersionPage struct {
 func (s *Server) uiVersion(c *gin.Context) {
 	v, e := s.versionWithDiff(c)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
-	s.render(c, http.StatusOK, "admin_version", adminVersionPage{adminPage: s.adminPageFor(c, fmt.Sprintf("Version %d", v.Version), "history"), V: v}, true)
+	s.kit.Render(c, http.StatusOK, "admin_version", adminVersionPage{adminPage: s.adminPageFor(c, fmt.Sprintf("Version %d", v.Version), "history"), V: v}, true)
 }
 
 func (s *Server) uiRestore(c *gin.Context) {
@@ -1055,7 +1056,7 @@ func (s *Server) uiRestore(c *gin.Context) {
 		if len(pe.Problems) > 0 {
 			pe.Message = "This version cannot be restored as it is: " + problemList(pe.Problems)
 		}
-		s.fail(c, pe.Error)
+		s.kit.Fail(c, pe.Error)
 		return
 	}
 	redirectSaved(c, "/admin/history", res.version)
@@ -1088,7 +1089,7 @@ func (s *Server) uiAudit(c *gin.Context) {
 		q.Limit = 100
 		entries, err := s.store.ListAudit(c.Request.Context(), q)
 		if err != nil {
-			s.fail(c, core.Internal(err))
+			s.kit.Fail(c, core.Internal(err))
 			return
 		}
 		for _, en := range entries {
@@ -1106,5 +1107,5 @@ func (s *Server) uiAudit(c *gin.Context) {
 			data.Older = "/admin/audit?" + params.Encode()
 		}
 	}
-	s.render(c, status, "admin_audit", data, true)
+	s.kit.Render(c, status, "admin_audit", data, true)
 }

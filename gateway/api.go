@@ -1,11 +1,8 @@
 package gateway
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -14,6 +11,7 @@ import (
 
 	"fedgate/exchange"
 	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
 	"fedgate/idp"
 )
 
@@ -61,17 +59,17 @@ func (s *Server) apiCredentials(c *gin.Context) {
 		return
 	}
 	var req credentialsRequest
-	if e := decodeJSON(c, &req); e != nil {
-		s.fail(c, e)
+	if e := httpkit.DecodeJSON(c, &req); e != nil {
+		s.kit.Fail(c, e)
 		return
 	}
 	if req.Pool == "" {
-		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The body must name a pool."))
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The body must name a pool."))
 		return
 	}
 	pool, e := s.core.LookupPool(req.Pool)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: pool.Cfg.ID, Provider: req.Provider, Role: req.RoleARN}) // audit_refusals.go
@@ -90,15 +88,15 @@ func (s *Server) apiCredentials(c *gin.Context) {
 	g, e := core.PickGrant(p, p.Entitlements(), req.RoleARN)
 	if e != nil {
 		s.core.AuditRefusal(c.Request.Context(), p, req.RoleARN, e) // admin (issue 6)
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	creds, id, e := s.core.Vend(c.Request.Context(), p, g, req.DurationSeconds)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
-	noCache(c)
+	httpkit.NoCache(c)
 	c.JSON(http.StatusOK, apiCredentials(creds, id))
 }
 
@@ -112,7 +110,7 @@ func (s *Server) failBearer(c *gin.Context, e *core.Error) {
 		}
 		c.Header("WWW-Authenticate", challenge)
 	}
-	s.fail(c, e)
+	s.kit.Fail(c, e)
 }
 
 func bearerToken(c *gin.Context) (string, *core.Error) {
@@ -126,47 +124,6 @@ func bearerToken(c *gin.Context) (string, *core.Error) {
 		return "", core.Errorf(http.StatusUnauthorized, core.CodeInvalidToken, "The bearer token is too long.")
 	}
 	return token, nil
-}
-
-// decodeJSON reads exactly one JSON object with no unknown fields.
-func decodeJSON(c *gin.Context, v any) *core.Error {
-	if ct := c.ContentType(); ct != "application/json" {
-		return core.Errorf(http.StatusUnsupportedMediaType, core.CodeInvalidRequest, "Send the body as application/json.")
-	}
-	body, err := io.ReadAll(c.Request.Body)
-	if err != nil {
-		if isTooLarge(err) {
-			return core.NewError(http.StatusRequestEntityTooLarge, core.CodeTooLarge, "The request body is too large.", err)
-		}
-		return core.NewError(http.StatusBadRequest, core.CodeInvalidRequest, "The request body could not be read.", err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return core.NewError(http.StatusBadRequest, core.CodeInvalidRequest, "The body is not the JSON this endpoint expects: "+jsonProblem(err), err)
-	}
-	if dec.More() {
-		return core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The body must hold one JSON object.")
-	}
-	return nil
-}
-
-// jsonProblem says what was wrong without echoing the input.
-func jsonProblem(err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return "malformed JSON"
-	case errors.As(err, &te):
-		return "field " + te.Field + " has the wrong type"
-	case strings.HasPrefix(err.Error(), "json: unknown field"):
-		return core.Truncate(strings.TrimPrefix(err.Error(), "json: "), 80)
-	case errors.Is(err, io.EOF):
-		return "empty body"
-	default:
-		return "malformed JSON"
-	}
 }
 
 // tokenProvider picks the pool's provider that should verify the token:

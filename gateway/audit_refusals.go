@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
 	"fedgate/gateway/store"
 )
 
@@ -78,7 +79,7 @@ func (s *Server) auditRefusals(c *gin.Context) {
 	// A refusal that names nobody (a garbage token, a stale state) costs the
 	// sender nothing; a budget per source address keeps such a flood from
 	// growing the audit log without bound.
-	if t.Subject == "" && t.IdentityID == "" && !s.anonRefusals.allow(sourceKey(c.ClientIP())) {
+	if t.Subject == "" && t.IdentityID == "" && !s.anonRefusals.Allow(httpkit.SourceKey(c.ClientIP())) {
 		core.LogFrom(ctx, s.log).Debug("refusal not audited: its source is over the audit budget for anonymous refusals")
 		return
 	}

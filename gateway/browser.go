@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"fedgate/exchange"
 	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
 	"fedgate/gateway/store"
 	"fedgate/idp"
 )
@@ -49,7 +49,7 @@ type browserSession struct {
 }
 
 type indexPage struct {
-	page
+	httpkit.Page
 	Pools []poolView
 }
 
@@ -64,9 +64,9 @@ type providerView struct {
 }
 
 func (s *Server) index(c *gin.Context) {
-	data := indexPage{page: page{Title: "Sign in", RequestID: requestID(c)}}
+	data := indexPage{Page: httpkit.Page{Title: "Sign in", RequestID: httpkit.RequestID(c)}}
 	for _, p := range s.core.Snapshot().Ordered {
-		pv := poolView{ID: p.Cfg.ID, DisplayName: p.Cfg.DisplayName, MaxDuration: humanDuration(time.Duration(p.Cfg.DurationSeconds) * time.Second)}
+		pv := poolView{ID: p.Cfg.ID, DisplayName: p.Cfg.DisplayName, MaxDuration: httpkit.HumanDuration(time.Duration(p.Cfg.DurationSeconds) * time.Second)}
 		for _, lp := range p.Providers {
 			pv.Providers = append(pv.Providers, providerView{
 				DisplayName: lp.DisplayName(),
@@ -76,7 +76,7 @@ func (s *Server) index(c *gin.Context) {
 		}
 		data.Pools = append(data.Pools, pv)
 	}
-	s.render(c, http.StatusOK, "index", data, false)
+	s.kit.Render(c, http.StatusOK, "index", data, false)
 }
 
 // target resolves the pool and provider named in the path.
@@ -94,13 +94,13 @@ func (s *Server) target(c *gin.Context) (*core.Pool, *core.Provider, *core.Error
 
 // beginFlow stores a new flow and binds it to this browser with a cookie.
 func (s *Server) beginFlow(c *gin.Context, pool *core.Pool, prov *core.Provider, cli *cliFlow) (state string, f loginFlow, err error) {
-	binding := s.randomHex(32)
-	state = s.randomHex(32)
-	f = loginFlow{Pool: pool.Cfg.ID, Provider: prov.Cfg.ID, Nonce: s.randomHex(24), Verifier: s.randomHex(32), BindingHash: digest(binding), CLI: cli}
+	binding := s.kit.RandomHex(32)
+	state = s.kit.RandomHex(32)
+	f = loginFlow{Pool: pool.Cfg.ID, Provider: prov.Cfg.ID, Nonce: s.kit.RandomHex(24), Verifier: s.kit.RandomHex(32), BindingHash: httpkit.Digest(binding), CLI: cli}
 	if err := s.core.PutSealed(c.Request.Context(), kindFlow, state, f, flowLifetime); err != nil {
 		return "", f, err
 	}
-	s.setCookie(c, flowCookieName(state), binding, int(flowLifetime.Seconds()))
+	s.kit.SetCookie(c, flowCookieName(state), binding, int(flowLifetime.Seconds()))
 	return state, f, nil
 }
 
@@ -109,16 +109,16 @@ func (s *Server) beginFlow(c *gin.Context, pool *core.Pool, prov *core.Provider,
 func (s *Server) redirectToIdP(c *gin.Context, p idp.RedirectLogin, state string, f loginFlow) {
 	if r, ok := p.(readiness); ok {
 		if err := r.Ready(c.Request.Context()); err != nil {
-			s.fail(c, core.FromIdP(err))
+			s.kit.Fail(c, core.FromIdP(err))
 			return
 		}
 	}
 	authURL := p.AuthCodeURL(idp.Flow{State: state, Nonce: f.Nonce, PKCEVerifier: f.Verifier, RedirectURL: s.redirectURL()})
 	if authURL == "" {
-		s.fail(c, core.FromIdP(idp.ErrUpstream))
+		s.kit.Fail(c, core.FromIdP(idp.ErrUpstream))
 		return
 	}
-	noCache(c)
+	httpkit.NoCache(c)
 	c.Redirect(http.StatusFound, authURL)
 }
 
@@ -133,7 +133,7 @@ func (s *Server) redirectURL() string { return s.cfg.Server.PublicURL + "/callba
 func (s *Server) startLogin(c *gin.Context) {
 	pool, prov, e := s.target(c)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	s.sendToIdP(c, pool, prov, nil)
@@ -143,7 +143,7 @@ func (s *Server) startLogin(c *gin.Context) {
 func (s *Server) sendToIdP(c *gin.Context, pool *core.Pool, prov *core.Provider, cli *cliFlow) {
 	state, f, err := s.beginFlow(c, pool, prov, cli)
 	if err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	switch p := prov.Provider.(type) {
@@ -154,19 +154,19 @@ func (s *Server) sendToIdP(c *gin.Context, pool *core.Pool, prov *core.Provider,
 	case idp.AssertionLogin: // saml (issue 3)
 		s.startSAMLLogin(c, p, state)
 	default:
-		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "This identity provider cannot be used for browser sign-in."))
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "This identity provider cannot be used for browser sign-in."))
 	}
 }
 
 type loginPage struct {
-	page
+	httpkit.Page
 	Provider, Pool, Action, State, Error, Username string
 	Demo                                           bool
 }
 
 func (s *Server) renderLogin(c *gin.Context, status int, pool *core.Pool, prov *core.Provider, state, msg, username string) {
-	s.render(c, status, "login", loginPage{
-		page:     page{Title: "Sign in", RequestID: requestID(c)},
+	s.kit.Render(c, status, "login", loginPage{
+		Page:     httpkit.Page{Title: "Sign in", RequestID: httpkit.RequestID(c)},
 		Provider: prov.DisplayName(), Pool: pool.Cfg.DisplayName,
 		Action: "/login/" + url.PathEscape(pool.Cfg.Name) + "/" + url.PathEscape(prov.Cfg.ID),
 		State:  state, Error: msg, Username: username, Demo: prov.Cfg.Type == "static",
@@ -189,7 +189,7 @@ func (s *Server) takeFlow(c *gin.Context, state string) (*loginFlow, *core.Error
 		}
 		return nil, core.Internal(err)
 	}
-	if !equalSecret(digest(s.cookie(c, flowCookieName(state))), f.BindingHash) {
+	if !httpkit.EqualSecret(httpkit.Digest(s.kit.Cookie(c, flowCookieName(state))), f.BindingHash) {
 		e := core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "This sign-in was started in another browser. Start again from the fedgate start page.")
 		e.Cause = errors.New("flow binding cookie missing or wrong")
 		return nil, e
@@ -200,7 +200,7 @@ func (s *Server) takeFlow(c *gin.Context, state string) (*loginFlow, *core.Error
 		}
 		return nil, core.Internal(err)
 	}
-	s.clearCookie(c, flowCookieName(state))
+	s.kit.ClearCookie(c, flowCookieName(state))
 	return &f, nil
 }
 
@@ -227,18 +227,18 @@ func (s *Server) callback(c *gin.Context) {
 	q := c.Request.URL.Query()
 	f, e := s.takeFlow(c, q.Get("state"))
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: f.Pool, Provider: f.Provider, AdminSignIn: f.Admin}) // audit_refusals.go
 	if errCode := q.Get("error"); errCode != "" {
 		e := core.Errorf(http.StatusUnauthorized, core.CodeUnauthorized, "The identity provider did not sign you in (%s).", core.Truncate(sanitizeIdPError(errCode), 64))
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	code := q.Get("code")
 	if code == "" || len(code) > 2048 {
-		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The identity provider's answer has no authorization code. Start again."))
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The identity provider's answer has no authorization code. Start again."))
 		return
 	}
 	if f.Admin { // admin (issue 6)
@@ -247,7 +247,7 @@ func (s *Server) callback(c *gin.Context) {
 	}
 	pool, prov, e := s.flowTarget(f)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	// RFC 9207: an IdP that names itself in the answer must be the one this
@@ -256,17 +256,17 @@ func (s *Server) callback(c *gin.Context) {
 	if iss := q.Get("iss"); iss != "" && strings.TrimRight(iss, "/") != strings.TrimRight(prov.Cfg.Issuer, "/") {
 		e := core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The answer came from another identity provider than the one this sign-in went to. Start again.")
 		e.Cause = errors.New("authorization response iss does not match the flow's provider")
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	rl, ok := prov.Provider.(idp.RedirectLogin)
 	if !ok {
-		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "This identity provider does not use redirects."))
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "This identity provider does not use redirects."))
 		return
 	}
 	ident, err := rl.Exchange(c.Request.Context(), code, idp.Flow{State: q.Get("state"), Nonce: f.Nonce, PKCEVerifier: f.Verifier, RedirectURL: s.redirectURL()})
 	if err != nil {
-		s.fail(c, core.FromIdP(err))
+		s.kit.Fail(c, core.FromIdP(err))
 		return
 	}
 	if f.CLI != nil { // cli (issue 5)
@@ -289,7 +289,7 @@ func sanitizeIdPError(code string) string {
 func (s *Server) passwordLogin(c *gin.Context) {
 	pool, prov, e := s.target(c)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: pool.Cfg.ID, Provider: prov.Cfg.ID}) // audit_refusals.go
@@ -301,7 +301,7 @@ func (s *Server) passwordLogin(c *gin.Context) {
 	if ident == nil {
 		state, _, ferr := s.beginFlow(c, pool, prov, f.CLI)
 		if ferr != nil {
-			s.fail(c, core.Internal(ferr))
+			s.kit.Fail(c, core.Internal(ferr))
 			return
 		}
 		s.renderLogin(c, http.StatusUnauthorized, pool, prov, state, form.refusal.Message, form.username)
@@ -328,31 +328,31 @@ type passwordForm struct {
 // it fails the request itself and returns nil; a wrong password comes back
 // (logged and noted for the audit) so the caller can show the form again.
 func (s *Server) checkPasswordForm(c *gin.Context, prov *core.Provider, belongs func(*loginFlow) bool) *passwordForm {
-	if !s.sameOrigin(c) {
-		s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
+	if !s.kit.SameOrigin(c) {
+		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
 		return nil
 	}
 	if err := c.Request.ParseForm(); err != nil {
-		s.fail(c, formError(err))
+		s.kit.Fail(c, httpkit.FormError(err))
 		return nil
 	}
 	f, e := s.takeFlow(c, c.PostForm("state"))
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return nil
 	}
 	if !belongs(f) {
-		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "This sign-in belongs to another pool or provider. Start again."))
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "This sign-in belongs to another pool or provider. Start again."))
 		return nil
 	}
 	pl, ok := prov.Provider.(idp.PasswordLogin)
 	if !ok {
-		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "This identity provider does not take passwords."))
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "This identity provider does not take passwords."))
 		return nil
 	}
 	username, password := c.PostForm("username"), c.PostForm("password")
 	if len(username) > maxFormField || len(password) > maxFormField {
-		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "Username or password is too long."))
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "Username or password is too long."))
 		return nil
 	}
 	ident, err := pl.Authenticate(c.Request.Context(), username, password)
@@ -366,13 +366,6 @@ func (s *Server) checkPasswordForm(c *gin.Context, prov *core.Provider, belongs 
 	return &passwordForm{flow: f, ident: ident, username: username}
 }
 
-func formError(err error) *core.Error {
-	if isTooLarge(err) {
-		return core.NewError(http.StatusRequestEntityTooLarge, core.CodeTooLarge, "The form is too large.", err)
-	}
-	return core.NewError(http.StatusBadRequest, core.CodeInvalidRequest, "The form could not be read.", err)
-}
-
 // completeSignIn applies the rules: one role vends at once, several open
 // the picker, none is a clear refusal.
 func (s *Server) completeSignIn(c *gin.Context, p *core.Principal) {
@@ -382,27 +375,27 @@ func (s *Server) completeSignIn(c *gin.Context, p *core.Principal) {
 		core.LogFrom(c.Request.Context(), s.log).Info("no rule matched", "pool", p.Pool.Cfg.ID, "provider", p.Provider.Cfg.ID, "subject", p.Ident.Subject)
 		e := core.NoRoleError(p)
 		s.core.AuditRefusal(c.Request.Context(), p, "", e) // admin (issue 6)
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 	case 1:
 		s.showCredentials(c, p, d.Grants[0].Role)
 	default:
-		sess := browserSession{Pool: p.Pool.Cfg.ID, Provider: p.Provider.Cfg.ID, Subject: p.Ident.Subject, Claims: p.Ident.Claims, RawToken: p.Ident.RawToken, CSRF: s.randomHex(24)}
-		id := s.randomHex(32)
+		sess := browserSession{Pool: p.Pool.Cfg.ID, Provider: p.Provider.Cfg.ID, Subject: p.Ident.Subject, Claims: p.Ident.Claims, RawToken: p.Ident.RawToken, CSRF: s.kit.RandomHex(24)}
+		id := s.kit.RandomHex(32)
 		if err := s.core.PutSealed(c.Request.Context(), kindSession, id, sess, s.cfg.Server.SessionTTL.D()); err != nil {
-			s.fail(c, core.Internal(err))
+			s.kit.Fail(c, core.Internal(err))
 			return
 		}
-		s.setCookie(c, sessCookie, id, int(s.cfg.Server.SessionTTL.D().Seconds()))
-		data := rolesPage{page: page{Title: "Choose a role", RequestID: requestID(c)}, Subject: displaySubject(p), Provider: p.Provider.DisplayName(), Pool: p.Pool.Cfg.DisplayName, CSRF: sess.CSRF}
+		s.kit.SetCookie(c, sessCookie, id, int(s.cfg.Server.SessionTTL.D().Seconds()))
+		data := rolesPage{Page: httpkit.Page{Title: "Choose a role", RequestID: httpkit.RequestID(c)}, Subject: displaySubject(p), Provider: p.Provider.DisplayName(), Pool: p.Pool.Cfg.DisplayName, CSRF: sess.CSRF}
 		for _, g := range d.Grants {
 			data.Roles = append(data.Roles, roleView{ARN: g.Role, Name: roleName(g.Role), Rule: g.Rule})
 		}
-		s.render(c, http.StatusOK, "roles", data, true)
+		s.kit.Render(c, http.StatusOK, "roles", data, true)
 	}
 }
 
 type rolesPage struct {
-	page
+	httpkit.Page
 	Subject, Provider, Pool, CSRF string
 	Roles                         []roleView
 }
@@ -427,38 +420,38 @@ func displaySubject(p *core.Principal) string {
 
 // pickRole vends the role chosen on the picker.
 func (s *Server) pickRole(c *gin.Context) {
-	if !s.sameOrigin(c) {
-		s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
+	if !s.kit.SameOrigin(c) {
+		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
 		return
 	}
 	if err := c.Request.ParseForm(); err != nil {
-		s.fail(c, formError(err))
+		s.kit.Fail(c, httpkit.FormError(err))
 		return
 	}
 	expired := core.Errorf(http.StatusUnauthorized, core.CodeSessionExpired, "Your sign-in has expired. Sign in again.")
-	id := s.cookie(c, sessCookie)
+	id := s.kit.Cookie(c, sessCookie)
 	if id == "" || len(id) > 128 {
-		s.fail(c, expired)
+		s.kit.Fail(c, expired)
 		return
 	}
 	var sess browserSession
 	if err := s.core.GetSealed(c.Request.Context(), kindSession, id, &sess); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			s.fail(c, expired)
+			s.kit.Fail(c, expired)
 			return
 		}
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
-	if !equalSecret(c.PostForm("csrf"), sess.CSRF) {
-		s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
+	if !httpkit.EqualSecret(c.PostForm("csrf"), sess.CSRF) {
+		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
 		return
 	}
 	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: sess.Pool, Provider: sess.Provider, Subject: sess.Subject}) // audit_refusals.go
 	snap := s.core.Snapshot()
 	pool := snap.Pools[sess.Pool]
 	if pool == nil || pool.Provider(sess.Provider) == nil {
-		s.fail(c, expired)
+		s.kit.Fail(c, expired)
 		return
 	}
 	p := &core.Principal{Pool: pool, Provider: pool.Provider(sess.Provider), Ident: &idp.Identity{Provider: sess.Provider, Subject: sess.Subject, Claims: sess.Claims, RawToken: sess.RawToken}}
@@ -466,7 +459,7 @@ func (s *Server) pickRole(c *gin.Context) {
 }
 
 type credentialsPage struct {
-	page
+	httpkit.Page
 	RoleARN, AssumedRoleARN, IdentityID string
 	ExpiresISO, ExpiresHuman, ExpiresIn string
 	Export, CredentialsFile, JSON       string
@@ -480,40 +473,27 @@ func (s *Server) showCredentials(c *gin.Context, p *core.Principal, roleARN stri
 	g, e := core.PickGrant(p, p.Entitlements(), roleARN)
 	if e != nil {
 		s.core.AuditRefusal(c.Request.Context(), p, roleARN, e) // admin (issue 6)
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	creds, id, e := s.core.Vend(c.Request.Context(), p, g, 0)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	js, err := json.MarshalIndent(apiCredentials(creds, id), "", "  ")
 	if err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	exp := creds.Expiration.UTC()
-	s.render(c, http.StatusOK, "credentials", credentialsPage{
-		page:    page{Title: "Your AWS credentials", RequestID: requestID(c)},
+	s.kit.Render(c, http.StatusOK, "credentials", credentialsPage{
+		Page:    httpkit.Page{Title: "Your AWS credentials", RequestID: httpkit.RequestID(c)},
 		RoleARN: creds.RoleARN, AssumedRoleARN: creds.AssumedRoleARN, IdentityID: id,
 		ExpiresISO: exp.Format(time.RFC3339), ExpiresHuman: exp.Format("2006-01-02 15:04:05 UTC"),
-		ExpiresIn: humanDuration(exp.Sub(s.now())),
+		ExpiresIn: httpkit.HumanDuration(exp.Sub(s.now())),
 		Export:    exchange.ExportLines(creds), CredentialsFile: exchange.CredentialsFileBlock(creds, "fedgate"),
 		JSON: string(js), CanPickAgain: true,
 		ConsoleTicket: s.consoleTicket(c, creds),
 	}, true)
-}
-
-func humanDuration(d time.Duration) string {
-	d = d.Round(time.Minute)
-	h, m := int(d.Hours()), int(d.Minutes())%60
-	switch {
-	case h == 0:
-		return fmt.Sprintf("%d min", m)
-	case m == 0:
-		return fmt.Sprintf("%d h", h)
-	default:
-		return fmt.Sprintf("%d h %d min", h, m)
-	}
 }

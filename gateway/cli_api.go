@@ -9,6 +9,7 @@ import (
 
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
 	"fedgate/gateway/store"
 	"fedgate/idp"
 )
@@ -40,36 +41,36 @@ func (s *Server) cliPrincipal(a *cliAuth, poolKey string) (*core.Principal, *cor
 func (s *Server) cliCredentials(c *gin.Context) {
 	a, e := s.cliSessionFrom(c)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	core.NoteAudit(c.Request.Context(), core.AuditNote{Provider: a.rec.Owner.Provider, Subject: a.rec.Owner.Subject}) // audit_refusals.go
 	var req credentialsRequest
-	if e := decodeJSON(c, &req); e != nil {
-		s.fail(c, e)
+	if e := httpkit.DecodeJSON(c, &req); e != nil {
+		s.kit.Fail(c, e)
 		return
 	}
 	if req.Provider != "" && req.Provider != a.rec.Owner.Provider {
-		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "This CLI session belongs to another identity provider."))
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "This CLI session belongs to another identity provider."))
 		return
 	}
 	p, e := s.cliPrincipal(a, req.Pool)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	g, e := core.PickGrant(p, p.Entitlements(), req.RoleARN)
 	if e != nil {
 		s.core.AuditRefusal(c.Request.Context(), p, req.RoleARN, e) // admin (issue 6)
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	creds, id, e := s.core.Vend(c.Request.Context(), p, g, req.DurationSeconds)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
-	writeJSON(c, http.StatusOK, apiCredentials(creds, id))
+	httpkit.WriteJSON(c, http.StatusOK, apiCredentials(creds, id))
 }
 
 // cliRole is one role a CLI session can ask for.
@@ -88,14 +89,14 @@ type cliRole struct {
 func (s *Server) cliRoles(c *gin.Context) {
 	a, e := s.cliSessionFrom(c)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	var pools []*core.Pool
 	if key := c.Query("pool"); key != "" {
 		pool, e := s.core.LookupPool(key)
 		if e != nil {
-			s.fail(c, e)
+			s.kit.Fail(c, e)
 			return
 		}
 		pools = []*core.Pool{pool}
@@ -115,7 +116,7 @@ func (s *Server) cliRoles(c *gin.Context) {
 			})
 		}
 	}
-	writeJSON(c, http.StatusOK, map[string]any{"roles": roles})
+	httpkit.WriteJSON(c, http.StatusOK, map[string]any{"roles": roles})
 }
 
 type cliPool struct {
@@ -136,7 +137,7 @@ func (s *Server) cliPools(c *gin.Context) {
 		}
 		out = append(out, cp)
 	}
-	writeJSON(c, http.StatusOK, map[string]any{"pools": out})
+	httpkit.WriteJSON(c, http.StatusOK, map[string]any{"pools": out})
 }
 
 type cliSessionView struct {
@@ -155,12 +156,12 @@ type cliSessionView struct {
 func (s *Server) cliListSessions(c *gin.Context) {
 	a, e := s.cliSessionFrom(c)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	list, err := s.store.ListCLISessions(c.Request.Context(), a.rec.Owner, s.now())
 	if err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	out := make([]cliSessionView, 0, len(list))
@@ -171,7 +172,7 @@ func (s *Server) cliListSessions(c *gin.Context) {
 			CreatedAt: ts(cs.CreatedAt), ExpiresAt: ts(cs.ExpiresAt), LastUsedAt: ts(cs.LastUsedAt), Current: cs.ID == a.rec.ID,
 		})
 	}
-	writeJSON(c, http.StatusOK, map[string]any{"sessions": out})
+	httpkit.WriteJSON(c, http.StatusOK, map[string]any{"sessions": out})
 }
 
 // cliRevokeSession is DELETE /cli/sessions/:id ("current" is the caller's
@@ -179,7 +180,7 @@ func (s *Server) cliListSessions(c *gin.Context) {
 func (s *Server) cliRevokeSession(c *gin.Context) {
 	a, e := s.cliSessionFrom(c)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	id := c.Param("id")
@@ -187,15 +188,15 @@ func (s *Server) cliRevokeSession(c *gin.Context) {
 		id = a.rec.ID
 	}
 	if len(id) > 64 {
-		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "That is not a session id."))
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "That is not a session id."))
 		return
 	}
 	if err := s.store.DeleteCLISession(c.Request.Context(), a.rec.Owner, id); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			s.fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "You have no CLI session with that id."))
+			s.kit.Fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "You have no CLI session with that id."))
 			return
 		}
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	core.LogFrom(c.Request.Context(), s.log).Info("CLI session revoked", "session_id", id, "by_session", a.rec.ID, "provider", a.rec.Owner.Provider, "subject", a.rec.Owner.Subject)

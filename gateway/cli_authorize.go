@@ -10,6 +10,7 @@ import (
 
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
 	"fedgate/gateway/store"
 )
 
@@ -28,21 +29,21 @@ func (s *Server) cliAuthorize(c *gin.Context) {
 	q := c.Request.URL.Query()
 	redirect, ok := parseLoopbackRedirect(q.Get("redirect_uri"))
 	if !ok {
-		s.fail(c, core.Errorf(http.StatusBadRequest, CodeInvalidRedirect,
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, CodeInvalidRedirect,
 			"fedgate sends CLI sign-ins back only to this computer: redirect_uri must be http://127.0.0.1:PORT/… or http://[::1]:PORT/…. Start again with fedgate login."))
 		return
 	}
 	switch {
 	case q.Get("code_challenge_method") != "S256" || !pkceChallengePattern.MatchString(q.Get("code_challenge")):
-		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "This sign-in needs a PKCE code_challenge with code_challenge_method=S256. Start again with fedgate login."))
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "This sign-in needs a PKCE code_challenge with code_challenge_method=S256. Start again with fedgate login."))
 		return
 	case !statePattern.MatchString(q.Get("state")):
-		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "This sign-in needs a state of 8-256 URL-safe characters. Start again with fedgate login."))
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "This sign-in needs a state of 8-256 URL-safe characters. Start again with fedgate login."))
 		return
 	}
 	pool, prov, e := s.cliTarget(q.Get("pool"), q.Get("provider"))
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	s.sendToIdP(c, pool, prov, &cliFlow{
@@ -62,7 +63,7 @@ func (s *Server) completeCLISignIn(c *gin.Context, f *cliFlow, p *core.Principal
 		if s.refuseCLI(c, f) {
 			return // the browser goes back to the CLI, which shows the refusal
 		}
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	method := "loopback"
@@ -71,7 +72,7 @@ func (s *Server) completeCLISignIn(c *gin.Context, f *cliFlow, p *core.Principal
 	}
 	draft, e := s.newDraft(p, method, f.Client)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	if f.DeviceCode != "" {
@@ -80,16 +81,16 @@ func (s *Server) completeCLISignIn(c *gin.Context, f *cliFlow, p *core.Principal
 	}
 	redirect, ok := parseLoopbackRedirect(f.RedirectURI)
 	if !ok { // checked at the start; kept as a guard
-		s.fail(c, core.Errorf(http.StatusBadRequest, CodeInvalidRedirect, "This sign-in has no loopback address to return to."))
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, CodeInvalidRedirect, "This sign-in has no loopback address to return to."))
 		return
 	}
-	code := s.randomHex(32)
+	code := s.kit.RandomHex(32)
 	if err := s.core.PutSealed(c.Request.Context(), kindCLICode, code, cliCode{Draft: draft, Challenge: f.Challenge, RedirectURI: f.RedirectURI}, cliCodeLifetime); err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	core.LogFrom(c.Request.Context(), s.log).Info("CLI sign-in completed", "method", method, "pool", p.Pool.Cfg.ID, "provider", p.Provider.Cfg.ID, "subject", p.Ident.Subject)
-	noCache(c)
+	httpkit.NoCache(c)
 	c.Redirect(http.StatusFound, withQuery(redirect, url.Values{"code": {code}, "state": {f.State}}))
 }
 
@@ -114,7 +115,7 @@ func (s *Server) refuseCLI(c *gin.Context, f *cliFlow) (redirected bool) {
 	if !ok {
 		return false
 	}
-	noCache(c)
+	httpkit.NoCache(c)
 	c.Redirect(http.StatusFound, withQuery(redirect, url.Values{"error": {"access_denied"}, "error_description": {"no rule of the pool gives you a role"}, "state": {f.State}}))
 	return true
 }
@@ -163,7 +164,7 @@ func (s *Server) redeemCode(c *gin.Context, in map[string]string) (*cliDraft, *o
 	if in["redirect_uri"] != cc.RedirectURI {
 		return nil, &oauthError{Code: "invalid_grant", Description: "redirect_uri differs from the one the code was issued for."}
 	}
-	if !equalSecret(pkceS256(verifier), cc.Challenge) {
+	if !httpkit.EqualSecret(pkceS256(verifier), cc.Challenge) {
 		return nil, &oauthError{Code: "invalid_grant", Description: "The code_verifier does not match the code_challenge."}
 	}
 	return &cc.Draft, nil

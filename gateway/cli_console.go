@@ -9,6 +9,7 @@ import (
 
 	"fedgate/exchange"
 	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
 	"fedgate/gateway/store"
 )
 
@@ -24,7 +25,7 @@ func (s *Server) consoleTicket(c *gin.Context, creds *exchange.Credentials) stri
 	if ttl <= 0 || creds.SessionToken == "" {
 		return ""
 	}
-	ticket := s.randomHex(32)
+	ticket := s.kit.RandomHex(32)
 	if err := s.core.PutSealed(c.Request.Context(), kindConsoleTicket, ticket, creds, ttl); err != nil {
 		core.LogFrom(c.Request.Context(), s.log).Warn("console ticket not stored", "error", err.Error())
 		return ""
@@ -37,27 +38,27 @@ func (s *Server) consoleTicket(c *gin.Context, creds *exchange.Credentials) stri
 // the console. The ticket is a secret only the credentials page carries, so it
 // also serves as the form's CSRF token.
 func (s *Server) consoleButton(c *gin.Context) {
-	if !s.sameOrigin(c) {
-		s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
+	if !s.kit.SameOrigin(c) {
+		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
 		return
 	}
 	if err := c.Request.ParseForm(); err != nil {
-		s.fail(c, formError(err))
+		s.kit.Fail(c, httpkit.FormError(err))
 		return
 	}
 	ticket := c.PostForm("ticket")
 	expired := core.Errorf(http.StatusBadRequest, core.CodeSessionExpired, "These credentials can no longer open the console. Sign in again.")
 	if ticket == "" || len(ticket) > 128 {
-		s.fail(c, expired)
+		s.kit.Fail(c, expired)
 		return
 	}
 	var creds exchange.Credentials
 	if err := s.core.GetSealed(c.Request.Context(), kindConsoleTicket, ticket, &creds); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			s.fail(c, expired)
+			s.kit.Fail(c, expired)
 			return
 		}
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	loginURL, err := s.cli.console.LoginURL(c.Request.Context(), exchange.ConsoleRequest{
@@ -65,7 +66,7 @@ func (s *Server) consoleButton(c *gin.Context) {
 		Issuer: s.cfg.Server.PublicURL + "/", Destination: s.cfg.Console.Destination,
 	})
 	if err != nil {
-		s.fail(c, core.NewError(http.StatusBadGateway, core.CodeUpstream, "The AWS sign-in service did not answer. Try again in a moment.", err))
+		s.kit.Fail(c, core.NewError(http.StatusBadGateway, core.CodeUpstream, "The AWS sign-in service did not answer. Try again in a moment.", err))
 		return
 	}
 	core.LogFrom(c.Request.Context(), s.log).Info("console sign-in", "role", creds.RoleARN)
@@ -73,12 +74,12 @@ func (s *Server) consoleButton(c *gin.Context) {
 	// post from being redirected to AWS. The Refresh header forwards the
 	// browser at once; the page's link is the fallback.
 	c.Header("Refresh", "0; url="+loginURL)
-	s.render(c, http.StatusOK, "cli_console", consolePage{
-		page: page{Title: "Opening the AWS console", RequestID: requestID(c)}, URL: loginURL, Role: creds.RoleARN,
+	s.kit.Render(c, http.StatusOK, "cli_console", consolePage{
+		Page: httpkit.Page{Title: "Opening the AWS console", RequestID: httpkit.RequestID(c)}, URL: loginURL, Role: creds.RoleARN,
 	}, true)
 }
 
 type consolePage struct {
-	page
+	httpkit.Page
 	URL, Role string
 }

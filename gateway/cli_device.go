@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
 	"fedgate/gateway/store"
 )
 
@@ -44,12 +45,12 @@ type deviceApproval struct {
 func (s *Server) cliDeviceAuthorization(c *gin.Context) {
 	in, e := cliInput(c, "pool", "provider", "client_name", "client_id", "scope")
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	pool, prov, e := s.cliTarget(in["pool"], in["provider"])
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	ttl, interval := s.cfg.CLI.DeviceCodeTTL.D(), s.cfg.CLI.DevicePollInterval.D()
@@ -63,19 +64,19 @@ func (s *Server) cliDeviceAuthorization(c *gin.Context) {
 			break
 		}
 		if !errors.Is(err, store.ErrConflict) || attempt == 3 {
-			s.fail(c, core.Internal(err))
+			s.kit.Fail(c, core.Internal(err))
 			return
 		}
 	}
 	dev := cliDevice{UserCode: userCode, Pool: pool.Cfg.ID, Provider: prov.Cfg.ID, Client: cleanClientName(in["client_name"]),
 		ExpiresAt: s.now().Add(ttl).Unix(), Interval: int(interval.Seconds())}
 	if err := s.core.PutSealed(ctx, kindDevice, deviceCode, dev, ttl+deviceGrace); err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	verify := s.cfg.Server.PublicURL + "/device"
 	core.LogFrom(ctx, s.log).Info("device authorization started", "pool", pool.Cfg.ID, "provider", prov.Cfg.ID)
-	writeJSON(c, http.StatusOK, map[string]any{
+	httpkit.WriteJSON(c, http.StatusOK, map[string]any{
 		"device_code":               deviceCode,
 		"user_code":                 displayUserCode(userCode),
 		"verification_uri":          verify,
@@ -168,7 +169,7 @@ func (s *Server) pollDevice(c *gin.Context, deviceCode string) (*cliDraft, *oaut
 }
 
 type devicePageData struct {
-	page
+	httpkit.Page
 	CSRF, UserCode, Error string
 }
 
@@ -182,35 +183,35 @@ func (s *Server) devicePage(c *gin.Context) {
 }
 
 func (s *Server) renderDevicePage(c *gin.Context, status int, code, msg string) {
-	csrf := s.cookie(c, csrfCookie)
+	csrf := s.kit.Cookie(c, csrfCookie)
 	if len(csrf) != 48 {
-		csrf = s.randomHex(24)
-		s.setCookie(c, csrfCookie, csrf, int(flowLifetime.Seconds()))
+		csrf = s.kit.RandomHex(24)
+		s.kit.SetCookie(c, csrfCookie, csrf, int(flowLifetime.Seconds()))
 	}
-	s.render(c, status, "cli_device", devicePageData{
-		page: page{Title: "Connect the fedgate CLI", RequestID: requestID(c)}, CSRF: csrf, UserCode: code, Error: msg,
+	s.kit.Render(c, status, "cli_device", devicePageData{
+		Page: httpkit.Page{Title: "Connect the fedgate CLI", RequestID: httpkit.RequestID(c)}, CSRF: csrf, UserCode: code, Error: msg,
 	}, true)
 }
 
 // deviceEnter is POST /device: the typed code leads to the sign-in of the
 // device's pool. Entries are rate-limited per source and overall.
 func (s *Server) deviceEnter(c *gin.Context) {
-	if !s.sameOrigin(c) {
-		s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
+	if !s.kit.SameOrigin(c) {
+		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
 		return
 	}
 	if err := c.Request.ParseForm(); err != nil {
-		s.fail(c, formError(err))
+		s.kit.Fail(c, httpkit.FormError(err))
 		return
 	}
-	if !equalSecret(c.PostForm("csrf"), s.cookie(c, csrfCookie)) {
-		s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
+	if !httpkit.EqualSecret(c.PostForm("csrf"), s.kit.Cookie(c, csrfCookie)) {
+		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
 		return
 	}
-	if !s.cli.userCodeBySource.allow(sourceKey(c.ClientIP())) || !s.cli.userCodeAll.allow("all") {
+	if !s.cli.userCodeBySource.Allow(httpkit.SourceKey(c.ClientIP())) || !s.cli.userCodeAll.Allow("all") {
 		c.Header("Retry-After", "60")
 		core.LogFrom(c.Request.Context(), s.log).Warn("user code entry rate-limited", "remote", c.ClientIP())
-		s.fail(c, core.Errorf(http.StatusTooManyRequests, CodeTooManyAttempts, "Too many codes were tried. Wait a minute, then type the code your terminal shows."))
+		s.kit.Fail(c, core.Errorf(http.StatusTooManyRequests, CodeTooManyAttempts, "Too many codes were tried. Wait a minute, then type the code your terminal shows."))
 		return
 	}
 	typed := c.PostForm("user_code")
@@ -219,7 +220,7 @@ func (s *Server) deviceEnter(c *gin.Context) {
 	if ok {
 		if err := s.core.GetSealed(c.Request.Context(), kindUserCode, code, &deviceCode); err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
-				s.fail(c, core.Internal(err))
+				s.kit.Fail(c, core.Internal(err))
 				return
 			}
 			ok = false
@@ -238,15 +239,15 @@ func (s *Server) deviceEnter(c *gin.Context) {
 	// Not a redirect to the IdP: the page's CSP (form-action 'self') stops
 	// a form post from being redirected to another origin. A one-time
 	// ticket, bound to this browser, continues with a plain navigation.
-	ticket := s.randomHex(32)
-	start := deviceStart{Flow: cliFlow{DeviceCode: deviceCode, UserCode: code, Client: dev.Client}, Binding: digest(s.cookie(c, csrfCookie))}
+	ticket := s.kit.RandomHex(32)
+	start := deviceStart{Flow: cliFlow{DeviceCode: deviceCode, UserCode: code, Client: dev.Client}, Binding: httpkit.Digest(s.kit.Cookie(c, csrfCookie))}
 	if err := s.core.PutSealed(c.Request.Context(), kindDeviceStart, ticket, start, deviceStartLifetime); err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	next := "/device/start?ticket=" + ticket
 	c.Header("Refresh", "0; url="+next)
-	s.render(c, http.StatusOK, "cli_continue", continuePage{page: page{Title: "Sign in", RequestID: requestID(c)}, URL: next}, true)
+	s.kit.Render(c, http.StatusOK, "cli_continue", continuePage{Page: httpkit.Page{Title: "Sign in", RequestID: httpkit.RequestID(c)}, URL: next}, true)
 }
 
 // deviceStart is a code accepted on the /device page, waiting for the
@@ -257,7 +258,7 @@ type deviceStart struct {
 }
 
 type continuePage struct {
-	page
+	httpkit.Page
 	URL string
 }
 
@@ -268,126 +269,126 @@ func (s *Server) deviceContinue(c *gin.Context) {
 	ticket := c.Query("ticket")
 	var st deviceStart
 	if ticket == "" || len(ticket) > 128 {
-		s.fail(c, expired)
+		s.kit.Fail(c, expired)
 		return
 	}
 	if err := s.core.TakeSealed(c.Request.Context(), kindDeviceStart, ticket, &st); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			s.fail(c, expired)
+			s.kit.Fail(c, expired)
 			return
 		}
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
-	if !equalSecret(digest(s.cookie(c, csrfCookie)), st.Binding) {
-		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "This step was started in another browser. Type the code again here."))
+	if !httpkit.EqualSecret(httpkit.Digest(s.kit.Cookie(c, csrfCookie)), st.Binding) {
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "This step was started in another browser. Type the code again here."))
 		return
 	}
 	var dev cliDevice
 	if err := s.core.GetSealed(c.Request.Context(), kindDevice, st.Flow.DeviceCode, &dev); err != nil {
-		s.fail(c, expired)
+		s.kit.Fail(c, expired)
 		return
 	}
 	pool, prov, e := s.cliTarget(dev.Pool, dev.Provider)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	s.sendToIdP(c, pool, prov, &st.Flow)
 }
 
 type approvePageData struct {
-	page
+	httpkit.Page
 	CSRF, UserCode, Client, Subject, Provider, Pool, Expires string
 }
 
 // showDeviceApproval asks the signed-in person to confirm the device.
 func (s *Server) showDeviceApproval(c *gin.Context, f *cliFlow, p *core.Principal, d cliDraft) {
-	id, csrf := s.randomHex(32), s.randomHex(24)
+	id, csrf := s.kit.RandomHex(32), s.kit.RandomHex(24)
 	a := deviceApproval{DeviceCode: f.DeviceCode, UserCode: f.UserCode, CSRF: csrf, Draft: d}
 	if err := s.core.PutSealed(c.Request.Context(), kindDeviceApproval, id, a, approvalLifetime); err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
-	s.setCookie(c, deviceCookie, id, int(approvalLifetime.Seconds()))
+	s.kit.SetCookie(c, deviceCookie, id, int(approvalLifetime.Seconds()))
 	client := f.Client
 	if client == "" {
 		client = "a device"
 	}
-	s.render(c, http.StatusOK, "cli_approve", approvePageData{
-		page: page{Title: "Approve the fedgate CLI", RequestID: requestID(c)},
+	s.kit.Render(c, http.StatusOK, "cli_approve", approvePageData{
+		Page: httpkit.Page{Title: "Approve the fedgate CLI", RequestID: httpkit.RequestID(c)},
 		CSRF: csrf, UserCode: displayUserCode(f.UserCode), Client: client, Subject: displaySubject(p),
-		Provider: p.Provider.DisplayName(), Pool: p.Pool.Cfg.DisplayName, Expires: humanDuration(s.cliSessionExpiry(&d).Sub(s.now())),
+		Provider: p.Provider.DisplayName(), Pool: p.Pool.Cfg.DisplayName, Expires: httpkit.HumanDuration(s.cliSessionExpiry(&d).Sub(s.now())),
 	}, true)
 }
 
 type doneData struct {
-	page
+	httpkit.Page
 	Heading, Message string
 	Approved         bool
 }
 
 // deviceApprove is POST /device/approve: the person's decision.
 func (s *Server) deviceApprove(c *gin.Context) {
-	if !s.sameOrigin(c) {
-		s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
+	if !s.kit.SameOrigin(c) {
+		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
 		return
 	}
 	if err := c.Request.ParseForm(); err != nil {
-		s.fail(c, formError(err))
+		s.kit.Fail(c, httpkit.FormError(err))
 		return
 	}
 	ctx := c.Request.Context()
 	expired := core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "This approval has expired or was already answered. Run fedgate login again.")
-	id := s.cookie(c, deviceCookie)
+	id := s.kit.Cookie(c, deviceCookie)
 	var a deviceApproval
 	if id == "" || len(id) > 128 {
-		s.fail(c, expired)
+		s.kit.Fail(c, expired)
 		return
 	}
 	if err := s.core.GetSealed(ctx, kindDeviceApproval, id, &a); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			s.fail(c, expired)
+			s.kit.Fail(c, expired)
 			return
 		}
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
-	if !equalSecret(c.PostForm("csrf"), a.CSRF) {
-		s.fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
+	if !httpkit.EqualSecret(c.PostForm("csrf"), a.CSRF) {
+		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
 		return
 	}
 	// Take both: the approval page and the user code work once.
 	if err := s.core.TakeSealed(ctx, kindDeviceApproval, id, &a); err != nil {
-		s.fail(c, expired)
+		s.kit.Fail(c, expired)
 		return
 	}
-	s.clearCookie(c, deviceCookie)
+	s.kit.ClearCookie(c, deviceCookie)
 	var deviceCode string
 	if err := s.core.TakeSealed(ctx, kindUserCode, a.UserCode, &deviceCode); err != nil || deviceCode != a.DeviceCode {
-		s.fail(c, expired)
+		s.kit.Fail(c, expired)
 		return
 	}
 	approved := c.PostForm("decision") == "approve"
 	var dev cliDevice
 	if err := s.core.GetSealed(ctx, kindDevice, a.DeviceCode, &dev); err != nil || !s.now().Before(time.Unix(dev.ExpiresAt, 0)) {
-		s.fail(c, expired)
+		s.kit.Fail(c, expired)
 		return
 	}
 	ttl := time.Unix(dev.ExpiresAt, 0).Add(deviceGrace).Sub(s.now()) // > deviceGrace: checked just above
 	if err := s.core.PutSealed(ctx, kindDeviceResult, a.DeviceCode, deviceResult{Approved: approved, Draft: a.Draft}, ttl); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			s.fail(c, expired)
+			s.kit.Fail(c, expired)
 			return
 		}
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	core.LogFrom(ctx, s.log).Info("device authorization answered", "approved", approved, "pool", a.Draft.Pool, "provider", a.Draft.Provider, "subject", a.Draft.Subject)
-	data := doneData{page: page{Title: "Done", RequestID: requestID(c)}, Approved: approved,
+	data := doneData{Page: httpkit.Page{Title: "Done", RequestID: httpkit.RequestID(c)}, Approved: approved,
 		Heading: "The fedgate CLI is signed in", Message: "You can close this window and return to your terminal."}
 	if !approved {
 		data.Heading, data.Message = "Sign-in denied", "The fedgate CLI was not signed in. If you did not start this, nothing else is needed."
 	}
-	s.render(c, http.StatusOK, "cli_done", data, true)
+	s.kit.Render(c, http.StatusOK, "cli_done", data, true)
 }

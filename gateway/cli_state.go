@@ -4,7 +4,6 @@ package gateway
 // shared state, routes and the small helpers the CLI endpoints share.
 
 import (
-	"encoding/json"
 	"net"
 	"net/http"
 	"net/url"
@@ -18,6 +17,7 @@ import (
 
 	"fedgate/exchange"
 	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
 )
 
 // Ephemeral kinds of the CLI flows.
@@ -38,7 +38,6 @@ const (
 	deviceGrace         = time.Hour // a device code is remembered this long past expiry, to answer expired_token
 	deviceCookie        = "fedgate-device"
 	csrfCookie          = "fedgate-csrf"
-	ctxJSONErrors       = "fedgate-json-errors"
 	maxClientName       = 64
 	maxCLIField         = 512
 )
@@ -57,15 +56,15 @@ type cliState struct {
 	// userCodeBySource limits user-code entries per source address;
 	// userCodeAll bounds them across all sources, so guessing from many
 	// addresses is slow too. Both are replica-local.
-	userCodeBySource, userCodeAll *rateLimiter
+	userCodeBySource, userCodeAll *httpkit.RateLimiter
 	console                       exchange.ConsoleSignIn
 }
 
 func newCLIState(d Deps) cliState {
 	return cliState{
 		metrics:          newMetrics(),
-		userCodeBySource: newRateLimiter(1.0/6, 10, d.Now), // 10 at once, then one per 6 s
-		userCodeAll:      newRateLimiter(2, 100, d.Now),
+		userCodeBySource: httpkit.NewRateLimiter(1.0/6, 10, d.Now), // 10 at once, then one per 6 s
+		userCodeAll:      httpkit.NewRateLimiter(2, 100, d.Now),
 		console:          exchange.ConsoleSignIn{Endpoint: d.Config.Console.FederationURL, HTTP: d.Upstream},
 	}
 }
@@ -82,7 +81,7 @@ func (s *Server) cliRoutes(r *gin.Engine) {
 	r.POST("/console", s.consoleButton)
 
 	// The CLI's JSON API: errors are JSON whatever the Accept header says.
-	api := r.Group("/cli", func(c *gin.Context) { c.Set(ctxJSONErrors, true) })
+	api := r.Group("/cli", func(c *gin.Context) { c.Set(httpkit.CtxJSONErrors, true) })
 	api.GET("/pools", s.cliPools)
 	api.POST("/device", s.cliDeviceAuthorization)
 	api.POST("/token", s.cliToken)
@@ -207,7 +206,7 @@ func cliInput(c *gin.Context, fields ...string) (map[string]string, *core.Error)
 	out := map[string]string{}
 	if c.ContentType() == "application/json" {
 		raw := map[string]any{}
-		if e := decodeJSON(c, &raw); e != nil {
+		if e := httpkit.DecodeJSON(c, &raw); e != nil {
 			return nil, e
 		}
 		for k, v := range raw {
@@ -226,7 +225,7 @@ func cliInput(c *gin.Context, fields ...string) (map[string]string, *core.Error)
 		}
 	} else {
 		if err := c.Request.ParseForm(); err != nil {
-			return nil, formError(err)
+			return nil, httpkit.FormError(err)
 		}
 		for _, k := range fields {
 			if v := c.Request.PostForm.Get(k); v != "" {
@@ -240,15 +239,4 @@ func cliInput(c *gin.Context, fields ...string) (map[string]string, *core.Error)
 		}
 	}
 	return out, nil
-}
-
-// writeJSON answers a CLI call; everything here may carry a secret.
-func writeJSON(c *gin.Context, status int, v any) {
-	noCache(c)
-	b, err := json.Marshal(v)
-	if err != nil {
-		c.String(http.StatusInternalServerError, "internal error\n")
-		return
-	}
-	c.Data(status, "application/json; charset=utf-8", b)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
 	"fedgate/gateway/store"
 )
 
@@ -47,7 +48,7 @@ func (s *Server) failOAuth(c *gin.Context, e *oauthError) {
 	default:
 		log.Warn("token request refused", attrs...)
 	}
-	writeJSON(c, status, map[string]string{"error": e.Code, "error_description": e.Description, "request_id": requestID(c)})
+	httpkit.WriteJSON(c, status, map[string]string{"error": e.Code, "error_description": e.Description, "request_id": httpkit.RequestID(c)})
 }
 
 // tokenResponse is what the CLI keeps after a successful login.
@@ -89,7 +90,7 @@ func (s *Server) cliToken(c *gin.Context) {
 		s.failOAuth(c, &oauthError{Status: http.StatusInternalServerError, Code: "server_error", Description: "Something went wrong on our side.", Cause: err})
 		return
 	}
-	writeJSON(c, http.StatusOK, tokenResponse{
+	httpkit.WriteJSON(c, http.StatusOK, tokenResponse{
 		AccessToken: token, TokenType: "Bearer", ExpiresIn: int64(rec.ExpiresAt.Sub(s.now()).Seconds()),
 		ExpiresAt: rec.ExpiresAt.UTC().Format(time.RFC3339), SessionID: rec.ID, Pool: draft.Pool, Provider: draft.Provider,
 		User: draftDisplayName(draft),
@@ -116,7 +117,7 @@ func pkceS256(verifier string) string {
 func (s *Server) createCLISession(c *gin.Context, d *cliDraft) (string, *store.CLISession, error) {
 	ctx := c.Request.Context()
 	token := cliTokenPrefix + s.randomB64(32)
-	id := s.randomHex(16)
+	id := s.kit.RandomHex(16)
 	b, err := json.Marshal(cliSealed{Claims: d.Claims, RawToken: d.RawToken})
 	if err != nil {
 		return "", nil, err
@@ -127,7 +128,7 @@ func (s *Server) createCLISession(c *gin.Context, d *cliDraft) (string, *store.C
 	}
 	now := s.now()
 	rec := store.CLISession{
-		ID: id, TokenHash: digest(token), Owner: store.CLISessionOwner{Provider: d.Provider, Subject: d.Subject},
+		ID: id, TokenHash: httpkit.Digest(token), Owner: store.CLISessionOwner{Provider: d.Provider, Subject: d.Subject},
 		PoolID: d.Pool, Method: d.Method, Client: d.Client, Sealed: sealed,
 		CreatedAt: now, ExpiresAt: s.cliSessionExpiry(d), LastUsedAt: now,
 	}
@@ -167,7 +168,7 @@ func (s *Server) cliSessionFrom(c *gin.Context) (*cliAuth, *core.Error) {
 		return nil, core.Errorf(http.StatusUnauthorized, core.CodeUnauthorized, "Send the CLI session from fedgate login as 'Authorization: Bearer fgcli_…'.")
 	}
 	ctx := c.Request.Context()
-	rec, err := s.store.GetCLISession(ctx, digest(token), s.now())
+	rec, err := s.store.GetCLISession(ctx, httpkit.Digest(token), s.now())
 	if err != nil {
 		c.Header("WWW-Authenticate", `Bearer realm="fedgate", error="invalid_token"`)
 		if errors.Is(err, store.ErrNotFound) {

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
 	"io"
 	"net/http"
 	"regexp"
@@ -85,8 +86,8 @@ func validationError(member, constraint string) *core.Error {
 // cognitoAPI serves the operations; its limiters live as long as the routes.
 type cognitoAPI struct {
 	s          *Server
-	byAddress  *rateLimiter
-	byIdentity *rateLimiter
+	byAddress  *httpkit.RateLimiter
+	byIdentity *httpkit.RateLimiter
 	ops        map[string]func(*gin.Context, []byte) (any, *core.Error)
 }
 
@@ -96,8 +97,8 @@ func (s *Server) cognitoRoutes(r *gin.Engine) {
 	cc := s.cfg.Cognito
 	api := &cognitoAPI{
 		s:          s,
-		byAddress:  newRateLimiter(cc.RatePerAddress, cc.BurstPerAddress, s.now),
-		byIdentity: newRateLimiter(cc.RatePerIdentity, cc.BurstPerIdentity, s.now),
+		byAddress:  httpkit.NewRateLimiter(cc.RatePerAddress, cc.BurstPerAddress, s.now),
+		byIdentity: httpkit.NewRateLimiter(cc.RatePerIdentity, cc.BurstPerIdentity, s.now),
 	}
 	api.ops = map[string]func(*gin.Context, []byte) (any, *core.Error){
 		"GetId":                     api.getID,
@@ -132,7 +133,7 @@ func (api *cognitoAPI) preflight(c *gin.Context) {
 }
 
 func (api *cognitoAPI) serve(c *gin.Context) {
-	c.Header("x-amzn-RequestId", requestID(c))
+	c.Header("x-amzn-RequestId", httpkit.RequestID(c))
 	corsHeaders(c)
 	op, ok := strings.CutPrefix(c.GetHeader("X-Amz-Target"), cognitoTargetPrefix)
 	handler := api.ops[op]
@@ -140,7 +141,7 @@ func (api *cognitoAPI) serve(c *gin.Context) {
 		api.fail(c, cogError(cogUnknownOperation, "This endpoint speaks the Cognito Identity API: send X-Amz-Target: AWSCognitoIdentityService.GetId, .GetCredentialsForIdentity or .GetOpenIdToken.", nil))
 		return
 	}
-	if !api.byAddress.allow(sourceKey(c.ClientIP())) {
+	if !api.byAddress.Allow(httpkit.SourceKey(c.ClientIP())) {
 		api.fail(c, cogError(cogTooManyRequests, msgRateExceeded, errors.New("source address over its rate limit")))
 		return
 	}
@@ -150,7 +151,7 @@ func (api *cognitoAPI) serve(c *gin.Context) {
 	}
 	body, err := io.ReadAll(io.LimitReader(c.Request.Body, cognitoMaxBody+1))
 	switch {
-	case err != nil && isTooLarge(err), len(body) > cognitoMaxBody:
+	case err != nil && httpkit.IsTooLarge(err), len(body) > cognitoMaxBody:
 		api.fail(c, cogError(cogInvalidParameter, "The request body is too large.", err))
 		return
 	case err != nil:
@@ -172,7 +173,7 @@ func (api *cognitoAPI) reply(c *gin.Context, status int, v any) {
 		api.fail(c, cogError(cogInternalError, "An internal error occurred.", err))
 		return
 	}
-	noCache(c)
+	httpkit.NoCache(c)
 	c.Data(status, cognitoContentType, b)
 }
 
@@ -207,7 +208,7 @@ func (api *cognitoAPI) fail(c *gin.Context, e *core.Error) {
 func decodeCognito(body []byte, v any) *core.Error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
-		return cogError(cogSerialization, "The request body is not the JSON this operation expects: "+jsonProblem(err)+".", err)
+		return cogError(cogSerialization, "The request body is not the JSON this operation expects: "+httpkit.JSONProblem(err)+".", err)
 	}
 	if dec.More() {
 		return cogError(cogSerialization, "The request body must hold one JSON object.", nil)

@@ -229,7 +229,7 @@ func (api *cognitoAPI) resolveIdentity(ctx context.Context, id string, logins ma
 	// Charged only once the caller has proved the identity is theirs: a
 	// stranger who knows an identity id (it is the sub of every token
 	// fedgate mints) must not be able to spend its owner's budget.
-	if !api.byIdentity.allow(id) {
+	if !api.byIdentity.Allow(id) {
 		return nil, cogError(cogTooManyRequests, msgRateExceeded, errors.New("identity over its rate limit"))
 	}
 	return r, nil

@@ -37,6 +37,7 @@ import (
 	"fedgate/exchange/secret"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
 	"fedgate/gateway/store"
 	"fedgate/idp"
 )
@@ -535,9 +536,9 @@ func (g *gwRand) Read(p []byte) (int, error) {
 }
 
 // gwAPIError decodes a JSON refusal.
-func gwAPIError(t testing.TB, w *httptest.ResponseRecorder) apiError {
+func gwAPIError(t testing.TB, w *httptest.ResponseRecorder) httpkit.APIError {
 	t.Helper()
-	var e apiError
+	var e httpkit.APIError
 	dec := json.NewDecoder(w.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil {

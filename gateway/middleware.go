@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"encoding/hex"
 	"errors"
 	"fedgate/gateway/core"
 	"log/slog"
@@ -20,7 +19,7 @@ func (s *Server) requestContext(c *gin.Context) {
 	start := s.now()
 	id := c.GetHeader("X-Request-Id")
 	if !requestIDPattern.MatchString(id) {
-		id = s.randomHex(12)
+		id = s.kit.RandomHex(12)
 	}
 	c.Header("X-Request-Id", id)
 	c.Set("request_id", id)
@@ -41,8 +40,6 @@ func (s *Server) requestContext(c *gin.Context) {
 	)
 }
 
-func requestID(c *gin.Context) string { return c.GetString("request_id") }
-
 // securityHeaders applies to every response.
 func (s *Server) securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
@@ -53,7 +50,7 @@ func (s *Server) securityHeaders(c *gin.Context) {
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
-	if s.secureCookies {
+	if s.kit.SecureCookies() {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
 	c.Next()
@@ -75,22 +72,8 @@ func (s *Server) recoverPanics(c *gin.Context) {
 				panic(r)
 			}
 			core.LogFrom(c.Request.Context(), s.log).Error("panic in handler", "panic", r)
-			s.fail(c, core.Internal(errors.New("panic")))
+			s.kit.Fail(c, core.Internal(errors.New("panic")))
 		}
 	}()
 	c.Next()
-}
-
-func (s *Server) randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := s.rand.Read(b); err != nil {
-		panic("fedgate: random source failed: " + err.Error())
-	}
-	return hex.EncodeToString(b)
-}
-
-// isTooLarge tells whether reading a body failed on the size cap.
-func isTooLarge(err error) bool {
-	var mbe *http.MaxBytesError
-	return errors.As(err, &mbe)
 }

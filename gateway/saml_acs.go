@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
 	"fedgate/idp"
 )
 
@@ -31,7 +32,7 @@ func (s *Server) startSAMLLogin(c *gin.Context, p idp.AssertionLogin, state stri
 	ctx := c.Request.Context()
 	if r, ok := p.(readiness); ok {
 		if err := r.Ready(ctx); err != nil {
-			s.fail(c, core.FromSAML(err))
+			s.kit.Fail(c, core.FromSAML(err))
 			return
 		}
 	}
@@ -43,22 +44,22 @@ func (s *Server) startSAMLLogin(c *gin.Context, p idp.AssertionLogin, state stri
 		redirect, requestID, err = p.AuthnRequestURL(idp.Flow{State: state})
 	}
 	if err != nil {
-		s.fail(c, core.FromSAML(err))
+		s.kit.Fail(c, core.FromSAML(err))
 		return
 	}
 	// The flow was stored a moment ago by beginFlow; store it again with
 	// the request id (take + put: entries are never updated in place).
 	var f loginFlow
 	if err := s.core.TakeSealed(ctx, kindFlow, state, &f); err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	f.SAMLRequestID = requestID
 	if err := s.core.PutSealed(ctx, kindFlow, state, f, flowLifetime); err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
-	noCache(c)
+	httpkit.NoCache(c)
 	c.Redirect(http.StatusFound, redirect)
 }
 
@@ -69,7 +70,7 @@ type authnRequestContext interface {
 }
 
 type samlPostPage struct {
-	page
+	httpkit.Page
 	Action, SAMLResponse, RelayState string
 }
 
@@ -79,17 +80,17 @@ type samlPostPage struct {
 func (s *Server) samlACS(c *gin.Context) {
 	prov, al, e := s.samlProvider(c.Param("provider"))
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	core.NoteAudit(c.Request.Context(), core.AuditNote{Provider: prov.Cfg.ID}) // audit_refusals.go
 	if err := c.Request.ParseForm(); err != nil {
-		s.fail(c, formError(err))
+		s.kit.Fail(c, httpkit.FormError(err))
 		return
 	}
 	resp, relay := c.PostForm("SAMLResponse"), c.PostForm("RelayState")
 	if resp == "" {
-		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The identity provider's answer has no SAMLResponse. Start again from the fedgate start page."))
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The identity provider's answer has no SAMLResponse. Start again from the fedgate start page."))
 		return
 	}
 	if !stateShape.MatchString(relay) {
@@ -98,35 +99,35 @@ func (s *Server) samlACS(c *gin.Context) {
 	}
 	// A browser does not send SameSite=Lax cookies on a cross-site POST:
 	// post the same form again from this origin, where it does.
-	if s.cookie(c, flowCookieName(relay)) == "" && c.PostForm("fedgate_resubmit") == "" {
-		s.render(c, http.StatusOK, "saml_post", samlPostPage{
-			page:   page{Title: "Signing you in", RequestID: requestID(c)},
+	if s.kit.Cookie(c, flowCookieName(relay)) == "" && c.PostForm("fedgate_resubmit") == "" {
+		s.kit.Render(c, http.StatusOK, "saml_post", samlPostPage{
+			Page:   httpkit.Page{Title: "Signing you in", RequestID: httpkit.RequestID(c)},
 			Action: c.Request.URL.Path, SAMLResponse: resp, RelayState: relay,
 		}, true)
 		return
 	}
 	f, e := s.takeFlow(c, relay)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: f.Pool, AdminSignIn: f.Admin}) // audit_refusals.go
 	if f.Provider != prov.Cfg.ID || f.SAMLRequestID == "" {
-		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "This sign-in belongs to another identity provider. Start again."))
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "This sign-in belongs to another identity provider. Start again."))
 		return
 	}
 	if f.Admin {
-		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "Admin sign-in through a SAML identity provider is not supported; use an OIDC provider."))
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "Admin sign-in through a SAML identity provider is not supported; use an OIDC provider."))
 		return
 	}
 	pool, lp, e := s.flowTarget(f)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	ident, err := al.ConsumeResponse(c.Request.Context(), resp, []string{f.SAMLRequestID})
 	if err != nil {
-		s.fail(c, core.FromSAML(err))
+		s.kit.Fail(c, core.FromSAML(err))
 		return
 	}
 	p := &core.Principal{Pool: pool, Provider: lp, Ident: ident}
@@ -151,16 +152,16 @@ func (s *Server) samlUnsolicited(c *gin.Context, prov *core.Provider, al idp.Ass
 		core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: pools[0].Cfg.ID}) // audit_refusals.go
 	}
 	if prov.Cfg.AllowIdPInitiated && len(pools) != 1 {
-		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "Several pools accept this identity provider, so a sign-in started at the provider cannot choose one. Start from the fedgate start page."))
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "Several pools accept this identity provider, so a sign-in started at the provider cannot choose one. Start from the fedgate start page."))
 		return
 	}
 	ident, err := al.ConsumeResponse(c.Request.Context(), resp, nil)
 	if err != nil {
-		s.fail(c, core.FromSAML(err))
+		s.kit.Fail(c, core.FromSAML(err))
 		return
 	}
 	if len(pools) != 1 { // unreachable unless the provider ignored allow_idp_initiated
-		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "Start from the fedgate start page."))
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "Start from the fedgate start page."))
 		return
 	}
 	s.completeSignIn(c, &core.Principal{Pool: pools[0], Provider: pools[0].Provider(prov.Cfg.ID), Ident: ident})
@@ -181,12 +182,12 @@ func (s *Server) samlProvider(id string) (*core.Provider, idp.AssertionLogin, *c
 func (s *Server) samlSPMetadata(c *gin.Context) {
 	_, al, e := s.samlProvider(c.Param("provider"))
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return
 	}
 	b, err := al.SPMetadata()
 	if err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	c.Header("Cache-Control", "public, max-age=300")
@@ -199,7 +200,7 @@ func (s *Server) samlSPMetadata(c *gin.Context) {
 func (s *Server) samlIdPMetadata(c *gin.Context) {
 	b, err := s.core.SAMLBrokerMetadata(c.Request.Context())
 	if err != nil {
-		s.fail(c, core.Internal(err))
+		s.kit.Fail(c, core.Internal(err))
 		return
 	}
 	c.Header("Cache-Control", "public, max-age=300")

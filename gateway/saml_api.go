@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
 	"fedgate/idp"
 )
 
@@ -36,11 +37,11 @@ func (s *Server) apiSAMLCredentials(c *gin.Context) bool {
 	}
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
-		if isTooLarge(err) {
-			s.fail(c, core.NewError(http.StatusRequestEntityTooLarge, core.CodeTooLarge, "The request body is too large.", err))
+		if httpkit.IsTooLarge(err) {
+			s.kit.Fail(c, core.NewError(http.StatusRequestEntityTooLarge, core.CodeTooLarge, "The request body is too large.", err))
 			return true
 		}
-		s.fail(c, core.NewError(http.StatusBadRequest, core.CodeInvalidRequest, "The request body could not be read.", err))
+		s.kit.Fail(c, core.NewError(http.StatusBadRequest, core.CodeInvalidRequest, "The request body could not be read.", err))
 		return true
 	}
 	c.Request.Body = io.NopCloser(bytes.NewReader(body))
@@ -51,44 +52,44 @@ func (s *Server) apiSAMLCredentials(c *gin.Context) bool {
 		return false
 	}
 	var req samlCredentialsRequest
-	if e := decodeJSON(c, &req); e != nil {
-		s.fail(c, e)
+	if e := httpkit.DecodeJSON(c, &req); e != nil {
+		s.kit.Fail(c, e)
 		return true
 	}
 	if req.Pool == "" {
-		s.fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The body must name a pool."))
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The body must name a pool."))
 		return true
 	}
 	pool, e := s.core.LookupPool(req.Pool)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return true
 	}
 	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: pool.Cfg.ID, Provider: req.Provider, Role: req.RoleARN}) // audit_refusals.go
 	prov, e := samlAPIProvider(pool, req.Provider)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return true
 	}
 	core.NoteAudit(c.Request.Context(), core.AuditNote{Provider: prov.Cfg.ID})
 	ident, err := prov.Provider.(idp.AssertionLogin).ConsumeResponse(c.Request.Context(), req.SAMLResponse, nil)
 	if err != nil {
-		s.fail(c, core.FromSAML(err))
+		s.kit.Fail(c, core.FromSAML(err))
 		return true
 	}
 	p := &core.Principal{Pool: pool, Provider: prov, Ident: ident}
 	g, e := core.PickGrant(p, p.Entitlements(), req.RoleARN)
 	if e != nil {
 		s.core.AuditRefusal(c.Request.Context(), p, req.RoleARN, e) // admin (issue 6)
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return true
 	}
 	creds, id, e := s.core.Vend(c.Request.Context(), p, g, req.DurationSeconds)
 	if e != nil {
-		s.fail(c, e)
+		s.kit.Fail(c, e)
 		return true
 	}
-	noCache(c)
+	httpkit.NoCache(c)
 	c.JSON(http.StatusOK, apiCredentials(creds, id))
 	return true
 }

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -22,6 +21,7 @@ import (
 	"fedgate/exchange/secret"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
 	"fedgate/gateway/store"
 	"fedgate/web"
 )
@@ -52,14 +52,12 @@ type Server struct {
 	log            *slog.Logger
 	now            func() time.Time
 	rand           io.Reader
-	pages          *web.Renderer
-	secureCookies  bool
-	publicOrigin   string
+	kit            *httpkit.Kit
 	engine         *gin.Engine
 	cli            cliState // cli (issue 5): metrics, limiters, console sign-in
 	// anonRefusals budgets audit entries for refusals that name nobody,
 	// per source address (audit_refusals.go).
-	anonRefusals *rateLimiter
+	anonRefusals *httpkit.RateLimiter
 	// adminMapping is the compiled admin rules (admin.go).
 	adminMapping *rules.Mapping
 }
@@ -70,17 +68,15 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading page templates: %w", err)
 	}
-	pub, err := url.Parse(d.Config.Server.PublicURL)
+	kit, err := httpkit.New(d.Config.Server.PublicURL, pages, d.Logger, d.Rand)
 	if err != nil {
 		return nil, fmt.Errorf("public_url: %w", err)
 	}
 	s := &Server{
 		cfg: d.Config, store: d.Store, issuer: d.Issuer, box: d.Box,
-		upstreamClient: d.Upstream, log: d.Logger, now: d.Now, rand: d.Rand, pages: pages,
-		secureCookies: pub.Scheme == "https",
-		publicOrigin:  pub.Scheme + "://" + pub.Host,
+		upstreamClient: d.Upstream, log: d.Logger, now: d.Now, rand: d.Rand, kit: kit,
 	}
-	s.anonRefusals = newRateLimiter(anonRefusalsPerSecond, anonRefusalsBurst, d.Now)
+	s.anonRefusals = httpkit.NewRateLimiter(anonRefusalsPerSecond, anonRefusalsBurst, d.Now)
 	if m, problems := d.Config.Admin.CompileAdminRules(); len(problems) == 0 {
 		s.adminMapping = m
 	}
@@ -112,10 +108,10 @@ func (s *Server) routes() *gin.Engine {
 	// /metrics counters (issue 5)
 	r.Use(s.cli.metrics.countRequests)
 	r.NoRoute(func(c *gin.Context) {
-		s.fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "There is nothing at this address."))
+		s.kit.Fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "There is nothing at this address."))
 	})
 	r.NoMethod(func(c *gin.Context) {
-		s.fail(c, core.Errorf(http.StatusMethodNotAllowed, core.CodeMethodNotAllowed, "This address does not accept %s.", c.Request.Method))
+		s.kit.Fail(c, core.Errorf(http.StatusMethodNotAllowed, core.CodeMethodNotAllowed, "This address does not accept %s.", c.Request.Method))
 	})
 
 	r.GET("/healthz", s.healthz)
@@ -202,7 +198,7 @@ func (s *Server) discovery(c *gin.Context) {
 	if name := c.Param("name"); name != "" {
 		p := s.core.Snapshot().Pools[name]
 		if p == nil || !p.Cfg.OwnIssuer || p.Cfg.Name != name {
-			s.fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "There is no pool issuer at this address."))
+			s.kit.Fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "There is no pool issuer at this address."))
 			return
 		}
 		iss = p.IssuerURL
@@ -214,7 +210,7 @@ func (s *Server) discovery(c *gin.Context) {
 func (s *Server) jwks(c *gin.Context) {
 	if name := c.Param("name"); name != "" {
 		if p := s.core.Snapshot().Pools[name]; p == nil || !p.Cfg.OwnIssuer || p.Cfg.Name != name {
-			s.fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "There is no pool issuer at this address."))
+			s.kit.Fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "There is no pool issuer at this address."))
 			return
 		}
 	}

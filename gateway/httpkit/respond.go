@@ -1,22 +1,26 @@
-package gateway
+package httpkit
 
 import (
 	"bytes"
+	"encoding/hex"
+	"errors"
 	"fedgate/gateway/core"
+	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
 
 // page is the data every template sees.
-type page struct {
+type Page struct {
 	Title     string
 	RequestID string
 }
 
-type errorPage struct {
-	page
+type ErrorPage struct {
+	Page
 	Heading, Message, Code string
 	// ErrorRequestID is shown next to the code, so the footer does not
 	// repeat it.
@@ -24,7 +28,7 @@ type errorPage struct {
 }
 
 // render writes an HTML page; no-store when it may carry a secret.
-func (s *Server) render(c *gin.Context, status int, name string, data any, noStore bool) {
+func (s *Kit) Render(c *gin.Context, status int, name string, data any, noStore bool) {
 	var buf bytes.Buffer
 	if err := s.pages.Render(&buf, name, data); err != nil {
 		core.LogFrom(c.Request.Context(), s.log).Error("rendering page failed", "page", name, "error", err)
@@ -32,24 +36,24 @@ func (s *Server) render(c *gin.Context, status int, name string, data any, noSto
 		return
 	}
 	if noStore {
-		noCache(c)
+		NoCache(c)
 	}
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 
-func noCache(c *gin.Context) {
+func NoCache(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.Header("Pragma", "no-cache")
 }
 
 // wantsJSON tells API callers from browsers.
-func wantsJSON(c *gin.Context) bool {
-	return strings.HasPrefix(c.Request.URL.Path, "/api/") || strings.HasPrefix(c.Request.URL.Path, "/admin/api/") || c.GetBool(ctxJSONErrors) ||
+func WantsJSON(c *gin.Context) bool {
+	return strings.HasPrefix(c.Request.URL.Path, "/api/") || strings.HasPrefix(c.Request.URL.Path, "/admin/api/") || c.GetBool(CtxJSONErrors) ||
 		strings.Contains(c.GetHeader("Accept"), "application/json") && !strings.Contains(c.GetHeader("Accept"), "text/html")
 }
 
 // apiError is the JSON body of every API refusal.
-type apiError struct {
+type APIError struct {
 	Code      string   `json:"code"`
 	Message   string   `json:"message"`
 	RequestID string   `json:"request_id"`
@@ -58,7 +62,7 @@ type apiError struct {
 
 // fail logs a refusal once, at the level its status deserves, and answers
 // with the public part only.
-func (s *Server) fail(c *gin.Context, e *core.Error) {
+func (s *Kit) Fail(c *gin.Context, e *core.Error) {
 	log := core.LogFrom(c.Request.Context(), s.log)
 	core.NoteRefusal(c.Request.Context(), e) // audit_refusals.go
 	attrs := []any{"code", e.Code, "status", e.Status}
@@ -73,15 +77,15 @@ func (s *Server) fail(c *gin.Context, e *core.Error) {
 	default:
 		log.Warn("request refused", attrs...)
 	}
-	noCache(c)
-	if wantsJSON(c) {
-		c.AbortWithStatusJSON(e.Status, apiError{Code: e.Code, Message: e.Message, RequestID: requestID(c), Roles: e.Roles})
+	NoCache(c)
+	if WantsJSON(c) {
+		c.AbortWithStatusJSON(e.Status, APIError{Code: e.Code, Message: e.Message, RequestID: RequestID(c), Roles: e.Roles})
 		return
 	}
 	c.Abort()
-	s.render(c, e.Status, "error", errorPage{
-		page:    page{Title: headingFor(e)},
-		Heading: headingFor(e), Message: e.Message, Code: e.Code, ErrorRequestID: requestID(c),
+	s.Render(c, e.Status, "error", ErrorPage{
+		Page:    Page{Title: headingFor(e)},
+		Heading: headingFor(e), Message: e.Message, Code: e.Code, ErrorRequestID: RequestID(c),
 	}, true)
 }
 
@@ -97,5 +101,41 @@ func headingFor(e *core.Error) string {
 		return "Sign-in failed"
 	default:
 		return "This request was refused"
+	}
+}
+
+func RequestID(c *gin.Context) string { return c.GetString("request_id") }
+
+func (s *Kit) RandomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := s.rand.Read(b); err != nil {
+		panic("fedgate: random source failed: " + err.Error())
+	}
+	return hex.EncodeToString(b)
+}
+
+// isTooLarge tells whether reading a body failed on the size cap.
+func IsTooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
+}
+
+func FormError(err error) *core.Error {
+	if IsTooLarge(err) {
+		return core.NewError(http.StatusRequestEntityTooLarge, core.CodeTooLarge, "The form is too large.", err)
+	}
+	return core.NewError(http.StatusBadRequest, core.CodeInvalidRequest, "The form could not be read.", err)
+}
+
+func HumanDuration(d time.Duration) string {
+	d = d.Round(time.Minute)
+	h, m := int(d.Hours()), int(d.Minutes())%60
+	switch {
+	case h == 0:
+		return fmt.Sprintf("%d min", m)
+	case m == 0:
+		return fmt.Sprintf("%d h", h)
+	default:
+		return fmt.Sprintf("%d h %d min", h, m)
 	}
 }

@@ -1,4 +1,4 @@
-package gateway
+package httpkit
 
 import (
 	"net/netip"
@@ -16,7 +16,7 @@ const maxRateBuckets = 100_000
 // rateLimiter is a set of token buckets keyed by a string (a source
 // address, an identity id). It is replica-local: each replica enforces the
 // limits on what it serves. The clock is injected.
-type rateLimiter struct {
+type RateLimiter struct {
 	rate  float64 // tokens added per second
 	burst float64 // bucket size
 	now   func() time.Time
@@ -31,12 +31,12 @@ type rateBucket struct {
 	last   time.Time
 }
 
-func newRateLimiter(perSecond float64, burst int, now func() time.Time) *rateLimiter {
-	return &rateLimiter{rate: perSecond, burst: float64(burst), now: now, max: maxRateBuckets, buckets: map[string]*rateBucket{}}
+func NewRateLimiter(perSecond float64, burst int, now func() time.Time) *RateLimiter {
+	return &RateLimiter{rate: perSecond, burst: float64(burst), now: now, max: maxRateBuckets, buckets: map[string]*rateBucket{}}
 }
 
 // allow takes one token from key's bucket and reports whether there was one.
-func (l *rateLimiter) allow(key string) bool {
+func (l *RateLimiter) Allow(key string) bool {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -61,7 +61,7 @@ func (l *rateLimiter) allow(key string) bool {
 
 // evict makes room: refilled buckets first, then the least recently used
 // half. Called with mu held.
-func (l *rateLimiter) evict(now time.Time) {
+func (l *RateLimiter) evict(now time.Time) {
 	for k, b := range l.buckets {
 		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
 			delete(l.buckets, k)
@@ -84,7 +84,7 @@ func (l *rateLimiter) evict(now time.Time) {
 }
 
 // size is the number of live buckets (for tests).
-func (l *rateLimiter) size() int {
+func (l *RateLimiter) Size() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.buckets)
@@ -93,7 +93,7 @@ func (l *rateLimiter) size() int {
 // sourceKey is the rate-limit key of a client address: the address for
 // IPv4, its /64 for IPv6, where one host commonly holds a whole /64 and
 // could otherwise pick a fresh bucket per request.
-func sourceKey(ip string) string {
+func SourceKey(ip string) string {
 	addr, err := netip.ParseAddr(ip)
 	if err != nil || addr.Is4() || addr.Is4In6() {
 		return ip

@@ -1,0 +1,81 @@
+package httpkit
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRateLimiter(t *testing.T) {
+	now := fixedNow
+	clock := func() time.Time { return now }
+	tests := []struct {
+		name  string
+		rate  float64
+		burst int
+		steps []struct {
+			advance time.Duration
+			want    bool
+		}
+	}{
+		{"burst then refuse", 1, 2, []struct {
+			advance time.Duration
+			want    bool
+		}{{0, true}, {0, true}, {0, false}, {500 * time.Millisecond, false}, {500 * time.Millisecond, true}, {0, false}}},
+		{"refill caps at burst", 10, 1, []struct {
+			advance time.Duration
+			want    bool
+		}{{0, true}, {time.Hour, true}, {0, false}}},
+		{"clock going back grants nothing", 1, 1, []struct {
+			advance time.Duration
+			want    bool
+		}{{0, true}, {-time.Hour, false}, {time.Hour, false}, {time.Second, true}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now = fixedNow
+			l := NewRateLimiter(tt.rate, tt.burst, clock)
+			for i, s := range tt.steps {
+				now = now.Add(s.advance)
+				if got := l.Allow("k"); got != s.want {
+					t.Fatalf("step %d: allow = %v, want %v", i, got, s.want)
+				}
+			}
+		})
+	}
+}
+
+// TestRateLimiterMemoryIsBounded: a flood of distinct keys cannot grow the
+// limiter past its bound, and a draining bucket survives eviction of
+// refilled ones.
+func TestRateLimiterMemoryIsBounded(t *testing.T) {
+	now := fixedNow
+	l := NewRateLimiter(1, 2, func() time.Time { return now })
+	l.max = 100
+	l.Allow("victim")
+	l.Allow("victim")
+	for i := range 1000 {
+		now = now.Add(time.Millisecond)
+		l.Allow("flood-" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + time.Duration(i).String())
+	}
+	if n := l.Size(); n > 100 {
+		t.Errorf("%d buckets, bound 100", n)
+	}
+}
+
+func TestSourceKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.7":                 "192.0.2.7",
+		"2001:db8:1:2:aaaa::1":      "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff:ffff::9": "2001:db8:1:2::/64",
+		"2001:db8:1:3::1":           "2001:db8:1:3::/64",
+		"::ffff:192.0.2.7":          "::ffff:192.0.2.7",
+		"not an ip":                 "not an ip",
+	} {
+		if got := SourceKey(in); got != want {
+			t.Errorf("sourceKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+var fixedNow = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
