@@ -16,7 +16,7 @@ import (
 	"fedgate/exchange/awssts"
 	"fedgate/gateway"
 	"fedgate/gateway/config"
-	"fedgate/idp"
+	staticidp "fedgate/idp/static"
 )
 
 func cmdServe(ctx context.Context, args []string, env environ, stdout, stderr io.Writer) int {
@@ -190,7 +190,7 @@ func cmdHashPassword(stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "fedgate hash-password: give the password on stdin, e.g. echo 'secret' | fedgate hash-password")
 		return 2
 	}
-	h, err := idp.HashPassword(pw)
+	h, err := staticidp.HashPassword(pw)
 	if err != nil {
 		fmt.Fprintf(stderr, "fedgate hash-password: %v\n", err)
 		return 1
