@@ -1,6 +1,6 @@
 package gateway
 
-// Regression tests for the review findings of the admin surface (issue 6):
+// Regression tests for the admin surface:
 // privilege escalation through the admin sign-in provider, stored secrets
 // following a changed issuer, the SAML SP key as a secret, UI saves that
 // dropped fields, sign-out CSRF and the audit entry's pool.
@@ -342,10 +342,10 @@ func after(s, marker string) string {
 	return ""
 }
 
-// samlTestFiles reads the test-only SAML key material of idp/testdata.
+// samlTestFile reads the test-only SAML key material of idp/saml/testdata.
 func samlTestFile(t testing.TB, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "idp", "testdata", "saml", name))
+	b, err := os.ReadFile(filepath.Join("..", "idp", "saml", "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,7 @@
 package gateway
 
 // The Cognito API's in-process harness: a real SQLite store, the real
-// issuer, a real idp.OIDC provider verifying tokens of an in-process OIDC
+// issuer, a real idp/oidc provider verifying tokens of an in-process OIDC
 // IdP (httptest, RS256), a recording STS stand-in, an injected clock and a
 // seeded random source for the server (so identity ids are reproducible).
 // The AWS SDK for Go's cognitoidentity client talks to the handler through

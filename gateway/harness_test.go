@@ -40,6 +40,7 @@ import (
 	"fedgate/gateway/httpkit"
 	"fedgate/gateway/store"
 	"fedgate/idp"
+	staticidp "fedgate/idp/static"
 )
 
 func TestMain(m *testing.M) {
@@ -64,7 +65,7 @@ const (
 )
 
 // gwHashes holds bcrypt hashes made once per test binary. Cost 12
-// (idp.HashPassword) takes about 3 s per hash under -race, and the static
+// (staticidp.HashPassword) takes about 3 s per hash under -race, and the static
 // provider hashes a timing dummy at the highest configured cost on every
 // snapshot build, so the tests use bcrypt's minimum cost; the format and
 // the comparison are the same.
@@ -89,7 +90,7 @@ func gwConfig(publicURL string) *config.File {
 			ShutdownGrace: config.Duration(5 * time.Second), ReloadInterval: config.Duration(time.Hour)},
 		Keys: config.Keys{MasterKey: "set-by-harness"},
 		Providers: []config.Provider{
-			{ID: "demo", Type: config.ProviderStatic, DisplayName: "Demo users", Users: []idp.StaticUser{
+			{ID: "demo", Type: config.ProviderStatic, DisplayName: "Demo users", Users: []staticidp.User{
 				{Username: "alice", PasswordHash: h[gwPassAlice], Claims: map[string]any{"groups": []any{"dev"}, "email": "alice@example.com", "team": "blue"}},
 				{Username: "carol", PasswordHash: h[gwPassCarol], Claims: map[string]any{"groups": []any{"dev", "admins"}, "email": "carol@example.com", "team": "red"}},
 				{Username: "bob", PasswordHash: h[gwPassBob], Claims: map[string]any{"groups": []any{"sales"}, "team": "green"}},

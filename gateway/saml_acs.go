@@ -1,6 +1,6 @@
 package gateway
 
-// SAML browser sign-in (issue 3): the AuthnRequest redirect, the assertion
+// SAML browser sign-in: the AuthnRequest redirect, the assertion
 // consumer service (ACS) and the metadata fedgate publishes.
 
 import (
@@ -64,7 +64,7 @@ func (s *Server) startSAMLLogin(c *gin.Context, p idp.AssertionLogin, state stri
 }
 
 // authnRequestContext is implemented by providers whose AuthnRequestURL
-// can take the request's context (idp.SAML).
+// can take the request's context (the idp/saml provider).
 type authnRequestContext interface {
 	AuthnRequestURLContext(ctx context.Context, f idp.Flow) (string, string, error)
 }
@@ -131,7 +131,7 @@ func (s *Server) samlACS(c *gin.Context) {
 		return
 	}
 	p := &core.Principal{Pool: pool, Provider: lp, Ident: ident}
-	if f.CLI != nil { // cli (issue 5)
+	if f.CLI != nil {
 		s.completeCLISignIn(c, f.CLI, p)
 		return
 	}

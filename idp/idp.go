@@ -1,11 +1,13 @@
 // Package idp turns a sign-in at an upstream identity provider into a
-// verified set of claims. Each provider type lives in one file and
+// verified set of claims. This package is the contract callers use; each
+// provider type lives in a subpackage (idp/oidc, idp/saml, idp/static) and
 // implements Provider plus whichever capability interfaces fit it.
 package idp
 
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Identity is what a provider vouches for after verification.
@@ -69,6 +71,67 @@ type AssertionLogin interface {
 	ConsumeResponse(ctx context.Context, samlResponse string, possibleRequestIDs []string) (*Identity, error)
 	// SPMetadata is fedgate's SP metadata XML for this provider.
 	SPMetadata() ([]byte, error)
+}
+
+// AssertionVerifier is implemented by providers that can check a posted
+// assertion without consuming it, for the admin's simulate.
+type AssertionVerifier interface {
+	// VerifyResponse runs every check of ConsumeResponse except the replay
+	// cache, and returns the identity the response vouches for. Nothing is
+	// recorded, so a response that was simulated still works once at the
+	// ACS, and one already used still simulates.
+	VerifyResponse(ctx context.Context, samlResponse string) (*Identity, error)
+}
+
+// AssertionRef names a verified assertion for whoever keeps its replay
+// record: its ID, its issuer, and the moment after which no check of this
+// provider would accept it any more.
+type AssertionRef struct {
+	ID     string
+	Issuer string
+	Until  time.Time
+}
+
+// ReusableAssertionLogin is implemented by providers whose unsolicited
+// responses an app may present more than once for one use, as the AWS
+// SDKs send the same Cognito Logins to GetId and then to
+// GetCredentialsForIdentity. The provider records nothing: the caller
+// binds the returned AssertionRef to what the response was first used for
+// and refuses any other use (gateway/cognito_saml.go).
+type ReusableAssertionLogin interface {
+	// VerifyUnsolicited runs every check of ConsumeResponse with no
+	// pending request (so the provider must allow IdP-initiated
+	// responses, and a response answering an AuthnRequest is refused),
+	// except the replay cache.
+	VerifyUnsolicited(ctx context.Context, samlResponse string) (*Identity, AssertionRef, error)
+}
+
+// MetadataStatus is the state of IdP metadata fetched by URL.
+type MetadataStatus struct {
+	// ByURL is false for inline metadata, which is never refreshed.
+	ByURL bool
+	// Loaded says a good copy is in use.
+	Loaded bool
+	// FetchedAt is when the copy in use was fetched.
+	FetchedAt time.Time
+	// Failures counts fetches failed since the last good one; LastError is
+	// the last one's error (it names the URL and the cause, never the
+	// document).
+	Failures  int
+	LastError error
+}
+
+// MetadataRefresher is implemented by providers whose configuration
+// (SAML IdP metadata) is fetched and must be refreshed on a schedule even
+// when nobody signs in.
+type MetadataRefresher interface {
+	// RefreshMetadata fetches the metadata if it is due (the provider's
+	// refresh interval, with a floor between failed attempts), bounded by
+	// ctx, and reports the state after the attempt. A failed refresh keeps
+	// the last good copy in use.
+	RefreshMetadata(ctx context.Context) MetadataStatus
+	// MetadataStatus reports the state without fetching.
+	MetadataStatus() MetadataStatus
 }
 
 // Sentinel errors. Providers wrap them with the private cause

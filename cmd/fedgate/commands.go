@@ -17,7 +17,7 @@ import (
 	"fedgate/gateway"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
-	"fedgate/idp"
+	staticidp "fedgate/idp/static"
 )
 
 func cmdServe(ctx context.Context, args []string, env environ, stdout, stderr io.Writer) int {
@@ -191,7 +191,7 @@ func cmdHashPassword(stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "fedgate hash-password: give the password on stdin, e.g. echo 'secret' | fedgate hash-password")
 		return 2
 	}
-	h, err := idp.HashPassword(pw)
+	h, err := staticidp.HashPassword(pw)
 	if err != nil {
 		fmt.Fprintf(stderr, "fedgate hash-password: %v\n", err)
 		return 1

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"fedgate/exchange/rules"
-	"fedgate/idp"
+	staticidp "fedgate/idp/static"
 )
 
 // File is the whole configuration file.
@@ -22,14 +22,14 @@ type File struct {
 	STS       STS        `yaml:"sts" json:"sts"`
 	Providers []Provider `yaml:"providers" json:"providers"`
 	Pools     []Pool     `yaml:"pools" json:"pools"`
-	// Admin is the admin UI and API (issue 6).
+	// Admin is the admin UI and API.
 	Admin Admin `yaml:"admin" json:"admin"`
-	// CLI and Console are `fedgate login` and the console sign-in (issue 5).
+	// CLI and Console are `fedgate login` and the console sign-in.
 	CLI     CLI     `yaml:"cli" json:"cli"`
 	Console Console `yaml:"console" json:"console"`
-	// Cognito is the Cognito Identity-compatible API (issue 4).
+	// Cognito is the Cognito Identity-compatible API.
 	Cognito Cognito `yaml:"cognito" json:"cognito"`
-	// SAMLBroker is fedgate as a SAML IdP registered in IAM (issue 3).
+	// SAMLBroker is fedgate as a SAML IdP registered in IAM.
 	SAMLBroker SAMLBroker `yaml:"saml_broker" json:"saml_broker"`
 }
 
@@ -98,9 +98,9 @@ type Provider struct {
 	ClockSkew         Duration `yaml:"clock_skew" json:"clock_skew,omitempty"`
 
 	// static
-	Users []idp.StaticUser `yaml:"users" json:"users,omitempty"`
+	Users []staticidp.User `yaml:"users" json:"users,omitempty"`
 
-	// saml (issue 3; fields in saml.go)
+	// saml (fields in saml.go)
 	SAMLProvider `yaml:",inline"`
 }
 
@@ -134,11 +134,11 @@ type Pool struct {
 	// DurationSeconds is the default credential lifetime (900..43200).
 	DurationSeconds int `yaml:"duration_seconds" json:"duration_seconds,omitempty"`
 	// SAMLProviderARN is the IAM SAML provider of the saml-forward and
-	// saml-broker modes (issue 3).
+	// saml-broker modes.
 	SAMLProviderARN string `yaml:"saml_provider_arn" json:"saml_provider_arn,omitempty"`
 	// AllowClassicFlow lets the Cognito API's GetOpenIdToken hand apps a
 	// gateway token for their own AssumeRoleWithWebIdentity (Cognito's
-	// basic flow); the rules do not apply to that call (issue 4).
+	// basic flow); the rules do not apply to that call.
 	AllowClassicFlow bool `yaml:"allow_classic_flow" json:"allow_classic_flow,omitempty"`
 }
 

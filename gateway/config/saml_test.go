@@ -106,7 +106,7 @@ func TestSAMLProblems(t *testing.T) {
 // assertions and publish its certificate. A certificate of another key is not.
 func TestParseSPKeyPairAcceptsAMatchingPair(t *testing.T) {
 	read := func(name string) string {
-		b, err := os.ReadFile("../../idp/testdata/saml/" + name)
+		b, err := os.ReadFile("../../idp/saml/testdata/" + name)
 		if err != nil {
 			t.Fatal(err)
 		}

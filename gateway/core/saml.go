@@ -1,6 +1,6 @@
 package core
 
-// SAML (issue 3): upstream SAML providers, the saml-forward and saml-broker
+// SAML: upstream SAML providers, the saml-forward and saml-broker
 // exchange modes, and the replay cache the providers share over the store.
 
 import (
@@ -20,6 +20,7 @@ import (
 	"fedgate/gateway/config"
 	"fedgate/gateway/store"
 	"fedgate/idp"
+	samlidp "fedgate/idp/saml"
 )
 
 // kindSAMLAssertion is the ephemeral kind of replay-cache entries.
@@ -102,7 +103,7 @@ func (b brokerSigner) SignAWSResponse(ctx context.Context, a samlbroker.Assertio
 
 // newSAMLProvider is the provider factory of the `saml` type.
 func (s *Core) newSAMLProvider(ctx context.Context, p config.Provider) (idp.Provider, error) {
-	cfg := idp.SAMLConfig{
+	cfg := samlidp.Config{
 		ID: p.ID, DisplayName: p.DisplayName,
 		IdPMetadataURL: p.IdPMetadataURL, EntityID: p.EntityID,
 		ACSURL: p.ACSURL, MetadataURL: s.cfg.SAMLMetadataURL(p.ID),
@@ -120,7 +121,7 @@ func (s *Core) newSAMLProvider(ctx context.Context, p config.Provider) (idp.Prov
 		}
 		cfg.SigningKey, cfg.Certificate = key, cert
 	}
-	return idp.NewSAML(ctx, cfg, s.upstreamClient, s.now, samlReplay{st: s.store, now: s.now, provider: p.ID})
+	return samlidp.New(ctx, cfg, s.upstreamClient, s.now, samlReplay{st: s.store, now: s.now, provider: p.ID})
 }
 
 // samlReplay is the providers' replay cache over the shared store, so an
@@ -235,6 +236,6 @@ func (s *Core) BindAssertion(ctx context.Context, provider string, ref idp.Asser
 
 // SAMLReplayCache is the replay cache of one SAML provider over the shared
 // store: what its ACS, the JSON API and the Cognito API all spend from.
-func SAMLReplayCache(st store.EphemeralStore, now func() time.Time, provider string) idp.ReplayCache {
+func SAMLReplayCache(st store.EphemeralStore, now func() time.Time, provider string) samlidp.ReplayCache {
 	return samlReplay{st: st, now: now, provider: provider}
 }

@@ -24,6 +24,7 @@ import (
 
 	"fedgate/gateway/config"
 	"fedgate/idp"
+	samlidp "fedgate/idp/saml"
 )
 
 // refreshMetadataServer serves IdP metadata, or fails, and counts fetches.
@@ -95,7 +96,7 @@ func TestSAMLMetadataRefreshedOnSchedule(t *testing.T) {
 	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	sp, err := idp.NewSAML(ctx, idp.SAMLConfig{
+	sp, err := samlidp.New(ctx, samlidp.Config{
 		ID: "okta", IdPMetadataURL: m.srv.URL + "/metadata", RefreshInterval: time.Minute,
 		EntityID: "https://fedgate.example.com/saml/metadata/okta", ACSURL: "https://fedgate.example.com/saml/acs/okta",
 		MetadataURL: "https://fedgate.example.com/saml/metadata/okta",

@@ -12,6 +12,8 @@ import (
 	"fedgate/exchange/rules"
 	"fedgate/gateway/config"
 	"fedgate/idp"
+	oidcidp "fedgate/idp/oidc"
+	staticidp "fedgate/idp/static"
 )
 
 // snapshot is the live, immutable view of providers and pools that the
@@ -51,7 +53,7 @@ type providerFactory func(ctx context.Context, cfg config.Provider) (idp.Provide
 func (s *Core) providerFactories() map[string]providerFactory {
 	return map[string]providerFactory{
 		config.ProviderOIDC: func(ctx context.Context, p config.Provider) (idp.Provider, error) {
-			return idp.NewOIDC(ctx, idp.OIDCConfig{
+			return oidcidp.New(ctx, oidcidp.Config{
 				ID: p.ID, DisplayName: p.DisplayName, Issuer: p.Issuer,
 				ClientID: p.ClientID, ClientSecret: p.ClientSecret, Scopes: p.Scopes,
 				AllowedAlgorithms: p.AllowedAlgorithms, UserInfo: p.UserInfo,
@@ -59,9 +61,9 @@ func (s *Core) providerFactories() map[string]providerFactory {
 			}, s.upstreamClient, s.now)
 		},
 		config.ProviderStatic: func(_ context.Context, p config.Provider) (idp.Provider, error) {
-			return idp.NewStatic(idp.StaticConfig{ID: p.ID, DisplayName: p.DisplayName, Users: p.Users})
+			return staticidp.New(staticidp.Config{ID: p.ID, DisplayName: p.DisplayName, Users: p.Users})
 		},
-		config.ProviderSAML: s.newSAMLProvider, // saml (issue 3)
+		config.ProviderSAML: s.newSAMLProvider,
 	}
 }
 

@@ -1,4 +1,4 @@
-package idp
+package oidc
 
 import (
 	"crypto/subtle"
@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"fedgate/idp"
 )
 
 // The check* steps cover what go-oidc's verifier leaves to its callers.
@@ -15,17 +17,17 @@ import (
 
 func checkTokenSize(raw string) error {
 	if raw == "" {
-		return fmt.Errorf("%w: empty token", ErrInvalidToken)
+		return fmt.Errorf("%w: empty token", idp.ErrInvalidToken)
 	}
 	if len(raw) > maxTokenBytes {
-		return fmt.Errorf("%w: token is %d bytes, limit %d", ErrInvalidToken, len(raw), maxTokenBytes)
+		return fmt.Errorf("%w: token is %d bytes, limit %d", idp.ErrInvalidToken, len(raw), maxTokenBytes)
 	}
 	return nil
 }
 
 func checkSubject(sub string) error {
 	if sub == "" {
-		return fmt.Errorf("%w: sub is missing or empty", ErrMissingSubject)
+		return fmt.Errorf("%w: sub is missing or empty", idp.ErrMissingSubject)
 	}
 	return nil
 }
@@ -34,7 +36,7 @@ func checkSubject(sub string) error {
 // signals a broken IdP clock or a token crafted to outlive its exp window.
 func checkIssuedAt(iat, now time.Time, skew time.Duration) error {
 	if !iat.IsZero() && iat.After(now.Add(skew)) {
-		return fmt.Errorf("%w: iat %s is in the future", ErrInvalidToken, iat.UTC().Format(time.RFC3339))
+		return fmt.Errorf("%w: iat %s is in the future", idp.ErrInvalidToken, iat.UTC().Format(time.RFC3339))
 	}
 	return nil
 }
@@ -44,18 +46,18 @@ func checkIssuedAt(iat, now time.Time, skew time.Duration) error {
 // present when the token has several audiences.
 func checkAudience(aud []string, claims map[string]any, accepted []string) error {
 	if !slices.ContainsFunc(aud, func(a string) bool { return slices.Contains(accepted, a) }) {
-		return fmt.Errorf("%w: aud %q", ErrWrongAudience, aud)
+		return fmt.Errorf("%w: aud %q", idp.ErrWrongAudience, aud)
 	}
 	rawAzp, hasAzp := claims["azp"]
 	if !hasAzp {
 		if len(aud) > 1 {
-			return fmt.Errorf("%w: several audiences and no azp", ErrWrongAudience)
+			return fmt.Errorf("%w: several audiences and no azp", idp.ErrWrongAudience)
 		}
 		return nil
 	}
 	azp, ok := rawAzp.(string)
 	if !ok || !slices.Contains(accepted, azp) {
-		return fmt.Errorf("%w: azp %v is not an accepted client", ErrWrongAudience, rawAzp)
+		return fmt.Errorf("%w: azp %v is not an accepted client", idp.ErrWrongAudience, rawAzp)
 	}
 	return nil
 }
@@ -63,7 +65,7 @@ func checkAudience(aud []string, claims map[string]any, accepted []string) error
 // checkNonce binds the token to the browser flow that asked for it.
 func checkNonce(got, want string) error {
 	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-		return ErrNonceMismatch
+		return idp.ErrNonceMismatch
 	}
 	return nil
 }
@@ -75,17 +77,17 @@ func checkNotAccessToken(raw string) error {
 	header, _, _ := strings.Cut(raw, ".")
 	b, err := base64.RawURLEncoding.DecodeString(header)
 	if err != nil {
-		return fmt.Errorf("%w: header: %w", ErrInvalidToken, err)
+		return fmt.Errorf("%w: header: %w", idp.ErrInvalidToken, err)
 	}
 	var h struct {
 		Typ string `json:"typ"`
 	}
 	if err := json.Unmarshal(b, &h); err != nil {
-		return fmt.Errorf("%w: header: %w", ErrInvalidToken, err)
+		return fmt.Errorf("%w: header: %w", idp.ErrInvalidToken, err)
 	}
 	switch strings.ToLower(h.Typ) {
 	case "at+jwt", "application/at+jwt":
-		return fmt.Errorf("%w: an access token (typ %s), not an ID token", ErrInvalidToken, h.Typ)
+		return fmt.Errorf("%w: an access token (typ %s), not an ID token", idp.ErrInvalidToken, h.Typ)
 	}
 	return nil
 }

@@ -1,4 +1,7 @@
-package idp
+// Package saml is the upstream SAML 2.0 provider type, for which fedgate is
+// the service provider: AuthnRequests over HTTP-Redirect, responses over
+// HTTP-POST, verified strictly.
+package saml
 
 import (
 	"context"
@@ -19,19 +22,22 @@ import (
 	"sync"
 	"time"
 
-	"github.com/crewjam/saml"
+	crewsaml "github.com/crewjam/saml"
 	dsig "github.com/russellhaering/goxmldsig"
+
+	"fedgate/idp"
+	"fedgate/idp/internal/httpcap"
 )
 
 const (
-	// DefaultSAMLResponseBytes caps a posted SAMLResponse (decoded XML);
+	// DefaultResponseBytes caps a posted SAMLResponse (decoded XML);
 	// real responses are a few KiB, AWS takes at most 100000 characters.
-	DefaultSAMLResponseBytes = 256 << 10
-	// MaxSAMLClockSkew is the largest per-provider clock skew accepted.
-	MaxSAMLClockSkew = 5 * time.Minute
-	// DefaultSAMLMetadataRefresh is how often metadata fetched by URL is
+	DefaultResponseBytes = 256 << 10
+	// MaxClockSkew is the largest per-provider clock skew accepted.
+	MaxClockSkew = 5 * time.Minute
+	// DefaultMetadataRefresh is how often metadata fetched by URL is
 	// refreshed when RefreshInterval is not set.
-	DefaultSAMLMetadataRefresh = time.Hour
+	DefaultMetadataRefresh = time.Hour
 	// maxSAMLMetadataBytes caps IdP metadata (a single entity, or a small
 	// EntitiesDescriptor; federation aggregates are not supported).
 	maxSAMLMetadataBytes = 1 << 20
@@ -40,11 +46,12 @@ const (
 	// interval, not one per sign-in.
 	samlMetadataRetryInterval = 30 * time.Second
 	minSAMLMetadataRefresh    = time.Minute
+	defaultClockSkew          = time.Minute
 )
 
-// SAMLConfig configures one upstream SAML 2.0 identity provider, for which
+// Config configures one upstream SAML 2.0 identity provider, for which
 // fedgate is the service provider (SP).
-type SAMLConfig struct {
+type Config struct {
 	ID, DisplayName string
 	// IdPMetadataURL is fetched with the injected client (https, or http on
 	// loopback only; 1 MiB cap), refreshed every RefreshInterval; when a
@@ -93,15 +100,15 @@ type SAMLConfig struct {
 // store so that several replicas share it.
 type ReplayCache interface {
 	// Remember records an assertion id until notOnOrAfter; it returns an
-	// error wrapping ErrReplay if the id was already recorded.
+	// error wrapping idp.ErrReplay if the id was already recorded.
 	Remember(ctx context.Context, assertionID string, notOnOrAfter time.Time) error
 }
 
-// SAML is an upstream SAML 2.0 IdP. It implements Provider and
-// AssertionLogin. Verification is crewjam/saml's, made strict, followed by
-// fedgate's own checks (see ConsumeResponse).
-type SAML struct {
-	cfg         SAMLConfig
+// Provider is an upstream SAML 2.0 IdP. It implements idp.Provider and
+// idp.AssertionLogin. Verification is crewjam/saml's, made strict, followed
+// by fedgate's own checks (see ConsumeResponse).
+type Provider struct {
+	cfg         Config
 	client      *http.Client
 	now         func() time.Time
 	replay      ReplayCache
@@ -110,7 +117,7 @@ type SAML struct {
 	sigMethod   string
 
 	mu          sync.Mutex
-	meta        *saml.EntityDescriptor // last good copy, never mutated
+	meta        *crewsaml.EntityDescriptor // last good copy, never mutated
 	fetchedAt   time.Time
 	lastAttempt time.Time
 	lastErr     error
@@ -119,26 +126,26 @@ type SAML struct {
 }
 
 var (
-	_ Provider       = (*SAML)(nil)
-	_ AssertionLogin = (*SAML)(nil)
+	_ idp.Provider       = (*Provider)(nil)
+	_ idp.AssertionLogin = (*Provider)(nil)
 )
 
-// NewSAML validates cfg (reporting every problem at once) and loads the IdP
+// New validates cfg (reporting every problem at once) and loads the IdP
 // metadata: inline XML must parse; a URL gets one attempt bounded by ctx,
 // and a failure is retried on use and reported by Ready. client is used for
 // metadata fetches only; give it a timeout. now defaults to time.Now.
-func NewSAML(ctx context.Context, cfg SAMLConfig, client *http.Client, now func() time.Time, replay ReplayCache) (*SAML, error) {
+func New(ctx context.Context, cfg Config, client *http.Client, now func() time.Time, replay ReplayCache) (*Provider, error) {
 	if now == nil {
 		now = time.Now
 	}
-	cfg, acs, metaURL, sigMethod, err := normalizeSAMLConfig(cfg)
+	cfg, acs, metaURL, sigMethod, err := normalizeConfig(cfg)
 	if client == nil && cfg.IdPMetadataURL != "" {
 		err = errors.Join(err, errors.New("an HTTP client is required to fetch metadata"))
 	}
 	if replay == nil {
 		err = errors.Join(err, errors.New("a replay cache is required"))
 	}
-	var inline *saml.EntityDescriptor
+	var inline *crewsaml.EntityDescriptor
 	if err == nil && len(cfg.IdPMetadataXML) > 0 {
 		var perr error
 		if inline, perr = parseIdPMetadata(cfg.IdPMetadataXML); perr != nil {
@@ -146,11 +153,11 @@ func NewSAML(ctx context.Context, cfg SAMLConfig, client *http.Client, now func(
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: saml provider %q: %w", ErrInvalidConfig, cfg.ID, err)
+		return nil, fmt.Errorf("%w: saml provider %q: %w", idp.ErrInvalidConfig, cfg.ID, err)
 	}
-	s := &SAML{cfg: cfg, now: now, replay: replay, acs: acs, metadataURL: metaURL, sigMethod: sigMethod, meta: inline}
+	s := &Provider{cfg: cfg, now: now, replay: replay, acs: acs, metadataURL: metaURL, sigMethod: sigMethod, meta: inline}
 	if client != nil {
-		s.client = capBodies(client, maxSAMLMetadataBytes)
+		s.client = httpcap.Capped(client, maxSAMLMetadataBytes)
 	}
 	if inline == nil {
 		_, _ = s.metadata(ctx) // failure is remembered and surfaced by Ready
@@ -158,7 +165,7 @@ func NewSAML(ctx context.Context, cfg SAMLConfig, client *http.Client, now func(
 	return s, nil
 }
 
-func normalizeSAMLConfig(cfg SAMLConfig) (SAMLConfig, url.URL, url.URL, string, error) {
+func normalizeConfig(cfg Config) (Config, url.URL, url.URL, string, error) {
 	var errs []error
 	if cfg.ID == "" {
 		errs = append(errs, errors.New("id is required"))
@@ -184,14 +191,14 @@ func normalizeSAMLConfig(cfg SAMLConfig) (SAMLConfig, url.URL, url.URL, string, 
 			errs = append(errs, err)
 		}
 	}
-	if cfg.ClockSkew < 0 || cfg.ClockSkew > MaxSAMLClockSkew {
-		errs = append(errs, fmt.Errorf("clock skew must be between 0 and %s", MaxSAMLClockSkew))
+	if cfg.ClockSkew < 0 || cfg.ClockSkew > MaxClockSkew {
+		errs = append(errs, fmt.Errorf("clock skew must be between 0 and %s", MaxClockSkew))
 	}
 	if cfg.ClockSkew == 0 {
 		cfg.ClockSkew = defaultClockSkew
 	}
 	if cfg.RefreshInterval == 0 {
-		cfg.RefreshInterval = DefaultSAMLMetadataRefresh
+		cfg.RefreshInterval = DefaultMetadataRefresh
 	}
 	if cfg.RefreshInterval < minSAMLMetadataRefresh {
 		errs = append(errs, fmt.Errorf("metadata refresh interval must be at least %s", minSAMLMetadataRefresh))
@@ -200,7 +207,7 @@ func normalizeSAMLConfig(cfg SAMLConfig) (SAMLConfig, url.URL, url.URL, string, 
 		errs = append(errs, errors.New("max response bytes must not be negative"))
 	}
 	if cfg.MaxResponseBytes == 0 {
-		cfg.MaxResponseBytes = DefaultSAMLResponseBytes
+		cfg.MaxResponseBytes = DefaultResponseBytes
 	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
@@ -266,35 +273,35 @@ func publicKeysEqual(a, b crypto.PublicKey) bool {
 }
 
 // ID returns the provider id from the config.
-func (s *SAML) ID() string { return s.cfg.ID }
+func (s *Provider) ID() string { return s.cfg.ID }
 
 // Type returns "saml".
-func (s *SAML) Type() string { return "saml" }
+func (s *Provider) Type() string { return "saml" }
 
 // DisplayName returns the name shown on the sign-in page.
-func (s *SAML) DisplayName() string { return s.cfg.DisplayName }
+func (s *Provider) DisplayName() string { return s.cfg.DisplayName }
 
 // EntityID returns fedgate's SP entity id for this provider.
-func (s *SAML) EntityID() string { return s.cfg.EntityID }
+func (s *Provider) EntityID() string { return s.cfg.EntityID }
 
-// Ready reports whether IdP metadata is loaded (wrapping ErrUpstream if
+// Ready reports whether IdP metadata is loaded (wrapping idp.ErrUpstream if
 // not). A failing refresh with a good copy in hand is not an error; see
 // LastRefreshError.
-func (s *SAML) Ready(ctx context.Context) error {
+func (s *Provider) Ready(ctx context.Context) error {
 	_, err := s.metadata(ctx)
 	return err
 }
 
 // LastRefreshError is the error of the last metadata fetch, nil if it
 // succeeded (or metadata is inline). Sign-ins keep using the last good copy.
-func (s *SAML) LastRefreshError() error {
+func (s *Provider) LastRefreshError() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.lastErr
 }
 
 // IdPEntityID is the entity id of the loaded IdP metadata, "" if none.
-func (s *SAML) IdPEntityID() string {
+func (s *Provider) IdPEntityID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.meta == nil {
@@ -306,7 +313,7 @@ func (s *SAML) IdPEntityID() string {
 // metadata returns the current IdP metadata, refreshing it first when it
 // is due. One caller refreshes at a time; the others keep using the last
 // good copy meanwhile.
-func (s *SAML) metadata(ctx context.Context) (*saml.EntityDescriptor, error) {
+func (s *Provider) metadata(ctx context.Context) (*crewsaml.EntityDescriptor, error) {
 	s.mu.Lock()
 	meta := s.meta
 	if s.cfg.IdPMetadataURL == "" {
@@ -321,7 +328,7 @@ func (s *SAML) metadata(ctx context.Context) (*saml.EntityDescriptor, error) {
 		s.mu.Unlock()
 		if meta == nil {
 			if lastErr == nil {
-				lastErr = fmt.Errorf("%w: saml metadata is being fetched", ErrUpstream)
+				lastErr = fmt.Errorf("%w: saml metadata is being fetched", idp.ErrUpstream)
 			}
 			return nil, lastErr
 		}
@@ -336,7 +343,7 @@ func (s *SAML) metadata(ctx context.Context) (*saml.EntityDescriptor, error) {
 	defer s.mu.Unlock()
 	s.refreshing = false
 	if err != nil {
-		s.lastErr = fmt.Errorf("%w: saml metadata from %s: %w", ErrUpstream, s.cfg.IdPMetadataURL, err)
+		s.lastErr = fmt.Errorf("%w: saml metadata from %s: %w", idp.ErrUpstream, s.cfg.IdPMetadataURL, err)
 		s.failures++
 		if s.meta == nil {
 			return nil, s.lastErr
@@ -347,7 +354,7 @@ func (s *SAML) metadata(ctx context.Context) (*saml.EntityDescriptor, error) {
 	return fresh, nil
 }
 
-func (s *SAML) fetchMetadata(ctx context.Context) (*saml.EntityDescriptor, error) {
+func (s *Provider) fetchMetadata(ctx context.Context) (*crewsaml.EntityDescriptor, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.cfg.IdPMetadataURL, nil)
 	if err != nil {
 		return nil, err
@@ -371,7 +378,7 @@ func (s *SAML) fetchMetadata(ctx context.Context) (*saml.EntityDescriptor, error
 // parseIdPMetadata reads an EntityDescriptor, or an EntitiesDescriptor
 // holding exactly one IdP entity, and requires an entity id and at least
 // one usable signing certificate.
-func parseIdPMetadata(data []byte) (*saml.EntityDescriptor, error) {
+func parseIdPMetadata(data []byte) (*crewsaml.EntityDescriptor, error) {
 	if len(data) > maxSAMLMetadataBytes {
 		return nil, fmt.Errorf("metadata is %d bytes, limit %d", len(data), maxSAMLMetadataBytes)
 	}
@@ -380,15 +387,15 @@ func parseIdPMetadata(data []byte) (*saml.EntityDescriptor, error) {
 		return nil, fmt.Errorf("metadata is not XML: %w", err)
 	}
 	const mdNS = "urn:oasis:names:tc:SAML:2.0:metadata"
-	var entity *saml.EntityDescriptor
+	var entity *crewsaml.EntityDescriptor
 	switch root.XMLName {
 	case xml.Name{Space: mdNS, Local: "EntityDescriptor"}:
-		entity = &saml.EntityDescriptor{}
+		entity = &crewsaml.EntityDescriptor{}
 		if err := xml.Unmarshal(data, entity); err != nil {
 			return nil, fmt.Errorf("metadata: %w", err)
 		}
 	case xml.Name{Space: mdNS, Local: "EntitiesDescriptor"}:
-		var all saml.EntitiesDescriptor
+		var all crewsaml.EntitiesDescriptor
 		if err := xml.Unmarshal(data, &all); err != nil {
 			return nil, fmt.Errorf("metadata: %w", err)
 		}
@@ -426,7 +433,7 @@ func parseIdPMetadata(data []byte) (*saml.EntityDescriptor, error) {
 	return entity, nil
 }
 
-func collectIdPEntities(all *saml.EntitiesDescriptor, out []*saml.EntityDescriptor) []*saml.EntityDescriptor {
+func collectIdPEntities(all *crewsaml.EntitiesDescriptor, out []*crewsaml.EntityDescriptor) []*crewsaml.EntityDescriptor {
 	for i := range all.EntityDescriptors {
 		if len(all.EntityDescriptors[i].IDPSSODescriptors) > 0 {
 			out = append(out, &all.EntityDescriptors[i])
@@ -454,12 +461,12 @@ func parseMetadataCert(data string) (*x509.Certificate, error) {
 
 // serviceProvider is a crewjam SP for one call, at the given time: crewjam
 // reads its clock from the struct, so a copy per call keeps calls apart.
-func (s *SAML) serviceProvider(meta *saml.EntityDescriptor, at time.Time) *saml.ServiceProvider {
-	nameIDFormat := saml.UnspecifiedNameIDFormat
+func (s *Provider) serviceProvider(meta *crewsaml.EntityDescriptor, at time.Time) *crewsaml.ServiceProvider {
+	nameIDFormat := crewsaml.UnspecifiedNameIDFormat
 	if s.cfg.NameIDFormat != "" {
-		nameIDFormat = saml.NameIDFormat(s.cfg.NameIDFormat)
+		nameIDFormat = crewsaml.NameIDFormat(s.cfg.NameIDFormat)
 	}
-	return &saml.ServiceProvider{
+	return &crewsaml.ServiceProvider{
 		EntityID:                         s.cfg.EntityID,
 		Key:                              s.cfg.SigningKey,
 		Certificate:                      s.cfg.Certificate,
@@ -469,7 +476,7 @@ func (s *SAML) serviceProvider(meta *saml.EntityDescriptor, at time.Time) *saml.
 		AuthnNameIDFormat:                nameIDFormat,
 		AllowIDPInitiated:                s.cfg.AllowIdPInitiated,
 		SignatureMethod:                  s.sigMethod,
-		AssertionConsumerServiceBindings: []string{saml.HTTPPostBinding},
+		AssertionConsumerServiceBindings: []string{crewsaml.HTTPPostBinding},
 		Clock:                            dsig.NewFakeClockAt(at),
 		// Trust comes from the metadata, which is refreshed; certificates in
 		// it are key containers (SAML V2.0 Metadata Interoperability
@@ -488,30 +495,30 @@ func (s *SAML) serviceProvider(meta *saml.EntityDescriptor, at time.Time) *saml.
 // AuthnRequestURL builds the HTTP-Redirect binding URL for the IdP's
 // single sign-on service, with RelayState f.State, signed when a signing
 // key is configured. requestID must be kept in the flow. The
-// AssertionLogin interface carries no context; callers that have one use
-// AuthnRequestURLContext (the gateway does).
-func (s *SAML) AuthnRequestURL(f Flow) (string, string, error) {
+// idp.AssertionLogin interface carries no context; callers that have one
+// use AuthnRequestURLContext (the gateway does).
+func (s *Provider) AuthnRequestURL(f idp.Flow) (string, string, error) {
 	return s.AuthnRequestURLContext(context.Background(), f)
 }
 
 // AuthnRequestURLContext is AuthnRequestURL with ctx bounding a metadata
 // refresh that falls due (rarely: the gateway refreshes on a schedule).
-func (s *SAML) AuthnRequestURLContext(ctx context.Context, f Flow) (string, string, error) {
+func (s *Provider) AuthnRequestURLContext(ctx context.Context, f idp.Flow) (string, string, error) {
 	if f.State == "" {
-		return "", "", fmt.Errorf("%w: flow has no state", ErrUnsupportedFlow)
+		return "", "", fmt.Errorf("%w: flow has no state", idp.ErrUnsupportedFlow)
 	}
 	meta, err := s.metadata(ctx)
 	if err != nil {
 		return "", "", err
 	}
 	sp := s.serviceProvider(meta, s.now())
-	dest := sp.GetSSOBindingLocation(saml.HTTPRedirectBinding)
+	dest := sp.GetSSOBindingLocation(crewsaml.HTTPRedirectBinding)
 	if dest == "" {
-		return "", "", fmt.Errorf("%w: idp metadata has no HTTP-Redirect SingleSignOnService", ErrUnsupportedFlow)
+		return "", "", fmt.Errorf("%w: idp metadata has no HTTP-Redirect SingleSignOnService", idp.ErrUnsupportedFlow)
 	}
-	req, err := sp.MakeAuthenticationRequest(dest, saml.HTTPRedirectBinding, saml.HTTPPostBinding)
+	req, err := sp.MakeAuthenticationRequest(dest, crewsaml.HTTPRedirectBinding, crewsaml.HTTPPostBinding)
 	if err != nil {
-		return "", "", fmt.Errorf("%w: authn request: %w", ErrInvalidConfig, err)
+		return "", "", fmt.Errorf("%w: authn request: %w", idp.ErrInvalidConfig, err)
 	}
 	// For HTTP-Redirect nothing is signed yet: Redirect encodes and signs
 	// the request as it is now, with fedgate's ID.
@@ -522,7 +529,7 @@ func (s *SAML) AuthnRequestURLContext(ctx context.Context, f Flow) (string, stri
 	req.ID = fmt.Sprintf("id-%x", id)
 	u, err := req.Redirect(f.State, sp)
 	if err != nil {
-		return "", "", fmt.Errorf("%w: authn request: %w", ErrInvalidConfig, err)
+		return "", "", fmt.Errorf("%w: authn request: %w", idp.ErrInvalidConfig, err)
 	}
 	return u.String(), req.ID, nil
 }
@@ -530,7 +537,7 @@ func (s *SAML) AuthnRequestURLContext(ctx context.Context, f Flow) (string, stri
 // SPMetadata is fedgate's SP metadata for this provider: entity id, the
 // HTTP-POST ACS, signing (and, for RSA, encryption) certificate,
 // AuthnRequestsSigned and WantAssertionsSigned.
-func (s *SAML) SPMetadata() ([]byte, error) {
+func (s *Provider) SPMetadata() ([]byte, error) {
 	// The IdP metadata is not needed to describe the SP.
 	sp := s.serviceProvider(nil, s.now())
 	out, err := xml.MarshalIndent(sp.Metadata(), "", "  ")

@@ -1,4 +1,6 @@
-package idp
+// Package httpcap caps the response bodies an HTTP client reads from an
+// upstream identity provider.
+package httpcap
 
 import (
 	"errors"
@@ -6,12 +8,13 @@ import (
 	"net/http"
 )
 
-var errResponseTooLarge = errors.New("upstream response exceeds the size limit")
+// ErrBodyTooLarge is the read error of a body past its cap.
+var ErrBodyTooLarge = errors.New("upstream response exceeds the size limit")
 
-// capBodies returns a copy of client whose response bodies fail once they
+// Capped returns a copy of client whose response bodies fail once they
 // exceed limit bytes, so a hostile or broken IdP cannot exhaust memory
 // through discovery, JWKS, token or userinfo responses.
-func capBodies(client *http.Client, limit int64) *http.Client {
+func Capped(client *http.Client, limit int64) *http.Client {
 	capped := *client
 	base := client.Transport
 	if base == nil {
@@ -50,7 +53,7 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 		var probe [1]byte
 		n, err := b.body.Read(probe[:])
 		if n > 0 {
-			return 0, errResponseTooLarge
+			return 0, ErrBodyTooLarge
 		}
 		return 0, err
 	}

@@ -1,4 +1,4 @@
-package idp
+package saml
 
 import (
 	"bytes"
@@ -13,7 +13,9 @@ import (
 	"testing"
 	"testing/iotest"
 
-	"github.com/crewjam/saml"
+	crewsaml "github.com/crewjam/saml"
+
+	"fedgate/idp"
 )
 
 // TestSAMLAuthnRequestIDFromInjectedRand: the AuthnRequest ID comes from
@@ -21,8 +23,8 @@ import (
 // signed) request, not only the one returned.
 func TestSAMLAuthnRequestIDFromInjectedRand(t *testing.T) {
 	seq := bytes.Repeat([]byte{0xab}, 20)
-	f := newSAMLFixture(t, func(c *SAMLConfig) { c.Rand = bytes.NewReader(seq) })
-	raw, id, err := f.sp.AuthnRequestURLContext(context.Background(), Flow{State: "st-1"})
+	f := newSAMLFixture(t, func(c *Config) { c.Rand = bytes.NewReader(seq) })
+	raw, id, err := f.sp.AuthnRequestURLContext(context.Background(), idp.Flow{State: "st-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,16 +44,16 @@ func TestSAMLAuthnRequestIDFromInjectedRand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var req saml.AuthnRequest
+	var req crewsaml.AuthnRequest
 	if err := xml.Unmarshal(inflated, &req); err != nil || req.ID != want {
 		t.Fatalf("encoded request ID %q (%v), want %q", req.ID, err, want)
 	}
 	// The source is exhausted: no ID, no request (never a fallback).
-	if _, _, err := f.sp.AuthnRequestURL(Flow{State: "st-2"}); err == nil {
+	if _, _, err := f.sp.AuthnRequestURL(idp.Flow{State: "st-2"}); err == nil {
 		t.Fatal("a request was made without randomness")
 	}
-	broken := newSAMLFixture(t, func(c *SAMLConfig) { c.Rand = iotest.ErrReader(errors.New("no entropy")) })
-	if _, _, err := broken.sp.AuthnRequestURL(Flow{State: "st-3"}); err == nil || !strings.Contains(err.Error(), "no entropy") {
+	broken := newSAMLFixture(t, func(c *Config) { c.Rand = iotest.ErrReader(errors.New("no entropy")) })
+	if _, _, err := broken.sp.AuthnRequestURL(idp.Flow{State: "st-3"}); err == nil || !strings.Contains(err.Error(), "no entropy") {
 		t.Fatalf("broken random source: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package idp
+package oidc
 
 import (
 	"context"
@@ -10,17 +10,17 @@ import (
 // panic and, lacking the IdP's private key, never accept one.
 func FuzzVerifyToken(f *testing.F) {
 	clock := newFakeClock()
-	idp := newTestIdP(f, clock)
-	p := newTestProvider(f, idp, clock, nil)
+	op := newTestIdP(f, clock)
+	p := newTestProvider(f, op, clock, nil)
 
-	valid := idp.sign(idp.rsa, idp.claims())
+	valid := op.sign(op.rsa, op.claims())
 	parts := strings.Split(valid, ".")
 	f.Add("")
 	f.Add("a.b.c")
 	f.Add(parts[0] + "." + parts[1] + ".")                 // signature stripped
 	f.Add(parts[0] + "." + parts[1] + "." + parts[2][:20]) // signature truncated
 	f.Add(parts[0] + "." + parts[1] + "x." + parts[2])     // payload altered
-	f.Add(unsignedJWT(f, idp.claims()))                    // alg none
+	f.Add(unsignedJWT(f, op.claims()))                     // alg none
 	f.Add(`{"payload":"e30","signatures":[]}`)             // JSON serialization
 	f.Add(strings.Repeat("A", maxTokenBytes+1))            // oversized
 

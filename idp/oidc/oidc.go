@@ -1,4 +1,6 @@
-package idp
+// Package oidc is the upstream OpenID Connect provider type: authorization
+// code + PKCE sign-in and verification of ID tokens presented by apps.
+package oidc
 
 import (
 	"context"
@@ -11,8 +13,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/coreos/go-oidc/v3/oidc"
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"fedgate/idp"
+	"fedgate/idp/internal/httpcap"
 )
 
 const (
@@ -30,8 +35,8 @@ const (
 	defaultClockSkew    = time.Minute
 )
 
-// OIDCConfig configures one upstream OpenID Connect provider.
-type OIDCConfig struct {
+// Config configures one upstream OpenID Connect provider.
+type Config struct {
 	ID, DisplayName, Issuer, ClientID, ClientSecret string
 	Scopes                                          []string // default openid, profile, email
 	// AllowedAlgorithms is the explicit allow-list of ID-token signing
@@ -50,20 +55,20 @@ type OIDCConfig struct {
 // symmetric (HS*) and "none" never verify upstream tokens.
 func isAsymmetricAlgorithm(alg string) bool {
 	switch alg {
-	case oidc.RS256, oidc.RS384, oidc.RS512,
-		oidc.ES256, oidc.ES384, oidc.ES512,
-		oidc.PS256, oidc.PS384, oidc.PS512,
-		oidc.EdDSA:
+	case gooidc.RS256, gooidc.RS384, gooidc.RS512,
+		gooidc.ES256, gooidc.ES384, gooidc.ES512,
+		gooidc.PS256, gooidc.PS384, gooidc.PS512,
+		gooidc.EdDSA:
 		return true
 	}
 	return false
 }
 
-// OIDC is an upstream OpenID Connect provider. It implements Provider,
-// RedirectLogin and TokenVerifier. Discovery is lazy so that the gateway
-// starts while an IdP is unreachable.
-type OIDC struct {
-	cfg          OIDCConfig
+// Provider is an upstream OpenID Connect provider. It implements
+// idp.Provider, idp.RedirectLogin and idp.TokenVerifier. Discovery is lazy
+// so that the gateway starts while an IdP is unreachable.
+type Provider struct {
+	cfg          Config
 	client       *http.Client
 	now          func() time.Time
 	algorithms   []string
@@ -77,35 +82,35 @@ type OIDC struct {
 
 // discovered is what one successful discovery yields.
 type discovered struct {
-	provider  *oidc.Provider
+	provider  *gooidc.Provider
 	keys      *jwksKeySet
 	authStyle oauth2.AuthStyle
 }
 
 var (
-	_ Provider      = (*OIDC)(nil)
-	_ RedirectLogin = (*OIDC)(nil)
-	_ TokenVerifier = (*OIDC)(nil)
+	_ idp.Provider      = (*Provider)(nil)
+	_ idp.RedirectLogin = (*Provider)(nil)
+	_ idp.TokenVerifier = (*Provider)(nil)
 )
 
-// NewOIDC validates cfg and makes one discovery attempt bounded by ctx. A
+// New validates cfg and makes one discovery attempt bounded by ctx. A
 // failed attempt is not an error: it is retried on first use and reported
 // by Ready. client is used for every upstream call, with response bodies
 // capped at 1 MiB; give it a timeout. now defaults to time.Now.
-func NewOIDC(ctx context.Context, cfg OIDCConfig, client *http.Client, now func() time.Time) (*OIDC, error) {
+func New(ctx context.Context, cfg Config, client *http.Client, now func() time.Time) (*Provider, error) {
 	if now == nil {
 		now = time.Now
 	}
-	cfg, algs, err := normalizeOIDCConfig(cfg)
+	cfg, algs, err := normalizeConfig(cfg)
 	if client == nil {
 		err = errors.Join(err, errors.New("an HTTP client is required"))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: oidc provider %q: %w", ErrInvalidConfig, cfg.ID, err)
+		return nil, fmt.Errorf("%w: oidc provider %q: %w", idp.ErrInvalidConfig, cfg.ID, err)
 	}
-	p := &OIDC{
+	p := &Provider{
 		cfg:          cfg,
-		client:       capBodies(client, maxUpstreamBody),
+		client:       httpcap.Capped(client, maxUpstreamBody),
 		now:          now,
 		algorithms:   algs,
 		apiAudiences: append([]string{cfg.ClientID}, cfg.ExtraAudiences...),
@@ -114,8 +119,8 @@ func NewOIDC(ctx context.Context, cfg OIDCConfig, client *http.Client, now func(
 	return p, nil
 }
 
-// normalizeOIDCConfig applies defaults and reports every problem at once.
-func normalizeOIDCConfig(cfg OIDCConfig) (OIDCConfig, []string, error) {
+// normalizeConfig applies defaults and reports every problem at once.
+func normalizeConfig(cfg Config) (Config, []string, error) {
 	var errs []error
 	if cfg.ID == "" {
 		errs = append(errs, errors.New("id is required"))
@@ -133,13 +138,13 @@ func normalizeOIDCConfig(cfg OIDCConfig) (OIDCConfig, []string, error) {
 		cfg.ClockSkew = defaultClockSkew
 	}
 	if len(cfg.Scopes) == 0 {
-		cfg.Scopes = []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail}
-	} else if !slices.Contains(cfg.Scopes, oidc.ScopeOpenID) {
-		cfg.Scopes = append([]string{oidc.ScopeOpenID}, cfg.Scopes...)
+		cfg.Scopes = []string{gooidc.ScopeOpenID, gooidc.ScopeProfile, gooidc.ScopeEmail}
+	} else if !slices.Contains(cfg.Scopes, gooidc.ScopeOpenID) {
+		cfg.Scopes = append([]string{gooidc.ScopeOpenID}, cfg.Scopes...)
 	}
 	algs := cfg.AllowedAlgorithms
 	if len(algs) == 0 {
-		algs = []string{oidc.RS256, oidc.ES256}
+		algs = []string{gooidc.RS256, gooidc.ES256}
 	}
 	for _, alg := range algs {
 		if !isAsymmetricAlgorithm(alg) {
@@ -166,27 +171,27 @@ func checkIssuerURL(issuer string) error {
 }
 
 // ID returns the provider id from the config.
-func (p *OIDC) ID() string { return p.cfg.ID }
+func (p *Provider) ID() string { return p.cfg.ID }
 
 // Type returns "oidc".
-func (p *OIDC) Type() string { return "oidc" }
+func (p *Provider) Type() string { return "oidc" }
 
 // DisplayName returns the name shown on the sign-in page.
-func (p *OIDC) DisplayName() string { return p.cfg.DisplayName }
+func (p *Provider) DisplayName() string { return p.cfg.DisplayName }
 
 // Issuer returns the configured issuer URL.
-func (p *OIDC) Issuer() string { return p.cfg.Issuer }
+func (p *Provider) Issuer() string { return p.cfg.Issuer }
 
 // Ready triggers discovery if it has not succeeded yet and reports
-// whether the provider can serve sign-ins (wrapping ErrUpstream if not).
-func (p *OIDC) Ready(ctx context.Context) error {
+// whether the provider can serve sign-ins (wrapping idp.ErrUpstream if not).
+func (p *Provider) Ready(ctx context.Context) error {
 	_, err := p.discover(ctx)
 	return err
 }
 
 // discover returns the discovery result, attempting discovery at most once
 // per discoveryRetryInterval until it succeeds.
-func (p *OIDC) discover(ctx context.Context) (*discovered, error) {
+func (p *Provider) discover(ctx context.Context) (*discovered, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.state != nil {
@@ -199,15 +204,15 @@ func (p *OIDC) discover(ctx context.Context) (*discovered, error) {
 	p.lastAttempt = now
 	state, err := p.fetchDiscovery(ctx)
 	if err != nil {
-		p.lastErr = fmt.Errorf("%w: discovery of %s: %w", ErrUpstream, p.cfg.Issuer, err)
+		p.lastErr = fmt.Errorf("%w: discovery of %s: %w", idp.ErrUpstream, p.cfg.Issuer, err)
 		return nil, p.lastErr
 	}
 	p.state, p.lastErr = state, nil
 	return state, nil
 }
 
-func (p *OIDC) fetchDiscovery(ctx context.Context) (*discovered, error) {
-	provider, err := oidc.NewProvider(oidc.ClientContext(ctx, p.client), p.cfg.Issuer)
+func (p *Provider) fetchDiscovery(ctx context.Context) (*discovered, error) {
+	provider, err := gooidc.NewProvider(gooidc.ClientContext(ctx, p.client), p.cfg.Issuer)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +236,7 @@ func (p *OIDC) fetchDiscovery(ctx context.Context) (*discovered, error) {
 
 // authStyle picks the client authentication the IdP advertises instead of
 // letting x/oauth2 probe by failing a request first.
-func (p *OIDC) authStyle(methods []string) oauth2.AuthStyle {
+func (p *Provider) authStyle(methods []string) oauth2.AuthStyle {
 	if p.cfg.ClientSecret == "" {
 		return oauth2.AuthStyleInParams // public client: client_id in the body, PKCE proves possession
 	}
@@ -242,7 +247,7 @@ func (p *OIDC) authStyle(methods []string) oauth2.AuthStyle {
 	return oauth2.AuthStyleInParams
 }
 
-func (p *OIDC) oauth2Config(d *discovered, redirectURL string) *oauth2.Config {
+func (p *Provider) oauth2Config(d *discovered, redirectURL string) *oauth2.Config {
 	endpoint := d.provider.Endpoint()
 	endpoint.AuthStyle = d.authStyle
 	return &oauth2.Config{
@@ -257,7 +262,7 @@ func (p *OIDC) oauth2Config(d *discovered, redirectURL string) *oauth2.Config {
 // AuthCodeURL is where the browser is sent to sign in, carrying the flow's
 // state, nonce and S256 PKCE challenge. It returns "" while the IdP cannot
 // be discovered; call Ready first to get the reason.
-func (p *OIDC) AuthCodeURL(f Flow) string {
+func (p *Provider) AuthCodeURL(f idp.Flow) string {
 	// The interface carries no context; the injected client's timeout and
 	// the retry interval bound this call.
 	d, err := p.discover(context.Background())
@@ -265,32 +270,32 @@ func (p *OIDC) AuthCodeURL(f Flow) string {
 		return ""
 	}
 	return p.oauth2Config(d, f.RedirectURL).AuthCodeURL(f.State,
-		oidc.Nonce(f.Nonce),
+		gooidc.Nonce(f.Nonce),
 		oauth2.S256ChallengeOption(f.PKCEVerifier),
 	)
 }
 
 // Exchange redeems code with the flow's PKCE verifier, verifies the ID
 // token (nonce included) and optionally merges userinfo claims.
-func (p *OIDC) Exchange(ctx context.Context, code string, f Flow) (*Identity, error) {
+func (p *Provider) Exchange(ctx context.Context, code string, f idp.Flow) (*idp.Identity, error) {
 	if code == "" {
-		return nil, fmt.Errorf("%w: empty authorization code", ErrExchangeFailed)
+		return nil, fmt.Errorf("%w: empty authorization code", idp.ErrExchangeFailed)
 	}
 	if f.PKCEVerifier == "" || f.Nonce == "" {
-		return nil, fmt.Errorf("%w: flow lacks a PKCE verifier or nonce", ErrExchangeFailed)
+		return nil, fmt.Errorf("%w: flow lacks a PKCE verifier or nonce", idp.ErrExchangeFailed)
 	}
 	d, err := p.discover(ctx)
 	if err != nil {
 		return nil, err
 	}
-	clientCtx := oidc.ClientContext(ctx, p.client)
+	clientCtx := gooidc.ClientContext(ctx, p.client)
 	token, err := p.oauth2Config(d, f.RedirectURL).Exchange(clientCtx, code, oauth2.VerifierOption(f.PKCEVerifier))
 	if err != nil {
 		return nil, exchangeError(err)
 	}
 	rawIDToken, _ := token.Extra("id_token").(string)
 	if rawIDToken == "" {
-		return nil, fmt.Errorf("%w: token response has no id_token", ErrExchangeFailed)
+		return nil, fmt.Errorf("%w: token response has no id_token", idp.ErrExchangeFailed)
 	}
 	verified, err := p.verify(ctx, d, rawIDToken, []string{p.cfg.ClientID}, &f.Nonce)
 	if err != nil {
@@ -298,7 +303,7 @@ func (p *OIDC) Exchange(ctx context.Context, code string, f Flow) (*Identity, er
 	}
 	if verified.token.AccessTokenHash != "" {
 		if err := verified.token.VerifyAccessToken(token.AccessToken); err != nil {
-			return nil, fmt.Errorf("%w: at_hash: %w", ErrInvalidToken, err)
+			return nil, fmt.Errorf("%w: at_hash: %w", idp.ErrInvalidToken, err)
 		}
 	}
 	if p.cfg.UserInfo {
@@ -314,23 +319,23 @@ func (p *OIDC) Exchange(ctx context.Context, code string, f Flow) (*Identity, er
 func exchangeError(err error) error {
 	var retrieve *oauth2.RetrieveError
 	if errors.As(err, &retrieve) && retrieve.Response != nil && retrieve.Response.StatusCode < 500 {
-		return fmt.Errorf("%w: %w", ErrExchangeFailed, err)
+		return fmt.Errorf("%w: %w", idp.ErrExchangeFailed, err)
 	}
-	return fmt.Errorf("%w: %w: %w", ErrExchangeFailed, ErrUpstream, err)
+	return fmt.Errorf("%w: %w: %w", idp.ErrExchangeFailed, idp.ErrUpstream, err)
 }
 
 // mergeUserInfo adds userinfo claims the ID token does not already carry.
-func mergeUserInfo(ctx context.Context, provider *oidc.Provider, token *oauth2.Token, claims map[string]any) error {
+func mergeUserInfo(ctx context.Context, provider *gooidc.Provider, token *oauth2.Token, claims map[string]any) error {
 	info, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(token))
 	if err != nil {
-		return fmt.Errorf("%w: userinfo: %w", ErrUpstream, err)
+		return fmt.Errorf("%w: userinfo: %w", idp.ErrUpstream, err)
 	}
 	if info.Subject != claims["sub"] {
-		return fmt.Errorf("%w: userinfo sub differs from the ID token sub", ErrInvalidToken)
+		return fmt.Errorf("%w: userinfo sub differs from the ID token sub", idp.ErrInvalidToken)
 	}
 	var extra map[string]any
 	if err := info.Claims(&extra); err != nil {
-		return fmt.Errorf("%w: userinfo claims: %w", ErrUpstream, err)
+		return fmt.Errorf("%w: userinfo claims: %w", idp.ErrUpstream, err)
 	}
 	for name, value := range extra {
 		if _, present := claims[name]; !present {
@@ -342,7 +347,7 @@ func mergeUserInfo(ctx context.Context, provider *oidc.Provider, token *oauth2.T
 
 // VerifyToken verifies an upstream ID token presented by an app. Its aud
 // must contain the client id or one of ExtraAudiences; no nonce applies.
-func (p *OIDC) VerifyToken(ctx context.Context, raw string) (*Identity, error) {
+func (p *Provider) VerifyToken(ctx context.Context, raw string) (*idp.Identity, error) {
 	// Size first: an oversized token must not even trigger discovery.
 	if err := checkTokenSize(raw); err != nil {
 		return nil, err
@@ -358,27 +363,27 @@ func (p *OIDC) VerifyToken(ctx context.Context, raw string) (*Identity, error) {
 	return p.identity(verified, raw), nil
 }
 
-func (p *OIDC) identity(v *verifiedToken, raw string) *Identity {
-	return &Identity{Provider: p.cfg.ID, Subject: v.token.Subject, Claims: v.claims, RawToken: raw}
+func (p *Provider) identity(v *verifiedToken, raw string) *idp.Identity {
+	return &idp.Identity{Provider: p.cfg.ID, Subject: v.token.Subject, Claims: v.claims, RawToken: raw}
 }
 
 // verifiedToken is an ID token that passed every check.
 type verifiedToken struct {
-	token  *oidc.IDToken
+	token  *gooidc.IDToken
 	claims map[string]any
 }
 
 // verify runs go-oidc's verifier (signature, alg allow-list, iss, exp) and
 // then the checks go-oidc leaves to callers. nonce is nil when no browser
 // flow is bound to the token.
-func (p *OIDC) verify(ctx context.Context, d *discovered, raw string, audiences []string, nonce *string) (*verifiedToken, error) {
+func (p *Provider) verify(ctx context.Context, d *discovered, raw string, audiences []string, nonce *string) (*verifiedToken, error) {
 	if err := checkTokenSize(raw); err != nil {
 		return nil, err
 	}
 	// A fresh recorder per call lets us recover the key set's typed error,
 	// which go-oidc flattens with %v.
 	recorder := &recordingKeySet{inner: d.keys}
-	verifier := oidc.NewVerifier(p.cfg.Issuer, recorder, &oidc.Config{
+	verifier := gooidc.NewVerifier(p.cfg.Issuer, recorder, &gooidc.Config{
 		// Audience (with azp and ExtraAudiences) is checked by checkAudience.
 		SkipClientIDCheck:    true,
 		SupportedSigningAlgs: p.algorithms,
@@ -391,7 +396,7 @@ func (p *OIDC) verify(ctx context.Context, d *discovered, raw string, audiences 
 	}
 	claims := map[string]any{}
 	if err := json.Unmarshal(recorder.payload, &claims); err != nil {
-		return nil, fmt.Errorf("%w: claims: %w", ErrInvalidToken, err)
+		return nil, fmt.Errorf("%w: claims: %w", idp.ErrInvalidToken, err)
 	}
 	checks := []error{
 		checkNotAccessToken(raw),
@@ -413,33 +418,33 @@ func (p *OIDC) verify(ctx context.Context, d *discovered, raw string, audiences 
 // classify maps a go-oidc failure to an idp sentinel. go-oidc only types
 // expiry, so for a token whose signature did verify the claim checks are
 // re-run on the payload to name the failing one.
-func (p *OIDC) classify(err error, recorder *recordingKeySet) error {
-	var expired *oidc.TokenExpiredError
+func (p *Provider) classify(err error, recorder *recordingKeySet) error {
+	var expired *gooidc.TokenExpiredError
 	if errors.As(err, &expired) {
 		if expired.Expiry.IsZero() {
-			return fmt.Errorf("%w: token has no exp", ErrInvalidToken)
+			return fmt.Errorf("%w: token has no exp", idp.ErrInvalidToken)
 		}
-		return fmt.Errorf("%w: %w", ErrExpiredToken, err)
+		return fmt.Errorf("%w: %w", idp.ErrExpiredToken, err)
 	}
 	if recorder.err != nil {
 		return recorder.err
 	}
 	if recorder.payload == nil {
-		return fmt.Errorf("%w: %w", ErrInvalidToken, err)
+		return fmt.Errorf("%w: %w", idp.ErrInvalidToken, err)
 	}
 	var claims struct {
 		Issuer string `json:"iss"`
 	}
 	if json.Unmarshal(recorder.payload, &claims) == nil && claims.Issuer != p.cfg.Issuer {
-		return fmt.Errorf("%w: %w", ErrWrongIssuer, err)
+		return fmt.Errorf("%w: %w", idp.ErrWrongIssuer, err)
 	}
-	return fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	return fmt.Errorf("%w: %w", idp.ErrInvalidToken, err)
 }
 
 // recordingKeySet remembers the outcome of the single signature check that
 // go-oidc performs per verification.
 type recordingKeySet struct {
-	inner   oidc.KeySet
+	inner   gooidc.KeySet
 	payload []byte
 	err     error
 }

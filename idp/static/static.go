@@ -1,4 +1,6 @@
-package idp
+// Package static is the demo provider type: users, bcrypt password hashes
+// and claims listed in the configuration. Not for production.
+package static
 
 import (
 	"context"
@@ -7,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"fedgate/idp"
 )
 
 // passwordHashCost is the bcrypt cost HashPassword uses.
@@ -20,35 +24,35 @@ const maxPasswordBytes = 72
 // one bcrypt comparison, like known ones; nobody can sign in with it.
 const dummyPassword = "fedgate-static-timing-equaliser"
 
-// StaticUser is one configured demo user.
-type StaticUser struct {
+// User is one configured demo user.
+type User struct {
 	Username     string         `yaml:"username" json:"username"`
 	PasswordHash string         `yaml:"password_hash" json:"password_hash"` // bcrypt ($2a$/$2b$/$2y$)
 	Claims       map[string]any `yaml:"claims" json:"claims"`
 }
 
-// StaticConfig configures the static demo provider.
-type StaticConfig struct {
+// Config configures the static demo provider.
+type Config struct {
 	ID, DisplayName string
-	Users           []StaticUser
+	Users           []User
 }
 
-// Static is a demo/development provider whose users live in the config.
-// It implements Provider and PasswordLogin.
-type Static struct {
+// Provider is a demo/development provider whose users live in the config.
+// It implements idp.Provider and idp.PasswordLogin.
+type Provider struct {
 	id, displayName string
-	users           map[string]StaticUser
+	users           map[string]User
 	dummyHash       []byte
 }
 
 var (
-	_ Provider      = (*Static)(nil)
-	_ PasswordLogin = (*Static)(nil)
+	_ idp.Provider      = (*Provider)(nil)
+	_ idp.PasswordLogin = (*Provider)(nil)
 )
 
-// NewStatic validates that every hash is bcrypt and usernames are unique,
+// New validates that every hash is bcrypt and usernames are unique,
 // reporting every problem at once.
-func NewStatic(cfg StaticConfig) (*Static, error) {
+func New(cfg Config) (*Provider, error) {
 	var errs []error
 	if cfg.ID == "" {
 		errs = append(errs, errors.New("id is required"))
@@ -56,7 +60,7 @@ func NewStatic(cfg StaticConfig) (*Static, error) {
 	if len(cfg.Users) == 0 {
 		errs = append(errs, errors.New("at least one user is required"))
 	}
-	users := make(map[string]StaticUser, len(cfg.Users))
+	users := make(map[string]User, len(cfg.Users))
 	maxCost := bcrypt.MinCost
 	for i, u := range cfg.Users {
 		if u.Username == "" {
@@ -76,7 +80,7 @@ func NewStatic(cfg StaticConfig) (*Static, error) {
 		users[u.Username] = u
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("%w: static provider %q: %w", ErrInvalidConfig, cfg.ID, err)
+		return nil, fmt.Errorf("%w: static provider %q: %w", idp.ErrInvalidConfig, cfg.ID, err)
 	}
 	// The dummy uses the highest configured cost so a miss is never faster
 	// than a hit.
@@ -84,7 +88,7 @@ func NewStatic(cfg StaticConfig) (*Static, error) {
 	if err != nil {
 		return nil, fmt.Errorf("static provider %q: timing dummy: %w", cfg.ID, err)
 	}
-	return &Static{id: cfg.ID, displayName: cfg.DisplayName, users: users, dummyHash: dummy}, nil
+	return &Provider{id: cfg.ID, displayName: cfg.DisplayName, users: users, dummyHash: dummy}, nil
 }
 
 func bcryptCost(hash string) (int, error) {
@@ -111,20 +115,20 @@ func HashPassword(pw string) (string, error) {
 }
 
 // ID returns the provider id from the config.
-func (s *Static) ID() string { return s.id }
+func (s *Provider) ID() string { return s.id }
 
 // Type returns "static".
-func (s *Static) Type() string { return "static" }
+func (s *Provider) Type() string { return "static" }
 
 // DisplayName returns the name shown on the sign-in page.
-func (s *Static) DisplayName() string { return s.displayName }
+func (s *Provider) DisplayName() string { return s.displayName }
 
 // IsDemo marks this provider as unfit for production so surfaces can say so.
-func (s *Static) IsDemo() bool { return true }
+func (s *Provider) IsDemo() bool { return true }
 
 // Authenticate checks username and password. Unknown users still cost one
 // bcrypt comparison so response time does not reveal which usernames exist.
-func (s *Static) Authenticate(ctx context.Context, username, password string) (*Identity, error) {
+func (s *Provider) Authenticate(ctx context.Context, username, password string) (*idp.Identity, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -135,12 +139,12 @@ func (s *Static) Authenticate(ctx context.Context, username, password string) (*
 	}
 	matched := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
 	if !known || !matched || len(password) > maxPasswordBytes {
-		return nil, ErrBadCredentials
+		return nil, idp.ErrBadCredentials
 	}
 	claims := copyClaims(user.Claims)
 	claims["sub"] = user.Username
 	claims["preferred_username"] = user.Username
-	return &Identity{Provider: s.id, Subject: user.Username, Claims: claims}, nil
+	return &idp.Identity{Provider: s.id, Subject: user.Username, Claims: claims}, nil
 }
 
 // copyClaims deep-copies maps and lists so callers cannot alter the

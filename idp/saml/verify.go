@@ -1,4 +1,4 @@
-package idp
+package saml
 
 import (
 	"bytes"
@@ -8,13 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/beevik/etree"
-	"github.com/crewjam/saml"
+	crewsaml "github.com/crewjam/saml"
+
+	"fedgate/idp"
 )
 
 // SAML namespaces.
@@ -28,14 +29,12 @@ const (
 // Claim names a SAML identity carries besides its attributes. An attribute
 // with one of these names is dropped: the IdP cannot override them.
 const (
-	ClaimSAMLIssuer       = "saml:issuer"
-	ClaimSAMLSessionIndex = "saml:session_index"
-	ClaimSAMLNameIDFormat = "saml:name_id_format"
-	// AWSRoleAttribute holds "roleArn,providerArn" pairs (either order).
-	AWSRoleAttribute = "https://aws.amazon.com/SAML/Attributes/Role"
+	ClaimIssuer       = "saml:issuer"
+	ClaimSessionIndex = "saml:session_index"
+	ClaimNameIDFormat = "saml:name_id_format"
 )
 
-var reservedSAMLClaims = []string{"sub", ClaimSAMLIssuer, ClaimSAMLSessionIndex, ClaimSAMLNameIDFormat}
+var reservedSAMLClaims = []string{"sub", ClaimIssuer, ClaimSessionIndex, ClaimNameIDFormat}
 
 // allowedEncryption lists the XML Encryption algorithms accepted in an
 // EncryptedAssertion: AES (CBC or GCM) content encryption and RSA-OAEP key
@@ -76,14 +75,14 @@ type responseShape struct {
 //     audience present and equal to EntityID, time window, bearer Recipient,
 //     a non-empty NameID;
 //  6. the replay cache, only once all of the above passed.
-func (s *SAML) ConsumeResponse(ctx context.Context, samlResponse string, possibleRequestIDs []string) (*Identity, error) {
+func (s *Provider) ConsumeResponse(ctx context.Context, samlResponse string, possibleRequestIDs []string) (*idp.Identity, error) {
 	assertion, err := s.checkResponse(ctx, samlResponse, possibleRequestIDs, false)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.replay.Remember(ctx, assertion.ID, s.replayUntil(assertion)); err != nil {
-		if errors.Is(err, ErrReplay) {
-			return nil, fmt.Errorf("%w: assertion %q", ErrReplay, assertion.ID)
+		if errors.Is(err, idp.ErrReplay) {
+			return nil, fmt.Errorf("%w: assertion %q", idp.ErrReplay, assertion.ID)
 		}
 		return nil, fmt.Errorf("saml replay cache: %w", err)
 	}
@@ -94,7 +93,7 @@ func (s *SAML) ConsumeResponse(ctx context.Context, samlResponse string, possibl
 // answersAnyRequest (VerifyResponse, for simulation), a response that
 // answers a request is taken as answering a pending one; every other check
 // is the same.
-func (s *SAML) checkResponse(ctx context.Context, samlResponse string, possibleRequestIDs []string, answersAnyRequest bool) (*saml.Assertion, error) {
+func (s *Provider) checkResponse(ctx context.Context, samlResponse string, possibleRequestIDs []string, answersAnyRequest bool) (*crewsaml.Assertion, error) {
 	raw, err := s.decodeResponse(samlResponse)
 	if err != nil {
 		return nil, err
@@ -108,7 +107,7 @@ func (s *SAML) checkResponse(ctx context.Context, samlResponse string, possibleR
 		ids = []string{shape.inResponseTo}
 	}
 	if len(ids) == 0 && !s.cfg.AllowIdPInitiated {
-		return nil, fmt.Errorf("%w: no sign-in is pending and IdP-initiated sign-in is off", ErrUnsolicited)
+		return nil, fmt.Errorf("%w: no sign-in is pending and IdP-initiated sign-in is off", idp.ErrUnsolicited)
 	}
 	meta, err := s.metadata(ctx)
 	if err != nil {
@@ -126,16 +125,16 @@ func (s *SAML) checkResponse(ctx context.Context, samlResponse string, possibleR
 }
 
 // decodeResponse enforces the size caps around base64 decoding.
-func (s *SAML) decodeResponse(posted string) ([]byte, error) {
+func (s *Provider) decodeResponse(posted string) ([]byte, error) {
 	if posted == "" {
-		return nil, fmt.Errorf("%w: empty SAMLResponse", ErrInvalidToken)
+		return nil, fmt.Errorf("%w: empty SAMLResponse", idp.ErrInvalidToken)
 	}
 	// The encoded length of MaxResponseBytes, plus line breaks every 64
 	// characters as some encoders insert them.
 	encodedCap := base64.StdEncoding.EncodedLen(s.cfg.MaxResponseBytes)
 	encodedCap += encodedCap / 32
 	if len(posted) > encodedCap {
-		return nil, fmt.Errorf("%w: posted SAMLResponse is %d bytes, limit %d", ErrTooLarge, len(posted), encodedCap)
+		return nil, fmt.Errorf("%w: posted SAMLResponse is %d bytes, limit %d", idp.ErrTooLarge, len(posted), encodedCap)
 	}
 	clean := strings.Map(func(r rune) rune {
 		if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
@@ -145,15 +144,15 @@ func (s *SAML) decodeResponse(posted string) ([]byte, error) {
 	}, posted)
 	raw, err := base64.StdEncoding.DecodeString(clean)
 	if err != nil {
-		return nil, fmt.Errorf("%w: SAMLResponse is not base64", ErrInvalidToken)
+		return nil, fmt.Errorf("%w: SAMLResponse is not base64", idp.ErrInvalidToken)
 	}
 	if len(raw) > s.cfg.MaxResponseBytes {
-		return nil, fmt.Errorf("%w: SAMLResponse is %d bytes, limit %d", ErrTooLarge, len(raw), s.cfg.MaxResponseBytes)
+		return nil, fmt.Errorf("%w: SAMLResponse is %d bytes, limit %d", idp.ErrTooLarge, len(raw), s.cfg.MaxResponseBytes)
 	}
 	if !bytes.HasPrefix(bytes.TrimLeft(raw, " \t\r\n\ufeff"), []byte("<")) {
 		// A DEFLATE stream (the HTTP-Redirect encoding) is not accepted on
 		// HTTP-POST and is never inflated (CVE-2023-28119 class).
-		return nil, fmt.Errorf("%w: SAMLResponse is not XML", ErrInvalidToken)
+		return nil, fmt.Errorf("%w: SAMLResponse is not XML", idp.ErrInvalidToken)
 	}
 	return raw, nil
 }
@@ -167,21 +166,21 @@ func inspectResponse(raw []byte) (responseShape, error) {
 	}
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(raw); err != nil {
-		return responseShape{}, fmt.Errorf("%w: response is not well-formed XML", ErrInvalidToken)
+		return responseShape{}, fmt.Errorf("%w: response is not well-formed XML", idp.ErrInvalidToken)
 	}
 	for _, tok := range doc.Child {
 		switch t := tok.(type) {
 		case *etree.Directive:
-			return responseShape{}, fmt.Errorf("%w: response carries a DTD", ErrInvalidToken)
+			return responseShape{}, fmt.Errorf("%w: response carries a DTD", idp.ErrInvalidToken)
 		case *etree.ProcInst:
 			if t.Target != "xml" {
-				return responseShape{}, fmt.Errorf("%w: response carries a processing instruction", ErrInvalidToken)
+				return responseShape{}, fmt.Errorf("%w: response carries a processing instruction", idp.ErrInvalidToken)
 			}
 		}
 	}
 	root := doc.Root()
 	if root == nil || root.NamespaceURI() != samlProtocolNS || root.Tag != "Response" {
-		return responseShape{}, fmt.Errorf("%w: root element is not samlp:Response", ErrInvalidToken)
+		return responseShape{}, fmt.Errorf("%w: root element is not samlp:Response", idp.ErrInvalidToken)
 	}
 	assertions := 0
 	var walk func(el *etree.Element) error
@@ -192,16 +191,16 @@ func inspectResponse(raw []byte) (responseShape, error) {
 		}
 		if ns == xmlencNS && el.Tag == "EncryptionMethod" {
 			if alg := el.SelectAttrValue("Algorithm", ""); !allowedEncryption[alg] {
-				return fmt.Errorf("%w: encryption algorithm %q is not accepted", ErrInvalidToken, alg)
+				return fmt.Errorf("%w: encryption algorithm %q is not accepted", idp.ErrInvalidToken, alg)
 			}
 		}
 		for _, tok := range el.Child {
 			switch t := tok.(type) {
 			case *etree.Comment:
 				// Comments split text nodes: CVE-2017-11427 and siblings.
-				return fmt.Errorf("%w: response carries an XML comment", ErrInvalidToken)
+				return fmt.Errorf("%w: response carries an XML comment", idp.ErrInvalidToken)
 			case *etree.ProcInst, *etree.Directive:
-				return fmt.Errorf("%w: response carries a processing instruction or directive", ErrInvalidToken)
+				return fmt.Errorf("%w: response carries a processing instruction or directive", idp.ErrInvalidToken)
 			case *etree.Element:
 				if err := walk(t); err != nil {
 					return err
@@ -215,7 +214,7 @@ func inspectResponse(raw []byte) (responseShape, error) {
 	}
 	if assertions != 1 {
 		// CVE-2022-41912 and the XSW family need a second assertion.
-		return responseShape{}, fmt.Errorf("%w: response holds %d assertions, want exactly 1", ErrInvalidToken, assertions)
+		return responseShape{}, fmt.Errorf("%w: response holds %d assertions, want exactly 1", idp.ErrInvalidToken, assertions)
 	}
 	return responseShape{
 		destination:  root.SelectAttrValue("Destination", ""),
@@ -236,7 +235,7 @@ func checkDuplicateAttributes(raw []byte) error {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("%w: response is not well-formed XML", ErrInvalidToken)
+			return fmt.Errorf("%w: response is not well-formed XML", idp.ErrInvalidToken)
 		}
 		start, ok := tok.(xml.StartElement)
 		if !ok || len(start.Attr) < 2 {
@@ -245,7 +244,7 @@ func checkDuplicateAttributes(raw []byte) error {
 		seen := make(map[xml.Name]bool, len(start.Attr))
 		for _, a := range start.Attr {
 			if seen[a.Name] {
-				return fmt.Errorf("%w: duplicate attribute %s:%s", ErrInvalidToken, a.Name.Space, a.Name.Local)
+				return fmt.Errorf("%w: duplicate attribute %s:%s", idp.ErrInvalidToken, a.Name.Space, a.Name.Local)
 			}
 			seen[a.Name] = true
 		}
@@ -257,16 +256,16 @@ func checkDuplicateAttributes(raw []byte) error {
 // time failure it runs once more with its clock moved by this provider's
 // skew; checkAssertion then applies the provider's own window to the
 // verified assertion.
-func (s *SAML) verify(meta *saml.EntityDescriptor, raw []byte, ids []string, now time.Time) (*saml.Assertion, error) {
+func (s *Provider) verify(meta *crewsaml.EntityDescriptor, raw []byte, ids []string, now time.Time) (*crewsaml.Assertion, error) {
 	a, err := s.verifyAt(meta, raw, ids, now)
 	if err == nil {
 		return a, nil
 	}
 	var shift time.Duration
 	switch {
-	case errors.Is(err, saml.ErrExpired):
+	case errors.Is(err, crewsaml.ErrExpired):
 		shift = -s.cfg.ClockSkew
-	case errors.Is(err, saml.ErrNotYetValid):
+	case errors.Is(err, crewsaml.ErrNotYetValid):
 		shift = s.cfg.ClockSkew
 	default:
 		return nil, err
@@ -277,12 +276,12 @@ func (s *SAML) verify(meta *saml.EntityDescriptor, raw []byte, ids []string, now
 	return nil, err
 }
 
-func (s *SAML) verifyAt(meta *saml.EntityDescriptor, raw []byte, ids []string, at time.Time) (*saml.Assertion, error) {
+func (s *Provider) verifyAt(meta *crewsaml.EntityDescriptor, raw []byte, ids []string, at time.Time) (*crewsaml.Assertion, error) {
 	sp := s.serviceProvider(meta, at)
 	a, err := sp.ParseXMLResponse(raw, ids, s.acs)
 	if err != nil {
 		// InvalidResponseError carries the whole response; keep only the cause.
-		var ire *saml.InvalidResponseError
+		var ire *crewsaml.InvalidResponseError
 		if errors.As(err, &ire) && ire.PrivateErr != nil {
 			return nil, ire.PrivateErr
 		}
@@ -294,75 +293,75 @@ func (s *SAML) verifyAt(meta *saml.EntityDescriptor, raw []byte, ids []string, a
 // samlError maps a crewjam refusal to an idp sentinel, keeping crewjam's
 // classified error as the private cause.
 func samlError(err error, shape responseShape) error {
-	var status saml.ErrBadStatus
+	var status crewsaml.ErrBadStatus
 	switch {
 	case errors.As(err, &status):
-		return fmt.Errorf("%w: idp answered with status %s", ErrExchangeFailed, status.Status)
-	case errors.Is(err, saml.ErrExpired):
-		return fmt.Errorf("%w: saml: %w", ErrExpiredToken, err)
-	case errors.Is(err, saml.ErrIssuerMismatch):
-		return fmt.Errorf("%w: saml: %w", ErrWrongIssuer, err)
-	case errors.Is(err, saml.ErrAudienceMismatch):
-		return fmt.Errorf("%w: saml: %w", ErrWrongAudience, err)
-	case errors.Is(err, saml.ErrDestinationMismatch):
-		return fmt.Errorf("%w: saml: %w", ErrWrongRecipient, err)
-	case errors.Is(err, saml.ErrRequestIDMismatch) && shape.inResponseTo == "":
-		return fmt.Errorf("%w: saml: %w", ErrUnsolicited, err)
-	case errors.Is(err, saml.ErrRequestIDMismatch):
-		return fmt.Errorf("%w: saml: %w", ErrNonceMismatch, err)
+		return fmt.Errorf("%w: idp answered with status %s", idp.ErrExchangeFailed, status.Status)
+	case errors.Is(err, crewsaml.ErrExpired):
+		return fmt.Errorf("%w: saml: %w", idp.ErrExpiredToken, err)
+	case errors.Is(err, crewsaml.ErrIssuerMismatch):
+		return fmt.Errorf("%w: saml: %w", idp.ErrWrongIssuer, err)
+	case errors.Is(err, crewsaml.ErrAudienceMismatch):
+		return fmt.Errorf("%w: saml: %w", idp.ErrWrongAudience, err)
+	case errors.Is(err, crewsaml.ErrDestinationMismatch):
+		return fmt.Errorf("%w: saml: %w", idp.ErrWrongRecipient, err)
+	case errors.Is(err, crewsaml.ErrRequestIDMismatch) && shape.inResponseTo == "":
+		return fmt.Errorf("%w: saml: %w", idp.ErrUnsolicited, err)
+	case errors.Is(err, crewsaml.ErrRequestIDMismatch):
+		return fmt.Errorf("%w: saml: %w", idp.ErrNonceMismatch, err)
 	}
-	return fmt.Errorf("%w: saml: %w", ErrInvalidToken, err)
+	return fmt.Errorf("%w: saml: %w", idp.ErrInvalidToken, err)
 }
 
 // checkAssertion re-checks, on the verified assertion and with this
 // provider's skew, what fedgate relies on, so that no check depends on a
 // library default.
-func (s *SAML) checkAssertion(a *saml.Assertion, shape responseShape, idpEntityID string, ids []string, now time.Time) error {
+func (s *Provider) checkAssertion(a *crewsaml.Assertion, shape responseShape, idpEntityID string, ids []string, now time.Time) error {
 	skew := s.cfg.ClockSkew
 	acs := s.acs.String()
 	if shape.destination == "" {
-		return fmt.Errorf("%w: response has no Destination", ErrWrongRecipient)
+		return fmt.Errorf("%w: response has no Destination", idp.ErrWrongRecipient)
 	}
 	if shape.destination != acs {
-		return fmt.Errorf("%w: Destination %q is not the ACS URL", ErrWrongRecipient, shape.destination)
+		return fmt.Errorf("%w: Destination %q is not the ACS URL", idp.ErrWrongRecipient, shape.destination)
 	}
 	if a.Issuer.Value == "" || a.Issuer.Value != idpEntityID {
-		return fmt.Errorf("%w: assertion Issuer %q is not the metadata entity id", ErrWrongIssuer, a.Issuer.Value)
+		return fmt.Errorf("%w: assertion Issuer %q is not the metadata entity id", idp.ErrWrongIssuer, a.Issuer.Value)
 	}
 	if a.Conditions == nil || len(a.Conditions.AudienceRestrictions) == 0 {
-		return fmt.Errorf("%w: assertion has no AudienceRestriction", ErrWrongAudience)
+		return fmt.Errorf("%w: assertion has no AudienceRestriction", idp.ErrWrongAudience)
 	}
 	for i := range a.Conditions.AudienceRestrictions {
-		if !slices.ContainsFunc(a.Conditions.AudienceRestrictions[i].AllAudiences(), func(v saml.Audience) bool { return v.Value == s.cfg.EntityID }) {
-			return fmt.Errorf("%w: an AudienceRestriction does not name %q", ErrWrongAudience, s.cfg.EntityID)
+		if !slices.ContainsFunc(a.Conditions.AudienceRestrictions[i].AllAudiences(), func(v crewsaml.Audience) bool { return v.Value == s.cfg.EntityID }) {
+			return fmt.Errorf("%w: an AudienceRestriction does not name %q", idp.ErrWrongAudience, s.cfg.EntityID)
 		}
 	}
 	if a.IssueInstant.IsZero() || a.IssueInstant.After(now.Add(skew)) {
-		return fmt.Errorf("%w: assertion IssueInstant is in the future", ErrInvalidToken)
+		return fmt.Errorf("%w: assertion IssueInstant is in the future", idp.ErrInvalidToken)
 	}
-	if now.After(a.IssueInstant.Add(saml.MaxIssueDelay + skew)) {
-		return fmt.Errorf("%w: assertion was issued at %s", ErrExpiredToken, a.IssueInstant.UTC().Format(time.RFC3339))
+	if now.After(a.IssueInstant.Add(crewsaml.MaxIssueDelay + skew)) {
+		return fmt.Errorf("%w: assertion was issued at %s", idp.ErrExpiredToken, a.IssueInstant.UTC().Format(time.RFC3339))
 	}
 	if nb := a.Conditions.NotBefore; !nb.IsZero() && nb.After(now.Add(skew)) {
-		return fmt.Errorf("%w: assertion is not valid before %s", ErrInvalidToken, nb.UTC().Format(time.RFC3339))
+		return fmt.Errorf("%w: assertion is not valid before %s", idp.ErrInvalidToken, nb.UTC().Format(time.RFC3339))
 	}
 	if na := a.Conditions.NotOnOrAfter; !na.IsZero() && !now.Before(na.Add(skew)) {
-		return fmt.Errorf("%w: assertion expired at %s", ErrExpiredToken, na.UTC().Format(time.RFC3339))
+		return fmt.Errorf("%w: assertion expired at %s", idp.ErrExpiredToken, na.UTC().Format(time.RFC3339))
 	}
 	if err := s.checkBearer(a.Subject, ids, now); err != nil {
 		return err
 	}
 	if a.Subject.NameID == nil || a.Subject.NameID.Value == "" {
-		return fmt.Errorf("%w: assertion has no NameID", ErrMissingSubject)
+		return fmt.Errorf("%w: assertion has no NameID", idp.ErrMissingSubject)
 	}
 	return nil
 }
 
 // checkBearer requires one bearer confirmation addressed to the ACS, valid
 // now, answering a pending request (or none, if IdP-initiated is allowed).
-func (s *SAML) checkBearer(subject *saml.Subject, ids []string, now time.Time) error {
+func (s *Provider) checkBearer(subject *crewsaml.Subject, ids []string, now time.Time) error {
 	if subject == nil {
-		return fmt.Errorf("%w: assertion has no Subject", ErrMissingSubject)
+		return fmt.Errorf("%w: assertion has no Subject", idp.ErrMissingSubject)
 	}
 	skew := s.cfg.ClockSkew
 	var firstErr error
@@ -373,17 +372,17 @@ func (s *SAML) checkBearer(subject *saml.Subject, ids []string, now time.Time) e
 		case sc.Method != bearerMethod:
 			continue
 		case d == nil:
-			err = fmt.Errorf("%w: bearer confirmation has no data", ErrInvalidToken)
+			err = fmt.Errorf("%w: bearer confirmation has no data", idp.ErrInvalidToken)
 		case d.Recipient != s.acs.String():
-			err = fmt.Errorf("%w: Recipient %q is not the ACS URL", ErrWrongRecipient, d.Recipient)
+			err = fmt.Errorf("%w: Recipient %q is not the ACS URL", idp.ErrWrongRecipient, d.Recipient)
 		case d.NotOnOrAfter.IsZero() || !now.Before(d.NotOnOrAfter.Add(skew)):
-			err = fmt.Errorf("%w: bearer confirmation expired", ErrExpiredToken)
+			err = fmt.Errorf("%w: bearer confirmation expired", idp.ErrExpiredToken)
 		case !d.NotBefore.IsZero() && d.NotBefore.After(now.Add(skew)):
-			err = fmt.Errorf("%w: bearer confirmation not yet valid", ErrInvalidToken)
+			err = fmt.Errorf("%w: bearer confirmation not yet valid", idp.ErrInvalidToken)
 		case d.InResponseTo == "" && !s.cfg.AllowIdPInitiated:
-			err = fmt.Errorf("%w: assertion answers no request", ErrUnsolicited)
+			err = fmt.Errorf("%w: assertion answers no request", idp.ErrUnsolicited)
 		case d.InResponseTo != "" && !slices.Contains(ids, d.InResponseTo):
-			err = fmt.Errorf("%w: assertion answers another request", ErrNonceMismatch)
+			err = fmt.Errorf("%w: assertion answers another request", idp.ErrNonceMismatch)
 		default:
 			return nil
 		}
@@ -392,35 +391,35 @@ func (s *SAML) checkBearer(subject *saml.Subject, ids []string, now time.Time) e
 		}
 	}
 	if firstErr == nil {
-		firstErr = fmt.Errorf("%w: assertion has no bearer confirmation", ErrInvalidToken)
+		firstErr = fmt.Errorf("%w: assertion has no bearer confirmation", idp.ErrInvalidToken)
 	}
 	return firstErr
 }
 
 // replayUntil is no earlier than the last moment checkAssertion would
 // accept the assertion, so a replay cannot outlive its cache entry.
-func (s *SAML) replayUntil(a *saml.Assertion) time.Time {
-	until := a.IssueInstant.Add(saml.MaxIssueDelay + s.cfg.ClockSkew)
+func (s *Provider) replayUntil(a *crewsaml.Assertion) time.Time {
+	until := a.IssueInstant.Add(crewsaml.MaxIssueDelay + s.cfg.ClockSkew)
 	if na := a.Conditions.NotOnOrAfter; !na.IsZero() && na.Add(s.cfg.ClockSkew).Before(until) {
 		until = na.Add(s.cfg.ClockSkew)
 	}
 	return until.Add(time.Second)
 }
 
-func (s *SAML) identity(a *saml.Assertion, posted string) *Identity {
+func (s *Provider) identity(a *crewsaml.Assertion, posted string) *idp.Identity {
 	claims := attributesToClaims(a.AttributeStatements)
 	claims["sub"] = a.Subject.NameID.Value
-	claims[ClaimSAMLIssuer] = a.Issuer.Value
+	claims[ClaimIssuer] = a.Issuer.Value
 	if f := a.Subject.NameID.Format; f != "" {
-		claims[ClaimSAMLNameIDFormat] = f
+		claims[ClaimNameIDFormat] = f
 	}
 	for _, st := range a.AuthnStatements {
 		if st.SessionIndex != "" {
-			claims[ClaimSAMLSessionIndex] = st.SessionIndex
+			claims[ClaimSessionIndex] = st.SessionIndex
 			break
 		}
 	}
-	return &Identity{Provider: s.cfg.ID, Subject: a.Subject.NameID.Value, Claims: claims, RawToken: posted}
+	return &idp.Identity{Provider: s.cfg.ID, Subject: a.Subject.NameID.Value, Claims: claims, RawToken: posted}
 }
 
 // attributesToClaims maps SAML attributes to claims keyed by attribute
@@ -428,7 +427,7 @@ func (s *SAML) identity(a *saml.Assertion, posted string) *Identity {
 // §2.7.3.1). One value becomes a string, several a []any of strings, none
 // an empty list; repeated attributes are merged in document order. A value
 // that is a NameID contributes its text. Reserved claim names are dropped.
-func attributesToClaims(statements []saml.AttributeStatement) map[string]any {
+func attributesToClaims(statements []crewsaml.AttributeStatement) map[string]any {
 	values := map[string][]any{}
 	var order []string
 	for _, st := range statements {
@@ -460,60 +459,12 @@ func attributesToClaims(statements []saml.AttributeStatement) map[string]any {
 	return claims
 }
 
-// RolePair is one AWS role a SAML assertion offers, with the IAM SAML
-// provider that AssumeRoleWithSAML must name for it.
-type RolePair struct {
-	RoleARN     string
-	ProviderARN string
-}
-
-var (
-	roleARNPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
-	providerARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:saml-provider/[\w.-]{1,128}$`)
-)
-
 // AWSRoles reads the identity's https://aws.amazon.com/SAML/Attributes/Role
 // values ("roleArn,providerArn" in either order, as AWS accepts). Malformed
 // values are skipped; duplicates are dropped; order is kept.
-func (s *SAML) AWSRoles(id *Identity) []RolePair {
+func (s *Provider) AWSRoles(id *idp.Identity) []idp.RolePair {
 	if id == nil {
 		return nil
 	}
-	return ParseAWSRoles(id.Claims[AWSRoleAttribute])
-}
-
-// ParseAWSRoles parses a Role claim value (a string or a list of strings).
-func ParseAWSRoles(claim any) []RolePair {
-	var raw []string
-	switch v := claim.(type) {
-	case string:
-		raw = []string{v}
-	case []any:
-		for _, e := range v {
-			if s, ok := e.(string); ok {
-				raw = append(raw, s)
-			}
-		}
-	case []string:
-		raw = v
-	}
-	var out []RolePair
-	for _, value := range raw {
-		parts := strings.Split(value, ",")
-		if len(parts) != 2 {
-			continue
-		}
-		a, b := strings.TrimSpace(parts[0]), strings.TrimSpace(parts[1])
-		if providerARNPattern.MatchString(a) {
-			a, b = b, a
-		}
-		if !roleARNPattern.MatchString(a) || !providerARNPattern.MatchString(b) {
-			continue
-		}
-		p := RolePair{RoleARN: a, ProviderARN: b}
-		if !slices.Contains(out, p) {
-			out = append(out, p)
-		}
-	}
-	return out
+	return idp.ParseAWSRoles(id.Claims[idp.AWSRoleAttribute])
 }

@@ -1,4 +1,4 @@
-package idp
+package saml
 
 // A test SAML IdP: it signs responses with goxmldsig exactly as a real IdP
 // does (exclusive c14n, enveloped signature placed after the Issuer), so
@@ -23,6 +23,8 @@ import (
 
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
+
+	"fedgate/idp"
 )
 
 const (
@@ -39,7 +41,7 @@ const (
 var testSAMLNow = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
 // testKeys are fixed RSA keys and self-signed certificates from
-// testdata/saml (generating keys would dominate the tests, and fuzz workers
+// testdata (generating keys would dominate the tests, and fuzz workers
 // run them instrumented); tests never modify them.
 var testKeys = sync.OnceValue(func() map[string]*testKeyPair {
 	keys := map[string]*testKeyPair{}
@@ -55,7 +57,7 @@ type testKeyPair struct {
 }
 
 func loadTestKeyPair(name string) *testKeyPair {
-	pair, err := tls.LoadX509KeyPair(filepath.Join("testdata", "saml", name+".cert.pem"), filepath.Join("testdata", "saml", name+".key.pem"))
+	pair, err := tls.LoadX509KeyPair(filepath.Join("testdata", name+".cert.pem"), filepath.Join("testdata", name+".key.pem"))
 	if err != nil {
 		panic(err)
 	}
@@ -257,7 +259,7 @@ func (m *memReplay) Remember(_ context.Context, id string, until time.Time) erro
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.seen[id]; ok {
-		return ErrReplay
+		return idp.ErrReplay
 	}
 	m.seen[id] = until
 	return nil
@@ -292,16 +294,16 @@ func (c *testClock) Add(d time.Duration) {
 }
 
 type samlFixture struct {
-	sp     *SAML
+	sp     *Provider
 	clock  *testClock
 	replay *memReplay
 }
 
 // newSAMLFixture builds a provider trusting the "idp" key via inline
 // metadata, at testSAMLNow.
-func newSAMLFixture(t testing.TB, mutate func(*SAMLConfig)) *samlFixture {
+func newSAMLFixture(t testing.TB, mutate func(*Config)) *samlFixture {
 	t.Helper()
-	cfg := SAMLConfig{
+	cfg := Config{
 		ID: "corp", DisplayName: "Corp SAML",
 		IdPMetadataXML: idpMetadataXML(testIdPEntityID, testKeys()["idp"].cert),
 		EntityID:       testSPEntityID, ACSURL: testACS, MetadataURL: testSPMetadataURL,
@@ -312,14 +314,14 @@ func newSAMLFixture(t testing.TB, mutate func(*SAMLConfig)) *samlFixture {
 	}
 	clock := &testClock{t: testSAMLNow}
 	replay := newMemReplay()
-	sp, err := NewSAML(context.Background(), cfg, nil, clock.Now, replay)
+	sp, err := New(context.Background(), cfg, nil, clock.Now, replay)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &samlFixture{sp: sp, clock: clock, replay: replay}
 }
 
-func (f *samlFixture) consume(t testing.TB, posted string) (*Identity, error) {
+func (f *samlFixture) consume(t testing.TB, posted string) (*idp.Identity, error) {
 	t.Helper()
 	return f.sp.ConsumeResponse(context.Background(), posted, []string{testRequestID})
 }

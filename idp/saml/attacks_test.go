@@ -1,4 +1,4 @@
-package idp
+package saml
 
 // One named regression test per known attack on SAML service providers.
 // Each starts from a response the provider accepts (TestSAMLConsumeResponse),
@@ -20,7 +20,9 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
-	"github.com/crewjam/saml"
+	crewsaml "github.com/crewjam/saml"
+
+	"fedgate/idp"
 )
 
 func signedDoc(t *testing.T, mutate func(*samlCase)) *etree.Document {
@@ -51,7 +53,7 @@ func evilCopy(a *etree.Element, id string) *etree.Element {
 // requireWrappingRefused checks both layers for a wrapped document.
 func requireWrappingRefused(t *testing.T, f *samlFixture, doc *etree.Document) {
 	t.Helper()
-	f.mustRefuse(t, encodeDoc(t, doc), ErrInvalidToken)
+	f.mustRefuse(t, encodeDoc(t, doc), idp.ErrInvalidToken)
 	if subject, err := f.verifiedSubject(t, doc); err == nil && subject == testAdmin {
 		t.Fatal("library verification alone returned the attacker's unsigned subject")
 	}
@@ -250,7 +252,7 @@ func TestCommentInjectionNameID(t *testing.T) {
 				c.Attributes = []testAttr{{Name: "email", Values: []string{registered}}}
 			})
 			inject(assertionEl(doc.Root()))
-			f.mustRefuse(t, encodeDoc(t, doc), ErrInvalidToken)
+			f.mustRefuse(t, encodeDoc(t, doc), idp.ErrInvalidToken)
 			// The signature alone still verifies; what it covers is the
 			// whole registered name, never the truncated one.
 			subject, err := f.verifiedSubject(t, doc)
@@ -286,7 +288,7 @@ func TestSignatureStripped(t *testing.T) {
 			doc := signedDoc(t, func(c *samlCase) { c.SignResponse = name == "response signature removed, assertion unsigned" })
 			strip(doc.Root())
 			setNameID(assertionEl(doc.Root()), testAdmin)
-			f.mustRefuse(t, encodeDoc(t, doc), ErrInvalidToken)
+			f.mustRefuse(t, encodeDoc(t, doc), idp.ErrInvalidToken)
 			if subject, err := f.verifiedSubject(t, doc); err == nil {
 				t.Fatalf("library verification accepted an unsigned assertion for %q", subject)
 			}
@@ -311,9 +313,9 @@ func TestSignedByKeyNotInMetadata(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newSAMLFixture(t, nil)
 			doc := signedDoc(t, func(c *samlCase) { mutate(c); c.NameID = testAdmin })
-			f.mustRefuse(t, encodeDoc(t, doc), ErrInvalidToken)
+			f.mustRefuse(t, encodeDoc(t, doc), idp.ErrInvalidToken)
 			_, err := f.verifiedSubject(t, doc)
-			if !errors.Is(err, saml.ErrInvalidSignature) {
+			if !errors.Is(err, crewsaml.ErrInvalidSignature) {
 				t.Fatalf("library verification: %v, want ErrInvalidSignature", err)
 			}
 		})
@@ -323,7 +325,7 @@ func TestSignedByKeyNotInMetadata(t *testing.T) {
 		doc := signedDoc(t, func(c *samlCase) { c.Signer, c.NameID = testKeys()["attacker"], testAdmin })
 		ki := assertionEl(doc.Root()).FindElement("./Signature/KeyInfo")
 		ki.Parent().RemoveChild(ki)
-		f.mustRefuse(t, encodeDoc(t, doc), ErrInvalidToken)
+		f.mustRefuse(t, encodeDoc(t, doc), idp.ErrInvalidToken)
 	})
 }
 
@@ -364,7 +366,7 @@ func TestTwoAssertions(t *testing.T) {
 		d := c.doc(t)
 		root := d.Root()
 		root.AddChild(evilCopy(assertionEl(root), "_evil-3"))
-		f.mustRefuse(t, encodeDoc(t, d), ErrInvalidToken)
+		f.mustRefuse(t, encodeDoc(t, d), idp.ErrInvalidToken)
 	})
 }
 
@@ -378,21 +380,21 @@ func TestReplayedAssertion(t *testing.T) {
 	if _, err := f.consume(t, posted); err != nil {
 		t.Fatal(err)
 	}
-	f.mustRefuse(t, posted, ErrReplay)
+	f.mustRefuse(t, posted, idp.ErrReplay)
 
 	c.ResponseID = "_resp-rewrapped"
-	f.mustRefuse(t, c.post(t), ErrReplay)
+	f.mustRefuse(t, c.post(t), idp.ErrReplay)
 
-	replica, err := NewSAML(context.Background(), f.sp.cfg, nil, f.clock.Now, f.replay)
+	replica, err := New(context.Background(), f.sp.cfg, nil, f.clock.Now, f.replay)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id, err := replica.ConsumeResponse(context.Background(), posted, []string{testRequestID}); id != nil || !errors.Is(err, ErrReplay) {
+	if id, err := replica.ConsumeResponse(context.Background(), posted, []string{testRequestID}); id != nil || !errors.Is(err, idp.ErrReplay) {
 		t.Fatalf("replica accepted a replay: %v", err)
 	}
 	// The entry outlives every moment the assertion would be accepted.
 	until := f.replay.seen[c.AssertionID]
-	if latest := c.NotOnOrAfter.Add(f.sp.cfg.ClockSkew); until.Before(latest) && until.Before(c.IssueInstant.Add(saml.MaxIssueDelay+f.sp.cfg.ClockSkew)) {
+	if latest := c.NotOnOrAfter.Add(f.sp.cfg.ClockSkew); until.Before(latest) && until.Before(c.IssueInstant.Add(crewsaml.MaxIssueDelay+f.sp.cfg.ClockSkew)) {
 		t.Fatalf("replay entry ends %s, before the assertion stops being accepted", until)
 	}
 }
@@ -408,7 +410,7 @@ func TestWrongAudience(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newSAMLFixture(t, nil)
-			f.mustRefuse(t, postCase(t, func(c *samlCase) { c.Audiences = aud }), ErrWrongAudience)
+			f.mustRefuse(t, postCase(t, func(c *samlCase) { c.Audiences = aud }), idp.ErrWrongAudience)
 		})
 	}
 }
@@ -419,7 +421,7 @@ func TestMissingAudience(t *testing.T) {
 	for name, aud := range map[string][][]string{"no restriction": nil, "empty audience": {{""}}} {
 		t.Run(name, func(t *testing.T) {
 			f := newSAMLFixture(t, nil)
-			f.mustRefuse(t, postCase(t, func(c *samlCase) { c.Audiences = aud }), ErrWrongAudience)
+			f.mustRefuse(t, postCase(t, func(c *samlCase) { c.Audiences = aud }), idp.ErrWrongAudience)
 		})
 	}
 }
@@ -431,7 +433,7 @@ func TestWrongRecipient(t *testing.T) {
 	for name, r := range map[string]string{"other": "https://other-sp.example.com/acs", "missing": "", "query added": testACS + "?x=1"} {
 		t.Run(name, func(t *testing.T) {
 			f := newSAMLFixture(t, nil)
-			f.mustRefuse(t, postCase(t, func(c *samlCase) { c.Recipient = r }), ErrWrongRecipient)
+			f.mustRefuse(t, postCase(t, func(c *samlCase) { c.Recipient = r }), idp.ErrWrongRecipient)
 		})
 	}
 }
@@ -449,7 +451,7 @@ func TestWrongDestination(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newSAMLFixture(t, nil)
-			f.mustRefuse(t, postCase(t, mutate), ErrWrongRecipient)
+			f.mustRefuse(t, postCase(t, mutate), idp.ErrWrongRecipient)
 		})
 	}
 }
@@ -466,7 +468,7 @@ func TestWrongIssuer(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newSAMLFixture(t, nil)
-			f.mustRefuse(t, postCase(t, mutate), ErrWrongIssuer)
+			f.mustRefuse(t, postCase(t, mutate), idp.ErrWrongIssuer)
 		})
 	}
 }
@@ -482,13 +484,13 @@ func TestExpired(t *testing.T) {
 			c.SCDNotOnOrAfter = testSAMLNow.Add(-61 * time.Second)
 		},
 		"issued too long ago": func(c *samlCase) {
-			c.IssueInstant = testSAMLNow.Add(-saml.MaxIssueDelay - 61*time.Second)
+			c.IssueInstant = testSAMLNow.Add(-crewsaml.MaxIssueDelay - 61*time.Second)
 			c.NotBefore = c.IssueInstant
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newSAMLFixture(t, nil)
-			f.mustRefuse(t, postCase(t, mutate), ErrExpiredToken)
+			f.mustRefuse(t, postCase(t, mutate), idp.ErrExpiredToken)
 		})
 	}
 }
@@ -502,7 +504,7 @@ func TestNotYetValid(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newSAMLFixture(t, nil)
-			f.mustRefuse(t, postCase(t, mutate), ErrInvalidToken)
+			f.mustRefuse(t, postCase(t, mutate), idp.ErrInvalidToken)
 		})
 	}
 }
@@ -513,16 +515,16 @@ func TestNotYetValid(t *testing.T) {
 func TestUnsolicitedWhenIdPInitiatedOff(t *testing.T) {
 	f := newSAMLFixture(t, nil)
 	posted := postCase(t, func(c *samlCase) { c.InResponseTo = "" })
-	if id, err := f.sp.ConsumeResponse(context.Background(), posted, nil); id != nil || !errors.Is(err, ErrUnsolicited) {
+	if id, err := f.sp.ConsumeResponse(context.Background(), posted, nil); id != nil || !errors.Is(err, idp.ErrUnsolicited) {
 		t.Fatalf("unsolicited accepted or wrong error: %v", err)
 	}
 	// A pending request does not make a response without InResponseTo
 	// acceptable.
-	f.mustRefuse(t, posted, ErrUnsolicited)
+	f.mustRefuse(t, posted, idp.ErrUnsolicited)
 	// A response to another browser's request is refused too.
-	f.mustRefuse(t, postCase(t, func(c *samlCase) { c.InResponseTo = "id-another-browser" }), ErrNonceMismatch)
+	f.mustRefuse(t, postCase(t, func(c *samlCase) { c.InResponseTo = "id-another-browser" }), idp.ErrNonceMismatch)
 	// An empty pending id is not a pending request.
-	if id, err := f.sp.ConsumeResponse(context.Background(), posted, []string{""}); id != nil || !errors.Is(err, ErrUnsolicited) {
+	if id, err := f.sp.ConsumeResponse(context.Background(), posted, []string{""}); id != nil || !errors.Is(err, idp.ErrUnsolicited) {
 		t.Fatalf("empty request id treated as pending: %v", err)
 	}
 }
@@ -548,9 +550,9 @@ func TestDeflateBomb(t *testing.T) {
 		posted string
 		want   error
 	}{
-		"deflated response":         {base64.StdEncoding.EncodeToString(compressed.Bytes()), ErrInvalidToken},
-		"oversized posted string":   {strings.Repeat("PHNhbWw+", 4<<20), ErrTooLarge},
-		"decoded size over the cap": {base64.StdEncoding.EncodeToString(append(head, bytes.Repeat([]byte("<a/>"), 80<<10)...)), ErrTooLarge},
+		"deflated response":         {base64.StdEncoding.EncodeToString(compressed.Bytes()), idp.ErrInvalidToken},
+		"oversized posted string":   {strings.Repeat("PHNhbWw+", 4<<20), idp.ErrTooLarge},
+		"decoded size over the cap": {base64.StdEncoding.EncodeToString(append(head, bytes.Repeat([]byte("<a/>"), 80<<10)...)), idp.ErrTooLarge},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -578,7 +580,7 @@ func TestDoctypeEntityExpansion(t *testing.T) {
 		"external":       `<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			f.mustRefuse(t, base64.StdEncoding.EncodeToString([]byte(dtd+body)), ErrInvalidToken)
+			f.mustRefuse(t, base64.StdEncoding.EncodeToString([]byte(dtd+body)), idp.ErrInvalidToken)
 		})
 	}
 }
@@ -625,7 +627,7 @@ func TestXMLRoundTripMutation(t *testing.T) {
 			if mutated == body {
 				t.Fatal("mutation did not apply")
 			}
-			f.mustRefuse(t, base64.StdEncoding.EncodeToString([]byte(mutated)), ErrInvalidToken)
+			f.mustRefuse(t, base64.StdEncoding.EncodeToString([]byte(mutated)), idp.ErrInvalidToken)
 		})
 	}
 }

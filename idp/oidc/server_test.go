@@ -1,4 +1,4 @@
-package idp
+package oidc
 
 import (
 	"crypto"
@@ -96,7 +96,7 @@ func newTestIdP(t testing.TB, clock *fakeClock) *testIdP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idp := &testIdP{
+	op := &testIdP{
 		t:           t,
 		clock:       clock,
 		rsa:         signingKey{kid: "rsa-1", alg: jose.RS256, key: rsaKey},
@@ -105,16 +105,16 @@ func newTestIdP(t testing.TB, clock *fakeClock) *testIdP {
 		accessToken: "access-token-xyz",
 		userinfo:    map[string]any{"sub": testSubject, "department": "eng", "email": "userinfo@example.com"},
 	}
-	idp.published = []jose.JSONWebKey{idp.rsa.public(), idp.ec.public()}
+	op.published = []jose.JSONWebKey{op.rsa.public(), op.ec.public()}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /.well-known/openid-configuration", idp.discovery)
-	mux.HandleFunc("GET /jwks", idp.jwks)
-	mux.HandleFunc("GET /authorize", idp.authorize)
-	mux.HandleFunc("POST /token", idp.token)
-	mux.HandleFunc("GET /userinfo", idp.userinfoHandler)
-	idp.srv = httptest.NewTLSServer(mux)
-	t.Cleanup(idp.srv.Close)
-	return idp
+	mux.HandleFunc("GET /.well-known/openid-configuration", op.discovery)
+	mux.HandleFunc("GET /jwks", op.jwks)
+	mux.HandleFunc("GET /authorize", op.authorize)
+	mux.HandleFunc("POST /token", op.token)
+	mux.HandleFunc("GET /userinfo", op.userinfoHandler)
+	op.srv = httptest.NewTLSServer(mux)
+	t.Cleanup(op.srv.Close)
+	return op
 }
 
 func (s *testIdP) issuer() string { return s.srv.URL }

@@ -1,4 +1,4 @@
-package idp
+package saml
 
 import (
 	"bytes"
@@ -25,8 +25,10 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
-	"github.com/crewjam/saml"
+	crewsaml "github.com/crewjam/saml"
 	"github.com/crewjam/saml/xmlenc"
+
+	"fedgate/idp"
 )
 
 func TestSAMLConsumeResponse(t *testing.T) {
@@ -53,12 +55,12 @@ func TestSAMLConsumeResponse(t *testing.T) {
 				t.Fatalf("refused: %v", err)
 			}
 			want := map[string]any{
-				"sub":                 testAlice,
-				"email":               testAlice,
-				"groups":              []any{"engineering", "admins"},
-				ClaimSAMLIssuer:       testIdPEntityID,
-				ClaimSAMLSessionIndex: "_session-91",
-				ClaimSAMLNameIDFormat: "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+				"sub":             testAlice,
+				"email":           testAlice,
+				"groups":          []any{"engineering", "admins"},
+				ClaimIssuer:       testIdPEntityID,
+				ClaimSessionIndex: "_session-91",
+				ClaimNameIDFormat: "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
 			}
 			if id.Provider != "corp" || id.Subject != testAlice || id.RawToken != posted {
 				t.Fatalf("identity = %q %q raw-equal=%v", id.Provider, id.Subject, id.RawToken == posted)
@@ -81,9 +83,9 @@ func TestSAMLAttributesToClaims(t *testing.T) {
 		{Name: "groups", Values: []string{"a", "b", "c"}},
 		{Name: "groups", Values: []string{"d"}}, // repeated attribute: merged
 		{Name: "empty", Values: nil},
-		{Name: "sub", Values: []string{"root"}},                   // reserved: dropped
-		{Name: ClaimSAMLIssuer, Values: []string{"https://evil"}}, // reserved: dropped
-		{Name: AWSRoleAttribute, Values: []string{
+		{Name: "sub", Values: []string{"root"}},               // reserved: dropped
+		{Name: ClaimIssuer, Values: []string{"https://evil"}}, // reserved: dropped
+		{Name: idp.AWSRoleAttribute, Values: []string{
 			"arn:aws:iam::123456789012:role/reader,arn:aws:iam::123456789012:saml-provider/corp",
 			"arn:aws:iam::123456789012:saml-provider/corp,arn:aws:iam::123456789012:role/admin",
 		}},
@@ -97,7 +99,7 @@ func TestSAMLAttributesToClaims(t *testing.T) {
 		"groups":                            []any{"a", "b", "c", "d"},
 		"empty":                             []any{},
 		"sub":                               testAlice,
-		ClaimSAMLIssuer:                     testIdPEntityID,
+		ClaimIssuer:                         testIdPEntityID,
 	}
 	for k, want := range checks {
 		if got := id.Claims[k]; !reflect.DeepEqual(got, want) {
@@ -105,7 +107,7 @@ func TestSAMLAttributesToClaims(t *testing.T) {
 		}
 	}
 	roles := f.sp.AWSRoles(id)
-	wantRoles := []RolePair{
+	wantRoles := []idp.RolePair{
 		{RoleARN: "arn:aws:iam::123456789012:role/reader", ProviderARN: "arn:aws:iam::123456789012:saml-provider/corp"},
 		{RoleARN: "arn:aws:iam::123456789012:role/admin", ProviderARN: "arn:aws:iam::123456789012:saml-provider/corp"},
 	}
@@ -133,7 +135,7 @@ func TestSAMLNameIDFormats(t *testing.T) {
 			if id.Subject != "_8f2b0c55e1" || id.Claims["sub"] != "_8f2b0c55e1" {
 				t.Fatalf("subject = %q", id.Subject)
 			}
-			got, has := id.Claims[ClaimSAMLNameIDFormat]
+			got, has := id.Claims[ClaimNameIDFormat]
 			if (format == "" && has) || (format != "" && got != format) {
 				t.Fatalf("name id format claim = %v", got)
 			}
@@ -153,7 +155,7 @@ func TestSAMLBadStatusIsExchangeFailure(t *testing.T) {
 	c := newSAMLCase()
 	c.Status = "urn:oasis:names:tc:SAML:2.0:status:Responder"
 	c.SignAssertion, c.SignResponse = false, true
-	f.mustRefuse(t, c.post(t), ErrExchangeFailed)
+	f.mustRefuse(t, c.post(t), idp.ErrExchangeFailed)
 }
 
 // TestSAMLClockSkewPerProvider shows the skew is the provider's, not the
@@ -167,16 +169,16 @@ func TestSAMLClockSkewPerProvider(t *testing.T) {
 		want    error
 	}{
 		{"idp 50s behind, skew 1m", time.Minute, 50 * time.Second, true, nil},
-		{"idp 4m behind, skew 1m", time.Minute, 4 * time.Minute, false, ErrExpiredToken},
+		{"idp 4m behind, skew 1m", time.Minute, 4 * time.Minute, false, idp.ErrExpiredToken},
 		{"idp 4m behind, skew 5m", 5 * time.Minute, 4 * time.Minute, true, nil},
-		{"idp 2m ahead, skew 1m", time.Minute, -2 * time.Minute, false, ErrInvalidToken},
+		{"idp 2m ahead, skew 1m", time.Minute, -2 * time.Minute, false, idp.ErrInvalidToken},
 		{"idp 2m ahead, skew 3m", 3 * time.Minute, -2 * time.Minute, true, nil},
 		{"idp 4m30s ahead, skew 5m", 5 * time.Minute, -(4*time.Minute + 30*time.Second), true, nil},
-		{"idp 6m ahead, skew 5m", 5 * time.Minute, -6 * time.Minute, false, ErrInvalidToken},
+		{"idp 6m ahead, skew 5m", 5 * time.Minute, -6 * time.Minute, false, idp.ErrInvalidToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newSAMLFixture(t, func(c *SAMLConfig) { c.ClockSkew = tt.skew })
+			f := newSAMLFixture(t, func(c *Config) { c.ClockSkew = tt.skew })
 			c := newSAMLCase()
 			// An IdP whose clock is off issues everything shifted; a short
 			// validity window makes the skew decide.
@@ -199,7 +201,7 @@ func TestSAMLClockSkewPerProvider(t *testing.T) {
 }
 
 func TestSAMLIdPInitiatedAllowed(t *testing.T) {
-	f := newSAMLFixture(t, func(c *SAMLConfig) { c.AllowIdPInitiated = true })
+	f := newSAMLFixture(t, func(c *Config) { c.AllowIdPInitiated = true })
 	c := newSAMLCase()
 	c.InResponseTo = ""
 	id, err := f.sp.ConsumeResponse(context.Background(), c.post(t), nil)
@@ -275,15 +277,15 @@ func TestSAMLSHA1RefusedByDefault(t *testing.T) {
 	c.SHA1 = true
 	posted := c.post(t)
 	f := newSAMLFixture(t, nil)
-	f.mustRefuse(t, posted, ErrInvalidToken)
-	allow := newSAMLFixture(t, func(c *SAMLConfig) { c.AllowSHA1Signatures = true })
+	f.mustRefuse(t, posted, idp.ErrInvalidToken)
+	allow := newSAMLFixture(t, func(c *Config) { c.AllowSHA1Signatures = true })
 	if _, err := allow.consume(t, posted); err != nil {
 		t.Fatalf("SHA-1 refused with AllowSHA1Signatures: %v", err)
 	}
 }
 
 func TestSAMLResponseSizeCap(t *testing.T) {
-	f := newSAMLFixture(t, func(c *SAMLConfig) { c.MaxResponseBytes = 8 << 10 })
+	f := newSAMLFixture(t, func(c *Config) { c.MaxResponseBytes = 8 << 10 })
 	c := newSAMLCase()
 	if _, err := f.consume(t, c.post(t)); err != nil {
 		t.Fatalf("a normal response exceeds 8 KiB? %v", err)
@@ -291,7 +293,7 @@ func TestSAMLResponseSizeCap(t *testing.T) {
 	c = newSAMLCase()
 	c.AssertionID = "_big"
 	c.Attributes = append(c.Attributes, testAttr{Name: "blob", Values: []string{strings.Repeat("x", 9<<10)}})
-	f.mustRefuse(t, c.post(t), ErrTooLarge)
+	f.mustRefuse(t, c.post(t), idp.ErrTooLarge)
 	// Line-wrapped base64 (76 columns, as PHP's chunk_split makes) is fine.
 	c = newSAMLCase()
 	c.AssertionID = "_wrapped"
@@ -315,13 +317,13 @@ func TestSAMLMalformedInput(t *testing.T) {
 		"no assertion": base64.StdEncoding.EncodeToString([]byte(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_r" Version="2.0"/>`)),
 		"truncated":    newSAMLCase().post(t)[:400],
 	} {
-		t.Run(name, func(t *testing.T) { f.mustRefuse(t, posted, ErrInvalidToken) })
+		t.Run(name, func(t *testing.T) { f.mustRefuse(t, posted, idp.ErrInvalidToken) })
 	}
 }
 
 func TestSAMLAuthnRequestURL(t *testing.T) {
 	f := newSAMLFixture(t, nil)
-	flow := Flow{State: "st-" + rand.Text()}
+	flow := idp.Flow{State: "st-" + rand.Text()}
 	raw, reqID, err := f.sp.AuthnRequestURL(flow)
 	if err != nil {
 		t.Fatal(err)
@@ -361,12 +363,12 @@ func TestSAMLAuthnRequestURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var req saml.AuthnRequest
+	var req crewsaml.AuthnRequest
 	if err := xml.Unmarshal(inflated, &req); err != nil {
 		t.Fatal(err)
 	}
 	if req.ID != reqID || req.AssertionConsumerServiceURL != testACS || req.Destination != testSSOURL ||
-		req.Issuer == nil || req.Issuer.Value != testSPEntityID || req.ProtocolBinding != saml.HTTPPostBinding {
+		req.Issuer == nil || req.Issuer.Value != testSPEntityID || req.ProtocolBinding != crewsaml.HTTPPostBinding {
 		t.Fatalf("authn request = %+v", req)
 	}
 	if !req.IssueInstant.Equal(testSAMLNow) {
@@ -376,7 +378,7 @@ func TestSAMLAuthnRequestURL(t *testing.T) {
 	if _, reqID2, _ := f.sp.AuthnRequestURL(flow); reqID2 == reqID {
 		t.Fatal("request ids repeat")
 	}
-	if _, _, err := f.sp.AuthnRequestURL(Flow{}); err == nil {
+	if _, _, err := f.sp.AuthnRequestURL(idp.Flow{}); err == nil {
 		t.Fatal("a flow without state was accepted")
 	}
 }
@@ -387,7 +389,7 @@ func TestSAMLSPMetadata(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var md saml.EntityDescriptor
+	var md crewsaml.EntityDescriptor
 	if err := xml.Unmarshal(out, &md); err != nil {
 		t.Fatal(err)
 	}
@@ -396,7 +398,7 @@ func TestSAMLSPMetadata(t *testing.T) {
 	}
 	d := md.SPSSODescriptors[0]
 	if len(d.AssertionConsumerServices) != 1 || d.AssertionConsumerServices[0].Location != testACS ||
-		d.AssertionConsumerServices[0].Binding != saml.HTTPPostBinding {
+		d.AssertionConsumerServices[0].Binding != crewsaml.HTTPPostBinding {
 		t.Fatalf("ACS = %+v", d.AssertionConsumerServices)
 	}
 	if d.AuthnRequestsSigned == nil || !*d.AuthnRequestsSigned || d.WantAssertionsSigned == nil || !*d.WantAssertionsSigned {
@@ -417,44 +419,44 @@ func TestNewSAMLConfig(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		mutate func(*SAMLConfig)
+		mutate func(*Config)
 		want   []string // substrings of the error; nil means valid
 	}{
-		{"valid", func(*SAMLConfig) {}, nil},
-		{"every problem at once", func(c *SAMLConfig) {
+		{"valid", func(*Config) {}, nil},
+		{"every problem at once", func(c *Config) {
 			c.ID, c.EntityID, c.ACSURL, c.IdPMetadataXML = "", "", "/acs", nil
 		}, []string{"id is required", "entity id is required", "acs url", "idp metadata url or inline"}},
-		{"both metadata sources", func(c *SAMLConfig) { c.IdPMetadataURL = "https://idp.example.org/md" }, []string{"not both"}},
-		{"metadata over plain http", func(c *SAMLConfig) {
+		{"both metadata sources", func(c *Config) { c.IdPMetadataURL = "https://idp.example.org/md" }, []string{"not both"}},
+		{"metadata over plain http", func(c *Config) {
 			c.IdPMetadataXML, c.IdPMetadataURL = nil, "http://idp.example.org/md"
 		}, []string{"must be https"}},
-		{"skew above 5m", func(c *SAMLConfig) { c.ClockSkew = 6 * time.Minute }, []string{"clock skew"}},
-		{"negative skew", func(c *SAMLConfig) { c.ClockSkew = -time.Second }, []string{"clock skew"}},
-		{"refresh too often", func(c *SAMLConfig) { c.RefreshInterval = time.Second }, []string{"refresh interval"}},
-		{"key without certificate", func(c *SAMLConfig) { c.Certificate = nil }, []string{"go together"}},
-		{"certificate of another key", func(c *SAMLConfig) { c.Certificate = testKeys()["idp"].cert }, []string{"does not match"}},
-		{"ecdsa key with rsa cert", func(c *SAMLConfig) { c.SigningKey = ecKey }, []string{"does not match"}},
-		{"no signing key is fine", func(c *SAMLConfig) { c.SigningKey, c.Certificate = nil, nil }, nil},
-		{"metadata without signing cert", func(c *SAMLConfig) { c.IdPMetadataXML = idpMetadataXML(testIdPEntityID) }, []string{"no signing certificate"}},
-		{"metadata not xml", func(c *SAMLConfig) { c.IdPMetadataXML = []byte("{}") }, []string{"not XML"}},
-		{"metadata without entity id", func(c *SAMLConfig) { c.IdPMetadataXML = idpMetadataXML("", testKeys()["idp"].cert) }, []string{"no entityID"}},
+		{"skew above 5m", func(c *Config) { c.ClockSkew = 6 * time.Minute }, []string{"clock skew"}},
+		{"negative skew", func(c *Config) { c.ClockSkew = -time.Second }, []string{"clock skew"}},
+		{"refresh too often", func(c *Config) { c.RefreshInterval = time.Second }, []string{"refresh interval"}},
+		{"key without certificate", func(c *Config) { c.Certificate = nil }, []string{"go together"}},
+		{"certificate of another key", func(c *Config) { c.Certificate = testKeys()["idp"].cert }, []string{"does not match"}},
+		{"ecdsa key with rsa cert", func(c *Config) { c.SigningKey = ecKey }, []string{"does not match"}},
+		{"no signing key is fine", func(c *Config) { c.SigningKey, c.Certificate = nil, nil }, nil},
+		{"metadata without signing cert", func(c *Config) { c.IdPMetadataXML = idpMetadataXML(testIdPEntityID) }, []string{"no signing certificate"}},
+		{"metadata not xml", func(c *Config) { c.IdPMetadataXML = []byte("{}") }, []string{"not XML"}},
+		{"metadata without entity id", func(c *Config) { c.IdPMetadataXML = idpMetadataXML("", testKeys()["idp"].cert) }, []string{"no entityID"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := SAMLConfig{
+			cfg := Config{
 				ID: "corp", IdPMetadataXML: idpMetadataXML(testIdPEntityID, testKeys()["idp"].cert),
 				EntityID: testSPEntityID, ACSURL: testACS, MetadataURL: testSPMetadataURL,
 				SigningKey: testKeys()["sp"].key, Certificate: testKeys()["sp"].cert,
 			}
 			tt.mutate(&cfg)
-			_, err := NewSAML(context.Background(), cfg, http.DefaultClient, nil, newMemReplay())
+			_, err := New(context.Background(), cfg, http.DefaultClient, nil, newMemReplay())
 			if tt.want == nil {
 				if err != nil {
 					t.Fatalf("valid config refused: %v", err)
 				}
 				return
 			}
-			if !errors.Is(err, ErrInvalidConfig) {
+			if !errors.Is(err, idp.ErrInvalidConfig) {
 				t.Fatalf("err = %v, want ErrInvalidConfig", err)
 			}
 			for _, w := range tt.want {
@@ -464,7 +466,7 @@ func TestNewSAMLConfig(t *testing.T) {
 			}
 		})
 	}
-	if _, err := NewSAML(context.Background(), SAMLConfig{}, nil, nil, nil); err == nil || !strings.Contains(err.Error(), "replay cache") {
+	if _, err := New(context.Background(), Config{}, nil, nil, nil); err == nil || !strings.Contains(err.Error(), "replay cache") {
 		t.Fatalf("missing replay cache not reported: %v", err)
 	}
 }
@@ -512,7 +514,7 @@ func (m *metadataServer) set(body []byte) { m.body.Store(&body) }
 func TestSAMLMetadataRefreshKeepsLastGoodCopy(t *testing.T) {
 	m := newMetadataServer(t, idpMetadataXML(testIdPEntityID, testKeys()["idp"].cert))
 	f := &samlFixture{clock: &testClock{t: testSAMLNow}, replay: newMemReplay()}
-	sp, err := NewSAML(context.Background(), SAMLConfig{
+	sp, err := New(context.Background(), Config{
 		ID: "corp", IdPMetadataURL: m.srv.URL + "/metadata", RefreshInterval: 10 * time.Minute,
 		EntityID: testSPEntityID, ACSURL: testACS, MetadataURL: testSPMetadataURL,
 	}, m.srv.Client(), f.clock.Now, f.replay)
@@ -547,7 +549,7 @@ func TestSAMLMetadataRefreshKeepsLastGoodCopy(t *testing.T) {
 	if err := ok("_a3", testKeys()["idp"]); err != nil {
 		t.Fatalf("sign-in failed while metadata refresh fails: %v", err)
 	}
-	if m.calls.Load() != 2 || !errors.Is(sp.LastRefreshError(), ErrUpstream) || sp.Ready(context.Background()) != nil {
+	if m.calls.Load() != 2 || !errors.Is(sp.LastRefreshError(), idp.ErrUpstream) || sp.Ready(context.Background()) != nil {
 		t.Fatalf("calls %d, last refresh error %v", m.calls.Load(), sp.LastRefreshError())
 	}
 	// Within the retry interval no further fetch is made.
@@ -580,19 +582,19 @@ func TestSAMLMetadataUnavailableAtStart(t *testing.T) {
 	m := newMetadataServer(t, idpMetadataXML(testIdPEntityID, testKeys()["idp"].cert))
 	m.fail.Store(true)
 	clock := &testClock{t: testSAMLNow}
-	sp, err := NewSAML(context.Background(), SAMLConfig{
+	sp, err := New(context.Background(), Config{
 		ID: "corp", IdPMetadataURL: m.srv.URL, EntityID: testSPEntityID, ACSURL: testACS, MetadataURL: testSPMetadataURL,
 	}, m.srv.Client(), clock.Now, newMemReplay())
 	if err != nil {
 		t.Fatalf("an unreachable IdP must not stop the gateway: %v", err)
 	}
-	if err := sp.Ready(context.Background()); !errors.Is(err, ErrUpstream) {
+	if err := sp.Ready(context.Background()); !errors.Is(err, idp.ErrUpstream) {
 		t.Fatalf("Ready = %v, want ErrUpstream", err)
 	}
-	if _, _, err := sp.AuthnRequestURL(Flow{State: "s"}); !errors.Is(err, ErrUpstream) {
+	if _, _, err := sp.AuthnRequestURL(idp.Flow{State: "s"}); !errors.Is(err, idp.ErrUpstream) {
 		t.Fatalf("AuthnRequestURL = %v", err)
 	}
-	if id, err := sp.ConsumeResponse(context.Background(), newSAMLCase().post(t), []string{testRequestID}); id != nil || !errors.Is(err, ErrUpstream) {
+	if id, err := sp.ConsumeResponse(context.Background(), newSAMLCase().post(t), []string{testRequestID}); id != nil || !errors.Is(err, idp.ErrUpstream) {
 		t.Fatalf("ConsumeResponse without metadata = %v", err)
 	}
 	m.fail.Store(false)
@@ -608,13 +610,13 @@ func TestSAMLMetadataUnavailableAtStart(t *testing.T) {
 func TestSAMLMetadataSizeCap(t *testing.T) {
 	huge := append(idpMetadataXML(testIdPEntityID, testKeys()["idp"].cert), bytes.Repeat([]byte("<!-- padding -->"), (maxSAMLMetadataBytes/16)+1)...)
 	m := newMetadataServer(t, huge)
-	sp, err := NewSAML(context.Background(), SAMLConfig{
+	sp, err := New(context.Background(), Config{
 		ID: "corp", IdPMetadataURL: m.srv.URL, EntityID: testSPEntityID, ACSURL: testACS, MetadataURL: testSPMetadataURL,
 	}, m.srv.Client(), nil, newMemReplay())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sp.Ready(context.Background()); !errors.Is(err, ErrUpstream) || !strings.Contains(err.Error(), "size limit") {
+	if err := sp.Ready(context.Background()); !errors.Is(err, idp.ErrUpstream) || !strings.Contains(err.Error(), "size limit") {
 		t.Fatalf("oversized metadata: %v", err)
 	}
 }
@@ -628,7 +630,7 @@ func TestSAMLConcurrentConsume(t *testing.T) {
 		wg.Go(func() {
 			if _, err := f.consume(t, posted); err == nil {
 				accepted.Add(1)
-			} else if !errors.Is(err, ErrReplay) {
+			} else if !errors.Is(err, idp.ErrReplay) {
 				t.Errorf("unexpected refusal: %v", err)
 			}
 		})
@@ -636,32 +638,6 @@ func TestSAMLConcurrentConsume(t *testing.T) {
 	wg.Wait()
 	if accepted.Load() != 1 {
 		t.Fatalf("one response accepted %d times", accepted.Load())
-	}
-}
-
-func TestParseAWSRoles(t *testing.T) {
-	const role, prov = "arn:aws:iam::123456789012:role/dev/reader", "arn:aws:iam::123456789012:saml-provider/Corp-IdP"
-	tests := []struct {
-		name  string
-		claim any
-		want  []RolePair
-	}{
-		{"role,provider", role + "," + prov, []RolePair{{role, prov}}},
-		{"provider,role", prov + "," + role, []RolePair{{role, prov}}},
-		{"spaces", " " + role + " , " + prov + " ", []RolePair{{role, prov}}},
-		{"list with duplicate and junk", []any{role + "," + prov, prov + "," + role, "junk", 42, role}, []RolePair{{role, prov}}},
-		{"two roles", []string{role + "," + prov, "arn:aws-us-gov:iam::123456789012:role/x," + prov}, []RolePair{{role, prov}, {"arn:aws-us-gov:iam::123456789012:role/x", prov}}},
-		{"two roles no provider", role + "," + role, nil},
-		{"three parts", role + "," + prov + "," + prov, nil},
-		{"bad account", "arn:aws:iam::1234:role/x," + prov, nil},
-		{"missing", nil, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := ParseAWSRoles(tt.claim); !reflect.DeepEqual(got, tt.want) {
-				t.Fatalf("got %+v, want %+v", got, tt.want)
-			}
-		})
 	}
 }
 

@@ -1,4 +1,4 @@
-package idp
+package oidc
 
 import (
 	"context"
@@ -10,13 +10,16 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"fedgate/idp"
+	"fedgate/idp/internal/httpcap"
 )
 
 // jwksMaxAge is how long a fetched key set is trusted before it is fetched
 // again, even when every kid in use is known.
 const jwksMaxAge = time.Hour
 
-// jwksKeySet implements oidc.KeySet against a jwks_uri. Unlike go-oidc's
+// jwksKeySet implements gooidc.KeySet against a jwks_uri. Unlike go-oidc's
 // RemoteKeySet it refetches for an unknown kid at most once per
 // minRefetch, so tokens with made-up kids cannot make us flood the IdP.
 type jwksKeySet struct {
@@ -43,15 +46,15 @@ func newJWKSKeySet(url string, client *http.Client, now func() time.Time, algori
 }
 
 // VerifySignature returns the payload of jwt if a published key verifies
-// it. Errors wrap ErrInvalidToken, or ErrUpstream when the JWKS could not
-// be fetched.
+// it. Errors wrap idp.ErrInvalidToken, or idp.ErrUpstream when the JWKS
+// could not be fetched.
 func (k *jwksKeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
 	jws, err := jose.ParseSignedCompact(jwt, k.algorithms)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+		return nil, fmt.Errorf("%w: %w", idp.ErrInvalidToken, err)
 	}
 	if len(jws.Signatures) != 1 {
-		return nil, fmt.Errorf("%w: expected exactly one signature", ErrInvalidToken)
+		return nil, fmt.Errorf("%w: expected exactly one signature", idp.ErrInvalidToken)
 	}
 	kid := jws.Signatures[0].Header.KeyID
 
@@ -73,7 +76,7 @@ func (k *jwksKeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, e
 	if known {
 		// The kid is published and its key rejects the signature: a new
 		// JWKS would not change that.
-		return nil, fmt.Errorf("%w: signature does not verify with key %q", ErrInvalidToken, kid)
+		return nil, fmt.Errorf("%w: signature does not verify with key %q", idp.ErrInvalidToken, kid)
 	}
 	fresh, err := k.refresh(ctx)
 	if err != nil {
@@ -82,7 +85,7 @@ func (k *jwksKeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, e
 	if payload, _ := verifyWithKeys(jws, kid, fresh); payload != nil {
 		return payload, nil
 	}
-	return nil, fmt.Errorf("%w: no published key verifies the signature (kid %q)", ErrInvalidToken, kid)
+	return nil, fmt.Errorf("%w: no published key verifies the signature (kid %q)", idp.ErrInvalidToken, kid)
 }
 
 // verifyWithKeys tries the keys matching kid (all keys when the token has
@@ -123,7 +126,7 @@ func (k *jwksKeySet) refresh(ctx context.Context) ([]jose.JSONWebKey, error) {
 	defer k.mu.Unlock()
 	k.lastFetch = now
 	if err != nil {
-		k.lastErr = fmt.Errorf("%w: fetching JWKS: %w", ErrUpstream, err)
+		k.lastErr = fmt.Errorf("%w: fetching JWKS: %w", idp.ErrUpstream, err)
 		return nil, k.lastErr
 	}
 	k.keys, k.lastErr = fetched, nil
@@ -146,7 +149,7 @@ func (k *jwksKeySet) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {
 		return nil, err
 	}
 	if len(body) > maxUpstreamBody {
-		return nil, errResponseTooLarge
+		return nil, httpcap.ErrBodyTooLarge
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("status %s", resp.Status)

@@ -1,4 +1,4 @@
-package idp
+package saml
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"fedgate/idp"
 )
 
 // TestSAMLVerifyResponse: the verify-only path (admin simulate) accepts
@@ -30,7 +32,7 @@ func TestSAMLVerifyResponse(t *testing.T) {
 	if !reflect.DeepEqual(simulated, consumed) {
 		t.Errorf("identities differ:\nsimulated %+v\nconsumed  %+v", simulated, consumed)
 	}
-	if _, err := f.consume(t, posted); !errors.Is(err, ErrReplay) {
+	if _, err := f.consume(t, posted); !errors.Is(err, idp.ErrReplay) {
 		t.Fatalf("second use at the ACS: %v, want ErrReplay", err)
 	}
 	if _, err := f.sp.VerifyResponse(ctx, posted); err != nil {
@@ -48,26 +50,26 @@ func TestSAMLVerifyResponseRefusals(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		cfg    func(*SAMLConfig)
+		cfg    func(*Config)
 		posted func(t *testing.T) string
 		later  time.Duration
 		want   error
 	}{
-		{"tampered attribute", nil, tampered, 0, ErrInvalidToken},
+		{"tampered attribute", nil, tampered, 0, idp.ErrInvalidToken},
 		{"unsigned", nil, func(t *testing.T) string {
 			return newSAMLCase().postWith(t, func(c *samlCase) { c.SignAssertion = false })
-		}, 0, ErrInvalidToken},
+		}, 0, idp.ErrInvalidToken},
 		{"another audience", nil, func(t *testing.T) string {
 			return newSAMLCase().postWith(t, func(c *samlCase) { c.Audiences = [][]string{{"https://other.example.com"}} })
-		}, 0, ErrWrongAudience},
+		}, 0, idp.ErrWrongAudience},
 		{"another destination", nil, func(t *testing.T) string {
 			return newSAMLCase().postWith(t, func(c *samlCase) { c.Destination = "https://evil.example.com/acs" })
-		}, 0, ErrWrongRecipient},
-		{"expired", nil, func(t *testing.T) string { return newSAMLCase().post(t) }, time.Hour, ErrExpiredToken},
+		}, 0, idp.ErrWrongRecipient},
+		{"expired", nil, func(t *testing.T) string { return newSAMLCase().post(t) }, time.Hour, idp.ErrExpiredToken},
 		{"unsolicited to a provider that refuses those", nil, func(t *testing.T) string {
 			return newSAMLCase().postWith(t, func(c *samlCase) { c.InResponseTo = "" })
-		}, 0, ErrUnsolicited},
-		{"not base64", nil, func(*testing.T) string { return "%%%" }, 0, ErrInvalidToken},
+		}, 0, idp.ErrUnsolicited},
+		{"not base64", nil, func(*testing.T) string { return "%%%" }, 0, idp.ErrInvalidToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,7 +86,7 @@ func TestSAMLVerifyResponseRefusals(t *testing.T) {
 		})
 	}
 	t.Run("unsolicited to a provider that allows those", func(t *testing.T) {
-		f := newSAMLFixture(t, func(c *SAMLConfig) { c.AllowIdPInitiated = true })
+		f := newSAMLFixture(t, func(c *Config) { c.AllowIdPInitiated = true })
 		posted := newSAMLCase().postWith(t, func(c *samlCase) { c.InResponseTo = "" })
 		if _, err := f.sp.VerifyResponse(context.Background(), posted); err != nil {
 			t.Fatal(err)

@@ -1,4 +1,4 @@
-package idp
+package saml
 
 import (
 	"context"
@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/crewjam/saml"
+	crewsaml "github.com/crewjam/saml"
+
+	"fedgate/idp"
 )
 
 // FuzzConsumeResponse feeds arbitrary documents (raw, or as posted) to a
@@ -36,7 +38,7 @@ func FuzzConsumeResponse(f *testing.F) {
 	f.Add([]byte("PHNhbWw+"), true)
 
 	clock := &testClock{t: testSAMLNow}
-	sp, err := NewSAML(context.Background(), SAMLConfig{
+	sp, err := New(context.Background(), Config{
 		ID: "corp", IdPMetadataXML: idpMetadataXML(testIdPEntityID, testKeys()["idp"].cert),
 		EntityID: testSPEntityID, ACSURL: testACS, MetadataURL: testSPMetadataURL,
 		SigningKey: testKeys()["sp"].key, Certificate: testKeys()["sp"].cert,
@@ -57,7 +59,7 @@ func FuzzConsumeResponse(f *testing.F) {
 			return
 		}
 		if id.Subject != testAlice || id.Claims["sub"] != testAlice || id.Claims["email"] != testAlice ||
-			id.Claims[ClaimSAMLIssuer] != testIdPEntityID || id.RawToken != in {
+			id.Claims[ClaimIssuer] != testIdPEntityID || id.RawToken != in {
 			t.Fatalf("accepted an identity the IdP did not sign: %+v", id)
 		}
 	})
@@ -72,11 +74,11 @@ func FuzzAttributesToClaims(f *testing.F) {
 	f.Add(`<saml:AttributeStatement xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><saml:Attribute Name="https://aws.amazon.com/SAML/Attributes/Role"><saml:AttributeValue>arn:aws:iam::123456789012:saml-provider/p,arn:aws:iam::123456789012:role/r</saml:AttributeValue></saml:Attribute></saml:AttributeStatement>`)
 	f.Add(`<saml:AttributeStatement xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><saml:Attribute Name="id"><saml:AttributeValue><saml:NameID>n</saml:NameID></saml:AttributeValue></saml:Attribute></saml:AttributeStatement>`)
 	f.Fuzz(func(t *testing.T, doc string) {
-		var st saml.AttributeStatement
+		var st crewsaml.AttributeStatement
 		if xml.Unmarshal([]byte(doc), &st) != nil {
 			return
 		}
-		claims := attributesToClaims([]saml.AttributeStatement{st})
+		claims := attributesToClaims([]crewsaml.AttributeStatement{st})
 		for _, reserved := range reservedSAMLClaims {
 			if _, ok := claims[reserved]; ok {
 				t.Fatalf("reserved claim %q set by an attribute", reserved)
@@ -101,12 +103,15 @@ func FuzzAttributesToClaims(f *testing.F) {
 				t.Fatalf("claim %q is %T", name, v)
 			}
 		}
-		for _, p := range ParseAWSRoles(claims[AWSRoleAttribute]) {
-			if !roleARNPattern.MatchString(p.RoleARN) || !providerARNPattern.MatchString(p.ProviderARN) || strings.Contains(p.RoleARN+p.ProviderARN, ",") {
+		// The ARN patterns belong to idp.ParseAWSRoles (FuzzParseAWSRoles):
+		// here every pair must be one it accepts on its own.
+		for _, p := range idp.ParseAWSRoles(claims[idp.AWSRoleAttribute]) {
+			again := idp.ParseAWSRoles(p.RoleARN + "," + p.ProviderARN)
+			if len(again) != 1 || again[0] != p || strings.Contains(p.RoleARN+p.ProviderARN, ",") {
 				t.Fatalf("bad role pair %+v", p)
 			}
 		}
-		if roles := ParseAWSRoles(claims[AWSRoleAttribute]); len(slices.Compact(slices.Clone(roles))) != len(roles) {
+		if roles := idp.ParseAWSRoles(claims[idp.AWSRoleAttribute]); len(slices.Compact(slices.Clone(roles))) != len(roles) {
 			t.Fatal("duplicate role pairs")
 		}
 	})
@@ -114,7 +119,7 @@ func FuzzAttributesToClaims(f *testing.F) {
 
 func BenchmarkSAMLConsumeResponse(b *testing.B) {
 	clock := &testClock{t: testSAMLNow}
-	sp, err := NewSAML(context.Background(), SAMLConfig{
+	sp, err := New(context.Background(), Config{
 		ID: "corp", IdPMetadataXML: idpMetadataXML(testIdPEntityID, testKeys()["idp"].cert),
 		EntityID: testSPEntityID, ACSURL: testACS, MetadataURL: testSPMetadataURL,
 	}, nil, clock.Now, forgetfulReplay{})
@@ -132,7 +137,7 @@ func BenchmarkSAMLConsumeResponse(b *testing.B) {
 
 func BenchmarkSAMLAuthnRequestURL(b *testing.B) {
 	clock := &testClock{t: testSAMLNow}
-	sp, err := NewSAML(context.Background(), SAMLConfig{
+	sp, err := New(context.Background(), Config{
 		ID: "corp", IdPMetadataXML: idpMetadataXML(testIdPEntityID, testKeys()["idp"].cert),
 		EntityID: testSPEntityID, ACSURL: testACS, MetadataURL: testSPMetadataURL,
 		SigningKey: testKeys()["sp"].key, Certificate: testKeys()["sp"].cert,
@@ -142,7 +147,7 @@ func BenchmarkSAMLAuthnRequestURL(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := sp.AuthnRequestURL(Flow{State: "state"}); err != nil {
+		if _, _, err := sp.AuthnRequestURL(idp.Flow{State: "state"}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package idp
+package oidc
 
 import (
 	"context"
@@ -18,16 +18,19 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"fedgate/idp"
+	"fedgate/idp/internal/httpcap"
 )
 
 const testRedirectURL = "http://127.0.0.1:8765/callback"
 
-func newTestProvider(t testing.TB, idp *testIdP, clock *fakeClock, mutate func(*OIDCConfig)) *OIDC {
+func newTestProvider(t testing.TB, op *testIdP, clock *fakeClock, mutate func(*Config)) *Provider {
 	t.Helper()
-	cfg := OIDCConfig{
+	cfg := Config{
 		ID:             "corp",
 		DisplayName:    "Corp SSO",
-		Issuer:         idp.issuer(),
+		Issuer:         op.issuer(),
 		ClientID:       testClientID,
 		ClientSecret:   testClientSecret,
 		UserInfo:       true,
@@ -36,17 +39,17 @@ func newTestProvider(t testing.TB, idp *testIdP, clock *fakeClock, mutate func(*
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	client := idp.srv.Client()
+	client := op.srv.Client()
 	client.Timeout = 5 * time.Second
-	p, err := NewOIDC(context.Background(), cfg, client, clock.Now)
+	p, err := New(context.Background(), cfg, client, clock.Now)
 	if err != nil {
-		t.Fatalf("NewOIDC: %v", err)
+		t.Fatalf("New: %v", err)
 	}
 	return p
 }
 
-func newFlow() Flow {
-	return Flow{
+func newFlow() idp.Flow {
+	return idp.Flow{
 		State:        "state-" + rand.Text(),
 		Nonce:        "nonce-" + rand.Text(),
 		PKCEVerifier: rand.Text() + rand.Text(),
@@ -56,13 +59,13 @@ func newFlow() Flow {
 
 // signIn plays the browser: it follows AuthCodeURL to the test IdP and
 // returns the code and state it redirects back with.
-func signIn(t *testing.T, idp *testIdP, p *OIDC, f Flow) (code, state string) {
+func signIn(t *testing.T, op *testIdP, p *Provider, f idp.Flow) (code, state string) {
 	t.Helper()
 	authURL := p.AuthCodeURL(f)
 	if authURL == "" {
 		t.Fatal("AuthCodeURL is empty")
 	}
-	browser := idp.srv.Client()
+	browser := op.srv.Client()
 	browser.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := browser.Get(authURL)
 	if err != nil {
@@ -81,8 +84,8 @@ func signIn(t *testing.T, idp *testIdP, p *OIDC, f Flow) (code, state string) {
 
 func TestOIDCAuthCodeURLCarriesFlow(t *testing.T) {
 	clock := newFakeClock()
-	idp := newTestIdP(t, clock)
-	p := newTestProvider(t, idp, clock, nil)
+	op := newTestIdP(t, clock)
+	p := newTestProvider(t, op, clock, nil)
 	f := newFlow()
 
 	u, err := url.Parse(p.AuthCodeURL(f))
@@ -125,10 +128,10 @@ func TestOIDCExchange(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := newFakeClock()
-			idp := newTestIdP(t, clock)
-			p := newTestProvider(t, idp, clock, func(c *OIDCConfig) { c.UserInfo = tt.userInfo })
+			op := newTestIdP(t, clock)
+			p := newTestProvider(t, op, clock, func(c *Config) { c.UserInfo = tt.userInfo })
 			f := newFlow()
-			code, state := signIn(t, idp, p, f)
+			code, state := signIn(t, op, p, f)
 			if state != f.State {
 				t.Fatalf("state = %q, want %q", state, f.State)
 			}
@@ -155,71 +158,71 @@ func TestOIDCExchange(t *testing.T) {
 func TestOIDCExchangeFailures(t *testing.T) {
 	tests := []struct {
 		name    string
-		arrange func(idp *testIdP)
-		alter   func(f *Flow, code *string)
+		arrange func(op *testIdP)
+		alter   func(f *idp.Flow, code *string)
 		want    error
 		notWant error
 	}{
 		{
 			name:    "wrong PKCE verifier is refused by the token endpoint",
-			alter:   func(f *Flow, _ *string) { f.PKCEVerifier = rand.Text() + rand.Text() },
-			want:    ErrExchangeFailed,
-			notWant: ErrUpstream,
+			alter:   func(f *idp.Flow, _ *string) { f.PKCEVerifier = rand.Text() + rand.Text() },
+			want:    idp.ErrExchangeFailed,
+			notWant: idp.ErrUpstream,
 		},
 		{
 			name:  "nonce of another flow",
-			alter: func(f *Flow, _ *string) { f.Nonce = "nonce-of-another-flow" },
-			want:  ErrNonceMismatch,
+			alter: func(f *idp.Flow, _ *string) { f.Nonce = "nonce-of-another-flow" },
+			want:  idp.ErrNonceMismatch,
 		},
 		{
 			name:  "redirect differs from the one authorized",
-			alter: func(f *Flow, _ *string) { f.RedirectURL = "http://127.0.0.1:9999/callback" },
-			want:  ErrExchangeFailed,
+			alter: func(f *idp.Flow, _ *string) { f.RedirectURL = "http://127.0.0.1:9999/callback" },
+			want:  idp.ErrExchangeFailed,
 		},
 		{
 			name:  "unknown code",
-			alter: func(_ *Flow, code *string) { *code = "forged" },
-			want:  ErrExchangeFailed,
+			alter: func(_ *idp.Flow, code *string) { *code = "forged" },
+			want:  idp.ErrExchangeFailed,
 		},
 		{
 			name:  "empty code",
-			alter: func(_ *Flow, code *string) { *code = "" },
-			want:  ErrExchangeFailed,
+			alter: func(_ *idp.Flow, code *string) { *code = "" },
+			want:  idp.ErrExchangeFailed,
 		},
 		{
 			name:    "token endpoint down",
-			arrange: func(idp *testIdP) { idp.tokenStatus = http.StatusBadGateway },
-			want:    ErrUpstream,
+			arrange: func(op *testIdP) { op.tokenStatus = http.StatusBadGateway },
+			want:    idp.ErrUpstream,
 		},
 		{
 			name: "userinfo sub differs",
-			arrange: func(idp *testIdP) {
-				idp.userinfo = map[string]any{"sub": "someone-else"}
+			arrange: func(op *testIdP) {
+				op.userinfo = map[string]any{"sub": "someone-else"}
 			},
-			want: ErrInvalidToken,
+			want: idp.ErrInvalidToken,
 		},
 		{
 			name:    "ID token azp is another client",
-			arrange: func(idp *testIdP) { idp.idTokenExtra = map[string]any{"azp": "mobile-app"} },
-			want:    ErrWrongAudience,
+			arrange: func(op *testIdP) { op.idTokenExtra = map[string]any{"azp": "mobile-app"} },
+			want:    idp.ErrWrongAudience,
 		},
 		{
 			name:    "ID token at_hash does not match the access token",
-			arrange: func(idp *testIdP) { idp.idTokenExtra = map[string]any{"at_hash": "AAAAAAAAAAAAAAAAAAAAAA"} },
-			want:    ErrInvalidToken,
+			arrange: func(op *testIdP) { op.idTokenExtra = map[string]any{"at_hash": "AAAAAAAAAAAAAAAAAAAAAA"} },
+			want:    idp.ErrInvalidToken,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := newFakeClock()
-			idp := newTestIdP(t, clock)
-			p := newTestProvider(t, idp, clock, nil)
+			op := newTestIdP(t, clock)
+			p := newTestProvider(t, op, clock, nil)
 			f := newFlow()
-			code, _ := signIn(t, idp, p, f)
+			code, _ := signIn(t, op, p, f)
 			if tt.arrange != nil {
-				idp.mu.Lock()
-				tt.arrange(idp)
-				idp.mu.Unlock()
+				op.mu.Lock()
+				tt.arrange(op)
+				op.mu.Unlock()
 			}
 			if tt.alter != nil {
 				tt.alter(&f, &code)
@@ -240,22 +243,22 @@ func TestOIDCExchangeFailures(t *testing.T) {
 
 func TestOIDCCodeIsSingleUse(t *testing.T) {
 	clock := newFakeClock()
-	idp := newTestIdP(t, clock)
-	p := newTestProvider(t, idp, clock, nil)
+	op := newTestIdP(t, clock)
+	p := newTestProvider(t, op, clock, nil)
 	f := newFlow()
-	code, _ := signIn(t, idp, p, f)
+	code, _ := signIn(t, op, p, f)
 	if _, err := p.Exchange(context.Background(), code, f); err != nil {
 		t.Fatalf("first exchange: %v", err)
 	}
-	if _, err := p.Exchange(context.Background(), code, f); !errors.Is(err, ErrExchangeFailed) {
+	if _, err := p.Exchange(context.Background(), code, f); !errors.Is(err, idp.ErrExchangeFailed) {
 		t.Fatalf("second exchange err = %v, want ErrExchangeFailed", err)
 	}
 }
 
 func TestOIDCVerifyToken(t *testing.T) {
 	clock := newFakeClock()
-	idp := newTestIdP(t, clock)
-	p := newTestProvider(t, idp, clock, nil)
+	op := newTestIdP(t, clock)
+	p := newTestProvider(t, op, clock, nil)
 	now := clock.Now()
 
 	otherRSA, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -263,7 +266,7 @@ func TestOIDCVerifyToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	with := func(changes map[string]any) map[string]any {
-		c := idp.claims()
+		c := op.claims()
 		for k, v := range changes {
 			if v == nil {
 				delete(c, k)
@@ -273,7 +276,7 @@ func TestOIDCVerifyToken(t *testing.T) {
 		}
 		return c
 	}
-	rsaToken := func(changes map[string]any) string { return idp.sign(idp.rsa, with(changes)) }
+	rsaToken := func(changes map[string]any) string { return op.sign(op.rsa, with(changes)) }
 
 	tests := []struct {
 		name  string
@@ -281,27 +284,27 @@ func TestOIDCVerifyToken(t *testing.T) {
 		want  error // nil: accepted
 	}{
 		{name: "valid RS256", token: rsaToken(nil)},
-		{name: "valid ES256", token: idp.sign(idp.ec, idp.claims())},
+		{name: "valid ES256", token: op.sign(op.ec, op.claims())},
 		{name: "extra audience (an app's client id)", token: rsaToken(map[string]any{"aud": "mobile-app"})},
 		{name: "several audiences with accepted azp", token: rsaToken(map[string]any{"aud": []string{"mobile-app", "other"}, "azp": "mobile-app"})},
 		{name: "expired within clock skew", token: rsaToken(map[string]any{"exp": now.Add(-30 * time.Second).Unix()})},
-		{name: "expired", token: rsaToken(map[string]any{"exp": now.Add(-2 * time.Minute).Unix()}), want: ErrExpiredToken},
-		{name: "missing exp", token: rsaToken(map[string]any{"exp": nil}), want: ErrInvalidToken},
-		{name: "wrong audience", token: rsaToken(map[string]any{"aud": "someone-else"}), want: ErrWrongAudience},
-		{name: "azp mismatch", token: rsaToken(map[string]any{"azp": "someone-else"}), want: ErrWrongAudience},
-		{name: "several audiences without azp", token: rsaToken(map[string]any{"aud": []string{testClientID, "other"}}), want: ErrWrongAudience},
-		{name: "wrong issuer", token: rsaToken(map[string]any{"iss": "https://evil.example"}), want: ErrWrongIssuer},
-		{name: "missing sub", token: rsaToken(map[string]any{"sub": nil}), want: ErrMissingSubject},
-		{name: "empty sub", token: rsaToken(map[string]any{"sub": ""}), want: ErrMissingSubject},
-		{name: "issued in the future", token: rsaToken(map[string]any{"iat": now.Add(10 * time.Minute).Unix()}), want: ErrInvalidToken},
-		{name: "bad signature (other key, published kid)", token: signJWT(t, jose.RS256, jose.JSONWebKey{Key: otherRSA, KeyID: idp.rsa.kid}, idp.claims()), want: ErrInvalidToken},
-		{name: "alg none", token: unsignedJWT(t, idp.claims()), want: ErrInvalidToken},
-		{name: "HS256 with a shared secret", token: signJWT(t, jose.HS256, jose.JSONWebKey{Key: []byte("0123456789abcdef0123456789abcdef"), KeyID: idp.rsa.kid}, idp.claims()), want: ErrInvalidToken},
-		{name: "RS384 is not on the allow-list", token: signJWT(t, jose.RS384, jose.JSONWebKey{Key: idp.rsa.key, KeyID: idp.rsa.kid}, idp.claims()), want: ErrInvalidToken},
-		{name: "oversized", token: rsaToken(map[string]any{"padding": strings.Repeat("x", maxTokenBytes)}), want: ErrInvalidToken},
-		{name: "JWT access token (RFC 9068 typ at+jwt) with the client as audience", token: signTyped(t, "at+jwt", jose.RS256, jose.JSONWebKey{Key: idp.rsa.key, KeyID: idp.rsa.kid}, idp.claims()), want: ErrInvalidToken},
-		{name: "garbage", token: "not.a.jwt", want: ErrInvalidToken},
-		{name: "empty", token: "", want: ErrInvalidToken},
+		{name: "expired", token: rsaToken(map[string]any{"exp": now.Add(-2 * time.Minute).Unix()}), want: idp.ErrExpiredToken},
+		{name: "missing exp", token: rsaToken(map[string]any{"exp": nil}), want: idp.ErrInvalidToken},
+		{name: "wrong audience", token: rsaToken(map[string]any{"aud": "someone-else"}), want: idp.ErrWrongAudience},
+		{name: "azp mismatch", token: rsaToken(map[string]any{"azp": "someone-else"}), want: idp.ErrWrongAudience},
+		{name: "several audiences without azp", token: rsaToken(map[string]any{"aud": []string{testClientID, "other"}}), want: idp.ErrWrongAudience},
+		{name: "wrong issuer", token: rsaToken(map[string]any{"iss": "https://evil.example"}), want: idp.ErrWrongIssuer},
+		{name: "missing sub", token: rsaToken(map[string]any{"sub": nil}), want: idp.ErrMissingSubject},
+		{name: "empty sub", token: rsaToken(map[string]any{"sub": ""}), want: idp.ErrMissingSubject},
+		{name: "issued in the future", token: rsaToken(map[string]any{"iat": now.Add(10 * time.Minute).Unix()}), want: idp.ErrInvalidToken},
+		{name: "bad signature (other key, published kid)", token: signJWT(t, jose.RS256, jose.JSONWebKey{Key: otherRSA, KeyID: op.rsa.kid}, op.claims()), want: idp.ErrInvalidToken},
+		{name: "alg none", token: unsignedJWT(t, op.claims()), want: idp.ErrInvalidToken},
+		{name: "HS256 with a shared secret", token: signJWT(t, jose.HS256, jose.JSONWebKey{Key: []byte("0123456789abcdef0123456789abcdef"), KeyID: op.rsa.kid}, op.claims()), want: idp.ErrInvalidToken},
+		{name: "RS384 is not on the allow-list", token: signJWT(t, jose.RS384, jose.JSONWebKey{Key: op.rsa.key, KeyID: op.rsa.kid}, op.claims()), want: idp.ErrInvalidToken},
+		{name: "oversized", token: rsaToken(map[string]any{"padding": strings.Repeat("x", maxTokenBytes)}), want: idp.ErrInvalidToken},
+		{name: "JWT access token (RFC 9068 typ at+jwt) with the client as audience", token: signTyped(t, "at+jwt", jose.RS256, jose.JSONWebKey{Key: op.rsa.key, KeyID: op.rsa.kid}, op.claims()), want: idp.ErrInvalidToken},
+		{name: "garbage", token: "not.a.jwt", want: idp.ErrInvalidToken},
+		{name: "empty", token: "", want: idp.ErrInvalidToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -328,23 +331,23 @@ func TestOIDCVerifyToken(t *testing.T) {
 func TestOIDCVerifyTokenNoncePolicy(t *testing.T) {
 	// Browser-flow verification binds the nonce; app tokens carry none.
 	clock := newFakeClock()
-	idp := newTestIdP(t, clock)
-	p := newTestProvider(t, idp, clock, nil)
+	op := newTestIdP(t, clock)
+	p := newTestProvider(t, op, clock, nil)
 	d, err := p.discover(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	claims := idp.claims()
+	claims := op.claims()
 	claims["nonce"] = "n-1"
-	raw := idp.sign(idp.rsa, claims)
+	raw := op.sign(op.rsa, claims)
 	tests := []struct {
 		name  string
 		nonce string
 		want  error
 	}{
 		{name: "matching", nonce: "n-1"},
-		{name: "different", nonce: "n-2", want: ErrNonceMismatch},
-		{name: "flow without nonce", nonce: "", want: ErrNonceMismatch},
+		{name: "different", nonce: "n-2", want: idp.ErrNonceMismatch},
+		{name: "flow without nonce", nonce: "", want: idp.ErrNonceMismatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -358,14 +361,14 @@ func TestOIDCVerifyTokenNoncePolicy(t *testing.T) {
 
 func TestOIDCUnknownKidRefetchIsRateLimited(t *testing.T) {
 	clock := newFakeClock()
-	idp := newTestIdP(t, clock)
-	p := newTestProvider(t, idp, clock, nil)
+	op := newTestIdP(t, clock)
+	p := newTestProvider(t, op, clock, nil)
 	ctx := context.Background()
 
-	if _, err := p.VerifyToken(ctx, idp.sign(idp.rsa, idp.claims())); err != nil {
+	if _, err := p.VerifyToken(ctx, op.sign(op.rsa, op.claims())); err != nil {
 		t.Fatalf("valid token: %v", err)
 	}
-	if got := idp.hits(); got != 1 {
+	if got := op.hits(); got != 1 {
 		t.Fatalf("JWKS fetches after first token = %d, want 1", got)
 	}
 
@@ -385,29 +388,29 @@ func TestOIDCUnknownKidRefetchIsRateLimited(t *testing.T) {
 	}
 	for i, step := range steps {
 		clock.Advance(step.advance)
-		_, err := p.VerifyToken(ctx, idp.sign(stranger, idp.claims()))
-		if !errors.Is(err, ErrInvalidToken) {
+		_, err := p.VerifyToken(ctx, op.sign(stranger, op.claims()))
+		if !errors.Is(err, idp.ErrInvalidToken) {
 			t.Fatalf("step %d: err = %v, want ErrInvalidToken", i, err)
 		}
-		if got := idp.hits(); got != step.wantFetch {
+		if got := op.hits(); got != step.wantFetch {
 			t.Fatalf("step %d: JWKS fetches = %d, want %d", i, got, step.wantFetch)
 		}
 	}
 	// Known keys keep working from the cache without fetching.
-	if _, err := p.VerifyToken(ctx, idp.sign(idp.ec, idp.claims())); err != nil {
+	if _, err := p.VerifyToken(ctx, op.sign(op.ec, op.claims())); err != nil {
 		t.Fatalf("valid token after bad ones: %v", err)
 	}
-	if got := idp.hits(); got != 3 {
+	if got := op.hits(); got != 3 {
 		t.Fatalf("JWKS fetches = %d, want 3", got)
 	}
 }
 
 func TestOIDCKeyRotationIsPickedUp(t *testing.T) {
 	clock := newFakeClock()
-	idp := newTestIdP(t, clock)
-	p := newTestProvider(t, idp, clock, nil)
+	op := newTestIdP(t, clock)
+	p := newTestProvider(t, op, clock, nil)
 	ctx := context.Background()
-	if _, err := p.VerifyToken(ctx, idp.sign(idp.rsa, idp.claims())); err != nil {
+	if _, err := p.VerifyToken(ctx, op.sign(op.rsa, op.claims())); err != nil {
 		t.Fatal(err)
 	}
 	newKey, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -415,40 +418,40 @@ func TestOIDCKeyRotationIsPickedUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	rotated := signingKey{kid: "rsa-2", alg: jose.RS256, key: newKey}
-	idp.publish(rotated.public())
+	op.publish(rotated.public())
 	clock.Advance(jwksRefetchInterval)
-	if _, err := p.VerifyToken(ctx, idp.sign(rotated, idp.claims())); err != nil {
+	if _, err := p.VerifyToken(ctx, op.sign(rotated, op.claims())); err != nil {
 		t.Fatalf("token signed with rotated key: %v", err)
 	}
 }
 
 func TestOIDCLazyDiscovery(t *testing.T) {
 	clock := newFakeClock()
-	idp := newTestIdP(t, clock)
-	idp.setDiscoveryDown(true)
-	p := newTestProvider(t, idp, clock, nil) // must not fail while the IdP is down
+	op := newTestIdP(t, clock)
+	op.setDiscoveryDown(true)
+	p := newTestProvider(t, op, clock, nil) // must not fail while the IdP is down
 	ctx := context.Background()
 
-	if err := p.Ready(ctx); !errors.Is(err, ErrUpstream) {
+	if err := p.Ready(ctx); !errors.Is(err, idp.ErrUpstream) {
 		t.Fatalf("Ready while down = %v, want ErrUpstream", err)
 	}
-	if _, err := p.VerifyToken(ctx, idp.sign(idp.rsa, idp.claims())); !errors.Is(err, ErrUpstream) {
+	if _, err := p.VerifyToken(ctx, op.sign(op.rsa, op.claims())); !errors.Is(err, idp.ErrUpstream) {
 		t.Fatalf("VerifyToken while down = %v, want ErrUpstream", err)
 	}
 	if u := p.AuthCodeURL(newFlow()); u != "" {
 		t.Fatalf("AuthCodeURL while down = %q, want empty", u)
 	}
 
-	idp.setDiscoveryDown(false)
+	op.setDiscoveryDown(false)
 	clock.Advance(discoveryRetryInterval / 2)
-	if err := p.Ready(ctx); !errors.Is(err, ErrUpstream) {
+	if err := p.Ready(ctx); !errors.Is(err, idp.ErrUpstream) {
 		t.Fatalf("Ready within the retry interval = %v, want the remembered ErrUpstream", err)
 	}
 	clock.Advance(discoveryRetryInterval)
 	if err := p.Ready(ctx); err != nil {
 		t.Fatalf("Ready after recovery: %v", err)
 	}
-	if _, err := p.VerifyToken(ctx, idp.sign(idp.rsa, idp.claims())); err != nil {
+	if _, err := p.VerifyToken(ctx, op.sign(op.rsa, op.claims())); err != nil {
 		t.Fatalf("VerifyToken after recovery: %v", err)
 	}
 }
@@ -459,34 +462,34 @@ func TestOIDCDiscoveryRejectsOversizedResponse(t *testing.T) {
 		_, _ = w.Write([]byte(`{"issuer":"` + strings.Repeat("a", maxUpstreamBody) + `"}`))
 	}))
 	defer srv.Close()
-	p, err := NewOIDC(context.Background(), OIDCConfig{ID: "big", Issuer: srv.URL, ClientID: "c"}, srv.Client(), newFakeClock().Now)
+	p, err := New(context.Background(), Config{ID: "big", Issuer: srv.URL, ClientID: "c"}, srv.Client(), newFakeClock().Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = p.Ready(context.Background())
-	if !errors.Is(err, ErrUpstream) || !strings.Contains(err.Error(), errResponseTooLarge.Error()) {
+	if !errors.Is(err, idp.ErrUpstream) || !strings.Contains(err.Error(), httpcap.ErrBodyTooLarge.Error()) {
 		t.Fatalf("Ready = %v, want ErrUpstream caused by the size cap", err)
 	}
 }
 
 func TestNewOIDCConfig(t *testing.T) {
-	valid := OIDCConfig{ID: "corp", Issuer: "https://idp.example.com", ClientID: "c"}
+	valid := Config{ID: "corp", Issuer: "https://idp.example.com", ClientID: "c"}
 	tests := []struct {
 		name    string
-		mutate  func(*OIDCConfig)
+		mutate  func(*Config)
 		noHTTP  bool
 		wantErr bool
 	}{
 		{name: "valid"},
-		{name: "explicit asymmetric algorithms", mutate: func(c *OIDCConfig) { c.AllowedAlgorithms = []string{"PS256", "ES384"} }},
-		{name: "HS256 refused", mutate: func(c *OIDCConfig) { c.AllowedAlgorithms = []string{"RS256", "HS256"} }, wantErr: true},
-		{name: "none refused", mutate: func(c *OIDCConfig) { c.AllowedAlgorithms = []string{"none"} }, wantErr: true},
-		{name: "missing id", mutate: func(c *OIDCConfig) { c.ID = "" }, wantErr: true},
-		{name: "missing client id", mutate: func(c *OIDCConfig) { c.ClientID = "" }, wantErr: true},
-		{name: "issuer not a URL", mutate: func(c *OIDCConfig) { c.Issuer = "idp.example.com" }, wantErr: true},
-		{name: "issuer with query", mutate: func(c *OIDCConfig) { c.Issuer = "https://idp.example.com/?tenant=1" }, wantErr: true},
-		{name: "negative skew", mutate: func(c *OIDCConfig) { c.ClockSkew = -time.Second }, wantErr: true},
-		{name: "empty extra audience", mutate: func(c *OIDCConfig) { c.ExtraAudiences = []string{""} }, wantErr: true},
+		{name: "explicit asymmetric algorithms", mutate: func(c *Config) { c.AllowedAlgorithms = []string{"PS256", "ES384"} }},
+		{name: "HS256 refused", mutate: func(c *Config) { c.AllowedAlgorithms = []string{"RS256", "HS256"} }, wantErr: true},
+		{name: "none refused", mutate: func(c *Config) { c.AllowedAlgorithms = []string{"none"} }, wantErr: true},
+		{name: "missing id", mutate: func(c *Config) { c.ID = "" }, wantErr: true},
+		{name: "missing client id", mutate: func(c *Config) { c.ClientID = "" }, wantErr: true},
+		{name: "issuer not a URL", mutate: func(c *Config) { c.Issuer = "idp.example.com" }, wantErr: true},
+		{name: "issuer with query", mutate: func(c *Config) { c.Issuer = "https://idp.example.com/?tenant=1" }, wantErr: true},
+		{name: "negative skew", mutate: func(c *Config) { c.ClockSkew = -time.Second }, wantErr: true},
+		{name: "empty extra audience", mutate: func(c *Config) { c.ExtraAudiences = []string{""} }, wantErr: true},
 		{name: "nil HTTP client", noHTTP: true, wantErr: true},
 	}
 	for _, tt := range tests {
@@ -499,20 +502,20 @@ func TestNewOIDCConfig(t *testing.T) {
 			if tt.noHTTP {
 				client = nil
 			}
-			p, err := NewOIDC(context.Background(), cfg, client, nil)
+			p, err := New(context.Background(), cfg, client, nil)
 			if tt.wantErr {
-				if !errors.Is(err, ErrInvalidConfig) {
+				if !errors.Is(err, idp.ErrInvalidConfig) {
 					t.Fatalf("err = %v, want ErrInvalidConfig", err)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("NewOIDC: %v", err)
+				t.Fatalf("New: %v", err)
 			}
 			if p.Type() != "oidc" || p.ID() != "corp" {
 				t.Errorf("Type/ID = %q/%q", p.Type(), p.ID())
 			}
-			if !errors.Is(p.Ready(context.Background()), ErrUpstream) {
+			if !errors.Is(p.Ready(context.Background()), idp.ErrUpstream) {
 				t.Error("Ready must report the unreachable IdP")
 			}
 		})
@@ -520,7 +523,7 @@ func TestNewOIDCConfig(t *testing.T) {
 }
 
 func TestNewOIDCDefaults(t *testing.T) {
-	p, err := NewOIDC(context.Background(), OIDCConfig{ID: "corp", Issuer: "https://idp.example.com", ClientID: "c", Scopes: []string{"groups"}},
+	p, err := New(context.Background(), Config{ID: "corp", Issuer: "https://idp.example.com", ClientID: "c", Scopes: []string{"groups"}},
 		&http.Client{Transport: failingTransport{}}, nil)
 	if err != nil {
 		t.Fatal(err)

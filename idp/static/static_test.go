@@ -1,4 +1,4 @@
-package idp
+package static
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"fedgate/idp"
 )
 
 func mustHash(t *testing.T, pw string) string {
@@ -20,7 +22,7 @@ func mustHash(t *testing.T, pw string) string {
 }
 
 func TestStaticAuthenticate(t *testing.T) {
-	s, err := NewStatic(StaticConfig{ID: "demo", DisplayName: "Demo users", Users: []StaticUser{
+	s, err := New(Config{ID: "demo", DisplayName: "Demo users", Users: []User{
 		{Username: "alice", PasswordHash: mustHash(t, "wonderland"), Claims: map[string]any{
 			"groups": []any{"admins"}, "sub": "spoofed", "profile": map[string]any{"team": "a"},
 		}},
@@ -30,24 +32,24 @@ func TestStaticAuthenticate(t *testing.T) {
 		t.Fatal(err)
 	}
 	long := strings.Repeat("p", maxPasswordBytes)
-	s2, err := NewStatic(StaticConfig{ID: "long", Users: []StaticUser{{Username: "carol", PasswordHash: mustHash(t, long)}}})
+	s2, err := New(Config{ID: "long", Users: []User{{Username: "carol", PasswordHash: mustHash(t, long)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
 		name               string
-		provider           *Static
+		provider           *Provider
 		username, password string
 		wantErr            error
 	}{
 		{name: "right password", provider: s, username: "alice", password: "wonderland"},
 		{name: "user without claims", provider: s, username: "bob", password: "builder"},
-		{name: "wrong password", provider: s, username: "alice", password: "builder", wantErr: ErrBadCredentials},
-		{name: "empty password", provider: s, username: "alice", password: "", wantErr: ErrBadCredentials},
-		{name: "unknown user", provider: s, username: "mallory", password: "wonderland", wantErr: ErrBadCredentials},
-		{name: "username is case sensitive", provider: s, username: "Alice", password: "wonderland", wantErr: ErrBadCredentials},
+		{name: "wrong password", provider: s, username: "alice", password: "builder", wantErr: idp.ErrBadCredentials},
+		{name: "empty password", provider: s, username: "alice", password: "", wantErr: idp.ErrBadCredentials},
+		{name: "unknown user", provider: s, username: "mallory", password: "wonderland", wantErr: idp.ErrBadCredentials},
+		{name: "username is case sensitive", provider: s, username: "Alice", password: "wonderland", wantErr: idp.ErrBadCredentials},
 		{name: "72-byte password", provider: s2, username: "carol", password: long},
-		{name: "bytes past 72 are not ignored", provider: s2, username: "carol", password: long + "extra", wantErr: ErrBadCredentials},
+		{name: "bytes past 72 are not ignored", provider: s2, username: "carol", password: long + "extra", wantErr: idp.ErrBadCredentials},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,7 +72,7 @@ func TestStaticAuthenticate(t *testing.T) {
 }
 
 func TestStaticClaimsAreCopies(t *testing.T) {
-	s, err := NewStatic(StaticConfig{ID: "demo", Users: []StaticUser{{
+	s, err := New(Config{ID: "demo", Users: []User{{
 		Username: "alice", PasswordHash: mustHash(t, "pw"),
 		Claims: map[string]any{"groups": []any{"admins"}, "profile": map[string]any{"team": "a"}},
 	}}})
@@ -96,32 +98,32 @@ func TestNewStaticValidation(t *testing.T) {
 	good := mustHash(t, "pw")
 	tests := []struct {
 		name  string
-		cfg   StaticConfig
+		cfg   Config
 		valid bool
 	}{
-		{name: "valid", cfg: StaticConfig{ID: "d", Users: []StaticUser{{Username: "a", PasswordHash: good}}}, valid: true},
-		{name: "$2y$ prefix accepted", cfg: StaticConfig{ID: "d", Users: []StaticUser{{Username: "a", PasswordHash: "$2y$" + good[4:]}}}, valid: true},
-		{name: "plaintext password", cfg: StaticConfig{ID: "d", Users: []StaticUser{{Username: "a", PasswordHash: "hunter2"}}}},
-		{name: "sha256 crypt", cfg: StaticConfig{ID: "d", Users: []StaticUser{{Username: "a", PasswordHash: "$5$salt$abcdef"}}}},
-		{name: "truncated bcrypt", cfg: StaticConfig{ID: "d", Users: []StaticUser{{Username: "a", PasswordHash: good[:20]}}}},
-		{name: "duplicate usernames", cfg: StaticConfig{ID: "d", Users: []StaticUser{{Username: "a", PasswordHash: good}, {Username: "a", PasswordHash: good}}}},
-		{name: "empty username", cfg: StaticConfig{ID: "d", Users: []StaticUser{{Username: "", PasswordHash: good}}}},
-		{name: "no users", cfg: StaticConfig{ID: "d"}},
-		{name: "no id", cfg: StaticConfig{Users: []StaticUser{{Username: "a", PasswordHash: good}}}},
+		{name: "valid", cfg: Config{ID: "d", Users: []User{{Username: "a", PasswordHash: good}}}, valid: true},
+		{name: "$2y$ prefix accepted", cfg: Config{ID: "d", Users: []User{{Username: "a", PasswordHash: "$2y$" + good[4:]}}}, valid: true},
+		{name: "plaintext password", cfg: Config{ID: "d", Users: []User{{Username: "a", PasswordHash: "hunter2"}}}},
+		{name: "sha256 crypt", cfg: Config{ID: "d", Users: []User{{Username: "a", PasswordHash: "$5$salt$abcdef"}}}},
+		{name: "truncated bcrypt", cfg: Config{ID: "d", Users: []User{{Username: "a", PasswordHash: good[:20]}}}},
+		{name: "duplicate usernames", cfg: Config{ID: "d", Users: []User{{Username: "a", PasswordHash: good}, {Username: "a", PasswordHash: good}}}},
+		{name: "empty username", cfg: Config{ID: "d", Users: []User{{Username: "", PasswordHash: good}}}},
+		{name: "no users", cfg: Config{ID: "d"}},
+		{name: "no id", cfg: Config{Users: []User{{Username: "a", PasswordHash: good}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := NewStatic(tt.cfg)
+			s, err := New(tt.cfg)
 			if tt.valid {
 				if err != nil {
-					t.Fatalf("NewStatic: %v", err)
+					t.Fatalf("New: %v", err)
 				}
 				if s.Type() != "static" || !s.IsDemo() {
 					t.Errorf("Type/IsDemo = %q/%v", s.Type(), s.IsDemo())
 				}
 				return
 			}
-			if !errors.Is(err, ErrInvalidConfig) {
+			if !errors.Is(err, idp.ErrInvalidConfig) {
 				t.Fatalf("err = %v, want ErrInvalidConfig", err)
 			}
 		})
