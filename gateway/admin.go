@@ -304,7 +304,7 @@ func (s *Server) adminSignOut(c *gin.Context) {
 func (s *Server) adminRoutes(r *gin.Engine) {
 	// Public: the sign-in entry points.
 	r.GET("/admin/login/:provider", s.adminStartLogin)
-	r.POST("/admin/login/:provider", s.adminPasswordLogin)
+	r.POST("/admin/login/:provider", s.kit.AuditRefusals(store.AuditAdminSignIn), s.adminPasswordLogin)
 
 	view, edit, own := s.adminAuth(config.AdminViewer), s.adminAuth(config.AdminEditor), s.adminAuth(config.AdminOwner)
 	api := r.Group("/admin/api/v1")

@@ -14,6 +14,7 @@ import (
 	"fedgate/exchange"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
 	"fedgate/gateway/store"
 )
 
@@ -378,14 +379,14 @@ func TestAnonymousRefusalFloodIsBounded(t *testing.T) {
 			t.Fatalf("garbage token: HTTP %d", w.Code)
 		}
 	}
-	for range anonRefusalsBurst + 40 {
+	for range httpkit.AnonRefusalsBurst + 40 {
 		refuse("192.0.2.1:1000")
 	}
-	if n := len(h.auditEntries(store.AuditQuery{Result: store.AuditRefused})); n != anonRefusalsBurst {
-		t.Errorf("a flood from one address left %d refusal entries, want the burst of %d", n, anonRefusalsBurst)
+	if n := len(h.auditEntries(store.AuditQuery{Result: store.AuditRefused})); n != httpkit.AnonRefusalsBurst {
+		t.Errorf("a flood from one address left %d refusal entries, want the burst of %d", n, httpkit.AnonRefusalsBurst)
 	}
 	refuse("192.0.2.2:1000")
-	if n := len(h.auditEntries(store.AuditQuery{Result: store.AuditRefused})); n != anonRefusalsBurst+1 {
+	if n := len(h.auditEntries(store.AuditQuery{Result: store.AuditRefused})); n != httpkit.AnonRefusalsBurst+1 {
 		t.Errorf("another address's refusal was not recorded: %d entries", n)
 	}
 }

@@ -211,7 +211,9 @@ func (s *Server) deviceEnter(c *gin.Context) {
 	if !s.cli.userCodeBySource.Allow(httpkit.SourceKey(c.ClientIP())) || !s.cli.userCodeAll.Allow("all") {
 		c.Header("Retry-After", "60")
 		core.LogFrom(c.Request.Context(), s.log).Warn("user code entry rate-limited", "remote", c.ClientIP())
-		s.kit.Fail(c, core.Errorf(http.StatusTooManyRequests, CodeTooManyAttempts, "Too many codes were tried. Wait a minute, then type the code your terminal shows."))
+		e := core.Errorf(http.StatusTooManyRequests, CodeTooManyAttempts, "Too many codes were tried. Wait a minute, then type the code your terminal shows.")
+		e.Throttled = true
+		s.kit.Fail(c, e)
 		return
 	}
 	typed := c.PostForm("user_code")

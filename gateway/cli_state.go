@@ -18,6 +18,7 @@ import (
 	"fedgate/exchange"
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
+	"fedgate/gateway/store"
 )
 
 // Ephemeral kinds of the CLI flows.
@@ -49,10 +50,9 @@ const (
 	CodeTooManyAttempts = "too_many_attempts"
 )
 
-// cliState is what the CLI surface keeps beside the server: metrics, the
+// cliState is what the CLI surface keeps beside the server: the
 // user-code guessing limits and the console sign-in client.
 type cliState struct {
-	metrics *metrics
 	// userCodeBySource limits user-code entries per source address;
 	// userCodeAll bounds them across all sources, so guessing from many
 	// addresses is slow too. Both are replica-local.
@@ -62,7 +62,6 @@ type cliState struct {
 
 func newCLIState(d Deps) cliState {
 	return cliState{
-		metrics:          newMetrics(),
 		userCodeBySource: httpkit.NewRateLimiter(1.0/6, 10, d.Now), // 10 at once, then one per 6 s
 		userCodeAll:      httpkit.NewRateLimiter(2, 100, d.Now),
 		console:          exchange.ConsoleSignIn{Endpoint: d.Config.Console.FederationURL, HTTP: d.Upstream},
@@ -70,7 +69,6 @@ func newCLIState(d Deps) cliState {
 }
 
 func (s *Server) cliRoutes(r *gin.Engine) {
-	r.GET("/metrics", s.cli.metrics.handler())
 
 	// Browser pages.
 	r.GET("/cli/authorize", s.cliAuthorize)
@@ -85,7 +83,7 @@ func (s *Server) cliRoutes(r *gin.Engine) {
 	api.GET("/pools", s.cliPools)
 	api.POST("/device", s.cliDeviceAuthorization)
 	api.POST("/token", s.cliToken)
-	api.POST("/credentials", s.cliCredentials)
+	api.POST("/credentials", s.kit.AuditRefusals(store.AuditVend), s.cliCredentials)
 	api.GET("/roles", s.cliRoles)
 	api.GET("/sessions", s.cliListSessions)
 	api.DELETE("/sessions/:id", s.cliRevokeSession)

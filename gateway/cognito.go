@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
+	"fedgate/gateway/store"
 	"io"
 	"net/http"
 	"regexp"
@@ -76,7 +77,9 @@ func cogError(typ, message string, cause error) *core.Error {
 	if typ == cogInternalError {
 		status = http.StatusInternalServerError
 	}
-	return core.NewError(status, typ, message, cause)
+	e := core.NewError(status, typ, message, cause)
+	e.Throttled = typ == cogTooManyRequests
+	return e
 }
 
 func validationError(member, constraint string) *core.Error {
@@ -109,9 +112,16 @@ func (s *Server) cognitoRoutes(r *gin.Engine) {
 		if path == "" {
 			continue
 		}
-		r.POST(path, api.serve)
+		r.POST(path, s.kit.AuditRefusalsIf(store.AuditVend, isCredentialOp), api.serve)
 		r.OPTIONS(path, api.preflight)
 	}
+}
+
+// isCredentialOp tells the operations whose refusals are credential
+// refusals, for the audit log.
+func isCredentialOp(c *gin.Context) bool {
+	op, ok := strings.CutPrefix(c.GetHeader("X-Amz-Target"), cognitoTargetPrefix)
+	return ok && (op == "GetId" || op == "GetCredentialsForIdentity" || op == "GetOpenIdToken")
 }
 
 // corsHeaders let browser apps call the API cross-origin, as they call

@@ -353,7 +353,7 @@ func (api *cognitoAPI) vendGuest(ctx context.Context, r *resolvedIdentity, custo
 	}
 	log := core.LogFrom(ctx, api.s.log)
 	creds, err := pool.Mode.Vend(ctx, req)
-	api.s.cli.metrics.countVend(ctx, err == nil) // fedgate_vends_total (gaps)
+	api.s.metrics.countVend(ctx, err == nil)
 	if err != nil {
 		e := core.FromSTS(err)
 		var se *exchange.STSError

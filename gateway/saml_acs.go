@@ -12,6 +12,7 @@ import (
 
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
+	"fedgate/gateway/store"
 	"fedgate/idp"
 )
 
@@ -20,7 +21,7 @@ import (
 var stateShape = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 func (s *Server) samlRoutes(r *gin.Engine) {
-	r.POST("/saml/acs/:provider", s.samlACS)
+	r.POST("/saml/acs/:provider", s.kit.AuditRefusals(store.AuditVend), s.samlACS)
 	r.GET("/saml/metadata/:provider", s.samlSPMetadata)
 	r.GET("/saml/idp/metadata", s.samlIdPMetadata)
 }

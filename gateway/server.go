@@ -54,10 +54,8 @@ type Server struct {
 	rand           io.Reader
 	kit            *httpkit.Kit
 	engine         *gin.Engine
-	cli            cliState // cli (issue 5): metrics, limiters, console sign-in
-	// anonRefusals budgets audit entries for refusals that name nobody,
-	// per source address (audit_refusals.go).
-	anonRefusals *httpkit.RateLimiter
+	metrics        *metrics
+	cli            cliState
 	// adminMapping is the compiled admin rules (admin.go).
 	adminMapping *rules.Mapping
 }
@@ -68,27 +66,29 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading page templates: %w", err)
 	}
-	kit, err := httpkit.New(d.Config.Server.PublicURL, pages, d.Logger, d.Rand)
-	if err != nil {
-		return nil, fmt.Errorf("public_url: %w", err)
-	}
 	s := &Server{
 		cfg: d.Config, store: d.Store, issuer: d.Issuer, box: d.Box,
-		upstreamClient: d.Upstream, log: d.Logger, now: d.Now, rand: d.Rand, kit: kit,
+		upstreamClient: d.Upstream, log: d.Logger, now: d.Now, rand: d.Rand,
+		metrics: newMetrics(),
 	}
-	s.anonRefusals = httpkit.NewRateLimiter(anonRefusalsPerSecond, anonRefusalsBurst, d.Now)
 	if m, problems := d.Config.Admin.CompileAdminRules(); len(problems) == 0 {
 		s.adminMapping = m
 	}
 	s.cli = newCLIState(d)
 	s.core, err = core.New(ctx, core.Deps{
 		Config: d.Config, Store: d.Store, Issuer: d.Issuer, Box: d.Box, STS: d.STS,
-		Upstream: d.Upstream, Logger: d.Logger, Now: d.Now, Rand: d.Rand, OnVend: s.cli.metrics.countVend,
+		Upstream: d.Upstream, Logger: d.Logger, Now: d.Now, Rand: d.Rand, OnVend: s.metrics.countVend,
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.initSAMLMetrics() // saml (issue 3): metadata refresh metrics
+	s.kit, err = httpkit.New(httpkit.Options{
+		PublicURL: d.Config.Server.PublicURL, Pages: pages, Log: d.Logger, Rand: d.Rand, Now: d.Now, Audit: s.core.Audit,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("public_url: %w", err)
+	}
+	s.metrics.registry.MustRegister(s.core.SAMLMetadataCollector())
 	s.engine = s.routes()
 	return s, nil
 }
@@ -102,11 +102,7 @@ func (s *Server) routes() *gin.Engine {
 		panic(err) // validated with the configuration
 	}
 	r.Use(s.requestContext, s.recoverPanics, s.securityHeaders, s.limitBody)
-	r.Use(s.auditContext) // source address and request id for the audit log (issue 6)
-	// one audit entry for every refused credential request (audit_refusals.go)
-	r.Use(s.auditRefusals)
-	// /metrics counters (issue 5)
-	r.Use(s.cli.metrics.countRequests)
+	r.Use(s.auditContext, s.metrics.countRequests)
 	r.NoRoute(func(c *gin.Context) {
 		s.kit.Fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "There is nothing at this address."))
 	})
@@ -115,6 +111,7 @@ func (s *Server) routes() *gin.Engine {
 	})
 
 	r.GET("/healthz", s.healthz)
+	r.GET("/metrics", s.metrics.handler())
 	r.GET("/readyz", s.readyz)
 	r.GET("/.well-known/openid-configuration", s.discovery)
 	r.GET("/.well-known/jwks.json", s.jwks)
@@ -124,11 +121,11 @@ func (s *Server) routes() *gin.Engine {
 
 	r.GET("/", s.index)
 	r.GET("/login/:pool/:provider", s.startLogin)
-	r.POST("/login/:pool/:provider", s.passwordLogin)
-	r.GET("/callback", s.callback)
-	r.POST("/roles", s.pickRole)
+	r.POST("/login/:pool/:provider", s.kit.AuditRefusals(store.AuditVend), s.passwordLogin)
+	r.GET("/callback", s.kit.AuditRefusals(store.AuditVend), s.callback)
+	r.POST("/roles", s.kit.AuditRefusals(store.AuditVend), s.pickRole)
 
-	r.POST("/api/v1/credentials", s.apiCredentials)
+	r.POST("/api/v1/credentials", s.kit.AuditRefusals(store.AuditVend), s.apiCredentials)
 
 	s.adminRoutes(r) // admin UI and API (issue 6)
 	s.cliRoutes(r)   // fedgate login, credential-process, console (issue 5)

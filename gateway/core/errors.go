@@ -22,6 +22,10 @@ type Error struct {
 	Cause   error
 	// Roles lists the caller's entitled roles when they must pick one.
 	Roles []string
+	// Throttled marks a rate-limit refusal. It is not audited: writing one
+	// entry per refused request would let a flood through to the store
+	// that the limiter keeps out.
+	Throttled bool
 }
 
 func (e *Error) Error() string {
