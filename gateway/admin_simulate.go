@@ -97,10 +97,10 @@ func (s *Server) simulate(ctx context.Context, req simulateRequest) (*simResult,
 	case req.IDToken != "" && req.Claims != nil:
 		return nil, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "Give claims or an ID token, not both.")
 	case req.IDToken != "":
-		if len(req.IDToken) > maxBearerBytes {
+		if len(req.IDToken) > core.MaxTokenBytes {
 			return nil, core.Errorf(http.StatusBadRequest, core.CodeInvalidToken, "The ID token is too long.")
 		}
-		prov, e := tokenProvider(pool, req.Provider, strings.TrimSpace(req.IDToken))
+		prov, e := core.TokenProvider(pool, req.Provider, strings.TrimSpace(req.IDToken))
 		if e != nil {
 			return nil, e
 		}

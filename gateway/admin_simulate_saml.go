@@ -19,7 +19,7 @@ import (
 // simulateSAML verifies a pasted SAML response with the pool's (named, or
 // only) SAML provider.
 func (s *Server) simulateSAML(ctx context.Context, pool *core.Pool, provider, resp string) (*idp.Identity, *core.Error) {
-	prov, e := samlAPIProvider(pool, provider)
+	prov, e := core.SAMLProviderOf(pool, provider)
 	if e != nil {
 		return nil, e
 	}

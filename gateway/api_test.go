@@ -13,6 +13,7 @@ import (
 
 	"fedgate/exchange"
 	"fedgate/gateway/core"
+	"fedgate/gateway/wire"
 )
 
 func TestAPICredentialsSuccess(t *testing.T) {
@@ -34,7 +35,7 @@ func TestAPICredentialsSuccess(t *testing.T) {
 			if w.Header().Get("Cache-Control") != "no-store" {
 				t.Error("credentials are cacheable")
 			}
-			var got credentialsResponse
+			var got wire.Credentials
 			dec := json.NewDecoder(w.Body)
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&got); err != nil {
@@ -56,7 +57,7 @@ func TestAPICredentialsSuccess(t *testing.T) {
 }
 
 func TestAPIErrors(t *testing.T) {
-	longToken := strings.Repeat("a", maxBearerBytes+1)
+	longToken := strings.Repeat("a", core.MaxTokenBytes+1)
 	// 2^55 seconds wraps to exactly 0 when multiplied into nanoseconds.
 	const wrap = 1 << 55
 	tests := []struct {

@@ -481,7 +481,7 @@ func (s *Server) showCredentials(c *gin.Context, p *core.Principal, roleARN stri
 		s.kit.Fail(c, e)
 		return
 	}
-	js, err := json.MarshalIndent(apiCredentials(creds, id), "", "  ")
+	js, err := json.MarshalIndent(core.WireCredentials(creds, id), "", "  ")
 	if err != nil {
 		s.kit.Fail(c, core.Internal(err))
 		return

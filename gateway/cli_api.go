@@ -11,6 +11,7 @@ import (
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
 	"fedgate/gateway/store"
+	"fedgate/gateway/wire"
 	"fedgate/idp"
 )
 
@@ -45,7 +46,7 @@ func (s *Server) cliCredentials(c *gin.Context) {
 		return
 	}
 	core.NoteAudit(c.Request.Context(), core.AuditNote{Provider: a.rec.Owner.Provider, Subject: a.rec.Owner.Subject}) // audit_refusals.go
-	var req credentialsRequest
+	var req wire.CredentialsRequest
 	if e := httpkit.DecodeJSON(c, &req); e != nil {
 		s.kit.Fail(c, e)
 		return
@@ -59,18 +60,12 @@ func (s *Server) cliCredentials(c *gin.Context) {
 		s.kit.Fail(c, e)
 		return
 	}
-	g, e := core.PickGrant(p, p.Entitlements(), req.RoleARN)
-	if e != nil {
-		s.core.AuditRefusal(c.Request.Context(), p, req.RoleARN, e) // admin (issue 6)
-		s.kit.Fail(c, e)
-		return
-	}
-	creds, id, e := s.core.Vend(c.Request.Context(), p, g, req.DurationSeconds)
+	creds, id, e := s.core.Grant(c.Request.Context(), p, req.RoleARN, req.DurationSeconds)
 	if e != nil {
 		s.kit.Fail(c, e)
 		return
 	}
-	httpkit.WriteJSON(c, http.StatusOK, apiCredentials(creds, id))
+	httpkit.WriteJSON(c, http.StatusOK, core.WireCredentials(creds, id))
 }
 
 // cliRole is one role a CLI session can ask for.

@@ -56,6 +56,6 @@ func FuzzCognitoParse(f *testing.F) {
 		for k := range a.Logins {
 			_ = issuerLoginKey("https://" + k)
 		}
-		_ = unverifiedIssuer(string(body))
+		_ = core.UnverifiedIssuer(string(body))
 	})
 }

@@ -100,7 +100,7 @@ func (api *cognitoAPI) verifyLogins(ctx context.Context, pool *core.Pool, logins
 		token := logins[key]
 		// The token's own claim is only a hint here (verification checks
 		// it again), but it gives the precise refusal AWS gives.
-		if iss := unverifiedIssuer(token); m.checkIssuer && iss != "" && issuerLoginKey(iss) != key {
+		if iss := core.UnverifiedIssuer(token); m.checkIssuer && iss != "" && issuerLoginKey(iss) != key {
 			return nil, cogError(cogNotAuthorized, "Invalid login token. Issuer doesn't match providerName", nil)
 		}
 		ident, ref, err := m.verify(ctx, token)

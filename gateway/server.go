@@ -19,6 +19,7 @@ import (
 	"fedgate/exchange/issuer"
 	"fedgate/exchange/rules"
 	"fedgate/exchange/secret"
+	"fedgate/gateway/api"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
@@ -125,7 +126,7 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/callback", s.kit.AuditRefusals(store.AuditVend), s.callback)
 	r.POST("/roles", s.kit.AuditRefusals(store.AuditVend), s.pickRole)
 
-	r.POST("/api/v1/credentials", s.kit.AuditRefusals(store.AuditVend), s.apiCredentials)
+	api.New(s.core, s.kit).Mount(r)
 
 	s.adminRoutes(r) // admin UI and API (issue 6)
 	s.cliRoutes(r)   // fedgate login, credential-process, console (issue 5)

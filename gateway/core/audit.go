@@ -165,3 +165,16 @@ func WithAuditTrail(ctx context.Context, kind string) (context.Context, *AuditTr
 	t := &AuditTrail{Kind: kind}
 	return context.WithValue(ctx, auditTrailKey{}, t), t
 }
+
+// Grant vends the role roleARN (or, when it is empty, the only role) that
+// the rules give p. It is the one entry point of every surface: a refusal
+// and a vend are both audited. durationSeconds 0 means the grant's or the
+// pool's default.
+func (s *Core) Grant(ctx context.Context, p *Principal, roleARN string, durationSeconds int) (*exchange.Credentials, string, *Error) {
+	g, e := PickGrant(p, p.Entitlements(), roleARN)
+	if e != nil {
+		s.AuditRefusal(ctx, p, roleARN, e)
+		return nil, "", e
+	}
+	return s.Vend(ctx, p, g, durationSeconds)
+}

@@ -1,6 +1,6 @@
-package gateway
+package api
 
-// The JSON API with a SAML response (issue 3): POST /api/v1/credentials
+// The JSON API with a SAML response: POST /api/v1/credentials
 // without an Authorization header and with "saml_response" in the body.
 
 import (
@@ -26,12 +26,12 @@ type samlCredentialsRequest struct {
 	SAMLResponse    string `json:"saml_response"`
 }
 
-// apiSAMLCredentials answers when the body carries a saml_response, and
+// samlCredentials answers when the body carries a saml_response, and
 // otherwise leaves the request (body restored) to the bearer-token path.
 // The response is unsolicited from fedgate's point of view, so the
 // provider must allow IdP-initiated responses; audience, recipient,
 // signature, time window and the replay cache apply as in the browser.
-func (s *Server) apiSAMLCredentials(c *gin.Context) bool {
+func (s *API) samlCredentials(c *gin.Context) bool {
 	if c.ContentType() != "application/json" {
 		return false
 	}
@@ -65,8 +65,8 @@ func (s *Server) apiSAMLCredentials(c *gin.Context) bool {
 		s.kit.Fail(c, e)
 		return true
 	}
-	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: pool.Cfg.ID, Provider: req.Provider, Role: req.RoleARN}) // audit_refusals.go
-	prov, e := samlAPIProvider(pool, req.Provider)
+	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: pool.Cfg.ID, Provider: req.Provider, Role: req.RoleARN})
+	prov, e := core.SAMLProviderOf(pool, req.Provider)
 	if e != nil {
 		s.kit.Fail(c, e)
 		return true
@@ -78,38 +78,12 @@ func (s *Server) apiSAMLCredentials(c *gin.Context) bool {
 		return true
 	}
 	p := &core.Principal{Pool: pool, Provider: prov, Ident: ident}
-	g, e := core.PickGrant(p, p.Entitlements(), req.RoleARN)
-	if e != nil {
-		s.core.AuditRefusal(c.Request.Context(), p, req.RoleARN, e) // admin (issue 6)
-		s.kit.Fail(c, e)
-		return true
-	}
-	creds, id, e := s.core.Vend(c.Request.Context(), p, g, req.DurationSeconds)
+	creds, id, e := s.core.Grant(c.Request.Context(), p, req.RoleARN, req.DurationSeconds)
 	if e != nil {
 		s.kit.Fail(c, e)
 		return true
 	}
 	httpkit.NoCache(c)
-	c.JSON(http.StatusOK, apiCredentials(creds, id))
+	c.JSON(http.StatusOK, core.WireCredentials(creds, id))
 	return true
-}
-
-// samlAPIProvider is the named SAML provider of the pool, or its only one.
-func samlAPIProvider(pool *core.Pool, named string) (*core.Provider, *core.Error) {
-	var found []*core.Provider
-	for _, p := range pool.Providers {
-		if _, ok := p.Provider.(idp.AssertionLogin); ok && (named == "" || p.Cfg.ID == named) {
-			found = append(found, p)
-		}
-	}
-	switch {
-	case len(found) == 1:
-		return found[0], nil
-	case named != "":
-		return nil, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "The pool does not accept the SAML provider %q.", core.Truncate(named, 64))
-	case len(found) == 0:
-		return nil, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "The pool accepts no SAML identity provider.")
-	default:
-		return nil, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "The pool accepts several SAML identity providers; name one with provider.")
-	}
 }
