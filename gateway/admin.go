@@ -20,6 +20,7 @@ import (
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
+	"fedgate/gateway/signin"
 	"fedgate/gateway/store"
 	"fedgate/idp"
 )
@@ -231,7 +232,7 @@ func (s *Server) completeAdminSignIn(c *gin.Context, providerID string, ident *i
 		s.kit.Fail(c, core.Internal(err))
 		return
 	}
-	display := displaySubject(&core.Principal{Ident: ident})
+	display := (&core.Principal{Ident: ident}).DisplayName()
 	entry := store.AuditEntry{Kind: store.AuditAdminSignIn, Actor: providerID + ":" + ident.Subject, Provider: providerID,
 		Subject: ident.Subject, Role: role, Result: store.AuditOK}
 	if role == "" {
@@ -367,58 +368,14 @@ func (s *Server) adminLoginTarget(c *gin.Context) (*core.Provider, *core.Error) 
 	return lp, nil
 }
 
-// adminStartLogin begins the browser flow with the admin flag set.
+// adminStartLogin begins an admin sign-in.
 func (s *Server) adminStartLogin(c *gin.Context) {
 	prov, e := s.adminLoginTarget(c)
 	if e != nil {
 		s.kit.Fail(c, e)
 		return
 	}
-	state, f, err := s.beginAdminFlow(c, prov)
-	if err != nil {
-		s.kit.Fail(c, core.Internal(err))
-		return
-	}
-	switch p := prov.Provider.(type) {
-	case idp.RedirectLogin:
-		s.redirectToIdP(c, p, state, f)
-	case idp.PasswordLogin:
-		s.renderAdminPassword(c, http.StatusOK, prov, state, "", "")
-	default:
-		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "This identity provider cannot be used for browser sign-in."))
-	}
-}
-
-func (s *Server) beginAdminFlow(c *gin.Context, prov *core.Provider) (string, loginFlow, error) {
-	binding := s.kit.RandomHex(32)
-	state := s.kit.RandomHex(32)
-	f := loginFlow{Provider: prov.Cfg.ID, Nonce: s.kit.RandomHex(24), Verifier: s.kit.RandomHex(32), BindingHash: httpkit.Digest(binding), Admin: true}
-	if err := s.core.PutSealed(c.Request.Context(), kindFlow, state, f, flowLifetime); err != nil {
-		return "", f, err
-	}
-	s.kit.SetCookie(c, flowCookieName(state), binding, int(flowLifetime.Seconds()))
-	return state, f, nil
-}
-
-// adminCallback finishes an admin flow at /callback (called from callback
-// once the flow is taken and found to carry the admin flag).
-func (s *Server) adminCallback(c *gin.Context, f *loginFlow, code, state string) {
-	lp := s.core.Snapshot().Providers[f.Provider]
-	if lp == nil || !s.isAdminProvider(f.Provider) {
-		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "The identity provider of this sign-in has changed. Start again."))
-		return
-	}
-	rl, ok := lp.Provider.(idp.RedirectLogin)
-	if !ok {
-		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "This identity provider does not use redirects."))
-		return
-	}
-	ident, err := rl.Exchange(c.Request.Context(), code, idp.Flow{State: state, Nonce: f.Nonce, PKCEVerifier: f.Verifier, RedirectURL: s.redirectURL()})
-	if err != nil {
-		s.kit.Fail(c, core.FromIdP(err))
-		return
-	}
-	s.completeAdminSignIn(c, f.Provider, ident)
+	s.signin.Send(c, kindAdminSignIn, nil, prov, nil)
 }
 
 // adminPasswordLogin checks a static provider's form for an admin flow.
@@ -428,25 +385,35 @@ func (s *Server) adminPasswordLogin(c *gin.Context) {
 		s.kit.Fail(c, e)
 		return
 	}
-	form := s.checkPasswordForm(c, prov, func(f *loginFlow) bool { return f.Admin && f.Provider == prov.Cfg.ID })
-	if form == nil {
-		return
-	}
-	ident := form.ident
-	if ident == nil {
-		state, _, ferr := s.beginAdminFlow(c, prov)
-		if ferr != nil {
-			s.kit.Fail(c, core.Internal(ferr))
-			return
-		}
-		s.renderAdminPassword(c, http.StatusUnauthorized, prov, state, form.refusal.Message, form.username)
-		return
-	}
-	s.completeAdminSignIn(c, prov.Cfg.ID, ident)
+	s.signin.PasswordLogin(c, nil, prov, func(f *signin.Flow) bool { return f.Kind == kindAdminSignIn && f.Provider == prov.Cfg.ID })
 }
 
 // auditContext records the source address and request id for audit entries.
 func (s *Server) auditContext(c *gin.Context) {
 	c.Request = c.Request.WithContext(core.WithAuditSource(c.Request.Context(), c.ClientIP(), httpkit.RequestID(c)))
 	c.Next()
+}
+
+// kindAdminSignIn is the kind of browser sign-ins that end in an admin session.
+const kindAdminSignIn = "admin"
+
+// registerAdminSignIn makes admin sign-ins end in an admin session.
+func (s *Server) registerAdminSignIn() {
+	s.signin.Register(kindAdminSignIn, signin.Continuation{
+		Target: func(f *signin.Flow) (*core.Pool, *core.Provider, *core.Error) {
+			lp := s.core.Snapshot().Providers[f.Provider]
+			if lp == nil || !s.isAdminProvider(f.Provider) {
+				return nil, nil, core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "The identity provider of this sign-in has changed. Start again.")
+			}
+			return nil, lp, nil
+		},
+		PasswordForm: func(c *gin.Context, status int, _ *core.Pool, prov *core.Provider, state, message, username string) {
+			s.renderAdminPassword(c, status, prov, state, message, username)
+		},
+		Complete: func(c *gin.Context, _ *signin.Flow, _ *core.Pool, prov *core.Provider, ident *idp.Identity) {
+			s.completeAdminSignIn(c, prov.Cfg.ID, ident)
+		},
+		NoSAML:    "Admin sign-in through a SAML identity provider is not supported; use an OIDC provider.",
+		AuditKind: store.AuditAdminSignIn,
+	})
 }

@@ -16,6 +16,7 @@ import (
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
+	"fedgate/gateway/signin"
 	"fedgate/gateway/store"
 )
 
@@ -108,7 +109,7 @@ func redirectSaved(c *gin.Context, to string, version int64) {
 
 type adminSignInPage struct {
 	httpkit.Page
-	Providers []providerView
+	Providers []signin.ProviderLink
 	Error     string
 }
 
@@ -117,7 +118,7 @@ func (s *Server) renderAdminSignIn(c *gin.Context, status int, msg string) {
 	snap := s.core.Snapshot()
 	for _, id := range s.cfg.Admin.Providers {
 		if lp := snap.Providers[id]; lp != nil {
-			data.Providers = append(data.Providers, providerView{DisplayName: lp.DisplayName(), URL: "/admin/login/" + url.PathEscape(id), Demo: lp.Cfg.Type == config.ProviderStatic})
+			data.Providers = append(data.Providers, signin.ProviderLink{DisplayName: lp.DisplayName(), URL: "/admin/login/" + url.PathEscape(id), Demo: lp.Cfg.Type == config.ProviderStatic})
 		}
 	}
 	s.kit.Render(c, status, "admin_signin", data, true)

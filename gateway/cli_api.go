@@ -107,7 +107,7 @@ func (s *Server) cliRoles(c *gin.Context) {
 		for _, g := range p.Entitlements().Grants {
 			roles = append(roles, cliRole{
 				PoolID: pool.Cfg.ID, PoolName: pool.Cfg.Name, PoolDisplay: pool.Cfg.DisplayName, Region: pool.Cfg.Region(),
-				RoleARN: g.Role, RoleName: roleName(g.Role), Rule: g.Rule,
+				RoleARN: g.Role, RoleName: core.RoleName(g.Role), Rule: g.Rule,
 			})
 		}
 	}

@@ -46,7 +46,7 @@ func (s *Server) cliAuthorize(c *gin.Context) {
 		s.kit.Fail(c, e)
 		return
 	}
-	s.sendToIdP(c, pool, prov, &cliFlow{
+	s.signin.Send(c, kindCLISignIn, pool, prov, &cliFlow{
 		RedirectURI: redirect.String(), State: q.Get("state"), Challenge: q.Get("code_challenge"),
 		Client: cleanClientName(q.Get("client_name")),
 	})

@@ -186,7 +186,7 @@ func (s *Server) renderDevicePage(c *gin.Context, status int, code, msg string) 
 	csrf := s.kit.Cookie(c, csrfCookie)
 	if len(csrf) != 48 {
 		csrf = s.kit.RandomHex(24)
-		s.kit.SetCookie(c, csrfCookie, csrf, int(flowLifetime.Seconds()))
+		s.kit.SetCookie(c, csrfCookie, csrf, int(deviceCSRFLifetime.Seconds()))
 	}
 	s.kit.Render(c, status, "cli_device", devicePageData{
 		Page: httpkit.Page{Title: "Connect the fedgate CLI", RequestID: httpkit.RequestID(c)}, CSRF: csrf, UserCode: code, Error: msg,
@@ -296,7 +296,7 @@ func (s *Server) deviceContinue(c *gin.Context) {
 		s.kit.Fail(c, e)
 		return
 	}
-	s.sendToIdP(c, pool, prov, &st.Flow)
+	s.signin.Send(c, kindCLISignIn, pool, prov, &st.Flow)
 }
 
 type approvePageData struct {
@@ -319,7 +319,7 @@ func (s *Server) showDeviceApproval(c *gin.Context, f *cliFlow, p *core.Principa
 	}
 	s.kit.Render(c, http.StatusOK, "cli_approve", approvePageData{
 		Page: httpkit.Page{Title: "Approve the fedgate CLI", RequestID: httpkit.RequestID(c)},
-		CSRF: csrf, UserCode: displayUserCode(f.UserCode), Client: client, Subject: displaySubject(p),
+		CSRF: csrf, UserCode: displayUserCode(f.UserCode), Client: client, Subject: p.DisplayName(),
 		Provider: p.Provider.DisplayName(), Pool: p.Pool.Cfg.DisplayName, Expires: httpkit.HumanDuration(s.cliSessionExpiry(&d).Sub(s.now())),
 	}, true)
 }

@@ -1,9 +1,11 @@
 package gateway
 
-// fedgate login, credential-process and the console sign-in (issue 5):
+// fedgate login and credential-process:
 // shared state, routes and the small helpers the CLI endpoints share.
 
 import (
+	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -15,10 +17,11 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"fedgate/exchange"
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
+	"fedgate/gateway/signin"
 	"fedgate/gateway/store"
+	"fedgate/idp"
 )
 
 // Ephemeral kinds of the CLI flows.
@@ -29,7 +32,6 @@ const (
 	kindDeviceResult    = "cli-device-result"   // device code -> approval or denial
 	kindDevicePoll      = "cli-device-poll"     // device code -> "polled recently"
 	kindDeviceApproval  = "cli-device-approval" // approve page -> what it approves
-	kindConsoleTicket   = "console-ticket"      // credentials page -> console button
 	kindDeviceStart     = "cli-device-start"    // accepted user code -> its sign-in
 	cliSessionAAD       = "cli-session:"
 	cliTokenPrefix      = "fgcli_"
@@ -38,6 +40,7 @@ const (
 	deviceStartLifetime = 5 * time.Minute
 	deviceGrace         = time.Hour // a device code is remembered this long past expiry, to answer expired_token
 	deviceCookie        = "fedgate-device"
+	deviceCSRFLifetime  = 10 * time.Minute // the CSRF cookie of the device pages
 	csrfCookie          = "fedgate-csrf"
 	maxClientName       = 64
 	maxCLIField         = 512
@@ -51,20 +54,18 @@ const (
 )
 
 // cliState is what the CLI surface keeps beside the server: the
-// user-code guessing limits and the console sign-in client.
+// user-code guessing limits.
 type cliState struct {
 	// userCodeBySource limits user-code entries per source address;
 	// userCodeAll bounds them across all sources, so guessing from many
 	// addresses is slow too. Both are replica-local.
 	userCodeBySource, userCodeAll *httpkit.RateLimiter
-	console                       exchange.ConsoleSignIn
 }
 
 func newCLIState(d Deps) cliState {
 	return cliState{
 		userCodeBySource: httpkit.NewRateLimiter(1.0/6, 10, d.Now), // 10 at once, then one per 6 s
 		userCodeAll:      httpkit.NewRateLimiter(2, 100, d.Now),
-		console:          exchange.ConsoleSignIn{Endpoint: d.Config.Console.FederationURL, HTTP: d.Upstream},
 	}
 }
 
@@ -76,7 +77,6 @@ func (s *Server) cliRoutes(r *gin.Engine) {
 	r.POST("/device", s.deviceEnter)
 	r.GET("/device/start", s.deviceContinue)
 	r.POST("/device/approve", s.deviceApprove)
-	r.POST("/console", s.consoleButton)
 
 	// The CLI's JSON API: errors are JSON whatever the Accept header says.
 	api := r.Group("/cli", func(c *gin.Context) { c.Set(httpkit.CtxJSONErrors, true) })
@@ -237,4 +237,22 @@ func cliInput(c *gin.Context, fields ...string) (map[string]string, *core.Error)
 		}
 	}
 	return out, nil
+}
+
+// kindCLISignIn is the kind of browser sign-ins that end in a CLI grant.
+const kindCLISignIn = "cli"
+
+// registerCLISignIn makes browser sign-ins that a CLI started end in a
+// CLI grant.
+func (s *Server) registerCLISignIn() {
+	s.signin.Register(kindCLISignIn, signin.Continuation{
+		Complete: func(c *gin.Context, f *signin.Flow, pool *core.Pool, prov *core.Provider, ident *idp.Identity) {
+			var cf cliFlow
+			if err := json.Unmarshal(f.Data, &cf); err != nil {
+				s.kit.Fail(c, core.Internal(fmt.Errorf("CLI sign-in flow: %w", err)))
+				return
+			}
+			s.completeCLISignIn(c, &cf, &core.Principal{Pool: pool, Provider: prov, Ident: ident})
+		},
+	})
 }

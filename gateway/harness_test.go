@@ -38,6 +38,7 @@ import (
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
+	"fedgate/gateway/signin"
 	"fedgate/gateway/store"
 	"fedgate/idp"
 	staticidp "fedgate/idp/static"
@@ -547,3 +548,14 @@ func gwAPIError(t testing.TB, w *httptest.ResponseRecorder) httpkit.APIError {
 	}
 	return e
 }
+
+// Names the browser sees, as the tests expect them.
+const (
+	maxFormField = 4096 // the longest username or password a form takes
+	flowCookie   = "fedgate-flow"
+	sessCookie   = "fedgate-session"
+	kindSession  = "browser-session"
+	flowLifetime = 10 * time.Minute
+)
+
+var flowCookieName = signin.FlowCookieName

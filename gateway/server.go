@@ -20,9 +20,11 @@ import (
 	"fedgate/exchange/rules"
 	"fedgate/exchange/secret"
 	"fedgate/gateway/api"
+	"fedgate/gateway/browser"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
+	"fedgate/gateway/signin"
 	"fedgate/gateway/store"
 	"fedgate/web"
 )
@@ -56,9 +58,16 @@ type Server struct {
 	kit            *httpkit.Kit
 	engine         *gin.Engine
 	metrics        *metrics
+	signin         *signin.Service
+	surfaces       []Surface
 	cli            cliState
 	// adminMapping is the compiled admin rules (admin.go).
 	adminMapping *rules.Mapping
+}
+
+// A Surface is a part of the HTTP service that mounts its own routes.
+type Surface interface {
+	Mount(r *gin.Engine)
 }
 
 // New builds a server and loads the live configuration from the store.
@@ -90,6 +99,14 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		return nil, fmt.Errorf("public_url: %w", err)
 	}
 	s.metrics.registry.MustRegister(s.core.SAMLMetadataCollector())
+	s.signin = signin.New(s.core, s.kit)
+	s.surfaces = []Surface{
+		s.signin,
+		browser.New(s.core, s.kit, s.signin, d.Upstream),
+		api.New(s.core, s.kit),
+	}
+	s.registerCLISignIn()
+	s.registerAdminSignIn()
 	s.engine = s.routes()
 	return s, nil
 }
@@ -118,20 +135,14 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/.well-known/jwks.json", s.jwks)
 	r.GET("/pools/:name/.well-known/openid-configuration", s.discovery)
 	r.GET("/pools/:name/.well-known/jwks.json", s.jwks)
+	r.GET("/saml/idp/metadata", s.samlIdPMetadata)
 	r.StaticFS("/static", http.FS(web.Static()))
 
-	r.GET("/", s.index)
-	r.GET("/login/:pool/:provider", s.startLogin)
-	r.POST("/login/:pool/:provider", s.kit.AuditRefusals(store.AuditVend), s.passwordLogin)
-	r.GET("/callback", s.kit.AuditRefusals(store.AuditVend), s.callback)
-	r.POST("/roles", s.kit.AuditRefusals(store.AuditVend), s.pickRole)
-
-	api.New(s.core, s.kit).Mount(r)
-
-	s.adminRoutes(r) // admin UI and API (issue 6)
-	s.cliRoutes(r)   // fedgate login, credential-process, console (issue 5)
-	s.samlRoutes(r)  // SAML ACS, SP and IdP metadata (issue 3)
-	// Cognito Identity API on POST / and cognito.path (issue 4)
+	for _, surface := range s.surfaces {
+		surface.Mount(r)
+	}
+	s.adminRoutes(r)
+	s.cliRoutes(r)
 	s.cognitoRoutes(r)
 	return r
 }
@@ -215,4 +226,17 @@ func (s *Server) jwks(c *gin.Context) {
 	// Short cache: a rotated key must reach verifiers before it signs.
 	c.Header("Cache-Control", "public, max-age=60")
 	c.JSON(http.StatusOK, s.issuer.JWKS())
+}
+
+// samlIdPMetadata serves the broker's IdP metadata: what IAM needs
+// (aws iam create-saml-provider). Every published certificate is in it,
+// so a rotation overlaps.
+func (s *Server) samlIdPMetadata(c *gin.Context) {
+	b, err := s.core.SAMLBrokerMetadata(c.Request.Context())
+	if err != nil {
+		s.kit.Fail(c, core.Internal(err))
+		return
+	}
+	c.Header("Cache-Control", "public, max-age=300")
+	c.Data(http.StatusOK, "application/samlmetadata+xml", b)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -163,6 +164,24 @@ func sessionNameSource(p *Principal) string {
 	}
 	for _, c := range []string{"email", "preferred_username"} {
 		if v, ok := claims[c].(string); ok && v != "" {
+			return v
+		}
+	}
+	return p.Ident.Subject
+}
+
+// RoleName is the last part of a role ARN, what people call the role.
+func RoleName(arn string) string {
+	if i := strings.LastIndex(arn, "/"); i >= 0 {
+		return arn[i+1:]
+	}
+	return arn
+}
+
+// DisplayName is how pages name the person who signed in.
+func (p *Principal) DisplayName() string {
+	for _, k := range []string{"email", "preferred_username", "name"} {
+		if v, ok := p.Ident.Claims[k].(string); ok && v != "" {
 			return v
 		}
 	}

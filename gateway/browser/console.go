@@ -1,4 +1,4 @@
-package gateway
+package browser
 
 import (
 	"errors"
@@ -20,7 +20,7 @@ const consoleLifetime = 15 * time.Minute
 // consoleTicket keeps the credentials the page shows, sealed, for the
 // "Open AWS console" button; the ticket in the form names them. It returns
 // "" (no button) when they cannot be kept.
-func (s *Server) consoleTicket(c *gin.Context, creds *exchange.Credentials) string {
+func (s *Browser) consoleTicket(c *gin.Context, creds *exchange.Credentials) string {
 	ttl := min(consoleLifetime, creds.Expiration.Sub(s.now()))
 	if ttl <= 0 || creds.SessionToken == "" {
 		return ""
@@ -37,7 +37,7 @@ func (s *Server) consoleTicket(c *gin.Context, creds *exchange.Credentials) stri
 // a sign-in token with the page's credentials and forwards the browser to
 // the console. The ticket is a secret only the credentials page carries, so it
 // also serves as the form's CSRF token.
-func (s *Server) consoleButton(c *gin.Context) {
+func (s *Browser) consoleButton(c *gin.Context) {
 	if !s.kit.SameOrigin(c) {
 		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
 		return
@@ -61,7 +61,7 @@ func (s *Server) consoleButton(c *gin.Context) {
 		s.kit.Fail(c, core.Internal(err))
 		return
 	}
-	loginURL, err := s.cli.console.LoginURL(c.Request.Context(), exchange.ConsoleRequest{
+	loginURL, err := s.console.LoginURL(c.Request.Context(), exchange.ConsoleRequest{
 		Credentials: &creds, Duration: creds.Expiration.Sub(s.now()),
 		Issuer: s.cfg.Server.PublicURL + "/", Destination: s.cfg.Console.Destination,
 	})

@@ -1,4 +1,4 @@
-package gateway
+package signin
 
 // SAML browser sign-in: the AuthnRequest redirect, the assertion
 // consumer service (ACS) and the metadata fedgate publishes.
@@ -16,20 +16,14 @@ import (
 	"fedgate/idp"
 )
 
-// stateShape is what beginFlow's states look like; any other RelayState
+// stateShape is what Begin's states look like; any other RelayState
 // is an IdP's own (IdP-initiated) and names no flow.
 var stateShape = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
-func (s *Server) samlRoutes(r *gin.Engine) {
-	r.POST("/saml/acs/:provider", s.kit.AuditRefusals(store.AuditVend), s.samlACS)
-	r.GET("/saml/metadata/:provider", s.samlSPMetadata)
-	r.GET("/saml/idp/metadata", s.samlIdPMetadata)
-}
 
 // startSAMLLogin sends the browser to the IdP with an AuthnRequest
 // (HTTP-Redirect binding, RelayState = the flow's state) and binds the
 // request's ID to the flow, so only the answer to it is accepted.
-func (s *Server) startSAMLLogin(c *gin.Context, p idp.AssertionLogin, state string) {
+func (s *Service) startSAMLLogin(c *gin.Context, p idp.AssertionLogin, state string) {
 	ctx := c.Request.Context()
 	if r, ok := p.(readiness); ok {
 		if err := r.Ready(ctx); err != nil {
@@ -48,9 +42,9 @@ func (s *Server) startSAMLLogin(c *gin.Context, p idp.AssertionLogin, state stri
 		s.kit.Fail(c, core.FromSAML(err))
 		return
 	}
-	// The flow was stored a moment ago by beginFlow; store it again with
+	// The flow was stored a moment ago by Begin; store it again with
 	// the request id (take + put: entries are never updated in place).
-	var f loginFlow
+	var f Flow
 	if err := s.core.TakeSealed(ctx, kindFlow, state, &f); err != nil {
 		s.kit.Fail(c, core.Internal(err))
 		return
@@ -78,13 +72,13 @@ type samlPostPage struct {
 // samlACS consumes the IdP's HTTP-POST response. It is a cross-site POST,
 // so no Origin check applies; what binds it to this browser is the flow
 // (RelayState + cookie) and the AuthnRequest ID it must answer.
-func (s *Server) samlACS(c *gin.Context) {
+func (s *Service) samlACS(c *gin.Context) {
 	prov, al, e := s.samlProvider(c.Param("provider"))
 	if e != nil {
 		s.kit.Fail(c, e)
 		return
 	}
-	core.NoteAudit(c.Request.Context(), core.AuditNote{Provider: prov.Cfg.ID}) // audit_refusals.go
+	core.NoteAudit(c.Request.Context(), core.AuditNote{Provider: prov.Cfg.ID})
 	if err := c.Request.ParseForm(); err != nil {
 		s.kit.Fail(c, httpkit.FormError(err))
 		return
@@ -100,7 +94,7 @@ func (s *Server) samlACS(c *gin.Context) {
 	}
 	// A browser does not send SameSite=Lax cookies on a cross-site POST:
 	// post the same form again from this origin, where it does.
-	if s.kit.Cookie(c, flowCookieName(relay)) == "" && c.PostForm("fedgate_resubmit") == "" {
+	if s.kit.Cookie(c, FlowCookieName(relay)) == "" && c.PostForm("fedgate_resubmit") == "" {
 		s.kit.Render(c, http.StatusOK, "saml_post", samlPostPage{
 			Page:   httpkit.Page{Title: "Signing you in", RequestID: httpkit.RequestID(c)},
 			Action: c.Request.URL.Path, SAMLResponse: resp, RelayState: relay,
@@ -112,16 +106,21 @@ func (s *Server) samlACS(c *gin.Context) {
 		s.kit.Fail(c, e)
 		return
 	}
-	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: f.Pool, AdminSignIn: f.Admin}) // audit_refusals.go
+	k, e := s.continuation(f)
+	if e != nil {
+		s.kit.Fail(c, e)
+		return
+	}
+	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: f.Pool, AdminSignIn: k.AuditKind == store.AuditAdminSignIn})
 	if f.Provider != prov.Cfg.ID || f.SAMLRequestID == "" {
 		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "This sign-in belongs to another identity provider. Start again."))
 		return
 	}
-	if f.Admin {
-		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "Admin sign-in through a SAML identity provider is not supported; use an OIDC provider."))
+	if k.NoSAML != "" {
+		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "%s", k.NoSAML))
 		return
 	}
-	pool, lp, e := s.flowTarget(f)
+	pool, lp, e := k.Target(f)
 	if e != nil {
 		s.kit.Fail(c, e)
 		return
@@ -131,18 +130,13 @@ func (s *Server) samlACS(c *gin.Context) {
 		s.kit.Fail(c, core.FromSAML(err))
 		return
 	}
-	p := &core.Principal{Pool: pool, Provider: lp, Ident: ident}
-	if f.CLI != nil {
-		s.completeCLISignIn(c, f.CLI, p)
-		return
-	}
-	s.completeSignIn(c, p)
+	k.Complete(c, f, pool, lp, ident)
 }
 
 // samlUnsolicited handles an IdP-initiated response: the provider refuses
 // it unless allow_idp_initiated is on, and it lands in the one pool that
 // accepts the provider.
-func (s *Server) samlUnsolicited(c *gin.Context, prov *core.Provider, al idp.AssertionLogin, resp string) {
+func (s *Service) samlUnsolicited(c *gin.Context, prov *core.Provider, al idp.AssertionLogin, resp string) {
 	var pools []*core.Pool
 	for _, p := range s.core.Snapshot().Ordered {
 		if p.Provider(prov.Cfg.ID) != nil {
@@ -150,7 +144,7 @@ func (s *Server) samlUnsolicited(c *gin.Context, prov *core.Provider, al idp.Ass
 		}
 	}
 	if len(pools) == 1 {
-		core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: pools[0].Cfg.ID}) // audit_refusals.go
+		core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: pools[0].Cfg.ID})
 	}
 	if prov.Cfg.AllowIdPInitiated && len(pools) != 1 {
 		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "Several pools accept this identity provider, so a sign-in started at the provider cannot choose one. Start from the fedgate start page."))
@@ -165,10 +159,15 @@ func (s *Server) samlUnsolicited(c *gin.Context, prov *core.Provider, al idp.Ass
 		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "Start from the fedgate start page."))
 		return
 	}
-	s.completeSignIn(c, &core.Principal{Pool: pools[0], Provider: pools[0].Provider(prov.Cfg.ID), Ident: ident})
+	k, e := s.continuation(&Flow{Kind: KindBrowser})
+	if e != nil {
+		s.kit.Fail(c, e)
+		return
+	}
+	k.Complete(c, nil, pools[0], pools[0].Provider(prov.Cfg.ID), ident)
 }
 
-func (s *Server) samlProvider(id string) (*core.Provider, idp.AssertionLogin, *core.Error) {
+func (s *Service) samlProvider(id string) (*core.Provider, idp.AssertionLogin, *core.Error) {
 	prov := s.core.Snapshot().Providers[id]
 	if prov != nil {
 		if al, ok := prov.Provider.(idp.AssertionLogin); ok {
@@ -180,26 +179,13 @@ func (s *Server) samlProvider(id string) (*core.Provider, idp.AssertionLogin, *c
 
 // samlSPMetadata serves fedgate's SP metadata for one provider: what the
 // admin hands to the IdP.
-func (s *Server) samlSPMetadata(c *gin.Context) {
+func (s *Service) samlSPMetadata(c *gin.Context) {
 	_, al, e := s.samlProvider(c.Param("provider"))
 	if e != nil {
 		s.kit.Fail(c, e)
 		return
 	}
 	b, err := al.SPMetadata()
-	if err != nil {
-		s.kit.Fail(c, core.Internal(err))
-		return
-	}
-	c.Header("Cache-Control", "public, max-age=300")
-	c.Data(http.StatusOK, "application/samlmetadata+xml", b)
-}
-
-// samlIdPMetadata serves the broker's IdP metadata: what IAM needs
-// (aws iam create-saml-provider). Every published certificate is in it,
-// so a rotation overlaps.
-func (s *Server) samlIdPMetadata(c *gin.Context) {
-	b, err := s.core.SAMLBrokerMetadata(c.Request.Context())
 	if err != nil {
 		s.kit.Fail(c, core.Internal(err))
 		return

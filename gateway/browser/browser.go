@@ -1,0 +1,211 @@
+package browser
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"fedgate/exchange"
+	"fedgate/gateway/config"
+	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
+	"fedgate/gateway/signin"
+	"fedgate/gateway/store"
+	"fedgate/idp"
+)
+
+const (
+	kindSession       = "browser-session"
+	kindConsoleTicket = "console-ticket" // credentials page -> console button
+	sessCookie        = "fedgate-session"
+)
+
+// Browser serves people at a browser: the start page, the role picker,
+// the credentials page and its console button.
+type Browser struct {
+	core    *core.Core
+	kit     *httpkit.Kit
+	cfg     *config.File
+	log     *slog.Logger
+	now     func() time.Time
+	console exchange.ConsoleSignIn
+}
+
+// New builds the browser surface and registers, with the sign-in service,
+// how a sign-in started from the start page ends.
+func New(c *core.Core, kit *httpkit.Kit, in *signin.Service, upstream *http.Client) *Browser {
+	cfg := c.Config()
+	b := &Browser{
+		core: c, kit: kit, cfg: cfg, log: c.Logger(), now: c.Now,
+		console: exchange.ConsoleSignIn{Endpoint: cfg.Console.FederationURL, HTTP: upstream},
+	}
+	in.Register(signin.KindBrowser, signin.Continuation{
+		Complete: func(c *gin.Context, _ *signin.Flow, pool *core.Pool, prov *core.Provider, ident *idp.Identity) {
+			b.completeSignIn(c, &core.Principal{Pool: pool, Provider: prov, Ident: ident})
+		},
+	})
+	return b
+}
+
+// Mount adds the browser pages; picking a role is a credential request and
+// is audited.
+func (s *Browser) Mount(r *gin.Engine) {
+	r.GET("/", s.index)
+	r.POST("/roles", s.kit.AuditRefusals(store.AuditVend), s.pickRole)
+	r.POST("/console", s.consoleButton)
+}
+
+// browserSession remembers a signed-in person on the role picker.
+type browserSession struct {
+	Pool, Provider, Subject string
+	Claims                  map[string]any
+	RawToken                string
+	CSRF                    string
+}
+
+type indexPage struct {
+	httpkit.Page
+	Pools []poolView
+}
+
+type poolView struct {
+	ID, DisplayName, MaxDuration string
+	Providers                    []signin.ProviderLink
+}
+
+func (s *Browser) index(c *gin.Context) {
+	data := indexPage{Page: httpkit.Page{Title: "Sign in", RequestID: httpkit.RequestID(c)}}
+	for _, p := range s.core.Snapshot().Ordered {
+		pv := poolView{ID: p.Cfg.ID, DisplayName: p.Cfg.DisplayName, MaxDuration: httpkit.HumanDuration(time.Duration(p.Cfg.DurationSeconds) * time.Second)}
+		for _, lp := range p.Providers {
+			pv.Providers = append(pv.Providers, signin.ProviderLink{
+				DisplayName: lp.DisplayName(),
+				URL:         "/login/" + url.PathEscape(p.Cfg.Name) + "/" + url.PathEscape(lp.Cfg.ID),
+				Demo:        lp.Cfg.Type == "static",
+			})
+		}
+		data.Pools = append(data.Pools, pv)
+	}
+	s.kit.Render(c, http.StatusOK, "index", data, false)
+}
+
+// completeSignIn applies the rules: one role vends at once, several open
+// the picker, none is a clear refusal.
+func (s *Browser) completeSignIn(c *gin.Context, p *core.Principal) {
+	d := p.Entitlements()
+	switch len(d.Grants) {
+	case 0:
+		core.LogFrom(c.Request.Context(), s.log).Info("no rule matched", "pool", p.Pool.Cfg.ID, "provider", p.Provider.Cfg.ID, "subject", p.Ident.Subject)
+		e := core.NoRoleError(p)
+		s.core.AuditRefusal(c.Request.Context(), p, "", e) // admin (issue 6)
+		s.kit.Fail(c, e)
+	case 1:
+		s.showCredentials(c, p, d.Grants[0].Role)
+	default:
+		sess := browserSession{Pool: p.Pool.Cfg.ID, Provider: p.Provider.Cfg.ID, Subject: p.Ident.Subject, Claims: p.Ident.Claims, RawToken: p.Ident.RawToken, CSRF: s.kit.RandomHex(24)}
+		id := s.kit.RandomHex(32)
+		if err := s.core.PutSealed(c.Request.Context(), kindSession, id, sess, s.cfg.Server.SessionTTL.D()); err != nil {
+			s.kit.Fail(c, core.Internal(err))
+			return
+		}
+		s.kit.SetCookie(c, sessCookie, id, int(s.cfg.Server.SessionTTL.D().Seconds()))
+		data := rolesPage{Page: httpkit.Page{Title: "Choose a role", RequestID: httpkit.RequestID(c)}, Subject: p.DisplayName(), Provider: p.Provider.DisplayName(), Pool: p.Pool.Cfg.DisplayName, CSRF: sess.CSRF}
+		for _, g := range d.Grants {
+			data.Roles = append(data.Roles, roleView{ARN: g.Role, Name: core.RoleName(g.Role), Rule: g.Rule})
+		}
+		s.kit.Render(c, http.StatusOK, "roles", data, true)
+	}
+}
+
+type rolesPage struct {
+	httpkit.Page
+	Subject, Provider, Pool, CSRF string
+	Roles                         []roleView
+}
+
+type roleView struct{ ARN, Name, Rule string }
+
+// pickRole vends the role chosen on the picker.
+func (s *Browser) pickRole(c *gin.Context) {
+	if !s.kit.SameOrigin(c) {
+		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
+		return
+	}
+	if err := c.Request.ParseForm(); err != nil {
+		s.kit.Fail(c, httpkit.FormError(err))
+		return
+	}
+	expired := core.Errorf(http.StatusUnauthorized, core.CodeSessionExpired, "Your sign-in has expired. Sign in again.")
+	id := s.kit.Cookie(c, sessCookie)
+	if id == "" || len(id) > 128 {
+		s.kit.Fail(c, expired)
+		return
+	}
+	var sess browserSession
+	if err := s.core.GetSealed(c.Request.Context(), kindSession, id, &sess); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			s.kit.Fail(c, expired)
+			return
+		}
+		s.kit.Fail(c, core.Internal(err))
+		return
+	}
+	if !httpkit.EqualSecret(c.PostForm("csrf"), sess.CSRF) {
+		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
+		return
+	}
+	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: sess.Pool, Provider: sess.Provider, Subject: sess.Subject}) // audit_refusals.go
+	snap := s.core.Snapshot()
+	pool := snap.Pools[sess.Pool]
+	if pool == nil || pool.Provider(sess.Provider) == nil {
+		s.kit.Fail(c, expired)
+		return
+	}
+	p := &core.Principal{Pool: pool, Provider: pool.Provider(sess.Provider), Ident: &idp.Identity{Provider: sess.Provider, Subject: sess.Subject, Claims: sess.Claims, RawToken: sess.RawToken}}
+	s.showCredentials(c, p, c.PostForm("role"))
+}
+
+type credentialsPage struct {
+	httpkit.Page
+	RoleARN, AssumedRoleARN, IdentityID string
+	ExpiresISO, ExpiresHuman, ExpiresIn string
+	Export, CredentialsFile, JSON       string
+	CanPickAgain                        bool
+	ConsoleTicket                       string // cli (issue 5): the "Open AWS console" button
+}
+
+// showCredentials re-evaluates the rules (they may have changed since the
+// picker was drawn), vends and renders the no-store credentials page.
+func (s *Browser) showCredentials(c *gin.Context, p *core.Principal, roleARN string) {
+	g, e := core.PickGrant(p, p.Entitlements(), roleARN)
+	if e != nil {
+		s.core.AuditRefusal(c.Request.Context(), p, roleARN, e) // admin (issue 6)
+		s.kit.Fail(c, e)
+		return
+	}
+	creds, id, e := s.core.Vend(c.Request.Context(), p, g, 0)
+	if e != nil {
+		s.kit.Fail(c, e)
+		return
+	}
+	js, err := json.MarshalIndent(core.WireCredentials(creds, id), "", "  ")
+	if err != nil {
+		s.kit.Fail(c, core.Internal(err))
+		return
+	}
+	exp := creds.Expiration.UTC()
+	s.kit.Render(c, http.StatusOK, "credentials", credentialsPage{
+		Page:    httpkit.Page{Title: "Your AWS credentials", RequestID: httpkit.RequestID(c)},
+		RoleARN: creds.RoleARN, AssumedRoleARN: creds.AssumedRoleARN, IdentityID: id,
+		ExpiresISO: exp.Format(time.RFC3339), ExpiresHuman: exp.Format("2006-01-02 15:04:05 UTC"),
+		ExpiresIn: httpkit.HumanDuration(exp.Sub(s.now())),
+		Export:    exchange.ExportLines(creds), CredentialsFile: exchange.CredentialsFileBlock(creds, "fedgate"),
+		JSON: string(js), CanPickAgain: true,
+		ConsoleTicket: s.consoleTicket(c, creds),
+	}, true)
+}
