@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"fedgate/gateway/wire"
 )
 
 // Console sign-in bounds of the AWS federation endpoint.
@@ -49,11 +51,9 @@ func (c ConsoleSignIn) LoginURL(ctx context.Context, r ConsoleRequest) (string, 
 	if r.Credentials == nil || r.Credentials.AccessKeyID == "" || r.Credentials.SessionToken == "" {
 		return "", fmt.Errorf("%w: temporary credentials with a session token are required", ErrConsole)
 	}
-	session, err := json.Marshal(struct {
-		ID    string `json:"sessionId"`
-		Key   string `json:"sessionKey"`
-		Token string `json:"sessionToken"`
-	}{r.Credentials.AccessKeyID, r.Credentials.SecretAccessKey, r.Credentials.SessionToken})
+	session, err := json.Marshal(wire.FederationSession{
+		SessionID: r.Credentials.AccessKeyID, SessionKey: r.Credentials.SecretAccessKey, SessionToken: r.Credentials.SessionToken,
+	})
 	if err != nil {
 		return "", err
 	}
@@ -87,9 +87,7 @@ func (c ConsoleSignIn) LoginURL(ctx context.Context, r ConsoleRequest) (string, 
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("%w: federation endpoint answered HTTP %d", ErrConsole, resp.StatusCode)
 	}
-	var out struct {
-		SigninToken string `json:"SigninToken"`
-	}
+	var out wire.FederationSigninToken
 	if err := json.Unmarshal(body, &out); err != nil || out.SigninToken == "" {
 		return "", fmt.Errorf("%w: federation endpoint answered without a SigninToken", ErrConsole)
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"fedgate/gateway/wire"
 )
 
 // ExportLines renders credentials as POSIX shell export statements. Values
@@ -49,21 +51,12 @@ func iniClean(s, extra string) string {
 	}, s))
 }
 
-// processOutput is the AWS CLI credential_process contract.
-type processOutput struct {
-	Version         int    `json:"Version"`
-	AccessKeyID     string `json:"AccessKeyId"`
-	SecretAccessKey string `json:"SecretAccessKey"`
-	SessionToken    string `json:"SessionToken"`
-	Expiration      string `json:"Expiration,omitempty"` // omitted = never expires, so only when STS gave none
-}
-
 // ProcessJSON renders credentials for the AWS CLI's credential_process.
 func ProcessJSON(c *Credentials) ([]byte, error) {
 	if c.AccessKeyID == "" || c.SecretAccessKey == "" {
 		return nil, errors.New("exchange: credentials without access key")
 	}
-	out := processOutput{
+	out := wire.ProcessCredentials{
 		Version:         1,
 		AccessKeyID:     c.AccessKeyID,
 		SecretAccessKey: c.SecretAccessKey,
@@ -75,26 +68,21 @@ func ProcessJSON(c *Credentials) ([]byte, error) {
 	return json.Marshal(out)
 }
 
-// APIJSON is the credentials object of fedgate's REST API.
-type APIJSON struct {
-	AccessKeyID     string `json:"access_key_id"`
-	SecretAccessKey string `json:"secret_access_key"`
-	SessionToken    string `json:"session_token"`
-	Expiration      string `json:"expiration"` // RFC 3339, UTC
-	RoleARN         string `json:"role_arn"`
-	AssumedRoleARN  string `json:"assumed_role_arn"`
-}
-
-// NewAPIJSON converts credentials for the REST API.
-func NewAPIJSON(c *Credentials) APIJSON {
-	return APIJSON{
-		AccessKeyID:     c.AccessKeyID,
-		SecretAccessKey: c.SecretAccessKey,
-		SessionToken:    c.SessionToken,
-		Expiration:      rfc3339(c.Expiration),
-		RoleARN:         c.RoleARN,
-		AssumedRoleARN:  c.AssumedRoleARN,
+// FromAPI reads credentials as the JSON API and the CLI endpoints answer
+// them; it refuses an answer without a key pair or an expiration.
+func FromAPI(w wire.Credentials) (*Credentials, error) {
+	exp, err := time.Parse(time.RFC3339, w.Expiration)
+	if err != nil || w.AccessKeyID == "" || w.SecretAccessKey == "" {
+		return nil, errors.New("exchange: credentials without a key or an expiration")
 	}
+	return &Credentials{
+		AccessKeyID:     w.AccessKeyID,
+		SecretAccessKey: w.SecretAccessKey,
+		SessionToken:    w.SessionToken,
+		Expiration:      exp,
+		RoleARN:         w.RoleARN,
+		AssumedRoleARN:  w.AssumedRoleARN,
+	}, nil
 }
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }

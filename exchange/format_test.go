@@ -1,11 +1,12 @@
 package exchange
 
 import (
-	"encoding/json"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"fedgate/gateway/wire"
 )
 
 func sampleCredentials() *Credentials {
@@ -135,15 +136,32 @@ func TestProcessJSON(t *testing.T) {
 	}
 }
 
-func TestAPIJSON(t *testing.T) {
-	b, err := json.Marshal(NewAPIJSON(sampleCredentials()))
-	if err != nil {
-		t.Fatal(err)
+func TestFromAPI(t *testing.T) {
+	in := wire.Credentials{
+		AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "wJalr/K7MDENG+bPxRfi=", SessionToken: "FwoG/ZXIv+YXdz==",
+		Expiration: "2025-03-01T13:00:00Z", RoleARN: "arn:aws:iam::123456789012:role/dev",
+		AssumedRoleARN: "arn:aws:sts::123456789012:assumed-role/dev/alice", IdentityID: "us-east-1:0f8c",
 	}
-	want := `{"access_key_id":"ASIAEXAMPLE","secret_access_key":"wJalr/K7MDENG+bPxRfi=","session_token":"FwoG/ZXIv+YXdz==",` +
-		`"expiration":"2025-03-01T13:00:00Z","role_arn":"arn:aws:iam::123456789012:role/dev",` +
-		`"assumed_role_arn":"arn:aws:sts::123456789012:assumed-role/dev/alice"}`
-	if string(b) != want {
-		t.Fatalf("APIJSON = %s\nwant %s", b, want)
+	got, err := FromAPI(in)
+	want := sampleCredentials()
+	want.SessionName = "" // not on the wire
+	if err != nil || !got.Expiration.Equal(want.Expiration) {
+		t.Fatalf("FromAPI = %+v, %v\nwant %+v", got, err, want)
+	}
+	got.Expiration = want.Expiration
+	if *got != *want {
+		t.Fatalf("FromAPI = %+v, %v\nwant %+v", got, err, want)
+	}
+	for name, modify := range map[string]func(*wire.Credentials){
+		"no access key": func(w *wire.Credentials) { w.AccessKeyID = "" },
+		"no secret":     func(w *wire.Credentials) { w.SecretAccessKey = "" },
+		"no expiration": func(w *wire.Credentials) { w.Expiration = "" },
+		"epoch seconds": func(w *wire.Credentials) { w.Expiration = "1740834000" },
+	} {
+		w := in
+		modify(&w)
+		if _, err := FromAPI(w); err == nil {
+			t.Errorf("%s: FromAPI accepted %+v", name, w)
+		}
 	}
 }

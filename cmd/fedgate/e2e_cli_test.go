@@ -1,7 +1,7 @@
 package main
 
 // End-to-end evidence for `fedgate login`, credential-process and the
-// console sign-in (issue 5): the real binary on both ends, the real
+// console sign-in: the real binary on both ends, the real
 // oidc-provider pages driven by headless Chromium, the real AWS CLI v1
 // (pip) and v2 (Debian) against moto with IAM enforcement.
 
@@ -27,6 +27,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"fedgate/cmd/fedgate/internal/peers"
+	"fedgate/gateway/wire"
 )
 
 // cliFederation is a test double of the AWS federation endpoint: it
@@ -436,11 +437,7 @@ func TestEndToEndCLI(t *testing.T) {
 				t.Fatalf("caller %d: exit %d, output differs: %q vs %q\n%s", i, r.code, r.stdout, results[0].stdout, r.stderr)
 			}
 		}
-		var proc struct {
-			Version                                   int
-			AccessKeyID                               string `json:"AccessKeyId"`
-			SecretAccessKey, SessionToken, Expiration string
-		}
+		var proc wire.ProcessCredentials
 		if err := json.Unmarshal([]byte(results[0].stdout), &proc); err != nil || proc.Version != 1 || proc.AccessKeyID == "" || proc.SessionToken == "" {
 			t.Fatalf("credential_process output %q (%v)", results[0].stdout, err)
 		}
@@ -499,8 +496,8 @@ func TestEndToEndCLI(t *testing.T) {
 
 	t.Run("fedgate console builds the federation sign-in URL", func(t *testing.T) {
 		creds := home.run("fedgate", "credential-process", "--pool", "team", "--role", e.readerRole)
-		var proc struct{ AccessKeyID, SecretAccessKey, SessionToken, Expiration string }
-		if err := json.Unmarshal([]byte(strings.ReplaceAll(creds.stdout, "AccessKeyId", "AccessKeyID")), &proc); err != nil {
+		var proc wire.ProcessCredentials
+		if err := json.Unmarshal([]byte(creds.stdout), &proc); err != nil {
 			t.Fatal(err)
 		}
 		n := len(fed.recorded())

@@ -69,6 +69,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	env := environ{lookup: os.LookupEnv}
+	client := func() clientCommands { return newClientCommands(env, stdin, stdout, stderr) }
 	switch args[0] {
 	case "serve":
 		return cmdServe(ctx, args[1:], env, stdout, stderr)
@@ -78,15 +79,29 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdTrustPolicy(args[1:], env, stdout, stderr)
 	case "keys":
 		return cmdKeys(ctx, args[1:], env, stdout, stderr)
-	case "mappings": // admin (issue 6)
+	case "mappings":
 		return cmdMappings(ctx, args[1:], env, stdout, stderr)
-	case "saml-metadata": // saml (issue 3)
+	case "saml-metadata":
 		return cmdSAMLMetadata(ctx, args[1:], env, stdout, stderr)
 	case "hash-password":
 		return cmdHashPassword(stdin, stdout, stderr)
-	// Client commands of `fedgate login` (issue 5).
-	case "login", "logout", "sessions", "credential-process", "configure", "env", "exec", "console":
-		return newCLI(env, stdout, stderr).dispatch(ctx, args[0], args[1:])
+	// The client, on a laptop.
+	case "login":
+		return client().login(ctx, args[1:])
+	case "logout":
+		return client().logout(ctx, args[1:])
+	case "sessions":
+		return client().sessions(ctx, args[1:])
+	case "credential-process":
+		return client().credentialProcess(ctx, args[1:])
+	case "configure":
+		return client().configure(ctx, args[1:])
+	case "env":
+		return client().env(ctx, args[1:])
+	case "exec":
+		return client().exec(ctx, args[1:])
+	case "console":
+		return client().console(ctx, args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "fedgate", version)
 		return 0

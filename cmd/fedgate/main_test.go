@@ -72,7 +72,9 @@ func TestCheckDemoConfig(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{}, {"frobnicate"}, {"trust-policy", "--config", "x.yaml"}, {"keys"}, {"check", "--bogus"}} {
+	for _, args := range [][]string{{}, {"frobnicate"}, {"trust-policy", "--config", "x.yaml"}, {"keys"}, {"check", "--bogus"},
+		{"login", "--bogus"}, {"credential-process", "--duration", "long"}, {"exec", "--gateway", "https://fedgate.example.com", "--"},
+		{"sessions", "--gateway", "https://fedgate.example.com", "forget", "x"}} {
 		if code, _, _ := runCmd(t, "", args...); code != 2 {
 			t.Errorf("fedgate %v: exit %d, want 2", args, code)
 		}

@@ -1,10 +1,10 @@
-package main
+package client
 
 import (
 	"bytes"
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -17,10 +17,13 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"fedgate/exchange"
+	"fedgate/gateway/wire"
 )
 
 // cacheMagic starts every cache file: format version 1 is
-// magic || 12-byte nonce || AES-256-GCM(JSON credentials).
+// magic || 12-byte nonce || AES-256-GCM(the gateway's JSON credentials).
 const (
 	cacheMagic     = "FGC1"
 	cacheKeyFile   = "cache.key"
@@ -32,34 +35,31 @@ const (
 // truncated, or written with another key. It is discarded.
 var errCacheUnreadable = errors.New("cached credentials could not be decrypted")
 
-// cachedCredentials is what one cache file holds.
-type cachedCredentials struct {
-	AccessKeyID     string    `json:"access_key_id"`
-	SecretAccessKey string    `json:"secret_access_key"`
-	SessionToken    string    `json:"session_token"`
-	Expiration      time.Time `json:"expiration"`
-	RoleARN         string    `json:"role_arn"`
-}
-
 // credentialCache is the on-disk cache of one (gateway, pool, role,
 // duration): encrypted, 0600, written atomically, guarded by a lock file.
 type credentialCache struct {
-	path string // the encrypted file
-	aad  []byte // binds the file to its (gateway, pool, role, duration)
-	key  []byte
+	path  string // the encrypted file
+	aad   []byte // binds the file to its (gateway, pool, role, duration)
+	key   []byte
+	rand  io.Reader
+	now   func() time.Time
+	after func(time.Duration) <-chan time.Time
 }
 
-func (d cliDirs) cacheFor(gateway, pool, role string, duration int) (*credentialCache, error) {
-	key, err := d.cacheKey()
+func (c *Client) cacheFor(d cliDirs, gateway, pool, role string, duration int) (*credentialCache, error) {
+	key, err := d.cacheKey(c.rand)
 	if err != nil {
 		return nil, err
 	}
 	id := strings.Join([]string{gateway, pool, role, fmt.Sprint(duration)}, "\x00")
 	sum := sha256.Sum256([]byte(id))
 	return &credentialCache{
-		path: filepath.Join(d.cache, gatewayKey(gateway)+"-"+hex.EncodeToString(sum[:12])+".cache"),
-		aad:  []byte("fedgate-cache-v1\x00" + id),
-		key:  key,
+		path:  filepath.Join(d.cache, gatewayKey(gateway)+"-"+hex.EncodeToString(sum[:12])+".cache"),
+		aad:   []byte("fedgate-cache-v1\x00" + id),
+		key:   key,
+		rand:  c.rand,
+		now:   c.now,
+		after: c.after,
 	}, nil
 }
 
@@ -67,7 +67,7 @@ func (d cliDirs) cacheFor(gateway, pool, role string, duration int) (*credential
 // (0600, in the 0700 config directory) on first use. Concurrent first uses
 // agree on one key: it is written to a temporary file and hard-linked into
 // place, which fails if another process linked first.
-func (d cliDirs) cacheKey() ([]byte, error) {
+func (d cliDirs) cacheKey(random io.Reader) ([]byte, error) {
 	path := filepath.Join(d.config, cacheKeyFile)
 	if key, err := readKey(path); err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return key, err
@@ -76,7 +76,7 @@ func (d cliDirs) cacheKey() ([]byte, error) {
 		return nil, err
 	}
 	raw := make([]byte, 32)
-	if _, err := io.ReadFull(rand.Reader, raw); err != nil {
+	if _, err := io.ReadFull(random, raw); err != nil {
 		return nil, err
 	}
 	f, err := os.CreateTemp(d.config, ".cache.key.tmp-*")
@@ -108,7 +108,7 @@ func readKey(path string) ([]byte, error) {
 
 // lock takes the cache's exclusive lock (flock on a side file), waiting up
 // to lockWait for another fedgate that is refreshing the same credentials.
-func (c *credentialCache) lock() (unlock func(), err error) {
+func (c *credentialCache) lock(ctx context.Context) (unlock func(), err error) {
 	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func (c *credentialCache) lock() (unlock func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	deadline := time.Now().Add(lockWait)
+	deadline := c.now().Add(lockWait)
 	for {
 		locked, err := tryLockFile(f)
 		if locked {
@@ -126,17 +126,22 @@ func (c *credentialCache) lock() (unlock func(), err error) {
 			f.Close()
 			return nil, fmt.Errorf("locking %s: %w", f.Name(), err)
 		}
-		if time.Now().After(deadline) {
+		if c.now().After(deadline) {
 			f.Close()
 			return nil, fmt.Errorf("another fedgate has held %s for over %s; giving up", f.Name(), lockWait)
 		}
-		time.Sleep(lockRetryEvery)
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-c.after(lockRetryEvery):
+		}
 	}
 }
 
 // read returns the cached credentials, nil when there are none, or
 // errCacheUnreadable when the file does not authenticate.
-func (c *credentialCache) read() (*cachedCredentials, error) {
+func (c *credentialCache) read() (*exchange.Credentials, error) {
 	b, err := os.ReadFile(c.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -148,19 +153,24 @@ func (c *credentialCache) read() (*cachedCredentials, error) {
 	if err != nil {
 		return nil, err
 	}
-	var cc cachedCredentials
-	if err := json.Unmarshal(plain, &cc); err != nil || cc.AccessKeyID == "" {
+	var w wire.Credentials
+	if err := json.Unmarshal(plain, &w); err != nil {
 		return nil, errCacheUnreadable
 	}
-	return &cc, nil
+	creds, err := exchange.FromAPI(w)
+	if err != nil {
+		return nil, errCacheUnreadable
+	}
+	return creds, nil
 }
 
-func (c *credentialCache) write(cc *cachedCredentials) error {
-	plain, err := json.Marshal(cc)
+// write keeps the gateway's answer as it came.
+func (c *credentialCache) write(w wire.Credentials) error {
+	plain, err := json.Marshal(w)
 	if err != nil {
 		return err
 	}
-	sealed, err := sealCache(c.key, c.aad, plain)
+	sealed, err := sealCache(c.rand, c.key, c.aad, plain)
 	if err != nil {
 		return err
 	}
@@ -175,13 +185,13 @@ func (c *credentialCache) discard() error {
 	return err
 }
 
-func sealCache(key, aad, plain []byte) ([]byte, error) {
+func sealCache(random io.Reader, key, aad, plain []byte) ([]byte, error) {
 	gcm, err := newGCM(key)
 	if err != nil {
 		return nil, err
 	}
 	nonce := make([]byte, gcm.NonceSize())
-	if _, err := io.ReadFull(rand.Reader, nonce); err != nil {
+	if _, err := io.ReadFull(random, nonce); err != nil {
 		return nil, err
 	}
 	out := append([]byte(cacheMagic), nonce...)

@@ -1,15 +1,14 @@
-package main
+package client
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"html"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -17,94 +16,75 @@ import (
 	"os/exec"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"fedgate/gateway/wire"
 )
 
-// loginOptions are `fedgate login`'s flags.
-type loginOptions struct {
-	gateway, pool, provider string
-	device, noBrowser       bool
-	timeout                 time.Duration
+// LoginOptions are what `fedgate login` signs in to, and how.
+type LoginOptions struct {
+	Gateway string
+	// Pool and Provider may be left empty when the gateway leaves one choice.
+	Pool, Provider string
+	// Device signs in on another device with a code (RFC 8628); NoBrowser
+	// prints the loopback sign-in URL instead of opening a browser.
+	Device, NoBrowser bool
+	Timeout           time.Duration // for the whole sign-in
 }
 
-func (c *cli) cmdLogin(ctx context.Context, args []string) int {
-	fs := flag.NewFlagSet("login", flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	var o loginOptions
-	fs.StringVar(&o.gateway, "gateway", c.env.get("FEDGATE_GATEWAY"), "gateway URL (default $FEDGATE_GATEWAY)")
-	fs.StringVar(&o.pool, "pool", "", "pool id or name (needed when the gateway has several)")
-	fs.StringVar(&o.provider, "provider", "", "identity provider (needed when the pool accepts several)")
-	fs.BoolVar(&o.device, "device", false, "sign in on another device with a code (RFC 8628)")
-	fs.BoolVar(&o.noBrowser, "no-browser", false, "print the sign-in URL instead of opening a browser")
-	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "how long to wait for the sign-in")
-	if fs.Parse(args) != nil {
-		return 2
-	}
-	gateway, err := normalizeGateway(o.gateway)
+// Login signs in, saves the CLI session and drops credentials cached under
+// an earlier one.
+func (c *Client) Login(ctx context.Context, o LoginOptions) error {
+	gateway, err := normalizeGateway(o.Gateway)
 	if err != nil {
-		return c.fail("login", err)
+		return err
 	}
-	o.gateway = gateway
-	dirs, err := dirsFrom(c.env)
+	o.Gateway = gateway
+	dirs, err := c.dirs()
 	if err != nil {
-		return c.fail("login", err)
+		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	g := newGatewayClient(gateway, "")
-	if err := c.resolveTarget(ctx, g, &o); err != nil {
-		return c.fail("login", err)
+	g := c.gateway(gateway, "")
+	if err := resolveTarget(ctx, g, &o); err != nil {
+		return err
 	}
-	if !o.device && !o.noBrowser && !browserAvailable(c.env) {
+	if !o.Device && !o.NoBrowser && !c.browserAvailable() {
 		fmt.Fprintln(c.stderr, "No browser found here; signing in with a code on another device instead.")
-		o.device = true
+		o.Device = true
 	}
-	var tok tokenAnswer
-	if o.device {
+	var tok wire.CLIToken
+	if o.Device {
 		tok, err = c.deviceLogin(ctx, g, o)
 	} else {
 		tok, err = c.loopbackLogin(ctx, g, o)
 	}
 	if err != nil {
-		return c.fail("login", err)
+		return err
 	}
 	exp, err := time.Parse(time.RFC3339, tok.ExpiresAt)
 	if err != nil || tok.AccessToken == "" {
-		return c.fail("login", errors.New("the gateway answered without a session"))
+		return errors.New("the gateway answered without a session")
 	}
 	sess := &savedSession{Gateway: gateway, AccessToken: tok.AccessToken, SessionID: tok.SessionID, ExpiresAt: exp, Pool: tok.Pool, Provider: tok.Provider, User: tok.User}
 	if err := dirs.saveSession(sess); err != nil {
-		return c.fail("login", fmt.Errorf("saving the session: %w", err))
+		return fmt.Errorf("saving the session: %w", err)
 	}
 	// Credentials cached under an earlier session stay valid until they
 	// expire; a new sign-in is a good moment to drop them anyway.
 	_ = dirs.removeGatewayCache(gateway)
 	fmt.Fprintf(c.stderr, "Signed in to %s as %s (pool %s). The session lasts until %s.\n", gateway, tok.User, tok.Pool, exp.Local().Format(time.DateTime))
-	return 0
-}
-
-type tokenAnswer struct {
-	AccessToken string `json:"access_token"`
-	ExpiresAt   string `json:"expires_at"`
-	SessionID   string `json:"session_id"`
-	Pool        string `json:"pool"`
-	Provider    string `json:"provider"`
-	User        string `json:"user"`
+	return nil
 }
 
 // resolveTarget checks the pool and provider before any browser opens,
 // filling them in when the gateway leaves one choice and listing the
 // choices otherwise.
-func (c *cli) resolveTarget(ctx context.Context, g *gatewayClient, o *loginOptions) error {
-	var out struct {
-		Pools []struct {
-			ID          string   `json:"id"`
-			Name        string   `json:"name"`
-			DisplayName string   `json:"display_name"`
-			Providers   []string `json:"providers"`
-		} `json:"pools"`
-	}
+func resolveTarget(ctx context.Context, g *gatewayClient, o *LoginOptions) error {
+	var out wire.CLIPoolList
 	if err := g.do(ctx, http.MethodGet, "/cli/pools", nil, &out); err != nil {
 		return err
 	}
@@ -112,30 +92,30 @@ func (c *cli) resolveTarget(ctx context.Context, g *gatewayClient, o *loginOptio
 	for _, p := range out.Pools {
 		names = append(names, p.Name+" ("+p.DisplayName+")")
 	}
-	if o.pool == "" && len(out.Pools) != 1 {
+	if o.Pool == "" && len(out.Pools) != 1 {
 		return fmt.Errorf("this gateway has %d pools; choose one with --pool: %s", len(out.Pools), strings.Join(names, ", "))
 	}
 	for _, p := range out.Pools {
-		if o.pool != "" && o.pool != p.ID && o.pool != p.Name {
+		if o.Pool != "" && o.Pool != p.ID && o.Pool != p.Name {
 			continue
 		}
-		o.pool = p.ID
+		o.Pool = p.ID
 		switch {
-		case o.provider == "" && len(p.Providers) == 1:
-			o.provider = p.Providers[0]
-		case o.provider == "":
+		case o.Provider == "" && len(p.Providers) == 1:
+			o.Provider = p.Providers[0]
+		case o.Provider == "":
 			return fmt.Errorf("the pool %s accepts several identity providers; choose one with --provider: %s", p.Name, strings.Join(p.Providers, ", "))
-		case !slices.Contains(p.Providers, o.provider):
-			return fmt.Errorf("the pool %s does not accept the provider %q; it accepts: %s", p.Name, o.provider, strings.Join(p.Providers, ", "))
+		case !slices.Contains(p.Providers, o.Provider):
+			return fmt.Errorf("the pool %s does not accept the provider %q; it accepts: %s", p.Name, o.Provider, strings.Join(p.Providers, ", "))
 		}
 		return nil
 	}
-	return fmt.Errorf("this gateway has no pool %q; it has: %s", o.pool, strings.Join(names, ", "))
+	return fmt.Errorf("this gateway has no pool %q; it has: %s", o.Pool, strings.Join(names, ", "))
 }
 
-func randomURLSafe(n int) (string, error) {
+func randomURLSafe(random io.Reader, n int) (string, error) {
 	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
+	if _, err := io.ReadFull(random, b); err != nil {
 		return "", err
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
@@ -143,21 +123,21 @@ func randomURLSafe(n int) (string, error) {
 
 // loopbackLogin is RFC 8252: a one-shot listener on 127.0.0.1, PKCE S256
 // and a state, then the code is exchanged at /cli/token.
-func (c *cli) loopbackLogin(ctx context.Context, g *gatewayClient, o loginOptions) (tokenAnswer, error) {
-	verifier, err := randomURLSafe(32)
+func (c *Client) loopbackLogin(ctx context.Context, g *gatewayClient, o LoginOptions) (wire.CLIToken, error) {
+	verifier, err := randomURLSafe(c.rand, 32)
 	if err != nil {
-		return tokenAnswer{}, err
+		return wire.CLIToken{}, err
 	}
-	state, err := randomURLSafe(24)
+	state, err := randomURLSafe(c.rand, 24)
 	if err != nil {
-		return tokenAnswer{}, err
+		return wire.CLIToken{}, err
 	}
 	sum := sha256.Sum256([]byte(verifier))
 	challenge := base64.RawURLEncoding.EncodeToString(sum[:])
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return tokenAnswer{}, fmt.Errorf("opening a loopback port for the browser: %w", err)
+		return wire.CLIToken{}, fmt.Errorf("opening a loopback port for the browser: %w", err)
 	}
 	redirect := fmt.Sprintf("http://127.0.0.1:%d/callback", ln.Addr().(*net.TCPAddr).Port)
 	type result struct {
@@ -192,8 +172,13 @@ func (c *cli) loopbackLogin(ctx context.Context, g *gatewayClient, o loginOption
 		if res.err != nil {
 			msg = "Sign-in failed: " + res.err.Error()
 		}
-		fmt.Fprintf(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>fedgate</title></head>`+
+		page := fmt.Sprintf(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>fedgate</title></head>`+
 			`<body style="font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto"><h1>fedgate</h1><p id="result">%s</p></body></html>`, html.EscapeString(msg))
+		// The whole page goes out before the result is handed over: the
+		// login then returns and closes this server at once.
+		w.Header().Set("Content-Length", strconv.Itoa(len(page)))
+		_, _ = io.WriteString(w, page)
+		_ = http.NewResponseController(w).Flush()
 		select {
 		case results <- res:
 		default:
@@ -204,14 +189,14 @@ func (c *cli) loopbackLogin(ctx context.Context, g *gatewayClient, o loginOption
 
 	host, _ := os.Hostname()
 	q := url.Values{
-		"pool": {o.pool}, "redirect_uri": {redirect}, "state": {state},
+		"pool": {o.Pool}, "redirect_uri": {redirect}, "state": {state},
 		"code_challenge": {challenge}, "code_challenge_method": {"S256"}, "client_name": {"fedgate CLI on " + host},
 	}
-	if o.provider != "" {
-		q.Set("provider", o.provider)
+	if o.Provider != "" {
+		q.Set("provider", o.Provider)
 	}
 	authURL := g.base + "/cli/authorize?" + q.Encode()
-	if o.noBrowser || openBrowser(c.env, authURL) != nil {
+	if o.NoBrowser || c.openBrowser(authURL) != nil {
 		fmt.Fprintf(c.stderr, "Open this URL in a browser on this computer to sign in:\n\n  %s\n\n", authURL)
 	} else {
 		fmt.Fprintf(c.stderr, "Your browser has been opened to sign in. If it did not open, visit:\n\n  %s\n\n", authURL)
@@ -220,12 +205,12 @@ func (c *cli) loopbackLogin(ctx context.Context, g *gatewayClient, o loginOption
 	select {
 	case res = <-results:
 	case <-ctx.Done():
-		return tokenAnswer{}, errors.New("timed out waiting for the browser sign-in")
+		return wire.CLIToken{}, errors.New("timed out waiting for the browser sign-in")
 	}
 	if res.err != nil {
-		return tokenAnswer{}, res.err
+		return wire.CLIToken{}, res.err
 	}
-	var tok tokenAnswer
+	var tok wire.CLIToken
 	err = g.do(ctx, http.MethodPost, "/cli/token", url.Values{
 		"grant_type": {"authorization_code"}, "code": {res.code}, "code_verifier": {verifier}, "redirect_uri": {redirect},
 	}, &tok)
@@ -234,22 +219,15 @@ func (c *cli) loopbackLogin(ctx context.Context, g *gatewayClient, o loginOption
 
 // deviceLogin is RFC 8628: show a code, let the person approve it in any
 // browser, poll at the interval the gateway sets (slower on slow_down).
-func (c *cli) deviceLogin(ctx context.Context, g *gatewayClient, o loginOptions) (tokenAnswer, error) {
+func (c *Client) deviceLogin(ctx context.Context, g *gatewayClient, o LoginOptions) (wire.CLIToken, error) {
 	host, _ := os.Hostname()
-	form := url.Values{"pool": {o.pool}, "client_name": {"fedgate CLI on " + host}}
-	if o.provider != "" {
-		form.Set("provider", o.provider)
+	form := url.Values{"pool": {o.Pool}, "client_name": {"fedgate CLI on " + host}}
+	if o.Provider != "" {
+		form.Set("provider", o.Provider)
 	}
-	var da struct {
-		DeviceCode              string `json:"device_code"`
-		UserCode                string `json:"user_code"`
-		VerificationURI         string `json:"verification_uri"`
-		VerificationURIComplete string `json:"verification_uri_complete"`
-		ExpiresIn               int    `json:"expires_in"`
-		Interval                int    `json:"interval"`
-	}
+	var da wire.DeviceAuthorization
 	if err := g.do(ctx, http.MethodPost, "/cli/device", form, &da); err != nil {
-		return tokenAnswer{}, err
+		return wire.CLIToken{}, err
 	}
 	fmt.Fprintf(c.stderr, "To sign in, open %s in any browser and enter the code:\n\n    %s\n\n", da.VerificationURI, da.UserCode)
 	fmt.Fprintf(c.stderr, "Waiting for approval (the code expires in %d minutes)...\n", max(1, da.ExpiresIn/60))
@@ -257,10 +235,10 @@ func (c *cli) deviceLogin(ctx context.Context, g *gatewayClient, o loginOptions)
 	for {
 		select {
 		case <-ctx.Done():
-			return tokenAnswer{}, errors.New("timed out waiting for the approval")
-		case <-time.After(interval):
+			return wire.CLIToken{}, errors.New("timed out waiting for the approval")
+		case <-c.after(interval):
 		}
-		var tok tokenAnswer
+		var tok wire.CLIToken
 		err := g.do(ctx, http.MethodPost, "/cli/token", url.Values{
 			"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {da.DeviceCode},
 		}, &tok)
@@ -272,24 +250,24 @@ func (c *cli) deviceLogin(ctx context.Context, g *gatewayClient, o loginOptions)
 		case errors.As(err, &ge) && ge.OAuthError == "slow_down":
 			interval += 5 * time.Second // RFC 8628 §3.5
 		case errors.As(err, &ge) && ge.OAuthError == "expired_token":
-			return tokenAnswer{}, errors.New("the code expired before it was approved; run fedgate login again")
+			return wire.CLIToken{}, errors.New("the code expired before it was approved; run fedgate login again")
 		case errors.As(err, &ge) && ge.OAuthError == "access_denied":
-			return tokenAnswer{}, errors.New("the sign-in was denied in the browser")
+			return wire.CLIToken{}, errors.New("the sign-in was denied in the browser")
 		default:
-			return tokenAnswer{}, err
+			return wire.CLIToken{}, err
 		}
 	}
 }
 
 // browserAvailable guesses whether openBrowser can show something here.
-func browserAvailable(env environ) bool {
-	if env.get("BROWSER") != "" {
+func (c *Client) browserAvailable() bool {
+	if c.getenv("BROWSER") != "" {
 		return true
 	}
 	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
 		return true
 	}
-	if env.get("DISPLAY") == "" && env.get("WAYLAND_DISPLAY") == "" {
+	if c.getenv("DISPLAY") == "" && c.getenv("WAYLAND_DISPLAY") == "" {
 		return false
 	}
 	_, err := exec.LookPath("xdg-open")
@@ -297,17 +275,17 @@ func browserAvailable(env environ) bool {
 }
 
 // openBrowser starts the person's browser on u without waiting for it.
-func openBrowser(env environ, u string) error {
+func (c *Client) openBrowser(u string) error {
 	var cmd *exec.Cmd
 	switch {
-	case env.get("BROWSER") != "":
-		cmd = exec.Command(env.get("BROWSER"), u)
+	case c.getenv("BROWSER") != "":
+		cmd = exec.Command(c.getenv("BROWSER"), u)
 	case runtime.GOOS == "darwin":
 		cmd = exec.Command("open", u)
 	case runtime.GOOS == "windows":
 		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", u)
 	default:
-		if !browserAvailable(env) {
+		if !c.browserAvailable() {
 			return errors.New("no browser")
 		}
 		cmd = exec.Command("xdg-open", u)

@@ -1,8 +1,9 @@
-package main
+package client
 
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -14,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"fedgate/gateway/wire"
 )
 
 // fakeGateway stands in for fedgate's /cli/credentials in unit tests; the
@@ -39,24 +42,29 @@ func newFakeGateway(t testing.TB) *fakeGateway {
 		}
 		n := g.vends.Add(1)
 		time.Sleep(g.delay)
-		_ = json.NewEncoder(w).Encode(map[string]string{
-			"access_key_id": "ASIA" + strings.Repeat("0", 11) + string(rune('A'+n)), "secret_access_key": "secret", "session_token": "token",
-			"expiration": time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "role_arn": "arn:aws:iam::1:role/r",
+		_ = json.NewEncoder(w).Encode(wire.Credentials{
+			AccessKeyID: "ASIA" + strings.Repeat("0", 11) + string(rune('A'+n)), SecretAccessKey: "secret", SessionToken: "token",
+			Expiration: time.Now().Add(time.Hour).UTC().Format(time.RFC3339), RoleARN: "arn:aws:iam::1:role/r",
 		})
 	}))
 	t.Cleanup(g.srv.Close)
 	return g
 }
 
-// testCLI is a CLI whose home is a fresh directory, signed in to g.
-func testCLI(t *testing.T, g *fakeGateway) (*cli, *bytes.Buffer, *bytes.Buffer, cliDirs) {
+// newTestClient is a client living in home, printing to stdout and stderr.
+func newTestClient(home string, stdout, stderr io.Writer) *Client {
+	return New(Options{
+		Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr, Environ: []string{"HOME=" + home},
+		HTTP: &http.Client{Timeout: 10 * time.Second}, Now: time.Now, After: time.After, Rand: rand.Reader, Version: "test",
+	})
+}
+
+// testClient is a client whose home is a fresh directory, signed in to g.
+func testClient(t testing.TB, g *fakeGateway) (*Client, *bytes.Buffer, *bytes.Buffer, cliDirs) {
 	t.Helper()
-	home := t.TempDir()
-	vars := map[string]string{"HOME": home}
-	env := environ{lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
 	var out, errOut bytes.Buffer
-	c := newCLI(env, &out, &errOut)
-	dirs, err := dirsFrom(env)
+	c := newTestClient(t.TempDir(), &out, &errOut)
+	dirs, err := c.dirs()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,12 +76,18 @@ func testCLI(t *testing.T, g *fakeGateway) (*cli, *bytes.Buffer, *bytes.Buffer, 
 	return c, &out, &errOut, dirs
 }
 
+// roleOptions are credential-process's defaults for role on g.
+func roleOptions(g *fakeGateway, role string) RoleOptions {
+	return RoleOptions{Gateway: g.srv.URL, Role: role, RefreshBefore: 5 * time.Minute}
+}
+
 func TestCredentialProcessCachesEncrypted(t *testing.T) {
 	g := newFakeGateway(t)
-	c, out, errOut, dirs := testCLI(t, g)
-	args := []string{"--gateway", g.srv.URL, "--pool", "team", "--role", "arn:aws:iam::1:role/r"}
-	if code := c.cmdCredentialProcess(context.Background(), args); code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
+	c, out, errOut, dirs := testClient(t, g)
+	o := roleOptions(g, "arn:aws:iam::1:role/r")
+	o.Pool = "team"
+	if err := c.CredentialProcess(context.Background(), o); err != nil {
+		t.Fatalf("%v: %s", err, errOut)
 	}
 	first := out.String()
 	var proc map[string]any
@@ -81,8 +95,8 @@ func TestCredentialProcessCachesEncrypted(t *testing.T) {
 		t.Fatalf("credential_process output %q", first)
 	}
 	out.Reset()
-	if code := c.cmdCredentialProcess(context.Background(), args); code != 0 || out.String() != first || g.vends.Load() != 1 {
-		t.Fatalf("second call: exit %d, %d vends, same output %v; want the cache", code, g.vends.Load(), out.String() == first)
+	if err := c.CredentialProcess(context.Background(), o); err != nil || out.String() != first || g.vends.Load() != 1 {
+		t.Fatalf("second call: %v, %d vends, same output %v; want the cache", err, g.vends.Load(), out.String() == first)
 	}
 	files, _ := filepath.Glob(filepath.Join(dirs.cache, "*.cache"))
 	if len(files) != 1 {
@@ -98,17 +112,18 @@ func TestCredentialProcessCachesEncrypted(t *testing.T) {
 		}
 	}
 	// A refresh window longer than the credentials' life fetches anew.
-	if code := c.cmdCredentialProcess(context.Background(), append(args, "--refresh-before", "2h")); code != 0 || g.vends.Load() != 2 {
-		t.Errorf("refresh: exit %d, %d vends; want a second vend", code, g.vends.Load())
+	o.RefreshBefore = 2 * time.Hour
+	if err := c.CredentialProcess(context.Background(), o); err != nil || g.vends.Load() != 2 {
+		t.Errorf("refresh: %v, %d vends; want a second vend", err, g.vends.Load())
 	}
 }
 
 func TestCredentialProcessTamperedCache(t *testing.T) {
 	g := newFakeGateway(t)
-	c, out, errOut, dirs := testCLI(t, g)
-	args := []string{"--gateway", g.srv.URL, "--role", "arn:aws:iam::1:role/r"}
-	if code := c.cmdCredentialProcess(context.Background(), args); code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
+	c, out, errOut, dirs := testClient(t, g)
+	o := roleOptions(g, "arn:aws:iam::1:role/r")
+	if err := c.CredentialProcess(context.Background(), o); err != nil {
+		t.Fatalf("%v: %s", err, errOut)
 	}
 	files, _ := filepath.Glob(filepath.Join(dirs.cache, "*.cache"))
 	tampers := map[string]func([]byte) []byte{
@@ -129,8 +144,8 @@ func TestCredentialProcessTamperedCache(t *testing.T) {
 			before := g.vends.Load()
 			out.Reset()
 			errOut.Reset()
-			if code := c.cmdCredentialProcess(context.Background(), args); code != 0 {
-				t.Fatalf("exit %d: %s", code, errOut)
+			if err := c.CredentialProcess(context.Background(), o); err != nil {
+				t.Fatalf("%v: %s", err, errOut)
 			}
 			if !strings.Contains(errOut.String(), "could not be decrypted") || !strings.Contains(errOut.String(), "discarding") {
 				t.Errorf("stderr %q lacks a clear message", errOut)
@@ -141,8 +156,8 @@ func TestCredentialProcessTamperedCache(t *testing.T) {
 		})
 	}
 	// A cache file moved to another role's name does not decrypt there.
-	other := []string{"--gateway", g.srv.URL, "--role", "arn:aws:iam::1:role/other"}
-	cache, err := dirs.cacheFor(g.srv.URL, "", "arn:aws:iam::1:role/other", 0)
+	other := roleOptions(g, "arn:aws:iam::1:role/other")
+	cache, err := c.cacheFor(dirs, g.srv.URL, "", "arn:aws:iam::1:role/other", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,15 +166,16 @@ func TestCredentialProcessTamperedCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	errOut.Reset()
-	if code := c.cmdCredentialProcess(context.Background(), other); code != 0 || !strings.Contains(errOut.String(), "could not be decrypted") {
-		t.Errorf("swapped cache file: exit %d, stderr %q; want it discarded", code, errOut)
+	if err := c.CredentialProcess(context.Background(), other); err != nil || !strings.Contains(errOut.String(), "could not be decrypted") {
+		t.Errorf("swapped cache file: %v, stderr %q; want it discarded", err, errOut)
 	}
 }
 
 func TestCredentialProcessConcurrentColdCache(t *testing.T) {
 	g := newFakeGateway(t)
 	g.delay = 200 * time.Millisecond // the first caller is still fetching when the rest arrive
-	c, _, _, _ := testCLI(t, g)
+	c, _, _, _ := testClient(t, g)
+	home := c.getenv("HOME")
 	const n = 20
 	outs := make([]string, n)
 	var wg sync.WaitGroup
@@ -168,9 +184,9 @@ func TestCredentialProcessConcurrentColdCache(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			var out, errOut bytes.Buffer
-			ci := newCLI(c.env, &out, &errOut)
-			if code := ci.cmdCredentialProcess(context.Background(), []string{"--gateway", g.srv.URL, "--role", "arn:aws:iam::1:role/r"}); code != 0 {
-				t.Errorf("caller %d: exit %d: %s", i, code, errOut.String())
+			ci := newTestClient(home, &out, &errOut)
+			if err := ci.CredentialProcess(context.Background(), roleOptions(g, "arn:aws:iam::1:role/r")); err != nil {
+				t.Errorf("caller %d: %v: %s", i, err, errOut.String())
 			}
 			outs[i] = out.String()
 		}()
@@ -201,12 +217,12 @@ func TestCredentialProcessNeedsSession(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, out, errOut, dirs := testCLI(t, g)
+			c, out, _, dirs := testClient(t, g)
 			tt.setup(dirs)
 			start := time.Now()
-			code := c.cmdCredentialProcess(context.Background(), []string{"--gateway", g.srv.URL, "--role", "arn:aws:iam::1:role/r"})
-			if code != 1 || out.Len() != 0 || !strings.Contains(errOut.String(), tt.want) || !strings.Contains(errOut.String(), "run: fedgate login --gateway "+g.srv.URL) {
-				t.Errorf("exit %d, stdout %q, stderr %q; want 1 and a login hint", code, out, errOut)
+			err := c.CredentialProcess(context.Background(), roleOptions(g, "arn:aws:iam::1:role/r"))
+			if err == nil || out.Len() != 0 || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "run: fedgate login --gateway "+g.srv.URL) {
+				t.Errorf("error %v, stdout %q; want an error with a login hint", err, out)
 			}
 			if time.Since(start) > 5*time.Second {
 				t.Error("credential-process waited instead of failing at once")
@@ -274,7 +290,7 @@ func TestShellJoinAndProfileName(t *testing.T) {
 // panic.
 func FuzzOpenCache(f *testing.F) {
 	key := bytes.Repeat([]byte{7}, 32)
-	good, err := sealCache(key, []byte("aad"), []byte(`{"access_key_id":"A"}`))
+	good, err := sealCache(rand.Reader, key, []byte("aad"), []byte(`{"access_key_id":"A"}`))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -325,22 +341,10 @@ func FuzzMergeAWSConfig(f *testing.F) {
 // read and decrypt the cache, no request.
 func BenchmarkCredentialsCacheHit(b *testing.B) {
 	g := newFakeGateway(b)
-	home := b.TempDir()
-	env := environ{lookup: func(k string) (string, bool) {
-		if k == "HOME" {
-			return home, true
-		}
-		return "", false
-	}}
-	c := newCLI(env, io.Discard, io.Discard)
-	dirs, _ := dirsFrom(env)
-	if err := dirs.saveSession(&savedSession{Gateway: g.srv.URL, AccessToken: "fgcli_test", ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
-		b.Fatal(err)
-	}
-	_, f := c.newRoleFlags("bench")
-	*f.gateway, *f.role = g.srv.URL, "arn:aws:iam::1:role/r"
+	c, _, _, _ := testClient(b, g)
+	o := roleOptions(g, "arn:aws:iam::1:role/r")
 	for b.Loop() {
-		if _, _, err := c.credentials(context.Background(), f); err != nil {
+		if _, _, err := c.credentials(context.Background(), o); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -364,18 +368,18 @@ func TestLoginResolvesPoolAndProvider(t *testing.T) {
 		{"ops", "okta", "", "", `does not accept the provider "okta"`},
 		{"nope", "", "", "", `no pool "nope"`},
 	}
-	c, _, _, _ := testCLI(t, nil)
+	c, _, _, _ := testClient(t, nil)
 	for _, tt := range tests {
-		o := loginOptions{pool: tt.pool, provider: tt.provider}
-		err := c.resolveTarget(context.Background(), newGatewayClient(srv.URL, ""), &o)
+		o := LoginOptions{Pool: tt.pool, Provider: tt.provider}
+		err := resolveTarget(context.Background(), c.gateway(srv.URL, ""), &o)
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("%q/%q: err = %v, want %q", tt.pool, tt.provider, err, tt.err)
 			}
 			continue
 		}
-		if err != nil || o.pool != tt.wantPool || o.provider != tt.wantProvider {
-			t.Errorf("%q/%q: got %q/%q, %v", tt.pool, tt.provider, o.pool, o.provider, err)
+		if err != nil || o.Pool != tt.wantPool || o.Provider != tt.wantProvider {
+			t.Errorf("%q/%q: got %q/%q, %v", tt.pool, tt.provider, o.Pool, o.Provider, err)
 		}
 	}
 }

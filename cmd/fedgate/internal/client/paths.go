@@ -1,7 +1,6 @@
-package main
+package client
 
-// Client side of `fedgate login` and friends (issue 5): where the CLI keeps
-// its session and its credentials cache.
+// Where the client keeps its session and its credentials cache.
 
 import (
 	"crypto/sha256"
@@ -22,8 +21,8 @@ import (
 // the cache key, 0700) and XDG_CACHE_HOME/fedgate (encrypted credentials).
 type cliDirs struct{ config, cache string }
 
-func dirsFrom(env environ) (cliDirs, error) {
-	home := env.get("HOME")
+func (c *Client) dirs() (cliDirs, error) {
+	home := c.getenv("HOME")
 	if home == "" {
 		h, err := os.UserHomeDir()
 		if err != nil {
@@ -32,7 +31,7 @@ func dirsFrom(env environ) (cliDirs, error) {
 		home = h
 	}
 	pick := func(xdg, fallback string) string {
-		if v := env.get(xdg); v != "" && filepath.IsAbs(v) {
+		if v := c.getenv(xdg); v != "" && filepath.IsAbs(v) {
 			return filepath.Join(v, "fedgate")
 		}
 		return filepath.Join(home, fallback, "fedgate")

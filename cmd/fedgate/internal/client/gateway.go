@@ -1,4 +1,4 @@
-package main
+package client
 
 import (
 	"bytes"
@@ -10,27 +10,23 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
+
+	"fedgate/gateway/wire"
 )
 
-const (
-	cliHTTPTimeout   = 30 * time.Second
-	maxGatewayAnswer = 1 << 20
-)
+// maxGatewayAnswer bounds what the client reads of one answer.
+const maxGatewayAnswer = 1 << 20
 
 // gatewayClient talks to one fedgate gateway's /cli API.
 type gatewayClient struct {
-	base  string
-	token string // CLI session bearer; empty before login
-	http  *http.Client
+	base      string
+	token     string // CLI session bearer; empty before login
+	http      *http.Client
+	userAgent string
 }
 
-func newGatewayClient(base, token string) *gatewayClient {
-	return &gatewayClient{base: base, token: token, http: &http.Client{
-		Timeout: cliHTTPTimeout,
-		// Never follow a redirect with the bearer token to somewhere else.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+func (c *Client) gateway(base, token string) *gatewayClient {
+	return &gatewayClient{base: base, token: token, http: c.gatewayHTTP, userAgent: c.userAgent}
 }
 
 // gatewayError is a refusal from the gateway, with its stable code.
@@ -78,7 +74,7 @@ func (g *gatewayClient) do(ctx context.Context, method, path string, body, out a
 		req.Header.Set("Content-Type", contentType)
 	}
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "fedgate-cli/"+version)
+	req.Header.Set("User-Agent", g.userAgent)
 	if g.token != "" {
 		req.Header.Set("Authorization", "Bearer "+g.token)
 	}
@@ -92,17 +88,7 @@ func (g *gatewayClient) do(ctx context.Context, method, path string, body, out a
 		return fmt.Errorf("reading the gateway's answer: %w", err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		ge := &gatewayError{Status: resp.StatusCode}
-		var e struct {
-			Code        string `json:"code"`
-			Message     string `json:"message"`
-			Error       string `json:"error"`
-			Description string `json:"error_description"`
-		}
-		if json.Unmarshal(raw, &e) == nil {
-			ge.Code, ge.Message, ge.OAuthError, ge.Desc = e.Code, e.Message, e.Error, e.Description
-		}
-		return ge
+		return refusal(resp.StatusCode, raw)
 	}
 	if out == nil || resp.StatusCode == http.StatusNoContent {
 		return nil
@@ -113,6 +99,21 @@ func (g *gatewayClient) do(ctx context.Context, method, path string, body, out a
 	return nil
 }
 
+// refusal reads an error answer: the API's {code, message} or, from
+// /cli/token, OAuth's {error, error_description}.
+func refusal(status int, body []byte) *gatewayError {
+	ge := &gatewayError{Status: status}
+	var api wire.APIError
+	if json.Unmarshal(body, &api) == nil {
+		ge.Code, ge.Message = api.Code, api.Message
+	}
+	var oauth wire.OAuthError
+	if json.Unmarshal(body, &oauth) == nil {
+		ge.OAuthError, ge.Desc = oauth.Error, oauth.Description
+	}
+	return ge
+}
+
 // unwrapURLError drops the URL from a transport error (it is the gateway's
 // own address, but keep messages short).
 func unwrapURLError(err error) error {
@@ -121,13 +122,4 @@ func unwrapURLError(err error) error {
 		return ue.Err
 	}
 	return err
-}
-
-// gatewayCredentials is the gateway's credentials answer.
-type gatewayCredentials struct {
-	AccessKeyID     string `json:"access_key_id"`
-	SecretAccessKey string `json:"secret_access_key"`
-	SessionToken    string `json:"session_token"`
-	Expiration      string `json:"expiration"`
-	RoleARN         string `json:"role_arn"`
 }

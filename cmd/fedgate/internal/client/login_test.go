@@ -1,15 +1,20 @@
-package main
+package client
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"fedgate/gateway/wire"
 )
 
 // syncBuffer lets the test read what the CLI prints while it waits.
@@ -36,14 +41,13 @@ func (s *syncBuffer) String() string {
 // message.
 func TestLoopbackLoginIgnoresStrangersAndStopsOnRefusal(t *testing.T) {
 	var stderr syncBuffer
-	env := environ{lookup: func(string) (string, bool) { return "", false }}
-	c := newCLI(env, &bytes.Buffer{}, &stderr)
+	c := newTestClient(t.TempDir(), &bytes.Buffer{}, &stderr)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	type outcome struct{ err error }
 	done := make(chan outcome, 1)
 	go func() {
-		_, err := c.loopbackLogin(ctx, newGatewayClient("https://fedgate.example.com", ""), loginOptions{pool: "team", noBrowser: true})
+		_, err := c.loopbackLogin(ctx, c.gateway("https://fedgate.example.com", ""), LoginOptions{Pool: "team", NoBrowser: true})
 		done <- outcome{err}
 	}()
 
@@ -85,5 +89,55 @@ func TestLoopbackLoginIgnoresStrangersAndStopsOnRefusal(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the login kept waiting after the gateway refused the sign-in")
+	}
+}
+
+// The device flow polls at the gateway's interval and slows down by five
+// seconds on slow_down (RFC 8628 §3.5), on the injected clock.
+func TestDeviceLoginPollsAtTheGatewaysPace(t *testing.T) {
+	answers := []any{
+		wire.OAuthError{Error: "authorization_pending"},
+		wire.OAuthError{Error: "slow_down"},
+		wire.OAuthError{Error: "authorization_pending"},
+		wire.CLIToken{AccessToken: "fgcli_x", ExpiresAt: "2099-01-01T00:00:00Z", User: "alice"},
+	}
+	var polls int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/cli/device":
+			_ = json.NewEncoder(w).Encode(wire.DeviceAuthorization{DeviceCode: "dc", UserCode: "ABCD-EFGH", VerificationURI: "https://gw/device", ExpiresIn: 600, Interval: 2})
+		case "/cli/token":
+			if r.FormValue("device_code") != "dc" {
+				http.Error(w, "wrong device code", http.StatusBadRequest)
+				return
+			}
+			answer := answers[polls]
+			polls++
+			if _, pending := answer.(wire.OAuthError); pending {
+				w.WriteHeader(http.StatusBadRequest)
+			}
+			_ = json.NewEncoder(w).Encode(answer)
+		}
+	}))
+	defer srv.Close()
+	var waits []time.Duration
+	var stderr bytes.Buffer
+	c := newTestClient(t.TempDir(), &bytes.Buffer{}, &stderr)
+	c.after = func(d time.Duration) <-chan time.Time {
+		waits = append(waits, d)
+		ch := make(chan time.Time, 1)
+		ch <- time.Time{}
+		return ch
+	}
+	tok, err := c.deviceLogin(context.Background(), c.gateway(srv.URL, ""), LoginOptions{Pool: "team"})
+	if err != nil || tok.AccessToken != "fgcli_x" {
+		t.Fatalf("deviceLogin = %+v, %v", tok, err)
+	}
+	want := []time.Duration{2 * time.Second, 2 * time.Second, 7 * time.Second, 7 * time.Second}
+	if !slices.Equal(waits, want) {
+		t.Errorf("waited %v, want %v", waits, want)
+	}
+	if !strings.Contains(stderr.String(), "ABCD-EFGH") || !strings.Contains(stderr.String(), "https://gw/device") {
+		t.Errorf("the code and where to enter it were not shown:\n%s", stderr.String())
 	}
 }

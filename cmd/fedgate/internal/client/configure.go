@@ -1,10 +1,9 @@
-package main
+package client
 
 import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -13,79 +12,64 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"fedgate/gateway/wire"
 )
 
-// cmdConfigure writes an AWS config profile with a credential_process line
+// ConfigureOptions say which profiles `fedgate configure` writes, and where.
+type ConfigureOptions struct {
+	Gateway       string
+	Pool          string // only this pool's roles; empty for every pool open to the person
+	ProfilePrefix string
+	ConfigFile    string // empty: $AWS_CONFIG_FILE or ~/.aws/config
+	Duration      int    // credential lifetime in seconds written into the profiles; 0 for the pool's
+}
+
+// Configure writes an AWS config profile with a credential_process line
 // for every role the person is entitled to, keeping every other section.
-func (c *cli) cmdConfigure(ctx context.Context, args []string) int {
-	flags := flag.NewFlagSet("configure", flag.ContinueOnError)
-	flags.SetOutput(c.stderr)
-	gatewayFlag := flags.String("gateway", c.env.get("FEDGATE_GATEWAY"), "gateway URL (default $FEDGATE_GATEWAY)")
-	pool := flags.String("pool", "", "only this pool's roles (default: every pool open to you)")
-	prefix := flags.String("profile-prefix", "fedgate-", "prefix of the profile names")
-	configFile := flags.String("config-file", "", "AWS config file (default $AWS_CONFIG_FILE or ~/.aws/config)")
-	duration := flags.Int("duration", 0, "credential lifetime in seconds for the profiles (default: the pool's)")
-	if flags.Parse(args) != nil {
-		return 2
-	}
-	gateway, err := normalizeGateway(*gatewayFlag)
+func (c *Client) Configure(ctx context.Context, o ConfigureOptions) error {
+	g, err := c.signedIn(o.Gateway)
 	if err != nil {
-		return c.fail("configure", err)
+		return err
 	}
-	dirs, err := dirsFrom(c.env)
-	if err != nil {
-		return c.fail("configure", err)
-	}
-	sess, err := dirs.loadSession(gateway, c.now())
-	if err != nil {
-		return c.fail("configure", loginHint(gateway, err))
-	}
-	var out struct {
-		Roles []struct {
-			PoolID   string `json:"pool_id"`
-			PoolName string `json:"pool_name"`
-			Region   string `json:"region"`
-			RoleARN  string `json:"role_arn"`
-			RoleName string `json:"role_name"`
-		} `json:"roles"`
-	}
+	var out wire.CLIRoleList
 	path := "/cli/roles"
-	if *pool != "" {
-		path += "?pool=" + url.QueryEscape(*pool)
+	if o.Pool != "" {
+		path += "?pool=" + url.QueryEscape(o.Pool)
 	}
-	if err := newGatewayClient(gateway, sess.AccessToken).do(ctx, http.MethodGet, path, nil, &out); err != nil {
-		return c.fail("configure", loginHint(gateway, err))
+	if err := g.do(ctx, http.MethodGet, path, nil, &out); err != nil {
+		return loginHint(g.base, err)
 	}
 	if len(out.Roles) == 0 {
-		return c.fail("configure", errors.New("the rules give you no role on this gateway; ask an admin"))
+		return errors.New("the rules give you no role on this gateway; ask an admin")
 	}
 	self, err := os.Executable()
 	if err != nil {
-		return c.fail("configure", err)
+		return err
 	}
 	if resolved, err := filepath.EvalSymlinks(self); err == nil {
 		self = resolved
 	}
 	var sections []awsSection
 	for _, r := range out.Roles {
-		cmd := []string{self, "credential-process", "--gateway", gateway, "--pool", r.PoolID, "--role", r.RoleARN}
-		if *duration != 0 {
-			cmd = append(cmd, "--duration", fmt.Sprint(*duration))
+		cmd := []string{self, "credential-process", "--gateway", g.base, "--pool", r.PoolID, "--role", r.RoleARN}
+		if o.Duration != 0 {
+			cmd = append(cmd, "--duration", fmt.Sprint(o.Duration))
 		}
 		sections = append(sections, awsSection{
-			Name: "profile " + profileName(*prefix+r.PoolName+"-"+r.RoleName),
+			Name: "profile " + profileName(o.ProfilePrefix+r.PoolName+"-"+r.RoleName),
 			Keys: [][2]string{{"credential_process", shellJoin(cmd)}, {"region", r.Region}},
 		})
 	}
-	file := *configFile
+	file := o.ConfigFile
 	if file == "" {
-		file = c.env.get("AWS_CONFIG_FILE")
+		file = c.getenv("AWS_CONFIG_FILE")
 	}
 	if file == "" {
-		home := c.env.get("HOME")
+		home := c.getenv("HOME")
 		if home == "" {
 			if home, err = os.UserHomeDir(); err != nil {
-				return c.fail("configure", err)
+				return err
 			}
 		}
 		file = filepath.Join(home, ".aws", "config")
@@ -95,20 +79,20 @@ func (c *cli) cmdConfigure(ctx context.Context, args []string) int {
 		mode = st.Mode().Perm()
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return c.fail("configure", err)
+			return err
 		}
 		old = string(b)
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return c.fail("configure", err)
+		return err
 	}
 	if err := writeFileAtomic(file, []byte(mergeAWSConfig(old, sections)), mode); err != nil {
-		return c.fail("configure", err)
+		return err
 	}
 	fmt.Fprintf(c.stderr, "Wrote %d profile(s) to %s:\n", len(sections), file)
 	for _, s := range sections {
 		fmt.Fprintf(c.stdout, "%s\n", strings.TrimPrefix(s.Name, "profile "))
 	}
-	return 0
+	return nil
 }
 
 // awsSection is one [section] of an AWS config file.
