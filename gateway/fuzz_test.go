@@ -2,7 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
-	"fedgate/gateway/httpkit"
+	"fedgate/gateway/wire"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -43,7 +43,7 @@ func FuzzAPICredentialsBody(f *testing.F) {
 			t.Fatalf("not JSON: %q", w.Body)
 		}
 		if w.Code != http.StatusOK {
-			var e httpkit.APIError
+			var e wire.APIError
 			if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Code == "" || e.Message == "" {
 				t.Fatalf("refusal %q is not an API error", w.Body)
 			}

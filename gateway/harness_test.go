@@ -37,9 +37,9 @@ import (
 	"fedgate/exchange/secret"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
-	"fedgate/gateway/httpkit"
 	"fedgate/gateway/signin"
 	"fedgate/gateway/store"
+	"fedgate/gateway/wire"
 	"fedgate/idp"
 	staticidp "fedgate/idp/static"
 )
@@ -538,9 +538,9 @@ func (g *gwRand) Read(p []byte) (int, error) {
 }
 
 // gwAPIError decodes a JSON refusal.
-func gwAPIError(t testing.TB, w *httptest.ResponseRecorder) httpkit.APIError {
+func gwAPIError(t testing.TB, w *httptest.ResponseRecorder) wire.APIError {
 	t.Helper()
-	var e httpkit.APIError
+	var e wire.APIError
 	dec := json.NewDecoder(w.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil {

@@ -13,18 +13,9 @@ import (
 
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
+	"fedgate/gateway/wire"
 	"fedgate/idp"
 )
-
-// samlCredentialsRequest is credentialsRequest with a base64 SAML response
-// in place of the bearer token.
-type samlCredentialsRequest struct {
-	Pool            string `json:"pool"`
-	Provider        string `json:"provider,omitempty"`
-	RoleARN         string `json:"role_arn,omitempty"`
-	DurationSeconds int    `json:"duration_seconds,omitempty"`
-	SAMLResponse    string `json:"saml_response"`
-}
 
 // samlCredentials answers when the body carries a saml_response, and
 // otherwise leaves the request (body restored) to the bearer-token path.
@@ -51,7 +42,7 @@ func (s *API) samlCredentials(c *gin.Context) bool {
 	if json.Unmarshal(body, &probe) != nil || probe.SAMLResponse == "" {
 		return false
 	}
-	var req samlCredentialsRequest
+	var req wire.SAMLCredentialsRequest
 	if e := httpkit.DecodeJSON(c, &req); e != nil {
 		s.kit.Fail(c, e)
 		return true

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fedgate/gateway/core"
+	"fedgate/gateway/wire"
 	"fmt"
 	"net/http"
 	"strings"
@@ -52,14 +53,6 @@ func WantsJSON(c *gin.Context) bool {
 		strings.Contains(c.GetHeader("Accept"), "application/json") && !strings.Contains(c.GetHeader("Accept"), "text/html")
 }
 
-// apiError is the JSON body of every API refusal.
-type APIError struct {
-	Code      string   `json:"code"`
-	Message   string   `json:"message"`
-	RequestID string   `json:"request_id"`
-	Roles     []string `json:"roles,omitempty"`
-}
-
 // fail logs a refusal once, at the level its status deserves, and answers
 // with the public part only.
 func (s *Kit) Fail(c *gin.Context, e *core.Error) {
@@ -79,7 +72,7 @@ func (s *Kit) Fail(c *gin.Context, e *core.Error) {
 	}
 	NoCache(c)
 	if WantsJSON(c) {
-		c.AbortWithStatusJSON(e.Status, APIError{Code: e.Code, Message: e.Message, RequestID: RequestID(c), Roles: e.Roles})
+		c.AbortWithStatusJSON(e.Status, wire.APIError{Code: e.Code, Message: e.Message, RequestID: RequestID(c), Roles: e.Roles})
 		return
 	}
 	c.Abort()
