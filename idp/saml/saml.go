@@ -96,13 +96,8 @@ type Config struct {
 	Rand io.Reader
 }
 
-// ReplayCache remembers assertion ids. The gateway implements it over the
-// store so that several replicas share it.
-type ReplayCache interface {
-	// Remember records an assertion id until notOnOrAfter; it returns an
-	// error wrapping idp.ErrReplay if the id was already recorded.
-	Remember(ctx context.Context, assertionID string, notOnOrAfter time.Time) error
-}
+// ReplayCache remembers assertion ids across replicas.
+type ReplayCache = idp.ReplayCache
 
 // Provider is an upstream SAML 2.0 IdP. It implements idp.Provider and
 // idp.AssertionLogin. Verification is crewjam/saml's, made strict, followed
