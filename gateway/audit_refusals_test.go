@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"fedgate/exchange"
+	"fedgate/gateway/cli"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
@@ -100,9 +101,9 @@ func TestAuditRecordsEveryRefusal(t *testing.T) {
 		{"CLI session that does not exist", func() int {
 			req := httptest.NewRequest(http.MethodPost, "/cli/credentials", strings.NewReader(`{}`))
 			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Authorization", "Bearer "+cliTokenPrefix+"0000000000000000000000000000000000000000")
+			req.Header.Set("Authorization", "Bearer "+cli.TokenPrefix+"0000000000000000000000000000000000000000")
 			return h.do(req).Code
-		}, 401, store.AuditEntry{Kind: store.AuditVend, Reason: CodeCLISession}, true},
+		}, 401, store.AuditEntry{Kind: store.AuditVend, Reason: cli.CodeSessionInvalid}, true},
 		{"admin callback where the IdP refused", func() int {
 			b := h.browser()
 			state := gwFind(t, gwStatePattern, b.get("/admin/login/demo").Body.String())
@@ -282,7 +283,7 @@ func TestAuditSkipsRateLimitedRequests(t *testing.T) {
 // appears anywhere in the exported log.
 func TestAuditNeverHoldsTokensOrSecrets(t *testing.T) {
 	const wrongPassword = "hunter2-wrong-password-zz"
-	const bogusCLI = cliTokenPrefix + "secretsecretsecretsecretsecretsecret0000"
+	const bogusCLI = cli.TokenPrefix + "secretsecretsecretsecretsecretsecret0000"
 	const samlResponse = "PHNhbWxwOlJlc3BvbnNlIHNlY3JldD0iMSIvPg=="
 	h := newAdminHarness(t)
 	withFakeSAML(h)

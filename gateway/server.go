@@ -21,6 +21,7 @@ import (
 	"fedgate/exchange/secret"
 	"fedgate/gateway/api"
 	"fedgate/gateway/browser"
+	"fedgate/gateway/cli"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
@@ -60,7 +61,6 @@ type Server struct {
 	metrics        *metrics
 	signin         *signin.Service
 	surfaces       []Surface
-	cli            cliState
 	// adminMapping is the compiled admin rules (admin.go).
 	adminMapping *rules.Mapping
 }
@@ -84,7 +84,6 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if m, problems := d.Config.Admin.CompileAdminRules(); len(problems) == 0 {
 		s.adminMapping = m
 	}
-	s.cli = newCLIState(d)
 	s.core, err = core.New(ctx, core.Deps{
 		Config: d.Config, Store: d.Store, Issuer: d.Issuer, Box: d.Box, STS: d.STS,
 		Upstream: d.Upstream, Logger: d.Logger, Now: d.Now, Rand: d.Rand, OnVend: s.metrics.countVend,
@@ -104,8 +103,8 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		s.signin,
 		browser.New(s.core, s.kit, s.signin, d.Upstream),
 		api.New(s.core, s.kit),
+		cli.New(s.core, s.kit, s.signin),
 	}
-	s.registerCLISignIn()
 	s.registerAdminSignIn()
 	s.engine = s.routes()
 	return s, nil
@@ -142,7 +141,6 @@ func (s *Server) routes() *gin.Engine {
 		surface.Mount(r)
 	}
 	s.adminRoutes(r)
-	s.cliRoutes(r)
 	s.cognitoRoutes(r)
 	return r
 }

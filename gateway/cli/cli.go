@@ -1,11 +1,15 @@
-package gateway
-
-// fedgate login and credential-process:
-// shared state, routes and the small helpers the CLI endpoints share.
+// Package cli serves `fedgate login` and what the CLI calls afterwards:
+// the loopback sign-in with PKCE (RFC 8252), the device authorization
+// grant and its /device pages (RFC 8628), the token endpoint that turns
+// either into a CLI session, and the session's JSON API (credentials,
+// roles, pools, sessions).
+package cli
 
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -17,6 +21,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"fedgate/exchange/secret"
+	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
 	"fedgate/gateway/signin"
@@ -26,16 +32,15 @@ import (
 
 // Ephemeral kinds of the CLI flows.
 const (
-	kindCLICode         = "cli-code"            // loopback: one-time code -> draft session
+	kindLoopbackCode    = "cli-code"            // loopback: one-time code -> draft session
 	kindDevice          = "cli-device"          // device code -> its grant
 	kindUserCode        = "cli-user-code"       // user code -> device code
 	kindDeviceResult    = "cli-device-result"   // device code -> approval or denial
 	kindDevicePoll      = "cli-device-poll"     // device code -> "polled recently"
 	kindDeviceApproval  = "cli-device-approval" // approve page -> what it approves
 	kindDeviceStart     = "cli-device-start"    // accepted user code -> its sign-in
-	cliSessionAAD       = "cli-session:"
-	cliTokenPrefix      = "fgcli_"
-	cliCodeLifetime     = 2 * time.Minute
+	sessionAAD          = "cli-session:"
+	codeLifetime        = 2 * time.Minute
 	approvalLifetime    = 10 * time.Minute
 	deviceStartLifetime = 5 * time.Minute
 	deviceGrace         = time.Hour // a device code is remembered this long past expiry, to answer expired_token
@@ -43,36 +48,66 @@ const (
 	deviceCSRFLifetime  = 10 * time.Minute // the CSRF cookie of the device pages
 	csrfCookie          = "fedgate-csrf"
 	maxClientName       = 64
-	maxCLIField         = 512
+	maxField            = 512
 )
+
+// TokenPrefix starts every CLI session token, so a CLI session is told
+// apart from an ID token before any lookup.
+const TokenPrefix = "fgcli_"
 
 // Error codes of the CLI surface.
 const (
 	CodeInvalidRedirect = "invalid_redirect_uri"
-	CodeCLISession      = "cli_session_invalid"
+	CodeSessionInvalid  = "cli_session_invalid"
 	CodeTooManyAttempts = "too_many_attempts"
 )
 
-// cliState is what the CLI surface keeps beside the server: the
-// user-code guessing limits.
-type cliState struct {
+// kindSignIn is the kind of browser sign-ins that end in a CLI grant.
+const kindSignIn = "cli"
+
+// CLI serves the fedgate CLI's endpoints and the device pages.
+type CLI struct {
+	core   *core.Core
+	kit    *httpkit.Kit
+	signin *signin.Service
+	cfg    *config.File
+	store  store.Store
+	box    *secret.Box
+	log    *slog.Logger
+	now    func() time.Time
+	rand   io.Reader
 	// userCodeBySource limits user-code entries per source address;
 	// userCodeAll bounds them across all sources, so guessing from many
 	// addresses is slow too. Both are replica-local.
 	userCodeBySource, userCodeAll *httpkit.RateLimiter
 }
 
-func newCLIState(d Deps) cliState {
-	return cliState{
-		userCodeBySource: httpkit.NewRateLimiter(1.0/6, 10, d.Now), // 10 at once, then one per 6 s
-		userCodeAll:      httpkit.NewRateLimiter(2, 100, d.Now),
+// New builds the CLI surface and registers, with the sign-in service, how
+// a browser sign-in that a CLI started ends: in a CLI grant.
+func New(c *core.Core, kit *httpkit.Kit, in *signin.Service) *CLI {
+	s := &CLI{
+		core: c, kit: kit, signin: in, cfg: c.Config(), store: c.Store(), box: c.Box(),
+		log: c.Logger(), now: c.Now, rand: c.Rand(),
+		userCodeBySource: httpkit.NewRateLimiter(1.0/6, 10, c.Now), // 10 at once, then one per 6 s
+		userCodeAll:      httpkit.NewRateLimiter(2, 100, c.Now),
 	}
+	in.Register(kindSignIn, signin.Continuation{
+		Complete: func(c *gin.Context, f *signin.Flow, pool *core.Pool, prov *core.Provider, ident *idp.Identity) {
+			var cf flow
+			if err := json.Unmarshal(f.Data, &cf); err != nil {
+				s.kit.Fail(c, core.Internal(fmt.Errorf("CLI sign-in flow: %w", err)))
+				return
+			}
+			s.completeSignIn(c, &cf, &core.Principal{Pool: pool, Provider: prov, Ident: ident})
+		},
+	})
+	return s
 }
 
-func (s *Server) cliRoutes(r *gin.Engine) {
-
+// Mount adds the CLI's routes; a refused credentials request is audited.
+func (s *CLI) Mount(r *gin.Engine) {
 	// Browser pages.
-	r.GET("/cli/authorize", s.cliAuthorize)
+	r.GET("/cli/authorize", s.authorize)
 	r.GET("/device", s.devicePage)
 	r.POST("/device", s.deviceEnter)
 	r.GET("/device/start", s.deviceContinue)
@@ -80,17 +115,17 @@ func (s *Server) cliRoutes(r *gin.Engine) {
 
 	// The CLI's JSON API: errors are JSON whatever the Accept header says.
 	api := r.Group("/cli", func(c *gin.Context) { c.Set(httpkit.CtxJSONErrors, true) })
-	api.GET("/pools", s.cliPools)
-	api.POST("/device", s.cliDeviceAuthorization)
-	api.POST("/token", s.cliToken)
-	api.POST("/credentials", s.kit.AuditRefusals(store.AuditVend), s.cliCredentials)
-	api.GET("/roles", s.cliRoles)
-	api.GET("/sessions", s.cliListSessions)
-	api.DELETE("/sessions/:id", s.cliRevokeSession)
+	api.GET("/pools", s.pools)
+	api.POST("/device", s.deviceAuthorization)
+	api.POST("/token", s.token)
+	api.POST("/credentials", s.kit.AuditRefusals(store.AuditVend), s.credentials)
+	api.GET("/roles", s.roles)
+	api.GET("/sessions", s.listSessions)
+	api.DELETE("/sessions/:id", s.revokeSession)
 }
 
-// cliFlow is what a browser sign-in that ends in a CLI grant carries.
-type cliFlow struct {
+// flow is what a browser sign-in that ends in a CLI grant carries.
+type flow struct {
 	// Loopback redirect (RFC 8252) with PKCE.
 	RedirectURI string `json:",omitempty"`
 	State       string `json:",omitempty"`
@@ -101,8 +136,8 @@ type cliFlow struct {
 	Client     string `json:",omitempty"`
 }
 
-// cliDraft is a verified sign-in waiting to become a CLI session.
-type cliDraft struct {
+// draft is a verified sign-in waiting to become a CLI session.
+type draft struct {
 	Pool, Provider, Subject string
 	Claims                  map[string]any
 	// RawToken is kept only when the pool forwards the upstream token
@@ -113,8 +148,8 @@ type cliDraft struct {
 	Client      string
 }
 
-// cliSealed is what a stored CLI session keeps encrypted.
-type cliSealed struct {
+// sealedSession is what a stored CLI session keeps encrypted.
+type sealedSession struct {
 	Claims   map[string]any
 	RawToken string `json:",omitempty"`
 }
@@ -130,7 +165,7 @@ var (
 // no user info and no fragment. "localhost" is refused (it can resolve
 // elsewhere), and so is everything else: a refused URI is never redirected to.
 func parseLoopbackRedirect(raw string) (*url.URL, bool) {
-	if raw == "" || len(raw) > maxCLIField {
+	if raw == "" || len(raw) > maxField {
 		return nil, false
 	}
 	u, err := url.Parse(raw)
@@ -175,9 +210,9 @@ func cleanClientName(s string) string {
 	return s
 }
 
-// cliTarget resolves the pool and provider of a CLI sign-in. The provider
+// target resolves the pool and provider of a CLI sign-in. The provider
 // may be left out when the pool accepts exactly one.
-func (s *Server) cliTarget(poolKey, providerID string) (*core.Pool, *core.Provider, *core.Error) {
+func (s *CLI) target(poolKey, providerID string) (*core.Pool, *core.Provider, *core.Error) {
 	if poolKey == "" {
 		return nil, nil, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "Name a pool (its id or name); `fedgate login --pool` sets it.")
 	}
@@ -198,9 +233,9 @@ func (s *Server) cliTarget(poolKey, providerID string) (*core.Pool, *core.Provid
 	return pool, prov, nil
 }
 
-// cliInput reads a small request body sent as a form or as JSON into a
+// input reads a small request body sent as a form or as JSON into a
 // flat string map, so endpoints accept both (OAuth clients send forms).
-func cliInput(c *gin.Context, fields ...string) (map[string]string, *core.Error) {
+func input(c *gin.Context, fields ...string) (map[string]string, *core.Error) {
 	out := map[string]string{}
 	if c.ContentType() == "application/json" {
 		raw := map[string]any{}
@@ -232,27 +267,9 @@ func cliInput(c *gin.Context, fields ...string) (map[string]string, *core.Error)
 		}
 	}
 	for k, v := range out {
-		if len(v) > maxCLIField {
+		if len(v) > maxField {
 			return nil, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The field %q is too long.", k)
 		}
 	}
 	return out, nil
-}
-
-// kindCLISignIn is the kind of browser sign-ins that end in a CLI grant.
-const kindCLISignIn = "cli"
-
-// registerCLISignIn makes browser sign-ins that a CLI started end in a
-// CLI grant.
-func (s *Server) registerCLISignIn() {
-	s.signin.Register(kindCLISignIn, signin.Continuation{
-		Complete: func(c *gin.Context, f *signin.Flow, pool *core.Pool, prov *core.Provider, ident *idp.Identity) {
-			var cf cliFlow
-			if err := json.Unmarshal(f.Data, &cf); err != nil {
-				s.kit.Fail(c, core.Internal(fmt.Errorf("CLI sign-in flow: %w", err)))
-				return
-			}
-			s.completeCLISignIn(c, &cf, &core.Principal{Pool: pool, Provider: prov, Ident: ident})
-		},
-	})
 }

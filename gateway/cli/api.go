@@ -1,4 +1,4 @@
-package gateway
+package cli
 
 import (
 	"errors"
@@ -15,10 +15,10 @@ import (
 	"fedgate/idp"
 )
 
-// cliPrincipal is the signed-in person of a CLI session, in a pool that
+// principal is the signed-in person of a CLI session, in a pool that
 // accepts the provider they signed in with (by default the pool they
 // signed in through).
-func (s *Server) cliPrincipal(a *cliAuth, poolKey string) (*core.Principal, *core.Error) {
+func (s *CLI) principal(a *auth, poolKey string) (*core.Principal, *core.Error) {
 	if poolKey == "" {
 		poolKey = a.rec.PoolID
 	}
@@ -38,14 +38,15 @@ func (s *Server) cliPrincipal(a *cliAuth, poolKey string) (*core.Principal, *cor
 	}}, nil
 }
 
-// cliCredentials is POST /cli/credentials {pool, role_arn, duration_seconds}.
-func (s *Server) cliCredentials(c *gin.Context) {
-	a, e := s.cliSessionFrom(c)
+// credentials is POST /cli/credentials {pool, role_arn, duration_seconds}.
+func (s *CLI) credentials(c *gin.Context) {
+	a, e := s.sessionFrom(c)
 	if e != nil {
 		s.kit.Fail(c, e)
 		return
 	}
-	core.NoteAudit(c.Request.Context(), core.AuditNote{Provider: a.rec.Owner.Provider, Subject: a.rec.Owner.Subject}) // audit_refusals.go
+	// A refusal from here on is audited as this person's.
+	core.NoteAudit(c.Request.Context(), core.AuditNote{Provider: a.rec.Owner.Provider, Subject: a.rec.Owner.Subject})
 	var req wire.CredentialsRequest
 	if e := httpkit.DecodeJSON(c, &req); e != nil {
 		s.kit.Fail(c, e)
@@ -55,7 +56,7 @@ func (s *Server) cliCredentials(c *gin.Context) {
 		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "This CLI session belongs to another identity provider."))
 		return
 	}
-	p, e := s.cliPrincipal(a, req.Pool)
+	p, e := s.principal(a, req.Pool)
 	if e != nil {
 		s.kit.Fail(c, e)
 		return
@@ -68,8 +69,8 @@ func (s *Server) cliCredentials(c *gin.Context) {
 	httpkit.WriteJSON(c, http.StatusOK, core.WireCredentials(creds, id))
 }
 
-// cliRole is one role a CLI session can ask for.
-type cliRole struct {
+// role is one role a CLI session can ask for.
+type role struct {
 	PoolID      string `json:"pool_id"`
 	PoolName    string `json:"pool_name"`
 	PoolDisplay string `json:"pool_display_name"`
@@ -79,10 +80,10 @@ type cliRole struct {
 	Rule        string `json:"rule,omitempty"`
 }
 
-// cliRoles is GET /cli/roles[?pool=]: the roles the rules give the
+// roles is GET /cli/roles[?pool=]: the roles the rules give the
 // session's person now, in every pool that accepts their provider.
-func (s *Server) cliRoles(c *gin.Context) {
-	a, e := s.cliSessionFrom(c)
+func (s *CLI) roles(c *gin.Context) {
+	a, e := s.sessionFrom(c)
 	if e != nil {
 		s.kit.Fail(c, e)
 		return
@@ -98,14 +99,14 @@ func (s *Server) cliRoles(c *gin.Context) {
 	} else {
 		pools = s.core.Snapshot().Ordered
 	}
-	roles := []cliRole{}
+	roles := []role{}
 	for _, pool := range pools {
-		p, e := s.cliPrincipal(a, pool.Cfg.ID)
+		p, e := s.principal(a, pool.Cfg.ID)
 		if e != nil {
 			continue // the pool does not take this session's provider
 		}
 		for _, g := range p.Entitlements().Grants {
-			roles = append(roles, cliRole{
+			roles = append(roles, role{
 				PoolID: pool.Cfg.ID, PoolName: pool.Cfg.Name, PoolDisplay: pool.Cfg.DisplayName, Region: pool.Cfg.Region(),
 				RoleARN: g.Role, RoleName: core.RoleName(g.Role), Rule: g.Rule,
 			})
@@ -114,19 +115,20 @@ func (s *Server) cliRoles(c *gin.Context) {
 	httpkit.WriteJSON(c, http.StatusOK, map[string]any{"roles": roles})
 }
 
-type cliPool struct {
+// poolView is one pool of GET /cli/pools.
+type poolView struct {
 	ID          string   `json:"id"`
 	Name        string   `json:"name"`
 	DisplayName string   `json:"display_name"`
 	Providers   []string `json:"providers"`
 }
 
-// cliPools is GET /cli/pools: what `fedgate login` can sign in to (the
+// pools is GET /cli/pools: what `fedgate login` can sign in to (the
 // same facts the public start page shows).
-func (s *Server) cliPools(c *gin.Context) {
-	out := []cliPool{}
+func (s *CLI) pools(c *gin.Context) {
+	out := []poolView{}
 	for _, p := range s.core.Snapshot().Ordered {
-		cp := cliPool{ID: p.Cfg.ID, Name: p.Cfg.Name, DisplayName: p.Cfg.DisplayName, Providers: []string{}}
+		cp := poolView{ID: p.Cfg.ID, Name: p.Cfg.Name, DisplayName: p.Cfg.DisplayName, Providers: []string{}}
 		for _, lp := range p.Providers {
 			cp.Providers = append(cp.Providers, lp.Cfg.ID)
 		}
@@ -135,7 +137,8 @@ func (s *Server) cliPools(c *gin.Context) {
 	httpkit.WriteJSON(c, http.StatusOK, map[string]any{"pools": out})
 }
 
-type cliSessionView struct {
+// sessionView is one session of GET /cli/sessions.
+type sessionView struct {
 	ID         string `json:"id"`
 	PoolID     string `json:"pool_id"`
 	Provider   string `json:"provider"`
@@ -147,9 +150,9 @@ type cliSessionView struct {
 	Current    bool   `json:"current"`
 }
 
-// cliListSessions is GET /cli/sessions: the caller's live CLI sessions.
-func (s *Server) cliListSessions(c *gin.Context) {
-	a, e := s.cliSessionFrom(c)
+// listSessions is GET /cli/sessions: the caller's live CLI sessions.
+func (s *CLI) listSessions(c *gin.Context) {
+	a, e := s.sessionFrom(c)
 	if e != nil {
 		s.kit.Fail(c, e)
 		return
@@ -159,10 +162,10 @@ func (s *Server) cliListSessions(c *gin.Context) {
 		s.kit.Fail(c, core.Internal(err))
 		return
 	}
-	out := make([]cliSessionView, 0, len(list))
+	out := make([]sessionView, 0, len(list))
 	ts := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 	for _, cs := range list {
-		out = append(out, cliSessionView{
+		out = append(out, sessionView{
 			ID: cs.ID, PoolID: cs.PoolID, Provider: cs.Owner.Provider, Method: cs.Method, Client: cs.Client,
 			CreatedAt: ts(cs.CreatedAt), ExpiresAt: ts(cs.ExpiresAt), LastUsedAt: ts(cs.LastUsedAt), Current: cs.ID == a.rec.ID,
 		})
@@ -170,10 +173,10 @@ func (s *Server) cliListSessions(c *gin.Context) {
 	httpkit.WriteJSON(c, http.StatusOK, map[string]any{"sessions": out})
 }
 
-// cliRevokeSession is DELETE /cli/sessions/:id ("current" is the caller's
+// revokeSession is DELETE /cli/sessions/:id ("current" is the caller's
 // own): a person can revoke only their own sessions.
-func (s *Server) cliRevokeSession(c *gin.Context) {
-	a, e := s.cliSessionFrom(c)
+func (s *CLI) revokeSession(c *gin.Context) {
+	a, e := s.sessionFrom(c)
 	if e != nil {
 		s.kit.Fail(c, e)
 		return

@@ -1,4 +1,4 @@
-package gateway
+package cli
 
 import (
 	"errors"
@@ -22,8 +22,8 @@ const (
 	userCodeLength   = 8
 )
 
-// cliDevice is a pending device authorization (RFC 8628).
-type cliDevice struct {
+// device is a pending device authorization (RFC 8628).
+type device struct {
 	UserCode, Pool, Provider, Client string
 	ExpiresAt                        int64 // unix seconds
 	Interval                         int   // seconds
@@ -32,23 +32,23 @@ type cliDevice struct {
 // deviceResult is the person's decision on a device code.
 type deviceResult struct {
 	Approved bool
-	Draft    cliDraft
+	Draft    draft
 }
 
 // deviceApproval is the approve page's state, bound to the browser.
 type deviceApproval struct {
 	DeviceCode, UserCode, CSRF string
-	Draft                      cliDraft
+	Draft                      draft
 }
 
-// cliDeviceAuthorization is POST /cli/device {pool, provider, client_name}.
-func (s *Server) cliDeviceAuthorization(c *gin.Context) {
-	in, e := cliInput(c, "pool", "provider", "client_name", "client_id", "scope")
+// deviceAuthorization is POST /cli/device {pool, provider, client_name}.
+func (s *CLI) deviceAuthorization(c *gin.Context) {
+	in, e := input(c, "pool", "provider", "client_name", "client_id", "scope")
 	if e != nil {
 		s.kit.Fail(c, e)
 		return
 	}
-	pool, prov, e := s.cliTarget(in["pool"], in["provider"])
+	pool, prov, e := s.target(in["pool"], in["provider"])
 	if e != nil {
 		s.kit.Fail(c, e)
 		return
@@ -68,7 +68,7 @@ func (s *Server) cliDeviceAuthorization(c *gin.Context) {
 			return
 		}
 	}
-	dev := cliDevice{UserCode: userCode, Pool: pool.Cfg.ID, Provider: prov.Cfg.ID, Client: cleanClientName(in["client_name"]),
+	dev := device{UserCode: userCode, Pool: pool.Cfg.ID, Provider: prov.Cfg.ID, Client: cleanClientName(in["client_name"]),
 		ExpiresAt: s.now().Add(ttl).Unix(), Interval: int(interval.Seconds())}
 	if err := s.core.PutSealed(ctx, kindDevice, deviceCode, dev, ttl+deviceGrace); err != nil {
 		s.kit.Fail(c, core.Internal(err))
@@ -87,7 +87,7 @@ func (s *Server) cliDeviceAuthorization(c *gin.Context) {
 }
 
 // newUserCode draws userCodeLength letters uniformly (rejection sampling).
-func (s *Server) newUserCode() string {
+func (s *CLI) newUserCode() string {
 	const n = len(userCodeAlphabet)
 	limit := byte(256 - 256%n)
 	out := make([]byte, 0, userCodeLength)
@@ -128,12 +128,12 @@ func normalizeUserCode(in string) (string, bool) {
 }
 
 // pollDevice answers one poll of the device grant, per RFC 8628 §3.5.
-func (s *Server) pollDevice(c *gin.Context, deviceCode string) (*cliDraft, *oauthError) {
+func (s *CLI) pollDevice(c *gin.Context, deviceCode string) (*draft, *oauthError) {
 	ctx := c.Request.Context()
 	if deviceCode == "" || len(deviceCode) > 128 {
 		return nil, &oauthError{Code: "invalid_request", Description: "device_code is required."}
 	}
-	var dev cliDevice
+	var dev device
 	if err := s.core.GetSealed(ctx, kindDevice, deviceCode, &dev); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, &oauthError{Code: "invalid_grant", Description: "The device code is unknown or was already used. Run fedgate login again."}
@@ -174,7 +174,7 @@ type devicePageData struct {
 }
 
 // devicePage is GET /device: where a person types the code the CLI shows.
-func (s *Server) devicePage(c *gin.Context) {
+func (s *CLI) devicePage(c *gin.Context) {
 	code := c.Query("user_code")
 	if len(code) > 32 {
 		code = ""
@@ -182,7 +182,7 @@ func (s *Server) devicePage(c *gin.Context) {
 	s.renderDevicePage(c, http.StatusOK, code, "")
 }
 
-func (s *Server) renderDevicePage(c *gin.Context, status int, code, msg string) {
+func (s *CLI) renderDevicePage(c *gin.Context, status int, code, msg string) {
 	csrf := s.kit.Cookie(c, csrfCookie)
 	if len(csrf) != 48 {
 		csrf = s.kit.RandomHex(24)
@@ -195,7 +195,7 @@ func (s *Server) renderDevicePage(c *gin.Context, status int, code, msg string) 
 
 // deviceEnter is POST /device: the typed code leads to the sign-in of the
 // device's pool. Entries are rate-limited per source and overall.
-func (s *Server) deviceEnter(c *gin.Context) {
+func (s *CLI) deviceEnter(c *gin.Context) {
 	if !s.kit.SameOrigin(c) {
 		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
 		return
@@ -208,7 +208,7 @@ func (s *Server) deviceEnter(c *gin.Context) {
 		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
 		return
 	}
-	if !s.cli.userCodeBySource.Allow(httpkit.SourceKey(c.ClientIP())) || !s.cli.userCodeAll.Allow("all") {
+	if !s.userCodeBySource.Allow(httpkit.SourceKey(c.ClientIP())) || !s.userCodeAll.Allow("all") {
 		c.Header("Retry-After", "60")
 		core.LogFrom(c.Request.Context(), s.log).Warn("user code entry rate-limited", "remote", c.ClientIP())
 		e := core.Errorf(http.StatusTooManyRequests, CodeTooManyAttempts, "Too many codes were tried. Wait a minute, then type the code your terminal shows.")
@@ -233,7 +233,7 @@ func (s *Server) deviceEnter(c *gin.Context) {
 		s.renderDevicePage(c, http.StatusBadRequest, core.Truncate(typed, 16), "That code is not valid or has expired. Check your terminal and try again.")
 		return
 	}
-	var dev cliDevice
+	var dev device
 	if err := s.core.GetSealed(c.Request.Context(), kindDevice, deviceCode, &dev); err != nil {
 		s.renderDevicePage(c, http.StatusBadRequest, "", "That code has expired. Run fedgate login again.")
 		return
@@ -242,7 +242,7 @@ func (s *Server) deviceEnter(c *gin.Context) {
 	// a form post from being redirected to another origin. A one-time
 	// ticket, bound to this browser, continues with a plain navigation.
 	ticket := s.kit.RandomHex(32)
-	start := deviceStart{Flow: cliFlow{DeviceCode: deviceCode, UserCode: code, Client: dev.Client}, Binding: httpkit.Digest(s.kit.Cookie(c, csrfCookie))}
+	start := deviceStart{Flow: flow{DeviceCode: deviceCode, UserCode: code, Client: dev.Client}, Binding: httpkit.Digest(s.kit.Cookie(c, csrfCookie))}
 	if err := s.core.PutSealed(c.Request.Context(), kindDeviceStart, ticket, start, deviceStartLifetime); err != nil {
 		s.kit.Fail(c, core.Internal(err))
 		return
@@ -255,7 +255,7 @@ func (s *Server) deviceEnter(c *gin.Context) {
 // deviceStart is a code accepted on the /device page, waiting for the
 // browser to continue to the sign-in.
 type deviceStart struct {
-	Flow    cliFlow
+	Flow    flow
 	Binding string // digest of the browser's CSRF cookie
 }
 
@@ -266,7 +266,7 @@ type continuePage struct {
 
 // deviceContinue is GET /device/start?ticket=: the sign-in of the device's
 // pool, in the browser that entered the code.
-func (s *Server) deviceContinue(c *gin.Context) {
+func (s *CLI) deviceContinue(c *gin.Context) {
 	expired := core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "This step has expired or was already used. Type the code again.")
 	ticket := c.Query("ticket")
 	var st deviceStart
@@ -286,17 +286,17 @@ func (s *Server) deviceContinue(c *gin.Context) {
 		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "This step was started in another browser. Type the code again here."))
 		return
 	}
-	var dev cliDevice
+	var dev device
 	if err := s.core.GetSealed(c.Request.Context(), kindDevice, st.Flow.DeviceCode, &dev); err != nil {
 		s.kit.Fail(c, expired)
 		return
 	}
-	pool, prov, e := s.cliTarget(dev.Pool, dev.Provider)
+	pool, prov, e := s.target(dev.Pool, dev.Provider)
 	if e != nil {
 		s.kit.Fail(c, e)
 		return
 	}
-	s.signin.Send(c, kindCLISignIn, pool, prov, &st.Flow)
+	s.signin.Send(c, kindSignIn, pool, prov, &st.Flow)
 }
 
 type approvePageData struct {
@@ -305,7 +305,7 @@ type approvePageData struct {
 }
 
 // showDeviceApproval asks the signed-in person to confirm the device.
-func (s *Server) showDeviceApproval(c *gin.Context, f *cliFlow, p *core.Principal, d cliDraft) {
+func (s *CLI) showDeviceApproval(c *gin.Context, f *flow, p *core.Principal, d draft) {
 	id, csrf := s.kit.RandomHex(32), s.kit.RandomHex(24)
 	a := deviceApproval{DeviceCode: f.DeviceCode, UserCode: f.UserCode, CSRF: csrf, Draft: d}
 	if err := s.core.PutSealed(c.Request.Context(), kindDeviceApproval, id, a, approvalLifetime); err != nil {
@@ -320,7 +320,7 @@ func (s *Server) showDeviceApproval(c *gin.Context, f *cliFlow, p *core.Principa
 	s.kit.Render(c, http.StatusOK, "cli_approve", approvePageData{
 		Page: httpkit.Page{Title: "Approve the fedgate CLI", RequestID: httpkit.RequestID(c)},
 		CSRF: csrf, UserCode: displayUserCode(f.UserCode), Client: client, Subject: p.DisplayName(),
-		Provider: p.Provider.DisplayName(), Pool: p.Pool.Cfg.DisplayName, Expires: httpkit.HumanDuration(s.cliSessionExpiry(&d).Sub(s.now())),
+		Provider: p.Provider.DisplayName(), Pool: p.Pool.Cfg.DisplayName, Expires: httpkit.HumanDuration(s.sessionExpiry(&d).Sub(s.now())),
 	}, true)
 }
 
@@ -331,7 +331,7 @@ type doneData struct {
 }
 
 // deviceApprove is POST /device/approve: the person's decision.
-func (s *Server) deviceApprove(c *gin.Context) {
+func (s *CLI) deviceApprove(c *gin.Context) {
 	if !s.kit.SameOrigin(c) {
 		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
 		return
@@ -372,7 +372,7 @@ func (s *Server) deviceApprove(c *gin.Context) {
 		return
 	}
 	approved := c.PostForm("decision") == "approve"
-	var dev cliDevice
+	var dev device
 	if err := s.core.GetSealed(ctx, kindDevice, a.DeviceCode, &dev); err != nil || !s.now().Before(time.Unix(dev.ExpiresAt, 0)) {
 		s.kit.Fail(c, expired)
 		return

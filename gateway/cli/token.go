@@ -1,4 +1,4 @@
-package gateway
+package cli
 
 import (
 	"crypto/sha256"
@@ -30,7 +30,7 @@ type oauthError struct {
 	Cause       error
 }
 
-func (s *Server) failOAuth(c *gin.Context, e *oauthError) {
+func (s *CLI) failOAuth(c *gin.Context, e *oauthError) {
 	status := e.Status
 	if status == 0 {
 		status = http.StatusBadRequest
@@ -63,21 +63,21 @@ type tokenResponse struct {
 	User        string `json:"user"`
 }
 
-// cliToken is POST /cli/token: a loopback code (with its PKCE verifier)
+// token is POST /cli/token: a loopback code (with its PKCE verifier)
 // or a device code becomes a CLI session.
-func (s *Server) cliToken(c *gin.Context) {
-	in, e := cliInput(c, "grant_type", "code", "code_verifier", "redirect_uri", "device_code", "client_id")
+func (s *CLI) token(c *gin.Context) {
+	in, e := input(c, "grant_type", "code", "code_verifier", "redirect_uri", "device_code", "client_id")
 	if e != nil {
 		s.failOAuth(c, &oauthError{Status: e.Status, Code: "invalid_request", Description: e.Message, Cause: e.Cause})
 		return
 	}
-	var draft *cliDraft
+	var d *draft
 	var oe *oauthError
 	switch in["grant_type"] {
 	case grantAuthorizationCode:
-		draft, oe = s.redeemCode(c, in)
+		d, oe = s.redeemCode(c, in)
 	case grantDeviceCode:
-		draft, oe = s.pollDevice(c, in["device_code"])
+		d, oe = s.pollDevice(c, in["device_code"])
 	default:
 		oe = &oauthError{Code: "unsupported_grant_type", Description: "grant_type must be authorization_code or urn:ietf:params:oauth:grant-type:device_code."}
 	}
@@ -85,19 +85,19 @@ func (s *Server) cliToken(c *gin.Context) {
 		s.failOAuth(c, oe)
 		return
 	}
-	token, rec, err := s.createCLISession(c, draft)
+	token, rec, err := s.createSession(c, d)
 	if err != nil {
 		s.failOAuth(c, &oauthError{Status: http.StatusInternalServerError, Code: "server_error", Description: "Something went wrong on our side.", Cause: err})
 		return
 	}
 	httpkit.WriteJSON(c, http.StatusOK, tokenResponse{
 		AccessToken: token, TokenType: "Bearer", ExpiresIn: int64(rec.ExpiresAt.Sub(s.now()).Seconds()),
-		ExpiresAt: rec.ExpiresAt.UTC().Format(time.RFC3339), SessionID: rec.ID, Pool: draft.Pool, Provider: draft.Provider,
-		User: draftDisplayName(draft),
+		ExpiresAt: rec.ExpiresAt.UTC().Format(time.RFC3339), SessionID: rec.ID, Pool: d.Pool, Provider: d.Provider,
+		User: displayName(d),
 	})
 }
 
-func draftDisplayName(d *cliDraft) string {
+func displayName(d *draft) string {
 	for _, k := range []string{"email", "preferred_username", "name"} {
 		if v, ok := d.Claims[k].(string); ok && v != "" {
 			return v
@@ -111,18 +111,18 @@ func pkceS256(verifier string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// createCLISession stores a new session and returns its bearer token. Only
+// createSession stores a new session and returns its bearer token. Only
 // the token's hash is stored; claims are sealed with the session's id as
 // associated data, so sealed blobs cannot be swapped between sessions.
-func (s *Server) createCLISession(c *gin.Context, d *cliDraft) (string, *store.CLISession, error) {
+func (s *CLI) createSession(c *gin.Context, d *draft) (string, *store.CLISession, error) {
 	ctx := c.Request.Context()
-	token := cliTokenPrefix + s.randomB64(32)
+	token := TokenPrefix + s.randomB64(32)
 	id := s.kit.RandomHex(16)
-	b, err := json.Marshal(cliSealed{Claims: d.Claims, RawToken: d.RawToken})
+	b, err := json.Marshal(sealedSession{Claims: d.Claims, RawToken: d.RawToken})
 	if err != nil {
 		return "", nil, err
 	}
-	sealed, err := s.box.Seal(b, []byte(cliSessionAAD+id))
+	sealed, err := s.box.Seal(b, []byte(sessionAAD+id))
 	if err != nil {
 		return "", nil, err
 	}
@@ -130,7 +130,7 @@ func (s *Server) createCLISession(c *gin.Context, d *cliDraft) (string, *store.C
 	rec := store.CLISession{
 		ID: id, TokenHash: httpkit.Digest(token), Owner: store.CLISessionOwner{Provider: d.Provider, Subject: d.Subject},
 		PoolID: d.Pool, Method: d.Method, Client: d.Client, Sealed: sealed,
-		CreatedAt: now, ExpiresAt: s.cliSessionExpiry(d), LastUsedAt: now,
+		CreatedAt: now, ExpiresAt: s.sessionExpiry(d), LastUsedAt: now,
 	}
 	if !rec.ExpiresAt.After(now) {
 		return "", nil, errors.New("the upstream token kept for this session has already expired")
@@ -143,7 +143,7 @@ func (s *Server) createCLISession(c *gin.Context, d *cliDraft) (string, *store.C
 	return token, &rec, nil
 }
 
-func (s *Server) randomB64(n int) string {
+func (s *CLI) randomB64(n int) string {
 	b := make([]byte, n)
 	if _, err := s.rand.Read(b); err != nil {
 		panic("fedgate: random source failed: " + err.Error())
@@ -151,19 +151,19 @@ func (s *Server) randomB64(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// cliAuth is a request authenticated with a CLI session.
-type cliAuth struct {
+// auth is a request authenticated with a CLI session.
+type auth struct {
 	rec    *store.CLISession
-	sealed cliSealed
+	sealed sealedSession
 }
 
-// cliSessionFrom authenticates the bearer CLI session of a request.
-func (s *Server) cliSessionFrom(c *gin.Context) (*cliAuth, *core.Error) {
-	invalid := core.Errorf(http.StatusUnauthorized, CodeCLISession, "This fedgate CLI session has expired or was revoked. Run fedgate login again.")
+// sessionFrom authenticates the bearer CLI session of a request.
+func (s *CLI) sessionFrom(c *gin.Context) (*auth, *core.Error) {
+	invalid := core.Errorf(http.StatusUnauthorized, CodeSessionInvalid, "This fedgate CLI session has expired or was revoked. Run fedgate login again.")
 	h := c.GetHeader("Authorization")
 	scheme, token, ok := strings.Cut(h, " ")
 	token = strings.TrimSpace(token)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || !strings.HasPrefix(token, cliTokenPrefix) || len(token) > 128 {
+	if !ok || !strings.EqualFold(scheme, "Bearer") || !strings.HasPrefix(token, TokenPrefix) || len(token) > 128 {
 		c.Header("WWW-Authenticate", `Bearer realm="fedgate"`)
 		return nil, core.Errorf(http.StatusUnauthorized, core.CodeUnauthorized, "Send the CLI session from fedgate login as 'Authorization: Bearer fgcli_…'.")
 	}
@@ -176,8 +176,8 @@ func (s *Server) cliSessionFrom(c *gin.Context) (*cliAuth, *core.Error) {
 		}
 		return nil, core.Internal(err)
 	}
-	var a = &cliAuth{rec: rec}
-	b, err := s.box.Open(rec.Sealed, []byte(cliSessionAAD+rec.ID))
+	var a = &auth{rec: rec}
+	b, err := s.box.Open(rec.Sealed, []byte(sessionAAD+rec.ID))
 	if err == nil {
 		err = json.Unmarshal(b, &a.sealed)
 	}

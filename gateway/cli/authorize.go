@@ -1,4 +1,4 @@
-package gateway
+package cli
 
 import (
 	"errors"
@@ -14,18 +14,18 @@ import (
 	"fedgate/gateway/store"
 )
 
-// cliCode is what a loopback one-time code stands for.
-type cliCode struct {
-	Draft       cliDraft
+// loopbackCode is what a loopback one-time code stands for.
+type loopbackCode struct {
+	Draft       draft
 	Challenge   string
 	RedirectURI string
 }
 
-// cliAuthorize starts `fedgate login`'s loopback sign-in:
+// authorize starts `fedgate login`'s loopback sign-in:
 // GET /cli/authorize?pool&provider&redirect_uri&state&code_challenge&code_challenge_method=S256.
 // Problems are shown on a page: nothing is ever redirected to an address
 // that is not a loopback one.
-func (s *Server) cliAuthorize(c *gin.Context) {
+func (s *CLI) authorize(c *gin.Context) {
 	q := c.Request.URL.Query()
 	redirect, ok := parseLoopbackRedirect(q.Get("redirect_uri"))
 	if !ok {
@@ -41,26 +41,26 @@ func (s *Server) cliAuthorize(c *gin.Context) {
 		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "This sign-in needs a state of 8-256 URL-safe characters. Start again with fedgate login."))
 		return
 	}
-	pool, prov, e := s.cliTarget(q.Get("pool"), q.Get("provider"))
+	pool, prov, e := s.target(q.Get("pool"), q.Get("provider"))
 	if e != nil {
 		s.kit.Fail(c, e)
 		return
 	}
-	s.signin.Send(c, kindCLISignIn, pool, prov, &cliFlow{
+	s.signin.Send(c, kindSignIn, pool, prov, &flow{
 		RedirectURI: redirect.String(), State: q.Get("state"), Challenge: q.Get("code_challenge"),
 		Client: cleanClientName(q.Get("client_name")),
 	})
 }
 
-// completeCLISignIn ends a browser sign-in that a CLI started: the loopback
+// completeSignIn ends a browser sign-in that a CLI started: the loopback
 // one redirects to the CLI with a one-time code, the device one asks the
 // person to approve the device.
-func (s *Server) completeCLISignIn(c *gin.Context, f *cliFlow, p *core.Principal) {
+func (s *CLI) completeSignIn(c *gin.Context, f *flow, p *core.Principal) {
 	if len(p.Entitlements().Grants) == 0 {
 		core.LogFrom(c.Request.Context(), s.log).Info("no rule matched (CLI sign-in)", "pool", p.Pool.Cfg.ID, "provider", p.Provider.Cfg.ID, "subject", p.Ident.Subject)
 		e := core.NoRoleError(p)
-		s.core.AuditRefusal(c.Request.Context(), p, "", e) // admin (issue 6)
-		if s.refuseCLI(c, f) {
+		s.core.AuditRefusal(c.Request.Context(), p, "", e) // recorded here: a refusal sent back to the CLI is a redirect, not a failed request
+		if s.refuse(c, f) {
 			return // the browser goes back to the CLI, which shows the refusal
 		}
 		s.kit.Fail(c, e)
@@ -70,13 +70,13 @@ func (s *Server) completeCLISignIn(c *gin.Context, f *cliFlow, p *core.Principal
 	if f.DeviceCode != "" {
 		method = "device"
 	}
-	draft, e := s.newDraft(p, method, f.Client)
+	d, e := s.newDraft(p, method, f.Client)
 	if e != nil {
 		s.kit.Fail(c, e)
 		return
 	}
 	if f.DeviceCode != "" {
-		s.showDeviceApproval(c, f, p, draft)
+		s.showDeviceApproval(c, f, p, d)
 		return
 	}
 	redirect, ok := parseLoopbackRedirect(f.RedirectURI)
@@ -85,7 +85,7 @@ func (s *Server) completeCLISignIn(c *gin.Context, f *cliFlow, p *core.Principal
 		return
 	}
 	code := s.kit.RandomHex(32)
-	if err := s.core.PutSealed(c.Request.Context(), kindCLICode, code, cliCode{Draft: draft, Challenge: f.Challenge, RedirectURI: f.RedirectURI}, cliCodeLifetime); err != nil {
+	if err := s.core.PutSealed(c.Request.Context(), kindLoopbackCode, code, loopbackCode{Draft: d, Challenge: f.Challenge, RedirectURI: f.RedirectURI}, codeLifetime); err != nil {
 		s.kit.Fail(c, core.Internal(err))
 		return
 	}
@@ -94,15 +94,15 @@ func (s *Server) completeCLISignIn(c *gin.Context, f *cliFlow, p *core.Principal
 	c.Redirect(http.StatusFound, withQuery(redirect, url.Values{"code": {code}, "state": {f.State}}))
 }
 
-// refuseCLI tells a waiting `fedgate login` that the sign-in was refused,
+// refuse tells a waiting `fedgate login` that the sign-in was refused,
 // so it stops at once instead of waiting out its timeout: a device flow's
 // next poll answers access_denied; a loopback flow's browser is sent back
 // to the CLI with error=access_denied (RFC 6749 4.1.2.1), which shows the
 // refusal and ends the command.
-func (s *Server) refuseCLI(c *gin.Context, f *cliFlow) (redirected bool) {
+func (s *CLI) refuse(c *gin.Context, f *flow) (redirected bool) {
 	ctx := c.Request.Context()
 	if f.DeviceCode != "" {
-		var dev cliDevice
+		var dev device
 		if err := s.core.GetSealed(ctx, kindDevice, f.DeviceCode, &dev); err == nil && s.now().Before(time.Unix(dev.ExpiresAt, 0)) {
 			ttl := time.Unix(dev.ExpiresAt, 0).Add(deviceGrace).Sub(s.now())
 			if err := s.core.PutSealed(ctx, kindDeviceResult, f.DeviceCode, deviceResult{Approved: false}, ttl); err != nil && !errors.Is(err, store.ErrConflict) {
@@ -122,8 +122,8 @@ func (s *Server) refuseCLI(c *gin.Context, f *cliFlow) (redirected bool) {
 
 // newDraft captures a verified sign-in for a CLI session. Claims are
 // re-evaluated against the rules at every vend, so rule changes apply.
-func (s *Server) newDraft(p *core.Principal, method, client string) (cliDraft, *core.Error) {
-	d := cliDraft{Pool: p.Pool.Cfg.ID, Provider: p.Provider.Cfg.ID, Subject: p.Ident.Subject, Claims: p.Ident.Claims, Method: method, Client: client}
+func (s *CLI) newDraft(p *core.Principal, method, client string) (draft, *core.Error) {
+	d := draft{Pool: p.Pool.Cfg.ID, Provider: p.Provider.Cfg.ID, Subject: p.Ident.Subject, Claims: p.Ident.Claims, Method: method, Client: client}
 	if p.Pool.Cfg.Mode == config.ModeUpstreamToken {
 		exp, ok := claimUnix(p.Ident.Claims["exp"])
 		if p.Ident.RawToken == "" || !ok {
@@ -149,13 +149,13 @@ func claimUnix(v any) (int64, bool) {
 // redeemCode turns a loopback code into a session: the code works once,
 // before it expires, with the verifier whose S256 is its challenge and the
 // redirect URI it was issued for.
-func (s *Server) redeemCode(c *gin.Context, in map[string]string) (*cliDraft, *oauthError) {
+func (s *CLI) redeemCode(c *gin.Context, in map[string]string) (*draft, *oauthError) {
 	code, verifier := in["code"], in["code_verifier"]
 	if code == "" || len(code) > 128 || !pkceVerifierPattern.MatchString(verifier) {
 		return nil, &oauthError{Code: "invalid_request", Description: "code and a PKCE code_verifier (43-128 characters) are required."}
 	}
-	var cc cliCode
-	if err := s.core.TakeSealed(c.Request.Context(), kindCLICode, code, &cc); err != nil {
+	var cc loopbackCode
+	if err := s.core.TakeSealed(c.Request.Context(), kindLoopbackCode, code, &cc); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, &oauthError{Code: "invalid_grant", Description: "The code is unknown, expired or already used. Run fedgate login again."}
 		}
@@ -170,9 +170,9 @@ func (s *Server) redeemCode(c *gin.Context, in map[string]string) (*cliDraft, *o
 	return &cc.Draft, nil
 }
 
-// cliSessionExpiry is when a new session ends: the configured lifetime,
+// sessionExpiry is when a new session ends: the configured lifetime,
 // or earlier when it holds an upstream token that expires first.
-func (s *Server) cliSessionExpiry(d *cliDraft) time.Time {
+func (s *CLI) sessionExpiry(d *draft) time.Time {
 	exp := s.now().Add(s.cfg.CLI.SessionTTL.D())
 	if d.TokenExpiry != 0 {
 		if t := time.Unix(d.TokenExpiry, 0); t.Before(exp) {
