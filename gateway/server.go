@@ -20,6 +20,7 @@ import (
 	"fedgate/exchange/rules"
 	"fedgate/exchange/secret"
 	"fedgate/gateway/api"
+	"fedgate/gateway/cognito"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
@@ -131,8 +132,7 @@ func (s *Server) routes() *gin.Engine {
 	s.adminRoutes(r) // admin UI and API (issue 6)
 	s.cliRoutes(r)   // fedgate login, credential-process, console (issue 5)
 	s.samlRoutes(r)  // SAML ACS, SP and IdP metadata (issue 3)
-	// Cognito Identity API on POST / and cognito.path (issue 4)
-	s.cognitoRoutes(r)
+	cognito.New(s.core, s.kit, s.cfg.Cognito, s.log, s.now).Mount(r)
 	return r
 }
 
