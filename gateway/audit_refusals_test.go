@@ -13,6 +13,7 @@ import (
 
 	"fedgate/exchange"
 	"fedgate/gateway/cli"
+	"fedgate/gateway/cognito"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
@@ -199,23 +200,23 @@ func TestAuditCognito(t *testing.T) {
 		want want
 	}{
 		{"guest vend", func() cogResult { r, _ := h.creds(guest, nil, ""); return r },
-			want{store.AuditOK, "unauthenticated role", guestProvider, "", guest, cogGuestRole}},
+			want{store.AuditOK, "unauthenticated role", core.GuestProvider, "", guest, cogGuestRole}},
 		{"guest asking for another role", func() cogResult { r, _ := h.creds(guest, nil, cogAdminRole); return r },
-			want{store.AuditRefused, cogNotAuthorized, guestProvider, "", guest, cogAdminRole}},
+			want{store.AuditRefused, cognito.ErrNotAuthorized, core.GuestProvider, "", guest, cogAdminRole}},
 		{"login vend", func() cogResult { r, _ := h.creds(alice, h.logins("alice"), ""); return r },
 			want{store.AuditOK, "rule readers", "corp", "alice", alice, cogReaderRole}},
 		{"no rule for bob", func() cogResult { r, _ := h.creds(bob, h.logins("bob"), ""); return r },
 			want{store.AuditRefused, core.CodeNoMatchingRule, "corp", "bob", bob, ""}},
 		{"expired login on GetId", func() cogResult {
 			return h.call("GetId", map[string]any{"IdentityPoolId": cogPoolID, "Logins": map[string]string{h.idp.loginKey(): expired}})
-		}, want{store.AuditRefused, cogNotAuthorized + " (" + core.CodeExpiredToken + ")", "corp", "", "", ""}},
+		}, want{store.AuditRefused, cognito.ErrNotAuthorized + " (" + core.CodeExpiredToken + ")", "corp", "", "", ""}},
 		{"someone else's identity", func() cogResult { r, _ := h.creds(alice, h.logins("bob"), ""); return r },
-			want{store.AuditRefused, cogNotAuthorized, "corp", "", alice, ""}},
+			want{store.AuditRefused, cognito.ErrNotAuthorized, "corp", "", alice, ""}},
 		{"GetOpenIdToken", func() cogResult {
 			return h.call("GetOpenIdToken", map[string]any{"IdentityId": alice, "Logins": h.logins("alice")})
 		}, want{store.AuditOK, "open id token (classic flow)", "corp", "alice", alice, ""}},
 		{"unknown pool", func() cogResult { return h.call("GetId", map[string]any{"IdentityPoolId": cogUnknownID}) },
-			want{store.AuditRefused, cogResourceNotFound, "", "", "", ""}},
+			want{store.AuditRefused, cognito.ErrResourceNotFound, "", "", "", ""}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -230,7 +231,7 @@ func TestAuditCognito(t *testing.T) {
 				e.Subject != w.subject || e.IdentityID != w.identity || e.Role != w.role || e.RequestID == "" {
 				t.Errorf("entry = %+v\nwant %+v", e, w)
 			}
-			if w.reason != cogResourceNotFound && e.Pool != cogPoolID {
+			if w.reason != cognito.ErrResourceNotFound && e.Pool != cogPoolID {
 				t.Errorf("pool = %q", e.Pool)
 			}
 		})
@@ -267,7 +268,7 @@ func TestAuditSkipsRateLimitedRequests(t *testing.T) {
 	cur := &auditCursor{t: t, st: h.store}
 	limited := 0
 	for range 10 {
-		if r := h.call("GetId", map[string]any{"IdentityPoolId": cogUnknownID}); r.errorType() == cogTooManyRequests {
+		if r := h.call("GetId", map[string]any{"IdentityPoolId": cogUnknownID}); r.errorType() == cognito.ErrTooManyRequests {
 			limited++
 		}
 	}

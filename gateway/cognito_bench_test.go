@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"fedgate/gateway/cognito"
 	"fedgate/gateway/config"
 )
 
@@ -37,8 +38,8 @@ func BenchmarkCognitoGetCredentialsForIdentity(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
-				req.Header.Set("Content-Type", cognitoContentType)
-				req.Header.Set("X-Amz-Target", cognitoTargetPrefix+"GetCredentialsForIdentity")
+				req.Header.Set("Content-Type", cognito.ContentType)
+				req.Header.Set("X-Amz-Target", cognito.TargetPrefix+"GetCredentialsForIdentity")
 				w := httptest.NewRecorder()
 				handler.ServeHTTP(w, req)
 				if w.Code != http.StatusOK {

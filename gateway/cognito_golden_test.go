@@ -20,6 +20,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"fedgate/exchange"
+	"fedgate/gateway/cognito"
 	"fedgate/gateway/config"
 	"fedgate/gateway/store"
 )
@@ -124,37 +125,37 @@ func cogGoldenCases() []cogGoldenCase {
 		{name: "GetOpenIdToken.login", setup: alice, sdk: openID(loginsOf("alice"))},
 		{name: "GetOpenIdToken.guest", setup: guest, sdk: openID(nil)},
 
-		{name: "InvalidParameterException.eleven-logins", sdk: getID(cogPoolID, elevenLogins), wantType: cogInvalidParameter},
-		{name: "InvalidParameterException.pool-id", sdk: getID("team", nil), wantType: cogInvalidParameter},
+		{name: "InvalidParameterException.eleven-logins", sdk: getID(cogPoolID, elevenLogins), wantType: cognito.ErrInvalidParameter},
+		{name: "InvalidParameterException.pool-id", sdk: getID("team", nil), wantType: cognito.ErrInvalidParameter},
 		{name: "InvalidParameterException.classic-flow-disabled", setup: func(h *cogHarness) map[string]string { return idOf(h, cogClosedID, "alice") },
-			sdk: openID(loginsOf("alice")), wantType: cogInvalidParameter},
+			sdk: openID(loginsOf("alice")), wantType: cognito.ErrInvalidParameter},
 		{name: "InvalidParameterException.body-too-large",
-			raw:      rawPost(cognitoTargetPrefix+"GetId", cognitoContentType, `{"IdentityPoolId":"`+cogPoolID+`","Logins":{"x":"`+strings.Repeat("a", cognitoMaxBody)+`"}}`),
-			wantType: cogInvalidParameter},
-		{name: "NotAuthorizedException.expired-token", sdk: getID(cogPoolID, withToken(cogWebClient, -10*time.Minute, nil)), wantType: cogNotAuthorized},
-		{name: "NotAuthorizedException.token-for-another-client", sdk: getID(cogPoolID, withToken("someone-else", 5*time.Minute, nil)), wantType: cogNotAuthorized},
-		{name: "NotAuthorizedException.issuer-key-mismatch", sdk: getID(cogPoolID, withToken(cogWebClient, 5*time.Minute, map[string]any{"iss": "https://accounts.example.org"})), wantType: cogNotAuthorized},
+			raw:      rawPost(cognito.TargetPrefix+"GetId", cognito.ContentType, `{"IdentityPoolId":"`+cogPoolID+`","Logins":{"x":"`+strings.Repeat("a", cognito.MaxBody)+`"}}`),
+			wantType: cognito.ErrInvalidParameter},
+		{name: "NotAuthorizedException.expired-token", sdk: getID(cogPoolID, withToken(cogWebClient, -10*time.Minute, nil)), wantType: cognito.ErrNotAuthorized},
+		{name: "NotAuthorizedException.token-for-another-client", sdk: getID(cogPoolID, withToken("someone-else", 5*time.Minute, nil)), wantType: cognito.ErrNotAuthorized},
+		{name: "NotAuthorizedException.issuer-key-mismatch", sdk: getID(cogPoolID, withToken(cogWebClient, 5*time.Minute, map[string]any{"iss": "https://accounts.example.org"})), wantType: cognito.ErrNotAuthorized},
 		{name: "NotAuthorizedException.unsupported-provider",
 			sdk: getID(cogPoolID, func(h *cogHarness) map[string]string {
 				return map[string]string{"accounts.google.com": h.token("alice")}
 			}),
-			wantType: cogNotAuthorized},
-		{name: "NotAuthorizedException.identity-of-another-user", setup: alice, sdk: gcfi(loginsOf("bob"), ""), wantType: cogNotAuthorized},
-		{name: "NotAuthorizedException.guests-disabled", sdk: getID(cogClosedID, nil), wantType: cogNotAuthorized},
-		{name: "NotAuthorizedException.guest-id-with-logins", setup: guest, sdk: gcfi(loginsOf("alice"), ""), wantType: cogNotAuthorized},
-		{name: "NotAuthorizedException.custom-role-not-entitled", setup: alice, sdk: gcfi(loginsOf("alice"), cogAdminRole), wantType: cogNotAuthorized},
+			wantType: cognito.ErrNotAuthorized},
+		{name: "NotAuthorizedException.identity-of-another-user", setup: alice, sdk: gcfi(loginsOf("bob"), ""), wantType: cognito.ErrNotAuthorized},
+		{name: "NotAuthorizedException.guests-disabled", sdk: getID(cogClosedID, nil), wantType: cognito.ErrNotAuthorized},
+		{name: "NotAuthorizedException.guest-id-with-logins", setup: guest, sdk: gcfi(loginsOf("alice"), ""), wantType: cognito.ErrNotAuthorized},
+		{name: "NotAuthorizedException.custom-role-not-entitled", setup: alice, sdk: gcfi(loginsOf("alice"), cogAdminRole), wantType: cognito.ErrNotAuthorized},
 		{name: "NotAuthorizedException.no-matching-rule", setup: func(h *cogHarness) map[string]string { return idOf(h, cogPoolID, "bob") },
-			sdk: gcfi(loginsOf("bob"), ""), wantType: cogNotAuthorized},
-		{name: "NotAuthorizedException.logins-missing", setup: alice, sdk: gcfi(noLogins, ""), wantType: cogNotAuthorized},
-		{name: "ResourceNotFoundException.unknown-pool", sdk: getID(cogUnknownID, loginsOf("alice")), wantType: cogResourceNotFound},
+			sdk: gcfi(loginsOf("bob"), ""), wantType: cognito.ErrNotAuthorized},
+		{name: "NotAuthorizedException.logins-missing", setup: alice, sdk: gcfi(noLogins, ""), wantType: cognito.ErrNotAuthorized},
+		{name: "ResourceNotFoundException.unknown-pool", sdk: getID(cogUnknownID, loginsOf("alice")), wantType: cognito.ErrResourceNotFound},
 		{name: "ResourceNotFoundException.unknown-identity",
-			setup: func(*cogHarness) map[string]string { return map[string]string{"id": cogUnknownID} }, sdk: gcfi(nil, ""), wantType: cogResourceNotFound},
+			setup: func(*cogHarness) map[string]string { return map[string]string{"id": cogUnknownID} }, sdk: gcfi(nil, ""), wantType: cognito.ErrResourceNotFound},
 		{name: "ResourceConflictException.identity-id-taken",
 			setup: func(h *cogHarness) map[string]string {
 				h.store.createErr = &store.Error{Op: "GetOrCreateIdentity", Kind: store.ErrConflict}
 				return nil
 			},
-			sdk: getID(cogPoolID, loginsOf("alice")), wantType: cogResourceConflict},
+			sdk: getID(cogPoolID, loginsOf("alice")), wantType: cognito.ErrResourceConflict},
 		{name: "TooManyRequestsException.per-identity",
 			opts: []func(*config.File){func(f *config.File) { f.Cognito.BurstPerIdentity, f.Cognito.RatePerIdentity = 1, 0.001 }},
 			setup: func(h *cogHarness) map[string]string {
@@ -164,27 +165,27 @@ func cogGoldenCases() []cogGoldenCase {
 				}
 				return v
 			},
-			sdk: gcfi(nil, ""), wantType: cogTooManyRequests},
+			sdk: gcfi(nil, ""), wantType: cognito.ErrTooManyRequests},
 		{name: "InvalidIdentityPoolConfigurationException.trust-policy", setup: func(h *cogHarness) map[string]string {
 			v := alice(h)
 			h.sts.failWith(exchange.NewSTSError(exchange.CodeAccessDenied, errors.New("Not authorized to perform sts:AssumeRoleWithWebIdentity")))
 			return v
-		}, sdk: gcfi(loginsOf("alice"), ""), wantType: cogInvalidPoolConfig},
+		}, sdk: gcfi(loginsOf("alice"), ""), wantType: cognito.ErrInvalidPoolConfig},
 		{name: "ExternalServiceException.sts-unreachable", setup: func(h *cogHarness) map[string]string {
 			v := guest(h)
 			h.sts.failWith(exchange.NewSTSError(exchange.CodeNetwork, errors.New("dial tcp: connection refused")))
 			return v
-		}, sdk: gcfi(nil, ""), wantType: cogExternalService},
+		}, sdk: gcfi(nil, ""), wantType: cognito.ErrExternalService},
 		{name: "InternalErrorException.store-down", setup: func(h *cogHarness) map[string]string {
 			v := guest(h)
 			h.store.lookErr = errors.New("disk I/O error at /var/lib/fedgate/fedgate.db")
 			return v
-		}, sdk: gcfi(nil, ""), wantType: cogInternalError},
-		{name: "UnknownOperationException.no-target", raw: rawPost("", cognitoContentType, `{"IdentityPoolId":"`+cogPoolID+`"}`), wantType: cogUnknownOperation},
-		{name: "UnknownOperationException.other-operation", raw: rawPost(cognitoTargetPrefix+"DeleteIdentityPool", cognitoContentType, `{"IdentityPoolId":"`+cogPoolID+`"}`), wantType: cogUnknownOperation},
-		{name: "SerializationException.malformed-json", raw: rawPost(cognitoTargetPrefix+"GetId", cognitoContentType, `{"IdentityPoolId":`), wantType: cogSerialization},
-		{name: "SerializationException.wrong-type", raw: rawPost(cognitoTargetPrefix+"GetId", cognitoContentType, `{"IdentityPoolId":"`+cogPoolID+`","Logins":["x"]}`), wantType: cogSerialization},
-		{name: "SerializationException.content-type", raw: rawPost(cognitoTargetPrefix+"GetId", "application/json", `{"IdentityPoolId":"`+cogPoolID+`"}`), wantType: cogSerialization},
+		}, sdk: gcfi(nil, ""), wantType: cognito.ErrInternalError},
+		{name: "UnknownOperationException.no-target", raw: rawPost("", cognito.ContentType, `{"IdentityPoolId":"`+cogPoolID+`"}`), wantType: cognito.ErrUnknownOperation},
+		{name: "UnknownOperationException.other-operation", raw: rawPost(cognito.TargetPrefix+"DeleteIdentityPool", cognito.ContentType, `{"IdentityPoolId":"`+cogPoolID+`"}`), wantType: cognito.ErrUnknownOperation},
+		{name: "SerializationException.malformed-json", raw: rawPost(cognito.TargetPrefix+"GetId", cognito.ContentType, `{"IdentityPoolId":`), wantType: cognito.ErrSerialization},
+		{name: "SerializationException.wrong-type", raw: rawPost(cognito.TargetPrefix+"GetId", cognito.ContentType, `{"IdentityPoolId":"`+cogPoolID+`","Logins":["x"]}`), wantType: cognito.ErrSerialization},
+		{name: "SerializationException.content-type", raw: rawPost(cognito.TargetPrefix+"GetId", "application/json", `{"IdentityPoolId":"`+cogPoolID+`"}`), wantType: cognito.ErrSerialization},
 	}
 }
 
@@ -210,7 +211,7 @@ func TestCognitoGolden(t *testing.T) {
 				err := tc.sdk(context.Background(), h, c, vals)
 				checkSDKError(t, err, tc.wantType)
 				reqBody, respBody, status, header = wire.req, wire.resp, wire.status, wire.respHeader
-				if got := wire.reqHeader.Get("X-Amz-Target"); !strings.HasPrefix(got, cognitoTargetPrefix) {
+				if got := wire.reqHeader.Get("X-Amz-Target"); !strings.HasPrefix(got, cognito.TargetPrefix) {
 					t.Errorf("SDK sent X-Amz-Target %q", got)
 				}
 			} else {
@@ -234,8 +235,8 @@ func TestCognitoGolden(t *testing.T) {
 			compareGolden(t, update, tc.name+".response.json", norm.Replace(string(respBody)))
 		})
 	}
-	for _, typ := range []string{"GetId", "GetCredentialsForIdentity", "GetOpenIdToken", cogInvalidParameter, cogNotAuthorized,
-		cogResourceNotFound, cogResourceConflict, cogTooManyRequests, cogInvalidPoolConfig, cogExternalService, cogInternalError} {
+	for _, typ := range []string{"GetId", "GetCredentialsForIdentity", "GetOpenIdToken", cognito.ErrInvalidParameter, cognito.ErrNotAuthorized,
+		cognito.ErrResourceNotFound, cognito.ErrResourceConflict, cognito.ErrTooManyRequests, cognito.ErrInvalidPoolConfig, cognito.ErrExternalService, cognito.ErrInternalError} {
 		if !seen[typ] {
 			t.Errorf("no golden case for %s", typ)
 		}
@@ -310,7 +311,7 @@ func checkWireHeaders(t *testing.T, status int, h http.Header, wantType string) 
 	wantStatus := http.StatusOK
 	switch wantType {
 	case "":
-	case cogInternalError:
+	case cognito.ErrInternalError:
 		wantStatus = http.StatusInternalServerError
 	default:
 		wantStatus = http.StatusBadRequest
@@ -324,7 +325,7 @@ func checkWireHeaders(t *testing.T, status int, h http.Header, wantType string) 
 	if h.Get("x-amzn-RequestId") == "" {
 		t.Error("no x-amzn-RequestId")
 	}
-	if got := h.Get("Content-Type"); got != cognitoContentType {
+	if got := h.Get("Content-Type"); got != cognito.ContentType {
 		t.Errorf("Content-Type = %q", got)
 	}
 	if got := h.Get("Cache-Control"); got != "no-store" {

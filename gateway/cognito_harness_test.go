@@ -36,6 +36,7 @@ import (
 	"fedgate/exchange/issuer/issuertest"
 	"fedgate/exchange/rules"
 	"fedgate/exchange/secret"
+	"fedgate/gateway/cognito"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/store"
@@ -323,9 +324,9 @@ func (h *cogHarness) call(op string, body any) cogResult {
 		raw = string(b)
 	}
 	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(raw))
-	req.Header.Set("Content-Type", cognitoContentType)
+	req.Header.Set("Content-Type", cognito.ContentType)
 	if op != "" {
-		req.Header.Set("X-Amz-Target", cognitoTargetPrefix+op)
+		req.Header.Set("X-Amz-Target", cognito.TargetPrefix+op)
 	}
 	return h.do(req)
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"fedgate/gateway/cognito"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/idp"
@@ -110,7 +111,7 @@ func TestCognitoSAMLLogins(t *testing.T) {
 		"forged response":          {id, map[string]string{cogSAMLARN: "forged"}, "The SAML response is not valid"},
 		"other provider ARN":       {id, map[string]string{"arn:aws:iam::123456789012:saml-provider/other": "good"}, "not from a supported provider"},
 	} {
-		if r, _ := h.creds(tc.id, tc.logins, ""); r.errorType() != cogNotAuthorized || !strings.Contains(string(r.body), tc.want) {
+		if r, _ := h.creds(tc.id, tc.logins, ""); r.errorType() != cognito.ErrNotAuthorized || !strings.Contains(string(r.body), tc.want) {
 			t.Errorf("%s: %s", name, r.body)
 		}
 	}
@@ -133,7 +134,7 @@ func TestCognitoSAMLAssertionBinding(t *testing.T) {
 		id := h.mustID(cogPoolID, logins)
 		before := h.identities()
 		r := h.call("GetId", map[string]any{"IdentityPoolId": cogClosedID, "Logins": logins})
-		if r.errorType() != cogNotAuthorized || !strings.Contains(string(r.body), alreadyUsed) {
+		if r.errorType() != cognito.ErrNotAuthorized || !strings.Contains(string(r.body), alreadyUsed) {
 			t.Fatalf("GetId in another pool: HTTP %d %s", r.status, r.body)
 		}
 		if h.identities() != before {
@@ -152,7 +153,7 @@ func TestCognitoSAMLAssertionBinding(t *testing.T) {
 		logins[cogSAMLARN] = "good:pools"
 		calls := h.sts.count()
 		r, _ := h.creds(alice, logins, "")
-		if r.errorType() != cogNotAuthorized || !strings.Contains(string(r.body), alreadyUsed) {
+		if r.errorType() != cognito.ErrNotAuthorized || !strings.Contains(string(r.body), alreadyUsed) {
 			t.Fatalf("GetCredentialsForIdentity: HTTP %d %s", r.status, r.body)
 		}
 		if h.sts.count() != calls {
@@ -174,7 +175,7 @@ func TestCognitoSAMLAssertionBinding(t *testing.T) {
 		before, calls := h.identities(), h.sts.count()
 		logins := map[string]string{cogSAMLARN: "good:first-acs"}
 		r := h.call("GetId", map[string]any{"IdentityPoolId": cogPoolID, "Logins": logins})
-		if r.errorType() != cogNotAuthorized || !strings.Contains(string(r.body), alreadyUsed) {
+		if r.errorType() != cognito.ErrNotAuthorized || !strings.Contains(string(r.body), alreadyUsed) {
 			t.Fatalf("GetId after the ACS: HTTP %d %s", r.status, r.body)
 		}
 		if h.identities() != before || h.sts.count() != calls {

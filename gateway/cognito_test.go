@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"fedgate/gateway/cognito"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 )
@@ -50,7 +52,7 @@ func TestCognitoIdentitiesAreStable(t *testing.T) {
 	if a1 != a2 {
 		t.Errorf("alice got %s then %s", a1, a2)
 	}
-	if !strings.HasPrefix(a1, "us-east-1:") || !cognitoIDPattern.MatchString(a1) {
+	if !strings.HasPrefix(a1, "us-east-1:") || !regexp.MustCompile(`^[\w-]+:[0-9a-f-]+$`).MatchString(a1) {
 		t.Errorf("identity id %q is not REGION:UUID", a1)
 	}
 	if c := h.mustID(cogPoolID, h.logins("carol")); c == a1 {
@@ -107,9 +109,9 @@ func TestCognitoRoleResolution(t *testing.T) {
 		{"one grant", "alice", "", cogReaderRole, ""},
 		{"ambiguous takes the first", "carol", "", cogReaderRole, ""},
 		{"custom role granted", "carol", cogAdminRole, cogAdminRole, ""},
-		{"custom role not granted", "alice", cogAdminRole, "", cogNotAuthorized},
-		{"custom role unknown", "carol", "arn:aws:iam::123456789012:role/other", "", cogNotAuthorized},
-		{"no rule matches", "bob", "", "", cogNotAuthorized},
+		{"custom role not granted", "alice", cogAdminRole, "", cognito.ErrNotAuthorized},
+		{"custom role unknown", "carol", "arn:aws:iam::123456789012:role/other", "", cognito.ErrNotAuthorized},
+		{"no rule matches", "bob", "", "", cognito.ErrNotAuthorized},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,13 +155,13 @@ func TestCognitoGuests(t *testing.T) {
 	if _, ok := claims["https://aws.amazon.com/tags"]; ok {
 		t.Error("a guest token carries session tags")
 	}
-	if r, _ := h.creds(id, nil, cogReaderRole); r.errorType() != cogNotAuthorized {
+	if r, _ := h.creds(id, nil, cogReaderRole); r.errorType() != cognito.ErrNotAuthorized {
 		t.Errorf("guest with CustomRoleArn of an authenticated role: %s", r.body)
 	}
 
 	// The admin turns guests off: the existing guest id stops working.
 	h.reloadWith(func(f *config.File) { f.Pools[0].AllowGuests = false })
-	if r, _ := h.creds(id, nil, ""); r.errorType() != cogNotAuthorized || !strings.Contains(string(r.body), "Unauthenticated access") {
+	if r, _ := h.creds(id, nil, ""); r.errorType() != cognito.ErrNotAuthorized || !strings.Contains(string(r.body), "Unauthenticated access") {
 		t.Errorf("guest after guests were disabled: %s", r.body)
 	}
 }
@@ -231,7 +233,7 @@ func TestCognitoRefusalsStoreNothing(t *testing.T) {
 		{h.idp.loginKey(): h.token("alice"), "accounts.google.com": "x"},
 	}
 	for i, logins := range bad {
-		if r := h.call("GetId", map[string]any{"IdentityPoolId": cogPoolID, "Logins": logins}); r.errorType() != cogNotAuthorized {
+		if r := h.call("GetId", map[string]any{"IdentityPoolId": cogPoolID, "Logins": logins}); r.errorType() != cognito.ErrNotAuthorized {
 			t.Errorf("case %d: %d %s", i, r.status, r.body)
 		}
 	}
@@ -248,7 +250,7 @@ func TestCognitoAttackIdentityTakeover(t *testing.T) {
 	h.mustID(cogPoolID, h.logins("bob"))
 	for _, op := range []string{"GetCredentialsForIdentity", "GetOpenIdToken"} {
 		r := h.call(op, map[string]any{"IdentityId": alice, "Logins": h.logins("bob")})
-		if r.errorType() != cogNotAuthorized || !strings.Contains(string(r.body), "Access to Identity '"+alice+"' is forbidden.") {
+		if r.errorType() != cognito.ErrNotAuthorized || !strings.Contains(string(r.body), "Access to Identity '"+alice+"' is forbidden.") {
 			t.Errorf("%s: %s", op, r.body)
 		}
 	}
@@ -265,7 +267,7 @@ func TestCognitoAttackForgedToken(t *testing.T) {
 	forged := signJWT(t, other.key, "k1", map[string]any{"iss": h.idp.srv.URL, "sub": "alice", "aud": cogWebClient,
 		"iat": cogFixedNow.Unix(), "exp": cogFixedNow.Add(time.Hour).Unix(), "groups": []string{"admins"}})
 	r := h.call("GetId", map[string]any{"IdentityPoolId": cogPoolID, "Logins": map[string]string{h.idp.loginKey(): forged}})
-	if r.errorType() != cogNotAuthorized || !strings.Contains(string(r.body), "Invalid login token.") {
+	if r.errorType() != cognito.ErrNotAuthorized || !strings.Contains(string(r.body), "Invalid login token.") {
 		t.Errorf("forged token: %s", r.body)
 	}
 }
@@ -277,7 +279,7 @@ func TestCognitoAttackIssuerKeyConfusion(t *testing.T) {
 	h := newCogHarness(t)
 	token := h.idp.token(t, "alice", cogWebClient, time.Hour, map[string]any{"iss": "http://127.0.0.1:1"})
 	r := h.call("GetId", map[string]any{"IdentityPoolId": cogPoolID, "Logins": map[string]string{h.idp.loginKey(): token}})
-	if r.errorType() != cogNotAuthorized || !strings.Contains(string(r.body), "Issuer doesn't match providerName") {
+	if r.errorType() != cognito.ErrNotAuthorized || !strings.Contains(string(r.body), "Issuer doesn't match providerName") {
 		t.Errorf("%s", r.body)
 	}
 }
@@ -287,7 +289,7 @@ func TestCognitoAttackIssuerKeyConfusion(t *testing.T) {
 func TestCognitoAttackGuestUpgrade(t *testing.T) {
 	h := newCogHarness(t)
 	guest := h.mustID(cogPoolID, nil)
-	if r, _ := h.creds(guest, h.logins("carol"), ""); r.errorType() != cogNotAuthorized {
+	if r, _ := h.creds(guest, h.logins("carol"), ""); r.errorType() != cognito.ErrNotAuthorized {
 		t.Errorf("guest id with carol's login: %s", r.body)
 	}
 	if h.sts.count() != 0 {
@@ -298,7 +300,7 @@ func TestCognitoAttackGuestUpgrade(t *testing.T) {
 // TestCognitoAttackPoolByName: pool names are not identity pool ids here.
 func TestCognitoAttackPoolByName(t *testing.T) {
 	h := newCogHarness(t)
-	if r := h.call("GetId", map[string]any{"IdentityPoolId": "mobile", "Logins": h.logins("alice")}); r.errorType() != cogInvalidParameter {
+	if r := h.call("GetId", map[string]any{"IdentityPoolId": "mobile", "Logins": h.logins("alice")}); r.errorType() != cognito.ErrInvalidParameter {
 		t.Errorf("pool by name: %s", r.body)
 	}
 }
@@ -312,8 +314,8 @@ func TestCognitoRateLimits(t *testing.T) {
 	post := func(addr string) cogResult {
 		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"IdentityPoolId":"`+cogPoolID+`"}`))
 		req.RemoteAddr = addr
-		req.Header.Set("Content-Type", cognitoContentType)
-		req.Header.Set("X-Amz-Target", cognitoTargetPrefix+"GetId")
+		req.Header.Set("Content-Type", cognito.ContentType)
+		req.Header.Set("X-Amz-Target", cognito.TargetPrefix+"GetId")
 		// A client cannot escape its bucket by claiming another address.
 		req.Header.Set("X-Forwarded-For", "203.0.113."+addr[len(addr)-1:])
 		return h.do(req)
@@ -323,7 +325,7 @@ func TestCognitoRateLimits(t *testing.T) {
 			t.Fatalf("call %d: %s", i, r.body)
 		}
 	}
-	if r := post("192.0.2.1:1001"); r.errorType() != cogTooManyRequests {
+	if r := post("192.0.2.1:1001"); r.errorType() != cognito.ErrTooManyRequests {
 		t.Fatalf("4th call: %s", r.body)
 	}
 	if r := post("192.0.2.2:1000"); r.status != http.StatusOK {
@@ -334,7 +336,7 @@ func TestCognitoRateLimits(t *testing.T) {
 		t.Errorf("after a second: %s", r.body)
 	}
 	n := h.identities()
-	if r := post("192.0.2.1:1000"); r.errorType() != cogTooManyRequests || h.identities() != n {
+	if r := post("192.0.2.1:1000"); r.errorType() != cognito.ErrTooManyRequests || h.identities() != n {
 		t.Errorf("throttled call: %s, identities %d -> %d", r.body, n, h.identities())
 	}
 }
@@ -343,7 +345,7 @@ func TestCognitoRateLimitPerIdentity(t *testing.T) {
 	h := newCogHarness(t, func(f *config.File) { f.Cognito.RatePerIdentity, f.Cognito.BurstPerIdentity = 0.5, 2 })
 	id := h.mustID(cogPoolID, nil)
 	other := h.mustID(cogPoolID, nil)
-	for i, want := range []string{"", "", cogTooManyRequests} {
+	for i, want := range []string{"", "", cognito.ErrTooManyRequests} {
 		if r, _ := h.creds(id, nil, ""); r.errorType() != want {
 			t.Fatalf("call %d: %s", i, r.body)
 		}
@@ -365,7 +367,7 @@ func TestCognitoRateLimitNotSpentByStrangers(t *testing.T) {
 	alice := h.logins("alice")
 	id := h.mustID(cogPoolID, alice)
 	for i := range 5 {
-		if r, _ := h.creds(id, nil, ""); r.errorType() != cogNotAuthorized {
+		if r, _ := h.creds(id, nil, ""); r.errorType() != cognito.ErrNotAuthorized {
 			t.Fatalf("stranger's call %d: %s", i, r.body)
 		}
 	}
@@ -385,8 +387,8 @@ func TestCognitoRateLimitBehindTrustedProxy(t *testing.T) {
 	post := func(peer, forwarded string) cogResult {
 		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"IdentityPoolId":"`+cogPoolID+`"}`))
 		req.RemoteAddr = peer
-		req.Header.Set("Content-Type", cognitoContentType)
-		req.Header.Set("X-Amz-Target", cognitoTargetPrefix+"GetId")
+		req.Header.Set("Content-Type", cognito.ContentType)
+		req.Header.Set("X-Amz-Target", cognito.TargetPrefix+"GetId")
 		req.Header.Set("X-Forwarded-For", forwarded)
 		return h.do(req)
 	}
@@ -395,14 +397,14 @@ func TestCognitoRateLimitBehindTrustedProxy(t *testing.T) {
 			t.Errorf("client %s behind the proxy: %s", client, r.body)
 		}
 	}
-	if r := post("192.0.2.10:443", "198.51.100.1"); r.errorType() != cogTooManyRequests {
+	if r := post("192.0.2.10:443", "198.51.100.1"); r.errorType() != cognito.ErrTooManyRequests {
 		t.Errorf("second call of one client behind the proxy: %s", r.body)
 	}
 	// An untrusted peer cannot pick a fresh bucket with the header.
 	if r := post("192.0.2.20:1", "198.51.100.9"); r.status != http.StatusOK {
 		t.Fatalf("first call from an untrusted peer: %s", r.body)
 	}
-	if r := post("192.0.2.20:1", "198.51.100.8"); r.errorType() != cogTooManyRequests {
+	if r := post("192.0.2.20:1", "198.51.100.8"); r.errorType() != cognito.ErrTooManyRequests {
 		t.Errorf("untrusted peer escaped its bucket with X-Forwarded-For: %s", r.body)
 	}
 }
@@ -422,8 +424,8 @@ func TestCognitoHeadersAndCORS(t *testing.T) {
 	}
 	for _, path := range []string{"/", "/cognito"} {
 		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(`{"IdentityPoolId":"`+cogPoolID+`"}`))
-		req.Header.Set("Content-Type", cognitoContentType)
-		req.Header.Set("X-Amz-Target", cognitoTargetPrefix+"GetId")
+		req.Header.Set("Content-Type", cognito.ContentType)
+		req.Header.Set("X-Amz-Target", cognito.TargetPrefix+"GetId")
 		r := h.do(req)
 		if r.status != http.StatusOK || r.header.Get("x-amzn-RequestId") == "" || r.header.Get("Access-Control-Allow-Origin") != "*" {
 			t.Errorf("POST %s: %d %s %v", path, r.status, r.body, r.header)
@@ -460,23 +462,5 @@ func TestCognitoLogsNoSecrets(t *testing.T) {
 	}
 	if !strings.Contains(logs, `"error_type":"NotAuthorizedException"`) {
 		t.Error("refusal not logged")
-	}
-}
-
-func TestIssuerLoginKey(t *testing.T) {
-	tests := []struct{ issuer, want string }{
-		{"https://accounts.google.com", "accounts.google.com"},
-		{"https://accounts.google.com/", "accounts.google.com"},
-		{"https://login.example.com/realms/corp", "login.example.com/realms/corp"},
-		{"https://login.example.com:8443/x/", "login.example.com:8443/x"},
-		{"http://127.0.0.1:4000", "127.0.0.1:4000"},
-		{"ftp://example.com", ""},
-		{"not a url", ""},
-		{"", ""},
-	}
-	for _, tt := range tests {
-		if got := issuerLoginKey(tt.issuer); got != tt.want {
-			t.Errorf("issuerLoginKey(%q) = %q, want %q", tt.issuer, got, tt.want)
-		}
 	}
 }

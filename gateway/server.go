@@ -22,6 +22,7 @@ import (
 	"fedgate/gateway/api"
 	"fedgate/gateway/browser"
 	"fedgate/gateway/cli"
+	"fedgate/gateway/cognito"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
@@ -103,6 +104,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		s.signin,
 		browser.New(s.core, s.kit, s.signin, d.Upstream),
 		api.New(s.core, s.kit),
+		cognito.New(s.core, s.kit, s.cfg.Cognito, s.log, s.now),
 		cli.New(s.core, s.kit, s.signin),
 	}
 	s.registerAdminSignIn()
@@ -141,7 +143,6 @@ func (s *Server) routes() *gin.Engine {
 		surface.Mount(r)
 	}
 	s.adminRoutes(r)
-	s.cognitoRoutes(r)
 	return r
 }
 

@@ -97,7 +97,7 @@ type AssertionRef struct {
 // SDKs send the same Cognito Logins to GetId and then to
 // GetCredentialsForIdentity. The provider records nothing: the caller
 // binds the returned AssertionRef to what the response was first used for
-// and refuses any other use (gateway/cognito_saml.go).
+// and refuses any other use, as the Cognito API does.
 type ReusableAssertionLogin interface {
 	// VerifyUnsolicited runs every check of ConsumeResponse with no
 	// pending request (so the provider must allow IdP-initiated

@@ -192,7 +192,7 @@ func (s *Core) SAMLBrokerMetadata(ctx context.Context) ([]byte, error) {
 	return b.Metadata(ctx)
 }
 
-// cognitoBinding is what a Logins assertion is bound to: one pool and one
+// CognitoBinding is what a Logins assertion is bound to: one pool and one
 // identity. It shares the replay cache's entries (kind and key), whose
 // ACS and JSON API value is never of this form, so an assertion spent
 // there cannot be bound here, and one bound here cannot be spent there.
@@ -200,7 +200,8 @@ func CognitoBinding(poolID, identityID string) []byte {
 	return []byte("cognito\x00" + poolID + "\x00" + identityID)
 }
 
-func CognitoPoolPrefix(poolID string) []byte {
+// cognitoPoolPrefix starts every binding to an identity of the pool.
+func cognitoPoolPrefix(poolID string) []byte {
 	return []byte("cognito\x00" + poolID + "\x00")
 }
 

@@ -1,16 +1,13 @@
-package gateway
+package cognito
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
 	"fedgate/exchange"
 	"fedgate/exchange/issuer"
@@ -21,19 +18,13 @@ import (
 	"fedgate/idp"
 )
 
-// guestProvider marks guest (unauthenticated) identities in the store. It
-// cannot collide with a provider id, which never contains ':'. A guest's
-// subject is its own identity id, so every GetId without logins makes a
-// new identity, as Cognito does.
-const guestProvider = "cognito:unauthenticated"
-
 // loginMethod is how one of a pool's providers takes part in Logins: the
 // key its logins come under and how a login value is verified.
 type loginMethod struct {
 	key string
 	// verify checks a login value; for a SAML response it also names the
 	// assertion, which the request then binds to its identity
-	// (cognito_saml.go). OIDC logins return a nil ref.
+	// (bindAssertions). OIDC logins return a nil ref.
 	verify func(ctx context.Context, raw string) (*idp.Identity, *idp.AssertionRef, error)
 	// checkIssuer: the value is a JWT whose iss must match the key.
 	checkIssuer bool
@@ -41,7 +32,7 @@ type loginMethod struct {
 
 // loginMethodOf is the provider's Logins method in the pool, if it has
 // one: OIDC providers by issuer, SAML providers by the pool's IAM SAML
-// provider ARN (cognito_saml.go).
+// provider ARN (samlLoginMethod).
 func loginMethodOf(pool *core.Pool, p *core.Provider) (loginMethod, bool) {
 	if tv, ok := p.Provider.(idp.TokenVerifier); ok && p.Cfg.Type == config.ProviderOIDC {
 		key := issuerLoginKey(p.Cfg.Issuer)
@@ -77,7 +68,7 @@ type verifiedLogin struct {
 // verifyLogins verifies every login against the pool's providers and
 // returns them in the pool's provider order (the first is the one GetId
 // binds the identity to). Any bad login refuses the whole request.
-func (api *cognitoAPI) verifyLogins(ctx context.Context, pool *core.Pool, logins map[string]string) ([]verifiedLogin, *core.Error) {
+func (api *API) verifyLogins(ctx context.Context, pool *core.Pool, logins map[string]string) ([]verifiedLogin, *core.Error) {
 	keys := make([]string, 0, len(logins))
 	for k := range logins {
 		keys = append(keys, k)
@@ -94,14 +85,14 @@ func (api *cognitoAPI) verifyLogins(ctx context.Context, pool *core.Pool, logins
 			}
 		}
 		if prov == nil {
-			return nil, cogError(cogNotAuthorized, msgUnsupportedProvider, nil)
+			return nil, apiError(ErrNotAuthorized, msgUnsupportedProvider, nil)
 		}
-		core.NoteAudit(ctx, core.AuditNote{Provider: prov.Cfg.ID}) // audit_refusals.go
+		core.NoteAudit(ctx, core.AuditNote{Provider: prov.Cfg.ID})
 		token := logins[key]
 		// The token's own claim is only a hint here (verification checks
 		// it again), but it gives the precise refusal AWS gives.
 		if iss := core.UnverifiedIssuer(token); m.checkIssuer && iss != "" && issuerLoginKey(iss) != key {
-			return nil, cogError(cogNotAuthorized, "Invalid login token. Issuer doesn't match providerName", nil)
+			return nil, apiError(ErrNotAuthorized, "Invalid login token. Issuer doesn't match providerName", nil)
 		}
 		ident, ref, err := m.verify(ctx, token)
 		if err != nil {
@@ -123,40 +114,40 @@ func (api *cognitoAPI) verifyLogins(ctx context.Context, pool *core.Pool, logins
 func loginError(err error) *core.Error {
 	switch {
 	case errors.Is(err, idp.ErrExpiredToken):
-		return cogError(cogNotAuthorized, "Invalid login token. Token expired.", err)
+		return apiError(ErrNotAuthorized, "Invalid login token. Token expired.", err)
 	case errors.Is(err, idp.ErrWrongAudience):
-		return cogError(cogNotAuthorized, "Invalid login token. Incorrect token audience.", err)
+		return apiError(ErrNotAuthorized, "Invalid login token. Incorrect token audience.", err)
 	case errors.Is(err, idp.ErrWrongIssuer):
-		return cogError(cogNotAuthorized, "Invalid login token. Issuer doesn't match providerName", err)
+		return apiError(ErrNotAuthorized, "Invalid login token. Issuer doesn't match providerName", err)
 	case errors.Is(err, idp.ErrUpstream):
-		return cogError(cogExternalService, "The identity provider could not be reached. Try again in a moment.", err)
+		return apiError(ErrExternalService, "The identity provider could not be reached. Try again in a moment.", err)
 	default:
-		return cogError(cogNotAuthorized, "Invalid login token. Not a valid OpenId Connect identity token.", err)
+		return apiError(ErrNotAuthorized, "Invalid login token. Not a valid OpenId Connect identity token.", err)
 	}
 }
 
 func forbidden(identityID string) *core.Error {
-	return cogError(cogNotAuthorized, "Access to Identity '"+identityID+"' is forbidden.", nil)
+	return apiError(ErrNotAuthorized, "Access to Identity '"+identityID+"' is forbidden.", nil)
 }
 
 // pool finds a pool by its exact id (names are not identity pool ids).
-func (api *cognitoAPI) pool(id string) (*core.Pool, *core.Error) {
-	if p := api.s.core.Snapshot().Pools[id]; p != nil && p.Cfg.ID == id {
+func (api *API) pool(id string) (*core.Pool, *core.Error) {
+	if p := api.core.Snapshot().Pools[id]; p != nil && p.Cfg.ID == id {
 		return p, nil
 	}
-	return nil, cogError(cogResourceNotFound, "IdentityPool '"+id+"' not found.", nil)
+	return nil, apiError(ErrResourceNotFound, "IdentityPool '"+id+"' not found.", nil)
 }
 
 func storeError(err error) *core.Error {
 	if errors.Is(err, store.ErrConflict) {
-		return cogError(cogResourceConflict, "The identity could not be created; try again.", err)
+		return apiError(ErrResourceConflict, "The identity could not be created; try again.", err)
 	}
-	return cogError(cogInternalError, "An internal error occurred.", err)
+	return apiError(ErrInternalError, "An internal error occurred.", err)
 }
 
 // getID is GetId: the identity of the first login (in the pool's provider
 // order), created on first use; or, without logins, a new guest identity.
-func (api *cognitoAPI) getID(c *gin.Context, body []byte) (any, *core.Error) {
+func (api *API) getID(c *gin.Context, body []byte) (any, *core.Error) {
 	in, e := parseGetID(body)
 	if e != nil {
 		return nil, e
@@ -166,14 +157,14 @@ func (api *cognitoAPI) getID(c *gin.Context, body []byte) (any, *core.Error) {
 		return nil, e
 	}
 	ctx := c.Request.Context()
-	core.NoteAudit(ctx, core.AuditNote{Pool: pool.Cfg.ID}) // audit_refusals.go
+	core.NoteAudit(ctx, core.AuditNote{Pool: pool.Cfg.ID})
 	if len(in.Logins) == 0 {
 		if !pool.Cfg.AllowGuests {
-			return nil, cogError(cogNotAuthorized, msgUnauthNotSupported, nil)
+			return nil, apiError(ErrNotAuthorized, msgUnauthNotSupported, nil)
 		}
-		id, e := api.newGuest(ctx, pool)
-		if e != nil {
-			return nil, e
+		id, err := api.core.NewGuestIdentity(ctx, pool)
+		if err != nil {
+			return nil, storeError(err)
 		}
 		return getIDOutput{IdentityID: id}, nil
 	}
@@ -182,32 +173,18 @@ func (api *cognitoAPI) getID(c *gin.Context, body []byte) (any, *core.Error) {
 		return nil, e
 	}
 	// A SAML assertion used elsewhere is refused before an identity is made.
-	if e := api.s.assertionsFree(ctx, pool, verified); e != nil {
+	if e := api.assertionsFree(ctx, pool, verified); e != nil {
 		return nil, e
 	}
 	first := verified[0]
-	id, err := api.s.core.IdentityID(ctx, &core.Principal{Pool: pool, Provider: first.provider, Ident: first.ident})
+	id, err := api.core.IdentityID(ctx, &core.Principal{Pool: pool, Provider: first.provider, Ident: first.ident})
 	if err != nil {
 		return nil, storeError(err)
 	}
-	if e := api.s.bindAssertions(ctx, pool, id, verified); e != nil {
+	if e := api.bindAssertions(ctx, pool, id, verified); e != nil {
 		return nil, e
 	}
 	return getIDOutput{IdentityID: id}, nil
-}
-
-func (api *cognitoAPI) newGuest(ctx context.Context, pool *core.Pool) (string, *core.Error) {
-	u, err := uuid.NewRandomFromReader(api.s.rand)
-	if err != nil {
-		return "", cogError(cogInternalError, "An internal error occurred.", fmt.Errorf("generating identity id: %w", err))
-	}
-	newID := pool.Cfg.Region() + ":" + u.String()
-	id, _, err := api.s.store.GetOrCreateIdentity(ctx, store.IdentityKey{PoolID: pool.Cfg.ID, Provider: guestProvider, Subject: newID}, newID)
-	if err != nil {
-		return "", storeError(err)
-	}
-	core.LogFrom(ctx, api.s.log).Info("guest identity created", "identity_id", id, "pool", pool.Cfg.ID)
-	return id, nil
 }
 
 // resolvedIdentity is an identity the request proved it may use: a guest
@@ -221,7 +198,7 @@ type resolvedIdentity struct {
 // resolveIdentity checks that the presented IdentityId belongs to the
 // presented logins (or is a guest presented without logins, in a pool
 // that still allows guests).
-func (api *cognitoAPI) resolveIdentity(ctx context.Context, id string, logins map[string]string) (*resolvedIdentity, *core.Error) {
+func (api *API) resolveIdentity(ctx context.Context, id string, logins map[string]string) (*resolvedIdentity, *core.Error) {
 	r, e := api.ownedIdentity(ctx, id, logins)
 	if e != nil {
 		return nil, e
@@ -230,38 +207,38 @@ func (api *cognitoAPI) resolveIdentity(ctx context.Context, id string, logins ma
 	// stranger who knows an identity id (it is the sub of every token
 	// fedgate mints) must not be able to spend its owner's budget.
 	if !api.byIdentity.Allow(id) {
-		return nil, cogError(cogTooManyRequests, msgRateExceeded, errors.New("identity over its rate limit"))
+		return nil, apiError(ErrTooManyRequests, msgRateExceeded, errors.New("identity over its rate limit"))
 	}
 	return r, nil
 }
 
 // ownedIdentity is resolveIdentity before the per-identity rate limit.
-func (api *cognitoAPI) ownedIdentity(ctx context.Context, id string, logins map[string]string) (*resolvedIdentity, *core.Error) {
-	rec, err := api.s.store.LookupIdentity(ctx, id)
+func (api *API) ownedIdentity(ctx context.Context, id string, logins map[string]string) (*resolvedIdentity, *core.Error) {
+	rec, err := api.core.LookupIdentity(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, cogError(cogResourceNotFound, "Identity '"+id+"' not found.", nil)
+		return nil, apiError(ErrResourceNotFound, "Identity '"+id+"' not found.", nil)
 	}
 	if err != nil {
 		return nil, storeError(err)
 	}
-	core.NoteAudit(ctx, core.AuditNote{Pool: rec.PoolID, IdentityID: id}) // audit_refusals.go
+	core.NoteAudit(ctx, core.AuditNote{Pool: rec.PoolID, IdentityID: id})
 	pool, e := api.pool(rec.PoolID)
 	if e != nil {
 		return nil, e
 	}
-	if rec.Provider == guestProvider {
+	if rec.Provider == core.GuestProvider {
 		if len(logins) > 0 {
 			// Cognito would link the logins to the guest; fedgate does not
 			// link identities, so a guest id stays a guest's.
 			return nil, forbidden(id)
 		}
 		if !pool.Cfg.AllowGuests {
-			return nil, cogError(cogNotAuthorized, msgUnauthNotSupported, nil)
+			return nil, apiError(ErrNotAuthorized, msgUnauthNotSupported, nil)
 		}
 		return &resolvedIdentity{id: id, pool: pool}, nil
 	}
 	if len(logins) == 0 {
-		return nil, cogError(cogNotAuthorized, msgLoginsDontMatch, nil)
+		return nil, apiError(ErrNotAuthorized, msgLoginsDontMatch, nil)
 	}
 	verified, e := api.verifyLogins(ctx, pool, logins)
 	if e != nil {
@@ -270,7 +247,7 @@ func (api *cognitoAPI) ownedIdentity(ctx context.Context, id string, logins map[
 	for i := range verified {
 		l := &verified[i]
 		if l.provider.Cfg.ID == rec.Provider && l.ident.Subject == rec.Subject {
-			if e := api.s.bindAssertions(ctx, pool, id, verified); e != nil {
+			if e := api.bindAssertions(ctx, pool, id, verified); e != nil {
 				return nil, e
 			}
 			return &resolvedIdentity{id: id, pool: pool, login: l}, nil
@@ -283,7 +260,7 @@ func (api *cognitoAPI) ownedIdentity(ctx context.Context, id string, logins map[
 // the role (the first grant when several apply and no CustomRoleArn is
 // given; CustomRoleArn only when the rules grant it), then the pool's
 // exchange mode vends.
-func (api *cognitoAPI) getCredentialsForIdentity(c *gin.Context, body []byte) (any, *core.Error) {
+func (api *API) getCredentialsForIdentity(c *gin.Context, body []byte) (any, *core.Error) {
 	in, e := parseGetCredentials(body)
 	if e != nil {
 		return nil, e
@@ -302,13 +279,13 @@ func (api *cognitoAPI) getCredentialsForIdentity(c *gin.Context, body []byte) (a
 	if e != nil {
 		return nil, e
 	}
-	return getCredentialsOutput{IdentityID: r.id, Credentials: cognitoCredentials{
+	return getCredentialsOutput{IdentityID: r.id, Credentials: credentials{
 		AccessKeyID: creds.AccessKeyID, SecretKey: creds.SecretAccessKey, SessionToken: creds.SessionToken,
 		Expiration: creds.Expiration.Unix(),
 	}}, nil
 }
 
-func (api *cognitoAPI) vendLogin(ctx context.Context, r *resolvedIdentity, customRole string) (*exchange.Credentials, *core.Error) {
+func (api *API) vendLogin(ctx context.Context, r *resolvedIdentity, customRole string) (*exchange.Credentials, *core.Error) {
 	p := &core.Principal{Pool: r.pool, Provider: r.login.provider, Ident: r.login.ident, KnownID: r.id}
 	d := p.Entitlements()
 	var g rules.Grant
@@ -317,79 +294,55 @@ func (api *cognitoAPI) vendLogin(ctx context.Context, r *resolvedIdentity, custo
 	} else {
 		var e *core.Error
 		if g, e = core.PickGrant(p, d, customRole); e != nil {
-			api.s.core.AuditRefusal(ctx, p, customRole, e) // admin (issue 6)
+			api.core.AuditRefusal(ctx, p, customRole, e)
 			if e.Code == core.CodeRoleNotEntitled {
-				return nil, cogError(cogNotAuthorized, "The rules of this identity pool do not give this identity the role named in CustomRoleArn.", e)
+				return nil, apiError(ErrNotAuthorized, "The rules of this identity pool do not give this identity the role named in CustomRoleArn.", e)
 			}
-			return nil, cogError(cogNotAuthorized, "No rule of this identity pool gives this identity an IAM role.", e)
+			return nil, apiError(ErrNotAuthorized, "No rule of this identity pool gives this identity an IAM role.", e)
 		}
 	}
-	creds, _, e := api.s.core.Vend(ctx, p, g, 0)
+	creds, _, e := api.core.Vend(ctx, p, g, 0)
 	if e != nil {
-		return nil, cognitoVendError(e)
+		return nil, vendError(e)
 	}
 	return creds, nil
 }
 
-// vendGuest assumes the pool's unauthenticated role with a token whose
-// audience is the pool's guest audience and amr ["unauthenticated"].
-func (api *cognitoAPI) vendGuest(ctx context.Context, r *resolvedIdentity, customRole string) (*exchange.Credentials, *core.Error) {
-	pool := r.pool
-	role := pool.Cfg.UnauthenticatedRole
-	if customRole != "" && customRole != role {
-		e := cogError(cogNotAuthorized, "The rules of this identity pool do not give this identity the role named in CustomRoleArn.", nil)
-		api.auditGuest(ctx, r, customRole, e)
+// vendGuest vends the pool's unauthenticated role, the only role a guest
+// may name in CustomRoleArn.
+func (api *API) vendGuest(ctx context.Context, r *resolvedIdentity, customRole string) (*exchange.Credentials, *core.Error) {
+	if customRole != "" && customRole != r.pool.Cfg.UnauthenticatedRole {
+		e := apiError(ErrNotAuthorized, "The rules of this identity pool do not give this identity the role named in CustomRoleArn.", nil)
+		api.core.AuditGuestRefusal(ctx, r.pool, r.id, customRole, e)
 		return nil, e
 	}
-	req := exchange.Request{
-		PoolID:      pool.Cfg.ID,
-		Audience:    pool.Cfg.GuestAudience(),
-		IssuerURL:   pool.IssuerURL,
-		IdentityID:  r.id,
-		AMR:         []string{"unauthenticated"},
-		RoleARN:     role,
-		SessionName: rules.SessionName(r.id),
-		Duration:    time.Duration(pool.Cfg.DurationSeconds) * time.Second,
+	creds, e := api.core.VendGuest(ctx, r.pool, r.id)
+	if e != nil {
+		return nil, vendError(e)
 	}
-	log := core.LogFrom(ctx, api.s.log)
-	creds, err := pool.Mode.Vend(ctx, req)
-	api.s.metrics.countVend(ctx, err == nil)
-	if err != nil {
-		e := core.FromSTS(err)
-		var se *exchange.STSError
-		if !errors.As(err, &se) {
-			e = core.AsVendError(err)
-		}
-		log.Warn("vend refused", "identity_id", r.id, "pool", req.PoolID, "guest", true, "role", role, "code", e.Code, "cause", err.Error())
-		api.auditGuest(ctx, r, role, e)
-		return nil, cognitoVendError(e)
-	}
-	api.auditGuest(ctx, r, role, nil)
-	log.Info("credentials vended", "identity_id", r.id, "pool", req.PoolID, "guest", true, "role", role,
-		"expires", creds.Expiration.UTC().Format(time.RFC3339))
 	return creds, nil
 }
 
-// cognitoVendError maps a vend refusal to the service model's errors: an
+// vendError maps a vend refusal to the service model's errors: an
 // STS refusal of the role is the pool's configuration (its trust policy,
 // its session policy), an STS outage is an external service.
-func cognitoVendError(e *core.Error) *core.Error {
+func vendError(e *core.Error) *core.Error {
 	var se *exchange.STSError
 	if errors.As(e, &se) {
 		switch {
 		case se.Code == exchange.CodeThrottling:
-			return cogError(cogTooManyRequests, msgRateExceeded, e)
+			return apiError(ErrTooManyRequests, msgRateExceeded, e)
 		case se.Retryable || se.Status >= 500:
-			return cogError(cogExternalService, "AWS STS could not be reached or could not complete the request. Try again in a moment.", e)
+			return apiError(ErrExternalService, "AWS STS could not be reached or could not complete the request. Try again in a moment.", e)
 		default:
-			return cogError(cogInvalidPoolConfig, msgInvalidPoolConfig, e)
+			return apiError(ErrInvalidPoolConfig, msgInvalidPoolConfig, e)
 		}
 	}
 	switch e.Code {
 	case core.CodeInvalidRequest, "tag_limit":
-		return cogError(cogInvalidPoolConfig, msgInvalidPoolConfig, e)
+		return apiError(ErrInvalidPoolConfig, msgInvalidPoolConfig, e)
 	default:
-		return cogError(cogInternalError, "An internal error occurred.", e)
+		return apiError(ErrInternalError, "An internal error occurred.", e)
 	}
 }
 
@@ -397,7 +350,7 @@ func cognitoVendError(e *core.Error) *core.Error {
 // of 10 minutes for the identity, with the pool's audience (the guest
 // audience for guests), for the app's own AssumeRoleWithWebIdentity. Only
 // pools with allow_classic_flow answer it, since the rules do not apply.
-func (api *cognitoAPI) getOpenIDToken(c *gin.Context, body []byte) (any, *core.Error) {
+func (api *API) getOpenIDToken(c *gin.Context, body []byte) (any, *core.Error) {
 	in, e := parseGetOpenIDToken(body)
 	if e != nil {
 		return nil, e
@@ -409,7 +362,7 @@ func (api *cognitoAPI) getOpenIDToken(c *gin.Context, body []byte) (any, *core.E
 	}
 	pool := r.pool
 	if !pool.Cfg.AllowClassicFlow {
-		return nil, cogError(cogInvalidParameter, msgClassicFlowDisabled, nil)
+		return nil, apiError(ErrInvalidParameter, msgClassicFlowDisabled, nil)
 	}
 	t := issuer.Token{Issuer: pool.IssuerURL, Subject: r.id, TTL: openIDTokenTTL}
 	if r.login == nil {
@@ -418,15 +371,27 @@ func (api *cognitoAPI) getOpenIDToken(c *gin.Context, body []byte) (any, *core.E
 		t.Audience, t.AMR = pool.Cfg.Audience(), []string{"authenticated", r.login.provider.Cfg.ID}
 		tags, transitive, err := pool.Mapping.PrincipalTags(r.login.ident.Claims, rules.Grant{})
 		if err != nil {
-			return nil, cogError(cogInvalidParameter, "Your claims cannot be turned into AWS session tags: "+core.PublicTagReason(err)+".", err)
+			return nil, apiError(ErrInvalidParameter, "Your claims cannot be turned into AWS session tags: "+core.PublicTagReason(err)+".", err)
 		}
 		t.Tags, t.TransitiveTagKeys = tags, transitive
 	}
-	token, err := api.s.issuer.Mint(ctx, t)
+	token, err := api.core.Issuer().Mint(ctx, t)
 	if err != nil {
-		return nil, cogError(cogInternalError, "An internal error occurred.", err)
+		return nil, apiError(ErrInternalError, "An internal error occurred.", err)
 	}
-	core.LogFrom(ctx, api.s.log).Info("open id token issued", "identity_id", r.id, "pool", pool.Cfg.ID, "guest", r.login == nil)
+	core.LogFrom(ctx, api.log).Info("open id token issued", "identity_id", r.id, "pool", pool.Cfg.ID, "guest", r.login == nil)
 	api.auditOpenIDToken(ctx, r)
 	return getOpenIDTokenOutput{IdentityID: r.id, Token: token}, nil
+}
+
+// auditOpenIDToken records GetOpenIdToken (the classic flow): the token it
+// returns is exchanged for credentials by the app itself, so it is a vend
+// in all but the STS call.
+func (api *API) auditOpenIDToken(ctx context.Context, r *resolvedIdentity) {
+	entry := store.AuditEntry{Kind: store.AuditVend, IdentityID: r.id, Provider: core.GuestProvider, Pool: r.pool.Cfg.ID,
+		Result: store.AuditOK, Reason: "open id token (classic flow)"}
+	if r.login != nil {
+		entry.Provider, entry.Subject = r.login.provider.Cfg.ID, r.login.ident.Subject
+	}
+	api.core.Audit(ctx, entry)
 }

@@ -1,9 +1,10 @@
-package gateway
+package cognito
 
 import (
-	"fedgate/gateway/core"
 	"slices"
 	"testing"
+
+	"fedgate/gateway/core"
 )
 
 // FuzzCognitoParse feeds arbitrary bodies to the three request parsers:
@@ -21,7 +22,7 @@ func FuzzCognitoParse(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	known := []string{cogInvalidParameter, cogSerialization}
+	known := []string{ErrInvalidParameter, ErrSerialization}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		check := func(op string, e *core.Error, ids []string, logins map[string]string) {
 			if e != nil {
@@ -31,7 +32,7 @@ func FuzzCognitoParse(f *testing.F) {
 				return
 			}
 			for _, id := range ids {
-				if len(id) > maxIDLen || !cognitoIDPattern.MatchString(id) {
+				if len(id) > maxIDLen || !idPattern.MatchString(id) {
 					t.Fatalf("%s accepted id %q", op, id)
 				}
 			}

@@ -1,19 +1,16 @@
-package gateway
-
-// The Amazon Cognito Identity-compatible API: the AWS SDKs' Cognito
-// Identity clients (and fromCognitoIdentityPool) work against fedgate by
-// pointing their endpoint at it. This file is the wire protocol (JSON 1.1,
-// X-Amz-Target dispatch, AWS-shaped errors); cognito_ops.go holds the
+// Package cognito is the Amazon Cognito Identity-compatible API: the AWS
+// SDKs' Cognito Identity clients (and fromCognitoIdentityPool) work against
+// fedgate by pointing their endpoint at it. This file is the wire protocol
+// (JSON 1.1, X-Amz-Target dispatch, AWS-shaped errors); ops.go holds the
 // operations.
+package cognito
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fedgate/gateway/core"
-	"fedgate/gateway/httpkit"
-	"fedgate/gateway/store"
 	"io"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -21,15 +18,22 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+
+	"fedgate/gateway/config"
+	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
+	"fedgate/gateway/store"
 )
 
 // Wire constants of the Cognito Identity service model (2014-06-30).
 const (
-	cognitoTargetPrefix = "AWSCognitoIdentityService."
-	cognitoContentType  = "application/x-amz-json-1.1"
-	// cognitoMaxBody bounds a request before decoding: ten logins of
+	// TargetPrefix starts X-Amz-Target; the operation's name follows.
+	TargetPrefix = "AWSCognitoIdentityService."
+	// ContentType is the media type of requests and responses.
+	ContentType = "application/x-amz-json-1.1"
+	// MaxBody bounds a request before decoding: ten logins of
 	// 50000-character tokens and their keys, with room for the rest.
-	cognitoMaxBody = 600 << 10
+	MaxBody = 600 << 10
 
 	maxLogins        = 10
 	maxLoginKeyLen   = 128
@@ -45,16 +49,20 @@ const (
 // Error types (__type and x-amzn-ErrorType) of the service model, plus
 // the two the AWS front end itself returns.
 const (
-	cogInvalidParameter    = "InvalidParameterException"
-	cogNotAuthorized       = "NotAuthorizedException"
-	cogResourceNotFound    = "ResourceNotFoundException"
-	cogResourceConflict    = "ResourceConflictException"
-	cogTooManyRequests     = "TooManyRequestsException"
-	cogInvalidPoolConfig   = "InvalidIdentityPoolConfigurationException"
-	cogExternalService     = "ExternalServiceException"
-	cogInternalError       = "InternalErrorException"
-	cogUnknownOperation    = "UnknownOperationException"
-	cogSerialization       = "SerializationException"
+	ErrInvalidParameter  = "InvalidParameterException"
+	ErrNotAuthorized     = "NotAuthorizedException"
+	ErrResourceNotFound  = "ResourceNotFoundException"
+	ErrResourceConflict  = "ResourceConflictException"
+	ErrTooManyRequests   = "TooManyRequestsException"
+	ErrInvalidPoolConfig = "InvalidIdentityPoolConfigurationException"
+	ErrExternalService   = "ExternalServiceException"
+	ErrInternalError     = "InternalErrorException"
+	ErrUnknownOperation  = "UnknownOperationException"
+	ErrSerialization     = "SerializationException"
+)
+
+// Refusal messages, in Cognito's words where it has them.
+const (
 	msgInvalidPoolConfig   = "Invalid identity pool configuration. Check assigned IAM roles for this pool."
 	msgUnauthNotSupported  = "Unauthenticated access is not supported for this identity pool."
 	msgLoginsDontMatch     = "Logins don't match. Please include at least one valid login for this identity or identity pool."
@@ -63,56 +71,68 @@ const (
 	msgClassicFlowDisabled = "Basic (classic) flow is not enabled, please use enhanced flow."
 )
 
-// cognitoIDPattern is the service model's pattern for IdentityId and
+// idPattern is the service model's pattern for IdentityId and
 // IdentityPoolId ([\w-]+:[0-9a-f-]+), anchored.
 var (
-	cognitoIDPattern = regexp.MustCompile(`^[\w-]+:[0-9a-f-]+$`)
+	idPattern        = regexp.MustCompile(`^[\w-]+:[0-9a-f-]+$`)
 	accountIDPattern = regexp.MustCompile(`^\d+$`)
 )
 
-// cogError is a Cognito refusal: the __type in Code, AWS's status (400 for
+// apiError is a Cognito refusal: the __type in Code, AWS's status (400 for
 // every client error of this service, 500 for InternalErrorException).
-func cogError(typ, message string, cause error) *core.Error {
+func apiError(typ, message string, cause error) *core.Error {
 	status := http.StatusBadRequest
-	if typ == cogInternalError {
+	if typ == ErrInternalError {
 		status = http.StatusInternalServerError
 	}
 	e := core.NewError(status, typ, message, cause)
-	e.Throttled = typ == cogTooManyRequests
+	e.Throttled = typ == ErrTooManyRequests
 	return e
 }
 
 func validationError(member, constraint string) *core.Error {
-	return cogError(cogInvalidParameter, "1 validation error detected: Value at '"+member+"' failed to satisfy constraint: "+constraint, nil)
+	return apiError(ErrInvalidParameter, "1 validation error detected: Value at '"+member+"' failed to satisfy constraint: "+constraint, nil)
 }
 
-// cognitoAPI serves the operations; its limiters live as long as the routes.
-type cognitoAPI struct {
-	s          *Server
+// API serves the operations; its limiters live as long as the routes.
+type API struct {
+	core       *core.Core
+	kit        *httpkit.Kit
+	path       string
+	log        *slog.Logger
 	byAddress  *httpkit.RateLimiter
 	byIdentity *httpkit.RateLimiter
 	ops        map[string]func(*gin.Context, []byte) (any, *core.Error)
 }
 
-// cognitoRoutes mounts the API on POST / and on cognito.path, with the
-// CORS preflight browsers send before a cross-origin SDK call.
-func (s *Server) cognitoRoutes(r *gin.Engine) {
-	cc := s.cfg.Cognito
-	api := &cognitoAPI{
-		s:          s,
-		byAddress:  httpkit.NewRateLimiter(cc.RatePerAddress, cc.BurstPerAddress, s.now),
-		byIdentity: httpkit.NewRateLimiter(cc.RatePerIdentity, cc.BurstPerIdentity, s.now),
+// New builds the API over the core with the cognito settings; now is the
+// rate limiters' clock.
+func New(c *core.Core, kit *httpkit.Kit, cfg config.Cognito, log *slog.Logger, now func() time.Time) *API {
+	api := &API{
+		core:       c,
+		kit:        kit,
+		path:       cfg.Path,
+		log:        log,
+		byAddress:  httpkit.NewRateLimiter(cfg.RatePerAddress, cfg.BurstPerAddress, now),
+		byIdentity: httpkit.NewRateLimiter(cfg.RatePerIdentity, cfg.BurstPerIdentity, now),
 	}
 	api.ops = map[string]func(*gin.Context, []byte) (any, *core.Error){
 		"GetId":                     api.getID,
 		"GetCredentialsForIdentity": api.getCredentialsForIdentity,
 		"GetOpenIdToken":            api.getOpenIDToken,
 	}
-	for _, path := range []string{"/", cc.Path} {
+	return api
+}
+
+// Mount adds the API on POST / and on cognito.path, with the CORS
+// preflight browsers send before a cross-origin SDK call. Refusals of the
+// credential operations are audited.
+func (api *API) Mount(r *gin.Engine) {
+	for _, path := range []string{"/", api.path} {
 		if path == "" {
 			continue
 		}
-		r.POST(path, s.kit.AuditRefusalsIf(store.AuditVend, isCredentialOp), api.serve)
+		r.POST(path, api.kit.AuditRefusalsIf(store.AuditVend, isCredentialOp), api.serve)
 		r.OPTIONS(path, api.preflight)
 	}
 }
@@ -120,7 +140,7 @@ func (s *Server) cognitoRoutes(r *gin.Engine) {
 // isCredentialOp tells the operations whose refusals are credential
 // refusals, for the audit log.
 func isCredentialOp(c *gin.Context) bool {
-	op, ok := strings.CutPrefix(c.GetHeader("X-Amz-Target"), cognitoTargetPrefix)
+	op, ok := strings.CutPrefix(c.GetHeader("X-Amz-Target"), TargetPrefix)
 	return ok && (op == "GetId" || op == "GetCredentialsForIdentity" || op == "GetOpenIdToken")
 }
 
@@ -133,7 +153,7 @@ func corsHeaders(c *gin.Context) {
 	h.Set("Access-Control-Expose-Headers", "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, Date")
 }
 
-func (api *cognitoAPI) preflight(c *gin.Context) {
+func (api *API) preflight(c *gin.Context) {
 	corsHeaders(c)
 	h := c.Writer.Header()
 	h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
@@ -142,30 +162,30 @@ func (api *cognitoAPI) preflight(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-func (api *cognitoAPI) serve(c *gin.Context) {
+func (api *API) serve(c *gin.Context) {
 	c.Header("x-amzn-RequestId", httpkit.RequestID(c))
 	corsHeaders(c)
-	op, ok := strings.CutPrefix(c.GetHeader("X-Amz-Target"), cognitoTargetPrefix)
+	op, ok := strings.CutPrefix(c.GetHeader("X-Amz-Target"), TargetPrefix)
 	handler := api.ops[op]
 	if !ok || handler == nil {
-		api.fail(c, cogError(cogUnknownOperation, "This endpoint speaks the Cognito Identity API: send X-Amz-Target: AWSCognitoIdentityService.GetId, .GetCredentialsForIdentity or .GetOpenIdToken.", nil))
+		api.fail(c, apiError(ErrUnknownOperation, "This endpoint speaks the Cognito Identity API: send X-Amz-Target: AWSCognitoIdentityService.GetId, .GetCredentialsForIdentity or .GetOpenIdToken.", nil))
 		return
 	}
 	if !api.byAddress.Allow(httpkit.SourceKey(c.ClientIP())) {
-		api.fail(c, cogError(cogTooManyRequests, msgRateExceeded, errors.New("source address over its rate limit")))
+		api.fail(c, apiError(ErrTooManyRequests, msgRateExceeded, errors.New("source address over its rate limit")))
 		return
 	}
-	if ct := c.ContentType(); ct != cognitoContentType {
-		api.fail(c, cogError(cogSerialization, "Send the request body as "+cognitoContentType+".", nil))
+	if ct := c.ContentType(); ct != ContentType {
+		api.fail(c, apiError(ErrSerialization, "Send the request body as "+ContentType+".", nil))
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(c.Request.Body, cognitoMaxBody+1))
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, MaxBody+1))
 	switch {
-	case err != nil && httpkit.IsTooLarge(err), len(body) > cognitoMaxBody:
-		api.fail(c, cogError(cogInvalidParameter, "The request body is too large.", err))
+	case err != nil && httpkit.IsTooLarge(err), len(body) > MaxBody:
+		api.fail(c, apiError(ErrInvalidParameter, "The request body is too large.", err))
 		return
 	case err != nil:
-		api.fail(c, cogError(cogSerialization, "The request body could not be read.", err))
+		api.fail(c, apiError(ErrSerialization, "The request body could not be read.", err))
 		return
 	}
 	out, e := handler(c, body)
@@ -177,27 +197,27 @@ func (api *cognitoAPI) serve(c *gin.Context) {
 }
 
 // reply writes a JSON 1.1 body; credentials and tokens are never cached.
-func (api *cognitoAPI) reply(c *gin.Context, status int, v any) {
+func (api *API) reply(c *gin.Context, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		api.fail(c, cogError(cogInternalError, "An internal error occurred.", err))
+		api.fail(c, apiError(ErrInternalError, "An internal error occurred.", err))
 		return
 	}
 	httpkit.NoCache(c)
-	c.Data(status, cognitoContentType, b)
+	c.Data(status, ContentType, b)
 }
 
-// cognitoErrorBody is the JSON 1.1 error shape.
-type cognitoErrorBody struct {
+// errorBody is the JSON 1.1 error shape.
+type errorBody struct {
 	Type    string `json:"__type"`
 	Message string `json:"message"`
 }
 
 // fail logs the refusal with its private cause and answers with the public
 // part only, in the shape the AWS SDKs parse.
-func (api *cognitoAPI) fail(c *gin.Context, e *core.Error) {
-	log := core.LogFrom(c.Request.Context(), api.s.log)
-	core.NoteRefusal(c.Request.Context(), e) // audit_refusals.go
+func (api *API) fail(c *gin.Context, e *core.Error) {
+	log := core.LogFrom(c.Request.Context(), api.log)
+	core.NoteRefusal(c.Request.Context(), e) // audited by the route unless a handler did
 	attrs := []any{"api", "cognito", "error_type", e.Code, "status", e.Status}
 	if e.Cause != nil {
 		attrs = append(attrs, "cause", e.Cause.Error())
@@ -208,20 +228,20 @@ func (api *cognitoAPI) fail(c *gin.Context, e *core.Error) {
 		log.Warn("request refused", attrs...)
 	}
 	c.Header("x-amzn-ErrorType", e.Code)
-	api.reply(c, e.Status, cognitoErrorBody{Type: e.Code, Message: e.Message})
+	api.reply(c, e.Status, errorBody{Type: e.Code, Message: e.Message})
 	c.Abort()
 }
 
-// decodeCognito reads the JSON object of one operation. Unknown members
+// decode reads the JSON object of one operation. Unknown members
 // are ignored, as AWS does, so newer SDKs keep working; wrong types and
 // malformed JSON are a SerializationException.
-func decodeCognito(body []byte, v any) *core.Error {
+func decode(body []byte, v any) *core.Error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
-		return cogError(cogSerialization, "The request body is not the JSON this operation expects: "+httpkit.JSONProblem(err)+".", err)
+		return apiError(ErrSerialization, "The request body is not the JSON this operation expects: "+httpkit.JSONProblem(err)+".", err)
 	}
 	if dec.More() {
-		return cogError(cogSerialization, "The request body must hold one JSON object.", nil)
+		return apiError(ErrSerialization, "The request body must hold one JSON object.", nil)
 	}
 	return nil
 }
@@ -235,7 +255,7 @@ func checkID(member, v string, required bool) *core.Error {
 		return validationError(member, "Member must not be null")
 	case len(v) > maxIDLen:
 		return validationError(member, "Member must have length less than or equal to 55")
-	case !cognitoIDPattern.MatchString(v):
+	case !idPattern.MatchString(v):
 		return validationError(member, `Member must satisfy regular expression pattern: [\w-]+:[0-9a-f-]+`)
 	}
 	return nil
@@ -272,7 +292,7 @@ type (
 		Logins        map[string]string `json:"Logins"`
 		CustomRoleArn string            `json:"CustomRoleArn"`
 	}
-	cognitoCredentials struct {
+	credentials struct {
 		AccessKeyID  string `json:"AccessKeyId"`
 		SecretKey    string `json:"SecretKey"`
 		SessionToken string `json:"SessionToken"`
@@ -280,8 +300,8 @@ type (
 		Expiration int64 `json:"Expiration"`
 	}
 	getCredentialsOutput struct {
-		IdentityID  string             `json:"IdentityId"`
-		Credentials cognitoCredentials `json:"Credentials"`
+		IdentityID  string      `json:"IdentityId"`
+		Credentials credentials `json:"Credentials"`
 	}
 	getOpenIDTokenInput struct {
 		IdentityID string            `json:"IdentityId"`
@@ -296,7 +316,7 @@ type (
 // parseGetID decodes and validates a GetId body.
 func parseGetID(body []byte) (getIDInput, *core.Error) {
 	var in getIDInput
-	if e := decodeCognito(body, &in); e != nil {
+	if e := decode(body, &in); e != nil {
 		return in, e
 	}
 	if e := checkID("identityPoolId", in.IdentityPoolID, true); e != nil {
@@ -311,7 +331,7 @@ func parseGetID(body []byte) (getIDInput, *core.Error) {
 // parseGetCredentials decodes and validates a GetCredentialsForIdentity body.
 func parseGetCredentials(body []byte) (getCredentialsInput, *core.Error) {
 	var in getCredentialsInput
-	if e := decodeCognito(body, &in); e != nil {
+	if e := decode(body, &in); e != nil {
 		return in, e
 	}
 	if e := checkID("identityId", in.IdentityID, true); e != nil {
@@ -326,7 +346,7 @@ func parseGetCredentials(body []byte) (getCredentialsInput, *core.Error) {
 // parseGetOpenIDToken decodes and validates a GetOpenIdToken body.
 func parseGetOpenIDToken(body []byte) (getOpenIDTokenInput, *core.Error) {
 	var in getOpenIDTokenInput
-	if e := decodeCognito(body, &in); e != nil {
+	if e := decode(body, &in); e != nil {
 		return in, e
 	}
 	if e := checkID("identityId", in.IdentityID, true); e != nil {

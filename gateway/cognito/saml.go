@@ -1,13 +1,11 @@
-package gateway
+package cognito
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 
 	"fedgate/gateway/core"
-	"fedgate/gateway/store"
 	"fedgate/idp"
 )
 
@@ -47,15 +45,15 @@ func samlLoginMethod(pool *core.Pool, p *core.Provider) (loginMethod, bool) {
 func samlLoginError(err error) *core.Error {
 	switch {
 	case errors.Is(err, idp.ErrExpiredToken):
-		return cogError(cogNotAuthorized, "Invalid login token. The SAML response has expired.", err)
+		return apiError(ErrNotAuthorized, "Invalid login token. The SAML response has expired.", err)
 	case errors.Is(err, idp.ErrUpstream):
-		return cogError(cogExternalService, "The identity provider could not be reached. Try again in a moment.", err)
+		return apiError(ErrExternalService, "The identity provider could not be reached. Try again in a moment.", err)
 	case errors.Is(err, idp.ErrTooLarge):
-		return cogError(cogInvalidParameter, "The SAML response is too large.", err)
+		return apiError(ErrInvalidParameter, "The SAML response is too large.", err)
 	case errors.Is(err, idp.ErrReplay):
-		return cogError(cogNotAuthorized, "Invalid login token. The SAML response was already used.", err)
+		return apiError(ErrNotAuthorized, "Invalid login token. The SAML response was already used.", err)
 	default:
-		return cogError(cogNotAuthorized, "Invalid login token. The SAML response is not valid for this identity pool.", err)
+		return apiError(ErrNotAuthorized, "Invalid login token. The SAML response is not valid for this identity pool.", err)
 	}
 }
 
@@ -63,18 +61,16 @@ func samlLoginError(err error) *core.Error {
 // whose assertion is already spent at the ACS or bound in another pool.
 // bindAssertions decides atomically; this only keeps a replay from
 // leaving an identity behind.
-func (s *Server) assertionsFree(ctx context.Context, pool *core.Pool, logins []verifiedLogin) *core.Error {
+func (api *API) assertionsFree(ctx context.Context, pool *core.Pool, logins []verifiedLogin) *core.Error {
 	for _, l := range logins {
 		if l.assertion == nil {
 			continue
 		}
-		held, err := s.store.GetEphemeral(ctx, core.KindSAMLAssertion, core.SAMLReplayKey(l.provider.Cfg.ID, l.assertion.ID), s.now())
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-		case err != nil:
-			return cogError(cogInternalError, "An internal error occurred.", fmt.Errorf("saml replay cache: %w", err))
-		case !bytes.HasPrefix(held, core.CognitoPoolPrefix(pool.Cfg.ID)):
-			return samlLoginError(fmt.Errorf("%w: assertion %q was used at the ACS, the JSON API or another pool", idp.ErrReplay, l.assertion.ID))
+		if err := api.core.CognitoAssertionFree(ctx, pool.Cfg.ID, l.provider.Cfg.ID, l.assertion.ID); err != nil {
+			if errors.Is(err, idp.ErrReplay) {
+				return samlLoginError(err)
+			}
+			return apiError(ErrInternalError, "An internal error occurred.", fmt.Errorf("saml replay cache: %w", err))
 		}
 	}
 	return nil
@@ -84,17 +80,17 @@ func (s *Server) assertionsFree(ctx context.Context, pool *core.Pool, logins []v
 // until the provider would refuse it anyway: the first use records the
 // binding, the same binding again is the same use, anything else is a
 // replay.
-func (s *Server) bindAssertions(ctx context.Context, pool *core.Pool, identityID string, logins []verifiedLogin) *core.Error {
+func (api *API) bindAssertions(ctx context.Context, pool *core.Pool, identityID string, logins []verifiedLogin) *core.Error {
 	want := core.CognitoBinding(pool.Cfg.ID, identityID)
 	for _, l := range logins {
 		if l.assertion == nil {
 			continue
 		}
-		if err := s.core.BindAssertion(ctx, l.provider.Cfg.ID, *l.assertion, want); err != nil {
+		if err := api.core.BindAssertion(ctx, l.provider.Cfg.ID, *l.assertion, want); err != nil {
 			if errors.Is(err, idp.ErrReplay) {
 				return samlLoginError(err)
 			}
-			return cogError(cogInternalError, "An internal error occurred.", fmt.Errorf("saml replay cache: %w", err))
+			return apiError(ErrInternalError, "An internal error occurred.", fmt.Errorf("saml replay cache: %w", err))
 		}
 	}
 	return nil

@@ -1,0 +1,117 @@
+package core
+
+// What the Cognito-compatible API needs beyond Grant: guest identities and
+// their vends, identity lookup, and the SAML assertion check GetId makes
+// before it creates an identity.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"fedgate/exchange"
+	"fedgate/exchange/rules"
+	"fedgate/gateway/store"
+	"fedgate/idp"
+)
+
+// GuestProvider marks guest (unauthenticated) identities in the store and
+// the audit log. It cannot collide with a provider id, which never
+// contains ':'.
+const GuestProvider = "cognito:unauthenticated"
+
+// NewGuestIdentity creates a guest identity in pool. A guest's subject is
+// its own identity id, so every call makes a new identity, as Cognito's
+// GetId without logins does.
+func (s *Core) NewGuestIdentity(ctx context.Context, pool *Pool) (string, error) {
+	u, err := uuid.NewRandomFromReader(s.rand)
+	if err != nil {
+		return "", fmt.Errorf("generating identity id: %w", err)
+	}
+	newID := pool.Cfg.Region() + ":" + u.String()
+	id, _, err := s.store.GetOrCreateIdentity(ctx, store.IdentityKey{PoolID: pool.Cfg.ID, Provider: GuestProvider, Subject: newID}, newID)
+	if err != nil {
+		return "", err
+	}
+	LogFrom(ctx, s.log).Info("guest identity created", "identity_id", id, "pool", pool.Cfg.ID)
+	return id, nil
+}
+
+// LookupIdentity finds an identity by its id; store.ErrNotFound when there
+// is none.
+func (s *Core) LookupIdentity(ctx context.Context, id string) (*store.IdentityRecord, error) {
+	return s.store.LookupIdentity(ctx, id)
+}
+
+// VendGuest assumes the pool's unauthenticated role for a guest identity,
+// with a token whose audience is the pool's guest audience and amr
+// ["unauthenticated"]. Like Vend, it counts the attempt and audits the
+// outcome.
+func (s *Core) VendGuest(ctx context.Context, pool *Pool, identityID string) (*exchange.Credentials, *Error) {
+	role := pool.Cfg.UnauthenticatedRole
+	req := exchange.Request{
+		PoolID:      pool.Cfg.ID,
+		Audience:    pool.Cfg.GuestAudience(),
+		IssuerURL:   pool.IssuerURL,
+		IdentityID:  identityID,
+		AMR:         []string{"unauthenticated"},
+		RoleARN:     role,
+		SessionName: rules.SessionName(identityID),
+		Duration:    time.Duration(pool.Cfg.DurationSeconds) * time.Second,
+	}
+	log := LogFrom(ctx, s.log)
+	creds, err := pool.Mode.Vend(ctx, req)
+	s.onVend(ctx, err == nil)
+	if err != nil {
+		e := FromSTS(err)
+		var se *exchange.STSError
+		if !errors.As(err, &se) {
+			e = AsVendError(err)
+		}
+		log.Warn("vend refused", "identity_id", identityID, "pool", req.PoolID, "guest", true, "role", role, "code", e.Code, "cause", err.Error())
+		s.auditGuest(ctx, pool, identityID, role, e)
+		return nil, e
+	}
+	s.auditGuest(ctx, pool, identityID, role, nil)
+	log.Info("credentials vended", "identity_id", identityID, "pool", req.PoolID, "guest", true, "role", role,
+		"expires", creds.Expiration.UTC().Format(time.RFC3339))
+	return creds, nil
+}
+
+// AuditGuestRefusal records a guest's credential request refused before
+// any vend (a role other than the pool's unauthenticated role).
+func (s *Core) AuditGuestRefusal(ctx context.Context, pool *Pool, identityID, role string, e *Error) {
+	s.auditGuest(ctx, pool, identityID, role, e)
+}
+
+// auditGuest records a guest vend (e nil) or its refusal. A guest has no
+// provider or subject: the entry names the guest marker and the identity.
+func (s *Core) auditGuest(ctx context.Context, pool *Pool, identityID, role string, e *Error) {
+	entry := store.AuditEntry{Kind: store.AuditVend, IdentityID: identityID, Provider: GuestProvider, Pool: pool.Cfg.ID, Role: role,
+		Result: store.AuditOK, Reason: "unauthenticated role"}
+	if e != nil {
+		entry.Result, entry.Reason = ResultOf(e), AuditReason(e)
+	}
+	s.Audit(ctx, entry)
+}
+
+// CognitoAssertionFree checks, before GetId makes an identity, that a SAML
+// login's assertion is neither spent at the ACS or the JSON API nor bound
+// in another pool; the refusal wraps idp.ErrReplay. BindAssertion decides
+// atomically; this only keeps a replay from leaving an identity behind.
+func (s *Core) CognitoAssertionFree(ctx context.Context, poolID, provider, assertionID string) error {
+	held, err := s.store.GetEphemeral(ctx, KindSAMLAssertion, SAMLReplayKey(provider, assertionID), s.now())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case !bytes.HasPrefix(held, cognitoPoolPrefix(poolID)):
+		return fmt.Errorf("%w: assertion %q was used at the ACS, the JSON API or another pool", idp.ErrReplay, assertionID)
+	}
+	return nil
+}
