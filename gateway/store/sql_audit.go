@@ -92,7 +92,7 @@ func auditListQuery(q AuditQuery, d dialect) (string, []any) {
 }
 
 // scanAudit reads a row of auditColumns.
-func scanAudit(row scanner) (AuditEntry, error) {
+func scanAudit(row *sql.Rows) (AuditEntry, error) {
 	var e AuditEntry
 	var at int64
 	err := row.Scan(&e.ID, &at, &e.Kind, &e.Actor, &e.IdentityID, &e.Provider, &e.Subject, &e.Pool, &e.Role, &e.Source, &e.RequestID, &e.Result, &e.Reason, &e.Version)

@@ -69,7 +69,8 @@ func (s *sqlStore) ListCLISessions(ctx context.Context, owner CLISessionOwner, n
 	if !validText(owner.Provider) || !validText(owner.Subject) {
 		return nil, ctx.Err()
 	}
-	return query(ctx, s, "ListCLISessions", scanCLISession, `SELECT `+cliSessionColumns+`
+	scan := func(rows *sql.Rows) (CLISession, error) { return scanCLISession(rows) }
+	return query(ctx, s, "ListCLISessions", scan, `SELECT `+cliSessionColumns+`
 		FROM cli_sessions WHERE provider = $1 AND subject = $2 AND expires_at > $3
 		ORDER BY created_at DESC, id`, owner.Provider, owner.Subject, toNanos(now))
 }

@@ -30,7 +30,7 @@ func (s *sqlStore) GetConfig(ctx context.Context, version int64) (*ConfigVersion
 	return v, nil
 }
 
-func scanConfigVersion(row scanner) (*ConfigVersion, error) {
+func scanConfigVersion(row *sql.Row) (*ConfigVersion, error) {
 	var v ConfigVersion
 	var createdAt int64
 	if err := row.Scan(&v.Version, &v.Doc, &v.Hash, &v.Author, &v.Source, &v.Comment, &createdAt); err != nil {
@@ -54,7 +54,7 @@ func (s *sqlStore) ListConfigs(ctx context.Context, before int64, limit int) ([]
 }
 
 // scanConfigSummary reads a version without its document.
-func scanConfigSummary(row scanner) (ConfigVersion, error) {
+func scanConfigSummary(row *sql.Rows) (ConfigVersion, error) {
 	var v ConfigVersion
 	var createdAt int64
 	err := row.Scan(&v.Version, &v.Hash, &v.Author, &v.Source, &v.Comment, &createdAt)

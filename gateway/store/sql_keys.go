@@ -52,7 +52,7 @@ func (r keyRing) ListSigningKeys(ctx context.Context) ([]StoredKey, error) {
 		FROM `+r.table+` ORDER BY created_at, id`)
 }
 
-func scanKey(row scanner) (StoredKey, error) {
+func scanKey(row *sql.Rows) (StoredKey, error) {
 	var k StoredKey
 	var createdAt int64
 	var retiredAt sql.NullInt64

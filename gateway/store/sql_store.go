@@ -112,8 +112,9 @@ func (s *sqlStore) exec(ctx context.Context, op, q string, args ...any) (int64, 
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-// query runs a read on the reader pool and scans every row.
-func query[T any](ctx context.Context, s *sqlStore, op string, scan func(scanner) (T, error), q string, args ...any) ([]T, error) {
+// query runs a read on the reader pool and scans every row. scan takes
+// *sql.Rows, not a scanner: Scan's arguments then stay on the stack.
+func query[T any](ctx context.Context, s *sqlStore, op string, scan func(*sql.Rows) (T, error), q string, args ...any) ([]T, error) {
 	rows, err := s.reader.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, s.classify(op, err)
