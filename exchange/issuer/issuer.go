@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"fedgate/gateway/store"
 )
 
 const (
@@ -32,24 +34,6 @@ const (
 // ErrInvalidToken wraps every rejection of a Token passed to Mint.
 var ErrInvalidToken = errors.New("issuer: invalid token request")
 
-// StoredKey is one signing key as the gateway's store holds it.
-type StoredKey struct {
-	ID        string
-	Algorithm string
-	Sealed    []byte // PKCS#8 DER sealed with the Sealer, aad = ID
-	CreatedAt time.Time
-	RetiredAt time.Time // zero = active
-}
-
-// KeyStore persists signing keys; the gateway's store implements it.
-type KeyStore interface {
-	ListSigningKeys(ctx context.Context) ([]StoredKey, error)
-	AddSigningKey(ctx context.Context, k StoredKey) error
-	// RetireSigningKeys marks every active key except exceptID retired at `at`.
-	RetireSigningKeys(ctx context.Context, exceptID string, at time.Time) error
-	DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time) error
-}
-
 // Sealer encrypts keys at rest; *secret.Box implements it.
 type Sealer interface {
 	Seal(plaintext, aad []byte) ([]byte, error)
@@ -61,7 +45,7 @@ type Options struct {
 	URL       string        // public issuer URL, e.g. https://fedgate.example.com (no trailing slash)
 	Algorithm string        // "ES256" (default) or "RS256"
 	TokenTTL  time.Duration // default 5m, at most 10m
-	Keys      KeyStore
+	Keys      store.KeyStore
 	Sealer    Sealer
 	Now       func() time.Time
 	Rand      io.Reader // key material and jti; must be safe for concurrent use
@@ -204,7 +188,7 @@ func (i *Issuer) reloadLocked(ctx context.Context) error {
 	return i.loadLocked(keys)
 }
 
-func (i *Issuer) loadLocked(keys []StoredKey) error {
+func (i *Issuer) loadLocked(keys []store.StoredKey) error {
 	set, err := buildKeySet(keys, i.opts.Algorithm, i.opts.Sealer, i.opts.Now())
 	if err != nil {
 		return err
@@ -213,7 +197,7 @@ func (i *Issuer) loadLocked(keys []StoredKey) error {
 	return nil
 }
 
-func hasActive(keys []StoredKey, alg string) bool {
+func hasActive(keys []store.StoredKey, alg string) bool {
 	for _, k := range keys {
 		if k.RetiredAt.IsZero() && k.Algorithm == alg {
 			return true

@@ -18,6 +18,7 @@ import (
 	"fedgate/exchange/issuer"
 	"fedgate/exchange/issuer/issuertest"
 	"fedgate/exchange/secret"
+	"fedgate/gateway/store"
 )
 
 const testURL = "https://fedgate.example.com"
@@ -352,16 +353,16 @@ func TestNewRotatesWhenAlgorithmChanges(t *testing.T) {
 func TestTamperedStoredKey(t *testing.T) {
 	tests := []struct {
 		name   string
-		tamper func(k *issuer.StoredKey, f *fixture)
+		tamper func(k *store.StoredKey, f *fixture)
 		want   string
 		// the running issuer still holds the right encryption key, so only
 		// row tampering makes its reload fail
 		rowTampered bool
 	}{
-		{"flipped byte", func(k *issuer.StoredKey, _ *fixture) { k.Sealed[len(k.Sealed)-1] ^= 1 }, "cannot be decrypted", true},
-		{"renamed row", func(k *issuer.StoredKey, _ *fixture) { k.ID = "other" }, "cannot be decrypted", true},
-		{"wrong algorithm", func(k *issuer.StoredKey, _ *fixture) { k.Algorithm = issuer.AlgRS256 }, "does not match algorithm", true},
-		{"other encryption key", func(_ *issuer.StoredKey, f *fixture) {
+		{"flipped byte", func(k *store.StoredKey, _ *fixture) { k.Sealed[len(k.Sealed)-1] ^= 1 }, "cannot be decrypted", true},
+		{"renamed row", func(k *store.StoredKey, _ *fixture) { k.ID = "other" }, "cannot be decrypted", true},
+		{"wrong algorithm", func(k *store.StoredKey, _ *fixture) { k.Algorithm = issuer.AlgRS256 }, "does not match algorithm", true},
+		{"other encryption key", func(_ *store.StoredKey, f *fixture) {
 			f.box, _ = secret.NewBox(bytes.Repeat([]byte{8}, secret.KeySize), rand.Reader)
 		}, "wrong encryption key", false},
 	}
@@ -369,7 +370,7 @@ func TestTamperedStoredKey(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			iss := f.newIssuer(t, issuer.AlgES256)
-			f.keys.Mutate(func(keys []issuer.StoredKey) { tt.tamper(&keys[0], f) })
+			f.keys.Mutate(func(keys []store.StoredKey) { tt.tamper(&keys[0], f) })
 			_, err := issuer.New(context.Background(), f.options(issuer.AlgES256))
 			var ke *issuer.KeyError
 			if !errors.As(err, &ke) || !strings.Contains(err.Error(), tt.want) {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"fedgate/gateway/store"
 )
 
 // Supported signing algorithms.
@@ -55,7 +57,7 @@ type keySet struct {
 	public jose.JSONWebKeySet
 }
 
-func generateKey(alg string, r io.Reader, sealer Sealer, now time.Time) (StoredKey, error) {
+func generateKey(alg string, r io.Reader, sealer Sealer, now time.Time) (store.StoredKey, error) {
 	var priv crypto.Signer
 	var err error
 	switch alg {
@@ -64,24 +66,24 @@ func generateKey(alg string, r io.Reader, sealer Sealer, now time.Time) (StoredK
 	case AlgRS256:
 		priv, err = rsa.GenerateKey(r, rsaBits)
 	default:
-		return StoredKey{}, fmt.Errorf("issuer: algorithm %q not supported", alg)
+		return store.StoredKey{}, fmt.Errorf("issuer: algorithm %q not supported", alg)
 	}
 	if err != nil {
-		return StoredKey{}, fmt.Errorf("issuer: generate %s key: %w", alg, err)
+		return store.StoredKey{}, fmt.Errorf("issuer: generate %s key: %w", alg, err)
 	}
 	kid, err := keyID(priv.Public())
 	if err != nil {
-		return StoredKey{}, err
+		return store.StoredKey{}, err
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(priv)
 	if err != nil {
-		return StoredKey{}, fmt.Errorf("issuer: encode key: %w", err)
+		return store.StoredKey{}, fmt.Errorf("issuer: encode key: %w", err)
 	}
 	sealed, err := sealer.Seal(der, []byte(kid))
 	if err != nil {
-		return StoredKey{}, fmt.Errorf("issuer: seal key: %w", err)
+		return store.StoredKey{}, fmt.Errorf("issuer: seal key: %w", err)
 	}
-	return StoredKey{ID: kid, Algorithm: alg, Sealed: sealed, CreatedAt: now}, nil
+	return store.StoredKey{ID: kid, Algorithm: alg, Sealed: sealed, CreatedAt: now}, nil
 }
 
 // keyID is the RFC 7638 thumbprint of the public key: unique per key and
@@ -98,10 +100,10 @@ func keyID(pub crypto.PublicKey) (string, error) {
 // buildKeySet opens every key that is announced, active or still inside its
 // retention window. The signer is the newest active key of the preferred algorithm,
 // else the newest active key (another replica may run a different config).
-func buildKeySet(stored []StoredKey, preferredAlg string, sealer Sealer, now time.Time) (*keySet, error) {
+func buildKeySet(stored []store.StoredKey, preferredAlg string, sealer Sealer, now time.Time) (*keySet, error) {
 	stored = slices.Clone(stored)
 	// Newest first, ties broken by ID so every replica picks the same signer.
-	slices.SortFunc(stored, func(a, b StoredKey) int {
+	slices.SortFunc(stored, func(a, b store.StoredKey) int {
 		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
 			return c
 		}
@@ -141,7 +143,7 @@ func buildKeySet(stored []StoredKey, preferredAlg string, sealer Sealer, now tim
 	return set, nil
 }
 
-func openKey(k StoredKey, sealer Sealer) (crypto.Signer, error) {
+func openKey(k store.StoredKey, sealer Sealer) (crypto.Signer, error) {
 	der, err := sealer.Open(k.Sealed, []byte(k.ID))
 	if err != nil {
 		return nil, &KeyError{KeyID: k.ID, Reason: "cannot be decrypted (wrong encryption key, or the stored row was altered)", Cause: err}

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"fedgate/exchange/issuer"
+	"fedgate/gateway/store"
 )
 
 // Algorithm is the StoredKey.Algorithm of broker keys.
@@ -48,7 +49,7 @@ var ErrNoActiveKey = errors.New("samlbroker: no active signing key in the store"
 
 // KeyOptions configure a KeyRing.
 type KeyOptions struct {
-	Keys        issuer.KeyStore // the store's ring of broker keys (not the issuer's)
+	Keys        store.KeyStore // the store's ring of broker keys (not the issuer's)
 	Sealer      issuer.Sealer
 	Now         func() time.Time
 	Rand        io.Reader
@@ -226,7 +227,7 @@ func (k *KeyRing) addLocked(ctx context.Context, createdAt time.Time) (string, e
 	if err != nil {
 		return "", fmt.Errorf("samlbroker: seal key: %w", err)
 	}
-	if err := k.o.Keys.AddSigningKey(ctx, issuer.StoredKey{ID: id, Algorithm: Algorithm, Sealed: sealed, CreatedAt: createdAt}); err != nil {
+	if err := k.o.Keys.AddSigningKey(ctx, store.StoredKey{ID: id, Algorithm: Algorithm, Sealed: sealed, CreatedAt: createdAt}); err != nil {
 		return "", fmt.Errorf("samlbroker: store key: %w", err)
 	}
 	return id, nil
@@ -250,7 +251,7 @@ func (k *KeyRing) loadLocked(ctx context.Context) error {
 	}
 	now := k.o.Now()
 	stored = slices.Clone(stored)
-	slices.SortFunc(stored, func(a, b issuer.StoredKey) int {
+	slices.SortFunc(stored, func(a, b store.StoredKey) int {
 		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
 			return c
 		}
@@ -281,7 +282,7 @@ func (k *KeyRing) loadLocked(ctx context.Context) error {
 	return nil
 }
 
-func openKey(s issuer.StoredKey, sealer issuer.Sealer) (*ringKey, error) {
+func openKey(s store.StoredKey, sealer issuer.Sealer) (*ringKey, error) {
 	bad := func(reason string, err error) error {
 		return &issuer.KeyError{KeyID: s.ID, Reason: reason, Cause: err}
 	}

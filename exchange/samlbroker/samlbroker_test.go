@@ -17,6 +17,7 @@ import (
 	"fedgate/exchange/issuer"
 	"fedgate/exchange/issuer/issuertest"
 	"fedgate/exchange/secret"
+	"fedgate/gateway/store"
 )
 
 const (
@@ -227,7 +228,7 @@ func TestRotationOverlap(t *testing.T) {
 
 func TestTamperedStoredKeyRefused(t *testing.T) {
 	f := newFixture(t)
-	f.keys.Mutate(func(keys []issuer.StoredKey) { keys[0].Sealed[len(keys[0].Sealed)-1] ^= 1 })
+	f.keys.Mutate(func(keys []store.StoredKey) { keys[0].Sealed[len(keys[0].Sealed)-1] ^= 1 })
 	box, _ := secret.NewBox(bytes.Repeat([]byte{7}, secret.KeySize), rand.Reader)
 	_, err := NewKeyRing(context.Background(), KeyOptions{Keys: f.keys, Sealer: box, Now: f.clock.Now, Rand: rand.Reader})
 	var ke *issuer.KeyError

@@ -94,14 +94,14 @@ func checkAuditQuery(q AuditQuery) error {
 	if q.Limit < 0 || q.Limit > MaxAuditPage || q.Before < 0 || len(q.Text) > MaxAuditField {
 		return errors.New("audit query out of range")
 	}
-	return checkText(q.Text, q.Kind, q.Result) // postgres (store backends)
+	return checkText(q.Text, q.Kind, q.Result)
 }
 
 // clipAudit cuts over-long fields at a rune boundary, and replaces NUL and
 // invalid UTF-8 (an audit line is kept, not refused, for odd input).
 func clipAudit(e AuditEntry) AuditEntry {
 	for _, f := range []*string{&e.Kind, &e.Actor, &e.IdentityID, &e.Provider, &e.Subject, &e.Pool, &e.Role, &e.Source, &e.RequestID, &e.Result, &e.Reason} {
-		*f = cleanText(*f) // postgres (store backends)
+		*f = cleanText(*f)
 		if len(*f) > MaxAuditField {
 			*f = strings.ToValidUTF8((*f)[:MaxAuditField], "") + "…"
 		}

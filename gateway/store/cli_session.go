@@ -52,5 +52,5 @@ func checkCLISession(s CLISession) error {
 	if s.CreatedAt.IsZero() || !s.ExpiresAt.After(s.CreatedAt) {
 		return errors.New("CLI session needs a creation time before its expiry")
 	}
-	return checkText(s.ID, s.TokenHash, s.Owner.Provider, s.Owner.Subject, s.PoolID, s.Method, s.Client) // postgres (store backends)
+	return checkText(s.ID, s.TokenHash, s.Owner.Provider, s.Owner.Subject, s.PoolID, s.Method, s.Client)
 }

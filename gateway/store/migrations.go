@@ -6,46 +6,48 @@ import (
 	"fmt"
 )
 
-// sqliteMigrations is the schema history, one statement per version
-// (version = index + 1). Append only: never edit or reorder a released entry.
-func sqliteMigrations() []string {
+// migrations is the schema history, one statement per version (version =
+// index + 1), in every dialect: {int}, {blob} and {serial_key} are spelled
+// by dialect.ddl, so a schema version means the same tables on every
+// backend. Append only: never edit or reorder a released entry.
+func migrations() []string {
 	return []string{
 		`CREATE TABLE identities (
 			id           TEXT PRIMARY KEY,
 			pool_id      TEXT NOT NULL,
 			provider     TEXT NOT NULL,
 			subject      TEXT NOT NULL,
-			created_at   INTEGER NOT NULL,
-			last_seen_at INTEGER NOT NULL,
+			created_at   {int} NOT NULL,
+			last_seen_at {int} NOT NULL,
 			UNIQUE (pool_id, provider, subject)
 		)`,
 		`CREATE TABLE config_versions (
-			version    INTEGER PRIMARY KEY,
-			doc        BLOB NOT NULL,
+			version    {int} PRIMARY KEY,
+			doc        {blob} NOT NULL,
 			hash       TEXT NOT NULL,
 			author     TEXT NOT NULL,
 			source     TEXT NOT NULL,
 			comment    TEXT NOT NULL,
-			created_at INTEGER NOT NULL
+			created_at {int} NOT NULL
 		)`,
 		`CREATE TABLE ephemeral (
 			key_hash   TEXT PRIMARY KEY,
 			kind       TEXT NOT NULL,
-			data       BLOB NOT NULL,
-			expires_at INTEGER NOT NULL
+			data       {blob} NOT NULL,
+			expires_at {int} NOT NULL
 		)`,
 		`CREATE INDEX ephemeral_expires_at ON ephemeral (expires_at)`,
 		`CREATE TABLE signing_keys (
 			id         TEXT PRIMARY KEY,
 			algorithm  TEXT NOT NULL,
-			sealed     BLOB NOT NULL,
-			created_at INTEGER NOT NULL,
-			retired_at INTEGER
+			sealed     {blob} NOT NULL,
+			created_at {int} NOT NULL,
+			retired_at {int}
 		)`,
-		// admin (issue 6): the audit log.
+		// The audit log.
 		`CREATE TABLE audit_log (
-			id          INTEGER PRIMARY KEY AUTOINCREMENT,
-			at          INTEGER NOT NULL,
+			id          {serial_key},
+			at          {int} NOT NULL,
 			kind        TEXT NOT NULL,
 			actor       TEXT NOT NULL,
 			identity_id TEXT NOT NULL,
@@ -57,10 +59,10 @@ func sqliteMigrations() []string {
 			request_id  TEXT NOT NULL,
 			result      TEXT NOT NULL,
 			reason      TEXT NOT NULL,
-			version     INTEGER NOT NULL
+			version     {int} NOT NULL
 		)`,
 		`CREATE INDEX audit_log_at ON audit_log (at)`,
-		// cli (issue 5): sessions of `fedgate login`.
+		// Sessions of `fedgate login`.
 		`CREATE TABLE cli_sessions (
 			id           TEXT PRIMARY KEY,
 			token_hash   TEXT NOT NULL UNIQUE,
@@ -69,37 +71,44 @@ func sqliteMigrations() []string {
 			pool_id      TEXT NOT NULL,
 			method       TEXT NOT NULL,
 			client       TEXT NOT NULL,
-			sealed       BLOB NOT NULL,
-			created_at   INTEGER NOT NULL,
-			expires_at   INTEGER NOT NULL,
-			last_used_at INTEGER NOT NULL
+			sealed       {blob} NOT NULL,
+			created_at   {int} NOT NULL,
+			expires_at   {int} NOT NULL,
+			last_used_at {int} NOT NULL
 		)`,
 		`CREATE INDEX cli_sessions_owner ON cli_sessions (provider, subject, expires_at)`,
-		// saml (issue 3): the SAML broker's signing keys, a ring apart from the issuer's.
+		// The SAML broker's signing keys, a ring apart from the issuer's.
 		`CREATE TABLE saml_signing_keys (
 			id         TEXT PRIMARY KEY,
 			algorithm  TEXT NOT NULL,
-			sealed     BLOB NOT NULL,
-			created_at INTEGER NOT NULL,
-			retired_at INTEGER
+			sealed     {blob} NOT NULL,
+			created_at {int} NOT NULL,
+			retired_at {int}
 		)`,
 	}
 }
 
 // migrate applies the pending migrations in one transaction, recording each
 // in schema_migrations. Run on every open: with nothing pending it only reads.
+// The dialect's lock comes first, so processes or replicas opening at once
+// queue: the first migrates, the others then find nothing pending. DDL is
+// transactional on both backends, so a failed step leaves no half schema.
 // A database migrated by a newer binary is refused rather than misread.
-func migrate(ctx context.Context, db *sql.DB, steps []string, nowNanos int64) error {
+func migrate(ctx context.Context, db *sql.DB, d dialect, nowNanos int64) error {
+	steps := migrations()
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }() // no-op after Commit
 
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		applied_at INTEGER NOT NULL
-	)`); err != nil {
+	if err := d.lockTx(ctx, tx, lockMigrate); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, d.ddl(`CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    {int} PRIMARY KEY,
+		applied_at {int} NOT NULL
+	)`)); err != nil {
 		return err
 	}
 	var current int64
@@ -111,10 +120,10 @@ func migrate(ctx context.Context, db *sql.DB, steps []string, nowNanos int64) er
 	}
 	for i := current; i < int64(len(steps)); i++ {
 		version := i + 1
-		if _, err := tx.ExecContext(ctx, steps[i]); err != nil {
+		if _, err := tx.ExecContext(ctx, d.ddl(steps[i])); err != nil {
 			return fmt.Errorf("migration %d: %w", version, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, nowNanos); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, version, nowNanos); err != nil {
 			return fmt.Errorf("record migration %d: %w", version, err)
 		}
 	}

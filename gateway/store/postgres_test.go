@@ -381,50 +381,10 @@ func TestPostgresOpenInvalid(t *testing.T) {
 	}
 }
 
-func BenchmarkPostgresGetOrCreateIdentityExisting(b *testing.B) {
-	dsn, _ := pgSchema(b)
-	s := openPostgres(b, dsn, time.Now)
-	ctx := context.Background()
-	k := store.IdentityKey{PoolID: "p", Provider: "okta", Subject: "alice"}
-	if _, _, err := s.GetOrCreateIdentity(ctx, k, "r:1"); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for b.Loop() {
-		if _, _, err := s.GetOrCreateIdentity(ctx, k, "r:2"); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkPostgresEphemeralPutTake(b *testing.B) {
-	dsn, _ := pgSchema(b)
-	s := openPostgres(b, dsn, time.Now)
-	ctx := context.Background()
-	i := 0
-	for b.Loop() {
-		i++
-		key := fmt.Sprint("state-", i)
-		if err := s.PutEphemeral(ctx, "flow", key, []byte("flow data"), time.Now().Add(time.Minute)); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := s.TakeEphemeral(ctx, "flow", key, time.Now()); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkPostgresPutConfigWithAudit(b *testing.B) {
-	dsn, _ := pgSchema(b)
-	s := openPostgres(b, dsn, time.Now)
-	ctx := context.Background()
-	var latest int64
-	for b.Loop() {
-		v, err := s.PutConfigWithAudit(ctx, store.ConfigVersion{Doc: []byte(`{"pools":[]}`)}, latest,
-			store.AuditEntry{Kind: store.AuditAdminChange, Result: store.AuditOK})
-		if err != nil {
-			b.Fatal(err)
-		}
-		latest = v
-	}
+func BenchmarkPostgres(b *testing.B) {
+	pgAdmin(b)
+	runBenchmarks(b, func(b *testing.B) store.Store {
+		dsn, _ := pgSchema(b)
+		return openPostgres(b, dsn, time.Now)
+	})
 }

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -25,13 +24,7 @@ const (
 )
 
 // SQLite is the embedded, single-node Store.
-type SQLite struct {
-	writer    *sql.DB
-	reader    *sql.DB
-	now       func() time.Time
-	closeOnce sync.Once
-	closeErr  error
-}
+type SQLite struct{ sqlStore }
 
 var _ Store = (*SQLite)(nil)
 
@@ -60,7 +53,8 @@ func OpenSQLite(ctx context.Context, path string, now func() time.Time) (*SQLite
 	if err != nil {
 		return nil, newError(op, nil, err)
 	}
-	if err := migrate(ctx, writer, sqliteMigrations(), toNanos(now())); err != nil {
+	d := sqliteDialect()
+	if err := migrate(ctx, writer, d, toNanos(now())); err != nil {
 		_ = writer.Close()
 		return nil, newError(op, nil, err)
 	}
@@ -69,7 +63,7 @@ func OpenSQLite(ctx context.Context, path string, now func() time.Time) (*SQLite
 		_ = writer.Close()
 		return nil, newError(op, nil, err)
 	}
-	return &SQLite{writer: writer, reader: reader, now: now}, nil
+	return &SQLite{sqlStore{d: d, writer: writer, reader: reader, now: now}}, nil
 }
 
 // sqliteDSN builds a file: URI (so no path character is mistaken for DSN
@@ -103,60 +97,28 @@ func openPool(ctx context.Context, dsn string, conns int) (*sql.DB, error) {
 	return db, nil
 }
 
-// Ping checks both pools can reach the database.
-func (s *SQLite) Ping(ctx context.Context) error {
-	for _, db := range []*sql.DB{s.writer, s.reader} {
-		if err := db.PingContext(ctx); err != nil {
-			return newError("Ping", nil, err)
-		}
+// sqliteDialect: writes are exclusive already (one writer connection,
+// BEGIN IMMEDIATE across processes), so it needs no lock; SQLite retries a
+// busy database itself for busy_timeout, so no error is worth a retry.
+func sqliteDialect() dialect {
+	return dialect{
+		integer:      "INTEGER", // INTEGER PRIMARY KEY makes the column the rowid
+		blob:         "BLOB",
+		serialKey:    "INTEGER PRIMARY KEY AUTOINCREMENT", // ids never reused, even after deletes
+		containsFunc: "instr",
+		greatestFunc: "max",
+		class:        sqliteClass,
 	}
-	return nil
 }
 
-// Close closes the database; calling it again returns the first result.
-func (s *SQLite) Close() error {
-	s.closeOnce.Do(func() {
-		s.closeErr = errors.Join(s.reader.Close(), s.writer.Close())
-	})
-	return s.closeErr
-}
-
-// withTx runs fn in one write transaction (BEGIN IMMEDIATE via _txlock).
-func (s *SQLite) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
-
-// classify turns a driver error into a store Error with the right sentinel.
-func classify(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var se *Error
-	if errors.As(err, &se) {
-		return err
-	}
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return newError(op, ErrNotFound, nil)
-	case isUniqueViolation(err):
-		return newError(op, ErrConflict, err)
-	}
-	return newError(op, nil, err)
-}
-
-func isUniqueViolation(err error) bool {
+func sqliteClass(err error) errClass {
 	var se *sqlite.Error
 	if !errors.As(err, &se) {
-		return false
+		return errOther
 	}
-	code := se.Code()
-	return code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || code == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+	switch se.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+		return errUnique
+	}
+	return errOther
 }

@@ -15,7 +15,7 @@ import (
 	"fedgate/gateway/store/storetest"
 )
 
-func openSQLite(t *testing.T, path string, now func() time.Time) *store.SQLite {
+func openSQLite(t testing.TB, path string, now func() time.Time) *store.SQLite {
 	t.Helper()
 	s, err := store.OpenSQLite(context.Background(), path, now)
 	if err != nil {

@@ -1,8 +1,8 @@
 // Package store is fedgate's persistence: stable identities, versioned
 // configuration, signing keys and short-lived entries (login flows,
-// sessions, replay caches). One interface, several backends (SQLite now,
-// PostgreSQL for replicated deployments); every backend passes the shared
-// conformance suite in storetest.
+// sessions, replay caches). One interface, two backends (SQLite, embedded;
+// PostgreSQL, for replicated deployments) sharing one SQL implementation
+// that a small dialect adapts; both pass the conformance suite in storetest.
 package store
 
 import (
@@ -17,13 +17,11 @@ type Store interface {
 	IdentityStore
 	ConfigStore
 	EphemeralStore
-	// admin (issue 6): audit log and configuration history
 	AuditStore
 	ConfigHistoryStore
-	// cli (issue 5): sessions of `fedgate login`
 	CLISessionStore
-	// saml (issue 3): the SAML broker's signing keys, kept apart from the
-	// issuer's so neither ring's rotation retires the other's keys.
+	// SAMLSigningKeys is the SAML broker's ring of signing keys, kept
+	// apart from the issuer's so neither ring's rotation retires the other's.
 	SAMLSigningKeys() KeyStore
 	Ping(ctx context.Context) error
 	Close() error

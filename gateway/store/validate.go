@@ -40,7 +40,7 @@ func checkKey(k StoredKey) error {
 	return checkText(k.ID, k.Algorithm)
 }
 
-// postgres (store backends): text every backend can keep as it is given.
+// Text every backend can keep as it is given.
 // PostgreSQL's TEXT refuses NUL and invalid UTF-8, so both backends refuse
 // them on write (ErrInvalid) and, on lookups, treat such a key as absent:
 // nothing can have been stored under it.

@@ -1,4 +1,4 @@
-// Package issuertest provides an in-memory issuer.KeyStore for tests of the
+// Package issuertest provides an in-memory store.KeyStore for tests of the
 // issuer and of the code that uses it.
 package issuertest
 
@@ -8,17 +8,17 @@ import (
 	"sync"
 	"time"
 
-	"fedgate/exchange/issuer"
+	"fedgate/gateway/store"
 )
 
-// KeyStore is an in-memory issuer.KeyStore, safe for concurrent use.
+// KeyStore is an in-memory store.KeyStore, safe for concurrent use.
 type KeyStore struct {
 	mu   sync.Mutex
-	keys []issuer.StoredKey
+	keys []store.StoredKey
 }
 
 // ListSigningKeys returns a copy of every stored key.
-func (m *KeyStore) ListSigningKeys(context.Context) ([]issuer.StoredKey, error) {
+func (m *KeyStore) ListSigningKeys(context.Context) ([]store.StoredKey, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := slices.Clone(m.keys)
@@ -29,7 +29,7 @@ func (m *KeyStore) ListSigningKeys(context.Context) ([]issuer.StoredKey, error) 
 }
 
 // AddSigningKey stores k.
-func (m *KeyStore) AddSigningKey(_ context.Context, k issuer.StoredKey) error {
+func (m *KeyStore) AddSigningKey(_ context.Context, k store.StoredKey) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.keys = append(m.keys, k)
@@ -52,7 +52,7 @@ func (m *KeyStore) RetireSigningKeys(_ context.Context, exceptID string, at time
 func (m *KeyStore) DeleteSigningKeysRetiredBefore(_ context.Context, t time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.keys = slices.DeleteFunc(m.keys, func(k issuer.StoredKey) bool {
+	m.keys = slices.DeleteFunc(m.keys, func(k store.StoredKey) bool {
 		return !k.RetiredAt.IsZero() && k.RetiredAt.Before(t)
 	})
 	return nil
@@ -66,7 +66,7 @@ func (m *KeyStore) Len() int {
 }
 
 // Mutate lets a test alter stored rows in place, e.g. to simulate tampering.
-func (m *KeyStore) Mutate(fn func(keys []issuer.StoredKey)) {
+func (m *KeyStore) Mutate(fn func(keys []store.StoredKey)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	fn(m.keys)

@@ -11,7 +11,7 @@ import (
 	"fedgate/gateway/store"
 )
 
-// auditCases cover the audit log and the configuration history (issue 6).
+// auditCases cover the audit log and the configuration history.
 func (s *suite) auditCases() []testCase {
 	return []testCase{
 		{"AppendAndListNewestFirst", s.auditAppendAndList},

@@ -9,8 +9,8 @@ import (
 	"fedgate/gateway/store"
 )
 
-// saml (issue 3): the SAML broker's key ring keeps the KeyStore contract
-// and is a ring apart from the issuer's.
+// The SAML broker's key ring keeps the KeyStore contract and is a ring
+// apart from the issuer's.
 
 func (s *suite) samlKeyCases() []testCase {
 	return []testCase{

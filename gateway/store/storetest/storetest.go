@@ -84,11 +84,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"Config", s.configCases()},
 		{"Ephemeral", s.ephemeralCases()},
 		{"Keys", s.keyCases()},
-		{"CLISessions", s.cliSessionCases()}, // cli (issue 5)
+		{"CLISessions", s.cliSessionCases()},
 		{"Lifecycle", s.lifecycleCases()},
-		{"Audit", s.auditCases()},      // admin (issue 6)
-		{"SAMLKeys", s.samlKeyCases()}, // saml (issue 3)
-		{"Text", s.textCases()},        // postgres: NUL and invalid UTF-8
+		{"Audit", s.auditCases()},
+		{"SAMLKeys", s.samlKeyCases()},
+		{"Text", s.textCases()}, // NUL and invalid UTF-8
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

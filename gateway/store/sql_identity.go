@@ -8,11 +8,14 @@ import (
 )
 
 // lastSeenResolution bounds how stale identities.last_seen_at may be; it
-// spares the single SQLite writer one write per vend.
+// spares the database one write per vend.
 const lastSeenResolution = time.Minute
 
-// GetOrCreateIdentity implements IdentityStore.
-func (s *SQLite) GetOrCreateIdentity(ctx context.Context, k IdentityKey, newID string) (string, bool, error) {
+// GetOrCreateIdentity implements IdentityStore: a read-only fast path for
+// people signing in again, then INSERT ... ON CONFLICT DO NOTHING, which
+// waits for a concurrent inserter of the same key and then yields to it, so
+// exactly one caller creates.
+func (s *sqlStore) GetOrCreateIdentity(ctx context.Context, k IdentityKey, newID string) (string, bool, error) {
 	const op = "GetOrCreateIdentity"
 	if err := checkIdentityKey(k); err != nil {
 		return "", false, newError(op, ErrInvalid, err)
@@ -21,26 +24,24 @@ func (s *SQLite) GetOrCreateIdentity(ctx context.Context, k IdentityKey, newID s
 		return "", false, newError(op, ErrInvalid, nil)
 	}
 	now := toNanos(s.now())
-	// Fast path for people who sign in again: a read on the reader pool,
-	// no write, unless last_seen_at is older than lastSeenResolution.
 	var id string
 	var seen int64
 	err := s.reader.QueryRowContext(ctx, `SELECT id, last_seen_at FROM identities
-		WHERE pool_id = ? AND provider = ? AND subject = ?`, k.PoolID, k.Provider, k.Subject).Scan(&id, &seen)
+		WHERE pool_id = $1 AND provider = $2 AND subject = $3`, k.PoolID, k.Provider, k.Subject).Scan(&id, &seen)
 	if err == nil && now-seen < int64(lastSeenResolution) {
 		return id, false, nil
 	}
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return "", false, classify(op, err)
+		return "", false, s.classify(op, err)
 	}
 	var created bool
 	err = s.withTx(ctx, func(tx *sql.Tx) error {
 		// DO NOTHING only on the identity key: a newID already bound to
 		// another key still fails (as ErrConflict) instead of being merged.
 		res, err := tx.ExecContext(ctx, `INSERT INTO identities (id, pool_id, provider, subject, created_at, last_seen_at)
-			VALUES (?, ?, ?, ?, ?, ?)
+			VALUES ($1, $2, $3, $4, $5, $5)
 			ON CONFLICT (pool_id, provider, subject) DO NOTHING`,
-			newID, k.PoolID, k.Provider, k.Subject, now, now)
+			newID, k.PoolID, k.Provider, k.Subject, now)
 		if err != nil {
 			return err
 		}
@@ -48,29 +49,35 @@ func (s *SQLite) GetOrCreateIdentity(ctx context.Context, k IdentityKey, newID s
 		if err != nil {
 			return err
 		}
-		if n == 1 {
-			id, created = newID, true
+		created = n == 1
+		if created {
+			id = newID
 			return nil
 		}
-		return tx.QueryRowContext(ctx, `UPDATE identities SET last_seen_at = ?
-			WHERE pool_id = ? AND provider = ? AND subject = ? RETURNING id`,
+		// The greater time: a replica with a slower clock never moves it back.
+		return tx.QueryRowContext(ctx, `UPDATE identities SET last_seen_at = `+s.d.greatest("last_seen_at", "$1")+`
+			WHERE pool_id = $2 AND provider = $3 AND subject = $4 RETURNING id`,
 			now, k.PoolID, k.Provider, k.Subject).Scan(&id)
 	})
 	if err != nil {
-		return "", false, classify(op, err)
+		return "", false, s.classify(op, err)
 	}
 	return id, created, nil
 }
 
 // LookupIdentity implements IdentityStore.
-func (s *SQLite) LookupIdentity(ctx context.Context, id string) (*IdentityRecord, error) {
+func (s *sqlStore) LookupIdentity(ctx context.Context, id string) (*IdentityRecord, error) {
+	const op = "LookupIdentity"
+	if !validText(id) { // no such id was ever stored (and PostgreSQL would refuse the query)
+		return nil, newError(op, ErrNotFound, nil)
+	}
 	var r IdentityRecord
 	var createdAt, lastSeenAt int64
 	err := s.reader.QueryRowContext(ctx, `SELECT id, pool_id, provider, subject, created_at, last_seen_at
-		FROM identities WHERE id = ?`, id).
+		FROM identities WHERE id = $1`, id).
 		Scan(&r.ID, &r.PoolID, &r.Provider, &r.Subject, &createdAt, &lastSeenAt)
 	if err != nil {
-		return nil, classify("LookupIdentity", err)
+		return nil, s.classify(op, err)
 	}
 	r.CreatedAt, r.LastSeenAt = fromNanos(createdAt), fromNanos(lastSeenAt)
 	return &r, nil
