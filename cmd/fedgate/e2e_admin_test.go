@@ -1,6 +1,6 @@
 package main
 
-// End-to-end tests of the admin UI and API (issue 6) against the real
+// End-to-end tests of the admin UI and API against the real
 // binary, the real upstream IdP (oidc-provider), moto with IAM enforcement
 // and, for the browser test, real headless Chromium.
 

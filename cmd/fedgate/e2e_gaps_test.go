@@ -1,9 +1,8 @@
 package main
 
-// End-to-end evidence for the gaps closed after the first builders:
-// saml-broker with an OIDC upstream (issue 3), the audit log's refusals
-// (issue 6), `fedgate keys list` with the broker's keys, and simulate with
-// a real SAML response (issue 6; run inside TestEndToEndSAML). Real binary,
+// End-to-end: saml-broker with an OIDC upstream, the audit log's
+// refusals, `fedgate keys list` with the broker's keys, and simulate with
+// a real SAML response (run inside TestEndToEndSAML). Real binary,
 // real oidc-provider, moto with IAM enforcement, xmlsec1.
 
 import (

@@ -1,6 +1,6 @@
 package main
 
-// End-to-end SAML (issue 3): the real binary, two independent upstream SAML
+// End-to-end SAML: the real binary, two independent upstream SAML
 // IdPs (npm samlify, Debian's SimpleSAMLphp), moto's STS with IAM
 // enforcement, and xmlsec1 verifying what fedgate signs as a SAML broker.
 

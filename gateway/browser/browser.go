@@ -102,7 +102,7 @@ func (s *Browser) completeSignIn(c *gin.Context, p *core.Principal) {
 	case 0:
 		core.LogFrom(c.Request.Context(), s.log).Info("no rule matched", "pool", p.Pool.Cfg.ID, "provider", p.Provider.Cfg.ID, "subject", p.Ident.Subject)
 		e := core.NoRoleError(p)
-		s.core.AuditRefusal(c.Request.Context(), p, "", e) // admin (issue 6)
+		s.core.AuditRefusal(c.Request.Context(), p, "", e)
 		s.kit.Fail(c, e)
 	case 1:
 		s.showCredentials(c, p, d.Grants[0].Role)
@@ -176,7 +176,7 @@ type credentialsPage struct {
 	ExpiresISO, ExpiresHuman, ExpiresIn string
 	Export, CredentialsFile, JSON       string
 	CanPickAgain                        bool
-	ConsoleTicket                       string // cli (issue 5): the "Open AWS console" button
+	ConsoleTicket                       string // the "Open AWS console" button
 }
 
 // showCredentials re-evaluates the rules (they may have changed since the
@@ -184,7 +184,7 @@ type credentialsPage struct {
 func (s *Browser) showCredentials(c *gin.Context, p *core.Principal, roleARN string) {
 	g, e := core.PickGrant(p, p.Entitlements(), roleARN)
 	if e != nil {
-		s.core.AuditRefusal(c.Request.Context(), p, roleARN, e) // admin (issue 6)
+		s.core.AuditRefusal(c.Request.Context(), p, roleARN, e)
 		s.kit.Fail(c, e)
 		return
 	}
