@@ -6,8 +6,9 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/url"
-	"regexp"
 	"time"
+
+	"fedgate/exchange/arn"
 )
 
 // SAML (issue 3): the saml provider type, the saml-forward and saml-broker
@@ -25,8 +26,6 @@ const (
 	// DefaultSAMLAssertionTTL bounds the broker's responses.
 	DefaultSAMLAssertionTTL = 5 * time.Minute
 )
-
-var samlProviderARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:saml-provider/[\w+=,.@-]{1,128}$`)
 
 // SAMLProvider holds the fields of a `saml` provider; they are inlined in
 // Provider.
@@ -193,7 +192,7 @@ func validateSAMLPool(at string, p *Pool, byID map[string]*Provider, add func(st
 		}
 		return
 	}
-	if !samlProviderARNPattern.MatchString(p.SAMLProviderARN) {
+	if !arn.IsSAMLProvider(p.SAMLProviderARN) {
 		add(at+".saml_provider_arn", "the %s mode needs the IAM SAML provider ARN, e.g. arn:aws:iam::123456789012:saml-provider/fedgate", p.Mode)
 	}
 	if p.Mode != ModeSAMLForward {

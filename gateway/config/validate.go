@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"fedgate/exchange/arn"
 	"fedgate/exchange/rules"
 )
 
@@ -298,13 +299,13 @@ func (f *File) validatePools(providers map[string]*Provider) Problems {
 			add(at+".duration_seconds", "must be between 900 and 43200 (STS limits)")
 		}
 		if p.AllowGuests {
-			if !rules.ValidRoleARN(p.UnauthenticatedRole) {
+			if !arn.IsRole(p.UnauthenticatedRole) {
 				add(at+".unauthenticated_role", "guests are allowed, so this must be an IAM role ARN")
 			}
 			if p.Mode != ModeGatewayToken {
 				add(at+".allow_guests", "guest identities need the gateway-token mode")
 			}
-		} else if p.UnauthenticatedRole != "" && !rules.ValidRoleARN(p.UnauthenticatedRole) {
+		} else if p.UnauthenticatedRole != "" && !arn.IsRole(p.UnauthenticatedRole) {
 			add(at+".unauthenticated_role", "is not an IAM role ARN")
 		}
 		if p.Mode == ModeUpstreamToken {
@@ -317,7 +318,7 @@ func (f *File) validatePools(providers map[string]*Provider) Problems {
 				}
 			}
 		}
-		if p.AuthenticatedRole != "" && !rules.ValidRoleARN(p.AuthenticatedRole) {
+		if p.AuthenticatedRole != "" && !arn.IsRole(p.AuthenticatedRole) {
 			add(at+".authenticated_role", "is not an IAM role ARN")
 		}
 		if _, problems := rules.Compile(p.RulesSpec()); len(problems) > 0 {

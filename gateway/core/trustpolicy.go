@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"fedgate/exchange/arn"
 	"fedgate/gateway/config"
 )
 
@@ -150,20 +151,20 @@ func issuerKey(issuerURL string) string {
 	return u.Host + strings.TrimRight(u.Path, "/")
 }
 
+// accountOf and partitionOf fill in a provider ARN from the role's; a role
+// ARN that does not parse leaves a placeholder for the admin to edit.
 func accountOf(roleARN string) string {
-	parts := strings.SplitN(roleARN, ":", 6)
-	if len(parts) < 5 {
-		return "ACCOUNT_ID"
+	if a := arn.Account(roleARN); a != "" {
+		return a
 	}
-	return parts[4]
+	return "ACCOUNT_ID"
 }
 
 func partitionOf(roleARN string) string {
-	parts := strings.SplitN(roleARN, ":", 3)
-	if len(parts) < 2 {
-		return "aws"
+	if p := arn.Partition(roleARN); p != "" {
+		return p
 	}
-	return parts[1]
+	return "aws"
 }
 
 // policyDocument is an IAM policy in the order people write them.
