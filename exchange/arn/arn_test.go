@@ -51,11 +51,22 @@ func TestParse(t *testing.T) {
 	}
 }
 
+type checkCase struct {
+	arn  string
+	want bool
+}
+
+func checkAll(t *testing.T, is func(string) bool, tests []checkCase) {
+	t.Helper()
+	for _, tt := range tests {
+		if got := is(tt.arn); got != tt.want {
+			t.Errorf("%q: got %v, want %v", tt.arn, got, tt.want)
+		}
+	}
+}
+
 func TestIsRole(t *testing.T) {
-	tests := []struct {
-		arn  string
-		want bool
-	}{
+	tests := []checkCase{
 		{"arn:aws:iam::123456789012:role/admin", true},
 		{"arn:aws:iam::123456789012:role/teams/readonly", true},
 		{"arn:aws:iam::123456789012:role/dev/reader", true},
@@ -92,20 +103,11 @@ func TestIsRole(t *testing.T) {
 		{"nope", false},
 		{"", false},
 	}
-	for _, tt := range tests {
-		t.Run(tt.arn, func(t *testing.T) {
-			if got := IsRole(tt.arn); got != tt.want {
-				t.Errorf("IsRole(%q) = %v, want %v", tt.arn, got, tt.want)
-			}
-		})
-	}
+	checkAll(t, IsRole, tests)
 }
 
 func TestIsSAMLProvider(t *testing.T) {
-	tests := []struct {
-		arn  string
-		want bool
-	}{
+	tests := []checkCase{
 		{"arn:aws:iam::123456789012:saml-provider/fedgate", true},
 		{"arn:aws:iam::123456789012:saml-provider/Corp-IdP", true},
 		{"arn:aws:iam::123456789012:saml-provider/corp_idp.v2", true},
@@ -125,20 +127,11 @@ func TestIsSAMLProvider(t *testing.T) {
 		{"junk", false},
 		{"", false},
 	}
-	for _, tt := range tests {
-		t.Run(tt.arn, func(t *testing.T) {
-			if got := IsSAMLProvider(tt.arn); got != tt.want {
-				t.Errorf("IsSAMLProvider(%q) = %v, want %v", tt.arn, got, tt.want)
-			}
-		})
-	}
+	checkAll(t, IsSAMLProvider, tests)
 }
 
 func TestIsOIDCProvider(t *testing.T) {
-	tests := []struct {
-		arn  string
-		want bool
-	}{
+	tests := []checkCase{
 		{"arn:aws:iam::123456789012:oidc-provider/fedgate.example.com", true},
 		{"arn:aws:iam::123456789012:oidc-provider/idp.example.com/tenant", true},
 		{"arn:aws:iam::123456789012:oidc-provider/fedgate.example.com/pools/payments", true},
@@ -156,13 +149,7 @@ func TestIsOIDCProvider(t *testing.T) {
 		{"arn:aws:iam::12345678901:oidc-provider/fedgate.example.com", false},
 		{"", false},
 	}
-	for _, tt := range tests {
-		t.Run(tt.arn, func(t *testing.T) {
-			if got := IsOIDCProvider(tt.arn); got != tt.want {
-				t.Errorf("IsOIDCProvider(%q) = %v, want %v", tt.arn, got, tt.want)
-			}
-		})
-	}
+	checkAll(t, IsOIDCProvider, tests)
 }
 
 func TestAccountAndPartition(t *testing.T) {
