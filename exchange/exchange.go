@@ -1,6 +1,7 @@
 // Package exchange turns a mapped identity into AWS credentials. Each
-// exchange mode is one implementation of Mode; subpackages hold the rules
-// engine, the token issuer and the STS client.
+// exchange mode is one implementation of Mode, described by a ModeSpec and
+// registered in package exchange/modes; other subpackages hold the rules
+// engine, the token issuer, the SAML broker and the STS client.
 package exchange
 
 import (

@@ -1,9 +1,10 @@
 package idp
 
 import (
-	"regexp"
 	"slices"
 	"strings"
+
+	"fedgate/exchange/arn"
 )
 
 // AWSRoleAttribute is the SAML attribute, and so the claim, that offers AWS
@@ -16,11 +17,6 @@ type RolePair struct {
 	RoleARN     string
 	ProviderARN string
 }
-
-var (
-	roleARNPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
-	providerARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:saml-provider/[\w.-]{1,128}$`)
-)
 
 // ParseAWSRoles parses a Role claim value (a string or a list of strings).
 func ParseAWSRoles(claim any) []RolePair {
@@ -44,10 +40,10 @@ func ParseAWSRoles(claim any) []RolePair {
 			continue
 		}
 		a, b := strings.TrimSpace(parts[0]), strings.TrimSpace(parts[1])
-		if providerARNPattern.MatchString(a) {
+		if arn.IsSAMLProvider(a) {
 			a, b = b, a
 		}
-		if !roleARNPattern.MatchString(a) || !providerARNPattern.MatchString(b) {
+		if !arn.IsRole(a) || !arn.IsSAMLProvider(b) {
 			continue
 		}
 		p := RolePair{RoleARN: a, ProviderARN: b}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"fedgate/exchange/arn"
 )
 
 func TestParseAWSRoles(t *testing.T) {
@@ -22,6 +24,10 @@ func TestParseAWSRoles(t *testing.T) {
 		{"two roles no provider", role + "," + role, nil},
 		{"three parts", role + "," + prov + "," + prov, nil},
 		{"bad account", "arn:aws:iam::1234:role/x," + prov, nil},
+		{"role name longer than IAM allows", "arn:aws:iam::123456789012:role/" + strings.Repeat("n", 65) + "," + prov, nil},
+		{"role without a name", "arn:aws:iam::123456789012:role/dev/," + prov, nil},
+		{"provider name outside IAM's characters", role + ",arn:aws:iam::123456789012:saml-provider/a+b", nil},
+		{"role path of printable ASCII", "arn:aws:iam::123456789012:role/p!a~th/x," + prov, []RolePair{{"arn:aws:iam::123456789012:role/p!a~th/x", prov}}},
 		{"missing", nil, nil},
 	}
 	for _, tt := range tests {
@@ -44,7 +50,7 @@ func FuzzParseAWSRoles(f *testing.F) {
 		for _, claim := range []any{a, []any{a, b}, []string{a, b}} {
 			roles := ParseAWSRoles(claim)
 			for _, p := range roles {
-				if !roleARNPattern.MatchString(p.RoleARN) || !providerARNPattern.MatchString(p.ProviderARN) || strings.Contains(p.RoleARN+p.ProviderARN, ",") {
+				if !arn.IsRole(p.RoleARN) || !arn.IsSAMLProvider(p.ProviderARN) || strings.Contains(p.RoleARN+p.ProviderARN, ",") {
 					t.Fatalf("bad role pair %+v", p)
 				}
 			}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/cel-go/cel"
+
+	"fedgate/exchange/arn"
 )
 
 // Sanity limits on a Spec's size.
@@ -69,7 +71,7 @@ func Compile(spec Spec) (*Mapping, []Problem) {
 		probs.add("resolution", fmt.Sprintf("unknown value %q (want first_match or all_matches)", spec.Resolution))
 	}
 
-	if spec.DefaultRole != "" && !ValidRoleARN(spec.DefaultRole) {
+	if spec.DefaultRole != "" && !arn.IsRole(spec.DefaultRole) {
 		probs.add("default_role", "not an IAM role ARN (arn:aws:iam::123456789012:role/name)")
 	}
 	switch spec.NoMatch {
@@ -149,7 +151,7 @@ func compileRules(specs []RuleSpec, principalTagCount int, principalKeys map[str
 		switch {
 		case spec.Role == "":
 			probs.add(at+".role", "is required")
-		case !ValidRoleARN(spec.Role):
+		case !arn.IsRole(spec.Role):
 			probs.add(at+".role", "not an IAM role ARN (arn:aws:iam::123456789012:role/name)")
 		}
 		policy := ""

@@ -186,44 +186,6 @@ func TestCompactsSessionPolicy(t *testing.T) {
 	}
 }
 
-func TestValidRoleARN(t *testing.T) {
-	tests := []struct {
-		arn  string
-		want bool
-	}{
-		{roleAdmin, true},
-		{roleRead, true},
-		{"arn:aws:iam::123456789012:role/a/b/c/Name_with+=,.@-", true},
-		{"arn:aws-us-gov:iam::123456789012:role/x", true},
-		{"arn:aws-cn:iam::123456789012:role/x", true},
-		{"arn:aws:iam::123456789012:role/" + strings.Repeat("n", 64), true},
-		{"arn:aws:iam::123456789012:role/" + strings.Repeat("n", 65), false},
-		{"arn:aws:iam::123456789012:role/", false},
-		{"arn:aws:iam::123456789012:role/path/", false},
-		{"arn:aws:iam::123456789012:role//name", false},
-		{"arn:aws:iam::123456789012:role/pa th/name", false},
-		{"arn:aws:iam::123456789012:role/na me", false},
-		{"arn:aws:iam::123456789012:role/nämé", false},
-		{"arn:aws:iam::12345678901:role/x", false},
-		{"arn:aws:iam::1234567890123:role/x", false},
-		{"arn:aws:iam:us-east-1:123456789012:role/x", false},
-		{"arn:aws:sts::123456789012:role/x", false},
-		{"arn:aws:iam::123456789012:user/x", false},
-		{"arn:AWS:iam::123456789012:role/x", false},
-		{" arn:aws:iam::123456789012:role/x", false},
-		{"arn:aws:iam::123456789012:role/x\n", false},
-		{"arn:aws:iam::123456789012:role/" + strings.Repeat("p/", 256) + "x", false},
-		{"", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.arn, func(t *testing.T) {
-			if got := ValidRoleARN(tt.arn); got != tt.want {
-				t.Errorf("ValidRoleARN(%q) = %v, want %v", tt.arn, got, tt.want)
-			}
-		})
-	}
-}
-
 func TestValidateTag(t *testing.T) {
 	tests := []struct {
 		name, key, value string

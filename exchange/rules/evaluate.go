@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"fedgate/exchange/arn"
 )
 
 // Decision is the outcome of mapping one set of claims.
@@ -241,20 +243,19 @@ func parseTokenRole(raw string) (Grant, bool) {
 	first, second, pair := strings.Cut(raw, ",")
 	first, second = strings.TrimSpace(first), strings.TrimSpace(second)
 	if !pair {
-		return Grant{Role: first}, ValidRoleARN(first)
+		return Grant{Role: first}, arn.IsRole(first)
 	}
-	if ValidRoleARN(second) && !ValidRoleARN(first) {
+	if arn.IsRole(second) && !arn.IsRole(first) {
 		first, second = second, first
 	}
-	if !ValidRoleARN(first) || !validProviderARN(second) {
+	if !arn.IsRole(first) || !validProviderARN(second) {
 		return Grant{}, false
 	}
 	return Grant{Role: first, Provider: second}, true
 }
 
-// validProviderARN loosely checks an IAM SAML or OIDC provider ARN.
+// validProviderARN checks the IAM identity provider a token role names:
+// a SAML provider (the SAML Role attribute) or an OIDC provider.
 func validProviderARN(s string) bool {
-	return strings.HasPrefix(s, "arn:aws") && strings.Contains(s, ":iam::") &&
-		(strings.Contains(s, ":saml-provider/") || strings.Contains(s, ":oidc-provider/")) &&
-		!strings.ContainsAny(s, " ,\t\n")
+	return arn.IsSAMLProvider(s) || arn.IsOIDCProvider(s)
 }

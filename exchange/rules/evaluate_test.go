@@ -72,6 +72,11 @@ func TestEvaluate(t *testing.T) {
 			[]string{roleDev, roleAdmin}, []string{"token:Role", "token:Role"}, SourceToken},
 		{"saml pair with bad provider dropped", Spec{RolesClaim: "Role"},
 			map[string]any{"Role": roleDev + ",junk"}, nil, nil, SourceNone},
+		{"role paired with an oidc provider", Spec{RolesClaim: "roles"},
+			map[string]any{"roles": roleDev + ",arn:aws:iam::123456789012:oidc-provider/idp.example.com/tenant"},
+			[]string{roleDev}, []string{"token:roles"}, SourceToken},
+		{"pair with a provider of a short account dropped", Spec{RolesClaim: "Role"},
+			map[string]any{"Role": roleDev + ",arn:aws:iam::1234:saml-provider/corp"}, nil, nil, SourceNone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

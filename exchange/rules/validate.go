@@ -18,45 +18,9 @@ const (
 	MaxSessionTags     = 50
 	MaxTagKeyLen       = 128
 	MaxTagValueLen     = 256
-	maxRoleARNLen      = 2048
-	maxRolePathLen     = 512
 )
 
-var (
-	roleARNPrefix = regexp.MustCompile(`^arn:aws[-a-z]*:iam::\d{12}:role/`)
-	roleName      = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	tagChars      = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
-)
-
-// ValidRoleARN reports whether s is an IAM role ARN: any AWS partition, a
-// 12-digit account, an optional path of printable ASCII (at most 512
-// characters) and a role name of 1..64 characters from [\w+=,.@-].
-func ValidRoleARN(s string) bool {
-	if len(s) > maxRoleARNLen {
-		return false
-	}
-	loc := roleARNPrefix.FindStringIndex(s)
-	if loc == nil {
-		return false
-	}
-	rest := s[loc[1]:]
-	slash := strings.LastIndexByte(rest, '/')
-	// IAM paths are "/" or "/a/b/"; in the ARN the leading slash is the
-	// one after "role".
-	path := "/" + rest[:slash+1]
-	if len(path) > maxRolePathLen {
-		return false
-	}
-	for i := 0; i < len(path); i++ {
-		if path[i] < 0x21 || path[i] > 0x7e {
-			return false
-		}
-	}
-	if strings.Contains(path, "//") {
-		return false
-	}
-	return roleName.MatchString(rest[slash+1:])
-}
+var tagChars = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 
 // Session tag error kinds, for errors.Is.
 var (

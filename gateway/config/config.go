@@ -111,7 +111,8 @@ type Pool struct {
 	Name        string   `yaml:"name" json:"name"`
 	DisplayName string   `yaml:"display_name" json:"display_name,omitempty"`
 	Providers   []string `yaml:"providers" json:"providers"`
-	// Mode is the exchange mode: gateway-token (default) or upstream-token.
+	// Mode is the exchange mode, a name registered in exchange/modes
+	// (default gateway-token).
 	Mode string `yaml:"mode" json:"mode,omitempty"`
 	// OwnIssuer gives the pool an issuer path of its own
 	// (<public-url>/pools/<name>), for accounts past IAM's 100 client ids.

@@ -6,27 +6,22 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/url"
-	"regexp"
 	"time"
 )
 
-// SAML (issue 3): the saml provider type, the saml-forward and saml-broker
-// exchange modes, and fedgate as a SAML IdP for IAM.
+// SAML: the saml provider type and fedgate as a SAML IdP for IAM (the
+// saml-broker mode).
 
-// SAML exchange modes and provider type.
+// ProviderSAML is the provider type of upstream SAML IdPs.
+const ProviderSAML = "saml"
+
 const (
-	ModeSAMLForward = "saml-forward"
-	ModeSAMLBroker  = "saml-broker"
-	ProviderSAML    = "saml"
-
 	// DefaultSAMLSignInURL is where AWS consumes SAML responses; it is the
 	// Destination, Recipient and Audience of the broker's responses.
 	DefaultSAMLSignInURL = "https://signin.aws.amazon.com/saml"
 	// DefaultSAMLAssertionTTL bounds the broker's responses.
 	DefaultSAMLAssertionTTL = 5 * time.Minute
 )
-
-var samlProviderARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:saml-provider/[\w+=,.@-]{1,128}$`)
 
 // SAMLProvider holds the fields of a `saml` provider; they are inlined in
 // Provider.
@@ -183,37 +178,6 @@ func ParseSPKeyPair(keyPEM, certPEM string) (crypto.Signer, *x509.Certificate, e
 	return signer, cert, nil
 }
 
-// validateSAMLPool checks what the SAML modes need of a pool; byID are
-// the file's providers.
-func validateSAMLPool(at string, p *Pool, byID map[string]*Provider, add func(string, string, ...any)) {
-	saml := p.Mode == ModeSAMLForward || p.Mode == ModeSAMLBroker
-	if !saml {
-		if p.SAMLProviderARN != "" {
-			add(at+".saml_provider_arn", "only the saml-forward and saml-broker modes use an IAM SAML provider")
-		}
-		return
-	}
-	if !samlProviderARNPattern.MatchString(p.SAMLProviderARN) {
-		add(at+".saml_provider_arn", "the %s mode needs the IAM SAML provider ARN, e.g. arn:aws:iam::123456789012:saml-provider/fedgate", p.Mode)
-	}
-	if p.Mode != ModeSAMLForward {
-		return
-	}
-	for j, id := range p.Providers {
-		if prov := byID[id]; prov != nil && prov.Type != ProviderSAML {
-			add(fmt.Sprintf("%s.providers[%d]", at, j), "saml-forward mode forwards the IdP's SAML response; provider %q is %s", id, prov.Type)
-		}
-	}
-	if len(p.PrincipalTags) > 0 {
-		add(at+".principal_tags", "saml-forward mode forwards the IdP's response unchanged, so fedgate cannot add session tags; use saml-broker mode")
-	}
-	for j, r := range p.Rules {
-		if len(r.Tags) > 0 {
-			add(fmt.Sprintf("%s.rules[%d].tags", at, j), "saml-forward mode cannot add session tags; use saml-broker mode")
-		}
-	}
-}
-
 func (f *File) validateSAMLBroker(add func(string, string, ...any)) {
 	b := &f.SAMLBroker
 	if u, err := url.Parse(b.EntityID); err != nil || !u.IsAbs() {
@@ -224,24 +188,5 @@ func (f *File) validateSAMLBroker(add func(string, string, ...any)) {
 	}
 	if ttl := b.AssertionTTL.D(); ttl < time.Minute || ttl > 10*time.Minute {
 		add("saml_broker.assertion_ttl", "must be between 1m and 10m")
-	}
-}
-
-// validateBrokerPoolsApart refuses saml-broker pools that share an IAM SAML
-// provider: every broker response carries the same issuer, key and
-// audience, so a role trusting that provider would trust every such pool,
-// and one pool's users could be handed another pool's roles.
-func validateBrokerPoolsApart(pools []Pool, add func(string, string, ...any)) {
-	first := map[string]string{}
-	for i := range pools {
-		p := &pools[i]
-		if p.Mode != ModeSAMLBroker || p.SAMLProviderARN == "" {
-			continue
-		}
-		if other, ok := first[p.SAMLProviderARN]; ok {
-			add(fmt.Sprintf("pools[%d].saml_provider_arn", i), "the saml-broker pool %q already uses this IAM SAML provider; give each broker pool its own, or its roles would trust both pools", other)
-			continue
-		}
-		first[p.SAMLProviderARN] = p.Name
 	}
 }

@@ -70,6 +70,7 @@ func TestSAMLProblems(t *testing.T) {
 		{"saml fields on oidc", "    client_id: fedgate\n", "    client_id: fedgate\n    allow_idp_initiated: true\n", "providers[1]"},
 		{"forward without provider ARN", "    saml_provider_arn: arn:aws:iam::123456789012:saml-provider/okta\n", "", "pools[0].saml_provider_arn"},
 		{"broker with bad provider ARN", "saml-provider/fedgate", "oidc-provider/fedgate", "pools[1].saml_provider_arn"},
+		{"provider ARN outside IAM's name characters", "saml-provider/fedgate", "saml-provider/fed+gate", "pools[1].saml_provider_arn"},
 		{"forward with an oidc provider", "    providers: [okta]\n", "    providers: [okta, corp]\n", "pools[0].providers[1]"},
 		{"forward with tags", "    mode: saml-forward\n", "    mode: saml-forward\n    principal_tags: {d: department}\n", "pools[0].principal_tags"},
 		{"provider ARN in gateway-token", "    mode: saml-forward\n", "", "pools[0].saml_provider_arn"},

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"fedgate/exchange/arn"
 	"fedgate/exchange/rules"
 )
 
@@ -26,12 +27,6 @@ const (
 	MaxDurationSeconds     = 43200
 	// MaxAudiencesPerIssuer is IAM's limit of client ids on one OIDC provider.
 	MaxAudiencesPerIssuer = 100
-)
-
-// Exchange modes a pool can use.
-const (
-	ModeGatewayToken  = "gateway-token"
-	ModeUpstreamToken = "upstream-token"
 )
 
 // Provider types.
@@ -102,10 +97,10 @@ func (f *File) ApplyDefaults() {
 			p.ClockSkew = Duration(time.Minute)
 		}
 	}
-	f.Admin.applyDefaults() // admin (issue 6)
-	f.applyCLIDefaults()    // cli (issue 5)
+	f.Admin.applyDefaults()
+	f.applyCLIDefaults()
 	f.Cognito.applyDefaults()
-	f.applySAMLDefaults() // saml (issue 3)
+	f.applySAMLDefaults()
 	for i := range f.Pools {
 		p := &f.Pools[i]
 		if p.Mode == "" {
@@ -163,10 +158,10 @@ func (f *File) Validate() Problems {
 	}
 	providers := f.validateProviders(add)
 	ps = append(ps, f.validatePools(providers)...)
-	f.validateAdmin(providers, add) // admin (issue 6)
-	f.validateCLI(add)              // cli (issue 5)
+	f.validateAdmin(providers, add)
+	f.validateCLI(add)
 	f.Cognito.validate(add)
-	f.validateSAMLBroker(add) // saml (issue 3)
+	f.validateSAMLBroker(add)
 	return ps
 }
 
@@ -242,13 +237,13 @@ func (f *File) validateProviders(add func(string, string, ...any)) map[string]*P
 			if p.Issuer != "" || p.ClientID != "" || p.ClientSecret != "" {
 				add(at, "issuer, client_id and client_secret belong to oidc providers")
 			}
-		case ProviderSAML: // saml (issue 3)
+		case ProviderSAML:
 			validateSAMLProvider(at, p, add)
 		default:
 			add(at+".type", "unknown provider type %q (supported: oidc, static, saml)", p.Type)
 		}
 		if p.Type != ProviderSAML {
-			samlFieldsOutside(at, p, add) // saml (issue 3)
+			samlFieldsOutside(at, p, add)
 		}
 	}
 	return byID
@@ -280,44 +275,22 @@ func (f *File) validatePools(providers map[string]*Provider) Problems {
 			add(at+".providers", "a pool needs at least one provider")
 		}
 		for j, id := range p.Providers {
-			prov := providers[id]
-			switch {
-			case prov == nil:
+			if providers[id] == nil {
 				add(fmt.Sprintf("%s.providers[%d]", at, j), "unknown provider %q", id)
-			case p.Mode == ModeUpstreamToken && prov.Type != ProviderOIDC:
-				add(fmt.Sprintf("%s.providers[%d]", at, j), "upstream-token mode forwards an OIDC ID token; provider %q is %s", id, prov.Type)
 			}
 		}
-		switch p.Mode {
-		case ModeGatewayToken, ModeUpstreamToken, ModeSAMLForward, ModeSAMLBroker:
-		default:
-			add(at+".mode", "unknown exchange mode %q (supported: gateway-token, upstream-token, saml-forward, saml-broker)", p.Mode)
-		}
-		validateSAMLPool(at, p, providers, add) // saml (issue 3)
+		validatePoolMode(at, p, providers, add)
 		if p.DurationSeconds < MinDurationSeconds || p.DurationSeconds > MaxDurationSeconds {
 			add(at+".duration_seconds", "must be between 900 and 43200 (STS limits)")
 		}
 		if p.AllowGuests {
-			if !rules.ValidRoleARN(p.UnauthenticatedRole) {
+			if !arn.IsRole(p.UnauthenticatedRole) {
 				add(at+".unauthenticated_role", "guests are allowed, so this must be an IAM role ARN")
 			}
-			if p.Mode != ModeGatewayToken {
-				add(at+".allow_guests", "guest identities need the gateway-token mode")
-			}
-		} else if p.UnauthenticatedRole != "" && !rules.ValidRoleARN(p.UnauthenticatedRole) {
+		} else if p.UnauthenticatedRole != "" && !arn.IsRole(p.UnauthenticatedRole) {
 			add(at+".unauthenticated_role", "is not an IAM role ARN")
 		}
-		if p.Mode == ModeUpstreamToken {
-			if len(p.PrincipalTags) > 0 {
-				add(at+".principal_tags", "upstream-token mode forwards the IdP's token unchanged, so fedgate cannot add session tags; use gateway-token mode")
-			}
-			for j, r := range p.Rules {
-				if len(r.Tags) > 0 {
-					add(fmt.Sprintf("%s.rules[%d].tags", at, j), "upstream-token mode cannot add session tags; use gateway-token mode")
-				}
-			}
-		}
-		if p.AuthenticatedRole != "" && !rules.ValidRoleARN(p.AuthenticatedRole) {
+		if p.AuthenticatedRole != "" && !arn.IsRole(p.AuthenticatedRole) {
 			add(at+".authenticated_role", "is not an IAM role ARN")
 		}
 		if _, problems := rules.Compile(p.RulesSpec()); len(problems) > 0 {
@@ -336,7 +309,7 @@ func (f *File) validatePools(providers map[string]*Provider) Problems {
 			}
 		}
 	}
-	validateBrokerPoolsApart(f.Pools, add) // saml (issue 3)
+	validateOwnSAMLProviders(f.Pools, add)
 	if rootAudiences > MaxAudiencesPerIssuer {
 		add("pools", "%d audiences share the root issuer; IAM allows %d client ids per OIDC provider: set own_issuer: true on some pools", rootAudiences, MaxAudiencesPerIssuer)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"fedgate/exchange"
 	"fedgate/exchange/issuer"
+	"fedgate/exchange/modes"
 	"fedgate/exchange/secret"
 	"fedgate/gateway/config"
 	"fedgate/gateway/store"
@@ -64,11 +65,10 @@ func New(ctx context.Context, d Deps) (*Core, error) {
 	}
 	s.saml = newSAMLState(d.Config, d.Store, d.Box, d.Now, d.Rand)
 	samlSTS, _ := d.STS.(exchange.SAMLSTS)
-	s.modes = map[string]exchange.Mode{
-		config.ModeGatewayToken:  exchange.NewGatewayTokenMode(d.Issuer, d.STS),
-		config.ModeUpstreamToken: exchange.NewUpstreamTokenMode(d.STS),
-		config.ModeSAMLForward:   exchange.NewSAMLForwardMode(samlSTS),
-		config.ModeSAMLBroker:    exchange.NewSAMLBrokerMode(brokerSigner{s.saml}, samlSTS),
+	deps := exchange.ModeDeps{Minter: d.Issuer, WebIdentitySTS: d.STS, SAMLSTS: samlSTS, Signer: brokerSigner{s.saml}}
+	s.modes = map[string]exchange.Mode{}
+	for _, spec := range modes.All() {
+		s.modes[spec.Name] = spec.New(deps)
 	}
 	if err := s.Reload(ctx); err != nil {
 		return nil, err

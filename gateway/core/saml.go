@@ -156,12 +156,13 @@ func (r samlReplay) Remember(ctx context.Context, assertionID string, notOnOrAft
 	return err
 }
 
-// narrowSAMLForward keeps, in a saml-forward pool, only the granted roles
-// the assertion itself offers (its Role attribute) through the pool's IAM
-// SAML provider: STS would refuse any other, and the IdP's word on which
-// roles a person may have stands beside the pool's rules.
+// NarrowSAMLForward keeps, in a pool whose mode narrows to the assertion
+// (saml-forward), only the granted roles the assertion itself offers (its
+// Role attribute) through the pool's IAM SAML provider: STS would refuse
+// any other, and the IdP's word on which roles a person may have stands
+// beside the pool's rules.
 func NarrowSAMLForward(p *Principal, d rules.Decision) rules.Decision {
-	if p.Pool.Cfg.Mode != config.ModeSAMLForward {
+	if !p.Pool.Spec().NarrowToAssertion {
 		return d
 	}
 	offered := idp.ParseAWSRoles(p.Ident.Claims[idp.AWSRoleAttribute])

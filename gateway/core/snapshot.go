@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"fedgate/exchange"
+	"fedgate/exchange/modes"
 	"fedgate/exchange/rules"
 	"fedgate/gateway/config"
 	"fedgate/idp"
@@ -36,6 +37,14 @@ type Pool struct {
 	Providers []*Provider
 	Mode      exchange.Mode
 	IssuerURL string
+}
+
+// Spec describes the pool's exchange mode: what it forwards, allows and
+// needs. It follows Cfg.Mode, which a validated configuration always
+// registers; an unknown mode gives the zero spec.
+func (p *Pool) Spec() exchange.ModeSpec {
+	spec, _ := modes.Lookup(p.Cfg.Mode)
+	return spec
 }
 
 func (p *Pool) Provider(id string) *Provider {

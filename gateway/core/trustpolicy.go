@@ -7,6 +7,9 @@ import (
 	"sort"
 	"strings"
 
+	"fedgate/exchange"
+	"fedgate/exchange/arn"
+	"fedgate/exchange/modes"
 	"fedgate/gateway/config"
 )
 
@@ -41,31 +44,37 @@ func TrustPolicies(f *config.File, poolKey string) (*TrustReport, error) {
 	if pool == nil {
 		return nil, fmt.Errorf("no pool %q in the configuration", poolKey)
 	}
+	spec, ok := modes.Lookup(pool.Mode)
+	if !ok {
+		return nil, fmt.Errorf("pool %q has the unknown exchange mode %q", pool.Name, pool.Mode)
+	}
 	rep := &TrustReport{Pool: *pool, IssuerURL: f.IssuerURL(pool)}
-	if pool.Mode == config.ModeUpstreamToken {
-		rep.Warnings = append(rep.Warnings, "upstream-token mode: STS checks the IdP's own ID token, so anyone holding an ID token for these client ids "+
-			"can assume every role below directly with STS, whatever fedgate's rules say. Use gateway-token mode when the rules must hold.")
+	if spec.Trust == exchange.TrustUpstreamOIDC {
+		rep.Warnings = append(rep.Warnings, spec.Name+" mode: STS checks the IdP's own ID token, so anyone holding an ID token for these client ids "+
+			"can assume every role below directly with STS, whatever fedgate's rules say."+useInstead(spec, " when the rules must hold"))
 	}
 	if pool.AllowClassicFlow {
 		rep.Warnings = append(rep.Warnings, "allow_classic_flow hands apps tokens with this pool's audience (GetOpenIdToken): "+
 			"every role below can then be assumed by any signed-in member, whatever the rules say. "+
 			"Give this pool only roles every member may have, or turn the classic flow off.")
 	}
+	// Only a mode that signs what STS reads can hand it tags to check.
 	tagged := len(pool.PrincipalTags) > 0
 	for _, r := range pool.Rules {
 		if len(r.Tags) > 0 {
 			tagged = true
 		}
 	}
+	tagged = tagged && spec.SessionTags
 	roles := map[string]string{}
-	addRole := func(arn, why string) {
-		if arn == "" {
+	addRole := func(role, why string) {
+		if role == "" {
 			return
 		}
-		if roles[arn] == "" {
-			roles[arn] = why
-		} else if !strings.Contains(roles[arn], why) {
-			roles[arn] += "; " + why
+		if roles[role] == "" {
+			roles[role] = why
+		} else if !strings.Contains(roles[role], why) {
+			roles[role] += "; " + why
 		}
 	}
 	for i, r := range pool.Rules {
@@ -83,19 +92,17 @@ func TrustPolicies(f *config.File, poolKey string) (*TrustReport, error) {
 		arns = append(arns, a)
 	}
 	sort.Strings(arns)
-	var providerURL, audience string
-	for _, arn := range arns {
+	for _, roleARN := range arns {
 		var doc policyDocument
-		switch pool.Mode {
-		case config.ModeUpstreamToken:
-			doc = upstreamTrust(f, pool, arn)
-		case config.ModeSAMLForward, config.ModeSAMLBroker: // saml (issue 3)
-			doc = samlTrust(f, pool, tagged)
-		default:
-			providerURL, audience = rep.IssuerURL, pool.Audience()
-			doc = webIdentityTrust(arn, rep.IssuerURL, pool.Audience(), tagged)
+		switch spec.Trust {
+		case exchange.TrustUpstreamOIDC:
+			doc = upstreamTrust(f, pool, roleARN)
+		case exchange.TrustSAMLProvider:
+			doc = samlTrust(f, pool, spec, tagged)
+		case exchange.TrustGatewayOIDC:
+			doc = webIdentityTrust(roleARN, rep.IssuerURL, pool.Audience(), tagged)
 		}
-		rep.Roles = append(rep.Roles, RoleTrust{RoleARN: arn, Why: roles[arn], Policy: MustJSON(doc)})
+		rep.Roles = append(rep.Roles, RoleTrust{RoleARN: roleARN, Why: roles[roleARN], Policy: MustJSON(doc)})
 	}
 	if pool.AllowGuests && pool.UnauthenticatedRole != "" {
 		rep.Roles = append(rep.Roles, RoleTrust{
@@ -103,13 +110,12 @@ func TrustPolicies(f *config.File, poolKey string) (*TrustReport, error) {
 			Policy: MustJSON(webIdentityTrust(pool.UnauthenticatedRole, rep.IssuerURL, pool.GuestAudience(), false)),
 		})
 	}
-	if providerURL == "" && pool.Mode == config.ModeGatewayToken {
-		providerURL, audience = rep.IssuerURL, pool.Audience()
+	switch spec.Trust {
+	case exchange.TrustGatewayOIDC:
+		rep.RegisterIn = registerCommand(rep.IssuerURL, issuerAudiences(f, pool, pool.Audience()))
+	case exchange.TrustSAMLProvider:
+		samlRegistration(f, pool, spec, rep)
 	}
-	if pool.Mode == config.ModeGatewayToken {
-		rep.RegisterIn = registerCommand(providerURL, issuerAudiences(f, pool, audience))
-	}
-	samlRegistration(f, pool, rep) // saml (issue 3)
 	return rep, nil
 }
 
@@ -126,7 +132,7 @@ func issuerAudiences(f *config.File, pool *config.Pool, own string) []string {
 	var auds []string
 	for i := range f.Pools {
 		p := &f.Pools[i]
-		if p.OwnIssuer || p.Mode != config.ModeGatewayToken {
+		if spec, _ := modes.Lookup(p.Mode); p.OwnIssuer || spec.Trust != exchange.TrustGatewayOIDC {
 			continue
 		}
 		auds = append(auds, p.Audience())
@@ -135,6 +141,15 @@ func issuerAudiences(f *config.File, pool *config.Pool, own string) []string {
 		}
 	}
 	return auds
+}
+
+// useInstead names the first registered mode that calls the same STS
+// action as spec but signs what STS reads, for messages; "" when none does.
+func useInstead(spec exchange.ModeSpec, when string) string {
+	if alt, ok := modes.Signing(spec.Trust.STSAction()); ok {
+		return " Use " + alt.Name + " mode" + when + "."
+	}
+	return ""
 }
 
 func registerCommand(issuerURL string, audiences []string) string {
@@ -150,20 +165,20 @@ func issuerKey(issuerURL string) string {
 	return u.Host + strings.TrimRight(u.Path, "/")
 }
 
+// accountOf and partitionOf fill in a provider ARN from the role's; a role
+// ARN that does not parse leaves a placeholder for the admin to edit.
 func accountOf(roleARN string) string {
-	parts := strings.SplitN(roleARN, ":", 6)
-	if len(parts) < 5 {
-		return "ACCOUNT_ID"
+	if a := arn.Account(roleARN); a != "" {
+		return a
 	}
-	return parts[4]
+	return "ACCOUNT_ID"
 }
 
 func partitionOf(roleARN string) string {
-	parts := strings.SplitN(roleARN, ":", 3)
-	if len(parts) < 2 {
-		return "aws"
+	if p := arn.Partition(roleARN); p != "" {
+		return p
 	}
-	return parts[1]
+	return "aws"
 }
 
 // policyDocument is an IAM policy in the order people write them.

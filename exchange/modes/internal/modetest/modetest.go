@@ -1,0 +1,101 @@
+// Package modetest holds the fakes and fixtures the exchange modes' tests
+// share.
+package modetest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"testing"
+	"time"
+
+	"fedgate/exchange"
+	"fedgate/exchange/issuer"
+	"fedgate/exchange/issuer/issuertest"
+	"fedgate/exchange/secret"
+)
+
+// IssuerURL is the issuer NewIssuer mints as.
+const IssuerURL = "https://fedgate.example.com"
+
+// SAMLProviderARN is the IAM SAML provider of SAMLRequest.
+const SAMLProviderARN = "arn:aws:iam::123456789012:saml-provider/fedgate"
+
+// STS records each AssumeRoleWithWebIdentity call and answers with fixed
+// credentials or Err.
+type STS struct {
+	Calls []exchange.WebIdentityInput
+	Err   error
+}
+
+func (f *STS) AssumeRoleWithWebIdentity(_ context.Context, in exchange.WebIdentityInput) (*exchange.Credentials, error) {
+	f.Calls = append(f.Calls, in)
+	if f.Err != nil {
+		return nil, f.Err
+	}
+	return &exchange.Credentials{AccessKeyID: "ASIA" + in.SessionName, SecretAccessKey: "s", SessionToken: "t"}, nil
+}
+
+// SAMLSTS records each AssumeRoleWithSAML call and answers with fixed
+// credentials or Err.
+type SAMLSTS struct {
+	Calls []exchange.SAMLInput
+	Err   error
+}
+
+func (f *SAMLSTS) AssumeRoleWithSAML(_ context.Context, in exchange.SAMLInput) (*exchange.Credentials, error) {
+	f.Calls = append(f.Calls, in)
+	if f.Err != nil {
+		return nil, f.Err
+	}
+	return &exchange.Credentials{AccessKeyID: "ASIASAML", SecretAccessKey: "s", SessionToken: "t"}, nil
+}
+
+// NewIssuer is an issuer at IssuerURL with in-memory keys.
+func NewIssuer(t testing.TB) *issuer.Issuer {
+	t.Helper()
+	box, err := secret.NewBox(bytes.Repeat([]byte{3}, secret.KeySize), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss, err := issuer.New(context.Background(), issuer.Options{
+		URL:    IssuerURL,
+		Keys:   &issuertest.KeyStore{},
+		Sealer: box,
+		Now:    issuertest.NewClock(time.Now()).Now,
+		Rand:   rand.Reader,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return iss
+}
+
+// BaseRequest is a complete request for one role, tags and source
+// identity included.
+func BaseRequest() exchange.Request {
+	return exchange.Request{
+		PoolID:            "eu-west-1:pool",
+		Audience:          "eu-west-1:pool",
+		IdentityID:        "eu-west-1:1111",
+		Provider:          "okta",
+		AMR:               []string{"authenticated", "okta"},
+		RoleARN:           "arn:aws:iam::123456789012:role/dev",
+		SessionName:       "alice",
+		Duration:          time.Hour,
+		SessionPolicy:     `{"Version":"2012-10-17"}`,
+		Tags:              map[string]string{"team": "blue"},
+		TransitiveTagKeys: []string{"team"},
+		SourceIdentity:    "alice@example.com",
+	}
+}
+
+// SAMLRequest is BaseRequest through SAMLProviderARN with an upstream
+// SAML response.
+func SAMLRequest() exchange.Request {
+	r := BaseRequest()
+	r.SAMLProviderARN = SAMLProviderARN
+	r.UpstreamToken = base64.StdEncoding.EncodeToString([]byte("<samlp:Response/>"))
+	return r
+}
