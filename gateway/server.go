@@ -17,8 +17,8 @@ import (
 
 	"fedgate/exchange"
 	"fedgate/exchange/issuer"
-	"fedgate/exchange/rules"
 	"fedgate/exchange/secret"
+	"fedgate/gateway/admin"
 	"fedgate/gateway/api"
 	"fedgate/gateway/browser"
 	"fedgate/gateway/config"
@@ -61,8 +61,6 @@ type Server struct {
 	signin         *signin.Service
 	surfaces       []Surface
 	cli            cliState
-	// adminMapping is the compiled admin rules (admin.go).
-	adminMapping *rules.Mapping
 }
 
 // A Surface is a part of the HTTP service that mounts its own routes.
@@ -80,9 +78,6 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		cfg: d.Config, store: d.Store, issuer: d.Issuer, box: d.Box,
 		upstreamClient: d.Upstream, log: d.Logger, now: d.Now, rand: d.Rand,
 		metrics: newMetrics(),
-	}
-	if m, problems := d.Config.Admin.CompileAdminRules(); len(problems) == 0 {
-		s.adminMapping = m
 	}
 	s.cli = newCLIState(d)
 	s.core, err = core.New(ctx, core.Deps{
@@ -104,9 +99,9 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		s.signin,
 		browser.New(s.core, s.kit, s.signin, d.Upstream),
 		api.New(s.core, s.kit),
+		admin.New(s.core, s.kit, s.signin),
 	}
 	s.registerCLISignIn()
-	s.registerAdminSignIn()
 	s.engine = s.routes()
 	return s, nil
 }
@@ -141,7 +136,6 @@ func (s *Server) routes() *gin.Engine {
 	for _, surface := range s.surfaces {
 		surface.Mount(r)
 	}
-	s.adminRoutes(r)
 	s.cliRoutes(r)
 	s.cognitoRoutes(r)
 	return r

@@ -1,4 +1,4 @@
-package gateway
+package admin
 
 import (
 	"fmt"
@@ -15,9 +15,9 @@ import (
 	"fedgate/gateway/httpkit"
 )
 
-// headerVersion tells API callers which configuration version a write made
+// HeaderVersion tells API callers which configuration version a write made
 // or a read saw.
-const headerVersion = "Fedgate-Config-Version"
+const HeaderVersion = "Fedgate-Config-Version"
 
 // providerBody is a provider as the API accepts it: a secret (client_secret,
 // sp_key) absent or the placeholder keeps the stored one, "" removes it.
@@ -45,27 +45,27 @@ type etagged struct {
 	Data any    `json:"data"`
 }
 
-func (s *Server) latestForRead(c *gin.Context) (*liveDoc, bool) {
+func (s *Admin) latestForRead(c *gin.Context) (*liveDoc, bool) {
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
 		s.kit.Fail(c, core.Internal(err))
 		return nil, false
 	}
-	c.Header(headerVersion, strconv.FormatInt(cur.version, 10))
+	c.Header(HeaderVersion, strconv.FormatInt(cur.version, 10))
 	return cur, true
 }
 
 // written answers a successful write with the resource, its ETag and the version.
 func written(c *gin.Context, status int, res *commitResult, etag string, body any) {
-	c.Header(headerVersion, strconv.FormatInt(res.version, 10))
+	c.Header(HeaderVersion, strconv.FormatInt(res.version, 10))
 	if etag != "" {
 		c.Header("ETag", etag)
 	}
 	c.JSON(status, body)
 }
 
-func (s *Server) apiAdminMe(c *gin.Context) {
-	a := adminFrom(c)
+func (s *Admin) apiMe(c *gin.Context) {
+	a := principalOf(c)
 	c.JSON(http.StatusOK, gin.H{"actor": a.Actor, "display": a.Display, "role": a.Role, "csrf_token": a.CSRF})
 }
 
@@ -75,7 +75,7 @@ func notFound(what string) *core.Error {
 
 // --- the whole document (GitOps) ---
 
-func (s *Server) apiGetMappings(c *gin.Context) {
+func (s *Admin) apiGetMappings(c *gin.Context) {
 	cur, ok := s.latestForRead(c)
 	if !ok {
 		return
@@ -84,7 +84,7 @@ func (s *Server) apiGetMappings(c *gin.Context) {
 	c.JSON(http.StatusOK, core.RedactMappings(cur.m))
 }
 
-func (s *Server) apiPutMappings(c *gin.Context) {
+func (s *Admin) apiPutMappings(c *gin.Context) {
 	im, e := requireIfMatch(c)
 	if e != nil {
 		s.kit.Fail(c, e)
@@ -99,7 +99,7 @@ func (s *Server) apiPutMappings(c *gin.Context) {
 	if summary == "" {
 		summary = "mappings document replaced"
 	}
-	res, pe := s.commit(c.Request.Context(), adminFrom(c), change{summary: summary,
+	res, pe := s.commit(c.Request.Context(), principalOf(c), change{summary: summary,
 		apply: func(m *config.Mappings, version int64) *core.Error {
 			if e := im.check(docETag(version)); e != nil {
 				return e
@@ -118,7 +118,7 @@ func (s *Server) apiPutMappings(c *gin.Context) {
 
 // --- providers ---
 
-func (s *Server) apiListProviders(c *gin.Context) {
+func (s *Admin) apiListProviders(c *gin.Context) {
 	cur, ok := s.latestForRead(c)
 	if !ok {
 		return
@@ -130,7 +130,7 @@ func (s *Server) apiListProviders(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"providers": items})
 }
 
-func (s *Server) apiGetProvider(c *gin.Context) {
+func (s *Admin) apiGetProvider(c *gin.Context) {
 	cur, ok := s.latestForRead(c)
 	if !ok {
 		return
@@ -144,14 +144,14 @@ func (s *Server) apiGetProvider(c *gin.Context) {
 	c.JSON(http.StatusOK, core.RedactProvider(cur.m.Providers[i]))
 }
 
-func (s *Server) apiCreateProvider(c *gin.Context) {
+func (s *Admin) apiCreateProvider(c *gin.Context) {
 	var b providerBody
 	if e := httpkit.DecodeJSON(c, &b); e != nil {
 		s.kit.Fail(c, e)
 		return
 	}
 	p := b.provider()
-	res, pe := s.commit(c.Request.Context(), adminFrom(c), createProvider(p))
+	res, pe := s.commit(c.Request.Context(), principalOf(c), createProvider(p))
 	if pe != nil {
 		s.failChange(c, pe)
 		return
@@ -173,7 +173,7 @@ func createProvider(p config.Provider) change {
 	}}
 }
 
-func (s *Server) apiPutProvider(c *gin.Context) {
+func (s *Admin) apiPutProvider(c *gin.Context) {
 	im, e := requireIfMatch(c)
 	if e != nil {
 		s.kit.Fail(c, e)
@@ -186,7 +186,7 @@ func (s *Server) apiPutProvider(c *gin.Context) {
 	}
 	id := c.Param("id")
 	p := b.provider()
-	res, pe := s.commit(c.Request.Context(), adminFrom(c), updateProvider(id, im, p))
+	res, pe := s.commit(c.Request.Context(), principalOf(c), updateProvider(id, im, p))
 	if pe != nil {
 		s.failChange(c, pe)
 		return
@@ -220,24 +220,24 @@ func updateProvider(id string, im ifMatch, p config.Provider) change {
 	}}
 }
 
-func (s *Server) apiDeleteProvider(c *gin.Context) {
+func (s *Admin) apiDeleteProvider(c *gin.Context) {
 	s.deleteWith(c, func(im ifMatch) change { return deleteProvider(c.Param("id"), im) })
 }
 
 // deleteWith answers a DELETE: it needs If-Match, commits the change made
 // for it and answers 204 with the new version.
-func (s *Server) deleteWith(c *gin.Context, del func(ifMatch) change) {
+func (s *Admin) deleteWith(c *gin.Context, del func(ifMatch) change) {
 	im, e := requireIfMatch(c)
 	if e != nil {
 		s.kit.Fail(c, e)
 		return
 	}
-	res, pe := s.commit(c.Request.Context(), adminFrom(c), del(im))
+	res, pe := s.commit(c.Request.Context(), principalOf(c), del(im))
 	if pe != nil {
 		s.failChange(c, pe)
 		return
 	}
-	c.Header(headerVersion, strconv.FormatInt(res.version, 10))
+	c.Header(HeaderVersion, strconv.FormatInt(res.version, 10))
 	c.Status(http.StatusNoContent)
 }
 
@@ -257,7 +257,7 @@ func deleteProvider(id string, im ifMatch) change {
 
 // --- pools ---
 
-func (s *Server) apiListPools(c *gin.Context) {
+func (s *Admin) apiListPools(c *gin.Context) {
 	cur, ok := s.latestForRead(c)
 	if !ok {
 		return
@@ -269,7 +269,7 @@ func (s *Server) apiListPools(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"pools": items})
 }
 
-func (s *Server) apiGetPool(c *gin.Context) {
+func (s *Admin) apiGetPool(c *gin.Context) {
 	cur, ok := s.latestForRead(c)
 	if !ok {
 		return
@@ -283,13 +283,13 @@ func (s *Server) apiGetPool(c *gin.Context) {
 	c.JSON(http.StatusOK, cur.m.Pools[i])
 }
 
-func (s *Server) apiCreatePool(c *gin.Context) {
+func (s *Admin) apiCreatePool(c *gin.Context) {
 	var p config.Pool
 	if e := httpkit.DecodeJSON(c, &p); e != nil {
 		s.kit.Fail(c, e)
 		return
 	}
-	res, pe := s.commit(c.Request.Context(), adminFrom(c), createPool(p))
+	res, pe := s.commit(c.Request.Context(), principalOf(c), createPool(p))
 	if pe != nil {
 		s.failChange(c, pe)
 		return
@@ -309,7 +309,7 @@ func createPool(p config.Pool) change {
 	}}
 }
 
-func (s *Server) apiPutPool(c *gin.Context) {
+func (s *Admin) apiPutPool(c *gin.Context) {
 	im, e := requireIfMatch(c)
 	if e != nil {
 		s.kit.Fail(c, e)
@@ -321,7 +321,7 @@ func (s *Server) apiPutPool(c *gin.Context) {
 		return
 	}
 	key := c.Param("pool")
-	res, pe := s.commit(c.Request.Context(), adminFrom(c), updatePool(key, im, func(cur *config.Pool) *core.Error {
+	res, pe := s.commit(c.Request.Context(), principalOf(c), updatePool(key, im, func(cur *config.Pool) *core.Error {
 		if p.ID == "" {
 			p.ID = cur.ID
 		}
@@ -357,7 +357,7 @@ func updatePool(key string, im ifMatch, edit func(p *config.Pool) *core.Error, w
 	return ch
 }
 
-func (s *Server) apiDeletePool(c *gin.Context) {
+func (s *Admin) apiDeletePool(c *gin.Context) {
 	s.deleteWith(c, func(im ifMatch) change { return deletePool(c.Param("pool"), im) })
 }
 
@@ -377,7 +377,7 @@ func deletePool(key string, im ifMatch) change {
 
 // --- rules ---
 
-func (s *Server) poolForRead(c *gin.Context) (*config.Pool, bool) {
+func (s *Admin) poolForRead(c *gin.Context) (*config.Pool, bool) {
 	cur, ok := s.latestForRead(c)
 	if !ok {
 		return nil, false
@@ -398,7 +398,7 @@ func ruleIndex(c *gin.Context, p *config.Pool) (int, *core.Error) {
 	return i, nil
 }
 
-func (s *Server) apiListRules(c *gin.Context) {
+func (s *Admin) apiListRules(c *gin.Context) {
 	p, ok := s.poolForRead(c)
 	if !ok {
 		return
@@ -411,7 +411,7 @@ func (s *Server) apiListRules(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"pool_etag": poolETag(*p), "rules": items})
 }
 
-func (s *Server) apiGetRule(c *gin.Context) {
+func (s *Admin) apiGetRule(c *gin.Context) {
 	p, ok := s.poolForRead(c)
 	if !ok {
 		return
@@ -425,7 +425,7 @@ func (s *Server) apiGetRule(c *gin.Context) {
 	c.JSON(http.StatusOK, p.Rules[i])
 }
 
-func (s *Server) apiCreateRule(c *gin.Context) {
+func (s *Admin) apiCreateRule(c *gin.Context) {
 	var r rules.RuleSpec
 	if e := httpkit.DecodeJSON(c, &r); e != nil {
 		s.kit.Fail(c, e)
@@ -441,7 +441,7 @@ func (s *Server) apiCreateRule(c *gin.Context) {
 		pos = n
 	}
 	at := -1
-	res, pe := s.commit(c.Request.Context(), adminFrom(c), addRule(c.Param("pool"), r, pos, &at))
+	res, pe := s.commit(c.Request.Context(), principalOf(c), addRule(c.Param("pool"), r, pos, &at))
 	if pe != nil {
 		s.failChange(c, pe)
 		return
@@ -474,7 +474,7 @@ func ruleLabel(r rules.RuleSpec, i int) string {
 	return fmt.Sprintf("#%d", i+1)
 }
 
-func (s *Server) apiPutRule(c *gin.Context) {
+func (s *Admin) apiPutRule(c *gin.Context) {
 	im, e := requireIfMatch(c)
 	if e != nil {
 		s.kit.Fail(c, e)
@@ -490,7 +490,7 @@ func (s *Server) apiPutRule(c *gin.Context) {
 		s.kit.Fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position."))
 		return
 	}
-	res, pe := s.commit(c.Request.Context(), adminFrom(c), editRule(c.Param("pool"), idx, im, &r))
+	res, pe := s.commit(c.Request.Context(), principalOf(c), editRule(c.Param("pool"), idx, im, &r))
 	if pe != nil {
 		s.failChange(c, pe)
 		return
@@ -523,7 +523,7 @@ func editRule(pool string, idx int, im ifMatch, r *rules.RuleSpec) change {
 	return ch
 }
 
-func (s *Server) apiDeleteRule(c *gin.Context) {
+func (s *Admin) apiDeleteRule(c *gin.Context) {
 	idx, err := strconv.Atoi(c.Param("index"))
 	if err != nil || idx < 0 {
 		s.kit.Fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position."))
@@ -538,7 +538,7 @@ type reorderBody struct {
 	Order []int `json:"order"`
 }
 
-func (s *Server) apiReorderRules(c *gin.Context) {
+func (s *Admin) apiReorderRules(c *gin.Context) {
 	im, e := requireIfMatch(c)
 	if e != nil {
 		s.kit.Fail(c, e)
@@ -549,7 +549,7 @@ func (s *Server) apiReorderRules(c *gin.Context) {
 		s.kit.Fail(c, e)
 		return
 	}
-	res, pe := s.commit(c.Request.Context(), adminFrom(c), reorderRules(c.Param("pool"), im, b.Order))
+	res, pe := s.commit(c.Request.Context(), principalOf(c), reorderRules(c.Param("pool"), im, b.Order))
 	if pe != nil {
 		s.failChange(c, pe)
 		return
@@ -591,7 +591,7 @@ func isPermutation(order []int, n int) bool {
 }
 
 // apiTrustPolicy: what IAM needs for the pool's roles.
-func (s *Server) apiTrustPolicy(c *gin.Context) {
+func (s *Admin) apiTrustPolicy(c *gin.Context) {
 	cur, ok := s.latestForRead(c)
 	if !ok {
 		return
@@ -616,7 +616,7 @@ func (s *Server) apiTrustPolicy(c *gin.Context) {
 }
 
 // fileWith is the file configuration with m's providers and pools, defaults applied.
-func (s *Server) fileWith(m config.Mappings) *config.File {
+func (s *Admin) fileWith(m config.Mappings) *config.File {
 	f := *s.cfg
 	m = core.CloneMappings(m)
 	f.Providers, f.Pools = m.Providers, m.Pools
