@@ -63,8 +63,9 @@ func New(c *core.Core, kit *httpkit.Kit, in *signin.Service) *Admin {
 	return s
 }
 
-// Mount adds /admin. Only the sign-in form post is audited as such (its
-// refusals); every change is audited by commit with the version it makes.
+// Mount adds /admin. Refusals of the password form are audited as admin
+// sign-ins; a sign-in that gets through is audited where it ends, and
+// every change with the version that stores it.
 func (s *Admin) Mount(r *gin.Engine) {
 	// Public: the sign-in entry points.
 	r.GET("/admin/login/:provider", s.startLogin)

@@ -19,13 +19,14 @@ import (
 	"fedgate/gateway/store"
 )
 
-// Source marks configuration versions written through /admin.
+// Source marks configuration versions written through /admin (as
+// core.SourceFile and core.SourceCLI mark the others).
 const Source = "admin"
 
 // maxCommitAttempts bounds the retries of one change against concurrent writers.
 const maxCommitAttempts = 200
 
-// liveDoc is the latest stored mappings document.
+// liveDoc is a stored mappings document, opened.
 type liveDoc struct {
 	version int64
 	m       config.Mappings
@@ -43,13 +44,9 @@ func (s *Admin) loadDoc(ctx context.Context, version int64) (*liveDoc, *store.Co
 	if err != nil {
 		return nil, nil, err
 	}
-	doc, err := s.box.Open(v.Doc, []byte("config"))
+	m, err := core.OpenMappings(s.box, v)
 	if err != nil {
-		return nil, nil, fmt.Errorf("opening configuration version %d: %w", v.Version, err)
-	}
-	var m config.Mappings
-	if err := json.Unmarshal(doc, &m); err != nil {
-		return nil, nil, fmt.Errorf("decoding configuration version %d: %w", v.Version, err)
+		return nil, nil, err
 	}
 	return &liveDoc{version: v.Version, m: m}, v, nil
 }

@@ -1,5 +1,8 @@
 package admin
 
+// Admin sign-in: the browser sign-in of package signin, through one of
+// admin.providers, ending in an admin session; and signing out.
+
 import (
 	"encoding/json"
 	"errors"
@@ -15,6 +18,57 @@ import (
 	"fedgate/gateway/store"
 	"fedgate/idp"
 )
+
+// startLogin begins an admin sign-in.
+func (s *Admin) startLogin(c *gin.Context) {
+	prov, e := s.loginTarget(c)
+	if e != nil {
+		s.kit.Fail(c, e)
+		return
+	}
+	s.signin.Send(c, kindSignIn, nil, prov, nil)
+}
+
+// passwordLogin checks a static provider's form for an admin flow.
+func (s *Admin) passwordLogin(c *gin.Context) {
+	prov, e := s.loginTarget(c)
+	if e != nil {
+		s.kit.Fail(c, e)
+		return
+	}
+	s.signin.PasswordLogin(c, nil, prov, func(f *signin.Flow) bool { return f.Kind == kindSignIn && f.Provider == prov.Cfg.ID })
+}
+
+// loginTarget is a provider admins may sign in with.
+func (s *Admin) loginTarget(c *gin.Context) (*core.Provider, *core.Error) {
+	id := c.Param("provider")
+	lp := s.core.Snapshot().Providers[id]
+	if lp == nil || !s.isAdminProvider(id) {
+		return nil, core.Errorf(http.StatusNotFound, core.CodeUnknownProvider, "Admins cannot sign in with that identity provider.")
+	}
+	return lp, nil
+}
+
+// signInContinuation makes admin sign-ins end in an admin session.
+func (s *Admin) signInContinuation() signin.Continuation {
+	return signin.Continuation{
+		Target: func(f *signin.Flow) (*core.Pool, *core.Provider, *core.Error) {
+			lp := s.core.Snapshot().Providers[f.Provider]
+			if lp == nil || !s.isAdminProvider(f.Provider) {
+				return nil, nil, core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "The identity provider of this sign-in has changed. Start again.")
+			}
+			return nil, lp, nil
+		},
+		PasswordForm: func(c *gin.Context, status int, _ *core.Pool, prov *core.Provider, state, message, username string) {
+			s.renderPassword(c, status, prov, state, message, username)
+		},
+		Complete: func(c *gin.Context, _ *signin.Flow, _ *core.Pool, prov *core.Provider, ident *idp.Identity) {
+			s.completeSignIn(c, prov.Cfg.ID, ident)
+		},
+		NoSAML:    "Admin sign-in through a SAML identity provider is not supported; use an OIDC provider.",
+		AuditKind: store.AuditAdminSignIn,
+	}
+}
 
 // completeSignIn turns a verified sign-in into an admin session, or
 // refuses (and audits) a person the admin rules give no role.
@@ -101,63 +155,14 @@ func (s *Admin) signOut(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/admin")
 }
 
-// loginTarget is a provider admins may sign in with.
-func (s *Admin) loginTarget(c *gin.Context) (*core.Provider, *core.Error) {
-	id := c.Param("provider")
-	lp := s.core.Snapshot().Providers[id]
-	if lp == nil || !s.isAdminProvider(id) {
-		return nil, core.Errorf(http.StatusNotFound, core.CodeUnknownProvider, "Admins cannot sign in with that identity provider.")
-	}
-	return lp, nil
-}
-
-// startLogin begins an admin sign-in.
-func (s *Admin) startLogin(c *gin.Context) {
-	prov, e := s.loginTarget(c)
-	if e != nil {
-		s.kit.Fail(c, e)
-		return
-	}
-	s.signin.Send(c, kindSignIn, nil, prov, nil)
-}
-
-// passwordLogin checks a static provider's form for an admin flow.
-func (s *Admin) passwordLogin(c *gin.Context) {
-	prov, e := s.loginTarget(c)
-	if e != nil {
-		s.kit.Fail(c, e)
-		return
-	}
-	s.signin.PasswordLogin(c, nil, prov, func(f *signin.Flow) bool { return f.Kind == kindSignIn && f.Provider == prov.Cfg.ID })
-}
-
-// signInContinuation makes admin sign-ins end in an admin session.
-func (s *Admin) signInContinuation() signin.Continuation {
-	return signin.Continuation{
-		Target: func(f *signin.Flow) (*core.Pool, *core.Provider, *core.Error) {
-			lp := s.core.Snapshot().Providers[f.Provider]
-			if lp == nil || !s.isAdminProvider(f.Provider) {
-				return nil, nil, core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "The identity provider of this sign-in has changed. Start again.")
-			}
-			return nil, lp, nil
-		},
-		PasswordForm: func(c *gin.Context, status int, _ *core.Pool, prov *core.Provider, state, message, username string) {
-			s.renderPassword(c, status, prov, state, message, username)
-		},
-		Complete: func(c *gin.Context, _ *signin.Flow, _ *core.Pool, prov *core.Provider, ident *idp.Identity) {
-			s.completeSignIn(c, prov.Cfg.ID, ident)
-		},
-		NoSAML:    "Admin sign-in through a SAML identity provider is not supported; use an OIDC provider.",
-		AuditKind: store.AuditAdminSignIn,
-	}
-}
-
+// signInPage lists the providers admins sign in with.
 type signInPage struct {
 	httpkit.Page
 	Providers []signin.ProviderLink
 	Error     string
 }
 
+// renderSignIn answers a request without an admin session.
 func (s *Admin) renderSignIn(c *gin.Context, status int, msg string) {
 	data := signInPage{Page: httpkit.Page{Title: "Admin sign-in", RequestID: httpkit.RequestID(c)}, Error: msg}
 	snap := s.core.Snapshot()
@@ -169,11 +174,13 @@ func (s *Admin) renderSignIn(c *gin.Context, status int, msg string) {
 	s.kit.Render(c, status, "admin_signin", data, true)
 }
 
+// passwordPage is the password form of a static provider.
 type passwordPage struct {
 	httpkit.Page
 	Provider, Action, State, Error, Username string
 }
 
+// renderPassword shows the password form of an admin sign-in.
 func (s *Admin) renderPassword(c *gin.Context, status int, prov *core.Provider, state, msg, username string) {
 	s.kit.Render(c, status, "admin_password", passwordPage{
 		Page:     httpkit.Page{Title: "Admin sign-in", RequestID: httpkit.RequestID(c)},

@@ -1,5 +1,9 @@
 package admin
 
+// The admin web UI: what every page shares, and the home page. Pages read
+// the latest stored document; saves go through commit like API writes,
+// with the ETag the page was rendered with as their precondition.
+
 import (
 	"fmt"
 	"net/http"
@@ -34,6 +38,8 @@ type page struct {
 	HasFieldErrors bool
 }
 
+// pageFor is the common part of a page: who is signed in, what they may
+// do, and the notice of a save that just went live.
 func (s *Admin) pageFor(c *gin.Context, title, nav string) page {
 	a := principalOf(c)
 	p := page{Page: httpkit.Page{Title: title + " · admin", RequestID: httpkit.RequestID(c)}, Nav: nav, FieldErrors: map[string]string{}}
@@ -110,11 +116,13 @@ type homePage struct {
 	Recent    []VersionView
 }
 
+// poolRow is a pool on the home page.
 type poolRow struct {
 	Name, DisplayName, ID, Mode, Resolution, Providers string
 	Rules                                              int
 }
 
+// providerRow is a provider on the home page.
 type providerRow struct{ ID, Type, DisplayName, Issuer string }
 
 func (s *Admin) uiHome(c *gin.Context) {

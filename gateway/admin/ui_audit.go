@@ -1,5 +1,7 @@
 package admin
 
+// The audit log page: search, page back, export.
+
 import (
 	"net/http"
 	"net/url"
@@ -12,6 +14,7 @@ import (
 	"fedgate/gateway/store"
 )
 
+// auditPage is a page of audit entries matching the search.
 type auditPage struct {
 	page
 	Q, Kind, Result, Since, Until string
@@ -21,6 +24,7 @@ type auditPage struct {
 	Error                         string
 }
 
+// auditRow is an entry with its time as shown.
 type auditRow struct {
 	store.AuditEntry
 	When string

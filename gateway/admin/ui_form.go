@@ -1,5 +1,7 @@
 package admin
 
+// Reading posted admin forms onto stored values.
+
 import (
 	"fmt"
 	"sort"
@@ -19,6 +21,7 @@ type postedForm struct {
 	errs       map[string]string
 }
 
+// newPostedForm reads the request's form.
 func newPostedForm(c *gin.Context) *postedForm {
 	f := &postedForm{c: c, checkboxes: map[string]bool{}, errs: map[string]string{}}
 	for _, n := range words(c.PostForm("checkboxes")) {

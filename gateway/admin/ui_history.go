@@ -1,5 +1,7 @@
 package admin
 
+// The history pages: versions, one version with its diff, restore.
+
 import (
 	"fmt"
 	"net/http"
@@ -7,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
+// historyPage lists versions, newest first; Older pages back.
 type historyPage struct {
 	page
 	Versions []VersionView
@@ -30,6 +33,7 @@ func (s *Admin) uiHistory(c *gin.Context) {
 	s.kit.Render(c, http.StatusOK, "admin_history", data, true)
 }
 
+// versionPage is one version and what it changed.
 type versionPage struct {
 	page
 	V *VersionDiff

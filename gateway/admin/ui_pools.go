@@ -1,5 +1,7 @@
 package admin
 
+// The pool page: its settings and the list of its rules.
+
 import (
 	"fmt"
 	"net/http"
@@ -15,6 +17,7 @@ import (
 	"fedgate/gateway/core"
 )
 
+// poolPage is the pool form and its rules.
 type poolPage struct {
 	page
 	New                                                 bool
@@ -31,6 +34,7 @@ type poolPage struct {
 	IssuerURL                                           string
 }
 
+// ruleRow is one rule in the pool page's list.
 type ruleRow struct {
 	Index, Number    int
 	Name, Role, Test string
@@ -39,6 +43,7 @@ type ruleRow struct {
 	Error            string
 }
 
+// poolForm shows a pool in its form.
 func poolForm(p config.Pool, providers []config.Provider) poolPage {
 	v := poolPage{ID: p.ID, Name: p.Name, DisplayName: p.DisplayName, Mode: p.Mode, Resolution: nonEmpty(p.Resolution, rules.FirstMatch),
 		NoMatch: nonEmpty(p.NoMatch, rules.Deny), AuthenticatedRole: p.AuthenticatedRole, UnauthenticatedRole: p.UnauthenticatedRole,

@@ -1,5 +1,7 @@
 package admin
 
+// The provider page: create, edit, delete.
+
 import (
 	"fmt"
 	"net/http"
@@ -13,6 +15,7 @@ import (
 	"fedgate/gateway/core"
 )
 
+// providerPage is the provider form (OIDC, SAML and static fields).
 type providerPage struct {
 	page
 	New                                                  bool
@@ -40,6 +43,7 @@ type providerPage struct {
 // nothing.
 const providerCheckboxes = "userinfo allow_idp_initiated"
 
+// providerForm shows a provider in its form; secrets only as "set".
 func providerForm(p config.Provider) providerPage {
 	v := providerPage{ID: p.ID, Type: p.Type, DisplayName: p.DisplayName, Issuer: p.Issuer, ClientID: p.ClientID,
 		HasSecret: p.ClientSecret != "", Scopes: strings.Join(p.Scopes, " "), AllowedAlgorithms: strings.Join(p.AllowedAlgorithms, " "),
@@ -117,6 +121,7 @@ func (s *Admin) providerPageExtras(data *providerPage) {
 	data.DefaultEntityID, data.DefaultACSURL = s.cfg.SAMLMetadataURL(id), s.cfg.SAMLACSURL(id)
 }
 
+// poolsUsing names the pools that accept a provider.
 func poolsUsing(m config.Mappings, provider string) []string {
 	var out []string
 	for _, p := range m.Pools {

@@ -1,5 +1,7 @@
 package admin
 
+// The rule page, and deleting and moving rules from the pool page.
+
 import (
 	"fmt"
 	"net/http"
@@ -14,6 +16,7 @@ import (
 	"fedgate/gateway/core"
 )
 
+// rulePage is the rule form.
 type rulePage struct {
 	page
 	New                                             bool
@@ -25,6 +28,7 @@ type rulePage struct {
 	Ops                                             []string
 }
 
+// condRow is one condition row of the rule form.
 type condRow struct {
 	N                int
 	Claim, Op, Value string
@@ -39,6 +43,7 @@ func ruleOps() []string {
 // extraConditionRows are the empty rows a rule form offers for new conditions.
 const extraConditionRows = 3
 
+// ruleForm shows a rule in its form, with empty rows to add conditions.
 func ruleForm(r rules.RuleSpec) rulePage {
 	v := rulePage{Name: r.Name, Role: r.Role, CEL: r.CEL, SessionPolicy: r.SessionPolicy, Tags: pairsText(r.Tags), Ops: ruleOps()}
 	if r.DurationSeconds != 0 {
@@ -100,18 +105,27 @@ func ruleFromForm(c *gin.Context) (rules.RuleSpec, map[string]string) {
 	return r, errs
 }
 
-func (s *Admin) uiRule(c *gin.Context) {
+// pagePool is the pool named in the path, in the latest document, and its
+// index there; false when it answered a refusal.
+func (s *Admin) pagePool(c *gin.Context) (int, config.Pool, bool) {
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
 		s.kit.Fail(c, core.Internal(err))
-		return
+		return 0, config.Pool{}, false
 	}
 	pi := core.FindPool(&cur.m, c.Param("pool"))
 	if pi < 0 {
 		s.kit.Fail(c, notFound("pool"))
+		return 0, config.Pool{}, false
+	}
+	return pi, cur.m.Pools[pi], true
+}
+
+func (s *Admin) uiRule(c *gin.Context) {
+	_, p, ok := s.pagePool(c)
+	if !ok {
 		return
 	}
-	p := cur.m.Pools[pi]
 	var data rulePage
 	if c.Param("index") == newKey {
 		data = ruleForm(rules.RuleSpec{})
@@ -132,17 +146,10 @@ func (s *Admin) uiRule(c *gin.Context) {
 }
 
 func (s *Admin) uiSaveRule(c *gin.Context) {
-	cur, _, err := s.loadDoc(c.Request.Context(), 0)
-	if err != nil {
-		s.kit.Fail(c, core.Internal(err))
+	pi, pool, ok := s.pagePool(c)
+	if !ok {
 		return
 	}
-	pi := core.FindPool(&cur.m, c.Param("pool"))
-	if pi < 0 {
-		s.kit.Fail(c, notFound("pool"))
-		return
-	}
-	pool := cur.m.Pools[pi]
 	r, fieldErrs := ruleFromForm(c)
 	isNew := c.Param("index") == newKey
 	data := ruleForm(r)
@@ -200,6 +207,7 @@ func (s *Admin) uiDeleteRule(c *gin.Context) {
 	redirectSaved(c, "/admin/pools/"+url.PathEscape(pool), res.version)
 }
 
+// failRuleAction answers a refused delete or move of a rule.
 func (s *Admin) failRuleAction(c *gin.Context, pe *problemsError) {
 	switch {
 	case pe.Code == CodePreconditionFailed:

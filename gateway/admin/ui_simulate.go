@@ -1,5 +1,8 @@
 package admin
 
+// The simulate page: claims, an ID token or a SAML response through the
+// live rules of a pool, explained.
+
 import (
 	"net/http"
 	"strings"
@@ -9,6 +12,7 @@ import (
 	"fedgate/gateway/core"
 )
 
+// simulatePage is the simulate form and, after a post, its result.
 type simulatePage struct {
 	page
 	Pools        []choice
