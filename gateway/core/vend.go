@@ -28,7 +28,7 @@ type Principal struct {
 
 // entitlements are the roles the rules give a principal, in order.
 func (p *Principal) Entitlements() rules.Decision {
-	return NarrowSAMLForward(p, p.Pool.Mapping.Evaluate(p.Ident.Claims)) // saml (issue 3)
+	return NarrowSAMLForward(p, p.Pool.Mapping.Evaluate(p.Ident.Claims)) // saml-forward: only the roles the response offers
 }
 
 func NoRoleError(p *Principal) *Error {
@@ -122,7 +122,7 @@ func (s *Core) vendUnaudited(ctx context.Context, p *Principal, g rules.Grant, d
 		Tags:              tags,
 		TransitiveTagKeys: transitive,
 		UpstreamToken:     p.Ident.RawToken,
-		SAMLProviderARN:   p.Pool.Cfg.SAMLProviderARN, // saml (issue 3)
+		SAMLProviderARN:   p.Pool.Cfg.SAMLProviderARN,
 	}
 	creds, err := p.Pool.Mode.Vend(ctx, req)
 	s.onVend(ctx, err == nil)
