@@ -23,6 +23,7 @@ import (
 	"golang.org/x/net/html"
 
 	"fedgate/exchange/rules"
+	"fedgate/gateway/admin"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/store"
@@ -39,10 +40,7 @@ func withAdminEditor(f *config.File) {
 // storedProvider is the provider as stored (secrets included), as JSON.
 func (h *gwHarness) storedProvider(id string) string {
 	h.t.Helper()
-	cur, _, err := h.srv.loadDoc(context.Background(), 0)
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	cur := h.latestDoc()
 	i := core.FindProvider(&cur.m, id)
 	if i < 0 {
 		return ""
@@ -53,10 +51,7 @@ func (h *gwHarness) storedProvider(id string) string {
 
 func (h *gwHarness) storedPool(key string) string {
 	h.t.Helper()
-	cur, _, err := h.srv.loadDoc(context.Background(), 0)
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	cur := h.latestDoc()
 	i := core.FindPool(&cur.m, key)
 	if i < 0 {
 		return ""
@@ -149,8 +144,8 @@ func TestEditorCannotEscalateViaAdminProvider(t *testing.T) {
 				t.Fatalf("HTTP %d, want 403\n%s", w.Code, w.Body)
 			}
 			if tt.json {
-				if e := gwAPIError(t, w); e.Code != CodeForbidden {
-					t.Errorf("code %q, want %q", e.Code, CodeForbidden)
+				if e := gwAPIError(t, w); e.Code != admin.CodeForbidden {
+					t.Errorf("code %q, want %q", e.Code, admin.CodeForbidden)
 				}
 			}
 		})
@@ -224,15 +219,15 @@ func TestAdminClientSecretReenteredWhenIssuerChanges(t *testing.T) {
 				t.Fatalf("HTTP %d, want 422: %s", w.Code, w.Body)
 			}
 			var pr struct {
-				Code     string         `json:"code"`
-				Problems []adminProblem `json:"problems"`
+				Code     string          `json:"code"`
+				Problems []admin.Problem `json:"problems"`
 			}
 			decodeBody(t, w, &pr)
 			paths := map[string]string{}
 			for _, p := range pr.Problems {
 				paths[p.Path] = p.Message
 			}
-			if pr.Code != CodeInvalidMappings || !strings.Contains(paths[at], "enter the client secret again") {
+			if pr.Code != admin.CodeInvalidMappings || !strings.Contains(paths[at], "enter the client secret again") {
 				t.Errorf("problems = %+v, want one at %s", pr.Problems, at)
 			}
 			if tt.also != "" && paths[tt.also] == "" {
@@ -397,10 +392,7 @@ func TestAdminSPKeyIsWriteOnly(t *testing.T) {
 		t.Fatalf("create pool: %d %s", w.Code, w.Body)
 	}
 	storedKey := func() string {
-		cur, _, err := h.srv.loadDoc(context.Background(), 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		cur := h.latestDoc()
 		return cur.m.Providers[core.FindProvider(&cur.m, "okta")].SPKey
 	}
 	etag := h.adminCall(http.MethodGet, "/admin/api/v1/providers/okta", "").Header().Get("ETag")
@@ -423,7 +415,7 @@ func TestAdminSPKeyIsWriteOnly(t *testing.T) {
 		t.Fatalf("replacing the key: %d %s", w.Code, w.Body)
 	}
 	v := h.state().configVersion
-	var vd versionDiff
+	var vd admin.VersionDiff
 	decodeBody(t, h.adminCall(http.MethodGet, fmt.Sprintf("/admin/api/v1/versions/%d", v), ""), &vd)
 	found := false
 	for _, d := range vd.Diff {
@@ -553,7 +545,10 @@ func formValues(t testing.TB, page, action string) url.Values {
 						chosen = v
 					}
 				}
-				out.Add(name, nonEmpty(chosen, first))
+				if chosen == "" {
+					chosen = first
+				}
+				out.Add(name, chosen)
 			}
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"fedgate/gateway/admin"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/store"
@@ -82,7 +83,7 @@ func TestAdminRoleFollowsCurrentRules(t *testing.T) {
 		}
 		before := h.state()
 		w := sessionWrite(carol, csrf)
-		if w.Code != http.StatusForbidden || gwAPIError(t, w).Code != CodeForbidden {
+		if w.Code != http.StatusForbidden || gwAPIError(t, w).Code != admin.CodeForbidden {
 			t.Errorf("editor-only JSON write as a viewer: HTTP %d %s", w.Code, w.Body)
 		}
 		if w := carol.post("/admin/pools/team/rules/0/delete", url.Values{"csrf": {csrf}}); w.Code != http.StatusForbidden {
@@ -106,13 +107,13 @@ func TestAdminRoleFollowsCurrentRules(t *testing.T) {
 		if code, _ := role(alice); code != http.StatusUnauthorized {
 			t.Errorf("alice with no matching rule: HTTP %d, want 401", code)
 		}
-		if _, ok := alice.cookies[h.srv.kit.CookieName(adminCookie)]; ok {
+		if _, ok := alice.cookies[h.srv.kit.CookieName(gwAdminCookie)]; ok {
 			t.Errorf("the refused session's cookie was not cleared")
 		}
 	})
 
 	// Back to the original rules, but admins sign in through "app" only.
-	kept := carol.cookies[h.srv.kit.CookieName(adminCookie)]
+	kept := carol.cookies[h.srv.kit.CookieName(gwAdminCookie)]
 	if kept == "" {
 		t.Fatalf("carol has no admin cookie: %v", carol.cookies)
 	}
@@ -124,7 +125,7 @@ func TestAdminRoleFollowsCurrentRules(t *testing.T) {
 		if code, _ := role(carol); code != http.StatusUnauthorized {
 			t.Errorf("carol through a provider admins no longer use: HTTP %d, want 401", code)
 		}
-		if _, ok := carol.cookies[h.srv.kit.CookieName(adminCookie)]; ok {
+		if _, ok := carol.cookies[h.srv.kit.CookieName(gwAdminCookie)]; ok {
 			t.Errorf("the refused session's cookie was not cleared")
 		}
 		if w := h.adminCall(http.MethodGet, "/admin/api/v1/me", ""); w.Code != http.StatusOK {
@@ -137,7 +138,7 @@ func TestAdminRoleFollowsCurrentRules(t *testing.T) {
 	h.restartWith(withAdmin)
 	t.Run("refused sessions are deleted", func(t *testing.T) {
 		replay := h.browser()
-		replay.cookies[h.srv.kit.CookieName(adminCookie)] = kept
+		replay.cookies[h.srv.kit.CookieName(gwAdminCookie)] = kept
 		if code, _ := role(replay); code != http.StatusUnauthorized {
 			t.Errorf("the withdrawn session's cookie works again: HTTP %d", code)
 		}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"fedgate/gateway/admin"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/idp"
@@ -75,7 +76,7 @@ func TestAdminSimulateSAML(t *testing.T) {
 
 	t.Run("a verified response is explained rule by rule", func(t *testing.T) {
 		w := h.adminCall(http.MethodPost, "/admin/api/v1/simulate", `{"pool":"team","provider":"okta","saml_response":"good"}`)
-		var res simResult
+		var res admin.SimResult
 		decodeBody(t, w, &res)
 		if w.Code != 200 || !res.Verified || res.VerifiedFrom != "saml_response" || res.Subject != "dana@example.com" ||
 			!res.Granted || len(res.Grants) != 1 || res.Grants[0].Role != gwReader || res.Grants[0].Tags["team"] != "gold" {
@@ -130,7 +131,7 @@ func TestAdminSimulateSAMLForward(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			body := fmt.Sprintf(`{"pool":"team","claims":{"sub":"x","groups":["dev"],%q:%q}}`, idp.AWSRoleAttribute, tt.offered)
 			w := h.adminCall(http.MethodPost, "/admin/api/v1/simulate", body)
-			var res simResult
+			var res admin.SimResult
 			decodeBody(t, w, &res)
 			if res.Granted != tt.granted {
 				t.Errorf("granted = %v, want %v: %+v", res.Granted, tt.granted, res)

@@ -16,12 +16,16 @@ import (
 	"testing"
 
 	"fedgate/exchange/rules"
+	"fedgate/gateway/admin"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/store"
 )
 
 const (
+	// gwAdminCookie is the admin session cookie's name (before the
+	// __Host- prefix a secure public URL adds).
+	gwAdminCookie    = "fedgate-admin"
 	gwAdminToken     = "adm-0123456789abcdef0123456789abcdef"
 	gwViewerToken    = "view-0123456789abcdef0123456789abcdef" // not configured: always refused
 	gwAdminCarolPass = gwPassCarol
@@ -101,6 +105,26 @@ func decodeBody(t testing.TB, w *httptest.ResponseRecorder, v any) {
 	}
 }
 
+// gwStoredDoc is a stored configuration version, opened.
+type gwStoredDoc struct {
+	version int64
+	m       config.Mappings
+}
+
+// latestDoc is the latest stored configuration version.
+func (h *gwHarness) latestDoc() gwStoredDoc {
+	h.t.Helper()
+	v, err := h.store.LatestConfig(context.Background())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	m, err := core.OpenMappings(h.box, v)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return gwStoredDoc{version: v.Version, m: m}
+}
+
 func (h *gwHarness) auditEntries(q store.AuditQuery) []store.AuditEntry {
 	h.t.Helper()
 	es, err := h.store.ListAudit(context.Background(), q)
@@ -140,7 +164,7 @@ func TestAdminRefusesEveryoneElse(t *testing.T) {
 		}, 401, core.CodeUnauthorized},
 		{"session cookie forged", func() *httptest.ResponseRecorder {
 			req := httptest.NewRequest(http.MethodGet, "/admin/api/v1/pools", nil)
-			req.AddCookie(&http.Cookie{Name: adminCookie, Value: strings.Repeat("a", 64)})
+			req.AddCookie(&http.Cookie{Name: gwAdminCookie, Value: strings.Repeat("a", 64)})
 			return h.do(req)
 		}, 401, core.CodeUnauthorized},
 		{"login through a provider admins may not use", func() *httptest.ResponseRecorder { return anon.get("/admin/login/app") }, 404, "-"},
@@ -177,7 +201,7 @@ func TestAdminSignInRoles(t *testing.T) {
 		}
 		if len(b.cookies) != 0 {
 			for k := range b.cookies {
-				if strings.Contains(k, adminCookie) {
+				if strings.Contains(k, gwAdminCookie) {
 					t.Errorf("refused sign-in set the admin cookie")
 				}
 			}
@@ -365,15 +389,15 @@ func TestAdminAPIResources(t *testing.T) {
 				t.Fatalf("invalid PUT: %d, want 422 %s", w.Code, w.Body)
 			}
 			var pr struct {
-				Code     string         `json:"code"`
-				Problems []adminProblem `json:"problems"`
+				Code     string          `json:"code"`
+				Problems []admin.Problem `json:"problems"`
 			}
 			decodeBody(t, w, &pr)
 			found := false
 			for _, p := range pr.Problems {
 				found = found || p.Path == r.wantPath
 			}
-			if pr.Code != CodeInvalidMappings || !found {
+			if pr.Code != admin.CodeInvalidMappings || !found {
 				t.Errorf("problems = %+v, want one at %s", pr.Problems, r.wantPath)
 			}
 			if h.state().configVersion != v {
@@ -384,7 +408,7 @@ func TestAdminAPIResources(t *testing.T) {
 			}
 			// A viewer's DELETE, with the current ETag and the CSRF token, is
 			// refused for the role alone.
-			if w := sessionJSON(viewer, viewerCSRF, http.MethodDelete, r.item, "", "If-Match", fresh); w.Code != http.StatusForbidden || gwAPIError(t, w).Code != CodeForbidden {
+			if w := sessionJSON(viewer, viewerCSRF, http.MethodDelete, r.item, "", "If-Match", fresh); w.Code != http.StatusForbidden || gwAPIError(t, w).Code != admin.CodeForbidden {
 				t.Errorf("viewer DELETE: %d %s, want 403 forbidden", w.Code, w.Body)
 			}
 			if h.state().configVersion != v {
@@ -418,22 +442,22 @@ func TestAdminAPIRefusals(t *testing.T) {
 		status       int
 		code         string
 	}{
-		{"editor token cannot restore", http.MethodPost, "/admin/api/v1/versions/1/restore", "", nil, 403, CodeForbidden},
-		{"editor token cannot replace the document", http.MethodPut, "/admin/api/v1/mappings", `{}`, []string{"If-Match", "*"}, 403, CodeForbidden},
+		{"editor token cannot restore", http.MethodPost, "/admin/api/v1/versions/1/restore", "", nil, 403, admin.CodeForbidden},
+		{"editor token cannot replace the document", http.MethodPut, "/admin/api/v1/mappings", `{}`, []string{"If-Match", "*"}, 403, admin.CodeForbidden},
 		{"unknown field", http.MethodPost, "/admin/api/v1/pools/team/rules", `{"role":"` + gwReader + `","admin":true}`, nil, 400, core.CodeInvalidRequest},
 		{"not JSON", http.MethodPost, "/admin/api/v1/providers", `{`, nil, 400, core.CodeInvalidRequest},
 		{"wrong content type", http.MethodPost, "/admin/api/v1/providers", `x`, []string{"Content-Type", "text/plain"}, 415, core.CodeInvalidRequest},
-		{"duplicate provider", http.MethodPost, "/admin/api/v1/providers", `{"id":"demo","type":"oidc"}`, nil, 409, CodeConflict},
+		{"duplicate provider", http.MethodPost, "/admin/api/v1/providers", `{"id":"demo","type":"oidc"}`, nil, 409, admin.CodeConflict},
 		{"pool id cannot change", http.MethodPut, "/admin/api/v1/pools/team", `{"id":"` + gwSoloID + `","name":"team","providers":["demo"]}`, []string{"If-Match", etag}, 400, core.CodeInvalidRequest},
 		{"unknown pool", http.MethodGet, "/admin/api/v1/pools/nope", "", nil, 404, core.CodeNotFound},
 		{"rule out of range", http.MethodGet, "/admin/api/v1/pools/team/rules/9", "", nil, 404, core.CodeNotFound},
 		{"reorder needs a permutation", http.MethodPut, "/admin/api/v1/pools/team/rules", `{"order":[0,0]}`, []string{"If-Match", etag}, 400, core.CodeInvalidRequest},
-		{"reorder needs If-Match", http.MethodPut, "/admin/api/v1/pools/team/rules", `{"order":[1,0]}`, nil, 428, CodePreconditionRequired},
+		{"reorder needs If-Match", http.MethodPut, "/admin/api/v1/pools/team/rules", `{"order":[1,0]}`, nil, 428, admin.CodePreconditionRequired},
 		{"no such version", http.MethodGet, "/admin/api/v1/versions/99", "", nil, 404, core.CodeNotFound},
 		{"bad audit limit", http.MethodGet, "/admin/api/v1/audit?limit=0", "", nil, 400, core.CodeInvalidRequest},
 		{"bad audit date", http.MethodGet, "/admin/api/v1/audit?since=yesterday", "", nil, 400, core.CodeInvalidRequest},
-		{"deleting a provider a pool uses", http.MethodDelete, "/admin/api/v1/providers/app", "", []string{"If-Match", "*"}, 422, CodeInvalidMappings},
-		{"editor token cannot delete the admin sign-in provider", http.MethodDelete, "/admin/api/v1/providers/demo", "", []string{"If-Match", "*"}, 403, CodeForbidden},
+		{"deleting a provider a pool uses", http.MethodDelete, "/admin/api/v1/providers/app", "", []string{"If-Match", "*"}, 422, admin.CodeInvalidMappings},
+		{"editor token cannot delete the admin sign-in provider", http.MethodDelete, "/admin/api/v1/providers/demo", "", []string{"If-Match", "*"}, 403, admin.CodeForbidden},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -489,10 +513,7 @@ func TestAdminSecretsAreWriteOnly(t *testing.T) {
 		}
 	}
 	storedSecret := func() string {
-		cur, _, err := h.srv.loadDoc(context.Background(), 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		cur := h.latestDoc()
 		return cur.m.Providers[core.FindProvider(&cur.m, "corp2")].ClientSecret
 	}
 	etag := w.Header().Get("ETag")
@@ -514,7 +535,7 @@ func TestAdminSecretsAreWriteOnly(t *testing.T) {
 		t.Errorf("replacing the secret: %d, stored %q", w.Code, storedSecret())
 	}
 	// The version diff says the secret changed without showing it.
-	var v versionDiff
+	var v admin.VersionDiff
 	decodeBody(t, h.adminCall(http.MethodGet, fmt.Sprintf("/admin/api/v1/versions/%d", h.state().configVersion), ""), &v)
 	if len(v.Diff) != 1 || v.Diff[0].Path != "providers[corp2].client_secret" || v.Diff[0].Old != "(secret)" || v.Diff[0].New != "(secret)" {
 		t.Errorf("diff of a secret change = %+v", v.Diff)
@@ -552,7 +573,7 @@ func TestAdminSimulate(t *testing.T) {
 			if tt.status != 200 {
 				return
 			}
-			var res simResult
+			var res admin.SimResult
 			decodeBody(t, w, &res)
 			if res.Granted != tt.granted || len(res.Grants) != len(tt.roles) {
 				t.Fatalf("granted %v with %d grants, want %v %v", res.Granted, len(res.Grants), tt.granted, tt.roles)
@@ -580,7 +601,7 @@ func TestAdminSimulate(t *testing.T) {
 		})
 	}
 	w := h.adminCall(http.MethodPost, "/admin/api/v1/simulate", `{"pool":"team","claims":{"sub":"x","groups":["dev"],"team":"blue"}}`)
-	var res simResult
+	var res admin.SimResult
 	decodeBody(t, w, &res)
 	if res.Grants[0].Tags["team"] != "blue" {
 		t.Errorf("session tags = %v, want team=blue", res.Grants[0].Tags)
@@ -599,7 +620,7 @@ func TestAdminHistoryAndRestore(t *testing.T) {
 		t.Fatalf("add rule: %d %s", w.Code, w.Body)
 	}
 	v := h.state().configVersion
-	var vd versionDiff
+	var vd admin.VersionDiff
 	decodeBody(t, h.adminCall(http.MethodGet, fmt.Sprintf("/admin/api/v1/versions/%d", v), ""), &vd)
 	want := map[string]string{"pools[team].rules[2].name": "sales", "pools[team].rules[2].role": gwSolo,
 		"pools[team].rules[2].match[0].claim": "groups", "pools[team].rules[2].match[0].value": "sales", "pools[team].rules[2].match[0].op": "equals"}
@@ -611,8 +632,8 @@ func TestAdminHistoryAndRestore(t *testing.T) {
 			t.Errorf("diff line %+v unexpected", d)
 		}
 	}
-	if vd.Author != "carol@example.com" || vd.Source != SourceAdmin || !vd.Live || !strings.Contains(vd.Comment, "sales") {
-		t.Errorf("version meta = %+v", vd.versionView)
+	if vd.Author != "carol@example.com" || vd.Source != admin.Source || !vd.Live || !strings.Contains(vd.Comment, "sales") {
+		t.Errorf("version meta = %+v", vd.VersionView)
 	}
 	// bob now gets the solo role; after restoring version v-1 he is refused again.
 	if w := h.browser().signIn("team", "bob", gwPassBob); w.Code != http.StatusOK {
@@ -785,7 +806,7 @@ func TestAdminConcurrentEditorsLoseNothing(t *testing.T) {
 			defer wg.Done()
 			w := h.adminCall(http.MethodPost, "/admin/api/v1/pools/team/rules",
 				fmt.Sprintf(`{"name":"editor-%d","match":[{"claim":"sub","op":"equals","value":"u%d"}],"role":"%s"}`, i, i, gwSolo))
-			codes[i], versions[i] = w.Code, w.Header().Get(headerVersion)
+			codes[i], versions[i] = w.Code, w.Header().Get(admin.HeaderVersion)
 		}()
 	}
 	wg.Wait()
@@ -799,10 +820,7 @@ func TestAdminConcurrentEditorsLoseNothing(t *testing.T) {
 		}
 		seen[versions[i]] = true
 	}
-	cur, _, err := h.srv.loadDoc(context.Background(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cur := h.latestDoc()
 	if cur.version != start+editors {
 		t.Errorf("latest version %d, want %d", cur.version, start+editors)
 	}

@@ -2,13 +2,15 @@ package gateway
 
 import (
 	"errors"
-	"fedgate/gateway/core"
 	"log/slog"
 	"net/http"
 	"regexp"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
 )
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
@@ -75,5 +77,11 @@ func (s *Server) recoverPanics(c *gin.Context) {
 			s.kit.Fail(c, core.Internal(errors.New("panic")))
 		}
 	}()
+	c.Next()
+}
+
+// auditContext records the source address and request id for audit entries.
+func (s *Server) auditContext(c *gin.Context) {
+	c.Request = c.Request.WithContext(core.WithAuditSource(c.Request.Context(), c.ClientIP(), httpkit.RequestID(c)))
 	c.Next()
 }

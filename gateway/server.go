@@ -17,8 +17,8 @@ import (
 
 	"fedgate/exchange"
 	"fedgate/exchange/issuer"
-	"fedgate/exchange/rules"
 	"fedgate/exchange/secret"
+	"fedgate/gateway/admin"
 	"fedgate/gateway/api"
 	"fedgate/gateway/browser"
 	"fedgate/gateway/cli"
@@ -62,8 +62,6 @@ type Server struct {
 	metrics        *metrics
 	signin         *signin.Service
 	surfaces       []Surface
-	// adminMapping is the compiled admin rules (admin.go).
-	adminMapping *rules.Mapping
 }
 
 // A Surface is a part of the HTTP service that mounts its own routes.
@@ -81,9 +79,6 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		cfg: d.Config, store: d.Store, issuer: d.Issuer, box: d.Box,
 		upstreamClient: d.Upstream, log: d.Logger, now: d.Now, rand: d.Rand,
 		metrics: newMetrics(),
-	}
-	if m, problems := d.Config.Admin.CompileAdminRules(); len(problems) == 0 {
-		s.adminMapping = m
 	}
 	s.core, err = core.New(ctx, core.Deps{
 		Config: d.Config, Store: d.Store, Issuer: d.Issuer, Box: d.Box, STS: d.STS,
@@ -104,10 +99,10 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		s.signin,
 		browser.New(s.core, s.kit, s.signin, d.Upstream),
 		api.New(s.core, s.kit),
-		cognito.New(s.core, s.kit, s.cfg.Cognito, s.log, s.now),
+		admin.New(s.core, s.kit, s.signin),
 		cli.New(s.core, s.kit, s.signin),
+		cognito.New(s.core, s.kit, s.cfg.Cognito, s.log, s.now),
 	}
-	s.registerAdminSignIn()
 	s.engine = s.routes()
 	return s, nil
 }
@@ -142,7 +137,6 @@ func (s *Server) routes() *gin.Engine {
 	for _, surface := range s.surfaces {
 		surface.Mount(r)
 	}
-	s.adminRoutes(r)
 	return r
 }
 

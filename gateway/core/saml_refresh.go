@@ -46,7 +46,7 @@ func (w *samlMetadataWatch) refresh(ctx context.Context, snap *Snapshot) {
 		return
 	}
 	live := map[idp.MetadataRefresher]bool{}
-	for _, id := range SortedProviderIDs(snap) { // admin_simulate.go
+	for _, id := range SortedProviderIDs(snap) {
 		r, ok := snap.Providers[id].Provider.(idp.MetadataRefresher)
 		if !ok {
 			continue

@@ -28,7 +28,7 @@ type Principal struct {
 
 // entitlements are the roles the rules give a principal, in order.
 func (p *Principal) Entitlements() rules.Decision {
-	return NarrowSAMLForward(p, p.Pool.Mapping.Evaluate(p.Ident.Claims))
+	return NarrowSAMLForward(p, p.Pool.Mapping.Evaluate(p.Ident.Claims)) // saml-forward: only the roles the response offers
 }
 
 func NoRoleError(p *Principal) *Error {
@@ -84,8 +84,8 @@ func (s *Core) IdentityID(ctx context.Context, p *Principal) (string, error) {
 }
 
 // vendUnaudited exchanges a granted role for credentials through the pool's
-// mode. durationSeconds 0 means the grant's or the pool's default. vend (in
-// admin_audit.go) wraps it with the audit log entry.
+// mode. durationSeconds 0 means the grant's or the pool's default. Vend
+// wraps it with the audit log entry.
 func (s *Core) vendUnaudited(ctx context.Context, p *Principal, g rules.Grant, durationSeconds int) (*exchange.Credentials, string, *Error) {
 	maxDur := time.Duration(p.Pool.Cfg.DurationSeconds) * time.Second
 	if g.Duration > 0 {

@@ -1,6 +1,6 @@
-package gateway
+package admin
 
-// Simulate with a SAML response (issue 6): the pool's SAML provider checks
+// Simulate with a SAML response: the pool's SAML provider checks
 // the pasted response on its verify-only path (idp.AssertionVerifier):
 // every check of the ACS but the replay cache, so simulating never spends
 // a response and never records one.
@@ -18,7 +18,7 @@ import (
 
 // simulateSAML verifies a pasted SAML response with the pool's (named, or
 // only) SAML provider.
-func (s *Server) simulateSAML(ctx context.Context, pool *core.Pool, provider, resp string) (*idp.Identity, *core.Error) {
+func (s *Admin) simulateSAML(ctx context.Context, pool *core.Pool, provider, resp string) (*idp.Identity, *core.Error) {
 	prov, e := core.SAMLProviderOf(pool, provider)
 	if e != nil {
 		return nil, e
@@ -36,7 +36,7 @@ func (s *Server) simulateSAML(ctx context.Context, pool *core.Pool, provider, re
 
 // narrowSimulated applies what a vend applies after the rules: in a
 // saml-forward pool only the roles the response's Role attribute offers
-// through the pool's IAM SAML provider remain (narrowSAMLForward), and the
+// through the pool's IAM SAML provider remain (core.NarrowSAMLForward), and the
 // trace says which grants that dropped.
 func narrowSimulated(pool *core.Pool, claims map[string]any, d rules.Decision, steps []rules.Step) (rules.Decision, []rules.Step) {
 	if pool.Cfg.Mode != config.ModeSAMLForward {
@@ -59,12 +59,12 @@ func narrowSimulated(pool *core.Pool, claims map[string]any, d rules.Decision, s
 
 // samlProviderChoices lists the SAML providers that can check a pasted
 // response, for the simulate page.
-func samlProviderChoices(snap *core.Snapshot, selected string) []adminChoice {
-	var out []adminChoice
+func samlProviderChoices(snap *core.Snapshot, selected string) []choice {
+	var out []choice
 	for _, id := range core.SortedProviderIDs(snap) {
 		p := snap.Providers[id]
 		if _, ok := p.Provider.(idp.AssertionVerifier); ok {
-			out = append(out, adminChoice{Value: id, Label: p.DisplayName() + " (" + id + ")", Selected: id == selected})
+			out = append(out, choice{Value: id, Label: p.DisplayName() + " (" + id + ")", Selected: id == selected})
 		}
 	}
 	return out

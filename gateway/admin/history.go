@@ -1,4 +1,4 @@
-package gateway
+package admin
 
 import (
 	"errors"
@@ -14,8 +14,8 @@ import (
 	"fedgate/gateway/store"
 )
 
-// versionView is one version in API answers.
-type versionView struct {
+// VersionView is one version in API answers.
+type VersionView struct {
 	Version   int64     `json:"version"`
 	Author    string    `json:"author"`
 	Source    string    `json:"source"`
@@ -24,19 +24,19 @@ type versionView struct {
 	Hash      string    `json:"hash"`
 }
 
-func viewOf(v store.ConfigVersion) versionView {
-	return versionView{Version: v.Version, Author: v.Author, Source: v.Source, Comment: v.Comment, CreatedAt: v.CreatedAt, Hash: v.Hash}
+func viewOf(v store.ConfigVersion) VersionView {
+	return VersionView{Version: v.Version, Author: v.Author, Source: v.Source, Comment: v.Comment, CreatedAt: v.CreatedAt, Hash: v.Hash}
 }
 
-// versionDiff is a version with what it changed from the one before.
-type versionDiff struct {
-	versionView
+// VersionDiff is a version with what it changed from the one before.
+type VersionDiff struct {
+	VersionView
 	Live     bool            `json:"live"`
 	Mappings config.Mappings `json:"mappings"`
 	Diff     []core.DiffLine `json:"diff"`
 }
 
-func (s *Server) versionWithDiff(c *gin.Context) (*versionDiff, *core.Error) {
+func (s *Admin) versionWithDiff(c *gin.Context) (*VersionDiff, *core.Error) {
 	n, err := strconv.ParseInt(c.Param("version"), 10, 64)
 	if err != nil || n < 1 {
 		return nil, core.Errorf(http.StatusNotFound, core.CodeNotFound, "There is no such version.")
@@ -63,14 +63,14 @@ func (s *Server) versionWithDiff(c *gin.Context) (*versionDiff, *core.Error) {
 	if err != nil {
 		return nil, core.Internal(err)
 	}
-	out := &versionDiff{versionView: viewOf(*meta), Live: latest.Version == n, Mappings: core.RedactMappings(doc.m), Diff: core.DiffMappings(prev, doc.m)}
+	out := &VersionDiff{VersionView: viewOf(*meta), Live: latest.Version == n, Mappings: core.RedactMappings(doc.m), Diff: core.DiffMappings(prev, doc.m)}
 	if out.Diff == nil {
 		out.Diff = []core.DiffLine{}
 	}
 	return out, nil
 }
 
-func (s *Server) listVersions(c *gin.Context) ([]versionView, *core.Error) {
+func (s *Admin) listVersions(c *gin.Context) ([]VersionView, *core.Error) {
 	var before int64
 	if v := c.Query("before"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -91,14 +91,14 @@ func (s *Server) listVersions(c *gin.Context) ([]versionView, *core.Error) {
 	if err != nil {
 		return nil, core.Internal(err)
 	}
-	out := make([]versionView, 0, len(vs))
+	out := make([]VersionView, 0, len(vs))
 	for _, v := range vs {
 		out = append(out, viewOf(v))
 	}
 	return out, nil
 }
 
-func (s *Server) apiListVersions(c *gin.Context) {
+func (s *Admin) apiListVersions(c *gin.Context) {
 	vs, e := s.listVersions(c)
 	if e != nil {
 		s.kit.Fail(c, e)
@@ -107,7 +107,7 @@ func (s *Server) apiListVersions(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"versions": vs})
 }
 
-func (s *Server) apiGetVersion(c *gin.Context) {
+func (s *Admin) apiGetVersion(c *gin.Context) {
 	v, e := s.versionWithDiff(c)
 	if e != nil {
 		s.kit.Fail(c, e)
@@ -117,7 +117,7 @@ func (s *Server) apiGetVersion(c *gin.Context) {
 }
 
 // restore makes an old version's document the next version.
-func (s *Server) restore(c *gin.Context) (*commitResult, *problemsError) {
+func (s *Admin) restore(c *gin.Context) (*commitResult, *problemsError) {
 	n, err := strconv.ParseInt(c.Param("version"), 10, 64)
 	if err != nil || n < 1 {
 		return nil, &problemsError{Error: core.Errorf(http.StatusNotFound, core.CodeNotFound, "There is no such version.")}
@@ -129,7 +129,7 @@ func (s *Server) restore(c *gin.Context) (*commitResult, *problemsError) {
 	if err != nil {
 		return nil, &problemsError{Error: core.Internal(err)}
 	}
-	return s.commit(c.Request.Context(), adminFrom(c), change{
+	return s.commit(c.Request.Context(), principalOf(c), change{
 		summary: fmt.Sprintf("restored version %d", n),
 		apply: func(m *config.Mappings, _ int64) *core.Error {
 			*m = core.CloneMappings(old.m)
@@ -138,7 +138,7 @@ func (s *Server) restore(c *gin.Context) (*commitResult, *problemsError) {
 	})
 }
 
-func (s *Server) apiRestoreVersion(c *gin.Context) {
+func (s *Admin) apiRestoreVersion(c *gin.Context) {
 	res, pe := s.restore(c)
 	if pe != nil {
 		s.failChange(c, pe)

@@ -1,4 +1,4 @@
-package gateway
+package admin
 
 import (
 	"bufio"
@@ -56,7 +56,7 @@ func parseAuditTime(v string) (time.Time, error) {
 }
 
 // apiListAudit: GET /admin/api/v1/audit.
-func (s *Server) apiListAudit(c *gin.Context) {
+func (s *Admin) apiListAudit(c *gin.Context) {
 	q, e := auditQuery(c)
 	if e != nil {
 		s.kit.Fail(c, e)
@@ -78,7 +78,7 @@ func (s *Server) apiListAudit(c *gin.Context) {
 
 // apiExportAudit: GET /admin/api/v1/audit/export, JSON lines, every entry
 // matching the query, oldest page last (newest first), paged through.
-func (s *Server) apiExportAudit(c *gin.Context) {
+func (s *Admin) apiExportAudit(c *gin.Context) {
 	q, e := auditQuery(c)
 	if e != nil {
 		s.kit.Fail(c, e)

@@ -1,4 +1,4 @@
-package gateway
+package admin
 
 import (
 	"fmt"
@@ -9,15 +9,14 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"fedgate/exchange/rules"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
 )
 
-// headerVersion tells API callers which configuration version a write made
+// HeaderVersion tells API callers which configuration version a write made
 // or a read saw.
-const headerVersion = "Fedgate-Config-Version"
+const HeaderVersion = "Fedgate-Config-Version"
 
 // providerBody is a provider as the API accepts it: a secret (client_secret,
 // sp_key) absent or the placeholder keeps the stored one, "" removes it.
@@ -45,27 +44,41 @@ type etagged struct {
 	Data any    `json:"data"`
 }
 
-func (s *Server) latestForRead(c *gin.Context) (*liveDoc, bool) {
+func (s *Admin) latestForRead(c *gin.Context) (*liveDoc, bool) {
 	cur, _, err := s.loadDoc(c.Request.Context(), 0)
 	if err != nil {
 		s.kit.Fail(c, core.Internal(err))
 		return nil, false
 	}
-	c.Header(headerVersion, strconv.FormatInt(cur.version, 10))
+	c.Header(HeaderVersion, strconv.FormatInt(cur.version, 10))
 	return cur, true
+}
+
+// readWrite reads a replacing write: its precondition (If-Match, checked
+// first) and its JSON body into v. false when it answered a refusal.
+func (s *Admin) readWrite(c *gin.Context, v any) (ifMatch, bool) {
+	im, e := requireIfMatch(c)
+	if e == nil {
+		e = httpkit.DecodeJSON(c, v)
+	}
+	if e != nil {
+		s.kit.Fail(c, e)
+		return "", false
+	}
+	return im, true
 }
 
 // written answers a successful write with the resource, its ETag and the version.
 func written(c *gin.Context, status int, res *commitResult, etag string, body any) {
-	c.Header(headerVersion, strconv.FormatInt(res.version, 10))
+	c.Header(HeaderVersion, strconv.FormatInt(res.version, 10))
 	if etag != "" {
 		c.Header("ETag", etag)
 	}
 	c.JSON(status, body)
 }
 
-func (s *Server) apiAdminMe(c *gin.Context) {
-	a := adminFrom(c)
+func (s *Admin) apiMe(c *gin.Context) {
+	a := principalOf(c)
 	c.JSON(http.StatusOK, gin.H{"actor": a.Actor, "display": a.Display, "role": a.Role, "csrf_token": a.CSRF})
 }
 
@@ -75,7 +88,7 @@ func notFound(what string) *core.Error {
 
 // --- the whole document (GitOps) ---
 
-func (s *Server) apiGetMappings(c *gin.Context) {
+func (s *Admin) apiGetMappings(c *gin.Context) {
 	cur, ok := s.latestForRead(c)
 	if !ok {
 		return
@@ -84,22 +97,17 @@ func (s *Server) apiGetMappings(c *gin.Context) {
 	c.JSON(http.StatusOK, core.RedactMappings(cur.m))
 }
 
-func (s *Server) apiPutMappings(c *gin.Context) {
-	im, e := requireIfMatch(c)
-	if e != nil {
-		s.kit.Fail(c, e)
-		return
-	}
+func (s *Admin) apiPutMappings(c *gin.Context) {
 	var next config.Mappings
-	if e := httpkit.DecodeJSON(c, &next); e != nil {
-		s.kit.Fail(c, e)
+	im, ok := s.readWrite(c, &next)
+	if !ok {
 		return
 	}
 	summary := core.Truncate(c.Query("comment"), 200)
 	if summary == "" {
 		summary = "mappings document replaced"
 	}
-	res, pe := s.commit(c.Request.Context(), adminFrom(c), change{summary: summary,
+	res, pe := s.commit(c.Request.Context(), principalOf(c), change{summary: summary,
 		apply: func(m *config.Mappings, version int64) *core.Error {
 			if e := im.check(docETag(version)); e != nil {
 				return e
@@ -118,7 +126,7 @@ func (s *Server) apiPutMappings(c *gin.Context) {
 
 // --- providers ---
 
-func (s *Server) apiListProviders(c *gin.Context) {
+func (s *Admin) apiListProviders(c *gin.Context) {
 	cur, ok := s.latestForRead(c)
 	if !ok {
 		return
@@ -130,7 +138,7 @@ func (s *Server) apiListProviders(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"providers": items})
 }
 
-func (s *Server) apiGetProvider(c *gin.Context) {
+func (s *Admin) apiGetProvider(c *gin.Context) {
 	cur, ok := s.latestForRead(c)
 	if !ok {
 		return
@@ -144,14 +152,14 @@ func (s *Server) apiGetProvider(c *gin.Context) {
 	c.JSON(http.StatusOK, core.RedactProvider(cur.m.Providers[i]))
 }
 
-func (s *Server) apiCreateProvider(c *gin.Context) {
+func (s *Admin) apiCreateProvider(c *gin.Context) {
 	var b providerBody
 	if e := httpkit.DecodeJSON(c, &b); e != nil {
 		s.kit.Fail(c, e)
 		return
 	}
 	p := b.provider()
-	res, pe := s.commit(c.Request.Context(), adminFrom(c), createProvider(p))
+	res, pe := s.commit(c.Request.Context(), principalOf(c), createProvider(p))
 	if pe != nil {
 		s.failChange(c, pe)
 		return
@@ -173,20 +181,15 @@ func createProvider(p config.Provider) change {
 	}}
 }
 
-func (s *Server) apiPutProvider(c *gin.Context) {
-	im, e := requireIfMatch(c)
-	if e != nil {
-		s.kit.Fail(c, e)
-		return
-	}
+func (s *Admin) apiPutProvider(c *gin.Context) {
 	var b providerBody
-	if e := httpkit.DecodeJSON(c, &b); e != nil {
-		s.kit.Fail(c, e)
+	im, ok := s.readWrite(c, &b)
+	if !ok {
 		return
 	}
 	id := c.Param("id")
 	p := b.provider()
-	res, pe := s.commit(c.Request.Context(), adminFrom(c), updateProvider(id, im, p))
+	res, pe := s.commit(c.Request.Context(), principalOf(c), updateProvider(id, im, p))
 	if pe != nil {
 		s.failChange(c, pe)
 		return
@@ -220,24 +223,24 @@ func updateProvider(id string, im ifMatch, p config.Provider) change {
 	}}
 }
 
-func (s *Server) apiDeleteProvider(c *gin.Context) {
+func (s *Admin) apiDeleteProvider(c *gin.Context) {
 	s.deleteWith(c, func(im ifMatch) change { return deleteProvider(c.Param("id"), im) })
 }
 
 // deleteWith answers a DELETE: it needs If-Match, commits the change made
 // for it and answers 204 with the new version.
-func (s *Server) deleteWith(c *gin.Context, del func(ifMatch) change) {
+func (s *Admin) deleteWith(c *gin.Context, del func(ifMatch) change) {
 	im, e := requireIfMatch(c)
 	if e != nil {
 		s.kit.Fail(c, e)
 		return
 	}
-	res, pe := s.commit(c.Request.Context(), adminFrom(c), del(im))
+	res, pe := s.commit(c.Request.Context(), principalOf(c), del(im))
 	if pe != nil {
 		s.failChange(c, pe)
 		return
 	}
-	c.Header(headerVersion, strconv.FormatInt(res.version, 10))
+	c.Header(HeaderVersion, strconv.FormatInt(res.version, 10))
 	c.Status(http.StatusNoContent)
 }
 
@@ -257,7 +260,7 @@ func deleteProvider(id string, im ifMatch) change {
 
 // --- pools ---
 
-func (s *Server) apiListPools(c *gin.Context) {
+func (s *Admin) apiListPools(c *gin.Context) {
 	cur, ok := s.latestForRead(c)
 	if !ok {
 		return
@@ -269,7 +272,7 @@ func (s *Server) apiListPools(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"pools": items})
 }
 
-func (s *Server) apiGetPool(c *gin.Context) {
+func (s *Admin) apiGetPool(c *gin.Context) {
 	cur, ok := s.latestForRead(c)
 	if !ok {
 		return
@@ -283,13 +286,13 @@ func (s *Server) apiGetPool(c *gin.Context) {
 	c.JSON(http.StatusOK, cur.m.Pools[i])
 }
 
-func (s *Server) apiCreatePool(c *gin.Context) {
+func (s *Admin) apiCreatePool(c *gin.Context) {
 	var p config.Pool
 	if e := httpkit.DecodeJSON(c, &p); e != nil {
 		s.kit.Fail(c, e)
 		return
 	}
-	res, pe := s.commit(c.Request.Context(), adminFrom(c), createPool(p))
+	res, pe := s.commit(c.Request.Context(), principalOf(c), createPool(p))
 	if pe != nil {
 		s.failChange(c, pe)
 		return
@@ -309,19 +312,14 @@ func createPool(p config.Pool) change {
 	}}
 }
 
-func (s *Server) apiPutPool(c *gin.Context) {
-	im, e := requireIfMatch(c)
-	if e != nil {
-		s.kit.Fail(c, e)
-		return
-	}
+func (s *Admin) apiPutPool(c *gin.Context) {
 	var p config.Pool
-	if e := httpkit.DecodeJSON(c, &p); e != nil {
-		s.kit.Fail(c, e)
+	im, ok := s.readWrite(c, &p)
+	if !ok {
 		return
 	}
 	key := c.Param("pool")
-	res, pe := s.commit(c.Request.Context(), adminFrom(c), updatePool(key, im, func(cur *config.Pool) *core.Error {
+	res, pe := s.commit(c.Request.Context(), principalOf(c), updatePool(key, im, func(cur *config.Pool) *core.Error {
 		if p.ID == "" {
 			p.ID = cur.ID
 		}
@@ -357,7 +355,7 @@ func updatePool(key string, im ifMatch, edit func(p *config.Pool) *core.Error, w
 	return ch
 }
 
-func (s *Server) apiDeletePool(c *gin.Context) {
+func (s *Admin) apiDeletePool(c *gin.Context) {
 	s.deleteWith(c, func(im ifMatch) change { return deletePool(c.Param("pool"), im) })
 }
 
@@ -375,223 +373,8 @@ func deletePool(key string, im ifMatch) change {
 	}}
 }
 
-// --- rules ---
-
-func (s *Server) poolForRead(c *gin.Context) (*config.Pool, bool) {
-	cur, ok := s.latestForRead(c)
-	if !ok {
-		return nil, false
-	}
-	i := core.FindPool(&cur.m, c.Param("pool"))
-	if i < 0 {
-		s.kit.Fail(c, notFound("pool"))
-		return nil, false
-	}
-	return &cur.m.Pools[i], true
-}
-
-func ruleIndex(c *gin.Context, p *config.Pool) (int, *core.Error) {
-	i, err := strconv.Atoi(c.Param("index"))
-	if err != nil || i < 0 || i >= len(p.Rules) {
-		return 0, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position.")
-	}
-	return i, nil
-}
-
-func (s *Server) apiListRules(c *gin.Context) {
-	p, ok := s.poolForRead(c)
-	if !ok {
-		return
-	}
-	items := []etagged{}
-	for i, r := range p.Rules {
-		items = append(items, etagged{ETag: ruleETag(*p, i), Data: r})
-	}
-	c.Header("ETag", poolETag(*p))
-	c.JSON(http.StatusOK, gin.H{"pool_etag": poolETag(*p), "rules": items})
-}
-
-func (s *Server) apiGetRule(c *gin.Context) {
-	p, ok := s.poolForRead(c)
-	if !ok {
-		return
-	}
-	i, e := ruleIndex(c, p)
-	if e != nil {
-		s.kit.Fail(c, e)
-		return
-	}
-	c.Header("ETag", ruleETag(*p, i))
-	c.JSON(http.StatusOK, p.Rules[i])
-}
-
-func (s *Server) apiCreateRule(c *gin.Context) {
-	var r rules.RuleSpec
-	if e := httpkit.DecodeJSON(c, &r); e != nil {
-		s.kit.Fail(c, e)
-		return
-	}
-	pos := -1
-	if v := c.Query("position"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "position must be a rule index (0 = first)."))
-			return
-		}
-		pos = n
-	}
-	at := -1
-	res, pe := s.commit(c.Request.Context(), adminFrom(c), addRule(c.Param("pool"), r, pos, &at))
-	if pe != nil {
-		s.failChange(c, pe)
-		return
-	}
-	p := res.m.Pools[core.FindPool(&res.m, c.Param("pool"))]
-	c.Header("Location", fmt.Sprintf("/admin/api/v1/pools/%s/rules/%d", url.PathEscape(p.Name), at))
-	written(c, http.StatusCreated, res, ruleETag(p, at), p.Rules[at])
-}
-
-// addRule inserts r at pos (-1 or past the end: last); at receives where.
-func addRule(pool string, r rules.RuleSpec, pos int, at *int) change {
-	ch := updatePool(pool, "", func(p *config.Pool) *core.Error {
-		if pos < 0 || pos > len(p.Rules) {
-			pos = len(p.Rules)
-		}
-		p.Rules = slices.Insert(p.Rules, pos, r)
-		*at = pos
-		return nil
-	}, fmt.Sprintf("rule %q added", ruleLabel(r, -1)))
-	return ch
-}
-
-func ruleLabel(r rules.RuleSpec, i int) string {
-	if r.Name != "" {
-		return r.Name
-	}
-	if i < 0 {
-		return "unnamed"
-	}
-	return fmt.Sprintf("#%d", i+1)
-}
-
-func (s *Server) apiPutRule(c *gin.Context) {
-	im, e := requireIfMatch(c)
-	if e != nil {
-		s.kit.Fail(c, e)
-		return
-	}
-	var r rules.RuleSpec
-	if e := httpkit.DecodeJSON(c, &r); e != nil {
-		s.kit.Fail(c, e)
-		return
-	}
-	idx, err := strconv.Atoi(c.Param("index"))
-	if err != nil || idx < 0 {
-		s.kit.Fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position."))
-		return
-	}
-	res, pe := s.commit(c.Request.Context(), adminFrom(c), editRule(c.Param("pool"), idx, im, &r))
-	if pe != nil {
-		s.failChange(c, pe)
-		return
-	}
-	p := res.m.Pools[core.FindPool(&res.m, c.Param("pool"))]
-	written(c, http.StatusOK, res, ruleETag(p, idx), p.Rules[idx])
-}
-
-// editRule replaces (r != nil) or deletes (r == nil) the rule at idx,
-// under the rule's own ETag.
-func editRule(pool string, idx int, im ifMatch, r *rules.RuleSpec) change {
-	what := fmt.Sprintf("rule #%d changed", idx+1)
-	if r == nil {
-		what = fmt.Sprintf("rule #%d deleted", idx+1)
-	}
-	ch := updatePool(pool, "", func(p *config.Pool) *core.Error {
-		if idx >= len(p.Rules) {
-			return core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position.")
-		}
-		if e := im.check(ruleETag(*p, idx)); e != nil {
-			return e
-		}
-		if r == nil {
-			p.Rules = slices.Delete(p.Rules, idx, idx+1)
-		} else {
-			p.Rules[idx] = *r
-		}
-		return nil
-	}, what)
-	return ch
-}
-
-func (s *Server) apiDeleteRule(c *gin.Context) {
-	idx, err := strconv.Atoi(c.Param("index"))
-	if err != nil || idx < 0 {
-		s.kit.Fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position."))
-		return
-	}
-	s.deleteWith(c, func(im ifMatch) change { return editRule(c.Param("pool"), idx, im, nil) })
-}
-
-// reorderBody is the body of PUT /pools/{pool}/rules: the current rule
-// indexes in their new order.
-type reorderBody struct {
-	Order []int `json:"order"`
-}
-
-func (s *Server) apiReorderRules(c *gin.Context) {
-	im, e := requireIfMatch(c)
-	if e != nil {
-		s.kit.Fail(c, e)
-		return
-	}
-	var b reorderBody
-	if e := httpkit.DecodeJSON(c, &b); e != nil {
-		s.kit.Fail(c, e)
-		return
-	}
-	res, pe := s.commit(c.Request.Context(), adminFrom(c), reorderRules(c.Param("pool"), im, b.Order))
-	if pe != nil {
-		s.failChange(c, pe)
-		return
-	}
-	p := res.m.Pools[core.FindPool(&res.m, c.Param("pool"))]
-	items := []etagged{}
-	for i, r := range p.Rules {
-		items = append(items, etagged{ETag: ruleETag(p, i), Data: r})
-	}
-	written(c, http.StatusOK, res, poolETag(p), gin.H{"pool_etag": poolETag(p), "rules": items})
-}
-
-func reorderRules(pool string, im ifMatch, order []int) change {
-	return updatePool(pool, im, func(p *config.Pool) *core.Error {
-		if !isPermutation(order, len(p.Rules)) {
-			return core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "order must list every current rule index (0..%d) exactly once.", len(p.Rules)-1)
-		}
-		next := make([]rules.RuleSpec, len(order))
-		for to, from := range order {
-			next[to] = p.Rules[from]
-		}
-		p.Rules = next
-		return nil
-	}, "rules reordered")
-}
-
-func isPermutation(order []int, n int) bool {
-	if len(order) != n {
-		return false
-	}
-	seen := make([]bool, n)
-	for _, i := range order {
-		if i < 0 || i >= n || seen[i] {
-			return false
-		}
-		seen[i] = true
-	}
-	return true
-}
-
 // apiTrustPolicy: what IAM needs for the pool's roles.
-func (s *Server) apiTrustPolicy(c *gin.Context) {
+func (s *Admin) apiTrustPolicy(c *gin.Context) {
 	cur, ok := s.latestForRead(c)
 	if !ok {
 		return
@@ -616,7 +399,7 @@ func (s *Server) apiTrustPolicy(c *gin.Context) {
 }
 
 // fileWith is the file configuration with m's providers and pools, defaults applied.
-func (s *Server) fileWith(m config.Mappings) *config.File {
+func (s *Admin) fileWith(m config.Mappings) *config.File {
 	f := *s.cfg
 	m = core.CloneMappings(m)
 	f.Providers, f.Pools = m.Providers, m.Pools

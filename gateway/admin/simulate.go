@@ -1,4 +1,4 @@
-package gateway
+package admin
 
 import (
 	"context"
@@ -23,12 +23,12 @@ type simulateRequest struct {
 	Claims   map[string]any `json:"claims,omitempty"`
 	IDToken  string         `json:"id_token,omitempty"`
 	Provider string         `json:"provider,omitempty"`
-	// SAMLResponse: base64, as posted to the ACS (admin_simulate_saml.go).
+	// SAMLResponse: base64, as posted to the ACS.
 	SAMLResponse string `json:"saml_response,omitempty"`
 }
 
-// simStep is one line of the decision trace.
-type simStep struct {
+// SimStep is one line of the decision trace.
+type SimStep struct {
 	Index   int    `json:"index"` // rule position, -1 for token/default/denial steps
 	Number  int    `json:"-"`     // Index + 1, as the UI numbers rules
 	Rule    string `json:"rule"`
@@ -36,8 +36,8 @@ type simStep struct {
 	Detail  string `json:"detail"`
 }
 
-// simGrant is one role the claims would get, with what STS would be sent.
-type simGrant struct {
+// SimGrant is one role the claims would get, with what STS would be sent.
+type SimGrant struct {
 	Role              string            `json:"role"`
 	Rule              string            `json:"rule"`
 	SessionPolicy     string            `json:"session_policy,omitempty"`
@@ -49,8 +49,8 @@ type simGrant struct {
 	TrustWhy          string            `json:"trust_why,omitempty"`
 }
 
-// simResult is the whole answer. Nothing is vended and nothing stored.
-type simResult struct {
+// SimResult is the whole answer. Nothing is vended and nothing stored.
+type SimResult struct {
 	Pool        string         `json:"pool"`
 	PoolName    string         `json:"pool_name"`
 	Version     int64          `json:"version"`
@@ -61,8 +61,8 @@ type simResult struct {
 	Claims      map[string]any `json:"claims"`
 	Source      string         `json:"source"`
 	Granted     bool           `json:"granted"`
-	Steps       []simStep      `json:"steps"`
-	Grants      []simGrant     `json:"grants"`
+	Steps       []SimStep      `json:"steps"`
+	Grants      []SimGrant     `json:"grants"`
 	IssuerURL   string         `json:"issuer"`
 	Audience    string         `json:"audience"`
 	RegisterCmd string         `json:"register_command,omitempty"`
@@ -72,7 +72,7 @@ type simResult struct {
 }
 
 // simulate explains what the live rules of a pool decide for claims.
-func (s *Server) simulate(ctx context.Context, req simulateRequest) (*simResult, *core.Error) {
+func (s *Admin) simulate(ctx context.Context, req simulateRequest) (*SimResult, *core.Error) {
 	if req.Pool == "" {
 		return nil, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "Choose a pool.")
 	}
@@ -81,11 +81,11 @@ func (s *Server) simulate(ctx context.Context, req simulateRequest) (*simResult,
 	if pool == nil {
 		return nil, core.Errorf(http.StatusNotFound, core.CodeUnknownPool, "There is no pool named %q.", core.Truncate(req.Pool, 80))
 	}
-	res := &simResult{Pool: pool.Cfg.ID, PoolName: pool.Cfg.Name, Version: snap.Version, Mode: pool.Cfg.Mode,
+	res := &SimResult{Pool: pool.Cfg.ID, PoolName: pool.Cfg.Name, Version: snap.Version, Mode: pool.Cfg.Mode,
 		Resolution: nonEmpty(pool.Cfg.Resolution, rules.FirstMatch), IssuerURL: pool.IssuerURL, Audience: pool.Cfg.Audience()}
 	claims := req.Claims
 	switch {
-	case req.SAMLResponse != "": // admin_simulate_saml.go
+	case req.SAMLResponse != "":
 		if req.IDToken != "" || req.Claims != nil {
 			return nil, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "Give claims, an ID token or a SAML response, only one.")
 		}
@@ -118,10 +118,10 @@ func (s *Server) simulate(ctx context.Context, req simulateRequest) (*simResult,
 	}
 	res.Claims = claims
 	d, steps := pool.Mapping.Explain(claims)
-	d, steps = narrowSimulated(pool, claims, d, steps) // saml-forward (admin_simulate_saml.go)
+	d, steps = narrowSimulated(pool, claims, d, steps) // what saml-forward keeps
 	res.Source, res.Granted = d.Source, !d.Denied()
 	for _, st := range steps {
-		res.Steps = append(res.Steps, simStep{Index: st.Index, Number: st.Index + 1, Rule: st.Rule, Matched: st.Matched, Detail: st.Detail})
+		res.Steps = append(res.Steps, SimStep{Index: st.Index, Number: st.Index + 1, Rule: st.Rule, Matched: st.Matched, Detail: st.Detail})
 	}
 	trust := map[string][2]string{}
 	if rep, err := core.TrustPolicies(s.fileWith(snapshotMappings(snap)), pool.Cfg.ID); err == nil {
@@ -131,7 +131,7 @@ func (s *Server) simulate(ctx context.Context, req simulateRequest) (*simResult,
 		res.RegisterCmd = rep.RegisterIn
 	}
 	for _, g := range d.Grants {
-		sg := simGrant{Role: g.Role, Rule: g.Rule, SessionPolicy: g.SessionPolicy, DurationSeconds: pool.Cfg.DurationSeconds}
+		sg := SimGrant{Role: g.Role, Rule: g.Rule, SessionPolicy: g.SessionPolicy, DurationSeconds: pool.Cfg.DurationSeconds}
 		if g.Duration > 0 {
 			sg.DurationSeconds = int(g.Duration.Seconds())
 		}
@@ -149,7 +149,7 @@ func (s *Server) simulate(ctx context.Context, req simulateRequest) (*simResult,
 		res.Grants = append(res.Grants, sg)
 	}
 	if res.Grants == nil {
-		res.Grants = []simGrant{}
+		res.Grants = []SimGrant{}
 	}
 	return res, nil
 }
@@ -177,7 +177,7 @@ func nonEmpty(v, def string) string {
 }
 
 // apiSimulate: POST /admin/api/v1/simulate.
-func (s *Server) apiSimulate(c *gin.Context) {
+func (s *Admin) apiSimulate(c *gin.Context) {
 	var req simulateRequest
 	if e := httpkit.DecodeJSON(c, &req); e != nil {
 		s.kit.Fail(c, e)

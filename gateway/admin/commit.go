@@ -1,4 +1,4 @@
-package gateway
+package admin
 
 import (
 	"context"
@@ -19,20 +19,21 @@ import (
 	"fedgate/gateway/store"
 )
 
-// SourceAdmin marks configuration versions written through /admin.
-const SourceAdmin = "admin"
+// Source marks configuration versions written through /admin (as
+// core.SourceFile and core.SourceCLI mark the others).
+const Source = "admin"
 
 // maxCommitAttempts bounds the retries of one change against concurrent writers.
 const maxCommitAttempts = 200
 
-// liveDoc is the latest stored mappings document.
+// liveDoc is a stored mappings document, opened.
 type liveDoc struct {
 	version int64
 	m       config.Mappings
 }
 
 // loadDoc reads and opens one stored version (0 = latest).
-func (s *Server) loadDoc(ctx context.Context, version int64) (*liveDoc, *store.ConfigVersion, error) {
+func (s *Admin) loadDoc(ctx context.Context, version int64) (*liveDoc, *store.ConfigVersion, error) {
 	var v *store.ConfigVersion
 	var err error
 	if version == 0 {
@@ -43,13 +44,9 @@ func (s *Server) loadDoc(ctx context.Context, version int64) (*liveDoc, *store.C
 	if err != nil {
 		return nil, nil, err
 	}
-	doc, err := s.box.Open(v.Doc, []byte("config"))
+	m, err := core.OpenMappings(s.box, v)
 	if err != nil {
-		return nil, nil, fmt.Errorf("opening configuration version %d: %w", v.Version, err)
-	}
-	var m config.Mappings
-	if err := json.Unmarshal(doc, &m); err != nil {
-		return nil, nil, fmt.Errorf("decoding configuration version %d: %w", v.Version, err)
+		return nil, nil, err
 	}
 	return &liveDoc{version: v.Version, m: m}, v, nil
 }
@@ -106,7 +103,7 @@ func (im ifMatch) check(current string) *core.Error {
 // requireIfMatch reads If-Match (API) or the form's etag field (UI).
 func requireIfMatch(c *gin.Context) (ifMatch, *core.Error) {
 	v := c.GetHeader("If-Match")
-	if v == "" && !isAdminAPI(c) {
+	if v == "" && !isAPI(c) {
 		v = c.PostForm("etag")
 	}
 	if v == "" {
@@ -147,7 +144,7 @@ type commitResult struct {
 // with its audit entry in one transaction. Concurrent writers are retried
 // against the new latest version (and ch's preconditions rechecked), so no
 // accepted change is lost or recorded twice.
-func (s *Server) commit(ctx context.Context, who *adminPrincipal, ch change) (*commitResult, *problemsError) {
+func (s *Admin) commit(ctx context.Context, who *principal, ch change) (*commitResult, *problemsError) {
 	wrap := func(e *core.Error) *problemsError { return &problemsError{Error: e} }
 	for attempt := 0; attempt < maxCommitAttempts; attempt++ {
 		cur, _, err := s.loadDoc(ctx, 0)
@@ -186,7 +183,7 @@ func (s *Server) commit(ctx context.Context, who *adminPrincipal, ch change) (*c
 		entry := core.WithAuditMeta(ctx, store.AuditEntry{Kind: store.AuditAdminChange, Actor: who.Actor, Provider: who.Provider,
 			Subject: who.Subject, Pool: ch.poolID(cur.m, m), Role: who.Role, Result: store.AuditOK, Reason: ch.summary})
 		v, err := s.store.PutConfigWithAudit(ctx, store.ConfigVersion{Doc: sealed, Hash: s.box.Digest(doc),
-			Author: who.Display, Source: SourceAdmin, Comment: ch.summary}, cur.version, entry)
+			Author: who.Display, Source: Source, Comment: ch.summary}, cur.version, entry)
 		if errors.Is(err, store.ErrConflict) {
 			s.backoff(ctx, attempt)
 			continue
@@ -221,7 +218,7 @@ func (ch change) poolID(before, after config.Mappings) string {
 // admins sign in with unless the caller is an owner: otherwise an editor
 // could make themselves an owner, e.g. by giving a static user the owners'
 // group or pointing the provider at an IdP they run.
-func (s *Server) checkAdminProviders(who *adminPrincipal, before, after config.Mappings) *core.Error {
+func (s *Admin) checkAdminProviders(who *principal, before, after config.Mappings) *core.Error {
 	if who.can(config.AdminOwner) {
 		return nil
 	}
@@ -249,7 +246,7 @@ func sameJSON(a, b any) bool {
 }
 
 // backoff waits a little, more on each attempt, with jitter from s.rand.
-func (s *Server) backoff(ctx context.Context, attempt int) {
+func (s *Admin) backoff(ctx context.Context, attempt int) {
 	var b [1]byte
 	_, _ = s.rand.Read(b[:])
 	d := time.Duration(1+min(attempt, 20)) * time.Millisecond / 2
@@ -262,22 +259,22 @@ func (s *Server) backoff(ctx context.Context, attempt int) {
 	}
 }
 
-// adminProblem is one validation problem in API answers.
-type adminProblem struct {
+// Problem is one validation problem in API answers.
+type Problem struct {
 	Path    string `json:"path"`
 	Message string `json:"message"`
 }
 
 // failChange answers a refused change: problems as a list in JSON.
-func (s *Server) failChange(c *gin.Context, pe *problemsError) {
+func (s *Admin) failChange(c *gin.Context, pe *problemsError) {
 	if len(pe.Problems) == 0 {
 		s.kit.Fail(c, pe.Error)
 		return
 	}
 	core.LogFrom(c.Request.Context(), s.log).Info("admin change refused", "code", pe.Code, "problems", len(pe.Problems))
-	out := make([]adminProblem, len(pe.Problems))
+	out := make([]Problem, len(pe.Problems))
 	for i, p := range pe.Problems {
-		out[i] = adminProblem{Path: p.Path, Message: p.Message}
+		out[i] = Problem{Path: p.Path, Message: p.Message}
 	}
 	httpkit.NoCache(c)
 	c.AbortWithStatusJSON(pe.Status, gin.H{"code": pe.Code, "message": pe.Message, "request_id": httpkit.RequestID(c), "problems": out})
