@@ -86,22 +86,22 @@ func TestEditorCannotEscalateViaAdminProvider(t *testing.T) {
 	demo := h.adminCall(http.MethodGet, "/admin/api/v1/providers/demo", "")
 	var demoP config.Provider
 	decodeBody(t, demo, &demoP)
-	for i := range demoP.Users {
-		if demoP.Users[i].Username == "bob" {
-			demoP.Users[i].Claims["groups"] = []any{"admins"}
+	for i, u := range staticSettings(&demoP).Users {
+		if u.Username == "bob" {
+			staticSettings(&demoP).Users[i].Claims["groups"] = []any{"admins"}
 		}
 	}
 	bobAdmin, _ := json.Marshal(demoP)
 	app := h.adminCall(http.MethodGet, "/admin/api/v1/providers/app", "")
 	var appP config.Provider
 	decodeBody(t, app, &appP)
-	appP.Issuer = "https://idp.attacker.example"
+	oidcSettings(&appP).Issuer = "https://idp.attacker.example"
 	appRepointed, _ := json.Marshal(appP)
 	demoTag, appTag := demo.Header().Get("ETag"), app.Header().Get("ETag")
 	docTag := h.adminCall(http.MethodGet, "/admin/api/v1/mappings", "").Header().Get("ETag")
 	var doc config.Mappings
 	decodeBody(t, h.adminCall(http.MethodGet, "/admin/api/v1/mappings", ""), &doc)
-	doc.Providers[core.FindProvider(&doc, "app")].Issuer = "https://idp.attacker.example"
+	oidcSettings(&doc.Providers[core.FindProvider(&doc, "app")]).Issuer = "https://idp.attacker.example"
 	docRepointed, _ := json.Marshal(doc)
 
 	storedDemo, storedApp := h.storedProvider("demo"), h.storedProvider("app")
@@ -179,7 +179,7 @@ func TestEditorCannotEscalateViaAdminProvider(t *testing.T) {
 	})
 	t.Run("an owner changes an admin provider", func(t *testing.T) {
 		owner, ocsrf := h.signedInAdmin("carol", gwPassCarol)
-		appP.Issuer, appP.DisplayName = gwAppIss, "App IdP (renamed)"
+		oidcSettings(&appP).Issuer, appP.DisplayName = gwAppIss, "App IdP (renamed)"
 		body, _ := json.Marshal(appP)
 		w := sessionJSON(owner, ocsrf, http.MethodPut, "/admin/api/v1/providers/app", string(body), "If-Match", appTag)
 		if w.Code != http.StatusOK {
@@ -259,7 +259,7 @@ func TestAdminClientSecretReenteredWhenIssuerChanges(t *testing.T) {
 		r := h.adminCall(http.MethodGet, "/admin/api/v1/mappings", "")
 		var doc config.Mappings
 		decodeBody(t, r, &doc)
-		doc.Providers[2].Issuer = "https://idp.attacker.example"
+		oidcSettings(&doc.Providers[2]).Issuer = "https://idp.attacker.example"
 		body, _ := json.Marshal(doc)
 		w := sessionJSON(b, csrf, http.MethodPut, "/admin/api/v1/mappings", string(body), "If-Match", r.Header().Get("ETag"))
 		if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `"path":"`+at+`"`) {
@@ -285,48 +285,6 @@ func TestAdminClientSecretReenteredWhenIssuerChanges(t *testing.T) {
 			t.Errorf("stored %s", s)
 		}
 	})
-}
-
-// TestKeepSecrets: which stored secrets a placeholder keeps.
-func TestKeepSecrets(t *testing.T) {
-	const ph = core.SecretPlaceholder
-	oidc := config.Provider{ID: "p", Type: config.ProviderOIDC, Issuer: "https://a.example", ClientSecret: "stored"}
-	saml := config.Provider{ID: "p", Type: config.ProviderSAML, SAMLProvider: config.SAMLProvider{SPKey: "stored-key", SPCertificate: "cert"}}
-	with := func(p config.Provider, edit func(*config.Provider)) config.Provider { edit(&p); return p }
-	tests := []struct {
-		name              string
-		old               *config.Provider
-		next              config.Provider
-		secret, key, prob string
-	}{
-		{"new provider: the placeholder is no secret", nil, with(oidc, func(p *config.Provider) { p.ClientSecret = ph }), "", "", ""},
-		{"same issuer keeps the secret", &oidc, with(oidc, func(p *config.Provider) { p.ClientSecret = ph }), "stored", "", ""},
-		{"a new secret replaces it", &oidc, with(oidc, func(p *config.Provider) { p.ClientSecret = "new" }), "new", "", ""},
-		{"empty removes it", &oidc, with(oidc, func(p *config.Provider) { p.ClientSecret = "" }), "", "", ""},
-		{"new issuer needs it again", &oidc, with(oidc, func(p *config.Provider) { p.ClientSecret, p.Issuer = ph, "https://b.example" }), "", "", "x.client_secret"},
-		{"new issuer with a new secret", &oidc, with(oidc, func(p *config.Provider) { p.ClientSecret, p.Issuer = "new", "https://b.example" }), "new", "", ""},
-		{"new issuer, none was stored", &config.Provider{ID: "p", Type: config.ProviderOIDC, Issuer: "https://a.example"},
-			with(oidc, func(p *config.Provider) { p.ClientSecret, p.Issuer = ph, "https://b.example" }), "", "", ""},
-		{"another type drops the secret", &oidc, config.Provider{ID: "p", Type: config.ProviderSAML, ClientSecret: ph}, "", "", ""},
-		{"a saml provider keeps its key", &saml, with(saml, func(p *config.Provider) { p.SPKey = ph }), "", "stored-key", ""},
-		{"a new key replaces it", &saml, with(saml, func(p *config.Provider) { p.SPKey = "new-key" }), "", "new-key", ""},
-		{"another type drops the key", &saml, config.Provider{ID: "p", Type: config.ProviderOIDC, SAMLProvider: config.SAMLProvider{SPKey: ph}}, "", "", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			next := tt.next
-			ps := core.KeepSecrets(&next, tt.old, "x.")
-			if next.ClientSecret != tt.secret || next.SPKey != tt.key {
-				t.Errorf("client_secret %q sp_key %q, want %q %q", next.ClientSecret, next.SPKey, tt.secret, tt.key)
-			}
-			switch {
-			case tt.prob == "" && len(ps) > 0:
-				t.Errorf("problems %v, want none", ps)
-			case tt.prob != "" && (len(ps) != 1 || ps[0].Path != tt.prob):
-				t.Errorf("problems %v, want one at %s", ps, tt.prob)
-			}
-		})
-	}
 }
 
 // after is what follows the first marker in s ("" when absent).
@@ -393,7 +351,7 @@ func TestAdminSPKeyIsWriteOnly(t *testing.T) {
 	}
 	storedKey := func() string {
 		cur := h.latestDoc()
-		return cur.m.Providers[core.FindProvider(&cur.m, "okta")].SPKey
+		return samlSettings(&cur.m.Providers[core.FindProvider(&cur.m, "okta")]).SPKey
 	}
 	etag := h.adminCall(http.MethodGet, "/admin/api/v1/providers/okta", "").Header().Get("ETag")
 	for _, extra := range []string{``, `,"sp_key":"••••"`} {

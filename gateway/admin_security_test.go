@@ -172,7 +172,7 @@ func TestVersionHashIsNotAGuessOracle(t *testing.T) {
 	h := newGWHarness(t, withAdmin, func(f *config.File) {
 		for i := range f.Providers {
 			if f.Providers[i].ID == "app" {
-				f.Providers[i].ClientSecret = realSecret
+				oidcSettings(&f.Providers[i]).ClientSecret = realSecret
 			}
 		}
 	})
@@ -204,7 +204,8 @@ func TestVersionHashIsNotAGuessOracle(t *testing.T) {
 		m := h.cfg.Mappings()
 		for i := range m.Providers {
 			if m.Providers[i].ID == "app" {
-				m.Providers[i].ClientSecret = guess
+				m.Providers[i] = m.Providers[i].Clone()
+				oidcSettings(&m.Providers[i]).ClientSecret = guess
 			}
 		}
 		doc, err := json.Marshal(m)

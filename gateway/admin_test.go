@@ -514,7 +514,7 @@ func TestAdminSecretsAreWriteOnly(t *testing.T) {
 	}
 	storedSecret := func() string {
 		cur := h.latestDoc()
-		return cur.m.Providers[core.FindProvider(&cur.m, "corp2")].ClientSecret
+		return oidcSettings(&cur.m.Providers[core.FindProvider(&cur.m, "corp2")]).ClientSecret
 	}
 	etag := w.Header().Get("ETag")
 	for _, body := range []string{

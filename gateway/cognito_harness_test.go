@@ -17,6 +17,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	oidcidp "fedgate/idp/oidc"
 	"fmt"
 	"io"
 	"log/slog"
@@ -227,7 +228,7 @@ func cogConfig(issuerURL string) *config.File {
 		Server: config.Server{Listen: "127.0.0.1:8080", PublicURL: cogPublicURL, ReloadInterval: config.Duration(time.Hour)},
 		Keys:   config.Keys{MasterKey: "set-by-harness"},
 		Providers: []config.Provider{
-			{ID: "corp", Type: config.ProviderOIDC, Issuer: issuerURL, ClientID: cogWebClient, ExtraAudiences: []string{cogMobile}},
+			{ID: "corp", Type: config.ProviderOIDC, Settings: &oidcidp.Settings{Issuer: issuerURL, ClientID: cogWebClient, ExtraAudiences: []string{cogMobile}}},
 		},
 		Pools: []config.Pool{
 			{ID: cogPoolID, Name: "mobile", Providers: []string{"corp"}, Resolution: rules.AllMatches,

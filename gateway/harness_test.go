@@ -12,6 +12,8 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	oidcidp "fedgate/idp/oidc"
+	samlidp "fedgate/idp/saml"
 	"fmt"
 	"io"
 	"log/slog"
@@ -91,12 +93,13 @@ func gwConfig(publicURL string) *config.File {
 			ShutdownGrace: config.Duration(5 * time.Second), ReloadInterval: config.Duration(time.Hour)},
 		Keys: config.Keys{MasterKey: "set-by-harness"},
 		Providers: []config.Provider{
-			{ID: "demo", Type: config.ProviderStatic, DisplayName: "Demo users", Users: []staticidp.User{
+			{ID: "demo", Type: config.ProviderStatic, DisplayName: "Demo users", Settings: &staticidp.Settings{Users: []staticidp.User{
 				{Username: "alice", PasswordHash: h[gwPassAlice], Claims: map[string]any{"groups": []any{"dev"}, "email": "alice@example.com", "team": "blue"}},
 				{Username: "carol", PasswordHash: h[gwPassCarol], Claims: map[string]any{"groups": []any{"dev", "admins"}, "email": "carol@example.com", "team": "red"}},
 				{Username: "bob", PasswordHash: h[gwPassBob], Claims: map[string]any{"groups": []any{"sales"}, "team": "green"}},
 			}},
-			{ID: "app", Type: config.ProviderOIDC, DisplayName: "App IdP", Issuer: gwAppIss, ClientID: "app-client"},
+			},
+			{ID: "app", Type: config.ProviderOIDC, DisplayName: "App IdP", Settings: &oidcidp.Settings{Issuer: gwAppIss, ClientID: "app-client"}},
 		},
 		Pools: []config.Pool{
 			{ID: gwTeamID, Name: "team", DisplayName: "Team", Providers: []string{"demo", "app"}, Resolution: rules.AllMatches,
@@ -559,3 +562,8 @@ const (
 )
 
 var flowCookieName = signin.FlowCookieName
+
+// The settings of a provider of each type, for tests that edit them.
+func oidcSettings(p *config.Provider) *oidcidp.Settings     { return p.Settings.(*oidcidp.Settings) }
+func samlSettings(p *config.Provider) *samlidp.Settings     { return p.Settings.(*samlidp.Settings) }
+func staticSettings(p *config.Provider) *staticidp.Settings { return p.Settings.(*staticidp.Settings) }

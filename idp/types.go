@@ -75,3 +75,9 @@ type ClientConfig interface {
 	IssuerConfig
 	Client() string
 }
+
+// UnsolicitedConfig is implemented by the configurations of providers that
+// may accept sign-ins started at the IdP (SAML IdP-initiated).
+type UnsolicitedConfig interface {
+	IdPInitiated() bool
+}

@@ -5,6 +5,7 @@ package web
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -31,7 +32,7 @@ func Pages() (*Renderer, error) {
 		return nil, err
 	}
 	r := &Renderer{pages: map[string]*template.Template{}}
-	funcs := template.FuncMap{"join": strings.Join}
+	funcs := template.FuncMap{"join": strings.Join, "dict": dict}
 	// Partials (templates/_*.html) are shared by every page.
 	partials, err := fs.Glob(templateFS, "templates/_*.html")
 	if err != nil {
@@ -74,4 +75,20 @@ func Static() fs.FS {
 		panic(err) // the embed directive guarantees the directory
 	}
 	return sub
+}
+
+// dict builds a map from key, value pairs, to hand a partial several values.
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, errors.New("dict: odd number of arguments")
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, errors.New("dict: keys must be strings")
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
 }

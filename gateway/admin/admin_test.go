@@ -51,9 +51,10 @@ func testConfig(tb testing.TB) *config.File {
 			ShutdownGrace: config.Duration(5 * time.Second), ReloadInterval: config.Duration(time.Hour)},
 		Keys: config.Keys{MasterKey: "set-by-test"},
 		Providers: []config.Provider{
-			{ID: "demo", Type: config.ProviderStatic, DisplayName: "Demo users", Users: []staticidp.User{
+			{ID: "demo", Type: config.ProviderStatic, DisplayName: "Demo users", Settings: &staticidp.Settings{Users: []staticidp.User{
 				{Username: "carol", PasswordHash: string(hash), Claims: map[string]any{"groups": []any{"dev", "admins"}, "team": "red"}},
 			}},
+			},
 		},
 		Pools: []config.Pool{
 			{ID: testTeamID, Name: "team", DisplayName: "Team", Providers: []string{"demo"}, Resolution: rules.AllMatches,

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,31 +13,44 @@ import (
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
+	"fedgate/idp/registry"
+	"fedgate/idp/settings"
 )
 
 // HeaderVersion tells API callers which configuration version a write made
 // or a read saw.
 const HeaderVersion = "Fedgate-Config-Version"
 
-// providerBody is a provider as the API accepts it: a secret (client_secret,
-// sp_key) absent or the placeholder keeps the stored one, "" removes it.
+// providerBody is a provider as the API accepts it: a secret the body
+// leaves out, or sends as the placeholder, keeps the stored one; ""
+// removes it.
 type providerBody struct {
 	config.Provider
-	ClientSecret *string `json:"client_secret,omitempty"`
-	SPKey        *string `json:"sp_key,omitempty"`
 }
 
-func (b providerBody) provider() config.Provider {
-	p := b.Provider
-	p.ClientSecret, p.SPKey = core.SecretPlaceholder, core.SecretPlaceholder
-	if b.ClientSecret != nil {
-		p.ClientSecret = *b.ClientSecret
+func (b *providerBody) UnmarshalJSON(data []byte) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return err
 	}
-	if b.SPKey != nil {
-		p.SPKey = *b.SPKey
+	var typ string
+	_ = json.Unmarshal(fields["type"], &typ)
+	if t, ok := registry.Lookup(typ); ok {
+		placeholder, _ := json.Marshal(core.SecretPlaceholder)
+		for _, f := range settings.Fields(t.New()) {
+			if _, sent := fields[f.Key]; f.Secret && !sent {
+				fields[f.Key] = placeholder
+			}
+		}
 	}
-	return p
+	full, err := json.Marshal(fields)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(full, &b.Provider)
 }
+
+func (b providerBody) provider() config.Provider { return b.Provider }
 
 // etagged is one item of a list, with the ETag a write must send.
 type etagged struct {
@@ -174,7 +188,7 @@ func createProvider(p config.Provider) change {
 		if p.ID != "" && core.FindProvider(m, p.ID) >= 0 {
 			return core.Errorf(http.StatusConflict, CodeConflict, "A provider with the id %q exists already.", core.Truncate(p.ID, 64))
 		}
-		np := cloneProvider(p)
+		np := p.Clone()
 		core.KeepSecrets(&np, nil, "")
 		m.Providers = append(m.Providers, np)
 		return nil
@@ -213,7 +227,7 @@ func updateProvider(id string, im ifMatch, p config.Provider) change {
 		if p.ID != id {
 			return core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "A provider's id cannot change (pools refer to it); add a new provider instead.")
 		}
-		np := cloneProvider(p)
+		np := p.Clone()
 		ps := core.KeepSecrets(&np, &m.Providers[i], fmt.Sprintf("providers[%d].", i))
 		m.Providers[i] = np
 		if len(ps) > 0 {
@@ -405,9 +419,4 @@ func (s *Admin) fileWith(m config.Mappings) *config.File {
 	f.Providers, f.Pools = m.Providers, m.Pools
 	f.ApplyDefaults()
 	return &f
-}
-
-func cloneProvider(p config.Provider) config.Provider {
-	m := core.CloneMappings(config.Mappings{Providers: []config.Provider{p}})
-	return m.Providers[0]
 }

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	oidcidp "fedgate/idp/oidc"
 	"net/http"
 	"testing"
 
@@ -74,13 +75,13 @@ func TestIfMatch(t *testing.T) {
 // TestETags: an ETag changes with what the admin sees and with nothing
 // else; a secret's value never shows in it.
 func TestETags(t *testing.T) {
-	p := config.Provider{ID: "corp", Type: config.ProviderOIDC, Issuer: "https://idp.example.com", ClientID: "c", ClientSecret: "one"}
-	other := p
-	other.ClientSecret = "two"
+	p := config.Provider{ID: "corp", Type: config.ProviderOIDC, Settings: &oidcidp.Settings{Issuer: "https://idp.example.com", ClientID: "c", ClientSecret: "one"}}
+	other := p.Clone()
+	other.Settings.(*oidcidp.Settings).ClientSecret = "two"
 	if providerETag(p) != providerETag(other) {
 		t.Error("the ETag depends on the secret's value")
 	}
-	other.ClientID = "d"
+	other.Settings.(*oidcidp.Settings).ClientID = "d"
 	if providerETag(p) == providerETag(other) {
 		t.Error("the ETag does not follow the client id")
 	}

@@ -7,6 +7,7 @@ import (
 
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
+	oidcidp "fedgate/idp/oidc"
 )
 
 // Pasted claims come from an admin's clipboard: any text must give one
@@ -57,9 +58,9 @@ func FuzzAdminDiff(f *testing.F) {
 		if !utf8.ValidString(secretA) || !utf8.ValidString(secretB) || len(secretA) < 4 || len(secretB) < 4 {
 			return
 		}
-		a := config.Mappings{Providers: []config.Provider{{ID: id, ClientSecret: secretA}}, Pools: []config.Pool{{Name: pool, AuthenticatedRole: role}}}
+		a := config.Mappings{Providers: []config.Provider{{ID: id, Type: config.ProviderOIDC, Settings: &oidcidp.Settings{ClientSecret: secretA}}}, Pools: []config.Pool{{Name: pool, AuthenticatedRole: role}}}
 		b := core.CloneMappings(a)
-		b.Providers[0].ClientSecret = secretB
+		b.Providers[0].Settings.(*oidcidp.Settings).ClientSecret = secretB
 		for _, d := range core.DiffMappings(a, b) {
 			if strings.Contains(d.Old+d.New, secretA) || strings.Contains(d.Old+d.New, secretB) {
 				if !strings.Contains("(secret)", secretA) && !strings.Contains("(secret)", secretB) {

@@ -137,7 +137,7 @@ func (s *Admin) uiHome(c *gin.Context) {
 			Resolution: nonEmpty(p.Resolution, rules.FirstMatch), Providers: strings.Join(p.Providers, ", "), Rules: len(p.Rules)})
 	}
 	for _, p := range cur.m.Providers {
-		data.Providers = append(data.Providers, providerRow{ID: p.ID, Type: p.Type, DisplayName: p.DisplayName, Issuer: p.Issuer})
+		data.Providers = append(data.Providers, providerRow{ID: p.ID, Type: p.Type, DisplayName: p.DisplayName, Issuer: p.Issuer()})
 	}
 	if vs, err := s.store.ListConfigs(c.Request.Context(), 0, 5); err == nil {
 		for _, v := range vs {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -13,78 +14,168 @@ import (
 
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
+	"fedgate/idp"
+	"fedgate/idp/registry"
+	"fedgate/idp/settings"
 )
 
-// providerPage is the provider form (OIDC, SAML and static fields).
+// providerPage is the provider form. Its fields come from the registered
+// provider types' settings: a section per type, and once above them the
+// fields several types share (clock skew).
 type providerPage struct {
 	page
-	New                                                  bool
-	ETag                                                 string
-	ID, Type, DisplayName, Issuer, ClientID              string
-	HasSecret                                            bool
-	Scopes, AllowedAlgorithms, ExtraAudiences, ClockSkew string
-	UserInfo                                             bool
-	Users                                                []string
-	UsedBy                                               []string
-	Placeholder                                          string
-	// saml
-	IdPMetadataURL, IdPMetadata, EntityID, ACSURL string
-	SPCertificate, MetadataRefresh, NameIDFormat  string
-	HasSPKey, AllowIdPInitiated                   bool
-	DefaultEntityID, DefaultACSURL                string
+	New                   bool
+	ETag                  string
+	ID, Type, DisplayName string
+	Common                []formField
+	Types                 []typeSection
+	UsedBy                []string
 	// AdminSignIn: admins sign in with this provider, so only an owner
 	// may change or delete it (Locked for everyone else).
 	AdminSignIn, Locked bool
 	Checkboxes          string
+	// Placeholder stands for a stored secret.
+	Placeholder string
 }
 
-// providerCheckboxes are the checkbox fields of the provider form; the form
-// lists them in a hidden "checkboxes" field, since an unchecked box sends
-// nothing.
-const providerCheckboxes = "userinfo allow_idp_initiated"
+// typeSection is one provider type's part of the form.
+type typeSection struct {
+	Name, Summary string
+	Selected      bool
+	Fields        []formField
+}
 
-// providerForm shows a provider in its form; secrets only as "set".
-func providerForm(p config.Provider) providerPage {
-	v := providerPage{ID: p.ID, Type: p.Type, DisplayName: p.DisplayName, Issuer: p.Issuer, ClientID: p.ClientID,
-		HasSecret: p.ClientSecret != "", Scopes: strings.Join(p.Scopes, " "), AllowedAlgorithms: strings.Join(p.AllowedAlgorithms, " "),
-		ExtraAudiences: strings.Join(p.ExtraAudiences, " "), UserInfo: p.UserInfo, Placeholder: core.SecretPlaceholder,
-		IdPMetadataURL: p.IdPMetadataURL, IdPMetadata: p.IdPMetadata, EntityID: p.EntityID, ACSURL: p.ACSURL,
-		SPCertificate: p.SPCertificate, NameIDFormat: p.NameIDFormat, HasSPKey: p.SPKey != "", AllowIdPInitiated: p.AllowIdPInitiated,
-		Checkboxes: providerCheckboxes}
-	if p.ClockSkew != 0 {
-		v.ClockSkew = p.ClockSkew.D().String()
+// formField is one setting on the form.
+type formField struct {
+	Key, Label, Help, Kind string
+	Value, Placeholder     string
+	Checked                bool
+	// HasSecret: a secret is stored (it is never shown).
+	Secret, HasSecret bool
+	// Entries are the keys of a list edited elsewhere (static users).
+	Entries []string
+}
+
+// providerForm shows a provider in its form; secrets only as "stored".
+// site gives the defaults shown as placeholders.
+func providerForm(p config.Provider, site idp.Site) providerPage {
+	v := providerPage{ID: p.ID, Type: p.Type, DisplayName: p.DisplayName, Placeholder: core.SecretPlaceholder}
+	seen := map[string]int{}
+	for _, t := range registry.Types() {
+		for _, f := range settings.Fields(t.New()) {
+			seen[f.Key]++
+		}
 	}
-	if p.MetadataRefresh != 0 {
-		v.MetadataRefresh = p.MetadataRefresh.D().String()
+	common := map[string]bool{}
+	var checkboxes []string
+	for _, t := range registry.Types() {
+		cfg := t.New()
+		if p.Settings != nil && p.Type == t.Name {
+			cfg = p.Settings
+		}
+		defaults := config.Provider{Type: t.Name, Settings: cfg}.Clone().Settings
+		defaults.ApplyDefaults(site)
+		sec := typeSection{Name: t.Name, Summary: t.Summary, Selected: p.Type == t.Name}
+		for _, f := range settings.Fields(cfg) {
+			ff := fieldOf(cfg, defaults, f)
+			if f.Kind == settings.KindBool {
+				checkboxes = append(checkboxes, f.Key)
+			}
+			switch {
+			case seen[f.Key] < 2:
+				sec.Fields = append(sec.Fields, ff)
+			case !common[f.Key] || sec.Selected:
+				if !common[f.Key] {
+					v.Common = append(v.Common, ff)
+				} else {
+					for i := range v.Common {
+						if v.Common[i].Key == f.Key {
+							v.Common[i] = ff
+						}
+					}
+				}
+				common[f.Key] = true
+			}
+		}
+		v.Types = append(v.Types, sec)
 	}
-	for _, u := range p.Users {
-		v.Users = append(v.Users, u.Username)
-	}
+	v.Checkboxes = strings.Join(checkboxes, " ")
 	return v
 }
 
+// fieldOf is f of cfg as the form shows it, with the value defaults would
+// give as its placeholder.
+func fieldOf(cfg, defaults idp.Config, f settings.Field) formField {
+	ff := formField{Key: f.Key, Label: f.Label, Help: f.Help, Kind: string(f.Kind), Secret: f.Secret}
+	val, _ := settings.Value(cfg, f.Key)
+	def, _ := settings.Value(defaults, f.Key)
+	text := func(v reflect.Value) string {
+		switch f.Kind {
+		case settings.KindList:
+			return strings.Join(v.Interface().([]string), " ")
+		case settings.KindDuration:
+			if d := v.Interface().(settings.Duration); d != 0 {
+				return d.D().String()
+			}
+			return ""
+		case settings.KindText, settings.KindBlock:
+			return v.String()
+		}
+		return ""
+	}
+	switch {
+	case f.Secret:
+		ff.HasSecret = val.String() != ""
+	case f.Kind == settings.KindBool:
+		ff.Checked = val.Bool()
+	case f.Kind == settings.KindOther:
+		ff.Entries = settings.Entries(cfg, f.Key)
+	default:
+		ff.Value = text(val)
+		if p := text(def); p != ff.Value {
+			ff.Placeholder = p
+		}
+	}
+	return ff
+}
+
 // readProvider puts the provider form's fields onto p (the stored provider,
-// or a new one); static users and fields the form lacks stay as they are.
+// or a new one): the chosen type's settings the form carries; what the
+// form does not show (static users, settings newer than this page) stays.
 func readProvider(f *postedForm, p *config.Provider) {
 	f.text("type", &p.Type)
 	f.text("display_name", &p.DisplayName)
-	f.text("issuer", &p.Issuer)
-	f.text("client_id", &p.ClientID)
-	f.secret("client_secret", &p.ClientSecret)
-	f.list("scopes", &p.Scopes)
-	f.list("allowed_algorithms", &p.AllowedAlgorithms)
-	f.list("extra_audiences", &p.ExtraAudiences)
-	f.duration("clock_skew", &p.ClockSkew)
-	f.check("userinfo", &p.UserInfo)
-	f.text("idp_metadata_url", &p.IdPMetadataURL)
-	f.block("idp_metadata", &p.IdPMetadata)
-	f.text("entity_id", &p.EntityID)
-	f.text("acs_url", &p.ACSURL)
-	f.block("sp_certificate", &p.SPCertificate)
-	f.secret("sp_key", &p.SPKey)
-	f.check("allow_idp_initiated", &p.AllowIdPInitiated)
-	f.duration("metadata_refresh", &p.MetadataRefresh)
-	f.text("name_id_format", &p.NameIDFormat)
+	t, ok := registry.Lookup(p.Type)
+	if !ok {
+		p.Settings = nil
+		return
+	}
+	if p.Settings == nil || fmt.Sprintf("%T", p.Settings) != fmt.Sprintf("%T", t.New()) {
+		p.Settings = t.New()
+	}
+	for _, fld := range settings.Fields(p.Settings) {
+		v, _ := settings.Value(p.Settings, fld.Key)
+		switch fld.Kind {
+		case settings.KindText:
+			if fld.Secret {
+				f.secret(fld.Key, v.Addr().Interface().(*string))
+			} else {
+				f.text(fld.Key, v.Addr().Interface().(*string))
+			}
+		case settings.KindBlock:
+			if fld.Secret {
+				f.secret(fld.Key, v.Addr().Interface().(*string))
+			} else {
+				f.block(fld.Key, v.Addr().Interface().(*string))
+			}
+		case settings.KindList:
+			f.list(fld.Key, v.Addr().Interface().(*[]string))
+		case settings.KindBool:
+			f.check(fld.Key, v.Addr().Interface().(*bool))
+		case settings.KindDuration:
+			f.duration(fld.Key, v.Addr().Interface().(*config.Duration))
+		}
+	}
 }
 
 func (s *Admin) uiProvider(c *gin.Context) {
@@ -96,7 +187,7 @@ func (s *Admin) uiProvider(c *gin.Context) {
 	id := c.Param("id")
 	var data providerPage
 	if id == newKey {
-		data = providerForm(config.Provider{Type: config.ProviderOIDC})
+		data = providerForm(config.Provider{Type: config.ProviderOIDC}, s.site(""))
 		data.New = true
 	} else {
 		i := core.FindProvider(&cur.m, id)
@@ -104,7 +195,7 @@ func (s *Admin) uiProvider(c *gin.Context) {
 			s.kit.Fail(c, notFound("provider"))
 			return
 		}
-		data = providerForm(cur.m.Providers[i])
+		data = providerForm(cur.m.Providers[i], s.site(id))
 		data.ETag = providerETag(cur.m.Providers[i])
 		data.UsedBy = poolsUsing(cur.m, id)
 	}
@@ -117,8 +208,6 @@ func (s *Admin) uiProvider(c *gin.Context) {
 func (s *Admin) providerPageExtras(data *providerPage) {
 	data.AdminSignIn = !data.New && s.isAdminProvider(data.ID)
 	data.Locked = data.AdminSignIn && !data.CanOwn
-	id := nonEmpty(data.ID, "ID")
-	data.DefaultEntityID, data.DefaultACSURL = s.cfg.SAMLMetadataURL(id), s.cfg.SAMLACSURL(id)
 }
 
 // poolsUsing names the pools that accept a provider.
@@ -149,28 +238,15 @@ func (s *Admin) uiSaveProvider(c *gin.Context) {
 			s.kit.Fail(c, notFound("provider"))
 			return
 		}
-		stored = cloneProvider(cur.m.Providers[i])
+		stored = cur.m.Providers[i].Clone()
 	}
 	form := newPostedForm(c)
-	p := cloneProvider(stored)
+	p := stored.Clone()
 	readProvider(form, &p)
 	if isNew {
 		p.ID = strings.TrimSpace(c.PostForm("id"))
 	}
-	data := providerForm(p)
-	data.page = s.pageFor(c, "Provider", "home")
-	data.New, data.ETag = isNew, c.PostForm("etag")
-	data.HasSecret, data.HasSPKey = stored.ClientSecret != "", stored.SPKey != ""
-	for _, f := range []string{"clock_skew", "metadata_refresh"} {
-		if v, ok := c.GetPostForm(f); ok {
-			if f == "clock_skew" {
-				data.ClockSkew = strings.TrimSpace(v)
-			} else {
-				data.MetadataRefresh = strings.TrimSpace(v)
-			}
-		}
-	}
-	s.providerPageExtras(&data)
+	data := s.postedProviderPage(c, p, stored, isNew)
 	rerender := func(status int) { s.kit.Render(c, status, "admin_provider", data, true) }
 	if len(form.errs) > 0 {
 		data.FieldErrors, data.HasFieldErrors = form.errs, true
@@ -190,7 +266,7 @@ func (s *Admin) uiSaveProvider(c *gin.Context) {
 			if i < 0 {
 				return notFound("provider")
 			}
-			next := cloneProvider(m.Providers[i]) // the newest stored provider (its ETag is checked)
+			next := m.Providers[i].Clone() // the newest stored provider (its ETag is checked)
 			readProvider(newPostedForm(c), &next)
 			return updateProvider(id, ifMatch(c.PostForm("etag")), next).apply(m, v)
 		}}
@@ -229,4 +305,41 @@ func (s *Admin) uiDeleteProvider(c *gin.Context) {
 		return
 	}
 	redirectSaved(c, "/admin", res.version)
+}
+
+// postedProviderPage is the form again after a refused save: what was
+// posted (durations as typed), and which secrets are stored.
+func (s *Admin) postedProviderPage(c *gin.Context, p, stored config.Provider, isNew bool) providerPage {
+	data := providerForm(p, s.site(p.ID))
+	data.page = s.pageFor(c, "Provider", "home")
+	data.New, data.ETag = isNew, c.PostForm("etag")
+	storedSecrets := map[string]bool{}
+	if stored.Settings != nil && stored.Type == p.Type {
+		for _, k := range settings.SecretKeys(stored.Settings) {
+			if v, ok := settings.Value(stored.Settings, k); ok && v.Kind() == reflect.String && v.String() != "" {
+				storedSecrets[k] = true
+			}
+		}
+	}
+	fix := func(fs []formField) {
+		for i := range fs {
+			if fs[i].Secret {
+				fs[i].HasSecret = storedSecrets[fs[i].Key]
+			}
+			if v, ok := c.GetPostForm(fs[i].Key); ok && fs[i].Kind == string(settings.KindDuration) {
+				fs[i].Value = strings.TrimSpace(v)
+			}
+		}
+	}
+	fix(data.Common)
+	for i := range data.Types {
+		fix(data.Types[i].Fields)
+	}
+	s.providerPageExtras(&data)
+	return data
+}
+
+// site is where a provider of this gateway serves, for default endpoints.
+func (s *Admin) site(id string) idp.Site {
+	return idp.Site{ID: nonEmpty(id, "ID"), PublicURL: s.cfg.Server.PublicURL}
 }

@@ -35,7 +35,7 @@ type loginMethod struct {
 // provider ARN (samlLoginMethod).
 func loginMethodOf(pool *core.Pool, p *core.Provider) (loginMethod, bool) {
 	if tv, ok := p.Provider.(idp.TokenVerifier); ok && p.Cfg.Type == config.ProviderOIDC {
-		key := issuerLoginKey(p.Cfg.Issuer)
+		key := issuerLoginKey(p.Cfg.Issuer())
 		verify := func(ctx context.Context, raw string) (*idp.Identity, *idp.AssertionRef, error) {
 			ident, err := tv.VerifyToken(ctx, raw)
 			return ident, nil, err

@@ -4,14 +4,10 @@
 package config
 
 import (
-	"encoding/json"
-	"fmt"
-	"strconv"
 	"strings"
-	"time"
 
 	"fedgate/exchange/rules"
-	staticidp "fedgate/idp/static"
+	"fedgate/idp/settings"
 )
 
 // File is the whole configuration file.
@@ -81,29 +77,6 @@ type STS struct {
 	Timeout  Duration `yaml:"timeout" json:"timeout"`
 }
 
-// Provider is one upstream identity provider.
-type Provider struct {
-	ID          string `yaml:"id" json:"id"`
-	Type        string `yaml:"type" json:"type"` // oidc | static
-	DisplayName string `yaml:"display_name" json:"display_name,omitempty"`
-
-	// oidc
-	Issuer            string   `yaml:"issuer" json:"issuer,omitempty"`
-	ClientID          string   `yaml:"client_id" json:"client_id,omitempty"`
-	ClientSecret      string   `yaml:"client_secret" json:"client_secret,omitempty"`
-	Scopes            []string `yaml:"scopes" json:"scopes,omitempty"`
-	AllowedAlgorithms []string `yaml:"allowed_algorithms" json:"allowed_algorithms,omitempty"`
-	UserInfo          bool     `yaml:"userinfo" json:"userinfo,omitempty"`
-	ExtraAudiences    []string `yaml:"extra_audiences" json:"extra_audiences,omitempty"`
-	ClockSkew         Duration `yaml:"clock_skew" json:"clock_skew,omitempty"`
-
-	// static
-	Users []staticidp.User `yaml:"users" json:"users,omitempty"`
-
-	// saml (fields in saml.go)
-	SAMLProvider `yaml:",inline"`
-}
-
 // Pool is a Cognito-style identity pool: the providers it accepts and how
 // their claims map to roles.
 type Pool struct {
@@ -170,40 +143,7 @@ func (f *File) Mappings() Mappings {
 }
 
 // Duration is a time.Duration written as "15m" or a number of seconds.
-type Duration time.Duration
-
-// D returns the value as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
-// UnmarshalText accepts "90s", "15m", "1h" or plain seconds.
-func (d *Duration) UnmarshalText(b []byte) error {
-	s := string(b)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		*d = Duration(time.Duration(n) * time.Second)
-		return nil
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("invalid duration %q (use e.g. 90s, 15m, 1h)", s)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalText writes the Go duration form.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
-
-// MarshalJSON keeps durations readable in stored documents.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-// UnmarshalJSON reads what MarshalJSON wrote.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	return d.UnmarshalText([]byte(s))
-}
+type Duration = settings.Duration
 
 // IssuerURL is the issuer a pool's tokens carry: the public URL, or a path
 // of the pool's own when it has left the shared IAM OIDC provider.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	oidcidp "fedgate/idp/oidc"
 	"os"
 	"path/filepath"
 	"sort"
@@ -48,8 +49,8 @@ func TestParseValidAppliesDefaultsAndExpandsEnv(t *testing.T) {
 		t.Errorf("defaults not applied: %+v %+v %+v", f.Server, f.Store, f.Keys)
 	}
 	// A secret that looks like YAML stays a plain string.
-	if f.Providers[0].ClientSecret != "s3cr3t: {not yaml}" {
-		t.Errorf("client_secret = %q", f.Providers[0].ClientSecret)
+	if s := f.Providers[0].Settings.(*oidcidp.Settings).ClientSecret; s != "s3cr3t: {not yaml}" {
+		t.Errorf("client_secret = %q", s)
 	}
 	p := f.Pools[0]
 	if p.Mode != ModeGatewayToken || p.DurationSeconds != DefaultDurationSeconds || p.Region() != "us-east-1" {

@@ -26,6 +26,8 @@ package config
 import (
 	"bufio"
 	"encoding"
+	"fedgate/idp/registry"
+	"fedgate/idp/settings"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -79,7 +81,7 @@ func refDeref(t reflect.Type) reflect.Type {
 // refIsSection reports whether t decodes from a YAML mapping field by field.
 func refIsSection(t reflect.Type) bool {
 	t = refDeref(t)
-	return t.Kind() == reflect.Struct && !refCustom(t)
+	return t.Kind() == reflect.Struct && (!refCustom(t) || t == reflect.TypeFor[Provider]())
 }
 
 func refJoin(prefix, name string) string {
@@ -93,6 +95,14 @@ func refJoin(prefix, name string) string {
 func (w *refWalker) walk(t reflect.Type, path string) {
 	t = refDeref(t)
 	switch {
+	case t == reflect.TypeFor[Provider]():
+		// A provider decodes its common keys, then the rest into the
+		// settings of its type: it accepts every registered type's keys.
+		w.keys[path] = refKey{typ: t}
+		w.fields(reflect.TypeFor[providerCommon](), path)
+		for _, typ := range registry.Types() {
+			w.fields(refDeref(reflect.TypeOf(typ.New())), path)
+		}
 	case refCustom(t):
 		w.keys[path] = refKey{typ: t, leaf: true}
 	case t.Kind() == reflect.Struct:
@@ -279,7 +289,7 @@ func TestConfigurationReferenceMatchesStrictDecoding(t *testing.T) {
 		root := map[string]any{}
 		for k, key := range w.keys {
 			if key.leaf {
-				refSet(root, k, refSample(key.typ))
+				refSetKey(root, k, refSample(key.typ))
 			}
 		}
 		data, err := yaml.Marshal(root)
@@ -305,7 +315,7 @@ func TestConfigurationReferenceMatchesStrictDecoding(t *testing.T) {
 		sort.Strings(bad)
 		for _, k := range bad {
 			root := map[string]any{}
-			refSet(root, k, "x")
+			refSetKey(root, k, "x")
 			data, err := yaml.Marshal(root)
 			if err != nil {
 				t.Fatal(err)
@@ -366,6 +376,39 @@ func refSet(node map[string]any, key string, v any) {
 		}
 		node = next
 	}
+}
+
+// refSetKey is refSet, except that a provider key goes into an entry of a
+// type that has it (an entry per type), since each type accepts its own keys.
+func refSetKey(root map[string]any, key string, v any) {
+	rest, ok := strings.CutPrefix(key, "providers[].")
+	if !ok {
+		refSet(root, key, v)
+		return
+	}
+	owner := registry.Types()[0].Name
+	first, _, _ := strings.Cut(strings.SplitN(rest, ".", 2)[0], "[")
+	for _, t := range registry.Types() {
+		if slices.ContainsFunc(settings.Fields(t.New()), func(f settings.Field) bool { return f.Key == first }) {
+			owner = t.Name
+			break
+		}
+	}
+	entries, _ := root["providers"].([]any)
+	var entry map[string]any
+	for _, e := range entries {
+		if m := e.(map[string]any); m["type"] == owner {
+			entry = m
+		}
+	}
+	if entry == nil {
+		entry = map[string]any{"id": owner, "type": owner}
+		root["providers"] = append(entries, entry)
+	}
+	if rest == "id" || rest == "type" {
+		return // the entry names its own, valid type
+	}
+	refSet(entry, rest, v)
 }
 
 // refSample is a value of t's kind that decodes without a type error.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	samlidp "fedgate/idp/saml"
 	"os"
 	"strings"
 	"testing"
@@ -44,9 +45,9 @@ func TestParseSAMLAppliesDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := f.Providers[0]
+	p := f.Providers[0].Settings.(*samlidp.Settings)
 	if p.EntityID != "https://fedgate.example.com/saml/metadata/okta" || !p.AllowIdPInitiated || p.ClockSkew == 0 {
-		t.Errorf("saml provider defaults: %+v", p.SAMLProvider)
+		t.Errorf("saml provider defaults: %+v", p)
 	}
 	if f.SAMLACSURL("okta") != "https://fedgate.example.com/saml/acs/okta" {
 		t.Errorf("ACS URL = %s", f.SAMLACSURL("okta"))
@@ -67,7 +68,7 @@ func TestSAMLProblems(t *testing.T) {
 		{"key without cert", "    allow_idp_initiated: true\n", "    allow_idp_initiated: true\n    sp_key: x\n", "providers[0].sp_key"},
 		{"bad key pair", "    allow_idp_initiated: true\n", "    allow_idp_initiated: true\n    sp_key: x\n    sp_certificate: y\n", "providers[0].sp_key"},
 		{"relative entity id", "    allow_idp_initiated: true\n", "    allow_idp_initiated: true\n    entity_id: fedgate\n", "providers[0].entity_id"},
-		{"saml fields on oidc", "    client_id: fedgate\n", "    client_id: fedgate\n    allow_idp_initiated: true\n", "providers[1]"},
+		{"saml fields on oidc", "    client_id: fedgate\n", "    client_id: fedgate\n    allow_idp_initiated: true\n", "providers[1].allow_idp_initiated"},
 		{"forward without provider ARN", "    saml_provider_arn: arn:aws:iam::123456789012:saml-provider/okta\n", "", "pools[0].saml_provider_arn"},
 		{"broker with bad provider ARN", "saml-provider/fedgate", "oidc-provider/fedgate", "pools[1].saml_provider_arn"},
 		{"provider ARN outside IAM's name characters", "saml-provider/fedgate", "saml-provider/fed+gate", "pools[1].saml_provider_arn"},
@@ -113,11 +114,11 @@ func TestParseSPKeyPairAcceptsAMatchingPair(t *testing.T) {
 		}
 		return string(b)
 	}
-	key, cert, err := ParseSPKeyPair(read("sp.key.pem"), read("sp.cert.pem"))
+	key, cert, err := samlidp.ParseSPKeyPair(read("sp.key.pem"), read("sp.cert.pem"))
 	if err != nil || key == nil || cert == nil {
 		t.Fatalf("matching SP key pair refused: %v", err)
 	}
-	if _, _, err := ParseSPKeyPair(read("sp.key.pem"), read("idp.cert.pem")); err == nil || !strings.Contains(err.Error(), "does not match") {
+	if _, _, err := samlidp.ParseSPKeyPair(read("sp.key.pem"), read("idp.cert.pem")); err == nil || !strings.Contains(err.Error(), "does not match") {
 		t.Errorf("a certificate of another key: %v", err)
 	}
 }

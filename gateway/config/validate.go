@@ -10,6 +10,8 @@ import (
 
 	"fedgate/exchange/arn"
 	"fedgate/exchange/rules"
+	"fedgate/idp"
+	"fedgate/idp/registry"
 )
 
 // Defaults for a fresh install: everything on loopback, SQLite beside the
@@ -40,10 +42,7 @@ var (
 	poolIDPattern     = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 	poolNamePattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 	regionPattern     = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$`)
-	bcryptPattern     = regexp.MustCompile(`^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$`)
 )
-
-var signingAlgorithms = map[string]bool{"RS256": true, "RS384": true, "RS512": true, "ES256": true, "ES384": true, "ES512": true, "PS256": true, "PS384": true, "PS512": true, "EdDSA": true}
 
 // ApplyDefaults fills what an admin may leave out.
 func (f *File) ApplyDefaults() {
@@ -90,11 +89,8 @@ func (f *File) ApplyDefaults() {
 		if p.DisplayName == "" {
 			p.DisplayName = p.ID
 		}
-		if p.Type == ProviderOIDC && len(p.Scopes) == 0 {
-			p.Scopes = []string{"openid", "profile", "email"}
-		}
-		if p.ClockSkew == 0 {
-			p.ClockSkew = Duration(time.Minute)
+		if p.Settings != nil {
+			p.Settings.ApplyDefaults(f.site(p.ID))
 		}
 	}
 	f.Admin.applyDefaults()
@@ -198,52 +194,16 @@ func (f *File) validateProviders(add func(string, string, ...any)) map[string]*P
 			add(at+".id", "duplicate provider id %q", p.ID)
 		}
 		byID[p.ID] = p
-		switch p.Type {
-		case ProviderOIDC:
-			if u, err := url.Parse(p.Issuer); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
-				add(at+".issuer", "must be an https URL (http only on loopback)")
-			}
-			if p.ClientID == "" {
-				add(at+".client_id", "is required")
-			}
-			for j, alg := range p.AllowedAlgorithms {
-				if !signingAlgorithms[alg] {
-					add(fmt.Sprintf("%s.allowed_algorithms[%d]", at, j), "%q is not an allowed asymmetric signing algorithm", alg)
-				}
-			}
-			if p.ClockSkew.D() < 0 || p.ClockSkew.D() > 5*time.Minute {
-				add(at+".clock_skew", "must be between 0 and 5m")
-			}
-			if len(p.Users) > 0 {
-				add(at+".users", "only static providers have users")
-			}
-		case ProviderStatic:
-			if len(p.Users) == 0 {
-				add(at+".users", "a static provider needs at least one user")
-			}
-			seen := map[string]bool{}
-			for j, u := range p.Users {
-				uat := fmt.Sprintf("%s.users[%d]", at, j)
-				if u.Username == "" {
-					add(uat+".username", "is required")
-				} else if seen[u.Username] {
-					add(uat+".username", "duplicate user %q", u.Username)
-				}
-				seen[u.Username] = true
-				if !bcryptPattern.MatchString(u.PasswordHash) {
-					add(uat+".password_hash", "must be a bcrypt hash (make one with: fedgate hash-password)")
-				}
-			}
-			if p.Issuer != "" || p.ClientID != "" || p.ClientSecret != "" {
-				add(at, "issuer, client_id and client_secret belong to oidc providers")
-			}
-		case ProviderSAML:
-			validateSAMLProvider(at, p, add)
-		default:
-			add(at+".type", "unknown provider type %q (supported: oidc, static, saml)", p.Type)
+		if p.Settings == nil {
+			add(at+".type", "unknown provider type %q (supported: %s)", p.Type, strings.Join(registry.Names(), ", "))
+			continue
 		}
-		if p.Type != ProviderSAML {
-			samlFieldsOutside(at, p, add)
+		for _, sp := range append(p.decodeProblems, p.Settings.Validate(f.site(p.ID))...) {
+			path := at
+			if sp.Key != "" {
+				path += "." + sp.Key
+			}
+			add(path, "%s", sp.Message)
 		}
 	}
 	return byID
@@ -315,3 +275,6 @@ func (f *File) validatePools(providers map[string]*Provider) Problems {
 	}
 	return ps
 }
+
+// site is where the provider id serves, for its defaults and checks.
+func (f *File) site(id string) idp.Site { return idp.Site{ID: id, PublicURL: f.Server.PublicURL} }

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fedgate/gateway/config"
+	"fedgate/idp/registry"
+	"fedgate/idp/settings"
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // SecretPlaceholder stands for a stored secret in everything the admin
@@ -36,21 +39,11 @@ func RedactMappings(m config.Mappings) config.Mappings {
 	return out
 }
 
+// RedactProvider is p with every secret behind the placeholder.
 func RedactProvider(p config.Provider) config.Provider {
-	if p.ClientSecret != "" {
-		p.ClientSecret = SecretPlaceholder
-	}
-	if p.SPKey != "" {
-		p.SPKey = SecretPlaceholder
-	}
-	if len(p.Users) > 0 {
-		users := append(p.Users[:0:0], p.Users...)
-		for j := range users {
-			if users[j].PasswordHash != "" {
-				users[j].PasswordHash = SecretPlaceholder
-			}
-		}
-		p.Users = users
+	p = p.Clone()
+	if p.Settings != nil {
+		settings.Redact(p.Settings, SecretPlaceholder)
 	}
 	return p
 }
@@ -122,8 +115,17 @@ type DiffLine struct {
 	New  string `json:"new,omitempty"`
 }
 
-// secretFields are shown as "(secret)" in diffs, whatever their value.
-var secretFields = map[string]bool{"client_secret": true, "password_hash": true, "sp_key": true}
+// secretKeys are the keys of every provider type's secrets: diffs show
+// them as "(secret)", whatever their value.
+func secretKeys() map[string]bool {
+	out := map[string]bool{}
+	for _, t := range registry.Types() {
+		for _, k := range settings.SecretKeys(t.New()) {
+			out[k] = true
+		}
+	}
+	return out
+}
 
 // diffMappings lists what changed from a to b, sorted by path.
 func DiffMappings(a, b config.Mappings) []DiffLine {
@@ -152,16 +154,17 @@ type leaf struct{ raw, shown string }
 // flattenMappings turns a document into path -> leaf value.
 func flattenMappings(m config.Mappings) map[string]leaf {
 	out := map[string]leaf{}
+	secrets := secretKeys()
 	for _, p := range m.Providers {
-		flattenValue(out, fmt.Sprintf("providers[%s]", p.ID), p, false)
+		flattenValue(out, fmt.Sprintf("providers[%s]", p.ID), p, secrets)
 	}
 	for _, p := range m.Pools {
-		flattenValue(out, fmt.Sprintf("pools[%s]", p.Name), p, false)
+		flattenValue(out, fmt.Sprintf("pools[%s]", p.Name), p, secrets)
 	}
 	return out
 }
 
-func flattenValue(out map[string]leaf, path string, v any, secret bool) {
+func flattenValue(out map[string]leaf, path string, v any, secrets map[string]bool) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return
@@ -170,18 +173,18 @@ func flattenValue(out map[string]leaf, path string, v any, secret bool) {
 	if err := json.Unmarshal(b, &generic); err != nil {
 		return
 	}
-	flattenGeneric(out, path, generic, secret)
+	flattenGeneric(out, path, generic, false, secrets)
 }
 
-func flattenGeneric(out map[string]leaf, path string, v any, secret bool) {
+func flattenGeneric(out map[string]leaf, path string, v any, secret bool, secrets map[string]bool) {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, c := range t {
-			flattenGeneric(out, path+"."+k, c, secret || secretFields[k])
+			flattenGeneric(out, path+"."+k, c, secret || secrets[k], secrets)
 		}
 	case []any:
 		for i, c := range t {
-			flattenGeneric(out, fmt.Sprintf("%s[%d]", path, i), c, secret)
+			flattenGeneric(out, fmt.Sprintf("%s[%d]", path, i), c, secret, secrets)
 		}
 	default:
 		b, _ := json.Marshal(t)
@@ -222,46 +225,19 @@ func ReplaceDoc(m *config.Mappings, next config.Mappings) config.Problems {
 // e.g. "providers[2]."), another type simply drops it. An sp_key is kept
 // only while the provider stays a saml provider.
 func KeepSecrets(next *config.Provider, old *config.Provider, at string) config.Problems {
-	if old == nil {
-		if next.ClientSecret == SecretPlaceholder {
-			next.ClientSecret = ""
-		}
-		if next.SPKey == SecretPlaceholder {
-			next.SPKey = ""
-		}
+	if next.Settings == nil {
 		return nil
 	}
+	var stored any
+	bound := false
+	if old != nil && old.Settings != nil {
+		stored = old.Settings
+		bound = old.Type == next.Type && old.Issuer() == next.Issuer()
+	}
 	var problems config.Problems
-	if next.ClientSecret == SecretPlaceholder {
-		moved := next.Issuer != old.Issuer || next.Type != old.Type
-		switch {
-		case !moved:
-			next.ClientSecret = old.ClientSecret
-		case old.ClientSecret != "" && next.Type == config.ProviderOIDC:
-			next.ClientSecret = ""
-			problems = append(problems, config.Problem{Path: at + "client_secret",
-				Message: "the issuer or type changed: enter the client secret again (the stored one is not sent to a new issuer)"})
-		default:
-			next.ClientSecret = ""
-		}
-	}
-	if next.SPKey == SecretPlaceholder {
-		next.SPKey = ""
-		if next.Type == config.ProviderSAML && old.Type == config.ProviderSAML {
-			next.SPKey = old.SPKey
-		}
-	}
-	for i := range next.Users {
-		u := &next.Users[i]
-		if u.PasswordHash != SecretPlaceholder && u.PasswordHash != "" {
-			continue
-		}
-		u.PasswordHash = ""
-		for _, ou := range old.Users {
-			if ou.Username == u.Username {
-				u.PasswordHash = ou.PasswordHash
-			}
-		}
+	for _, key := range settings.KeepSecrets(next.Settings, stored, SecretPlaceholder, bound) {
+		problems = append(problems, config.Problem{Path: at + key,
+			Message: "the issuer or type changed: enter the " + strings.ReplaceAll(key, "_", " ") + " again (the stored one is not sent to a new issuer)"})
 	}
 	return problems
 }

@@ -101,29 +101,6 @@ func (b brokerSigner) SignAWSResponse(ctx context.Context, a samlbroker.Assertio
 	return idp.SignAWSResponse(ctx, a)
 }
 
-// newSAMLProvider is the provider factory of the `saml` type.
-func (s *Core) newSAMLProvider(ctx context.Context, p config.Provider) (idp.Provider, error) {
-	cfg := samlidp.Config{
-		ID: p.ID, DisplayName: p.DisplayName,
-		IdPMetadataURL: p.IdPMetadataURL, EntityID: p.EntityID,
-		ACSURL: p.ACSURL, MetadataURL: s.cfg.SAMLMetadataURL(p.ID),
-		AllowIdPInitiated: p.AllowIdPInitiated, ClockSkew: p.ClockSkew.D(),
-		RefreshInterval: p.MetadataRefresh.D(), NameIDFormat: p.NameIDFormat,
-		Rand: s.rand,
-	}
-	if p.IdPMetadata != "" {
-		cfg.IdPMetadataXML = []byte(p.IdPMetadata)
-	}
-	if p.SPKey != "" {
-		key, cert, err := config.ParseSPKeyPair(p.SPKey, p.SPCertificate)
-		if err != nil {
-			return nil, err
-		}
-		cfg.SigningKey, cfg.Certificate = key, cert
-	}
-	return samlidp.New(ctx, cfg, s.upstreamClient, s.now, samlReplay{st: s.store, now: s.now, provider: p.ID})
-}
-
 // samlReplay is the providers' replay cache over the shared store, so an
 // assertion accepted by one replica is refused by every other.
 type samlReplay struct {

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	samlidp "fedgate/idp/saml"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -101,7 +102,7 @@ func TestSAMLTrustPolicies(t *testing.T) {
 		Server: config.Server{PublicURL: "https://fedgate.example.com"},
 		Keys:   config.Keys{MasterKey: "x"},
 		Providers: []config.Provider{
-			{ID: "okta", Type: config.ProviderSAML, SAMLProvider: config.SAMLProvider{IdPMetadataURL: "https://okta.example.com/md"}},
+			{ID: "okta", Type: config.ProviderSAML, Settings: &samlidp.Settings{IdPMetadataURL: "https://okta.example.com/md"}},
 		},
 		Pools: []config.Pool{
 			{ID: tpTeam, Name: "fwd", Providers: []string{"okta"}, Mode: config.ModeSAMLForward,

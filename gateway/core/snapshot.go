@@ -13,8 +13,6 @@ import (
 	"fedgate/exchange/rules"
 	"fedgate/gateway/config"
 	"fedgate/idp"
-	oidcidp "fedgate/idp/oidc"
-	staticidp "fedgate/idp/static"
 )
 
 // snapshot is the live, immutable view of providers and pools that the
@@ -56,26 +54,6 @@ func (p *Pool) Provider(id string) *Provider {
 	return nil
 }
 
-// providerFactory builds a provider of one type; one entry per type.
-type providerFactory func(ctx context.Context, cfg config.Provider) (idp.Provider, error)
-
-func (s *Core) providerFactories() map[string]providerFactory {
-	return map[string]providerFactory{
-		config.ProviderOIDC: func(ctx context.Context, p config.Provider) (idp.Provider, error) {
-			return oidcidp.New(ctx, oidcidp.Config{
-				ID: p.ID, DisplayName: p.DisplayName, Issuer: p.Issuer,
-				ClientID: p.ClientID, ClientSecret: p.ClientSecret, Scopes: p.Scopes,
-				AllowedAlgorithms: p.AllowedAlgorithms, UserInfo: p.UserInfo,
-				ExtraAudiences: p.ExtraAudiences, ClockSkew: p.ClockSkew.D(),
-			}, s.upstreamClient, s.now)
-		},
-		config.ProviderStatic: func(_ context.Context, p config.Provider) (idp.Provider, error) {
-			return staticidp.New(staticidp.Config{ID: p.ID, DisplayName: p.DisplayName, Users: p.Users})
-		},
-		config.ProviderSAML: s.newSAMLProvider,
-	}
-}
-
 // buildSnapshot compiles a mappings document. It validates exactly as
 // `fedgate check` does, so a bad stored document is refused, not half-used.
 func (s *Core) BuildSnapshot(ctx context.Context, version int64, m config.Mappings) (*Snapshot, error) {
@@ -86,9 +64,12 @@ func (s *Core) BuildSnapshot(ctx context.Context, version int64, m config.Mappin
 		return nil, problems
 	}
 	snap := &Snapshot{Version: version, Providers: map[string]*Provider{}, Pools: map[string]*Pool{}}
-	factories := s.providerFactories()
 	for _, pc := range f.Providers {
-		p, err := factories[pc.Type](ctx, pc)
+		p, err := pc.Settings.Open(ctx, idp.Env{
+			Site: idp.Site{ID: pc.ID, PublicURL: f.Server.PublicURL}, DisplayName: pc.DisplayName,
+			HTTP: s.upstreamClient, Now: s.now, Rand: s.rand,
+			Replay: samlReplay{st: s.store, now: s.now, provider: pc.ID},
+		})
 		if err != nil {
 			return nil, fmt.Errorf("provider %s: %w", pc.ID, err)
 		}

@@ -31,7 +31,7 @@ func TokenProvider(pool *Pool, named, token string) (*Provider, *Error) {
 	}
 	iss := UnverifiedIssuer(token)
 	for _, p := range pool.Providers {
-		if _, ok := p.Provider.(idp.TokenVerifier); ok && iss != "" && strings.TrimRight(p.Cfg.Issuer, "/") == strings.TrimRight(iss, "/") {
+		if _, ok := p.Provider.(idp.TokenVerifier); ok && iss != "" && strings.TrimRight(p.Cfg.Issuer(), "/") == strings.TrimRight(iss, "/") {
 			return p, nil
 		}
 	}

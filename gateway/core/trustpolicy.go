@@ -11,6 +11,7 @@ import (
 	"fedgate/exchange/arn"
 	"fedgate/exchange/modes"
 	"fedgate/gateway/config"
+	"fedgate/idp"
 )
 
 // RoleTrust is the trust policy one role needs for one pool.
@@ -226,16 +227,18 @@ func webIdentityTrust(roleARN, issuerURL, audience string, tagged bool) policyDo
 }
 
 // upstreamTrust trusts the upstream IdP itself (upstream-token mode): one
-// statement per OIDC provider of the pool, on its client id.
+// statement per provider of the pool whose ID tokens go to STS, on its
+// client id.
 func upstreamTrust(f *config.File, pool *config.Pool, roleARN string) policyDocument {
 	var stmts []policyStatement
 	for _, id := range pool.Providers {
 		for _, p := range f.Providers {
-			if p.ID != id || p.Type != config.ProviderOIDC {
+			client, ok := p.Settings.(idp.ClientConfig)
+			if p.ID != id || !ok {
 				continue
 			}
-			key := issuerKey(p.Issuer)
-			stmts = append(stmts, federatedStatement(oidcProviderARN(roleARN, key), "sts:AssumeRoleWithWebIdentity", key+":aud", p.ClientID))
+			key := issuerKey(client.IssuerURL())
+			stmts = append(stmts, federatedStatement(oidcProviderARN(roleARN, key), "sts:AssumeRoleWithWebIdentity", key+":aud", client.Client()))
 		}
 	}
 	return trustPolicy(stmts...)

@@ -2,6 +2,7 @@ package core
 
 import (
 	"encoding/json"
+	oidcidp "fedgate/idp/oidc"
 	"reflect"
 	"strings"
 	"testing"
@@ -29,8 +30,8 @@ func tpConfig(t *testing.T) *config.File {
 		Server: config.Server{PublicURL: "https://fedgate.example.com"},
 		Keys:   config.Keys{MasterKey: "x"},
 		Providers: []config.Provider{
-			{ID: "corp", Type: config.ProviderOIDC, Issuer: "https://idp.example.com/tenant", ClientID: "corp-client"},
-			{ID: "other", Type: config.ProviderOIDC, Issuer: "https://login.other.example", ClientID: "other-client"},
+			{ID: "corp", Type: config.ProviderOIDC, Settings: &oidcidp.Settings{Issuer: "https://idp.example.com/tenant", ClientID: "corp-client"}},
+			{ID: "other", Type: config.ProviderOIDC, Settings: &oidcidp.Settings{Issuer: "https://login.other.example", ClientID: "other-client"}},
 		},
 		Pools: []config.Pool{
 			{ID: tpTeam, Name: "team", Providers: []string{"corp"}, NoMatch: rules.DefaultRole, AuthenticatedRole: tpArn + "fallback",

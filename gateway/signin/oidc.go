@@ -93,7 +93,7 @@ func (s *Service) callback(c *gin.Context) {
 	// RFC 9207: an IdP that names itself in the answer must be the one this
 	// flow went to, or a hostile IdP could pass another IdP's code (and
 	// this flow's PKCE verifier) through its own token endpoint.
-	if iss := q.Get("iss"); iss != "" && strings.TrimRight(iss, "/") != strings.TrimRight(prov.Cfg.Issuer, "/") {
+	if iss := q.Get("iss"); iss != "" && strings.TrimRight(iss, "/") != strings.TrimRight(prov.Cfg.Issuer(), "/") {
 		e := core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The answer came from another identity provider than the one this sign-in went to. Start again.")
 		e.Cause = errors.New("authorization response iss does not match the flow's provider")
 		s.kit.Fail(c, e)

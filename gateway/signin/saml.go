@@ -146,7 +146,7 @@ func (s *Service) samlUnsolicited(c *gin.Context, prov *core.Provider, al idp.As
 	if len(pools) == 1 {
 		core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: pools[0].Cfg.ID})
 	}
-	if prov.Cfg.AllowIdPInitiated && len(pools) != 1 {
+	if u, ok := prov.Cfg.Settings.(idp.UnsolicitedConfig); ok && u.IdPInitiated() && len(pools) != 1 {
 		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "Several pools accept this identity provider, so a sign-in started at the provider cannot choose one. Start from the fedgate start page."))
 		return
 	}

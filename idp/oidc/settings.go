@@ -20,16 +20,16 @@ func Type() idp.Type {
 
 // Settings is an oidc provider's entry in the configuration.
 type Settings struct {
-	Issuer       string   `yaml:"issuer" json:"issuer,omitempty" help:"The IdP's issuer URL; its discovery document is at <issuer>/.well-known/openid-configuration."`
-	ClientID     string   `yaml:"client_id" json:"client_id,omitempty" help:"fedgate's client id at the IdP, with redirect URI <public_url>/callback."`
-	ClientSecret string   `yaml:"client_secret" json:"client_secret,omitempty" secret:"true" help:"The client secret; empty for a public client."`
-	Scopes       []string `yaml:"scopes" json:"scopes,omitempty" help:"Scopes asked for (default: openid profile email)."`
+	Issuer       string   `yaml:"issuer" json:"issuer,omitempty" label:"Issuer URL" help:"The IdP's issuer URL; its discovery document is at <issuer>/.well-known/openid-configuration."`
+	ClientID     string   `yaml:"client_id" json:"client_id,omitempty" label:"Client id" help:"fedgate's client id at the IdP, with redirect URI <public_url>/callback."`
+	ClientSecret string   `yaml:"client_secret" json:"client_secret,omitempty" label:"Client secret" secret:"true" help:"The client secret; empty for a public client."`
+	Scopes       []string `yaml:"scopes" json:"scopes,omitempty" label:"Scopes" help:"Scopes asked for (default: openid profile email)."`
 	// AllowedAlgorithms is the explicit allow-list of ID-token signing
 	// algorithms; "none" and HS* are never allowed.
-	AllowedAlgorithms []string          `yaml:"allowed_algorithms" json:"allowed_algorithms,omitempty" help:"ID-token signature algorithms accepted (default: RS256 ES256)."`
-	UserInfo          bool              `yaml:"userinfo" json:"userinfo,omitempty" help:"Merge the userinfo endpoint's claims (ID-token claims win)."`
-	ExtraAudiences    []string          `yaml:"extra_audiences" json:"extra_audiences,omitempty" help:"Client ids of apps whose ID tokens the API accepts."`
-	ClockSkew         settings.Duration `yaml:"clock_skew" json:"clock_skew,omitempty" help:"Clock skew tolerated on token times (0 to 5m; default 1m)."`
+	AllowedAlgorithms []string          `yaml:"allowed_algorithms" json:"allowed_algorithms,omitempty" label:"Allowed signature algorithms" help:"ID-token signature algorithms accepted (default: RS256 ES256)."`
+	UserInfo          bool              `yaml:"userinfo" json:"userinfo,omitempty" label:"Merge claims from the userinfo endpoint" help:"Merge the userinfo endpoint's claims (ID-token claims win)."`
+	ExtraAudiences    []string          `yaml:"extra_audiences" json:"extra_audiences,omitempty" label:"Extra audiences" help:"Client ids of apps whose ID tokens the API accepts."`
+	ClockSkew         settings.Duration `yaml:"clock_skew" json:"clock_skew,omitempty" label:"Clock skew" help:"Clock skew tolerated on token times (0 to 5m; default 1m)."`
 }
 
 // ApplyDefaults sets the clock skew and scopes left out.

@@ -24,19 +24,19 @@ func Type() idp.Type {
 
 // Settings is a saml provider's entry in the configuration.
 type Settings struct {
-	IdPMetadataURL string `yaml:"idp_metadata_url" json:"idp_metadata_url,omitempty" help:"The IdP's metadata URL, refreshed every metadata_refresh (the last good copy is kept)."`
-	IdPMetadata    string `yaml:"idp_metadata" json:"idp_metadata,omitempty" form:"block" help:"The IdP's metadata XML, instead of a URL."`
-	EntityID       string `yaml:"entity_id" json:"entity_id,omitempty" help:"fedgate's SP entity id (default: <public_url>/saml/metadata/<id>)."`
+	IdPMetadataURL string `yaml:"idp_metadata_url" json:"idp_metadata_url,omitempty" label:"IdP metadata URL" help:"The IdP's metadata URL, refreshed every metadata_refresh (the last good copy is kept)."`
+	IdPMetadata    string `yaml:"idp_metadata" json:"idp_metadata,omitempty" label:"IdP metadata XML" form:"block" help:"The IdP's metadata XML, instead of a URL."`
+	EntityID       string `yaml:"entity_id" json:"entity_id,omitempty" label:"SP entity id" help:"fedgate's SP entity id (default: <public_url>/saml/metadata/<id>)."`
 	// ACSURL is the required Destination and Recipient of responses. A
 	// saml-forward provider facing real AWS sets it to AWS's sign-in URL
 	// and entity_id to urn:amazon:webservices.
-	ACSURL            string            `yaml:"acs_url" json:"acs_url,omitempty" help:"Where the IdP posts responses (default: <public_url>/saml/acs/<id>)."`
-	SPKey             string            `yaml:"sp_key" json:"sp_key,omitempty" secret:"true" form:"block" help:"PEM private key that signs AuthnRequests and decrypts assertions (optional, with sp_certificate)."`
-	SPCertificate     string            `yaml:"sp_certificate" json:"sp_certificate,omitempty" form:"block" help:"PEM certificate of sp_key."`
-	AllowIdPInitiated bool              `yaml:"allow_idp_initiated" json:"allow_idp_initiated,omitempty" help:"Accept sign-ins started at the IdP (unsolicited responses)."`
-	MetadataRefresh   settings.Duration `yaml:"metadata_refresh" json:"metadata_refresh,omitempty" help:"How often idp_metadata_url is fetched again (1m to 168h; default 1h)."`
-	NameIDFormat      string            `yaml:"name_id_format" json:"name_id_format,omitempty" help:"NameID format asked for in AuthnRequests (default: none)."`
-	ClockSkew         settings.Duration `yaml:"clock_skew" json:"clock_skew,omitempty" help:"Clock skew tolerated on assertion times (0 to 5m; default 1m)."`
+	ACSURL            string            `yaml:"acs_url" json:"acs_url,omitempty" label:"Assertion consumer service URL" help:"Where the IdP posts responses (default: <public_url>/saml/acs/<id>)."`
+	SPKey             string            `yaml:"sp_key" json:"sp_key,omitempty" label:"SP private key (PEM)" secret:"true" form:"block" help:"PEM private key that signs AuthnRequests and decrypts assertions (optional, with sp_certificate)."`
+	SPCertificate     string            `yaml:"sp_certificate" json:"sp_certificate,omitempty" label:"SP certificate (PEM)" form:"block" help:"PEM certificate of sp_key."`
+	AllowIdPInitiated bool              `yaml:"allow_idp_initiated" json:"allow_idp_initiated,omitempty" label:"Accept IdP-initiated sign-ins (unsolicited responses)" help:"Accept sign-ins started at the IdP (unsolicited responses)."`
+	MetadataRefresh   settings.Duration `yaml:"metadata_refresh" json:"metadata_refresh,omitempty" label:"Metadata refresh" help:"How often idp_metadata_url is fetched again (1m to 168h; default 1h)."`
+	NameIDFormat      string            `yaml:"name_id_format" json:"name_id_format,omitempty" label:"NameID format" help:"NameID format asked for in AuthnRequests (default: none)."`
+	ClockSkew         settings.Duration `yaml:"clock_skew" json:"clock_skew,omitempty" label:"Clock skew" help:"Clock skew tolerated on assertion times (0 to 5m; default 1m)."`
 }
 
 // ApplyDefaults derives fedgate's SP endpoints from the public URL.

@@ -26,14 +26,17 @@ type Field struct {
 	// Secret fields are write-only: redacted when read back, kept when a
 	// write sends the placeholder, and hidden in history diffs.
 	Secret bool
+	// Label names the field on the admin form.
+	Label string
 	// Help is one line for the admin form.
 	Help string
 }
 
 // Fields lists the settings of a configuration struct (or a pointer to
 // one) from its tags: `json:"key,omitempty"` names it, `secret:"true"`
-// marks a secret, `form:"block"` asks for several lines, `help:"..."` says
-// what it is for. Fields without a json name are not settings.
+// marks a secret, `form:"block"` asks for several lines, `label:"..."`
+// names it on a form and `help:"..."` says what it is for. Fields without
+// a json name are not settings.
 func Fields(cfg any) []Field {
 	t := reflect.TypeOf(cfg)
 	for t.Kind() == reflect.Pointer {
@@ -46,7 +49,10 @@ func Fields(cfg any) []Field {
 		if key == "" || key == "-" || !sf.IsExported() {
 			continue
 		}
-		f := Field{Key: key, Secret: sf.Tag.Get("secret") == "true", Help: sf.Tag.Get("help"), Kind: kindOf(sf)}
+		f := Field{Key: key, Secret: sf.Tag.Get("secret") == "true", Label: sf.Tag.Get("label"), Help: sf.Tag.Get("help"), Kind: kindOf(sf)}
+		if f.Label == "" {
+			f.Label = strings.ToUpper(key[:1]) + strings.ReplaceAll(key[1:], "_", " ")
+		}
 		out = append(out, f)
 	}
 	return out
@@ -72,13 +78,40 @@ func kindOf(sf reflect.StructField) Kind {
 	}
 }
 
-// SecretKeys are the keys of the secret fields of cfg.
-func SecretKeys(cfg any) []string {
-	var out []string
-	for _, f := range Fields(cfg) {
-		if f.Secret {
-			out = append(out, f.Key)
+// Value is the field of cfg (a pointer to a struct) with JSON key key,
+// settable.
+func Value(cfg any, key string) (reflect.Value, bool) {
+	v := reflect.ValueOf(cfg)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return reflect.Value{}, false
+	}
+	v = v.Elem()
+	t := v.Type()
+	for i := range t.NumField() {
+		if sf := t.Field(i); sf.IsExported() && jsonKey(sf) == key {
+			return v.Field(i), true
 		}
 	}
-	return out
+	return reflect.Value{}, false
+}
+
+// Entries are the key-field values of a list setting's elements (the
+// usernames of a list of users), for a page that shows them.
+func Entries(cfg any, key string) []string {
+	v, ok := Value(cfg, key)
+	if !ok || !isStructList(v.Type()) {
+		return nil
+	}
+	et := v.Type().Elem()
+	for i := range et.NumField() {
+		if et.Field(i).Tag.Get("key") != "true" {
+			continue
+		}
+		out := make([]string, 0, v.Len())
+		for j := range v.Len() {
+			out = append(out, v.Index(j).Field(i).String())
+		}
+		return out
+	}
+	return nil
 }

@@ -21,12 +21,12 @@ type sample struct {
 func TestFields(t *testing.T) {
 	got := Fields(&sample{})
 	want := []Field{
-		{Key: "url", Kind: KindText, Help: "where"},
-		{Key: "secret", Kind: KindText, Secret: true},
-		{Key: "pem", Kind: KindBlock},
-		{Key: "words", Kind: KindList},
-		{Key: "on", Kind: KindBool},
-		{Key: "wait", Kind: KindDuration},
+		{Key: "url", Kind: KindText, Label: "Url", Help: "where"},
+		{Key: "secret", Kind: KindText, Label: "Secret", Secret: true},
+		{Key: "pem", Kind: KindBlock, Label: "Pem"},
+		{Key: "words", Kind: KindList, Label: "Words"},
+		{Key: "on", Kind: KindBool, Label: "On"},
+		{Key: "wait", Kind: KindDuration, Label: "Wait"},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("fields %+v, want %+v", got, want)

@@ -20,7 +20,7 @@ func Type() idp.Type {
 
 // Settings is a static provider's entry in the configuration.
 type Settings struct {
-	Users []User `yaml:"users" json:"users,omitempty" help:"Username, password_hash (fedgate hash-password) and claims of each user."`
+	Users []User `yaml:"users" json:"users,omitempty" label:"Static users" help:"Username, password_hash (fedgate hash-password) and claims of each user."`
 }
 
 var bcryptPattern = regexp.MustCompile(`^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$`)

@@ -26,8 +26,8 @@ const dummyPassword = "fedgate-static-timing-equaliser"
 
 // User is one configured demo user.
 type User struct {
-	Username     string         `yaml:"username" json:"username"`
-	PasswordHash string         `yaml:"password_hash" json:"password_hash"` // bcrypt ($2a$/$2b$/$2y$)
+	Username     string         `yaml:"username" json:"username" key:"true"`
+	PasswordHash string         `yaml:"password_hash" json:"password_hash" secret:"true"` // bcrypt ($2a$/$2b$/$2y$)
 	Claims       map[string]any `yaml:"claims" json:"claims"`
 }
 
