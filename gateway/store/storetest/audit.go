@@ -11,21 +11,6 @@ import (
 	"fedgate/gateway/store"
 )
 
-// auditCases cover the audit log and the configuration history.
-func (s *suite) auditCases() []testCase {
-	return []testCase{
-		{"AppendAndListNewestFirst", s.auditAppendAndList},
-		{"Filters", s.auditFilters},
-		{"TextIsLiteral", s.auditTextIsLiteral},
-		{"LongFieldsClipped", s.auditLongFieldsClipped},
-		{"InvalidArguments", s.auditInvalidArguments},
-		{"ConfigWithAuditBothOrNeither", s.auditConfigBothOrNeither},
-		{"ConfigHistory", s.auditConfigHistory},
-		{"ConcurrentWritersEachOnce", s.auditConcurrentWritersEachOnce},
-		{"Persists", s.auditPersists},
-	}
-}
-
 func (s *suite) auditAppendAndList(t *testing.T) {
 	st, ctx := s.fresh(t), context.Background()
 	in := store.AuditEntry{

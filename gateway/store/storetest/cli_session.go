@@ -10,20 +10,6 @@ import (
 	"fedgate/gateway/store"
 )
 
-func (s *suite) cliSessionCases() []testCase {
-	return []testCase{
-		{"CreateGetList", s.cliCreateGetList},
-		{"ExpiryBoundary", s.cliExpiryBoundary},
-		{"DuplicatesConflict", s.cliDuplicatesConflict},
-		{"InvalidArguments", s.cliInvalidArguments},
-		{"CreateAlreadyExpired", s.cliCreateAlreadyExpired},
-		{"DeleteOnlyOwn", s.cliDeleteOnlyOwn},
-		{"Touch", s.cliTouch},
-		{"CreateDropsOwnersExpired", s.cliCreateDropsOwnersExpired},
-		{"CancelledContext", s.cliCancelledContext},
-	}
-}
-
 var (
 	alice = store.CLISessionOwner{Provider: "corp", Subject: "alice"}
 	bob   = store.CLISessionOwner{Provider: "corp", Subject: "bob"}

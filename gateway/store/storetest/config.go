@@ -13,18 +13,6 @@ import (
 	"fedgate/gateway/store"
 )
 
-func (s *suite) configCases() []testCase {
-	return []testCase{
-		{"NoneYet", s.configNoneYet},
-		{"VersionsInSequence", s.configVersionsInSequence},
-		{"StaleIfLatest", s.configStaleIfLatest},
-		{"HashFilledWhenEmpty", s.configHashFilledWhenEmpty},
-		{"CreatedAtFromClock", s.configCreatedAtFromClock},
-		{"InvalidArguments", s.configInvalidArguments},
-		{"ConcurrentPutOneWins", s.configConcurrentPutOneWins},
-	}
-}
-
 func (s *suite) configNoneYet(t *testing.T) {
 	st := s.fresh(t)
 	if v, err := st.LatestConfig(context.Background()); !errors.Is(err, store.ErrNotFound) {

@@ -10,24 +10,6 @@ import (
 	"fedgate/gateway/store"
 )
 
-func (s *suite) ephemeralCases() []testCase {
-	return []testCase{
-		{"PutGet", s.ephemeralPutGet},
-		{"ExpiryBoundary", s.ephemeralExpiryBoundary},
-		{"PutOverLiveConflicts", s.ephemeralPutOverLiveConflicts},
-		{"PutOverExpiredReplaces", s.ephemeralPutOverExpiredReplaces},
-		{"PutAlreadyExpired", s.ephemeralPutAlreadyExpired},
-		{"KindsAreSeparate", s.ephemeralKindsAreSeparate},
-		{"TakeOnce", s.ephemeralTakeOnce},
-		{"TakeExpired", s.ephemeralTakeExpired},
-		{"ConcurrentTakeOneWins", s.ephemeralConcurrentTakeOneWins},
-		{"ConcurrentPutOneWins", s.ephemeralConcurrentPutOneWins},
-		{"Delete", s.ephemeralDelete},
-		{"PurgeExpired", s.ephemeralPurgeExpired},
-		{"InvalidArguments", s.ephemeralInvalidArguments},
-	}
-}
-
 func (s *suite) ephemeralPutGet(t *testing.T) {
 	st, ctx, now := s.fresh(t), context.Background(), s.now()
 	tests := []struct {

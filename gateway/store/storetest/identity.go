@@ -10,18 +10,6 @@ import (
 	"fedgate/gateway/store"
 )
 
-func (s *suite) identityCases() []testCase {
-	return []testCase{
-		{"CreateThenReuse", s.identityCreateThenReuse},
-		{"KeysAreDistinct", s.identityKeysAreDistinct},
-		{"LookupUnknown", s.identityLookupUnknown},
-		{"LastSeenAdvances", s.identityLastSeenAdvances},
-		{"IDTakenByAnotherKey", s.identityIDTakenByAnotherKey},
-		{"InvalidArguments", s.identityInvalidArguments},
-		{"ConcurrentCreate", s.identityConcurrentCreate},
-	}
-}
-
 func (s *suite) identityCreateThenReuse(t *testing.T) {
 	st, ctx := s.fresh(t), context.Background()
 	k := store.IdentityKey{PoolID: "eu-west-1:pool", Provider: "okta", Subject: "alice"}

@@ -10,18 +10,6 @@ import (
 	"fedgate/gateway/store"
 )
 
-func (s *suite) keyCases() []testCase {
-	return []testCase{
-		{"EmptyList", s.keysEmptyList},
-		{"AddList", s.keysAddList},
-		{"DuplicateID", s.keysDuplicateID},
-		{"CreatedAtFromClock", s.keysCreatedAtFromClock},
-		{"Retire", s.keysRetire},
-		{"DeleteRetiredBefore", s.keysDeleteRetiredBefore},
-		{"InvalidArguments", s.keysInvalidArguments},
-	}
-}
-
 func byID(keys []store.StoredKey) map[string]store.StoredKey {
 	m := make(map[string]store.StoredKey, len(keys))
 	for _, k := range keys {

@@ -9,15 +9,6 @@ import (
 	"fedgate/gateway/store"
 )
 
-func (s *suite) lifecycleCases() []testCase {
-	return []testCase{
-		{"Ping", s.lifecyclePing},
-		{"CancelledContext", s.lifecycleCancelledContext},
-		{"CloseTwice", s.lifecycleCloseTwice},
-		{"Reopen", s.lifecycleReopen},
-	}
-}
-
 func (s *suite) lifecyclePing(t *testing.T) {
 	if err := s.fresh(t).Ping(context.Background()); err != nil {
 		t.Errorf("Ping: %v", err)

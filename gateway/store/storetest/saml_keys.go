@@ -12,13 +12,6 @@ import (
 // The SAML broker's key ring keeps the KeyStore contract and is a ring
 // apart from the issuer's.
 
-func (s *suite) samlKeyCases() []testCase {
-	return []testCase{
-		{"Contract", s.samlKeysContract},
-		{"RingsAreApart", s.samlKeysApart},
-	}
-}
-
 func (s *suite) samlKeysContract(t *testing.T) {
 	st, ctx, now := s.fresh(t), context.Background(), s.now()
 	ring := st.SAMLSigningKeys()
