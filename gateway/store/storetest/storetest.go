@@ -9,6 +9,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -179,8 +180,9 @@ func sameInstant(a, b time.Time) bool {
 	return d > -time.Microsecond && d < time.Microsecond
 }
 
-// parallel runs fn n times concurrently and returns the results in order.
-func parallel[T any](n int, fn func(i int) T) []T {
+// Parallel runs fn n times concurrently, all released at once, and returns
+// the results in order. Backends use it for races of their own.
+func Parallel[T any](n int, fn func(i int) T) []T {
 	out := make([]T, n)
 	var start, done sync.WaitGroup
 	start.Add(1)
@@ -201,4 +203,58 @@ func cancelled() context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	return ctx
+}
+
+// must stops the case when a step that sets it up fails.
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantErr is a subtest that wants call's error to wrap want.
+func wantErr(want error, call func() error) func(t *testing.T) {
+	return func(t *testing.T) {
+		t.Helper()
+		if err := call(); !errors.Is(err, want) {
+			t.Errorf("err = %v, want %v", err, want)
+		}
+	}
+}
+
+// wantOneWinner checks the outcome of a race: exactly one racer succeeded
+// and every other one got loser.
+func wantOneWinner(t *testing.T, errs []error, loser error, racers string) {
+	t.Helper()
+	wins := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+		case !errors.Is(err, loser):
+			t.Errorf("loser got %v, want %v", err, loser)
+		}
+	}
+	if wins != 1 {
+		t.Errorf("%d %s won, want exactly 1", wins, racers)
+	}
+}
+
+// instant is a time to look an entry up at and whether it is still alive then.
+type instant struct {
+	name  string
+	at    time.Time
+	alive bool
+}
+
+// aroundExpiry are the instants that pin an expiry: from (named before), just
+// before expires, at it (already gone) and after it.
+func aroundExpiry(before string, from, expires time.Time) []instant {
+	return []instant{
+		{before, from, true},
+		{"just before", expires.Add(-time.Millisecond), true},
+		{"at expiry", expires, false},
+		{"after", expires.Add(time.Second), false},
+	}
 }
