@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,9 +11,7 @@ import (
 )
 
 func BenchmarkSQLite(b *testing.B) {
-	runBenchmarks(b, func(b *testing.B) store.Store {
-		return openSQLite(b, filepath.Join(b.TempDir(), "fedgate.db"), time.Now)
-	})
+	runBenchmarks(b, func(b *testing.B) store.Store { return sqliteDB(b).open(time.Now) })
 }
 
 // benchCase is one timed store operation; i counts its calls from 1.

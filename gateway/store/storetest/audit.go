@@ -11,21 +11,6 @@ import (
 	"fedgate/gateway/store"
 )
 
-// auditCases cover the audit log and the configuration history.
-func (s *suite) auditCases() []testCase {
-	return []testCase{
-		{"AppendAndListNewestFirst", s.auditAppendAndList},
-		{"Filters", s.auditFilters},
-		{"TextIsLiteral", s.auditTextIsLiteral},
-		{"LongFieldsClipped", s.auditLongFieldsClipped},
-		{"InvalidArguments", s.auditInvalidArguments},
-		{"ConfigWithAuditBothOrNeither", s.auditConfigBothOrNeither},
-		{"ConfigHistory", s.auditConfigHistory},
-		{"ConcurrentWritersEachOnce", s.auditConcurrentWritersEachOnce},
-		{"Persists", s.auditPersists},
-	}
-}
-
 func (s *suite) auditAppendAndList(t *testing.T) {
 	st, ctx := s.fresh(t), context.Background()
 	in := store.AuditEntry{
@@ -194,11 +179,7 @@ func (s *suite) auditInvalidArguments(t *testing.T) {
 		}},
 	}
 	for _, c := range calls {
-		t.Run(c.name, func(t *testing.T) {
-			if err := c.call(); !errors.Is(err, store.ErrInvalid) {
-				t.Errorf("err = %v, want ErrInvalid", err)
-			}
-		})
+		t.Run(c.name, wantErr(store.ErrInvalid, c.call))
 	}
 	if _, err := st.LatestConfig(ctx); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a refused PutConfigWithAudit stored a version: %v", err)
@@ -269,7 +250,7 @@ func (s *suite) auditConfigHistory(t *testing.T) {
 func (s *suite) auditConcurrentWritersEachOnce(t *testing.T) {
 	st, ctx := s.fresh(t), context.Background()
 	const n = 12
-	versions := parallel(n, func(i int) int64 {
+	versions := Parallel(n, func(i int) int64 {
 		for {
 			latest := int64(0)
 			if v, err := st.LatestConfig(ctx); err == nil {
@@ -322,9 +303,7 @@ func (s *suite) auditPersists(t *testing.T) {
 		store.AuditEntry{Kind: store.AuditAdminChange, Result: store.AuditOK, Actor: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
+	must(t, st.Close())
 	st = open()
 	defer st.Close()
 	got, err := st.ListAudit(ctx, store.AuditQuery{})

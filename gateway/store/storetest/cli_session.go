@@ -10,20 +10,6 @@ import (
 	"fedgate/gateway/store"
 )
 
-func (s *suite) cliSessionCases() []testCase {
-	return []testCase{
-		{"CreateGetList", s.cliCreateGetList},
-		{"ExpiryBoundary", s.cliExpiryBoundary},
-		{"DuplicatesConflict", s.cliDuplicatesConflict},
-		{"InvalidArguments", s.cliInvalidArguments},
-		{"CreateAlreadyExpired", s.cliCreateAlreadyExpired},
-		{"DeleteOnlyOwn", s.cliDeleteOnlyOwn},
-		{"Touch", s.cliTouch},
-		{"CreateDropsOwnersExpired", s.cliCreateDropsOwnersExpired},
-		{"CancelledContext", s.cliCancelledContext},
-	}
-}
-
 var (
 	alice = store.CLISessionOwner{Provider: "corp", Subject: "alice"}
 	bob   = store.CLISessionOwner{Provider: "corp", Subject: "bob"}
@@ -34,6 +20,16 @@ func cliSession(id string, owner store.CLISessionOwner, created time.Time, ttl t
 		ID: id, TokenHash: "hash-" + id, Owner: owner, PoolID: "us-east-1:pool", Method: "loopback",
 		Client: "laptop", Sealed: []byte("sealed-" + id), CreatedAt: created, ExpiresAt: created.Add(ttl),
 	}
+}
+
+// withAliceSession opens a fresh store holding alice's session a1, live
+// for an hour from now.
+func (s *suite) withAliceSession(t *testing.T) (st store.Store, cs store.CLISession, now time.Time) {
+	t.Helper()
+	st, now = s.fresh(t), s.now()
+	cs = cliSession("a1", alice, now, time.Hour)
+	must(t, st.CreateCLISession(context.Background(), cs))
+	return st, cs, now
 }
 
 func (s *suite) cliCreateGetList(t *testing.T) {
@@ -89,22 +85,9 @@ func (s *suite) cliCreateGetList(t *testing.T) {
 }
 
 func (s *suite) cliExpiryBoundary(t *testing.T) {
-	st, ctx, now := s.fresh(t), context.Background(), s.now()
-	cs := cliSession("a1", alice, now, time.Hour)
-	if err := st.CreateCLISession(ctx, cs); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name  string
-		at    time.Time
-		alive bool
-	}{
-		{"before", now, true},
-		{"just before", cs.ExpiresAt.Add(-time.Millisecond), true},
-		{"at expiry", cs.ExpiresAt, false},
-		{"after", cs.ExpiresAt.Add(time.Second), false},
-	}
-	for _, tt := range tests {
+	st, cs, now := s.withAliceSession(t)
+	ctx := context.Background()
+	for _, tt := range aroundExpiry("before", now, cs.ExpiresAt) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := st.GetCLISession(ctx, cs.TokenHash, tt.at)
 			list, lerr := st.ListCLISessions(ctx, alice, tt.at)
@@ -122,11 +105,8 @@ func (s *suite) cliExpiryBoundary(t *testing.T) {
 }
 
 func (s *suite) cliDuplicatesConflict(t *testing.T) {
-	st, ctx, now := s.fresh(t), context.Background(), s.now()
-	first := cliSession("a1", alice, now, time.Hour)
-	if err := st.CreateCLISession(ctx, first); err != nil {
-		t.Fatal(err)
-	}
+	st, first, now := s.withAliceSession(t)
+	ctx := context.Background()
 	sameID := cliSession("a1", bob, now, time.Hour)
 	sameID.TokenHash = "hash-other"
 	sameHash := cliSession("a2", bob, now, time.Hour)
@@ -158,13 +138,9 @@ func (s *suite) cliInvalidArguments(t *testing.T) {
 		{"expires before created", func(cs *store.CLISession) { cs.ExpiresAt = cs.CreatedAt.Add(-time.Second) }},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cs := cliSession("a1", alice, now, time.Hour)
-			tt.mutate(&cs)
-			if err := st.CreateCLISession(ctx, cs); !errors.Is(err, store.ErrInvalid) {
-				t.Errorf("err = %v, want ErrInvalid", err)
-			}
-		})
+		cs := cliSession("a1", alice, now, time.Hour)
+		tt.mutate(&cs)
+		t.Run(tt.name, wantErr(store.ErrInvalid, func() error { return st.CreateCLISession(ctx, cs) }))
 	}
 }
 
@@ -178,11 +154,8 @@ func (s *suite) cliCreateAlreadyExpired(t *testing.T) {
 }
 
 func (s *suite) cliDeleteOnlyOwn(t *testing.T) {
-	st, ctx, now := s.fresh(t), context.Background(), s.now()
-	cs := cliSession("a1", alice, now, time.Hour)
-	if err := st.CreateCLISession(ctx, cs); err != nil {
-		t.Fatal(err)
-	}
+	st, cs, now := s.withAliceSession(t)
+	ctx := context.Background()
 	if err := st.DeleteCLISession(ctx, bob, "a1"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("bob revoking alice's session: err = %v, want ErrNotFound", err)
 	}
@@ -201,11 +174,8 @@ func (s *suite) cliDeleteOnlyOwn(t *testing.T) {
 }
 
 func (s *suite) cliTouch(t *testing.T) {
-	st, ctx, now := s.fresh(t), context.Background(), s.now()
-	cs := cliSession("a1", alice, now, time.Hour)
-	if err := st.CreateCLISession(ctx, cs); err != nil {
-		t.Fatal(err)
-	}
+	st, cs, now := s.withAliceSession(t)
+	ctx := context.Background()
 	used := now.Add(10 * time.Minute)
 	for _, at := range []time.Time{used, now.Add(5 * time.Minute)} { // the second is older: ignored
 		if err := st.TouchCLISession(ctx, "a1", at); err != nil {
@@ -228,14 +198,10 @@ func (s *suite) cliCreateDropsOwnersExpired(t *testing.T) {
 	old := cliSession("a-old", alice, start, time.Minute)
 	other := cliSession("b-old", bob, start, time.Minute)
 	for _, cs := range []store.CLISession{old, other} {
-		if err := st.CreateCLISession(ctx, cs); err != nil {
-			t.Fatal(err)
-		}
+		must(t, st.CreateCLISession(ctx, cs))
 	}
 	s.clock.Advance(2 * time.Minute)
-	if err := st.CreateCLISession(ctx, cliSession("a-new", alice, s.clock.Now(), time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	must(t, st.CreateCLISession(ctx, cliSession("a-new", alice, s.clock.Now(), time.Hour)))
 	// Read with a clock that lags: alice's expired row is gone, bob's is not
 	// (only the owner's rows are dropped).
 	if _, err := st.GetCLISession(ctx, old.TokenHash, start); !errors.Is(err, store.ErrNotFound) {
@@ -247,11 +213,7 @@ func (s *suite) cliCreateDropsOwnersExpired(t *testing.T) {
 }
 
 func (s *suite) cliCancelledContext(t *testing.T) {
-	st, now := s.fresh(t), s.now()
-	cs := cliSession("a1", alice, now, time.Hour)
-	if err := st.CreateCLISession(context.Background(), cs); err != nil {
-		t.Fatal(err)
-	}
+	st, cs, now := s.withAliceSession(t)
 	ctx := cancelled()
 	calls := map[string]func() error{
 		"Create": func() error { return st.CreateCLISession(ctx, cliSession("a2", alice, now, time.Hour)) },

@@ -13,18 +13,6 @@ import (
 	"fedgate/gateway/store"
 )
 
-func (s *suite) configCases() []testCase {
-	return []testCase{
-		{"NoneYet", s.configNoneYet},
-		{"VersionsInSequence", s.configVersionsInSequence},
-		{"StaleIfLatest", s.configStaleIfLatest},
-		{"HashFilledWhenEmpty", s.configHashFilledWhenEmpty},
-		{"CreatedAtFromClock", s.configCreatedAtFromClock},
-		{"InvalidArguments", s.configInvalidArguments},
-		{"ConcurrentPutOneWins", s.configConcurrentPutOneWins},
-	}
-}
-
 func (s *suite) configNoneYet(t *testing.T) {
 	st := s.fresh(t)
 	if v, err := st.LatestConfig(context.Background()); !errors.Is(err, store.ErrNotFound) {
@@ -120,33 +108,21 @@ func (s *suite) configInvalidArguments(t *testing.T) {
 		{"negative ifLatest", []byte(`{}`), -1},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if _, err := st.PutConfig(context.Background(), store.ConfigVersion{Doc: tt.doc}, tt.ifLatest); !errors.Is(err, store.ErrInvalid) {
-				t.Errorf("err = %v, want ErrInvalid", err)
-			}
-		})
+		t.Run(tt.name, wantErr(store.ErrInvalid, func() error {
+			_, err := st.PutConfig(context.Background(), store.ConfigVersion{Doc: tt.doc}, tt.ifLatest)
+			return err
+		}))
 	}
 }
 
 func (s *suite) configConcurrentPutOneWins(t *testing.T) {
 	st, ctx := s.fresh(t), context.Background()
 	const n = 10
-	errs := parallel(n, func(i int) error {
+	errs := Parallel(n, func(i int) error {
 		_, err := st.PutConfig(ctx, store.ConfigVersion{Doc: []byte(fmt.Sprintf(`{"writer":%d}`, i))}, 0)
 		return err
 	})
-	wins := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			wins++
-		case !errors.Is(err, store.ErrConflict):
-			t.Errorf("loser got %v, want ErrConflict", err)
-		}
-	}
-	if wins != 1 {
-		t.Errorf("%d writers won with ifLatest=0, want exactly 1", wins)
-	}
+	wantOneWinner(t, errs, store.ErrConflict, "writers with ifLatest=0")
 	if latest, err := st.LatestConfig(ctx); err != nil || latest.Version != 1 {
 		t.Errorf("LatestConfig = %+v, %v; want version 1", latest, err)
 	}

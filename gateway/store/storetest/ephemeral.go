@@ -10,24 +10,6 @@ import (
 	"fedgate/gateway/store"
 )
 
-func (s *suite) ephemeralCases() []testCase {
-	return []testCase{
-		{"PutGet", s.ephemeralPutGet},
-		{"ExpiryBoundary", s.ephemeralExpiryBoundary},
-		{"PutOverLiveConflicts", s.ephemeralPutOverLiveConflicts},
-		{"PutOverExpiredReplaces", s.ephemeralPutOverExpiredReplaces},
-		{"PutAlreadyExpired", s.ephemeralPutAlreadyExpired},
-		{"KindsAreSeparate", s.ephemeralKindsAreSeparate},
-		{"TakeOnce", s.ephemeralTakeOnce},
-		{"TakeExpired", s.ephemeralTakeExpired},
-		{"ConcurrentTakeOneWins", s.ephemeralConcurrentTakeOneWins},
-		{"ConcurrentPutOneWins", s.ephemeralConcurrentPutOneWins},
-		{"Delete", s.ephemeralDelete},
-		{"PurgeExpired", s.ephemeralPurgeExpired},
-		{"InvalidArguments", s.ephemeralInvalidArguments},
-	}
-}
-
 func (s *suite) ephemeralPutGet(t *testing.T) {
 	st, ctx, now := s.fresh(t), context.Background(), s.now()
 	tests := []struct {
@@ -61,20 +43,8 @@ func (s *suite) ephemeralPutGet(t *testing.T) {
 func (s *suite) ephemeralExpiryBoundary(t *testing.T) {
 	st, ctx, now := s.fresh(t), context.Background(), s.now()
 	expires := now.Add(10 * time.Minute)
-	if err := st.PutEphemeral(ctx, "flow", "k", []byte("v"), expires); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name  string
-		at    time.Time
-		alive bool
-	}{
-		{"well before", now, true},
-		{"just before", expires.Add(-time.Millisecond), true},
-		{"at expiry", expires, false},
-		{"after", expires.Add(time.Second), false},
-	}
-	for _, tt := range tests {
+	must(t, st.PutEphemeral(ctx, "flow", "k", []byte("v"), expires))
+	for _, tt := range aroundExpiry("well before", now, expires) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := st.GetEphemeral(ctx, "flow", "k", tt.at)
 			if tt.alive && err != nil {
@@ -89,9 +59,7 @@ func (s *suite) ephemeralExpiryBoundary(t *testing.T) {
 
 func (s *suite) ephemeralPutOverLiveConflicts(t *testing.T) {
 	st, ctx, now := s.fresh(t), context.Background(), s.now()
-	if err := st.PutEphemeral(ctx, "flow", "k", []byte("first"), now.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	must(t, st.PutEphemeral(ctx, "flow", "k", []byte("first"), now.Add(time.Hour)))
 	if err := st.PutEphemeral(ctx, "flow", "k", []byte("second"), now.Add(2*time.Hour)); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("PutEphemeral over a live entry: err = %v, want ErrConflict", err)
 	}
@@ -103,9 +71,7 @@ func (s *suite) ephemeralPutOverLiveConflicts(t *testing.T) {
 func (s *suite) ephemeralPutOverExpiredReplaces(t *testing.T) {
 	s.needClock(t)
 	st, ctx := s.fresh(t), context.Background()
-	if err := st.PutEphemeral(ctx, "flow", "k", []byte("old"), s.clock.Now().Add(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
+	must(t, st.PutEphemeral(ctx, "flow", "k", []byte("old"), s.clock.Now().Add(time.Minute)))
 	s.clock.Advance(time.Minute) // the old entry expires exactly now
 	now := s.clock.Now()
 	if err := st.PutEphemeral(ctx, "flow", "k", []byte("new"), now.Add(time.Minute)); err != nil {
@@ -140,9 +106,7 @@ func (s *suite) ephemeralKindsAreSeparate(t *testing.T) {
 			t.Fatalf("PutEphemeral(%q,%q): %v", e.kind, e.key, err)
 		}
 	}
-	if err := st.DeleteEphemeral(ctx, "flow", "abc"); err != nil {
-		t.Fatal(err)
-	}
+	must(t, st.DeleteEphemeral(ctx, "flow", "abc"))
 	for _, e := range entries[1:] {
 		if got, err := st.GetEphemeral(ctx, e.kind, e.key, now); err != nil || string(got) != e.data {
 			t.Errorf("GetEphemeral(%q,%q) = %q, %v; want %q", e.kind, e.key, got, err, e.data)
@@ -152,9 +116,7 @@ func (s *suite) ephemeralKindsAreSeparate(t *testing.T) {
 
 func (s *suite) ephemeralTakeOnce(t *testing.T) {
 	st, ctx, now := s.fresh(t), context.Background(), s.now()
-	if err := st.PutEphemeral(ctx, "flow", "state", []byte("pkce"), now.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	must(t, st.PutEphemeral(ctx, "flow", "state", []byte("pkce"), now.Add(time.Hour)))
 	got, err := st.TakeEphemeral(ctx, "flow", "state", now)
 	if err != nil || string(got) != "pkce" {
 		t.Fatalf("TakeEphemeral = %q, %v; want pkce", got, err)
@@ -170,9 +132,7 @@ func (s *suite) ephemeralTakeOnce(t *testing.T) {
 func (s *suite) ephemeralTakeExpired(t *testing.T) {
 	st, ctx, now := s.fresh(t), context.Background(), s.now()
 	expires := now.Add(time.Minute)
-	if err := st.PutEphemeral(ctx, "flow", "state", []byte("v"), expires); err != nil {
-		t.Fatal(err)
-	}
+	must(t, st.PutEphemeral(ctx, "flow", "state", []byte("v"), expires))
 	if _, err := st.TakeEphemeral(ctx, "flow", "state", expires); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("TakeEphemeral at expiry err = %v, want ErrNotFound", err)
 	}
@@ -180,56 +140,30 @@ func (s *suite) ephemeralTakeExpired(t *testing.T) {
 
 func (s *suite) ephemeralConcurrentTakeOneWins(t *testing.T) {
 	st, ctx, now := s.fresh(t), context.Background(), s.now()
-	if err := st.PutEphemeral(ctx, "replay", "assertion", []byte("once"), now.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	must(t, st.PutEphemeral(ctx, "replay", "assertion", []byte("once"), now.Add(time.Hour)))
 	const n = 16
-	errs := parallel(n, func(int) error {
+	errs := Parallel(n, func(int) error {
 		got, err := st.TakeEphemeral(ctx, "replay", "assertion", now)
 		if err == nil && string(got) != "once" {
 			return errors.New("winner got wrong data: " + string(got))
 		}
 		return err
 	})
-	wins := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			wins++
-		case !errors.Is(err, store.ErrNotFound):
-			t.Errorf("loser got %v, want ErrNotFound", err)
-		}
-	}
-	if wins != 1 {
-		t.Errorf("%d takers won, want exactly 1", wins)
-	}
+	wantOneWinner(t, errs, store.ErrNotFound, "takers")
 }
 
 func (s *suite) ephemeralConcurrentPutOneWins(t *testing.T) {
 	st, ctx, now := s.fresh(t), context.Background(), s.now()
 	const n = 16
-	errs := parallel(n, func(int) error {
+	errs := Parallel(n, func(int) error {
 		return st.PutEphemeral(ctx, "replay", "assertion", []byte("seen"), now.Add(time.Hour))
 	})
-	wins := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			wins++
-		case !errors.Is(err, store.ErrConflict):
-			t.Errorf("loser got %v, want ErrConflict", err)
-		}
-	}
-	if wins != 1 {
-		t.Errorf("%d puts won, want exactly 1 (replay cache semantics)", wins)
-	}
+	wantOneWinner(t, errs, store.ErrConflict, "puts (replay cache semantics)")
 }
 
 func (s *suite) ephemeralDelete(t *testing.T) {
 	st, ctx, now := s.fresh(t), context.Background(), s.now()
-	if err := st.PutEphemeral(ctx, "session", "sid", []byte("v"), now.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	must(t, st.PutEphemeral(ctx, "session", "sid", []byte("v"), now.Add(time.Hour)))
 	if err := st.DeleteEphemeral(ctx, "session", "sid"); err != nil {
 		t.Fatalf("DeleteEphemeral: %v", err)
 	}
@@ -249,9 +183,7 @@ func (s *suite) ephemeralPurgeExpired(t *testing.T) {
 	st, ctx, now := s.fresh(t), context.Background(), s.now()
 	lifetimes := map[string]time.Duration{"a": time.Minute, "b": 2 * time.Minute, "c": time.Hour, "d": 2 * time.Hour}
 	for key, d := range lifetimes {
-		if err := st.PutEphemeral(ctx, "flow", key, []byte(key), now.Add(d)); err != nil {
-			t.Fatal(err)
-		}
+		must(t, st.PutEphemeral(ctx, "flow", key, []byte(key), now.Add(d)))
 	}
 	at := now.Add(2 * time.Minute) // a expired, b expires exactly now
 	n, err := st.PurgeExpired(ctx, at)
@@ -281,10 +213,8 @@ func (s *suite) ephemeralInvalidArguments(t *testing.T) {
 		{"no key", "flow", ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := st.PutEphemeral(ctx, tt.kind, tt.key, []byte("v"), now.Add(time.Hour)); !errors.Is(err, store.ErrInvalid) {
-				t.Errorf("err = %v, want ErrInvalid", err)
-			}
-		})
+		t.Run(tt.name, wantErr(store.ErrInvalid, func() error {
+			return st.PutEphemeral(ctx, tt.kind, tt.key, []byte("v"), now.Add(time.Hour))
+		}))
 	}
 }

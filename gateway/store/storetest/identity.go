@@ -10,18 +10,6 @@ import (
 	"fedgate/gateway/store"
 )
 
-func (s *suite) identityCases() []testCase {
-	return []testCase{
-		{"CreateThenReuse", s.identityCreateThenReuse},
-		{"KeysAreDistinct", s.identityKeysAreDistinct},
-		{"LookupUnknown", s.identityLookupUnknown},
-		{"LastSeenAdvances", s.identityLastSeenAdvances},
-		{"IDTakenByAnotherKey", s.identityIDTakenByAnotherKey},
-		{"InvalidArguments", s.identityInvalidArguments},
-		{"ConcurrentCreate", s.identityConcurrentCreate},
-	}
-}
-
 func (s *suite) identityCreateThenReuse(t *testing.T) {
 	st, ctx := s.fresh(t), context.Background()
 	k := store.IdentityKey{PoolID: "eu-west-1:pool", Provider: "okta", Subject: "alice"}
@@ -135,11 +123,10 @@ func (s *suite) identityInvalidArguments(t *testing.T) {
 		{"no id", store.IdentityKey{PoolID: "p", Provider: "okta", Subject: "a"}, ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if _, _, err := st.GetOrCreateIdentity(context.Background(), tt.key, tt.newID); !errors.Is(err, store.ErrInvalid) {
-				t.Errorf("err = %v, want ErrInvalid", err)
-			}
-		})
+		t.Run(tt.name, wantErr(store.ErrInvalid, func() error {
+			_, _, err := st.GetOrCreateIdentity(context.Background(), tt.key, tt.newID)
+			return err
+		}))
 	}
 }
 
@@ -152,7 +139,7 @@ func (s *suite) identityConcurrentCreate(t *testing.T) {
 		err     error
 	}
 	const n = 20
-	results := parallel(n, func(i int) result {
+	results := Parallel(n, func(i int) result {
 		id, created, err := st.GetOrCreateIdentity(ctx, k, fmt.Sprintf("r:%d", i))
 		return result{id, created, err}
 	})

@@ -10,24 +10,31 @@ import (
 	"fedgate/gateway/store"
 )
 
-func (s *suite) keyCases() []testCase {
-	return []testCase{
-		{"EmptyList", s.keysEmptyList},
-		{"AddList", s.keysAddList},
-		{"DuplicateID", s.keysDuplicateID},
-		{"CreatedAtFromClock", s.keysCreatedAtFromClock},
-		{"Retire", s.keysRetire},
-		{"DeleteRetiredBefore", s.keysDeleteRetiredBefore},
-		{"InvalidArguments", s.keysInvalidArguments},
-	}
-}
-
 func byID(keys []store.StoredKey) map[string]store.StoredKey {
 	m := make(map[string]store.StoredKey, len(keys))
 	for _, k := range keys {
 		m[k.ID] = k
 	}
 	return m
+}
+
+func mustList(t *testing.T, ks store.KeyStore) []store.StoredKey {
+	t.Helper()
+	keys, err := ks.ListSigningKeys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// mustAddKeys adds keys to ks in the order given.
+func mustAddKeys(t *testing.T, ks store.KeyStore, keys []store.StoredKey) {
+	t.Helper()
+	for _, k := range keys {
+		if err := ks.AddSigningKey(context.Background(), k); err != nil {
+			t.Fatalf("AddSigningKey(%s): %v", k.ID, err)
+		}
+	}
 }
 
 func (s *suite) keysEmptyList(t *testing.T) {
@@ -38,21 +45,14 @@ func (s *suite) keysEmptyList(t *testing.T) {
 }
 
 func (s *suite) keysAddList(t *testing.T) {
-	st, ctx, now := s.fresh(t), context.Background(), s.now()
+	st, now := s.fresh(t), s.now()
 	want := []store.StoredKey{
 		{ID: "k-old", Algorithm: "RS256", Sealed: []byte("sealed-1"), CreatedAt: now.Add(-2 * time.Hour), RetiredAt: now.Add(-time.Hour)},
 		{ID: "k-mid", Algorithm: "ES256", Sealed: []byte("sealed-2"), CreatedAt: now.Add(-time.Hour)},
 		{ID: "k-new", Algorithm: "RS256", Sealed: []byte{0, 0xff}, CreatedAt: now},
 	}
-	for _, i := range []int{2, 0, 1} { // insertion order differs from age order
-		if err := st.AddSigningKey(ctx, want[i]); err != nil {
-			t.Fatalf("AddSigningKey(%s): %v", want[i].ID, err)
-		}
-	}
-	got, err := st.ListSigningKeys(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	mustAddKeys(t, st, []store.StoredKey{want[2], want[0], want[1]}) // insertion order differs from age order
+	got := mustList(t, st)
 	if len(got) != len(want) {
 		t.Fatalf("ListSigningKeys returned %d keys, want %d", len(got), len(want))
 	}
@@ -69,9 +69,7 @@ func (s *suite) keysAddList(t *testing.T) {
 func (s *suite) keysDuplicateID(t *testing.T) {
 	st, ctx := s.fresh(t), context.Background()
 	k := store.StoredKey{ID: "k1", Algorithm: "RS256", Sealed: []byte("a"), CreatedAt: s.now()}
-	if err := st.AddSigningKey(ctx, k); err != nil {
-		t.Fatal(err)
-	}
+	must(t, st.AddSigningKey(ctx, k))
 	k.Sealed = []byte("b")
 	if err := st.AddSigningKey(ctx, k); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("duplicate AddSigningKey err = %v, want ErrConflict", err)
@@ -86,9 +84,7 @@ func (s *suite) keysCreatedAtFromClock(t *testing.T) {
 	s.needClock(t)
 	st, ctx := s.fresh(t), context.Background()
 	want := s.clock.Now()
-	if err := st.AddSigningKey(ctx, store.StoredKey{ID: "k1", Algorithm: "RS256", Sealed: []byte("a")}); err != nil {
-		t.Fatal(err)
-	}
+	must(t, st.AddSigningKey(ctx, store.StoredKey{ID: "k1", Algorithm: "RS256", Sealed: []byte("a")}))
 	keys, err := st.ListSigningKeys(ctx)
 	if err != nil || len(keys) != 1 || !sameInstant(keys[0].CreatedAt, want) {
 		t.Errorf("keys = %+v, %v; want CreatedAt stamped %v", keys, err, want)
@@ -98,24 +94,16 @@ func (s *suite) keysCreatedAtFromClock(t *testing.T) {
 func (s *suite) keysRetire(t *testing.T) {
 	st, ctx, now := s.fresh(t), context.Background(), s.now()
 	earlier := now.Add(-time.Hour)
-	for _, k := range []store.StoredKey{
+	mustAddKeys(t, st, []store.StoredKey{
 		{ID: "old", Algorithm: "RS256", Sealed: []byte("1"), CreatedAt: now.Add(-3 * time.Hour), RetiredAt: earlier},
 		{ID: "a", Algorithm: "RS256", Sealed: []byte("2"), CreatedAt: now.Add(-2 * time.Hour)},
 		{ID: "b", Algorithm: "RS256", Sealed: []byte("3"), CreatedAt: now.Add(-time.Hour)},
 		{ID: "current", Algorithm: "RS256", Sealed: []byte("4"), CreatedAt: now},
-	} {
-		if err := st.AddSigningKey(ctx, k); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	if err := st.RetireSigningKeys(ctx, "current", now); err != nil {
 		t.Fatalf("RetireSigningKeys: %v", err)
 	}
-	keys, err := st.ListSigningKeys(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := byID(keys)
+	got := byID(mustList(t, st))
 	tests := []struct {
 		id      string
 		retired time.Time // zero = still active
@@ -141,24 +129,16 @@ func (s *suite) keysRetire(t *testing.T) {
 func (s *suite) keysDeleteRetiredBefore(t *testing.T) {
 	st, ctx, now := s.fresh(t), context.Background(), s.now()
 	cutoff := now.Add(-time.Hour)
-	for _, k := range []store.StoredKey{
+	mustAddKeys(t, st, []store.StoredKey{
 		{ID: "long-gone", Algorithm: "RS256", Sealed: []byte("1"), CreatedAt: now.Add(-5 * time.Hour), RetiredAt: cutoff.Add(-time.Minute)},
 		{ID: "at-cutoff", Algorithm: "RS256", Sealed: []byte("2"), CreatedAt: now.Add(-4 * time.Hour), RetiredAt: cutoff},
 		{ID: "recent", Algorithm: "RS256", Sealed: []byte("3"), CreatedAt: now.Add(-3 * time.Hour), RetiredAt: now},
 		{ID: "active-but-old", Algorithm: "RS256", Sealed: []byte("4"), CreatedAt: now.Add(-6 * time.Hour)},
-	} {
-		if err := st.AddSigningKey(ctx, k); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	if err := st.DeleteSigningKeysRetiredBefore(ctx, cutoff); err != nil {
 		t.Fatalf("DeleteSigningKeysRetiredBefore: %v", err)
 	}
-	keys, err := st.ListSigningKeys(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := byID(keys)
+	got := byID(mustList(t, st))
 	for id, kept := range map[string]bool{"long-gone": false, "at-cutoff": true, "recent": true, "active-but-old": true} {
 		if _, ok := got[id]; ok != kept {
 			t.Errorf("key %s present = %v, want %v", id, ok, kept)
@@ -177,10 +157,6 @@ func (s *suite) keysInvalidArguments(t *testing.T) {
 		{"no material", store.StoredKey{ID: "k", Algorithm: "RS256", CreatedAt: now}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := st.AddSigningKey(context.Background(), tt.key); !errors.Is(err, store.ErrInvalid) {
-				t.Errorf("err = %v, want ErrInvalid", err)
-			}
-		})
+		t.Run(tt.name, wantErr(store.ErrInvalid, func() error { return st.AddSigningKey(context.Background(), tt.key) }))
 	}
 }

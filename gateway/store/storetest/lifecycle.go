@@ -9,15 +9,6 @@ import (
 	"fedgate/gateway/store"
 )
 
-func (s *suite) lifecycleCases() []testCase {
-	return []testCase{
-		{"Ping", s.lifecyclePing},
-		{"CancelledContext", s.lifecycleCancelledContext},
-		{"CloseTwice", s.lifecycleCloseTwice},
-		{"Reopen", s.lifecycleReopen},
-	}
-}
-
 func (s *suite) lifecyclePing(t *testing.T) {
 	if err := s.fresh(t).Ping(context.Background()); err != nil {
 		t.Errorf("Ping: %v", err)
@@ -32,9 +23,7 @@ func (s *suite) lifecycleCancelledContext(t *testing.T) {
 	if _, _, err := st.GetOrCreateIdentity(seed, k, "r:1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.PutEphemeral(seed, "flow", "k", []byte("v"), now.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	must(t, st.PutEphemeral(seed, "flow", "k", []byte("v"), now.Add(time.Hour)))
 	calls := []struct {
 		name string
 		call func(ctx context.Context) error
@@ -62,11 +51,7 @@ func (s *suite) lifecycleCancelledContext(t *testing.T) {
 		{"DeleteSigningKeysRetiredBefore", func(ctx context.Context) error { return st.DeleteSigningKeysRetiredBefore(ctx, now) }},
 	}
 	for _, c := range calls {
-		t.Run(c.name, func(t *testing.T) {
-			if err := c.call(cancelled()); !errors.Is(err, context.Canceled) {
-				t.Errorf("err = %v, want one wrapping context.Canceled", err)
-			}
-		})
+		t.Run(c.name, wantErr(context.Canceled, func() error { return c.call(cancelled()) }))
 	}
 	// Nothing a cancelled call attempted may have happened.
 	if _, err := st.GetEphemeral(seed, "flow", "k", now); err != nil {
@@ -105,15 +90,9 @@ func (s *suite) lifecycleReopen(t *testing.T) {
 	if _, err := first.PutConfig(ctx, store.ConfigVersion{Doc: []byte(`{"v":1}`), Author: "a"}, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := first.PutEphemeral(ctx, "session", "sid", []byte("s"), now.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	if err := first.AddSigningKey(ctx, store.StoredKey{ID: "k1", Algorithm: "ES256", Sealed: []byte("x"), CreatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	if err := first.Close(); err != nil {
-		t.Fatal(err)
-	}
+	must(t, first.PutEphemeral(ctx, "session", "sid", []byte("s"), now.Add(time.Hour)))
+	must(t, first.AddSigningKey(ctx, store.StoredKey{ID: "k1", Algorithm: "ES256", Sealed: []byte("x"), CreatedAt: now}))
+	must(t, first.Close())
 
 	second := open()
 	defer func() { _ = second.Close() }()

@@ -9,37 +9,23 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
 
+	"fedgate/exchange/issuer/issuertest"
 	"fedgate/gateway/store"
 )
 
 // Clock is a manual clock for stores under test; it only moves forward.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// It is the issuer tests' clock, so a test driving both shares one.
+type Clock = issuertest.Clock
 
 // NewClock starts at a fixed instant with whole microseconds, so times
 // survive backends with microsecond precision exactly.
 func NewClock() *Clock {
-	return &Clock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-// Now is the func() time.Time to hand the store.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+	return issuertest.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
 }
 
 // Reopener returns an opener bound to one fresh, persistent location: every
@@ -57,9 +43,81 @@ func WithClock(c *Clock) Option { return func(s *suite) { s.clock = c } }
 // WithReopen enables the persistence cases.
 func WithReopen(r Reopener) Option { return func(s *suite) { s.reopen = r } }
 
+// testCase is one conformance case; group and name show in test output as
+// TestX/group/name.
 type testCase struct {
-	name string
-	run  func(t *testing.T)
+	group, name string
+	run         func(t *testing.T)
+}
+
+// cases is the whole suite, one row a case, a topic's rows together; the
+// case bodies live in the file named after their topic.
+func (s *suite) cases() []testCase {
+	return []testCase{
+		{"Identity", "CreateThenReuse", s.identityCreateThenReuse},
+		{"Identity", "KeysAreDistinct", s.identityKeysAreDistinct},
+		{"Identity", "LookupUnknown", s.identityLookupUnknown},
+		{"Identity", "LastSeenAdvances", s.identityLastSeenAdvances},
+		{"Identity", "IDTakenByAnotherKey", s.identityIDTakenByAnotherKey},
+		{"Identity", "InvalidArguments", s.identityInvalidArguments},
+		{"Identity", "ConcurrentCreate", s.identityConcurrentCreate},
+		{"Config", "NoneYet", s.configNoneYet},
+		{"Config", "VersionsInSequence", s.configVersionsInSequence},
+		{"Config", "StaleIfLatest", s.configStaleIfLatest},
+		{"Config", "HashFilledWhenEmpty", s.configHashFilledWhenEmpty},
+		{"Config", "CreatedAtFromClock", s.configCreatedAtFromClock},
+		{"Config", "InvalidArguments", s.configInvalidArguments},
+		{"Config", "ConcurrentPutOneWins", s.configConcurrentPutOneWins},
+		{"Ephemeral", "PutGet", s.ephemeralPutGet},
+		{"Ephemeral", "ExpiryBoundary", s.ephemeralExpiryBoundary},
+		{"Ephemeral", "PutOverLiveConflicts", s.ephemeralPutOverLiveConflicts},
+		{"Ephemeral", "PutOverExpiredReplaces", s.ephemeralPutOverExpiredReplaces},
+		{"Ephemeral", "PutAlreadyExpired", s.ephemeralPutAlreadyExpired},
+		{"Ephemeral", "KindsAreSeparate", s.ephemeralKindsAreSeparate},
+		{"Ephemeral", "TakeOnce", s.ephemeralTakeOnce},
+		{"Ephemeral", "TakeExpired", s.ephemeralTakeExpired},
+		{"Ephemeral", "ConcurrentTakeOneWins", s.ephemeralConcurrentTakeOneWins},
+		{"Ephemeral", "ConcurrentPutOneWins", s.ephemeralConcurrentPutOneWins},
+		{"Ephemeral", "Delete", s.ephemeralDelete},
+		{"Ephemeral", "PurgeExpired", s.ephemeralPurgeExpired},
+		{"Ephemeral", "InvalidArguments", s.ephemeralInvalidArguments},
+		{"Keys", "EmptyList", s.keysEmptyList},
+		{"Keys", "AddList", s.keysAddList},
+		{"Keys", "DuplicateID", s.keysDuplicateID},
+		{"Keys", "CreatedAtFromClock", s.keysCreatedAtFromClock},
+		{"Keys", "Retire", s.keysRetire},
+		{"Keys", "DeleteRetiredBefore", s.keysDeleteRetiredBefore},
+		{"Keys", "InvalidArguments", s.keysInvalidArguments},
+		{"CLISessions", "CreateGetList", s.cliCreateGetList},
+		{"CLISessions", "ExpiryBoundary", s.cliExpiryBoundary},
+		{"CLISessions", "DuplicatesConflict", s.cliDuplicatesConflict},
+		{"CLISessions", "InvalidArguments", s.cliInvalidArguments},
+		{"CLISessions", "CreateAlreadyExpired", s.cliCreateAlreadyExpired},
+		{"CLISessions", "DeleteOnlyOwn", s.cliDeleteOnlyOwn},
+		{"CLISessions", "Touch", s.cliTouch},
+		{"CLISessions", "CreateDropsOwnersExpired", s.cliCreateDropsOwnersExpired},
+		{"CLISessions", "CancelledContext", s.cliCancelledContext},
+		{"Lifecycle", "Ping", s.lifecyclePing},
+		{"Lifecycle", "CancelledContext", s.lifecycleCancelledContext},
+		{"Lifecycle", "CloseTwice", s.lifecycleCloseTwice},
+		{"Lifecycle", "Reopen", s.lifecycleReopen},
+		// The audit log and the configuration history.
+		{"Audit", "AppendAndListNewestFirst", s.auditAppendAndList},
+		{"Audit", "Filters", s.auditFilters},
+		{"Audit", "TextIsLiteral", s.auditTextIsLiteral},
+		{"Audit", "LongFieldsClipped", s.auditLongFieldsClipped},
+		{"Audit", "InvalidArguments", s.auditInvalidArguments},
+		{"Audit", "ConfigWithAuditBothOrNeither", s.auditConfigBothOrNeither},
+		{"Audit", "ConfigHistory", s.auditConfigHistory},
+		{"Audit", "ConcurrentWritersEachOnce", s.auditConcurrentWritersEachOnce},
+		{"Audit", "Persists", s.auditPersists},
+		{"SAMLKeys", "Contract", s.samlKeysContract},
+		{"SAMLKeys", "RingsAreApart", s.samlKeysApart},
+		// NUL and invalid UTF-8.
+		{"Text", "RefusedOnWrite", s.textRefusedOnWrite},
+		{"Text", "AbsentOnLookup", s.textAbsentOnLookup},
+		{"Text", "AuditKeepsCleanedLine", s.textAuditCleaned},
+	}
 }
 
 type suite struct {
@@ -76,26 +134,19 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 	for _, o := range opts {
 		o(s)
 	}
-	groups := []struct {
-		name  string
-		cases []testCase
-	}{
-		{"Identity", s.identityCases()},
-		{"Config", s.configCases()},
-		{"Ephemeral", s.ephemeralCases()},
-		{"Keys", s.keyCases()},
-		{"CLISessions", s.cliSessionCases()},
-		{"Lifecycle", s.lifecycleCases()},
-		{"Audit", s.auditCases()},
-		{"SAMLKeys", s.samlKeyCases()},
-		{"Text", s.textCases()}, // NUL and invalid UTF-8
-	}
-	for _, g := range groups {
-		t.Run(g.name, func(t *testing.T) {
-			for _, c := range g.cases {
+	cases := s.cases()
+	for len(cases) > 0 {
+		n := 1
+		for n < len(cases) && cases[n].group == cases[0].group {
+			n++
+		}
+		group := cases[:n]
+		t.Run(group[0].group, func(t *testing.T) {
+			for _, c := range group {
 				t.Run(c.name, c.run)
 			}
 		})
+		cases = cases[n:]
 	}
 }
 
@@ -129,8 +180,9 @@ func sameInstant(a, b time.Time) bool {
 	return d > -time.Microsecond && d < time.Microsecond
 }
 
-// parallel runs fn n times concurrently and returns the results in order.
-func parallel[T any](n int, fn func(i int) T) []T {
+// Parallel runs fn n times concurrently, all released at once, and returns
+// the results in order. Backends use it for races of their own.
+func Parallel[T any](n int, fn func(i int) T) []T {
 	out := make([]T, n)
 	var start, done sync.WaitGroup
 	start.Add(1)
@@ -151,4 +203,58 @@ func cancelled() context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	return ctx
+}
+
+// must stops the case when a step that sets it up fails.
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantErr is a subtest that wants call's error to wrap want.
+func wantErr(want error, call func() error) func(t *testing.T) {
+	return func(t *testing.T) {
+		t.Helper()
+		if err := call(); !errors.Is(err, want) {
+			t.Errorf("err = %v, want %v", err, want)
+		}
+	}
+}
+
+// wantOneWinner checks the outcome of a race: exactly one racer succeeded
+// and every other one got loser.
+func wantOneWinner(t *testing.T, errs []error, loser error, racers string) {
+	t.Helper()
+	wins := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+		case !errors.Is(err, loser):
+			t.Errorf("loser got %v, want %v", err, loser)
+		}
+	}
+	if wins != 1 {
+		t.Errorf("%d %s won, want exactly 1", wins, racers)
+	}
+}
+
+// instant is a time to look an entry up at and whether it is still alive then.
+type instant struct {
+	name  string
+	at    time.Time
+	alive bool
+}
+
+// aroundExpiry are the instants that pin an expiry: from (named before), just
+// before expires, at it (already gone) and after it.
+func aroundExpiry(before string, from, expires time.Time) []instant {
+	return []instant{
+		{before, from, true},
+		{"just before", expires.Add(-time.Millisecond), true},
+		{"at expiry", expires, false},
+		{"after", expires.Add(time.Second), false},
+	}
 }

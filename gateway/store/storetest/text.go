@@ -11,18 +11,11 @@ import (
 	"fedgate/gateway/store"
 )
 
-// textCases pin what every backend does with text it cannot keep as given
-// (PostgreSQL's TEXT refuses NUL and invalid UTF-8): writes of such keys
-// and names are ErrInvalid, lookups by them find nothing, and audit lines
-// are kept with the odd bytes replaced. No backend answers a backend
+// The Text cases pin what every backend does with text it cannot keep as
+// given (PostgreSQL's TEXT refuses NUL and invalid UTF-8): writes of such
+// keys and names are ErrInvalid, lookups by them find nothing, and audit
+// lines are kept with the odd bytes replaced. No backend answers a backend
 // failure for them.
-func (s *suite) textCases() []testCase {
-	return []testCase{
-		{"RefusedOnWrite", s.textRefusedOnWrite},
-		{"AbsentOnLookup", s.textAbsentOnLookup},
-		{"AuditKeepsCleanedLine", s.textAuditCleaned},
-	}
-}
 
 var oddTexts = map[string]string{"NUL": "al\x00ice", "invalid UTF-8": "al\xffice"}
 
