@@ -10,6 +10,7 @@
 package admin
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 
@@ -47,6 +48,8 @@ type Admin struct {
 	// they are validated at load and do not change at run time. nil when
 	// they do not compile (then nobody signs in as an admin).
 	rules *rules.Mapping
+	// openAPIDoc is the API's OpenAPI document, built once.
+	openAPIDoc []byte
 }
 
 // New builds the admin surface and registers, with the sign-in service,
@@ -59,6 +62,11 @@ func New(c *core.Core, kit *httpkit.Kit, in *signin.Service) *Admin {
 	if m, problems := cfg.Admin.CompileAdminRules(); len(problems) == 0 {
 		s.rules = m
 	}
+	doc, err := openAPIDoc()
+	if err != nil {
+		panic(fmt.Sprintf("admin: the embedded OpenAPI document: %v", err)) // embedded at build time; a test parses it
+	}
+	s.openAPIDoc = doc
 	in.Register(kindSignIn, s.signInContinuation())
 	return s
 }
@@ -73,7 +81,7 @@ func (s *Admin) Mount(r *gin.Engine) {
 
 	view, edit, own := s.authorize(config.AdminViewer), s.authorize(config.AdminEditor), s.authorize(config.AdminOwner)
 	api := r.Group("/admin/api/v1")
-	api.GET("/openapi.json", openAPI)
+	api.GET("/openapi.json", s.openAPI)
 	api.GET("/me", view, s.apiMe)
 	api.GET("/mappings", view, s.apiGetMappings)
 	api.PUT("/mappings", own, s.apiPutMappings)
