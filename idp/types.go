@@ -16,6 +16,8 @@ import (
 type Type struct {
 	// Name is the provider's `type` in the configuration.
 	Name string
+	// Title names the type for people ("OpenID Connect").
+	Title string
 	// Summary is one line for people choosing a type.
 	Summary string
 	// New returns an empty configuration of this type to decode into.

@@ -40,9 +40,9 @@ type providerPage struct {
 
 // typeSection is one provider type's part of the form.
 type typeSection struct {
-	Name, Summary string
-	Selected      bool
-	Fields        []formField
+	Name, Title, Summary string
+	Selected             bool
+	Fields               []formField
 }
 
 // formField is one setting on the form.
@@ -54,6 +54,8 @@ type formField struct {
 	Secret, HasSecret bool
 	// Entries are the keys of a list edited elsewhere (static users).
 	Entries []string
+	// For names the types a field shared above the sections belongs to.
+	For string
 }
 
 // providerForm shows a provider in its form; secrets only as "stored".
@@ -67,6 +69,12 @@ func providerForm(p config.Provider, site idp.Site) providerPage {
 		}
 	}
 	common := map[string]bool{}
+	owners := map[string][]string{}
+	for _, t := range registry.Types() {
+		for _, f := range settings.Fields(t.New()) {
+			owners[f.Key] = append(owners[f.Key], t.Name)
+		}
+	}
 	var checkboxes []string
 	for _, t := range registry.Types() {
 		cfg := t.New()
@@ -75,9 +83,12 @@ func providerForm(p config.Provider, site idp.Site) providerPage {
 		}
 		defaults := config.Provider{Type: t.Name, Settings: cfg}.Clone().Settings
 		defaults.ApplyDefaults(site)
-		sec := typeSection{Name: t.Name, Summary: t.Summary, Selected: p.Type == t.Name}
+		sec := typeSection{Name: t.Name, Title: t.Title, Summary: t.Summary, Selected: p.Type == t.Name}
 		for _, f := range settings.Fields(cfg) {
 			ff := fieldOf(cfg, defaults, f)
+			if seen[f.Key] > 1 {
+				ff.For = strings.Join(owners[f.Key], " and ")
+			}
 			if f.Kind == settings.KindBool {
 				checkboxes = append(checkboxes, f.Key)
 			}

@@ -13,6 +13,7 @@ import (
 func Type() idp.Type {
 	return idp.Type{
 		Name:    "oidc",
+		Title:   "OpenID Connect",
 		Summary: "An OpenID Connect provider: sign-in with the authorization code flow and PKCE; apps may present its ID tokens.",
 		New:     func() idp.Config { return &Settings{} },
 	}

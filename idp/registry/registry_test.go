@@ -12,7 +12,7 @@ import (
 func TestTypes(t *testing.T) {
 	seen := map[string]bool{}
 	for _, typ := range Types() {
-		if typ.Name == "" || typ.Summary == "" || typ.New == nil {
+		if typ.Name == "" || typ.Title == "" || typ.Summary == "" || typ.New == nil {
 			t.Fatalf("incomplete type %+v", typ)
 		}
 		if seen[typ.Name] {

@@ -17,6 +17,7 @@ import (
 func Type() idp.Type {
 	return idp.Type{
 		Name:    "saml",
+		Title:   "SAML 2.0",
 		Summary: "A SAML 2.0 IdP: SP-initiated sign-in (HTTP-Redirect request, HTTP-POST response); IdP-initiated only when allowed.",
 		New:     func() idp.Config { return &Settings{} },
 	}

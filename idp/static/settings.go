@@ -13,6 +13,7 @@ import (
 func Type() idp.Type {
 	return idp.Type{
 		Name:    "static",
+		Title:   "Static users (demo only)",
 		Summary: "Users with bcrypt password hashes in the configuration, for demos and tests; every page labels it as such.",
 		New:     func() idp.Config { return &Settings{} },
 	}
