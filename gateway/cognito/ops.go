@@ -287,22 +287,18 @@ func (api *API) getCredentialsForIdentity(c *gin.Context, body []byte) (any, *co
 
 func (api *API) vendLogin(ctx context.Context, r *resolvedIdentity, customRole string) (*exchange.Credentials, *core.Error) {
 	p := &core.Principal{Pool: r.pool, Provider: r.login.provider, Ident: r.login.ident, KnownID: r.id}
-	d := p.Entitlements()
-	var g rules.Grant
-	if customRole == "" && len(d.Grants) > 1 {
-		g = d.Grants[0] // ambiguous: the pool's order decides, as Cognito's rules do
-	} else {
-		var e *core.Error
-		if g, e = core.PickGrant(p, d, customRole); e != nil {
-			api.core.AuditRefusal(ctx, p, customRole, e)
-			if e.Code == core.CodeRoleNotEntitled {
-				return nil, apiError(ErrNotAuthorized, "The rules of this identity pool do not give this identity the role named in CustomRoleArn.", e)
-			}
-			return nil, apiError(ErrNotAuthorized, "No rule of this identity pool gives this identity an IAM role.", e)
-		}
+	role := customRole
+	if d := p.Entitlements(); role == "" && len(d.Grants) > 1 {
+		role = d.Grants[0].Role // ambiguous: the pool's order decides, as Cognito's rules do
 	}
-	creds, _, e := api.core.Vend(ctx, p, g, 0)
-	if e != nil {
+	creds, _, e := api.core.Grant(ctx, p, role, 0)
+	switch {
+	case e == nil:
+	case e.Code == core.CodeRoleNotEntitled:
+		return nil, apiError(ErrNotAuthorized, "The rules of this identity pool do not give this identity the role named in CustomRoleArn.", e)
+	case e.Code == core.CodeNoMatchingRule:
+		return nil, apiError(ErrNotAuthorized, "No rule of this identity pool gives this identity an IAM role.", e)
+	default:
 		return nil, vendError(e)
 	}
 	return creds, nil

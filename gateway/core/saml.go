@@ -20,7 +20,6 @@ import (
 	"fedgate/gateway/config"
 	"fedgate/gateway/store"
 	"fedgate/idp"
-	samlidp "fedgate/idp/saml"
 )
 
 // kindSAMLAssertion is the ephemeral kind of replay-cache entries.
@@ -215,6 +214,6 @@ func (s *Core) BindAssertion(ctx context.Context, provider string, ref idp.Asser
 
 // SAMLReplayCache is the replay cache of one SAML provider over the shared
 // store: what its ACS, the JSON API and the Cognito API all spend from.
-func SAMLReplayCache(st store.EphemeralStore, now func() time.Time, provider string) samlidp.ReplayCache {
+func SAMLReplayCache(st store.EphemeralStore, now func() time.Time, provider string) idp.ReplayCache {
 	return samlReplay{st: st, now: now, provider: provider}
 }
