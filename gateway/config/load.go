@@ -87,7 +87,7 @@ func Parse(data []byte, env LookupEnv) (*File, error) {
 		}
 	}
 	applyEnvOverrides(f, env)
-	problems = append(problems, f.Admin.resolveAdminToken(env)...) // admin (issue 6)
+	problems = append(problems, f.Admin.resolveAdminToken(env)...)
 	f.ApplyDefaults()
 	problems = append(problems, f.Validate()...)
 	if len(problems) > 0 {
