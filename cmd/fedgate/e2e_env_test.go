@@ -62,8 +62,10 @@ type env struct {
 	bin        string
 	dir        string
 	configPath string
-	port       int
-	url        string
+	config     string // the configuration after the sections every environment shares
+	port       int    // fedgate's listen port
+	url        string // this fedgate's address (a replica's own)
+	publicURL  string // server.public_url, shared by the replicas
 	moto       *peers.Moto
 	idp        *peers.OIDC   // the upstream OIDC IdP, where the environment has one
 	tap        *peers.STSTap // fedgate's STS endpoint
@@ -83,6 +85,7 @@ func newEnv(t *testing.T, trust string) *env {
 	e.moto = peers.StartMoto(t)
 	e.port = testkit.FreePort(t)
 	e.url = fmt.Sprintf("http://127.0.0.1:%d", e.port)
+	e.publicURL = e.url
 	e.readerRole, e.adminRole = setupTeamAccount(t, e.moto, trust)
 	e.tap = e.moto.StartSTSTap(t)
 	return e
@@ -91,6 +94,13 @@ func newEnv(t *testing.T, trust string) *env {
 // serve writes the configuration, the sections every environment shares
 // followed by body, and starts fedgate on it.
 func (e *env) serve(body string) {
+	e.config = body
+	e.configPath = filepath.Join(e.dir, "fedgate.yaml")
+	e.writeConfig()
+	e.start()
+}
+
+func (e *env) writeConfig() {
 	cfg := fmt.Sprintf(`
 server:
   listen: 127.0.0.1:%d
@@ -103,12 +113,10 @@ keys:
 sts:
   region: us-east-1
   endpoint: %s
-`, e.port, e.url, e.tap.URL) + body
-	e.configPath = filepath.Join(e.dir, "fedgate.yaml")
+`, e.port, e.publicURL, e.tap.URL) + e.config
 	if err := os.WriteFile(e.configPath, []byte(cfg), 0o600); err != nil {
 		e.t.Fatal(err)
 	}
-	e.start()
 }
 
 // startCorpIdP starts oidc-provider with fedgate's web client and clients,

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -33,22 +32,11 @@ func withPostgres(dsn string) envOption {
 // port; it shares e's public URL, store and peers.
 func (e *env) replica() *env {
 	e.t.Helper()
-	raw, err := os.ReadFile(e.configPath)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	port := testkit.FreePort(e.t)
-	listen := regexp.MustCompile(`(?m)^  listen: 127\.0\.0\.1:\d+$`)
-	if !listen.Match(raw) {
-		e.t.Fatal("no server.listen line in the test configuration")
-	}
 	r := *e
-	r.url = fmt.Sprintf("http://127.0.0.1:%d", port)
-	r.configPath = strings.TrimSuffix(e.configPath, ".yaml") + fmt.Sprintf("-replica-%d.yaml", port)
-	cfg := listen.ReplaceAll(raw, []byte(fmt.Sprintf("  listen: 127.0.0.1:%d", port)))
-	if err := os.WriteFile(r.configPath, cfg, 0o600); err != nil {
-		e.t.Fatal(err)
-	}
+	r.port = testkit.FreePort(e.t)
+	r.url = fmt.Sprintf("http://127.0.0.1:%d", r.port)
+	r.configPath = filepath.Join(e.dir, fmt.Sprintf("fedgate-replica-%d.yaml", r.port))
+	r.writeConfig()
 	r.start()
 	return &r
 }

@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"fedgate/cmd/fedgate/internal/peers"
 	"net/http"
 	"regexp"
 	"strings"
@@ -21,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	citypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
 	"github.com/beevik/etree"
+
+	"fedgate/cmd/fedgate/internal/peers"
 )
 
 // cognitoSAMLLogins: the AWS SDKs send the same Logins to GetId and then to

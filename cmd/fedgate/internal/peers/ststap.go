@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -52,40 +53,39 @@ func (tp *STSTap) record(r *http.Request) {
 	}
 }
 
-// Count is how many calls were made.
-func (tp *STSTap) Count() int {
+// Calls are the forms of the calls so far, oldest first.
+func (tp *STSTap) Calls() []url.Values {
 	tp.mu.Lock()
 	defer tp.mu.Unlock()
-	return len(tp.calls)
+	return slices.Clone(tp.calls)
 }
+
+// Count is how many calls were made.
+func (tp *STSTap) Count() int { return len(tp.Calls()) }
 
 // Last is the form of the last call; without one the test stops.
 func (tp *STSTap) Last(t testing.TB) url.Values {
 	t.Helper()
-	tp.mu.Lock()
-	defer tp.mu.Unlock()
-	if len(tp.calls) == 0 {
+	calls := tp.Calls()
+	if len(calls) == 0 {
 		t.Fatal("no STS call was made")
 	}
-	return tp.calls[len(tp.calls)-1]
+	return calls[len(calls)-1]
 }
 
 // Snapshot is the number of calls and the web identity token of the last.
 func (tp *STSTap) Snapshot() (calls int, last string) {
-	tp.mu.Lock()
-	defer tp.mu.Unlock()
-	if len(tp.calls) > 0 {
-		last = tp.calls[len(tp.calls)-1].Get("WebIdentityToken")
+	all := tp.Calls()
+	if len(all) > 0 {
+		last = all[len(all)-1].Get("WebIdentityToken")
 	}
-	return len(tp.calls), last
+	return len(all), last
 }
 
 // Tokens are the web identity tokens of every call so far.
 func (tp *STSTap) Tokens() []string {
-	tp.mu.Lock()
-	defer tp.mu.Unlock()
-	out := make([]string, 0, len(tp.calls))
-	for _, c := range tp.calls {
+	var out []string
+	for _, c := range tp.Calls() {
 		out = append(out, c.Get("WebIdentityToken"))
 	}
 	return out
