@@ -449,9 +449,7 @@ func TestEndToEndAdminCrashSafety(t *testing.T) {
 	var wg sync.WaitGroup
 	client := &http.Client{Timeout: 10 * time.Second}
 	for w := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := 0; !stop.Load(); i++ {
 				name := fmt.Sprintf("w%d-%d", w, i)
 				// sentBeforeKill: the whole request reached the gateway's
@@ -483,7 +481,7 @@ func TestEndToEndAdminCrashSafety(t *testing.T) {
 					acked.Store(v, name)
 				}
 			}
-		}()
+		})
 	}
 	time.Sleep(1500 * time.Millisecond)
 	killing.Store(true)
@@ -583,9 +581,7 @@ func TestEndToEndAdminLoad(t *testing.T) {
 	began := time.Now()
 	var wg sync.WaitGroup
 	for ed := range editors {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for r := range rounds {
 				var status int
 				var h http.Header
@@ -619,7 +615,7 @@ func TestEndToEndAdminLoad(t *testing.T) {
 				acks = append(acks, ack{v, what})
 				mu.Unlock()
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	elapsed := time.Since(began)

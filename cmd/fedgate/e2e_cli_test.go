@@ -349,11 +349,9 @@ func TestEndToEndCLI(t *testing.T) {
 		results := make([]cliResult, n)
 		var wg sync.WaitGroup
 		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				results[i] = home.run("fedgate", "credential-process", "--pool", "team", "--role", e.readerRole, "--duration", "900")
-			}()
+			})
 		}
 		wg.Wait()
 		for i, r := range results {
