@@ -4,18 +4,24 @@ package main
 // (npm oidc-provider), and moto's STS/IAM/S3 with IAM enforcement, all over
 // real sockets. An STS tap in front of moto records what fedgate sends, so
 // tests can verify the tokens fedgate minted with an independent library.
+// Every environment (this OIDC one, the SAML ones, the replicas) is built
+// here, and the tests' HTTP goes through send as a browser or an app sends it.
 
 import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"html"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,25 +44,6 @@ const (
 	otherBucket     = "other-data"
 )
 
-// vendWatch remembers how many STS calls and identities there were, so a
-// test can check that refusals added none.
-type vendWatch struct {
-	e          *env
-	calls, ids int
-}
-
-func (e *env) watchVends() *vendWatch {
-	return &vendWatch{e: e, calls: e.tap.Count(), ids: e.identityCount()}
-}
-
-// none reports an STS call or a stored identity since the watch began.
-func (w *vendWatch) none(t *testing.T, what string) {
-	t.Helper()
-	if calls, ids := w.e.tap.Count(), w.e.identityCount(); calls != w.calls || ids != w.ids {
-		t.Errorf("%s called STS (%d -> %d) or stored identities (%d -> %d)", what, w.calls, calls, w.ids, ids)
-	}
-}
-
 type env struct {
 	t          *testing.T
 	bin        string
@@ -76,9 +63,9 @@ type env struct {
 	extraEnv   []string              // more environment for fedgate (postgres: FEDGATE_STORE_DSN; the admin API token)
 }
 
-// newEnv starts what every environment has: moto with the team account,
-// whose roles trust trust, and the STS tap in front of it; and it picks
-// fedgate's port. The caller adds upstream IdPs and then calls serve.
+// newEnv starts what every environment has: moto with the team account
+// (its roles trusting trust) and the STS tap in front of it; and it picks
+// fedgate's port. The caller adds upstream IdPs, then calls serve.
 func newEnv(t *testing.T, trust string) *env {
 	t.Helper()
 	e := &env{t: t, bin: fedgateBinary(t), dir: t.TempDir()}
@@ -161,6 +148,7 @@ func startEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	e := newEnv(t, teamAccountTrust)
 	cfg := e.startCorpIdP(peers.OIDCClient{ID: e2eMobileClient, RedirectURIs: []string{"com.example.app:/callback"}})
+	// corp also takes the mobile app's tokens.
 	cfg += fmt.Sprintf(`    extra_audiences: [%s]
 pools:
   - id: %s
@@ -233,6 +221,136 @@ func (e *env) fedgate(args ...string) (string, error) {
 	cmd.Env = e.cmdEnv()
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// fedgateBinary builds the real binary once per test run.
+func fedgateBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "fedgate-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "fedgate")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// browser is a cookie-keeping HTTP client that does not follow redirects
+// back into fedgate on its own, so tests can look at each hop.
+func browser(t *testing.T) *http.Client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Jar: jar, Timeout: 30 * time.Second}
+}
+
+// response is an HTTP answer, read whole.
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(r.body), v); err != nil {
+		t.Fatalf("answer is not JSON (HTTP %d): %s", r.status, r.body)
+	}
+}
+
+// code is the error code of a JSON error answer.
+func (r response) code(t *testing.T) string {
+	var e struct{ Code string }
+	r.json(t, &e)
+	return e.Code
+}
+
+// maxAnswer bounds what a test reads of one answer.
+const maxAnswer = 4 << 20
+
+// send makes one request with c (http.DefaultClient when nil); header is
+// name, value pairs, and a pair with an empty value is not sent.
+func send(t *testing.T, c *http.Client, method, u, body string, header ...string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, u, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		if header[i+1] != "" {
+			req.Header.Set(header[i], header[i+1])
+		}
+	}
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	return response{status: resp.StatusCode, header: resp.Header, body: string(raw)}
+}
+
+// bearer is the Authorization value for token; none without a token.
+func bearer(token string) string {
+	if token == "" {
+		return ""
+	}
+	return "Bearer " + token
+}
+
+// get fetches a page and returns status, headers and body.
+func get(t *testing.T, c *http.Client, u string) (int, http.Header, string) {
+	t.Helper()
+	r := send(t, c, http.MethodGet, u, "")
+	return r.status, r.header, r.body
+}
+
+// postForm posts a form as browser c does and returns status and page.
+func postForm(t *testing.T, c *http.Client, u string, v url.Values) (int, string) {
+	t.Helper()
+	r := send(t, c, http.MethodPost, u, v.Encode(), "Content-Type", "application/x-www-form-urlencoded")
+	return r.status, r.body
+}
+
+func regexpFind(t *testing.T, s, pattern string) string {
+	t.Helper()
+	m := regexp.MustCompile(pattern).FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("no %s in:\n%s", pattern, s)
+	}
+	return m[1]
+}
+
+// screenshotDir is where browser tests save screenshots:
+// $FEDGATE_SCREENSHOTS, or a temporary folder.
+func screenshotDir(t *testing.T) string {
+	dir := os.Getenv("FEDGATE_SCREENSHOTS")
+	if dir == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // signIn runs the browser flow up to the callback URL the IdP sends back.
@@ -335,6 +453,25 @@ func (e *env) identityCount() int {
 		e.t.Fatal(err)
 	}
 	return n
+}
+
+// vendWatch remembers how many STS calls and identities there were, so a
+// test can check that refusals added none.
+type vendWatch struct {
+	e          *env
+	calls, ids int
+}
+
+func (e *env) watchVends() *vendWatch {
+	return &vendWatch{e: e, calls: e.tap.Count(), ids: e.identityCount()}
+}
+
+// none reports an STS call or a stored identity since the watch began.
+func (w *vendWatch) none(t *testing.T, what string) {
+	t.Helper()
+	if calls, ids := w.e.tap.Count(), w.e.identityCount(); calls != w.calls || ids != w.ids {
+		t.Errorf("%s called STS (%d -> %d) or stored identities (%d -> %d)", what, w.calls, calls, w.ids, ids)
+	}
 }
 
 // teamAccountTrust is the OIDC trust the team roles get in moto (which does

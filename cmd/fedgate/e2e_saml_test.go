@@ -73,6 +73,7 @@ func startSAMLEnv(t *testing.T) *samlEnv {
 		peers.SAMLSP{EntityID: e.url + "/saml/metadata/ssp", ACSURL: e.url + "/saml/acs/ssp"})
 
 	rule := readersRule(e.readerRole)
+	admin := e.adminToken("viewer") // simulate and the audit log (e2e_gaps_test.go)
 	e.serve(fmt.Sprintf(`providers:
   - id: samlify
     type: saml
@@ -121,8 +122,7 @@ pools:
 		poolSAMLFwdSamlify, idpProviderARN("samlify"), rule,
 		poolSAMLFwdSSP, idpProviderARN("ssp"), rule,
 		poolSAMLFwdAWS, idpProviderARN("aws-idp"), rule,
-		poolSAMLBroker, brokerProviderARN, rule,
-		e.adminToken("viewer"))) // simulate (e2e_gaps_test.go)
+		poolSAMLBroker, brokerProviderARN, rule, admin))
 	return e
 }
 
