@@ -138,15 +138,8 @@ func cmdKeys(ctx context.Context, args []string, env environ, stdout, stderr io.
 	if fs.Parse(args[1:]) != nil {
 		return 2
 	}
-	log := newLogger(stderr, env)
-	f, err := loadConfig(*cfgPath, env)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", *cfgPath, err)
-		return 1
-	}
-	st, box, err := openCore(ctx, f, log)
-	if err != nil {
-		fmt.Fprintf(stderr, "fedgate keys: %v\n", err)
+	f, st, box, ok := openConfigured(ctx, "keys", *cfgPath, env, stderr)
+	if !ok {
 		return 1
 	}
 	defer st.Close()

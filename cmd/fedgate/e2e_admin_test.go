@@ -13,7 +13,6 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,11 +21,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/chromedp/chromedp"
 
 	"fedgate/cmd/fedgate/internal/peers"
+	"fedgate/cmd/fedgate/internal/testkit"
 )
 
 const (
@@ -37,12 +35,8 @@ const (
 
 // withAdmin turns on /admin: carol (group admins) is an owner, alice
 // (engineering) a viewer, bob nobody; the API token is an owner.
-func withAdmin(*env) string {
-	return `
-admin:
-  providers: [corp]
-  api_token_env: ` + e2eAdminTokenEnv + `
-  api_token_role: owner
+func withAdmin(e *env) string {
+	return e.adminToken("owner") + `  providers: [corp]
   rules:
     - name: platform admins
       match: [{claim: groups, op: equals, value: admins}]
@@ -55,54 +49,84 @@ admin:
 
 func startAdminEnv(t *testing.T) *env {
 	t.Helper()
-	t.Setenv(e2eAdminTokenEnv, e2eAdminToken)
 	return startEnv(t, withAdmin)
-}
-
-type adminResp struct {
-	status int
-	header http.Header
-	raw    []byte
-}
-
-func (r adminResp) json(t *testing.T, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.raw, v); err != nil {
-		t.Fatalf("admin API answered non-JSON (HTTP %d): %s", r.status, r.raw)
-	}
-}
-
-func (r adminResp) code(t *testing.T) string {
-	var e struct{ Code string }
-	r.json(t, &e)
-	return e.Code
 }
 
 // adminAPI calls the admin API with the API token (or the given client's
 // session when c is not nil), headers as name, value pairs.
-func (e *env) adminAPI(c *http.Client, method, path, body string, header ...string) adminResp {
+func (e *env) adminAPI(c *http.Client, method, path, body string, header ...string) response {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	token := ""
 	if c == nil {
-		c = http.DefaultClient
-		req.Header.Set("Authorization", "Bearer "+e2eAdminToken)
+		token = e2eAdminToken
 	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
+	contentType := ""
+	if body != "" {
+		contentType = "application/json"
 	}
-	resp, err := c.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
+	return send(e.t, c, method, e.url+path, body, append([]string{"Content-Type", contentType, "Authorization", bearer(token)}, header...)...)
+}
+
+// auditEntry is one line of the admin audit API.
+type auditEntry struct {
+	IdentityID string `json:"identity_id"`
+	Provider   string `json:"provider"`
+	Subject    string `json:"subject"`
+	Pool       string `json:"pool"`
+	Role       string `json:"role"`
+	Source     string `json:"source_address"`
+	RequestID  string `json:"request_id"`
+	Kind       string `json:"kind"`
+	Result     string `json:"result"`
+	Reason     string `json:"reason"`
+	Actor      string `json:"actor"`
+	Version    int64  `json:"version"`
+}
+
+// audit reads the audit log's entries that query (of the audit API) selects.
+func (e *env) audit(t *testing.T, query string) []auditEntry {
+	t.Helper()
+	r := e.adminAPI(nil, http.MethodGet, "/admin/api/v1/audit?"+query, "")
+	if r.status != http.StatusOK {
+		t.Fatalf("audit %s: HTTP %d %s", query, r.status, r.body)
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return adminResp{status: resp.StatusCode, header: resp.Header, raw: raw}
+	var got struct{ Entries []auditEntry }
+	r.json(t, &got)
+	return got.Entries
+}
+
+// configVersion is one configuration version in the admin history.
+type configVersion struct {
+	Version int64  `json:"version"`
+	Source  string `json:"source"`
+	Comment string `json:"comment"`
+	Author  string `json:"author"`
+}
+
+// versions are the newest limit versions, newest first.
+func (e *env) versions(t *testing.T, limit int) []configVersion {
+	t.Helper()
+	var vs struct {
+		Versions []configVersion `json:"versions"`
+	}
+	e.adminAPI(nil, http.MethodGet, fmt.Sprintf("/admin/api/v1/versions?limit=%d", limit), "").json(t, &vs)
+	return vs.Versions
+}
+
+// ruleNames are the names of a pool's live rules, in order.
+func (e *env) ruleNames(t *testing.T, pool string) []string {
+	t.Helper()
+	var rl struct {
+		Rules []struct {
+			Data struct{ Name string } `json:"data"`
+		} `json:"rules"`
+	}
+	e.adminAPI(nil, http.MethodGet, "/admin/api/v1/pools/"+pool+"/rules", "").json(t, &rl)
+	names := make([]string, 0, len(rl.Rules))
+	for _, r := range rl.Rules {
+		names = append(names, r.Data.Name)
+	}
+	return names
 }
 
 // adminSignIn signs user in to /admin through the real IdP's pages (over
@@ -120,183 +144,109 @@ func (e *env) adminSignIn(user string) (*http.Client, int) {
 // and roll it back; that person gets the new role's credentials from moto
 // in between, and is refused again after the rollback.
 func TestEndToEndAdminBrowser(t *testing.T) {
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		peers.Required(t, "chromium (Debian package chromium) for the admin browser test")
-	}
 	e := startAdminEnv(t)
 	salesRole := e.moto.CreateRole(t, "sales-analyst", teamAccountTrust, `{"Version":"2012-10-17","Statement":[
 		{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::sales-data"}]}`)
 	e.moto.CreateBucket(t, salesBucket, map[string]string{"q3.csv": "region,total"})
 
 	// bob matches no rule of the team pool yet.
-	c := browser(t)
-	if status, _, _ := get(t, c, e.signIn(c, "team", "bob").String()); status != http.StatusForbidden {
-		t.Fatalf("bob before the change: HTTP %d, want 403", status)
+	if _, r := e.signInPage("team", "bob"); r.status != http.StatusForbidden {
+		t.Fatalf("bob before the change: HTTP %d, want 403", r.status)
 	}
 
 	shots := screenshotDir(t)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium), chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.WindowSize(1280, 1000))
-	defer cancelAlloc()
-	ctx, cancelCtx := chromedp.NewContext(alloc)
-	defer cancelCtx()
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body")))
-			t.Fatalf("%s: %v\npage:\n%.3000s", step, err, html)
-		}
-	}
-	textOf := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("reading %s: %v", sel, err)
-		}
-		return s
-	}
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG (below 100 is JPEG)
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	b := peers.StartChromium(t, 1280, 1000, 3*time.Minute)
 	var text string
 
-	run("open /admin", chromedp.Navigate(e.url+"/admin"), chromedp.WaitVisible(chromedp.CSS("a.button")))
-	text = textOf("main")
+	b.Run(t, "open /admin", chromedp.Navigate(e.url+"/admin"), chromedp.WaitVisible(chromedp.CSS("a.button")))
+	text = b.Text(t, "main")
 	if !strings.Contains(text, "Sign in with Corp SSO") {
 		t.Fatalf("/admin without a session shows:\n%s", text)
 	}
-	shot("01-admin-sign-in")
-	run("sign in at the IdP", chromedp.Click(chromedp.CSS("a.button")),
-		chromedp.WaitVisible(chromedp.ID("login")), chromedp.SendKeys(chromedp.ID("login"), "carol"),
-		chromedp.SendKeys(chromedp.ID("password"), "any-password"), chromedp.Click(chromedp.ID("submit")),
-		chromedp.WaitVisible(chromedp.ID("approve")), chromedp.Click(chromedp.ID("approve")),
-		chromedp.WaitVisible(chromedp.CSS("nav.admin-nav")))
-	text = textOf("main")
+	b.Shot(t, shots, "01-admin-sign-in")
+	b.Run(t, "go to the IdP", chromedp.Click(chromedp.CSS("a.button")), chromedp.WaitVisible(chromedp.ID("login")))
+	b.SignInAtIdP(t, "carol", "nav.admin-nav")
+	text = b.Text(t, "main")
 	if !strings.Contains(text, "carol@example.com") || !strings.Contains(text, "owner") || !strings.Contains(text, "Team account") {
 		t.Fatalf("admin home after sign-in:\n%s", text)
 	}
-	shot("02-admin-home")
+	b.Shot(t, shots, "02-admin-home")
 
-	run("open the team pool", chromedp.Navigate(e.url+"/admin/pools/team"), chromedp.WaitVisible(chromedp.ID("add-rule")))
-	shot("03-pool-before")
-	run("fill the new rule", chromedp.Click(chromedp.ID("add-rule")), chromedp.WaitVisible(chromedp.ID("save-rule")),
+	b.Run(t, "open the team pool", chromedp.Navigate(e.url+"/admin/pools/team"), chromedp.WaitVisible(chromedp.ID("add-rule")))
+	b.Shot(t, shots, "03-pool-before")
+	b.Run(t, "fill the new rule", chromedp.Click(chromedp.ID("add-rule")), chromedp.WaitVisible(chromedp.ID("save-rule")),
 		chromedp.SendKeys(chromedp.ID("name"), "sales analysts"),
 		chromedp.SendKeys(chromedp.ID("claim_0"), "groups"), chromedp.SetValue(chromedp.ID("op_0"), "equals"),
 		chromedp.SendKeys(chromedp.ID("value_0"), "sales"), chromedp.SendKeys(chromedp.ID("role"), salesRole))
-	shot("04-rule-form")
-	run("save the rule", chromedp.Click(chromedp.ID("save-rule")), chromedp.WaitVisible(chromedp.CSS("p.notice.ok")))
-	text = textOf("main")
+	b.Shot(t, shots, "04-rule-form")
+	b.Run(t, "save the rule", chromedp.Click(chromedp.ID("save-rule")), chromedp.WaitVisible(chromedp.CSS("p.notice.ok")))
+	text = b.Text(t, "main")
 	if !strings.Contains(text, "sales analysts") || !strings.Contains(text, "It is live now") {
 		t.Fatalf("pool page after saving:\n%s", text)
 	}
-	shot("05-pool-saved")
+	b.Shot(t, shots, "05-pool-saved")
 	added := latestVersion(t, e)
 
 	claims := `{"sub": "bob", "email": "bob@example.com", "groups": ["sales"], "department": "sales"}`
-	run("simulate bob", chromedp.Navigate(e.url+"/admin/simulate?pool=team"), chromedp.WaitVisible(chromedp.ID("simulate")),
+	b.Run(t, "simulate bob", chromedp.Navigate(e.url+"/admin/simulate?pool=team"), chromedp.WaitVisible(chromedp.ID("simulate")),
 		chromedp.SetValue(chromedp.ID("claims"), claims), chromedp.Click(chromedp.ID("simulate")),
 		chromedp.WaitVisible(chromedp.ID("result")))
-	text = textOf("#result")
+	text = b.Text(t, "#result")
 	for _, want := range []string{"bob would get 1 role(s)", "sales analysts", "matched", `groups[0]="sales" equals "sales"`,
 		`groups: no element equals "s3-readers"`, salesRole, "department=sales", "sts:AssumeRoleWithWebIdentity", poolGatewayID} {
 		if !strings.Contains(text, want) {
 			t.Errorf("simulation lacks %q:\n%s", want, text)
 		}
 	}
-	shot("06-simulate-bob")
+	b.Shot(t, shots, "06-simulate-bob")
 
 	// bob signs in as a person would and gets the new role's credentials.
-	c = browser(t)
-	status, _, page := get(t, c, e.signIn(c, "team", "bob").String())
-	if status != http.StatusOK || !strings.Contains(page, salesRole) {
-		t.Fatalf("bob after the change: HTTP %d\n%s", status, page)
+	_, r := e.signInPage("team", "bob")
+	if r.status != http.StatusOK || !strings.Contains(r.body, salesRole) {
+		t.Fatalf("bob after the change: HTTP %d\n%s", r.status, r.body)
 	}
-	creds := credsFromPage(t, page)
-	s3c := peers.S3With(e.moto, creds)
-	cctx, ccancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer ccancel()
-	out, err := s3c.ListObjectsV2(cctx, &s3.ListObjectsV2Input{Bucket: aws.String(salesBucket)})
-	if err != nil || len(out.Contents) != 1 {
-		t.Fatalf("bob listing %s with his new credentials: %v", salesBucket, err)
-	}
-	if _, err := s3c.ListObjectsV2(cctx, &s3.ListObjectsV2Input{Bucket: aws.String(teamBucket)}); !peers.IsAccessDenied(err) {
-		t.Errorf("bob listing %s: err = %v, want AccessDenied", teamBucket, err)
-	}
+	e.moto.CheckS3(t, credsFromPage(t, r.body), peers.Lists(salesBucket, "q3.csv"), peers.Denied(peers.Lists(teamBucket)))
 
 	// Roll back to the version before the rule.
-	run("open the history", chromedp.Navigate(e.url+"/admin/history"), chromedp.WaitVisible(chromedp.CSS("table.grid")))
-	shot("07-history")
-	run("restore", chromedp.Navigate(fmt.Sprintf("%s/admin/history/%d", e.url, added)), chromedp.WaitVisible(chromedp.CSS("table.diff")))
-	text = textOf("main")
+	b.Run(t, "open the history", chromedp.Navigate(e.url+"/admin/history"), chromedp.WaitVisible(chromedp.CSS("table.grid")))
+	b.Shot(t, shots, "07-history")
+	b.Run(t, "restore", chromedp.Navigate(fmt.Sprintf("%s/admin/history/%d", e.url, added)), chromedp.WaitVisible(chromedp.CSS("table.diff")))
+	text = b.Text(t, "main")
 	if !strings.Contains(text, "pools[team].rules[1].role") || !strings.Contains(text, salesRole) {
 		t.Errorf("version %d diff:\n%s", added, text)
 	}
-	shot("08-version-diff")
-	run("restore the version before", chromedp.Navigate(fmt.Sprintf("%s/admin/history/%d", e.url, added-1)),
+	b.Shot(t, shots, "08-version-diff")
+	b.Run(t, "restore the version before", chromedp.Navigate(fmt.Sprintf("%s/admin/history/%d", e.url, added-1)),
 		chromedp.WaitVisible(chromedp.ID("restore")), chromedp.Click(chromedp.ID("restore")),
 		chromedp.WaitVisible(chromedp.CSS("p.notice.ok")))
-	text = textOf("main")
+	text = b.Text(t, "main")
 	if !strings.Contains(text, fmt.Sprintf("restored version %d", added-1)) {
 		t.Errorf("history after the restore:\n%s", text)
 	}
-	shot("09-restored")
+	b.Shot(t, shots, "09-restored")
 
-	c = browser(t)
-	if status, _, page := get(t, c, e.signIn(c, "team", "bob").String()); status != http.StatusForbidden {
-		t.Fatalf("bob after the rollback: HTTP %d, want 403\n%s", status, page)
+	if _, r := e.signInPage("team", "bob"); r.status != http.StatusForbidden {
+		t.Fatalf("bob after the rollback: HTTP %d, want 403\n%s", r.status, r.body)
 	}
 
-	run("audit log", chromedp.Navigate(e.url+"/admin/audit?q=bob"), chromedp.WaitVisible(chromedp.CSS("table.audit")))
-	text = textOf("table.audit")
+	b.Run(t, "audit log", chromedp.Navigate(e.url+"/admin/audit?q=bob"), chromedp.WaitVisible(chromedp.CSS("table.audit")))
+	text = b.Text(t, "table.audit")
 	for _, want := range []string{"no_matching_rule", "rule sales analysts", salesRole, "refused", "ok"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("audit log lacks %q:\n%s", want, text)
 		}
 	}
-	shot("10-audit")
+	b.Shot(t, shots, "10-audit")
 	t.Logf("screenshots in %s", shots)
-}
-
-func screenshotDir(t *testing.T) string {
-	dir := os.Getenv("FEDGATE_SCREENSHOTS")
-	if dir == "" {
-		return t.TempDir()
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }
 
 func latestVersion(t *testing.T, e *env) int64 {
 	t.Helper()
-	var vs struct {
-		Versions []struct {
-			Version int64  `json:"version"`
-			Source  string `json:"source"`
-			Comment string `json:"comment"`
-			Author  string `json:"author"`
-		} `json:"versions"`
-	}
-	e.adminAPI(nil, http.MethodGet, "/admin/api/v1/versions?limit=1", "").json(t, &vs)
-	if len(vs.Versions) != 1 {
+	vs := e.versions(t, 1)
+	if len(vs) != 1 {
 		t.Fatalf("no versions")
 	}
-	return vs.Versions[0].Version
+	return vs[0].Version
 }
 
 // TestEndToEndAdminAPI: the API over real sockets, with real sessions of
@@ -320,7 +270,7 @@ func TestEndToEndAdminAPI(t *testing.T) {
 		anon := browser(t)
 		for _, path := range []string{"/admin/api/v1/pools", "/admin/api/v1/mappings", "/admin/api/v1/audit", "/admin/api/v1/versions"} {
 			if r := e.adminAPI(anon, http.MethodGet, path, ""); r.status != http.StatusUnauthorized || r.code(t) != "unauthorized" {
-				t.Errorf("GET %s anonymous: %d %s", path, r.status, r.raw)
+				t.Errorf("GET %s anonymous: %d %s", path, r.status, r.body)
 			}
 			if r := e.adminAPI(anon, http.MethodGet, path, "", "Authorization", "Bearer "+e.token("carol", e2eClientID, 5*time.Minute)); r.status != http.StatusUnauthorized {
 				t.Errorf("GET %s with carol's ID token: %d", path, r.status)
@@ -342,7 +292,7 @@ func TestEndToEndAdminAPI(t *testing.T) {
 		e.adminAPI(alice, http.MethodGet, "/admin/api/v1/me", "").json(t, &me)
 		r := e.adminAPI(alice, http.MethodPost, "/admin/api/v1/pools/team/rules", `{"role":"`+e.readerRole+`"}`, "X-CSRF-Token", me.CSRFToken)
 		if r.status != http.StatusForbidden || r.code(t) != "forbidden" {
-			t.Errorf("viewer write: %d %s", r.status, r.raw)
+			t.Errorf("viewer write: %d %s", r.status, r.body)
 		}
 	})
 
@@ -377,19 +327,19 @@ func TestEndToEndAdminAPI(t *testing.T) {
 			t.Run(cs.name, func(t *testing.T) {
 				r := e.adminAPI(nil, http.MethodPost, cs.collection, cs.create)
 				if r.status != http.StatusCreated {
-					t.Fatalf("create: %d %s", r.status, r.raw)
+					t.Fatalf("create: %d %s", r.status, r.body)
 				}
 				stale := r.header.Get("ETag")
 				r = e.adminAPI(nil, http.MethodPut, cs.item, cs.update, "If-Match", stale)
 				if r.status != http.StatusOK {
-					t.Fatalf("update: %d %s", r.status, r.raw)
+					t.Fatalf("update: %d %s", r.status, r.body)
 				}
 				fresh := r.header.Get("ETag")
 				if r := e.adminAPI(nil, http.MethodPut, cs.item, cs.update); r.status != http.StatusPreconditionRequired {
 					t.Errorf("update without If-Match: %d, want 428", r.status)
 				}
 				if r := e.adminAPI(nil, http.MethodPut, cs.item, cs.create, "If-Match", stale); r.status != http.StatusPreconditionFailed || r.code(t) != "precondition_failed" {
-					t.Errorf("update with a stale ETag: %d %s", r.status, r.raw)
+					t.Errorf("update with a stale ETag: %d %s", r.status, r.body)
 				}
 				r = e.adminAPI(nil, http.MethodPut, cs.item, cs.invalid, "If-Match", fresh)
 				var pr struct {
@@ -397,17 +347,17 @@ func TestEndToEndAdminAPI(t *testing.T) {
 				}
 				r.json(t, &pr)
 				if r.status != http.StatusUnprocessableEntity || len(pr.Problems) == 0 || pr.Problems[0].Path != cs.problemPath {
-					t.Errorf("invalid update: %d %s, want 422 at %s", r.status, r.raw, cs.problemPath)
+					t.Errorf("invalid update: %d %s, want 422 at %s", r.status, r.body, cs.problemPath)
 				}
 				if r := e.adminAPI(nil, http.MethodDelete, cs.item, "", "If-Match", fresh); r.status != http.StatusNoContent {
-					t.Errorf("delete: %d %s", r.status, r.raw)
+					t.Errorf("delete: %d %s", r.status, r.body)
 				}
 			})
 		}
 	})
 
 	t.Run("simulate with a real ID token vends nothing", func(t *testing.T) {
-		calls, _ := e.tap.snapshot()
+		calls, _ := e.tap.Snapshot()
 		ids := e.identityCount()
 		r := e.adminAPI(nil, http.MethodPost, "/admin/api/v1/simulate", `{"pool":"team","id_token":"`+e.token("alice", e2eClientID, 5*time.Minute)+`"}`)
 		var sim struct {
@@ -423,13 +373,13 @@ func TestEndToEndAdminAPI(t *testing.T) {
 		r.json(t, &sim)
 		if r.status != 200 || !sim.Verified || !sim.Granted || sim.Subject != "alice" || len(sim.Grants) != 1 || sim.Grants[0].Role != e.readerRole ||
 			sim.Grants[0].Tags["department"] != "eng" || !strings.Contains(sim.Grants[0].TrustPolicy, `"`+strings.TrimPrefix(e.url, "http://")+`:aud": "`+poolGatewayID+`"`) {
-			t.Errorf("simulate: %d %s", r.status, r.raw)
+			t.Errorf("simulate: %d %s", r.status, r.body)
 		}
 		r = e.adminAPI(nil, http.MethodPost, "/admin/api/v1/simulate", `{"pool":"team","id_token":"`+e.token("alice", e2eClientID, -time.Minute)+`"}`)
 		if r.status != http.StatusUnauthorized || r.code(t) != "expired_token" {
-			t.Errorf("simulate with an expired token: %d %s", r.status, r.raw)
+			t.Errorf("simulate with an expired token: %d %s", r.status, r.body)
 		}
-		if c, _ := e.tap.snapshot(); c != calls || e.identityCount() != ids {
+		if c, _ := e.tap.Snapshot(); c != calls || e.identityCount() != ids {
 			t.Errorf("simulate called STS or stored an identity")
 		}
 	})
@@ -468,24 +418,16 @@ func TestEndToEndAdminAPI(t *testing.T) {
 		}
 		// The running gateway picks the CLI's version up, and the kept
 		// client secret still works: an admin signs in through the IdP.
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			c := browser(t)
-			_, _, page := get(t, c, e.url+"/")
-			if strings.Contains(page, "Team account (GitOps)") {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the gateway did not pick up the applied version")
-			}
-			time.Sleep(200 * time.Millisecond)
+		if !testkit.Eventually(10*time.Second, 200*time.Millisecond, func() bool {
+			_, _, page := get(t, browser(t), e.url+"/")
+			return strings.Contains(page, "Team account (GitOps)")
+		}) {
+			t.Fatalf("the gateway did not pick up the applied version")
 		}
 		if _, status := e.adminSignIn("carol"); status != http.StatusOK {
 			t.Errorf("admin sign-in after apply (client secret kept?): HTTP %d", status)
 		}
-		var vd struct {
-			Source, Comment, Author string
-		}
+		var vd configVersion
 		e.adminAPI(nil, http.MethodGet, fmt.Sprintf("/admin/api/v1/versions/%d", v+1), "").json(t, &vd)
 		if vd.Source != "cli" || vd.Comment != "rename via git" || !strings.HasPrefix(vd.Author, "cli") {
 			t.Errorf("applied version = %+v", vd)
@@ -507,9 +449,7 @@ func TestEndToEndAdminCrashSafety(t *testing.T) {
 	var wg sync.WaitGroup
 	client := &http.Client{Timeout: 10 * time.Second}
 	for w := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := 0; !stop.Load(); i++ {
 				name := fmt.Sprintf("w%d-%d", w, i)
 				// sentBeforeKill: the whole request reached the gateway's
@@ -541,7 +481,7 @@ func TestEndToEndAdminCrashSafety(t *testing.T) {
 					acked.Store(v, name)
 				}
 			}
-		}()
+		})
 	}
 	time.Sleep(1500 * time.Millisecond)
 	killing.Store(true)
@@ -561,27 +501,15 @@ func TestEndToEndAdminCrashSafety(t *testing.T) {
 	}
 	e.start() // same database, same port
 
-	var vs struct {
-		Versions []struct {
-			Version int64  `json:"version"`
-			Comment string `json:"comment"`
-		} `json:"versions"`
-	}
-	e.adminAPI(nil, http.MethodGet, "/admin/api/v1/versions?limit=1000", "").json(t, &vs)
-	var audit struct {
-		Entries []struct {
-			Version int64  `json:"version"`
-			Reason  string `json:"reason"`
-		} `json:"entries"`
-	}
-	e.adminAPI(nil, http.MethodGet, "/admin/api/v1/audit?kind=admin_change&limit=1000", "").json(t, &audit)
+	vs := e.versions(t, 1000)
+	audit := e.audit(t, "kind=admin_change&limit=1000")
 	audited := map[int64]int{}
-	for _, a := range audit.Entries {
+	for _, a := range audit {
 		audited[a.Version]++
 	}
 	stored := map[int64]string{}
-	for i, v := range vs.Versions {
-		if want := vs.Versions[0].Version - int64(i); v.Version != want {
+	for i, v := range vs {
+		if want := vs[0].Version - int64(i); v.Version != want {
 			t.Errorf("versions are not contiguous: %d where %d belongs", v.Version, want)
 		}
 		stored[v.Version] = v.Comment
@@ -589,8 +517,8 @@ func TestEndToEndAdminCrashSafety(t *testing.T) {
 			t.Errorf("version %d has %d audit entries, want 1", v.Version, audited[v.Version])
 		}
 	}
-	if len(audit.Entries) != int(vs.Versions[0].Version-start) {
-		t.Errorf("%d admin audit entries for %d new versions", len(audit.Entries), vs.Versions[0].Version-start)
+	if len(audit) != int(vs[0].Version-start) {
+		t.Errorf("%d admin audit entries for %d new versions", len(audit), vs[0].Version-start)
 	}
 	acked.Range(func(k, v any) bool {
 		if !strings.Contains(stored[k.(int64)], fmt.Sprintf("%q", v)) {
@@ -599,13 +527,7 @@ func TestEndToEndAdminCrashSafety(t *testing.T) {
 		return true
 	})
 	// The live document is whole: every rule named in a version is there.
-	var rl struct {
-		Rules []struct {
-			Data struct{ Name string } `json:"data"`
-		} `json:"rules"`
-	}
-	e.adminAPI(nil, http.MethodGet, "/admin/api/v1/pools/picker/rules", "").json(t, &rl)
-	if got, want := len(rl.Rules), 2+int(vs.Versions[0].Version-start); got != want {
+	if got, want := len(e.ruleNames(t, "picker")), 2+int(vs[0].Version-start); got != want {
 		t.Errorf("picker has %d rules after the crash, want %d (2 + one per version)", got, want)
 	}
 	// A write cut off mid-way is either whole in the history (committed
@@ -619,7 +541,7 @@ func TestEndToEndAdminCrashSafety(t *testing.T) {
 		}
 	}
 	t.Logf("%d writes acknowledged before SIGKILL, %d cut off in flight (%d of those committed, unacknowledged); %d versions stored; all consistent",
-		n, len(cut), committed, vs.Versions[0].Version-start)
+		n, len(cut), committed, vs[0].Version-start)
 }
 
 // TestEndToEndAdminLoad: 50 concurrent editors on one pool over loopback.
@@ -659,9 +581,7 @@ func TestEndToEndAdminLoad(t *testing.T) {
 	began := time.Now()
 	var wg sync.WaitGroup
 	for ed := range editors {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for r := range rounds {
 				var status int
 				var h http.Header
@@ -695,20 +615,13 @@ func TestEndToEndAdminLoad(t *testing.T) {
 				acks = append(acks, ack{v, what})
 				mu.Unlock()
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	elapsed := time.Since(began)
 
-	var vs struct {
-		Versions []struct {
-			Version int64  `json:"version"`
-			Comment string `json:"comment"`
-		} `json:"versions"`
-	}
-	e.adminAPI(nil, http.MethodGet, "/admin/api/v1/versions?limit=1000", "").json(t, &vs)
 	newVersions := map[int64]string{}
-	for _, v := range vs.Versions {
+	for _, v := range e.versions(t, 1000) {
 		if v.Version > start {
 			newVersions[v.Version] = v.Comment
 		}
@@ -727,15 +640,9 @@ func TestEndToEndAdminLoad(t *testing.T) {
 		}
 	}
 	// Each added rule is in the live pool exactly once.
-	var rl struct {
-		Rules []struct {
-			Data struct{ Name string } `json:"data"`
-		} `json:"rules"`
-	}
-	e.adminAPI(nil, http.MethodGet, "/admin/api/v1/pools/team/rules", "").json(t, &rl)
 	count := map[string]int{}
-	for _, r := range rl.Rules {
-		count[r.Data.Name]++
+	for _, name := range e.ruleNames(t, "team") {
+		count[name]++
 	}
 	for _, a := range acks {
 		if strings.HasPrefix(a.what, "load-") && count[a.what] != 1 {

@@ -7,7 +7,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -233,88 +232,13 @@ func (e *env) cliCounters() cliCounters {
 	}
 }
 
-// chromium starts headless Chromium with a fresh profile.
-func chromium(t *testing.T) (context.Context, func(string, ...chromedp.Action[chromedp.Void])) {
-	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		peers.Required(t, "chromium (Debian package chromium) for the CLI browser flows")
-	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path), chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.WindowSize(1100, 900))
-	ctx, cancelCtx := chromedp.NewContext(alloc)
-	ctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
-	t.Cleanup(func() { cancel(); cancelCtx(); cancelAlloc() })
-	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body")))
-			t.Fatalf("%s: %v\npage:\n%.3000s", step, err, html)
-		}
-	}
-	return ctx, run
-}
-
-// signInAtIdP walks the IdP's pages (login, consent) in Chromium, as far
-// as the IdP needs, until fedgate shows an element matching done.
-func signInAtIdP(t *testing.T, ctx context.Context, user, done string) {
-	t.Helper()
-	probe := fmt.Sprintf(`document.querySelector(%q) ? "done" : document.querySelector("#login") ? "login" : document.querySelector("#approve") ? "consent" : ""`, done)
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		state, err := chromedp.Run(ctx, chromedp.Evaluate[string](probe))
-		if err != nil {
-			state = "" // navigation in progress
-		}
-		switch state {
-		case "done":
-			return
-		case "login":
-			if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("login"), user), chromedp.SendKeys(chromedp.ID("password"), peers.LoginPassword),
-				chromedp.Click(chromedp.ID("submit"))); err != nil {
-				t.Fatalf("IdP login page: %v", err)
-			}
-		case "consent":
-			if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("approve"))); err != nil {
-				t.Fatalf("IdP consent page: %v", err)
-			}
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body")))
-	t.Fatalf("never reached %s after the IdP; page:\n%.3000s", done, html)
-}
-
-func awsCLIs(t *testing.T) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	if p, err := exec.LookPath("aws"); err == nil {
-		if v, _ := exec.Command(p, "--version").CombinedOutput(); strings.HasPrefix(string(v), "aws-cli/1.") {
-			out["v1"] = p
-		}
-	}
-	if v, _ := exec.Command("/usr/bin/aws", "--version").CombinedOutput(); strings.HasPrefix(string(v), "aws-cli/2.") {
-		out["v2"] = "/usr/bin/aws"
-	}
-	for _, v := range []string{"v1", "v2"} {
-		if out[v] == "" {
-			peers.Required(t, "AWS CLI "+v+" (v1: pip awscli first on PATH; v2: Debian awscli at /usr/bin/aws)")
-		}
-	}
-	return out
-}
-
 func TestEndToEndCLI(t *testing.T) {
-	clis := awsCLIs(t)
+	clis := peers.AWSCLIs(t)
 	fed := newCLIFederation(t)
 	e := startEnv(t, func(*env) string {
 		return fmt.Sprintf("cli:\n  device_code_ttl: 20s\n  device_poll_interval: 1s\nconsole:\n  federation_url: %s/federation\n", fed.srv.URL)
 	})
-	ctx, run := chromium(t)
+	b := peers.StartChromium(t, 1100, 900, 4*time.Minute)
 	home := newCLIHome(e)
 	profile := "fedgate-team-team-data-reader"
 
@@ -340,11 +264,10 @@ func TestEndToEndCLI(t *testing.T) {
 		if !strings.Contains(authURL, "code_challenge_method=S256") || !strings.Contains(authURL, "redirect_uri=http%3A%2F%2F127.0.0.1%3A") {
 			t.Fatalf("authorize URL %s", authURL)
 		}
-		run("open the authorize URL", chromedp.Navigate(authURL))
-		signInAtIdP(t, ctx, "alice", "#result")
-		text, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("result")))
-		if err != nil || !strings.Contains(text, "You are signed in") {
-			t.Fatalf("loopback page says %q (%v)", text, err)
+		b.Run(t, "open the authorize URL", chromedp.Navigate(authURL))
+		b.SignInAtIdP(t, "alice", "#result")
+		if text := b.Text(t, "#result"); !strings.Contains(text, "You are signed in") {
+			t.Fatalf("loopback page says %q", text)
 		}
 		r := waitDone(t, done, 30*time.Second)
 		if r.code != 0 || !strings.Contains(r.stderr, "Signed in to "+e.url+" as alice@example.com") {
@@ -388,19 +311,20 @@ func TestEndToEndCLI(t *testing.T) {
 
 	for _, v := range []string{"v1", "v2"} {
 		t.Run("AWS CLI "+v+" through credential_process", func(t *testing.T) {
-			aws := clis[v]
-			base := []string{"--profile", profile, "--endpoint-url", e.moto.URL, "--output", "json"}
-			before, calls := e.cliCounters(), tapCalls(e)
-			r := home.run(aws, append([]string{"s3api", "list-objects-v2", "--bucket", teamBucket}, base...)...)
+			s3api := func(args ...string) cliResult {
+				return home.run(clis[v], append(append([]string{"s3api"}, args...), "--profile", profile, "--endpoint-url", e.moto.URL, "--output", "json")...)
+			}
+			before, calls := e.cliCounters(), e.tap.Count()
+			r := s3api("list-objects-v2", "--bucket", teamBucket)
 			if r.code != 0 || !strings.Contains(r.stdout, `"report.txt"`) {
 				t.Fatalf("aws %s list-objects-v2: exit %d\n%s\n%s", v, r.code, r.stdout, r.stderr)
 			}
 			first := e.cliCounters()
-			r = home.run(aws, append([]string{"s3api", "put-object", "--bucket", teamBucket, "--key", "new.txt"}, base...)...)
+			r = s3api("put-object", "--bucket", teamBucket, "--key", "new.txt")
 			if r.code == 0 || !strings.Contains(r.stderr, "AccessDenied") {
 				t.Fatalf("aws %s put-object with the reader role: exit %d, want AccessDenied\n%s", v, r.code, r.stderr)
 			}
-			r = home.run(aws, append([]string{"s3api", "list-objects-v2", "--bucket", otherBucket}, base...)...)
+			r = s3api("list-objects-v2", "--bucket", otherBucket)
 			if r.code == 0 || !strings.Contains(r.stderr, "AccessDenied") {
 				t.Fatalf("aws %s listing %s: exit %d, want AccessDenied\n%s", v, otherBucket, r.code, r.stderr)
 			}
@@ -409,8 +333,8 @@ func TestEndToEndCLI(t *testing.T) {
 			if after := e.cliCounters(); after != first {
 				t.Errorf("cached calls reached fedgate: %+v -> %+v", first, after)
 			}
-			if v == "v1" && (first.requests != before.requests+1 || first.vends != before.vends+1 || tapCalls(e) != calls+1) {
-				t.Errorf("first call on a cold cache: %+v -> %+v, STS %d -> %d; want one vend", before, first, calls, tapCalls(e))
+			if v == "v1" && (first.requests != before.requests+1 || first.vends != before.vends+1 || e.tap.Count() != calls+1) {
+				t.Errorf("first call on a cold cache: %+v -> %+v, STS %d -> %d; want one vend", before, first, calls, e.tap.Count())
 			}
 			if v == "v2" && first != before {
 				t.Errorf("v2 after v1 should use the same cache: %+v -> %+v", before, first)
@@ -420,16 +344,14 @@ func TestEndToEndCLI(t *testing.T) {
 
 	var processOut string
 	t.Run("20 parallel credential-process on a cold cache vend once", func(t *testing.T) {
-		before, calls := e.cliCounters(), tapCalls(e)
+		before, calls := e.cliCounters(), e.tap.Count()
 		const n = 20
 		results := make([]cliResult, n)
 		var wg sync.WaitGroup
 		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				results[i] = home.run("fedgate", "credential-process", "--pool", "team", "--role", e.readerRole, "--duration", "900")
-			}()
+			})
 		}
 		wg.Wait()
 		for i, r := range results {
@@ -445,8 +367,8 @@ func TestEndToEndCLI(t *testing.T) {
 		if err != nil || time.Until(exp) > 16*time.Minute || time.Until(exp) < 10*time.Minute {
 			t.Errorf("Expiration %q for --duration 900", proc.Expiration)
 		}
-		if after := e.cliCounters(); after.vends != before.vends+1 || after.requests != before.requests+1 || tapCalls(e) != calls+1 {
-			t.Errorf("%d parallel calls: counters %+v -> %+v, STS %d -> %d; want exactly one vend", n, before, after, calls, tapCalls(e))
+		if after := e.cliCounters(); after.vends != before.vends+1 || after.requests != before.requests+1 || e.tap.Count() != calls+1 {
+			t.Errorf("%d parallel calls: counters %+v -> %+v, STS %d -> %d; want exactly one vend", n, before, after, calls, e.tap.Count())
 		}
 		processOut = results[0].stdout
 	})
@@ -522,10 +444,10 @@ func TestEndToEndCLI(t *testing.T) {
 
 	t.Run("the credentials page's console button in Chromium", func(t *testing.T) {
 		n := len(fed.recorded())
-		run("open the sign-in", chromedp.Navigate(e.url+"/login/team/corp"))
-		signInAtIdP(t, ctx, "alice", "#open-console")
-		run("click Open AWS console", chromedp.Click(chromedp.ID("open-console")), chromedp.WaitVisible(chromedp.ID("console")))
-		loc, err := chromedp.Run(ctx, chromedp.Location())
+		b.Run(t, "open the sign-in", chromedp.Navigate(e.url+"/login/team/corp"))
+		b.SignInAtIdP(t, "alice", "#open-console")
+		b.Run(t, "click Open AWS console", chromedp.Click(chromedp.ID("open-console")), chromedp.WaitVisible(chromedp.ID("console")))
+		loc, err := chromedp.Run(b.Ctx, chromedp.Location())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -549,21 +471,14 @@ func TestEndToEndCLI(t *testing.T) {
 		if verify != e.url+"/device" {
 			t.Fatalf("verification URI %s", verify)
 		}
-		run("type the code", chromedp.Navigate(verify), chromedp.WaitVisible(chromedp.ID("user_code")),
+		b.Run(t, "type the code", chromedp.Navigate(verify), chromedp.WaitVisible(chromedp.ID("user_code")),
 			chromedp.SendKeys(chromedp.ID("user_code"), strings.ToLower(code)), chromedp.Click(chromedp.ID("continue")))
-		signInAtIdP(t, ctx, "alice", "#approve-device")
-		shown, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".user-code-display")))
-		if err != nil || shown != code {
-			t.Fatalf("approve page shows %q (%v), the CLI %q", shown, err, code)
+		b.SignInAtIdP(t, "alice", "#approve-device")
+		if shown := b.Text(t, ".user-code-display"); shown != code {
+			t.Fatalf("approve page shows %q, the CLI %q", shown, code)
 		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG, not JPEG
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(screenshotDir(t), "cli-device-approve.png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		run("approve", chromedp.Click(chromedp.ID("approve-device")), chromedp.WaitVisible(chromedp.CSS(".notice.ok")))
+		b.Shot(t, screenshotDir(t), "cli-device-approve")
+		b.Run(t, "approve", chromedp.Click(chromedp.ID("approve-device")), chromedp.WaitVisible(chromedp.CSS(".notice.ok")))
 		r := waitDone(t, done, 30*time.Second)
 		if r.code != 0 || !strings.Contains(r.stderr, "Signed in to "+e.url+" as alice@example.com") {
 			t.Fatalf("device login: exit %d\n%s", r.code, r.stderr)
@@ -596,8 +511,8 @@ func TestEndToEndCLI(t *testing.T) {
 		if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "expired or was revoked") || !strings.Contains(r.stderr, "run: fedgate login --gateway "+e.url) {
 			t.Errorf("refresh with a revoked session: exit %d, stderr %q", r.code, r.stderr)
 		}
-		if status, _, _ := cliCall(t, e, http.MethodGet, "/cli/roles", deviceSession); status != http.StatusUnauthorized {
-			t.Errorf("the revoked session still works on the API: HTTP %d", status)
+		if r := send(t, nil, http.MethodGet, e.url+"/cli/roles", "", "Authorization", bearer(deviceSession)); r.status != http.StatusUnauthorized {
+			t.Errorf("the revoked session still works on the API: HTTP %d", r.status)
 		}
 	})
 
@@ -699,25 +614,4 @@ func readSessionToken(t *testing.T, path string) string {
 		t.Fatalf("session file %s: %v", path, err)
 	}
 	return s.AccessToken
-}
-
-func cliCall(t *testing.T, e *env, method, path, token string) (int, http.Header, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, e.url+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, string(b)
-}
-
-func tapCalls(e *env) int {
-	n, _ := e.tap.snapshot()
-	return n
 }

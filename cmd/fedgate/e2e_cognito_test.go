@@ -6,16 +6,11 @@ package main
 // S3 with IAM enforcement.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	citypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -76,11 +70,10 @@ cognito:
 func TestEndToEndCognito(t *testing.T) {
 	var guestRole string
 	// The admin API token reads the audit log (e2e_gaps_test.go, cognitoAudit).
-	t.Setenv(e2eAdminTokenEnv, e2eAdminToken)
 	e := startEnv(t, withCognitoPool(&guestRole), withAdmin)
 	key := strings.TrimPrefix(e.idp.Issuer, "http://") // the Logins key of the loopback IdP
 	alice := map[string]string{key: e.token("alice", e2eMobileClient, 10*time.Minute)}
-	goSDK := cognitoidentity.New(cognitoidentity.Options{Region: "us-east-1", BaseEndpoint: aws.String(e.url), RetryMaxAttempts: 1})
+	goSDK := cognitoSDK(e.url)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
@@ -100,7 +93,7 @@ func TestEndToEndCognito(t *testing.T) {
 		}
 		c := out.Credentials
 		aliceSecret = aws.ToString(c.SecretKey)
-		e.assertLeastPrivilege(aws.Credentials{AccessKeyID: aws.ToString(c.AccessKeyId), SecretAccessKey: aws.ToString(c.SecretKey), SessionToken: aws.ToString(c.SessionToken)})
+		e.assertLeastPrivilege(peers.Creds(c.AccessKeyId, c.SecretKey, c.SessionToken))
 		// The pool's two hours, not Cognito's one-hour cap.
 		if left := time.Until(aws.ToTime(c.Expiration)); left < 110*time.Minute || left > 121*time.Minute {
 			t.Errorf("credentials expire in %v, want the pool's 2h", left)
@@ -108,7 +101,7 @@ func TestEndToEndCognito(t *testing.T) {
 		// What STS received: fedgate's token, verified by jose through
 		// fedgate's discovery, with the identity, amr and the session tag
 		// (moto records no session tags, so the token is the evidence).
-		_, minted := e.tap.snapshot()
+		_, minted := e.tap.Snapshot()
 		claims := peers.VerifyWithJose(t, e.url, poolMobileID, minted)
 		if claims["sub"] != aliceID {
 			t.Errorf("minted sub = %v, want %s", claims["sub"], aliceID)
@@ -139,34 +132,34 @@ func TestEndToEndCognito(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := out.Credentials
-		e.assertLeastPrivilege(aws.Credentials{AccessKeyID: aws.ToString(c.AccessKeyId), SecretAccessKey: aws.ToString(c.SecretKey), SessionToken: aws.ToString(c.SessionToken)})
+		e.assertLeastPrivilege(peers.Creds(c.AccessKeyId, c.SecretKey, c.SessionToken))
 	})
 
 	t.Run("boto3: get_id, get_credentials_for_identity, S3", func(t *testing.T) {
-		out := runBoto3(t, map[string]any{"endpoint": e.url, "region": "us-east-1", "pool": poolMobileID, "logins": alice})
+		out := peers.RunBoto3(t, map[string]any{"endpoint": e.url, "region": "us-east-1", "pool": poolMobileID, "logins": alice})
 		if out.IdentityID != aliceID {
 			t.Errorf("boto3 got identity %s, the Go SDK %s", out.IdentityID, aliceID)
 		}
-		e.assertLeastPrivilege(out.creds(t))
+		e.assertLeastPrivilege(out.Creds(t))
 	})
 
 	t.Run("JS SDK v3: fromCognitoIdentityPool, S3", func(t *testing.T) {
-		out := runJS(t, map[string]any{"mode": "provider", "endpoint": e.url, "region": "us-east-1", "pool": poolMobileID, "logins": alice})
+		out := peers.RunJS(t, map[string]any{"mode": "provider", "endpoint": e.url, "region": "us-east-1", "pool": poolMobileID, "logins": alice})
 		if out.IdentityID != aliceID {
 			t.Errorf("JS got identity %s, the Go SDK %s", out.IdentityID, aliceID)
 		}
-		e.assertLeastPrivilege(out.creds(t))
+		e.assertLeastPrivilege(out.Creds(t))
 	})
 
 	t.Run("guests get the list-only role with the guest audience (boto3, JS)", func(t *testing.T) {
 		plan := map[string]any{"mode": "provider", "endpoint": e.url, "region": "us-east-1", "pool": poolMobileID}
-		for name, run := range map[string]func(*testing.T, map[string]any) sdkResult{"boto3": runBoto3, "js": runJS} {
+		for name, run := range map[string]func(testing.TB, map[string]any) peers.SDKResult{"boto3": peers.RunBoto3, "js": peers.RunJS} {
 			out := run(t, plan)
 			if out.IdentityID == "" || out.IdentityID == aliceID {
 				t.Fatalf("%s: guest identity %q", name, out.IdentityID)
 			}
-			e.assertGuestOnly(out.creds(t))
-			_, minted := e.tap.snapshot()
+			e.assertGuestOnly(out.Creds(t))
+			_, minted := e.tap.Snapshot()
 			claims := peers.VerifyWithJose(t, e.url, poolMobileID+":unauthenticated", minted)
 			if amr, _ := json.Marshal(claims["amr"]); claims["sub"] != out.IdentityID || string(amr) != `["unauthenticated"]` {
 				t.Errorf("%s: guest token sub %v amr %s", name, claims["sub"], amr)
@@ -176,22 +169,19 @@ func TestEndToEndCognito(t *testing.T) {
 
 	t.Run("CustomRoleArn picks among granted roles only (JS client)", func(t *testing.T) {
 		carol := map[string]string{key: e.token("carol", e2eMobileClient, 10*time.Minute)}
-		out := runJS(t, map[string]any{"mode": "client", "endpoint": e.url, "region": "us-east-1", "pool": poolMobileID, "logins": carol, "custom_role_arn": e.adminRole})
-		s3c := peers.S3With(e.moto, out.creds(t))
-		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(otherBucket), Key: aws.String("by-admin.txt"), Body: strings.NewReader("x")}); err != nil {
-			t.Errorf("admin credentials cannot write: %v", err)
-		}
+		out := peers.RunJS(t, map[string]any{"mode": "client", "endpoint": e.url, "region": "us-east-1", "pool": poolMobileID, "logins": carol, "custom_role_arn": e.adminRole})
+		e.moto.CheckS3(t, out.Creds(t), peers.Writes(otherBucket, "by-admin.txt")) // the admin role's
 		// Without CustomRoleArn carol's two grants resolve to the first.
-		out = runJS(t, map[string]any{"mode": "client", "endpoint": e.url, "region": "us-east-1", "pool": poolMobileID, "logins": carol})
-		e.assertLeastPrivilege(out.creds(t))
-		refused := runJS(t, map[string]any{"mode": "client", "endpoint": e.url, "region": "us-east-1", "pool": poolMobileID, "logins": alice, "custom_role_arn": e.adminRole})
+		out = peers.RunJS(t, map[string]any{"mode": "client", "endpoint": e.url, "region": "us-east-1", "pool": poolMobileID, "logins": carol})
+		e.assertLeastPrivilege(out.Creds(t))
+		refused := peers.RunJS(t, map[string]any{"mode": "client", "endpoint": e.url, "region": "us-east-1", "pool": poolMobileID, "logins": alice, "custom_role_arn": e.adminRole})
 		if refused.Error == nil || refused.Error.Name != "NotAuthorizedException" {
 			t.Errorf("alice asking for the admin role: %+v", refused)
 		}
 	})
 
 	t.Run("GetOpenIdToken: the app's own AssumeRoleWithWebIdentity (basic flow)", func(t *testing.T) {
-		out := runBoto3(t, map[string]any{"op": "open_id_token", "endpoint": e.url, "region": "us-east-1", "pool": poolMobileID, "logins": alice})
+		out := peers.RunBoto3(t, map[string]any{"op": "open_id_token", "endpoint": e.url, "region": "us-east-1", "pool": poolMobileID, "logins": alice})
 		claims := peers.VerifyWithJose(t, e.url, poolMobileID, out.Token)
 		if claims["sub"] != aliceID || claims["exp"].(float64)-claims["iat"].(float64) != 600 {
 			t.Errorf("open id token: sub %v, lifetime %vs", claims["sub"], claims["exp"].(float64)-claims["iat"].(float64))
@@ -201,13 +191,11 @@ func TestEndToEndCognito(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.assertLeastPrivilege(aws.Credentials{AccessKeyID: aws.ToString(res.Credentials.AccessKeyId),
-			SecretAccessKey: aws.ToString(res.Credentials.SecretAccessKey), SessionToken: aws.ToString(res.Credentials.SessionToken)})
+		e.assertLeastPrivilege(peers.Creds(res.Credentials.AccessKeyId, res.Credentials.SecretAccessKey, res.Credentials.SessionToken))
 	})
 
 	t.Run("the configured path answers too", func(t *testing.T) {
-		c := cognitoidentity.New(cognitoidentity.Options{Region: "us-east-1", BaseEndpoint: aws.String(e.url + cognitoPath), RetryMaxAttempts: 1})
-		id, err := c.GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: aws.String(poolMobileID), Logins: alice})
+		id, err := cognitoSDK(e.url+cognitoPath).GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: aws.String(poolMobileID), Logins: alice})
 		if err != nil || aws.ToString(id.IdentityId) != aliceID {
 			t.Errorf("GetId at %s: %v %v", cognitoPath, aws.ToString(id.IdentityId), err)
 		}
@@ -244,24 +232,18 @@ func TestEndToEndCognito(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				calls, _ := e.tap.snapshot()
-				identities := e.identityCount()
+				w := e.watchVends()
 				tc.plan["endpoint"], tc.plan["region"] = e.url, "us-east-1"
-				py := runBoto3(t, tc.plan)
+				py := peers.RunBoto3(t, tc.plan)
 				if py.Error == nil || py.Error.Code != tc.wantType || py.Error.Status != 400 || (tc.wantMessage != "" && py.Error.Message != tc.wantMessage) {
 					t.Errorf("boto3: %+v, want %s %q", py.Error, tc.wantType, tc.wantMessage)
 				}
 				tc.plan["mode"] = "client"
-				js := runJS(t, tc.plan)
+				js := peers.RunJS(t, tc.plan)
 				if js.Error == nil || js.Error.Name != tc.wantType || js.Error.Status != 400 {
 					t.Errorf("JS: %+v, want %s", js.Error, tc.wantType)
 				}
-				if now, _ := e.tap.snapshot(); now != calls {
-					t.Errorf("a refusal called STS %d times", now-calls)
-				}
-				if n := e.identityCount(); n != identities {
-					t.Errorf("a refusal stored %d identities", n-identities)
-				}
+				w.none(t, "a refusal")
 			})
 		}
 		// The Go SDK parses the same answers into its modelled types.
@@ -278,9 +260,9 @@ func TestEndToEndCognito(t *testing.T) {
 			{"oversized", "AWSCognitoIdentityService.GetId", big, "InvalidParameterException"},
 			{"no target", "", `{}`, "UnknownOperationException"},
 		} {
-			status, header, body := postCognito(t, e.url+"/", tc.target, tc.body)
-			if status != 400 || header.Get("x-amzn-ErrorType") != tc.want || !strings.Contains(body, `"__type":"`+tc.want+`"`) {
-				t.Errorf("%s: HTTP %d %s %s", tc.name, status, header.Get("x-amzn-ErrorType"), body)
+			r := postCognito(t, e.url, tc.target, tc.body)
+			if r.status != 400 || r.header.Get("x-amzn-ErrorType") != tc.want || !strings.Contains(r.body, `"__type":"`+tc.want+`"`) {
+				t.Errorf("%s: HTTP %d %s %s", tc.name, r.status, r.header.Get("x-amzn-ErrorType"), r.body)
 			}
 		}
 	})
@@ -292,15 +274,15 @@ func TestEndToEndCognito(t *testing.T) {
 		}
 		body := `{"IdentityId":"` + aws.ToString(guest.IdentityId) + `"}`
 		for i := range 40 {
-			status, header, resp := postCognito(t, e.url+"/", "AWSCognitoIdentityService.GetOpenIdToken", body)
-			if header.Get("x-amzn-ErrorType") == "TooManyRequestsException" {
-				if i < 15 || status != 400 {
-					t.Errorf("throttled after %d calls with HTTP %d (burst 20)", i, status)
+			r := postCognito(t, e.url, "AWSCognitoIdentityService.GetOpenIdToken", body)
+			if r.header.Get("x-amzn-ErrorType") == "TooManyRequestsException" {
+				if i < 15 || r.status != 400 {
+					t.Errorf("throttled after %d calls with HTTP %d (burst 20)", i, r.status)
 				}
 				return
 			}
-			if status != 200 {
-				t.Fatalf("call %d: HTTP %d %s", i, status, resp)
+			if r.status != 200 {
+				t.Fatalf("call %d: HTTP %d %s", i, r.status, r.body)
 			}
 		}
 		t.Error("40 quick calls for one identity were never throttled")
@@ -350,123 +332,19 @@ func appSignIn(ctx context.Context, t *testing.T, e *env, user string) string {
 
 // assertGuestOnly: the guest role lists the team bucket and nothing more.
 func (e *env) assertGuestOnly(creds aws.Credentials) {
-	t := e.t
+	e.t.Helper()
+	e.moto.CheckS3(e.t, creds, peers.Lists(teamBucket), peers.Denied(peers.Reads(teamBucket, "report.txt")), peers.Denied(peers.Lists(otherBucket)))
+}
+
+// cognitoSDK is the AWS SDK for Go's Cognito Identity client for fedgate
+// at endpoint; it does not retry, so each refusal reaches the test.
+func cognitoSDK(endpoint string) *cognitoidentity.Client {
+	return cognitoidentity.New(cognitoidentity.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), RetryMaxAttempts: 1})
+}
+
+// postCognito calls fedgate's Cognito Identity API at baseURL the way the
+// SDKs do (target is the X-Amz-Target header; empty: none).
+func postCognito(t *testing.T, baseURL, target, body string) response {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s3c := peers.S3With(e.moto, creds)
-	if _, err := s3c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(teamBucket)}); err != nil {
-		t.Fatalf("guest listing %s: %v", teamBucket, err)
-	}
-	if _, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(teamBucket), Key: aws.String("report.txt")}); !peers.IsAccessDenied(err) {
-		t.Errorf("guest reading report.txt: %v, want AccessDenied", err)
-	}
-	if _, err := s3c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(otherBucket)}); !peers.IsAccessDenied(err) {
-		t.Errorf("guest listing %s: %v, want AccessDenied", otherBucket, err)
-	}
-}
-
-func postCognito(t *testing.T, url, target, body string) (int, http.Header, string) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	if target != "" {
-		req.Header.Set("X-Amz-Target", target)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, string(b)
-}
-
-// sdkResult is what the boto3 and JS programs print.
-type sdkResult struct {
-	IdentityID  string `json:"identity_id"`
-	Token       string `json:"token"`
-	Credentials *struct {
-		AccessKeyID  string `json:"access_key_id"`
-		SecretKey    string `json:"secret_key"`
-		SessionToken string `json:"session_token"`
-		Expiration   string `json:"expiration"`
-	} `json:"credentials"`
-	Error *struct {
-		Code    string `json:"code"` // boto3
-		Name    string `json:"name"` // JS
-		Message string `json:"message"`
-		Status  int    `json:"status"`
-	} `json:"error"`
-}
-
-func (r sdkResult) creds(t *testing.T) aws.Credentials {
-	t.Helper()
-	if r.Error != nil || r.Credentials == nil {
-		t.Fatalf("SDK program got no credentials: %+v", r.Error)
-	}
-	if _, err := time.Parse(time.RFC3339, strings.Replace(r.Credentials.Expiration, "+00:00", "Z", 1)); err != nil {
-		t.Errorf("the SDK could not read Expiration as a time: %q", r.Credentials.Expiration)
-	}
-	return aws.Credentials{AccessKeyID: r.Credentials.AccessKeyID, SecretAccessKey: r.Credentials.SecretKey, SessionToken: r.Credentials.SessionToken}
-}
-
-// sdkEnv is the environment of an SDK program: no AWS credentials or
-// profiles of the machine, so the calls are as unsigned as an app's.
-func sdkEnv(t *testing.T) []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			out = append(out, kv)
-		}
-	}
-	none := filepath.Join(t.TempDir(), "none")
-	return append(out, "AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE="+none, "AWS_SHARED_CREDENTIALS_FILE="+none)
-}
-
-func runBoto3(t *testing.T, plan map[string]any) sdkResult {
-	t.Helper()
-	dir, err := peers.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := exec.Command("python3", "-c", "import boto3").Run(); err != nil {
-		peers.Required(t, "python3 with boto3 (pip install boto3)")
-	}
-	return runSDKProgram(t, exec.Command("python3", filepath.Join(dir, "cognito", "boto3_client.py")), plan)
-}
-
-func runJS(t *testing.T, plan map[string]any) sdkResult {
-	t.Helper()
-	dir, err := peers.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, pkg := range []string{"@aws-sdk/credential-providers", "@aws-sdk/client-cognito-identity"} {
-		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil {
-			peers.Required(t, "npm package "+pkg+" (npm ci in testdata/peers)")
-		}
-	}
-	return runSDKProgram(t, exec.Command("node", filepath.Join(dir, "cognito", "js_client.mjs")), plan)
-}
-
-func runSDKProgram(t *testing.T, cmd *exec.Cmd, plan map[string]any) sdkResult {
-	t.Helper()
-	in, err := json.Marshal(plan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdin, cmd.Stdout, cmd.Stderr, cmd.Env = bytes.NewReader(in), &stdout, &stderr, sdkEnv(t)
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s: %v\n%s", filepath.Base(cmd.Args[len(cmd.Args)-1]), err, stderr.String())
-	}
-	var out sdkResult
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-		t.Fatalf("%s printed no result: %v\n%s\n%s", filepath.Base(cmd.Args[len(cmd.Args)-1]), err, stdout.String(), stderr.String())
-	}
-	return out
+	return send(t, nil, http.MethodPost, baseURL+"/", body, "Content-Type", "application/x-amz-json-1.1", "X-Amz-Target", target)
 }

@@ -4,20 +4,17 @@ package main
 // (npm oidc-provider), and moto's STS/IAM/S3 with IAM enforcement, all over
 // real sockets. An STS tap in front of moto records what fedgate sends, so
 // tests can verify the tokens fedgate minted with an independent library.
+// Every environment (this OIDC one, the SAML ones, the replicas) is built
+// here, and the tests' HTTP goes through send as a browser or an app sends it.
 
 import (
-	"bytes"
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"html"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
@@ -29,9 +26,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"fedgate/cmd/fedgate/internal/peers"
+	"fedgate/cmd/fedgate/internal/testkit"
 	_ "fedgate/gateway/store" // registers the sqlite driver for the store checks
 )
 
@@ -46,6 +43,185 @@ const (
 	teamBucket      = "team-data"
 	otherBucket     = "other-data"
 )
+
+type env struct {
+	t          *testing.T
+	bin        string
+	dir        string
+	configPath string
+	config     string // the configuration after the sections every environment shares
+	port       int    // fedgate's listen port
+	url        string // this fedgate's address (a replica's own)
+	publicURL  string // server.public_url, shared by the replicas
+	moto       *peers.Moto
+	idp        *peers.OIDC   // the upstream OIDC IdP, where the environment has one
+	tap        *peers.STSTap // fedgate's STS endpoint
+	readerRole string
+	adminRole  string
+	logs       *testkit.LockedBuffer // fedgate's stderr (JSON logs)
+	proc       *os.Process           // the running `fedgate serve` (crash tests kill it)
+	extraEnv   []string              // more environment for fedgate (postgres: FEDGATE_STORE_DSN; the admin API token)
+}
+
+// newEnv starts what every environment has: moto with the team account
+// (its roles trusting trust) and the STS tap in front of it; and it picks
+// fedgate's port. The caller adds upstream IdPs, then calls serve.
+func newEnv(t *testing.T, trust string) *env {
+	t.Helper()
+	e := &env{t: t, bin: fedgateBinary(t), dir: t.TempDir()}
+	e.moto = peers.StartMoto(t)
+	e.port = testkit.FreePort(t)
+	e.url = fmt.Sprintf("http://127.0.0.1:%d", e.port)
+	e.publicURL = e.url
+	e.readerRole, e.adminRole = setupTeamAccount(t, e.moto, trust)
+	e.tap = e.moto.StartSTSTap(t)
+	return e
+}
+
+// serve writes the configuration, the sections every environment shares
+// followed by body, and starts fedgate on it.
+func (e *env) serve(body string) {
+	e.config = body
+	e.configPath = filepath.Join(e.dir, "fedgate.yaml")
+	e.writeConfig()
+	e.start()
+}
+
+func (e *env) writeConfig() {
+	cfg := fmt.Sprintf(`
+server:
+  listen: 127.0.0.1:%d
+  public_url: %s
+  reload_interval: 1s
+store:
+  path: fedgate.db
+keys:
+  master_key: ${FEDGATE_MASTER_KEY}
+sts:
+  region: us-east-1
+  endpoint: %s
+`, e.port, e.publicURL, e.tap.URL) + e.config
+	if err := os.WriteFile(e.configPath, []byte(cfg), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// startCorpIdP starts oidc-provider with fedgate's web client and clients,
+// and returns the providers section that names it corp.
+func (e *env) startCorpIdP(clients ...peers.OIDCClient) string {
+	web := peers.OIDCClient{ID: e2eClientID, Secret: e2eClientSecret, RedirectURIs: []string{e.url + "/callback"}}
+	e.idp = peers.StartOIDC(e.t, append([]peers.OIDCClient{web}, clients...))
+	return fmt.Sprintf(`providers:
+  - id: corp
+    type: oidc
+    display_name: Corp SSO
+    issuer: %s
+    client_id: %s
+    client_secret: ${CORP_CLIENT_SECRET}
+    scopes: [openid, profile, email, groups]
+`, e.idp.Issuer, e2eClientID)
+}
+
+// readersRule is the rules of a pool (lines of a pools entry) that give
+// role to members of s3-readers.
+func readersRule(role string) string {
+	return `    rules:
+      - name: s3 readers
+        match: [{claim: groups, op: equals, value: s3-readers}]
+        role: ` + role
+}
+
+// adminToken turns the admin API token on with role, and hands the token
+// to fedgate (and its subcommands) in their environment.
+func (e *env) adminToken(role string) string {
+	e.extraEnv = append(e.extraEnv, e2eAdminTokenEnv+"="+e2eAdminToken)
+	return "admin:\n  api_token_env: " + e2eAdminTokenEnv + "\n  api_token_role: " + role + "\n"
+}
+
+// envOption extends the environment before fedgate starts: it may create
+// resources in the peers and returns YAML appended to the config (entries
+// of the pools list first, then top-level sections).
+type envOption func(e *env) string
+
+// startEnv starts moto, the IdP, the STS tap and fedgate.
+func startEnv(t *testing.T, opts ...envOption) *env {
+	t.Helper()
+	e := newEnv(t, teamAccountTrust)
+	cfg := e.startCorpIdP(peers.OIDCClient{ID: e2eMobileClient, RedirectURIs: []string{"com.example.app:/callback"}})
+	// corp also takes the mobile app's tokens.
+	cfg += fmt.Sprintf(`    extra_audiences: [%s]
+pools:
+  - id: %s
+    name: team
+    display_name: Team account
+    providers: [corp]
+    principal_tags: {department: department}
+%s
+  - id: %s
+    name: team-upstream
+    providers: [corp]
+    mode: upstream-token
+%s
+  - id: %s
+    name: picker
+    providers: [corp]
+    resolution: all_matches
+    rules:
+      - name: engineers
+        match: [{claim: groups, op: equals, value: engineering}]
+        role: %s
+      - name: admins
+        cel: '"admins" in claims.groups && claims.email.endsWith("@example.com")'
+        role: %s
+`, e2eMobileClient, poolGatewayID, readersRule(e.readerRole), poolUpstreamID, readersRule(e.readerRole), poolPickerID, e.readerRole, e.adminRole)
+	for _, o := range opts {
+		cfg += o(e)
+	}
+	e.serve(cfg)
+	return e
+}
+
+func (e *env) cmdEnv() []string {
+	return append(append(os.Environ(), "FEDGATE_MASTER_KEY="+e2eMasterKey, "CORP_CLIENT_SECRET="+e2eClientSecret, "FEDGATE_LOG_LEVEL=debug"), e.extraEnv...)
+}
+
+// start runs `fedgate serve` and waits until it is ready.
+func (e *env) start() {
+	t := e.t
+	cmd := exec.Command(e.bin, "serve", "--config", e.configPath)
+	cmd.Env = e.cmdEnv()
+	logs := &testkit.LockedBuffer{}
+	e.logs = logs
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	e.proc = cmd.Process
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+		if t.Failed() {
+			t.Logf("fedgate log:\n%s", logs.String())
+		}
+	})
+	if err := testkit.WaitHTTP(e.url+"/readyz", 30*time.Second, done); err != nil {
+		t.Fatalf("fedgate: %v\n%s", err, logs.String())
+	}
+}
+
+// fedgate runs a subcommand of the binary against the test config.
+func (e *env) fedgate(args ...string) (string, error) {
+	cmd := exec.Command(e.bin, append(args, "--config", e.configPath)...)
+	cmd.Env = e.cmdEnv()
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
 
 var (
 	buildOnce sync.Once
@@ -74,226 +250,6 @@ func fedgateBinary(t *testing.T) string {
 	return binPath
 }
 
-// stsTap forwards STS calls to moto and remembers each web identity token.
-type stsTap struct {
-	mu     sync.Mutex
-	tokens []string
-	calls  int
-}
-
-func (tp *stsTap) record(r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	form, _ := url.ParseQuery(string(body))
-	tp.mu.Lock()
-	defer tp.mu.Unlock()
-	if strings.HasPrefix(form.Get("Action"), "AssumeRoleWith") {
-		tp.calls++
-		tp.tokens = append(tp.tokens, form.Get("WebIdentityToken"))
-	}
-}
-
-func (tp *stsTap) snapshot() (calls int, last string) {
-	tp.mu.Lock()
-	defer tp.mu.Unlock()
-	if len(tp.tokens) > 0 {
-		last = tp.tokens[len(tp.tokens)-1]
-	}
-	return tp.calls, last
-}
-
-type env struct {
-	t          *testing.T
-	bin        string
-	dir        string
-	configPath string
-	url        string
-	moto       *peers.Moto
-	idp        *peers.OIDC
-	tap        *stsTap
-	readerRole string
-	adminRole  string
-	logs       *syncWriter // fedgate's stderr (JSON logs)
-	extraYAML  string      // appended to the config by envOptions
-	proc       *os.Process // the running `fedgate serve` (crash tests kill it)
-	extraEnv   []string    // more environment for fedgate, set by envOptions (postgres: FEDGATE_STORE_DSN)
-}
-
-// envOption extends the environment before fedgate starts: it may create
-// resources in the peers and returns YAML appended to the config (entries
-// of the pools list first, then top-level sections).
-type envOption func(e *env) string
-
-// startEnv starts moto, the IdP, the STS tap and fedgate.
-func startEnv(t *testing.T, opts ...envOption) *env {
-	t.Helper()
-	e := &env{t: t, bin: fedgateBinary(t), dir: t.TempDir(), tap: &stsTap{}}
-	e.moto = peers.StartMoto(t)
-	port := freePort(t)
-	e.url = fmt.Sprintf("http://127.0.0.1:%d", port)
-	e.idp = peers.StartOIDC(t, []peers.OIDCClient{
-		{ID: e2eClientID, Secret: e2eClientSecret, RedirectURIs: []string{e.url + "/callback"}},
-		{ID: e2eMobileClient, RedirectURIs: []string{"com.example.app:/callback"}},
-	})
-
-	tapURL := startSTSTap(t, e.moto, e.tap)
-
-	e.readerRole, e.adminRole = setupTeamAccount(t, e.moto, teamAccountTrust)
-	for _, o := range opts {
-		e.extraYAML += o(e)
-	}
-
-	e.configPath = filepath.Join(e.dir, "fedgate.yaml")
-	e.writeConfig(port, tapURL)
-	e.start()
-	return e
-}
-
-func (e *env) writeConfig(port int, stsURL string) {
-	cfg := fmt.Sprintf(`
-server:
-  listen: 127.0.0.1:%d
-  public_url: %s
-  reload_interval: 1s
-store:
-  path: fedgate.db
-keys:
-  master_key: ${FEDGATE_MASTER_KEY}
-sts:
-  region: us-east-1
-  endpoint: %s
-providers:
-  - id: corp
-    type: oidc
-    display_name: Corp SSO
-    issuer: %s
-    client_id: %s
-    client_secret: ${CORP_CLIENT_SECRET}
-    scopes: [openid, profile, email, groups]
-    extra_audiences: [%s]
-pools:
-  - id: %s
-    name: team
-    display_name: Team account
-    providers: [corp]
-    principal_tags: {department: department}
-    rules:
-      - name: s3 readers
-        match: [{claim: groups, op: equals, value: s3-readers}]
-        role: %s
-  - id: %s
-    name: team-upstream
-    providers: [corp]
-    mode: upstream-token
-    rules:
-      - name: s3 readers
-        match: [{claim: groups, op: equals, value: s3-readers}]
-        role: %s
-  - id: %s
-    name: picker
-    providers: [corp]
-    resolution: all_matches
-    rules:
-      - name: engineers
-        match: [{claim: groups, op: equals, value: engineering}]
-        role: %s
-      - name: admins
-        cel: '"admins" in claims.groups && claims.email.endsWith("@example.com")'
-        role: %s
-`, port, e.url, stsURL, e.idp.Issuer, e2eClientID, e2eMobileClient,
-		poolGatewayID, e.readerRole, poolUpstreamID, e.readerRole, poolPickerID, e.readerRole, e.adminRole)
-	cfg += e.extraYAML
-	if err := os.WriteFile(e.configPath, []byte(cfg), 0o600); err != nil {
-		e.t.Fatal(err)
-	}
-}
-
-func (e *env) cmdEnv() []string {
-	return append(append(os.Environ(), "FEDGATE_MASTER_KEY="+e2eMasterKey, "CORP_CLIENT_SECRET="+e2eClientSecret, "FEDGATE_LOG_LEVEL=debug"), e.extraEnv...)
-}
-
-// start runs `fedgate serve` and waits until it is ready.
-func (e *env) start() {
-	t := e.t
-	cmd := exec.Command(e.bin, "serve", "--config", e.configPath)
-	cmd.Env = e.cmdEnv()
-	w := &syncWriter{w: &bytes.Buffer{}}
-	e.logs = w
-	cmd.Stdout, cmd.Stderr = w, w
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	e.proc = cmd.Process
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-		if t.Failed() {
-			t.Logf("fedgate log:\n%s", w.String())
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-done:
-			t.Fatalf("fedgate exited early: %v\n%s", err, w.String())
-		default:
-		}
-		resp, err := http.Get(e.url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("fedgate not ready in 30s\n%s", w.String())
-}
-
-// fedgate runs a subcommand of the binary against the test config.
-func (e *env) fedgate(args ...string) (string, error) {
-	cmd := exec.Command(e.bin, append(args, "--config", e.configPath)...)
-	cmd.Env = e.cmdEnv()
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
-
-func (s *syncWriter) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.String()
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // browser is a cookie-keeping HTTP client that does not follow redirects
 // back into fedgate on its own, so tests can look at each hop.
 func browser(t *testing.T) *http.Client {
@@ -304,21 +260,110 @@ func browser(t *testing.T) *http.Client {
 	return &http.Client{Jar: jar, Timeout: 30 * time.Second}
 }
 
-// signIn runs the browser flow up to the callback URL the IdP sends back.
-func (e *env) signIn(c *http.Client, pool, user string) *url.URL {
-	return e.idp.Login(e.t, c, e.url+"/login/"+pool+"/corp", user)
+// response is an HTTP answer, read whole.
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(r.body), v); err != nil {
+		t.Fatalf("answer is not JSON (HTTP %d): %s", r.status, r.body)
+	}
+}
+
+// code is the error code of a JSON error answer.
+func (r response) code(t *testing.T) string {
+	var e struct{ Code string }
+	r.json(t, &e)
+	return e.Code
+}
+
+// maxAnswer bounds what a test reads of one answer.
+const maxAnswer = 4 << 20
+
+// send makes one request with c (http.DefaultClient when nil); header is
+// name, value pairs, and a pair with an empty value is not sent.
+func send(t *testing.T, c *http.Client, method, u, body string, header ...string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, u, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		if header[i+1] != "" {
+			req.Header.Set(header[i], header[i+1])
+		}
+	}
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	return response{status: resp.StatusCode, header: resp.Header, body: string(raw)}
+}
+
+// bearer is the Authorization value for token; none without a token.
+func bearer(token string) string {
+	if token == "" {
+		return ""
+	}
+	return "Bearer " + token
 }
 
 // get fetches a page and returns status, headers and body.
 func get(t *testing.T, c *http.Client, u string) (int, http.Header, string) {
 	t.Helper()
-	resp, err := c.Get(u)
-	if err != nil {
+	r := send(t, c, http.MethodGet, u, "")
+	return r.status, r.header, r.body
+}
+
+// postForm posts a form as browser c does and returns status and page.
+func postForm(t *testing.T, c *http.Client, u string, v url.Values) (int, string) {
+	t.Helper()
+	r := send(t, c, http.MethodPost, u, v.Encode(), "Content-Type", "application/x-www-form-urlencoded")
+	return r.status, r.body
+}
+
+func regexpFind(t *testing.T, s, pattern string) string {
+	t.Helper()
+	m := regexp.MustCompile(pattern).FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("no %s in:\n%s", pattern, s)
+	}
+	return m[1]
+}
+
+// screenshotDir is where browser tests save screenshots:
+// $FEDGATE_SCREENSHOTS, or a temporary folder.
+func screenshotDir(t *testing.T) string {
+	dir := os.Getenv("FEDGATE_SCREENSHOTS")
+	if dir == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, string(b)
+	return dir
+}
+
+// signIn runs the browser flow up to the callback URL the IdP sends back.
+func (e *env) signIn(c *http.Client, pool, user string) *url.URL {
+	return e.idp.Login(e.t, c, e.url+"/login/"+pool+"/corp", user)
+}
+
+// signInPage signs user in to pool through the IdP's pages in a new
+// browser and returns the browser and the page fedgate's callback answers.
+func (e *env) signInPage(pool, user string) (*http.Client, response) {
+	e.t.Helper()
+	c := browser(e.t)
+	return c, send(e.t, c, http.MethodGet, e.signIn(c, pool, user).String(), "")
 }
 
 var exportLine = regexp.MustCompile(`export (AWS_[A-Z_]+)=['"]?([^'"\n<]+)`)
@@ -344,38 +389,26 @@ type apiResult struct {
 
 func (e *env) api(token string, body any) apiResult {
 	e.t.Helper()
-	var raw []byte
+	var raw string
 	switch b := body.(type) {
 	case string:
-		raw = []byte(b)
-	case []byte:
 		raw = b
+	case []byte:
+		raw = string(b)
 	default:
-		var err error
-		if raw, err = json.Marshal(body); err != nil {
+		j, err := json.Marshal(body)
+		if err != nil {
 			e.t.Fatal(err)
 		}
+		raw = string(j)
 	}
-	req, err := http.NewRequest(http.MethodPost, e.url+"/api/v1/credentials", bytes.NewReader(raw))
-	if err != nil {
-		e.t.Fatal(err)
+	r := send(e.t, nil, http.MethodPost, e.url+"/api/v1/credentials", raw, "Content-Type", "application/json", "Authorization", bearer(token))
+	out := apiResult{status: r.status}
+	if err := json.Unmarshal([]byte(r.body), &out.body); err != nil {
+		e.t.Fatalf("API answered non-JSON (HTTP %d): %s", r.status, r.body)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out := apiResult{status: resp.StatusCode}
-	b, _ := io.ReadAll(resp.Body)
-	if err := json.Unmarshal(b, &out.body); err != nil {
-		e.t.Fatalf("API answered non-JSON (HTTP %d): %s", resp.StatusCode, b)
-	}
-	if resp.StatusCode == http.StatusOK && resp.Header.Get("Cache-Control") != "no-store" {
-		e.t.Errorf("credentials response Cache-Control = %q, want no-store", resp.Header.Get("Cache-Control"))
+	if r.status == http.StatusOK && r.header.Get("Cache-Control") != "no-store" {
+		e.t.Errorf("credentials response Cache-Control = %q, want no-store", r.header.Get("Cache-Control"))
 	}
 	return out
 }
@@ -389,7 +422,7 @@ func (r apiResult) creds(t *testing.T) aws.Credentials {
 	return aws.Credentials{AccessKeyID: s("access_key_id"), SecretAccessKey: s("secret_access_key"), SessionToken: s("session_token")}
 }
 
-// aliceToken is a real upstream ID token from the IdP for alice.
+// token is a real upstream ID token from the IdP for alice, bob or carol.
 func (e *env) token(sub, aud string, ttl time.Duration) string {
 	claims := map[string]any{
 		"alice": map[string]any{"email": "alice@example.com", "groups": []string{"engineering", "s3-readers"}, "department": "eng"},
@@ -402,29 +435,9 @@ func (e *env) token(sub, aud string, ttl time.Duration) string {
 // assertLeastPrivilege proves the credentials are the reader role's: the
 // team bucket lists and reads, writing and the other bucket are denied.
 func (e *env) assertLeastPrivilege(creds aws.Credentials) {
-	t := e.t
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s3c := peers.S3With(e.moto, creds)
-	out, err := s3c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(teamBucket)})
-	if err != nil {
-		t.Fatalf("listing %s with vended credentials: %v", teamBucket, err)
-	}
-	if len(out.Contents) != 1 || aws.ToString(out.Contents[0].Key) != "report.txt" {
-		t.Fatalf("listing %s: got %d objects", teamBucket, len(out.Contents))
-	}
-	if _, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(teamBucket), Key: aws.String("report.txt")}); err != nil {
-		t.Fatalf("reading report.txt: %v", err)
-	}
-	_, err = s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(teamBucket), Key: aws.String("new.txt"), Body: strings.NewReader("x")})
-	if !peers.IsAccessDenied(err) {
-		t.Fatalf("PutObject with reader credentials: err = %v, want AccessDenied", err)
-	}
-	_, err = s3c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(otherBucket)})
-	if !peers.IsAccessDenied(err) {
-		t.Fatalf("listing %s with reader credentials: err = %v, want AccessDenied", otherBucket, err)
-	}
+	e.t.Helper()
+	e.moto.CheckS3(e.t, creds, peers.Lists(teamBucket, "report.txt"), peers.Reads(teamBucket, "report.txt"),
+		peers.Denied(peers.Writes(teamBucket, "new.txt")), peers.Denied(peers.Lists(otherBucket)))
 }
 
 // identityCount reads how many identities the store holds.
@@ -440,6 +453,25 @@ func (e *env) identityCount() int {
 		e.t.Fatal(err)
 	}
 	return n
+}
+
+// vendWatch remembers how many STS calls and identities there were, so a
+// test can check that refusals added none.
+type vendWatch struct {
+	e          *env
+	calls, ids int
+}
+
+func (e *env) watchVends() *vendWatch {
+	return &vendWatch{e: e, calls: e.tap.Count(), ids: e.identityCount()}
+}
+
+// none reports an STS call or a stored identity since the watch began.
+func (w *vendWatch) none(t *testing.T, what string) {
+	t.Helper()
+	if calls, ids := w.e.tap.Count(), w.e.identityCount(); calls != w.calls || ids != w.ids {
+		t.Errorf("%s called STS (%d -> %d) or stored identities (%d -> %d)", what, w.calls, calls, w.ids, ids)
+	}
 }
 
 // teamAccountTrust is the OIDC trust the team roles get in moto (which does
@@ -458,21 +490,4 @@ func setupTeamAccount(t *testing.T, m *peers.Moto, trust string) (readerRole, ad
 	m.CreateBucket(t, teamBucket, map[string]string{"report.txt": "quarterly numbers"})
 	m.CreateBucket(t, otherBucket, map[string]string{"secret.txt": "not for readers"})
 	return readerRole, adminRole
-}
-
-// startSTSTap puts a recording proxy in front of moto's STS and returns its
-// URL, the STS endpoint fedgate is configured with.
-func startSTSTap(t *testing.T, m *peers.Moto, tap interface{ record(*http.Request) }) string {
-	t.Helper()
-	motoURL, err := url.Parse(m.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(motoURL)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tap.record(r)
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
 }

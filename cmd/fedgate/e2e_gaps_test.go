@@ -6,14 +6,10 @@ package main
 // real oidc-provider, moto with IAM enforcement, xmlsec1.
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -24,47 +20,13 @@ import (
 
 const poolBrokerOIDC = "us-east-1:8d4c3f5b-3e4a-4b8c-8d9e-0f1a2b3c4d5e"
 
-type brokerOIDCEnv struct {
-	*env
-	stap *samlTap
-}
-
 // startBrokerOIDCEnv: moto with IAM enforcement (roles trusting the broker's
 // IAM SAML provider), oidc-provider as the only upstream, and fedgate with
 // one saml-broker pool on it and an admin API token (viewer).
-func startBrokerOIDCEnv(t *testing.T) *brokerOIDCEnv {
+func startBrokerOIDCEnv(t *testing.T) *env {
 	t.Helper()
-	t.Setenv(e2eAdminTokenEnv, e2eAdminToken)
-	e := &brokerOIDCEnv{env: &env{t: t, bin: fedgateBinary(t), dir: t.TempDir(), tap: &stsTap{}}, stap: &samlTap{}}
-	e.moto = peers.StartMoto(t)
-	port := freePort(t)
-	e.url = fmt.Sprintf("http://127.0.0.1:%d", port)
-	e.idp = peers.StartOIDC(t, []peers.OIDCClient{{ID: e2eClientID, Secret: e2eClientSecret, RedirectURIs: []string{e.url + "/callback"}}})
-
-	e.readerRole, e.adminRole = setupTeamAccount(t, e.moto, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"`+brokerProviderARN+`"},"Action":["sts:AssumeRoleWithSAML","sts:TagSession"],"Condition":{"StringEquals":{"SAML:aud":"https://signin.aws.amazon.com/saml"}}}]}`)
-
-	tapURL := startSTSTap(t, e.moto, e.stap)
-
-	cfg := fmt.Sprintf(`
-server:
-  listen: 127.0.0.1:%d
-  public_url: %s
-  reload_interval: 1s
-store:
-  path: fedgate.db
-keys:
-  master_key: ${FEDGATE_MASTER_KEY}
-sts:
-  endpoint: %s
-providers:
-  - id: corp
-    type: oidc
-    display_name: Corp SSO
-    issuer: %s
-    client_id: %s
-    client_secret: ${CORP_CLIENT_SECRET}
-    scopes: [openid, profile, email, groups]
-pools:
+	e := newEnv(t, brokerTrust)
+	e.serve(e.startCorpIdP() + fmt.Sprintf(`pools:
   - id: %s
     name: broker-oidc
     providers: [corp]
@@ -72,19 +34,8 @@ pools:
     saml_provider_arn: %s
     principal_tags: {department: department}
     duration_seconds: 1800
-    rules:
-      - name: s3 readers
-        match: [{claim: groups, op: equals, value: s3-readers}]
-        role: %s
-admin:
-  api_token_env: %s
-  api_token_role: viewer
-`, port, e.url, tapURL, e.idp.Issuer, e2eClientID, poolBrokerOIDC, brokerProviderARN, e.readerRole, e2eAdminTokenEnv)
-	e.configPath = filepath.Join(e.dir, "fedgate.yaml")
-	if err := os.WriteFile(e.configPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	e.start()
+%s
+%s`, poolBrokerOIDC, brokerProviderARN, readersRule(e.readerRole), e.adminToken("viewer")))
 	return e
 }
 
@@ -92,10 +43,6 @@ admin:
 // xmlsec1 against the one certificate fedgate's IdP metadata publishes.
 func brokerXMLSecVerifier(t *testing.T, baseURL string) func(doc []byte) (bool, string) {
 	t.Helper()
-	xmlsec, err := exec.LookPath("xmlsec1")
-	if err != nil {
-		peers.Required(t, "xmlsec1 (apt-get install xmlsec1)")
-	}
 	status, _, md := get(t, http.DefaultClient, baseURL+"/saml/idp/metadata")
 	if status != http.StatusOK {
 		t.Fatalf("IdP metadata: HTTP %d", status)
@@ -108,35 +55,7 @@ func brokerXMLSecVerifier(t *testing.T, baseURL string) func(doc []byte) (bool, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	certPath := filepath.Join(dir, "fedgate-idp.pem")
-	pemCert := "-----BEGIN CERTIFICATE-----\n" + base64.StdEncoding.EncodeToString(der) + "\n-----END CERTIFICATE-----\n"
-	if err := os.WriteFile(certPath, []byte(pemCert), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return func(doc []byte) (bool, string) {
-		p := filepath.Join(dir, "response.xml")
-		if err := os.WriteFile(p, doc, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		out, err := exec.Command(xmlsec, "--verify", "--pubkey-cert-pem", certPath,
-			"--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion", p).CombinedOutput()
-		return err == nil, string(out)
-	}
-}
-
-// auditEntry is one line of the admin audit API.
-type auditEntry struct {
-	IdentityID string `json:"identity_id"`
-	Provider   string `json:"provider"`
-	Subject    string `json:"subject"`
-	Pool       string `json:"pool"`
-	Role       string `json:"role"`
-	Source     string `json:"source_address"`
-	RequestID  string `json:"request_id"`
-	Kind       string `json:"kind"`
-	Result     string `json:"result"`
-	Reason     string `json:"reason"`
+	return peers.XMLSecVerifier(t, der)
 }
 
 // TestEndToEndSAMLBrokerOIDC: a person signs in through the real
@@ -149,87 +68,41 @@ func TestEndToEndSAMLBrokerOIDC(t *testing.T) {
 	var vended []string
 
 	t.Run("browser sign-in at oidc-provider into a saml-broker pool vends IAM-limited credentials", func(t *testing.T) {
-		c := browser(t)
-		cb := e.idp.Login(t, c, e.url+"/login/broker-oidc/corp", "alice")
-		status, h, page := get(t, c, cb.String())
-		if status != http.StatusOK || h.Get("Cache-Control") != "no-store" {
-			t.Fatalf("callback: HTTP %d, Cache-Control %q\n%s", status, h.Get("Cache-Control"), page)
+		_, r := e.signInPage("broker-oidc", "alice")
+		if r.status != http.StatusOK || r.header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("callback: HTTP %d, Cache-Control %q\n%s", r.status, r.header.Get("Cache-Control"), r.body)
 		}
-		creds := credsFromPage(t, page)
+		creds := credsFromPage(t, r.body)
 		vended = append(vended, creds.SecretAccessKey, creds.SessionToken)
 		e.assertLeastPrivilege(creds)
-		call := e.stap.last(t)
-		if call.Get("Action") != "AssumeRoleWithSAML" || call.Get("PrincipalArn") != brokerProviderARN ||
-			call.Get("RoleArn") != e.readerRole || call.Get("DurationSeconds") != "1800" {
-			t.Fatalf("STS call: action %s principal %s role %s duration %s", call.Get("Action"), call.Get("PrincipalArn"), call.Get("RoleArn"), call.Get("DurationSeconds"))
-		}
-		raw, err := base64.StdEncoding.DecodeString(call.Get("SAMLAssertion"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc := string(raw)
-		for _, want := range []string{
-			`Destination="https://signin.aws.amazon.com/saml"`, `Recipient="https://signin.aws.amazon.com/saml"`,
-			`<saml:Audience>https://signin.aws.amazon.com/saml</saml:Audience>`,
-			">" + e.readerRole + "," + brokerProviderARN + "<", ">alice@example.com<", ">1800<",
-			`PrincipalTag:department"`, ">eng<", "<saml:Issuer>" + e.url + "/saml/idp</saml:Issuer>",
-		} {
-			if !strings.Contains(doc, want) {
-				t.Errorf("broker response lacks %s", want)
-			}
-		}
-		if n := strings.Count(doc, ":role/"); n != 1 {
-			t.Errorf("broker response names %d roles, want only the mapped one", n)
-		}
-		if strings.Contains(doc, "eyJ") || strings.Contains(doc, e.idp.Issuer) {
+		raw := e.assertBrokerResponse(t)
+		if doc := string(raw); strings.Contains(doc, "eyJ") || strings.Contains(doc, e.idp.Issuer) {
 			t.Error("broker response carries the upstream ID token or names the upstream issuer")
 		}
 		brokerAssertion = raw
 	})
 
 	t.Run("the JSON API exchanges an oidc-provider ID token through the broker", func(t *testing.T) {
-		before := e.stap.count()
+		before := e.tap.Count()
 		r := e.api(e.token("alice", e2eClientID, 5*time.Minute), map[string]any{"pool": "broker-oidc", "duration_seconds": 900})
 		creds := r.creds(t)
 		vended = append(vended, creds.SecretAccessKey, creds.SessionToken)
 		e.assertLeastPrivilege(creds)
-		if call := e.stap.last(t); e.stap.count() != before+1 || call.Get("Action") != "AssumeRoleWithSAML" || call.Get("DurationSeconds") != "900" {
+		if call := e.tap.Last(t); e.tap.Count() != before+1 || call.Get("Action") != "AssumeRoleWithSAML" || call.Get("DurationSeconds") != "900" {
 			t.Errorf("STS call: %s duration %s", call.Get("Action"), call.Get("DurationSeconds"))
 		}
 	})
 
 	t.Run("xmlsec1 verifies the broker's assertion and refuses it after any change", func(t *testing.T) {
-		if brokerAssertion == nil {
-			t.Fatal("no broker assertion recorded")
-		}
-		verify := brokerXMLSecVerifier(t, e.url)
-		if ok, out := verify(brokerAssertion); !ok {
-			t.Fatalf("xmlsec1 does not verify fedgate's assertion against its published certificate:\n%s", out)
-		}
-		sigEnd := bytes.Index(brokerAssertion, []byte("</ds:Signature>"))
-		for _, target := range []string{"alice@example.com", "team-data-reader", "saml-provider/fedgate", ">eng<", `NotOnOrAfter="`} {
-			i := bytes.Index(brokerAssertion[sigEnd:], []byte(target))
-			if sigEnd < 0 || i < 0 {
-				t.Fatalf("%q not in the signed part", target)
-			}
-			mutated := bytes.Clone(brokerAssertion)
-			mutated[sigEnd+i+len(target)/2] ^= 0x01
-			if ok, _ := verify(mutated); ok {
-				t.Errorf("xmlsec1 still verifies after changing %q", target)
-			}
-		}
+		assertXMLSecVerifies(t, e.url, brokerAssertion, "alice@example.com", "team-data-reader", "saml-provider/fedgate", ">eng<", `NotOnOrAfter="`)
 	})
 
 	t.Run("bob is refused: no rule, no STS call, no identity", func(t *testing.T) {
-		calls, ids := e.stap.count(), e.identityCount()
-		c := browser(t)
-		status, _, page := get(t, c, e.idp.Login(t, c, e.url+"/login/broker-oidc/corp", "bob").String())
-		if status != http.StatusForbidden || !strings.Contains(page, "no_matching_rule") {
-			t.Fatalf("bob: HTTP %d", status)
+		w := e.watchVends()
+		if _, r := e.signInPage("broker-oidc", "bob"); r.status != http.StatusForbidden || !strings.Contains(r.body, "no_matching_rule") {
+			t.Fatalf("bob: HTTP %d", r.status)
 		}
-		if e.stap.count() != calls || e.identityCount() != ids {
-			t.Error("a refused sign-in called STS or stored an identity")
-		}
+		w.none(t, "a refused sign-in")
 	})
 
 	t.Run("the audit log holds every vend and refusal, and no token, assertion or credential", func(t *testing.T) {
@@ -246,15 +119,14 @@ func TestEndToEndSAMLBrokerOIDC(t *testing.T) {
 		if status, _, _ := get(t, browser(t), e.url+"/callback?state=deadbeef&code=x"); status != http.StatusBadRequest {
 			t.Fatalf("unknown state: HTTP %d", status)
 		}
-		var got struct{ Entries []auditEntry }
-		e.adminAPI(nil, http.MethodGet, "/admin/api/v1/audit?kind=vend&limit=100", "").json(t, &got)
+		entries := e.audit(t, "kind=vend&limit=100")
 		find := func(result, reason string) *auditEntry {
-			for i := range got.Entries {
-				if got.Entries[i].Result == result && got.Entries[i].Reason == reason {
-					return &got.Entries[i]
+			for i := range entries {
+				if entries[i].Result == result && entries[i].Reason == reason {
+					return &entries[i]
 				}
 			}
-			t.Errorf("no %s entry with reason %q in %+v", result, reason, got.Entries)
+			t.Errorf("no %s entry with reason %q in %+v", result, reason, entries)
 			return nil
 		}
 		if en := find("ok", "rule s3 readers"); en != nil && (en.Pool != poolBrokerOIDC || en.Provider != "corp" || en.Subject != "alice" || en.Role != e.readerRole || !strings.HasPrefix(en.IdentityID, "us-east-1:") || en.Source != "127.0.0.1") {
@@ -272,8 +144,8 @@ func TestEndToEndSAMLBrokerOIDC(t *testing.T) {
 		find("refused", "sign_in_expired")
 
 		export := e.adminAPI(nil, http.MethodGet, "/admin/api/v1/audit/export", "")
-		if export.status != http.StatusOK || strings.Count(string(export.raw), "\n") < 7 {
-			t.Fatalf("export: HTTP %d\n%s", export.status, export.raw)
+		if export.status != http.StatusOK || strings.Count(export.body, "\n") < 7 {
+			t.Fatalf("export: HTTP %d\n%s", export.status, export.body)
 		}
 		secrets := append([]string{expired, forged, e2eClientSecret, e2eMasterKey, e2eAdminToken, base64.StdEncoding.EncodeToString(brokerAssertion)}, vended...)
 		secrets = append(secrets, strings.Split(expired, ".")...)
@@ -281,11 +153,11 @@ func TestEndToEndSAMLBrokerOIDC(t *testing.T) {
 			if len(s) < 16 {
 				continue
 			}
-			if bytes.Contains(export.raw, []byte(s)) {
+			if strings.Contains(export.body, s) {
 				t.Errorf("secret #%d (%.10s…) is in the audit log", i, s)
 			}
 		}
-		if bytes.Contains(export.raw, []byte("<saml")) || bytes.Contains(export.raw, []byte("PHNhbWxw")) {
+		if strings.Contains(export.body, "<saml") || strings.Contains(export.body, "PHNhbWxw") {
 			t.Error("a SAML document is in the audit log")
 		}
 	})
@@ -329,7 +201,7 @@ func (e *samlEnv) simulateWithSAMLResponse(t *testing.T) {
 		r.json(t, &out)
 		return r.status, out
 	}
-	calls := e.stap.count()
+	calls := e.tap.Count()
 	resp := e.idpInitiated("alice")
 	for range 2 {
 		status, res := simulate(map[string]any{"pool": "broker", "provider": "samlify", "saml_response": resp})
@@ -342,7 +214,7 @@ func (e *samlEnv) simulateWithSAMLResponse(t *testing.T) {
 			t.Errorf("grants = %v", grants)
 		}
 	}
-	if e.stap.count() != calls {
+	if e.tap.Count() != calls {
 		t.Error("simulate called STS")
 	}
 	// Simulated twice, still unused: it vends once, then it is a replay.
@@ -350,8 +222,7 @@ func (e *samlEnv) simulateWithSAMLResponse(t *testing.T) {
 	if r := e.samlAPI(map[string]any{"pool": "broker", "provider": "samlify", "saml_response": resp}); r.status != http.StatusBadRequest {
 		t.Errorf("second use: HTTP %d %v", r.status, r.body)
 	}
-	raw, _ := base64.StdEncoding.DecodeString(e.idpInitiated("alice"))
-	tampered := base64.StdEncoding.EncodeToString(bytes.Replace(raw, []byte("s3-readers"), []byte("s3-admins!"), 1))
+	tampered := e.tamperedResponse("alice")
 	if status, res := simulate(map[string]any{"pool": "broker", "provider": "samlify", "saml_response": tampered}); status != http.StatusUnauthorized || res["code"] != "invalid_token" {
 		t.Errorf("tampered: HTTP %d %v", status, res)
 	}
@@ -367,29 +238,27 @@ func (e *samlEnv) simulateWithSAMLResponse(t *testing.T) {
 // log with the pool, the provider and the public code, and no subject.
 func (e *samlEnv) auditOfSAMLRefusals(t *testing.T) {
 	valid := e.idpInitiated("alice")
-	raw, _ := base64.StdEncoding.DecodeString(e.idpInitiated("alice"))
-	tampered := base64.StdEncoding.EncodeToString(bytes.Replace(raw, []byte("s3-readers"), []byte("s3-admins!"), 1))
+	tampered := e.tamperedResponse("alice")
 	for _, resp := range []string{tampered, valid, valid} {
 		e.samlAPI(map[string]any{"pool": "broker", "provider": "samlify", "saml_response": resp})
 	}
-	var got struct{ Entries []auditEntry }
-	e.adminAPI(nil, http.MethodGet, "/admin/api/v1/audit?kind=vend&limit=3", "").json(t, &got)
+	got := e.audit(t, "kind=vend&limit=3")
 	want := []struct{ result, reason, subject string }{
 		{"refused", "invalid_token", ""}, // the replay
 		{"ok", "rule s3 readers", "alice-samlify"},
 		{"refused", "invalid_token", ""}, // the tampered response
 	}
-	if len(got.Entries) != len(want) {
-		t.Fatalf("audit = %+v", got.Entries)
+	if len(got) != len(want) {
+		t.Fatalf("audit = %+v", got)
 	}
 	for i, w := range want {
-		en := got.Entries[i]
+		en := got[i]
 		if en.Result != w.result || en.Reason != w.reason || en.Subject != w.subject || en.Pool != poolSAMLBroker || en.Provider != "samlify" || en.RequestID == "" {
 			t.Errorf("entry %d = %+v, want %+v", i, en, w)
 		}
 	}
-	export := e.adminAPI(nil, http.MethodGet, "/admin/api/v1/audit/export", "").raw
-	if bytes.Contains(export, []byte(valid[:40])) || bytes.Contains(export, []byte(tampered[:40])) || bytes.Contains(export, []byte("PHNhbWxw")) {
+	export := e.adminAPI(nil, http.MethodGet, "/admin/api/v1/audit/export", "").body
+	if strings.Contains(export, valid[:40]) || strings.Contains(export, tampered[:40]) || strings.Contains(export, "PHNhbWxw") {
 		t.Error("a SAML response is in the audit log")
 	}
 }
@@ -398,11 +267,9 @@ func (e *samlEnv) auditOfSAMLRefusals(t *testing.T) {
 // vends (boto3, JS), GetOpenIdToken and the refusals the SDKs parsed are in
 // the audit log, and every Cognito vend counts in fedgate_vends_total.
 func (e *env) cognitoAudit(t *testing.T, guestRole string) {
-	var got struct{ Entries []auditEntry }
-	e.adminAPI(nil, http.MethodGet, "/admin/api/v1/audit?kind=vend&limit=1000", "").json(t, &got)
 	var guests, okVends, openID int
 	reasons := map[string]bool{}
-	for _, en := range got.Entries {
+	for _, en := range e.audit(t, "kind=vend&limit=1000") {
 		switch {
 		case en.Result == "ok" && en.Reason == "unauthenticated role":
 			guests++

@@ -6,10 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +16,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"fedgate/cmd/fedgate/internal/peers"
+	"fedgate/cmd/fedgate/internal/testkit"
 )
 
 // TestEndToEndOIDC is what a person and an app do with fedgate, against the
@@ -26,14 +25,13 @@ func TestEndToEndOIDC(t *testing.T) {
 	e := startEnv(t)
 
 	t.Run("browser sign-in vends least-privilege credentials (gateway-token)", func(t *testing.T) {
-		c := browser(t)
-		cb := e.signIn(c, "team", "alice")
-		status, h, page := get(t, c, cb.String())
-		if status != http.StatusOK {
-			t.Fatalf("callback: HTTP %d\n%s", status, page)
+		_, r := e.signInPage("team", "alice")
+		page := r.body
+		if r.status != http.StatusOK {
+			t.Fatalf("callback: HTTP %d\n%s", r.status, page)
 		}
-		if h.Get("Cache-Control") != "no-store" {
-			t.Errorf("credentials page Cache-Control = %q, want no-store", h.Get("Cache-Control"))
+		if r.header.Get("Cache-Control") != "no-store" {
+			t.Errorf("credentials page Cache-Control = %q, want no-store", r.header.Get("Cache-Control"))
 		}
 		for _, want := range []string{e.readerRole, "us-east-1:", "[fedgate]", "aws_session_token", "secret_access_key", "Expires"} {
 			if !strings.Contains(page, want) {
@@ -44,7 +42,7 @@ func TestEndToEndOIDC(t *testing.T) {
 
 		// The token fedgate minted for STS verifies with an independent
 		// library through fedgate's own discovery document and JWKS.
-		_, minted := e.tap.snapshot()
+		_, minted := e.tap.Snapshot()
 		claims := peers.VerifyWithJose(t, e.url, poolGatewayID, minted)
 		if sub, _ := claims["sub"].(string); !strings.HasPrefix(sub, "us-east-1:") {
 			t.Errorf("minted sub = %v, want the identity id", claims["sub"])
@@ -79,22 +77,21 @@ func TestEndToEndOIDC(t *testing.T) {
 		tok := e.token("alice", e2eClientID, 5*time.Minute)
 		r := e.api(tok, map[string]any{"pool": "team-upstream"})
 		e.assertLeastPrivilege(r.creds(t))
-		if _, last := e.tap.snapshot(); last != tok {
+		if _, last := e.tap.Snapshot(); last != tok {
 			t.Error("upstream-token mode did not pass the upstream ID token to STS unchanged")
 		}
-		c := browser(t)
-		status, _, page := get(t, c, e.signIn(c, "team-upstream", "alice").String())
-		if status != http.StatusOK {
-			t.Fatalf("browser, upstream-token: HTTP %d\n%s", status, page)
+		_, page := e.signInPage("team-upstream", "alice")
+		if page.status != http.StatusOK {
+			t.Fatalf("browser, upstream-token: HTTP %d\n%s", page.status, page.body)
 		}
-		e.assertLeastPrivilege(credsFromPage(t, page))
+		e.assertLeastPrivilege(credsFromPage(t, page.body))
 	})
 
 	t.Run("several matching rules open the role picker", func(t *testing.T) {
-		c := browser(t)
-		status, _, page := get(t, c, e.signIn(c, "picker", "carol").String())
-		if status != http.StatusOK || !strings.Contains(page, "Choose a role") {
-			t.Fatalf("picker: HTTP %d\n%s", status, page)
+		c, r := e.signInPage("picker", "carol")
+		page := r.body
+		if r.status != http.StatusOK || !strings.Contains(page, "Choose a role") {
+			t.Fatalf("picker: HTTP %d\n%s", r.status, page)
 		}
 		for _, role := range []string{e.readerRole, e.adminRole} {
 			if !strings.Contains(page, role) {
@@ -103,15 +100,10 @@ func TestEndToEndOIDC(t *testing.T) {
 		}
 		csrf := regexpFind(t, page, `name="csrf" value="([^"]+)"`)
 		// Without the form's token the post is refused.
-		resp, err := c.PostForm(e.url+"/roles", url.Values{"role": {e.readerRole}})
-		if err != nil {
-			t.Fatal(err)
+		if status, _ := postForm(t, c, e.url+"/roles", url.Values{"role": {e.readerRole}}); status != http.StatusForbidden {
+			t.Errorf("picker post without csrf: HTTP %d, want 403", status)
 		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusForbidden {
-			t.Errorf("picker post without csrf: HTTP %d, want 403", resp.StatusCode)
-		}
-		status, page = postForm(t, c, e.url+"/roles", url.Values{"csrf": {csrf}, "role": {e.readerRole}})
+		status, page := postForm(t, c, e.url+"/roles", url.Values{"csrf": {csrf}, "role": {e.readerRole}})
 		if status != http.StatusOK {
 			t.Fatalf("picking reader role: HTTP %d\n%s", status, page)
 		}
@@ -122,19 +114,18 @@ func TestEndToEndOIDC(t *testing.T) {
 			t.Errorf("picking an unentitled role: HTTP %d, want 403", status)
 		}
 		// The API asks which role when several apply, and names them.
-		r := e.api(e.token("carol", e2eClientID, 5*time.Minute), map[string]any{"pool": "picker"})
-		if r.status != http.StatusBadRequest || r.body["code"] != "role_required" {
-			t.Errorf("API with two roles and none named: %d %v", r.status, r.body)
+		api := e.api(e.token("carol", e2eClientID, 5*time.Minute), map[string]any{"pool": "picker"})
+		if api.status != http.StatusBadRequest || api.body["code"] != "role_required" {
+			t.Errorf("API with two roles and none named: %d %v", api.status, api.body)
 		}
-		r = e.api(e.token("carol", e2eClientID, 5*time.Minute), map[string]any{"pool": "picker", "role_arn": e.adminRole})
-		if r.status != http.StatusOK || r.body["role_arn"] != e.adminRole {
-			t.Errorf("API naming the admin role: %d %v", r.status, r.body)
+		api = e.api(e.token("carol", e2eClientID, 5*time.Minute), map[string]any{"pool": "picker", "role_arn": e.adminRole})
+		if api.status != http.StatusOK || api.body["role_arn"] != e.adminRole {
+			t.Errorf("API naming the admin role: %d %v", api.status, api.body)
 		}
 	})
 
 	t.Run("refusals vend nothing and store nothing", func(t *testing.T) {
-		identities := e.identityCount()
-		calls, _ := e.tap.snapshot()
+		w := e.watchVends()
 		alice := e.token("alice", e2eClientID, 5*time.Minute)
 		cases := []struct {
 			name   string
@@ -168,35 +159,24 @@ func TestEndToEndOIDC(t *testing.T) {
 				t.Errorf("%s: message %q is empty or leaks configuration", tc.name, msg)
 			}
 		}
-		if after, _ := e.tap.snapshot(); after != calls {
-			t.Errorf("refused requests reached STS %d times", after-calls)
-		}
-		if n := e.identityCount(); n != identities {
-			t.Errorf("refused requests created %d identities", n-identities)
-		}
+		w.none(t, "refused requests")
 	})
 
 	t.Run("browser refusals", func(t *testing.T) {
-		identities := e.identityCount()
-		calls, _ := e.tap.snapshot()
+		w := e.watchVends()
 
-		c := browser(t)
-		status, _, page := get(t, c, e.signIn(c, "team", "bob").String())
-		if status != http.StatusForbidden || !strings.Contains(page, "no rule") || strings.Contains(page, "s3-readers") {
-			t.Errorf("bob: HTTP %d, want 403 saying no rule matched without naming claims\n%s", status, page)
+		if _, r := e.signInPage("team", "bob"); r.status != http.StatusForbidden || !strings.Contains(r.body, "no rule") || strings.Contains(r.body, "s3-readers") {
+			t.Errorf("bob: HTTP %d, want 403 saying no rule matched without naming claims\n%s", r.status, r.body)
 		}
-
-		if n := e.identityCount(); n != identities {
-			t.Errorf("a person with no matching rule got %d identities", n-identities)
-		}
+		w.none(t, "a person with no matching rule")
 
 		// A callback URL works once: replaying its state is refused.
-		c = browser(t)
+		c := browser(t)
 		cb := e.signIn(c, "team", "alice")
 		if status, _, _ := get(t, c, cb.String()); status != http.StatusOK {
 			t.Fatalf("first use of callback: HTTP %d", status)
 		}
-		calls++ // that one vended
+		w.calls++ // that one vended
 		if status, _, page := get(t, c, cb.String()); status != http.StatusBadRequest || !strings.Contains(page, "sign_in_expired") {
 			t.Errorf("replayed state: HTTP %d, want 400 sign_in_expired", status)
 		}
@@ -218,7 +198,7 @@ func TestEndToEndOIDC(t *testing.T) {
 		stolen := e.signIn(attacker, "team", "alice").Query().Get("code")
 		victim := browser(t)
 		victimState := startFlowState(t, victim, e.url+"/login/team/corp")
-		status, _, _ = get(t, victim, e.url+"/callback?state="+victimState+"&code="+url.QueryEscape(stolen))
+		status, _, _ := get(t, victim, e.url+"/callback?state="+victimState+"&code="+url.QueryEscape(stolen))
 		if status != http.StatusBadRequest {
 			t.Errorf("code from another flow (PKCE mismatch): HTTP %d, want 400", status)
 		}
@@ -231,17 +211,12 @@ func TestEndToEndOIDC(t *testing.T) {
 		if cb.Query().Get("iss") == "" {
 			t.Error("the IdP's answer carries no iss (RFC 9207); the mix-up check below would prove nothing")
 		}
-		status, _, page = get(t, victim, e.url+"/callback?"+url.Values{"state": {victimState}, "code": {cb.Query().Get("code")}, "iss": {"http://127.0.0.1:1/other-idp"}}.Encode())
+		status, _, page := get(t, victim, e.url+"/callback?"+url.Values{"state": {victimState}, "code": {cb.Query().Get("code")}, "iss": {"http://127.0.0.1:1/other-idp"}}.Encode())
 		if status != http.StatusBadRequest || !strings.Contains(page, "another identity provider") {
 			t.Errorf("answer naming another issuer: HTTP %d, want 400", status)
 		}
 
-		if after, _ := e.tap.snapshot(); after != calls {
-			t.Errorf("browser refusals reached STS %d times", after-calls)
-		}
-		if n := e.identityCount(); n != identities {
-			t.Errorf("browser refusals created %d identities", n-identities)
-		}
+		w.none(t, "browser refusals")
 	})
 
 	t.Run("minted tokens verify after a key rotation", func(t *testing.T) {
@@ -249,25 +224,21 @@ func TestEndToEndOIDC(t *testing.T) {
 		if before.status != 200 {
 			t.Fatalf("vend before rotation: %v", before.body)
 		}
-		_, oldToken := e.tap.snapshot()
+		_, oldToken := e.tap.Snapshot()
 		out, err := e.fedgate("keys", "rotate")
 		if err != nil {
 			t.Fatalf("fedgate keys rotate: %v\n%s", err, out)
 		}
 		// The running server picks up the new key within its reload interval.
 		var newToken string
-		deadline := time.Now().Add(10 * time.Second)
-		for time.Now().Before(deadline) {
-			time.Sleep(500 * time.Millisecond)
+		rotated := testkit.Eventually(10*time.Second, 500*time.Millisecond, func() bool {
 			if r := e.api(e.token("alice", e2eClientID, 5*time.Minute), map[string]any{"pool": "team"}); r.status != 200 {
 				t.Fatalf("vend after rotation: %v", r.body)
 			}
-			_, newToken = e.tap.snapshot()
-			if kid(t, newToken) != kid(t, oldToken) {
-				break
-			}
-		}
-		if kid(t, newToken) == kid(t, oldToken) {
+			_, newToken = e.tap.Snapshot()
+			return kid(t, newToken) != kid(t, oldToken)
+		})
+		if !rotated {
 			t.Fatal("the server still signs with the old key 10s after rotation")
 		}
 		peers.VerifyWithJose(t, e.url, poolGatewayID, newToken)
@@ -277,10 +248,7 @@ func TestEndToEndOIDC(t *testing.T) {
 	t.Run("logs never carry tokens, secrets or credentials", func(t *testing.T) {
 		tok := e.token("alice", e2eClientID, 5*time.Minute)
 		creds := e.api(tok, map[string]any{"pool": "team"}).creds(t)
-		e.tap.mu.Lock()
-		secrets := append([]string(nil), e.tap.tokens...)
-		e.tap.mu.Unlock()
-		secrets = append(secrets, tok, creds.SecretAccessKey, creds.SessionToken, e2eClientSecret, e2eMasterKey)
+		secrets := append(e.tap.Tokens(), tok, creds.SecretAccessKey, creds.SessionToken, e2eClientSecret, e2eMasterKey)
 		logs := e.logs.String()
 		if !strings.Contains(logs, `"msg":"credentials vended"`) {
 			t.Fatal("fedgate's log has no vend lines; the check below would prove nothing")
@@ -310,27 +278,6 @@ func TestEndToEndOIDC(t *testing.T) {
 			}
 		}
 	})
-}
-
-func regexpFind(t *testing.T, s, pattern string) string {
-	t.Helper()
-	m := mustRegexp(pattern).FindStringSubmatch(s)
-	if m == nil {
-		t.Fatalf("no %s in:\n%s", pattern, s)
-	}
-	return m[1]
-}
-
-func postForm(t *testing.T, c *http.Client, u string, v url.Values) (int, string) {
-	t.Helper()
-	resp, err := c.PostForm(u, v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b := new(strings.Builder)
-	_, _ = copyLimited(b, resp)
-	return resp.StatusCode, b.String()
 }
 
 // startFlowState begins a sign-in and returns its state without finishing it.
@@ -405,10 +352,4 @@ func kid(t *testing.T, tok string) string {
 		t.Fatalf("token header has no kid: %s", raw)
 	}
 	return h.Kid
-}
-
-func mustRegexp(p string) *regexp.Regexp { return regexp.MustCompile(p) }
-
-func copyLimited(w io.Writer, resp *http.Response) (int64, error) {
-	return io.Copy(w, io.LimitReader(resp.Body, 4<<20))
 }

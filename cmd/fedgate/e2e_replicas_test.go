@@ -11,12 +11,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"fedgate/cmd/fedgate/internal/peers"
+	"fedgate/cmd/fedgate/internal/testkit"
 )
 
 // withPostgres runs fedgate (serve and the subcommands) on the PostgreSQL
@@ -32,22 +32,11 @@ func withPostgres(dsn string) envOption {
 // port; it shares e's public URL, store and peers.
 func (e *env) replica() *env {
 	e.t.Helper()
-	raw, err := os.ReadFile(e.configPath)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	port := freePort(e.t)
-	listen := regexp.MustCompile(`(?m)^  listen: 127\.0\.0\.1:\d+$`)
-	if !listen.Match(raw) {
-		e.t.Fatal("no server.listen line in the test configuration")
-	}
 	r := *e
-	r.url = fmt.Sprintf("http://127.0.0.1:%d", port)
-	r.configPath = strings.TrimSuffix(e.configPath, ".yaml") + fmt.Sprintf("-replica-%d.yaml", port)
-	cfg := listen.ReplaceAll(raw, []byte(fmt.Sprintf("  listen: 127.0.0.1:%d", port)))
-	if err := os.WriteFile(r.configPath, cfg, 0o600); err != nil {
-		e.t.Fatal(err)
-	}
+	r.port = testkit.FreePort(e.t)
+	r.url = fmt.Sprintf("http://127.0.0.1:%d", r.port)
+	r.configPath = filepath.Join(e.dir, fmt.Sprintf("fedgate-replica-%d.yaml", r.port))
+	r.writeConfig()
 	r.start()
 	return &r
 }
@@ -60,7 +49,6 @@ func (e *env) on(u *url.URL) string {
 
 func TestEndToEndReplicasOnPostgres(t *testing.T) {
 	dsn := peers.PostgresSchema(t)
-	t.Setenv(e2eAdminTokenEnv, e2eAdminToken)
 	a := startEnv(t, withPostgres(dsn), withAdmin)
 	b := a.replica()
 	vends := func(r *env) int { return strings.Count(r.logs.String(), `"msg":"credentials vended"`) }
@@ -104,7 +92,7 @@ func TestEndToEndReplicasOnPostgres(t *testing.T) {
 			if res := r.api(r.token("alice", e2eClientID, 5*time.Minute), map[string]any{"pool": "team"}); res.status != http.StatusOK {
 				t.Fatalf("vend on %s: %d %v", r.url, res.status, res.body)
 			}
-			_, tok := r.tap.snapshot()
+			_, tok := r.tap.Snapshot()
 			return kid(t, tok)
 		}
 		old := signingKid(a)
@@ -118,13 +106,7 @@ func TestEndToEndReplicasOnPostgres(t *testing.T) {
 		rotated := time.Now()
 		for _, r := range []*env{a, b} {
 			var now string
-			for time.Since(rotated) < 10*time.Second {
-				if now = signingKid(r); now != old {
-					break
-				}
-				time.Sleep(200 * time.Millisecond)
-			}
-			if now == old {
+			if !testkit.Eventually(10*time.Second-time.Since(rotated), 200*time.Millisecond, func() bool { now = signingKid(r); return now != old }) {
 				t.Fatalf("%s still signs with the old key 10s after the rotation", r.url)
 			}
 			// A key signs only once every replica publishes it, so STS (which
@@ -135,7 +117,7 @@ func TestEndToEndReplicasOnPostgres(t *testing.T) {
 				}
 			}
 			t.Logf("%s signs with the new key %s %.1fs after the rotation (reload_interval 1s)", r.url, now, time.Since(rotated).Seconds())
-			_, tok := r.tap.snapshot()
+			_, tok := r.tap.Snapshot()
 			peers.VerifyWithJose(t, a.url, poolGatewayID, tok) // through the public URL's discovery and JWKS
 			_, _, jwks := get(t, http.DefaultClient, r.url+"/.well-known/jwks.json")
 			if !strings.Contains(jwks, `"`+now+`"`) || !strings.Contains(jwks, `"`+old+`"`) {
@@ -153,17 +135,11 @@ func TestEndToEndReplicasOnPostgres(t *testing.T) {
 		}
 		rule := `{"name":"sales readers","match":[{"claim":"groups","op":"equals","value":"sales"}],"role":"` + a.readerRole + `"}`
 		if r := a.adminAPI(nil, http.MethodPost, "/admin/api/v1/pools/team/rules", rule); r.status != http.StatusCreated {
-			t.Fatalf("adding the rule on A: %d %s", r.status, r.raw)
+			t.Fatalf("adding the rule on A: %d %s", r.status, r.body)
 		}
 		changed := time.Now()
 		var r apiResult
-		for time.Since(changed) < 10*time.Second {
-			if r = bob(); r.status == http.StatusOK {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		if r.status != http.StatusOK {
+		if !testkit.Eventually(10*time.Second, 100*time.Millisecond, func() bool { r = bob(); return r.status == http.StatusOK }) {
 			t.Fatalf("bob on B 10s after the change on A: %d %v", r.status, r.body)
 		}
 		took := time.Since(changed)
@@ -173,16 +149,8 @@ func TestEndToEndReplicasOnPostgres(t *testing.T) {
 		}
 		a.assertLeastPrivilege(r.creds(t))
 		// B's audit log holds A's change: one log, in the shared store.
-		var audit struct {
-			Entries []struct {
-				Kind, Actor, Pool string
-				Version           int64
-			}
-		}
-		res := b.adminAPI(nil, http.MethodGet, "/admin/api/v1/audit?kind=admin_change", "")
-		res.json(t, &audit)
-		if res.status != http.StatusOK || len(audit.Entries) != 1 || audit.Entries[0].Actor != "api-token" || audit.Entries[0].Version == 0 {
-			t.Errorf("admin changes in B's audit log: %d %s; want the one made on A", res.status, res.raw)
+		if audit := b.audit(t, "kind=admin_change"); len(audit) != 1 || audit[0].Actor != "api-token" || audit[0].Version == 0 {
+			t.Errorf("admin changes in B's audit log: %+v; want the one made on A", audit)
 		}
 	})
 

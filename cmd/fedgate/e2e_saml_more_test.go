@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	citypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
 	"github.com/beevik/etree"
+
+	"fedgate/cmd/fedgate/internal/peers"
 )
 
 // cognitoSAMLLogins: the AWS SDKs send the same Logins to GetId and then to
@@ -30,7 +32,7 @@ import (
 func (e *samlEnv) cognitoSAMLLogins(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	sdk := cognitoidentity.New(cognitoidentity.Options{Region: "us-east-1", BaseEndpoint: aws.String(e.url), RetryMaxAttempts: 1})
+	sdk := cognitoSDK(e.url)
 	arn := idpProviderARN("samlify")
 	issued := e.idpInitiated("alice")
 	logins := map[string]string{arn: issued}
@@ -45,8 +47,8 @@ func (e *samlEnv) cognitoSAMLLogins(t *testing.T) {
 			t.Fatalf("GetCredentialsForIdentity %d after GetId with the same Logins: %v", i+1, err)
 		}
 		c := out.Credentials
-		e.assertLeastPrivilege(aws.Credentials{AccessKeyID: aws.ToString(c.AccessKeyId), SecretAccessKey: aws.ToString(c.SecretKey), SessionToken: aws.ToString(c.SessionToken)})
-		call := e.stap.last(t)
+		e.assertLeastPrivilege(peers.Creds(c.AccessKeyId, c.SecretKey, c.SessionToken))
+		call := e.tap.Last(t)
 		if call.Get("Action") != "AssumeRoleWithSAML" || call.Get("SAMLAssertion") != issued || call.Get("PrincipalArn") != arn || call.Get("RoleArn") != e.readerRole {
 			t.Errorf("STS call: %s principal %s role %s, response forwarded unchanged: %v",
 				call.Get("Action"), call.Get("PrincipalArn"), call.Get("RoleArn"), call.Get("SAMLAssertion") == issued)
@@ -56,13 +58,7 @@ func (e *samlEnv) cognitoSAMLLogins(t *testing.T) {
 		t.Errorf("GetId again: %v %v", aws.ToString(again.IdentityId), err)
 	}
 
-	calls, ids := e.stap.count(), e.identityCount()
-	unchanged := func(what string) {
-		t.Helper()
-		if e.stap.count() != calls || e.identityCount() != ids {
-			t.Errorf("%s called STS (%d -> %d) or stored identities (%d -> %d)", what, calls, e.stap.count(), ids, e.identityCount())
-		}
-	}
+	w := e.watchVends()
 	alreadyUsed := func(what string, err error) {
 		t.Helper()
 		var na *citypes.NotAuthorizedException
@@ -76,15 +72,15 @@ func (e *samlEnv) cognitoSAMLLogins(t *testing.T) {
 	if r := e.samlAPI(map[string]any{"pool": "fwd-samlify", "saml_response": issued}); r.status != http.StatusBadRequest || !strings.Contains(r.body["message"].(string), "already used") {
 		t.Errorf("the bound response at the JSON API: HTTP %d %v", r.status, r.body)
 	}
-	unchanged("refused replays of the bound response")
+	w.none(t, "refused replays of the bound response")
 	spent := e.idpInitiated("alice")
 	if r := e.samlAPI(map[string]any{"pool": "fwd-samlify", "saml_response": spent}); r.status != http.StatusOK {
 		t.Fatalf("JSON API: HTTP %d %v", r.status, r.body)
 	}
-	calls, ids = e.stap.count(), e.identityCount()
+	w = e.watchVends()
 	_, err = sdk.GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: aws.String(poolSAMLFwdSamlify), Logins: map[string]string{arn: spent}})
 	alreadyUsed("a response spent at the JSON API", err)
-	unchanged("the refused replay of a spent response")
+	w.none(t, "the refused replay of a spent response")
 }
 
 // samlAttack is a real samlify response changed the way an attacker would.
@@ -159,12 +155,12 @@ func wrapAssertion(t *testing.T, raw []byte, hide bool) []byte {
 // names the check. The untouched response they were made from still
 // works afterwards, so nothing an attack did spent it.
 func (e *samlEnv) attacksVendNothing(t *testing.T) {
-	calls, ids := e.stap.count(), e.identityCount()
 	for _, a := range samlAttacks {
 		t.Run(a.name, func(t *testing.T) {
+			w := e.watchVends()
 			logged := strings.Count(e.logs.String(), a.logSays)
 			c := browser(t)
-			posted := e.samlify.Login(t, c, e.url+"/login/fwd-samlify/samlify", "alice", "alice-pw")
+			posted := e.samlLogin(c, e.samlify, "fwd-samlify", "samlify", "alice")
 			posted.SAMLResponse = mutateResponse(t, posted.SAMLResponse, a.mutate)
 			if status, page := post(t, c, posted); status != http.StatusUnauthorized || !strings.Contains(page, "invalid_token") {
 				t.Errorf("ACS: HTTP %d\n%.400s", status, page)
@@ -176,12 +172,10 @@ func (e *samlEnv) attacksVendNothing(t *testing.T) {
 				t.Errorf("JSON API: HTTP %d %v", r.status, r.body)
 			}
 			body := `{"IdentityPoolId":"` + poolSAMLFwdSamlify + `","Logins":{"` + idpProviderARN("samlify") + `":"` + attack + `"}}`
-			if status, h, resp := postCognito(t, e.url+"/", "AWSCognitoIdentityService.GetId", body); status != 400 || h.Get("x-amzn-ErrorType") != "NotAuthorizedException" {
-				t.Errorf("Cognito GetId: HTTP %d %s", status, resp)
+			if r := postCognito(t, e.url, "AWSCognitoIdentityService.GetId", body); r.status != 400 || r.header.Get("x-amzn-ErrorType") != "NotAuthorizedException" {
+				t.Errorf("Cognito GetId: HTTP %d %s", r.status, r.body)
 			}
-			if e.stap.count() != calls || e.identityCount() != ids {
-				t.Fatalf("the attack called STS (%d -> %d) or stored an identity (%d -> %d)", calls, e.stap.count(), ids, e.identityCount())
-			}
+			w.none(t, "the attack")
 			time.Sleep(100 * time.Millisecond) // let the log lines land
 			if n := strings.Count(e.logs.String(), a.logSays) - logged; n < 3 {
 				t.Errorf("the log names %q %d times, want once per surface (3)", a.logSays, n)
@@ -190,7 +184,6 @@ func (e *samlEnv) attacksVendNothing(t *testing.T) {
 			if r := e.samlAPI(map[string]any{"pool": "fwd-samlify", "provider": "samlify", "saml_response": valid}); r.status != http.StatusOK {
 				t.Errorf("the untouched response: HTTP %d %v", r.status, r.body)
 			}
-			calls, ids = e.stap.count(), e.identityCount()
 		})
 	}
 }
@@ -222,7 +215,7 @@ func (e *samlEnv) samlForwardAWSAudience(t *testing.T) {
 	}
 	r := e.samlAPI(map[string]any{"pool": "fwd-aws", "saml_response": issued})
 	e.assertLeastPrivilege(r.creds(t))
-	call := e.stap.last(t)
+	call := e.tap.Last(t)
 	got, err := base64.StdEncoding.DecodeString(call.Get("SAMLAssertion"))
 	if err != nil || call.Get("SAMLAssertion") != issued || string(got) != string(raw) {
 		t.Errorf("STS did not receive the IdP's response byte for byte (%d bytes issued, %d received)", len(raw), len(got))
@@ -233,14 +226,14 @@ func (e *samlEnv) samlForwardAWSAudience(t *testing.T) {
 
 	// carol's IdP offers only the admin role, which no rule gives her; a
 	// response for fedgate's own SP is not for this provider.
-	calls := e.stap.count()
+	calls := e.tap.Count()
 	if r := e.samlAPI(map[string]any{"pool": "fwd-aws", "saml_response": idpInitiatedFrom(t, e.samlifyAWS, "carol")}); r.status != http.StatusForbidden || r.body["code"] != "no_matching_rule" {
 		t.Errorf("carol: HTTP %d %v", r.status, r.body)
 	}
 	if r := e.samlAPI(map[string]any{"pool": "fwd-aws", "saml_response": e.idpInitiated("alice")}); r.status != http.StatusUnauthorized {
 		t.Errorf("a response addressed to another SP: HTTP %d %v", r.status, r.body)
 	}
-	if e.stap.count() != calls {
+	if e.tap.Count() != calls {
 		t.Error("a refused response called STS")
 	}
 }

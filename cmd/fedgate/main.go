@@ -62,6 +62,18 @@ func main() {
 	os.Exit(code)
 }
 
+// clientSubcommands run on a laptop, with the client.
+var clientSubcommands = map[string]func(clientCommands, context.Context, []string) int{
+	"login":              clientCommands.login,
+	"logout":             clientCommands.logout,
+	"sessions":           clientCommands.sessions,
+	"credential-process": clientCommands.credentialProcess,
+	"configure":          clientCommands.configure,
+	"env":                clientCommands.env,
+	"exec":               clientCommands.exec,
+	"console":            clientCommands.console,
+}
+
 // run dispatches a subcommand; exit code 2 is a usage error, 1 a failure.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -69,7 +81,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	env := environ{lookup: os.LookupEnv}
-	client := func() clientCommands { return newClientCommands(env, stdin, stdout, stderr) }
+	if sub, ok := clientSubcommands[args[0]]; ok {
+		return sub(newClientCommands(env, stdin, stdout, stderr), ctx, args[1:])
+	}
 	switch args[0] {
 	case "serve":
 		return cmdServe(ctx, args[1:], env, stdout, stderr)
@@ -85,23 +99,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdSAMLMetadata(ctx, args[1:], env, stdout, stderr)
 	case "hash-password":
 		return cmdHashPassword(stdin, stdout, stderr)
-	// The client, on a laptop.
-	case "login":
-		return client().login(ctx, args[1:])
-	case "logout":
-		return client().logout(ctx, args[1:])
-	case "sessions":
-		return client().sessions(ctx, args[1:])
-	case "credential-process":
-		return client().credentialProcess(ctx, args[1:])
-	case "configure":
-		return client().configure(ctx, args[1:])
-	case "env":
-		return client().env(ctx, args[1:])
-	case "exec":
-		return client().exec(ctx, args[1:])
-	case "console":
-		return client().console(ctx, args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "fedgate", version)
 		return 0

@@ -35,15 +35,8 @@ func cmdMappings(ctx context.Context, args []string, env environ, stdout, stderr
 		}
 		files, rest = append(files, fs.Arg(0)), fs.Args()[1:]
 	}
-	log := newLogger(stderr, env)
-	f, err := loadConfig(*cfgPath, env)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", *cfgPath, err)
-		return 1
-	}
-	st, box, err := openCore(ctx, f, log)
-	if err != nil {
-		fmt.Fprintf(stderr, "fedgate mappings: %v\n", err)
+	f, st, box, ok := openConfigured(ctx, "mappings", *cfgPath, env, stderr)
+	if !ok {
 		return 1
 	}
 	defer st.Close()

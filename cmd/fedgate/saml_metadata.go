@@ -3,10 +3,11 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"fedgate/gateway/core"
 	"fmt"
 	"io"
 	"time"
+
+	"fedgate/gateway/core"
 )
 
 // cmdSAMLMetadata prints the SAML broker's IdP metadata (what `aws iam
@@ -24,15 +25,8 @@ func cmdSAMLMetadata(ctx context.Context, args []string, env environ, stdout, st
 		fmt.Fprintln(stderr, "fedgate saml-metadata: --overlap must not be negative")
 		return 2
 	}
-	log := newLogger(stderr, env)
-	f, err := loadConfig(*cfgPath, env)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", *cfgPath, err)
-		return 1
-	}
-	st, box, err := openCore(ctx, f, log)
-	if err != nil {
-		fmt.Fprintf(stderr, "fedgate saml-metadata: %v\n", err)
+	f, st, box, ok := openConfigured(ctx, "saml-metadata", *cfgPath, env, stderr)
+	if !ok {
 		return 1
 	}
 	defer st.Close()

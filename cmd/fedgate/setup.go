@@ -103,6 +103,24 @@ func openCore(ctx context.Context, f *config.File, log *slog.Logger) (store.Stor
 	return st, box, nil
 }
 
+// openConfigured is the start of every subcommand that works on the store:
+// it loads the configuration at cfgPath and opens its store and secret
+// box, or says on stderr why not (as `fedgate cmd`). The caller closes the
+// store.
+func openConfigured(ctx context.Context, cmd, cfgPath string, env environ, stderr io.Writer) (*config.File, store.Store, *secret.Box, bool) {
+	f, err := loadConfig(cfgPath, env)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", cfgPath, err)
+		return nil, nil, nil, false
+	}
+	st, box, err := openCore(ctx, f, newLogger(stderr, env))
+	if err != nil {
+		fmt.Fprintf(stderr, "fedgate %s: %v\n", cmd, err)
+		return nil, nil, nil, false
+	}
+	return f, st, box, true
+}
+
 // openStore opens the configured backend. Errors name the SQLite file but
 // never the PostgreSQL DSN, which may hold a password.
 func openStore(ctx context.Context, c config.Store) (store.Store, error) {

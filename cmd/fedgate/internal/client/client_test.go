@@ -180,16 +180,14 @@ func TestCredentialProcessConcurrentColdCache(t *testing.T) {
 	outs := make([]string, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			var out, errOut bytes.Buffer
 			ci := newTestClient(home, &out, &errOut)
 			if err := ci.CredentialProcess(context.Background(), roleOptions(g, "arn:aws:iam::1:role/r")); err != nil {
 				t.Errorf("caller %d: %v: %s", i, err, errOut.String())
 			}
 			outs[i] = out.String()
-		}()
+		})
 	}
 	wg.Wait()
 	if g.vends.Load() != 1 {

@@ -10,37 +10,19 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"fedgate/cmd/fedgate/internal/testkit"
 	"fedgate/gateway/wire"
 )
-
-// syncBuffer lets the test read what the CLI prints while it waits.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // While `fedgate login` waits on its loopback port, a request without the
 // sign-in's state (another local program) is refused and ignored; the
 // gateway's error=access_denied then ends the login at once with a clear
 // message.
 func TestLoopbackLoginIgnoresStrangersAndStopsOnRefusal(t *testing.T) {
-	var stderr syncBuffer
+	var stderr testkit.LockedBuffer // read while the CLI prints
 	c := newTestClient(t.TempDir(), &bytes.Buffer{}, &stderr)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

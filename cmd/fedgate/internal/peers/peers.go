@@ -1,6 +1,9 @@
-// Package peers starts the independent implementations that fedgate's end-to-end tests
-// run against (moto for STS/IAM/S3, node-oidc-provider as an upstream IdP, jose as a
-// second JWT verifier). The scripts live in testdata/peers at the module root.
+// Package peers starts and drives the independent implementations that fedgate's
+// end-to-end tests run against: moto for STS/IAM/S3 (with a recording tap in front of
+// its STS), node-oidc-provider, samlify and SimpleSAMLphp as upstream IdPs, jose and
+// xmlsec1 as second verifiers, PostgreSQL, and the real clients (boto3, the JS SDK,
+// both AWS CLIs, headless Chromium). The scripts live in testdata/peers at the module
+// root.
 package peers
 
 import (

@@ -137,8 +137,8 @@ func TestMotoEnforcesRolePolicy(t *testing.T) {
 	}
 
 	sessions := map[string]aws.Credentials{
-		"web identity": credsOf(web.Credentials.AccessKeyId, web.Credentials.SecretAccessKey, web.Credentials.SessionToken),
-		"saml":         credsOf(saml.Credentials.AccessKeyId, saml.Credentials.SecretAccessKey, saml.Credentials.SessionToken),
+		"web identity": Creds(web.Credentials.AccessKeyId, web.Credentials.SecretAccessKey, web.Credentials.SessionToken),
+		"saml":         Creds(saml.Credentials.AccessKeyId, saml.Credentials.SecretAccessKey, saml.Credentials.SessionToken),
 	}
 	tests := []struct {
 		name       string
@@ -172,15 +172,11 @@ func TestMotoEnforcesRolePolicy(t *testing.T) {
 		}
 	})
 	t.Run("unknown key is rejected", func(t *testing.T) {
-		err := listBucket("allowed-bucket")(S3With(m, credsOf(aws.String("AKIAUNKNOWNUNKNOWN00"), aws.String("nope"), nil)))
+		err := listBucket("allowed-bucket")(S3With(m, Creds(aws.String("AKIAUNKNOWNUNKNOWN00"), aws.String("nope"), nil)))
 		if err == nil {
 			t.Error("an unknown access key listed the bucket; enforcement is off")
 		}
 	})
-}
-
-func credsOf(id, secret, token *string) aws.Credentials {
-	return aws.Credentials{AccessKeyID: aws.ToString(id), SecretAccessKey: aws.ToString(secret), SessionToken: aws.ToString(token)}
 }
 
 func listBucket(bucket string) func(*s3.Client) error {

@@ -4,16 +4,16 @@ package peers
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"os/exec"
 	"regexp"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"fedgate/cmd/fedgate/internal/testkit"
 )
 
 const (
@@ -28,29 +28,11 @@ var portLine = regexp.MustCompile(`^PORT (\d+)$`)
 
 var errExitedEarly = errors.New("exited before printing its port")
 
-// lockedBuffer collects a child's output while goroutines append to it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // process is a running peer in its own process group.
 type process struct {
 	name   string
 	cmd    *exec.Cmd
-	output *lockedBuffer // stderr plus stdout after the port line
+	output *testkit.LockedBuffer // stderr plus stdout after the port line
 	exited chan struct{}
 	port   int
 }
@@ -59,7 +41,7 @@ type process struct {
 // registers cleanups that stop the whole group and show its output if the test failed.
 func startProcess(t testing.TB, name string, cmd *exec.Cmd) (*process, error) {
 	t.Helper()
-	p := &process{name: name, cmd: cmd, output: &lockedBuffer{}, exited: make(chan struct{})}
+	p := &process{name: name, cmd: cmd, output: &testkit.LockedBuffer{}, exited: make(chan struct{})}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stderr = p.output
 	stdout, err := cmd.StdoutPipe()

@@ -7,9 +7,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"fmt"
 	"html"
-	"io"
 	"math/big"
 	"net/http"
 	"net/url"
@@ -146,25 +144,4 @@ func (i *SAMLIdP) Login(t testing.TB, c *http.Client, startURL, username, passwo
 	}
 	t.Fatalf("%s login: no SAMLResponse after 8 pages", i.Name)
 	return PostedResponse{}
-}
-
-// waitHTTP polls u until it answers 200 or the deadline passes.
-func waitHTTP(u string, within time.Duration) error {
-	deadline := time.Now().Add(within)
-	var last error
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(u)
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			last = fmt.Errorf("HTTP %d", resp.StatusCode)
-		} else {
-			last = err
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fmt.Errorf("%s not ready within %v: %v", u, within, last)
 }

@@ -2,7 +2,6 @@ package peers
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"fedgate/cmd/fedgate/internal/testkit"
 )
 
 // simpleSAMLphpWWW is where Debian's simplesamlphp package puts its web root.
@@ -44,7 +45,7 @@ func StartSimpleSAMLphp(t testing.TB, users []SAMLUser, sp SAMLSP) *SAMLIdP {
 		t.Fatal(err)
 	}
 	keyPath, certPath, certPEM := writeKeyPair(t, tmp, "SimpleSAMLphp test IdP")
-	port := freeLoopbackPort(t)
+	port := testkit.FreePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	files := map[string]string{
 		"config.php":                     sspConfig(base, tmp),
@@ -65,21 +66,11 @@ func StartSimpleSAMLphp(t testing.TB, users []SAMLUser, sp SAMLSP) *SAMLIdP {
 		t.Fatalf("peers: %v", err)
 	}
 	md := base + "/simplesaml/saml2/idp/metadata.php"
-	if err := waitHTTP(md, 30*time.Second); err != nil {
+	if err := testkit.WaitHTTP(md, 30*time.Second, nil); err != nil {
 		t.Fatalf("peers: simplesamlphp: %v", err)
 	}
 	return &SAMLIdP{Name: "simplesamlphp", BaseURL: base, MetadataURL: md, CertPEM: certPEM,
 		loginForm: regexp.MustCompile(`name="AuthState"`)}
-}
-
-func freeLoopbackPort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // phpString quotes s as a single-quoted PHP string.

@@ -1,0 +1,105 @@
+package peers
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Chromium is headless Chromium with a fresh profile, driven by chromedp
+// as a person uses a browser.
+type Chromium struct {
+	Ctx context.Context // for chromedp calls of the test's own
+}
+
+// StartChromium opens a window of width x height; everything done in it
+// must be done within. It stops when the test ends.
+func StartChromium(t testing.TB, width, height int, within time.Duration) *Chromium {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		Required(t, "chromium (Debian package chromium) for the browser flows")
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path), chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.WindowSize(width, height))
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	ctx, cancel := context.WithTimeout(ctx, within)
+	t.Cleanup(func() { cancel(); cancelCtx(); cancelAlloc() })
+	return &Chromium{Ctx: ctx}
+}
+
+// Run does one step's actions and stops the test, showing the page, if
+// one fails.
+func (b *Chromium) Run(t testing.TB, step string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(b.Ctx, actions...); err != nil {
+		t.Fatalf("%s: %v\npage:\n%.3000s", step, err, b.page())
+	}
+}
+
+// Text is the text of the element sel (a CSS selector) shows.
+func (b *Chromium) Text(t testing.TB, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(b.Ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("reading %s: %v", sel, err)
+	}
+	return s
+}
+
+// Shot saves a screenshot of the whole page as dir/name.png.
+func (b *Chromium) Shot(t testing.TB, dir, name string) {
+	t.Helper()
+	png, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(100)) // 100: PNG (below 100 is JPEG)
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// SignInAtIdP walks the pages of the OIDC peer (login, consent) as far as
+// it needs, until the relying party shows an element matching done.
+func (b *Chromium) SignInAtIdP(t testing.TB, user, done string) {
+	t.Helper()
+	probe := fmt.Sprintf(`document.querySelector(%q) ? "done" : document.querySelector("#login") ? "login" : document.querySelector("#approve") ? "consent" : ""`, done)
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		state, err := chromedp.Run(b.Ctx, chromedp.Evaluate[string](probe))
+		if err != nil {
+			state = "" // navigation in progress
+		}
+		switch state {
+		case "done":
+			return
+		case "login":
+			if err := chromedp.Do(b.Ctx, chromedp.SendKeys(chromedp.ID("login"), user), chromedp.SendKeys(chromedp.ID("password"), LoginPassword),
+				chromedp.Click(chromedp.ID("submit"))); err != nil {
+				t.Fatalf("IdP login page: %v", err)
+			}
+		case "consent":
+			if err := chromedp.Do(b.Ctx, chromedp.Click(chromedp.ID("approve"))); err != nil {
+				t.Fatalf("IdP consent page: %v", err)
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("never reached %s after the IdP; page:\n%.3000s", done, b.page())
+}
+
+// page is the HTML of the page's body, for failure messages.
+func (b *Chromium) page() string {
+	html, _ := chromedp.Run(b.Ctx, chromedp.OuterHTML(chromedp.CSS("body")))
+	return html
+}

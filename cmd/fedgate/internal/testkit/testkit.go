@@ -1,0 +1,88 @@
+// Package testkit is the plumbing the fedgate command's tests share: the
+// end-to-end tests, the peers they run against and the client's own tests.
+// It depends on the standard library only, so any of them may use it.
+package testkit
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+)
+
+// LockedBuffer collects what a child process or a client under test writes
+// while the test reads it from another goroutine.
+type LockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *LockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *LockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// FreePort returns a loopback TCP port that nothing listens on right now,
+// for a server that must know its own address before it starts.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// WaitHTTP polls u until it answers 200. It gives up after within, or as
+// soon as exited yields (the server's process ended; nil never does).
+func WaitHTTP(u string, within time.Duration, exited <-chan error) error {
+	deadline := time.Now().Add(within)
+	var last error
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("exited before %s answered: %v", u, err)
+		default:
+		}
+		resp, err := http.Get(u)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			last = fmt.Errorf("HTTP %d", resp.StatusCode)
+		} else {
+			last = err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("%s not ready within %v: %v", u, within, last)
+}
+
+// Eventually calls done every interval until it reports true, for at most
+// within; it says whether done ever did. done runs at least once.
+func Eventually(within, interval time.Duration, done func() bool) bool {
+	deadline := time.Now().Add(within)
+	for {
+		if done() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(interval)
+	}
+}
