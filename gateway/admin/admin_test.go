@@ -19,7 +19,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"fedgate/exchange/issuer"
-	"fedgate/exchange/issuer/issuertest"
 	"fedgate/exchange/rules"
 	"fedgate/exchange/secret"
 	"fedgate/gateway/config"
@@ -27,6 +26,7 @@ import (
 	"fedgate/gateway/httpkit"
 	"fedgate/gateway/signin"
 	"fedgate/gateway/store"
+	"fedgate/gateway/testkit"
 	staticidp "fedgate/idp/static"
 	"fedgate/web"
 )
@@ -82,7 +82,7 @@ func newTestAdmin(tb testing.TB) *Admin {
 	tb.Helper()
 	ctx := context.Background()
 	f := testConfig(tb)
-	clock := issuertest.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
+	clock := testkit.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
 	random := &lockedRand{r: rand.NewChaCha8([32]byte{1})}
 	log := slog.New(slog.DiscardHandler)
 	st, err := store.OpenSQLite(ctx, filepath.Join(tb.TempDir(), "fedgate.db"), clock.Now)

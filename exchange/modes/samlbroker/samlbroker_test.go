@@ -16,6 +16,7 @@ import (
 	"fedgate/exchange/modes/samlbroker"
 	brokeridp "fedgate/exchange/samlbroker"
 	"fedgate/exchange/secret"
+	"fedgate/gateway/testkit"
 )
 
 func TestSAMLBrokerModeSignsOnlyTheMappedRole(t *testing.T) {
@@ -23,7 +24,7 @@ func TestSAMLBrokerModeSignsOnlyTheMappedRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := issuertest.NewClock(time.Now())
+	clock := testkit.NewClock(time.Now())
 	ring, err := brokeridp.NewKeyRing(context.Background(), brokeridp.KeyOptions{Keys: &issuertest.KeyStore{}, Sealer: box, Now: clock.Now, Rand: rand.Reader})
 	if err != nil {
 		t.Fatal(err)

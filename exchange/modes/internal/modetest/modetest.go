@@ -14,6 +14,7 @@ import (
 	"fedgate/exchange/issuer"
 	"fedgate/exchange/issuer/issuertest"
 	"fedgate/exchange/secret"
+	"fedgate/gateway/testkit"
 )
 
 // IssuerURL is the issuer NewIssuer mints as.
@@ -63,7 +64,7 @@ func NewIssuer(t testing.TB) *issuer.Issuer {
 		URL:    IssuerURL,
 		Keys:   &issuertest.KeyStore{},
 		Sealer: box,
-		Now:    issuertest.NewClock(time.Now()).Now,
+		Now:    testkit.NewClock(time.Now()).Now,
 		Rand:   rand.Reader,
 	})
 	if err != nil {
