@@ -9,10 +9,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -83,7 +81,7 @@ func newTestAdmin(tb testing.TB) *Admin {
 	ctx := context.Background()
 	f := testConfig(tb)
 	clock := testkit.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
-	random := &lockedRand{r: rand.NewChaCha8([32]byte{1})}
+	random := testkit.NewRand(1)
 	log := slog.New(slog.DiscardHandler)
 	st, err := store.OpenSQLite(ctx, filepath.Join(tb.TempDir(), "fedgate.db"), clock.Now)
 	if err != nil {
@@ -120,16 +118,4 @@ func newTestAdmin(tb testing.TB) *Admin {
 		tb.Fatal(err)
 	}
 	return New(c, kit, signin.New(c, kit))
-}
-
-// lockedRand is a deterministic random source safe for concurrent use.
-type lockedRand struct {
-	mu sync.Mutex
-	r  *rand.ChaCha8
-}
-
-func (l *lockedRand) Read(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.r.Read(p)
 }
