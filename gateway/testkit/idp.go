@@ -29,6 +29,12 @@ func (k Key) Public() jose.JSONWebKey {
 	return jose.JSONWebKey{Key: k.Key.Public(), KeyID: k.ID, Algorithm: string(k.Alg), Use: "sig"}
 }
 
+// Sign signs claims as a JWT with k, naming its kid in the header.
+func (k Key) Sign(t testing.TB, claims map[string]any) string {
+	t.Helper()
+	return SignJWT(t, k.Alg, jose.JSONWebKey{Key: k.Key, KeyID: k.ID}, claims)
+}
+
 // KeySpec names a key NewIdP generates.
 type KeySpec struct {
 	ID  string
@@ -47,7 +53,8 @@ type IdPOptions struct {
 
 // IdP is an in-process OIDC provider over httptest: discovery at
 // /.well-known/openid-configuration, its JWKS at /jwks, and ID tokens
-// signed on request. Tests add the endpoints they need with Handle.
+// signed on request. Discovery names the usual /authorize, /token and
+// /userinfo endpoints; tests that drive them serve them with Handle.
 type IdP struct {
 	t    testing.TB
 	srv  *httptest.Server
@@ -90,6 +97,7 @@ func NewIdP(t testing.TB, o IdPOptions) *IdP {
 		"jwks_uri":                              iss + "/jwks",
 		"authorization_endpoint":                iss + "/authorize",
 		"token_endpoint":                        iss + "/token",
+		"userinfo_endpoint":                     iss + "/userinfo",
 		"id_token_signing_alg_values_supported": algs,
 		"response_types_supported":              []string{"code"},
 		"subject_types_supported":               []string{"public"},
@@ -141,8 +149,7 @@ func (p *IdP) Key(id string) Key {
 // Sign signs claims as a JWT with the key kid, naming it in the header.
 func (p *IdP) Sign(kid string, claims map[string]any) string {
 	p.t.Helper()
-	k := p.Key(kid)
-	return SignJWT(p.t, k.Alg, jose.JSONWebKey{Key: k.Key, KeyID: k.ID}, claims)
+	return p.Key(kid).Sign(p.t, claims)
 }
 
 // Publish adds keys to the JWKS, e.g. a rotated key.
