@@ -18,8 +18,8 @@ import (
 	"fedgate/gateway/testkit"
 )
 
-// Clock is a manual clock for stores under test; it only moves forward.
-// It is the issuer tests' clock, so a test driving both shares one.
+// Clock is the test kit's clock, so a test driving a store and the issuer
+// shares one; the suite only moves it forward.
 type Clock = testkit.Clock
 
 // NewClock starts at a fixed instant with whole microseconds, so times
