@@ -545,7 +545,7 @@ func TestAdminSecretsAreWriteOnly(t *testing.T) {
 func TestAdminSimulate(t *testing.T) {
 	h := newAdminHarness(t)
 	before := h.state()
-	calls := len(h.sts.recorded())
+	calls := len(h.sts.WebIdentityCalls())
 	tests := []struct {
 		name    string
 		body    string
@@ -606,8 +606,8 @@ func TestAdminSimulate(t *testing.T) {
 	if res.Grants[0].Tags["team"] != "blue" {
 		t.Errorf("session tags = %v, want team=blue", res.Grants[0].Tags)
 	}
-	if after := h.state(); after != before || len(h.sts.recorded()) != calls {
-		t.Errorf("simulate stored or vended something: %+v -> %+v, STS calls %d -> %d", before, after, calls, len(h.sts.recorded()))
+	if after := h.state(); after != before || len(h.sts.WebIdentityCalls()) != calls {
+		t.Errorf("simulate stored or vended something: %+v -> %+v, STS calls %d -> %d", before, after, calls, len(h.sts.WebIdentityCalls()))
 	}
 }
 

@@ -27,7 +27,7 @@ func TestAPICredentialsSuccess(t *testing.T) {
 		{"picked role", gwTokenCarol, `{"pool":"team","role_arn":"` + gwAdmin + `"}`, gwAdmin, time.Hour},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h.sts.reset()
+			h.sts.Reset()
 			w := h.api(tc.token, tc.body)
 			if w.Code != http.StatusOK {
 				t.Fatalf("%d %s", w.Code, w.Body)
@@ -48,7 +48,7 @@ func TestAPICredentialsSuccess(t *testing.T) {
 			if exp, err := time.Parse(time.RFC3339, got.Expiration); err != nil || !exp.Equal(h.clock.Now().Add(tc.dur)) {
 				t.Errorf("expiration %q, want now+%s", got.Expiration, tc.dur)
 			}
-			calls := h.sts.recorded()
+			calls := h.sts.WebIdentityCalls()
 			if len(calls) != 1 || calls[0].RoleARN != tc.role || calls[0].Duration != tc.dur || calls[0].Token == tc.token {
 				t.Fatalf("STS calls %+v (gateway-token mode must send fedgate's own token)", calls)
 			}
@@ -198,10 +198,10 @@ func TestAPIErrors(t *testing.T) {
 			if after := h.state(); after != before {
 				t.Errorf("refusal changed the store: %+v -> %+v", before, after)
 			}
-			if n := len(h.sts.recorded()); n != 0 {
+			if n := len(h.sts.WebIdentityCalls()); n != 0 {
 				t.Errorf("%d STS calls on a refusal", n)
 			}
-			warns := h.logs.atLevel(t, "WARN")
+			warns := h.logs.AtLevel(t, "WARN")
 			wantWarns := 1
 			if tt.status == http.StatusNotFound {
 				wantWarns = 0 // 404s log at DEBUG
@@ -238,7 +238,7 @@ func TestAPISTSRefusals(t *testing.T) {
 	} {
 		t.Run(tc.code, func(t *testing.T) {
 			h := newGWHarness(t)
-			h.sts.fail(exchange.NewSTSError(tc.code, errors.New("private STS detail 1234")))
+			h.sts.Fail(exchange.NewSTSError(tc.code, errors.New("private STS detail 1234")))
 			w := h.api(gwTokenAlice, `{"pool":"team"}`)
 			if w.Code != tc.status {
 				t.Fatalf("status %d, want %d", w.Code, tc.status)
@@ -255,12 +255,12 @@ func TestAPISTSRefusals(t *testing.T) {
 				level = "ERROR"
 			}
 			n := 0
-			for _, r := range h.logs.atLevel(t, level) {
+			for _, r := range h.logs.AtLevel(t, level) {
 				if r["msg"] == "request refused" || r["msg"] == "request failed" {
 					n++
 				}
 			}
-			if n != 1 || len(h.logs.atLevel(t, "WARN"))+len(h.logs.atLevel(t, "ERROR")) != 1+boolInt(level == "ERROR") {
+			if n != 1 || len(h.logs.AtLevel(t, "WARN"))+len(h.logs.AtLevel(t, "ERROR")) != 1+boolInt(level == "ERROR") {
 				t.Errorf("want the refusal logged once at %s (plus the access line for 5xx):\n%s", level, h.logs)
 			}
 			if !strings.Contains(h.logs.String(), "private STS detail 1234") {

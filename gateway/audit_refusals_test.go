@@ -118,8 +118,8 @@ func TestAuditRecordsEveryRefusal(t *testing.T) {
 		{"no matching rule (browser)", func() int { return h.browser().signIn("team", "bob", gwPassBob).Code }, 403,
 			store.AuditEntry{Kind: store.AuditVend, Pool: gwTeamID, Provider: "demo", Subject: "bob", Reason: core.CodeNoMatchingRule}, false},
 		{"STS refuses the role", func() int {
-			h.sts.fail(&exchange.STSError{Status: 403, Code: "AccessDenied", Public: "Not authorized to perform sts:AssumeRoleWithWebIdentity"})
-			defer h.sts.fail(nil)
+			h.sts.Fail(&exchange.STSError{Status: 403, Code: "AccessDenied", Public: "Not authorized to perform sts:AssumeRoleWithWebIdentity"})
+			defer h.sts.Fail(nil)
 			return h.api(gwTokenAlice, `{"pool":"team"}`).Code
 		}, 403, store.AuditEntry{Kind: store.AuditVend, Pool: gwTeamID, Provider: "app", Subject: "app|alice", Role: gwReader, Reason: "sts_access_denied"}, false},
 	}
@@ -244,8 +244,8 @@ func TestAuditCognito(t *testing.T) {
 		if want := `fedgate_vends_total{result="ok",surface="cognito"} 2`; !strings.Contains(w.Body.String(), want) {
 			t.Errorf("metrics lack %s:\n%s", want, grepLines(w.Body.String(), "fedgate_vends_total"))
 		}
-		h.sts.failWith(&exchange.STSError{Status: 403, Code: "AccessDenied", Public: "denied"})
-		defer h.sts.failWith(nil)
+		h.sts.Fail(&exchange.STSError{Status: 403, Code: "AccessDenied", Public: "denied"})
+		defer h.sts.Fail(nil)
 		cur.next()
 		h.creds(guest, nil, "")
 		if es := cur.next(); len(es) != 1 || es[0].Reason != "sts_access_denied" || es[0].Result != store.AuditRefused {
@@ -307,10 +307,10 @@ func TestAuditNeverHoldsTokensOrSecrets(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+bogusCLI)
 	h.do(req)
-	for _, c := range h.sts.vendedCreds() {
+	for _, c := range h.sts.Vended() {
 		secrets = append(secrets, c.AccessKeyID, c.SecretAccessKey, c.SessionToken)
 	}
-	for _, in := range h.sts.recorded() {
+	for _, in := range h.sts.WebIdentityCalls() {
 		secrets = append(secrets, in.Token)
 	}
 
@@ -328,7 +328,7 @@ func TestAuditNeverHoldsTokensOrSecrets(t *testing.T) {
 	}
 	secrets = append(secrets, aliceTok, expired, oidt.Token, c1.Credentials.SecretKey, c1.Credentials.SessionToken, c1.Credentials.AccessKeyId,
 		c2.Credentials.SecretKey, c2.Credentials.SessionToken, c2.Credentials.AccessKeyId)
-	for _, in := range cg.sts.calls {
+	for _, in := range cg.sts.WebIdentityCalls() {
 		secrets = append(secrets, in.Token)
 	}
 

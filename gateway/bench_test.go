@@ -14,7 +14,7 @@ import (
 func BenchmarkVendAPI(b *testing.B) {
 	h := newGWHarness(b)
 	h.srv.log = slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	h.sts.quiet = true
+	h.sts.Quiet()
 	if w := h.api(gwTokenAlice, `{"pool":"team"}`); w.Code != http.StatusOK {
 		b.Fatalf("%d %s", w.Code, w.Body)
 	}

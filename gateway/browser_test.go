@@ -37,10 +37,10 @@ func (h *gwHarness) refusal(t *testing.T, attack func() *httptest.ResponseRecord
 	if after := h.state(); after != before {
 		t.Errorf("refusal changed the store: %+v -> %+v", before, after)
 	}
-	if n := len(h.logs.atLevel(t, "WARN")); n != 1 {
+	if n := len(h.logs.AtLevel(t, "WARN")); n != 1 {
 		t.Errorf("%d WARN lines, want exactly 1:\n%s", n, h.logs)
 	}
-	if calls := len(h.sts.recorded()); calls != 0 {
+	if calls := len(h.sts.WebIdentityCalls()); calls != 0 {
 		t.Errorf("a refusal reached STS (%d calls)", calls)
 	}
 	return w
@@ -59,7 +59,7 @@ func TestPasswordLoginSuccess(t *testing.T) {
 	if s := h.state(); s.identities != 1 {
 		t.Errorf("identities = %d, want 1", s.identities)
 	}
-	calls := h.sts.recorded()
+	calls := h.sts.WebIdentityCalls()
 	if len(calls) != 1 || calls[0].RoleARN != gwReader || calls[0].SessionName != "alice@example.com" || calls[0].Duration != time.Hour {
 		t.Fatalf("STS calls %+v", calls)
 	}
@@ -94,7 +94,7 @@ func TestPasswordLoginWrongPassword(t *testing.T) {
 	if w := b.post("/login/team/demo", url.Values{"state": {fresh}, "username": {"alice"}, "password": {gwPassAlice}}); w.Code != http.StatusOK {
 		t.Fatalf("fresh state refused: %d\n%s", w.Code, w.Body)
 	}
-	h.sts.reset()
+	h.sts.Reset()
 	// The old state is spent.
 	h.refusal(t, func() *httptest.ResponseRecorder {
 		return b.post("/login/team/demo", url.Values{"state": {old}, "username": {"alice"}, "password": {gwPassAlice}})
@@ -117,7 +117,7 @@ func (h *gwHarness) refusalPage(t *testing.T, attack func() *httptest.ResponseRe
 	if after := h.state(); after != before {
 		t.Errorf("refusal changed the store: %+v -> %+v", before, after)
 	}
-	if n := len(h.logs.atLevel(t, "WARN")); n != 1 {
+	if n := len(h.logs.AtLevel(t, "WARN")); n != 1 {
 		t.Errorf("%d WARN lines, want exactly 1:\n%s", n, h.logs)
 	}
 	return w
@@ -163,7 +163,7 @@ func TestPasswordLoginRefusals(t *testing.T) {
 			if w := b.post("/login/team/demo", form); w.Code != http.StatusOK {
 				h.t.Fatalf("first use: %d", w.Code)
 			}
-			h.sts.reset()
+			h.sts.Reset()
 			return func() *httptest.ResponseRecorder { return b.post("/login/team/demo", form) }
 		}, http.StatusBadRequest, core.CodeFlowExpired},
 		{"expired state", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
@@ -262,7 +262,7 @@ func TestPasswordLoginRefusals(t *testing.T) {
 func carolPicker(t testing.TB, h *gwHarness) (*gwBrowser, string) {
 	t.Helper()
 	b := h.browser()
-	calls := len(h.sts.recorded())
+	calls := len(h.sts.WebIdentityCalls())
 	w := b.signIn("team", "carol", gwPassCarol)
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Choose a role") {
 		t.Fatalf("carol: %d\n%s", w.Code, w.Body)
@@ -275,7 +275,7 @@ func carolPicker(t testing.TB, h *gwHarness) (*gwBrowser, string) {
 			t.Errorf("picker lacks %s", arn)
 		}
 	}
-	if len(h.sts.recorded()) != calls {
+	if len(h.sts.WebIdentityCalls()) != calls {
 		t.Error("the picker called STS before a role was chosen")
 	}
 	return b, gwFind(t, gwCSRFPattern, w.Body.String())
@@ -288,7 +288,7 @@ func TestRolePickerVends(t *testing.T) {
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "ASIAFAKE00000001") {
 		t.Fatalf("pick: %d\n%s", w.Code, w.Body)
 	}
-	if calls := h.sts.recorded(); len(calls) != 1 || calls[0].RoleARN != gwAdmin {
+	if calls := h.sts.WebIdentityCalls(); len(calls) != 1 || calls[0].RoleARN != gwAdmin {
 		t.Fatalf("STS calls %+v", calls)
 	}
 	// Same-origin Origin header is fine.

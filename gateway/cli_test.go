@@ -126,7 +126,7 @@ func TestCLILoopbackLogin(t *testing.T) {
 	if w.Code != http.StatusOK || creds["role_arn"] != gwReader || w.Header().Get("Cache-Control") != "no-store" {
 		t.Fatalf("credentials: %d %v", w.Code, creds)
 	}
-	if calls := h.sts.recorded(); len(calls) != 1 || calls[0].Duration != 15*time.Minute {
+	if calls := h.sts.WebIdentityCalls(); len(calls) != 1 || calls[0].Duration != 15*time.Minute {
 		t.Fatalf("STS calls = %+v, want one of 15 minutes", calls)
 	}
 	// Roles of every pool that accepts the provider she signed in with.
@@ -285,7 +285,7 @@ func TestCLISessionRefusals(t *testing.T) {
 	alice := h.cliSession("alice", gwPassAlice)
 	carol := h.cliSession("carol", gwPassCarol)
 	creds := `{"pool":"team","role_arn":"` + gwReader + `"}`
-	calls := len(h.sts.recorded())
+	calls := len(h.sts.WebIdentityCalls())
 
 	// Carol cannot see or revoke alice's session.
 	_, list := h.cliCall(http.MethodGet, "/cli/sessions", alice, "")
@@ -315,7 +315,7 @@ func TestCLISessionRefusals(t *testing.T) {
 			}
 		})
 	}
-	if n := len(h.sts.recorded()); n != calls {
+	if n := len(h.sts.WebIdentityCalls()); n != calls {
 		t.Errorf("refused CLI calls reached STS %d times", n-calls)
 	}
 
@@ -517,7 +517,7 @@ func TestConsoleButton(t *testing.T) {
 	b := h.browser()
 	w := b.signIn("solo", "alice", gwPassAlice)
 	ticket := gwFind(t, regexp.MustCompile(`name="ticket" value="([0-9a-f]{64})"`), w.Body.String())
-	creds := h.sts.vendedCreds()[0]
+	creds := h.sts.Vended()[0]
 
 	b.origin = "https://evil.example"
 	if w := b.post("/console", url.Values{"ticket": {ticket}}); w.Code != http.StatusForbidden {

@@ -56,7 +56,7 @@ func BenchmarkCognitoGetCredentialsForIdentity(b *testing.B) {
 func BenchmarkCognitoRulesOnly(b *testing.B) {
 	h := newCogHarness(b)
 	pool := h.srv.core.Snapshot().Pools[cogPoolID]
-	claims := map[string]any{"sub": "alice", "iss": h.idp.srv.URL}
+	claims := map[string]any{"sub": "alice", "iss": h.idp.URL()}
 	for k, v := range cogUsers["alice"] {
 		claims[k] = v
 	}

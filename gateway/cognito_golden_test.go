@@ -168,12 +168,12 @@ func cogGoldenCases() []cogGoldenCase {
 			sdk: gcfi(nil, ""), wantType: cognito.ErrTooManyRequests},
 		{name: "InvalidIdentityPoolConfigurationException.trust-policy", setup: func(h *cogHarness) map[string]string {
 			v := alice(h)
-			h.sts.failWith(exchange.NewSTSError(exchange.CodeAccessDenied, errors.New("Not authorized to perform sts:AssumeRoleWithWebIdentity")))
+			h.sts.Fail(exchange.NewSTSError(exchange.CodeAccessDenied, errors.New("Not authorized to perform sts:AssumeRoleWithWebIdentity")))
 			return v
 		}, sdk: gcfi(loginsOf("alice"), ""), wantType: cognito.ErrInvalidPoolConfig},
 		{name: "ExternalServiceException.sts-unreachable", setup: func(h *cogHarness) map[string]string {
 			v := guest(h)
-			h.sts.failWith(exchange.NewSTSError(exchange.CodeNetwork, errors.New("dial tcp: connection refused")))
+			h.sts.Fail(exchange.NewSTSError(exchange.CodeNetwork, errors.New("dial tcp: connection refused")))
 			return v
 		}, sdk: gcfi(nil, ""), wantType: cognito.ErrExternalService},
 		{name: "InternalErrorException.store-down", setup: func(h *cogHarness) map[string]string {
@@ -247,7 +247,7 @@ func TestCognitoGolden(t *testing.T) {
 // IdP's address and the tokens signed with its per-run key, tokens
 // fedgate minted) with placeholders; everything else is compared as is.
 func (h *cogHarness) normalizer(req, resp []byte) *strings.Replacer {
-	pairs := []string{h.idp.loginKey(), "<idp-login-key>", h.idp.srv.URL, "<idp-issuer>"}
+	pairs := []string{h.idp.loginKey(), "<idp-login-key>", h.idp.URL(), "<idp-issuer>"}
 	// Tokens are JWTs (three base64url parts); the replacer sees them as
 	// whole strings inside JSON quotes.
 	for _, s := range jwtsIn(string(req)) {

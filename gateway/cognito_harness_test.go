@@ -2,8 +2,8 @@ package gateway
 
 // The Cognito API's in-process harness: a real SQLite store, the real
 // issuer, a real idp/oidc provider verifying tokens of an in-process OIDC
-// IdP (httptest, RS256), a recording STS stand-in, an injected clock and a
-// seeded random source for the server (so identity ids are reproducible).
+// IdP, the recording fake STS, the clock and a seeded random source for the
+// server (so identity ids are reproducible), all from the test kit.
 // The AWS SDK for Go's cognitoidentity client talks to the handler through
 // an in-process transport, so its real serializers and error parsing run.
 // End-to-end evidence with real peers is in cmd/fedgate/e2e_cognito_test.go.
@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/rsa"
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
@@ -34,13 +33,14 @@ import (
 
 	"fedgate/exchange"
 	"fedgate/exchange/issuer"
-	"fedgate/exchange/issuer/issuertest"
 	"fedgate/exchange/rules"
 	"fedgate/exchange/secret"
 	"fedgate/gateway/cognito"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/store"
+	"fedgate/gateway/testkit"
+	"fedgate/gateway/testkit/fakests"
 )
 
 const (
@@ -62,121 +62,42 @@ var cogUsers = map[string]map[string]any{
 	"bob":   {"email": "bob@example.com", "groups": []any{"sales"}, "department": "sales"},
 }
 
-// cogIdP is an in-process OIDC provider: discovery, JWKS, and tokens
-// signed with its RS256 key on request.
+// cogIdP is the test kit's IdP (plain HTTP, one RS256 key "k1") handing
+// out tokens of cogUsers.
 type cogIdP struct {
-	srv *httptest.Server
-	key *rsa.PrivateKey
+	*testkit.IdP
 	now func() time.Time
 }
 
 func newCogIdP(t testing.TB, now func() time.Time) *cogIdP {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &cogIdP{key: key, now: now}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
-		iss := p.srv.URL
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"issuer": iss, "jwks_uri": iss + "/jwks", "authorization_endpoint": iss + "/auth", "token_endpoint": iss + "/token",
-			"id_token_signing_alg_values_supported": []string{"RS256"}, "response_types_supported": []string{"code"},
-			"subject_types_supported": []string{"public"},
-		})
-	})
-	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, _ *http.Request) {
-		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
-	})
-	p.srv = httptest.NewServer(mux)
-	t.Cleanup(p.srv.Close)
-	return p
+	return &cogIdP{IdP: testkit.NewIdP(t, testkit.IdPOptions{Keys: []testkit.KeySpec{{ID: "k1", Alg: jose.RS256}}}), now: now}
 }
 
 // token signs an ID token for a user; extra claims override the defaults.
 func (p *cogIdP) token(t testing.TB, sub, aud string, ttl time.Duration, extra map[string]any) string {
 	t.Helper()
 	now := p.now()
-	claims := map[string]any{"iss": p.srv.URL, "sub": sub, "aud": aud, "iat": now.Unix(), "exp": now.Add(ttl).Unix()}
+	claims := map[string]any{"iss": p.URL(), "sub": sub, "aud": aud, "iat": now.Unix(), "exp": now.Add(ttl).Unix()}
 	for k, v := range cogUsers[sub] {
 		claims[k] = v
 	}
 	for k, v := range extra {
 		claims[k] = v
 	}
-	return signJWT(t, p.key, "k1", claims)
-}
-
-func signJWT(t testing.TB, key *rsa.PrivateKey, kid string, claims map[string]any) string {
-	t.Helper()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", kid).WithType("JWT"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jws, err := signer.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := jws.CompactSerialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return p.Sign("k1", claims)
 }
 
 // loginKey is the IdP's Logins key: host:port of its loopback issuer.
-func (p *cogIdP) loginKey() string { return strings.TrimPrefix(p.srv.URL, "http://") }
+func (p *cogIdP) loginKey() string { return strings.TrimPrefix(p.URL(), "http://") }
 
-// cogSTS stands in for STS: it records each call and answers with
-// credentials derived from a counter.
-type cogSTS struct {
-	now   func() time.Time
-	mu    sync.Mutex
-	calls []exchange.WebIdentityInput
-	err   error
-}
-
-func (f *cogSTS) AssumeRoleWithWebIdentity(_ context.Context, in exchange.WebIdentityInput) (*exchange.Credentials, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, in)
-	if f.err != nil {
-		return nil, f.err
-	}
-	n := len(f.calls)
-	return &exchange.Credentials{
+// cogAnswer numbers credentials in the shape the golden files hold.
+func cogAnswer(n int, _ fakests.Input) exchange.Credentials {
+	return exchange.Credentials{
 		AccessKeyID:     fmt.Sprintf("ASIACOGNITO%09d", n),
 		SecretAccessKey: fmt.Sprintf("cognitoSecretKey/%08d/test", n),
 		SessionToken:    fmt.Sprintf("IQoJb3JpZ2luX2VjECOGNITO%08d", n),
-		Expiration:      f.now().Add(in.Duration),
-	}, nil
-}
-
-func (f *cogSTS) last(t testing.TB) exchange.WebIdentityInput {
-	t.Helper()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.calls) == 0 {
-		t.Fatal("STS was not called")
 	}
-	return f.calls[len(f.calls)-1]
-}
-
-func (f *cogSTS) count() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.calls)
-}
-
-func (f *cogSTS) failWith(err error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.err = err
 }
 
 // cogFaultStore injects store failures into identity calls.
@@ -210,13 +131,13 @@ type cogHarness struct {
 	t      testing.TB
 	cfg    *config.File
 	dbPath string
-	clock  *issuertest.Clock
+	clock  *testkit.Clock
 	idp    *cogIdP
-	sts    *cogSTS
+	sts    *fakests.STS
 	store  *cogFaultStore
 	iss    *issuer.Issuer
 	srv    *Server
-	logs   *gwLogBuffer
+	logs   *testkit.LogBuffer
 }
 
 // cogConfig: pool "mobile" (guests, classic flow, all_matches over two
@@ -245,10 +166,10 @@ func cogConfig(issuerURL string) *config.File {
 func newCogHarness(t testing.TB, opts ...func(*config.File)) *cogHarness {
 	t.Helper()
 	ctx := context.Background()
-	h := &cogHarness{t: t, clock: issuertest.NewClock(cogFixedNow), logs: &gwLogBuffer{}}
+	h := &cogHarness{t: t, clock: testkit.NewClock(cogFixedNow), logs: &testkit.LogBuffer{}}
 	h.idp = newCogIdP(t, h.clock.Now)
-	h.sts = &cogSTS{now: h.clock.Now}
-	f := cogConfig(h.idp.srv.URL)
+	h.sts = fakests.New(h.clock.Now, cogAnswer)
+	f := cogConfig(h.idp.URL())
 	for _, o := range opts {
 		o(f)
 	}
@@ -282,7 +203,7 @@ func newCogHarness(t testing.TB, opts ...func(*config.File)) *cogHarness {
 		t.Fatal(err)
 	}
 	h.srv, err = New(ctx, Deps{Config: f, Store: h.store, Issuer: h.iss, Box: box, STS: h.sts,
-		Upstream: &http.Client{Timeout: 5 * time.Second}, Logger: log, Now: h.clock.Now, Rand: newGWRand(7)})
+		Upstream: &http.Client{Timeout: 5 * time.Second}, Logger: log, Now: h.clock.Now, Rand: testkit.NewRand(7)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -95,7 +95,7 @@ func TestCognitoSAMLLogins(t *testing.T) {
 	if again := h.mustID(cogPoolID, logins); again != id {
 		t.Errorf("GetId again: %s, want %s", again, id)
 	}
-	if got := h.sts.last(t).RoleARN; got != cogReaderRole {
+	if got := h.sts.LastWebIdentity(t).RoleARN; got != cogReaderRole {
 		t.Errorf("role %s", got)
 	}
 	if len(fake.requestIDs) != 0 || fake.verified == 0 {
@@ -151,12 +151,12 @@ func TestCognitoSAMLAssertionBinding(t *testing.T) {
 		alice := h.mustID(cogPoolID, h.logins("alice"))
 		logins := h.logins("alice")
 		logins[cogSAMLARN] = "good:pools"
-		calls := h.sts.count()
+		calls := len(h.sts.WebIdentityCalls())
 		r, _ := h.creds(alice, logins, "")
 		if r.errorType() != cognito.ErrNotAuthorized || !strings.Contains(string(r.body), alreadyUsed) {
 			t.Fatalf("GetCredentialsForIdentity: HTTP %d %s", r.status, r.body)
 		}
-		if h.sts.count() != calls {
+		if len(h.sts.WebIdentityCalls()) != calls {
 			t.Error("STS was called")
 		}
 	})
@@ -172,13 +172,13 @@ func TestCognitoSAMLAssertionBinding(t *testing.T) {
 		if err := replay.Remember(ctx, "_a-first-acs", h.clock.Now().Add(5*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
-		before, calls := h.identities(), h.sts.count()
+		before, calls := h.identities(), len(h.sts.WebIdentityCalls())
 		logins := map[string]string{cogSAMLARN: "good:first-acs"}
 		r := h.call("GetId", map[string]any{"IdentityPoolId": cogPoolID, "Logins": logins})
 		if r.errorType() != cognito.ErrNotAuthorized || !strings.Contains(string(r.body), alreadyUsed) {
 			t.Fatalf("GetId after the ACS: HTTP %d %s", r.status, r.body)
 		}
-		if h.identities() != before || h.sts.count() != calls {
+		if h.identities() != before || len(h.sts.WebIdentityCalls()) != calls {
 			t.Error("a replayed assertion stored an identity or called STS")
 		}
 	})

@@ -80,7 +80,7 @@ func TestCognitoVendsWithTheRules(t *testing.T) {
 	if r.status != http.StatusOK {
 		t.Fatalf("HTTP %d %s", r.status, r.body)
 	}
-	call := h.sts.last(t)
+	call := h.sts.LastWebIdentity(t)
 	if call.RoleARN != cogReaderRole || call.Duration != 2*time.Hour || call.SessionName != "alice@example.com" {
 		t.Errorf("STS call = role %s duration %v session %s", call.RoleARN, call.Duration, call.SessionName)
 	}
@@ -122,12 +122,12 @@ func TestCognitoRoleResolution(t *testing.T) {
 				t.Fatalf("__type = %q, want %q (%s)", got, tt.wantType, r.body)
 			}
 			if tt.wantType != "" {
-				if h.sts.count() != 0 {
+				if len(h.sts.WebIdentityCalls()) != 0 {
 					t.Error("a refusal called STS")
 				}
 				return
 			}
-			if got := h.sts.last(t).RoleARN; got != tt.wantRole {
+			if got := h.sts.LastWebIdentity(t).RoleARN; got != tt.wantRole {
 				t.Errorf("role = %s, want %s", got, tt.wantRole)
 			}
 		})
@@ -144,7 +144,7 @@ func TestCognitoGuests(t *testing.T) {
 	if r.status != http.StatusOK {
 		t.Fatalf("HTTP %d %s", r.status, r.body)
 	}
-	call := h.sts.last(t)
+	call := h.sts.LastWebIdentity(t)
 	claims := h.verifyMinted(call.Token)
 	if call.RoleARN != cogGuestRole || claims["aud"] != cogPoolID+":unauthenticated" || claims["sub"] != id {
 		t.Errorf("guest vend: role %s aud %v sub %v", call.RoleARN, claims["aud"], claims["sub"])
@@ -217,7 +217,7 @@ func TestCognitoOpenIDToken(t *testing.T) {
 			}
 		})
 	}
-	if h.sts.count() != 0 {
+	if len(h.sts.WebIdentityCalls()) != 0 {
 		t.Error("GetOpenIdToken called STS")
 	}
 }
@@ -254,7 +254,7 @@ func TestCognitoAttackIdentityTakeover(t *testing.T) {
 			t.Errorf("%s: %s", op, r.body)
 		}
 	}
-	if h.sts.count() != 0 {
+	if len(h.sts.WebIdentityCalls()) != 0 {
 		t.Error("STS was called")
 	}
 }
@@ -264,7 +264,7 @@ func TestCognitoAttackIdentityTakeover(t *testing.T) {
 func TestCognitoAttackForgedToken(t *testing.T) {
 	h := newCogHarness(t)
 	other := newCogIdP(t, h.clock.Now)
-	forged := signJWT(t, other.key, "k1", map[string]any{"iss": h.idp.srv.URL, "sub": "alice", "aud": cogWebClient,
+	forged := other.Sign("k1", map[string]any{"iss": h.idp.URL(), "sub": "alice", "aud": cogWebClient,
 		"iat": cogFixedNow.Unix(), "exp": cogFixedNow.Add(time.Hour).Unix(), "groups": []string{"admins"}})
 	r := h.call("GetId", map[string]any{"IdentityPoolId": cogPoolID, "Logins": map[string]string{h.idp.loginKey(): forged}})
 	if r.errorType() != cognito.ErrNotAuthorized || !strings.Contains(string(r.body), "Invalid login token.") {
@@ -292,7 +292,7 @@ func TestCognitoAttackGuestUpgrade(t *testing.T) {
 	if r, _ := h.creds(guest, h.logins("carol"), ""); r.errorType() != cognito.ErrNotAuthorized {
 		t.Errorf("guest id with carol's login: %s", r.body)
 	}
-	if h.sts.count() != 0 {
+	if len(h.sts.WebIdentityCalls()) != 0 {
 		t.Error("STS was called")
 	}
 }

@@ -92,7 +92,7 @@ func TestReadyz(t *testing.T) {
 	if w := h.do(httptest.NewRequest(http.MethodGet, "/readyz", nil)); w.Code != http.StatusServiceUnavailable {
 		t.Fatalf("store closed: %d %s", w.Code, w.Body)
 	}
-	if len(h.logs.atLevel(t, "WARN")) != 1 {
+	if len(h.logs.AtLevel(t, "WARN")) != 1 {
 		t.Errorf("want one WARN saying why:\n%s", h.logs)
 	}
 	// Liveness does not depend on the store.

@@ -30,7 +30,7 @@ func FuzzAPICredentialsBody(f *testing.F) {
 	}
 	h := newGWHarness(f)
 	f.Fuzz(func(t *testing.T, auth, body string) {
-		h.sts.reset()
+		h.sts.Reset()
 		h.logs.Reset()
 		req := httptest.NewRequest(http.MethodPost, "/api/v1/credentials", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")

@@ -3,11 +3,11 @@ package gateway
 // The in-process harness of the gateway's unit tests: a real SQLite store in
 // a temporary directory, the real issuer and secret box, the static demo
 // provider, a test-only token verifier standing in for an OIDC provider on
-// the JSON API, a recording fake STS, and an injected clock and random
-// source. End-to-end tests (cmd/fedgate) cover the real OIDC IdP and STS.
+// the JSON API, and the test kit's recording fake STS, clock, random source
+// and log sink. End-to-end tests (cmd/fedgate) cover the real OIDC IdP and
+// STS.
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/base64"
@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -32,15 +31,15 @@ import (
 	"github.com/gin-gonic/gin"
 	"golang.org/x/crypto/bcrypt"
 
-	"fedgate/exchange"
 	"fedgate/exchange/issuer"
-	"fedgate/exchange/issuer/issuertest"
 	"fedgate/exchange/rules"
 	"fedgate/exchange/secret"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/signin"
 	"fedgate/gateway/store"
+	"fedgate/gateway/testkit"
+	"fedgate/gateway/testkit/fakests"
 	"fedgate/gateway/wire"
 	"fedgate/idp"
 	staticidp "fedgate/idp/static"
@@ -123,10 +122,10 @@ type gwHarness struct {
 	store  *store.SQLite
 	box    *secret.Box
 	iss    *issuer.Issuer
-	sts    *gwFakeSTS
-	clock  *issuertest.Clock
+	sts    *fakests.STS
+	clock  *testkit.Clock
 	rand   io.Reader
-	logs   *gwLogBuffer
+	logs   *testkit.LogBuffer
 	log    *slog.Logger
 	srv    *Server
 	verify *gwVerifier
@@ -151,10 +150,10 @@ func newGWHarnessURL(t testing.TB, publicURL string, opts ...gwOption) *gwHarnes
 	}
 	h := &gwHarness{
 		t: t, cfg: f, dbPath: filepath.Join(t.TempDir(), "fedgate.db"),
-		clock: issuertest.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)),
-		rand:  newGWRand(1), logs: &gwLogBuffer{}, sts: &gwFakeSTS{},
+		clock: testkit.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)),
+		rand:  testkit.NewRand(1), logs: &testkit.LogBuffer{},
 	}
-	h.sts.now = h.clock.Now
+	h.sts = fakests.New(h.clock.Now, nil)
 	h.log = slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var err error
 	if h.store, err = store.OpenSQLite(ctx, h.dbPath, h.clock.Now); err != nil {
@@ -335,80 +334,6 @@ func (b *gwBrowser) signIn(pool, user, pass string) *httptest.ResponseRecorder {
 	return b.post("/login/"+pool+"/demo", url.Values{"state": {state}, "username": {user}, "password": {pass}})
 }
 
-// gwFakeSTS records AssumeRoleWithWebIdentity calls and answers like STS.
-type gwFakeSTS struct {
-	now    func() time.Time
-	mu     sync.Mutex
-	calls  []exchange.WebIdentityInput
-	vended []exchange.Credentials
-	err    error
-	n      int  // calls so far
-	quiet  bool // keep no record (benchmarks)
-	// gate, when set, holds each call until it is closed (a slow STS).
-	gate    chan struct{}
-	entered chan struct{}
-}
-
-func (f *gwFakeSTS) AssumeRoleWithWebIdentity(ctx context.Context, in exchange.WebIdentityInput) (*exchange.Credentials, error) {
-	f.mu.Lock()
-	f.n++
-	if !f.quiet {
-		f.calls = append(f.calls, in)
-	}
-	n, err, gate, entered := f.n, f.err, f.gate, f.entered
-	f.mu.Unlock()
-	if entered != nil {
-		entered <- struct{}{}
-	}
-	if gate != nil {
-		select {
-		case <-gate:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	creds := &exchange.Credentials{
-		AccessKeyID:     fmt.Sprintf("ASIAFAKE%08d", n),
-		SecretAccessKey: fmt.Sprintf("fakeSecretAccessKey/%08d/zzzz", n),
-		SessionToken:    fmt.Sprintf("FwoGZXIvYXdzFAKESESSIONTOKEN%08d", n),
-		Expiration:      f.now().Add(in.Duration),
-		AssumedRoleARN:  strings.Replace(strings.Replace(in.RoleARN, ":iam:", ":sts:", 1), ":role/", ":assumed-role/", 1) + "/" + in.SessionName,
-	}
-	f.mu.Lock()
-	if !f.quiet {
-		f.vended = append(f.vended, *creds)
-	}
-	f.mu.Unlock()
-	return creds, nil
-}
-
-func (f *gwFakeSTS) vendedCreds() []exchange.Credentials {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]exchange.Credentials(nil), f.vended...)
-}
-
-func (f *gwFakeSTS) recorded() []exchange.WebIdentityInput {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]exchange.WebIdentityInput(nil), f.calls...)
-}
-
-func (f *gwFakeSTS) reset() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = nil
-}
-
-func (f *gwFakeSTS) fail(err error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.err = err
-}
-
 // gwVerifier is a test-only idp.Provider + idp.TokenVerifier: it accepts
 // fixed bearer tokens with fixed claims.
 type gwVerifier struct {
@@ -468,76 +393,6 @@ func (v *gwVerifier) VerifyToken(_ context.Context, raw string) (*idp.Identity, 
 		claims[k] = c
 	}
 	return &idp.Identity{Provider: ident.Provider, Subject: ident.Subject, Claims: claims, RawToken: raw}, nil
-}
-
-// gwLogBuffer captures the JSON log lines.
-type gwLogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *gwLogBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *gwLogBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *gwLogBuffer) Reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Reset()
-}
-
-// records returns every captured log record, decoded.
-func (b *gwLogBuffer) records(t testing.TB) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for line := range strings.SplitSeq(strings.TrimSpace(b.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("log line is not JSON: %q", line)
-		}
-		out = append(out, rec)
-	}
-	return out
-}
-
-// atLevel returns the records logged at level.
-func (b *gwLogBuffer) atLevel(t testing.TB, level string) []map[string]any {
-	var out []map[string]any
-	for _, r := range b.records(t) {
-		if r["level"] == level {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// gwRand is a deterministic, concurrency-safe random source.
-type gwRand struct {
-	mu sync.Mutex
-	r  *rand.ChaCha8
-}
-
-func newGWRand(seed byte) *gwRand {
-	var s [32]byte
-	s[0] = seed
-	return &gwRand{r: rand.NewChaCha8(s)}
-}
-
-func (g *gwRand) Read(p []byte) (int, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.r.Read(p)
 }
 
 // gwAPIError decodes a JSON refusal.

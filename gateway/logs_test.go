@@ -58,18 +58,18 @@ func TestLogsNeverCarrySecrets(t *testing.T) {
 	}
 	h.api("Opaque-Access-Token-123456", `{"pool":"team"}`)
 	secrets["opaque bearer"] = "Opaque-Access-Token-123456"
-	h.sts.fail(exchange.NewSTSError(exchange.CodeAccessDenied, errors.New("AccessDenied: not authorized")))
+	h.sts.Fail(exchange.NewSTSError(exchange.CodeAccessDenied, errors.New("AccessDenied: not authorized")))
 	h.api(gwTokenAlice, `{"pool":"team"}`)
 
 	// What STS saw and gave.
-	calls := h.sts.recorded()
+	calls := h.sts.WebIdentityCalls()
 	if len(calls) < 4 {
 		t.Fatalf("only %d STS calls; the flows did not run", len(calls))
 	}
 	for _, c := range calls {
 		secrets["minted token for "+c.RoleARN] = c.Token
 	}
-	for _, c := range h.sts.vendedCreds() {
+	for _, c := range h.sts.Vended() {
 		secrets["secret access key "+c.AccessKeyID] = c.SecretAccessKey
 		secrets["session token "+c.AccessKeyID] = c.SessionToken
 	}

@@ -51,7 +51,7 @@ func TestSeed(t *testing.T) {
 	if cur, src := latest(); cur != admin || src != "admin" {
 		t.Errorf("latest is %d from %q after seeding over an admin edit", cur, src)
 	}
-	warns := h.logs.atLevel(t, "WARN")
+	warns := h.logs.AtLevel(t, "WARN")
 	if len(warns) != 1 || !strings.Contains(warns[0]["msg"].(string), "edited at run time") {
 		t.Errorf("want one warning about the run-time edit:\n%s", h.logs)
 	}

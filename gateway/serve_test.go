@@ -14,8 +14,7 @@ import (
 // request finish and returns nil.
 func TestServeGracefulShutdown(t *testing.T) {
 	h := newGWHarness(t)
-	h.sts.gate = make(chan struct{})
-	h.sts.entered = make(chan struct{}, 1)
+	entered, release := h.sts.Hold()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +45,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 		slow <- result{status: resp.StatusCode, body: string(b)}
 	}()
 	select {
-	case <-h.sts.entered: // the request is inside the STS call
+	case <-entered: // the request is inside the STS call
 	case <-time.After(10 * time.Second):
 		t.Fatal("request never reached STS")
 	}
@@ -69,7 +68,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 		t.Fatalf("Serve returned (%v) with a request in flight", err)
 	default:
 	}
-	close(h.sts.gate) // STS answers; the request completes
+	release() // STS answers; the request completes
 	r := <-slow
 	if r.err != nil || r.status != http.StatusOK || !strings.Contains(r.body, "ASIAFAKE") {
 		t.Fatalf("in-flight request: %d %v %s", r.status, r.err, r.body)

@@ -14,8 +14,7 @@ import (
 // the refusal is a 499 logged at WARN, never an ERROR that pages someone.
 func TestClientHangUpDuringVendIsNotAnSTSError(t *testing.T) {
 	h := newGWHarness(t)
-	h.sts.gate = make(chan struct{})
-	h.sts.entered = make(chan struct{}, 1)
+	entered, _ := h.sts.Hold()
 	ctx, cancel := context.WithCancel(context.Background())
 	req := httptest.NewRequest(http.MethodPost, "/api/v1/credentials", strings.NewReader(`{"pool":"team"}`)).WithContext(ctx)
 	req.Header.Set("Content-Type", "application/json")
@@ -24,7 +23,7 @@ func TestClientHangUpDuringVendIsNotAnSTSError(t *testing.T) {
 	done := make(chan struct{})
 	go func() { h.srv.Handler().ServeHTTP(rec, req); close(done) }()
 	select {
-	case <-h.sts.entered:
+	case <-entered:
 	case <-time.After(10 * time.Second):
 		t.Fatal("request never reached STS")
 	}
@@ -33,7 +32,7 @@ func TestClientHangUpDuringVendIsNotAnSTSError(t *testing.T) {
 	if rec.Code != core.StatusClientClosed || !strings.Contains(rec.Body.String(), core.CodeClientClosed) {
 		t.Errorf("hang-up: HTTP %d %s, want %d %s", rec.Code, rec.Body.String(), core.StatusClientClosed, core.CodeClientClosed)
 	}
-	if errs := h.logs.atLevel(t, "ERROR"); len(errs) > 0 {
+	if errs := h.logs.AtLevel(t, "ERROR"); len(errs) > 0 {
 		t.Errorf("a client hang-up was logged at ERROR: %v", errs)
 	}
 }

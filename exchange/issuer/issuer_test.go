@@ -19,13 +19,14 @@ import (
 	"fedgate/exchange/issuer/issuertest"
 	"fedgate/exchange/secret"
 	"fedgate/gateway/store"
+	"fedgate/gateway/testkit"
 )
 
 const testURL = "https://fedgate.example.com"
 
 type fixture struct {
 	keys  *issuertest.KeyStore
-	clock *issuertest.Clock
+	clock *testkit.Clock
 	box   *secret.Box
 }
 
@@ -37,7 +38,7 @@ func newFixture(t testing.TB) *fixture {
 	}
 	return &fixture{
 		keys:  &issuertest.KeyStore{},
-		clock: issuertest.NewClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)),
+		clock: testkit.NewClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)),
 		box:   box,
 	}
 }

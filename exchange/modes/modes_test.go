@@ -11,7 +11,8 @@ import (
 )
 
 func TestRegistry(t *testing.T) {
-	deps := exchange.ModeDeps{Minter: modetest.NewIssuer(t), WebIdentitySTS: &modetest.STS{}, SAMLSTS: &modetest.SAMLSTS{}}
+	sts := modetest.NewSTS()
+	deps := exchange.ModeDeps{Minter: modetest.NewIssuer(t), WebIdentitySTS: sts, SAMLSTS: sts}
 	seen := map[string]bool{}
 	for _, s := range modes.All() {
 		if err := s.Check(); err != nil {

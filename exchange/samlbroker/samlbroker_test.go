@@ -18,6 +18,7 @@ import (
 	"fedgate/exchange/issuer/issuertest"
 	"fedgate/exchange/secret"
 	"fedgate/gateway/store"
+	"fedgate/gateway/testkit"
 )
 
 const (
@@ -28,14 +29,14 @@ const (
 
 type fixture struct {
 	keys  *issuertest.KeyStore
-	clock *issuertest.Clock
+	clock *testkit.Clock
 	ring  *KeyRing
 	idp   *IdP
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{keys: &issuertest.KeyStore{}, clock: issuertest.NewClock(time.Now().Truncate(time.Second))}
+	f := &fixture{keys: &issuertest.KeyStore{}, clock: testkit.NewClock(time.Now().Truncate(time.Second))}
 	box, err := secret.NewBox(bytes.Repeat([]byte{7}, secret.KeySize), rand.Reader)
 	if err != nil {
 		t.Fatal(err)

@@ -9,17 +9,14 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"fedgate/exchange/issuer"
-	"fedgate/exchange/issuer/issuertest"
 	"fedgate/exchange/rules"
 	"fedgate/exchange/secret"
 	"fedgate/gateway/config"
@@ -27,6 +24,7 @@ import (
 	"fedgate/gateway/httpkit"
 	"fedgate/gateway/signin"
 	"fedgate/gateway/store"
+	"fedgate/gateway/testkit"
 	staticidp "fedgate/idp/static"
 	"fedgate/web"
 )
@@ -82,8 +80,8 @@ func newTestAdmin(tb testing.TB) *Admin {
 	tb.Helper()
 	ctx := context.Background()
 	f := testConfig(tb)
-	clock := issuertest.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
-	random := &lockedRand{r: rand.NewChaCha8([32]byte{1})}
+	clock := testkit.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
+	random := testkit.NewRand(1)
 	log := slog.New(slog.DiscardHandler)
 	st, err := store.OpenSQLite(ctx, filepath.Join(tb.TempDir(), "fedgate.db"), clock.Now)
 	if err != nil {
@@ -120,16 +118,4 @@ func newTestAdmin(tb testing.TB) *Admin {
 		tb.Fatal(err)
 	}
 	return New(c, kit, signin.New(c, kit))
-}
-
-// lockedRand is a deterministic random source safe for concurrent use.
-type lockedRand struct {
-	mu sync.Mutex
-	r  *rand.ChaCha8
-}
-
-func (l *lockedRand) Read(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.r.Read(p)
 }

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -15,7 +14,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"fedgate/gateway/config"
+	"fedgate/gateway/testkit"
 	"fedgate/idp"
 	samlidp "fedgate/idp/saml"
 )
@@ -66,24 +65,6 @@ func newRefreshMetadataServer(t *testing.T) *refreshMetadataServer {
 	return m
 }
 
-// syncBuffer is a log sink safe for the loop goroutine and the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestSAMLMetadataRefreshedOnSchedule: metadata is refreshed by the
 // gateway's loop with nobody signing in; a failure streak is logged once
 // at WARN (no document in the log) and shown in the metrics while the
@@ -92,20 +73,17 @@ func (b *syncBuffer) String() string {
 func TestSAMLMetadataRefreshedOnSchedule(t *testing.T) {
 	ctx := context.Background()
 	m := newRefreshMetadataServer(t)
-	var mu sync.Mutex
-	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	clock := testkit.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
 	sp, err := samlidp.New(ctx, samlidp.Config{
 		ID: "okta", IdPMetadataURL: m.srv.URL + "/metadata", RefreshInterval: time.Minute,
 		EntityID: "https://fedgate.example.com/saml/metadata/okta", ACSURL: "https://fedgate.example.com/saml/acs/okta",
 		MetadataURL: "https://fedgate.example.com/saml/metadata/okta",
-	}, m.srv.Client(), clock, forgetReplay{})
+	}, m.srv.Client(), clock.Now, forgetReplay{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
-	s := &Core{log: slog.New(slog.NewJSONHandler(logs, nil)), now: clock}
+	logs := &testkit.LogBuffer{}
+	s := &Core{log: slog.New(slog.NewJSONHandler(logs, nil)), now: clock.Now}
 	s.snap.Store(&Snapshot{Providers: map[string]*Provider{
 		"okta":   {Cfg: config.Provider{ID: "okta", Type: config.ProviderSAML}, Provider: sp},
 		"static": {Cfg: config.Provider{ID: "static", Type: config.ProviderStatic}, Provider: nil},
@@ -135,11 +113,11 @@ func TestSAMLMetadataRefreshedOnSchedule(t *testing.T) {
 	loopCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { s.RefreshSAMLMetadata(loopCtx, tick); close(done) }()
-	advance(30 * time.Second)
-	tick <- now
-	advance(31 * time.Second)
-	tick <- now
-	tick <- now // the second tick's refresh has finished once the third is taken
+	clock.Advance(30 * time.Second)
+	tick <- clock.Now()
+	clock.Advance(31 * time.Second)
+	tick <- clock.Now()
+	tick <- clock.Now() // the second tick's refresh has finished once the third is taken
 	stop()
 	<-done
 	if m.calls.Load() != 2 {
@@ -152,7 +130,7 @@ func TestSAMLMetadataRefreshedOnSchedule(t *testing.T) {
 	w := &samlMetadataWatch{log: s.log, reported: map[idp.MetadataRefresher]bool{}}
 	m.fail.Store(true)
 	for range 3 { // a streak of three failed fetches (each after the retry floor)
-		advance(time.Minute)
+		clock.Advance(time.Minute)
 		w.refresh(ctx, s.Snapshot())
 	}
 	if m.calls.Load() != 5 {
@@ -179,7 +157,7 @@ func TestSAMLMetadataRefreshedOnSchedule(t *testing.T) {
 	good := *m.body.Load()
 	bad := "<html>maintenance page with SECRET-ISH-CONTENT</html>"
 	m.body.Store(&bad)
-	advance(time.Minute)
+	clock.Advance(time.Minute)
 	w.refresh(ctx, s.Snapshot())
 	if strings.Contains(logs.String(), "SECRET-ISH-CONTENT") {
 		t.Error("the metadata document reached the log")
@@ -187,7 +165,7 @@ func TestSAMLMetadataRefreshedOnSchedule(t *testing.T) {
 
 	// Recovery ends the streak; the next failure starts a new one.
 	m.body.Store(&good)
-	advance(time.Minute)
+	clock.Advance(time.Minute)
 	w.refresh(ctx, s.Snapshot())
 	if !strings.Contains(logs.String(), "saml metadata refreshed again after failures") {
 		t.Error("recovery is not logged")
@@ -196,7 +174,7 @@ func TestSAMLMetadataRefreshedOnSchedule(t *testing.T) {
 		t.Errorf("failures gauge after recovery: %v", f)
 	}
 	m.fail.Store(true)
-	advance(2 * time.Minute)
+	clock.Advance(2 * time.Minute)
 	w.refresh(ctx, s.Snapshot())
 	if n := strings.Count(logs.String(), "saml metadata refresh failed"); n != 2 {
 		t.Errorf("two streaks logged %d WARN lines, want 2", n)

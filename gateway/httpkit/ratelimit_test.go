@@ -4,11 +4,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"fedgate/gateway/testkit"
 )
 
 func TestRateLimiter(t *testing.T) {
-	now := fixedNow
-	clock := func() time.Time { return now }
 	tests := []struct {
 		name  string
 		rate  float64
@@ -33,10 +33,10 @@ func TestRateLimiter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			now = fixedNow
-			l := NewRateLimiter(tt.rate, tt.burst, clock)
+			clock := testkit.NewClock(fixedNow)
+			l := NewRateLimiter(tt.rate, tt.burst, clock.Now)
 			for i, s := range tt.steps {
-				now = now.Add(s.advance)
+				clock.Advance(s.advance)
 				if got := l.Allow("k"); got != s.want {
 					t.Fatalf("step %d: allow = %v, want %v", i, got, s.want)
 				}
@@ -49,13 +49,13 @@ func TestRateLimiter(t *testing.T) {
 // limiter past its bound, and a draining bucket survives eviction of
 // refilled ones.
 func TestRateLimiterMemoryIsBounded(t *testing.T) {
-	now := fixedNow
-	l := NewRateLimiter(1, 2, func() time.Time { return now })
+	clock := testkit.NewClock(fixedNow)
+	l := NewRateLimiter(1, 2, clock.Now)
 	l.max = 100
 	l.Allow("victim")
 	l.Allow("victim")
 	for i := range 1000 {
-		now = now.Add(time.Millisecond)
+		clock.Advance(time.Millisecond)
 		l.Allow("flood-" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + time.Duration(i).String())
 	}
 	if n := l.Size(); n > 100 {

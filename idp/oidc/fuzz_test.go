@@ -13,7 +13,7 @@ func FuzzVerifyToken(f *testing.F) {
 	op := newTestIdP(f, clock)
 	p := newTestProvider(f, op, clock, nil)
 
-	valid := op.sign(op.rsa, op.claims())
+	valid := op.rsa.Sign(f, op.claims())
 	parts := strings.Split(valid, ".")
 	f.Add("")
 	f.Add("a.b.c")

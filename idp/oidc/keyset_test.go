@@ -15,6 +15,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"fedgate/gateway/testkit"
 	"fedgate/idp"
 )
 
@@ -76,7 +77,7 @@ func TestJWKSFetchFailureIsUpstreamAndRateLimited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw := signJWT(t, jose.ES256, jose.JSONWebKey{Key: key, KeyID: "k"}, map[string]any{"sub": "x"})
+	raw := testkit.SignJWT(t, jose.ES256, jose.JSONWebKey{Key: key, KeyID: "k"}, map[string]any{"sub": "x"})
 	for i := range 3 {
 		if _, err := ks.VerifySignature(context.Background(), raw); !errors.Is(err, idp.ErrUpstream) {
 			t.Fatalf("attempt %d: err = %v, want ErrUpstream", i, err)
@@ -114,7 +115,7 @@ func TestJWKSWithdrawnKeyStopsVerifying(t *testing.T) {
 	defer srv.Close()
 	clock := newFakeClock()
 	ks := newJWKSKeySet(srv.URL, srv.Client(), clock.Now, []string{"ES256"}, jwksRefetchInterval)
-	raw := signJWT(t, jose.ES256, jose.JSONWebKey{Key: key, KeyID: "k"}, map[string]any{"sub": "x"})
+	raw := testkit.SignJWT(t, jose.ES256, jose.JSONWebKey{Key: key, KeyID: "k"}, map[string]any{"sub": "x"})
 	if _, err := ks.VerifySignature(context.Background(), raw); err != nil {
 		t.Fatalf("published key: %v", err)
 	}

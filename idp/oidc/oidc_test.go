@@ -8,7 +8,6 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -19,18 +18,19 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"fedgate/gateway/testkit"
 	"fedgate/idp"
 	"fedgate/idp/internal/httpcap"
 )
 
 const testRedirectURL = "http://127.0.0.1:8765/callback"
 
-func newTestProvider(t testing.TB, op *testIdP, clock *fakeClock, mutate func(*Config)) *Provider {
+func newTestProvider(t testing.TB, op *testIdP, clock *testkit.Clock, mutate func(*Config)) *Provider {
 	t.Helper()
 	cfg := Config{
 		ID:             "corp",
 		DisplayName:    "Corp SSO",
-		Issuer:         op.issuer(),
+		Issuer:         op.URL(),
 		ClientID:       testClientID,
 		ClientSecret:   testClientSecret,
 		UserInfo:       true,
@@ -39,7 +39,7 @@ func newTestProvider(t testing.TB, op *testIdP, clock *fakeClock, mutate func(*C
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	client := op.srv.Client()
+	client := op.Client()
 	client.Timeout = 5 * time.Second
 	p, err := New(context.Background(), cfg, client, clock.Now)
 	if err != nil {
@@ -65,7 +65,7 @@ func signIn(t *testing.T, op *testIdP, p *Provider, f idp.Flow) (code, state str
 	if authURL == "" {
 		t.Fatal("AuthCodeURL is empty")
 	}
-	browser := op.srv.Client()
+	browser := op.Client()
 	browser.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := browser.Get(authURL)
 	if err != nil {
@@ -276,7 +276,7 @@ func TestOIDCVerifyToken(t *testing.T) {
 		}
 		return c
 	}
-	rsaToken := func(changes map[string]any) string { return op.sign(op.rsa, with(changes)) }
+	rsaToken := func(changes map[string]any) string { return op.rsa.Sign(t, with(changes)) }
 
 	tests := []struct {
 		name  string
@@ -284,7 +284,7 @@ func TestOIDCVerifyToken(t *testing.T) {
 		want  error // nil: accepted
 	}{
 		{name: "valid RS256", token: rsaToken(nil)},
-		{name: "valid ES256", token: op.sign(op.ec, op.claims())},
+		{name: "valid ES256", token: op.ec.Sign(t, op.claims())},
 		{name: "extra audience (an app's client id)", token: rsaToken(map[string]any{"aud": "mobile-app"})},
 		{name: "several audiences with accepted azp", token: rsaToken(map[string]any{"aud": []string{"mobile-app", "other"}, "azp": "mobile-app"})},
 		{name: "expired within clock skew", token: rsaToken(map[string]any{"exp": now.Add(-30 * time.Second).Unix()})},
@@ -297,12 +297,12 @@ func TestOIDCVerifyToken(t *testing.T) {
 		{name: "missing sub", token: rsaToken(map[string]any{"sub": nil}), want: idp.ErrMissingSubject},
 		{name: "empty sub", token: rsaToken(map[string]any{"sub": ""}), want: idp.ErrMissingSubject},
 		{name: "issued in the future", token: rsaToken(map[string]any{"iat": now.Add(10 * time.Minute).Unix()}), want: idp.ErrInvalidToken},
-		{name: "bad signature (other key, published kid)", token: signJWT(t, jose.RS256, jose.JSONWebKey{Key: otherRSA, KeyID: op.rsa.kid}, op.claims()), want: idp.ErrInvalidToken},
+		{name: "bad signature (other key, published kid)", token: testkit.SignJWT(t, jose.RS256, jose.JSONWebKey{Key: otherRSA, KeyID: op.rsa.ID}, op.claims()), want: idp.ErrInvalidToken},
 		{name: "alg none", token: unsignedJWT(t, op.claims()), want: idp.ErrInvalidToken},
-		{name: "HS256 with a shared secret", token: signJWT(t, jose.HS256, jose.JSONWebKey{Key: []byte("0123456789abcdef0123456789abcdef"), KeyID: op.rsa.kid}, op.claims()), want: idp.ErrInvalidToken},
-		{name: "RS384 is not on the allow-list", token: signJWT(t, jose.RS384, jose.JSONWebKey{Key: op.rsa.key, KeyID: op.rsa.kid}, op.claims()), want: idp.ErrInvalidToken},
+		{name: "HS256 with a shared secret", token: testkit.SignJWT(t, jose.HS256, jose.JSONWebKey{Key: []byte("0123456789abcdef0123456789abcdef"), KeyID: op.rsa.ID}, op.claims()), want: idp.ErrInvalidToken},
+		{name: "RS384 is not on the allow-list", token: testkit.SignJWT(t, jose.RS384, jose.JSONWebKey{Key: op.rsa.Key, KeyID: op.rsa.ID}, op.claims()), want: idp.ErrInvalidToken},
 		{name: "oversized", token: rsaToken(map[string]any{"padding": strings.Repeat("x", maxTokenBytes)}), want: idp.ErrInvalidToken},
-		{name: "JWT access token (RFC 9068 typ at+jwt) with the client as audience", token: signTyped(t, "at+jwt", jose.RS256, jose.JSONWebKey{Key: op.rsa.key, KeyID: op.rsa.kid}, op.claims()), want: idp.ErrInvalidToken},
+		{name: "JWT access token (RFC 9068 typ at+jwt) with the client as audience", token: testkit.SignTyped(t, "at+jwt", jose.RS256, jose.JSONWebKey{Key: op.rsa.Key, KeyID: op.rsa.ID}, op.claims()), want: idp.ErrInvalidToken},
 		{name: "garbage", token: "not.a.jwt", want: idp.ErrInvalidToken},
 		{name: "empty", token: "", want: idp.ErrInvalidToken},
 	}
@@ -339,7 +339,7 @@ func TestOIDCVerifyTokenNoncePolicy(t *testing.T) {
 	}
 	claims := op.claims()
 	claims["nonce"] = "n-1"
-	raw := op.sign(op.rsa, claims)
+	raw := op.rsa.Sign(t, claims)
 	tests := []struct {
 		name  string
 		nonce string
@@ -365,10 +365,10 @@ func TestOIDCUnknownKidRefetchIsRateLimited(t *testing.T) {
 	p := newTestProvider(t, op, clock, nil)
 	ctx := context.Background()
 
-	if _, err := p.VerifyToken(ctx, op.sign(op.rsa, op.claims())); err != nil {
+	if _, err := p.VerifyToken(ctx, op.rsa.Sign(t, op.claims())); err != nil {
 		t.Fatalf("valid token: %v", err)
 	}
-	if got := op.hits(); got != 1 {
+	if got := op.JWKSHits(); got != 1 {
 		t.Fatalf("JWKS fetches after first token = %d, want 1", got)
 	}
 
@@ -376,7 +376,7 @@ func TestOIDCUnknownKidRefetchIsRateLimited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stranger := signingKey{kid: "unknown-kid", alg: jose.ES256, key: strangerKey}
+	stranger := testkit.Key{ID: "unknown-kid", Alg: jose.ES256, Key: strangerKey}
 	steps := []struct {
 		advance   time.Duration
 		wantFetch int
@@ -388,19 +388,19 @@ func TestOIDCUnknownKidRefetchIsRateLimited(t *testing.T) {
 	}
 	for i, step := range steps {
 		clock.Advance(step.advance)
-		_, err := p.VerifyToken(ctx, op.sign(stranger, op.claims()))
+		_, err := p.VerifyToken(ctx, stranger.Sign(t, op.claims()))
 		if !errors.Is(err, idp.ErrInvalidToken) {
 			t.Fatalf("step %d: err = %v, want ErrInvalidToken", i, err)
 		}
-		if got := op.hits(); got != step.wantFetch {
+		if got := op.JWKSHits(); got != step.wantFetch {
 			t.Fatalf("step %d: JWKS fetches = %d, want %d", i, got, step.wantFetch)
 		}
 	}
 	// Known keys keep working from the cache without fetching.
-	if _, err := p.VerifyToken(ctx, op.sign(op.ec, op.claims())); err != nil {
+	if _, err := p.VerifyToken(ctx, op.ec.Sign(t, op.claims())); err != nil {
 		t.Fatalf("valid token after bad ones: %v", err)
 	}
-	if got := op.hits(); got != 3 {
+	if got := op.JWKSHits(); got != 3 {
 		t.Fatalf("JWKS fetches = %d, want 3", got)
 	}
 }
@@ -410,17 +410,17 @@ func TestOIDCKeyRotationIsPickedUp(t *testing.T) {
 	op := newTestIdP(t, clock)
 	p := newTestProvider(t, op, clock, nil)
 	ctx := context.Background()
-	if _, err := p.VerifyToken(ctx, op.sign(op.rsa, op.claims())); err != nil {
+	if _, err := p.VerifyToken(ctx, op.rsa.Sign(t, op.claims())); err != nil {
 		t.Fatal(err)
 	}
 	newKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rotated := signingKey{kid: "rsa-2", alg: jose.RS256, key: newKey}
-	op.publish(rotated.public())
+	rotated := testkit.Key{ID: "rsa-2", Alg: jose.RS256, Key: newKey}
+	op.Publish(rotated.Public())
 	clock.Advance(jwksRefetchInterval)
-	if _, err := p.VerifyToken(ctx, op.sign(rotated, op.claims())); err != nil {
+	if _, err := p.VerifyToken(ctx, rotated.Sign(t, op.claims())); err != nil {
 		t.Fatalf("token signed with rotated key: %v", err)
 	}
 }
@@ -428,21 +428,21 @@ func TestOIDCKeyRotationIsPickedUp(t *testing.T) {
 func TestOIDCLazyDiscovery(t *testing.T) {
 	clock := newFakeClock()
 	op := newTestIdP(t, clock)
-	op.setDiscoveryDown(true)
+	op.SetDiscoveryDown(true)
 	p := newTestProvider(t, op, clock, nil) // must not fail while the IdP is down
 	ctx := context.Background()
 
 	if err := p.Ready(ctx); !errors.Is(err, idp.ErrUpstream) {
 		t.Fatalf("Ready while down = %v, want ErrUpstream", err)
 	}
-	if _, err := p.VerifyToken(ctx, op.sign(op.rsa, op.claims())); !errors.Is(err, idp.ErrUpstream) {
+	if _, err := p.VerifyToken(ctx, op.rsa.Sign(t, op.claims())); !errors.Is(err, idp.ErrUpstream) {
 		t.Fatalf("VerifyToken while down = %v, want ErrUpstream", err)
 	}
 	if u := p.AuthCodeURL(newFlow()); u != "" {
 		t.Fatalf("AuthCodeURL while down = %q, want empty", u)
 	}
 
-	op.setDiscoveryDown(false)
+	op.SetDiscoveryDown(false)
 	clock.Advance(discoveryRetryInterval / 2)
 	if err := p.Ready(ctx); !errors.Is(err, idp.ErrUpstream) {
 		t.Fatalf("Ready within the retry interval = %v, want the remembered ErrUpstream", err)
@@ -451,7 +451,7 @@ func TestOIDCLazyDiscovery(t *testing.T) {
 	if err := p.Ready(ctx); err != nil {
 		t.Fatalf("Ready after recovery: %v", err)
 	}
-	if _, err := p.VerifyToken(ctx, op.sign(op.rsa, op.claims())); err != nil {
+	if _, err := p.VerifyToken(ctx, op.rsa.Sign(t, op.claims())); err != nil {
 		t.Fatalf("VerifyToken after recovery: %v", err)
 	}
 }
@@ -544,26 +544,4 @@ type failingTransport struct{}
 
 func (failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
 	return nil, errors.New("network unreachable")
-}
-
-// signTyped signs claims with a typ header other than JWT.
-func signTyped(t testing.TB, typ string, alg jose.SignatureAlgorithm, key any, claims map[string]any) string {
-	t.Helper()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, (&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jws, err := signer.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := jws.CompactSerialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
 }

@@ -1,23 +1,17 @@
 package oidc
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"sync"
 	"testing"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
+	"fedgate/gateway/testkit"
 )
 
 const (
@@ -26,37 +20,10 @@ const (
 	testSubject      = "user-123"
 )
 
-// fakeClock is the injected clock shared by the test IdP and the provider.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// signingKey is one private key the test IdP may sign with.
-type signingKey struct {
-	kid string
-	alg jose.SignatureAlgorithm
-	key crypto.Signer
-}
-
-func (k signingKey) public() jose.JSONWebKey {
-	return jose.JSONWebKey{Key: k.key.Public(), KeyID: k.kid, Algorithm: string(k.alg), Use: "sig"}
+// newFakeClock is the injected clock shared by the test IdP and the
+// provider.
+func newFakeClock() *testkit.Clock {
+	return testkit.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 }
 
 // authRequest is what /authorize recorded for one issued code.
@@ -64,105 +31,45 @@ type authRequest struct {
 	clientID, redirectURI, nonce, challenge, scope string
 }
 
-// testIdP is an in-process OIDC provider: discovery, JWKS (RS256 and
-// ES256 keys with kids), /authorize and a /token endpoint that enforces
-// PKCE S256, plus userinfo.
+// testIdP is the test kit's OIDC IdP (HTTPS; RS256 and ES256 keys with
+// kids) plus /authorize and a /token endpoint that enforces PKCE S256,
+// and userinfo.
 type testIdP struct {
+	*testkit.IdP
 	t     testing.TB
-	srv   *httptest.Server
-	clock *fakeClock
-	rsa   signingKey
-	ec    signingKey
+	clock *testkit.Clock
+	rsa   testkit.Key
+	ec    testkit.Key
 
-	mu            sync.Mutex
-	published     []jose.JSONWebKey
-	jwksHits      int
-	discoveryDown bool
-	codes         map[string]authRequest
-	nextCode      int
-	accessToken   string
-	userinfo      map[string]any
-	idTokenExtra  map[string]any // merged into ID tokens from /token
-	tokenStatus   int            // non-zero: /token fails with this status
+	mu           sync.Mutex
+	codes        map[string]authRequest
+	nextCode     int
+	accessToken  string
+	userinfo     map[string]any
+	idTokenExtra map[string]any // merged into ID tokens from /token
+	tokenStatus  int            // non-zero: /token fails with this status
 }
 
-func newTestIdP(t testing.TB, clock *fakeClock) *testIdP {
+func newTestIdP(t testing.TB, clock *testkit.Clock) *testIdP {
 	t.Helper()
-	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kit := testkit.NewIdP(t, testkit.IdPOptions{TLS: true, Discovery: map[string]any{
+		"token_endpoint_auth_methods_supported": []string{"client_secret_basic"},
+		"code_challenge_methods_supported":      []string{"S256"},
+	}})
 	op := &testIdP{
+		IdP:         kit,
 		t:           t,
 		clock:       clock,
-		rsa:         signingKey{kid: "rsa-1", alg: jose.RS256, key: rsaKey},
-		ec:          signingKey{kid: "ec-1", alg: jose.ES256, key: ecKey},
+		rsa:         kit.Key("rsa-1"),
+		ec:          kit.Key("ec-1"),
 		codes:       map[string]authRequest{},
 		accessToken: "access-token-xyz",
 		userinfo:    map[string]any{"sub": testSubject, "department": "eng", "email": "userinfo@example.com"},
 	}
-	op.published = []jose.JSONWebKey{op.rsa.public(), op.ec.public()}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /.well-known/openid-configuration", op.discovery)
-	mux.HandleFunc("GET /jwks", op.jwks)
-	mux.HandleFunc("GET /authorize", op.authorize)
-	mux.HandleFunc("POST /token", op.token)
-	mux.HandleFunc("GET /userinfo", op.userinfoHandler)
-	op.srv = httptest.NewTLSServer(mux)
-	t.Cleanup(op.srv.Close)
+	kit.Handle("GET /authorize", op.authorize)
+	kit.Handle("POST /token", op.token)
+	kit.Handle("GET /userinfo", op.userinfoHandler)
 	return op
-}
-
-func (s *testIdP) issuer() string { return s.srv.URL }
-
-func (s *testIdP) setDiscoveryDown(down bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.discoveryDown = down
-}
-
-func (s *testIdP) publish(keys ...jose.JSONWebKey) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.published = append(s.published, keys...)
-}
-
-func (s *testIdP) hits() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.jwksHits
-}
-
-func (s *testIdP) discovery(w http.ResponseWriter, _ *http.Request) {
-	s.mu.Lock()
-	down := s.discoveryDown
-	s.mu.Unlock()
-	if down {
-		http.Error(w, "maintenance", http.StatusServiceUnavailable)
-		return
-	}
-	writeJSON(w, map[string]any{
-		"issuer":                                s.issuer(),
-		"authorization_endpoint":                s.issuer() + "/authorize",
-		"token_endpoint":                        s.issuer() + "/token",
-		"userinfo_endpoint":                     s.issuer() + "/userinfo",
-		"jwks_uri":                              s.issuer() + "/jwks",
-		"id_token_signing_alg_values_supported": []string{"RS256", "ES256"},
-		"token_endpoint_auth_methods_supported": []string{"client_secret_basic"},
-		"code_challenge_methods_supported":      []string{"S256"},
-	})
-}
-
-func (s *testIdP) jwks(w http.ResponseWriter, _ *http.Request) {
-	s.mu.Lock()
-	s.jwksHits++
-	set := jose.JSONWebKeySet{Keys: append([]jose.JSONWebKey(nil), s.published...)}
-	s.mu.Unlock()
-	writeJSON(w, set)
 }
 
 // authorize stands in for the user signing in: it records the request and
@@ -233,11 +140,11 @@ func (s *testIdP) token(w http.ResponseWriter, r *http.Request) {
 	for k, v := range extra {
 		claims[k] = v
 	}
-	writeJSON(w, map[string]any{
+	testkit.WriteJSON(w, map[string]any{
 		"access_token": s.accessToken,
 		"token_type":   "Bearer",
 		"expires_in":   300,
-		"id_token":     s.sign(s.rsa, claims),
+		"id_token":     s.rsa.Sign(s.t, claims),
 	})
 }
 
@@ -249,46 +156,20 @@ func (s *testIdP) userinfoHandler(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	info := s.userinfo
 	s.mu.Unlock()
-	writeJSON(w, info)
+	testkit.WriteJSON(w, info)
 }
 
 // claims returns a valid claim set for the current clock.
 func (s *testIdP) claims() map[string]any {
 	now := s.clock.Now()
 	return map[string]any{
-		"iss":    s.issuer(),
+		"iss":    s.URL(),
 		"sub":    testSubject,
 		"aud":    testClientID,
 		"iat":    now.Unix(),
 		"exp":    now.Add(5 * time.Minute).Unix(),
 		"groups": []string{"admins", "devs"},
 	}
-}
-
-func (s *testIdP) sign(k signingKey, claims map[string]any) string {
-	s.t.Helper()
-	return signJWT(s.t, k.alg, jose.JSONWebKey{Key: k.key, KeyID: k.kid}, claims)
-}
-
-func signJWT(t testing.TB, alg jose.SignatureAlgorithm, key any, claims map[string]any) string {
-	t.Helper()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, (&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jws, err := signer.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := jws.CompactSerialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
 }
 
 // unsignedJWT builds an alg=none token, which go-jose refuses to sign.
@@ -306,9 +187,4 @@ func tokenError(w http.ResponseWriter, status int, code string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": code})
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
 }

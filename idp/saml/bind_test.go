@@ -45,11 +45,11 @@ func TestSAMLVerifyUnsolicited(t *testing.T) {
 	// At ref.Until the response is no longer accepted: a replay record
 	// kept that long outlives every possible use.
 	_, ref, _ := f.sp.VerifyUnsolicited(ctx, posted)
-	f.clock.Add(ref.Until.Sub(f.clock.Now()))
+	f.clock.Advance(ref.Until.Sub(f.clock.Now()))
 	if _, _, err := f.sp.VerifyUnsolicited(ctx, posted); !errors.Is(err, idp.ErrExpiredToken) {
 		t.Errorf("at ref.Until: %v, want expired", err)
 	}
-	f.clock.Add(-2 * time.Second)
+	f.clock.Advance(-2 * time.Second)
 	if _, _, err := f.sp.VerifyUnsolicited(ctx, posted); err != nil {
 		t.Errorf("just before ref.Until: %v (the record would be far longer than needed)", err)
 	}

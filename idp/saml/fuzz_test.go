@@ -10,6 +10,7 @@ import (
 
 	crewsaml "github.com/crewjam/saml"
 
+	"fedgate/gateway/testkit"
 	"fedgate/idp"
 )
 
@@ -37,7 +38,7 @@ func FuzzConsumeResponse(f *testing.F) {
 	f.Add([]byte(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"><!DOCTYPE x></samlp:Response>`), false)
 	f.Add([]byte("PHNhbWw+"), true)
 
-	clock := &testClock{t: testSAMLNow}
+	clock := testkit.NewClock(testSAMLNow)
 	sp, err := New(context.Background(), Config{
 		ID: "corp", IdPMetadataXML: idpMetadataXML(testIdPEntityID, testKeys()["idp"].cert),
 		EntityID: testSPEntityID, ACSURL: testACS, MetadataURL: testSPMetadataURL,
@@ -118,7 +119,7 @@ func FuzzAttributesToClaims(f *testing.F) {
 }
 
 func BenchmarkSAMLConsumeResponse(b *testing.B) {
-	clock := &testClock{t: testSAMLNow}
+	clock := testkit.NewClock(testSAMLNow)
 	sp, err := New(context.Background(), Config{
 		ID: "corp", IdPMetadataXML: idpMetadataXML(testIdPEntityID, testKeys()["idp"].cert),
 		EntityID: testSPEntityID, ACSURL: testACS, MetadataURL: testSPMetadataURL,
@@ -136,7 +137,7 @@ func BenchmarkSAMLConsumeResponse(b *testing.B) {
 }
 
 func BenchmarkSAMLAuthnRequestURL(b *testing.B) {
-	clock := &testClock{t: testSAMLNow}
+	clock := testkit.NewClock(testSAMLNow)
 	sp, err := New(context.Background(), Config{
 		ID: "corp", IdPMetadataXML: idpMetadataXML(testIdPEntityID, testKeys()["idp"].cert),
 		EntityID: testSPEntityID, ACSURL: testACS, MetadataURL: testSPMetadataURL,

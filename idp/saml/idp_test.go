@@ -24,6 +24,7 @@ import (
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
 
+	"fedgate/gateway/testkit"
 	"fedgate/idp"
 )
 
@@ -276,26 +277,9 @@ type forgetfulReplay struct{}
 
 func (forgetfulReplay) Remember(context.Context, string, time.Time) error { return nil }
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type samlFixture struct {
 	sp     *Provider
-	clock  *testClock
+	clock  *testkit.Clock
 	replay *memReplay
 }
 
@@ -312,7 +296,7 @@ func newSAMLFixture(t testing.TB, mutate func(*Config)) *samlFixture {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	clock := &testClock{t: testSAMLNow}
+	clock := testkit.NewClock(testSAMLNow)
 	replay := newMemReplay()
 	sp, err := New(context.Background(), cfg, nil, clock.Now, replay)
 	if err != nil {

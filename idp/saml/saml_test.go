@@ -28,6 +28,7 @@ import (
 	crewsaml "github.com/crewjam/saml"
 	"github.com/crewjam/saml/xmlenc"
 
+	"fedgate/gateway/testkit"
 	"fedgate/idp"
 )
 
@@ -513,7 +514,7 @@ func (m *metadataServer) set(body []byte) { m.body.Store(&body) }
 
 func TestSAMLMetadataRefreshKeepsLastGoodCopy(t *testing.T) {
 	m := newMetadataServer(t, idpMetadataXML(testIdPEntityID, testKeys()["idp"].cert))
-	f := &samlFixture{clock: &testClock{t: testSAMLNow}, replay: newMemReplay()}
+	f := &samlFixture{clock: testkit.NewClock(testSAMLNow), replay: newMemReplay()}
 	sp, err := New(context.Background(), Config{
 		ID: "corp", IdPMetadataURL: m.srv.URL + "/metadata", RefreshInterval: 10 * time.Minute,
 		EntityID: testSPEntityID, ACSURL: testACS, MetadataURL: testSPMetadataURL,
@@ -538,14 +539,14 @@ func TestSAMLMetadataRefreshKeepsLastGoodCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Not due yet: no fetch.
-	f.clock.Add(5 * time.Minute)
+	f.clock.Advance(5 * time.Minute)
 	if err := ok("_a2", testKeys()["idp"]); err != nil || m.calls.Load() != 1 {
 		t.Fatalf("err %v, calls %d", err, m.calls.Load())
 	}
 	// Due, but the server is down: the last good copy keeps working and
 	// the failure is visible.
 	m.fail.Store(true)
-	f.clock.Add(6 * time.Minute)
+	f.clock.Advance(6 * time.Minute)
 	if err := ok("_a3", testKeys()["idp"]); err != nil {
 		t.Fatalf("sign-in failed while metadata refresh fails: %v", err)
 	}
@@ -559,14 +560,14 @@ func TestSAMLMetadataRefreshKeepsLastGoodCopy(t *testing.T) {
 	// A garbage answer is a failed refresh too.
 	m.fail.Store(false)
 	m.set([]byte("<html>maintenance</html>"))
-	f.clock.Add(time.Minute)
+	f.clock.Advance(time.Minute)
 	if err := ok("_a5", testKeys()["idp"]); err != nil || m.calls.Load() != 3 || sp.LastRefreshError() == nil {
 		t.Fatalf("err %v, calls %d, last %v", err, m.calls.Load(), sp.LastRefreshError())
 	}
 	// The IdP rotates to a new key: once refreshed, the new key is trusted
 	// and the old one is not.
 	m.set(idpMetadataXML(testIdPEntityID, testKeys()["idp2"].cert))
-	f.clock.Add(time.Minute)
+	f.clock.Advance(time.Minute)
 	if err := ok("_a6", testKeys()["idp2"]); err != nil {
 		t.Fatalf("rotated key refused: %v", err)
 	}
@@ -581,7 +582,7 @@ func TestSAMLMetadataRefreshKeepsLastGoodCopy(t *testing.T) {
 func TestSAMLMetadataUnavailableAtStart(t *testing.T) {
 	m := newMetadataServer(t, idpMetadataXML(testIdPEntityID, testKeys()["idp"].cert))
 	m.fail.Store(true)
-	clock := &testClock{t: testSAMLNow}
+	clock := testkit.NewClock(testSAMLNow)
 	sp, err := New(context.Background(), Config{
 		ID: "corp", IdPMetadataURL: m.srv.URL, EntityID: testSPEntityID, ACSURL: testACS, MetadataURL: testSPMetadataURL,
 	}, m.srv.Client(), clock.Now, newMemReplay())
@@ -598,7 +599,7 @@ func TestSAMLMetadataUnavailableAtStart(t *testing.T) {
 		t.Fatalf("ConsumeResponse without metadata = %v", err)
 	}
 	m.fail.Store(false)
-	clock.Add(samlMetadataRetryInterval)
+	clock.Advance(samlMetadataRetryInterval)
 	if err := sp.Ready(context.Background()); err != nil {
 		t.Fatalf("Ready after recovery = %v", err)
 	}

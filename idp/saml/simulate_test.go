@@ -75,7 +75,7 @@ func TestSAMLVerifyResponseRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newSAMLFixture(t, tt.cfg)
 			posted := tt.posted(t)
-			f.clock.Add(tt.later)
+			f.clock.Advance(tt.later)
 			id, err := f.sp.VerifyResponse(context.Background(), posted)
 			if id != nil || !errors.Is(err, tt.want) {
 				t.Fatalf("VerifyResponse = %v, %v; want %v", id, err, tt.want)

@@ -1,5 +1,5 @@
 // Package issuertest provides an in-memory store.KeyStore for tests of the
-// issuer and of the code that uses it.
+// issuer and of the code that uses it; the clock they share is testkit.Clock.
 package issuertest
 
 import (
@@ -70,27 +70,4 @@ func (m *KeyStore) Mutate(fn func(keys []store.StoredKey)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	fn(m.keys)
-}
-
-// Clock is a settable clock for Options.Now.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// NewClock returns a clock stopped at t.
-func NewClock(t time.Time) *Clock { return &Clock{now: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }

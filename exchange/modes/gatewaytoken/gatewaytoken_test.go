@@ -33,7 +33,7 @@ func TestGatewayTokenMode(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			iss := modetest.NewIssuer(t)
-			sts := &modetest.STS{}
+			sts := modetest.NewSTS()
 			mode := gatewaytoken.New(exchange.ModeDeps{Minter: iss, WebIdentitySTS: sts})
 			if mode.Name() != "gateway-token" {
 				t.Fatalf("Name = %q", mode.Name())
@@ -47,10 +47,10 @@ func TestGatewayTokenMode(t *testing.T) {
 			if creds.AccessKeyID != "ASIAalice" || creds.RoleARN != req.RoleARN || creds.SessionName != "alice" {
 				t.Fatalf("credentials = %+v", creds)
 			}
-			if len(sts.Calls) != 1 {
-				t.Fatalf("%d STS calls", len(sts.Calls))
+			if len(sts.WebIdentityCalls()) != 1 {
+				t.Fatalf("%d STS calls", len(sts.WebIdentityCalls()))
 			}
-			in := sts.Calls[0]
+			in := sts.WebIdentityCalls()[0]
 			if in.RoleARN != req.RoleARN || in.SessionName != req.SessionName || in.Duration != req.Duration || in.Policy != req.SessionPolicy {
 				t.Fatalf("STS input = %+v", in)
 			}
@@ -92,7 +92,7 @@ func TestGatewayTokenModeRejectsBadRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sts := &modetest.STS{}
+			sts := modetest.NewSTS()
 			_, err := newMode(t, sts).Vend(context.Background(), tt.modify(modetest.BaseRequest()))
 			if err == nil {
 				t.Fatal("want error")
@@ -100,7 +100,7 @@ func TestGatewayTokenModeRejectsBadRequests(t *testing.T) {
 			if !errors.Is(err, exchange.ErrInvalidRequest) && !errors.Is(err, issuer.ErrInvalidToken) {
 				t.Fatalf("error = %v, want ErrInvalidRequest or ErrInvalidToken", err)
 			}
-			if len(sts.Calls) != 0 {
+			if len(sts.WebIdentityCalls()) != 0 {
 				t.Fatal("STS called for a rejected request")
 			}
 		})
@@ -109,7 +109,9 @@ func TestGatewayTokenModeRejectsBadRequests(t *testing.T) {
 
 func TestGatewayTokenModePassesSTSErrorsThrough(t *testing.T) {
 	stsErr := exchange.NewSTSError(exchange.CodeAccessDenied, errors.New("not authorized"))
-	_, err := newMode(t, &modetest.STS{Err: stsErr}).Vend(context.Background(), modetest.BaseRequest())
+	sts := modetest.NewSTS()
+	sts.Fail(stsErr)
+	_, err := newMode(t, sts).Vend(context.Background(), modetest.BaseRequest())
 	var se *exchange.STSError
 	if !errors.As(err, &se) || se.Status != 403 {
 		t.Fatalf("error = %v, want the STSError", err)

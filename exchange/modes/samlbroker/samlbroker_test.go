@@ -16,6 +16,7 @@ import (
 	"fedgate/exchange/modes/samlbroker"
 	brokeridp "fedgate/exchange/samlbroker"
 	"fedgate/exchange/secret"
+	"fedgate/gateway/testkit"
 )
 
 func TestSAMLBrokerModeSignsOnlyTheMappedRole(t *testing.T) {
@@ -23,7 +24,7 @@ func TestSAMLBrokerModeSignsOnlyTheMappedRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := issuertest.NewClock(time.Now())
+	clock := testkit.NewClock(time.Now())
 	ring, err := brokeridp.NewKeyRing(context.Background(), brokeridp.KeyOptions{Keys: &issuertest.KeyStore{}, Sealer: box, Now: clock.Now, Rand: rand.Reader})
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +33,7 @@ func TestSAMLBrokerModeSignsOnlyTheMappedRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sts := &modetest.SAMLSTS{}
+	sts := modetest.NewSTS()
 	req := modetest.SAMLRequest()
 	req.UpstreamToken = "an OIDC token: the broker ignores what the upstream was"
 	mode := samlbroker.New(exchange.ModeDeps{Signer: broker, SAMLSTS: sts})
@@ -42,7 +43,7 @@ func TestSAMLBrokerModeSignsOnlyTheMappedRole(t *testing.T) {
 	if _, err := mode.Vend(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
-	in := sts.Calls[0]
+	in := sts.SAMLCalls()[0]
 	raw, err := base64.StdEncoding.DecodeString(in.Assertion)
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +65,7 @@ func TestSAMLBrokerModeSignsOnlyTheMappedRole(t *testing.T) {
 	}
 
 	// STS refusals pass through unchanged, for the gateway to map.
-	sts.Err = exchange.NewSTSError(exchange.CodeAccessDenied, errors.New("trust policy"))
+	sts.Fail(exchange.NewSTSError(exchange.CodeAccessDenied, errors.New("trust policy")))
 	var se *exchange.STSError
 	if _, err := samlbroker.New(exchange.ModeDeps{Signer: broker, SAMLSTS: sts}).Vend(context.Background(), req); !errors.As(err, &se) {
 		t.Fatalf("err = %v, want the STSError", err)
@@ -75,9 +76,9 @@ func TestSAMLBrokerModeSignsOnlyTheMappedRole(t *testing.T) {
 }
 
 func TestSAMLBrokerModeNeedsASigner(t *testing.T) {
-	sts := &modetest.SAMLSTS{}
+	sts := modetest.NewSTS()
 	_, err := samlbroker.New(exchange.ModeDeps{SAMLSTS: sts}).Vend(context.Background(), modetest.SAMLRequest())
-	if !errors.Is(err, exchange.ErrInvalidRequest) || len(sts.Calls) != 0 {
-		t.Fatalf("err = %v, STS calls %d; want ErrInvalidRequest and no call", err, len(sts.Calls))
+	if !errors.Is(err, exchange.ErrInvalidRequest) || len(sts.SAMLCalls()) != 0 {
+		t.Fatalf("err = %v, STS calls %d; want ErrInvalidRequest and no call", err, len(sts.SAMLCalls()))
 	}
 }

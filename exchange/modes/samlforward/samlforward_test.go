@@ -33,7 +33,7 @@ func TestSAMLForwardMode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sts := &modetest.SAMLSTS{}
+			sts := modetest.NewSTS()
 			req := modetest.SAMLRequest()
 			tt.mutate(&req)
 			mode := samlforward.New(exchange.ModeDeps{SAMLSTS: sts})
@@ -42,15 +42,15 @@ func TestSAMLForwardMode(t *testing.T) {
 			}
 			creds, err := mode.Vend(context.Background(), req)
 			if tt.wantErr {
-				if !errors.Is(err, exchange.ErrInvalidRequest) || len(sts.Calls) != 0 {
-					t.Fatalf("err = %v, STS calls %d; want ErrInvalidRequest and no call", err, len(sts.Calls))
+				if !errors.Is(err, exchange.ErrInvalidRequest) || len(sts.SAMLCalls()) != 0 {
+					t.Fatalf("err = %v, STS calls %d; want ErrInvalidRequest and no call", err, len(sts.SAMLCalls()))
 				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			in := sts.Calls[0]
+			in := sts.SAMLCalls()[0]
 			if in.Assertion != req.UpstreamToken || in.PrincipalARN != modetest.SAMLProviderARN || in.RoleARN != req.RoleARN ||
 				in.Duration != time.Hour || in.Policy != req.SessionPolicy || creds.RoleARN != req.RoleARN {
 				t.Fatalf("STS input %+v", in)

@@ -25,7 +25,7 @@ func upstreamRequest() exchange.Request {
 }
 
 func TestUpstreamTokenMode(t *testing.T) {
-	sts := &modetest.STS{}
+	sts := modetest.NewSTS()
 	mode := newMode(sts)
 	if mode.Name() != "upstream-token" {
 		t.Fatalf("Name = %q", mode.Name())
@@ -35,8 +35,8 @@ func TestUpstreamTokenMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := exchange.WebIdentityInput{RoleARN: req.RoleARN, Token: "upstream.id.token", SessionName: "alice", Duration: time.Hour, Policy: req.SessionPolicy}
-	if len(sts.Calls) != 1 || sts.Calls[0] != want {
-		t.Fatalf("STS calls = %+v, want %+v", sts.Calls, want)
+	if len(sts.WebIdentityCalls()) != 1 || sts.WebIdentityCalls()[0] != want {
+		t.Fatalf("STS calls = %+v, want %+v", sts.WebIdentityCalls(), want)
 	}
 }
 
@@ -58,12 +58,12 @@ func TestUpstreamTokenModeRejectsBadRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sts := &modetest.STS{}
+			sts := modetest.NewSTS()
 			_, err := newMode(sts).Vend(context.Background(), tt.modify(upstreamRequest()))
 			if !errors.Is(err, exchange.ErrInvalidRequest) {
 				t.Fatalf("error = %v, want ErrInvalidRequest", err)
 			}
-			if len(sts.Calls) != 0 {
+			if len(sts.WebIdentityCalls()) != 0 {
 				t.Fatal("STS called for a rejected request")
 			}
 		})
@@ -74,7 +74,9 @@ func TestUpstreamTokenModePassesSTSErrorsThrough(t *testing.T) {
 	stsErr := exchange.NewSTSError(exchange.CodeAccessDenied, errors.New("not authorized"))
 	r := modetest.BaseRequest()
 	r.Tags, r.TransitiveTagKeys, r.SourceIdentity, r.UpstreamToken = nil, nil, "", "u.t.k"
-	_, err := newMode(&modetest.STS{Err: stsErr}).Vend(context.Background(), r)
+	sts := modetest.NewSTS()
+	sts.Fail(stsErr)
+	_, err := newMode(sts).Vend(context.Background(), r)
 	var se *exchange.STSError
 	if !errors.As(err, &se) || se.Status != 403 {
 		t.Fatalf("error = %v, want the STSError", err)

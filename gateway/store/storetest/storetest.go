@@ -14,18 +14,18 @@ import (
 	"testing"
 	"time"
 
-	"fedgate/exchange/issuer/issuertest"
 	"fedgate/gateway/store"
+	"fedgate/gateway/testkit"
 )
 
-// Clock is a manual clock for stores under test; it only moves forward.
-// It is the issuer tests' clock, so a test driving both shares one.
-type Clock = issuertest.Clock
+// Clock is the test kit's clock, so a test driving a store and the issuer
+// shares one; the suite only moves it forward.
+type Clock = testkit.Clock
 
 // NewClock starts at a fixed instant with whole microseconds, so times
 // survive backends with microsecond precision exactly.
 func NewClock() *Clock {
-	return issuertest.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
+	return testkit.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
 }
 
 // Reopener returns an opener bound to one fresh, persistent location: every

@@ -14,6 +14,8 @@ import (
 	"fedgate/exchange/issuer"
 	"fedgate/exchange/issuer/issuertest"
 	"fedgate/exchange/secret"
+	"fedgate/gateway/testkit"
+	"fedgate/gateway/testkit/fakests"
 )
 
 // IssuerURL is the issuer NewIssuer mints as.
@@ -22,34 +24,17 @@ const IssuerURL = "https://fedgate.example.com"
 // SAMLProviderARN is the IAM SAML provider of SAMLRequest.
 const SAMLProviderARN = "arn:aws:iam::123456789012:saml-provider/fedgate"
 
-// STS records each AssumeRoleWithWebIdentity call and answers with fixed
-// credentials or Err.
-type STS struct {
-	Calls []exchange.WebIdentityInput
-	Err   error
-}
-
-func (f *STS) AssumeRoleWithWebIdentity(_ context.Context, in exchange.WebIdentityInput) (*exchange.Credentials, error) {
-	f.Calls = append(f.Calls, in)
-	if f.Err != nil {
-		return nil, f.Err
-	}
-	return &exchange.Credentials{AccessKeyID: "ASIA" + in.SessionName, SecretAccessKey: "s", SessionToken: "t"}, nil
-}
-
-// SAMLSTS records each AssumeRoleWithSAML call and answers with fixed
-// credentials or Err.
-type SAMLSTS struct {
-	Calls []exchange.SAMLInput
-	Err   error
-}
-
-func (f *SAMLSTS) AssumeRoleWithSAML(_ context.Context, in exchange.SAMLInput) (*exchange.Credentials, error) {
-	f.Calls = append(f.Calls, in)
-	if f.Err != nil {
-		return nil, f.Err
-	}
-	return &exchange.Credentials{AccessKeyID: "ASIASAML", SecretAccessKey: "s", SessionToken: "t"}, nil
+// NewSTS is the test kit's recording STS answering with credentials the
+// modes' tests recognise: web identity calls get ASIA plus the session
+// name, SAML calls ASIASAML.
+func NewSTS() *fakests.STS {
+	return fakests.New(nil, func(_ int, in fakests.Input) exchange.Credentials {
+		id := "ASIA" + in.SessionName
+		if in.SAML {
+			id = "ASIASAML"
+		}
+		return exchange.Credentials{AccessKeyID: id, SecretAccessKey: "s", SessionToken: "t"}
+	})
 }
 
 // NewIssuer is an issuer at IssuerURL with in-memory keys.
@@ -63,7 +48,7 @@ func NewIssuer(t testing.TB) *issuer.Issuer {
 		URL:    IssuerURL,
 		Keys:   &issuertest.KeyStore{},
 		Sealer: box,
-		Now:    issuertest.NewClock(time.Now()).Now,
+		Now:    testkit.NewClock(time.Now()).Now,
 		Rand:   rand.Reader,
 	})
 	if err != nil {
