@@ -24,7 +24,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"fedgate/cmd/fedgate/internal/peers"
-	"fedgate/cmd/fedgate/internal/testkit"
+	"fedgate/gateway/testkit"
 )
 
 const (

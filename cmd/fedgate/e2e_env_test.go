@@ -28,7 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"fedgate/cmd/fedgate/internal/peers"
-	"fedgate/cmd/fedgate/internal/testkit"
+	"fedgate/gateway/testkit"
 	_ "fedgate/gateway/store" // registers the sqlite driver for the store checks
 )
 
@@ -58,7 +58,7 @@ type env struct {
 	tap        *peers.STSTap // fedgate's STS endpoint
 	readerRole string
 	adminRole  string
-	logs       *testkit.LockedBuffer // fedgate's stderr (JSON logs)
+	logs       *testkit.LogBuffer // fedgate's stderr (JSON logs)
 	proc       *os.Process           // the running `fedgate serve` (crash tests kill it)
 	extraEnv   []string              // more environment for fedgate (postgres: FEDGATE_STORE_DSN; the admin API token)
 }
@@ -190,7 +190,7 @@ func (e *env) start() {
 	t := e.t
 	cmd := exec.Command(e.bin, "serve", "--config", e.configPath)
 	cmd.Env = e.cmdEnv()
-	logs := &testkit.LockedBuffer{}
+	logs := &testkit.LogBuffer{}
 	e.logs = logs
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {

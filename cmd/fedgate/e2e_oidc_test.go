@@ -16,7 +16,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"fedgate/cmd/fedgate/internal/peers"
-	"fedgate/cmd/fedgate/internal/testkit"
+	"fedgate/gateway/testkit"
 )
 
 // TestEndToEndOIDC is what a person and an app do with fedgate, against the

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"fedgate/cmd/fedgate/internal/peers"
-	"fedgate/cmd/fedgate/internal/testkit"
+	"fedgate/gateway/testkit"
 )
 
 // withPostgres runs fedgate (serve and the subcommands) on the PostgreSQL

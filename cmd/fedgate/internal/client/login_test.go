@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"fedgate/cmd/fedgate/internal/testkit"
+	"fedgate/gateway/testkit"
 	"fedgate/gateway/wire"
 )
 
@@ -22,7 +22,7 @@ import (
 // gateway's error=access_denied then ends the login at once with a clear
 // message.
 func TestLoopbackLoginIgnoresStrangersAndStopsOnRefusal(t *testing.T) {
-	var stderr testkit.LockedBuffer // read while the CLI prints
+	var stderr testkit.LogBuffer // read while the CLI prints
 	c := newTestClient(t.TempDir(), &bytes.Buffer{}, &stderr)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"fedgate/cmd/fedgate/internal/testkit"
+	"fedgate/gateway/testkit"
 )
 
 const (
@@ -32,7 +32,7 @@ var errExitedEarly = errors.New("exited before printing its port")
 type process struct {
 	name   string
 	cmd    *exec.Cmd
-	output *testkit.LockedBuffer // stderr plus stdout after the port line
+	output *testkit.LogBuffer // stderr plus stdout after the port line
 	exited chan struct{}
 	port   int
 }
@@ -41,7 +41,7 @@ type process struct {
 // registers cleanups that stop the whole group and show its output if the test failed.
 func startProcess(t testing.TB, name string, cmd *exec.Cmd) (*process, error) {
 	t.Helper()
-	p := &process{name: name, cmd: cmd, output: &testkit.LockedBuffer{}, exited: make(chan struct{})}
+	p := &process{name: name, cmd: cmd, output: &testkit.LogBuffer{}, exited: make(chan struct{})}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stderr = p.output
 	stdout, err := cmd.StdoutPipe()

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"fedgate/cmd/fedgate/internal/testkit"
+	"fedgate/gateway/testkit"
 )
 
 // simpleSAMLphpWWW is where Debian's simplesamlphp package puts its web root.

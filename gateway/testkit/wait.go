@@ -1,37 +1,13 @@
-// Package testkit is the plumbing the fedgate command's tests share: the
-// end-to-end tests, the peers they run against and the client's own tests.
-// It depends on the standard library only, so any of them may use it.
 package testkit
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 )
-
-// LockedBuffer collects what a child process or a client under test writes
-// while the test reads it from another goroutine.
-type LockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *LockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *LockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // FreePort returns a loopback TCP port that nothing listens on right now,
 // for a server that must know its own address before it starts.
