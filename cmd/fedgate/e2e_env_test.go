@@ -28,8 +28,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"fedgate/cmd/fedgate/internal/peers"
-	"fedgate/gateway/testkit"
 	_ "fedgate/gateway/store" // registers the sqlite driver for the store checks
+	"fedgate/gateway/testkit"
 )
 
 const (
@@ -59,8 +59,8 @@ type env struct {
 	readerRole string
 	adminRole  string
 	logs       *testkit.LogBuffer // fedgate's stderr (JSON logs)
-	proc       *os.Process           // the running `fedgate serve` (crash tests kill it)
-	extraEnv   []string              // more environment for fedgate (postgres: FEDGATE_STORE_DSN; the admin API token)
+	proc       *os.Process        // the running `fedgate serve` (crash tests kill it)
+	extraEnv   []string           // more environment for fedgate (postgres: FEDGATE_STORE_DSN; the admin API token)
 }
 
 // newEnv starts what every environment has: moto with the team account
