@@ -198,33 +198,39 @@ func (s *Admin) apiListProviders(c *gin.Context) {
 }
 
 func (s *Admin) apiGetProvider(c *gin.Context) {
+	s.readOne(c, "provider", func(m *config.Mappings) int { return core.FindProvider(m, c.Param("id")) }, providerReply)
+}
+
+// readOne answers one item of the latest document with its ETag: find
+// looks it up (-1: there is none), answer shows it.
+func (s *Admin) readOne(c *gin.Context, what string, find func(*config.Mappings) int, answer func(*config.Mappings, int) reply) {
 	cur, ok := s.latestForRead(c)
 	if !ok {
 		return
 	}
-	i := core.FindProvider(&cur.m, c.Param("id"))
+	i := find(&cur.m)
 	if i < 0 {
-		s.kit.Fail(c, notFound("provider"))
+		s.kit.Fail(c, notFound(what))
 		return
 	}
-	c.Header("ETag", providerETag(cur.m.Providers[i]))
-	c.JSON(http.StatusOK, core.RedactProvider(cur.m.Providers[i]))
+	r := answer(&cur.m, i)
+	c.Header("ETag", r.etag)
+	c.JSON(http.StatusOK, r.body)
 }
 
 func (s *Admin) apiCreateProvider(c *gin.Context) {
 	writeWith(s, c, http.StatusCreated, func(b *providerBody, _ ifMatch) (change, *core.Error) {
 		return createProvider(b.provider()), nil
 	}, func(b *providerBody, res *commitResult) reply {
-		r := providerReply(res, b.ID)
+		r := providerReply(&res.m, core.FindProvider(&res.m, b.ID))
 		r.location = "/admin/api/v1/providers/" + url.PathEscape(b.ID)
 		return r
 	})
 }
 
-// providerReply answers with the provider id as committed, secrets redacted.
-func providerReply(res *commitResult, id string) reply {
-	saved := res.m.Providers[core.FindProvider(&res.m, id)]
-	return reply{etag: providerETag(saved), body: core.RedactProvider(saved)}
+// providerReply shows provider i of m, secrets redacted.
+func providerReply(m *config.Mappings, i int) reply {
+	return reply{etag: providerETag(m.Providers[i]), body: core.RedactProvider(m.Providers[i])}
 }
 
 func createProvider(p config.Provider) change {
@@ -244,7 +250,7 @@ func (s *Admin) apiPutProvider(c *gin.Context) {
 	writeWith(s, c, http.StatusOK, func(b *providerBody, im ifMatch) (change, *core.Error) {
 		return updateProvider(id, im, b.provider()), nil
 	}, func(_ *providerBody, res *commitResult) reply {
-		return providerReply(res, id)
+		return providerReply(&res.m, core.FindProvider(&res.m, id))
 	})
 }
 
@@ -328,33 +334,22 @@ func (s *Admin) apiListPools(c *gin.Context) {
 }
 
 func (s *Admin) apiGetPool(c *gin.Context) {
-	cur, ok := s.latestForRead(c)
-	if !ok {
-		return
-	}
-	i := core.FindPool(&cur.m, c.Param("pool"))
-	if i < 0 {
-		s.kit.Fail(c, notFound("pool"))
-		return
-	}
-	c.Header("ETag", poolETag(cur.m.Pools[i]))
-	c.JSON(http.StatusOK, cur.m.Pools[i])
+	s.readOne(c, "pool", func(m *config.Mappings) int { return core.FindPool(m, c.Param("pool")) }, poolReply)
 }
 
 func (s *Admin) apiCreatePool(c *gin.Context) {
 	writeWith(s, c, http.StatusCreated, func(p *config.Pool, _ ifMatch) (change, *core.Error) {
 		return createPool(*p), nil
 	}, func(p *config.Pool, res *commitResult) reply {
-		r := poolReply(res, p.ID)
+		r := poolReply(&res.m, core.FindPool(&res.m, p.ID))
 		r.location = "/admin/api/v1/pools/" + url.PathEscape(p.ID)
 		return r
 	})
 }
 
-// poolReply answers with the pool id as committed.
-func poolReply(res *commitResult, id string) reply {
-	saved := res.m.Pools[core.FindPool(&res.m, id)]
-	return reply{etag: poolETag(saved), body: saved}
+// poolReply shows pool i of m.
+func poolReply(m *config.Mappings, i int) reply {
+	return reply{etag: poolETag(m.Pools[i]), body: m.Pools[i]}
 }
 
 func createPool(p config.Pool) change {
@@ -380,7 +375,7 @@ func (s *Admin) apiPutPool(c *gin.Context) {
 			return nil
 		}, "settings changed"), nil
 	}, func(p *config.Pool, res *commitResult) reply {
-		return poolReply(res, p.ID)
+		return poolReply(&res.m, core.FindPool(&res.m, p.ID))
 	})
 }
 
