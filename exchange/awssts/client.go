@@ -81,20 +81,17 @@ func New(o Options) (*Client, error) {
 // AssumeRoleWithWebIdentity exchanges a web identity token for credentials.
 // Failures are *exchange.STSError.
 func (c *Client) AssumeRoleWithWebIdentity(ctx context.Context, in exchange.WebIdentityInput) (*exchange.Credentials, error) {
-	params := &sts.AssumeRoleWithWebIdentityInput{
-		RoleArn:          aws.String(in.RoleARN),
-		RoleSessionName:  aws.String(in.SessionName),
-		WebIdentityToken: aws.String(in.Token),
-	}
-	dur, err := durationSeconds(in.Duration)
+	dur, policy, err := sessionParams(in.Duration, in.Policy)
 	if err != nil {
 		return nil, err
 	}
-	params.DurationSeconds = dur
-	if in.Policy != "" {
-		params.Policy = aws.String(in.Policy)
-	}
-	out, err := c.sts.AssumeRoleWithWebIdentity(ctx, params)
+	out, err := c.sts.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
+		RoleArn:          aws.String(in.RoleARN),
+		RoleSessionName:  aws.String(in.SessionName),
+		WebIdentityToken: aws.String(in.Token),
+		DurationSeconds:  dur,
+		Policy:           policy,
+	})
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -106,16 +103,21 @@ func (c *Client) AssumeRoleWithWebIdentity(ctx context.Context, in exchange.WebI
 	return creds, nil
 }
 
-// durationSeconds is the DurationSeconds parameter; 0 leaves it to STS.
-func durationSeconds(d time.Duration) (*int32, error) {
-	if d <= 0 {
-		return nil, nil
+// sessionParams are the DurationSeconds and Policy parameters both
+// AssumeRoleWith* calls take; 0 and "" leave them to STS.
+func sessionParams(d time.Duration, policy string) (*int32, *string, error) {
+	var dur *int32
+	if d > 0 {
+		secs := d / time.Second
+		if secs > math.MaxInt32 {
+			return nil, nil, fmt.Errorf("%w: duration %s too long", exchange.ErrInvalidRequest, d)
+		}
+		dur = aws.Int32(int32(secs))
 	}
-	secs := d / time.Second
-	if secs > math.MaxInt32 {
-		return nil, fmt.Errorf("%w: duration %s too long", exchange.ErrInvalidRequest, d)
+	if policy == "" {
+		return dur, nil, nil
 	}
-	return aws.Int32(int32(secs)), nil
+	return dur, aws.String(policy), nil
 }
 
 // credentialsFrom reads the credentials both AssumeRoleWith* calls return.

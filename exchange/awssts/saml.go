@@ -13,20 +13,17 @@ import (
 // AssumeRoleWithWebIdentity it is unsigned: the assertion is the only proof
 // STS needs. Failures are *exchange.STSError, classified as for the OIDC call.
 func (c *Client) AssumeRoleWithSAML(ctx context.Context, in exchange.SAMLInput) (*exchange.Credentials, error) {
-	params := &sts.AssumeRoleWithSAMLInput{
-		RoleArn:       aws.String(in.RoleARN),
-		PrincipalArn:  aws.String(in.PrincipalARN),
-		SAMLAssertion: aws.String(in.Assertion),
-	}
-	dur, err := durationSeconds(in.Duration)
+	dur, policy, err := sessionParams(in.Duration, in.Policy)
 	if err != nil {
 		return nil, err
 	}
-	params.DurationSeconds = dur
-	if in.Policy != "" {
-		params.Policy = aws.String(in.Policy)
-	}
-	out, err := c.sts.AssumeRoleWithSAML(ctx, params)
+	out, err := c.sts.AssumeRoleWithSAML(ctx, &sts.AssumeRoleWithSAMLInput{
+		RoleArn:         aws.String(in.RoleARN),
+		PrincipalArn:    aws.String(in.PrincipalARN),
+		SAMLAssertion:   aws.String(in.Assertion),
+		DurationSeconds: dur,
+		Policy:          policy,
+	})
 	if err != nil {
 		return nil, classify(err)
 	}

@@ -82,6 +82,58 @@ func (s *Admin) readWrite(c *gin.Context, v any) (ifMatch, bool) {
 	return im, true
 }
 
+// reply is what a write answers: the saved resource, its ETag and, for a
+// create, where it now lives.
+type reply struct {
+	etag, location string
+	body           any
+}
+
+// writeWith is every API create and replace: a create (status 201) reads
+// the JSON body; a replace (200) needs If-Match, checked before the body.
+// plan makes the change from the body (or refuses it), and saved reads the
+// answer back from the committed document.
+func writeWith[T any](s *Admin, c *gin.Context, status int, plan func(body *T, im ifMatch) (change, *core.Error), saved func(body *T, res *commitResult) reply) {
+	var body T
+	var im ifMatch
+	if status == http.StatusCreated {
+		if e := httpkit.DecodeJSON(c, &body); e != nil {
+			s.kit.Fail(c, e)
+			return
+		}
+	} else {
+		var ok bool
+		if im, ok = s.readWrite(c, &body); !ok {
+			return
+		}
+	}
+	ch, e := plan(&body, im)
+	if e != nil {
+		s.kit.Fail(c, e)
+		return
+	}
+	res, ok := s.commitFor(c, ch)
+	if !ok {
+		return
+	}
+	r := saved(&body, res)
+	if r.location != "" {
+		c.Header("Location", r.location)
+	}
+	written(c, status, res, r.etag, r.body)
+}
+
+// commitFor commits ch for the request's caller; false when it answered
+// the refusal.
+func (s *Admin) commitFor(c *gin.Context, ch change) (*commitResult, bool) {
+	res, pe := s.commit(c.Request.Context(), principalOf(c), ch)
+	if pe != nil {
+		s.failChange(c, pe)
+		return nil, false
+	}
+	return res, true
+}
+
 // written answers a successful write with the resource, its ETag and the version.
 func written(c *gin.Context, status int, res *commitResult, etag string, body any) {
 	c.Header(HeaderVersion, strconv.FormatInt(res.version, 10))
@@ -112,30 +164,23 @@ func (s *Admin) apiGetMappings(c *gin.Context) {
 }
 
 func (s *Admin) apiPutMappings(c *gin.Context) {
-	var next config.Mappings
-	im, ok := s.readWrite(c, &next)
-	if !ok {
-		return
-	}
-	summary := core.Truncate(c.Query("comment"), 200)
-	if summary == "" {
-		summary = "mappings document replaced"
-	}
-	res, pe := s.commit(c.Request.Context(), principalOf(c), change{summary: summary,
-		apply: func(m *config.Mappings, version int64) *core.Error {
+	writeWith(s, c, http.StatusOK, func(next *config.Mappings, im ifMatch) (change, *core.Error) {
+		summary := core.Truncate(c.Query("comment"), 200)
+		if summary == "" {
+			summary = "mappings document replaced"
+		}
+		return change{summary: summary, apply: func(m *config.Mappings, version int64) *core.Error {
 			if e := im.check(docETag(version)); e != nil {
 				return e
 			}
-			if ps := core.ReplaceDoc(m, next); len(ps) > 0 {
+			if ps := core.ReplaceDoc(m, *next); len(ps) > 0 {
 				return changeProblems(ps)
 			}
 			return nil
-		}})
-	if pe != nil {
-		s.failChange(c, pe)
-		return
-	}
-	written(c, http.StatusOK, res, docETag(res.version), core.RedactMappings(res.m))
+		}}, nil
+	}, func(_ *config.Mappings, res *commitResult) reply {
+		return reply{etag: docETag(res.version), body: core.RedactMappings(res.m)}
+	})
 }
 
 // --- providers ---
@@ -153,34 +198,39 @@ func (s *Admin) apiListProviders(c *gin.Context) {
 }
 
 func (s *Admin) apiGetProvider(c *gin.Context) {
+	s.readOne(c, "provider", func(m *config.Mappings) int { return core.FindProvider(m, c.Param("id")) }, providerReply)
+}
+
+// readOne answers one item of the latest document with its ETag: find
+// looks it up (-1: there is none), answer shows it.
+func (s *Admin) readOne(c *gin.Context, what string, find func(*config.Mappings) int, answer func(*config.Mappings, int) reply) {
 	cur, ok := s.latestForRead(c)
 	if !ok {
 		return
 	}
-	i := core.FindProvider(&cur.m, c.Param("id"))
+	i := find(&cur.m)
 	if i < 0 {
-		s.kit.Fail(c, notFound("provider"))
+		s.kit.Fail(c, notFound(what))
 		return
 	}
-	c.Header("ETag", providerETag(cur.m.Providers[i]))
-	c.JSON(http.StatusOK, core.RedactProvider(cur.m.Providers[i]))
+	r := answer(&cur.m, i)
+	c.Header("ETag", r.etag)
+	c.JSON(http.StatusOK, r.body)
 }
 
 func (s *Admin) apiCreateProvider(c *gin.Context) {
-	var b providerBody
-	if e := httpkit.DecodeJSON(c, &b); e != nil {
-		s.kit.Fail(c, e)
-		return
-	}
-	p := b.provider()
-	res, pe := s.commit(c.Request.Context(), principalOf(c), createProvider(p))
-	if pe != nil {
-		s.failChange(c, pe)
-		return
-	}
-	saved := res.m.Providers[core.FindProvider(&res.m, p.ID)]
-	c.Header("Location", "/admin/api/v1/providers/"+url.PathEscape(p.ID))
-	written(c, http.StatusCreated, res, providerETag(saved), core.RedactProvider(saved))
+	writeWith(s, c, http.StatusCreated, func(b *providerBody, _ ifMatch) (change, *core.Error) {
+		return createProvider(b.provider()), nil
+	}, func(b *providerBody, res *commitResult) reply {
+		r := providerReply(&res.m, core.FindProvider(&res.m, b.ID))
+		r.location = "/admin/api/v1/providers/" + url.PathEscape(b.ID)
+		return r
+	})
+}
+
+// providerReply shows provider i of m, secrets redacted.
+func providerReply(m *config.Mappings, i int) reply {
+	return reply{etag: providerETag(m.Providers[i]), body: core.RedactProvider(m.Providers[i])}
 }
 
 func createProvider(p config.Provider) change {
@@ -196,29 +246,18 @@ func createProvider(p config.Provider) change {
 }
 
 func (s *Admin) apiPutProvider(c *gin.Context) {
-	var b providerBody
-	im, ok := s.readWrite(c, &b)
-	if !ok {
-		return
-	}
 	id := c.Param("id")
-	p := b.provider()
-	res, pe := s.commit(c.Request.Context(), principalOf(c), updateProvider(id, im, p))
-	if pe != nil {
-		s.failChange(c, pe)
-		return
-	}
-	saved := res.m.Providers[core.FindProvider(&res.m, id)]
-	written(c, http.StatusOK, res, providerETag(saved), core.RedactProvider(saved))
+	writeWith(s, c, http.StatusOK, func(b *providerBody, im ifMatch) (change, *core.Error) {
+		return updateProvider(id, im, b.provider()), nil
+	}, func(_ *providerBody, res *commitResult) reply {
+		return providerReply(&res.m, core.FindProvider(&res.m, id))
+	})
 }
 
 func updateProvider(id string, im ifMatch, p config.Provider) change {
 	return change{summary: fmt.Sprintf("provider %q changed", id), apply: func(m *config.Mappings, _ int64) *core.Error {
 		i := core.FindProvider(m, id)
-		if i < 0 {
-			return notFound("provider")
-		}
-		if e := im.check(providerETag(m.Providers[i])); e != nil {
+		if e := matched(m.Providers, i, "provider", im, providerETag); e != nil {
 			return e
 		}
 		if p.ID == "" {
@@ -249,9 +288,8 @@ func (s *Admin) deleteWith(c *gin.Context, del func(ifMatch) change) {
 		s.kit.Fail(c, e)
 		return
 	}
-	res, pe := s.commit(c.Request.Context(), principalOf(c), del(im))
-	if pe != nil {
-		s.failChange(c, pe)
+	res, ok := s.commitFor(c, del(im))
+	if !ok {
 		return
 	}
 	c.Header(HeaderVersion, strconv.FormatInt(res.version, 10))
@@ -260,16 +298,25 @@ func (s *Admin) deleteWith(c *gin.Context, del func(ifMatch) change) {
 
 func deleteProvider(id string, im ifMatch) change {
 	return change{summary: fmt.Sprintf("provider %q deleted", id), apply: func(m *config.Mappings, _ int64) *core.Error {
-		i := core.FindProvider(m, id)
-		if i < 0 {
-			return notFound("provider")
-		}
-		if e := im.check(providerETag(m.Providers[i])); e != nil {
-			return e
-		}
-		m.Providers = slices.Delete(m.Providers, i, i+1)
-		return nil
+		return deleteMatched(&m.Providers, core.FindProvider(m, id), "provider", im, providerETag)
 	}}
+}
+
+// matched checks that a lookup found an item (i >= 0) whose ETag im allows.
+func matched[T any](items []T, i int, what string, im ifMatch, etag func(T) string) *core.Error {
+	if i < 0 {
+		return notFound(what)
+	}
+	return im.check(etag(items[i]))
+}
+
+// deleteMatched removes the item a lookup found, under its ETag.
+func deleteMatched[T any](items *[]T, i int, what string, im ifMatch, etag func(T) string) *core.Error {
+	if e := matched(*items, i, what, im, etag); e != nil {
+		return e
+	}
+	*items = slices.Delete(*items, i, i+1)
+	return nil
 }
 
 // --- pools ---
@@ -287,33 +334,22 @@ func (s *Admin) apiListPools(c *gin.Context) {
 }
 
 func (s *Admin) apiGetPool(c *gin.Context) {
-	cur, ok := s.latestForRead(c)
-	if !ok {
-		return
-	}
-	i := core.FindPool(&cur.m, c.Param("pool"))
-	if i < 0 {
-		s.kit.Fail(c, notFound("pool"))
-		return
-	}
-	c.Header("ETag", poolETag(cur.m.Pools[i]))
-	c.JSON(http.StatusOK, cur.m.Pools[i])
+	s.readOne(c, "pool", func(m *config.Mappings) int { return core.FindPool(m, c.Param("pool")) }, poolReply)
 }
 
 func (s *Admin) apiCreatePool(c *gin.Context) {
-	var p config.Pool
-	if e := httpkit.DecodeJSON(c, &p); e != nil {
-		s.kit.Fail(c, e)
-		return
-	}
-	res, pe := s.commit(c.Request.Context(), principalOf(c), createPool(p))
-	if pe != nil {
-		s.failChange(c, pe)
-		return
-	}
-	saved := res.m.Pools[core.FindPool(&res.m, p.ID)]
-	c.Header("Location", "/admin/api/v1/pools/"+url.PathEscape(p.ID))
-	written(c, http.StatusCreated, res, poolETag(saved), saved)
+	writeWith(s, c, http.StatusCreated, func(p *config.Pool, _ ifMatch) (change, *core.Error) {
+		return createPool(*p), nil
+	}, func(p *config.Pool, res *commitResult) reply {
+		r := poolReply(&res.m, core.FindPool(&res.m, p.ID))
+		r.location = "/admin/api/v1/pools/" + url.PathEscape(p.ID)
+		return r
+	})
+}
+
+// poolReply shows pool i of m.
+func poolReply(m *config.Mappings, i int) reply {
+	return reply{etag: poolETag(m.Pools[i]), body: m.Pools[i]}
 }
 
 func createPool(p config.Pool) change {
@@ -327,28 +363,20 @@ func createPool(p config.Pool) change {
 }
 
 func (s *Admin) apiPutPool(c *gin.Context) {
-	var p config.Pool
-	im, ok := s.readWrite(c, &p)
-	if !ok {
-		return
-	}
-	key := c.Param("pool")
-	res, pe := s.commit(c.Request.Context(), principalOf(c), updatePool(key, im, func(cur *config.Pool) *core.Error {
-		if p.ID == "" {
-			p.ID = cur.ID
-		}
-		if p.ID != cur.ID {
-			return core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "A pool's id cannot change (it is the audience IAM trusts); add a new pool instead.")
-		}
-		*cur = p
-		return nil
-	}, "settings changed"))
-	if pe != nil {
-		s.failChange(c, pe)
-		return
-	}
-	saved := res.m.Pools[core.FindPool(&res.m, p.ID)]
-	written(c, http.StatusOK, res, poolETag(saved), saved)
+	writeWith(s, c, http.StatusOK, func(p *config.Pool, im ifMatch) (change, *core.Error) {
+		return updatePool(c.Param("pool"), im, func(cur *config.Pool) *core.Error {
+			if p.ID == "" {
+				p.ID = cur.ID
+			}
+			if p.ID != cur.ID {
+				return core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "A pool's id cannot change (it is the audience IAM trusts); add a new pool instead.")
+			}
+			*cur = *p
+			return nil
+		}, "settings changed"), nil
+	}, func(p *config.Pool, res *commitResult) reply {
+		return poolReply(&res.m, core.FindPool(&res.m, p.ID))
+	})
 }
 
 // updatePool changes one pool under its ETag; what says what changed.
@@ -375,15 +403,7 @@ func (s *Admin) apiDeletePool(c *gin.Context) {
 
 func deletePool(key string, im ifMatch) change {
 	return change{summary: fmt.Sprintf("pool %q deleted", key), poolKey: key, apply: func(m *config.Mappings, _ int64) *core.Error {
-		i := core.FindPool(m, key)
-		if i < 0 {
-			return notFound("pool")
-		}
-		if e := im.check(poolETag(m.Pools[i])); e != nil {
-			return e
-		}
-		m.Pools = slices.Delete(m.Pools, i, i+1)
-		return nil
+		return deleteMatched(&m.Pools, core.FindPool(m, key), "pool", im, poolETag)
 	}}
 }
 

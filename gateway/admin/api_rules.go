@@ -16,7 +16,6 @@ import (
 	"fedgate/exchange/rules"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
-	"fedgate/gateway/httpkit"
 )
 
 // poolForRead is the pool named in the path, in the latest document.
@@ -46,12 +45,18 @@ func (s *Admin) apiListRules(c *gin.Context) {
 	if !ok {
 		return
 	}
+	c.Header("ETag", poolETag(*p))
+	c.JSON(http.StatusOK, rulesList(*p))
+}
+
+// rulesList is a pool's rules, each with its ETag, and the pool's ETag a
+// reorder must send.
+func rulesList(p config.Pool) gin.H {
 	items := []etagged{}
 	for i, r := range p.Rules {
-		items = append(items, etagged{ETag: ruleETag(*p, i), Data: r})
+		items = append(items, etagged{ETag: ruleETag(p, i), Data: r})
 	}
-	c.Header("ETag", poolETag(*p))
-	c.JSON(http.StatusOK, gin.H{"pool_etag": poolETag(*p), "rules": items})
+	return gin.H{"pool_etag": poolETag(p), "rules": items}
 }
 
 func (s *Admin) apiGetRule(c *gin.Context) {
@@ -69,29 +74,38 @@ func (s *Admin) apiGetRule(c *gin.Context) {
 }
 
 func (s *Admin) apiCreateRule(c *gin.Context) {
-	var r rules.RuleSpec
-	if e := httpkit.DecodeJSON(c, &r); e != nil {
-		s.kit.Fail(c, e)
-		return
-	}
-	pos := -1
-	if v := c.Query("position"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "position must be a rule index (0 = first)."))
-			return
-		}
-		pos = n
-	}
 	at := -1
-	res, pe := s.commit(c.Request.Context(), principalOf(c), addRule(c.Param("pool"), r, pos, &at))
-	if pe != nil {
-		s.failChange(c, pe)
-		return
-	}
+	writeWith(s, c, http.StatusCreated, func(r *rules.RuleSpec, _ ifMatch) (change, *core.Error) {
+		pos := -1
+		if v := c.Query("position"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return change{}, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "position must be a rule index (0 = first).")
+			}
+			pos = n
+		}
+		return addRule(c.Param("pool"), *r, pos, &at), nil
+	}, func(_ *rules.RuleSpec, res *commitResult) reply {
+		r := ruleReply(c, res, at)
+		r.location = fmt.Sprintf("/admin/api/v1/pools/%s/rules/%d", url.PathEscape(res.m.Pools[core.FindPool(&res.m, c.Param("pool"))].Name), at)
+		return r
+	})
+}
+
+// ruleReply answers with the path's pool's rule at i as committed.
+func ruleReply(c *gin.Context, res *commitResult, i int) reply {
 	p := res.m.Pools[core.FindPool(&res.m, c.Param("pool"))]
-	c.Header("Location", fmt.Sprintf("/admin/api/v1/pools/%s/rules/%d", url.PathEscape(p.Name), at))
-	written(c, http.StatusCreated, res, ruleETag(p, at), p.Rules[at])
+	return reply{etag: ruleETag(p, i), body: p.Rules[i]}
+}
+
+// ruleIndexParam is the path's rule index; whether the pool has a rule
+// there is for the change to check.
+func ruleIndexParam(c *gin.Context) (int, *core.Error) {
+	idx, err := strconv.Atoi(c.Param("index"))
+	if err != nil || idx < 0 {
+		return 0, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position.")
+	}
+	return idx, nil
 }
 
 // addRule inserts r at pos (-1 or past the end: last); at receives where.
@@ -118,23 +132,16 @@ func ruleLabel(r rules.RuleSpec, i int) string {
 }
 
 func (s *Admin) apiPutRule(c *gin.Context) {
-	var r rules.RuleSpec
-	im, ok := s.readWrite(c, &r)
-	if !ok {
-		return
-	}
-	idx, err := strconv.Atoi(c.Param("index"))
-	if err != nil || idx < 0 {
-		s.kit.Fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position."))
-		return
-	}
-	res, pe := s.commit(c.Request.Context(), principalOf(c), editRule(c.Param("pool"), idx, im, &r))
-	if pe != nil {
-		s.failChange(c, pe)
-		return
-	}
-	p := res.m.Pools[core.FindPool(&res.m, c.Param("pool"))]
-	written(c, http.StatusOK, res, ruleETag(p, idx), p.Rules[idx])
+	var idx int
+	writeWith(s, c, http.StatusOK, func(r *rules.RuleSpec, im ifMatch) (change, *core.Error) {
+		var e *core.Error
+		if idx, e = ruleIndexParam(c); e != nil {
+			return change{}, e
+		}
+		return editRule(c.Param("pool"), idx, im, r), nil
+	}, func(_ *rules.RuleSpec, res *commitResult) reply {
+		return ruleReply(c, res, idx)
+	})
 }
 
 // editRule replaces (r != nil) or deletes (r == nil) the rule at idx,
@@ -162,9 +169,9 @@ func editRule(pool string, idx int, im ifMatch, r *rules.RuleSpec) change {
 }
 
 func (s *Admin) apiDeleteRule(c *gin.Context) {
-	idx, err := strconv.Atoi(c.Param("index"))
-	if err != nil || idx < 0 {
-		s.kit.Fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "The pool has no rule at that position."))
+	idx, e := ruleIndexParam(c)
+	if e != nil {
+		s.kit.Fail(c, e)
 		return
 	}
 	s.deleteWith(c, func(im ifMatch) change { return editRule(c.Param("pool"), idx, im, nil) })
@@ -177,22 +184,12 @@ type reorderBody struct {
 }
 
 func (s *Admin) apiReorderRules(c *gin.Context) {
-	var b reorderBody
-	im, ok := s.readWrite(c, &b)
-	if !ok {
-		return
-	}
-	res, pe := s.commit(c.Request.Context(), principalOf(c), reorderRules(c.Param("pool"), im, b.Order))
-	if pe != nil {
-		s.failChange(c, pe)
-		return
-	}
-	p := res.m.Pools[core.FindPool(&res.m, c.Param("pool"))]
-	items := []etagged{}
-	for i, r := range p.Rules {
-		items = append(items, etagged{ETag: ruleETag(p, i), Data: r})
-	}
-	written(c, http.StatusOK, res, poolETag(p), gin.H{"pool_etag": poolETag(p), "rules": items})
+	writeWith(s, c, http.StatusOK, func(b *reorderBody, im ifMatch) (change, *core.Error) {
+		return reorderRules(c.Param("pool"), im, b.Order), nil
+	}, func(_ *reorderBody, res *commitResult) reply {
+		p := res.m.Pools[core.FindPool(&res.m, c.Param("pool"))]
+		return reply{etag: poolETag(p), body: rulesList(p)}
+	})
 }
 
 func reorderRules(pool string, im ifMatch, order []int) change {

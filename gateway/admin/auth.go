@@ -95,7 +95,7 @@ func (s *Admin) authorize(min string) gin.HandlerFunc {
 		}
 		if unsafeMethod(c.Request.Method) && !a.viaToken {
 			if !s.kit.SameOrigin(c) {
-				s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
+				s.kit.Fail(c, httpkit.CrossSite())
 				return
 			}
 			token := c.GetHeader("X-CSRF-Token")
@@ -103,7 +103,7 @@ func (s *Admin) authorize(min string) gin.HandlerFunc {
 				token = c.PostForm("csrf")
 			}
 			if !httpkit.EqualSecret(token, a.CSRF) {
-				s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
+				s.kit.Fail(c, httpkit.WrongFormToken())
 				return
 			}
 		}
@@ -139,15 +139,9 @@ func (s *Admin) caller(c *gin.Context) (*principal, *core.Error) {
 	}
 	unauth := core.Errorf(http.StatusUnauthorized, core.CodeUnauthorized, "Sign in as an admin first.")
 	id := s.kit.Cookie(c, sessionCookie)
-	if id == "" || len(id) > 128 {
-		return nil, unauth
-	}
 	var sess session
-	if err := s.core.GetSealed(c.Request.Context(), kindSession, id, &sess); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, unauth
-		}
-		return nil, core.Internal(err)
+	if e := s.core.LookupSealed(c.Request.Context(), kindSession, id, &sess, unauth); e != nil {
+		return nil, e
 	}
 	role, why, err := s.sessionRole(&sess)
 	if err != nil {

@@ -129,7 +129,7 @@ func jsonClaims(claims map[string]any) (map[string]any, error) {
 // cannot sign an admin out; without a live session there is nothing to end.
 func (s *Admin) signOut(c *gin.Context) {
 	if !s.kit.SameOrigin(c) {
-		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
+		s.kit.Fail(c, httpkit.CrossSite())
 		return
 	}
 	id := s.kit.Cookie(c, sessionCookie)
@@ -142,7 +142,7 @@ func (s *Admin) signOut(c *gin.Context) {
 			s.kit.Fail(c, core.Internal(err))
 			return
 		case !httpkit.EqualSecret(c.PostForm("csrf"), sess.CSRF):
-			s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
+			s.kit.Fail(c, httpkit.WrongFormToken())
 			return
 		default:
 			if err := s.store.DeleteEphemeral(c.Request.Context(), kindSession, id); err != nil {

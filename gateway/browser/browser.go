@@ -2,7 +2,6 @@ package browser
 
 import (
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -132,31 +131,17 @@ type roleView struct{ ARN, Name, Rule string }
 
 // pickRole vends the role chosen on the picker.
 func (s *Browser) pickRole(c *gin.Context) {
-	if !s.kit.SameOrigin(c) {
-		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
-		return
-	}
-	if err := c.Request.ParseForm(); err != nil {
-		s.kit.Fail(c, httpkit.FormError(err))
+	if !s.kit.PostedForm(c) {
 		return
 	}
 	expired := core.Errorf(http.StatusUnauthorized, core.CodeSessionExpired, "Your sign-in has expired. Sign in again.")
-	id := s.kit.Cookie(c, sessCookie)
-	if id == "" || len(id) > 128 {
-		s.kit.Fail(c, expired)
-		return
-	}
 	var sess browserSession
-	if err := s.core.GetSealed(c.Request.Context(), kindSession, id, &sess); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			s.kit.Fail(c, expired)
-			return
-		}
-		s.kit.Fail(c, core.Internal(err))
+	if e := s.core.LookupSealed(c.Request.Context(), kindSession, s.kit.Cookie(c, sessCookie), &sess, expired); e != nil {
+		s.kit.Fail(c, e)
 		return
 	}
 	if !httpkit.EqualSecret(c.PostForm("csrf"), sess.CSRF) {
-		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
+		s.kit.Fail(c, httpkit.WrongFormToken())
 		return
 	}
 	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: sess.Pool, Provider: sess.Provider, Subject: sess.Subject}) // audit_refusals.go

@@ -1,7 +1,6 @@
 package browser
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -10,7 +9,6 @@ import (
 	"fedgate/exchange"
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
-	"fedgate/gateway/store"
 )
 
 // consoleLifetime bounds a console ticket: the page's credentials can open
@@ -38,27 +36,14 @@ func (s *Browser) consoleTicket(c *gin.Context, creds *exchange.Credentials) str
 // the console. The ticket is a secret only the credentials page carries, so it
 // also serves as the form's CSRF token.
 func (s *Browser) consoleButton(c *gin.Context) {
-	if !s.kit.SameOrigin(c) {
-		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
-		return
-	}
-	if err := c.Request.ParseForm(); err != nil {
-		s.kit.Fail(c, httpkit.FormError(err))
+	if !s.kit.PostedForm(c) {
 		return
 	}
 	ticket := c.PostForm("ticket")
 	expired := core.Errorf(http.StatusBadRequest, core.CodeSessionExpired, "These credentials can no longer open the console. Sign in again.")
-	if ticket == "" || len(ticket) > 128 {
-		s.kit.Fail(c, expired)
-		return
-	}
 	var creds exchange.Credentials
-	if err := s.core.GetSealed(c.Request.Context(), kindConsoleTicket, ticket, &creds); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			s.kit.Fail(c, expired)
-			return
-		}
-		s.kit.Fail(c, core.Internal(err))
+	if e := s.core.LookupSealed(c.Request.Context(), kindConsoleTicket, ticket, &creds, expired); e != nil {
+		s.kit.Fail(c, e)
 		return
 	}
 	loginURL, err := s.console.LoginURL(c.Request.Context(), exchange.ConsoleRequest{

@@ -69,17 +69,6 @@ func (s *CLI) credentials(c *gin.Context) {
 	httpkit.WriteJSON(c, http.StatusOK, core.WireCredentials(creds, id))
 }
 
-// role is one role a CLI session can ask for.
-type role struct {
-	PoolID      string `json:"pool_id"`
-	PoolName    string `json:"pool_name"`
-	PoolDisplay string `json:"pool_display_name"`
-	Region      string `json:"region"`
-	RoleARN     string `json:"role_arn"`
-	RoleName    string `json:"role_name"`
-	Rule        string `json:"rule,omitempty"`
-}
-
 // roles is GET /cli/roles[?pool=]: the roles the rules give the
 // session's person now, in every pool that accepts their provider.
 func (s *CLI) roles(c *gin.Context) {
@@ -99,55 +88,34 @@ func (s *CLI) roles(c *gin.Context) {
 	} else {
 		pools = s.core.Snapshot().Ordered
 	}
-	roles := []role{}
+	roles := []wire.CLIRole{}
 	for _, pool := range pools {
 		p, e := s.principal(a, pool.Cfg.ID)
 		if e != nil {
 			continue // the pool does not take this session's provider
 		}
 		for _, g := range p.Entitlements().Grants {
-			roles = append(roles, role{
+			roles = append(roles, wire.CLIRole{
 				PoolID: pool.Cfg.ID, PoolName: pool.Cfg.Name, PoolDisplay: pool.Cfg.DisplayName, Region: pool.Cfg.Region(),
 				RoleARN: g.Role, RoleName: core.RoleName(g.Role), Rule: g.Rule,
 			})
 		}
 	}
-	httpkit.WriteJSON(c, http.StatusOK, map[string]any{"roles": roles})
-}
-
-// poolView is one pool of GET /cli/pools.
-type poolView struct {
-	ID          string   `json:"id"`
-	Name        string   `json:"name"`
-	DisplayName string   `json:"display_name"`
-	Providers   []string `json:"providers"`
+	httpkit.WriteJSON(c, http.StatusOK, wire.CLIRoleList{Roles: roles})
 }
 
 // pools is GET /cli/pools: what `fedgate login` can sign in to (the
 // same facts the public start page shows).
 func (s *CLI) pools(c *gin.Context) {
-	out := []poolView{}
+	out := []wire.CLIPool{}
 	for _, p := range s.core.Snapshot().Ordered {
-		cp := poolView{ID: p.Cfg.ID, Name: p.Cfg.Name, DisplayName: p.Cfg.DisplayName, Providers: []string{}}
+		cp := wire.CLIPool{ID: p.Cfg.ID, Name: p.Cfg.Name, DisplayName: p.Cfg.DisplayName, Providers: []string{}}
 		for _, lp := range p.Providers {
 			cp.Providers = append(cp.Providers, lp.Cfg.ID)
 		}
 		out = append(out, cp)
 	}
-	httpkit.WriteJSON(c, http.StatusOK, map[string]any{"pools": out})
-}
-
-// sessionView is one session of GET /cli/sessions.
-type sessionView struct {
-	ID         string `json:"id"`
-	PoolID     string `json:"pool_id"`
-	Provider   string `json:"provider"`
-	Method     string `json:"method"`
-	Client     string `json:"client,omitempty"`
-	CreatedAt  string `json:"created_at"`
-	ExpiresAt  string `json:"expires_at"`
-	LastUsedAt string `json:"last_used_at"`
-	Current    bool   `json:"current"`
+	httpkit.WriteJSON(c, http.StatusOK, wire.CLIPoolList{Pools: out})
 }
 
 // listSessions is GET /cli/sessions: the caller's live CLI sessions.
@@ -162,15 +130,15 @@ func (s *CLI) listSessions(c *gin.Context) {
 		s.kit.Fail(c, core.Internal(err))
 		return
 	}
-	out := make([]sessionView, 0, len(list))
+	out := make([]wire.CLISession, 0, len(list))
 	ts := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 	for _, cs := range list {
-		out = append(out, sessionView{
+		out = append(out, wire.CLISession{
 			ID: cs.ID, PoolID: cs.PoolID, Provider: cs.Owner.Provider, Method: cs.Method, Client: cs.Client,
 			CreatedAt: ts(cs.CreatedAt), ExpiresAt: ts(cs.ExpiresAt), LastUsedAt: ts(cs.LastUsedAt), Current: cs.ID == a.rec.ID,
 		})
 	}
-	httpkit.WriteJSON(c, http.StatusOK, map[string]any{"sessions": out})
+	httpkit.WriteJSON(c, http.StatusOK, wire.CLISessionList{Sessions: out})
 }
 
 // revokeSession is DELETE /cli/sessions/:id ("current" is the caller's

@@ -196,16 +196,11 @@ func (s *CLI) renderDevicePage(c *gin.Context, status int, code, msg string) {
 // deviceEnter is POST /device: the typed code leads to the sign-in of the
 // device's pool. Entries are rate-limited per source and overall.
 func (s *CLI) deviceEnter(c *gin.Context) {
-	if !s.kit.SameOrigin(c) {
-		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
-		return
-	}
-	if err := c.Request.ParseForm(); err != nil {
-		s.kit.Fail(c, httpkit.FormError(err))
+	if !s.kit.PostedForm(c) {
 		return
 	}
 	if !httpkit.EqualSecret(c.PostForm("csrf"), s.kit.Cookie(c, csrfCookie)) {
-		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
+		s.kit.Fail(c, httpkit.WrongFormToken())
 		return
 	}
 	if !s.userCodeBySource.Allow(httpkit.SourceKey(c.ClientIP())) || !s.userCodeAll.Allow("all") {
@@ -332,32 +327,19 @@ type doneData struct {
 
 // deviceApprove is POST /device/approve: the person's decision.
 func (s *CLI) deviceApprove(c *gin.Context) {
-	if !s.kit.SameOrigin(c) {
-		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
-		return
-	}
-	if err := c.Request.ParseForm(); err != nil {
-		s.kit.Fail(c, httpkit.FormError(err))
+	if !s.kit.PostedForm(c) {
 		return
 	}
 	ctx := c.Request.Context()
 	expired := core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "This approval has expired or was already answered. Run fedgate login again.")
 	id := s.kit.Cookie(c, deviceCookie)
 	var a deviceApproval
-	if id == "" || len(id) > 128 {
-		s.kit.Fail(c, expired)
-		return
-	}
-	if err := s.core.GetSealed(ctx, kindDeviceApproval, id, &a); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			s.kit.Fail(c, expired)
-			return
-		}
-		s.kit.Fail(c, core.Internal(err))
+	if e := s.core.LookupSealed(ctx, kindDeviceApproval, id, &a, expired); e != nil {
+		s.kit.Fail(c, e)
 		return
 	}
 	if !httpkit.EqualSecret(c.PostForm("csrf"), a.CSRF) {
-		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again."))
+		s.kit.Fail(c, httpkit.WrongFormToken())
 		return
 	}
 	// Take both: the approval page and the user code work once.

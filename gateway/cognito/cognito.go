@@ -287,10 +287,15 @@ type (
 	getIDOutput struct {
 		IdentityID string `json:"IdentityId"`
 	}
+	// identityRequest is what GetCredentialsForIdentity and GetOpenIdToken
+	// both name: an identity and the logins that prove it.
+	identityRequest struct {
+		IdentityID string            `json:"IdentityId"`
+		Logins     map[string]string `json:"Logins"`
+	}
 	getCredentialsInput struct {
-		IdentityID    string            `json:"IdentityId"`
-		Logins        map[string]string `json:"Logins"`
-		CustomRoleArn string            `json:"CustomRoleArn"`
+		identityRequest
+		CustomRoleArn string `json:"CustomRoleArn"`
 	}
 	credentials struct {
 		AccessKeyID  string `json:"AccessKeyId"`
@@ -304,8 +309,7 @@ type (
 		Credentials credentials `json:"Credentials"`
 	}
 	getOpenIDTokenInput struct {
-		IdentityID string            `json:"IdentityId"`
-		Logins     map[string]string `json:"Logins"`
+		identityRequest
 	}
 	getOpenIDTokenOutput struct {
 		IdentityID string `json:"IdentityId"`
@@ -327,6 +331,8 @@ func parseGetID(body []byte) (getIDInput, *core.Error) {
 	}
 	return in, checkLogins(in.Logins)
 }
+
+func (r identityRequest) request() identityRequest { return r }
 
 // parseGetCredentials decodes and validates a GetCredentialsForIdentity body.
 func parseGetCredentials(body []byte) (getCredentialsInput, *core.Error) {

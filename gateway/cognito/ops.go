@@ -256,17 +256,24 @@ func (api *API) ownedIdentity(ctx context.Context, id string, logins map[string]
 	return nil, forbidden(id)
 }
 
+// resolveRequest parses a request that names an identity and resolves it.
+func resolveRequest[In interface{ request() identityRequest }](ctx context.Context, api *API, body []byte, parse func([]byte) (In, *core.Error)) (In, *resolvedIdentity, *core.Error) {
+	in, e := parse(body)
+	if e != nil {
+		return in, nil, e
+	}
+	q := in.request()
+	r, e := api.resolveIdentity(ctx, q.IdentityID, q.Logins)
+	return in, r, e
+}
+
 // getCredentialsForIdentity is GetCredentialsForIdentity: the rules pick
 // the role (the first grant when several apply and no CustomRoleArn is
 // given; CustomRoleArn only when the rules grant it), then the pool's
 // exchange mode vends.
 func (api *API) getCredentialsForIdentity(c *gin.Context, body []byte) (any, *core.Error) {
-	in, e := parseGetCredentials(body)
-	if e != nil {
-		return nil, e
-	}
 	ctx := c.Request.Context()
-	r, e := api.resolveIdentity(ctx, in.IdentityID, in.Logins)
+	in, r, e := resolveRequest(ctx, api, body, parseGetCredentials)
 	if e != nil {
 		return nil, e
 	}
@@ -347,12 +354,8 @@ func vendError(e *core.Error) *core.Error {
 // audience for guests), for the app's own AssumeRoleWithWebIdentity. Only
 // pools with allow_classic_flow answer it, since the rules do not apply.
 func (api *API) getOpenIDToken(c *gin.Context, body []byte) (any, *core.Error) {
-	in, e := parseGetOpenIDToken(body)
-	if e != nil {
-		return nil, e
-	}
 	ctx := c.Request.Context()
-	r, e := api.resolveIdentity(ctx, in.IdentityID, in.Logins)
+	_, r, e := resolveRequest(ctx, api, body, parseGetOpenIDToken)
 	if e != nil {
 		return nil, e
 	}

@@ -3,7 +3,10 @@ package core
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
+
+	"fedgate/gateway/store"
 )
 
 // putSealed stores a short-lived entry encrypted: flows and sessions hold
@@ -49,4 +52,20 @@ func (s *Core) GetSealed(ctx context.Context, kind, key string, v any) error {
 		return err
 	}
 	return s.openSealed(kind, key, sealed, v)
+}
+
+// LookupSealed reads the entry a browser names (by cookie or form field)
+// into v. A missing, oversized or unknown key is the caller's expired error,
+// so a guessed or stale key tells nothing more; a store failure is internal.
+func (s *Core) LookupSealed(ctx context.Context, kind, key string, v any, expired *Error) *Error {
+	if key == "" || len(key) > 128 {
+		return expired
+	}
+	if err := s.GetSealed(ctx, kind, key, v); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return expired
+		}
+		return Internal(err)
+	}
+	return nil
 }

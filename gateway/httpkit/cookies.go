@@ -7,6 +7,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"fedgate/gateway/core"
 )
 
 // Cookie names: __Host- pins a cookie to this origin over https; plain
@@ -48,4 +50,28 @@ func EqualSecret(a, b string) bool {
 func (s *Kit) SameOrigin(c *gin.Context) bool {
 	o := c.GetHeader("Origin")
 	return o == "" || o == s.publicOrigin
+}
+
+// CrossSite refuses a form posted from another origin.
+func CrossSite() *core.Error {
+	return core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site.")
+}
+
+// WrongFormToken refuses a form whose CSRF token is missing or wrong.
+func WrongFormToken() *core.Error {
+	return core.Errorf(http.StatusForbidden, core.CodeCSRF, "The form's security token is missing or wrong. Reload the page and try again.")
+}
+
+// PostedForm opens a browser form post: same origin first, then the form
+// parsed. On false it has answered the refusal itself.
+func (s *Kit) PostedForm(c *gin.Context) bool {
+	if !s.SameOrigin(c) {
+		s.Fail(c, CrossSite())
+		return false
+	}
+	if err := c.Request.ParseForm(); err != nil {
+		s.Fail(c, FormError(err))
+		return false
+	}
+	return true
 }

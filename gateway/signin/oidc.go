@@ -20,6 +20,15 @@ type readiness interface {
 	Ready(ctx context.Context) error
 }
 
+// ready asks a provider that can tell whether it is usable, before the
+// browser is sent to it; others are taken as ready.
+func ready(ctx context.Context, p any) error {
+	if r, ok := p.(readiness); ok {
+		return r.Ready(ctx)
+	}
+	return nil
+}
+
 // target resolves the pool and provider named in the path.
 func (s *Service) target(c *gin.Context) (*core.Pool, *core.Provider, *core.Error) {
 	pool, e := s.core.LookupPool(c.Param("pool"))
@@ -46,11 +55,9 @@ func (s *Service) startLogin(c *gin.Context) {
 // redirectToIdP sends the browser to an OIDC provider's authorization
 // endpoint with the flow's state, nonce and PKCE challenge.
 func (s *Service) redirectToIdP(c *gin.Context, p idp.RedirectLogin, state string, f *Flow) {
-	if r, ok := p.(readiness); ok {
-		if err := r.Ready(c.Request.Context()); err != nil {
-			s.kit.Fail(c, core.FromIdP(err))
-			return
-		}
+	if err := ready(c.Request.Context(), p); err != nil {
+		s.kit.Fail(c, core.FromIdP(err))
+		return
 	}
 	authURL := p.AuthCodeURL(idp.Flow{State: state, Nonce: f.Nonce, PKCEVerifier: f.Verifier, RedirectURL: s.RedirectURL()})
 	if authURL == "" {
@@ -64,14 +71,8 @@ func (s *Service) redirectToIdP(c *gin.Context, p idp.RedirectLogin, state strin
 // callback is where an OIDC provider sends the browser back.
 func (s *Service) callback(c *gin.Context) {
 	q := c.Request.URL.Query()
-	f, e := s.takeFlow(c, q.Get("state"))
-	if e != nil {
-		s.kit.Fail(c, e)
-		return
-	}
-	k, e := s.continuation(f)
-	if e != nil {
-		s.kit.Fail(c, e)
+	f, k, ok := s.resume(c, q.Get("state"))
+	if !ok {
 		return
 	}
 	s.noteFlow(c, f, k)

@@ -81,12 +81,7 @@ type passwordForm struct {
 // it fails the request itself and returns nil; a wrong password comes back
 // (logged and noted for the audit) so the caller can show the form again.
 func (s *Service) checkPasswordForm(c *gin.Context, prov *core.Provider, belongs func(*Flow) bool) *passwordForm {
-	if !s.kit.SameOrigin(c) {
-		s.kit.Fail(c, core.Errorf(http.StatusForbidden, core.CodeCSRF, "This form was posted from another site."))
-		return nil
-	}
-	if err := c.Request.ParseForm(); err != nil {
-		s.kit.Fail(c, httpkit.FormError(err))
+	if !s.kit.PostedForm(c) {
 		return nil
 	}
 	f, e := s.takeFlow(c, c.PostForm("state"))

@@ -25,11 +25,9 @@ var stateShape = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // request's ID to the flow, so only the answer to it is accepted.
 func (s *Service) startSAMLLogin(c *gin.Context, p idp.AssertionLogin, state string) {
 	ctx := c.Request.Context()
-	if r, ok := p.(readiness); ok {
-		if err := r.Ready(ctx); err != nil {
-			s.kit.Fail(c, core.FromSAML(err))
-			return
-		}
+	if err := ready(ctx, p); err != nil {
+		s.kit.Fail(c, core.FromSAML(err))
+		return
 	}
 	var redirect, requestID string
 	var err error
@@ -101,14 +99,8 @@ func (s *Service) samlACS(c *gin.Context) {
 		}, true)
 		return
 	}
-	f, e := s.takeFlow(c, relay)
-	if e != nil {
-		s.kit.Fail(c, e)
-		return
-	}
-	k, e := s.continuation(f)
-	if e != nil {
-		s.kit.Fail(c, e)
+	f, k, ok := s.resume(c, relay)
+	if !ok {
 		return
 	}
 	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: f.Pool, AdminSignIn: k.AuditKind == store.AuditAdminSignIn})

@@ -175,6 +175,20 @@ func (s *Service) Send(c *gin.Context, kind string, pool *core.Pool, prov *core.
 	}
 }
 
+// resume takes the flow a provider's answer names, with the continuation
+// of its kind; false when it answered the refusal.
+func (s *Service) resume(c *gin.Context, state string) (*Flow, Continuation, bool) {
+	f, e := s.takeFlow(c, state)
+	if e == nil {
+		var k Continuation
+		if k, e = s.continuation(f); e == nil {
+			return f, k, true
+		}
+	}
+	s.kit.Fail(c, e)
+	return nil, Continuation{}, false
+}
+
 // takeFlow consumes a flow: a state works once, before it expires, and
 // only with the cookie of the browser that started it.
 func (s *Service) takeFlow(c *gin.Context, state string) (*Flow, *core.Error) {
