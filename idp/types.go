@@ -70,6 +70,15 @@ type IssuerConfig interface {
 	IssuerURL() string
 }
 
+// SecretDestinationConfig is implemented by the configurations whose
+// secrets are sent somewhere other than their issuer, such as an OAuth 2.0
+// token endpoint given in the configuration. A stored secret follows an
+// edit only while its destination stays the same; for the others the
+// destination is their issuer.
+type SecretDestinationConfig interface {
+	SecretDestination() string
+}
+
 // ClientConfig is implemented by the configurations of providers whose
 // ID tokens can go to STS unchanged (the upstream-token mode): the client
 // id they are issued to, for the roles' trust policies.

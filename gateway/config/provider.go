@@ -249,3 +249,12 @@ func (p *Provider) Issuer() string {
 	}
 	return ""
 }
+
+// SecretDestination is where the provider's secrets are sent: what its
+// type names (idp.SecretDestinationConfig), else its issuer.
+func (p *Provider) SecretDestination() string {
+	if sd, ok := p.Settings.(idp.SecretDestinationConfig); ok {
+		return sd.SecretDestination()
+	}
+	return p.Issuer()
+}

@@ -219,11 +219,12 @@ func ReplaceDoc(m *config.Mappings, next config.Mappings) config.Problems {
 // keepSecrets puts the stored secrets (client_secret, sp_key, static
 // users' password hashes) back where the new provider carries the
 // placeholder (or leaves a user's hash empty). A stored client secret is
-// never kept for a provider whose issuer or type changes, since it would be
-// sent to the new issuer's token endpoint: an OIDC provider must have it
-// entered again (the problem is reported at at+"client_secret", at being
-// e.g. "providers[2]."), another type simply drops it. An sp_key is kept
-// only while the provider stays a saml provider.
+// never kept for a provider whose type or secret destination (its issuer,
+// or the token endpoint its type names) changes, since it would be sent to
+// the new one: a provider of the same type must have it entered again (the
+// problem is reported at at+"client_secret", at being e.g.
+// "providers[2]."), another type simply drops it. An sp_key is kept only
+// while the provider stays a saml provider.
 func KeepSecrets(next *config.Provider, old *config.Provider, at string) config.Problems {
 	if next.Settings == nil {
 		return nil
@@ -232,12 +233,12 @@ func KeepSecrets(next *config.Provider, old *config.Provider, at string) config.
 	bound := false
 	if old != nil && old.Settings != nil {
 		stored = old.Settings
-		bound = old.Type == next.Type && old.Issuer() == next.Issuer()
+		bound = old.Type == next.Type && old.SecretDestination() == next.SecretDestination()
 	}
 	var problems config.Problems
 	for _, key := range settings.KeepSecrets(next.Settings, stored, SecretPlaceholder, bound) {
 		problems = append(problems, config.Problem{Path: at + key,
-			Message: "the issuer or type changed: enter the " + strings.ReplaceAll(key, "_", " ") + " again (the stored one is not sent to a new issuer)"})
+			Message: "where it is sent (the issuer or token endpoint) or the type changed: enter the " + strings.ReplaceAll(key, "_", " ") + " again (the stored one is not sent to a new destination)"})
 	}
 	return problems
 }

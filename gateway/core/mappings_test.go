@@ -1,11 +1,14 @@
 package core
 
 import (
+	"context"
 	"testing"
 
 	"fedgate/gateway/config"
+	"fedgate/idp"
 	oidcidp "fedgate/idp/oidc"
 	samlidp "fedgate/idp/saml"
+	"fedgate/idp/settings"
 )
 
 // TestKeepSecrets: which stored secrets a placeholder keeps.
@@ -58,6 +61,45 @@ func TestKeepSecrets(t *testing.T) {
 				t.Errorf("problems %v, want none", ps)
 			case tt.prob != "" && (len(ps) != 1 || ps[0].Path != tt.prob):
 				t.Errorf("problems %v, want one at %s", ps, tt.prob)
+			}
+		})
+	}
+}
+
+// tokenURLSettings is a provider type whose secret goes to a token
+// endpoint of its own, not to an issuer.
+type tokenURLSettings struct {
+	TokenURL     string `json:"token_url,omitempty"`
+	ClientSecret string `json:"client_secret,omitempty" secret:"true"`
+}
+
+func (*tokenURLSettings) ApplyDefaults(idp.Site)                              {}
+func (*tokenURLSettings) Validate(idp.Site) settings.Problems                 { return nil }
+func (*tokenURLSettings) Open(context.Context, idp.Env) (idp.Provider, error) { return nil, nil }
+func (s *tokenURLSettings) SecretDestination() string                         { return s.TokenURL }
+
+// TestKeepSecretsFollowsSecretDestination: a type that names where its
+// secret goes keeps the stored secret only while that stays the same.
+func TestKeepSecretsFollowsSecretDestination(t *testing.T) {
+	with := func(tokenURL, secret string) *config.Provider {
+		return &config.Provider{ID: "p", Type: "token-url", Settings: &tokenURLSettings{TokenURL: tokenURL, ClientSecret: secret}}
+	}
+	stored := with("https://a.example/token", "stored")
+	tests := []struct {
+		name, tokenURL, secret, prob string
+	}{
+		{"same token endpoint keeps the secret", "https://a.example/token", "stored", ""},
+		{"new token endpoint needs it again", "https://evil.example/token", "", "x.client_secret"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			next := with(tt.tokenURL, SecretPlaceholder)
+			ps := KeepSecrets(next, stored, "x.")
+			if got := next.Settings.(*tokenURLSettings).ClientSecret; got != tt.secret {
+				t.Errorf("client_secret %q, want %q", got, tt.secret)
+			}
+			if (tt.prob == "") != (len(ps) == 0) || (tt.prob != "" && ps[0].Path != tt.prob) {
+				t.Errorf("problems %v, want %q", ps, tt.prob)
 			}
 		})
 	}

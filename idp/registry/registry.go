@@ -4,6 +4,7 @@ package registry
 
 import (
 	"fedgate/idp"
+	"fedgate/idp/oauth2"
 	"fedgate/idp/oidc"
 	"fedgate/idp/saml"
 	"fedgate/idp/static"
@@ -14,6 +15,7 @@ func Types() []idp.Type {
 	return []idp.Type{
 		oidc.Type(),
 		saml.Type(),
+		oauth2.Type(),
 		static.Type(),
 	}
 }
