@@ -52,21 +52,11 @@ func discoverOAuth2Endpoints(t *testing.T, issuer string) oauth2Endpoints {
 	return ep
 }
 
-// oauth2Config is a fedgate configuration with one oauth2 provider, hub,
-// and one pool whose rule tests a claim from the userinfo answer; extra is
-// appended to the pools list.
-func oauth2Config(port int, publicURL, stsURL string, ep oauth2Endpoints, readerRole, extra string) string {
+// oauth2Body is the providers and pools of an environment with one oauth2
+// provider, hub, and one pool whose rule tests a claim from the userinfo
+// answer.
+func oauth2Body(ep oauth2Endpoints, readerRole string) string {
 	return fmt.Sprintf(`
-server:
-  listen: 127.0.0.1:%d
-  public_url: %s
-  reload_interval: 1s
-store:
-  path: fedgate.db
-keys:
-  master_key: ${FEDGATE_MASTER_KEY}
-sts:
-  endpoint: %s
 providers:
   - id: hub
     type: oauth2
@@ -89,25 +79,16 @@ pools:
       - name: s3 readers
         match: [{claim: teams, op: equals, value: s3-readers}]
         role: %s
-%s`, port, publicURL, stsURL, ep.Authorization, ep.Token, ep.UserInfo, oauth2ClientID, ep.Issuer, poolOAuth2ID, readerRole, extra)
+`, ep.Authorization, ep.Token, ep.UserInfo, oauth2ClientID, ep.Issuer, poolOAuth2ID, readerRole)
 }
 
 // startOAuth2Env starts moto, the peer and fedgate with oauth2Config.
 func startOAuth2Env(t *testing.T) (*env, oauth2Endpoints) {
 	t.Helper()
-	e := &env{t: t, bin: fedgateBinary(t), dir: t.TempDir(), tap: &stsTap{}}
-	e.moto = peers.StartMoto(t)
-	port := freePort(t)
-	e.url = fmt.Sprintf("http://127.0.0.1:%d", port)
+	e := newEnv(t, teamAccountTrust)
 	e.idp = peers.StartOIDC(t, []peers.OIDCClient{{ID: oauth2ClientID, Secret: e2eClientSecret, RedirectURIs: []string{e.url + "/callback"}}})
 	ep := discoverOAuth2Endpoints(t, e.idp.Issuer)
-	tapURL := startSTSTap(t, e.moto, e.tap)
-	e.readerRole, e.adminRole = setupTeamAccount(t, e.moto, teamAccountTrust)
-	e.configPath = filepath.Join(e.dir, "fedgate.yaml")
-	if err := os.WriteFile(e.configPath, []byte(oauth2Config(port, e.url, tapURL, ep, e.readerRole, "")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	e.start()
+	e.serve(oauth2Body(ep, e.readerRole))
 	return e, ep
 }
 
@@ -131,7 +112,7 @@ func TestEndToEndOAuth2(t *testing.T) {
 
 		// What fedgate sent STS names the oauth2 provider and carries the
 		// session tag mapped from the userinfo answer.
-		_, minted := e.tap.snapshot()
+		_, minted := e.tap.Snapshot()
 		claims := peers.VerifyWithJose(t, e.url, poolOAuth2ID, minted)
 		if amr, _ := json.Marshal(claims["amr"]); string(amr) != `["authenticated","hub"]` {
 			t.Errorf("minted amr = %s", amr)
@@ -142,19 +123,19 @@ func TestEndToEndOAuth2(t *testing.T) {
 	})
 
 	t.Run("no rule matches bob's userinfo claims", func(t *testing.T) {
-		calls := tapCalls(e)
+		calls := e.tap.Count()
 		c := browser(t)
 		status, _, page := get(t, c, e.idp.Login(t, c, e.url+"/login/hub/hub", "bob").String())
 		if status != http.StatusForbidden || !strings.Contains(page, "no rule") {
 			t.Errorf("bob: HTTP %d, want 403 saying no rule matched\n%s", status, page)
 		}
-		if tapCalls(e) != calls {
+		if e.tap.Count() != calls {
 			t.Error("a refused sign-in reached STS")
 		}
 	})
 
 	t.Run("an answer naming another issuer is refused (RFC 9207)", func(t *testing.T) {
-		calls := tapCalls(e)
+		calls := e.tap.Count()
 		c := browser(t)
 		cb := e.idp.Login(t, c, e.url+"/login/hub/hub", "alice")
 		q := cb.Query()
@@ -164,7 +145,7 @@ func TestEndToEndOAuth2(t *testing.T) {
 		if status != http.StatusBadRequest || !strings.Contains(page, "another identity provider") {
 			t.Errorf("answer naming another issuer: HTTP %d, want 400", status)
 		}
-		if tapCalls(e) != calls {
+		if e.tap.Count() != calls {
 			t.Error("a refused answer reached STS")
 		}
 	})
@@ -191,8 +172,13 @@ func TestEndToEndOAuth2(t *testing.T) {
         match: [{claim: teams, op: equals, value: s3-readers}]
         role: %s
 `, e.readerRole)
+		// The environment's own file (pools come last) with the pool added.
+		base, err := os.ReadFile(e.configPath)
+		if err != nil {
+			t.Fatal(err)
+		}
 		path := filepath.Join(t.TempDir(), "fedgate.yaml")
-		if err := os.WriteFile(path, []byte(oauth2Config(freePort(t), e.url, e.moto.URL, ep, e.readerRole, upstream)), 0o600); err != nil {
+		if err := os.WriteFile(path, append(base, upstream...), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		cmd := exec.Command(e.bin, "check", "--config", path)
@@ -220,14 +206,14 @@ func TestEndToEndOAuth2(t *testing.T) {
 		if r.code != 0 || !strings.Contains(r.stderr, "Signed in to "+e.url+" as alice@example.com") {
 			t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
 		}
-		calls := tapCalls(e)
+		calls := e.tap.Count()
 		r = home.run("fedgate", "credential-process", "--pool", "hub", "--role", e.readerRole)
 		var proc wire.ProcessCredentials
 		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &proc) != nil || proc.Version != 1 || proc.AccessKeyID == "" || proc.Expiration == "" {
 			t.Fatalf("credential-process: exit %d, stdout %q\n%s", r.code, r.stdout, r.stderr)
 		}
-		if tapCalls(e) != calls+1 {
-			t.Errorf("credential-process made %d STS calls, want 1", tapCalls(e)-calls)
+		if e.tap.Count() != calls+1 {
+			t.Errorf("credential-process made %d STS calls, want 1", e.tap.Count()-calls)
 		}
 		e.assertLeastPrivilege(aws.Credentials{AccessKeyID: proc.AccessKeyID, SecretAccessKey: proc.SecretAccessKey, SessionToken: proc.SessionToken})
 	})

@@ -16,6 +16,7 @@ import (
 func Type() idp.Type {
 	return idp.Type{
 		Name:    "oauth2",
+		Title:   "OAuth 2.0",
 		Summary: "An OAuth 2.0 authorization server that is not OpenID Connect (GitHub-style sign-in): authorization code with PKCE, then its userinfo endpoint supplies the claims. Browser and CLI sign-in only.",
 		New:     func() idp.Config { return &Settings{} },
 	}
