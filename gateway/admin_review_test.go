@@ -533,6 +533,10 @@ func TestAdminUISaveRoundTripsEveryField(t *testing.T) {
 			`,"sp_certificate":` + jsonString(cert) + `,"allow_idp_initiated":true,"metadata_refresh":"2h0m0s",
 			"name_id_format":"urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress","clock_skew":"30s"}`},
 		{"/admin/api/v1/providers", `{"id":"okta-url","type":"saml","idp_metadata_url":"http://127.0.0.1:1/metadata"}`},
+		{"/admin/api/v1/providers", `{"id":"hub","type":"oauth2","display_name":"Hub","authorization_url":"https://hub.example.com/authorize",
+			"token_url":"https://hub.example.com/token","userinfo_url":"https://api.hub.example.com/user","client_id":"hub-client",
+			"client_secret":"hub-secret","token_auth_method":"client_secret_post","scopes":["read:user","read:org"],"subject_claim":"id",
+			"claims":{"login":"login","teams":"orgs"},"issuer":"https://hub.example.com"}`},
 		{"/admin/api/v1/pools", `{"id":"ap-south-1:7e6d5c4b-3a29-4181-8f7e-6d5c4b3a2918","name":"every","display_name":"Every field",
 			"providers":["demo","full-oidc"],"mode":"gateway-token","own_issuer":true,"resolution":"all_matches","no_match":"default_role",
 			"authenticated_role":"` + gwReader + `","unauthenticated_role":"` + gwSolo + `","allow_guests":true,"roles_claim":"cognito:roles",
@@ -558,6 +562,9 @@ func TestAdminUISaveRoundTripsEveryField(t *testing.T) {
 		{"static provider", "/admin/providers/demo", func() string { return h.storedProvider("demo") }},
 		{"saml provider, inline metadata and SP key", "/admin/providers/okta-xml", func() string { return h.storedProvider("okta-xml") }},
 		{"saml provider, metadata URL", "/admin/providers/okta-url", func() string { return h.storedProvider("okta-url") }},
+		// oauth2 shares issuer, client_id, client_secret and scopes with
+		// oidc: its own section's inputs must be the ones saved.
+		{"oauth2 provider", "/admin/providers/hub", func() string { return h.storedProvider("hub") }},
 		{"pool with every gateway-token setting", "/admin/pools/every", func() string { return h.storedPool("every") }},
 		{"saml-forward pool", "/admin/pools/fwd", func() string { return h.storedPool("fwd") }},
 		{"pool with the default resolution", "/admin/pools/solo", func() string { return h.storedPool("solo") }},

@@ -4,6 +4,7 @@ package admin
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -19,20 +20,36 @@ type postedForm struct {
 	c          *gin.Context
 	checkboxes map[string]bool
 	errs       map[string]string
+	// pick is which of several inputs of one name to read (default the first).
+	pick map[string]int
+	// section is the provider type whose section's checkboxes count.
+	section string
 }
 
 // newPostedForm reads the request's form.
 func newPostedForm(c *gin.Context) *postedForm {
-	f := &postedForm{c: c, checkboxes: map[string]bool{}, errs: map[string]string{}}
+	f := &postedForm{c: c, checkboxes: map[string]bool{}, errs: map[string]string{}, pick: map[string]int{}}
 	for _, n := range words(c.PostForm("checkboxes")) {
 		f.checkboxes[n] = true
 	}
 	return f
 }
 
+// get is the posted value of name, when the form has it.
+func (f *postedForm) get(name string) (string, bool) {
+	vs, ok := f.c.GetPostFormArray(name)
+	if !ok || len(vs) == 0 {
+		return "", false
+	}
+	if i := f.pick[name]; i < len(vs) {
+		return vs[i], true
+	}
+	return vs[0], true
+}
+
 // text sets *dst to the trimmed field when the form has it.
 func (f *postedForm) text(name string, dst *string) {
-	if v, ok := f.c.GetPostForm(name); ok {
+	if v, ok := f.get(name); ok {
 		*dst = strings.TrimSpace(v)
 	}
 }
@@ -40,7 +57,7 @@ func (f *postedForm) text(name string, dst *string) {
 // textKeepingDefault is text for a field the page shows with def when
 // nothing is stored: sending def back keeps "nothing stored".
 func (f *postedForm) textKeepingDefault(name string, dst *string, def string) {
-	if v, ok := f.c.GetPostForm(name); ok {
+	if v, ok := f.get(name); ok {
 		if v = strings.TrimSpace(v); v != def || *dst != "" {
 			*dst = v
 		}
@@ -50,7 +67,7 @@ func (f *postedForm) textKeepingDefault(name string, dst *string, def string) {
 // block sets *dst from a textarea (XML, PEM) when the form has it: line
 // ends as the browser sent them become \n, nothing else changes.
 func (f *postedForm) block(name string, dst *string) {
-	if v, ok := f.c.GetPostForm(name); ok {
+	if v, ok := f.get(name); ok {
 		if v = strings.ReplaceAll(v, "\r\n", "\n"); strings.TrimSpace(v) == "" {
 			v = ""
 		}
@@ -60,7 +77,7 @@ func (f *postedForm) block(name string, dst *string) {
 
 // list sets *dst to the field's words (nil for none) when the form has it.
 func (f *postedForm) list(name string, dst *[]string) {
-	if v, ok := f.c.GetPostForm(name); ok {
+	if v, ok := f.get(name); ok {
 		*dst = nil
 		if w := words(v); len(w) > 0 {
 			*dst = w
@@ -68,16 +85,20 @@ func (f *postedForm) list(name string, dst *[]string) {
 	}
 }
 
-// check sets *dst from a checkbox the form lists in "checkboxes".
+// check sets *dst from a checkbox the form lists in "checkboxes". A box of
+// a key several sections share posts its section's type as its value (an
+// unchecked box posts nothing, so positions do not tell them apart).
 func (f *postedForm) check(name string, dst *bool) {
-	if f.checkboxes[name] {
-		*dst = f.c.PostForm(name) == "on"
+	if !f.checkboxes[name] {
+		return
 	}
+	vs, _ := f.c.GetPostFormArray(name)
+	*dst = slices.Contains(vs, "on") || (f.section != "" && slices.Contains(vs, f.section))
 }
 
 // duration sets *dst from a duration field ("" = none), or records a problem.
 func (f *postedForm) duration(name string, dst *config.Duration) {
-	v, ok := f.c.GetPostForm(name)
+	v, ok := f.get(name)
 	if !ok {
 		return
 	}
@@ -96,7 +117,7 @@ func (f *postedForm) duration(name string, dst *config.Duration) {
 // secret sets *dst to a write-only field's new value, or to the
 // placeholder (keep the stored one) when it is left empty.
 func (f *postedForm) secret(name string, dst *string) {
-	if v := f.c.PostForm(name); strings.TrimSpace(v) != "" {
+	if v, _ := f.get(name); strings.TrimSpace(v) != "" {
 		*dst = strings.TrimSpace(strings.ReplaceAll(v, "\r\n", "\n"))
 		return
 	}

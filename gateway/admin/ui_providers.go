@@ -27,7 +27,6 @@ type providerPage struct {
 	New                   bool
 	ETag                  string
 	ID, Type, DisplayName string
-	Common                []formField
 	Types                 []typeSection
 	UsedBy                []string
 	// AdminSignIn: admins sign in with this provider, so only an owner
@@ -54,27 +53,18 @@ type formField struct {
 	Secret, HasSecret bool
 	// Entries are the keys of a list edited elsewhere (static users).
 	Entries []string
-	// For names the types a field shared above the sections belongs to.
-	For string
+	// ID is the input's id: the key, or type-key where another type's
+	// section has the same key.
+	ID string
+	// Section is the type whose section shows the field.
+	Section string
 }
 
 // providerForm shows a provider in its form; secrets only as "stored".
 // site gives the defaults shown as placeholders.
 func providerForm(p config.Provider, site idp.Site) providerPage {
 	v := providerPage{ID: p.ID, Type: p.Type, DisplayName: p.DisplayName, Placeholder: core.SecretPlaceholder}
-	seen := map[string]int{}
-	for _, t := range registry.Types() {
-		for _, f := range settings.Fields(t.New()) {
-			seen[f.Key]++
-		}
-	}
-	common := map[string]bool{}
-	owners := map[string][]string{}
-	for _, t := range registry.Types() {
-		for _, f := range settings.Fields(t.New()) {
-			owners[f.Key] = append(owners[f.Key], t.Name)
-		}
-	}
+	owners := keyOwners()
 	var checkboxes []string
 	for _, t := range registry.Types() {
 		cfg := t.New()
@@ -86,32 +76,33 @@ func providerForm(p config.Provider, site idp.Site) providerPage {
 		sec := typeSection{Name: t.Name, Title: t.Title, Summary: t.Summary, Selected: p.Type == t.Name}
 		for _, f := range settings.Fields(cfg) {
 			ff := fieldOf(cfg, defaults, f)
-			if seen[f.Key] > 1 {
-				ff.For = strings.Join(owners[f.Key], " and ")
+			// A key several types have is in each of their sections; the
+			// first type's input keeps the plain id.
+			ff.ID, ff.Section = f.Key, t.Name
+			if owners[f.Key][0] != t.Name {
+				ff.ID = t.Name + "-" + f.Key
 			}
 			if f.Kind == settings.KindBool {
 				checkboxes = append(checkboxes, f.Key)
 			}
-			switch {
-			case seen[f.Key] < 2:
-				sec.Fields = append(sec.Fields, ff)
-			case !common[f.Key] || sec.Selected:
-				if !common[f.Key] {
-					v.Common = append(v.Common, ff)
-				} else {
-					for i := range v.Common {
-						if v.Common[i].Key == f.Key {
-							v.Common[i] = ff
-						}
-					}
-				}
-				common[f.Key] = true
-			}
+			sec.Fields = append(sec.Fields, ff)
 		}
 		v.Types = append(v.Types, sec)
 	}
 	v.Checkboxes = strings.Join(checkboxes, " ")
 	return v
+}
+
+// keyOwners are, for each settings key, the types that have it, in the
+// order of the registry (and so of the form's sections).
+func keyOwners() map[string][]string {
+	owners := map[string][]string{}
+	for _, t := range registry.Types() {
+		for _, f := range settings.Fields(t.New()) {
+			owners[f.Key] = append(owners[f.Key], t.Name)
+		}
+	}
+	return owners
 }
 
 // fieldOf is f of cfg as the form shows it, with the value defaults would
@@ -163,6 +154,14 @@ func readProvider(f *postedForm, p *config.Provider) {
 	}
 	if p.Settings == nil || fmt.Sprintf("%T", p.Settings) != fmt.Sprintf("%T", t.New()) {
 		p.Settings = t.New()
+	}
+	// Every section carries its type's inputs, so a key several types
+	// have is posted once per section: take the chosen type's.
+	f.section = p.Type
+	for key, types := range keyOwners() {
+		if i := slices.Index(types, p.Type); i > 0 {
+			f.pick[key] = i
+		}
 	}
 	for _, fld := range settings.Fields(p.Settings) {
 		v, _ := settings.Value(p.Settings, fld.Key)
@@ -332,19 +331,18 @@ func (s *Admin) postedProviderPage(c *gin.Context, p, stored config.Provider, is
 			}
 		}
 	}
-	fix := func(fs []formField) {
+	fix := func(fs []formField, selected bool) {
 		for i := range fs {
 			if fs[i].Secret {
 				fs[i].HasSecret = storedSecrets[fs[i].Key]
 			}
-			if v, ok := c.GetPostForm(fs[i].Key); ok && fs[i].Kind == string(settings.KindDuration) {
+			if v, ok := c.GetPostForm(fs[i].Key); ok && fs[i].Kind == string(settings.KindDuration) && selected {
 				fs[i].Value = strings.TrimSpace(v)
 			}
 		}
 	}
-	fix(data.Common)
 	for i := range data.Types {
-		fix(data.Types[i].Fields)
+		fix(data.Types[i].Fields, data.Types[i].Selected)
 	}
 	s.providerPageExtras(&data)
 	return data
