@@ -61,8 +61,17 @@ func (p *Provider) UnmarshalYAML(n *yaml.Node) error {
 		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: a provider must be a mapping", n.Line)}}
 	}
 	rest := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	seen := map[string]int{}
+	var dups settings.Problems
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		// The entry is decoded key by key here, so yaml's own check for a
+		// key given twice (a later id silently winning) must be made here.
+		if line, twice := seen[k.Value]; twice {
+			dups.Add(k.Value, "line %d: mapping key %q already defined at line %d", k.Line, k.Value, line)
+			continue
+		}
+		seen[k.Value] = k.Line
 		if !commonProviderKeys[k.Value] {
 			rest.Content = append(rest.Content, k, v)
 			continue
@@ -80,7 +89,7 @@ func (p *Provider) UnmarshalYAML(n *yaml.Node) error {
 			common.DisplayName = s
 		}
 	}
-	*p = Provider{ID: common.ID, Type: common.Type, DisplayName: common.DisplayName}
+	*p = Provider{ID: common.ID, Type: common.Type, DisplayName: common.DisplayName, decodeProblems: dups}
 	t, ok := registry.Lookup(common.Type)
 	if !ok {
 		return nil // Validate names the unknown type
@@ -257,4 +266,16 @@ func (p *Provider) SecretDestination() string {
 		return sd.SecretDestination()
 	}
 	return p.Issuer()
+}
+
+// DecodeProblems are the problems found while decoding the entry from YAML
+// (keys its type does not have, keys given twice), at paths below at. A
+// copy of the provider (Clone, a JSON round trip) does not keep them, so a
+// caller that copies decoded providers collects them first.
+func (p *Provider) DecodeProblems(at string) Problems {
+	var out Problems
+	for _, sp := range p.decodeProblems {
+		out = append(out, Problem{Path: at + "." + sp.Key, Message: sp.Message})
+	}
+	return out
 }

@@ -198,7 +198,10 @@ func (f *File) validateProviders(add func(string, string, ...any)) map[string]*P
 			add(at+".type", "unknown provider type %q (supported: %s)", p.Type, strings.Join(registry.Names(), ", "))
 			continue
 		}
-		for _, sp := range append(p.decodeProblems, p.Settings.Validate(f.site(p.ID))...) {
+		for _, dp := range p.DecodeProblems(at) {
+			add(dp.Path, "%s", dp.Message)
+		}
+		for _, sp := range p.Settings.Validate(f.site(p.ID)) {
 			path := at
 			if sp.Key != "" {
 				path += "." + sp.Key

@@ -133,7 +133,13 @@ func PlanMappings(ctx context.Context, st store.Store, box *secret.Box, f *confi
 		return nil, err
 	}
 	next := config.Mappings{Providers: in.Providers, Pools: in.Pools}
-	kept := ReplaceDoc(&cur, next)
+	// Decoding problems live in the decoded providers only: collect them
+	// before ReplaceDoc copies the providers.
+	var decoded config.Problems
+	for i := range in.Providers {
+		decoded = append(decoded, in.Providers[i].DecodeProblems(fmt.Sprintf("providers[%d]", i))...)
+	}
+	kept := append(decoded, ReplaceDoc(&cur, next)...)
 	next = cur
 	full := *f
 	full.Providers, full.Pools = next.Providers, next.Pools
