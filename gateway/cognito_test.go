@@ -173,7 +173,7 @@ func (h *cogHarness) reloadWith(change func(*config.File)) {
 	f := *h.cfg
 	f.Pools = slices.Clone(h.cfg.Pools)
 	change(&f)
-	if _, err := core.Seed(h.t.Context(), h.store, h.srv.box, &f, h.srv.log); err != nil {
+	if _, err := core.Seed(h.t.Context(), h.store, h.srv.core.Box(), &f, h.srv.log); err != nil {
 		h.t.Fatal(err)
 	}
 	if err := h.srv.core.Reload(h.t.Context()); err != nil {

@@ -1,6 +1,7 @@
-// Package gateway is fedgate's HTTP service: routing, browser sign-in,
-// the JSON API, the issuer's discovery documents and the live
-// configuration kept in step with the store.
+// Package gateway wires fedgate's HTTP service: it builds the core and
+// the shared HTTP kit, mounts the surfaces (sign-in, browser, JSON API,
+// admin, CLI, Cognito), and serves the middleware, metrics, health checks
+// and the issuer's discovery documents.
 package gateway
 
 import (
@@ -48,20 +49,17 @@ type Deps struct {
 
 // Server serves fedgate.
 type Server struct {
-	cfg            *config.File
-	store          store.Store
-	issuer         *issuer.Issuer
-	box            *secret.Box
-	core           *core.Core
-	upstreamClient *http.Client
-	log            *slog.Logger
-	now            func() time.Time
-	rand           io.Reader
-	kit            *httpkit.Kit
-	engine         *gin.Engine
-	metrics        *metrics
-	signin         *signin.Service
-	surfaces       []Surface
+	cfg      *config.File
+	store    store.Store
+	issuer   *issuer.Issuer
+	core     *core.Core
+	log      *slog.Logger
+	now      func() time.Time
+	kit      *httpkit.Kit
+	engine   *gin.Engine
+	metrics  *metrics
+	signin   *signin.Service
+	surfaces []Surface
 }
 
 // A Surface is a part of the HTTP service that mounts its own routes.
@@ -76,8 +74,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		return nil, fmt.Errorf("loading page templates: %w", err)
 	}
 	s := &Server{
-		cfg: d.Config, store: d.Store, issuer: d.Issuer, box: d.Box,
-		upstreamClient: d.Upstream, log: d.Logger, now: d.Now, rand: d.Rand,
+		cfg: d.Config, store: d.Store, issuer: d.Issuer, log: d.Logger, now: d.Now,
 		metrics: newMetrics(),
 	}
 	s.core, err = core.New(ctx, core.Deps{

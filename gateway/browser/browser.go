@@ -144,7 +144,7 @@ func (s *Browser) pickRole(c *gin.Context) {
 		s.kit.Fail(c, httpkit.WrongFormToken())
 		return
 	}
-	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: sess.Pool, Provider: sess.Provider, Subject: sess.Subject}) // audit_refusals.go
+	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: sess.Pool, Provider: sess.Provider, Subject: sess.Subject})
 	snap := s.core.Snapshot()
 	pool := snap.Pools[sess.Pool]
 	if pool == nil || pool.Provider(sess.Provider) == nil {

@@ -39,20 +39,6 @@ type providerCommon struct {
 
 var commonProviderKeys = map[string]bool{"id": true, "type": true, "display_name": true}
 
-// NewProvider is a provider of a known type with its settings.
-func NewProvider(id, displayName string, s idp.Config) Provider {
-	return Provider{ID: id, Type: typeNameOf(s), DisplayName: displayName, Settings: s}
-}
-
-func typeNameOf(s idp.Config) string {
-	for _, t := range registry.Types() {
-		if fmt.Sprintf("%T", t.New()) == fmt.Sprintf("%T", s) {
-			return t.Name
-		}
-	}
-	return ""
-}
-
 // UnmarshalYAML decodes the common keys, then the rest into the settings
 // of the named type; a key the type does not have is an error naming it.
 func (p *Provider) UnmarshalYAML(n *yaml.Node) error {

@@ -31,16 +31,6 @@ type SAMLBroker struct {
 	AssertionTTL Duration `yaml:"assertion_ttl" json:"assertion_ttl,omitempty"`
 }
 
-// SAMLACSURL is where a saml provider's IdP posts its responses.
-func (f *File) SAMLACSURL(providerID string) string {
-	return f.Server.PublicURL + "/saml/acs/" + providerID
-}
-
-// SAMLMetadataURL is where fedgate serves a saml provider's SP metadata.
-func (f *File) SAMLMetadataURL(providerID string) string {
-	return f.Server.PublicURL + "/saml/metadata/" + providerID
-}
-
 // SAMLIdPMetadataURL is where fedgate serves its broker IdP metadata.
 func (f *File) SAMLIdPMetadataURL() string { return f.Server.PublicURL + "/saml/idp/metadata" }
 

@@ -49,8 +49,8 @@ func TestParseSAMLAppliesDefaults(t *testing.T) {
 	if p.EntityID != "https://fedgate.example.com/saml/metadata/okta" || !p.AllowIdPInitiated || p.ClockSkew == 0 {
 		t.Errorf("saml provider defaults: %+v", p)
 	}
-	if f.SAMLACSURL("okta") != "https://fedgate.example.com/saml/acs/okta" {
-		t.Errorf("ACS URL = %s", f.SAMLACSURL("okta"))
+	if p.ACSURL != "https://fedgate.example.com/saml/acs/okta" {
+		t.Errorf("ACS URL = %s", p.ACSURL)
 	}
 	b := f.SAMLBroker
 	if b.EntityID != "https://fedgate.example.com/saml/idp" || b.SignInURL != DefaultSAMLSignInURL || b.AssertionTTL.D() != DefaultSAMLAssertionTTL {

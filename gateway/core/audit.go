@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// vend exchanges a granted role for credentials and records the outcome
+// Vend exchanges a granted role for credentials and records the outcome
 // in the audit log (never the credentials or the token).
 func (s *Core) Vend(ctx context.Context, p *Principal, g rules.Grant, durationSeconds int) (*exchange.Credentials, string, *Error) {
 	creds, id, e := s.vendUnaudited(ctx, p, g, durationSeconds)
@@ -25,7 +25,7 @@ func (s *Core) Vend(ctx context.Context, p *Principal, g rules.Grant, durationSe
 	return creds, id, e
 }
 
-// auditRefusal records a refusal decided before any vend (no rule
+// AuditRefusal records a refusal decided before any vend (no rule
 // matched, role not entitled).
 func (s *Core) AuditRefusal(ctx context.Context, p *Principal, role string, e *Error) {
 	entry := vendEntry(p, role)
@@ -38,6 +38,8 @@ func vendEntry(p *Principal, role string) store.AuditEntry {
 	return store.AuditEntry{Kind: store.AuditVend, Provider: p.Provider.Cfg.ID, Subject: p.Ident.Subject, Pool: p.Pool.Cfg.ID, Role: role}
 }
 
+// ResultOf is the audit result of a refusal: failed when it is the
+// gateway's fault (5xx), refused otherwise.
 func ResultOf(e *Error) string {
 	if e.Status >= 500 {
 		return store.AuditFailed
@@ -51,13 +53,13 @@ type auditMeta struct{ source, requestID string }
 
 type auditMetaKey struct{}
 
-// audit appends an entry, filling source and request id from ctx. A
+// Audit appends an entry, filling source and request id from ctx. A
 // failure is logged, never shown: the change or vend has happened.
 func (s *Core) Audit(ctx context.Context, e store.AuditEntry) {
 	if m, ok := ctx.Value(auditMetaKey{}).(auditMeta); ok {
 		e.Source, e.RequestID = m.source, m.requestID
 	}
-	MarkAudited(ctx) // audit_refusals.go: no second entry for this request
+	MarkAudited(ctx) // no second entry for this request
 	// Not cancelled with the request: a client that hangs up after the vend
 	// must not erase its record (TestAuditSurvivesClientDisconnect).
 	if _, err := s.store.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
@@ -65,6 +67,7 @@ func (s *Core) Audit(ctx context.Context, e store.AuditEntry) {
 	}
 }
 
+// WithAuditMeta fills an entry's source address and request id from ctx.
 func WithAuditMeta(ctx context.Context, e store.AuditEntry) store.AuditEntry {
 	if m, ok := ctx.Value(auditMetaKey{}).(auditMeta); ok {
 		e.Source, e.RequestID = m.source, m.requestID
@@ -72,7 +75,7 @@ func WithAuditMeta(ctx context.Context, e store.AuditEntry) store.AuditEntry {
 	return e
 }
 
-// auditTrail is what a request has learnt so far about the credential
+// AuditTrail is what a request has learnt so far about the credential
 // request it carries; a refusal entry names whatever is known.
 type AuditTrail struct {
 	Kind       string
@@ -87,18 +90,22 @@ type AuditTrail struct {
 
 type auditTrailKey struct{}
 
+// TrailOf is the audit trail of the request in ctx, or nil outside a
+// credential route.
 func TrailOf(ctx context.Context) *AuditTrail {
 	t, _ := ctx.Value(auditTrailKey{}).(*AuditTrail)
 	return t
 }
 
-// auditNote fills what a refusal entry of this request should name; empty
+// AuditNote fills what a refusal entry of this request should name; empty
 // values leave what is known.
 type AuditNote struct {
 	Pool, Provider, Subject, IdentityID, Role string
 	AdminSignIn                               bool
 }
 
+// NoteAudit tells the request's audit trail what a refusal entry should
+// name (empty values keep what is known).
 func NoteAudit(ctx context.Context, n AuditNote) {
 	t := TrailOf(ctx)
 	if t == nil {
@@ -119,21 +126,21 @@ func NoteAudit(ctx context.Context, n AuditNote) {
 	}
 }
 
-// noteRefusal keeps the refusal a request answers with (fail calls it).
+// NoteRefusal keeps the refusal a request answers with (Kit.Fail calls it).
 func NoteRefusal(ctx context.Context, e *Error) {
 	if t := TrailOf(ctx); t != nil {
 		t.Refusal = e
 	}
 }
 
-// markAudited records that the request wrote its own audit entry.
+// MarkAudited records that the request wrote its own audit entry.
 func MarkAudited(ctx context.Context) {
 	if t := TrailOf(ctx); t != nil {
 		t.Recorded = true
 	}
 }
 
-// auditReason is the public code of a refusal. A Cognito error type is
+// AuditReason is the public code of a refusal. A Cognito error type is
 // coarse (NotAuthorizedException), so the finer public code of its cause
 // follows in parentheses when there is one.
 func AuditReason(e *Error) string {

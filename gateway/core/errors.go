@@ -37,11 +37,12 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Cause }
 
+// NewError is a refusal with its public parts and its private cause.
 func NewError(status int, code, message string, cause error) *Error {
 	return &Error{Status: status, Code: code, Message: message, Cause: cause}
 }
 
-// statusClientClosed is nginx's 499: the client went away before the answer.
+// StatusClientClosed is nginx's 499: the client went away before the answer.
 const StatusClientClosed = 499
 
 // Stable error codes of the JSON API and the pages.
@@ -67,7 +68,7 @@ const (
 	CodeClientClosed     = "client_closed_request"
 )
 
-// fromIdP maps a provider's verification failure to a public error; the
+// FromIdP maps a provider's verification failure to a public error; the
 // message says what to do without echoing claims or configuration.
 func FromIdP(err error) *Error {
 	switch {
@@ -86,7 +87,7 @@ func FromIdP(err error) *Error {
 	}
 }
 
-// fromSTS maps an STS refusal to a public error.
+// FromSTS maps an STS refusal to a public error.
 func FromSTS(err error) *Error {
 	var se *exchange.STSError
 	if errors.As(err, &se) {
@@ -113,11 +114,13 @@ func snakeCase(code string) string {
 	return b.String()
 }
 
-// fromTags maps a principal-tag limit failure at vend time.
+// FromTags maps a principal-tag limit failure at vend time.
 func FromTags(err error) *Error {
 	return NewError(http.StatusForbidden, "tag_limit", "Your claims cannot be turned into AWS session tags: "+PublicTagReason(err)+". Ask an admin to check the pool's tag mapping.", err)
 }
 
+// PublicTagReason says which AWS tag limit a claim broke, without
+// echoing the claim.
 func PublicTagReason(err error) string {
 	var te *rules.TagError
 	if errors.As(err, &te) {
@@ -126,15 +129,17 @@ func PublicTagReason(err error) string {
 	return "a tag exceeds AWS limits"
 }
 
+// Internal is a 500 whose cause only the log sees.
 func Internal(err error) *Error {
 	return NewError(http.StatusInternalServerError, CodeInternal, "Something went wrong on our side. The request id identifies it in the logs.", err)
 }
 
+// Errorf is a refusal with a formatted public message and no cause.
 func Errorf(status int, code, format string, args ...any) *Error {
 	return NewError(status, code, fmt.Sprintf(format, args...), nil)
 }
 
-// fromSAML maps a SAML provider's refusal to a public error; the private
+// FromSAML maps a SAML provider's refusal to a public error; the private
 // cause (which check failed) goes to the operator's log only.
 func FromSAML(err error) *Error {
 	switch {

@@ -11,6 +11,8 @@ const (
 	ctxLogger ctxKey = iota
 )
 
+// LogFrom is the request's logger (it carries the request id), or
+// fallback outside a request.
 func LogFrom(ctx context.Context, fallback *slog.Logger) *slog.Logger {
 	if l, ok := ctx.Value(ctxLogger).(*slog.Logger); ok {
 		return l

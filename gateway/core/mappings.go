@@ -16,7 +16,7 @@ import (
 // surface shows; sent back, it keeps the stored value.
 const SecretPlaceholder = "••••"
 
-// cloneMappings deep-copies through JSON, so a change never touches the
+// CloneMappings deep-copies through JSON, so a change never touches the
 // document it was read from.
 func CloneMappings(m config.Mappings) config.Mappings {
 	b, err := json.Marshal(m)
@@ -30,7 +30,7 @@ func CloneMappings(m config.Mappings) config.Mappings {
 	return out
 }
 
-// redactMappings hides every secret behind the placeholder.
+// RedactMappings hides every secret behind the placeholder.
 func RedactMappings(m config.Mappings) config.Mappings {
 	out := CloneMappings(m)
 	for i := range out.Providers {
@@ -48,6 +48,7 @@ func RedactProvider(p config.Provider) config.Provider {
 	return p
 }
 
+// FindProvider is the index of the provider id in m, or -1.
 func FindProvider(m *config.Mappings, id string) int {
 	for i := range m.Providers {
 		if m.Providers[i].ID == id {
@@ -57,6 +58,7 @@ func FindProvider(m *config.Mappings, id string) int {
 	return -1
 }
 
+// FindPool is the index of the pool with this id or name in m, or -1.
 func FindPool(m *config.Mappings, key string) int {
 	for i := range m.Pools {
 		if m.Pools[i].ID == key || m.Pools[i].Name == key {
@@ -66,7 +68,7 @@ func FindPool(m *config.Mappings, key string) int {
 	return -1
 }
 
-// checkMappings validates a document and builds the snapshot a reload
+// CheckMappings validates a document and builds the snapshot a reload
 // would build from it.
 func (s *Core) CheckMappings(ctx context.Context, m config.Mappings) (*Snapshot, config.Problems, error) {
 	f := *s.cfg
@@ -84,6 +86,7 @@ func (s *Core) CheckMappings(ctx context.Context, m config.Mappings) (*Snapshot,
 	return snap, nil, err
 }
 
+// SortProblemsByPath orders problems as the page and the API list them.
 func SortProblemsByPath(ps config.Problems) {
 	for i := 1; i < len(ps); i++ {
 		for j := i; j > 0 && ps[j].Path < ps[j-1].Path; j-- {
@@ -92,7 +95,7 @@ func SortProblemsByPath(ps config.Problems) {
 	}
 }
 
-// swapSnapshot makes a committed version live on this replica at once
+// SwapSnapshot makes a committed version live on this replica at once
 // (others follow within reload_interval); an older one never replaces a newer.
 func (s *Core) SwapSnapshot(next *Snapshot) {
 	for {
@@ -106,7 +109,7 @@ func (s *Core) SwapSnapshot(next *Snapshot) {
 	}
 }
 
-// diffLine is one difference between two documents, at a readable path
+// DiffLine is one difference between two documents, at a readable path
 // such as pools[team].rules[2].role (providers by id, pools by name).
 type DiffLine struct {
 	Path string `json:"path"`
@@ -127,7 +130,7 @@ func secretKeys() map[string]bool {
 	return out
 }
 
-// diffMappings lists what changed from a to b, sorted by path.
+// DiffMappings lists what changed from a to b, sorted by path.
 func DiffMappings(a, b config.Mappings) []DiffLine {
 	fa, fb := flattenMappings(a), flattenMappings(b)
 	var out []DiffLine
@@ -199,7 +202,7 @@ func flattenGeneric(out map[string]leaf, path string, v any, secret bool, secret
 	}
 }
 
-// replaceDoc makes m the next document, keeping secrets sent as
+// ReplaceDoc makes m the next document, keeping secrets sent as
 // placeholders; it reports the secrets that must be entered again.
 func ReplaceDoc(m *config.Mappings, next config.Mappings) config.Problems {
 	old := *m
@@ -216,7 +219,7 @@ func ReplaceDoc(m *config.Mappings, next config.Mappings) config.Problems {
 	return problems
 }
 
-// keepSecrets puts the stored secrets (client_secret, sp_key, static
+// KeepSecrets puts the stored secrets (client_secret, sp_key, static
 // users' password hashes) back where the new provider carries the
 // placeholder (or leaves a user's hash empty). A stored client secret is
 // never kept for a provider whose type or secret destination (its issuer,

@@ -69,6 +69,7 @@ func blockStyle(n *yaml.Node) {
 	}
 }
 
+// OpenMappings unseals and decodes a stored configuration version.
 func OpenMappings(box *secret.Box, v *store.ConfigVersion) (config.Mappings, error) {
 	var m config.Mappings
 	doc, err := box.Open(v.Doc, []byte("config"))

@@ -22,7 +22,7 @@ import (
 	"fedgate/idp"
 )
 
-// kindSAMLAssertion is the ephemeral kind of replay-cache entries.
+// KindSAMLAssertion is the ephemeral kind of replay-cache entries.
 const KindSAMLAssertion = "saml-assertion"
 
 // samlState is what the SAML surfaces need beyond the snapshot: the
@@ -108,7 +108,7 @@ type samlReplay struct {
 	provider string
 }
 
-// samlReplayKey scopes an assertion id to its provider: ids are unique per
+// SAMLReplayKey scopes an assertion id to its provider: ids are unique per
 // IdP only, and one IdP must not be able to spend another's.
 func SAMLReplayKey(provider, assertionID string) string {
 	return provider + "\x00" + assertionID
@@ -182,6 +182,9 @@ func cognitoPoolPrefix(poolID string) []byte {
 	return []byte("cognito\x00" + poolID + "\x00")
 }
 
+// BindAssertion binds a verified assertion to want (a Cognito pool and
+// identity) in the shared replay cache until it expires; the same binding
+// again is the same use, anything else wraps idp.ErrReplay.
 func (s *Core) BindAssertion(ctx context.Context, provider string, ref idp.AssertionRef, want []byte) error {
 	if ref.ID == "" {
 		return fmt.Errorf("%w: assertion has no ID", idp.ErrReplay)

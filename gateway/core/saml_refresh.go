@@ -14,14 +14,14 @@ import (
 // between failed attempts decide whether it actually fetches.
 const samlRefreshEvery = 30 * time.Second
 
-// watchSAMLMetadata refreshes until ctx ends.
+// WatchSAMLMetadata refreshes until ctx ends.
 func (s *Core) WatchSAMLMetadata(ctx context.Context) {
 	tick := time.NewTicker(samlRefreshEvery)
 	defer tick.Stop()
 	s.RefreshSAMLMetadata(ctx, tick.C)
 }
 
-// refreshSAMLMetadata refreshes the live snapshot's providers at each tick.
+// RefreshSAMLMetadata refreshes the live snapshot's providers at each tick.
 func (s *Core) RefreshSAMLMetadata(ctx context.Context, tick <-chan time.Time) {
 	w := &samlMetadataWatch{log: s.log, reported: map[idp.MetadataRefresher]bool{}}
 	for {

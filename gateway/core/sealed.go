@@ -9,7 +9,7 @@ import (
 	"fedgate/gateway/store"
 )
 
-// putSealed stores a short-lived entry encrypted: flows and sessions hold
+// PutSealed stores a short-lived entry encrypted: flows and sessions hold
 // claims and, in upstream-token mode, the upstream token.
 func (s *Core) PutSealed(ctx context.Context, kind, key string, v any, ttl time.Duration) error {
 	b, err := json.Marshal(v)
@@ -38,6 +38,8 @@ func (s *Core) openSealed(kind, key string, sealed []byte, v any) error {
 	return json.Unmarshal(b, v)
 }
 
+// TakeSealed reads and deletes a sealed entry in one step (a flow or a
+// one-time code is used once).
 func (s *Core) TakeSealed(ctx context.Context, kind, key string, v any) error {
 	sealed, err := s.store.TakeEphemeral(ctx, kind, key, s.now())
 	if err != nil {
@@ -46,6 +48,7 @@ func (s *Core) TakeSealed(ctx context.Context, kind, key string, v any) error {
 	return s.openSealed(kind, key, sealed, v)
 }
 
+// GetSealed reads a sealed entry and leaves it in place.
 func (s *Core) GetSealed(ctx context.Context, kind, key string, v any) error {
 	sealed, err := s.store.GetEphemeral(ctx, kind, key, s.now())
 	if err != nil {

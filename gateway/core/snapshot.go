@@ -15,7 +15,7 @@ import (
 	"fedgate/idp"
 )
 
-// snapshot is the live, immutable view of providers and pools that the
+// Snapshot is the live, immutable view of providers and pools that the
 // request path reads; a change builds a new one and swaps it in whole.
 type Snapshot struct {
 	Version   int64
@@ -24,11 +24,14 @@ type Snapshot struct {
 	Ordered   []*Pool
 }
 
+// Provider is a live provider: its configuration and the opened provider.
 type Provider struct {
 	Cfg config.Provider
 	idp.Provider
 }
 
+// Pool is a live pool: its configuration, compiled rules, providers,
+// exchange mode and the issuer its tokens carry.
 type Pool struct {
 	Cfg       config.Pool
 	Mapping   *rules.Mapping
@@ -45,6 +48,8 @@ func (p *Pool) Spec() exchange.ModeSpec {
 	return spec
 }
 
+// Provider is the pool's provider id, or nil when the pool does not
+// accept it.
 func (p *Pool) Provider(id string) *Provider {
 	for _, lp := range p.Providers {
 		if lp.Cfg.ID == id {
@@ -54,7 +59,7 @@ func (p *Pool) Provider(id string) *Provider {
 	return nil
 }
 
-// buildSnapshot compiles a mappings document. It validates exactly as
+// BuildSnapshot compiles a mappings document. It validates exactly as
 // `fedgate check` does, so a bad stored document is refused, not half-used.
 func (s *Core) BuildSnapshot(ctx context.Context, version int64, m config.Mappings) (*Snapshot, error) {
 	f := *s.cfg
@@ -92,7 +97,7 @@ func (s *Core) BuildSnapshot(ctx context.Context, version int64, m config.Mappin
 	return snap, nil
 }
 
-// reload reads the live configuration from the store and swaps in a new
+// Reload reads the live configuration from the store and swaps in a new
 // snapshot when its version changed.
 func (s *Core) Reload(ctx context.Context) error {
 	v, err := s.store.LatestConfig(ctx)
@@ -119,7 +124,7 @@ func (s *Core) Reload(ctx context.Context) error {
 	return nil
 }
 
-// watch keeps this replica in step with the store: configuration,
+// Watch keeps this replica in step with the store: configuration,
 // signing keys, and expiry of short-lived entries.
 func (s *Core) Watch(ctx context.Context) {
 	tick := time.NewTicker(s.cfg.Server.ReloadInterval.D())
@@ -148,7 +153,7 @@ func (s *Core) Watch(ctx context.Context) {
 	}
 }
 
-// lookupPool finds a pool by id or name.
+// LookupPool finds a pool by id or name.
 func (s *Core) LookupPool(key string) (*Pool, *Error) {
 	snap := s.snap.Load()
 	if p := snap.Pools[key]; p != nil {
@@ -157,6 +162,7 @@ func (s *Core) LookupPool(key string) (*Pool, *Error) {
 	return nil, Errorf(http.StatusNotFound, CodeUnknownPool, "There is no pool named %q on this gateway.", Truncate(key, 80))
 }
 
+// Truncate cuts s to n bytes at most, on a UTF-8 boundary, marking the cut.
 func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -167,6 +173,7 @@ func Truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
+// SortedProviderIDs are the snapshot's provider ids in order.
 func SortedProviderIDs(snap *Snapshot) []string {
 	ids := make([]string, 0, len(snap.Providers))
 	for id := range snap.Providers {

@@ -15,7 +15,7 @@ import (
 // takes at most 20000 characters).
 const MaxTokenBytes = 20000
 
-// tokenProvider picks the pool's provider that should verify the token:
+// TokenProvider picks the pool's provider that should verify the token:
 // the one named, or the one whose issuer the token claims (the claim is
 // only a hint here; verification checks it).
 func TokenProvider(pool *Pool, named, token string) (*Provider, *Error) {
@@ -38,7 +38,7 @@ func TokenProvider(pool *Pool, named, token string) (*Provider, *Error) {
 	return nil, Errorf(http.StatusUnauthorized, CodeInvalidToken, "The token's issuer is not an identity provider of this pool.")
 }
 
-// unverifiedIssuer reads iss from a JWT payload without trusting it.
+// UnverifiedIssuer reads iss from a JWT payload without trusting it.
 func UnverifiedIssuer(token string) string {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {

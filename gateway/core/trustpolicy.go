@@ -244,6 +244,7 @@ func upstreamTrust(f *config.File, pool *config.Pool, roleARN string) policyDocu
 	return trustPolicy(stmts...)
 }
 
+// MustJSON is v as indented JSON, for policies built from plain data.
 func MustJSON(v any) string {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {

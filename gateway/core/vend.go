@@ -16,7 +16,7 @@ import (
 	"fedgate/idp"
 )
 
-// principal is a verified sign-in to one pool.
+// Principal is a verified sign-in to one pool.
 type Principal struct {
 	Pool     *Pool
 	Provider *Provider
@@ -26,18 +26,19 @@ type Principal struct {
 	KnownID string
 }
 
-// entitlements are the roles the rules give a principal, in order.
+// Entitlements are the roles the rules give a principal, in order.
 func (p *Principal) Entitlements() rules.Decision {
 	return NarrowSAMLForward(p, p.Pool.Mapping.Evaluate(p.Ident.Claims)) // saml-forward: only the roles the response offers
 }
 
+// NoRoleError is the refusal of a person no rule of the pool gives a role.
 func NoRoleError(p *Principal) *Error {
 	return Errorf(http.StatusForbidden, CodeNoMatchingRule,
 		"You signed in successfully, but no rule of the pool %q gives you an AWS role. If you need access, ask an admin to add a rule for you.",
 		p.Pool.Cfg.DisplayName)
 }
 
-// pickGrant chooses the grant for a requested role ARN, or the only one.
+// PickGrant chooses the grant for a requested role ARN, or the only one.
 func PickGrant(p *Principal, d rules.Decision, roleARN string) (rules.Grant, *Error) {
 	if len(d.Grants) == 0 {
 		return rules.Grant{}, NoRoleError(p)
@@ -60,7 +61,7 @@ func PickGrant(p *Principal, d rules.Decision, roleARN string) (rules.Grant, *Er
 	return rules.Grant{}, Errorf(http.StatusForbidden, CodeRoleNotEntitled, "The rules of this pool do not give you that role.")
 }
 
-// identityID returns the stable REGION:UUID of a principal, creating it on
+// IdentityID returns the stable REGION:UUID of a principal, creating it on
 // first use. It is called only once a role is granted, so refusals store
 // nothing.
 func (s *Core) IdentityID(ctx context.Context, p *Principal) (string, error) {
@@ -137,7 +138,7 @@ func (s *Core) vendUnaudited(ctx context.Context, p *Principal, g rules.Grant, d
 		case !errors.As(err, &se):
 			e = AsVendError(err)
 		}
-		// Info: fail() logs the refusal itself once, at its status's level.
+		// Info: Kit.Fail logs the refusal itself once, at its status's level.
 		log.Info("vend refused", "identity_id", id, "pool", req.PoolID, "provider", req.Provider, "role", req.RoleARN, "code", e.Code, "cause", err.Error())
 		return nil, id, e
 	}
@@ -146,6 +147,7 @@ func (s *Core) vendUnaudited(ctx context.Context, p *Principal, g rules.Grant, d
 	return creds, id, nil
 }
 
+// AsVendError maps a mode's own refusal (not STS's) to a public error.
 func AsVendError(err error) *Error {
 	if errors.Is(err, exchange.ErrInvalidRequest) {
 		return NewError(http.StatusBadRequest, CodeInvalidRequest, "This sign-in cannot be exchanged in this pool's mode; ask an admin to check the pool.", err)

@@ -20,6 +20,8 @@ func (s *Kit) CookieName(base string) string {
 	return base
 }
 
+// SetCookie sets an HttpOnly, SameSite=Lax cookie (__Host- and Secure
+// over https).
 func (s *Kit) SetCookie(c *gin.Context, base, value string, maxAge int) {
 	http.SetCookie(c.Writer, &http.Cookie{
 		Name: s.CookieName(base), Value: value, Path: "/", MaxAge: maxAge,
@@ -27,8 +29,10 @@ func (s *Kit) SetCookie(c *gin.Context, base, value string, maxAge int) {
 	})
 }
 
+// ClearCookie removes a cookie SetCookie set.
 func (s *Kit) ClearCookie(c *gin.Context, base string) { s.SetCookie(c, base, "", -1) }
 
+// Cookie is the value of a cookie SetCookie set, or "".
 func (s *Kit) Cookie(c *gin.Context, base string) string {
 	v, err := c.Cookie(s.CookieName(base))
 	if err != nil {
@@ -37,16 +41,19 @@ func (s *Kit) Cookie(c *gin.Context, base string) string {
 	return v
 }
 
+// Digest is the hex SHA-256 of v, to store a binding without its value.
 func Digest(v string) string {
 	sum := sha256.Sum256([]byte(v))
 	return hex.EncodeToString(sum[:])
 }
 
+// EqualSecret compares two secrets in constant time; an empty one never
+// matches.
 func EqualSecret(a, b string) bool {
 	return len(a) > 0 && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
-// sameOrigin refuses cross-site form posts: browsers send Origin on POST.
+// SameOrigin refuses cross-site form posts: browsers send Origin on POST.
 func (s *Kit) SameOrigin(c *gin.Context) bool {
 	o := c.GetHeader("Origin")
 	return o == "" || o == s.publicOrigin

@@ -12,7 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// decodeJSON reads exactly one JSON object with no unknown fields.
+// DecodeJSON reads exactly one JSON object with no unknown fields.
 func DecodeJSON(c *gin.Context, v any) *core.Error {
 	if ct := c.ContentType(); ct != "application/json" {
 		return core.Errorf(http.StatusUnsupportedMediaType, core.CodeInvalidRequest, "Send the body as application/json.")
@@ -35,7 +35,7 @@ func DecodeJSON(c *gin.Context, v any) *core.Error {
 	return nil
 }
 
-// jsonProblem says what was wrong without echoing the input.
+// JSONProblem says what was wrong without echoing the input.
 func JSONProblem(err error) string {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
@@ -53,7 +53,7 @@ func JSONProblem(err error) string {
 	}
 }
 
-// writeJSON answers a CLI call; everything here may carry a secret.
+// WriteJSON answers a CLI call; everything here may carry a secret.
 func WriteJSON(c *gin.Context, status int, v any) {
 	NoCache(c)
 	b, err := json.Marshal(v)

@@ -13,7 +13,7 @@ import (
 // flood cannot grow memory without bound.
 const maxRateBuckets = 100_000
 
-// rateLimiter is a set of token buckets keyed by a string (a source
+// RateLimiter is a set of token buckets keyed by a string (a source
 // address, an identity id). It is replica-local: each replica enforces the
 // limits on what it serves. The clock is injected.
 type RateLimiter struct {
@@ -31,11 +31,12 @@ type rateBucket struct {
 	last   time.Time
 }
 
+// NewRateLimiter allows burst requests per key at once, then perSecond.
 func NewRateLimiter(perSecond float64, burst int, now func() time.Time) *RateLimiter {
 	return &RateLimiter{rate: perSecond, burst: float64(burst), now: now, max: maxRateBuckets, buckets: map[string]*rateBucket{}}
 }
 
-// allow takes one token from key's bucket and reports whether there was one.
+// Allow takes one token from key's bucket and reports whether there was one.
 func (l *RateLimiter) Allow(key string) bool {
 	now := l.now()
 	l.mu.Lock()
@@ -83,14 +84,14 @@ func (l *RateLimiter) evict(now time.Time) {
 	}
 }
 
-// size is the number of live buckets (for tests).
+// Size is the number of live buckets (for tests).
 func (l *RateLimiter) Size() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.buckets)
 }
 
-// sourceKey is the rate-limit key of a client address: the address for
+// SourceKey is the rate-limit key of a client address: the address for
 // IPv4, its /64 for IPv6, where one host commonly holds a whole /64 and
 // could otherwise pick a fresh bucket per request.
 func SourceKey(ip string) string {

@@ -14,12 +14,13 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// page is the data every template sees.
+// Page is the data every template sees.
 type Page struct {
 	Title     string
 	RequestID string
 }
 
+// ErrorPage is the data of the error page.
 type ErrorPage struct {
 	Page
 	Heading, Message, Code string
@@ -28,7 +29,7 @@ type ErrorPage struct {
 	ErrorRequestID string
 }
 
-// render writes an HTML page; no-store when it may carry a secret.
+// Render writes an HTML page; no-store when it may carry a secret.
 func (s *Kit) Render(c *gin.Context, status int, name string, data any, noStore bool) {
 	var buf bytes.Buffer
 	if err := s.pages.Render(&buf, name, data); err != nil {
@@ -42,22 +43,23 @@ func (s *Kit) Render(c *gin.Context, status int, name string, data any, noStore 
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 
+// NoCache keeps an answer out of every cache (it may carry a secret).
 func NoCache(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.Header("Pragma", "no-cache")
 }
 
-// wantsJSON tells API callers from browsers.
+// WantsJSON tells API callers from browsers.
 func WantsJSON(c *gin.Context) bool {
 	return strings.HasPrefix(c.Request.URL.Path, "/api/") || strings.HasPrefix(c.Request.URL.Path, "/admin/api/") || c.GetBool(CtxJSONErrors) ||
 		strings.Contains(c.GetHeader("Accept"), "application/json") && !strings.Contains(c.GetHeader("Accept"), "text/html")
 }
 
-// fail logs a refusal once, at the level its status deserves, and answers
+// Fail logs a refusal once, at the level its status deserves, and answers
 // with the public part only.
 func (s *Kit) Fail(c *gin.Context, e *core.Error) {
 	log := core.LogFrom(c.Request.Context(), s.log)
-	core.NoteRefusal(c.Request.Context(), e) // audit_refusals.go
+	core.NoteRefusal(c.Request.Context(), e)
 	attrs := []any{"code", e.Code, "status", e.Status}
 	if e.Cause != nil {
 		attrs = append(attrs, "cause", e.Cause.Error())
@@ -97,8 +99,10 @@ func headingFor(e *core.Error) string {
 	}
 }
 
+// RequestID is the id the request context middleware gave the request.
 func RequestID(c *gin.Context) string { return c.GetString("request_id") }
 
+// RandomHex is n random bytes from the injected source, as hex.
 func (s *Kit) RandomHex(n int) string {
 	b := make([]byte, n)
 	if _, err := s.rand.Read(b); err != nil {
@@ -107,12 +111,13 @@ func (s *Kit) RandomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// isTooLarge tells whether reading a body failed on the size cap.
+// IsTooLarge tells whether reading a body failed on the size cap.
 func IsTooLarge(err error) bool {
 	var mbe *http.MaxBytesError
 	return errors.As(err, &mbe)
 }
 
+// FormError is the refusal of a form that could not be read.
 func FormError(err error) *core.Error {
 	if IsTooLarge(err) {
 		return core.NewError(http.StatusRequestEntityTooLarge, core.CodeTooLarge, "The form is too large.", err)
@@ -120,6 +125,7 @@ func FormError(err error) *core.Error {
 	return core.NewError(http.StatusBadRequest, core.CodeInvalidRequest, "The form could not be read.", err)
 }
 
+// HumanDuration writes d as people read it ("1 h 30 min").
 func HumanDuration(d time.Duration) string {
 	d = d.Round(time.Minute)
 	h, m := int(d.Hours()), int(d.Minutes())%60
