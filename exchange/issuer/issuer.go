@@ -126,9 +126,6 @@ func (o *Options) normalise() error {
 	return nil
 }
 
-// URL is the root issuer URL.
-func (i *Issuer) URL() string { return i.opts.URL }
-
 // PoolIssuerURL is the issuer URL of a pool that has an issuer path of its own.
 func (i *Issuer) PoolIssuerURL(pool string) string { return i.opts.URL + "/pools/" + pool }
 

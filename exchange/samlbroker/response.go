@@ -76,9 +76,6 @@ func New(o Options) (*IdP, error) {
 	return &IdP{o: o}, nil
 }
 
-// EntityID is the broker's Issuer.
-func (p *IdP) EntityID() string { return p.o.EntityID }
-
 // Assertion is what one signed response says about one person and role.
 type Assertion struct {
 	Subject           string // persistent NameID: the fedgate identity id
