@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -37,7 +36,7 @@ func (s *Server) requestContext(c *gin.Context) {
 		"method", c.Request.Method,
 		"path", c.Request.URL.Path,
 		"status", c.Writer.Status(),
-		"duration_ms", float64(time.Since(start).Microseconds())/1000,
+		"duration_ms", float64(s.now().Sub(start).Microseconds())/1000,
 		"remote", c.ClientIP(),
 	)
 }

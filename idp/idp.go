@@ -154,3 +154,15 @@ var (
 	ErrUnsolicited    = errors.New("unsolicited response")                    // IdP-initiated while not allowed
 	ErrTooLarge       = errors.New("response exceeds the size limit")
 )
+
+// Demo is implemented by providers unfit for production (the static demo
+// provider): pages that offer them say so.
+type Demo interface {
+	IsDemo() bool
+}
+
+// IsDemo tells whether p says it is a demo provider.
+func IsDemo(p Provider) bool {
+	d, ok := p.(Demo)
+	return ok && d.IsDemo()
+}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
 	"fedgate/gateway/signin"
@@ -168,7 +167,7 @@ func (s *Admin) renderSignIn(c *gin.Context, status int, msg string) {
 	snap := s.core.Snapshot()
 	for _, id := range s.cfg.Admin.Providers {
 		if lp := snap.Providers[id]; lp != nil {
-			data.Providers = append(data.Providers, signin.ProviderLink{DisplayName: lp.DisplayName(), URL: "/admin/login/" + url.PathEscape(id), Demo: lp.Cfg.Type == config.ProviderStatic})
+			data.Providers = append(data.Providers, signin.ProviderLink{DisplayName: lp.DisplayName(), URL: "/admin/login/" + url.PathEscape(id), Demo: idp.IsDemo(lp.Provider)})
 		}
 	}
 	s.kit.Render(c, status, "admin_signin", data, true)

@@ -85,7 +85,7 @@ func (s *Browser) index(c *gin.Context) {
 			pv.Providers = append(pv.Providers, signin.ProviderLink{
 				DisplayName: lp.DisplayName(),
 				URL:         "/login/" + url.PathEscape(p.Cfg.Name) + "/" + url.PathEscape(lp.Cfg.ID),
-				Demo:        lp.Cfg.Type == "static",
+				Demo:        idp.IsDemo(lp.Provider),
 			})
 		}
 		data.Pools = append(data.Pools, pv)

@@ -101,7 +101,8 @@ func TrailOf(ctx context.Context) *AuditTrail {
 // values leave what is known.
 type AuditNote struct {
 	Pool, Provider, Subject, IdentityID, Role string
-	AdminSignIn                               bool
+	// Kind, when set, is the audit kind of the refusal (an admin sign-in).
+	Kind string
 }
 
 // NoteAudit tells the request's audit trail what a refusal entry should
@@ -121,8 +122,8 @@ func NoteAudit(ctx context.Context, n AuditNote) {
 			*f.dst = f.v
 		}
 	}
-	if n.AdminSignIn {
-		t.Kind = store.AuditAdminSignIn
+	if n.Kind != "" {
+		t.Kind = n.Kind
 	}
 }
 

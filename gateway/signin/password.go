@@ -22,7 +22,7 @@ func (s *Service) renderLogin(c *gin.Context, status int, pool *core.Pool, prov 
 		Page:     httpkit.Page{Title: "Sign in", RequestID: httpkit.RequestID(c)},
 		Provider: prov.DisplayName(), Pool: pool.Cfg.DisplayName,
 		Action: loginAction(pool, prov),
-		State:  state, Error: msg, Username: username, Demo: prov.Cfg.Type == "static",
+		State:  state, Error: msg, Username: username, Demo: idp.IsDemo(prov.Provider),
 	}, true)
 }
 

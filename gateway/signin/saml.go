@@ -12,7 +12,6 @@ import (
 
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
-	"fedgate/gateway/store"
 	"fedgate/idp"
 )
 
@@ -103,7 +102,7 @@ func (s *Service) samlACS(c *gin.Context) {
 	if !ok {
 		return
 	}
-	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: f.Pool, AdminSignIn: k.AuditKind == store.AuditAdminSignIn})
+	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: f.Pool, Kind: k.AuditKind})
 	if f.Provider != prov.Cfg.ID || f.SAMLRequestID == "" {
 		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "This sign-in belongs to another identity provider. Start again."))
 		return

@@ -119,7 +119,7 @@ func (s *Service) continuation(f *Flow) (Continuation, *core.Error) {
 
 // noteFlow tells the audit trail whose sign-in this is.
 func (s *Service) noteFlow(c *gin.Context, f *Flow, k Continuation) {
-	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: f.Pool, Provider: f.Provider, AdminSignIn: k.AuditKind == store.AuditAdminSignIn})
+	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: f.Pool, Provider: f.Provider, Kind: k.AuditKind})
 }
 
 // Begin stores a new flow of kind and binds it to this browser with a
