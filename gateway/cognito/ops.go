@@ -15,6 +15,7 @@ import (
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/store"
+	"fedgate/gateway/wire"
 	"fedgate/idp"
 )
 
@@ -166,7 +167,7 @@ func (api *API) getID(c *gin.Context, body []byte) (any, *core.Error) {
 		if err != nil {
 			return nil, storeError(err)
 		}
-		return getIDOutput{IdentityID: id}, nil
+		return wire.GetIDOutput{IdentityID: id}, nil
 	}
 	verified, e := api.verifyLogins(ctx, pool, in.Logins)
 	if e != nil {
@@ -184,7 +185,7 @@ func (api *API) getID(c *gin.Context, body []byte) (any, *core.Error) {
 	if e := api.bindAssertions(ctx, pool, id, verified); e != nil {
 		return nil, e
 	}
-	return getIDOutput{IdentityID: id}, nil
+	return wire.GetIDOutput{IdentityID: id}, nil
 }
 
 // resolvedIdentity is an identity the request proved it may use: a guest
@@ -256,24 +257,17 @@ func (api *API) ownedIdentity(ctx context.Context, id string, logins map[string]
 	return nil, forbidden(id)
 }
 
-// resolveRequest parses a request that names an identity and resolves it.
-func resolveRequest[In interface{ request() identityRequest }](ctx context.Context, api *API, body []byte, parse func([]byte) (In, *core.Error)) (In, *resolvedIdentity, *core.Error) {
-	in, e := parse(body)
-	if e != nil {
-		return in, nil, e
-	}
-	q := in.request()
-	r, e := api.resolveIdentity(ctx, q.IdentityID, q.Logins)
-	return in, r, e
-}
-
 // getCredentialsForIdentity is GetCredentialsForIdentity: the rules pick
 // the role (the first grant when several apply and no CustomRoleArn is
 // given; CustomRoleArn only when the rules grant it), then the pool's
 // exchange mode vends.
 func (api *API) getCredentialsForIdentity(c *gin.Context, body []byte) (any, *core.Error) {
 	ctx := c.Request.Context()
-	in, r, e := resolveRequest(ctx, api, body, parseGetCredentials)
+	in, e := parseGetCredentials(body)
+	if e != nil {
+		return nil, e
+	}
+	r, e := api.resolveIdentity(ctx, in.IdentityID, in.Logins)
 	if e != nil {
 		return nil, e
 	}
@@ -286,7 +280,7 @@ func (api *API) getCredentialsForIdentity(c *gin.Context, body []byte) (any, *co
 	if e != nil {
 		return nil, e
 	}
-	return getCredentialsOutput{IdentityID: r.id, Credentials: credentials{
+	return wire.GetCredentialsForIdentityOutput{IdentityID: r.id, Credentials: wire.CognitoCredentials{
 		AccessKeyID: creds.AccessKeyID, SecretKey: creds.SecretAccessKey, SessionToken: creds.SessionToken,
 		Expiration: creds.Expiration.Unix(),
 	}}, nil
@@ -355,7 +349,11 @@ func vendError(e *core.Error) *core.Error {
 // pools with allow_classic_flow answer it, since the rules do not apply.
 func (api *API) getOpenIDToken(c *gin.Context, body []byte) (any, *core.Error) {
 	ctx := c.Request.Context()
-	_, r, e := resolveRequest(ctx, api, body, parseGetOpenIDToken)
+	in, e := parseGetOpenIDToken(body)
+	if e != nil {
+		return nil, e
+	}
+	r, e := api.resolveIdentity(ctx, in.IdentityID, in.Logins)
 	if e != nil {
 		return nil, e
 	}
@@ -380,7 +378,7 @@ func (api *API) getOpenIDToken(c *gin.Context, body []byte) (any, *core.Error) {
 	}
 	core.LogFrom(ctx, api.log).Info("open id token issued", "identity_id", r.id, "pool", pool.Cfg.ID, "guest", r.login == nil)
 	api.auditOpenIDToken(ctx, r)
-	return getOpenIDTokenOutput{IdentityID: r.id, Token: token}, nil
+	return wire.GetOpenIDTokenOutput{IdentityID: r.id, Token: token}, nil
 }
 
 // auditOpenIDToken records GetOpenIdToken (the classic flow): the token it
