@@ -64,15 +64,9 @@ func (s *Core) VendGuest(ctx context.Context, pool *Pool, identityID string) (*e
 		Duration:    time.Duration(pool.Cfg.DurationSeconds) * time.Second,
 	}
 	log := LogFrom(ctx, s.log)
-	creds, err := pool.Mode.Vend(ctx, req)
-	s.onVend(ctx, err == nil)
-	if err != nil {
-		e := FromSTS(err)
-		var se *exchange.STSError
-		if !errors.As(err, &se) {
-			e = AsVendError(err)
-		}
-		log.Warn("vend refused", "identity_id", identityID, "pool", req.PoolID, "guest", true, "role", role, "code", e.Code, "cause", err.Error())
+	creds, e := s.callMode(ctx, pool, req)
+	if e != nil {
+		log.Warn("vend refused", "identity_id", identityID, "pool", req.PoolID, "guest", true, "role", role, "code", e.Code, "cause", e.Cause.Error())
 		s.auditGuest(ctx, pool, identityID, role, e)
 		return nil, e
 	}
