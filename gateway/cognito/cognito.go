@@ -43,8 +43,6 @@ const (
 	minARNLen        = 20
 	maxARNLen        = 2048
 	maxAccountIDLen  = 15
-	// openIDTokenTTL is GetOpenIdToken's token lifetime, as Cognito's.
-	openIDTokenTTL = 10 * time.Minute
 )
 
 // Error types (__type and x-amzn-ErrorType) of the service model, plus

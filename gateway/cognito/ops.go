@@ -10,8 +10,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"fedgate/exchange"
-	"fedgate/exchange/issuer"
-	"fedgate/exchange/rules"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/store"
@@ -361,34 +359,17 @@ func (api *API) getOpenIDToken(c *gin.Context, body []byte) (any, *core.Error) {
 	if !pool.Cfg.AllowClassicFlow {
 		return nil, apiError(ErrInvalidParameter, msgClassicFlowDisabled, nil)
 	}
-	t := issuer.Token{Issuer: pool.IssuerURL, Subject: r.id, TTL: openIDTokenTTL}
-	if r.login == nil {
-		t.Audience, t.AMR = pool.Cfg.GuestAudience(), []string{"unauthenticated"}
-	} else {
-		t.Audience, t.AMR = pool.Cfg.Audience(), []string{"authenticated", r.login.provider.Cfg.ID}
-		tags, transitive, err := pool.Mapping.PrincipalTags(r.login.ident.Claims, rules.Grant{})
-		if err != nil {
-			return nil, apiError(ErrInvalidParameter, "Your claims cannot be turned into AWS session tags: "+core.PublicTagReason(err)+".", err)
-		}
-		t.Tags, t.TransitiveTagKeys = tags, transitive
-	}
-	token, err := api.core.Issuer().Mint(ctx, t)
-	if err != nil {
-		return nil, apiError(ErrInternalError, "An internal error occurred.", err)
-	}
-	core.LogFrom(ctx, api.log).Info("open id token issued", "identity_id", r.id, "pool", pool.Cfg.ID, "guest", r.login == nil)
-	api.auditOpenIDToken(ctx, r)
-	return wire.GetOpenIDTokenOutput{IdentityID: r.id, Token: token}, nil
-}
-
-// auditOpenIDToken records GetOpenIdToken (the classic flow): the token it
-// returns is exchanged for credentials by the app itself, so it is a vend
-// in all but the STS call.
-func (api *API) auditOpenIDToken(ctx context.Context, r *resolvedIdentity) {
-	entry := store.AuditEntry{Kind: store.AuditVend, IdentityID: r.id, Provider: core.GuestProvider, Pool: r.pool.Cfg.ID,
-		Result: store.AuditOK, Reason: "open id token (classic flow)"}
+	var login *core.Principal
 	if r.login != nil {
-		entry.Provider, entry.Subject = r.login.provider.Cfg.ID, r.login.ident.Subject
+		login = &core.Principal{Pool: pool, Provider: r.login.provider, Ident: r.login.ident, KnownID: r.id}
 	}
-	api.core.Audit(ctx, entry)
+	token, e := api.core.OpenIDToken(ctx, pool, r.id, login)
+	switch {
+	case e == nil:
+	case e.Code == "tag_limit":
+		return nil, apiError(ErrInvalidParameter, "Your claims cannot be turned into AWS session tags: "+core.PublicTagReason(e.Cause)+".", e.Cause)
+	default:
+		return nil, apiError(ErrInternalError, "An internal error occurred.", e.Cause)
+	}
+	return wire.GetOpenIDTokenOutput{IdentityID: r.id, Token: token}, nil
 }
