@@ -23,6 +23,7 @@ import (
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
 	"fedgate/gateway/store"
+	"fedgate/gateway/wire"
 )
 
 // Wire constants of the Cognito Identity service model (2014-06-30).
@@ -42,8 +43,6 @@ const (
 	minARNLen        = 20
 	maxARNLen        = 2048
 	maxAccountIDLen  = 15
-	// openIDTokenTTL is GetOpenIdToken's token lifetime, as Cognito's.
-	openIDTokenTTL = 10 * time.Minute
 )
 
 // Error types (__type and x-amzn-ErrorType) of the service model, plus
@@ -207,12 +206,6 @@ func (api *API) reply(c *gin.Context, status int, v any) {
 	c.Data(status, ContentType, b)
 }
 
-// errorBody is the JSON 1.1 error shape.
-type errorBody struct {
-	Type    string `json:"__type"`
-	Message string `json:"message"`
-}
-
 // fail logs the refusal with its private cause and answers with the public
 // part only, in the shape the AWS SDKs parse.
 func (api *API) fail(c *gin.Context, e *core.Error) {
@@ -228,7 +221,7 @@ func (api *API) fail(c *gin.Context, e *core.Error) {
 		log.Warn("request refused", attrs...)
 	}
 	c.Header("x-amzn-ErrorType", e.Code)
-	api.reply(c, e.Status, errorBody{Type: e.Code, Message: e.Message})
+	api.reply(c, e.Status, wire.CognitoError{Type: e.Code, Message: e.Message})
 	c.Abort()
 }
 
@@ -277,49 +270,9 @@ func checkLogins(logins map[string]string) *core.Error {
 	return nil
 }
 
-// Request and response shapes of the three operations.
-type (
-	getIDInput struct {
-		AccountID      string            `json:"AccountId"`
-		IdentityPoolID string            `json:"IdentityPoolId"`
-		Logins         map[string]string `json:"Logins"`
-	}
-	getIDOutput struct {
-		IdentityID string `json:"IdentityId"`
-	}
-	// identityRequest is what GetCredentialsForIdentity and GetOpenIdToken
-	// both name: an identity and the logins that prove it.
-	identityRequest struct {
-		IdentityID string            `json:"IdentityId"`
-		Logins     map[string]string `json:"Logins"`
-	}
-	getCredentialsInput struct {
-		identityRequest
-		CustomRoleArn string `json:"CustomRoleArn"`
-	}
-	credentials struct {
-		AccessKeyID  string `json:"AccessKeyId"`
-		SecretKey    string `json:"SecretKey"`
-		SessionToken string `json:"SessionToken"`
-		// Expiration is epoch seconds, a JSON number, as the SDKs expect.
-		Expiration int64 `json:"Expiration"`
-	}
-	getCredentialsOutput struct {
-		IdentityID  string      `json:"IdentityId"`
-		Credentials credentials `json:"Credentials"`
-	}
-	getOpenIDTokenInput struct {
-		identityRequest
-	}
-	getOpenIDTokenOutput struct {
-		IdentityID string `json:"IdentityId"`
-		Token      string `json:"Token"`
-	}
-)
-
 // parseGetID decodes and validates a GetId body.
-func parseGetID(body []byte) (getIDInput, *core.Error) {
-	var in getIDInput
+func parseGetID(body []byte) (wire.GetIDInput, *core.Error) {
+	var in wire.GetIDInput
 	if e := decode(body, &in); e != nil {
 		return in, e
 	}
@@ -332,11 +285,9 @@ func parseGetID(body []byte) (getIDInput, *core.Error) {
 	return in, checkLogins(in.Logins)
 }
 
-func (r identityRequest) request() identityRequest { return r }
-
 // parseGetCredentials decodes and validates a GetCredentialsForIdentity body.
-func parseGetCredentials(body []byte) (getCredentialsInput, *core.Error) {
-	var in getCredentialsInput
+func parseGetCredentials(body []byte) (wire.GetCredentialsForIdentityInput, *core.Error) {
+	var in wire.GetCredentialsForIdentityInput
 	if e := decode(body, &in); e != nil {
 		return in, e
 	}
@@ -350,8 +301,8 @@ func parseGetCredentials(body []byte) (getCredentialsInput, *core.Error) {
 }
 
 // parseGetOpenIDToken decodes and validates a GetOpenIdToken body.
-func parseGetOpenIDToken(body []byte) (getOpenIDTokenInput, *core.Error) {
-	var in getOpenIDTokenInput
+func parseGetOpenIDToken(body []byte) (wire.GetOpenIDTokenInput, *core.Error) {
+	var in wire.GetOpenIDTokenInput
 	if e := decode(body, &in); e != nil {
 		return in, e
 	}

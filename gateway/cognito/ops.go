@@ -10,11 +10,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"fedgate/exchange"
-	"fedgate/exchange/issuer"
-	"fedgate/exchange/rules"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/store"
+	"fedgate/gateway/wire"
 	"fedgate/idp"
 )
 
@@ -166,7 +165,7 @@ func (api *API) getID(c *gin.Context, body []byte) (any, *core.Error) {
 		if err != nil {
 			return nil, storeError(err)
 		}
-		return getIDOutput{IdentityID: id}, nil
+		return wire.GetIDOutput{IdentityID: id}, nil
 	}
 	verified, e := api.verifyLogins(ctx, pool, in.Logins)
 	if e != nil {
@@ -184,7 +183,7 @@ func (api *API) getID(c *gin.Context, body []byte) (any, *core.Error) {
 	if e := api.bindAssertions(ctx, pool, id, verified); e != nil {
 		return nil, e
 	}
-	return getIDOutput{IdentityID: id}, nil
+	return wire.GetIDOutput{IdentityID: id}, nil
 }
 
 // resolvedIdentity is an identity the request proved it may use: a guest
@@ -256,24 +255,17 @@ func (api *API) ownedIdentity(ctx context.Context, id string, logins map[string]
 	return nil, forbidden(id)
 }
 
-// resolveRequest parses a request that names an identity and resolves it.
-func resolveRequest[In interface{ request() identityRequest }](ctx context.Context, api *API, body []byte, parse func([]byte) (In, *core.Error)) (In, *resolvedIdentity, *core.Error) {
-	in, e := parse(body)
-	if e != nil {
-		return in, nil, e
-	}
-	q := in.request()
-	r, e := api.resolveIdentity(ctx, q.IdentityID, q.Logins)
-	return in, r, e
-}
-
 // getCredentialsForIdentity is GetCredentialsForIdentity: the rules pick
 // the role (the first grant when several apply and no CustomRoleArn is
 // given; CustomRoleArn only when the rules grant it), then the pool's
 // exchange mode vends.
 func (api *API) getCredentialsForIdentity(c *gin.Context, body []byte) (any, *core.Error) {
 	ctx := c.Request.Context()
-	in, r, e := resolveRequest(ctx, api, body, parseGetCredentials)
+	in, e := parseGetCredentials(body)
+	if e != nil {
+		return nil, e
+	}
+	r, e := api.resolveIdentity(ctx, in.IdentityID, in.Logins)
 	if e != nil {
 		return nil, e
 	}
@@ -286,7 +278,7 @@ func (api *API) getCredentialsForIdentity(c *gin.Context, body []byte) (any, *co
 	if e != nil {
 		return nil, e
 	}
-	return getCredentialsOutput{IdentityID: r.id, Credentials: credentials{
+	return wire.GetCredentialsForIdentityOutput{IdentityID: r.id, Credentials: wire.CognitoCredentials{
 		AccessKeyID: creds.AccessKeyID, SecretKey: creds.SecretAccessKey, SessionToken: creds.SessionToken,
 		Expiration: creds.Expiration.Unix(),
 	}}, nil
@@ -355,7 +347,11 @@ func vendError(e *core.Error) *core.Error {
 // pools with allow_classic_flow answer it, since the rules do not apply.
 func (api *API) getOpenIDToken(c *gin.Context, body []byte) (any, *core.Error) {
 	ctx := c.Request.Context()
-	_, r, e := resolveRequest(ctx, api, body, parseGetOpenIDToken)
+	in, e := parseGetOpenIDToken(body)
+	if e != nil {
+		return nil, e
+	}
+	r, e := api.resolveIdentity(ctx, in.IdentityID, in.Logins)
 	if e != nil {
 		return nil, e
 	}
@@ -363,34 +359,17 @@ func (api *API) getOpenIDToken(c *gin.Context, body []byte) (any, *core.Error) {
 	if !pool.Cfg.AllowClassicFlow {
 		return nil, apiError(ErrInvalidParameter, msgClassicFlowDisabled, nil)
 	}
-	t := issuer.Token{Issuer: pool.IssuerURL, Subject: r.id, TTL: openIDTokenTTL}
-	if r.login == nil {
-		t.Audience, t.AMR = pool.Cfg.GuestAudience(), []string{"unauthenticated"}
-	} else {
-		t.Audience, t.AMR = pool.Cfg.Audience(), []string{"authenticated", r.login.provider.Cfg.ID}
-		tags, transitive, err := pool.Mapping.PrincipalTags(r.login.ident.Claims, rules.Grant{})
-		if err != nil {
-			return nil, apiError(ErrInvalidParameter, "Your claims cannot be turned into AWS session tags: "+core.PublicTagReason(err)+".", err)
-		}
-		t.Tags, t.TransitiveTagKeys = tags, transitive
-	}
-	token, err := api.core.Issuer().Mint(ctx, t)
-	if err != nil {
-		return nil, apiError(ErrInternalError, "An internal error occurred.", err)
-	}
-	core.LogFrom(ctx, api.log).Info("open id token issued", "identity_id", r.id, "pool", pool.Cfg.ID, "guest", r.login == nil)
-	api.auditOpenIDToken(ctx, r)
-	return getOpenIDTokenOutput{IdentityID: r.id, Token: token}, nil
-}
-
-// auditOpenIDToken records GetOpenIdToken (the classic flow): the token it
-// returns is exchanged for credentials by the app itself, so it is a vend
-// in all but the STS call.
-func (api *API) auditOpenIDToken(ctx context.Context, r *resolvedIdentity) {
-	entry := store.AuditEntry{Kind: store.AuditVend, IdentityID: r.id, Provider: core.GuestProvider, Pool: r.pool.Cfg.ID,
-		Result: store.AuditOK, Reason: "open id token (classic flow)"}
+	var login *core.Principal
 	if r.login != nil {
-		entry.Provider, entry.Subject = r.login.provider.Cfg.ID, r.login.ident.Subject
+		login = &core.Principal{Pool: pool, Provider: r.login.provider, Ident: r.login.ident, KnownID: r.id}
 	}
-	api.core.Audit(ctx, entry)
+	token, e := api.core.OpenIDToken(ctx, pool, r.id, login)
+	switch {
+	case e == nil:
+	case e.Code == "tag_limit":
+		return nil, apiError(ErrInvalidParameter, "Your claims cannot be turned into AWS session tags: "+core.PublicTagReason(e.Cause)+".", e.Cause)
+	default:
+		return nil, apiError(ErrInternalError, "An internal error occurred.", e.Cause)
+	}
+	return wire.GetOpenIDTokenOutput{IdentityID: r.id, Token: token}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"fedgate/exchange"
+	"fedgate/exchange/issuer"
 	"fedgate/exchange/rules"
 	"fedgate/gateway/store"
 	"fedgate/idp"
@@ -23,6 +24,9 @@ import (
 // the audit log. It cannot collide with a provider id, which never
 // contains ':'.
 const GuestProvider = "cognito:unauthenticated"
+
+// OpenIDTokenTTL is the lifetime of GetOpenIdToken's token, as Cognito's.
+const OpenIDTokenTTL = 10 * time.Minute
 
 // NewGuestIdentity creates a guest identity in pool. A guest's subject is
 // its own identity id, so every call makes a new identity, as Cognito's
@@ -64,15 +68,9 @@ func (s *Core) VendGuest(ctx context.Context, pool *Pool, identityID string) (*e
 		Duration:    time.Duration(pool.Cfg.DurationSeconds) * time.Second,
 	}
 	log := LogFrom(ctx, s.log)
-	creds, err := pool.Mode.Vend(ctx, req)
-	s.onVend(ctx, err == nil)
-	if err != nil {
-		e := FromSTS(err)
-		var se *exchange.STSError
-		if !errors.As(err, &se) {
-			e = AsVendError(err)
-		}
-		log.Warn("vend refused", "identity_id", identityID, "pool", req.PoolID, "guest", true, "role", role, "code", e.Code, "cause", err.Error())
+	creds, e := s.callMode(ctx, pool, req)
+	if e != nil {
+		log.Warn("vend refused", "identity_id", identityID, "pool", req.PoolID, "guest", true, "role", role, "code", e.Code, "cause", e.Cause.Error())
 		s.auditGuest(ctx, pool, identityID, role, e)
 		return nil, e
 	}
@@ -80,6 +78,40 @@ func (s *Core) VendGuest(ctx context.Context, pool *Pool, identityID string) (*e
 	log.Info("credentials vended", "identity_id", identityID, "pool", req.PoolID, "guest", true, "role", role,
 		"expires", creds.Expiration.UTC().Format(time.RFC3339))
 	return creds, nil
+}
+
+// OpenIDToken mints the token of Cognito's GetOpenIdToken (the classic
+// flow) for an identity the caller resolved: login is its verified
+// sign-in, nil for a guest. The token lasts OpenIDTokenTTL and carries the
+// pool's audience, amr ["authenticated", provider] and the login's session
+// tags; a guest's, the guest audience and amr ["unauthenticated"]. The app
+// exchanges it for credentials itself, so it is audited as a vend in all
+// but the STS call. A refusal is FromTags' (the claims make no valid
+// tags) or Internal (minting failed), with the underlying error as Cause.
+func (s *Core) OpenIDToken(ctx context.Context, pool *Pool, identityID string, login *Principal) (string, *Error) {
+	t := issuer.Token{Issuer: pool.IssuerURL, Subject: identityID, TTL: OpenIDTokenTTL}
+	if login == nil {
+		t.Audience, t.AMR = pool.Cfg.GuestAudience(), []string{"unauthenticated"}
+	} else {
+		t.Audience, t.AMR = pool.Cfg.Audience(), []string{"authenticated", login.Provider.Cfg.ID}
+		tags, transitive, err := pool.Mapping.PrincipalTags(login.Ident.Claims, rules.Grant{})
+		if err != nil {
+			return "", FromTags(err)
+		}
+		t.Tags, t.TransitiveTagKeys = tags, transitive
+	}
+	token, err := s.issuer.Mint(ctx, t)
+	if err != nil {
+		return "", Internal(err)
+	}
+	LogFrom(ctx, s.log).Info("open id token issued", "identity_id", identityID, "pool", pool.Cfg.ID, "guest", login == nil)
+	entry := store.AuditEntry{Kind: store.AuditVend, IdentityID: identityID, Provider: GuestProvider, Pool: pool.Cfg.ID,
+		Result: store.AuditOK, Reason: "open id token (classic flow)"}
+	if login != nil {
+		entry.Provider, entry.Subject = login.Provider.Cfg.ID, login.Ident.Subject
+	}
+	s.Audit(ctx, entry)
+	return token, nil
 }
 
 // AuditGuestRefusal records a guest's credential request refused before

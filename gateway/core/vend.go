@@ -125,26 +125,38 @@ func (s *Core) vendUnaudited(ctx context.Context, p *Principal, g rules.Grant, d
 		UpstreamToken:     p.Ident.RawToken,
 		SAMLProviderARN:   p.Pool.Cfg.SAMLProviderARN,
 	}
-	creds, err := p.Pool.Mode.Vend(ctx, req)
-	s.onVend(ctx, err == nil)
+	creds, e := s.callMode(ctx, p.Pool, req)
 	log := LogFrom(ctx, s.log)
-	if err != nil {
-		e := FromSTS(err)
-		var se *exchange.STSError
-		switch {
-		case ctx.Err() != nil:
-			// The caller hung up mid-exchange: not an STS failure.
-			e = NewError(StatusClientClosed, CodeClientClosed, "The request was cancelled.", err)
-		case !errors.As(err, &se):
-			e = AsVendError(err)
-		}
+	if e != nil {
 		// Info: Kit.Fail logs the refusal itself once, at its status's level.
-		log.Info("vend refused", "identity_id", id, "pool", req.PoolID, "provider", req.Provider, "role", req.RoleARN, "code", e.Code, "cause", err.Error())
+		log.Info("vend refused", "identity_id", id, "pool", req.PoolID, "provider", req.Provider, "role", req.RoleARN, "code", e.Code, "cause", e.Cause.Error())
 		return nil, id, e
 	}
 	log.Info("credentials vended", "identity_id", id, "pool", req.PoolID, "provider", req.Provider,
 		"subject", p.Ident.Subject, "role", req.RoleARN, "rule", g.Rule, "expires", creds.Expiration.UTC().Format(time.RFC3339))
 	return creds, id, nil
+}
+
+// callMode has the pool's mode vend req, counts the attempt, and maps a
+// failure to a public error whose Cause is the mode's error: a caller that
+// hung up mid-exchange is a 499, not an STS failure; an STS refusal keeps
+// its code; anything else is AsVendError's.
+func (s *Core) callMode(ctx context.Context, pool *Pool, req exchange.Request) (*exchange.Credentials, *Error) {
+	creds, err := pool.Mode.Vend(ctx, req)
+	s.onVend(ctx, err == nil)
+	if err == nil {
+		return creds, nil
+	}
+	var se *exchange.STSError
+	switch {
+	case ctx.Err() != nil:
+		// The caller hung up mid-exchange: not an STS failure.
+		return nil, NewError(StatusClientClosed, CodeClientClosed, "The request was cancelled.", err)
+	case errors.As(err, &se):
+		return nil, FromSTS(err)
+	default:
+		return nil, AsVendError(err)
+	}
 }
 
 // AsVendError maps a mode's own refusal (not STS's) to a public error.

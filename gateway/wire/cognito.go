@@ -2,7 +2,9 @@ package wire
 
 // The Amazon Cognito Identity API (POST /, Content-Type
 // application/x-amz-json-1.1, X-Amz-Target
-// AWSCognitoIdentityService.<Op>): the shapes the AWS SDKs send and parse.
+// AWSCognitoIdentityService.<Op>): the shapes the AWS SDKs send and parse,
+// which gateway/cognito decodes and encodes. Unknown members are ignored
+// on decoding, as AWS does.
 
 // GetIDInput is the body of GetId.
 type GetIDInput struct {
