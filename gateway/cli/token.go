@@ -157,6 +157,19 @@ type auth struct {
 	sealed sealedSession
 }
 
+// withSession runs h, a handler of the session's JSON API, with the
+// request's CLI session; without a valid one the request is refused here.
+func (s *CLI) withSession(h func(c *gin.Context, a *auth)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		a, e := s.sessionFrom(c)
+		if e != nil {
+			s.kit.Fail(c, e)
+			return
+		}
+		h(c, a)
+	}
+}
+
 // sessionFrom authenticates the bearer CLI session of a request.
 func (s *CLI) sessionFrom(c *gin.Context) (*auth, *core.Error) {
 	invalid := core.Errorf(http.StatusUnauthorized, CodeSessionInvalid, "This fedgate CLI session has expired or was revoked. Run fedgate login again.")
