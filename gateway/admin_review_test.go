@@ -41,22 +41,22 @@ func withAdminEditor(f *config.File) {
 func (h *gwHarness) storedProvider(id string) string {
 	h.t.Helper()
 	cur := h.latestDoc()
-	i := core.FindProvider(&cur.m, id)
-	if i < 0 {
-		return ""
-	}
-	b, _ := json.Marshal(cur.m.Providers[i])
-	return string(b)
+	return elemJSON(cur.m.Providers, core.FindProvider(&cur.m, id))
 }
 
+// storedPool is the pool as stored, as JSON.
 func (h *gwHarness) storedPool(key string) string {
 	h.t.Helper()
 	cur := h.latestDoc()
-	i := core.FindPool(&cur.m, key)
+	return elemJSON(cur.m.Pools, core.FindPool(&cur.m, key))
+}
+
+// elemJSON is list[i] as JSON, or "" when the lookup found nothing (i < 0).
+func elemJSON[T any](list []T, i int) string {
 	if i < 0 {
 		return ""
 	}
-	b, _ := json.Marshal(cur.m.Pools[i])
+	b, _ := json.Marshal(list[i])
 	return string(b)
 }
 
@@ -195,11 +195,7 @@ func TestEditorCannotEscalateViaAdminProvider(t *testing.T) {
 func TestAdminClientSecretReenteredWhenIssuerChanges(t *testing.T) {
 	h := newAdminHarness(t)
 	const secretValue = "corp2-secret-value"
-	w := h.adminCall(http.MethodPost, "/admin/api/v1/providers", `{"id":"corp2","type":"oidc","issuer":"https://idp.example.com","client_id":"c","client_secret":"`+secretValue+`"}`)
-	if w.Code != http.StatusCreated {
-		t.Fatalf("create: %d %s", w.Code, w.Body)
-	}
-	etag := w.Header().Get("ETag")
+	etag := h.createCorp2(t, secretValue)
 	stored := h.storedProvider("corp2")
 	const at = "providers[2].client_secret"
 	tests := []struct {
@@ -218,15 +214,9 @@ func TestAdminClientSecretReenteredWhenIssuerChanges(t *testing.T) {
 			if w.Code != http.StatusUnprocessableEntity {
 				t.Fatalf("HTTP %d, want 422: %s", w.Code, w.Body)
 			}
-			var pr struct {
-				Code     string          `json:"code"`
-				Problems []admin.Problem `json:"problems"`
-			}
+			var pr problemAnswer
 			decodeBody(t, w, &pr)
-			paths := map[string]string{}
-			for _, p := range pr.Problems {
-				paths[p.Path] = p.Message
-			}
+			paths := pr.byPath()
 			if pr.Code != admin.CodeInvalidMappings || !strings.Contains(paths[at], "enter the client secret again") {
 				t.Errorf("problems = %+v, want one at %s", pr.Problems, at)
 			}

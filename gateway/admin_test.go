@@ -105,6 +105,32 @@ func decodeBody(t testing.TB, w *httptest.ResponseRecorder, v any) {
 	}
 }
 
+// createCorp2 creates the OIDC provider corp2 with clientSecret and returns
+// its ETag.
+func (h *gwHarness) createCorp2(t *testing.T, clientSecret string) string {
+	t.Helper()
+	w := h.adminCall(http.MethodPost, "/admin/api/v1/providers", `{"id":"corp2","type":"oidc","issuer":"https://idp.example.com","client_id":"c","client_secret":"`+clientSecret+`"}`)
+	if w.Code != http.StatusCreated {
+		t.Fatalf("create: %d %s", w.Code, w.Body)
+	}
+	return w.Header().Get("ETag")
+}
+
+// problemAnswer is the admin API's answer to an invalid write.
+type problemAnswer struct {
+	Code     string          `json:"code"`
+	Problems []admin.Problem `json:"problems"`
+}
+
+// byPath is the answer's problem messages by path.
+func (a problemAnswer) byPath() map[string]string {
+	paths := map[string]string{}
+	for _, p := range a.Problems {
+		paths[p.Path] = p.Message
+	}
+	return paths
+}
+
 // gwStoredDoc is a stored configuration version, opened.
 type gwStoredDoc struct {
 	version int64
@@ -388,16 +414,9 @@ func TestAdminAPIResources(t *testing.T) {
 			if w.Code != http.StatusUnprocessableEntity {
 				t.Fatalf("invalid PUT: %d, want 422 %s", w.Code, w.Body)
 			}
-			var pr struct {
-				Code     string          `json:"code"`
-				Problems []admin.Problem `json:"problems"`
-			}
+			var pr problemAnswer
 			decodeBody(t, w, &pr)
-			found := false
-			for _, p := range pr.Problems {
-				found = found || p.Path == r.wantPath
-			}
-			if pr.Code != admin.CodeInvalidMappings || !found {
+			if _, found := pr.byPath()[r.wantPath]; pr.Code != admin.CodeInvalidMappings || !found {
 				t.Errorf("problems = %+v, want one at %s", pr.Problems, r.wantPath)
 			}
 			if h.state().configVersion != v {
@@ -498,10 +517,7 @@ func TestAdminAPIRefusals(t *testing.T) {
 func TestAdminSecretsAreWriteOnly(t *testing.T) {
 	h := newAdminHarness(t)
 	const secretValue = "very-secret-client-value"
-	w := h.adminCall(http.MethodPost, "/admin/api/v1/providers", `{"id":"corp2","type":"oidc","issuer":"https://idp.example.com","client_id":"c","client_secret":"`+secretValue+`"}`)
-	if w.Code != http.StatusCreated {
-		t.Fatalf("create: %d %s", w.Code, w.Body)
-	}
+	etag := h.createCorp2(t, secretValue)
 	b, _ := h.signedInAdmin("carol", gwPassCarol)
 	for _, path := range []string{"/admin/api/v1/providers/corp2", "/admin/api/v1/providers", "/admin/api/v1/mappings", "/admin/api/v1/versions/2", "/admin/providers/corp2", "/admin/history/2"} {
 		got := b.get(path)
@@ -516,7 +532,6 @@ func TestAdminSecretsAreWriteOnly(t *testing.T) {
 		cur := h.latestDoc()
 		return oidcSettings(&cur.m.Providers[core.FindProvider(&cur.m, "corp2")]).ClientSecret
 	}
-	etag := w.Header().Get("ETag")
 	for _, body := range []string{
 		`{"id":"corp2","type":"oidc","display_name":"A","issuer":"https://idp.example.com","client_id":"c","client_secret":"••••"}`,
 		`{"id":"corp2","type":"oidc","display_name":"B","issuer":"https://idp.example.com","client_id":"c"}`,
@@ -530,7 +545,7 @@ func TestAdminSecretsAreWriteOnly(t *testing.T) {
 			t.Errorf("after PUT %s the stored secret is %q, want it kept", body, got)
 		}
 	}
-	w = h.adminCall(http.MethodPut, "/admin/api/v1/providers/corp2", `{"id":"corp2","type":"oidc","display_name":"B","issuer":"https://idp.example.com","client_id":"c","client_secret":"new-one"}`, "If-Match", etag)
+	w := h.adminCall(http.MethodPut, "/admin/api/v1/providers/corp2", `{"id":"corp2","type":"oidc","display_name":"B","issuer":"https://idp.example.com","client_id":"c","client_secret":"new-one"}`, "If-Match", etag)
 	if w.Code != 200 || storedSecret() != "new-one" {
 		t.Errorf("replacing the secret: %d, stored %q", w.Code, storedSecret())
 	}

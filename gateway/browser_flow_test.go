@@ -1,9 +1,10 @@
 package gateway
 
 import (
+	"context"
 	"net/http"
-	"net/url"
 	"testing"
+	"time"
 )
 
 // A person who opens two sign-ins in one browser (two tabs, two pools, or
@@ -15,7 +16,7 @@ func TestTwoSignInsInOneBrowser(t *testing.T) {
 	first := b.startLogin("team")
 	second := b.startLogin("team")
 	for _, state := range []string{first, second} {
-		w := b.post("/login/team/demo", url.Values{"state": {state}, "username": {"alice"}, "password": {gwPassAlice}})
+		w := b.post("/login/team/demo", aliceForm(state))
 		if w.Code != http.StatusOK {
 			t.Fatalf("finishing one of two sign-ins: HTTP %d\n%s", w.Code, w.Body.String())
 		}
@@ -30,10 +31,36 @@ func TestForeignBrowserCannotSpoilASignIn(t *testing.T) {
 	victim := h.browser()
 	state := victim.startLogin("team")
 	attacker := h.browser()
-	if w := attacker.post("/login/team/demo", url.Values{"state": {state}, "username": {"alice"}, "password": {gwPassAlice}}); w.Code != http.StatusBadRequest {
+	if w := attacker.post("/login/team/demo", aliceForm(state)); w.Code != http.StatusBadRequest {
 		t.Fatalf("state posted from another browser: HTTP %d", w.Code)
 	}
-	if w := victim.post("/login/team/demo", url.Values{"state": {state}, "username": {"alice"}, "password": {gwPassAlice}}); w.Code != http.StatusOK {
+	if w := victim.post("/login/team/demo", aliceForm(state)); w.Code != http.StatusOK {
 		t.Fatalf("the victim's own sign-in after the attempt: HTTP %d\n%s", w.Code, w.Body.String())
+	}
+}
+
+// Someone who can write the database but lacks the master key cannot move
+// a sealed entry (an owner's admin session, a browser session) under
+// another key: the entry is sealed to its kind and key.
+func TestSealedEntryCannotBeMovedToAnotherKey(t *testing.T) {
+	h := newGWHarness(t)
+	ctx := context.Background()
+	type session struct{ Role string }
+	if err := h.srv.core.PutSealed(ctx, kindSession, "owner-session", session{Role: "owner"}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := h.store.GetEphemeral(ctx, kindSession, "owner-session", h.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.store.PutEphemeral(ctx, kindSession, "viewer-session", raw, h.clock.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	var got session
+	if err := h.srv.core.GetSealed(ctx, kindSession, "viewer-session", &got); err == nil {
+		t.Fatalf("an entry moved to another key opened as %+v", got)
+	}
+	if err := h.srv.core.GetSealed(ctx, kindSession, "owner-session", &got); err != nil || got.Role != "owner" {
+		t.Fatalf("the entry under its own key: %+v, %v", got, err)
 	}
 }

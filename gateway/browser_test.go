@@ -18,18 +18,29 @@ import (
 // changed in the store, exactly one WARN line.
 func (h *gwHarness) refusal(t *testing.T, attack func() *httptest.ResponseRecorder, status int, code string) *httptest.ResponseRecorder {
 	t.Helper()
-	before := h.state()
-	h.logs.Reset()
-	w := attack()
-	if w.Code != status {
-		t.Fatalf("status %d, want %d\n%s", w.Code, status, w.Body)
-	}
+	w := h.refused(t, attack, status)
 	if strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
 		if e := gwAPIError(t, w); e.Code != code {
 			t.Errorf("code %q, want %q", e.Code, code)
 		}
 	} else if !strings.Contains(w.Body.String(), "<code>"+code+"</code>") {
 		t.Errorf("page does not show code %q:\n%s", code, w.Body)
+	}
+	if calls := len(h.sts.WebIdentityCalls()); calls != 0 {
+		t.Errorf("a refusal reached STS (%d calls)", calls)
+	}
+	return w
+}
+
+// refused runs attack and checks what any refusal, page or API, owes: the
+// status, no-store, nothing changed in the store, exactly one WARN line.
+func (h *gwHarness) refused(t *testing.T, attack func() *httptest.ResponseRecorder, status int) *httptest.ResponseRecorder {
+	t.Helper()
+	before := h.state()
+	h.logs.Reset()
+	w := attack()
+	if w.Code != status {
+		t.Fatalf("status %d, want %d\n%s", w.Code, status, w.Body)
 	}
 	if cc := w.Header().Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control %q, want no-store", cc)
@@ -39,9 +50,6 @@ func (h *gwHarness) refusal(t *testing.T, attack func() *httptest.ResponseRecord
 	}
 	if n := len(h.logs.AtLevel(t, "WARN")); n != 1 {
 		t.Errorf("%d WARN lines, want exactly 1:\n%s", n, h.logs)
-	}
-	if calls := len(h.sts.WebIdentityCalls()); calls != 0 {
-		t.Errorf("a refusal reached STS (%d calls)", calls)
 	}
 	return w
 }
@@ -76,7 +84,7 @@ func TestPasswordLoginWrongPassword(t *testing.T) {
 	h := newGWHarness(t)
 	b := h.browser()
 	old := b.startLogin("team")
-	w := h.refusalPage(t, func() *httptest.ResponseRecorder {
+	w := h.refused(t, func() *httptest.ResponseRecorder {
 		return b.post("/login/team/demo", url.Values{"state": {old}, "username": {"alice"}, "password": {"wrong"}})
 	}, http.StatusUnauthorized)
 	body := w.Body.String()
@@ -91,36 +99,25 @@ func TestPasswordLoginWrongPassword(t *testing.T) {
 		t.Fatal("the re-rendered form reuses the spent state")
 	}
 	// The fresh state works, in this browser, with the right password.
-	if w := b.post("/login/team/demo", url.Values{"state": {fresh}, "username": {"alice"}, "password": {gwPassAlice}}); w.Code != http.StatusOK {
+	if w := b.post("/login/team/demo", aliceForm(fresh)); w.Code != http.StatusOK {
 		t.Fatalf("fresh state refused: %d\n%s", w.Code, w.Body)
 	}
 	h.sts.Reset()
 	// The old state is spent.
 	h.refusal(t, func() *httptest.ResponseRecorder {
-		return b.post("/login/team/demo", url.Values{"state": {old}, "username": {"alice"}, "password": {gwPassAlice}})
+		return b.post("/login/team/demo", aliceForm(old))
 	}, http.StatusBadRequest, core.CodeFlowExpired)
 }
 
-// refusalPage is refusal for the login form re-rendered with an error
-// (no error code on it).
-func (h *gwHarness) refusalPage(t *testing.T, attack func() *httptest.ResponseRecorder, status int) *httptest.ResponseRecorder {
-	t.Helper()
-	before := h.state()
-	h.logs.Reset()
-	w := attack()
-	if w.Code != status {
-		t.Fatalf("status %d, want %d\n%s", w.Code, status, w.Body)
-	}
-	if w.Header().Get("Cache-Control") != "no-store" {
-		t.Error("login page is cacheable")
-	}
-	if after := h.state(); after != before {
-		t.Errorf("refusal changed the store: %+v -> %+v", before, after)
-	}
-	if n := len(h.logs.AtLevel(t, "WARN")); n != 1 {
-		t.Errorf("%d WARN lines, want exactly 1:\n%s", n, h.logs)
-	}
-	return w
+// aliceForm is alice's correct password form for the sign-in state.
+func aliceForm(state string) url.Values {
+	return url.Values{"state": {state}, "username": {"alice"}, "password": {gwPassAlice}}
+}
+
+// loginPost is the attack most refusal cases end with: b posts form to the
+// team pool's demo provider.
+func loginPost(b *gwBrowser, form url.Values) func() *httptest.ResponseRecorder {
+	return func() *httptest.ResponseRecorder { return b.post("/login/team/demo", form) }
 }
 
 func TestPasswordLoginRefusals(t *testing.T) {
@@ -134,98 +131,72 @@ func TestPasswordLoginRefusals(t *testing.T) {
 		{"foreign origin", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("team")
 			b.origin = "https://evil.example.com"
-			return func() *httptest.ResponseRecorder {
-				return b.post("/login/team/demo", url.Values{"state": {state}, "username": {"alice"}, "password": {gwPassAlice}})
-			}
+			return loginPost(b, aliceForm(state))
 		}, http.StatusForbidden, core.CodeCSRF},
 		{"opaque origin null", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("team")
 			b.origin = "null"
-			return func() *httptest.ResponseRecorder {
-				return b.post("/login/team/demo", url.Values{"state": {state}, "username": {"alice"}, "password": {gwPassAlice}})
-			}
+			return loginPost(b, aliceForm(state))
 		}, http.StatusForbidden, core.CodeCSRF},
 		{"unknown state", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			b.startLogin("team")
-			return func() *httptest.ResponseRecorder {
-				return b.post("/login/team/demo", url.Values{"state": {strings.Repeat("ab", 32)}, "username": {"alice"}, "password": {gwPassAlice}})
-			}
+			return loginPost(b, aliceForm(strings.Repeat("ab", 32)))
 		}, http.StatusBadRequest, core.CodeFlowExpired},
 		{"no state", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			b.startLogin("team")
-			return func() *httptest.ResponseRecorder {
-				return b.post("/login/team/demo", url.Values{"username": {"alice"}, "password": {gwPassAlice}})
-			}
+			return loginPost(b, url.Values{"username": {"alice"}, "password": {gwPassAlice}})
 		}, http.StatusBadRequest, core.CodeFlowExpired},
 		{"replayed state", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("team")
-			form := url.Values{"state": {state}, "username": {"alice"}, "password": {gwPassAlice}}
+			form := aliceForm(state)
 			if w := b.post("/login/team/demo", form); w.Code != http.StatusOK {
 				h.t.Fatalf("first use: %d", w.Code)
 			}
 			h.sts.Reset()
-			return func() *httptest.ResponseRecorder { return b.post("/login/team/demo", form) }
+			return loginPost(b, form)
 		}, http.StatusBadRequest, core.CodeFlowExpired},
 		{"expired state", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("team")
 			h.clock.Advance(flowLifetime + time.Second)
-			return func() *httptest.ResponseRecorder {
-				return b.post("/login/team/demo", url.Values{"state": {state}, "username": {"alice"}, "password": {gwPassAlice}})
-			}
+			return loginPost(b, aliceForm(state))
 		}, http.StatusBadRequest, core.CodeFlowExpired},
 		{"state from another browser, no cookie", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("team")
 			other := h.browser()
-			return func() *httptest.ResponseRecorder {
-				return other.post("/login/team/demo", url.Values{"state": {state}, "username": {"alice"}, "password": {gwPassAlice}})
-			}
+			return loginPost(other, aliceForm(state))
 		}, http.StatusBadRequest, core.CodeFlowExpired},
 		{"state from another browser, its own cookie", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("team")
 			other := h.browser()
 			other.startLogin("team") // a valid binding, for another flow
-			return func() *httptest.ResponseRecorder {
-				return other.post("/login/team/demo", url.Values{"state": {state}, "username": {"alice"}, "password": {gwPassAlice}})
-			}
+			return loginPost(other, aliceForm(state))
 		}, http.StatusBadRequest, core.CodeFlowExpired},
 		{"tampered binding cookie", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("team")
 			v := []byte(b.cookies[flowCookieName(state)])
 			v[0] ^= 1
 			b.cookies[flowCookieName(state)] = string(v)
-			return func() *httptest.ResponseRecorder {
-				return b.post("/login/team/demo", url.Values{"state": {state}, "username": {"alice"}, "password": {gwPassAlice}})
-			}
+			return loginPost(b, aliceForm(state))
 		}, http.StatusBadRequest, core.CodeFlowExpired},
 		{"state of another pool", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("solo")
-			return func() *httptest.ResponseRecorder {
-				return b.post("/login/team/demo", url.Values{"state": {state}, "username": {"alice"}, "password": {gwPassAlice}})
-			}
+			return loginPost(b, aliceForm(state))
 		}, http.StatusBadRequest, core.CodeFlowExpired},
 		{"oversized form", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("team")
-			return func() *httptest.ResponseRecorder {
-				return b.post("/login/team/demo", url.Values{"state": {state}, "username": {"alice"}, "password": {strings.Repeat("p", gwMaxBody)}})
-			}
+			return loginPost(b, url.Values{"state": {state}, "username": {"alice"}, "password": {strings.Repeat("p", gwMaxBody)}})
 		}, http.StatusRequestEntityTooLarge, core.CodeTooLarge},
 		{"username too long", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("team")
-			return func() *httptest.ResponseRecorder {
-				return b.post("/login/team/demo", url.Values{"state": {state}, "username": {long}, "password": {"x"}})
-			}
+			return loginPost(b, url.Values{"state": {state}, "username": {long}, "password": {"x"}})
 		}, http.StatusBadRequest, core.CodeInvalidRequest},
 		{"password too long", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("team")
-			return func() *httptest.ResponseRecorder {
-				return b.post("/login/team/demo", url.Values{"state": {state}, "username": {"alice"}, "password": {long}})
-			}
+			return loginPost(b, url.Values{"state": {state}, "username": {"alice"}, "password": {long}})
 		}, http.StatusBadRequest, core.CodeInvalidRequest},
 		{"no rule for bob", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("team")
-			return func() *httptest.ResponseRecorder {
-				return b.post("/login/team/demo", url.Values{"state": {state}, "username": {"bob"}, "password": {gwPassBob}})
-			}
+			return loginPost(b, url.Values{"state": {state}, "username": {"bob"}, "password": {gwPassBob}})
 		}, http.StatusForbidden, core.CodeNoMatchingRule},
 		{"unknown pool", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			return func() *httptest.ResponseRecorder {

@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -277,16 +276,7 @@ func (h *cogHarness) mustID(pool string, logins map[string]string) string {
 // identities counts stored identities (refusals must not add any).
 func (h *cogHarness) identities() int {
 	h.t.Helper()
-	db, err := sql.Open("sqlite", h.dbPath)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer db.Close()
-	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM identities`).Scan(&n); err != nil {
-		h.t.Fatal(err)
-	}
-	return n
+	return int(countIdentities(h.t, h.dbPath))
 }
 
 // sdk is the AWS SDK for Go's Cognito Identity client, wired to the

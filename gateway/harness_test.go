@@ -226,20 +226,28 @@ func (h *gwHarness) putMappings(m config.Mappings, source string) int64 {
 	return v
 }
 
+// countIdentities reads the number of stored identities straight from the
+// SQLite file, past the store's API.
+func countIdentities(t testing.TB, dbPath string) int64 {
+	t.Helper()
+	db, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int64
+	if err := db.QueryRow(`SELECT count(*) FROM identities`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // state is what a refusal must leave untouched.
 type gwState struct{ identities, configVersion int64 }
 
 func (h *gwHarness) state() gwState {
 	h.t.Helper()
-	db, err := sql.Open("sqlite", h.dbPath)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer db.Close()
-	var s gwState
-	if err := db.QueryRow(`SELECT count(*) FROM identities`).Scan(&s.identities); err != nil {
-		h.t.Fatal(err)
-	}
+	s := gwState{identities: countIdentities(h.t, h.dbPath)}
 	v, err := h.store.LatestConfig(context.Background())
 	if err != nil {
 		h.t.Fatal(err)

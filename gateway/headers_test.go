@@ -3,7 +3,6 @@ package gateway
 import (
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 )
@@ -153,7 +152,7 @@ func TestCookieAttributes(t *testing.T) {
 				b2 := h.browser()
 				state := b2.startLogin("team")
 				b2.cookies = map[string]string{flowCookieName(state): b2.cookies["__Host-"+flowCookieName(state)]}
-				w := b2.post("/login/team/demo", url.Values{"state": {state}, "username": {"alice"}, "password": {gwPassAlice}})
+				w := b2.post("/login/team/demo", aliceForm(state))
 				if w.Code != http.StatusBadRequest {
 					t.Errorf("flow cookie without __Host- prefix accepted: %d", w.Code)
 				}

@@ -3,7 +3,9 @@ package gateway
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -36,8 +38,8 @@ func TestLogsNeverCarrySecrets(t *testing.T) {
 	fresh := gwFind(t, gwStatePattern, w.Body.String())
 	secrets["state 2"] = fresh
 	addCookies(b)
-	b.post("/login/team/demo", url.Values{"state": {fresh}, "username": {"alice"}, "password": {gwPassAlice}})
-	b.post("/login/team/demo", url.Values{"state": {fresh}, "username": {"alice"}, "password": {gwPassAlice}})
+	b.post("/login/team/demo", aliceForm(fresh))
+	b.post("/login/team/demo", aliceForm(fresh))
 	pb, csrf := carolPicker(t, h)
 	secrets["csrf"] = csrf
 	addCookies(pb)
@@ -104,5 +106,18 @@ func TestAccessLogOmitsQuery(t *testing.T) {
 	}
 	if w := b.get("/callback?state=x"); w.Code != http.StatusBadRequest {
 		t.Errorf("callback with unknown state: %d", w.Code)
+	}
+}
+
+// Made-up methods cannot create metric series without bound.
+func TestMetricsMethodLabelIsBounded(t *testing.T) {
+	h := newGWHarness(t)
+	for i := range 50 {
+		req := httptest.NewRequest("X"+strconv.Itoa(i)+strings.Repeat("A", 100), "/", nil)
+		h.do(req)
+	}
+	body := h.do(httptest.NewRequest(http.MethodGet, "/metrics", nil)).Body.String()
+	if strings.Contains(body, "AAAA") || !strings.Contains(body, `method="OTHER"`) {
+		t.Errorf("made-up methods reached the metric labels:\n%.2000s", body)
 	}
 }

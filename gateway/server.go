@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,9 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"fedgate/exchange"
 	"fedgate/exchange/issuer"
-	"fedgate/exchange/secret"
 	"fedgate/gateway/admin"
 	"fedgate/gateway/api"
 	"fedgate/gateway/browser"
@@ -32,20 +29,10 @@ import (
 	"fedgate/web"
 )
 
-// Deps is everything the server needs from outside; main wires real ones,
-// tests wire their own.
-type Deps struct {
-	Config *config.File
-	Store  store.Store
-	Issuer *issuer.Issuer
-	Box    *secret.Box
-	STS    exchange.WebIdentitySTS
-	// Upstream is the HTTP client for identity providers (timeouts set).
-	Upstream *http.Client
-	Logger   *slog.Logger
-	Now      func() time.Time
-	Rand     io.Reader
-}
+// Deps is everything the server needs from outside: what the core needs.
+// main wires real ones, tests wire their own. The server counts vends in
+// its metrics and then calls OnVend, if set.
+type Deps = core.Deps
 
 // Server serves fedgate.
 type Server struct {
@@ -77,10 +64,14 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		cfg: d.Config, store: d.Store, issuer: d.Issuer, log: d.Logger, now: d.Now,
 		metrics: newMetrics(),
 	}
-	s.core, err = core.New(ctx, core.Deps{
-		Config: d.Config, Store: d.Store, Issuer: d.Issuer, Box: d.Box, STS: d.STS,
-		Upstream: d.Upstream, Logger: d.Logger, Now: d.Now, Rand: d.Rand, OnVend: s.metrics.countVend,
-	})
+	cd := d
+	cd.OnVend = func(ctx context.Context, ok bool) {
+		s.metrics.countVend(ctx, ok)
+		if d.OnVend != nil {
+			d.OnVend(ctx, ok)
+		}
+	}
+	s.core, err = core.New(ctx, cd)
 	if err != nil {
 		return nil, err
 	}

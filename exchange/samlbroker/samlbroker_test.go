@@ -52,6 +52,16 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
+// signedSample is sample() as the broker signs it now.
+func (f *fixture) signedSample(t *testing.T) []byte {
+	t.Helper()
+	doc, err := f.idp.SignResponse(context.Background(), sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
 func sample() Assertion {
 	return Assertion{
 		Subject: "us-east-1:1111", RoleARN: roleARN, ProviderARN: provARN, SessionName: "alice@example.com",
@@ -92,10 +102,7 @@ func attrValues(as *etree.Element, name string) []string {
 func TestSignResponseIsWhatAWSExpects(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	doc, err := f.idp.SignResponse(ctx, sample())
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := f.signedSample(t)
 	certs, err := f.ring.Certificates(ctx)
 	if err != nil || len(certs) != 1 {
 		t.Fatalf("certificates = %d, %v", len(certs), err)
@@ -150,10 +157,7 @@ func TestSignResponseIsWhatAWSExpects(t *testing.T) {
 func TestTamperedResponseFailsVerification(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	doc, err := f.idp.SignResponse(ctx, sample())
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := f.signedSample(t)
 	certs, _ := f.ring.Certificates(ctx)
 	for _, target := range []string{roleARN, "alice@example.com", "us-east-1:1111", AWSAudience + "<", ">eng<"} {
 		i := bytes.Index(doc, []byte(target))
@@ -205,7 +209,7 @@ func TestRotationOverlap(t *testing.T) {
 	if err != nil || bytes.Count(md, []byte("<ds:X509Certificate>")) != 2 {
 		t.Fatalf("metadata during overlap lacks a certificate (%v):\n%s", err, md)
 	}
-	doc, _ := f.idp.SignResponse(ctx, sample())
+	doc := f.signedSample(t)
 	if _, err := verify(t, doc, before, f.clock.Now()); err != nil {
 		t.Fatalf("before the switch the old key must sign: %v", err)
 	}
@@ -214,7 +218,7 @@ func TestRotationOverlap(t *testing.T) {
 	if err != nil || signer.id != newID {
 		t.Fatalf("after the switch signer = %v, %v; want %s", signer, err, newID)
 	}
-	doc, _ = f.idp.SignResponse(ctx, sample())
+	doc = f.signedSample(t)
 	if _, err := verify(t, doc, before, f.clock.Now()); err == nil {
 		t.Fatal("after the switch the old key still signs")
 	}

@@ -39,12 +39,7 @@ func (s *CLI) principal(a *auth, poolKey string) (*core.Principal, *core.Error) 
 }
 
 // credentials is POST /cli/credentials {pool, role_arn, duration_seconds}.
-func (s *CLI) credentials(c *gin.Context) {
-	a, e := s.sessionFrom(c)
-	if e != nil {
-		s.kit.Fail(c, e)
-		return
-	}
+func (s *CLI) credentials(c *gin.Context, a *auth) {
 	// A refusal from here on is audited as this person's.
 	core.NoteAudit(c.Request.Context(), core.AuditNote{Provider: a.rec.Owner.Provider, Subject: a.rec.Owner.Subject})
 	var req wire.CredentialsRequest
@@ -71,12 +66,7 @@ func (s *CLI) credentials(c *gin.Context) {
 
 // roles is GET /cli/roles[?pool=]: the roles the rules give the
 // session's person now, in every pool that accepts their provider.
-func (s *CLI) roles(c *gin.Context) {
-	a, e := s.sessionFrom(c)
-	if e != nil {
-		s.kit.Fail(c, e)
-		return
-	}
+func (s *CLI) roles(c *gin.Context, a *auth) {
 	var pools []*core.Pool
 	if key := c.Query("pool"); key != "" {
 		pool, e := s.core.LookupPool(key)
@@ -119,12 +109,7 @@ func (s *CLI) pools(c *gin.Context) {
 }
 
 // listSessions is GET /cli/sessions: the caller's live CLI sessions.
-func (s *CLI) listSessions(c *gin.Context) {
-	a, e := s.sessionFrom(c)
-	if e != nil {
-		s.kit.Fail(c, e)
-		return
-	}
+func (s *CLI) listSessions(c *gin.Context, a *auth) {
 	list, err := s.store.ListCLISessions(c.Request.Context(), a.rec.Owner, s.now())
 	if err != nil {
 		s.kit.Fail(c, core.Internal(err))
@@ -143,12 +128,7 @@ func (s *CLI) listSessions(c *gin.Context) {
 
 // revokeSession is DELETE /cli/sessions/:id ("current" is the caller's
 // own): a person can revoke only their own sessions.
-func (s *CLI) revokeSession(c *gin.Context) {
-	a, e := s.sessionFrom(c)
-	if e != nil {
-		s.kit.Fail(c, e)
-		return
-	}
+func (s *CLI) revokeSession(c *gin.Context, a *auth) {
 	id := c.Param("id")
 	if id == "current" {
 		id = a.rec.ID

@@ -118,10 +118,10 @@ func (s *CLI) Mount(r *gin.Engine) {
 	api.GET("/pools", s.pools)
 	api.POST("/device", s.deviceAuthorization)
 	api.POST("/token", s.token)
-	api.POST("/credentials", s.kit.AuditRefusals(store.AuditVend), s.credentials)
-	api.GET("/roles", s.roles)
-	api.GET("/sessions", s.listSessions)
-	api.DELETE("/sessions/:id", s.revokeSession)
+	api.POST("/credentials", s.kit.AuditRefusals(store.AuditVend), s.withSession(s.credentials))
+	api.GET("/roles", s.withSession(s.roles))
+	api.GET("/sessions", s.withSession(s.listSessions))
+	api.DELETE("/sessions/:id", s.withSession(s.revokeSession))
 }
 
 // flow is what a browser sign-in that ends in a CLI grant carries.

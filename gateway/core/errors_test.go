@@ -1,9 +1,13 @@
 package core
 
-import "testing"
+import (
+	"testing"
+
+	"fedgate/gateway/testkit"
+)
 
 func TestSnakeCase(t *testing.T) {
-	for in, want := range map[string]string{
+	testkit.StringFunc(t, "snakeCase", snakeCase, map[string]string{
 		"InvalidIdentityToken":    "invalid_identity_token",
 		"IDPRejectedClaim":        "idp_rejected_claim",
 		"IDPCommunicationError":   "idp_communication_error",
@@ -13,9 +17,5 @@ func TestSnakeCase(t *testing.T) {
 		"Throttling":              "throttling",
 		"PackedPolicyTooLarge":    "packed_policy_too_large",
 		"RegionDisabledException": "region_disabled_exception",
-	} {
-		if got := snakeCase(in); got != want {
-			t.Errorf("snakeCase(%q) = %q, want %q", in, got, want)
-		}
-	}
+	})
 }

@@ -64,18 +64,14 @@ func TestRateLimiterMemoryIsBounded(t *testing.T) {
 }
 
 func TestSourceKey(t *testing.T) {
-	for in, want := range map[string]string{
+	testkit.StringFunc(t, "SourceKey", SourceKey, map[string]string{
 		"192.0.2.7":                 "192.0.2.7",
 		"2001:db8:1:2:aaaa::1":      "2001:db8:1:2::/64",
 		"2001:db8:1:2:ffff:ffff::9": "2001:db8:1:2::/64",
 		"2001:db8:1:3::1":           "2001:db8:1:3::/64",
 		"::ffff:192.0.2.7":          "::ffff:192.0.2.7",
 		"not an ip":                 "not an ip",
-	} {
-		if got := SourceKey(in); got != want {
-			t.Errorf("sourceKey(%q) = %q, want %q", in, got, want)
-		}
-	}
+	})
 }
 
 var fixedNow = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)

@@ -2,9 +2,7 @@ package store_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"os"
 	"strings"
 	"sync"
@@ -28,18 +26,6 @@ func testPostgresDSN() string {
 		return dsn
 	}
 	return defaultTestPostgresDSN
-}
-
-// withSearchPath adds search_path to a URL or key=value connection string.
-func withSearchPath(dsn, schema string) string {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		sep := "?"
-		if strings.Contains(dsn, "?") {
-			sep = "&"
-		}
-		return dsn + sep + "search_path=" + schema
-	}
-	return dsn + " search_path=" + schema
 }
 
 var (
@@ -72,21 +58,7 @@ func pgAdmin(t testing.TB) *sql.DB {
 // search_path is that schema.
 func pgSchema(t testing.TB) string {
 	t.Helper()
-	db := pgAdmin(t)
-	b := make([]byte, 8)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	schema := "t_" + hex.EncodeToString(b)
-	if _, err := db.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-			t.Errorf("dropping test schema %s: %v", schema, err)
-		}
-	})
-	return withSearchPath(testPostgresDSN(), schema)
+	return storetest.PostgresSchema(context.Background(), t, pgAdmin(t), testPostgresDSN(), "t_")
 }
 
 // postgresDB is a database in a new schema of its own; raw connects with

@@ -116,3 +116,14 @@ func (b *LogBuffer) AtLevel(t testing.TB, level string) []map[string]any {
 	}
 	return out
 }
+
+// StringFunc checks a string function against each input and the output
+// wanted for it, reporting every mismatch.
+func StringFunc(t testing.TB, name string, f func(string) string, want map[string]string) {
+	t.Helper()
+	for in, w := range want {
+		if got := f(in); got != w {
+			t.Errorf("%s(%q) = %q, want %q", name, in, got, w)
+		}
+	}
+}

@@ -9,9 +9,7 @@ import (
 // FuzzVerifyToken feeds arbitrary strings to VerifyToken: it must never
 // panic and, lacking the IdP's private key, never accept one.
 func FuzzVerifyToken(f *testing.F) {
-	clock := newFakeClock()
-	op := newTestIdP(f, clock)
-	p := newTestProvider(f, op, clock, nil)
+	_, op, p := newTestSetup(f, nil)
 
 	valid := op.rsa.Sign(f, op.claims())
 	parts := strings.Split(valid, ".")

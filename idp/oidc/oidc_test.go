@@ -25,6 +25,26 @@ import (
 
 const testRedirectURL = "http://127.0.0.1:8765/callback"
 
+// newTestSetup is the usual start of a test: a clock, a test IdP and a
+// provider for it (mutate, if not nil, adjusts the provider's config).
+func newTestSetup(t testing.TB, mutate func(*Config)) (*testkit.Clock, *testIdP, *Provider) {
+	t.Helper()
+	clock := newFakeClock()
+	op := newTestIdP(t, clock)
+	return clock, op, newTestProvider(t, op, clock, mutate)
+}
+
+// newRSAKey is a fresh RSA key, for a key the IdP does not publish or one
+// it rotates to.
+func newRSAKey(t testing.TB) *rsa.PrivateKey {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
 func newTestProvider(t testing.TB, op *testIdP, clock *testkit.Clock, mutate func(*Config)) *Provider {
 	t.Helper()
 	cfg := Config{
@@ -83,9 +103,7 @@ func signIn(t *testing.T, op *testIdP, p *Provider, f idp.Flow) (code, state str
 }
 
 func TestOIDCAuthCodeURLCarriesFlow(t *testing.T) {
-	clock := newFakeClock()
-	op := newTestIdP(t, clock)
-	p := newTestProvider(t, op, clock, nil)
+	_, _, p := newTestSetup(t, nil)
 	f := newFlow()
 
 	u, err := url.Parse(p.AuthCodeURL(f))
@@ -127,9 +145,7 @@ func TestOIDCExchange(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := newFakeClock()
-			op := newTestIdP(t, clock)
-			p := newTestProvider(t, op, clock, func(c *Config) { c.UserInfo = tt.userInfo })
+			_, op, p := newTestSetup(t, func(c *Config) { c.UserInfo = tt.userInfo })
 			f := newFlow()
 			code, state := signIn(t, op, p, f)
 			if state != f.State {
@@ -214,9 +230,7 @@ func TestOIDCExchangeFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := newFakeClock()
-			op := newTestIdP(t, clock)
-			p := newTestProvider(t, op, clock, nil)
+			_, op, p := newTestSetup(t, nil)
 			f := newFlow()
 			code, _ := signIn(t, op, p, f)
 			if tt.arrange != nil {
@@ -242,9 +256,7 @@ func TestOIDCExchangeFailures(t *testing.T) {
 }
 
 func TestOIDCCodeIsSingleUse(t *testing.T) {
-	clock := newFakeClock()
-	op := newTestIdP(t, clock)
-	p := newTestProvider(t, op, clock, nil)
+	_, op, p := newTestSetup(t, nil)
 	f := newFlow()
 	code, _ := signIn(t, op, p, f)
 	if _, err := p.Exchange(context.Background(), code, f); err != nil {
@@ -256,15 +268,10 @@ func TestOIDCCodeIsSingleUse(t *testing.T) {
 }
 
 func TestOIDCVerifyToken(t *testing.T) {
-	clock := newFakeClock()
-	op := newTestIdP(t, clock)
-	p := newTestProvider(t, op, clock, nil)
+	clock, op, p := newTestSetup(t, nil)
 	now := clock.Now()
 
-	otherRSA, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+	otherRSA := newRSAKey(t)
 	with := func(changes map[string]any) map[string]any {
 		c := op.claims()
 		for k, v := range changes {
@@ -330,9 +337,7 @@ func TestOIDCVerifyToken(t *testing.T) {
 
 func TestOIDCVerifyTokenNoncePolicy(t *testing.T) {
 	// Browser-flow verification binds the nonce; app tokens carry none.
-	clock := newFakeClock()
-	op := newTestIdP(t, clock)
-	p := newTestProvider(t, op, clock, nil)
+	_, op, p := newTestSetup(t, nil)
 	d, err := p.discover(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -360,9 +365,7 @@ func TestOIDCVerifyTokenNoncePolicy(t *testing.T) {
 }
 
 func TestOIDCUnknownKidRefetchIsRateLimited(t *testing.T) {
-	clock := newFakeClock()
-	op := newTestIdP(t, clock)
-	p := newTestProvider(t, op, clock, nil)
+	clock, op, p := newTestSetup(t, nil)
 	ctx := context.Background()
 
 	if _, err := p.VerifyToken(ctx, op.rsa.Sign(t, op.claims())); err != nil {
@@ -406,17 +409,12 @@ func TestOIDCUnknownKidRefetchIsRateLimited(t *testing.T) {
 }
 
 func TestOIDCKeyRotationIsPickedUp(t *testing.T) {
-	clock := newFakeClock()
-	op := newTestIdP(t, clock)
-	p := newTestProvider(t, op, clock, nil)
+	clock, op, p := newTestSetup(t, nil)
 	ctx := context.Background()
 	if _, err := p.VerifyToken(ctx, op.rsa.Sign(t, op.claims())); err != nil {
 		t.Fatal(err)
 	}
-	newKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+	newKey := newRSAKey(t)
 	rotated := testkit.Key{ID: "rsa-2", Alg: jose.RS256, Key: newKey}
 	op.Publish(rotated.Public())
 	clock.Advance(jwksRefetchInterval)

@@ -36,17 +36,8 @@ func TestSAMLAuthnRequestIDFromInjectedRand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deflated, err := base64.StdEncoding.DecodeString(u.Query().Get("SAMLRequest"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	inflated, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(deflated)), 64<<10))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var req crewsaml.AuthnRequest
-	if err := xml.Unmarshal(inflated, &req); err != nil || req.ID != want {
-		t.Fatalf("encoded request ID %q (%v), want %q", req.ID, err, want)
+	if req := redirectAuthnRequest(t, u.Query().Get("SAMLRequest")); req.ID != want {
+		t.Fatalf("encoded request ID %q, want %q", req.ID, want)
 	}
 	// The source is exhausted: no ID, no request (never a fallback).
 	if _, _, err := f.sp.AuthnRequestURL(idp.Flow{State: "st-2"}); err == nil {
@@ -56,4 +47,23 @@ func TestSAMLAuthnRequestIDFromInjectedRand(t *testing.T) {
 	if _, _, err := broken.sp.AuthnRequestURL(idp.Flow{State: "st-3"}); err == nil || !strings.Contains(err.Error(), "no entropy") {
 		t.Fatalf("broken random source: %v", err)
 	}
+}
+
+// redirectAuthnRequest decodes the SAMLRequest parameter of the redirect
+// binding: base64, then raw DEFLATE, then XML.
+func redirectAuthnRequest(t testing.TB, param string) crewsaml.AuthnRequest {
+	t.Helper()
+	deflated, err := base64.StdEncoding.DecodeString(param)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inflated, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(deflated)), 64<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req crewsaml.AuthnRequest
+	if err := xml.Unmarshal(inflated, &req); err != nil {
+		t.Fatal(err)
+	}
+	return req
 }

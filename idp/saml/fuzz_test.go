@@ -38,15 +38,7 @@ func FuzzConsumeResponse(f *testing.F) {
 	f.Add([]byte(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"><!DOCTYPE x></samlp:Response>`), false)
 	f.Add([]byte("PHNhbWw+"), true)
 
-	clock := testkit.NewClock(testSAMLNow)
-	sp, err := New(context.Background(), Config{
-		ID: "corp", IdPMetadataXML: idpMetadataXML(testIdPEntityID, testKeys()["idp"].cert),
-		EntityID: testSPEntityID, ACSURL: testACS, MetadataURL: testSPMetadataURL,
-		SigningKey: testKeys()["sp"].key, Certificate: testKeys()["sp"].cert,
-	}, nil, clock.Now, forgetfulReplay{})
-	if err != nil {
-		f.Fatal(err)
-	}
+	sp := newForgetfulSP(f, nil)
 	f.Fuzz(func(t *testing.T, data []byte, posted bool) {
 		in := string(data)
 		if !posted {
@@ -119,14 +111,7 @@ func FuzzAttributesToClaims(f *testing.F) {
 }
 
 func BenchmarkSAMLConsumeResponse(b *testing.B) {
-	clock := testkit.NewClock(testSAMLNow)
-	sp, err := New(context.Background(), Config{
-		ID: "corp", IdPMetadataXML: idpMetadataXML(testIdPEntityID, testKeys()["idp"].cert),
-		EntityID: testSPEntityID, ACSURL: testACS, MetadataURL: testSPMetadataURL,
-	}, nil, clock.Now, forgetfulReplay{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	sp := newForgetfulSP(b, unsignedRequests)
 	posted := newSAMLCase().post(b)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -137,15 +122,7 @@ func BenchmarkSAMLConsumeResponse(b *testing.B) {
 }
 
 func BenchmarkSAMLAuthnRequestURL(b *testing.B) {
-	clock := testkit.NewClock(testSAMLNow)
-	sp, err := New(context.Background(), Config{
-		ID: "corp", IdPMetadataXML: idpMetadataXML(testIdPEntityID, testKeys()["idp"].cert),
-		EntityID: testSPEntityID, ACSURL: testACS, MetadataURL: testSPMetadataURL,
-		SigningKey: testKeys()["sp"].key, Certificate: testKeys()["sp"].cert,
-	}, nil, clock.Now, forgetfulReplay{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	sp := newForgetfulSP(b, nil)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, _, err := sp.AuthnRequestURL(idp.Flow{State: "state"}); err != nil {
@@ -153,3 +130,17 @@ func BenchmarkSAMLAuthnRequestURL(b *testing.B) {
 		}
 	}
 }
+
+// newForgetfulSP is the test SP with a replay cache that forgets, so one
+// response can be posted again and again.
+func newForgetfulSP(tb testing.TB, mutate func(*Config)) *Provider {
+	tb.Helper()
+	sp, err := New(context.Background(), testSPConfig(mutate), nil, testkit.NewClock(testSAMLNow).Now, forgetfulReplay{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return sp
+}
+
+// unsignedRequests drops the SP key: requests go unsigned.
+func unsignedRequests(c *Config) { c.SigningKey, c.Certificate = nil, nil }

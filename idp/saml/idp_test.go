@@ -283,10 +283,9 @@ type samlFixture struct {
 	replay *memReplay
 }
 
-// newSAMLFixture builds a provider trusting the "idp" key via inline
-// metadata, at testSAMLNow.
-func newSAMLFixture(t testing.TB, mutate func(*Config)) *samlFixture {
-	t.Helper()
+// testSPConfig is the SP trusting the "idp" key via inline metadata,
+// adjusted by mutate if not nil.
+func testSPConfig(mutate func(*Config)) Config {
 	cfg := Config{
 		ID: "corp", DisplayName: "Corp SAML",
 		IdPMetadataXML: idpMetadataXML(testIdPEntityID, testKeys()["idp"].cert),
@@ -296,9 +295,16 @@ func newSAMLFixture(t testing.TB, mutate func(*Config)) *samlFixture {
 	if mutate != nil {
 		mutate(&cfg)
 	}
+	return cfg
+}
+
+// newSAMLFixture builds a provider trusting the "idp" key via inline
+// metadata, at testSAMLNow.
+func newSAMLFixture(t testing.TB, mutate func(*Config)) *samlFixture {
+	t.Helper()
 	clock := testkit.NewClock(testSAMLNow)
 	replay := newMemReplay()
-	sp, err := New(context.Background(), cfg, nil, clock.Now, replay)
+	sp, err := New(context.Background(), testSPConfig(mutate), nil, clock.Now, replay)
 	if err != nil {
 		t.Fatal(err)
 	}

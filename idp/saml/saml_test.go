@@ -2,7 +2,6 @@ package saml
 
 import (
 	"bytes"
-	"compress/flate"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -13,7 +12,6 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -356,18 +354,7 @@ func TestSAMLAuthnRequestURL(t *testing.T) {
 	if err := rsa.VerifyPKCS1v15(&testKeys()["sp"].key.PublicKey, crypto.SHA256, digest[:], sig); err != nil {
 		t.Fatalf("redirect signature does not verify with the SP certificate: %v", err)
 	}
-	deflated, err := base64.StdEncoding.DecodeString(q.Get("SAMLRequest"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	inflated, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(deflated)), 64<<10))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var req crewsaml.AuthnRequest
-	if err := xml.Unmarshal(inflated, &req); err != nil {
-		t.Fatal(err)
-	}
+	req := redirectAuthnRequest(t, q.Get("SAMLRequest"))
 	if req.ID != reqID || req.AssertionConsumerServiceURL != testACS || req.Destination != testSSOURL ||
 		req.Issuer == nil || req.Issuer.Value != testSPEntityID || req.ProtocolBinding != crewsaml.HTTPPostBinding {
 		t.Fatalf("authn request = %+v", req)
@@ -444,13 +431,7 @@ func TestNewSAMLConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := Config{
-				ID: "corp", IdPMetadataXML: idpMetadataXML(testIdPEntityID, testKeys()["idp"].cert),
-				EntityID: testSPEntityID, ACSURL: testACS, MetadataURL: testSPMetadataURL,
-				SigningKey: testKeys()["sp"].key, Certificate: testKeys()["sp"].cert,
-			}
-			tt.mutate(&cfg)
-			_, err := New(context.Background(), cfg, http.DefaultClient, nil, newMemReplay())
+			_, err := New(context.Background(), testSPConfig(tt.mutate), http.DefaultClient, nil, newMemReplay())
 			if tt.want == nil {
 				if err != nil {
 					t.Fatalf("valid config refused: %v", err)

@@ -144,22 +144,20 @@ providers:
     client_secret: \${CORP_CLIENT_SECRET}
     extra_audiences: [fedgate-mobile]
 pools:
+  # The mobile pool takes the same provider, tags and rules (YAML anchors).
   - id: $pool_team
     name: team
-    providers: [corp]
-    principal_tags: {department: department}
-    rules:
+    providers: &providers [corp]
+    principal_tags: &tags {department: department}
+    rules: &rules
       - name: s3 readers
         match: [{claim: groups, op: equals, value: s3-readers}]
         role: $role
   - id: $pool_mobile
     name: mobile
-    providers: [corp]
-    principal_tags: {department: department}
-    rules:
-      - name: s3 readers
-        match: [{claim: groups, op: equals, value: s3-readers}]
-        role: $role
+    providers: *providers
+    principal_tags: *tags
+    rules: *rules
 cognito:
   # One caller and one identity make every request here: lift the limits.
   rate_per_address: 1000000

@@ -1,12 +1,20 @@
 package peers
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -155,4 +163,162 @@ func S3With(m *Moto, creds aws.Credentials) *s3.Client {
 func IsAccessDenied(err error) bool {
 	var apiErr interface{ ErrorCode() string }
 	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "AccessDenied"
+}
+
+// S3Check is one S3 call that proves what a set of vended credentials may do
+// under moto's IAM enforcement.
+type S3Check struct {
+	what   string
+	call   func(context.Context, *s3.Client) error
+	denied bool
+}
+
+// Creds are credentials as the SDKs' responses carry them (STS, Cognito).
+func Creds(accessKeyID, secretKey, sessionToken *string) aws.Credentials {
+	return aws.Credentials{AccessKeyID: aws.ToString(accessKeyID), SecretAccessKey: aws.ToString(secretKey), SessionToken: aws.ToString(sessionToken)}
+}
+
+// Lists: listing bucket works and, when keys are given, shows exactly those.
+func Lists(bucket string, keys ...string) S3Check {
+	return S3Check{what: "listing " + bucket, call: func(ctx context.Context, c *s3.Client) error {
+		out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+		if err != nil || keys == nil {
+			return err
+		}
+		got := make([]string, 0, len(out.Contents))
+		for _, o := range out.Contents {
+			got = append(got, aws.ToString(o.Key))
+		}
+		if !slices.Equal(got, keys) {
+			return fmt.Errorf("got objects %v, want %v", got, keys)
+		}
+		return nil
+	}}
+}
+
+// Reads: getting key from bucket works.
+func Reads(bucket, key string) S3Check {
+	return S3Check{what: "reading " + bucket + "/" + key, call: func(ctx context.Context, c *s3.Client) error {
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err == nil {
+			out.Body.Close()
+		}
+		return err
+	}}
+}
+
+// Writes: putting key into bucket works.
+func Writes(bucket, key string) S3Check {
+	return S3Check{what: "writing " + bucket + "/" + key, call: func(ctx context.Context, c *s3.Client) error {
+		_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: strings.NewReader("x")})
+		return err
+	}}
+}
+
+// Denied turns a check around: its call must fail with AccessDenied.
+func Denied(c S3Check) S3Check {
+	c.denied = true
+	return c
+}
+
+// CheckS3 makes each call with creds and stops the test if any has
+// another outcome than the check wants.
+func (m *Moto) CheckS3(t testing.TB, creds aws.Credentials, checks ...S3Check) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	client := S3With(m, creds)
+	failed := false
+	for _, c := range checks {
+		err := c.call(ctx, client)
+		switch {
+		case c.denied && !IsAccessDenied(err):
+			t.Errorf("%s with these credentials: err = %v, want AccessDenied", c.what, err)
+			failed = true
+		case !c.denied && err != nil:
+			t.Errorf("%s with these credentials: %v", c.what, err)
+			failed = true
+		}
+	}
+	if failed {
+		t.FailNow()
+	}
+}
+
+// STSTap is a recording proxy in front of moto's STS: point fedgate's STS
+// endpoint at URL, and the test sees each AssumeRoleWith* call fedgate made.
+type STSTap struct {
+	URL   string
+	mu    sync.Mutex
+	calls []url.Values
+}
+
+// StartSTSTap starts the proxy and stops it when the test ends.
+func (m *Moto) StartSTSTap(t testing.TB) *STSTap {
+	t.Helper()
+	motoURL, err := url.Parse(m.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tap := &STSTap{}
+	proxy := httputil.NewSingleHostReverseProxy(motoURL)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tap.record(r)
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	tap.URL = srv.URL
+	return tap
+}
+
+func (tp *STSTap) record(r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	form, _ := url.ParseQuery(string(body))
+	if strings.HasPrefix(form.Get("Action"), "AssumeRoleWith") {
+		tp.mu.Lock()
+		tp.calls = append(tp.calls, form)
+		tp.mu.Unlock()
+	}
+}
+
+// Calls are the forms of the calls so far, oldest first.
+func (tp *STSTap) Calls() []url.Values {
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	return slices.Clone(tp.calls)
+}
+
+// Count is how many calls were made.
+func (tp *STSTap) Count() int { return len(tp.Calls()) }
+
+// Last is the form of the last call; without one the test stops.
+func (tp *STSTap) Last(t testing.TB) url.Values {
+	t.Helper()
+	calls := tp.Calls()
+	if len(calls) == 0 {
+		t.Fatal("no STS call was made")
+	}
+	return calls[len(calls)-1]
+}
+
+// Snapshot is the number of calls and the web identity token of the last.
+func (tp *STSTap) Snapshot() (calls int, last string) {
+	all := tp.Calls()
+	if len(all) > 0 {
+		last = all[len(all)-1].Get("WebIdentityToken")
+	}
+	return len(all), last
+}
+
+// Tokens are the web identity tokens of every call so far.
+func (tp *STSTap) Tokens() []string {
+	var out []string
+	for _, c := range tp.Calls() {
+		out = append(out, c.Get("WebIdentityToken"))
+	}
+	return out
 }

@@ -2,15 +2,14 @@ package peers
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+
+	"fedgate/gateway/store/storetest"
 )
 
 // DefaultPostgresDSN is the local PostgreSQL of these machines (trust auth on
@@ -37,25 +36,5 @@ func PostgresSchema(t testing.TB) string {
 		Required(t, "PostgreSQL at FEDGATE_TEST_POSTGRES_DSN or "+DefaultPostgresDSN+": "+err.Error())
 		return ""
 	}
-	b := make([]byte, 8)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	schema := "e2e_" + hex.EncodeToString(b)
-	if _, err := db.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-			t.Errorf("dropping test schema %s: %v", schema, err)
-		}
-	})
-	if strings.HasPrefix(base, "postgres://") || strings.HasPrefix(base, "postgresql://") {
-		sep := "?"
-		if strings.Contains(base, "?") {
-			sep = "&"
-		}
-		return base + sep + "search_path=" + schema
-	}
-	return base + " search_path=" + schema
+	return storetest.PostgresSchema(ctx, t, db, base, "e2e_")
 }
