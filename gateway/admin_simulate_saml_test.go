@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"fedgate/exchange/modes"
 	"fedgate/gateway/admin"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
@@ -119,6 +120,7 @@ func TestAdminSimulateSAMLForward(t *testing.T) {
 	h := newAdminHarness(t)
 	team := h.srv.core.Snapshot().Pools[gwTeamID]
 	team.Cfg.Mode, team.Cfg.SAMLProviderARN = config.ModeSAMLForward, arn
+	team.Spec, _ = modes.Lookup(config.ModeSAMLForward)
 	for _, tt := range []struct {
 		name, offered string
 		granted       bool

@@ -38,7 +38,7 @@ func (s *Admin) simulateSAML(ctx context.Context, pool *core.Pool, provider, res
 // through the pool's IAM SAML provider remain (core.NarrowSAMLForward), and the
 // trace says which grants that dropped.
 func narrowSimulated(pool *core.Pool, claims map[string]any, d rules.Decision, steps []rules.Step) (rules.Decision, []rules.Step) {
-	if !pool.Spec().NarrowToAssertion {
+	if !pool.Spec.NarrowToAssertion {
 		return d, steps
 	}
 	narrowed := core.NarrowSAMLForward(&core.Principal{Pool: pool, Ident: &idp.Identity{Claims: claims}}, d)

@@ -30,7 +30,7 @@ func (s *CLI) principal(a *auth, poolKey string) (*core.Principal, *core.Error) 
 	if prov == nil {
 		return nil, core.Errorf(http.StatusForbidden, core.CodeUnknownProvider, "The pool %q does not accept the identity provider you signed in with.", pool.Cfg.DisplayName)
 	}
-	if pool.Spec().Forwards == exchange.ForwardIDToken && a.sealed.RawToken == "" {
+	if pool.Spec.Forwards == exchange.ForwardIDToken && a.sealed.RawToken == "" {
 		return nil, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The pool %q forwards your identity provider's token to AWS; sign in through it with fedgate login --pool %s.", pool.Cfg.DisplayName, pool.Cfg.Name)
 	}
 	return &core.Principal{Pool: pool, Provider: prov, Ident: &idp.Identity{

@@ -124,7 +124,7 @@ func (s *CLI) refuse(c *gin.Context, f *flow) (redirected bool) {
 // re-evaluated against the rules at every vend, so rule changes apply.
 func (s *CLI) newDraft(p *core.Principal, method, client string) (draft, *core.Error) {
 	d := draft{Pool: p.Pool.Cfg.ID, Provider: p.Provider.Cfg.ID, Subject: p.Ident.Subject, Claims: p.Ident.Claims, Method: method, Client: client}
-	if p.Pool.Spec().Forwards == exchange.ForwardIDToken {
+	if p.Pool.Spec.Forwards == exchange.ForwardIDToken {
 		exp, ok := claimUnix(p.Ident.Claims["exp"])
 		if p.Ident.RawToken == "" || !ok {
 			return d, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "This pool forwards the identity provider's token to AWS, and this sign-in has none to keep for the CLI.")

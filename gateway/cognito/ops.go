@@ -286,11 +286,7 @@ func (api *API) getCredentialsForIdentity(c *gin.Context, body []byte) (any, *co
 
 func (api *API) vendLogin(ctx context.Context, r *resolvedIdentity, customRole string) (*exchange.Credentials, *core.Error) {
 	p := &core.Principal{Pool: r.pool, Provider: r.login.provider, Ident: r.login.ident, KnownID: r.id}
-	role := customRole
-	if d := p.Entitlements(); role == "" && len(d.Grants) > 1 {
-		role = d.Grants[0].Role // ambiguous: the pool's order decides, as Cognito's rules do
-	}
-	creds, _, e := api.core.Grant(ctx, p, role, 0)
+	creds, _, e := api.core.GrantFirst(ctx, p, customRole, 0)
 	switch {
 	case e == nil:
 	case e.Code == core.CodeRoleNotEntitled:

@@ -179,7 +179,21 @@ func WithAuditTrail(ctx context.Context, kind string) (context.Context, *AuditTr
 // and a vend are both audited. durationSeconds 0 means the grant's or the
 // pool's default.
 func (s *Core) Grant(ctx context.Context, p *Principal, roleARN string, durationSeconds int) (*exchange.Credentials, string, *Error) {
-	g, e := PickGrant(p, p.Entitlements(), roleARN)
+	return s.grant(ctx, p, p.Entitlements(), roleARN, durationSeconds)
+}
+
+// GrantFirst is Grant, except that with no role named and several open it
+// takes the first, in the pool's rule order (as Cognito does).
+func (s *Core) GrantFirst(ctx context.Context, p *Principal, roleARN string, durationSeconds int) (*exchange.Credentials, string, *Error) {
+	d := p.Entitlements()
+	if roleARN == "" && len(d.Grants) > 1 {
+		roleARN = d.Grants[0].Role
+	}
+	return s.grant(ctx, p, d, roleARN, durationSeconds)
+}
+
+func (s *Core) grant(ctx context.Context, p *Principal, d rules.Decision, roleARN string, durationSeconds int) (*exchange.Credentials, string, *Error) {
+	g, e := PickGrant(p, d, roleARN)
 	if e != nil {
 		s.AuditRefusal(ctx, p, roleARN, e)
 		return nil, "", e

@@ -44,7 +44,7 @@ type Core struct {
 	store          store.Store
 	issuer         *issuer.Issuer
 	box            *secret.Box
-	modes          map[string]exchange.Mode
+	modes          map[string]liveMode
 	upstreamClient *http.Client
 	log            *slog.Logger
 	now            func() time.Time
@@ -66,9 +66,9 @@ func New(ctx context.Context, d Deps) (*Core, error) {
 	s.saml = newSAMLState(d.Config, d.Store, d.Box, d.Now, d.Rand)
 	samlSTS, _ := d.STS.(exchange.SAMLSTS)
 	deps := exchange.ModeDeps{Minter: d.Issuer, WebIdentitySTS: d.STS, SAMLSTS: samlSTS, Signer: brokerSigner{s.saml}}
-	s.modes = map[string]exchange.Mode{}
+	s.modes = map[string]liveMode{}
 	for _, spec := range modes.All() {
-		s.modes[spec.Name] = spec.New(deps)
+		s.modes[spec.Name] = liveMode{spec: spec, mode: spec.New(deps)}
 	}
 	if err := s.Reload(ctx); err != nil {
 		return nil, err
@@ -105,4 +105,10 @@ func (s *Core) Rand() io.Reader { return s.rand }
 func (s *Core) Run(ctx context.Context) {
 	go s.WatchSAMLMetadata(ctx)
 	s.Watch(ctx)
+}
+
+// liveMode is a registered exchange mode, built once, with its spec.
+type liveMode struct {
+	spec exchange.ModeSpec
+	mode exchange.Mode
 }

@@ -138,7 +138,7 @@ func (r samlReplay) Remember(ctx context.Context, assertionID string, notOnOrAft
 // any other, and the IdP's word on which roles a person may have stands
 // beside the pool's rules.
 func NarrowSAMLForward(p *Principal, d rules.Decision) rules.Decision {
-	if !p.Pool.Spec().NarrowToAssertion {
+	if !p.Pool.Spec.NarrowToAssertion {
 		return d
 	}
 	offered := idp.ParseAWSRoles(p.Ident.Claims[idp.AWSRoleAttribute])

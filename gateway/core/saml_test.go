@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"fedgate/exchange/modes"
 	"fedgate/exchange/rules"
 	"fedgate/gateway/config"
 	"fedgate/gateway/store"
@@ -78,7 +79,8 @@ func TestNarrowSAMLForward(t *testing.T) {
 			if tt.roleClaim != nil {
 				claims[idp.AWSRoleAttribute] = tt.roleClaim
 			}
-			p := &Principal{Pool: &Pool{Cfg: config.Pool{Mode: tt.mode, SAMLProviderARN: prov}}, Ident: &idp.Identity{Claims: claims}}
+			spec, _ := modes.Lookup(tt.mode)
+			p := &Principal{Pool: &Pool{Cfg: config.Pool{Mode: tt.mode, SAMLProviderARN: prov}, Spec: spec}, Ident: &idp.Identity{Claims: claims}}
 			d := NarrowSAMLForward(p, granted)
 			var got []string
 			for _, g := range d.Grants {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"fedgate/exchange"
-	"fedgate/exchange/modes"
 	"fedgate/exchange/rules"
 	"fedgate/gateway/config"
 	"fedgate/idp"
@@ -37,15 +36,10 @@ type Pool struct {
 	Mapping   *rules.Mapping
 	Providers []*Provider
 	Mode      exchange.Mode
+	// Spec describes the mode: what it forwards, allows and needs.
+	// Resolved once per snapshot: the vend path reads it.
+	Spec      exchange.ModeSpec
 	IssuerURL string
-}
-
-// Spec describes the pool's exchange mode: what it forwards, allows and
-// needs. It follows Cfg.Mode, which a validated configuration always
-// registers; an unknown mode gives the zero spec.
-func (p *Pool) Spec() exchange.ModeSpec {
-	spec, _ := modes.Lookup(p.Cfg.Mode)
-	return spec
 }
 
 // Provider is the pool's provider id, or nil when the pool does not
@@ -85,7 +79,8 @@ func (s *Core) BuildSnapshot(ctx context.Context, version int64, m config.Mappin
 		if len(problems) > 0 {
 			return nil, fmt.Errorf("pool %s: %v", pc.ID, problems)
 		}
-		lp := &Pool{Cfg: pc, Mapping: mapping, Mode: s.modes[pc.Mode], IssuerURL: f.IssuerURL(&pc)}
+		m := s.modes[pc.Mode]
+		lp := &Pool{Cfg: pc, Mapping: mapping, Mode: m.mode, Spec: m.spec, IssuerURL: f.IssuerURL(&pc)}
 		for _, id := range pc.Providers {
 			lp.Providers = append(lp.Providers, snap.Providers[id])
 		}
