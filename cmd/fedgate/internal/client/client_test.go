@@ -492,3 +492,74 @@ func TestDeviceLoginPollsAtTheGatewaysPace(t *testing.T) {
 		t.Errorf("the code and where to enter it were not shown:\n%s", stderr.String())
 	}
 }
+
+// A loopback login whose browser never comes back says so while it waits,
+// and ends with what stopped it: Ctrl-C (the context cancelled) is
+// "interrupted", --timeout is "timed out".
+func TestLoopbackLoginSaysWhyItStopped(t *testing.T) {
+	tests := []struct {
+		name string
+		stop func(cancel context.CancelFunc)
+		want string
+	}{
+		{"Ctrl-C", func(cancel context.CancelFunc) { cancel() }, "interrupted while waiting for the browser sign-in"},
+		{"timeout", func(context.CancelFunc) {}, "timed out after 300ms waiting for the browser sign-in"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr testkit.LogBuffer
+			c := newTestClient(t.TempDir(), &bytes.Buffer{}, &stderr)
+			reminded := make(chan time.Time, 1)
+			reminded <- time.Time{} // the first reminder is due at once, later ones never
+			c.after = func(time.Duration) <-chan time.Time { return reminded }
+			parent, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			o := LoginOptions{Pool: "team", NoBrowser: true, Timeout: 300 * time.Millisecond}
+			if tt.name == "Ctrl-C" {
+				o.Timeout = time.Minute
+			}
+			ctx, stop := context.WithTimeout(parent, o.Timeout)
+			defer stop()
+			done := make(chan error, 1)
+			go func() {
+				_, err := c.loopbackLogin(ctx, c.gateway("https://fedgate.example.com", ""), o)
+				done <- err
+			}()
+			for deadline := time.Now().Add(5 * time.Second); !strings.Contains(stderr.String(), "Still waiting") && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+			}
+			tt.stop(cancel)
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("err = %v, want %q", err, tt.want)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the login did not stop")
+			}
+			out := stderr.String()
+			if !strings.Contains(out, "Waiting for the browser to come back to http://127.0.0.1:") || !strings.Contains(out, "fedgate login --device --gateway https://fedgate.example.com") {
+				t.Errorf("the CLI did not say what it waits for and what to do:\n%s", out)
+			}
+		})
+	}
+}
+
+// Several roles: the CLI lists them and names its own flag, not the API's.
+func TestSeveralRolesListedWithTheFlag(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(wire.APIError{Code: "role_required", Message: "Several roles are open to you in this pool; name one with role_arn.",
+			Roles: []string{"arn:aws:iam::1:role/reader", "arn:aws:iam::1:role/admin"}})
+	}))
+	defer srv.Close()
+	c, _, _, dirs := testClient(t, nil)
+	if err := dirs.saveSession(&savedSession{Gateway: srv.URL, AccessToken: "fgcli_test", ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	err := c.CredentialProcess(context.Background(), RoleOptions{Gateway: srv.URL, Pool: "picker", RefreshBefore: time.Minute})
+	want := "several roles are open to you; choose one with --role ARN:\n  arn:aws:iam::1:role/reader\n  arn:aws:iam::1:role/admin"
+	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "role_arn") {
+		t.Errorf("err = %v, want it to contain %q and not the API's role_arn", err, want)
+	}
+}

@@ -34,7 +34,17 @@ func (c *Client) credentials(ctx context.Context, o RoleOptions) (string, *excha
 		return "", nil, err
 	}
 	creds, err := c.cachedOrFresh(ctx, gateway, o)
-	return gateway, creds, loginHint(gateway, err)
+	return gateway, creds, roleHint(loginHint(gateway, err))
+}
+
+// roleHint turns the API's "name one with role_arn" into the CLI's flag,
+// listing the roles to choose from.
+func roleHint(err error) error {
+	var ge *gatewayError
+	if !errors.As(err, &ge) || ge.Code != "role_required" || len(ge.Roles) == 0 {
+		return err
+	}
+	return fmt.Errorf("several roles are open to you; choose one with --role ARN:\n  %s", strings.Join(ge.Roles, "\n  "))
 }
 
 func (c *Client) cachedOrFresh(ctx context.Context, gateway string, o RoleOptions) (*exchange.Credentials, error) {
