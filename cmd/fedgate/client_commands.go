@@ -153,8 +153,8 @@ func (cc clientCommands) exec(ctx context.Context, args []string) int {
 func (cc clientCommands) console(ctx context.Context, args []string) int {
 	var o client.ConsoleOptions
 	fs := cc.roleFlags("console", &o.RoleOptions)
-	fs.StringVar(&o.FederationURL, "federation-url", "https://signin.aws.amazon.com/federation", "AWS federation endpoint")
-	fs.StringVar(&o.Destination, "destination", "https://console.aws.amazon.com/", "console page to open")
+	fs.StringVar(&o.FederationURL, "federation-url", "", "AWS federation endpoint (default: the gateway's console.federation_url)")
+	fs.StringVar(&o.Destination, "destination", "", "console page to open (default: the gateway's console.destination)")
 	fs.BoolVar(&o.NoBrowser, "no-browser", false, "print the URL instead of opening a browser")
 	if fs.Parse(args) != nil {
 		return 2

@@ -423,7 +423,8 @@ func TestEndToEndCLI(t *testing.T) {
 			t.Fatal(err)
 		}
 		n := len(fed.recorded())
-		r := home.run("fedgate", "console", "--pool", "team", "--role", e.readerRole, "--federation-url", fed.srv.URL+"/federation", "--no-browser")
+		// No --federation-url: the gateway's console.federation_url is the double.
+		r := home.run("fedgate", "console", "--pool", "team", "--role", e.readerRole, "--no-browser")
 		if r.code != 0 {
 			t.Fatalf("console: exit %d\n%s", r.code, r.stderr)
 		}

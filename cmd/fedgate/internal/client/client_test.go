@@ -563,3 +563,55 @@ func TestSeveralRolesListedWithTheFlag(t *testing.T) {
 		t.Errorf("err = %v, want it to contain %q and not the API's role_arn", err, want)
 	}
 }
+
+// fedgate console signs in where the gateway is set up to
+// (console.federation_url, from /cli/pools) unless told otherwise, and
+// sends credentials to no plain-http endpoint off this computer.
+func TestConsoleUsesTheGatewaysFederationURL(t *testing.T) {
+	var federation atomic.Int32
+	var mux http.ServeMux
+	srv := httptest.NewServer(&mux)
+	defer srv.Close()
+	console := &wire.CLIConsole{FederationURL: srv.URL + "/federation", Destination: "https://console.example/home"}
+	mux.HandleFunc("/cli/pools", func(w http.ResponseWriter, _ *http.Request) {
+		_ = json.NewEncoder(w).Encode(wire.CLIPoolList{Pools: []wire.CLIPool{}, Console: console})
+	})
+	mux.HandleFunc("/cli/credentials", func(w http.ResponseWriter, _ *http.Request) {
+		_ = json.NewEncoder(w).Encode(wire.Credentials{AccessKeyID: "ASIAX", SecretAccessKey: "s", SessionToken: "t", Expiration: time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+	})
+	mux.HandleFunc("/federation", func(w http.ResponseWriter, _ *http.Request) {
+		federation.Add(1)
+		_, _ = w.Write([]byte(`{"SigninToken":"tok"}`))
+	})
+	tests := []struct {
+		name    string
+		console *wire.CLIConsole
+		flag    string
+		want    string // prefix of the printed URL, or of the error
+		wantErr bool
+	}{
+		{"the gateway's endpoint", console, "", srv.URL + "/federation?Action=login&Destination=https%3A%2F%2Fconsole.example%2Fhome", false},
+		{"--federation-url wins", &wire.CLIConsole{FederationURL: "https://unused.example/federation"}, srv.URL + "/federation", srv.URL + "/federation?Action=login&Destination=https%3A%2F%2Fconsole.aws.amazon.com%2F", false},
+		{"plain http off this computer", &wire.CLIConsole{FederationURL: "http://signin.example/federation"}, "", "must use https", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			console = tt.console
+			c, out, _, dirs := testClient(t, nil)
+			if err := dirs.saveSession(&savedSession{Gateway: srv.URL, AccessToken: "fgcli_test", ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+			before := federation.Load()
+			err := c.Console(context.Background(), ConsoleOptions{RoleOptions: RoleOptions{Gateway: srv.URL, RefreshBefore: time.Minute}, FederationURL: tt.flag, NoBrowser: true})
+			if tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), tt.want) || federation.Load() != before {
+					t.Errorf("err = %v, federation calls %d; want %q and no call", err, federation.Load()-before, tt.want)
+				}
+				return
+			}
+			if err != nil || !strings.HasPrefix(strings.TrimSpace(out.String()), tt.want) || federation.Load() != before+1 {
+				t.Errorf("err %v, printed %q, federation calls %d; want %s…", err, out.String(), federation.Load()-before, tt.want)
+			}
+		})
+	}
+}

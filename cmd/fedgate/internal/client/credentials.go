@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -161,9 +162,38 @@ func credentialEnv(base []string, creds *exchange.Credentials) []string {
 // ConsoleOptions are the role and where `fedgate console` signs in.
 type ConsoleOptions struct {
 	RoleOptions
+	// FederationURL and Destination, when empty, are the gateway's
+	// console.federation_url and console.destination.
 	FederationURL string // the AWS federation endpoint
 	Destination   string // the console page to open
 	NoBrowser     bool   // print the URL instead of opening a browser
+}
+
+// AWS's own console sign-in, for a gateway that does not say which to use.
+const (
+	defaultFederationURL      = "https://signin.aws.amazon.com/federation"
+	defaultConsoleDestination = "https://console.aws.amazon.com/"
+)
+
+// consoleTarget fills in the federation endpoint and destination the
+// gateway is set up for, where the command line named none. The endpoint
+// receives the credentials, so it must be https (http only on loopback).
+func (c *Client) consoleTarget(ctx context.Context, gateway string, o *ConsoleOptions) error {
+	if o.FederationURL == "" || o.Destination == "" {
+		var out wire.CLIPoolList
+		if err := c.gateway(gateway, "").do(ctx, http.MethodGet, "/cli/pools", nil, &out); err != nil {
+			return err
+		}
+		if out.Console == nil {
+			out.Console = &wire.CLIConsole{}
+		}
+		o.FederationURL = cmp.Or(o.FederationURL, out.Console.FederationURL, defaultFederationURL)
+		o.Destination = cmp.Or(o.Destination, out.Console.Destination, defaultConsoleDestination)
+	}
+	if _, err := normalizeGateway(o.FederationURL); err != nil {
+		return fmt.Errorf("the AWS federation endpoint %s must use https (plain http only to this computer)", o.FederationURL)
+	}
+	return nil
 }
 
 // Console builds an AWS console sign-in URL with the role's credentials
@@ -171,6 +201,9 @@ type ConsoleOptions struct {
 func (c *Client) Console(ctx context.Context, o ConsoleOptions) error {
 	gateway, creds, err := c.credentials(ctx, o.RoleOptions)
 	if err != nil {
+		return err
+	}
+	if err := c.consoleTarget(ctx, gateway, &o); err != nil {
 		return err
 	}
 	signin := exchange.ConsoleSignIn{Endpoint: o.FederationURL, HTTP: c.http}
