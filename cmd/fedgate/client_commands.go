@@ -96,6 +96,7 @@ func (cc clientCommands) configure(ctx context.Context, args []string) int {
 	fs.StringVar(&o.ProfilePrefix, "profile-prefix", "fedgate-", "prefix of the profile names")
 	fs.StringVar(&o.ConfigFile, "config-file", "", "AWS config file (default $AWS_CONFIG_FILE or ~/.aws/config)")
 	fs.IntVar(&o.Duration, "duration", 0, "credential lifetime in seconds for the profiles (default: the pool's)")
+	fs.StringVar(&o.Command, "command", "", "the fedgate the profiles run (default: this one)")
 	if fs.Parse(args) != nil {
 		return 2
 	}

@@ -130,6 +130,21 @@ func (h *cliHome) run(name string, args ...string) cliResult {
 	return res
 }
 
+// goRun runs `go run .` (this package: fedgate) on this laptop, with the
+// go command's own caches, so the build is the test binary's.
+func (h *cliHome) goRun(args ...string) cliResult {
+	h.e.t.Helper()
+	out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
+	if err != nil {
+		h.e.t.Fatalf("go env: %v", err)
+	}
+	vals := strings.Fields(string(out))
+	saved := h.env
+	defer func() { h.env = saved }()
+	h.env = append(append([]string(nil), h.env...), "GOCACHE="+vals[0], "GOMODCACHE="+vals[1], "GOPATH="+vals[2], "GOPROXY=off", "GOTOOLCHAIN=local")
+	return h.run("go", append([]string{"run", "."}, args...)...)
+}
+
 // start runs fedgate in the background and hands back its stderr lines.
 func (h *cliHome) start(args ...string) (lines <-chan string, done <-chan cliResult) {
 	h.e.t.Helper()
@@ -306,6 +321,24 @@ func TestEndToEndCLI(t *testing.T) {
 		}
 		if again, _ := os.ReadFile(cfg); string(again) != got {
 			t.Errorf("a second configure changed the file:\n%s", again)
+		}
+	})
+
+	t.Run("configure under go run refuses a temporary path, or writes --command", func(t *testing.T) {
+		cfg := filepath.Join(home.dir, "aws", "config")
+		before, _ := os.ReadFile(cfg)
+		r := home.goRun("configure", "--pool", "team")
+		if r.code != 1 || !strings.Contains(r.stderr, "temporary build") || !strings.Contains(r.stderr, "go install ./cmd/fedgate") || !strings.Contains(r.stderr, "--command PATH") {
+			t.Fatalf("go run fedgate configure: exit %d\n%s", r.code, r.stderr)
+		}
+		if after, _ := os.ReadFile(cfg); string(after) != string(before) {
+			t.Errorf("a refused configure changed the AWS config:\n%s", after)
+		}
+		if r := home.goRun("configure", "--pool", "team", "--command", e.bin); r.code != 0 {
+			t.Fatalf("go run fedgate configure --command: exit %d\n%s", r.code, r.stderr)
+		}
+		if after, _ := os.ReadFile(cfg); string(after) != string(before) {
+			t.Errorf("configure --command %s wrote another path:\n%s", e.bin, after)
 		}
 	})
 

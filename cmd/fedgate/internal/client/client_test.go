@@ -615,3 +615,51 @@ func TestConsoleUsesTheGatewaysFederationURL(t *testing.T) {
 		})
 	}
 }
+
+func TestTemporaryGoBuild(t *testing.T) {
+	tests := []struct {
+		path, gocache string
+		want          bool
+	}{
+		{"/tmp/go-build3418262873/b001/exe/fedgate", "", true},       // go run
+		{"/var/folders/x/T/go-build123/b001/exe/fedgate", "", true},  // go run on macOS
+		{"/home/a/.cache/go-build/ab/abcdef-d/fedgate", "", true},    // the build cache
+		{"/srv/cache/ab/fedgate", "/srv/cache", true},                // GOCACHE set
+		{"/home/a/go/bin/fedgate", "/home/a/.cache/go-build", false}, // go install
+		{"/usr/local/bin/fedgate", "", false},                        // a release
+		{"/tmp/fedgate-bin123/fedgate", "", false},                   // built to a lasting path
+		{"/srv/cache-other/fedgate", "/srv/cache", false},            // a sibling of GOCACHE
+	}
+	for _, tt := range tests {
+		if got := temporaryGoBuild(tt.path, tt.gocache); got != tt.want {
+			t.Errorf("temporaryGoBuild(%q, %q) = %v, want %v", tt.path, tt.gocache, got, tt.want)
+		}
+	}
+}
+
+func TestProfileCommand(t *testing.T) {
+	c, _, _, _ := testClient(t, nil)
+	dir := t.TempDir()
+	exe, plain := filepath.Join(dir, "fedgate"), filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(plain, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.profileCommand(exe); err != nil || got != exe {
+		t.Errorf("--command %s = %q, %v", exe, got, err)
+	}
+	for _, bad := range []string{plain, dir, filepath.Join(dir, "missing"), "no-such-fedgate-command"} {
+		if _, err := c.profileCommand(bad); err == nil || !strings.Contains(err.Error(), "--command "+bad) {
+			t.Errorf("--command %s: err = %v, want a refusal naming it", bad, err)
+		}
+	}
+	// go test runs this test from a temporary build, as go run would run fedgate.
+	if self, _ := os.Executable(); !temporaryGoBuild(self, "") {
+		return
+	}
+	if _, err := c.profileCommand(""); err == nil || !strings.Contains(err.Error(), "go install ./cmd/fedgate") || !strings.Contains(err.Error(), "--command PATH") {
+		t.Errorf("configure from a go build directory: err = %v, want a refusal that says what to do", err)
+	}
+}
