@@ -73,9 +73,10 @@ func (f *cliFederation) recorded() []url.Values {
 // cliHome is one person's laptop: HOME, XDG directories and an AWS config
 // of its own, and no AWS credentials in the environment.
 type cliHome struct {
-	e   *env
-	dir string
-	env []string
+	e           *env
+	dir         string
+	env         []string
+	lastProcess *os.Process // the last command start ran
 }
 
 func newCLIHome(e *env) *cliHome {
@@ -160,6 +161,7 @@ func (h *cliHome) start(args ...string) (lines <-chan string, done <-chan cliRes
 		h.e.t.Fatal(err)
 	}
 	h.e.t.Cleanup(func() { _ = cmd.Process.Kill() })
+	h.lastProcess = cmd.Process
 	lc, dc := make(chan string, 100), make(chan cliResult, 1)
 	go func() {
 		var all strings.Builder
