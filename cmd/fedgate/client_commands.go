@@ -133,6 +133,7 @@ func (cc clientCommands) env(ctx context.Context, args []string) int {
 func (cc clientCommands) exec(ctx context.Context, args []string) int {
 	var o client.RoleOptions
 	fs := cc.roleFlags("exec", &o)
+	ecsServer := fs.Bool("ecs-server", false, "give COMMAND a loopback container credentials endpoint (refreshed) instead of static keys")
 	if fs.Parse(args) != nil {
 		return 2
 	}
@@ -141,10 +142,14 @@ func (cc clientCommands) exec(ctx context.Context, args []string) int {
 		argv = argv[1:]
 	}
 	if len(argv) == 0 {
-		fmt.Fprintln(cc.stderr, "usage: fedgate exec --gateway URL [--pool ID] [--role ARN] -- COMMAND [ARGS...]")
+		fmt.Fprintln(cc.stderr, "usage: fedgate exec --gateway URL [--pool ID] [--role ARN] [--ecs-server] -- COMMAND [ARGS...]")
 		return 2
 	}
-	code, err := cc.client.Exec(ctx, o, argv)
+	run := cc.client.Exec
+	if *ecsServer {
+		run = cc.client.ExecWithServer
+	}
+	code, err := run(ctx, o, argv)
 	if err != nil {
 		return cc.result("exec", err)
 	}
@@ -161,4 +166,15 @@ func (cc clientCommands) console(ctx context.Context, args []string) int {
 		return 2
 	}
 	return cc.result("console", cc.client.Console(ctx, o))
+}
+
+// serveCredentials runs the container credentials endpoint until Ctrl-C.
+func (cc clientCommands) serveCredentials(ctx context.Context, args []string) int {
+	var o client.RoleOptions
+	fs := cc.roleFlags("serve-credentials", &o)
+	port := fs.Int("port", 0, "port on 127.0.0.1 (default: any free port)")
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	return cc.result("serve-credentials", cc.client.ServeCredentials(ctx, o, *port))
 }

@@ -130,21 +130,27 @@ func (c *Client) Exec(ctx context.Context, o RoleOptions, argv []string) (int, e
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.stdin, c.stdout, c.stderr
 	cmd.Env = credentialEnv(c.environ, creds)
-	if err := cmd.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return ee.ExitCode(), nil
-		}
-		return 0, err
-	}
-	return 0, nil
+	return exitCode(cmd.Run())
 }
 
 // credentialEnv replaces any AWS credential or profile variables: with a
 // profile set, the AWS SDKs would ignore the credentials.
 func credentialEnv(base []string, creds *exchange.Credentials) []string {
+	return append(withoutAWSCredentials(base),
+		"AWS_ACCESS_KEY_ID="+creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY="+creds.SecretAccessKey,
+		"AWS_SESSION_TOKEN="+creds.SessionToken,
+		"AWS_CREDENTIAL_EXPIRATION="+creds.Expiration.UTC().Format(time.RFC3339))
+}
+
+// withoutAWSCredentials drops the variables that name credentials, a
+// profile or a credentials endpoint: each would come before, or instead
+// of, the credentials fedgate gives a command.
+func withoutAWSCredentials(base []string) []string {
 	drop := map[string]bool{"AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true, "AWS_SESSION_TOKEN": true,
-		"AWS_SECURITY_TOKEN": true, "AWS_CREDENTIAL_EXPIRATION": true, "AWS_PROFILE": true, "AWS_DEFAULT_PROFILE": true}
+		"AWS_SECURITY_TOKEN": true, "AWS_CREDENTIAL_EXPIRATION": true, "AWS_PROFILE": true, "AWS_DEFAULT_PROFILE": true,
+		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": true, envContainerURI: true, envContainerToken: true,
+		"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": true, "AWS_WEB_IDENTITY_TOKEN_FILE": true, "AWS_ROLE_ARN": true}
 	out := make([]string, 0, len(base)+4)
 	for _, kv := range base {
 		name, _, _ := strings.Cut(kv, "=")
@@ -152,11 +158,7 @@ func credentialEnv(base []string, creds *exchange.Credentials) []string {
 			out = append(out, kv)
 		}
 	}
-	return append(out,
-		"AWS_ACCESS_KEY_ID="+creds.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY="+creds.SecretAccessKey,
-		"AWS_SESSION_TOKEN="+creds.SessionToken,
-		"AWS_CREDENTIAL_EXPIRATION="+creds.Expiration.UTC().Format(time.RFC3339))
+	return out
 }
 
 // ConsoleOptions are the role and where `fedgate console` signs in.
