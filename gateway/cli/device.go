@@ -37,7 +37,7 @@ type deviceResult struct {
 	// Refusal is the public reason when the gateway refused the sign-in
 	// (no rule gives a role); empty when the person denied it.
 	Refusal string `json:",omitempty"`
-	Draft    draft
+	Draft   draft
 }
 
 // deviceApproval is the approve page's state, bound to the browser.
