@@ -326,7 +326,7 @@ func TestEndToEndCLI(t *testing.T) {
 		}
 	})
 
-	t.Run("configure under go run refuses a temporary path, or writes --command", func(t *testing.T) {
+	t.Run("configure under go run refuses a temporary path; --command names a lasting one", func(t *testing.T) {
 		cfg := filepath.Join(home.dir, "aws", "config")
 		before, _ := os.ReadFile(cfg)
 		r := home.goRun("configure", "--pool", "team")
@@ -336,8 +336,9 @@ func TestEndToEndCLI(t *testing.T) {
 		if after, _ := os.ReadFile(cfg); string(after) != string(before) {
 			t.Errorf("a refused configure changed the AWS config:\n%s", after)
 		}
-		if r := home.goRun("configure", "--pool", "team", "--command", e.bin); r.code != 0 {
-			t.Fatalf("go run fedgate configure --command: exit %d\n%s", r.code, r.stderr)
+		// --command names the fedgate to write, whichever one runs configure.
+		if r := home.run("fedgate", "configure", "--pool", "team", "--command", e.bin); r.code != 0 {
+			t.Fatalf("fedgate configure --command: exit %d\n%s", r.code, r.stderr)
 		}
 		if after, _ := os.ReadFile(cfg); string(after) != string(before) {
 			t.Errorf("configure --command %s wrote another path:\n%s", e.bin, after)
