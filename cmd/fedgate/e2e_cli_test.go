@@ -337,11 +337,22 @@ func TestEndToEndCLI(t *testing.T) {
 			t.Errorf("a refused configure changed the AWS config:\n%s", after)
 		}
 		// --command names the fedgate to write, whichever one runs configure.
-		if r := home.run("fedgate", "configure", "--pool", "team", "--command", e.bin); r.code != 0 {
+		installed := filepath.Join(home.dir, "bin", "fedgate")
+		if err := os.MkdirAll(filepath.Dir(installed), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(e.bin, installed); err != nil {
+			t.Fatal(err)
+		}
+		if r := home.run("fedgate", "configure", "--pool", "team", "--command", installed); r.code != 0 {
 			t.Fatalf("fedgate configure --command: exit %d\n%s", r.code, r.stderr)
 		}
-		if after, _ := os.ReadFile(cfg); string(after) != string(before) {
-			t.Errorf("configure --command %s wrote another path:\n%s", e.bin, after)
+		after, _ := os.ReadFile(cfg)
+		if want := strings.Replace(string(before), "credential_process = "+e.bin+" ", "credential_process = "+installed+" ", 1); string(after) != want {
+			t.Errorf("configure --command %s wrote:\n%s", installed, after)
+		}
+		if r := home.run("fedgate", "configure", "--pool", "team"); r.code != 0 {
+			t.Fatal(r.stderr)
 		}
 	})
 
