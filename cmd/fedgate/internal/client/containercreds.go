@@ -39,13 +39,13 @@ type containerCredentials struct {
 	RoleARN         string `json:"RoleArn,omitempty"`
 }
 
-// CredentialServer serves the container credentials endpoint on loopback:
+// credentialServer serves the container credentials endpoint on loopback:
 // every request names the CLI session's role (the default, or
 // /role-arn/<ARN>) and gets credentials from the same encrypted cache as
 // credential-process, fetched anew from the gateway when they expire
 // within RefreshBefore. A request without the run's random authorization
 // token is refused.
-type CredentialServer struct {
+type credentialServer struct {
 	c      *Client
 	o      RoleOptions // the default role
 	token  string
@@ -57,8 +57,8 @@ type CredentialServer struct {
 	lastKeys map[string]string // role -> access key last served, to report refreshes
 }
 
-// StartCredentialServer listens on 127.0.0.1:port (0: any free port).
-func (c *Client) StartCredentialServer(o RoleOptions, port int) (*CredentialServer, error) {
+// startCredentialServer listens on 127.0.0.1:port (0: any free port).
+func (c *Client) startCredentialServer(o RoleOptions, port int) (*credentialServer, error) {
 	if _, err := normalizeGateway(o.Gateway); err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (c *Client) StartCredentialServer(o RoleOptions, port int) (*CredentialServ
 	if err != nil {
 		return nil, fmt.Errorf("opening the credentials endpoint on 127.0.0.1: %w", err)
 	}
-	s := &CredentialServer{c: c, o: o, token: hex.EncodeToString(raw), url: "http://" + ln.Addr().String(),
+	s := &credentialServer{c: c, o: o, token: hex.EncodeToString(raw), url: "http://" + ln.Addr().String(),
 		served: make(chan error, 1), lastKeys: map[string]string{}}
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() { s.served <- s.srv.Serve(ln) }()
@@ -78,31 +78,31 @@ func (c *Client) StartCredentialServer(o RoleOptions, port int) (*CredentialServ
 }
 
 // URL is the endpoint for the default role; RoleURL names another.
-func (s *CredentialServer) URL() string { return s.url + "/" }
+func (s *credentialServer) URL() string { return s.url + "/" }
 
 // RoleURL is the endpoint for one role.
-func (s *CredentialServer) RoleURL(arn string) string { return s.url + roleARNPath + arn }
+func (s *credentialServer) RoleURL(arn string) string { return s.url + roleARNPath + arn }
 
 // Env is what a process needs to use the endpoint for the default role.
-func (s *CredentialServer) Env() []string {
+func (s *credentialServer) Env() []string {
 	return []string{envContainerURI + "=" + s.URL(), envContainerToken + "=" + s.token}
 }
 
 // Close stops serving.
-func (s *CredentialServer) Close() error {
+func (s *credentialServer) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return s.srv.Shutdown(ctx)
 }
 
 // logf writes one line to stderr; handlers run concurrently.
-func (s *CredentialServer) logf(format string, args ...any) {
+func (s *credentialServer) logf(format string, args ...any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fmt.Fprintf(s.c.stderr, "fedgate: "+format+"\n", args...)
 }
 
-func (s *CredentialServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *credentialServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	// Only this computer's SDKs: a name that merely resolves here (DNS
 	// rebinding from a web page) is not this endpoint's address.
@@ -149,7 +149,7 @@ func (s *CredentialServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // noteServed reports each new set of credentials a role gets (at start and
 // at every refresh), without any secret.
-func (s *CredentialServer) noteServed(role string, creds *exchange.Credentials) {
+func (s *credentialServer) noteServed(role string, creds *exchange.Credentials) {
 	s.mu.Lock()
 	fresh := s.lastKeys[role] != creds.AccessKeyID
 	s.lastKeys[role] = creds.AccessKeyID
@@ -174,7 +174,7 @@ func writeContainerError(w http.ResponseWriter, status int, code, msg string) {
 
 // check fetches the default role's credentials once, so a missing session
 // or an ambiguous role is reported before anything relies on the endpoint.
-func (s *CredentialServer) check(ctx context.Context) error {
+func (s *credentialServer) check(ctx context.Context) error {
 	_, creds, err := s.c.credentials(ctx, s.o)
 	if err != nil {
 		return err
@@ -186,7 +186,7 @@ func (s *CredentialServer) check(ctx context.Context) error {
 // ServeCredentials runs the endpoint until ctx ends (Ctrl-C), printing on
 // stdout the two variables to give the processes that should use it.
 func (c *Client) ServeCredentials(ctx context.Context, o RoleOptions, port int) error {
-	s, err := c.StartCredentialServer(o, port)
+	s, err := c.startCredentialServer(o, port)
 	if err != nil {
 		return err
 	}
@@ -216,7 +216,7 @@ func (c *Client) ExecWithServer(ctx context.Context, o RoleOptions, argv []strin
 	if len(argv) == 0 {
 		return 0, errors.New("no command to run")
 	}
-	s, err := c.StartCredentialServer(o, 0)
+	s, err := c.startCredentialServer(o, 0)
 	if err != nil {
 		return 0, err
 	}

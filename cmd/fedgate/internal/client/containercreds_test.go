@@ -43,7 +43,7 @@ func TestCredentialServer(t *testing.T) {
 	var stderr testkit.LogBuffer
 	c.stderr = &stderr
 	o := roleOptions(g, "arn:aws:iam::1:role/r")
-	s, err := c.StartCredentialServer(o, 0)
+	s, err := c.startCredentialServer(o, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestCredentialServer(t *testing.T) {
 		t.Fatalf("environment %v", env)
 	}
 	other, _, _, _ := testClient(t, g)
-	if s2, err := other.StartCredentialServer(o, 0); err != nil || s2.token == s.token {
+	if s2, err := other.startCredentialServer(o, 0); err != nil || s2.token == s.token {
 		t.Errorf("two runs share a token (%v)", err)
 	} else {
 		_ = s2.Close()
