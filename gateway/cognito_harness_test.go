@@ -145,7 +145,9 @@ func cogConfig(issuerURL string) *config.File {
 	readers := rules.RuleSpec{Name: "readers", Match: []rules.Condition{{Claim: "groups", Op: "equals", Value: "s3-readers"}}, Role: cogReaderRole}
 	admins := rules.RuleSpec{Name: "admins", Match: []rules.Condition{{Claim: "groups", Op: "equals", Value: "admins"}}, Role: cogAdminRole}
 	f := &config.File{
-		Server: config.Server{Listen: "127.0.0.1:8080", PublicURL: cogPublicURL, ReloadInterval: config.Duration(time.Hour)},
+		// The IdP runs on loopback: the operator allows it.
+		Server: config.Server{Listen: "127.0.0.1:8080", PublicURL: cogPublicURL, ReloadInterval: config.Duration(time.Hour),
+			AllowUpstreamCIDRs: []string{"127.0.0.0/8", "::1/128"}},
 		Keys:   config.Keys{MasterKey: "set-by-harness"},
 		Providers: []config.Provider{
 			{ID: "corp", Type: config.ProviderOIDC, Settings: &oidcidp.Settings{Issuer: issuerURL, ClientID: cogWebClient, ExtraAudiences: []string{cogMobile}}},
@@ -202,7 +204,7 @@ func newCogHarness(t testing.TB, opts ...func(*config.File)) *cogHarness {
 		t.Fatal(err)
 	}
 	h.srv, err = New(ctx, Deps{Config: f, Store: h.store, Issuer: h.iss, Box: box, STS: h.sts,
-		Upstream: &http.Client{Timeout: 5 * time.Second}, Logger: log, Now: h.clock.Now, Rand: testkit.NewRand(7)})
+		Upstream: upstreamClient(t, f, 5*time.Second), Logger: log, Now: h.clock.Now, Rand: testkit.NewRand(7)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,6 +40,7 @@ import (
 	"fedgate/gateway/store"
 	"fedgate/gateway/testkit"
 	"fedgate/gateway/testkit/fakests"
+	"fedgate/gateway/upstream"
 	"fedgate/gateway/wire"
 	"fedgate/idp"
 	staticidp "fedgate/idp/static"
@@ -175,7 +176,7 @@ func newGWHarnessURL(t testing.TB, publicURL string, opts ...gwOption) *gwHarnes
 		t.Fatal(err)
 	}
 	h.srv, err = New(ctx, Deps{Config: f, Store: h.store, Issuer: h.iss, Box: h.box, STS: h.sts,
-		Upstream: &http.Client{Timeout: time.Second}, Logger: h.log, Now: h.clock.Now, Rand: h.rand})
+		Upstream: upstreamClient(t, f, time.Second), Logger: h.log, Now: h.clock.Now, Rand: h.rand})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,6 +184,17 @@ func newGWHarnessURL(t testing.TB, publicURL string, opts ...gwOption) *gwHarnes
 	h.installVerifier()
 	h.logs.Reset()
 	return h
+}
+
+// upstreamClient is the IdP client main builds: the file's allowance,
+// and the address policy in its dialer.
+func upstreamClient(t testing.TB, f *config.File, timeout time.Duration) *http.Client {
+	t.Helper()
+	c, err := upstream.NewClient(upstream.Options{AllowCIDRs: f.Server.AllowUpstreamCIDRs, Timeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // installVerifier puts the test token verifier in place of the "app" OIDC

@@ -111,6 +111,9 @@ func (api *API) verifyLogins(ctx context.Context, pool *core.Pool, logins map[st
 // loginError maps a token verification failure to the refusal an AWS SDK
 // expects, without echoing claims.
 func loginError(err error) *core.Error {
+	if e := core.FromRefusedUpstream(err); e != nil {
+		return apiError(ErrExternalService, e.Message, err)
+	}
 	switch {
 	case errors.Is(err, idp.ErrExpiredToken):
 		return apiError(ErrNotAuthorized, "Invalid login token. Token expired.", err)

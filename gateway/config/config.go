@@ -46,6 +46,10 @@ type Server struct {
 	// TrustedProxies are the addresses or CIDRs allowed to set
 	// X-Forwarded-For; empty means the TCP peer is the client.
 	TrustedProxies []string `yaml:"trusted_proxies" json:"trusted_proxies,omitempty"`
+	// AllowUpstreamCIDRs are addresses of the gateway's own network
+	// (loopback, private, link-local, ...) that upstream requests to
+	// identity providers may reach anyway. File only: no admin can change it.
+	AllowUpstreamCIDRs []string `yaml:"allow_upstream_cidrs" json:"allow_upstream_cidrs,omitempty"`
 }
 
 // Store selects the storage backend.

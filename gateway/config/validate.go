@@ -10,6 +10,7 @@ import (
 
 	"fedgate/exchange/arn"
 	"fedgate/exchange/rules"
+	"fedgate/gateway/upstream"
 	"fedgate/idp"
 	"fedgate/idp/registry"
 )
@@ -129,6 +130,11 @@ func (f *File) Validate() Problems {
 			if _, _, err := net.ParseCIDR(p); err != nil {
 				add(fmt.Sprintf("server.trusted_proxies[%d]", i), "%q is not an IP address or CIDR", p)
 			}
+		}
+	}
+	for i, c := range f.Server.AllowUpstreamCIDRs {
+		if _, err := upstream.ParseCIDR(c); err != nil {
+			add(fmt.Sprintf("server.allow_upstream_cidrs[%d]", i), "%q is not an IP address or CIDR", c)
 		}
 	}
 	if f.Server.MaxBodyBytes < 1024 || f.Server.MaxBodyBytes > 64<<20 {

@@ -29,7 +29,9 @@ type Deps struct {
 	Issuer *issuer.Issuer
 	Box    *secret.Box
 	STS    exchange.WebIdentitySTS
-	// Upstream is the HTTP client for identity providers (timeouts set).
+	// Upstream is the HTTP client for identity providers and every other
+	// URL an admin can set (gateway/upstream: timeouts, and the gateway's
+	// own network refused unless server.allow_upstream_cidrs allows it).
 	Upstream *http.Client
 	Logger   *slog.Logger
 	Now      func() time.Time

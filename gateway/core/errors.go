@@ -9,6 +9,7 @@ import (
 
 	"fedgate/exchange"
 	"fedgate/exchange/rules"
+	"fedgate/gateway/upstream"
 	"fedgate/idp"
 )
 
@@ -58,6 +59,7 @@ const (
 	CodeRoleRequired     = "role_required"
 	CodeFlowExpired      = "sign_in_expired"
 	CodeUpstream         = "upstream_unavailable"
+	CodeUpstreamRefused  = "upstream_address_refused"
 	CodeTooLarge         = "request_too_large"
 	CodeInternal         = "internal_error"
 	CodeSessionExpired   = "session_expired"
@@ -71,6 +73,9 @@ const (
 // FromIdP maps a provider's verification failure to a public error; the
 // message says what to do without echoing claims or configuration.
 func FromIdP(err error) *Error {
+	if e := FromRefusedUpstream(err); e != nil {
+		return e
+	}
 	switch {
 	case errors.Is(err, idp.ErrExpiredToken):
 		return NewError(http.StatusUnauthorized, CodeExpiredToken, "The identity token has expired. Sign in again.", err)
@@ -85,6 +90,18 @@ func FromIdP(err error) *Error {
 	default:
 		return NewError(http.StatusUnauthorized, CodeInvalidToken, "The identity token is not valid for this gateway.", err)
 	}
+}
+
+// FromRefusedUpstream is the refusal of a provider whose address the
+// upstream client would not connect to, nil for any other error. The
+// message names the address and the key that allows it: the operator has
+// to act, and retrying does not help.
+func FromRefusedUpstream(err error) *Error {
+	re, ok := upstream.AsRefused(err)
+	if !ok {
+		return nil
+	}
+	return NewError(http.StatusBadGateway, CodeUpstreamRefused, "fedgate does not connect to this identity provider: "+re.Error()+".", err)
 }
 
 // FromSTS maps an STS refusal to a public error.
@@ -142,6 +159,9 @@ func Errorf(status int, code, format string, args ...any) *Error {
 // FromSAML maps a SAML provider's refusal to a public error; the private
 // cause (which check failed) goes to the operator's log only.
 func FromSAML(err error) *Error {
+	if e := FromRefusedUpstream(err); e != nil {
+		return e
+	}
 	switch {
 	case errors.Is(err, idp.ErrTooLarge):
 		return NewError(http.StatusRequestEntityTooLarge, CodeTooLarge, "The SAML response is too large.", err)
