@@ -134,6 +134,7 @@ type cogHarness struct {
 	idp    *cogIdP
 	sts    *fakests.STS
 	store  *cogFaultStore
+	hang   *hangStore // under store
 	iss    *issuer.Issuer
 	srv    *Server
 	logs   *testkit.LogBuffer
@@ -148,7 +149,7 @@ func cogConfig(issuerURL string) *config.File {
 		// The IdP runs on loopback: the operator allows it.
 		Server: config.Server{Listen: "127.0.0.1:8080", PublicURL: cogPublicURL, ReloadInterval: config.Duration(time.Hour),
 			AllowUpstreamCIDRs: []string{"127.0.0.0/8", "::1/128"}},
-		Keys:   config.Keys{MasterKey: "set-by-harness"},
+		Keys: config.Keys{MasterKey: "set-by-harness"},
 		Providers: []config.Provider{
 			{ID: "corp", Type: config.ProviderOIDC, Settings: &oidcidp.Settings{Issuer: issuerURL, ClientID: cogWebClient, ExtraAudiences: []string{cogMobile}}},
 		},
@@ -186,7 +187,8 @@ func newCogHarness(t testing.TB, opts ...func(*config.File)) *cogHarness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sq.Close() })
-	h.store = &cogFaultStore{Store: sq}
+	h.hang = &hangStore{Store: sq}
+	h.store = &cogFaultStore{Store: h.hang}
 	key := make([]byte, secret.KeySize)
 	if _, err := rand.Read(key); err != nil {
 		t.Fatal(err)

@@ -121,6 +121,7 @@ type gwHarness struct {
 	cfg    *config.File
 	dbPath string
 	store  *store.SQLite
+	hang   *hangStore // the store the server uses: h.store, able to hang
 	box    *secret.Box
 	iss    *issuer.Issuer
 	sts    *fakests.STS
@@ -175,7 +176,8 @@ func newGWHarnessURL(t testing.TB, publicURL string, opts ...gwOption) *gwHarnes
 		Keys: h.store, Sealer: h.box, Now: h.clock.Now, Rand: h.rand}); err != nil {
 		t.Fatal(err)
 	}
-	h.srv, err = New(ctx, Deps{Config: f, Store: h.store, Issuer: h.iss, Box: h.box, STS: h.sts,
+	h.hang = &hangStore{Store: h.store}
+	h.srv, err = New(ctx, Deps{Config: f, Store: h.hang, Issuer: h.iss, Box: h.box, STS: h.sts,
 		Upstream: upstreamClient(t, f, time.Second), Logger: h.log, Now: h.clock.Now, Rand: h.rand})
 	if err != nil {
 		t.Fatal(err)

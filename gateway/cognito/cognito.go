@@ -209,6 +209,7 @@ func (api *API) reply(c *gin.Context, status int, v any) {
 // fail logs the refusal with its private cause and answers with the public
 // part only, in the shape the AWS SDKs parse.
 func (api *API) fail(c *gin.Context, e *core.Error) {
+	e = core.AsClientClosed(c.Request.Context(), e)
 	log := core.LogFrom(c.Request.Context(), api.log)
 	core.NoteRefusal(c.Request.Context(), e) // audited by the route unless a handler did
 	attrs := []any{"api", "cognito", "error_type", e.Code, "status", e.Status}

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -45,6 +46,28 @@ func NewError(status int, code, message string, cause error) *Error {
 
 // StatusClientClosed is nginx's 499: the client went away before the answer.
 const StatusClientClosed = 499
+
+// ClientGone reports whether a failure of the request in ctx was caused
+// by its client hanging up: the request is cancelled and the failure is a
+// server error (a store or upstream call cut short) or carries the
+// cancellation. A refusal decided before the hang-up (a bad token, a
+// throttle) is not, so its audit entry keeps its reason.
+func ClientGone(ctx context.Context, status int, cause error) bool {
+	if ctx.Err() == nil || status == StatusClientClosed {
+		return false
+	}
+	return status >= 500 || errors.Is(cause, context.Canceled)
+}
+
+// AsClientClosed is e, or the 499 that replaces it when ClientGone: a
+// client that hangs up is no failure of the gateway, so it is logged at
+// WARN, never as a 500 at ERROR. The original refusal stays the cause.
+func AsClientClosed(ctx context.Context, e *Error) *Error {
+	if !ClientGone(ctx, e.Status, e) {
+		return e
+	}
+	return NewError(StatusClientClosed, CodeClientClosed, "The request was cancelled.", e)
+}
 
 // Stable error codes of the JSON API and the pages.
 const (
