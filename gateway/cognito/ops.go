@@ -12,6 +12,7 @@ import (
 	"fedgate/exchange"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
 	"fedgate/gateway/store"
 	"fedgate/gateway/wire"
 	"fedgate/idp"
@@ -163,6 +164,10 @@ func (api *API) getID(c *gin.Context, body []byte) (any, *core.Error) {
 	if len(in.Logins) == 0 {
 		if !pool.Cfg.AllowGuests {
 			return nil, apiError(ErrNotAuthorized, msgUnauthNotSupported, nil)
+		}
+		if ok, wait := api.guestsByAddress.Take(httpkit.SourceKey(c.ClientIP())); !ok {
+			c.Header("Retry-After", httpkit.RetryAfter(wait))
+			return nil, apiError(ErrTooManyRequests, msgRateExceeded, errors.New("source address over its budget of guest identities"))
 		}
 		id, err := api.core.NewGuestIdentity(ctx, pool)
 		if err != nil {
