@@ -58,6 +58,10 @@ func (s *CLI) deviceAuthorization(c *gin.Context) {
 		s.kit.Fail(c, e)
 		return
 	}
+	if ok, wait := s.deviceBySource.Take(httpkit.SourceKey(c.ClientIP())); !ok {
+		s.kit.Fail(c, httpkit.OverBudget(c, wait, "Too many device codes were asked for from your address."))
+		return
+	}
 	ttl, interval := s.cfg.CLI.DeviceCodeTTL.D(), s.cfg.CLI.DevicePollInterval.D()
 	ctx := c.Request.Context()
 	deviceCode := s.randomB64(32)
