@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 	"unicode"
 
 	"fedgate/exchange"
@@ -26,6 +27,9 @@ type Error struct {
 	// entry per refused request would let a flood through to the store
 	// that the limiter keeps out.
 	Throttled bool
+	// RetryAfter, when set, tells the caller when to come back (the
+	// Retry-After header): a dependency is briefly unavailable.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -91,7 +95,7 @@ func FromIdP(err error) *Error {
 func FromSTS(err error) *Error {
 	var se *exchange.STSError
 	if errors.As(err, &se) {
-		return &Error{Status: se.Status, Code: "sts_" + snakeCase(se.Code), Message: se.PublicMessage(), Cause: err}
+		return &Error{Status: se.Status, Code: "sts_" + snakeCase(se.Code), Message: se.PublicMessage(), Cause: err, RetryAfter: se.RetryAfter}
 	}
 	return NewError(http.StatusBadGateway, "sts_error", "AWS STS refused or failed the request.", err)
 }
