@@ -61,6 +61,9 @@ type env struct {
 	logs       *testkit.LogBuffer // fedgate's stderr (JSON logs)
 	proc       *os.Process        // the running `fedgate serve` (crash tests kill it)
 	extraEnv   []string           // more environment for fedgate (postgres: FEDGATE_STORE_DSN; the admin API token)
+	stsURL     string             // fedgate's STS endpoint when not the tap (a fault proxy in front of it)
+	stsTimeout string             // sts.timeout when not the default
+	serverMore string             // more lines of the server section
 }
 
 // newEnv starts what every environment has: moto with the team account
@@ -97,13 +100,27 @@ store:
   path: fedgate.db
 keys:
   master_key: ${FEDGATE_MASTER_KEY}
-sts:
+%ssts:
   region: us-east-1
   endpoint: %s
-`, e.port, e.publicURL, e.tap.URL) + e.config
+%s`, e.port, e.publicURL, e.serverMore, e.stsEndpoint(), e.stsTimeoutLine()) + e.config
 	if err := os.WriteFile(e.configPath, []byte(cfg), 0o600); err != nil {
 		e.t.Fatal(err)
 	}
+}
+
+func (e *env) stsEndpoint() string {
+	if e.stsURL != "" {
+		return e.stsURL
+	}
+	return e.tap.URL
+}
+
+func (e *env) stsTimeoutLine() string {
+	if e.stsTimeout == "" {
+		return ""
+	}
+	return "  timeout: " + e.stsTimeout + "\n"
 }
 
 // startCorpIdP starts oidc-provider with fedgate's web client and clients,
