@@ -60,6 +60,8 @@ type env struct {
 	adminRole  string
 	logs       *testkit.LogBuffer // fedgate's stderr (JSON logs)
 	proc       *os.Process        // the running `fedgate serve` (crash tests kill it)
+	exited     chan struct{}      // closed when that process has exited
+	cmd        *exec.Cmd          // its command, for its exit status
 	extraEnv   []string           // more environment for fedgate (postgres: FEDGATE_STORE_DSN; the admin API token)
 	stsURL     string             // fedgate's STS endpoint when not the tap (a fault proxy in front of it)
 	stsTimeout string             // sts.timeout when not the default
@@ -96,11 +98,11 @@ server:
   listen: 127.0.0.1:%d
   public_url: %s
   reload_interval: 1s
-store:
+%sstore:
   path: fedgate.db
 keys:
   master_key: ${FEDGATE_MASTER_KEY}
-%ssts:
+sts:
   region: us-east-1
   endpoint: %s
 %s`, e.port, e.publicURL, e.serverMore, e.stsEndpoint(), e.stsTimeoutLine()) + e.config
@@ -213,9 +215,10 @@ func (e *env) start() {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	e.proc = cmd.Process
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	e.proc, e.cmd = cmd.Process, cmd
+	done, exited := make(chan error, 1), make(chan struct{})
+	e.exited = exited
+	go func() { done <- cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
 		select {
