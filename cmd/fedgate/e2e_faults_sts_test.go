@@ -99,7 +99,7 @@ func TestFaultsSTS(t *testing.T) {
 	var id struct{ IdentityId string }
 	guest.json(t, &id)
 	cognitoVend := func() *http.Request {
-		req, _ := http.NewRequest(http.MethodPost, e.url+cognitoPath+"/", strings.NewReader(`{"IdentityId":"`+id.IdentityId+`"}`))
+		req, _ := http.NewRequest(http.MethodPost, e.url+cognitoPath, strings.NewReader(`{"IdentityId":"`+id.IdentityId+`"}`))
 		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 		req.Header.Set("X-Amz-Target", "AWSCognitoIdentityService.GetCredentialsForIdentity")
 		return req
