@@ -8,6 +8,7 @@ package main
 // here, and the tests' HTTP goes through send as a browser or an app sends it.
 
 import (
+	"cmp"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -66,6 +68,8 @@ type env struct {
 	stsURL     string             // fedgate's STS endpoint when not the tap (a fault proxy in front of it)
 	stsTimeout string             // sts.timeout when not the default
 	serverMore string             // more lines of the server section
+	storePath  string             // store.path when not fedgate.db
+	wrap       []string           // a command fedgate serve runs under (unshare, for a file system of its own)
 }
 
 // newEnv starts what every environment has: moto with the team account
@@ -99,13 +103,13 @@ server:
   public_url: %s
   reload_interval: 1s
 %sstore:
-  path: fedgate.db
+  path: %s
 keys:
   master_key: ${FEDGATE_MASTER_KEY}
 sts:
   region: us-east-1
   endpoint: %s
-%s`, e.port, e.publicURL, e.serverMore, e.stsEndpoint(), e.stsTimeoutLine()) + e.config
+%s`, e.port, e.publicURL, e.serverMore, cmp.Or(e.storePath, "fedgate.db"), e.stsEndpoint(), e.stsTimeoutLine()) + e.config
 	if err := os.WriteFile(e.configPath, []byte(cfg), 0o600); err != nil {
 		e.t.Fatal(err)
 	}
@@ -207,7 +211,8 @@ func (e *env) cmdEnv() []string {
 // start runs `fedgate serve` and waits until it is ready.
 func (e *env) start() {
 	t := e.t
-	cmd := exec.Command(e.bin, "serve", "--config", e.configPath)
+	args := append(slices.Clone(e.wrap), e.bin, "serve", "--config", e.configPath)
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = e.cmdEnv()
 	logs := &testkit.LogBuffer{}
 	e.logs = logs

@@ -10,6 +10,7 @@ import (
 
 	"fedgate/exchange"
 	"fedgate/exchange/rules"
+	"fedgate/gateway/store"
 	"fedgate/idp"
 )
 
@@ -70,7 +71,12 @@ const (
 	CodeNotFound         = "not_found"
 	CodeMethodNotAllowed = "method_not_allowed"
 	CodeClientClosed     = "client_closed_request"
+	CodeStoreUnavailable = "store_unavailable"
 )
+
+// storeRetryAfter is the Retry-After of a store that cannot write: an
+// operator has to make room, which takes longer than a blip.
+const storeRetryAfter = 5 * time.Second
 
 // FromIdP maps a provider's verification failure to a public error; the
 // message says what to do without echoing claims or configuration.
@@ -135,6 +141,12 @@ func PublicTagReason(err error) string {
 
 // Internal is a 500 whose cause only the log sees.
 func Internal(err error) *Error {
+	if store.Unwritable(err) {
+		e := NewError(http.StatusServiceUnavailable, CodeStoreUnavailable,
+			"fedgate cannot write to its store right now (its disk is full or read-only). Try again in a moment.", err)
+		e.RetryAfter = storeRetryAfter
+		return e
+	}
 	return NewError(http.StatusInternalServerError, CodeInternal, "Something went wrong on our side. The request id identifies it in the logs.", err)
 }
 
