@@ -277,3 +277,40 @@ func TestJWKSUnknownKidWaitIsBoundedAndShared(t *testing.T) {
 		t.Errorf("%d JWKS fetches, want 2 (the first and one shared refetch)", n)
 	}
 }
+
+// While a discovery attempt hangs on the IdP, other requests are refused
+// at once instead of queueing behind it.
+func TestDiscoveryInProgressDoesNotBlockOthers(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); srv.Close() })
+	clock := newFakeClock()
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	p, err := New(short, Config{ID: "slow", Issuer: srv.URL, ClientID: "c"}, srv.Client(), clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(discoveryRetryInterval)
+	hung, stop := context.WithCancel(context.Background())
+	defer stop()
+	started := make(chan struct{})
+	go func() {
+		close(started)
+		_ = p.Ready(hung)
+	}()
+	<-started
+	time.Sleep(100 * time.Millisecond) // the attempt above is now waiting on the IdP
+	begin := time.Now()
+	if err := p.Ready(context.Background()); !errors.Is(err, idp.ErrUpstream) {
+		t.Fatalf("Ready during another attempt: %v, want ErrUpstream", err)
+	}
+	if took := time.Since(begin); took > 50*time.Millisecond {
+		t.Fatalf("Ready waited %s behind the running attempt", took)
+	}
+}
