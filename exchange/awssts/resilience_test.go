@@ -207,3 +207,26 @@ func BenchmarkConcurrentCalls(b *testing.B) {
 		})
 	}
 }
+
+func TestPooledTransportKeepsConnectionsAndSpeaksHTTP2(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(r.Proto))
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	client := NewHTTPClient(64, time.Second)
+	tr := client.Transport.(*http.Transport)
+	if tr.MaxIdleConnsPerHost != 64 || tr.MaxIdleConns < 64 || tr.IdleConnTimeout == 0 {
+		t.Fatalf("idle connections: per host %d, total %d, timeout %s", tr.MaxIdleConnsPerHost, tr.MaxIdleConns, tr.IdleConnTimeout)
+	}
+	tr.TLSClientConfig.RootCAs = srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	resp, err := client.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.ProtoMajor != 2 {
+		t.Fatalf("protocol %s, want HTTP/2 where the endpoint offers it", resp.Proto)
+	}
+}
