@@ -124,10 +124,6 @@ func TestSoak(t *testing.T) {
 
 	// Half of peak, open loop: a ticker hands out requests; workers that
 	// cannot keep up show as a backlog, not as a lower rate.
-	type result struct {
-		surface string
-		o       outcome
-	}
 	var mu sync.Mutex
 	var window []outcome
 	failures := map[string]int{}

@@ -157,4 +157,3 @@ func (tp *Toxiproxy) call(t testing.TB, method, path string, body, out any) {
 		}
 	}
 }
-
