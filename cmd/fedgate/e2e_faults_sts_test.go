@@ -73,7 +73,8 @@ const stsFaultTimeout = 2 * time.Second
 // 5xx, resets and a hung STS each give the caller a 503 with Retry-After
 // (Cognito: TooManyRequestsException) within sts.timeout after bounded
 // retries; a dead STS opens the circuit, which stops the calls and closes
-// by itself once STS answers again.
+// by itself once STS answers again. Last, SIGTERM under load
+// (sigtermUnderLoad).
 func TestFaultsSTS(t *testing.T) {
 	var standIn *stsStandIn
 	var proxy *peers.Proxy
@@ -82,6 +83,7 @@ func TestFaultsSTS(t *testing.T) {
 		standIn = startSTSStandIn(e.t, e.tap.URL)
 		proxy = peers.StartToxiproxy(e.t).Proxy(e.t, "sts", "127.0.0.1:0", strings.TrimPrefix(standIn.URL, "http://"))
 		e.stsURL, e.stsTimeout = proxy.URL(), stsFaultTimeout.String()
+		e.serverMore = "  shutdown_grace: " + shutdownGrace.String() + "\n"
 		return ""
 	})
 	token := e.token("alice", e2eClientID, 15*time.Minute)
@@ -199,5 +201,9 @@ func TestFaultsSTS(t *testing.T) {
 		}
 		t.Logf("dead STS: circuit open after %s, %d calls reached STS before, 0 in the next 3 s; %d fast refusals; vends back %s after STS; answers %v, p99 %s",
 			opened.Round(time.Millisecond), atOpen, open, recovered.Round(time.Millisecond), summary(outs), percentile(outs, 99))
+	})
+	t.Run("SIGTERM under load", func(t *testing.T) {
+		standIn.set(stsPass)
+		sigtermUnderLoad(t, e, proxy, token)
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -27,22 +26,20 @@ func auditedVends(t *testing.T, path string) int {
 	return n
 }
 
-// TestFaultsSIGTERMUnderLoad: STS answers after 300 ms (toxiproxy), so
+// shutdownGrace is server.shutdown_grace in the STS fault test, whose last
+// step is sigtermUnderLoad.
+const shutdownGrace = 4 * time.Second
+
+// sigtermUnderLoad: with STS answering after 300 ms (toxiproxy latency),
 // SIGTERM always finds vends in flight. Every request sent before the
 // signal is answered 200; after it, new requests find the port closed and
 // none gets an error answer; fedgate exits 0 within shutdown_grace; every
-// 200 vend is in the audit log.
-func TestFaultsSIGTERMUnderLoad(t *testing.T) {
-	const grace = 4 * time.Second
-	e := startEnv(t, func(e *env) string {
-		proxy := peers.StartToxiproxy(e.t).Proxy(e.t, "sts", "127.0.0.1:0", strings.TrimPrefix(e.tap.URL, "http://"))
-		proxy.Toxic(e.t, "slow", "latency", "downstream", map[string]any{"latency": 300})
-		e.stsURL = proxy.URL()
-		e.serverMore = "  shutdown_grace: " + grace.String() + "\n"
-		return ""
-	})
-	token := e.token("alice", e2eClientID, 15*time.Minute)
-	l := startLoad(16, e.vendRequest(token))
+// 200 vend is in the audit log. It stops e's fedgate.
+func sigtermUnderLoad(t *testing.T, e *env, proxy *peers.Proxy, token string) {
+	const grace = shutdownGrace
+	proxy.Toxic(t, "slow", "latency", "downstream", map[string]any{"latency": 300})
+	auditedBefore := auditedVends(t, filepath.Join(e.dir, "fedgate.db"))
+	l := startLoad(8, e.vendRequest(token))
 	time.Sleep(2 * time.Second)
 	signalled := time.Now()
 	if err := e.proc.Signal(syscall.SIGTERM); err != nil {
@@ -83,7 +80,7 @@ func TestFaultsSIGTERMUnderLoad(t *testing.T) {
 	if exitedAfter > grace+time.Second {
 		t.Errorf("exited %s after SIGTERM; shutdown_grace is %s", exitedAfter, grace)
 	}
-	if n := auditedVends(t, filepath.Join(e.dir, "fedgate.db")); n != ok {
+	if n := auditedVends(t, filepath.Join(e.dir, "fedgate.db")) - auditedBefore; n != ok {
 		t.Errorf("%d vends answered 200, %d audited", ok, n)
 	}
 	t.Logf("SIGTERM: %d requests in flight all answered 200; exit after %s; %d vends, all audited; %d requests after the signal found the port closed",
