@@ -148,15 +148,21 @@ func TestFaultsPostgresConnectionsCut(t *testing.T) {
 	if err := db.QueryRowContext(ctx, `SELECT count(DISTINCT version) FROM audit_log WHERE kind = 'admin_change'`).Scan(&versions); err != nil {
 		t.Fatal(err)
 	}
-	ok := 0
+	ok, withheld := 0, 0
 	for _, o := range outs {
-		if o.status == http.StatusOK {
+		switch {
+		case o.status == http.StatusOK:
 			ok++
+		case o.code == "store_unavailable":
+			withheld++
 		}
 	}
-	if audited != ok {
-		t.Errorf("%d vends answered 200, %d audited", ok, audited)
+	// No 200 without its row. A row whose commit reached PostgreSQL while
+	// the connection died before the answer is there although fedgate
+	// withheld those credentials: at most one per withheld vend.
+	if audited < ok || audited > ok+withheld {
+		t.Errorf("%d vends answered 200 and %d were withheld, %d audited", ok, withheld, audited)
 	}
-	t.Logf("PostgreSQL cut for 2 s: vends %v; resumed %s after it came back; %d edits acknowledged (each once), %d failed (%d of them landed, once); %d admin changes audited; %d vends, %d audited",
-		summary(outs), resumed.Round(time.Millisecond), acked, failed, landed, versions, ok, audited)
+	t.Logf("PostgreSQL cut for 2 s: vends %v; resumed %s after it came back; %d edits acknowledged (each once), %d failed (%d of them landed, once); %d admin changes audited; %d vends, %d withheld, %d audited",
+		summary(outs), resumed.Round(time.Millisecond), acked, failed, landed, versions, ok, withheld, audited)
 }
