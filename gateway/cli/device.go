@@ -34,7 +34,10 @@ type device struct {
 // deviceResult is the person's decision on a device code.
 type deviceResult struct {
 	Approved bool
-	Draft    draft
+	// Refusal is the public reason when the gateway refused the sign-in
+	// (no rule gives a role); empty when the person denied it.
+	Refusal string `json:",omitempty"`
+	Draft   draft
 }
 
 // deviceApproval is the approve page's state, bound to the browser.
@@ -165,7 +168,11 @@ func (s *CLI) pollDevice(c *gin.Context, deviceCode string) (*draft, *oauthError
 		return nil, &oauthError{Status: http.StatusInternalServerError, Code: "server_error", Description: "Something went wrong on our side.", Cause: err}
 	}
 	if !res.Approved {
-		return nil, &oauthError{Code: "access_denied", Description: "The sign-in was denied in the browser."}
+		why := "The sign-in was denied in the browser."
+		if res.Refusal != "" {
+			why = res.Refusal
+		}
+		return nil, &oauthError{Code: "access_denied", Description: why}
 	}
 	return &res.Draft, nil
 }
