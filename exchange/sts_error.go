@@ -3,6 +3,7 @@ package exchange
 import (
 	"errors"
 	"net/http"
+	"time"
 )
 
 // STS error codes fedgate handles specifically. Network is fedgate's own
@@ -19,7 +20,18 @@ const (
 	CodeThrottling              = "Throttling"
 	CodeValidationError         = "ValidationError"
 	CodeNetwork                 = "NetworkError"
+	// CodeUnavailable is STS answering 5xx (ServiceUnavailable,
+	// InternalFailure or a bare status) after the retries.
+	CodeUnavailable = "ServiceUnavailable"
+	// CodeCircuitOpen is fedgate's own: STS failed so often in a row that
+	// calls are held back for a short cooldown instead of piling onto it.
+	CodeCircuitOpen = "CircuitOpen"
 )
+
+// outageRetryAfter is the Retry-After of an STS outage that is not a
+// held-back circuit: long enough for a throttle to ease, short enough to
+// feel instant when it does.
+const outageRetryAfter = time.Second
 
 // ErrInvalidRequest wraps rejections of a Request before any STS call; these
 // are gateway bugs or misconfiguration, not the end user's fault.
@@ -32,7 +44,12 @@ type STSError struct {
 	Public    string
 	Status    int // HTTP status fedgate should answer with
 	Retryable bool
-	Cause     error
+	// Outage marks STS being unavailable (throttling, 5xx, unreachable,
+	// circuit held open) rather than refusing this request: the caller
+	// should come back after RetryAfter.
+	Outage     bool
+	RetryAfter time.Duration
+	Cause      error
 }
 
 func (e *STSError) Error() string {
@@ -75,14 +92,33 @@ func NewSTSError(code string, cause error) *STSError {
 		e.Public, e.Status = "AWS STS is not activated in this region for the role's account — ask an admin to activate it",
 			http.StatusForbidden
 	case CodeThrottling:
-		e.Public, e.Status, e.Retryable = "AWS STS is throttling requests — try again shortly", http.StatusTooManyRequests, true
+		e.Public = "AWS STS is throttling requests — try again shortly"
+		e.markOutage(outageRetryAfter)
 	case CodeValidationError:
 		e.Public, e.Status = "AWS STS rejected the request (for example a duration above the role's maximum session duration)",
 			http.StatusBadRequest
 	case CodeNetwork:
-		e.Public, e.Status, e.Retryable = "AWS STS could not be reached", http.StatusBadGateway, true
+		e.Public = "AWS STS could not be reached — try again shortly"
+		e.markOutage(outageRetryAfter)
+	case CodeUnavailable:
+		e.Public = "AWS STS is unavailable — try again shortly"
+		e.markOutage(outageRetryAfter)
 	default:
 		e.Public, e.Status = "AWS STS returned an unexpected error", http.StatusBadGateway
 	}
 	return e
+}
+
+// NewCircuitOpenError is the refusal while calls to STS are held back; the
+// caller may come back after retryAfter.
+func NewCircuitOpenError(retryAfter time.Duration, cause error) *STSError {
+	e := &STSError{Code: CodeCircuitOpen, Cause: cause, Public: "AWS STS is failing, so fedgate is not calling it for a few seconds — try again shortly"}
+	e.markOutage(retryAfter)
+	return e
+}
+
+// markOutage makes e a 503 the caller should retry after d: the fault is
+// STS's availability, not the request.
+func (e *STSError) markOutage(d time.Duration) {
+	e.Status, e.Retryable, e.Outage, e.RetryAfter = http.StatusServiceUnavailable, true, true, d
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"testing"
+	"time"
 )
 
 func TestNewSTSError(t *testing.T) {
@@ -11,25 +12,27 @@ func TestNewSTSError(t *testing.T) {
 		code      string
 		status    int
 		retryable bool
+		outage    bool
 	}{
-		{CodeInvalidIdentityToken, http.StatusUnauthorized, false},
-		{CodeExpiredToken, http.StatusUnauthorized, false},
-		{CodeIDPRejectedClaim, http.StatusForbidden, false},
-		{CodeIDPCommunicationError, http.StatusBadGateway, true},
-		{CodeAccessDenied, http.StatusForbidden, false},
-		{CodePackedPolicyTooLarge, http.StatusBadRequest, false},
-		{CodeMalformedPolicyDocument, http.StatusBadRequest, false},
-		{CodeRegionDisabled, http.StatusForbidden, false},
-		{CodeThrottling, http.StatusTooManyRequests, true},
-		{CodeValidationError, http.StatusBadRequest, false},
-		{CodeNetwork, http.StatusBadGateway, true},
-		{"BrandNewCode", http.StatusBadGateway, false},
+		{CodeInvalidIdentityToken, http.StatusUnauthorized, false, false},
+		{CodeExpiredToken, http.StatusUnauthorized, false, false},
+		{CodeIDPRejectedClaim, http.StatusForbidden, false, false},
+		{CodeIDPCommunicationError, http.StatusBadGateway, true, false},
+		{CodeAccessDenied, http.StatusForbidden, false, false},
+		{CodePackedPolicyTooLarge, http.StatusBadRequest, false, false},
+		{CodeMalformedPolicyDocument, http.StatusBadRequest, false, false},
+		{CodeRegionDisabled, http.StatusForbidden, false, false},
+		{CodeThrottling, http.StatusServiceUnavailable, true, true},
+		{CodeValidationError, http.StatusBadRequest, false, false},
+		{CodeNetwork, http.StatusServiceUnavailable, true, true},
+		{CodeUnavailable, http.StatusServiceUnavailable, true, true},
+		{"BrandNewCode", http.StatusBadGateway, false, false},
 	}
 	cause := errors.New("private detail from STS")
 	for _, tt := range tests {
 		t.Run(tt.code, func(t *testing.T) {
 			e := NewSTSError(tt.code, cause)
-			if e.Status != tt.status || e.Retryable != tt.retryable || e.Code != tt.code {
+			if e.Status != tt.status || e.Retryable != tt.retryable || e.Code != tt.code || e.Outage != tt.outage || (e.RetryAfter > 0) != tt.outage {
 				t.Fatalf("got %+v", e)
 			}
 			if e.PublicMessage() == "" || e.PublicMessage() == cause.Error() {
@@ -42,5 +45,12 @@ func TestNewSTSError(t *testing.T) {
 				t.Fatal("cause not unwrapped")
 			}
 		})
+	}
+}
+
+func TestCircuitOpenError(t *testing.T) {
+	e := NewCircuitOpenError(3*time.Second, errors.New("breaker open"))
+	if e.Status != http.StatusServiceUnavailable || !e.Retryable || !e.Outage || e.RetryAfter != 3*time.Second || e.Code != CodeCircuitOpen {
+		t.Fatalf("got %+v", e)
 	}
 }

@@ -232,7 +232,8 @@ func TestAPISTSRefusals(t *testing.T) {
 	}{
 		{exchange.CodeAccessDenied, "sts_access_denied", 403},
 		{exchange.CodeInvalidIdentityToken, "sts_invalid_identity_token", 401},
-		{exchange.CodeThrottling, "sts_throttling", 429},
+		{exchange.CodeThrottling, "sts_throttling", 503},
+		{exchange.CodeNetwork, "sts_network_error", 503},
 		{exchange.CodeIDPCommunicationError, "sts_idp_communication_error", 502},
 		{"SomethingNew", "sts_something_new", 502},
 	} {

@@ -171,11 +171,16 @@ func cogGoldenCases() []cogGoldenCase {
 			h.sts.Fail(exchange.NewSTSError(exchange.CodeAccessDenied, errors.New("Not authorized to perform sts:AssumeRoleWithWebIdentity")))
 			return v
 		}, sdk: gcfi(loginsOf("alice"), ""), wantType: cognito.ErrInvalidPoolConfig},
-		{name: "ExternalServiceException.sts-unreachable", setup: func(h *cogHarness) map[string]string {
+		{name: "ExternalServiceException.sts-idp-communication", setup: func(h *cogHarness) map[string]string {
+			v := guest(h)
+			h.sts.Fail(exchange.NewSTSError(exchange.CodeIDPCommunicationError, errors.New("could not fetch the JWKS")))
+			return v
+		}, sdk: gcfi(nil, ""), wantType: cognito.ErrExternalService},
+		{name: "TooManyRequestsException.sts-unreachable", setup: func(h *cogHarness) map[string]string {
 			v := guest(h)
 			h.sts.Fail(exchange.NewSTSError(exchange.CodeNetwork, errors.New("dial tcp: connection refused")))
 			return v
-		}, sdk: gcfi(nil, ""), wantType: cognito.ErrExternalService},
+		}, sdk: gcfi(nil, ""), wantType: cognito.ErrTooManyRequests},
 		{name: "InternalErrorException.store-down", setup: func(h *cogHarness) map[string]string {
 			v := guest(h)
 			h.store.lookErr = errors.New("disk I/O error at /var/lib/fedgate/fedgate.db")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -43,7 +44,9 @@ func newMetrics() *metrics {
 			Help: "Credential vends attempted, by surface (browser, api, cli, cognito) and result (ok, refused).",
 		}, []string{"surface", "result"}),
 	}
-	m.registry.MustRegister(m.requests, m.vends)
+	m.registry.MustRegister(m.requests, m.vends,
+		// Goroutines, heap and RSS: what a soak watches for leaks.
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"strings"
 	"time"
 
@@ -52,8 +51,7 @@ func serve(ctx context.Context, f *config.File, log *slog.Logger) error {
 		return fmt.Errorf("issuer: %w", err)
 	}
 	sts, err := awssts.New(awssts.Options{
-		Region: f.STS.Region, Endpoint: f.STS.Endpoint,
-		HTTPClient: &http.Client{Timeout: f.STS.Timeout.D()},
+		Region: f.STS.Region, Endpoint: f.STS.Endpoint, Timeout: f.STS.Timeout.D(), Logger: log,
 	})
 	if err != nil {
 		return fmt.Errorf("sts: %w", err)

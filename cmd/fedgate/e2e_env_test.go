@@ -8,6 +8,7 @@ package main
 // here, and the tests' HTTP goes through send as a browser or an app sends it.
 
 import (
+	"cmp"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -60,7 +62,14 @@ type env struct {
 	adminRole  string
 	logs       *testkit.LogBuffer // fedgate's stderr (JSON logs)
 	proc       *os.Process        // the running `fedgate serve` (crash tests kill it)
+	exited     chan struct{}      // closed when that process has exited
+	cmd        *exec.Cmd          // its command, for its exit status
 	extraEnv   []string           // more environment for fedgate (postgres: FEDGATE_STORE_DSN; the admin API token)
+	stsURL     string             // fedgate's STS endpoint when not the tap (a fault proxy in front of it)
+	stsTimeout string             // sts.timeout when not the default
+	serverMore string             // more lines of the server section
+	storePath  string             // store.path when not fedgate.db
+	wrap       []string           // a command fedgate serve runs under (unshare, for a file system of its own)
 }
 
 // newEnv starts what every environment has: moto with the team account
@@ -94,17 +103,31 @@ server:
   public_url: %s
   reload_interval: 1s
   allow_upstream_cidrs: [127.0.0.0/8, "::1/128"] # the peers run on loopback
-store:
-  path: fedgate.db
+%sstore:
+  path: %s
 keys:
   master_key: ${FEDGATE_MASTER_KEY}
 sts:
   region: us-east-1
   endpoint: %s
-`, e.port, e.publicURL, e.tap.URL) + e.config
+%s`, e.port, e.publicURL, e.serverMore, cmp.Or(e.storePath, "fedgate.db"), e.stsEndpoint(), e.stsTimeoutLine()) + e.config
 	if err := os.WriteFile(e.configPath, []byte(cfg), 0o600); err != nil {
 		e.t.Fatal(err)
 	}
+}
+
+func (e *env) stsEndpoint() string {
+	if e.stsURL != "" {
+		return e.stsURL
+	}
+	return e.tap.URL
+}
+
+func (e *env) stsTimeoutLine() string {
+	if e.stsTimeout == "" {
+		return ""
+	}
+	return "  timeout: " + e.stsTimeout + "\n"
 }
 
 // startCorpIdP starts oidc-provider with fedgate's web client and clients,
@@ -189,7 +212,8 @@ func (e *env) cmdEnv() []string {
 // start runs `fedgate serve` and waits until it is ready.
 func (e *env) start() {
 	t := e.t
-	cmd := exec.Command(e.bin, "serve", "--config", e.configPath)
+	args := append(slices.Clone(e.wrap), e.bin, "serve", "--config", e.configPath)
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = e.cmdEnv()
 	logs := &testkit.LogBuffer{}
 	e.logs = logs
@@ -197,9 +221,10 @@ func (e *env) start() {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	e.proc = cmd.Process
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	e.proc, e.cmd = cmd.Process, cmd
+	done, exited := make(chan error, 1), make(chan struct{})
+	e.exited = exited
+	go func() { done <- cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
 		select {

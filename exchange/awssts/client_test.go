@@ -175,7 +175,10 @@ func TestErrorMapping(t *testing.T) {
 		{"PackedPolicyTooLarge", 400, 400, "too large", 1},
 		{"MalformedPolicyDocument", 400, 400, "malformed", 1},
 		{"RegionDisabledException", 403, 403, "not activated in this region", 1},
-		{"Throttling", 400, 429, "throttling", 3},
+		{"Throttling", 400, 503, "throttling", 3},
+		{"ThrottlingException", 400, 503, "throttling", 3},
+		{"InternalFailure", 500, 503, "unavailable", 3},
+		{"ServiceUnavailable", 503, 503, "unavailable", 3},
 		{"ValidationError", 400, 400, "maximum session duration", 1},
 		{"SomethingNew", 400, 502, "unexpected error", 1},
 	}
@@ -189,7 +192,12 @@ func TestErrorMapping(t *testing.T) {
 			if !errors.As(err, &se) {
 				t.Fatalf("error %v (%T) is not an STSError", err, err)
 			}
-			if se.Code != tt.code || se.Status != tt.wantStatus || !strings.Contains(se.PublicMessage(), tt.wantPublic) {
+			// Every throttle code is Throttling, every 5xx ServiceUnavailable.
+			wantCode := map[string]string{"ThrottlingException": "Throttling", "InternalFailure": "ServiceUnavailable"}[tt.code]
+			if wantCode == "" {
+				wantCode = tt.code
+			}
+			if se.Code != wantCode || se.Status != tt.wantStatus || !strings.Contains(se.PublicMessage(), tt.wantPublic) {
 				t.Fatalf("got code %q status %d public %q", se.Code, se.Status, se.PublicMessage())
 			}
 			if !strings.Contains(se.Error(), "STS says no") {
@@ -239,7 +247,7 @@ func TestNetworkError(t *testing.T) {
 	if !errors.As(err, &se) {
 		t.Fatalf("error %v is not an STSError", err)
 	}
-	if se.Code != exchange.CodeNetwork || se.Status != http.StatusBadGateway || se.PublicMessage() != "AWS STS could not be reached" {
+	if se.Code != exchange.CodeNetwork || se.Status != http.StatusServiceUnavailable || !se.Outage || se.PublicMessage() != "AWS STS could not be reached — try again shortly" {
 		t.Fatalf("got %+v", se)
 	}
 }

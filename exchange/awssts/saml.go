@@ -17,15 +17,20 @@ func (c *Client) AssumeRoleWithSAML(ctx context.Context, in exchange.SAMLInput) 
 	if err != nil {
 		return nil, err
 	}
-	out, err := c.sts.AssumeRoleWithSAML(ctx, &sts.AssumeRoleWithSAMLInput{
+	req := &sts.AssumeRoleWithSAMLInput{
 		RoleArn:         aws.String(in.RoleARN),
 		PrincipalArn:    aws.String(in.PrincipalARN),
 		SAMLAssertion:   aws.String(in.Assertion),
 		DurationSeconds: dur,
 		Policy:          policy,
+	}
+	var out *sts.AssumeRoleWithSAMLOutput
+	err = c.call(ctx, func(ctx context.Context) (err error) {
+		out, err = c.sts.AssumeRoleWithSAML(ctx, req)
+		return err
 	})
 	if err != nil {
-		return nil, classify(err)
+		return nil, err
 	}
 	return credentialsFrom(out.Credentials, out.AssumedRoleUser, in.RoleARN)
 }

@@ -66,6 +66,7 @@ const (
 	msgUnauthNotSupported  = "Unauthenticated access is not supported for this identity pool."
 	msgLoginsDontMatch     = "Logins don't match. Please include at least one valid login for this identity or identity pool."
 	msgRateExceeded        = "Rate exceeded"
+	msgSTSUnavailable      = "AWS STS is throttling or unavailable. Try again in a moment."
 	msgUnsupportedProvider = "Token is not from a supported provider of this identity pool."
 	msgClassicFlowDisabled = "Basic (classic) flow is not enabled, please use enhanced flow."
 )
@@ -226,6 +227,7 @@ func (api *API) fail(c *gin.Context, e *core.Error) {
 		log.Warn("request refused", attrs...)
 	}
 	c.Header("x-amzn-ErrorType", e.Code)
+	httpkit.SetRetryAfter(c, e.RetryAfter)
 	api.reply(c, e.Status, wire.CognitoError{Type: e.Code, Message: e.Message})
 	c.Abort()
 }

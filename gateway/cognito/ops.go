@@ -332,8 +332,13 @@ func vendError(e *core.Error) *core.Error {
 	var se *exchange.STSError
 	if errors.As(e, &se) {
 		switch {
-		case se.Code == exchange.CodeThrottling:
-			return apiError(ErrTooManyRequests, msgRateExceeded, e)
+		case se.Outage:
+			// TooManyRequestsException is what the AWS SDKs retry with
+			// backoff. It is audited: unlike fedgate's own limiter, STS
+			// being down is worth a trace.
+			out := apiError(ErrTooManyRequests, msgSTSUnavailable, e)
+			out.Throttled, out.RetryAfter = false, se.RetryAfter
+			return out
 		case se.Retryable || se.Status >= 500:
 			return apiError(ErrExternalService, "AWS STS could not be reached or could not complete the request. Try again in a moment.", e)
 		default:

@@ -7,6 +7,7 @@ import (
 	"fedgate/exchange/rules"
 	"fedgate/gateway/store"
 	"fedgate/idp"
+	"net/http"
 	"strings"
 )
 
@@ -21,7 +22,9 @@ func (s *Core) Vend(ctx context.Context, p *Principal, g rules.Grant, durationSe
 	} else {
 		entry.Result, entry.Reason = store.AuditOK, "rule "+g.Rule
 	}
-	s.Audit(ctx, entry)
+	if err := s.record(ctx, entry); err != nil && e == nil {
+		return nil, id, unaudited(err)
+	}
 	return creds, id, e
 }
 
@@ -54,8 +57,12 @@ type auditMeta struct{ source, requestID string }
 type auditMetaKey struct{}
 
 // Audit appends an entry, filling source and request id from ctx. A
-// failure is logged, never shown: the change or vend has happened.
-func (s *Core) Audit(ctx context.Context, e store.AuditEntry) {
+// failure is logged, never shown: the change has happened.
+func (s *Core) Audit(ctx context.Context, e store.AuditEntry) { _ = s.record(ctx, e) }
+
+// record is Audit returning the failure: a successful vend whose entry
+// cannot be written withholds the credentials (see Vend).
+func (s *Core) record(ctx context.Context, e store.AuditEntry) error {
 	if m, ok := ctx.Value(auditMetaKey{}).(auditMeta); ok {
 		e.Source, e.RequestID = m.source, m.requestID
 	}
@@ -64,7 +71,18 @@ func (s *Core) Audit(ctx context.Context, e store.AuditEntry) {
 	// must not erase its record (TestAuditSurvivesClientDisconnect).
 	if _, err := s.store.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
 		LogFrom(ctx, s.log).Error("writing the audit log failed", "kind", e.Kind, "result", e.Result, "error", err)
+		return err
 	}
+	return nil
+}
+
+// unaudited is the refusal of a vend that succeeded at STS but whose audit
+// entry could not be written: no credentials leave fedgate unrecorded.
+func unaudited(err error) *Error {
+	e := NewError(http.StatusServiceUnavailable, CodeStoreUnavailable,
+		"The credentials could not be recorded in the audit log, so they were not handed out. Try again in a moment.", err)
+	e.RetryAfter = storeRetryAfter
+	return e
 }
 
 // WithAuditMeta fills an entry's source address and request id from ctx.

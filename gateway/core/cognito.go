@@ -74,7 +74,9 @@ func (s *Core) VendGuest(ctx context.Context, pool *Pool, identityID string) (*e
 		s.auditGuest(ctx, pool, identityID, role, e)
 		return nil, e
 	}
-	s.auditGuest(ctx, pool, identityID, role, nil)
+	if err := s.auditGuest(ctx, pool, identityID, role, nil); err != nil {
+		return nil, unaudited(err)
+	}
 	s.touchGuest(ctx, identityID)
 	log.Info("credentials vended", "identity_id", identityID, "pool", req.PoolID, "guest", true, "role", role,
 		"expires", creds.Expiration.UTC().Format(time.RFC3339))
@@ -126,13 +128,13 @@ func (s *Core) AuditGuestRefusal(ctx context.Context, pool *Pool, identityID, ro
 
 // auditGuest records a guest vend (e nil) or its refusal. A guest has no
 // provider or subject: the entry names the guest marker and the identity.
-func (s *Core) auditGuest(ctx context.Context, pool *Pool, identityID, role string, e *Error) {
+func (s *Core) auditGuest(ctx context.Context, pool *Pool, identityID, role string, e *Error) error {
 	entry := store.AuditEntry{Kind: store.AuditVend, IdentityID: identityID, Provider: GuestProvider, Pool: pool.Cfg.ID, Role: role,
 		Result: store.AuditOK, Reason: "unauthenticated role"}
 	if e != nil {
 		entry.Result, entry.Reason = ResultOf(e), AuditReason(e)
 	}
-	s.Audit(ctx, entry)
+	return s.record(ctx, entry)
 }
 
 // CognitoAssertionFree checks, before GetId makes an identity, that a SAML

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 	"unicode"
 
 	"fedgate/exchange"
 	"fedgate/exchange/rules"
 	"fedgate/gateway/upstream"
+	"fedgate/gateway/store"
 	"fedgate/idp"
 )
 
@@ -28,6 +30,9 @@ type Error struct {
 	// entry per refused request would let a flood through to the store
 	// that the limiter keeps out.
 	Throttled bool
+	// RetryAfter, when set, tells the caller when to come back (the
+	// Retry-After header): a dependency is briefly unavailable.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -91,7 +96,12 @@ const (
 	CodeNotFound         = "not_found"
 	CodeMethodNotAllowed = "method_not_allowed"
 	CodeClientClosed     = "client_closed_request"
+	CodeStoreUnavailable = "store_unavailable"
 )
+
+// storeRetryAfter is the Retry-After of a store that cannot write: an
+// operator has to make room, which takes longer than a blip.
+const storeRetryAfter = 5 * time.Second
 
 // FromIdP maps a provider's verification failure to a public error; the
 // message says what to do without echoing claims or configuration.
@@ -131,7 +141,7 @@ func FromRefusedUpstream(err error) *Error {
 func FromSTS(err error) *Error {
 	var se *exchange.STSError
 	if errors.As(err, &se) {
-		return &Error{Status: se.Status, Code: "sts_" + snakeCase(se.Code), Message: se.PublicMessage(), Cause: err}
+		return &Error{Status: se.Status, Code: "sts_" + snakeCase(se.Code), Message: se.PublicMessage(), Cause: err, RetryAfter: se.RetryAfter}
 	}
 	return NewError(http.StatusBadGateway, "sts_error", "AWS STS refused or failed the request.", err)
 }
@@ -171,6 +181,12 @@ func PublicTagReason(err error) string {
 
 // Internal is a 500 whose cause only the log sees.
 func Internal(err error) *Error {
+	if store.Unwritable(err) {
+		e := NewError(http.StatusServiceUnavailable, CodeStoreUnavailable,
+			"fedgate cannot write to its store right now (its disk is full or read-only). Try again in a moment.", err)
+		e.RetryAfter = storeRetryAfter
+		return e
+	}
 	return NewError(http.StatusInternalServerError, CodeInternal, "Something went wrong on our side. The request id identifies it in the logs.", err)
 }
 

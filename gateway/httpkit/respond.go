@@ -8,6 +8,7 @@ import (
 	"fedgate/gateway/wire"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -74,6 +75,7 @@ func (s *Kit) Fail(c *gin.Context, e *core.Error) {
 		log.Warn("request refused", attrs...)
 	}
 	NoCache(c)
+	SetRetryAfter(c, e.RetryAfter)
 	if WantsJSON(c) {
 		c.AbortWithStatusJSON(e.Status, wire.APIError{Code: e.Code, Message: e.Message, RequestID: RequestID(c), Roles: e.Roles})
 		return
@@ -137,5 +139,13 @@ func HumanDuration(d time.Duration) string {
 		return fmt.Sprintf("%d h", h)
 	default:
 		return fmt.Sprintf("%d h %d min", h, m)
+	}
+}
+
+// SetRetryAfter sets the Retry-After header to d in whole seconds, rounded
+// up; nothing when d is zero.
+func SetRetryAfter(c *gin.Context, d time.Duration) {
+	if d > 0 {
+		c.Header("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
 	}
 }

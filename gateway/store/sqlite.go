@@ -24,7 +24,22 @@ const (
 )
 
 // SQLite is the embedded, single-node Store.
-type SQLite struct{ sqlStore }
+type SQLite struct {
+	sqlStore
+	dir string // the database's folder, whose file system Ping checks
+}
+
+// Ping checks the database answers and its file system can take writes:
+// a full or read-only disk makes fedgate not ready.
+func (s *SQLite) Ping(ctx context.Context) error {
+	if err := s.sqlStore.Ping(ctx); err != nil {
+		return err
+	}
+	if err := checkDisk(s.dir); err != nil {
+		return newError("Ping", nil, err)
+	}
+	return nil
+}
 
 var _ Store = (*SQLite)(nil)
 
@@ -63,7 +78,7 @@ func OpenSQLite(ctx context.Context, path string, now func() time.Time) (*SQLite
 		_ = writer.Close()
 		return nil, newError(op, nil, err)
 	}
-	return &SQLite{sqlStore{d: d, writer: writer, reader: reader, now: now}}, nil
+	return &SQLite{sqlStore: sqlStore{d: d, writer: writer, reader: reader, now: now}, dir: filepath.Dir(abs)}, nil
 }
 
 // sqliteDSN builds a file: URI (so no path character is mistaken for DSN

@@ -7,9 +7,11 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -134,5 +136,181 @@ func TestJWKSWithdrawnKeyStopsVerifying(t *testing.T) {
 	clock.Advance(jwksMaxAge + time.Minute)
 	if _, err := ks.VerifySignature(context.Background(), raw); !errors.Is(err, idp.ErrInvalidToken) {
 		t.Fatalf("withdrawn key: err = %v, want ErrInvalidToken", err)
+	}
+}
+
+// jwksServer publishes jwk, then hangs every fetch once hang is set (until
+// the test ends), or fails them while down is set; it counts fetches.
+type jwksServer struct {
+	url         string
+	hang, down  atomic.Bool
+	fetches     atomic.Int64
+	releaseHang chan struct{}
+}
+
+func startJWKSServer(t *testing.T, jwk jose.JSONWebKey) (*jwksServer, *http.Client) {
+	t.Helper()
+	s := &jwksServer{releaseHang: make(chan struct{})}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.fetches.Add(1)
+		switch {
+		case s.hang.Load():
+			select {
+			case <-s.releaseHang:
+			case <-r.Context().Done():
+			}
+			return
+		case s.down.Load():
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{jwk}})
+	}))
+	t.Cleanup(func() { close(s.releaseHang); srv.Close() })
+	s.url = srv.URL
+	return s, srv.Client()
+}
+
+func signedWithNewKey(t *testing.T, kid string) (jose.JSONWebKey, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jose.JSONWebKey{Key: &key.PublicKey, KeyID: kid, Use: "sig", Algorithm: "ES256"},
+		testkit.SignJWT(t, jose.ES256, jose.JSONWebKey{Key: key, KeyID: kid}, map[string]any{"sub": "x"})
+}
+
+// With the IdP hung past the max age, known keys keep verifying: requests
+// wait at most jwksRefreshWait for the fresh set, none for the whole fetch,
+// and once one gave up on it the rest do not wait at all.
+func TestJWKSHungIdPKeepsKnownKeysVerifying(t *testing.T) {
+	jwk, raw := signedWithNewKey(t, "k")
+	idpSrv, client := startJWKSServer(t, jwk)
+	clock := newFakeClock()
+	ks := newJWKSKeySet(idpSrv.url, client, clock.Now, []string{"ES256"}, jwksRefetchInterval)
+	if _, err := ks.VerifySignature(context.Background(), raw); err != nil {
+		t.Fatal(err)
+	}
+	idpSrv.hang.Store(true)
+	clock.Advance(jwksMaxAge + time.Minute)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			start := time.Now()
+			if _, err := ks.VerifySignature(context.Background(), raw); err != nil {
+				t.Errorf("known key while the IdP hangs: %v", err)
+			}
+			if took := time.Since(start); took > jwksRefreshWait+time.Second {
+				t.Errorf("a request waited %s", took)
+			}
+		})
+	}
+	wg.Wait()
+	if n := idpSrv.fetches.Load(); n != 2 {
+		t.Errorf("%d fetches, want 2 (the first and one refresh)", n)
+	}
+	start := time.Now()
+	for range 50 {
+		if _, err := ks.VerifySignature(context.Background(), raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if took := time.Since(start); took > jwksRefreshWait/2 {
+		t.Errorf("50 verifications after a request gave up on the fetch took %s", took)
+	}
+}
+
+// The last good set outlives the IdP for jwksStaleWindow past the max
+// age, not longer.
+func TestJWKSStaleWindowIsBounded(t *testing.T) {
+	jwk, raw := signedWithNewKey(t, "k")
+	idpSrv, client := startJWKSServer(t, jwk)
+	clock := newFakeClock()
+	ks := newJWKSKeySet(idpSrv.url, client, clock.Now, []string{"ES256"}, jwksRefetchInterval)
+	if _, err := ks.VerifySignature(context.Background(), raw); err != nil {
+		t.Fatal(err)
+	}
+	idpSrv.down.Store(true)
+	clock.Advance(jwksMaxAge + jwksStaleWindow - time.Minute)
+	if _, err := ks.VerifySignature(context.Background(), raw); err != nil {
+		t.Fatalf("inside the stale window: %v", err)
+	}
+	clock.Advance(2 * time.Minute)
+	if _, err := ks.VerifySignature(context.Background(), raw); !errors.Is(err, idp.ErrUpstream) {
+		t.Fatalf("past the stale window: err = %v, want ErrUpstream", err)
+	}
+	idpSrv.down.Store(false)
+	clock.Advance(jwksRefetchInterval)
+	if _, err := ks.VerifySignature(context.Background(), raw); err != nil {
+		t.Fatalf("IdP back: %v", err)
+	}
+}
+
+// Tokens with unknown kids share one fetch, wait for it at most
+// jwksUnknownKidWait, and cannot start another within the refetch interval.
+func TestJWKSUnknownKidWaitIsBoundedAndShared(t *testing.T) {
+	jwk, raw := signedWithNewKey(t, "k")
+	idpSrv, client := startJWKSServer(t, jwk)
+	clock := newFakeClock()
+	ks := newJWKSKeySet(idpSrv.url, client, clock.Now, []string{"ES256"}, jwksRefetchInterval)
+	if _, err := ks.VerifySignature(context.Background(), raw); err != nil {
+		t.Fatal(err)
+	}
+	idpSrv.hang.Store(true)
+	clock.Advance(jwksRefetchInterval)
+	var wg sync.WaitGroup
+	for i := range 10 {
+		_, forged := signedWithNewKey(t, fmt.Sprintf("forged-%d", i))
+		wg.Go(func() {
+			start := time.Now()
+			if _, err := ks.VerifySignature(context.Background(), forged); !errors.Is(err, idp.ErrUpstream) {
+				t.Errorf("unknown kid while the IdP hangs: err = %v, want ErrUpstream", err)
+			}
+			if took := time.Since(start); took > jwksUnknownKidWait+time.Second {
+				t.Errorf("an unknown kid waited %s", took)
+			}
+		})
+	}
+	wg.Wait()
+	if n := idpSrv.fetches.Load(); n != 2 {
+		t.Errorf("%d JWKS fetches, want 2 (the first and one shared refetch)", n)
+	}
+}
+
+// While a discovery attempt hangs on the IdP, other requests are refused
+// at once instead of queueing behind it.
+func TestDiscoveryInProgressDoesNotBlockOthers(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); srv.Close() })
+	clock := newFakeClock()
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	p, err := New(short, Config{ID: "slow", Issuer: srv.URL, ClientID: "c"}, srv.Client(), clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(discoveryRetryInterval)
+	hung, stop := context.WithCancel(context.Background())
+	defer stop()
+	started := make(chan struct{})
+	go func() {
+		close(started)
+		_ = p.Ready(hung)
+	}()
+	<-started
+	time.Sleep(100 * time.Millisecond) // the attempt above is now waiting on the IdP
+	begin := time.Now()
+	if err := p.Ready(context.Background()); !errors.Is(err, idp.ErrUpstream) {
+		t.Fatalf("Ready during another attempt: %v, want ErrUpstream", err)
+	}
+	if took := time.Since(begin); took > 50*time.Millisecond {
+		t.Fatalf("Ready waited %s behind the running attempt", took)
 	}
 }

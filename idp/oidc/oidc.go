@@ -78,6 +78,7 @@ type Provider struct {
 	state       *discovered
 	lastAttempt time.Time
 	lastErr     error
+	discovering bool // an attempt runs; others do not wait behind it
 }
 
 // discovered is what one successful discovery yields.
@@ -201,19 +202,29 @@ func (p *Provider) Ready(ctx context.Context) error {
 }
 
 // discover returns the discovery result, attempting discovery at most once
-// per discoveryRetryInterval until it succeeds.
+// per discoveryRetryInterval until it succeeds. The attempt runs outside
+// the lock: while it runs, other requests fail at once instead of waiting
+// for a slow IdP.
 func (p *Provider) discover(ctx context.Context) (*discovered, error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.state != nil {
+		defer p.mu.Unlock()
 		return p.state, nil
 	}
 	now := p.now()
-	if since := now.Sub(p.lastAttempt); !p.lastAttempt.IsZero() && since >= 0 && since < discoveryRetryInterval {
+	if since := now.Sub(p.lastAttempt); p.discovering || (!p.lastAttempt.IsZero() && since >= 0 && since < discoveryRetryInterval) {
+		defer p.mu.Unlock()
+		if p.lastErr == nil {
+			return nil, fmt.Errorf("%w: discovery of %s is under way", idp.ErrUpstream, p.cfg.Issuer)
+		}
 		return nil, p.lastErr
 	}
-	p.lastAttempt = now
+	p.lastAttempt, p.discovering = now, true
+	p.mu.Unlock()
 	state, err := p.fetchDiscovery(ctx)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.discovering = false
 	if err != nil {
 		p.lastErr = fmt.Errorf("%w: discovery of %s: %w", idp.ErrUpstream, p.cfg.Issuer, err)
 		return nil, p.lastErr

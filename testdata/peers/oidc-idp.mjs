@@ -30,6 +30,9 @@ const { values: args } = parseArgs({
   options: {
     port: { type: 'string', default: process.env.PORT || '0' },
     host: { type: 'string', default: '127.0.0.1' },
+    // The issuer when the IdP is reached through a proxy (fault tests);
+    // default http://host:port.
+    issuer: { type: 'string' },
     clients: { type: 'string' },
     users: { type: 'string', default: join(here, 'users.json') },
   },
@@ -65,7 +68,7 @@ await new Promise((resolve, reject) => {
   server.listen(Number(args.port), args.host, resolve);
 });
 const { port } = server.address();
-const issuer = `http://${args.host}:${port}`;
+const issuer = args.issuer || `http://${args.host}:${port}`;
 
 const provider = new Provider(issuer, {
   clients: loadClients(),

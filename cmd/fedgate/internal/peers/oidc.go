@@ -44,13 +44,21 @@ type OIDCClient struct {
 
 // OIDC is a running node-oidc-provider upstream IdP.
 type OIDC struct {
-	Issuer string // http://127.0.0.1:PORT
+	Issuer string // http://127.0.0.1:PORT, or the issuer it was started with
+	Direct string // 127.0.0.1:PORT, where it listens (behind a proxy, not the issuer's)
 	http   *http.Client
 }
 
 // StartOIDC runs testdata/peers/oidc-idp.mjs with the given clients and the users of
 // testdata/peers/users.json (alice, bob, carol), with POST /test/id-token enabled.
 func StartOIDC(t testing.TB, clients []OIDCClient) *OIDC {
+	t.Helper()
+	return StartOIDCWithIssuer(t, clients, "")
+}
+
+// StartOIDCWithIssuer is StartOIDC with the issuer a proxy in front of the
+// IdP gives it ("" = its own address).
+func StartOIDCWithIssuer(t testing.TB, clients []OIDCClient, issuer string) *OIDC {
 	t.Helper()
 	dir := nodePeerDir(t)
 	type clientMetadata struct {
@@ -66,16 +74,21 @@ func StartOIDC(t testing.TB, clients []OIDCClient) *OIDC {
 	if err != nil {
 		t.Fatalf("peers: encode clients: %v", err)
 	}
-	cmd := exec.Command("node", filepath.Join(dir, "oidc-idp.mjs"), "--port", "0")
+	args := []string{filepath.Join(dir, "oidc-idp.mjs"), "--port", "0"}
+	if issuer != "" {
+		args = append(args, "--issuer", issuer)
+	}
+	cmd := exec.Command("node", args...)
 	cmd.Env = append(os.Environ(), "OIDC_CLIENTS="+string(clientsJSON), "OIDC_TEST_MINT=1")
 	proc, err := startProcess(t, "oidc-idp", cmd)
 	if err != nil {
 		t.Fatalf("peers: %v", err)
 	}
-	return &OIDC{
-		Issuer: fmt.Sprintf("http://127.0.0.1:%d", proc.port),
-		http:   &http.Client{Timeout: httpTimeout},
+	direct := fmt.Sprintf("127.0.0.1:%d", proc.port)
+	if issuer == "" {
+		issuer = "http://" + direct
 	}
+	return &OIDC{Issuer: issuer, Direct: direct, http: &http.Client{Timeout: httpTimeout}}
 }
 
 // MintIDToken returns an ID token signed with the IdP's own key (so it verifies
@@ -89,7 +102,7 @@ func (o *OIDC) MintIDToken(t testing.TB, sub, aud string, claims map[string]any,
 	if err != nil {
 		t.Fatalf("peers: encode mint request: %v", err)
 	}
-	resp, err := o.http.Post(o.Issuer+"/test/id-token", "application/json", bytes.NewReader(body))
+	resp, err := o.http.Post("http://"+o.Direct+"/test/id-token", "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatalf("peers: mint id token: %v", err)
 	}
