@@ -11,8 +11,8 @@ import (
 
 	"fedgate/exchange"
 	"fedgate/exchange/rules"
-	"fedgate/gateway/upstream"
 	"fedgate/gateway/store"
+	"fedgate/gateway/upstream"
 	"fedgate/idp"
 )
 
