@@ -651,7 +651,7 @@ func TestAdminHistoryAndRestore(t *testing.T) {
 		t.Errorf("version meta = %+v", vd.VersionView)
 	}
 	// bob now gets the solo role; after restoring version v-1 he is refused again.
-	if w := h.browser().signIn("team", "bob", gwPassBob); w.Code != http.StatusOK {
+	if w := h.browser().signInCreds("team", "bob", gwPassBob); w.Code != http.StatusOK {
 		t.Fatalf("bob after the new rule: %d\n%s", w.Code, w.Body)
 	}
 	if w := b.post(fmt.Sprintf("/admin/history/%d/restore", v-1), url.Values{"csrf": {csrf}}); w.Code != http.StatusSeeOther {

@@ -515,7 +515,7 @@ func TestConsoleButton(t *testing.T) {
 	defer srv.Close()
 	h := newGWHarness(t, func(f *config.File) { f.Console.FederationURL = srv.URL + "/federation" })
 	b := h.browser()
-	w := b.signIn("solo", "alice", gwPassAlice)
+	w := b.signInCreds("solo", "alice", gwPassAlice)
 	ticket := gwFind(t, regexp.MustCompile(`name="ticket" value="([0-9a-f]{64})"`), w.Body.String())
 	creds := h.sts.Vended()[0]
 

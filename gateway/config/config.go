@@ -114,6 +114,9 @@ type Pool struct {
 	// gateway token for their own AssumeRoleWithWebIdentity (Cognito's
 	// basic flow); the rules do not apply to that call.
 	AllowClassicFlow bool `yaml:"allow_classic_flow" json:"allow_classic_flow,omitempty"`
+	// AccountAliases names AWS accounts (12-digit id to a name people know)
+	// in the access portal, which groups roles by account.
+	AccountAliases map[string]string `yaml:"account_aliases" json:"account_aliases,omitempty"`
 }
 
 // RulesSpec is the pool's mapping in the rules engine's terms.
