@@ -1,7 +1,6 @@
 // fedgate's pages work without script; this file, served from fedgate's
 // own origin (the CSP allows no other and no inline script), adds copy
-// buttons, format tabs, live countdowns, the portal's instant filter and
-// confirmation dialogs.
+// buttons, format tabs, live countdowns and the portal's instant filter.
 (function () {
   "use strict";
 
@@ -129,19 +128,5 @@
       if (none) { none.hidden = shown > 0; }
     }
     input.addEventListener("input", apply);
-  });
-
-  // Confirmations: a form with data-confirm opens its <dialog>; without
-  // script the button leads to a confirmation page instead.
-  document.querySelectorAll("a[data-confirm]").forEach(function (link) {
-    var dialog = document.getElementById(link.getAttribute("data-confirm"));
-    if (!dialog || typeof dialog.showModal !== "function") { return; }
-    link.addEventListener("click", function (ev) {
-      ev.preventDefault();
-      dialog.showModal();
-    });
-    dialog.querySelectorAll("[data-close]").forEach(function (b) {
-      b.addEventListener("click", function () { dialog.close(); });
-    });
   });
 })();
