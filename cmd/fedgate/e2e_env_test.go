@@ -341,11 +341,13 @@ func regexpFind(t *testing.T, s, pattern string) string {
 }
 
 // screenshotDir is where browser tests save screenshots:
-// $FEDGATE_SCREENSHOTS, or a temporary folder.
+// $FEDGATE_SCREENSHOTS, or the test's artifact directory (kept under
+// -outputdir when go test runs with -artifacts, a temporary folder
+// otherwise).
 func screenshotDir(t *testing.T) string {
 	dir := os.Getenv("FEDGATE_SCREENSHOTS")
 	if dir == "" {
-		return t.TempDir()
+		return t.ArtifactDir()
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
