@@ -80,6 +80,8 @@ type pageCheck struct {
 
 func (pc *pageCheck) page(name string) {
 	pc.t.Helper()
+	start := time.Now()
+	defer func() { pc.t.Logf("%s %s checked in %v", pc.width, name, time.Since(start).Round(time.Millisecond)) }()
 	pc.n++
 	pc.b.Shot(pc.t, pc.dir, fmt.Sprintf("%s-%02d-%s", pc.width, pc.n, name))
 	for _, v := range pc.b.Axe(pc.t) {
