@@ -19,7 +19,12 @@
   }
   function copyText(text) {
     if (navigator.clipboard && window.isSecureContext) {
-      return navigator.clipboard.writeText(text).catch(function (err) {
+      // A browser may hold the promise while it asks for permission; the
+      // selection copy is the answer then.
+      var slow = new Promise(function (resolve, reject) {
+        setTimeout(function () { reject(new Error("clipboard did not answer")); }, 2000);
+      });
+      return Promise.race([navigator.clipboard.writeText(text), slow]).catch(function (err) {
         if (!legacyCopy(text)) { throw err; }
       });
     }
