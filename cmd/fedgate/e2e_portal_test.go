@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	cdpbrowser "github.com/chromedp/cdproto/browser"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -109,11 +108,6 @@ func TestEndToEndPortalBrowser(t *testing.T) {
 			b := peers.StartChromium(t, size.width, size.height, 6*time.Minute)
 			b.Run(t, "viewport", chromedp.EmulateViewport(int64(size.width), int64(size.height)))
 			b.ServeAxe(t)
-			if _, err := chromedp.CallBrowser(b.Ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
-				Permission: &cdpbrowser.PermissionDescriptor{Name: "clipboard-read"}, Setting: cdpbrowser.PermissionSettingGranted, Origin: e.url,
-			}); err != nil {
-				t.Fatalf("clipboard permission: %v", err)
-			}
 			pc := &pageCheck{t: t, b: b, dir: dir, width: size.name}
 			portalAsCarol(t, e, b, pc)
 			refusalAsBob(t, e, b, pc)
@@ -151,65 +145,53 @@ func portalAsCarol(t *testing.T, e *env, b *peers.Chromium, pc *pageCheck) {
 		chromedp.Click(chromedp.ID("creds-team-1")), chromedp.WaitVisible(chromedp.ID("copy-bash")))
 	pc.page("credentials")
 	e.assertLeastPrivilege(credsFromPage(t, b.Text(t, "#text-bash")))
-	// A click as the person makes it (a user gesture, which the Clipboard
-	// API requires), sent as script: chromedp's mouse click on this button
-	// does not return in headless Chromium.
-	userClick := func(p *cdpruntime.EvaluateParams) { p.UserGesture = new(true) }
-	if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](`document.getElementById("copy-bash").click(), true`, userClick)); err != nil {
-		t.Fatalf("copy: %v", err)
+	// From here on the test drives the page through script only: after the
+	// credentials page's first script-driven change, chromedp's DOM queries
+	// (WaitVisible, Click, Text) stop returning in headless Chromium.
+	scriptClick(t, b, "#tab-fish")
+	if !waitScript(b, `!document.getElementById("fmt-fish").hidden && document.getElementById("fmt-bash").hidden`, 5*time.Second) {
+		t.Error("picking the fish tab does not show fish alone")
 	}
-	if !waitScript(b, `document.getElementById("copy-bash").hasAttribute("data-state")`, 10*time.Second) {
-		t.Fatal("the copy button did not answer the click")
+	if !waitScript(b, `/ left$/.test(document.querySelector("[data-countdown-for]").textContent)`, 5*time.Second) {
+		t.Error("the expiry does not count down")
 	}
-	if state := b.Attr(t, "#copy-bash", "data-state"); state != "copied" {
-		t.Fatalf("the copy button says %q, want copied", state)
+	copyExportLines(t, b)
+	// Back to the portal, and the second role: no new sign-in.
+	if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](`history.back(), true`)); err != nil {
+		t.Fatalf("Back: %v", err)
 	}
-	// The clipboard itself, when the browser lets the page read it back
-	// (headless Chromium needs focus and the permission granted above).
-	clip, err := chromedp.Run(b.Ctx, chromedp.Evaluate[string](`Promise.race([navigator.clipboard.readText(), new Promise(r => setTimeout(() => r("(unreadable)"), 3000))]).catch(e => "(unreadable: " + e + ")")`, chromedp.EvalAwaitPromise))
-	switch want := b.Text(t, "#text-bash"); {
-	case err != nil:
-		t.Fatalf("reading the clipboard: %v", err)
-	case strings.HasPrefix(clip, "(unreadable"):
-		t.Logf("the copied-state is the evidence: the clipboard could not be read back %s", clip)
-	case strings.TrimSpace(clip) != strings.TrimSpace(want) || !strings.Contains(clip, "export AWS_SESSION_TOKEN="):
-		t.Errorf("clipboard holds %q, want the export lines %q", clip, want)
+	waitFor(t, b, "the portal after Back", `location.pathname === "/portal" && !!document.getElementById("creds-team-0")`)
+	if text := mainText(b); strings.Contains(text, "sign_in_expired") || !strings.Contains(text, "Choose a role") {
+		t.Fatalf("Back after picking a role:\n%s", text)
 	}
-	b.Run(t, "fish tab", chromedp.Click(chromedp.ID("tab-fish")), chromedp.WaitVisible(chromedp.ID("text-fish")))
-	if hidden, _ := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](`document.getElementById("fmt-bash").hidden`)); !hidden {
-		t.Error("the bash panel still shows after picking fish")
+	scriptClick(t, b, "#creds-team-0")
+	waitFor(t, b, "the admin role's credentials", `!!document.getElementById("copy-bash") && document.querySelector("main").innerText.includes(`+"`"+e.adminRole+"`"+`)`)
+	if got := strings.Count(e.logs.String(), `"msg":"credentials vended"`) - before; got != 2 {
+		t.Errorf("%d vends, want 2 (reader, then admin after Back) from one sign-in", got)
 	}
-	if left := b.Text(t, "[data-countdown-for]"); !strings.HasSuffix(left, " left") {
-		t.Errorf("expiry does not count down: %q", left)
-	}
-	backToTheSecondRole(t, e, b)
-	if got := strings.Count(e.logs.String(), `"msg":"credentials vended"`) - before; got != 3 {
-		t.Errorf("%d vends, want 3 (reader, reader again, admin after Back) from one sign-in", got)
-	}
-	b.Run(t, "back to the portal", chromedp.Navigate(e.url+"/portal"), chromedp.WaitVisible(chromedp.ID("sign-out")),
-		chromedp.Click(chromedp.ID("sign-out")), chromedp.WaitVisible(chromedp.CSS("p.notice.info")))
-	if text := b.Text(t, "main"); !strings.Contains(text, "You are signed out") {
-		t.Errorf("after sign-out:\n%s", text)
-	}
+	goTo(t, b, e.url+"/portal", "#sign-out")
+	scriptClick(t, b, "#sign-out")
+	waitFor(t, b, "the start page after sign-out", `location.pathname === "/" && document.querySelector("main").innerText.includes("You are signed out")`)
 	pc.page("signed-out")
 }
 
 func refusalAsBob(t *testing.T, e *env, b *peers.Chromium, pc *pageCheck) {
-	b.Run(t, "sign in as bob", chromedp.Navigate(e.url+"/login/team/demo"), chromedp.WaitVisible(chromedp.ID("username")),
-		chromedp.SendKeys(chromedp.ID("username"), "bob"), chromedp.SendKeys(chromedp.ID("password"), "bob-demo"),
-		chromedp.Click(chromedp.CSS("form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("p.notice.error")))
-	if text := b.Text(t, "main"); !strings.Contains(text, "no_matching_rule") {
+	goTo(t, b, e.url+"/login/team/demo", "#username")
+	signInForm(t, b, "bob")
+	waitFor(t, b, "bob's refusal", `!!document.querySelector("p.notice.error")`)
+	if text := mainText(b); !strings.Contains(text, "no_matching_rule") {
 		t.Errorf("bob's refusal:\n%s", text)
 	}
 	pc.page("refusal")
 }
 
 func adminPages(t *testing.T, e *env, b *peers.Chromium, pc *pageCheck) {
-	b.Run(t, "admin sign-in", chromedp.Navigate(e.url+"/admin"), chromedp.WaitVisible(chromedp.CSS("a.button")))
+	goTo(t, b, e.url+"/admin", "a.button")
 	pc.page("admin-sign-in")
-	b.Run(t, "admin as carol", chromedp.Click(chromedp.CSS("a.button")), chromedp.WaitVisible(chromedp.ID("username")),
-		chromedp.SendKeys(chromedp.ID("username"), "carol"), chromedp.SendKeys(chromedp.ID("password"), "carol-demo"),
-		chromedp.Click(chromedp.CSS("form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("nav.admin-nav")))
+	scriptClick(t, b, "a.button")
+	waitFor(t, b, "the admin sign-in form", `!!document.getElementById("username")`)
+	signInForm(t, b, "carol")
+	waitFor(t, b, "the admin home", `!!document.querySelector("nav.admin-nav")`)
 	for _, p := range []struct{ name, path, wait string }{
 		{"admin-home", "/admin", "nav.admin-nav"},
 		{"admin-pool", "/admin/pools/team", "#add-rule"},
@@ -222,13 +204,58 @@ func adminPages(t *testing.T, e *env, b *peers.Chromium, pc *pageCheck) {
 		{"admin-version", "/admin/history/1", "nav.admin-nav"},
 		{"admin-audit", "/admin/audit", "table.audit"},
 	} {
-		b.Run(t, p.name, chromedp.Navigate(e.url+p.path), chromedp.WaitVisible(chromedp.CSS(p.wait)))
+		goTo(t, b, e.url+p.path, p.wait)
 		pc.page(p.name)
 	}
 	claims := `{"sub":"dave","email":"dave@example.com","groups":["engineering"]}`
-	b.Run(t, "simulate", chromedp.Navigate(e.url+"/admin/simulate?pool=team"), chromedp.WaitVisible(chromedp.ID("simulate")),
-		chromedp.SetValue(chromedp.ID("claims"), claims), chromedp.Click(chromedp.ID("simulate")), chromedp.WaitVisible(chromedp.ID("result")))
+	goTo(t, b, e.url+"/admin/simulate?pool=team", "#simulate")
+	if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](fmt.Sprintf(`document.getElementById("claims").value = %q, true`, claims))); err != nil {
+		t.Fatal(err)
+	}
+	scriptClick(t, b, "#simulate")
+	waitFor(t, b, "the simulation result", `document.readyState === "complete" && !!document.getElementById("result") && document.documentElement.clientWidth > 0`)
 	pc.page("admin-simulate-result")
+}
+
+// goTo loads url in the page and waits until it shows sel.
+func goTo(t *testing.T, b *peers.Chromium, url, sel string) {
+	t.Helper()
+	if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](fmt.Sprintf(`location.href = %q, true`, url))); err != nil {
+		t.Fatalf("going to %s: %v", url, err)
+	}
+	waitFor(t, b, url, fmt.Sprintf(`location.href === %q && document.readyState === "complete" && !!document.querySelector(%q)`, url, sel))
+}
+
+// scriptClick clicks the element sel from script, as a user gesture.
+func scriptClick(t *testing.T, b *peers.Chromium, sel string) {
+	t.Helper()
+	userClick := func(p *cdpruntime.EvaluateParams) { p.UserGesture = new(true) }
+	if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](fmt.Sprintf(`setTimeout(() => document.querySelector(%q).click(), 0), true`, sel), userClick)); err != nil {
+		t.Fatalf("clicking %s: %v", sel, err)
+	}
+}
+
+// signInForm fills the demo provider's form as user and sends it.
+func signInForm(t *testing.T, b *peers.Chromium, user string) {
+	t.Helper()
+	if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](fmt.Sprintf(`document.getElementById("username").value = %q, document.getElementById("password").value = %q, true`, user, user+"-demo"))); err != nil {
+		t.Fatal(err)
+	}
+	scriptClick(t, b, "form button[type=submit]")
+}
+
+// waitFor waits until expr holds, or stops the test naming what.
+func waitFor(t *testing.T, b *peers.Chromium, what, expr string) {
+	t.Helper()
+	if !waitScript(b, expr, 30*time.Second) {
+		t.Fatalf("%s did not show:\n%.2000s", what, mainText(b))
+	}
+}
+
+// mainText is what the page's main element says.
+func mainText(b *peers.Chromium) string {
+	s, _ := chromedp.Run(b.Ctx, chromedp.Evaluate[string](`location.href + "\n" + (document.querySelector("main") || document.body).innerText`))
+	return s
 }
 
 // waitScript evaluates expr until it is true, through page loads (whose
@@ -242,31 +269,28 @@ func waitScript(b *peers.Chromium, expr string, d time.Duration) bool {
 	return false
 }
 
-// backToTheSecondRole picks the reader role, goes Back and picks the admin
-// role, in a tab of its own (the same browser and sign-in): chromedp's DOM
-// tracking does not follow a page restored from history, so the tab is
-// read through script after Back and closed afterwards.
-func backToTheSecondRole(t *testing.T, e *env, b *peers.Chromium) {
-	ctx, cancel := chromedp.NewContext(b.Ctx)
-	defer cancel()
-	tab := &peers.Chromium{Ctx: ctx}
-	tab.Run(t, "reader credentials in a new tab", chromedp.Navigate(e.url+"/portal?pool=team"), chromedp.WaitVisible(chromedp.ID("creds-team-1")),
-		chromedp.Click(chromedp.ID("creds-team-1")), chromedp.WaitVisible(chromedp.ID("copy-bash")))
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`history.back(), true`)); err != nil {
-		t.Fatalf("Back: %v", err)
+// copyExportLines presses the bash format's Copy button: the button must
+// say copied, and the clipboard must hold the export lines when the
+// browser lets the page read it back.
+func copyExportLines(t *testing.T, b *peers.Chromium) {
+	t.Helper()
+	want, _ := chromedp.Run(b.Ctx, chromedp.Evaluate[string](`document.getElementById("text-bash").textContent`))
+	scriptClick(t, b, "#copy-bash")
+	if !waitScript(b, `document.getElementById("copy-bash").hasAttribute("data-state")`, 15*time.Second) {
+		t.Fatal("the copy button did not answer the click")
 	}
-	if !waitScript(tab, `location.pathname === "/portal" && !!document.getElementById("creds-team-0")`, 20*time.Second) {
-		page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText`))
-		t.Fatalf("the portal after Back did not show:\n%s", page)
+	if state := b.Attr(t, "#copy-bash", "data-state"); state != "copied" {
+		t.Fatalf("the copy button says %q, want copied", state)
 	}
-	if text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("main").innerText`)); strings.Contains(text, "sign_in_expired") || !strings.Contains(text, "Choose a role") {
-		t.Fatalf("Back after picking a role:\n%s", text)
-	}
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("creds-team-0").click(), true`)); err != nil {
-		t.Fatalf("admin credentials: %v", err)
-	}
-	if !waitScript(tab, `!!document.getElementById("copy-bash") && document.querySelector("main").innerText.includes(`+"`"+e.adminRole+"`"+`)`, 20*time.Second) {
-		page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText`))
-		t.Fatalf("the admin role's credentials after Back did not show:\n%s", page)
+	// Headless Chromium may refuse to read the clipboard back (it needs
+	// focus and a permission); the copied-state is the evidence then.
+	clip, err := chromedp.Run(b.Ctx, chromedp.Evaluate[string](`Promise.race([navigator.clipboard.readText(), new Promise(r => setTimeout(() => r("(unreadable)"), 3000))]).catch(e => "(unreadable: " + e + ")")`, chromedp.EvalAwaitPromise))
+	switch {
+	case err != nil:
+		t.Fatalf("reading the clipboard: %v", err)
+	case strings.HasPrefix(clip, "(unreadable"):
+		t.Logf("the copied-state is the evidence: the clipboard could not be read back %s", clip)
+	case strings.TrimSpace(clip) != strings.TrimSpace(want) || !strings.Contains(clip, "export AWS_SESSION_TOKEN="):
+		t.Errorf("clipboard holds %q, want the export lines %q", clip, want)
 	}
 }
