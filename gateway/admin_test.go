@@ -651,7 +651,7 @@ func TestAdminHistoryAndRestore(t *testing.T) {
 		t.Errorf("version meta = %+v", vd.VersionView)
 	}
 	// bob now gets the solo role; after restoring version v-1 he is refused again.
-	if w := h.browser().signIn("team", "bob", gwPassBob); w.Code != http.StatusOK {
+	if w := h.browser().signInCreds("team", "bob", gwPassBob); w.Code != http.StatusOK {
 		t.Fatalf("bob after the new rule: %d\n%s", w.Code, w.Body)
 	}
 	if w := b.post(fmt.Sprintf("/admin/history/%d/restore", v-1), url.Values{"csrf": {csrf}}); w.Code != http.StatusSeeOther {
@@ -746,8 +746,36 @@ func TestAdminPagesRender(t *testing.T) {
 			if who.name == "viewer" && hasSave {
 				t.Errorf("viewer sees a save button on %s", p)
 			}
+			if got := navBadge(t, w.Body.String()); got != who.name {
+				t.Errorf("%s on %s: the navigation badge says %q", who.name, p, got)
+			}
+			if readOnly := strings.Contains(w.Body.String(), `id="read-only"`); readOnly != (who.name == "viewer") {
+				t.Errorf("%s on %s: read-only note shown = %v", who.name, p, readOnly)
+			}
 		}
 	}
+	// A rule form re-rendered with a bad role ARN still names the admin.
+	w := owner.post("/admin/pools/team/rules/_new", url.Values{"csrf": {csrf}, "name": {"x"},
+		"claim_0": {"groups"}, "op_0": {"equals"}, "value_0": {"dev"}, "role": {"arn:aws:iam::123456789012:role/typed-by-mistake x"}})
+	if w.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("bad ARN: %d\n%s", w.Code, w.Body)
+	}
+	if got := navBadge(t, w.Body.String()); got != "owner" {
+		t.Errorf("after a bad ARN the navigation badge says %q", got)
+	}
+}
+
+// navBadge is the admin role the navigation bar shows.
+func navBadge(t *testing.T, page string) string {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)<span class="who">.*?<span class="badge role-([^"]*)">([^<]*)</span>`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no navigation badge on the page:\n%.2000s", page)
+	}
+	if m[1] != m[2] {
+		t.Errorf("badge class %q but text %q", m[1], m[2])
+	}
+	return m[2]
 }
 
 // Vends and refusals are audited without the token or the credentials.

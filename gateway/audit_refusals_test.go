@@ -299,7 +299,7 @@ func TestAuditNeverHoldsTokensOrSecrets(t *testing.T) {
 	h.api("", `{"pool":"team","provider":"okta","saml_response":"`+samlResponse+`"}`)
 	h.api("", `{"pool":"team","provider":"okta","saml_response":"good"}`)
 	h.browser().post("/saml/acs/okta", url.Values{"SAMLResponse": {samlResponse}})
-	h.browser().signIn("team", "alice", gwPassAlice)
+	h.browser().signInCreds("team", "alice", gwPassAlice)
 	h.browser().signIn("team", "bob", gwPassBob)
 	h.browser().signIn("team", "alice", wrongPassword)
 	h.adminBrowser("carol", wrongPassword)

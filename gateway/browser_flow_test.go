@@ -17,7 +17,7 @@ func TestTwoSignInsInOneBrowser(t *testing.T) {
 	second := b.startLogin("team")
 	for _, state := range []string{first, second} {
 		w := b.post("/login/team/demo", aliceForm(state))
-		if w.Code != http.StatusOK {
+		if w.Code != http.StatusSeeOther {
 			t.Fatalf("finishing one of two sign-ins: HTTP %d\n%s", w.Code, w.Body.String())
 		}
 	}
@@ -34,7 +34,7 @@ func TestForeignBrowserCannotSpoilASignIn(t *testing.T) {
 	if w := attacker.post("/login/team/demo", aliceForm(state)); w.Code != http.StatusBadRequest {
 		t.Fatalf("state posted from another browser: HTTP %d", w.Code)
 	}
-	if w := victim.post("/login/team/demo", aliceForm(state)); w.Code != http.StatusOK {
+	if w := victim.post("/login/team/demo", aliceForm(state)); w.Code != http.StatusSeeOther {
 		t.Fatalf("the victim's own sign-in after the attempt: HTTP %d\n%s", w.Code, w.Body.String())
 	}
 }

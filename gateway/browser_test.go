@@ -57,7 +57,7 @@ func (h *gwHarness) refused(t *testing.T, attack func() *httptest.ResponseRecord
 func TestPasswordLoginSuccess(t *testing.T) {
 	h := newGWHarness(t)
 	b := h.browser()
-	w := b.signIn("team", "alice", gwPassAlice)
+	w := b.signInCreds("team", "alice", gwPassAlice)
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "ASIAFAKE00000001") {
 		t.Fatalf("alice: %d\n%s", w.Code, w.Body)
 	}
@@ -72,7 +72,7 @@ func TestPasswordLoginSuccess(t *testing.T) {
 		t.Fatalf("STS calls %+v", calls)
 	}
 	// Signing in again reuses the identity.
-	if w := b.signIn("team", "alice", gwPassAlice); w.Code != http.StatusOK {
+	if w := b.signInCreds("team", "alice", gwPassAlice); w.Code != http.StatusOK {
 		t.Fatalf("second sign-in: %d", w.Code)
 	}
 	if s := h.state(); s.identities != 1 {
@@ -99,7 +99,7 @@ func TestPasswordLoginWrongPassword(t *testing.T) {
 		t.Fatal("the re-rendered form reuses the spent state")
 	}
 	// The fresh state works, in this browser, with the right password.
-	if w := b.post("/login/team/demo", aliceForm(fresh)); w.Code != http.StatusOK {
+	if w := b.post("/login/team/demo", aliceForm(fresh)); w.Code != http.StatusSeeOther {
 		t.Fatalf("fresh state refused: %d\n%s", w.Code, w.Body)
 	}
 	h.sts.Reset()
@@ -149,7 +149,7 @@ func TestPasswordLoginRefusals(t *testing.T) {
 		{"replayed state", func(h *gwHarness, b *gwBrowser) func() *httptest.ResponseRecorder {
 			state := b.startLogin("team")
 			form := aliceForm(state)
-			if w := b.post("/login/team/demo", form); w.Code != http.StatusOK {
+			if w := b.post("/login/team/demo", form); w.Code != http.StatusSeeOther {
 				h.t.Fatalf("first use: %d", w.Code)
 			}
 			h.sts.Reset()
@@ -234,7 +234,7 @@ func carolPicker(t testing.TB, h *gwHarness) (*gwBrowser, string) {
 	t.Helper()
 	b := h.browser()
 	calls := len(h.sts.WebIdentityCalls())
-	w := b.signIn("team", "carol", gwPassCarol)
+	w := b.signInPortal("team", "carol", gwPassCarol)
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Choose a role") {
 		t.Fatalf("carol: %d\n%s", w.Code, w.Body)
 	}

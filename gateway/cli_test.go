@@ -556,7 +556,7 @@ func TestConsoleButton(t *testing.T) {
 		f.Server.AllowUpstreamCIDRs = []string{"127.0.0.0/8"}
 	})
 	b := h.browser()
-	w := b.signIn("solo", "alice", gwPassAlice)
+	w := b.signInCreds("solo", "alice", gwPassAlice)
 	ticket := gwFind(t, regexp.MustCompile(`name="ticket" value="([0-9a-f]{64})"`), w.Body.String())
 	creds := h.sts.Vended()[0]
 

@@ -356,6 +356,43 @@ func (b *gwBrowser) signIn(pool, user, pass string) *httptest.ResponseRecorder {
 	return b.post("/login/"+pool+"/demo", url.Values{"state": {state}, "username": {user}, "password": {pass}})
 }
 
+// portalAfter follows a sign-in's redirect to the portal; a refusal is
+// returned as it is.
+func (b *gwBrowser) portalAfter(w *httptest.ResponseRecorder) *httptest.ResponseRecorder {
+	b.h.t.Helper()
+	if w.Code != http.StatusSeeOther {
+		return w
+	}
+	loc := w.Header().Get("Location")
+	if !strings.HasPrefix(loc, "/portal") {
+		b.h.t.Fatalf("sign-in leads to %q, not the portal", loc)
+	}
+	return b.get(loc)
+}
+
+// signInPortal signs in and opens the portal the sign-in leads to.
+func (b *gwBrowser) signInPortal(pool, user, pass string) *httptest.ResponseRecorder {
+	return b.portalAfter(b.signIn(pool, user, pass))
+}
+
+var gwPortalRole = regexp.MustCompile(`name="pool" value="([^"]+)">\s*<input type="hidden" name="role" value="([^"]+)"`)
+
+// signInCreds signs in and gets the credentials of the only role the
+// portal's view of pool offers, as a person with one role clicks it.
+func (b *gwBrowser) signInCreds(pool, user, pass string) *httptest.ResponseRecorder {
+	b.h.t.Helper()
+	w := b.signInPortal(pool, user, pass)
+	if w.Code != http.StatusOK {
+		return w
+	}
+	roles := gwPortalRole.FindAllStringSubmatch(w.Body.String(), -1)
+	if len(roles) != 1 {
+		b.h.t.Fatalf("the portal's view of %s offers %d roles, want 1:\n%s", pool, len(roles), w.Body)
+	}
+	csrf := gwFind(b.h.t, gwCSRFPattern, w.Body.String())
+	return b.post("/roles", url.Values{"csrf": {csrf}, "pool": {roles[0][1]}, "role": {roles[0][2]}})
+}
+
 // gwVerifier is a test-only idp.Provider + idp.TokenVerifier: it accepts
 // fixed bearer tokens with fixed claims.
 type gwVerifier struct {

@@ -111,7 +111,7 @@ func TestCookieAttributes(t *testing.T) {
 			flow := b.get("/login/team/demo").Result().Cookies()
 			// carol gets the picker, which sets the session cookie.
 			picker := b.signIn("team", "carol", gwPassCarol)
-			if picker.Code != http.StatusOK {
+			if picker.Code != http.StatusSeeOther {
 				t.Fatalf("carol sign-in: %d", picker.Code)
 			}
 			var seen []string

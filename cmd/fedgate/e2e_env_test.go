@@ -367,11 +367,13 @@ func regexpFind(t *testing.T, s, pattern string) string {
 }
 
 // screenshotDir is where browser tests save screenshots:
-// $FEDGATE_SCREENSHOTS, or a temporary folder.
+// $FEDGATE_SCREENSHOTS, or the test's artifact directory (kept under
+// -outputdir when go test runs with -artifacts, a temporary folder
+// otherwise).
 func screenshotDir(t *testing.T) string {
 	dir := os.Getenv("FEDGATE_SCREENSHOTS")
 	if dir == "" {
-		return t.TempDir()
+		return t.ArtifactDir()
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -390,6 +392,36 @@ func (e *env) signInPage(pool, user string) (*http.Client, response) {
 	e.t.Helper()
 	c := browser(e.t)
 	return c, send(e.t, c, http.MethodGet, e.signIn(c, pool, user).String(), "")
+}
+
+var portalRole = regexp.MustCompile(`name="pool" value="([^"]+)">\s*<input type="hidden" name="role" value="([^"]+)"`)
+
+// pickOnlyRole does what a person with one role does on the portal a
+// sign-in lands on: press its "Get credentials". It returns the
+// credentials page.
+func pickOnlyRole(t *testing.T, c *http.Client, base, portal string) string {
+	t.Helper()
+	roles := portalRole.FindAllStringSubmatch(portal, -1)
+	if len(roles) != 1 {
+		t.Fatalf("the portal offers %d roles, want 1:\n%s", len(roles), portal)
+	}
+	csrf := regexpFind(t, portal, `name="csrf" value="([^"]+)"`)
+	status, page := postForm(t, c, base+"/roles", url.Values{"csrf": {csrf}, "pool": {roles[0][1]}, "role": {roles[0][2]}})
+	if status != http.StatusOK {
+		t.Fatalf("getting the credentials of %s: HTTP %d\n%s", roles[0][2], status, page)
+	}
+	return page
+}
+
+// signInCreds signs user in to pool in a new browser and gets the
+// credentials of the one role the portal offers there.
+func (e *env) signInCreds(pool, user string) (*http.Client, string) {
+	e.t.Helper()
+	c, r := e.signInPage(pool, user)
+	if r.status != http.StatusOK {
+		e.t.Fatalf("sign-in to %s as %s: HTTP %d\n%s", pool, user, r.status, r.body)
+	}
+	return c, pickOnlyRole(e.t, c, e.url, r.body)
 }
 
 var exportLine = regexp.MustCompile(`export (AWS_[A-Z_]+)=['"]?([^'"\n<]+)`)

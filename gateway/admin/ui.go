@@ -25,8 +25,10 @@ const newKey = "_new"
 // page is what every admin page sees.
 type page struct {
 	httpkit.Page
-	Who            string
-	Role           string
+	Who string
+	// AdminRole is the signed-in admin's role (owner, editor, viewer); a
+	// name no page's own data uses, so a rule's Role cannot shadow it.
+	AdminRole      string
 	CSRF           string
 	CanEdit        bool
 	CanOwn         bool
@@ -44,7 +46,7 @@ func (s *Admin) pageFor(c *gin.Context, title, nav string) page {
 	a := principalOf(c)
 	p := page{Page: httpkit.Page{Title: title + " · admin", RequestID: httpkit.RequestID(c)}, Nav: nav, FieldErrors: map[string]string{}}
 	if a != nil {
-		p.Who, p.Role, p.CSRF = a.Display, a.Role, a.CSRF
+		p.Who, p.AdminRole, p.CSRF = a.Display, a.Role, a.CSRF
 		p.CanEdit, p.CanOwn = a.can(config.AdminEditor), a.can(config.AdminOwner)
 	}
 	if v := c.Query("saved"); v != "" {

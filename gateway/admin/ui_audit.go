@@ -24,10 +24,13 @@ type auditPage struct {
 	Error                         string
 }
 
-// auditRow is an entry with its time as shown.
+// auditRow is an entry with its time as shown, and the names of the pool
+// and provider its ids refer to (as the live configuration names them).
 type auditRow struct {
 	store.AuditEntry
-	When string
+	When                  string
+	PoolName, PoolDisplay string
+	ProviderName          string
 }
 
 func (s *Admin) uiAudit(c *gin.Context) {
@@ -44,8 +47,16 @@ func (s *Admin) uiAudit(c *gin.Context) {
 			s.kit.Fail(c, core.Internal(err))
 			return
 		}
+		snap := s.core.Snapshot()
 		for _, en := range entries {
-			data.Entries = append(data.Entries, auditRow{AuditEntry: en, When: en.Time.UTC().Format(time.DateTime)})
+			row := auditRow{AuditEntry: en, When: en.Time.UTC().Format(time.DateTime)}
+			if p := snap.Pools[en.Pool]; p != nil {
+				row.PoolName, row.PoolDisplay = p.Cfg.Name, p.Cfg.DisplayName
+			}
+			if p := snap.Providers[en.Provider]; p != nil {
+				row.ProviderName = p.DisplayName()
+			}
+			data.Entries = append(data.Entries, row)
 		}
 		params := url.Values{}
 		for _, k := range []string{"q", "kind", "result", "since", "until"} {

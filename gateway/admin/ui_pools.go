@@ -28,7 +28,7 @@ type poolPage struct {
 	AuthenticatedRole, UnauthenticatedRole, RolesClaim  string
 	PreferredRoleClaim, SessionNameClaim, PrincipalTags string
 	TransitiveTagKeys, DurationSeconds                  string
-	SAMLProviderARN, GuestTTL                           string
+	SAMLProviderARN, GuestTTL, AccountAliases           string
 	OwnIssuer, AllowGuests, AllowClassicFlow            bool
 	Checkboxes                                          string
 	ProviderChoices                                     []choice
@@ -50,7 +50,7 @@ func poolForm(p config.Pool, providers []config.Provider) poolPage {
 	v := poolPage{ID: p.ID, Name: p.Name, DisplayName: p.DisplayName, Mode: p.Mode, Resolution: nonEmpty(p.Resolution, rules.FirstMatch),
 		NoMatch: nonEmpty(p.NoMatch, rules.Deny), AuthenticatedRole: p.AuthenticatedRole, UnauthenticatedRole: p.UnauthenticatedRole,
 		RolesClaim: p.RolesClaim, PreferredRoleClaim: p.PreferredRoleClaim, SessionNameClaim: p.SessionNameClaim,
-		PrincipalTags: pairsText(p.PrincipalTags), TransitiveTagKeys: strings.Join(p.TransitiveTagKeys, " "),
+		PrincipalTags: pairsText(p.PrincipalTags), AccountAliases: pairsText(p.AccountAliases), TransitiveTagKeys: strings.Join(p.TransitiveTagKeys, " "),
 		OwnIssuer: p.OwnIssuer, AllowGuests: p.AllowGuests, SAMLProviderARN: p.SAMLProviderARN, AllowClassicFlow: p.AllowClassicFlow,
 		Checkboxes: poolCheckboxes}
 	if v.Mode == "" {
@@ -165,6 +165,13 @@ func readPool(f *postedForm, p *config.Pool) {
 			p.GuestTTL = config.Duration(d)
 		}
 	}
+	if v, ok := f.c.GetPostForm("account_aliases"); ok {
+		aliases, err := parsePairs(v)
+		if err != nil {
+			f.errs["account_aliases"] = err.Error()
+		}
+		p.AccountAliases = aliases
+	}
 	if v, ok := f.c.GetPostForm("principal_tags"); ok {
 		tags, err := parsePairs(v)
 		if err != nil {
@@ -202,6 +209,7 @@ func (s *Admin) uiSavePool(c *gin.Context) {
 	data.page = s.pageFor(c, "Pool", "home")
 	data.New, data.ETag = isNew, c.PostForm("etag")
 	data.DurationSeconds, data.PrincipalTags = strings.TrimSpace(c.PostForm("duration_seconds")), c.PostForm("principal_tags")
+	data.AccountAliases = c.PostForm("account_aliases")
 	rerender := func(status int) { s.kit.Render(c, status, "admin_pool", data, true) }
 	if len(form.errs) > 0 {
 		data.FieldErrors, data.HasFieldErrors = form.errs, true

@@ -56,7 +56,7 @@ func ruleForm(r rules.RuleSpec) rulePage {
 		v.Conditions = append(v.Conditions, condRow{N: i, Claim: c.Claim, Op: c.Op, Value: val})
 	}
 	for i := 0; i < extraConditionRows; i++ {
-		v.Conditions = append(v.Conditions, condRow{N: len(v.Conditions), Op: "equals"})
+		v.Conditions = append(v.Conditions, condRow{N: len(v.Conditions)}) // empty: no test chosen
 	}
 	return v
 }
@@ -86,7 +86,8 @@ func ruleFromForm(c *gin.Context) (rules.RuleSpec, map[string]string) {
 		if claim == "" {
 			continue
 		}
-		cond := rules.Condition{Claim: claim, Op: form(fmt.Sprintf("op_%d", i))}
+		// A row whose test was left unchosen tests equality, the first choice.
+		cond := rules.Condition{Claim: claim, Op: nonEmpty(form(fmt.Sprintf("op_%d", i)), "equals")}
 		val := form(fmt.Sprintf("value_%d", i))
 		switch cond.Op {
 		case "any_of":

@@ -126,6 +126,9 @@ type Pool struct {
 	// GuestTTL is how long a guest identity nobody uses is kept
 	// (default DefaultGuestTTL); GuestIdleTTL reads it.
 	GuestTTL Duration `yaml:"guest_ttl" json:"guest_ttl,omitempty"`
+	// AccountAliases names AWS accounts (12-digit id to a name people know)
+	// in the access portal, which groups roles by account.
+	AccountAliases map[string]string `yaml:"account_aliases" json:"account_aliases,omitempty"`
 }
 
 // DefaultGuestTTL keeps an unused guest identity for 30 days, long enough

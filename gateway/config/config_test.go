@@ -91,6 +91,7 @@ pools:
     providers: [corp, ghost]
     duration_seconds: 60
     allow_guests: true
+    account_aliases: {"12345": Short id, "123456789012": "", "210987654321": Fine}
     rules:
       - name: bad
         match: [{claim: groups, op: resembles, value: x}]
@@ -129,6 +130,7 @@ pools:
 		"pools[0].unauthenticated_role", "pools[0].rules[0].match[0].op", "pools[0].rules[0].role",
 		"pools[0].rules[1].match[0].value", "pools[0].rules[1].cel", "pools[0].rules[1].duration_seconds",
 		"pools[1].providers[0]", "pools[1].principal_tags",
+		"pools[0].account_aliases.12345", "pools[0].account_aliases.123456789012",
 	}
 	var missing []string
 	for _, w := range want {
@@ -143,6 +145,9 @@ pools:
 		}
 		sort.Strings(paths)
 		t.Errorf("missing problems %q\ngot paths %q\n%v", missing, paths, err)
+	}
+	if got["pools[0].account_aliases.210987654321"] {
+		t.Errorf("a valid account alias was refused")
 	}
 	if !strings.Contains(err.Error(), "field colour not found") {
 		t.Errorf("unknown key not reported:\n%v", err)

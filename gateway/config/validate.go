@@ -2,11 +2,14 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"fedgate/exchange/arn"
 	"fedgate/exchange/rules"
@@ -63,6 +66,7 @@ var (
 	poolIDPattern     = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 	poolNamePattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 	regionPattern     = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$`)
+	accountIDPattern  = regexp.MustCompile(`^[0-9]{12}$`)
 )
 
 // ApplyDefaults fills what an admin may leave out.
@@ -279,6 +283,7 @@ func (f *File) validatePools(providers map[string]*Provider) Problems {
 		if p.DurationSeconds < MinDurationSeconds || p.DurationSeconds > MaxDurationSeconds {
 			add(at+".duration_seconds", "must be between 900 and 43200 (STS limits)")
 		}
+		validateAccountAliases(at, p.AccountAliases, add)
 		if p.AllowGuests {
 			if !arn.IsRole(p.UnauthenticatedRole) {
 				add(at+".unauthenticated_role", "guests are allowed, so this must be an IAM role ARN")
@@ -313,6 +318,24 @@ func (f *File) validatePools(providers map[string]*Provider) Problems {
 		add("pools", "%d audiences share the root issuer; IAM allows %d client ids per OIDC provider: set own_issuer: true on some pools", rootAudiences, MaxAudiencesPerIssuer)
 	}
 	return ps
+}
+
+// maxAccountAlias bounds an account alias, like IAM's own account alias.
+const maxAccountAlias = 63
+
+// validateAccountAliases checks that each alias names a 12-digit account
+// with a short, printable name.
+func validateAccountAliases(at string, aliases map[string]string, add func(string, string, ...any)) {
+	for _, id := range slices.Sorted(maps.Keys(aliases)) {
+		key := at + ".account_aliases." + id
+		if !accountIDPattern.MatchString(id) {
+			add(key, "%q is not a 12-digit AWS account id", id)
+		}
+		alias := aliases[id]
+		if strings.TrimSpace(alias) == "" || len(alias) > maxAccountAlias || strings.ContainsFunc(alias, unicode.IsControl) {
+			add(key, "the alias must be 1-%d printable characters", maxAccountAlias)
+		}
+	}
 }
 
 // site is where the provider id serves, for its defaults and checks.

@@ -57,6 +57,16 @@ func (b *Chromium) Text(t testing.TB, sel string) string {
 	return s
 }
 
+// Attr is the value of attribute name of the element sel ("" when unset).
+func (b *Chromium) Attr(t testing.TB, sel, name string) string {
+	t.Helper()
+	v, err := chromedp.Run(b.Ctx, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q) || {getAttribute: () => ""}).getAttribute(%q) || ""`, sel, name)))
+	if err != nil {
+		t.Fatalf("reading %s of %s: %v", name, sel, err)
+	}
+	return v
+}
+
 // Shot saves a screenshot of the whole page as dir/name.png.
 func (b *Chromium) Shot(t testing.TB, dir, name string) {
 	t.Helper()
