@@ -4,17 +4,21 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"fedgate/exchange/awssts"
 	"fedgate/gateway"
+	"fedgate/gateway/buildinfo"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	staticidp "fedgate/idp/static"
@@ -58,20 +62,85 @@ func serve(ctx context.Context, f *config.File, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("sts: %w", err)
 	}
+	build := buildinfo.Read(version)
 	srv, err := gateway.New(ctx, gateway.Deps{
 		Config: f, Store: st, Issuer: iss, Box: box, STS: sts,
 		Upstream: upstreamClient(),
 		Logger:   log, Now: time.Now, Rand: rand.Reader,
-	})
+	}, gateway.WithBuild(build))
 	if err != nil {
 		return err
 	}
+	ls, err := listen(f)
+	if err != nil {
+		return err
+	}
+	log.Info("fedgate listening", startupAttrs(f, ls, build)...)
+	return srv.ServeListeners(ctx, ls)
+}
+
+// listen opens the public listener and, when configured, the ops one.
+func listen(f *config.File) (gateway.Listeners, error) {
+	var ls gateway.Listeners
 	ln, err := net.Listen("tcp", f.Server.Listen)
 	if err != nil {
-		return err
+		return ls, fmt.Errorf("server.listen: %w", err)
 	}
-	log.Info("fedgate listening", "address", ln.Addr().String(), "public_url", f.Server.PublicURL, "store", storeLabel(f.Store), "version", version)
-	return srv.Serve(ctx, ln)
+	ls.Public = ln
+	if f.Server.OpsListen != "" {
+		if ls.Ops, err = net.Listen("tcp", f.Server.OpsListen); err != nil {
+			ln.Close()
+			return ls, fmt.Errorf("server.ops_listen: %w", err)
+		}
+	}
+	return ls, nil
+}
+
+// startupAttrs is what the start-up line says: where fedgate listens and
+// is reached, what it talks to, and which build it is; never a secret.
+func startupAttrs(f *config.File, ls gateway.Listeners, build buildinfo.Info) []any {
+	attrs := []any{"address", ls.Public.Addr().String(), "tls", tlsLabel(f), "public_url", f.Server.PublicURL}
+	if ls.Ops != nil {
+		attrs = append(attrs, "ops_address", ls.Ops.Addr().String())
+	}
+	attrs = append(attrs, "store_driver", f.Store.Driver, "store", storeLabel(f.Store), "sts_endpoint", stsEndpointLabel(f.STS))
+	return append(attrs, build.Attrs()...)
+}
+
+// tlsLabel says how the public listener serves TLS: off, files or acme.
+func tlsLabel(f *config.File) string {
+	return "off"
+}
+
+// stsEndpointLabel is where STS calls go, without any user info a URL
+// could carry.
+func stsEndpointLabel(c config.STS) string {
+	if c.Endpoint == "" {
+		return "https://sts." + c.Region + ".amazonaws.com"
+	}
+	u, err := url.Parse(c.Endpoint)
+	if err != nil {
+		return "(unparsable)"
+	}
+	u.User = nil
+	return u.String()
+}
+
+func cmdVersion(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	build := buildinfo.Read(version)
+	if *asJSON {
+		b, _ := json.MarshalIndent(build, "", "  ")
+		fmt.Fprintf(stdout, "%s\n", b)
+		return 0
+	}
+	fmt.Fprint(stdout, build.Lines())
+	return 0
 }
 
 func cmdCheck(args []string, env environ, stdout, stderr io.Writer) int {

@@ -61,6 +61,9 @@ type env struct {
 	logs       *testkit.LogBuffer // fedgate's stderr (JSON logs)
 	proc       *os.Process        // the running `fedgate serve` (crash tests kill it)
 	extraEnv   []string           // more environment for fedgate (postgres: FEDGATE_STORE_DSN; the admin API token)
+	serverYAML string             // more keys of the server section (TLS, ops_listen), each line indented two spaces
+	readyURL   string             // where start waits for readiness; e.url+"/readyz" when empty
+	client     *http.Client       // reaches e.url (a TLS environment trusts its test CA); http.DefaultClient when nil
 }
 
 // newEnv starts what every environment has: moto with the team account
@@ -93,14 +96,14 @@ server:
   listen: 127.0.0.1:%d
   public_url: %s
   reload_interval: 1s
-store:
+%sstore:
   path: fedgate.db
 keys:
   master_key: ${FEDGATE_MASTER_KEY}
 sts:
   region: us-east-1
   endpoint: %s
-`, e.port, e.publicURL, e.tap.URL) + e.config
+`, e.port, e.publicURL, e.serverYAML, e.tap.URL) + e.config
 	if err := os.WriteFile(e.configPath, []byte(cfg), 0o600); err != nil {
 		e.t.Fatal(err)
 	}
@@ -210,9 +213,21 @@ func (e *env) start() {
 			t.Logf("fedgate log:\n%s", logs.String())
 		}
 	})
-	if err := testkit.WaitHTTP(e.url+"/readyz", 30*time.Second, done); err != nil {
+	ready := e.readyURL
+	if ready == "" {
+		ready = e.url + "/readyz"
+	}
+	if err := testkit.WaitHTTPWith(e.httpClient(), ready, 30*time.Second, done); err != nil {
 		t.Fatalf("fedgate: %v\n%s", err, logs.String())
 	}
+}
+
+// httpClient reaches this fedgate.
+func (e *env) httpClient() *http.Client {
+	if e.client != nil {
+		return e.client
+	}
+	return http.DefaultClient
 }
 
 // fedgate runs a subcommand of the binary against the test config.

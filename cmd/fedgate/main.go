@@ -13,8 +13,9 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version, when set at build time with -ldflags "-X main.version=v1.2.3",
+// replaces the module version the Go toolchain stamped into the binary.
+var version string
 
 const usage = `fedgate — AWS credentials from your organisation's sign-in
 
@@ -45,7 +46,7 @@ Client (on a laptop; --gateway defaults to $FEDGATE_GATEWAY):
   fedgate console --gateway URL [--role ARN]    open the AWS console as the role
   fedgate sessions --gateway URL [revoke ID]    list or revoke your CLI sessions
   fedgate logout --gateway URL                  revoke this session and delete cached credentials
-  fedgate version
+  fedgate version [--json]                      the module version, VCS revision and time, and Go version
 
 Environment:
   FEDGATE_MASTER_KEY    base64 of 32 bytes; seals signing keys and secrets in the store
@@ -100,8 +101,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "hash-password":
 		return cmdHashPassword(stdin, stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "fedgate", version)
-		return 0
+		return cmdVersion(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

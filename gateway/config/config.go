@@ -46,6 +46,10 @@ type Server struct {
 	// TrustedProxies are the addresses or CIDRs allowed to set
 	// X-Forwarded-For; empty means the TCP peer is the client.
 	TrustedProxies []string `yaml:"trusted_proxies" json:"trusted_proxies,omitempty"`
+	// OpsListen is a second listener (host:port) for /metrics, /healthz,
+	// /readyz and /debug/pprof/; when set, the public listener stops
+	// serving /metrics and pprof is served nowhere else.
+	OpsListen string `yaml:"ops_listen" json:"ops_listen,omitempty"`
 }
 
 // Store selects the storage backend.
