@@ -21,6 +21,7 @@ import (
 	"fedgate/gateway/buildinfo"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
+	"fedgate/gateway/tlscert"
 	staticidp "fedgate/idp/static"
 )
 
@@ -71,10 +72,15 @@ func serve(ctx context.Context, f *config.File, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	tc, err := tlscert.ServerConfig(ctx, f.Server.TLS, tlscert.Deps{Store: st, Box: box, Log: log, Now: time.Now})
+	if err != nil {
+		return err
+	}
 	ls, err := listen(f)
 	if err != nil {
 		return err
 	}
+	ls.TLS = tc
 	log.Info("fedgate listening", startupAttrs(f, ls, build)...)
 	return srv.ServeListeners(ctx, ls)
 }
@@ -99,17 +105,12 @@ func listen(f *config.File) (gateway.Listeners, error) {
 // startupAttrs is what the start-up line says: where fedgate listens and
 // is reached, what it talks to, and which build it is; never a secret.
 func startupAttrs(f *config.File, ls gateway.Listeners, build buildinfo.Info) []any {
-	attrs := []any{"address", ls.Public.Addr().String(), "tls", tlsLabel(f), "public_url", f.Server.PublicURL}
+	attrs := []any{"address", ls.Public.Addr().String(), "tls", f.Server.TLS.Mode(), "public_url", f.Server.PublicURL}
 	if ls.Ops != nil {
 		attrs = append(attrs, "ops_address", ls.Ops.Addr().String())
 	}
 	attrs = append(attrs, "store_driver", f.Store.Driver, "store", storeLabel(f.Store), "sts_endpoint", stsEndpointLabel(f.STS))
 	return append(attrs, build.Attrs()...)
-}
-
-// tlsLabel says how the public listener serves TLS: off, files or acme.
-func tlsLabel(f *config.File) string {
-	return "off"
 }
 
 // stsEndpointLabel is where STS calls go, without any user info a URL

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
@@ -32,7 +33,11 @@ func TestEndToEndOpsListenerAndVersion(t *testing.T) {
 	var opsURL string
 	e := startEnv(t, withOpsListener(&opsURL))
 
-	out, err := e.fedgate("version", "--json")
+	version := func(args ...string) (string, error) {
+		out, err := exec.Command(e.bin, append([]string{"version"}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	out, err := version("--json")
 	if err != nil {
 		t.Fatalf("fedgate version --json: %v\n%s", err, out)
 	}
@@ -40,7 +45,7 @@ func TestEndToEndOpsListenerAndVersion(t *testing.T) {
 	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &build); err != nil || build.GoVersion != runtime.Version() || build.Version == "" {
 		t.Fatalf("fedgate version --json = %s (%v)", out, err)
 	}
-	text, err := e.fedgate("version")
+	text, err := version()
 	if err != nil || !strings.HasPrefix(text, "fedgate "+build.Version+"\n") || !strings.Contains(text, "go:       "+runtime.Version()) {
 		t.Errorf("fedgate version:\n%s", text)
 	}

@@ -41,8 +41,13 @@ func loadConfig(path string, env environ) (*config.File, error) {
 	}
 	base := filepath.Dir(path)
 	f.Store.Path = relativeTo(base, f.Store.Path)
-	if f.Keys.MasterKeyFile != "" {
-		f.Keys.MasterKeyFile = relativeTo(base, f.Keys.MasterKeyFile)
+	for _, p := range []*string{&f.Keys.MasterKeyFile, &f.Server.TLS.CertFile, &f.Server.TLS.KeyFile} {
+		if *p != "" {
+			*p = relativeTo(base, *p)
+		}
+	}
+	if a := f.Server.TLS.ACME; a != nil && a.CAFile != "" {
+		a.CAFile = relativeTo(base, a.CAFile)
 	}
 	return f, nil
 }

@@ -50,6 +50,8 @@ type Server struct {
 	// /readyz and /debug/pprof/; when set, the public listener stops
 	// serving /metrics and pprof is served nowhere else.
 	OpsListen string `yaml:"ops_listen" json:"ops_listen,omitempty"`
+	// TLS makes the public listener serve https.
+	TLS TLS `yaml:"tls" json:"tls"`
 }
 
 // Store selects the storage backend.

@@ -93,6 +93,7 @@ func (f *File) ApplyDefaults() {
 			p.Settings.ApplyDefaults(f.site(p.ID))
 		}
 	}
+	f.applyTLSDefaults()
 	f.Admin.applyDefaults()
 	f.applyCLIDefaults()
 	f.Cognito.applyDefaults()
@@ -121,6 +122,7 @@ func (f *File) Validate() Problems {
 		add("server.listen", "must be host:port, e.g. 127.0.0.1:8080")
 	}
 	validatePublicURL(f.Server.PublicURL, add)
+	f.validateTLS(add)
 	if f.Server.OpsListen != "" {
 		if _, _, err := net.SplitHostPort(f.Server.OpsListen); err != nil {
 			add("server.ops_listen", "must be host:port, e.g. 127.0.0.1:9090")
