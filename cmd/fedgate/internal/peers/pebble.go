@@ -30,20 +30,25 @@ type Pebble struct {
 	// CAFile is CA's certificate as a PEM file.
 	CAFile string
 	mgmt   string
+	proc   *process
 }
 
-func pebbleBinary(t testing.TB) string {
+// Stop ends pebble before the test does.
+func (p *Pebble) Stop() { p.proc.stop() }
+
+// goTool finds a program .ci/run installs with go install.
+func goTool(t testing.TB, name, pkg string) string {
 	t.Helper()
-	if p, err := exec.LookPath("pebble"); err == nil {
+	if p, err := exec.LookPath(name); err == nil {
 		return p
 	}
 	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		p := filepath.Join(string(trimNL(out)), "bin", "pebble")
+		p := filepath.Join(string(trimNL(out)), "bin", name)
 		if _, err := os.Stat(p); err == nil {
 			return p
 		}
 	}
-	Required(t, "pebble (go install github.com/letsencrypt/pebble/v2/cmd/pebble@"+PebbleVersion+")")
+	Required(t, name+" (go install "+pkg+"@"+PebbleVersion+")")
 	return ""
 }
 
@@ -56,10 +61,19 @@ func trimNL(b []byte) []byte {
 
 // StartPebble runs pebble. It validates tls-alpn-01 challenges by
 // connecting to the name being validated on tlsPort (where the ACME client
-// under test must answer), and http-01 ones on an unused port.
+// under test must answer), and http-01 ones on an unused port. Every name
+// resolves to 127.0.0.1 for it: its resolver is pebble-challtestsrv's mock
+// DNS server (ACME clients refuse names without a dot, such as localhost).
 func StartPebble(t testing.TB, tlsPort int) *Pebble {
 	t.Helper()
-	bin := pebbleBinary(t)
+	bin := goTool(t, "pebble", "github.com/letsencrypt/pebble/v2/cmd/pebble")
+	dnsBin := goTool(t, "pebble-challtestsrv", "github.com/letsencrypt/pebble/v2/cmd/pebble-challtestsrv")
+	dnsPort := testkit.FreePort(t)
+	dns := exec.Command("sh", "-c", `echo "PORT $0"; exec "$1" -dnsserver "127.0.0.1:$0" -management "127.0.0.1:$2" -defaultIPv4 127.0.0.1 -defaultIPv6 "" -http01 "" -https01 "" -doh "" -tlsalpn01 ""`,
+		strconv.Itoa(dnsPort), dnsBin, strconv.Itoa(testkit.FreePort(t)))
+	if _, err := startProcess(t, "pebble-challtestsrv", dns); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	ca := testkit.NewCA(t)
 	cert, key := ca.Issue(t, "127.0.0.1", "localhost")
@@ -85,7 +99,7 @@ func StartPebble(t testing.TB, tlsPort int) *Pebble {
 		t.Fatal(err)
 	}
 	// pebble prints no port line of its own.
-	cmd := exec.Command("sh", "-c", `echo "PORT $0"; exec "$1" -config "$2"`, strconv.Itoa(port), bin, cfgPath)
+	cmd := exec.Command("sh", "-c", `echo "PORT $0"; exec "$1" -config "$2" -dnsserver "$3"`, strconv.Itoa(port), bin, cfgPath, "127.0.0.1:"+strconv.Itoa(dnsPort))
 	// Validate at once, and never reject a nonce on purpose: the test is
 	// about fedgate, not about the ACME client's retries.
 	cmd.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0")
@@ -94,7 +108,7 @@ func StartPebble(t testing.TB, tlsPort int) *Pebble {
 		t.Fatal(err)
 	}
 	pb := &Pebble{Directory: fmt.Sprintf("https://127.0.0.1:%d/dir", port), CA: ca, CAFile: ca.WriteFile(t, dir),
-		mgmt: fmt.Sprintf("https://127.0.0.1:%d", mgmt)}
+		mgmt: fmt.Sprintf("https://127.0.0.1:%d", mgmt), proc: p}
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: ca.TLSClientConfig()}}
 	if err := testkit.WaitHTTPWith(client, pb.Directory, 30*time.Second, nil); err != nil {
 		t.Fatalf("pebble: %v\n%s", err, p.output.String())
