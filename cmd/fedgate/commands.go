@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"fedgate/exchange/awssts"
+	"fedgate/exchange/secret"
 	"fedgate/gateway"
 	"fedgate/gateway/buildinfo"
 	"fedgate/gateway/config"
@@ -27,13 +28,22 @@ import (
 
 func cmdServe(ctx context.Context, args []string, env environ, stdout, stderr io.Writer) int {
 	fs, cfgPath := newFlags("serve", stderr)
+	usageWithEnvironment(fs, "fedgate serve --config FILE", stderr)
 	if fs.Parse(args) != nil {
+		return 2
+	}
+	if *cfgPath == "" {
+		fmt.Fprintln(stderr, "fedgate serve: --config is required")
 		return 2
 	}
 	log := newLogger(stderr, env)
 	f, err := loadConfig(*cfgPath, env)
 	if err != nil {
-		fmt.Fprintf(stderr, "fedgate: refusing to start: %v\n", err)
+		fmt.Fprintf(stderr, "fedgate: refusing to start: %s: %v\n", *cfgPath, err)
+		return 1
+	}
+	if err := checkMasterKey(f); err != nil {
+		fmt.Fprintf(stderr, "fedgate: refusing to start: %s: %v\n", *cfgPath, err)
 		return 1
 	}
 	if err := serve(ctx, f, log); err != nil {
@@ -144,28 +154,14 @@ func cmdVersion(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func cmdCheck(args []string, env environ, stdout, stderr io.Writer) int {
-	fs, cfgPath := newFlags("check", stderr)
-	if fs.Parse(args) != nil {
-		return 2
-	}
-	f, err := loadConfig(*cfgPath, env)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", *cfgPath, err)
-		return 1
-	}
-	fmt.Fprintf(stdout, "%s: OK — %d provider(s), %d pool(s), public URL %s\n", *cfgPath, len(f.Providers), len(f.Pools), f.Server.PublicURL)
-	return 0
-}
-
 func cmdTrustPolicy(args []string, env environ, stdout, stderr io.Writer) int {
 	fs, cfgPath := newFlags("trust-policy", stderr)
 	pool := fs.String("pool", "", "pool id or name")
 	if fs.Parse(args) != nil {
 		return 2
 	}
-	if *pool == "" {
-		fmt.Fprintln(stderr, "fedgate trust-policy: --pool is required")
+	if *pool == "" || *cfgPath == "" {
+		fmt.Fprintln(stderr, "fedgate trust-policy: --config and --pool are required")
 		return 2
 	}
 	f, err := loadConfig(*cfgPath, env)
@@ -200,8 +196,17 @@ func cmdTrustPolicy(args []string, env environ, stdout, stderr io.Writer) int {
 }
 
 func cmdKeys(ctx context.Context, args []string, env environ, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "new-master-key" {
+		k, err := secret.GenerateKey(rand.Reader)
+		if err != nil {
+			fmt.Fprintf(stderr, "fedgate keys new-master-key: %v\n", err)
+			return 1
+		}
+		fmt.Fprintln(stdout, k)
+		return 0
+	}
 	if len(args) == 0 || (args[0] != "rotate" && args[0] != "list") {
-		fmt.Fprintln(stderr, "usage: fedgate keys rotate|list --config FILE")
+		fmt.Fprintln(stderr, "usage: fedgate keys rotate|list --config FILE\n       fedgate keys new-master-key")
 		return 2
 	}
 	fs, cfgPath := newFlags("keys "+args[0], stderr)

@@ -21,10 +21,13 @@ const usage = `fedgate — AWS credentials from your organisation's sign-in
 
 Usage:
   fedgate serve        --config FILE            run the gateway
-  fedgate check        --config FILE            validate a configuration, listing every problem
+  fedgate check        --config FILE [--offline]
+                                                validate a configuration, listing every problem: the file,
+                                                the master key, and (unless --offline) that the store answers
   fedgate trust-policy --config FILE --pool ID  print the IAM trust policies and the OIDC provider command
   fedgate keys rotate  --config FILE            start signing with a new key (the old one stays published)
   fedgate keys list    --config FILE            show signing keys (the issuer's and the SAML broker's)
+  fedgate keys new-master-key                   print a new master key (base64 of 32 random bytes)
   fedgate saml-metadata --config FILE [--rotate --overlap 24h]
                                                 print the SAML broker's IdP metadata for IAM; --rotate
                                                 announces a new signing key that starts after the overlap
@@ -48,12 +51,7 @@ Client (on a laptop; --gateway defaults to $FEDGATE_GATEWAY):
   fedgate logout --gateway URL                  revoke this session and delete cached credentials
   fedgate version [--json]                      the module version, VCS revision and time, and Go version
 
-Environment:
-  FEDGATE_MASTER_KEY    base64 of 32 bytes; seals signing keys and secrets in the store
-  FEDGATE_STS_ENDPOINT  overrides sts.endpoint (e.g. a test STS)
-  FEDGATE_STS_REGION    overrides sts.region
-  FEDGATE_LOG_LEVEL     debug | info (default) | warn | error
-`
+` + serveEnvironment
 
 func main() {
 	gin.SetMode(gin.ReleaseMode)
@@ -89,7 +87,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "serve":
 		return cmdServe(ctx, args[1:], env, stdout, stderr)
 	case "check":
-		return cmdCheck(args[1:], env, stdout, stderr)
+		return cmdCheck(ctx, args[1:], env, stdout, stderr)
 	case "trust-policy":
 		return cmdTrustPolicy(args[1:], env, stdout, stderr)
 	case "keys":
