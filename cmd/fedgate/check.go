@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"flag"
@@ -17,6 +18,7 @@ import (
 
 	"fedgate/exchange/secret"
 	"fedgate/gateway/config"
+	"fedgate/gateway/core"
 )
 
 // serveEnvironment is every environment variable `fedgate serve` reads.
@@ -73,6 +75,12 @@ func cmdCheck(ctx context.Context, args []string, env environ, stdout, stderr io
 		fmt.Fprintf(stderr, "%s: %d problem(s):\n  - %s\n", *cfgPath, len(problems), strings.Join(problems, "\n  - "))
 		return 1
 	}
+	if !*offline {
+		if err := reportMappingsSource(ctx, f, *cfgPath, stdout); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", *cfgPath, err)
+			return 1
+		}
+	}
 	fmt.Fprintf(stdout, "%s: OK — %d provider(s), %d pool(s), public URL %s, TLS %s, store %s\n",
 		*cfgPath, len(f.Providers), len(f.Pools), f.Server.PublicURL, f.Server.TLS.Mode(), storeState(f.Store, *offline))
 	return 0
@@ -105,6 +113,52 @@ func checkMasterKey(f *config.File) error {
 	}
 	if _, err := secret.ParseKey(string(b)); err != nil {
 		return fmt.Errorf("keys.master_key_file: %s: %s; %s", f.Keys.MasterKeyFile, keyProblem(err), how)
+	}
+	return nil
+}
+
+// reportMappingsSource says, when the store already holds mappings,
+// whether serve applies the file's, and which version is live.
+func reportMappingsSource(ctx context.Context, f *config.File, cfgPath string, stdout io.Writer) error {
+	if f.Store.Driver == config.StoreDriverSQLite {
+		if _, err := os.Stat(f.Store.Path); err != nil {
+			fmt.Fprintf(stdout, "%s: mappings: the store is empty; fedgate serve seeds it from this file\n", cfgPath)
+			return nil
+		}
+	}
+	if f.Keys.MasterKey == "" {
+		if _, err := os.Stat(f.Keys.MasterKeyFile); err != nil {
+			return nil // a demo key made at first start; checked above
+		}
+	}
+	key, err := masterKey(f, nil)
+	if err != nil {
+		return err
+	}
+	box, err := secret.NewBox(key, rand.Reader)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, f.Store)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	same, live, err := core.FileMappingsState(ctx, st, box, f)
+	switch {
+	case err != nil:
+		return err
+	case live == nil:
+		fmt.Fprintf(stdout, "%s: mappings: the store is empty; fedgate serve seeds it from this file\n", cfgPath)
+	case same:
+		fmt.Fprintf(stdout, "%s: mappings: this file holds the live version %d (mappings.source: %s)\n", cfgPath, live.Version, f.MappingsSource.Source)
+	case f.MappingsSource.Source == config.MappingsFromFile:
+		fmt.Fprintf(stdout, "%s: mappings: fedgate serve makes this file's mappings live, replacing version %d (%s by %s); fedgate mappings diff shows the change\n",
+			cfgPath, live.Version, live.Source, live.Author)
+	default:
+		fmt.Fprintf(stdout, "%s: WARNING: mappings.source is store: this file's providers, pools and rules are NOT applied. "+
+			"The live version is %d (%s by %s, %s); fedgate mappings diff --config %s shows the difference\n",
+			cfgPath, live.Version, live.Source, live.Author, live.CreatedAt.UTC().Format(time.RFC3339), cfgPath)
 	}
 	return nil
 }

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"fedgate/exchange/secret"
+	"fedgate/gateway/core"
 )
 
 const checkBase = `
@@ -115,5 +119,73 @@ func TestServeHelpListsFlagsAndEnvironment(t *testing.T) {
 	_, _, checkHelp := runCmd(t, "", "check", "--help")
 	if !strings.Contains(checkHelp, "-offline") || !strings.Contains(checkHelp, "FEDGATE_MASTER_KEY") {
 		t.Errorf("check --help:\n%s", checkHelp)
+	}
+}
+
+// mappings.source is stated, never guessed: with store, check and mappings
+// diff say loudly that a changed file is not applied and name the live
+// version; with file, mappings apply is refused and serve applies the file.
+func TestMappingsSourceCheckAndDiff(t *testing.T) {
+	dir := t.TempDir()
+	key, _ := secret.GenerateKey(strings.NewReader(strings.Repeat("m", 32)))
+	pool := func(display, source string) string {
+		return fmt.Sprintf(`server: {public_url: "http://127.0.0.1:8080"}
+store: {path: %s}
+keys: {master_key: %s}
+mappings: {source: %s}
+providers:
+  - {id: demo, type: static, users: [{username: a, password_hash: "$2a$10$abcdefghijklmnopqrstuuJ2rGv1n6Yx0n7b0e9aHq5Fh5w6Y7eW."}]}
+pools:
+  - {id: "us-east-1:0f8c2a4e-8f0b-4c1e-9a59-1b2f1b7d2c11", name: team, display_name: %q, providers: [demo], authenticated_role: "arn:aws:iam::123456789012:role/r"}
+`, filepath.Join(dir, "fedgate.db"), key, source, display)
+	}
+	cfg := filepath.Join(dir, "fedgate.yaml")
+	write := func(body string) {
+		if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(pool("Team", "store"))
+	if _, out, errOut := runCmd(t, "", "check", "--config", cfg); !strings.Contains(out, "the store is empty") {
+		t.Errorf("empty store: %s%s", out, errOut)
+	}
+	seedStore(t, cfg) // as serve does at start
+	if _, out, _ := runCmd(t, "", "check", "--config", cfg); !strings.Contains(out, "holds the live version 1") {
+		t.Errorf("same file: %s", out)
+	}
+	write(pool("Team, renamed", "store"))
+	_, out, _ := runCmd(t, "", "check", "--config", cfg)
+	if !strings.Contains(out, "WARNING: mappings.source is store") || !strings.Contains(out, "NOT applied") || !strings.Contains(out, "live version is 1") {
+		t.Errorf("changed file, store: %s", out)
+	}
+	code, out, _ := runCmd(t, "", "mappings", "diff", "--config", cfg)
+	if code != 3 || !strings.Contains(out, "~ pools[team].display_name: Team -> Team, renamed") || !strings.Contains(out, "NOT applied") {
+		t.Errorf("mappings diff: exit %d\n%s", code, out)
+	}
+	write(pool("Team, renamed", "file"))
+	if _, out, _ := runCmd(t, "", "check", "--config", cfg); !strings.Contains(out, "makes this file's mappings live, replacing version 1") {
+		t.Errorf("changed file, file: %s", out)
+	}
+	mf := writeFile(t, "m.yaml", "providers: []\npools: []\n")
+	if code, _, errOut := runCmd(t, "", "mappings", "apply", "--config", cfg, mf); code != 1 || !strings.Contains(errOut, "mappings.source is file") {
+		t.Errorf("apply with source file: exit %d %s", code, errOut)
+	}
+}
+
+func seedStore(t *testing.T, cfg string) {
+	t.Helper()
+	env := environ{lookup: os.LookupEnv}
+	f, err := loadConfig(cfg, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := newLogger(io.Discard, env)
+	st, box, err := openCore(context.Background(), f, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := core.Seed(context.Background(), st, box, f, log); err != nil {
+		t.Fatal(err)
 	}
 }

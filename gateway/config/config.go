@@ -27,6 +27,9 @@ type File struct {
 	Cognito Cognito `yaml:"cognito" json:"cognito"`
 	// SAMLBroker is fedgate as a SAML IdP registered in IAM.
 	SAMLBroker SAMLBroker `yaml:"saml_broker" json:"saml_broker"`
+	// MappingsSource says whether the file or the store holds the live
+	// providers, pools and rules.
+	MappingsSource MappingsSettings `yaml:"mappings" json:"mappings"`
 }
 
 // Server is how fedgate listens and how the world reaches it.

@@ -94,6 +94,7 @@ func (f *File) ApplyDefaults() {
 		}
 	}
 	f.applyTLSDefaults()
+	f.MappingsSource.applyDefaults()
 	f.Admin.applyDefaults()
 	f.applyCLIDefaults()
 	f.Cognito.applyDefaults()
@@ -123,6 +124,7 @@ func (f *File) Validate() Problems {
 	}
 	validatePublicURL(f.Server.PublicURL, add)
 	f.validateTLS(add)
+	f.MappingsSource.validate(add)
 	if f.Server.OpsListen != "" {
 		if _, _, err := net.SplitHostPort(f.Server.OpsListen); err != nil {
 			add("server.ops_listen", "must be host:port, e.g. 127.0.0.1:9090")
