@@ -140,6 +140,7 @@ type cogHarness struct {
 	idp    *cogIdP
 	sts    *fakests.STS
 	store  *cogFaultStore
+	hang   *hangStore // under store
 	iss    *issuer.Issuer
 	srv    *Server
 	logs   *testkit.LogBuffer
@@ -151,8 +152,10 @@ func cogConfig(issuerURL string) *config.File {
 	readers := rules.RuleSpec{Name: "readers", Match: []rules.Condition{{Claim: "groups", Op: "equals", Value: "s3-readers"}}, Role: cogReaderRole}
 	admins := rules.RuleSpec{Name: "admins", Match: []rules.Condition{{Claim: "groups", Op: "equals", Value: "admins"}}, Role: cogAdminRole}
 	f := &config.File{
-		Server: config.Server{Listen: "127.0.0.1:8080", PublicURL: cogPublicURL, ReloadInterval: config.Duration(time.Hour)},
-		Keys:   config.Keys{MasterKey: "set-by-harness"},
+		// The IdP runs on loopback: the operator allows it.
+		Server: config.Server{Listen: "127.0.0.1:8080", PublicURL: cogPublicURL, ReloadInterval: config.Duration(time.Hour),
+			AllowUpstreamCIDRs: []string{"127.0.0.0/8", "::1/128"}},
+		Keys: config.Keys{MasterKey: "set-by-harness"},
 		Providers: []config.Provider{
 			{ID: "corp", Type: config.ProviderOIDC, Settings: &oidcidp.Settings{Issuer: issuerURL, ClientID: cogWebClient, ExtraAudiences: []string{cogMobile}}},
 		},
@@ -197,7 +200,8 @@ func newCogHarnessDiscovery(t testing.TB, discovery map[string]any, opts ...func
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sq.Close() })
-	h.store = &cogFaultStore{Store: sq}
+	h.hang = &hangStore{Store: sq}
+	h.store = &cogFaultStore{Store: h.hang}
 	key := make([]byte, secret.KeySize)
 	if _, err := rand.Read(key); err != nil {
 		t.Fatal(err)
@@ -215,7 +219,7 @@ func newCogHarnessDiscovery(t testing.TB, discovery map[string]any, opts ...func
 		t.Fatal(err)
 	}
 	h.srv, err = New(ctx, Deps{Config: f, Store: h.store, Issuer: h.iss, Box: box, STS: h.sts,
-		Upstream: &http.Client{Timeout: 5 * time.Second}, Logger: log, Now: h.clock.Now, Rand: testkit.NewRand(7)})
+		Upstream: upstreamClient(t, f, 5*time.Second), Logger: log, Now: h.clock.Now, Rand: testkit.NewRand(7)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -119,12 +119,11 @@ func (s *Core) Reload(ctx context.Context) error {
 	return nil
 }
 
-// Watch keeps this replica in step with the store: configuration,
-// signing keys, and expiry of short-lived entries.
+// Watch keeps this replica in step with the store: configuration and
+// signing keys.
 func (s *Core) Watch(ctx context.Context) {
 	tick := time.NewTicker(s.cfg.Server.ReloadInterval.D())
 	defer tick.Stop()
-	lastPurge := s.now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -136,14 +135,6 @@ func (s *Core) Watch(ctx context.Context) {
 		}
 		if err := s.issuer.Reload(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("signing key reload failed", "error", err)
-		}
-		if s.now().Sub(lastPurge) > time.Minute {
-			lastPurge = s.now()
-			if n, err := s.store.PurgeExpired(ctx, lastPurge); err != nil && ctx.Err() == nil {
-				s.log.Error("purging expired entries failed", "error", err)
-			} else if n > 0 {
-				s.log.Debug("purged expired entries", "count", n)
-			}
 		}
 	}
 }

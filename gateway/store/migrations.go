@@ -85,6 +85,8 @@ func migrations() []string {
 			created_at {int} NOT NULL,
 			retired_at {int}
 		)`,
+		// Idle guest identities are purged by pool and last use.
+		`CREATE INDEX identities_idle ON identities (pool_id, provider, last_seen_at)`,
 	}
 }
 
