@@ -172,6 +172,7 @@ func (h *cogHarness) reloadWith(change func(*config.File)) {
 	h.t.Helper()
 	f := *h.cfg
 	f.Pools = slices.Clone(h.cfg.Pools)
+	f.MappingsSource.Source = config.MappingsFromFile
 	change(&f)
 	if _, err := core.Seed(h.t.Context(), h.store, h.srv.core.Box(), &f, h.srv.log); err != nil {
 		h.t.Fatal(err)

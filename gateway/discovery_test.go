@@ -5,6 +5,7 @@ import (
 	"fedgate/gateway/core"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -82,14 +83,19 @@ func TestDiscoveryAndJWKS(t *testing.T) {
 
 func TestReadyz(t *testing.T) {
 	h := newGWHarness(t)
-	if w := h.do(httptest.NewRequest(http.MethodGet, "/readyz", nil)); w.Code != http.StatusOK {
+	w := h.do(httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if w.Code != http.StatusOK {
 		t.Fatalf("ready: %d %s", w.Code, w.Body)
+	}
+	var ready struct{ Status, Version, Go string }
+	if err := json.Unmarshal(w.Body.Bytes(), &ready); err != nil || ready.Status != "ready" || ready.Version == "" || ready.Go != runtime.Version() {
+		t.Errorf("readyz = %s (%v), want status, version and Go version", w.Body, err)
 	}
 	if err := h.store.Close(); err != nil {
 		t.Fatal(err)
 	}
 	h.logs.Reset()
-	if w := h.do(httptest.NewRequest(http.MethodGet, "/readyz", nil)); w.Code != http.StatusServiceUnavailable {
+	if w := h.do(httptest.NewRequest(http.MethodGet, "/readyz", nil)); w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), `"reason":"store unavailable"`) {
 		t.Fatalf("store closed: %d %s", w.Code, w.Body)
 	}
 	if len(h.logs.AtLevel(t, "WARN")) != 1 {

@@ -38,27 +38,44 @@ func TestSeed(t *testing.T) {
 			t.Fatalf("same file: version %d, %v", v, err)
 		}
 	}
-	// A changed file writes version 2.
+	// mappings.source store (the default): a changed file is not applied,
+	// loudly, naming the live version.
 	changed := *h.cfg
 	changed.Pools = append([]config.Pool(nil), h.cfg.Pools...)
 	changed.Pools[1].DisplayName = "Solo, renamed"
-	if v, err := core.Seed(ctx, h.store, h.box, &changed, h.log); err != nil || v != 2 {
-		t.Fatalf("changed file: version %d, %v", v, err)
-	}
-	// An admin's version is kept: the file does not undo it.
-	admin := h.putMappings(h.cfg.Mappings(), "admin")
 	h.logs.Reset()
-	changed.Pools[1].DisplayName = "Solo, renamed again"
-	v, err := core.Seed(ctx, h.store, h.box, &changed, h.log)
-	if err != nil || v != admin {
-		t.Fatalf("admin version: got %d, %v; want %d", v, err, admin)
-	}
-	if cur, src := latest(); cur != admin || src != "admin" {
-		t.Errorf("latest is %d from %q after seeding over an admin edit", cur, src)
+	if v, err := core.Seed(ctx, h.store, h.box, &changed, h.log); err != nil || v != 1 {
+		t.Fatalf("changed file, source store: version %d, %v; want 1 kept", v, err)
 	}
 	warns := h.logs.AtLevel(t, "WARN")
-	if len(warns) != 1 || !strings.Contains(warns[0]["msg"].(string), "edited at run time") {
-		t.Errorf("want one warning about the run-time edit:\n%s", h.logs)
+	if len(warns) != 1 || !strings.Contains(warns[0]["msg"].(string), "NOT applied") || warns[0]["live_version"] != float64(1) {
+		t.Errorf("want one warning that the file is not applied, naming version 1:\n%s", h.logs)
+	}
+	same, live, err := core.FileMappingsState(ctx, h.store, h.box, &changed)
+	if err != nil || same || live.Version != 1 {
+		t.Errorf("FileMappingsState(changed) = %v, %+v, %v", same, live, err)
+	}
+	// mappings.source file: the changed file becomes version 2, and it
+	// replaces an admin's version too, loudly.
+	changed.MappingsSource.Source = config.MappingsFromFile
+	if v, err := core.Seed(ctx, h.store, h.box, &changed, h.log); err != nil || v != 2 {
+		t.Fatalf("changed file, source file: version %d, %v", v, err)
+	}
+	admin := h.putMappings(h.cfg.Mappings(), "admin")
+	h.logs.Reset()
+	v, err := core.Seed(ctx, h.store, h.box, &changed, h.log)
+	if err != nil || v != admin+1 {
+		t.Fatalf("file over an admin version: got %d, %v; want %d", v, err, admin+1)
+	}
+	if cur, src := latest(); cur != admin+1 || src != core.SourceFile {
+		t.Errorf("latest is %d from %q after the file replaced an admin edit", cur, src)
+	}
+	warns = h.logs.AtLevel(t, "WARN")
+	if len(warns) != 1 || !strings.Contains(warns[0]["msg"].(string), "replaces the mappings edited at run time") {
+		t.Errorf("want one warning about the replaced run-time edit:\n%s", h.logs)
+	}
+	if same, _, _ := core.FileMappingsState(ctx, h.store, h.box, &changed); !same {
+		t.Error("FileMappingsState after seeding: not the same")
 	}
 }
 

@@ -6,6 +6,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 	"fedgate/gateway/admin"
 	"fedgate/gateway/api"
 	"fedgate/gateway/browser"
+	"fedgate/gateway/buildinfo"
 	"fedgate/gateway/cli"
 	"fedgate/gateway/cognito"
 	"fedgate/gateway/config"
@@ -47,7 +49,14 @@ type Server struct {
 	metrics  *metrics
 	signin   *signin.Service
 	surfaces []Surface
+	build    buildinfo.Info
 }
+
+// An Option adjusts a server beyond its Deps.
+type Option func(*Server)
+
+// WithBuild names the running build in /readyz.
+func WithBuild(b buildinfo.Info) Option { return func(s *Server) { s.build = b } }
 
 // A Surface is a part of the HTTP service that mounts its own routes.
 type Surface interface {
@@ -55,14 +64,17 @@ type Surface interface {
 }
 
 // New builds a server and loads the live configuration from the store.
-func New(ctx context.Context, d Deps) (*Server, error) {
+func New(ctx context.Context, d Deps, opts ...Option) (*Server, error) {
 	pages, err := web.Pages()
 	if err != nil {
 		return nil, fmt.Errorf("loading page templates: %w", err)
 	}
 	s := &Server{
 		cfg: d.Config, store: d.Store, issuer: d.Issuer, log: d.Logger, now: d.Now,
-		metrics: newMetrics(),
+		metrics: newMetrics(), build: buildinfo.Read(""),
+	}
+	for _, o := range opts {
+		o(s)
 	}
 	cd := d
 	cd.OnVend = func(ctx context.Context, ok bool) {
@@ -113,8 +125,10 @@ func (s *Server) routes() *gin.Engine {
 	})
 
 	r.GET("/healthz", s.healthz)
-	r.GET("/metrics", s.metrics.handler())
 	r.GET("/readyz", s.readyz)
+	if s.cfg.Server.OpsListen == "" {
+		r.GET("/metrics", s.metrics.handler())
+	}
 	r.GET("/.well-known/openid-configuration", s.discovery)
 	r.GET("/.well-known/jwks.json", s.jwks)
 	r.GET("/pools/:name/.well-known/openid-configuration", s.discovery)
@@ -131,11 +145,82 @@ func (s *Server) routes() *gin.Engine {
 // Handler is the whole HTTP surface.
 func (s *Server) Handler() http.Handler { return s.engine }
 
+// Listeners are where a server answers.
+type Listeners struct {
+	// Public serves everything but pprof.
+	Public net.Listener
+	// TLS, when set, makes Public a TLS listener offering HTTP/2 and
+	// HTTP/1.1.
+	TLS *tls.Config
+	// Ops, when set, serves /metrics, /healthz, /readyz and /debug/pprof/
+	// (see OpsHandler).
+	Ops net.Listener
+}
+
 // Serve answers on ln until ctx ends, then drains in-flight requests for
 // the configured grace period. It also keeps the configuration in step.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           s.engine,
+	return s.ServeListeners(ctx, Listeners{Public: ln})
+}
+
+// ServeListeners is Serve on several listeners: all of them stop together
+// when ctx ends or any one fails.
+func (s *Server) ServeListeners(ctx context.Context, ls Listeners) error {
+	public := s.httpServer(s.engine)
+	public.TLSConfig = ls.TLS
+	servers := []*http.Server{public}
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go s.core.Run(watchCtx)
+
+	errc := make(chan error, 2)
+	go func() {
+		if ls.TLS != nil {
+			errc <- unlessClosed(public.ServeTLS(ls.Public, "", ""))
+			return
+		}
+		errc <- unlessClosed(public.Serve(ls.Public))
+	}()
+	if ls.Ops != nil {
+		ops := s.httpServer(s.OpsHandler())
+		servers = append(servers, ops)
+		go func() { errc <- unlessClosed(ops.Serve(ls.Ops)) }()
+	}
+	running := len(servers)
+	var failed error
+	select {
+	case failed = <-errc:
+		running--
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "grace", s.cfg.Server.ShutdownGrace.D().String())
+	shutCtx, cancel := context.WithTimeout(context.Background(), s.cfg.Server.ShutdownGrace.D())
+	defer cancel()
+	for _, srv := range servers {
+		if err := srv.Shutdown(shutCtx); err != nil && failed == nil {
+			failed = fmt.Errorf("shutdown: %w", err)
+		}
+	}
+	for ; running > 0; running-- {
+		if err := <-errc; failed == nil {
+			failed = err
+		}
+	}
+	return failed
+}
+
+// unlessClosed drops the error http.Server.Serve returns after Shutdown.
+func unlessClosed(err error) error {
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// httpServer is an http.Server with fedgate's limits around h.
+func (s *Server) httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -143,44 +228,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	watchCtx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
-	go s.core.Run(watchCtx)
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	s.log.Info("shutting down", "grace", s.cfg.Server.ShutdownGrace.D().String())
-	shutCtx, cancel := context.WithTimeout(context.Background(), s.cfg.Server.ShutdownGrace.D())
-	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
-
-func (s *Server) healthz(c *gin.Context) { c.String(http.StatusOK, "ok\n") }
-
-func (s *Server) readyz(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
-	defer cancel()
-	if err := s.store.Ping(ctx); err != nil {
-		core.LogFrom(ctx, s.log).Warn("not ready: store", "error", err)
-		c.String(http.StatusServiceUnavailable, "store unavailable\n")
-		return
-	}
-	if len(s.issuer.JWKS().Keys) == 0 || s.core.Snapshot() == nil {
-		c.String(http.StatusServiceUnavailable, "not ready\n")
-		return
-	}
-	c.String(http.StatusOK, "ready\n")
 }
 
 func (s *Server) discovery(c *gin.Context) {

@@ -4,30 +4,45 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"strings"
 	"time"
 
 	"fedgate/exchange/awssts"
+	"fedgate/exchange/secret"
 	"fedgate/gateway"
+	"fedgate/gateway/buildinfo"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
+	"fedgate/gateway/tlscert"
 	staticidp "fedgate/idp/static"
 )
 
 func cmdServe(ctx context.Context, args []string, env environ, stdout, stderr io.Writer) int {
 	fs, cfgPath := newFlags("serve", stderr)
+	usageWithEnvironment(fs, "fedgate serve --config FILE", stderr)
 	if fs.Parse(args) != nil {
+		return 2
+	}
+	if *cfgPath == "" {
+		fmt.Fprintln(stderr, "fedgate serve: --config is required")
 		return 2
 	}
 	log := newLogger(stderr, env)
 	f, err := loadConfig(*cfgPath, env)
 	if err != nil {
-		fmt.Fprintf(stderr, "fedgate: refusing to start: %v\n", err)
+		fmt.Fprintf(stderr, "fedgate: refusing to start: %s: %v\n", *cfgPath, err)
+		return 1
+	}
+	if err := checkMasterKey(f); err != nil {
+		fmt.Fprintf(stderr, "fedgate: refusing to start: %s: %v\n", *cfgPath, err)
 		return 1
 	}
 	if err := serve(ctx, f, log); err != nil {
@@ -60,33 +75,84 @@ func serve(ctx context.Context, f *config.File, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("server.allow_upstream_cidrs: %w", err)
 	}
+	build := buildinfo.Read(version)
 	srv, err := gateway.New(ctx, gateway.Deps{
 		Config: f, Store: st, Issuer: iss, Box: box, STS: sts,
 		Upstream: upstreamHTTP,
 		Logger:   log, Now: time.Now, Rand: rand.Reader,
-	})
+	}, gateway.WithBuild(build))
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", f.Server.Listen)
+	tc, err := tlscert.ServerConfig(ctx, f.Server.TLS, tlscert.Deps{Store: st, Box: box, Log: log, Now: time.Now})
 	if err != nil {
 		return err
 	}
-	log.Info("fedgate listening", "address", ln.Addr().String(), "public_url", f.Server.PublicURL, "store", storeLabel(f.Store), "version", version)
-	return srv.Serve(ctx, ln)
+	ls, err := listen(f)
+	if err != nil {
+		return err
+	}
+	ls.TLS = tc
+	log.Info("fedgate listening", startupAttrs(f, ls, build)...)
+	return srv.ServeListeners(ctx, ls)
 }
 
-func cmdCheck(args []string, env environ, stdout, stderr io.Writer) int {
-	fs, cfgPath := newFlags("check", stderr)
+// listen opens the public listener and, when configured, the ops one.
+func listen(f *config.File) (gateway.Listeners, error) {
+	var ls gateway.Listeners
+	ln, err := net.Listen("tcp", f.Server.Listen)
+	if err != nil {
+		return ls, fmt.Errorf("server.listen: %w", err)
+	}
+	ls.Public = ln
+	if f.Server.OpsListen != "" {
+		if ls.Ops, err = net.Listen("tcp", f.Server.OpsListen); err != nil {
+			ln.Close()
+			return ls, fmt.Errorf("server.ops_listen: %w", err)
+		}
+	}
+	return ls, nil
+}
+
+// startupAttrs is what the start-up line says: where fedgate listens and
+// is reached, what it talks to, and which build it is; never a secret.
+func startupAttrs(f *config.File, ls gateway.Listeners, build buildinfo.Info) []any {
+	attrs := []any{"address", ls.Public.Addr().String(), "tls", f.Server.TLS.Mode(), "public_url", f.Server.PublicURL}
+	if ls.Ops != nil {
+		attrs = append(attrs, "ops_address", ls.Ops.Addr().String())
+	}
+	attrs = append(attrs, "store_driver", f.Store.Driver, "store", storeLabel(f.Store), "sts_endpoint", stsEndpointLabel(f.STS))
+	return append(attrs, build.Attrs()...)
+}
+
+// stsEndpointLabel is where STS calls go, without any user info a URL
+// could carry.
+func stsEndpointLabel(c config.STS) string {
+	if c.Endpoint == "" {
+		return "https://sts." + c.Region + ".amazonaws.com"
+	}
+	u, err := url.Parse(c.Endpoint)
+	if err != nil {
+		return "(unparsable)"
+	}
+	u.User = nil
+	return u.String()
+}
+
+func cmdVersion(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print JSON")
 	if fs.Parse(args) != nil {
 		return 2
 	}
-	f, err := loadConfig(*cfgPath, env)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", *cfgPath, err)
-		return 1
+	build := buildinfo.Read(version)
+	if *asJSON {
+		b, _ := json.MarshalIndent(build, "", "  ")
+		fmt.Fprintf(stdout, "%s\n", b)
+		return 0
 	}
-	fmt.Fprintf(stdout, "%s: OK — %d provider(s), %d pool(s), public URL %s\n", *cfgPath, len(f.Providers), len(f.Pools), f.Server.PublicURL)
+	fmt.Fprint(stdout, build.Lines())
 	return 0
 }
 
@@ -96,8 +162,8 @@ func cmdTrustPolicy(args []string, env environ, stdout, stderr io.Writer) int {
 	if fs.Parse(args) != nil {
 		return 2
 	}
-	if *pool == "" {
-		fmt.Fprintln(stderr, "fedgate trust-policy: --pool is required")
+	if *pool == "" || *cfgPath == "" {
+		fmt.Fprintln(stderr, "fedgate trust-policy: --config and --pool are required")
 		return 2
 	}
 	f, err := loadConfig(*cfgPath, env)
@@ -132,8 +198,17 @@ func cmdTrustPolicy(args []string, env environ, stdout, stderr io.Writer) int {
 }
 
 func cmdKeys(ctx context.Context, args []string, env environ, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "new-master-key" {
+		k, err := secret.GenerateKey(rand.Reader)
+		if err != nil {
+			fmt.Fprintf(stderr, "fedgate keys new-master-key: %v\n", err)
+			return 1
+		}
+		fmt.Fprintln(stdout, k)
+		return 0
+	}
 	if len(args) == 0 || (args[0] != "rotate" && args[0] != "list") {
-		fmt.Fprintln(stderr, "usage: fedgate keys rotate|list --config FILE")
+		fmt.Fprintln(stderr, "usage: fedgate keys rotate|list --config FILE\n       fedgate keys new-master-key")
 		return 2
 	}
 	fs, cfgPath := newFlags("keys "+args[0], stderr)

@@ -67,9 +67,11 @@ type env struct {
 	extraEnv   []string           // more environment for fedgate (postgres: FEDGATE_STORE_DSN; the admin API token)
 	stsURL     string             // fedgate's STS endpoint when not the tap (a fault proxy in front of it)
 	stsTimeout string             // sts.timeout when not the default
-	serverMore string             // more lines of the server section
 	storePath  string             // store.path when not fedgate.db
 	wrap       []string           // a command fedgate serve runs under (unshare, for a file system of its own)
+	serverYAML string             // more keys of the server section (TLS, ops_listen), each line indented two spaces
+	readyURL   string             // where start waits for readiness; e.url+"/readyz" when empty
+	client     *http.Client       // reaches e.url (a TLS environment trusts its test CA); http.DefaultClient when nil
 }
 
 // newEnv starts what every environment has: moto with the team account
@@ -110,7 +112,7 @@ keys:
 sts:
   region: us-east-1
   endpoint: %s
-%s`, e.port, e.publicURL, e.serverMore, cmp.Or(e.storePath, "fedgate.db"), e.stsEndpoint(), e.stsTimeoutLine()) + e.config
+%s`, e.port, e.publicURL, e.serverYAML, cmp.Or(e.storePath, "fedgate.db"), e.stsEndpoint(), e.stsTimeoutLine()) + e.config
 	if err := os.WriteFile(e.configPath, []byte(cfg), 0o600); err != nil {
 		e.t.Fatal(err)
 	}
@@ -236,9 +238,21 @@ func (e *env) start() {
 			t.Logf("fedgate log:\n%s", logs.String())
 		}
 	})
-	if err := testkit.WaitHTTP(e.url+"/readyz", 30*time.Second, done); err != nil {
+	ready := e.readyURL
+	if ready == "" {
+		ready = e.url + "/readyz"
+	}
+	if err := testkit.WaitHTTPWith(e.httpClient(), ready, 30*time.Second, done); err != nil {
 		t.Fatalf("fedgate: %v\n%s", err, logs.String())
 	}
+}
+
+// httpClient reaches this fedgate.
+func (e *env) httpClient() *http.Client {
+	if e.client != nil {
+		return e.client
+	}
+	return http.DefaultClient
 }
 
 // fedgate runs a subcommand of the binary against the test config.

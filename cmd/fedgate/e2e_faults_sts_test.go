@@ -83,7 +83,7 @@ func TestFaultsSTS(t *testing.T) {
 		standIn = startSTSStandIn(e.t, e.tap.URL)
 		proxy = peers.StartToxiproxy(e.t).Proxy(e.t, "sts", "127.0.0.1:0", strings.TrimPrefix(standIn.URL, "http://"))
 		e.stsURL, e.stsTimeout = proxy.URL(), stsFaultTimeout.String()
-		e.serverMore = "  shutdown_grace: " + shutdownGrace.String() + "\n"
+		e.serverYAML += "  shutdown_grace: " + shutdownGrace.String() + "\n"
 		return ""
 	})
 	token := e.token("alice", e2eClientID, 15*time.Minute)

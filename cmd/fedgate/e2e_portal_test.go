@@ -160,25 +160,25 @@ func portalAsCarol(t *testing.T, e *env, b *peers.Chromium, pc *pageCheck) {
 	if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](`history.back(), true`)); err != nil {
 		t.Fatalf("Back: %v", err)
 	}
-	waitFor(t, b, "the portal after Back", `location.pathname === "/portal" && !!document.getElementById("creds-team-0")`)
+	waitForPage(t, b, "the portal after Back", `location.pathname === "/portal" && !!document.getElementById("creds-team-0")`)
 	if text := mainText(b); strings.Contains(text, "sign_in_expired") || !strings.Contains(text, "Choose a role") {
 		t.Fatalf("Back after picking a role:\n%s", text)
 	}
 	scriptClick(t, b, "#creds-team-0")
-	waitFor(t, b, "the admin role's credentials", `!!document.getElementById("copy-bash") && document.querySelector("main").innerText.includes(`+"`"+e.adminRole+"`"+`)`)
+	waitForPage(t, b, "the admin role's credentials", `!!document.getElementById("copy-bash") && document.querySelector("main").innerText.includes(`+"`"+e.adminRole+"`"+`)`)
 	if got := strings.Count(e.logs.String(), `"msg":"credentials vended"`) - before; got != 2 {
 		t.Errorf("%d vends, want 2 (reader, then admin after Back) from one sign-in", got)
 	}
 	goTo(t, b, e.url+"/portal", "#sign-out")
 	scriptClick(t, b, "#sign-out")
-	waitFor(t, b, "the start page after sign-out", `location.pathname === "/" && document.querySelector("main").innerText.includes("You are signed out")`)
+	waitForPage(t, b, "the start page after sign-out", `location.pathname === "/" && document.querySelector("main").innerText.includes("You are signed out")`)
 	pc.page("signed-out")
 }
 
 func refusalAsBob(t *testing.T, e *env, b *peers.Chromium, pc *pageCheck) {
 	goTo(t, b, e.url+"/login/team/demo", "#username")
 	signInForm(t, b, "bob")
-	waitFor(t, b, "bob's refusal", `!!document.querySelector("p.notice.error")`)
+	waitForPage(t, b, "bob's refusal", `!!document.querySelector("p.notice.error")`)
 	if text := mainText(b); !strings.Contains(text, "no_matching_rule") {
 		t.Errorf("bob's refusal:\n%s", text)
 	}
@@ -189,9 +189,9 @@ func adminPages(t *testing.T, e *env, b *peers.Chromium, pc *pageCheck) {
 	goTo(t, b, e.url+"/admin", "a.button")
 	pc.page("admin-sign-in")
 	scriptClick(t, b, "a.button")
-	waitFor(t, b, "the admin sign-in form", `!!document.getElementById("username")`)
+	waitForPage(t, b, "the admin sign-in form", `!!document.getElementById("username")`)
 	signInForm(t, b, "carol")
-	waitFor(t, b, "the admin home", `!!document.querySelector("nav.admin-nav")`)
+	waitForPage(t, b, "the admin home", `!!document.querySelector("nav.admin-nav")`)
 	for _, p := range []struct{ name, path, wait string }{
 		{"admin-home", "/admin", "nav.admin-nav"},
 		{"admin-pool", "/admin/pools/team", "#add-rule"},
@@ -213,7 +213,7 @@ func adminPages(t *testing.T, e *env, b *peers.Chromium, pc *pageCheck) {
 		t.Fatal(err)
 	}
 	scriptClick(t, b, "#simulate")
-	waitFor(t, b, "the simulation result", `document.readyState === "complete" && !!document.getElementById("result") && document.documentElement.clientWidth > 0`)
+	waitForPage(t, b, "the simulation result", `document.readyState === "complete" && !!document.getElementById("result") && document.documentElement.clientWidth > 0`)
 	pc.page("admin-simulate-result")
 }
 
@@ -223,7 +223,7 @@ func goTo(t *testing.T, b *peers.Chromium, url, sel string) {
 	if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](fmt.Sprintf(`location.href = %q, true`, url))); err != nil {
 		t.Fatalf("going to %s: %v", url, err)
 	}
-	waitFor(t, b, url, fmt.Sprintf(`location.href === %q && document.readyState === "complete" && !!document.querySelector(%q)`, url, sel))
+	waitForPage(t, b, url, fmt.Sprintf(`location.href === %q && document.readyState === "complete" && !!document.querySelector(%q)`, url, sel))
 }
 
 // scriptClick clicks the element sel from script, as a user gesture.
@@ -245,7 +245,7 @@ func signInForm(t *testing.T, b *peers.Chromium, user string) {
 }
 
 // waitFor waits until expr holds, or stops the test naming what.
-func waitFor(t *testing.T, b *peers.Chromium, what, expr string) {
+func waitForPage(t *testing.T, b *peers.Chromium, what, expr string) {
 	t.Helper()
 	if !waitScript(b, expr, 30*time.Second) {
 		t.Fatalf("%s did not show:\n%.2000s", what, mainText(b))

@@ -13,17 +13,21 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version, when set at build time with -ldflags "-X main.version=v1.2.3",
+// replaces the module version the Go toolchain stamped into the binary.
+var version string
 
 const usage = `fedgate — AWS credentials from your organisation's sign-in
 
 Usage:
   fedgate serve        --config FILE            run the gateway
-  fedgate check        --config FILE            validate a configuration, listing every problem
+  fedgate check        --config FILE [--offline]
+                                                validate a configuration, listing every problem: the file,
+                                                the master key, and (unless --offline) that the store answers
   fedgate trust-policy --config FILE --pool ID  print the IAM trust policies and the OIDC provider command
   fedgate keys rotate  --config FILE            start signing with a new key (the old one stays published)
   fedgate keys list    --config FILE            show signing keys (the issuer's and the SAML broker's)
+  fedgate keys new-master-key                   print a new master key (base64 of 32 random bytes)
   fedgate saml-metadata --config FILE [--rotate --overlap 24h]
                                                 print the SAML broker's IdP metadata for IAM; --rotate
                                                 announces a new signing key that starts after the overlap
@@ -48,14 +52,9 @@ Client (on a laptop; --gateway defaults to $FEDGATE_GATEWAY):
   fedgate console --gateway URL [--role ARN]    open the AWS console as the role
   fedgate sessions --gateway URL [revoke ID]    list or revoke your CLI sessions
   fedgate logout --gateway URL                  revoke this session and delete cached credentials
-  fedgate version
+  fedgate version [--json]                      the module version, VCS revision and time, and Go version
 
-Environment:
-  FEDGATE_MASTER_KEY    base64 of 32 bytes; seals signing keys and secrets in the store
-  FEDGATE_STS_ENDPOINT  overrides sts.endpoint (e.g. a test STS)
-  FEDGATE_STS_REGION    overrides sts.region
-  FEDGATE_LOG_LEVEL     debug | info (default) | warn | error
-`
+` + serveEnvironment
 
 func main() {
 	gin.SetMode(gin.ReleaseMode)
@@ -92,7 +91,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "serve":
 		return cmdServe(ctx, args[1:], env, stdout, stderr)
 	case "check":
-		return cmdCheck(args[1:], env, stdout, stderr)
+		return cmdCheck(ctx, args[1:], env, stdout, stderr)
 	case "trust-policy":
 		return cmdTrustPolicy(args[1:], env, stdout, stderr)
 	case "keys":
@@ -104,8 +103,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "hash-password":
 		return cmdHashPassword(stdin, stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "fedgate", version)
-		return 0
+		return cmdVersion(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

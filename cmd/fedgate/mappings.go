@@ -7,7 +7,10 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"time"
 
+	"fedgate/exchange/secret"
+	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/store"
 )
@@ -15,8 +18,8 @@ import (
 // cmdMappings is `fedgate mappings export|apply`: the live providers, pools
 // and rules as a YAML file, for review and GitOps.
 func cmdMappings(ctx context.Context, args []string, env environ, stdout, stderr io.Writer) int {
-	if len(args) == 0 || (args[0] != "export" && args[0] != "apply") {
-		fmt.Fprintln(stderr, "usage: fedgate mappings export --config FILE [--out FILE]\n       fedgate mappings apply --config FILE [--dry-run] [--comment TEXT] MAPPINGS.yaml")
+	if len(args) == 0 || (args[0] != "export" && args[0] != "apply" && args[0] != "diff") {
+		fmt.Fprintln(stderr, "usage: fedgate mappings export --config FILE [--out FILE]\n       fedgate mappings apply --config FILE [--dry-run] [--comment TEXT] MAPPINGS.yaml\n       fedgate mappings diff --config FILE")
 		return 2
 	}
 	sub := args[0]
@@ -41,6 +44,9 @@ func cmdMappings(ctx context.Context, args []string, env environ, stdout, stderr
 	}
 	defer st.Close()
 
+	if sub == "diff" {
+		return mappingsDiff(ctx, f, st, box, *cfgPath, stdout, stderr)
+	}
 	if sub == "export" {
 		w := stdout
 		if *out != "" {
@@ -66,6 +72,10 @@ func cmdMappings(ctx context.Context, args []string, env environ, stdout, stderr
 	if len(files) != 1 {
 		fmt.Fprintln(stderr, "fedgate mappings apply: give one mappings file (or - for stdin)")
 		return 2
+	}
+	if f.MappingsSource.Source == config.MappingsFromFile {
+		fmt.Fprintf(stderr, "%s: mappings.source is file: the configuration file holds the providers, pools and rules; change it and restart fedgate instead (nothing applied)\n", *cfgPath)
+		return 1
 	}
 	var in io.Reader = os.Stdin
 	if name := files[0]; name != "-" {
@@ -106,6 +116,32 @@ func cmdMappings(ctx context.Context, args []string, env environ, stdout, stderr
 	}
 	fmt.Fprintf(stdout, "applied as version %d; running gateways pick it up within reload_interval\n", v)
 	return 0
+}
+
+// mappingsDiff shows how the file's mappings differ from the live ones,
+// and what serve does about it under mappings.source.
+func mappingsDiff(ctx context.Context, f *config.File, st store.Store, box *secret.Box, cfgPath string, stdout, stderr io.Writer) int {
+	live, diff, err := core.DiffFileMappings(ctx, st, box, f)
+	if errors.Is(err, store.ErrNotFound) {
+		fmt.Fprintf(stdout, "the store holds no mappings yet: fedgate serve seeds them from %s\n", cfgPath)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "fedgate mappings diff: %s: %v\n", cfgPath, err)
+		return 1
+	}
+	if len(diff) == 0 {
+		fmt.Fprintf(stdout, "%s holds the live mappings (version %d)\n", cfgPath, live.Version)
+		return 0
+	}
+	fmt.Fprintf(stdout, "live version %d (%s by %s, %s) -> %s:\n%s", live.Version, live.Source, live.Author,
+		live.CreatedAt.UTC().Format(time.RFC3339), cfgPath, core.FormatDiff(diff))
+	if f.MappingsSource.Source == config.MappingsFromFile {
+		fmt.Fprintf(stdout, "mappings.source is file: the next start of fedgate serve applies %s\n", cfgPath)
+	} else {
+		fmt.Fprintf(stdout, "mappings.source is store: %s is NOT applied; the live version stays (fedgate mappings apply, the admin UI or mappings.source: file change that)\n", cfgPath)
+	}
+	return 3
 }
 
 func cliActor() string {

@@ -42,8 +42,13 @@ func loadConfig(path string, env environ) (*config.File, error) {
 	}
 	base := filepath.Dir(path)
 	f.Store.Path = relativeTo(base, f.Store.Path)
-	if f.Keys.MasterKeyFile != "" {
-		f.Keys.MasterKeyFile = relativeTo(base, f.Keys.MasterKeyFile)
+	for _, p := range []*string{&f.Keys.MasterKeyFile, &f.Server.TLS.CertFile, &f.Server.TLS.KeyFile} {
+		if *p != "" {
+			*p = relativeTo(base, *p)
+		}
+	}
+	if a := f.Server.TLS.ACME; a != nil && a.CAFile != "" {
+		a.CAFile = relativeTo(base, a.CAFile)
 	}
 	return f, nil
 }
@@ -109,14 +114,22 @@ func openCore(ctx context.Context, f *config.File, log *slog.Logger) (store.Stor
 // box, or says on stderr why not (as `fedgate cmd`). The caller closes the
 // store.
 func openConfigured(ctx context.Context, cmd, cfgPath string, env environ, stderr io.Writer) (*config.File, store.Store, *secret.Box, bool) {
+	if cfgPath == "" {
+		fmt.Fprintf(stderr, "fedgate %s: --config is required\n", cmd)
+		return nil, nil, nil, false
+	}
 	f, err := loadConfig(cfgPath, env)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", cfgPath, err)
 		return nil, nil, nil, false
 	}
+	if err := checkMasterKey(f); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", cfgPath, err)
+		return nil, nil, nil, false
+	}
 	st, box, err := openCore(ctx, f, newLogger(stderr, env))
 	if err != nil {
-		fmt.Fprintf(stderr, "fedgate %s: %v\n", cmd, err)
+		fmt.Fprintf(stderr, "fedgate %s: %s: %v\n", cmd, cfgPath, err)
 		return nil, nil, nil, false
 	}
 	return f, st, box, true

@@ -34,7 +34,7 @@ var ErrBadKey = errors.New("secret: invalid encryption key")
 func ParseKey(s string) ([]byte, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return nil, fmt.Errorf("%w: empty; generate one with `fedgate keygen`", ErrBadKey)
+		return nil, fmt.Errorf("%w: empty; make one with `fedgate keys new-master-key`", ErrBadKey)
 	}
 	trimmed := strings.TrimRight(s, "=")
 	var (

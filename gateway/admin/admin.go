@@ -32,6 +32,8 @@ const (
 	CodePreconditionFailed   = "precondition_failed"
 	CodePreconditionRequired = "precondition_required"
 	CodeConflict             = "conflict"
+	// CodeMappingsFromFile refuses a change when mappings.source is file.
+	CodeMappingsFromFile = "mappings_from_file"
 )
 
 // Admin serves /admin.
@@ -84,6 +86,7 @@ func (s *Admin) Mount(r *gin.Engine) {
 	api.GET("/openapi.json", s.openAPI)
 	api.GET("/me", view, s.apiMe)
 	api.GET("/mappings", view, s.apiGetMappings)
+	api.GET("/mappings/export", view, s.apiExportMappings)
 	api.PUT("/mappings", own, s.apiPutMappings)
 	api.GET("/providers", view, s.apiListProviders)
 	api.POST("/providers", edit, s.apiCreateProvider)

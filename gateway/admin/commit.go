@@ -146,6 +146,11 @@ type commitResult struct {
 // accepted change is lost or recorded twice.
 func (s *Admin) commit(ctx context.Context, who *principal, ch change) (*commitResult, *problemsError) {
 	wrap := func(e *core.Error) *problemsError { return &problemsError{Error: e} }
+	if s.cfg.MappingsSource.Source == config.MappingsFromFile {
+		return nil, wrap(core.Errorf(http.StatusConflict, CodeMappingsFromFile,
+			"Providers, pools and rules are managed in the configuration file (mappings.source: file), so this gateway does not change them. "+
+				"Export the live version as YAML (fedgate mappings export, or GET /admin/api/v1/mappings/export), change the file, and deploy it."))
+	}
 	for attempt := 0; attempt < maxCommitAttempts; attempt++ {
 		cur, _, err := s.loadDoc(ctx, 0)
 		if err != nil {

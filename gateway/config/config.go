@@ -28,6 +28,9 @@ type File struct {
 	Cognito Cognito `yaml:"cognito" json:"cognito"`
 	// SAMLBroker is fedgate as a SAML IdP registered in IAM.
 	SAMLBroker SAMLBroker `yaml:"saml_broker" json:"saml_broker"`
+	// MappingsSource says whether the file or the store holds the live
+	// providers, pools and rules.
+	MappingsSource MappingsSettings `yaml:"mappings" json:"mappings"`
 }
 
 // Server is how fedgate listens and how the world reaches it.
@@ -47,6 +50,12 @@ type Server struct {
 	// TrustedProxies are the addresses or CIDRs allowed to set
 	// X-Forwarded-For; empty means the TCP peer is the client.
 	TrustedProxies []string `yaml:"trusted_proxies" json:"trusted_proxies,omitempty"`
+	// OpsListen is a second listener (host:port) for /metrics, /healthz,
+	// /readyz and /debug/pprof/; when set, the public listener stops
+	// serving /metrics and pprof is served nowhere else.
+	OpsListen string `yaml:"ops_listen" json:"ops_listen,omitempty"`
+	// TLS makes the public listener serve https.
+	TLS TLS `yaml:"tls" json:"tls"`
 	// AllowUpstreamCIDRs are addresses of the gateway's own network
 	// (loopback, private, link-local, ...) that upstream requests to
 	// identity providers may reach anyway. File only: no admin can change it.

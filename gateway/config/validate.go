@@ -124,6 +124,8 @@ func (f *File) ApplyDefaults() {
 			p.Settings.ApplyDefaults(f.site(p.ID))
 		}
 	}
+	f.applyTLSDefaults()
+	f.MappingsSource.applyDefaults()
 	f.Admin.applyDefaults()
 	f.applyCLIDefaults()
 	f.Cognito.applyDefaults()
@@ -152,6 +154,15 @@ func (f *File) Validate() Problems {
 		add("server.listen", "must be host:port, e.g. 127.0.0.1:8080")
 	}
 	validatePublicURL(f.Server.PublicURL, add)
+	f.validateTLS(add)
+	f.MappingsSource.validate(add)
+	if f.Server.OpsListen != "" {
+		if _, _, err := net.SplitHostPort(f.Server.OpsListen); err != nil {
+			add("server.ops_listen", "must be host:port, e.g. 127.0.0.1:9090")
+		} else if f.Server.OpsListen == f.Server.Listen {
+			add("server.ops_listen", "must differ from server.listen")
+		}
+	}
 	if f.Server.SessionTTL.D() < time.Minute || f.Server.SessionTTL.D() > 24*time.Hour {
 		add("server.session_ttl", "must be between 1m and 24h")
 	}

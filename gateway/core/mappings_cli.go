@@ -94,9 +94,13 @@ type MappingsPlan struct {
 func (p *MappingsPlan) Changes() int { return len(p.diff) }
 
 // DiffText is the plan's diff, one setting a line, secrets hidden.
-func (p *MappingsPlan) DiffText() string {
+func (p *MappingsPlan) DiffText() string { return FormatDiff(p.diff) }
+
+// FormatDiff writes diff lines one setting a line: + added, - removed,
+// ~ changed (secrets hidden).
+func FormatDiff(diff []DiffLine) string {
 	var b strings.Builder
-	for _, d := range p.diff {
+	for _, d := range diff {
 		switch d.Op {
 		case "added":
 			fmt.Fprintf(&b, "+ %s: %s\n", d.Path, d.New)
@@ -174,4 +178,18 @@ func ApplyMappings(ctx context.Context, st store.Store, box *secret.Box, plan *M
 	}
 	return st.PutConfigWithAudit(ctx, store.ConfigVersion{Doc: sealed, Hash: box.Digest(doc), Author: actor, Source: SourceCLI, Comment: comment},
 		plan.From, store.AuditEntry{Kind: store.AuditAdminChange, Actor: actor, Result: store.AuditOK, Reason: comment, Source: "local"})
+}
+
+// DiffFileMappings is what making the file's mappings live would change:
+// the live version and the differences from it to the file's.
+func DiffFileMappings(ctx context.Context, st store.Store, box *secret.Box, f *config.File) (*store.ConfigVersion, []DiffLine, error) {
+	v, err := st.LatestConfig(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading live configuration: %w", err)
+	}
+	live, err := OpenMappings(box, v)
+	if err != nil {
+		return nil, nil, err
+	}
+	return v, DiffMappings(live, f.Mappings()), nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"fedgate/exchange/secret"
 	"fedgate/gateway/config"
@@ -15,9 +16,11 @@ import (
 // SourceFile marks configuration versions written from the config file.
 const SourceFile = "file"
 
-// Seed writes the file's providers and pools to the store as a new version
-// when they differ from the last version the file wrote. A version made at
-// run time (by an admin) is kept: the file does not silently undo it.
+// Seed makes the file's providers and pools live as mappings.source says.
+// With "file", every start makes the file the live version (replacing
+// run-time edits, loudly). With "store", the file seeds an empty store once;
+// after that, a file that differs from the live version is not applied and
+// a warning names the live version.
 func Seed(ctx context.Context, st store.Store, box *secret.Box, f *config.File, log *slog.Logger) (int64, error) {
 	doc, err := json.Marshal(f.Mappings())
 	if err != nil {
@@ -31,7 +34,7 @@ func Seed(ctx context.Context, st store.Store, box *secret.Box, f *config.File, 
 	// loser of PutConfig's check reads again and, finding the same document
 	// (or a version made at run time), keeps it.
 	for attempt := 0; ; attempt++ {
-		v, err := seedOnce(ctx, st, box, doc, hash, log)
+		v, err := seedOnce(ctx, st, box, doc, hash, f.MappingsSource.Source, log)
 		if errors.Is(err, store.ErrConflict) && attempt < 3 {
 			continue
 		}
@@ -39,7 +42,24 @@ func Seed(ctx context.Context, st store.Store, box *secret.Box, f *config.File, 
 	}
 }
 
-func seedOnce(ctx context.Context, st store.Store, box *secret.Box, doc []byte, hash string, log *slog.Logger) (int64, error) {
+// FileMappingsState compares the file's mappings with the live version:
+// whether they are the same, and the live version (nil before the first).
+func FileMappingsState(ctx context.Context, st store.ConfigStore, box *secret.Box, f *config.File) (same bool, live *store.ConfigVersion, err error) {
+	doc, err := json.Marshal(f.Mappings())
+	if err != nil {
+		return false, nil, fmt.Errorf("encoding mappings: %w", err)
+	}
+	live, err = st.LatestConfig(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil, nil
+	}
+	if err != nil {
+		return false, nil, fmt.Errorf("reading live configuration: %w", err)
+	}
+	return live.Hash == box.Digest(doc), live, nil
+}
+
+func seedOnce(ctx context.Context, st store.Store, box *secret.Box, doc []byte, hash, source string, log *slog.Logger) (int64, error) {
 	latest, err := st.LatestConfig(ctx)
 	var current int64
 	switch {
@@ -48,12 +68,18 @@ func seedOnce(ctx context.Context, st store.Store, box *secret.Box, doc []byte, 
 		return 0, fmt.Errorf("reading live configuration: %w", err)
 	case latest.Hash == hash:
 		return latest.Version, nil
-	case latest.Source != SourceFile:
-		log.Warn("the store holds mappings edited at run time; the config file's providers and pools are not applied",
-			"live_version", latest.Version, "live_source", latest.Source)
+	case source != config.MappingsFromFile:
+		log.Warn("mappings.source is store: the configuration file's providers, pools and rules are NOT applied; "+
+			"the live version differs from the file (fedgate mappings diff shows how; set mappings.source: file to make the file authoritative)",
+			"live_version", latest.Version, "live_source", latest.Source, "live_author", latest.Author,
+			"live_since", latest.CreatedAt.UTC().Format(time.RFC3339))
 		return latest.Version, nil
 	default:
 		current = latest.Version
+		if latest.Source != SourceFile {
+			log.Warn("mappings.source is file: the configuration file replaces the mappings edited at run time",
+				"replaced_version", latest.Version, "replaced_source", latest.Source, "replaced_author", latest.Author)
+		}
 	}
 	sealed, err := box.Seal(doc, []byte("config"))
 	if err != nil {
@@ -63,6 +89,6 @@ func seedOnce(ctx context.Context, st store.Store, box *secret.Box, doc []byte, 
 	if err != nil {
 		return 0, fmt.Errorf("storing mappings: %w", err)
 	}
-	log.Info("configuration seeded from file", "version", v)
+	log.Info("configuration seeded from file", "version", v, "mappings_source", source)
 	return v, nil
 }

@@ -24,6 +24,11 @@ func FreePort(t testing.TB) int {
 // WaitHTTP polls u until it answers 200. It gives up after within, or as
 // soon as exited yields (the server's process ended; nil never does).
 func WaitHTTP(u string, within time.Duration, exited <-chan error) error {
+	return WaitHTTPWith(http.DefaultClient, u, within, exited)
+}
+
+// WaitHTTPWith is WaitHTTP through c (for https with a test CA).
+func WaitHTTPWith(c *http.Client, u string, within time.Duration, exited <-chan error) error {
 	deadline := time.Now().Add(within)
 	var last error
 	for time.Now().Before(deadline) {
@@ -32,7 +37,7 @@ func WaitHTTP(u string, within time.Duration, exited <-chan error) error {
 			return fmt.Errorf("exited before %s answered: %v", u, err)
 		default:
 		}
-		resp, err := http.Get(u)
+		resp, err := c.Get(u)
 		if err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()

@@ -4,7 +4,9 @@
 Reads a plan (JSON) on stdin:
   {"endpoint": URL, "region": R, "pool": POOL_ID, "logins": {KEY: TOKEN},
    "identity_id": optional (else GetId), "custom_role_arn": optional,
-   "op": "credentials" (default) | "open_id_token"}
+   "op": "credentials" (default) | "open_id_token",
+   "ca_bundle": optional PEM file trusted for an https endpoint (the harness
+   passes it as AWS_CA_BUNDLE, which boto3 reads)}
 and prints one JSON object: {"identity_id", "credentials": {...}} or
 {"identity_id", "token"}, or {"error": {"code", "message", "status"}} when
 the service refused (boto3's own parsing of the error).

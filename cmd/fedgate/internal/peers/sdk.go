@@ -90,6 +90,10 @@ func runSDKProgram(t testing.TB, cmd *exec.Cmd, plan map[string]any) SDKResult {
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdin, cmd.Stdout, cmd.Stderr, cmd.Env = bytes.NewReader(in), &stdout, &stderr, sdkEnv(t)
+	// An https endpoint with a test CA: the SDKs' own way to trust it.
+	if ca, _ := plan["ca_bundle"].(string); ca != "" {
+		cmd.Env = append(cmd.Env, "AWS_CA_BUNDLE="+ca, "NODE_EXTRA_CA_CERTS="+ca)
+	}
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("%s: %v\n%s", filepath.Base(cmd.Args[len(cmd.Args)-1]), err, stderr.String())
 	}
