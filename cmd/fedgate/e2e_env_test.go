@@ -181,15 +181,43 @@ pools:
 	return e
 }
 
+// fedgateEnv is the environment the harness gives fedgate, beyond its own.
+func (e *env) fedgateEnv() []string {
+	return append([]string{"FEDGATE_MASTER_KEY=" + e2eMasterKey, "CORP_CLIENT_SECRET=" + e2eClientSecret, "FEDGATE_LOG_LEVEL=debug"}, e.extraEnv...)
+}
+
 func (e *env) cmdEnv() []string {
-	return append(append(os.Environ(), "FEDGATE_MASTER_KEY="+e2eMasterKey, "CORP_CLIENT_SECRET="+e2eClientSecret, "FEDGATE_LOG_LEVEL=debug"), e.extraEnv...)
+	return append(os.Environ(), e.fedgateEnv()...)
+}
+
+// launcherEnv names the program that runs fedgate's serve and store
+// commands instead of the host binary: deploy/test/podman-launch runs them
+// in the image. It receives fedgate's arguments, the names of the variables
+// meant for fedgate in FEDGATE_E2E_PASS_ENV and the folder to share in
+// FEDGATE_E2E_MOUNT.
+const launcherEnv = "FEDGATE_E2E_LAUNCHER"
+
+// command is `fedgate args...`, through the launcher when one is set.
+func (e *env) command(args ...string) *exec.Cmd {
+	launcher := os.Getenv(launcherEnv)
+	if launcher == "" {
+		cmd := exec.Command(e.bin, args...)
+		cmd.Env = e.cmdEnv()
+		return cmd
+	}
+	var names []string
+	for _, kv := range e.fedgateEnv() {
+		names = append(names, strings.SplitN(kv, "=", 2)[0])
+	}
+	cmd := exec.Command(launcher, args...)
+	cmd.Env = append(e.cmdEnv(), "FEDGATE_E2E_PASS_ENV="+strings.Join(names, " "), "FEDGATE_E2E_MOUNT="+e.dir)
+	return cmd
 }
 
 // start runs `fedgate serve` and waits until it is ready.
 func (e *env) start() {
 	t := e.t
-	cmd := exec.Command(e.bin, "serve", "--config", e.configPath)
-	cmd.Env = e.cmdEnv()
+	cmd := e.command("serve", "--config", e.configPath)
 	logs := &testkit.LogBuffer{}
 	e.logs = logs
 	cmd.Stdout, cmd.Stderr = logs, logs
@@ -215,11 +243,10 @@ func (e *env) start() {
 	}
 }
 
-// fedgate runs a subcommand of the binary against the test config.
+// fedgate runs a subcommand against the test config, through the launcher
+// when one is set.
 func (e *env) fedgate(args ...string) (string, error) {
-	cmd := exec.Command(e.bin, append(args, "--config", e.configPath)...)
-	cmd.Env = e.cmdEnv()
-	out, err := cmd.CombinedOutput()
+	out, err := e.command(append(args, "--config", e.configPath)...).CombinedOutput()
 	return string(out), err
 }
 
