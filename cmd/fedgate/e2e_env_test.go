@@ -205,6 +205,7 @@ func (e *env) command(args ...string) *exec.Cmd {
 		cmd.Env = e.cmdEnv()
 		return cmd
 	}
+	e.t.Logf("fedgate %s through %s=%s", args[0], launcherEnv, launcher)
 	var names []string
 	for _, kv := range e.fedgateEnv() {
 		names = append(names, strings.SplitN(kv, "=", 2)[0])

@@ -18,6 +18,7 @@ if [ -n "$describe" ]; then
 else
   version="0.0.0~git$(git log -1 --format=%cd --date=format:%Y%m%d%H%M%S 2>/dev/null || date +%Y%m%d%H%M%S).$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 fi
-mkdir -p "$out"
-FEDGATE_DEB_VERSION=${FEDGATE_DEB_VERSION:-$version} FEDGATE_BINARY=$bin GOARCH=${GOARCH:-$(go env GOARCH)} \
+mkdir -p "$out" dist/package
+cp "$bin" dist/package/fedgate
+FEDGATE_DEB_VERSION=${FEDGATE_DEB_VERSION:-$version} GOARCH=${GOARCH:-$(go env GOARCH)} \
   nfpm package --config deploy/package/nfpm.yaml --packager deb --target "$out/"
