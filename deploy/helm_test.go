@@ -446,3 +446,41 @@ func servicePortNamed(s *corev1.Service, name string) bool {
 }
 
 func itoa(n int32) string { return strconv.Itoa(int(n)) }
+
+// The configuration the chart renders passes `fedgate check` of the binary
+// named by FEDGATE_BIN (.ci/packaging sets it to the binary the image
+// ships), with the Secrets' variables set as the pod would have them.
+func TestChartConfigPassesFedgateCheck(t *testing.T) {
+	bin := os.Getenv("FEDGATE_BIN")
+	if bin == "" {
+		msg := "FEDGATE_BIN names no fedgate binary (bash deploy/build.sh, then FEDGATE_BIN=dist/fedgate)"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	dsn := os.Getenv("FEDGATE_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		dsn = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	}
+	for name, args := range map[string][]string{
+		"defaults": nil,
+		// fedgate's own TLS needs the Secret's files, which only the pod has.
+		"full values": {"-f", filepath.Join(chartDir, "ci", "full-values.yaml"), "--set", "tls.secretName="},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := render(t, args...)
+			path := filepath.Join(t.TempDir(), "fedgate.yaml")
+			if err := os.WriteFile(path, []byte(r.configMap.Data["fedgate.yaml"]), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(bin, "check", "--config", path)
+			cmd.Env = append(os.Environ(), "FEDGATE_STORE_DSN="+dsn,
+				"FEDGATE_MASTER_KEY=3q2+7w0eHh4fHx8fHx8fHx8fHx8fHx8fHx8fHx8fHx8=", // test-only key
+				"CORP_CLIENT_SECRET=example-secret")
+			if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "OK") {
+				t.Errorf("fedgate check on the rendered configuration: %v\n%s\n%s", err, out, r.configMap.Data["fedgate.yaml"])
+			}
+		})
+	}
+}
