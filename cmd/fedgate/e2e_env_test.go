@@ -207,16 +207,51 @@ pools:
 	return e
 }
 
+// fedgateEnv is the environment the harness gives fedgate, beyond its own.
+func (e *env) fedgateEnv() []string {
+	return append([]string{"FEDGATE_MASTER_KEY=" + e2eMasterKey, "CORP_CLIENT_SECRET=" + e2eClientSecret, "FEDGATE_LOG_LEVEL=debug"}, e.extraEnv...)
+}
+
 func (e *env) cmdEnv() []string {
-	return append(append(os.Environ(), "FEDGATE_MASTER_KEY="+e2eMasterKey, "CORP_CLIENT_SECRET="+e2eClientSecret, "FEDGATE_LOG_LEVEL=debug"), e.extraEnv...)
+	return append(os.Environ(), e.fedgateEnv()...)
+}
+
+// launcherEnv names the program that runs fedgate's serve and store
+// commands instead of the host binary: deploy/test/podman-launch runs them
+// in the image. It receives fedgate's arguments, the names of the variables
+// meant for fedgate in FEDGATE_E2E_PASS_ENV and the folder to share in
+// FEDGATE_E2E_MOUNT.
+const launcherEnv = "FEDGATE_E2E_LAUNCHER"
+
+// command is `fedgate args...`, through the launcher when one is set.
+func (e *env) command(args ...string) *exec.Cmd {
+	launcher := os.Getenv(launcherEnv)
+	if launcher == "" {
+		cmd := exec.Command(e.bin, args...)
+		cmd.Env = e.cmdEnv()
+		return cmd
+	}
+	e.t.Logf("fedgate %s through %s=%s", args[0], launcherEnv, launcher)
+	var names []string
+	for _, kv := range e.fedgateEnv() {
+		names = append(names, strings.SplitN(kv, "=", 2)[0])
+	}
+	cmd := exec.Command(launcher, args...)
+	cmd.Env = append(e.cmdEnv(), "FEDGATE_E2E_PASS_ENV="+strings.Join(names, " "), "FEDGATE_E2E_MOUNT="+e.dir)
+	return cmd
 }
 
 // start runs `fedgate serve` and waits until it is ready.
 func (e *env) start() {
 	t := e.t
-	args := append(slices.Clone(e.wrap), e.bin, "serve", "--config", e.configPath)
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Env = e.cmdEnv()
+	cmd := e.command("serve", "--config", e.configPath)
+	if len(e.wrap) > 0 {
+		// The wrapper (unshare, for a file system of fedgate's own) runs
+		// the command line as it is, with the same environment.
+		wrapped := exec.Command(e.wrap[0], append(slices.Clone(e.wrap[1:]), cmd.Args...)...)
+		wrapped.Env = cmd.Env
+		cmd = wrapped
+	}
 	logs := &testkit.LogBuffer{}
 	e.logs = logs
 	cmd.Stdout, cmd.Stderr = logs, logs
@@ -255,11 +290,10 @@ func (e *env) httpClient() *http.Client {
 	return http.DefaultClient
 }
 
-// fedgate runs a subcommand of the binary against the test config.
+// fedgate runs a subcommand against the test config, through the launcher
+// when one is set.
 func (e *env) fedgate(args ...string) (string, error) {
-	cmd := exec.Command(e.bin, append(args, "--config", e.configPath)...)
-	cmd.Env = e.cmdEnv()
-	out, err := cmd.CombinedOutput()
+	out, err := e.command(append(args, "--config", e.configPath)...).CombinedOutput()
 	return string(out), err
 }
 
