@@ -40,6 +40,7 @@ type Mapping struct {
 	defaultGrant   *Grant // nil when NoMatch is deny
 	principalTags  []tagSource
 	transitive     []string
+	index          ruleIndex
 }
 
 // rule is a compiled RuleSpec.
@@ -95,6 +96,7 @@ func Compile(spec Spec) (*Mapping, []Problem) {
 	if len(probs) > 0 {
 		return nil, probs
 	}
+	m.index = buildIndex(m.rules)
 	return m, nil
 }
 
