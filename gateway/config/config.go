@@ -27,6 +27,8 @@ type File struct {
 	Cognito Cognito `yaml:"cognito" json:"cognito"`
 	// SAMLBroker is fedgate as a SAML IdP registered in IAM.
 	SAMLBroker SAMLBroker `yaml:"saml_broker" json:"saml_broker"`
+	// Audit is the audit log's retention.
+	Audit Audit `yaml:"audit" json:"audit"`
 }
 
 // Server is how fedgate listens and how the world reaches it.

@@ -96,6 +96,7 @@ func (f *File) ApplyDefaults() {
 	f.Admin.applyDefaults()
 	f.applyCLIDefaults()
 	f.Cognito.applyDefaults()
+	f.Audit.applyDefaults()
 	f.applySAMLDefaults()
 	for i := range f.Pools {
 		p := &f.Pools[i]
@@ -157,6 +158,7 @@ func (f *File) Validate() Problems {
 	f.validateAdmin(providers, add)
 	f.validateCLI(add)
 	f.Cognito.validate(add)
+	f.Audit.validate(add)
 	f.validateSAMLBroker(add)
 	return ps
 }

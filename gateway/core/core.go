@@ -101,9 +101,11 @@ func (s *Core) Box() *secret.Box { return s.box }
 func (s *Core) Rand() io.Reader { return s.rand }
 
 // Run keeps this replica in step with the store (configuration, signing
-// keys, expiry) and refreshes SAML metadata until ctx ends.
+// keys, expiry), refreshes SAML metadata and prunes the audit log until ctx
+// ends.
 func (s *Core) Run(ctx context.Context) {
 	go s.WatchSAMLMetadata(ctx)
+	go s.PruneAuditLog(ctx)
 	s.Watch(ctx)
 }
 

@@ -111,6 +111,9 @@ func (s *suite) cases() []testCase {
 		{"Audit", "ConfigHistory", s.auditConfigHistory},
 		{"Audit", "ConcurrentWritersEachOnce", s.auditConcurrentWritersEachOnce},
 		{"Audit", "Persists", s.auditPersists},
+		{"Audit", "ConcurrentAppendsEachOnce", s.auditConcurrentAppendsEachOnce},
+		{"Audit", "PruneByAge", s.auditPruneByAge},
+		{"Audit", "PruneByCount", s.auditPruneByCount},
 		{"SAMLKeys", "Contract", s.samlKeysContract},
 		{"SAMLKeys", "RingsAreApart", s.samlKeysApart},
 		// NUL and invalid UTF-8.
