@@ -7,6 +7,7 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -52,6 +53,7 @@ type Core struct {
 	snap           atomic.Pointer[Snapshot]
 	saml           *samlState
 	onVend         func(ctx context.Context, ok bool)
+	identities     *identityCache
 }
 
 // New builds the core and loads the live configuration from the store.
@@ -59,6 +61,7 @@ func New(ctx context.Context, d Deps) (*Core, error) {
 	s := &Core{
 		cfg: d.Config, store: d.Store, issuer: d.Issuer, box: d.Box,
 		upstreamClient: d.Upstream, log: d.Logger, now: d.Now, rand: d.Rand, onVend: d.OnVend,
+		identities: newIdentityCache(),
 	}
 	if s.onVend == nil {
 		s.onVend = func(context.Context, bool) {}
@@ -72,6 +75,9 @@ func New(ctx context.Context, d Deps) (*Core, error) {
 	}
 	if err := s.Reload(ctx); err != nil {
 		return nil, err
+	}
+	if err := s.syncIdentityGeneration(ctx); err != nil {
+		return nil, fmt.Errorf("reading the identity generation: %w", err)
 	}
 	return s, nil
 }

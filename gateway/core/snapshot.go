@@ -137,6 +137,10 @@ func (s *Core) Watch(ctx context.Context) {
 		if err := s.issuer.Reload(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("signing key reload failed", "error", err)
 		}
+		if err := s.syncIdentityGeneration(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("identity generation poll failed; dropping cached identities", "error", err)
+			s.IdentitiesChanged()
+		}
 		if s.now().Sub(lastPurge) > time.Minute {
 			lastPurge = s.now()
 			if n, err := s.store.PurgeExpired(ctx, lastPurge); err != nil && ctx.Err() == nil {

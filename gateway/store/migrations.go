@@ -85,6 +85,14 @@ func migrations() []string {
 			created_at {int} NOT NULL,
 			retired_at {int}
 		)`,
+		// Counters every replica polls; identity_generation moves whenever
+		// an identity is deleted or rebound, so caches of identity ids know
+		// to drop what they hold.
+		`CREATE TABLE store_counters (
+			name  TEXT PRIMARY KEY,
+			value {int} NOT NULL
+		)`,
+		`INSERT INTO store_counters (name, value) VALUES ('identity_generation', 0)`,
 	}
 }
 

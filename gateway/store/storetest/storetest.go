@@ -61,6 +61,7 @@ func (s *suite) cases() []testCase {
 		{"Identity", "IDTakenByAnotherKey", s.identityIDTakenByAnotherKey},
 		{"Identity", "InvalidArguments", s.identityInvalidArguments},
 		{"Identity", "ConcurrentCreate", s.identityConcurrentCreate},
+		{"Identity", "GenerationMoves", s.identityGenerationMoves},
 		{"Config", "NoneYet", s.configNoneYet},
 		{"Config", "VersionsInSequence", s.configVersionsInSequence},
 		{"Config", "StaleIfLatest", s.configStaleIfLatest},
