@@ -244,7 +244,7 @@ func (m *Mapping) tokenGrants(claims map[string]any, explain bool) ([]Grant, str
 	var grants []Grant
 	dropped := 0
 	add := func(raw string) {
-		g, ok := parseTokenRole(raw)
+		g, ok := parseTokenRole(m.flavor, raw)
 		if !ok || len(grants) >= maxRolesInClaim {
 			dropped++
 			return
@@ -281,16 +281,16 @@ func (m *Mapping) tokenGrants(claims map[string]any, explain bool) ([]Grant, str
 
 // parseTokenRole reads "roleArn" or "roleArn,providerArn" (in either
 // order, as the SAML Role attribute allows).
-func parseTokenRole(raw string) (Grant, bool) {
+func parseTokenRole(flavor arn.Flavor, raw string) (Grant, bool) {
 	first, second, pair := strings.Cut(raw, ",")
 	first, second = strings.TrimSpace(first), strings.TrimSpace(second)
 	if !pair {
-		return Grant{Role: first}, arn.IsRole(first)
+		return Grant{Role: first}, flavor.IsRole(first)
 	}
-	if arn.IsRole(second) && !arn.IsRole(first) {
+	if flavor.IsRole(second) && !flavor.IsRole(first) {
 		first, second = second, first
 	}
-	if !arn.IsRole(first) || !validProviderARN(second) {
+	if !flavor.IsRole(first) || !validProviderARN(second) {
 		return Grant{}, false
 	}
 	return Grant{Role: first, Provider: second}, true

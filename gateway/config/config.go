@@ -6,6 +6,7 @@ package config
 import (
 	"strings"
 
+	"fedgate/exchange/arn"
 	"fedgate/exchange/rules"
 	"fedgate/idp/settings"
 )
@@ -77,6 +78,9 @@ type STS struct {
 	Region   string   `yaml:"region" json:"region"`
 	Endpoint string   `yaml:"endpoint" json:"endpoint"`
 	Timeout  Duration `yaml:"timeout" json:"timeout"`
+	// Flavor is the kind of STS at the endpoint (aws or minio); it decides
+	// which role ARNs the pools may name.
+	Flavor arn.Flavor `yaml:"flavor" json:"flavor"`
 }
 
 // Pool is a Cognito-style identity pool: the providers it accepts and how

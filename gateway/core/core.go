@@ -54,6 +54,7 @@ type Core struct {
 	saml           *samlState
 	onVend         func(ctx context.Context, ok bool)
 	identities     *identityCache
+	tokens         *tokenCache
 }
 
 // New builds the core and loads the live configuration from the store.
@@ -61,7 +62,7 @@ func New(ctx context.Context, d Deps) (*Core, error) {
 	s := &Core{
 		cfg: d.Config, store: d.Store, issuer: d.Issuer, box: d.Box,
 		upstreamClient: d.Upstream, log: d.Logger, now: d.Now, rand: d.Rand, onVend: d.OnVend,
-		identities: newIdentityCache(),
+		identities: newIdentityCache(), tokens: newTokenCache(),
 	}
 	if s.onVend == nil {
 		s.onVend = func(context.Context, bool) {}

@@ -75,7 +75,9 @@ func (s *Core) BuildSnapshot(ctx context.Context, version int64, m config.Mappin
 		snap.Providers[pc.ID] = &Provider{Cfg: pc, Provider: p}
 	}
 	for _, pc := range f.Pools {
-		mapping, problems := rules.Compile(pc.RulesSpec())
+		spec := pc.RulesSpec()
+		spec.RoleFlavor = f.STS.Flavor
+		mapping, problems := rules.Compile(spec)
 		if len(problems) > 0 {
 			return nil, fmt.Errorf("pool %s: %v", pc.ID, problems)
 		}
