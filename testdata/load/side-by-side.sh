@@ -26,7 +26,7 @@ export PATH="/usr/local/go/bin:$(/usr/local/go/bin/go env GOPATH)/bin:$PATH"
 
 # MinIO publishes no semver tags; this pseudo-version is the RELEASE of
 # 2026-02-12 as the module proxy names it.
-MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c # keep equal to peers.MinIOVersion
 
 duration=5s rounds=3 with_minio=true
 while [ $# -gt 0 ]; do
