@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/net/html"
 
@@ -595,6 +596,30 @@ func TestAdminUISaveRoundTripsEveryField(t *testing.T) {
 		}
 		if p.DisplayName != "SAML forward (renamed)" || p.SAMLProviderARN != "arn:aws:iam::123456789012:saml-provider/okta" || p.Mode != config.ModeSAMLForward {
 			t.Errorf("after the save: %+v", p)
+		}
+	})
+	t.Run("guest_ttl is set, shown and checked in the form", func(t *testing.T) {
+		form := formValues(t, b.get("/admin/pools/team").Body.String(), "/admin/pools/team")
+		form.Set("guest_ttl", "48h")
+		if w := b.post("/admin/pools/team", form); w.Code != http.StatusSeeOther {
+			t.Fatalf("save: %d %s", w.Code, w.Body)
+		}
+		var p config.Pool
+		if err := json.Unmarshal([]byte(h.storedPool("team")), &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.GuestTTL.D() != 48*time.Hour {
+			t.Errorf("guest_ttl stored as %v, want 48h", p.GuestTTL.D())
+		}
+		form = formValues(t, b.get("/admin/pools/team").Body.String(), "/admin/pools/team")
+		if form.Get("guest_ttl") != "48h0m0s" {
+			t.Errorf("the form shows guest_ttl %q", form.Get("guest_ttl"))
+		}
+		for _, bad := range []string{"30m", "a month"} {
+			form.Set("guest_ttl", bad)
+			if w := b.post("/admin/pools/team", form); w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "guest_ttl") {
+				t.Errorf("guest_ttl %q: HTTP %d", bad, w.Code)
+			}
 		}
 	})
 }

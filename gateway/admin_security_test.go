@@ -34,7 +34,7 @@ func (h *gwHarness) restartWith(edit func(*config.File)) {
 		h.t.Fatalf("edited config invalid: %v", ps)
 	}
 	srv, err := New(context.Background(), Deps{Config: &f, Store: h.store, Issuer: h.iss, Box: h.box, STS: h.sts,
-		Upstream: &http.Client{Timeout: time.Second}, Logger: h.log, Now: h.clock.Now, Rand: h.rand})
+		Upstream: upstreamClient(h.t, &f, time.Second), Logger: h.log, Now: h.clock.Now, Rand: h.rand})
 	if err != nil {
 		h.t.Fatal(err)
 	}

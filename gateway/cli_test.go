@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -48,12 +49,29 @@ func (b *gwBrowser) cliLogin(pool, user, pass string) *url.URL {
 	}
 	state := gwFind(b.h.t, gwStatePattern, w.Body.String())
 	w = b.post("/login/"+pool+"/demo", url.Values{"state": {state}, "username": {user}, "password": {pass}})
-	if w.Code != http.StatusFound {
-		b.h.t.Fatalf("sign-in: %d %s", w.Code, w.Body)
+	return cliReturn(b.h.t, w)
+}
+
+// cliReturn reads where a posted sign-in form sends the browser back to
+// the CLI: not a redirect, which the posting page's CSP form-action 'self'
+// would stop short of 127.0.0.1, but a page that navigates there by GET
+// (the Refresh header, and a link).
+func cliReturn(t testing.TB, w *httptest.ResponseRecorder) *url.URL {
+	t.Helper()
+	refresh := w.Header().Get("Refresh")
+	if w.Code != http.StatusOK || w.Header().Get("Location") != "" || !strings.HasPrefix(refresh, "0; url=") {
+		t.Fatalf("sign-in: HTTP %d, Location %q, Refresh %q; want a page that navigates to the loopback\n%s", w.Code, w.Header().Get("Location"), refresh, w.Body)
 	}
-	loc, err := url.Parse(w.Header().Get("Location"))
+	to := strings.TrimPrefix(refresh, "0; url=")
+	if !strings.Contains(html.UnescapeString(w.Body.String()), `id="return-to-cli" class="button" href="`+to+`"`) {
+		t.Errorf("the page has no link to %s:\n%s", to, w.Body)
+	}
+	if !strings.Contains(w.Header().Get("Content-Security-Policy"), "form-action 'self'") || w.Header().Get("Cache-Control") != "no-store" {
+		t.Errorf("CSP %q, Cache-Control %q: the page keeps the usual policy and is not stored", w.Header().Get("Content-Security-Policy"), w.Header().Get("Cache-Control"))
+	}
+	loc, err := url.Parse(to)
 	if err != nil {
-		b.h.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return loc
 }
@@ -271,11 +289,15 @@ func TestCLITokenRefusals(t *testing.T) {
 		state := gwFind(t, gwStatePattern, w.Body.String())
 		w = b.post("/login/team/demo", url.Values{"state": {state}, "username": {"bob"}, "password": {gwPassBob}})
 		// The browser goes back to the waiting `fedgate login` with
-		// error=access_denied, so the command ends at once; no code.
-		loc, _ := url.Parse(w.Header().Get("Location"))
-		if w.Code != http.StatusFound || loc == nil || loc.Query().Get("error") != "access_denied" || loc.Query().Get("code") != "" ||
+		// error=access_denied and the reason, so the command ends at once
+		// and says why; no code.
+		loc := cliReturn(t, w)
+		if loc.Query().Get("error") != "access_denied" || loc.Query().Get("code") != "" || !strings.Contains(loc.Query().Get("error_description"), "no rule of the pool") ||
 			loc.Query().Get("state") != "state-1234567890" || loc.Scheme+"://"+loc.Host+loc.Path != cliLoopback {
-			t.Errorf("bob's CLI sign-in: HTTP %d, Location %q; want a redirect to the loopback with error=access_denied and no code", w.Code, w.Header().Get("Location"))
+			t.Errorf("bob's CLI sign-in goes back to %s; want the loopback with error=access_denied, the reason and no code", loc)
+		}
+		if !strings.Contains(w.Body.String(), "no rule of the pool") {
+			t.Errorf("the page does not say why:\n%s", w.Body)
 		}
 	})
 }
@@ -425,6 +447,21 @@ func TestCLIDeviceDeniedAndExpired(t *testing.T) {
 			t.Errorf("poll after denial: %d %v, want access_denied", status, body)
 		}
 	})
+	t.Run("refused: no rule gives bob a role", func(t *testing.T) {
+		da := h.deviceStart()
+		b := h.browser()
+		csrf := gwFind(t, gwCSRFPattern, b.get("/device").Body.String())
+		next := strings.TrimPrefix(b.post("/device", url.Values{"csrf": {csrf}, "user_code": {da["user_code"].(string)}}).Header().Get("Refresh"), "0; url=")
+		state := gwFind(t, gwStatePattern, b.get(next).Body.String())
+		if w := b.post("/login/team/demo", url.Values{"state": {state}, "username": {"bob"}, "password": {gwPassBob}}); w.Code != http.StatusForbidden {
+			t.Fatalf("bob's sign-in: HTTP %d, want 403", w.Code)
+		}
+		h.clock.Advance(5 * time.Second)
+		status, body := h.devicePoll(da["device_code"].(string))
+		if desc, _ := body["error_description"].(string); status != 400 || body["error"] != "access_denied" || !strings.Contains(desc, "no rule of the pool") {
+			t.Errorf("poll after the refusal: %d %v, want access_denied with the reason", status, body)
+		}
+	})
 	t.Run("expired", func(t *testing.T) {
 		da := h.deviceStart()
 		h.clock.Advance(10*time.Minute + time.Second)
@@ -513,7 +550,11 @@ func TestConsoleButton(t *testing.T) {
 	fed := &federationDouble{}
 	srv := httptest.NewServer(fed)
 	defer srv.Close()
-	h := newGWHarness(t, func(f *config.File) { f.Console.FederationURL = srv.URL + "/federation" })
+	// The federation double runs on loopback: the operator allows it.
+	h := newGWHarness(t, func(f *config.File) {
+		f.Console.FederationURL = srv.URL + "/federation"
+		f.Server.AllowUpstreamCIDRs = []string{"127.0.0.0/8"}
+	})
 	b := h.browser()
 	w := b.signIn("solo", "alice", gwPassAlice)
 	ticket := gwFind(t, regexp.MustCompile(`name="ticket" value="([0-9a-f]{64})"`), w.Body.String())

@@ -70,7 +70,13 @@ type cogIdP struct {
 
 func newCogIdP(t testing.TB, now func() time.Time) *cogIdP {
 	t.Helper()
-	return &cogIdP{IdP: testkit.NewIdP(t, testkit.IdPOptions{Keys: []testkit.KeySpec{{ID: "k1", Alg: jose.RS256}}}), now: now}
+	return newCogIdPDiscovery(t, now, nil)
+}
+
+// newCogIdPDiscovery is newCogIdP with fields added to its discovery document.
+func newCogIdPDiscovery(t testing.TB, now func() time.Time, discovery map[string]any) *cogIdP {
+	t.Helper()
+	return &cogIdP{IdP: testkit.NewIdP(t, testkit.IdPOptions{Keys: []testkit.KeySpec{{ID: "k1", Alg: jose.RS256}}, Discovery: discovery}), now: now}
 }
 
 // token signs an ID token for a user; extra claims override the defaults.
@@ -134,6 +140,7 @@ type cogHarness struct {
 	idp    *cogIdP
 	sts    *fakests.STS
 	store  *cogFaultStore
+	hang   *hangStore // under store
 	iss    *issuer.Issuer
 	srv    *Server
 	logs   *testkit.LogBuffer
@@ -145,8 +152,10 @@ func cogConfig(issuerURL string) *config.File {
 	readers := rules.RuleSpec{Name: "readers", Match: []rules.Condition{{Claim: "groups", Op: "equals", Value: "s3-readers"}}, Role: cogReaderRole}
 	admins := rules.RuleSpec{Name: "admins", Match: []rules.Condition{{Claim: "groups", Op: "equals", Value: "admins"}}, Role: cogAdminRole}
 	f := &config.File{
-		Server: config.Server{Listen: "127.0.0.1:8080", PublicURL: cogPublicURL, ReloadInterval: config.Duration(time.Hour)},
-		Keys:   config.Keys{MasterKey: "set-by-harness"},
+		// The IdP runs on loopback: the operator allows it.
+		Server: config.Server{Listen: "127.0.0.1:8080", PublicURL: cogPublicURL, ReloadInterval: config.Duration(time.Hour),
+			AllowUpstreamCIDRs: []string{"127.0.0.0/8", "::1/128"}},
+		Keys: config.Keys{MasterKey: "set-by-harness"},
 		Providers: []config.Provider{
 			{ID: "corp", Type: config.ProviderOIDC, Settings: &oidcidp.Settings{Issuer: issuerURL, ClientID: cogWebClient, ExtraAudiences: []string{cogMobile}}},
 		},
@@ -164,9 +173,16 @@ func cogConfig(issuerURL string) *config.File {
 
 func newCogHarness(t testing.TB, opts ...func(*config.File)) *cogHarness {
 	t.Helper()
+	return newCogHarnessDiscovery(t, nil, opts...)
+}
+
+// newCogHarnessDiscovery is newCogHarness whose IdP adds discovery to its
+// discovery document.
+func newCogHarnessDiscovery(t testing.TB, discovery map[string]any, opts ...func(*config.File)) *cogHarness {
+	t.Helper()
 	ctx := context.Background()
 	h := &cogHarness{t: t, clock: testkit.NewClock(cogFixedNow), logs: &testkit.LogBuffer{}}
-	h.idp = newCogIdP(t, h.clock.Now)
+	h.idp = newCogIdPDiscovery(t, h.clock.Now, discovery)
 	h.sts = fakests.New(h.clock.Now, cogAnswer)
 	f := cogConfig(h.idp.URL())
 	for _, o := range opts {
@@ -184,7 +200,8 @@ func newCogHarness(t testing.TB, opts ...func(*config.File)) *cogHarness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sq.Close() })
-	h.store = &cogFaultStore{Store: sq}
+	h.hang = &hangStore{Store: sq}
+	h.store = &cogFaultStore{Store: h.hang}
 	key := make([]byte, secret.KeySize)
 	if _, err := rand.Read(key); err != nil {
 		t.Fatal(err)
@@ -202,7 +219,7 @@ func newCogHarness(t testing.TB, opts ...func(*config.File)) *cogHarness {
 		t.Fatal(err)
 	}
 	h.srv, err = New(ctx, Deps{Config: f, Store: h.store, Issuer: h.iss, Box: box, STS: h.sts,
-		Upstream: &http.Client{Timeout: 5 * time.Second}, Logger: log, Now: h.clock.Now, Rand: testkit.NewRand(7)})
+		Upstream: upstreamClient(t, f, 5*time.Second), Logger: log, Now: h.clock.Now, Rand: testkit.NewRand(7)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,6 +40,7 @@ import (
 	"fedgate/gateway/store"
 	"fedgate/gateway/testkit"
 	"fedgate/gateway/testkit/fakests"
+	"fedgate/gateway/upstream"
 	"fedgate/gateway/wire"
 	"fedgate/idp"
 	staticidp "fedgate/idp/static"
@@ -120,6 +121,7 @@ type gwHarness struct {
 	cfg    *config.File
 	dbPath string
 	store  *store.SQLite
+	hang   *hangStore // the store the server uses: h.store, able to hang
 	box    *secret.Box
 	iss    *issuer.Issuer
 	sts    *fakests.STS
@@ -174,8 +176,9 @@ func newGWHarnessURL(t testing.TB, publicURL string, opts ...gwOption) *gwHarnes
 		Keys: h.store, Sealer: h.box, Now: h.clock.Now, Rand: h.rand}); err != nil {
 		t.Fatal(err)
 	}
-	h.srv, err = New(ctx, Deps{Config: f, Store: h.store, Issuer: h.iss, Box: h.box, STS: h.sts,
-		Upstream: &http.Client{Timeout: time.Second}, Logger: h.log, Now: h.clock.Now, Rand: h.rand})
+	h.hang = &hangStore{Store: h.store}
+	h.srv, err = New(ctx, Deps{Config: f, Store: h.hang, Issuer: h.iss, Box: h.box, STS: h.sts,
+		Upstream: upstreamClient(t, f, time.Second), Logger: h.log, Now: h.clock.Now, Rand: h.rand})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,6 +186,17 @@ func newGWHarnessURL(t testing.TB, publicURL string, opts ...gwOption) *gwHarnes
 	h.installVerifier()
 	h.logs.Reset()
 	return h
+}
+
+// upstreamClient is the IdP client main builds: the file's allowance,
+// and the address policy in its dialer.
+func upstreamClient(t testing.TB, f *config.File, timeout time.Duration) *http.Client {
+	t.Helper()
+	c, err := upstream.NewClient(upstream.Options{AllowCIDRs: f.Server.AllowUpstreamCIDRs, Timeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // installVerifier puts the test token verifier in place of the "app" OIDC

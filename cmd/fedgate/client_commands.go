@@ -96,6 +96,7 @@ func (cc clientCommands) configure(ctx context.Context, args []string) int {
 	fs.StringVar(&o.ProfilePrefix, "profile-prefix", "fedgate-", "prefix of the profile names")
 	fs.StringVar(&o.ConfigFile, "config-file", "", "AWS config file (default $AWS_CONFIG_FILE or ~/.aws/config)")
 	fs.IntVar(&o.Duration, "duration", 0, "credential lifetime in seconds for the profiles (default: the pool's)")
+	fs.StringVar(&o.Command, "command", "", "the fedgate the profiles run (default: this one)")
 	if fs.Parse(args) != nil {
 		return 2
 	}
@@ -132,6 +133,7 @@ func (cc clientCommands) env(ctx context.Context, args []string) int {
 func (cc clientCommands) exec(ctx context.Context, args []string) int {
 	var o client.RoleOptions
 	fs := cc.roleFlags("exec", &o)
+	ecsServer := fs.Bool("ecs-server", false, "give COMMAND a loopback container credentials endpoint (refreshed) instead of static keys")
 	if fs.Parse(args) != nil {
 		return 2
 	}
@@ -140,10 +142,14 @@ func (cc clientCommands) exec(ctx context.Context, args []string) int {
 		argv = argv[1:]
 	}
 	if len(argv) == 0 {
-		fmt.Fprintln(cc.stderr, "usage: fedgate exec --gateway URL [--pool ID] [--role ARN] -- COMMAND [ARGS...]")
+		fmt.Fprintln(cc.stderr, "usage: fedgate exec --gateway URL [--pool ID] [--role ARN] [--ecs-server] -- COMMAND [ARGS...]")
 		return 2
 	}
-	code, err := cc.client.Exec(ctx, o, argv)
+	run := cc.client.Exec
+	if *ecsServer {
+		run = cc.client.ExecWithServer
+	}
+	code, err := run(ctx, o, argv)
 	if err != nil {
 		return cc.result("exec", err)
 	}
@@ -153,11 +159,22 @@ func (cc clientCommands) exec(ctx context.Context, args []string) int {
 func (cc clientCommands) console(ctx context.Context, args []string) int {
 	var o client.ConsoleOptions
 	fs := cc.roleFlags("console", &o.RoleOptions)
-	fs.StringVar(&o.FederationURL, "federation-url", "https://signin.aws.amazon.com/federation", "AWS federation endpoint")
-	fs.StringVar(&o.Destination, "destination", "https://console.aws.amazon.com/", "console page to open")
+	fs.StringVar(&o.FederationURL, "federation-url", "", "AWS federation endpoint (default: the gateway's console.federation_url)")
+	fs.StringVar(&o.Destination, "destination", "", "console page to open (default: the gateway's console.destination)")
 	fs.BoolVar(&o.NoBrowser, "no-browser", false, "print the URL instead of opening a browser")
 	if fs.Parse(args) != nil {
 		return 2
 	}
 	return cc.result("console", cc.client.Console(ctx, o))
+}
+
+// serveCredentials runs the container credentials endpoint until Ctrl-C.
+func (cc clientCommands) serveCredentials(ctx context.Context, args []string) int {
+	var o client.RoleOptions
+	fs := cc.roleFlags("serve-credentials", &o)
+	port := fs.Int("port", 0, "port on 127.0.0.1 (default: any free port)")
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	return cc.result("serve-credentials", cc.client.ServeCredentials(ctx, o, *port))
 }

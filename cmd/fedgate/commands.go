@@ -58,9 +58,13 @@ func serve(ctx context.Context, f *config.File, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("sts: %w", err)
 	}
+	upstreamHTTP, err := upstreamClient(f)
+	if err != nil {
+		return fmt.Errorf("server.allow_upstream_cidrs: %w", err)
+	}
 	srv, err := gateway.New(ctx, gateway.Deps{
 		Config: f, Store: st, Issuer: iss, Box: box, STS: sts,
-		Upstream: upstreamClient(),
+		Upstream: upstreamHTTP,
 		Logger:   log, Now: time.Now, Rand: rand.Reader,
 	})
 	if err != nil {

@@ -433,6 +433,8 @@ func TestEndToEndAdminAPI(t *testing.T) {
 			t.Errorf("applied version = %+v", vd)
 		}
 	})
+
+	t.Run("a provider aimed at the metadata address is never contacted", func(t *testing.T) { upstreamAddressRefused(t, e) })
 }
 
 // TestEndToEndAdminCrashSafety kills the gateway with SIGKILL in the middle

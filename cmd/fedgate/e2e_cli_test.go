@@ -73,9 +73,10 @@ func (f *cliFederation) recorded() []url.Values {
 // cliHome is one person's laptop: HOME, XDG directories and an AWS config
 // of its own, and no AWS credentials in the environment.
 type cliHome struct {
-	e   *env
-	dir string
-	env []string
+	e           *env
+	dir         string
+	env         []string
+	lastProcess *os.Process // the last command start ran
 }
 
 func newCLIHome(e *env) *cliHome {
@@ -130,6 +131,21 @@ func (h *cliHome) run(name string, args ...string) cliResult {
 	return res
 }
 
+// goRun runs `go run .` (this package: fedgate) on this laptop, with the
+// go command's own caches, so the build is the test binary's.
+func (h *cliHome) goRun(args ...string) cliResult {
+	h.e.t.Helper()
+	out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
+	if err != nil {
+		h.e.t.Fatalf("go env: %v", err)
+	}
+	vals := strings.Fields(string(out))
+	saved := h.env
+	defer func() { h.env = saved }()
+	h.env = append(append([]string(nil), h.env...), "GOCACHE="+vals[0], "GOMODCACHE="+vals[1], "GOPATH="+vals[2], "GOPROXY=off", "GOTOOLCHAIN=local")
+	return h.run("go", append([]string{"run", "."}, args...)...)
+}
+
 // start runs fedgate in the background and hands back its stderr lines.
 func (h *cliHome) start(args ...string) (lines <-chan string, done <-chan cliResult) {
 	h.e.t.Helper()
@@ -145,6 +161,7 @@ func (h *cliHome) start(args ...string) (lines <-chan string, done <-chan cliRes
 		h.e.t.Fatal(err)
 	}
 	h.e.t.Cleanup(func() { _ = cmd.Process.Kill() })
+	h.lastProcess = cmd.Process
 	lc, dc := make(chan string, 100), make(chan cliResult, 1)
 	go func() {
 		var all strings.Builder
@@ -309,6 +326,36 @@ func TestEndToEndCLI(t *testing.T) {
 		}
 	})
 
+	t.Run("configure under go run refuses a temporary path; --command names a lasting one", func(t *testing.T) {
+		cfg := filepath.Join(home.dir, "aws", "config")
+		before, _ := os.ReadFile(cfg)
+		r := home.goRun("configure", "--pool", "team")
+		if r.code != 1 || !strings.Contains(r.stderr, "temporary build") || !strings.Contains(r.stderr, "go install ./cmd/fedgate") || !strings.Contains(r.stderr, "--command PATH") {
+			t.Fatalf("go run fedgate configure: exit %d\n%s", r.code, r.stderr)
+		}
+		if after, _ := os.ReadFile(cfg); string(after) != string(before) {
+			t.Errorf("a refused configure changed the AWS config:\n%s", after)
+		}
+		// --command names the fedgate to write, whichever one runs configure.
+		installed := filepath.Join(home.dir, "bin", "fedgate")
+		if err := os.MkdirAll(filepath.Dir(installed), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(e.bin, installed); err != nil {
+			t.Fatal(err)
+		}
+		if r := home.run("fedgate", "configure", "--pool", "team", "--command", installed); r.code != 0 {
+			t.Fatalf("fedgate configure --command: exit %d\n%s", r.code, r.stderr)
+		}
+		after, _ := os.ReadFile(cfg)
+		if want := strings.Replace(string(before), "credential_process = "+e.bin+" ", "credential_process = "+installed+" ", 1); string(after) != want {
+			t.Errorf("configure --command %s wrote:\n%s", installed, after)
+		}
+		if r := home.run("fedgate", "configure", "--pool", "team"); r.code != 0 {
+			t.Fatal(r.stderr)
+		}
+	})
+
 	for _, v := range []string{"v1", "v2"} {
 		t.Run("AWS CLI "+v+" through credential_process", func(t *testing.T) {
 			s3api := func(args ...string) cliResult {
@@ -423,7 +470,8 @@ func TestEndToEndCLI(t *testing.T) {
 			t.Fatal(err)
 		}
 		n := len(fed.recorded())
-		r := home.run("fedgate", "console", "--pool", "team", "--role", e.readerRole, "--federation-url", fed.srv.URL+"/federation", "--no-browser")
+		// No --federation-url: the gateway's console.federation_url is the double.
+		r := home.run("fedgate", "console", "--pool", "team", "--role", e.readerRole, "--no-browser")
 		if r.code != 0 {
 			t.Fatalf("console: exit %d\n%s", r.code, r.stderr)
 		}

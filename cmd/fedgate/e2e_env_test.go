@@ -93,6 +93,7 @@ server:
   listen: 127.0.0.1:%d
   public_url: %s
   reload_interval: 1s
+  allow_upstream_cidrs: [127.0.0.0/8, "::1/128"] # the peers run on loopback
 store:
   path: fedgate.db
 keys:

@@ -40,8 +40,11 @@ Client (on a laptop; --gateway defaults to $FEDGATE_GATEWAY):
                                                 credentials for the AWS CLI's credential_process (cached)
   fedgate configure --gateway URL [--pool ID]   write ~/.aws/config profiles for your roles
   fedgate env --gateway URL [--role ARN]        print export lines
-  fedgate exec --gateway URL [--role ARN] -- CMD ARGS...
+  fedgate exec --gateway URL [--role ARN] [--ecs-server] -- CMD ARGS...
                                                 run CMD with the credentials in its environment
+                                                (--ecs-server: a refreshed loopback credentials endpoint)
+  fedgate serve-credentials --gateway URL [--role ARN] [--port N]
+                                                serve the container credentials endpoint until Ctrl-C
   fedgate console --gateway URL [--role ARN]    open the AWS console as the role
   fedgate sessions --gateway URL [revoke ID]    list or revoke your CLI sessions
   fedgate logout --gateway URL                  revoke this session and delete cached credentials
@@ -72,6 +75,7 @@ var clientSubcommands = map[string]func(clientCommands, context.Context, []strin
 	"env":                clientCommands.env,
 	"exec":               clientCommands.exec,
 	"console":            clientCommands.console,
+	"serve-credentials":  clientCommands.serveCredentials,
 }
 
 // run dispatches a subcommand; exit code 2 is a usage error, 1 a failure.

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,29 +90,4 @@ func TestHashPassword(t *testing.T) {
 	if code, _, _ := runCmd(t, "", "hash-password"); code != 2 {
 		t.Errorf("empty password: exit %d, want 2", code)
 	}
-}
-
-// The IdP client never follows a redirect from https down to plain http:
-// metadata and keys are trust anchors.
-func TestUpstreamClientRefusesDowngradeRedirects(t *testing.T) {
-	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("<EntityDescriptor/>")) }))
-	defer plain.Close()
-	secure := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/same" {
-			_, _ = w.Write([]byte("ok"))
-			return
-		}
-		http.Redirect(w, r, plain.URL+"/metadata", http.StatusFound)
-	}))
-	defer secure.Close()
-	c := upstreamClient()
-	c.Transport = secure.Client().Transport
-	if _, err := c.Get(secure.URL + "/metadata"); err == nil || !strings.Contains(err.Error(), "https to http") {
-		t.Errorf("https -> http redirect: err = %v, want a refusal", err)
-	}
-	resp, err := c.Get(secure.URL + "/same")
-	if err != nil {
-		t.Fatalf("plain https fetch: %v", err)
-	}
-	resp.Body.Close()
 }

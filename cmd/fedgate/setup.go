@@ -19,6 +19,7 @@ import (
 	"fedgate/exchange/secret"
 	"fedgate/gateway/config"
 	"fedgate/gateway/store"
+	"fedgate/gateway/upstream"
 )
 
 type environ struct {
@@ -170,19 +171,9 @@ func newFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
 }
 
 // upstreamClient talks to identity providers (discovery, JWKS, tokens, SAML
-// metadata): bounded in time, and never led from https to plain http by a
-// redirect, since what it fetches is a trust anchor.
-func upstreamClient() *http.Client {
-	return &http.Client{
-		Timeout: 10 * time.Second,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 5 {
-				return errors.New("too many redirects")
-			}
-			if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
-				return fmt.Errorf("refusing a redirect from https to %s", req.URL.Scheme)
-			}
-			return nil
-		},
-	}
+// metadata): bounded in time, never led from https to plain http by a
+// redirect, and never into the gateway's own network unless the file
+// allows it (server.allow_upstream_cidrs).
+func upstreamClient(f *config.File) (*http.Client, error) {
+	return upstream.NewClient(upstream.Options{AllowCIDRs: f.Server.AllowUpstreamCIDRs})
 }

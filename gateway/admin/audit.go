@@ -94,7 +94,12 @@ func (s *Admin) apiExportAudit(c *gin.Context) {
 		entries, err := s.store.ListAudit(c.Request.Context(), q)
 		if err != nil {
 			// Headers are out: end the stream; the log has the cause.
-			core.LogFrom(c.Request.Context(), s.log).Error("audit export failed", "error", err)
+			log := core.LogFrom(c.Request.Context(), s.log)
+			if core.ClientGone(c.Request.Context(), http.StatusInternalServerError, err) {
+				log.Warn("audit export ended: the client hung up", "status", core.StatusClientClosed, "error", err)
+			} else {
+				log.Error("audit export failed", "error", err)
+			}
 			break
 		}
 		for _, en := range entries {

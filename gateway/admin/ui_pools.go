@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -27,7 +28,7 @@ type poolPage struct {
 	AuthenticatedRole, UnauthenticatedRole, RolesClaim  string
 	PreferredRoleClaim, SessionNameClaim, PrincipalTags string
 	TransitiveTagKeys, DurationSeconds                  string
-	SAMLProviderARN                                     string
+	SAMLProviderARN, GuestTTL                           string
 	OwnIssuer, AllowGuests, AllowClassicFlow            bool
 	Checkboxes                                          string
 	ProviderChoices                                     []choice
@@ -57,6 +58,9 @@ func poolForm(p config.Pool, providers []config.Provider) poolPage {
 	}
 	if p.DurationSeconds != 0 {
 		v.DurationSeconds = strconv.Itoa(p.DurationSeconds)
+	}
+	if p.GuestTTL != 0 {
+		v.GuestTTL = p.GuestTTL.D().String()
 	}
 	for _, pr := range providers {
 		v.ProviderChoices = append(v.ProviderChoices, choice{Value: pr.ID, Label: pr.DisplayName, Selected: slices.Contains(p.Providers, pr.ID)})
@@ -149,6 +153,16 @@ func readPool(f *postedForm, p *config.Pool) {
 				f.errs["duration_seconds"] = "must be a number of seconds"
 			}
 			p.DurationSeconds = n
+		}
+	}
+	if v, ok := f.c.GetPostForm("guest_ttl"); ok {
+		p.GuestTTL = 0
+		if v = strings.TrimSpace(v); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				f.errs["guest_ttl"] = "must be a duration such as 720h"
+			}
+			p.GuestTTL = config.Duration(d)
 		}
 	}
 	if v, ok := f.c.GetPostForm("principal_tags"); ok {

@@ -105,7 +105,9 @@ func (s *CLI) pools(c *gin.Context) {
 		}
 		out = append(out, cp)
 	}
-	httpkit.WriteJSON(c, http.StatusOK, wire.CLIPoolList{Pools: out})
+	httpkit.WriteJSON(c, http.StatusOK, wire.CLIPoolList{Pools: out, Console: &wire.CLIConsole{
+		FederationURL: s.cfg.Console.FederationURL, Destination: s.cfg.Console.Destination,
+	}})
 }
 
 // listSessions is GET /cli/sessions: the caller's live CLI sessions.

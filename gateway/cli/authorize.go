@@ -60,7 +60,7 @@ func (s *CLI) completeSignIn(c *gin.Context, f *flow, p *core.Principal) {
 		core.LogFrom(c.Request.Context(), s.log).Info("no rule matched (CLI sign-in)", "pool", p.Pool.Cfg.ID, "provider", p.Provider.Cfg.ID, "subject", p.Ident.Subject)
 		e := core.NoRoleError(p)
 		s.core.AuditRefusal(c.Request.Context(), p, "", e) // recorded here: a refusal sent back to the CLI is a redirect, not a failed request
-		if s.refuse(c, f) {
+		if s.refuse(c, f, e) {
 			return // the browser goes back to the CLI, which shows the refusal
 		}
 		s.kit.Fail(c, e)
@@ -90,8 +90,35 @@ func (s *CLI) completeSignIn(c *gin.Context, f *flow, p *core.Principal) {
 		return
 	}
 	core.LogFrom(c.Request.Context(), s.log).Info("CLI sign-in completed", "method", method, "pool", p.Pool.Cfg.ID, "provider", p.Provider.Cfg.ID, "subject", p.Ident.Subject)
+	s.returnToCLI(c, withQuery(redirect, url.Values{"code": {code}, "state": {f.State}}), nil)
+}
+
+type returnPage struct {
+	httpkit.Page
+	URL, Message string
+	Refused      bool
+}
+
+// returnToCLI sends the browser back to the CLI's loopback listener. After
+// a GET (an OIDC callback) that is a redirect. After a form post (the demo
+// provider's password form, a SAML HTTP-POST answer) it is a page that
+// navigates by GET: browsers apply the posting page's CSP form-action
+// 'self' to a redirect that follows a post, and would stop it short of
+// 127.0.0.1. The Refresh header moves on at once; the link is the fallback.
+func (s *CLI) returnToCLI(c *gin.Context, to string, refusal *core.Error) {
 	httpkit.NoCache(c)
-	c.Redirect(http.StatusFound, withQuery(redirect, url.Values{"code": {code}, "state": {f.State}}))
+	if c.Request.Method == http.MethodGet {
+		c.Redirect(http.StatusFound, to)
+		return
+	}
+	page := returnPage{Page: httpkit.Page{Title: "Returning to the fedgate CLI", RequestID: httpkit.RequestID(c)}, URL: to}
+	if refusal != nil {
+		page.Title, page.Message, page.Refused = "Sign-in refused", refusal.Message, true
+	}
+	// 200 even for a refusal: the page only hands the answer on to the CLI,
+	// which shows it (the refusal is audited by the caller).
+	c.Header("Refresh", "0; url="+to)
+	s.kit.Render(c, http.StatusOK, "cli_return", page, true)
 }
 
 // refuse tells a waiting `fedgate login` that the sign-in was refused,
@@ -99,13 +126,13 @@ func (s *CLI) completeSignIn(c *gin.Context, f *flow, p *core.Principal) {
 // next poll answers access_denied; a loopback flow's browser is sent back
 // to the CLI with error=access_denied (RFC 6749 4.1.2.1), which shows the
 // refusal and ends the command.
-func (s *CLI) refuse(c *gin.Context, f *flow) (redirected bool) {
+func (s *CLI) refuse(c *gin.Context, f *flow, e *core.Error) (redirected bool) {
 	ctx := c.Request.Context()
 	if f.DeviceCode != "" {
 		var dev device
 		if err := s.core.GetSealed(ctx, kindDevice, f.DeviceCode, &dev); err == nil && s.now().Before(time.Unix(dev.ExpiresAt, 0)) {
 			ttl := time.Unix(dev.ExpiresAt, 0).Add(deviceGrace).Sub(s.now())
-			if err := s.core.PutSealed(ctx, kindDeviceResult, f.DeviceCode, deviceResult{Approved: false}, ttl); err != nil && !errors.Is(err, store.ErrConflict) {
+			if err := s.core.PutSealed(ctx, kindDeviceResult, f.DeviceCode, deviceResult{Approved: false, Refusal: e.Message}, ttl); err != nil && !errors.Is(err, store.ErrConflict) {
 				core.LogFrom(ctx, s.log).Error("recording a refused device sign-in failed", "error", err)
 			}
 		}
@@ -115,8 +142,7 @@ func (s *CLI) refuse(c *gin.Context, f *flow) (redirected bool) {
 	if !ok {
 		return false
 	}
-	httpkit.NoCache(c)
-	c.Redirect(http.StatusFound, withQuery(redirect, url.Values{"error": {"access_denied"}, "error_description": {"no rule of the pool gives you a role"}, "state": {f.State}}))
+	s.returnToCLI(c, withQuery(redirect, url.Values{"error": {"access_denied"}, "error_description": {e.Message}, "state": {f.State}}), e)
 	return true
 }
 

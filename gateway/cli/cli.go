@@ -80,6 +80,9 @@ type CLI struct {
 	// userCodeAll bounds them across all sources, so guessing from many
 	// addresses is slow too. Both are replica-local.
 	userCodeBySource, userCodeAll *httpkit.RateLimiter
+	// deviceBySource budgets the device codes a source address asks for:
+	// each stores two entries before anyone has signed in.
+	deviceBySource *httpkit.RateLimiter
 }
 
 // New builds the CLI surface and registers, with the sign-in service, how
@@ -90,6 +93,7 @@ func New(c *core.Core, kit *httpkit.Kit, in *signin.Service) *CLI {
 		log: c.Logger(), now: c.Now, rand: c.Rand(),
 		userCodeBySource: httpkit.NewRateLimiter(1.0/6, 10, c.Now), // 10 at once, then one per 6 s
 		userCodeAll:      httpkit.NewRateLimiter(2, 100, c.Now),
+		deviceBySource:   httpkit.NewRateLimiter(c.Config().CLI.DeviceRatePerAddress, c.Config().CLI.DeviceBurstPerAddress, c.Now),
 	}
 	in.Register(kindSignIn, signin.Continuation{
 		Complete: func(c *gin.Context, f *signin.Flow, pool *core.Pool, prov *core.Provider, ident *idp.Identity) {

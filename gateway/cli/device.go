@@ -34,7 +34,10 @@ type device struct {
 // deviceResult is the person's decision on a device code.
 type deviceResult struct {
 	Approved bool
-	Draft    draft
+	// Refusal is the public reason when the gateway refused the sign-in
+	// (no rule gives a role); empty when the person denied it.
+	Refusal string `json:",omitempty"`
+	Draft   draft
 }
 
 // deviceApproval is the approve page's state, bound to the browser.
@@ -53,6 +56,10 @@ func (s *CLI) deviceAuthorization(c *gin.Context) {
 	pool, prov, e := s.target(in["pool"], in["provider"])
 	if e != nil {
 		s.kit.Fail(c, e)
+		return
+	}
+	if ok, wait := s.deviceBySource.Take(httpkit.SourceKey(c.ClientIP())); !ok {
+		s.kit.Fail(c, httpkit.OverBudget(c, wait, "Too many device codes were asked for from your address."))
 		return
 	}
 	ttl, interval := s.cfg.CLI.DeviceCodeTTL.D(), s.cfg.CLI.DevicePollInterval.D()
@@ -165,7 +172,11 @@ func (s *CLI) pollDevice(c *gin.Context, deviceCode string) (*draft, *oauthError
 		return nil, &oauthError{Status: http.StatusInternalServerError, Code: "server_error", Description: "Something went wrong on our side.", Cause: err}
 	}
 	if !res.Approved {
-		return nil, &oauthError{Code: "access_denied", Description: "The sign-in was denied in the browser."}
+		why := "The sign-in was denied in the browser."
+		if res.Refusal != "" {
+			why = res.Refusal
+		}
+		return nil, &oauthError{Code: "access_denied", Description: why}
 	}
 	return &res.Draft, nil
 }

@@ -35,20 +35,24 @@ func (s *CLI) failOAuth(c *gin.Context, e *oauthError) {
 	if status == 0 {
 		status = http.StatusBadRequest
 	}
+	code := e.Code
+	if core.ClientGone(c.Request.Context(), status, e.Cause) {
+		status, code = core.StatusClientClosed, core.CodeClientClosed
+	}
 	log := core.LogFrom(c.Request.Context(), s.log)
-	attrs := []any{"code", e.Code, "status", status}
+	attrs := []any{"code", code, "status", status}
 	if e.Cause != nil {
 		attrs = append(attrs, "cause", e.Cause.Error())
 	}
 	switch {
 	case status >= 500:
 		log.Error("token request failed", attrs...)
-	case e.Code == "authorization_pending" || e.Code == "slow_down":
+	case code == "authorization_pending" || code == "slow_down":
 		log.Debug("token request pending", attrs...)
 	default:
 		log.Warn("token request refused", attrs...)
 	}
-	httpkit.WriteJSON(c, status, map[string]string{"error": e.Code, "error_description": e.Description, "request_id": httpkit.RequestID(c)})
+	httpkit.WriteJSON(c, status, map[string]string{"error": code, "error_description": e.Description, "request_id": httpkit.RequestID(c)})
 }
 
 // tokenResponse is what the CLI keeps after a successful login.

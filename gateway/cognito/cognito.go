@@ -101,19 +101,23 @@ type API struct {
 	log        *slog.Logger
 	byAddress  *httpkit.RateLimiter
 	byIdentity *httpkit.RateLimiter
-	ops        map[string]func(*gin.Context, []byte) (any, *core.Error)
+	// guestsByAddress budgets the guest identities a source address
+	// creates: each is stored before anyone has signed in.
+	guestsByAddress *httpkit.RateLimiter
+	ops             map[string]func(*gin.Context, []byte) (any, *core.Error)
 }
 
 // New builds the API over the core with the cognito settings; now is the
 // rate limiters' clock.
 func New(c *core.Core, kit *httpkit.Kit, cfg config.Cognito, log *slog.Logger, now func() time.Time) *API {
 	api := &API{
-		core:       c,
-		kit:        kit,
-		path:       cfg.Path,
-		log:        log,
-		byAddress:  httpkit.NewRateLimiter(cfg.RatePerAddress, cfg.BurstPerAddress, now),
-		byIdentity: httpkit.NewRateLimiter(cfg.RatePerIdentity, cfg.BurstPerIdentity, now),
+		core:            c,
+		kit:             kit,
+		path:            cfg.Path,
+		log:             log,
+		byAddress:       httpkit.NewRateLimiter(cfg.RatePerAddress, cfg.BurstPerAddress, now),
+		byIdentity:      httpkit.NewRateLimiter(cfg.RatePerIdentity, cfg.BurstPerIdentity, now),
+		guestsByAddress: httpkit.NewRateLimiter(cfg.GuestRatePerAddress, cfg.GuestBurstPerAddress, now),
 	}
 	api.ops = map[string]func(*gin.Context, []byte) (any, *core.Error){
 		"GetId":                     api.getID,
@@ -209,6 +213,7 @@ func (api *API) reply(c *gin.Context, status int, v any) {
 // fail logs the refusal with its private cause and answers with the public
 // part only, in the shape the AWS SDKs parse.
 func (api *API) fail(c *gin.Context, e *core.Error) {
+	e = core.AsClientClosed(c.Request.Context(), e)
 	log := core.LogFrom(c.Request.Context(), api.log)
 	core.NoteRefusal(c.Request.Context(), e) // audited by the route unless a handler did
 	attrs := []any{"api", "cognito", "error_type", e.Code, "status", e.Status}

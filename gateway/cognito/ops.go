@@ -12,6 +12,7 @@ import (
 	"fedgate/exchange"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
+	"fedgate/gateway/httpkit"
 	"fedgate/gateway/store"
 	"fedgate/gateway/wire"
 	"fedgate/idp"
@@ -111,6 +112,9 @@ func (api *API) verifyLogins(ctx context.Context, pool *core.Pool, logins map[st
 // loginError maps a token verification failure to the refusal an AWS SDK
 // expects, without echoing claims.
 func loginError(err error) *core.Error {
+	if e := core.FromRefusedUpstream(err); e != nil {
+		return apiError(ErrExternalService, e.Message, err)
+	}
 	switch {
 	case errors.Is(err, idp.ErrExpiredToken):
 		return apiError(ErrNotAuthorized, "Invalid login token. Token expired.", err)
@@ -138,6 +142,9 @@ func (api *API) pool(id string) (*core.Pool, *core.Error) {
 }
 
 func storeError(err error) *core.Error {
+	if errors.Is(err, idp.ErrInvalidToken) {
+		return apiError(ErrNotAuthorized, "Invalid login token.", err)
+	}
 	if errors.Is(err, store.ErrConflict) {
 		return apiError(ErrResourceConflict, "The identity could not be created; try again.", err)
 	}
@@ -160,6 +167,10 @@ func (api *API) getID(c *gin.Context, body []byte) (any, *core.Error) {
 	if len(in.Logins) == 0 {
 		if !pool.Cfg.AllowGuests {
 			return nil, apiError(ErrNotAuthorized, msgUnauthNotSupported, nil)
+		}
+		if ok, wait := api.guestsByAddress.Take(httpkit.SourceKey(c.ClientIP())); !ok {
+			c.Header("Retry-After", httpkit.RetryAfter(wait))
+			return nil, apiError(ErrTooManyRequests, msgRateExceeded, errors.New("source address over its budget of guest identities"))
 		}
 		id, err := api.core.NewGuestIdentity(ctx, pool)
 		if err != nil {

@@ -43,6 +43,9 @@ func samlLoginMethod(pool *core.Pool, p *core.Provider) (loginMethod, bool) {
 
 // samlLoginError maps a refused SAML login to the SDK's error types.
 func samlLoginError(err error) *core.Error {
+	if e := core.FromRefusedUpstream(err); e != nil {
+		return apiError(ErrExternalService, e.Message, err)
+	}
 	switch {
 	case errors.Is(err, idp.ErrExpiredToken):
 		return apiError(ErrNotAuthorized, "Invalid login token. The SAML response has expired.", err)

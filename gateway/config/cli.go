@@ -15,6 +15,10 @@ type CLI struct {
 	// DevicePollInterval is the minimum time between two polls of one
 	// device code; faster polls are answered slow_down.
 	DevicePollInterval Duration `yaml:"device_poll_interval" json:"device_poll_interval"`
+	// Device codes issued (two stored entries each) per source address:
+	// a token bucket of this rate per second and burst, in each replica.
+	DeviceRatePerAddress  float64 `yaml:"device_rate_per_address" json:"device_rate_per_address,omitempty"`
+	DeviceBurstPerAddress int     `yaml:"device_burst_per_address" json:"device_burst_per_address,omitempty"`
 }
 
 // Console configures the one-click AWS console sign-in.
@@ -53,6 +57,12 @@ func (f *File) applyCLIDefaults() {
 	if c.DevicePollInterval == 0 {
 		c.DevicePollInterval = Duration(DefaultDevicePollInterval)
 	}
+	if c.DeviceRatePerAddress == 0 {
+		c.DeviceRatePerAddress = DefaultDeviceRatePerAddress
+	}
+	if c.DeviceBurstPerAddress == 0 {
+		c.DeviceBurstPerAddress = DefaultDeviceBurstPerAddress
+	}
 	if f.Console.FederationURL == "" {
 		f.Console.FederationURL = DefaultConsoleFederationURL
 	}
@@ -74,6 +84,7 @@ func (f *File) validateCLI(add func(string, string, ...any)) {
 	} else if c.DevicePollInterval.D() >= c.DeviceCodeTTL.D() {
 		add("cli.device_poll_interval", "must be shorter than cli.device_code_ttl")
 	}
+	validateBudget("cli.device", c.DeviceRatePerAddress, c.DeviceBurstPerAddress, add)
 	if u, err := url.Parse(f.Console.FederationURL); err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil ||
 		(u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
 		add("console.federation_url", consoleFederationURLProblem)

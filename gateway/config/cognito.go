@@ -18,6 +18,10 @@ type Cognito struct {
 	BurstPerAddress  int     `yaml:"burst_per_address" json:"burst_per_address,omitempty"`
 	RatePerIdentity  float64 `yaml:"rate_per_identity" json:"rate_per_identity,omitempty"`
 	BurstPerIdentity int     `yaml:"burst_per_identity" json:"burst_per_identity,omitempty"`
+	// Guest identities created (GetId without logins) per source address,
+	// on top of the request limits above.
+	GuestRatePerAddress  float64 `yaml:"guest_rate_per_address" json:"guest_rate_per_address,omitempty"`
+	GuestBurstPerAddress int     `yaml:"guest_burst_per_address" json:"guest_burst_per_address,omitempty"`
 }
 
 // Defaults and bounds of the Cognito API settings.
@@ -49,6 +53,12 @@ func (c *Cognito) applyDefaults() {
 	if c.BurstPerIdentity == 0 {
 		c.BurstPerIdentity = DefaultCognitoBurstPerIdentity
 	}
+	if c.GuestRatePerAddress == 0 {
+		c.GuestRatePerAddress = DefaultGuestRatePerAddress
+	}
+	if c.GuestBurstPerAddress == 0 {
+		c.GuestBurstPerAddress = DefaultGuestBurstPerAddress
+	}
 }
 
 func (c *Cognito) validate(add func(string, string, ...any)) {
@@ -76,4 +86,5 @@ func (c *Cognito) validate(add func(string, string, ...any)) {
 	if c.BurstPerIdentity < 1 || c.BurstPerIdentity > maxCognitoBurst {
 		add("cognito.burst_per_identity", "must be between 1 and 1000000")
 	}
+	validateBudget("cognito.guest", c.GuestRatePerAddress, c.GuestBurstPerAddress, add)
 }

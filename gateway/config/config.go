@@ -5,6 +5,7 @@ package config
 
 import (
 	"strings"
+	"time"
 
 	"fedgate/exchange/arn"
 	"fedgate/exchange/rules"
@@ -49,6 +50,14 @@ type Server struct {
 	// TrustedProxies are the addresses or CIDRs allowed to set
 	// X-Forwarded-For; empty means the TCP peer is the client.
 	TrustedProxies []string `yaml:"trusted_proxies" json:"trusted_proxies,omitempty"`
+	// AllowUpstreamCIDRs are addresses of the gateway's own network
+	// (loopback, private, link-local, ...) that upstream requests to
+	// identity providers may reach anyway. File only: no admin can change it.
+	AllowUpstreamCIDRs []string `yaml:"allow_upstream_cidrs" json:"allow_upstream_cidrs,omitempty"`
+	// Sign-ins started (each stores a flow) per source address: a token
+	// bucket of this rate per second and burst, in each replica.
+	SignInRatePerAddress  float64 `yaml:"sign_in_rate_per_address" json:"sign_in_rate_per_address,omitempty"`
+	SignInBurstPerAddress int     `yaml:"sign_in_burst_per_address" json:"sign_in_burst_per_address,omitempty"`
 }
 
 // Store selects the storage backend.
@@ -120,6 +129,25 @@ type Pool struct {
 	// gateway token for their own AssumeRoleWithWebIdentity (Cognito's
 	// basic flow); the rules do not apply to that call.
 	AllowClassicFlow bool `yaml:"allow_classic_flow" json:"allow_classic_flow,omitempty"`
+	// GuestTTL is how long a guest identity nobody uses is kept
+	// (default DefaultGuestTTL); GuestIdleTTL reads it.
+	GuestTTL Duration `yaml:"guest_ttl" json:"guest_ttl,omitempty"`
+}
+
+// DefaultGuestTTL keeps an unused guest identity for 30 days, long enough
+// for an app opened once a month to keep its id.
+const DefaultGuestTTL = 30 * 24 * time.Hour
+
+// minGuestTTL is the shortest guest_ttl: an app's identity must outlive
+// the credentials it was given.
+const minGuestTTL = time.Hour
+
+// GuestIdleTTL is how long an unused guest identity of the pool is kept.
+func (p *Pool) GuestIdleTTL() time.Duration {
+	if p.GuestTTL == 0 {
+		return DefaultGuestTTL
+	}
+	return p.GuestTTL.D()
 }
 
 // RulesSpec is the pool's mapping in the rules engine's terms.

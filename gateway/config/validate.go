@@ -11,6 +11,7 @@ import (
 
 	"fedgate/exchange/arn"
 	"fedgate/exchange/rules"
+	"fedgate/gateway/upstream"
 	"fedgate/idp"
 	"fedgate/idp/registry"
 )
@@ -30,7 +31,27 @@ const (
 	MaxDurationSeconds     = 43200
 	// MaxAudiencesPerIssuer is IAM's limit of client ids on one OIDC provider.
 	MaxAudiencesPerIssuer = 100
+	// Budgets of unauthenticated requests that store something, per
+	// source address: sign-ins started (a flow each), device codes, guest
+	// identities. Generous enough for an office behind one NAT.
+	DefaultSignInRatePerAddress  = 2
+	DefaultSignInBurstPerAddress = 60
+	DefaultDeviceRatePerAddress  = 0.2
+	DefaultDeviceBurstPerAddress = 20
+	DefaultGuestRatePerAddress   = 1
+	DefaultGuestBurstPerAddress  = 50
 )
+
+// validateBudget checks the <prefix>_rate_per_address and
+// <prefix>_burst_per_address pair of a per-address budget.
+func validateBudget(prefix string, rate float64, burst int, add func(string, string, ...any)) {
+	if rate <= 0 || rate > maxCognitoRate {
+		add(prefix+"_rate_per_address", "must be a number of requests per second above 0")
+	}
+	if burst < 1 || burst > maxCognitoBurst {
+		add(prefix+"_burst_per_address", "must be between 1 and 1000000")
+	}
+}
 
 // Provider types.
 const (
@@ -66,6 +87,12 @@ func (f *File) ApplyDefaults() {
 	}
 	if s.ReloadInterval == 0 {
 		s.ReloadInterval = Duration(DefaultReloadInterval)
+	}
+	if s.SignInRatePerAddress == 0 {
+		s.SignInRatePerAddress = DefaultSignInRatePerAddress
+	}
+	if s.SignInBurstPerAddress == 0 {
+		s.SignInBurstPerAddress = DefaultSignInBurstPerAddress
 	}
 	if f.Store.Driver == "" {
 		f.Store.Driver = "sqlite"
@@ -136,6 +163,12 @@ func (f *File) Validate() Problems {
 			}
 		}
 	}
+	for i, c := range f.Server.AllowUpstreamCIDRs {
+		if _, err := upstream.ParseCIDR(c); err != nil {
+			add(fmt.Sprintf("server.allow_upstream_cidrs[%d]", i), "%q is not an IP address or CIDR", c)
+		}
+	}
+	validateBudget("server.sign_in", f.Server.SignInRatePerAddress, f.Server.SignInBurstPerAddress, add)
 	if f.Server.MaxBodyBytes < 1024 || f.Server.MaxBodyBytes > 64<<20 {
 		add("server.max_body_bytes", "must be between 1024 and 67108864")
 	}
@@ -261,6 +294,9 @@ func (f *File) validatePools(providers map[string]*Provider) Problems {
 			}
 		} else if p.UnauthenticatedRole != "" && !f.STS.Flavor.IsRole(p.UnauthenticatedRole) {
 			add(at+".unauthenticated_role", "is not a role ARN (%s)", f.STS.Flavor.RoleExample())
+		}
+		if p.GuestTTL != 0 && p.GuestTTL.D() < minGuestTTL {
+			add(at+".guest_ttl", "must be at least 1h")
 		}
 		if p.AuthenticatedRole != "" && !f.STS.Flavor.IsRole(p.AuthenticatedRole) {
 			add(at+".authenticated_role", "is not a role ARN (%s)", f.STS.Flavor.RoleExample())

@@ -85,6 +85,7 @@ func (s *Core) VendGuest(ctx context.Context, pool *Pool, identityID string) (*e
 		return nil, e
 	}
 	s.auditGuest(ctx, pool, identityID, role, nil)
+	s.touchGuest(ctx, identityID)
 	log.Info("credentials vended", "identity_id", identityID, "pool", req.PoolID, "guest", true, "role", role,
 		"expires", creds.Expiration.UTC().Format(time.RFC3339))
 	return creds, nil
@@ -121,6 +122,9 @@ func (s *Core) OpenIDToken(ctx context.Context, pool *Pool, identityID string, l
 		entry.Provider, entry.Subject = login.Provider.Cfg.ID, login.Ident.Subject
 	}
 	s.Audit(ctx, entry)
+	if login == nil {
+		s.touchGuest(ctx, identityID)
+	}
 	return token, nil
 }
 

@@ -30,7 +30,9 @@ type Deps struct {
 	Issuer *issuer.Issuer
 	Box    *secret.Box
 	STS    exchange.WebIdentitySTS
-	// Upstream is the HTTP client for identity providers (timeouts set).
+	// Upstream is the HTTP client for identity providers and every other
+	// URL an admin can set (gateway/upstream: timeouts, and the gateway's
+	// own network refused unless server.allow_upstream_cidrs allows it).
 	Upstream *http.Client
 	Logger   *slog.Logger
 	Now      func() time.Time
@@ -108,10 +110,11 @@ func (s *Core) Box() *secret.Box { return s.box }
 func (s *Core) Rand() io.Reader { return s.rand }
 
 // Run keeps this replica in step with the store (configuration, signing
-// keys, expiry), refreshes SAML metadata and prunes the audit log until ctx
-// ends.
+// keys), purges what expired, refreshes SAML metadata and prunes the
+// audit log until ctx ends.
 func (s *Core) Run(ctx context.Context) {
 	go s.WatchSAMLMetadata(ctx)
+	go s.Purge(ctx, PurgeInterval)
 	go s.PruneAuditLog(ctx)
 	s.Watch(ctx)
 }

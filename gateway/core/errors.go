@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 
 	"fedgate/exchange"
 	"fedgate/exchange/rules"
+	"fedgate/gateway/upstream"
 	"fedgate/idp"
 )
 
@@ -45,6 +47,28 @@ func NewError(status int, code, message string, cause error) *Error {
 // StatusClientClosed is nginx's 499: the client went away before the answer.
 const StatusClientClosed = 499
 
+// ClientGone reports whether a failure of the request in ctx was caused
+// by its client hanging up: the request is cancelled and the failure is a
+// server error (a store or upstream call cut short) or carries the
+// cancellation. A refusal decided before the hang-up (a bad token, a
+// throttle) is not, so its audit entry keeps its reason.
+func ClientGone(ctx context.Context, status int, cause error) bool {
+	if ctx.Err() == nil || status == StatusClientClosed {
+		return false
+	}
+	return status >= 500 || errors.Is(cause, context.Canceled)
+}
+
+// AsClientClosed is e, or the 499 that replaces it when ClientGone: a
+// client that hangs up is no failure of the gateway, so it is logged at
+// WARN, never as a 500 at ERROR. The original refusal stays the cause.
+func AsClientClosed(ctx context.Context, e *Error) *Error {
+	if !ClientGone(ctx, e.Status, e) {
+		return e
+	}
+	return NewError(StatusClientClosed, CodeClientClosed, "The request was cancelled.", e)
+}
+
 // Stable error codes of the JSON API and the pages.
 const (
 	CodeInvalidRequest   = "invalid_request"
@@ -58,6 +82,7 @@ const (
 	CodeRoleRequired     = "role_required"
 	CodeFlowExpired      = "sign_in_expired"
 	CodeUpstream         = "upstream_unavailable"
+	CodeUpstreamRefused  = "upstream_address_refused"
 	CodeTooLarge         = "request_too_large"
 	CodeInternal         = "internal_error"
 	CodeSessionExpired   = "session_expired"
@@ -71,6 +96,9 @@ const (
 // FromIdP maps a provider's verification failure to a public error; the
 // message says what to do without echoing claims or configuration.
 func FromIdP(err error) *Error {
+	if e := FromRefusedUpstream(err); e != nil {
+		return e
+	}
 	switch {
 	case errors.Is(err, idp.ErrExpiredToken):
 		return NewError(http.StatusUnauthorized, CodeExpiredToken, "The identity token has expired. Sign in again.", err)
@@ -85,6 +113,18 @@ func FromIdP(err error) *Error {
 	default:
 		return NewError(http.StatusUnauthorized, CodeInvalidToken, "The identity token is not valid for this gateway.", err)
 	}
+}
+
+// FromRefusedUpstream is the refusal of a provider whose address the
+// upstream client would not connect to, nil for any other error. The
+// message names the address and the key that allows it: the operator has
+// to act, and retrying does not help.
+func FromRefusedUpstream(err error) *Error {
+	re, ok := upstream.AsRefused(err)
+	if !ok {
+		return nil
+	}
+	return NewError(http.StatusBadGateway, CodeUpstreamRefused, "fedgate does not connect to this identity provider: "+re.Error()+".", err)
 }
 
 // FromSTS maps an STS refusal to a public error.
@@ -142,6 +182,9 @@ func Errorf(status int, code, format string, args ...any) *Error {
 // FromSAML maps a SAML provider's refusal to a public error; the private
 // cause (which check failed) goes to the operator's log only.
 func FromSAML(err error) *Error {
+	if e := FromRefusedUpstream(err); e != nil {
+		return e
+	}
 	switch {
 	case errors.Is(err, idp.ErrTooLarge):
 		return NewError(http.StatusRequestEntityTooLarge, CodeTooLarge, "The SAML response is too large.", err)

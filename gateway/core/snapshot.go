@@ -122,11 +122,10 @@ func (s *Core) Reload(ctx context.Context) error {
 }
 
 // Watch keeps this replica in step with the store: configuration,
-// signing keys, and expiry of short-lived entries.
+// signing keys and the identity generation.
 func (s *Core) Watch(ctx context.Context) {
 	tick := time.NewTicker(s.cfg.Server.ReloadInterval.D())
 	defer tick.Stop()
-	lastPurge := s.now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -142,14 +141,6 @@ func (s *Core) Watch(ctx context.Context) {
 		if err := s.syncIdentityGeneration(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("identity generation poll failed; dropping cached identities", "error", err)
 			s.IdentitiesChanged()
-		}
-		if s.now().Sub(lastPurge) > time.Minute {
-			lastPurge = s.now()
-			if n, err := s.store.PurgeExpired(ctx, lastPurge); err != nil && ctx.Err() == nil {
-				s.log.Error("purging expired entries failed", "error", err)
-			} else if n > 0 {
-				s.log.Debug("purged expired entries", "count", n)
-			}
 		}
 	}
 }

@@ -1,10 +1,17 @@
 package httpkit
 
 import (
+	"math"
+	"net/http"
 	"net/netip"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"fedgate/gateway/core"
 )
 
 // maxRateBuckets bounds the memory of one limiter. Past it, buckets that
@@ -38,6 +45,13 @@ func NewRateLimiter(perSecond float64, burst int, now func() time.Time) *RateLim
 
 // Allow takes one token from key's bucket and reports whether there was one.
 func (l *RateLimiter) Allow(key string) bool {
+	ok, _ := l.Take(key)
+	return ok
+}
+
+// Take is Allow that also says, when the bucket is empty, how long until
+// it holds a token again (for Retry-After).
+func (l *RateLimiter) Take(key string) (bool, time.Duration) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -54,10 +68,28 @@ func (l *RateLimiter) Allow(key string) bool {
 		b.last = now
 	}
 	if b.tokens < 1 {
-		return false
+		return false, time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
 	}
 	b.tokens--
-	return true
+	return true, 0
+}
+
+// RetryAfter is the Retry-After value (whole seconds, at least 1) of a wait.
+func RetryAfter(wait time.Duration) string {
+	return strconv.FormatInt(max(1, int64(math.Ceil(wait.Seconds()))), 10)
+}
+
+// CodeRateLimited is the code of a refusal by a per-address budget.
+const CodeRateLimited = "rate_limited"
+
+// OverBudget refuses a request over a per-address budget: 429 with
+// Retry-After. Like every throttle it is not audited (Throttled), so a
+// flood does not reach the audit log either.
+func OverBudget(c *gin.Context, wait time.Duration, message string) *core.Error {
+	c.Header("Retry-After", RetryAfter(wait))
+	e := core.NewError(http.StatusTooManyRequests, CodeRateLimited, message+" Try again in "+RetryAfter(wait)+" s.", nil)
+	e.Throttled = true
+	return e
 }
 
 // evict makes room: refilled buckets first, then the least recently used

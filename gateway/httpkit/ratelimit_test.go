@@ -75,3 +75,34 @@ func TestSourceKey(t *testing.T) {
 }
 
 var fixedNow = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// Take says how long until the bucket holds a token again, and
+// RetryAfter writes it as whole seconds, never 0.
+func TestRateLimiterTakeWait(t *testing.T) {
+	clock := testkit.NewClock(fixedNow)
+	l := NewRateLimiter(0.5, 1, clock.Now)
+	if ok, wait := l.Take("k"); !ok || wait != 0 {
+		t.Fatalf("first Take = %v, %v", ok, wait)
+	}
+	tests := []struct {
+		advance time.Duration
+		wait    time.Duration
+		header  string
+	}{
+		{0, 2 * time.Second, "2"},
+		{500 * time.Millisecond, 1500 * time.Millisecond, "2"},
+		{time.Second, 500 * time.Millisecond, "1"},
+		{499 * time.Millisecond, time.Millisecond, "1"},
+	}
+	for i, tt := range tests {
+		clock.Advance(tt.advance)
+		ok, wait := l.Take("k")
+		if ok || (wait-tt.wait).Abs() > time.Microsecond || RetryAfter(wait) != tt.header {
+			t.Errorf("step %d: Take = %v, %v (Retry-After %s); want false, %v (%s)", i, ok, wait, RetryAfter(wait), tt.wait, tt.header)
+		}
+	}
+	clock.Advance(time.Millisecond)
+	if ok, _ := l.Take("k"); !ok {
+		t.Error("refilled bucket refused")
+	}
+}

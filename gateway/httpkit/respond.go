@@ -58,6 +58,7 @@ func WantsJSON(c *gin.Context) bool {
 // Fail logs a refusal once, at the level its status deserves, and answers
 // with the public part only.
 func (s *Kit) Fail(c *gin.Context, e *core.Error) {
+	e = core.AsClientClosed(c.Request.Context(), e)
 	log := core.LogFrom(c.Request.Context(), s.log)
 	core.NoteRefusal(c.Request.Context(), e)
 	attrs := []any{"code", e.Code, "status", e.Status}

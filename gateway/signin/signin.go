@@ -72,12 +72,17 @@ type Service struct {
 	core  *core.Core
 	kit   *httpkit.Kit
 	kinds map[string]Continuation
+	// flows budgets the sign-ins a source address starts: each stores a
+	// flow before anyone has signed in.
+	flows *httpkit.RateLimiter
 }
 
 // New builds the sign-in service; surfaces register their continuations
 // before the routes are mounted.
 func New(c *core.Core, kit *httpkit.Kit) *Service {
-	return &Service{core: c, kit: kit, kinds: map[string]Continuation{}}
+	srv := c.Config().Server
+	return &Service{core: c, kit: kit, kinds: map[string]Continuation{},
+		flows: httpkit.NewRateLimiter(srv.SignInRatePerAddress, srv.SignInBurstPerAddress, c.Now)}
 }
 
 // Register makes k finish the flows of kind.
@@ -156,6 +161,10 @@ func (s *Service) Send(c *gin.Context, kind string, pool *core.Pool, prov *core.
 	}
 	if _, isSAML := prov.Provider.(idp.AssertionLogin); isSAML && k.NoSAML != "" {
 		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "This identity provider cannot be used for browser sign-in."))
+		return
+	}
+	if ok, wait := s.flows.Take(httpkit.SourceKey(c.ClientIP())); !ok {
+		s.kit.Fail(c, httpkit.OverBudget(c, wait, "Too many sign-ins were started from your address."))
 		return
 	}
 	state, f, err := s.Begin(c, kind, pool, prov, data)

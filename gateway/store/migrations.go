@@ -85,6 +85,8 @@ func migrations() []string {
 			created_at {int} NOT NULL,
 			retired_at {int}
 		)`,
+		// Idle guest identities are purged by pool and last use.
+		`CREATE INDEX identities_idle ON identities (pool_id, provider, last_seen_at)`,
 		// Counters every replica polls; identity_generation moves whenever
 		// an identity is deleted or rebound, so caches of identity ids know
 		// to drop what they hold.

@@ -20,6 +20,7 @@ type Store interface {
 	AuditStore
 	ConfigHistoryStore
 	CLISessionStore
+	PurgeStore
 	// SAMLSigningKeys is the SAML broker's ring of signing keys, kept
 	// apart from the issuer's so neither ring's rotation retires the other's.
 	SAMLSigningKeys() KeyStore

@@ -37,6 +37,15 @@ type DeviceAuthorization struct {
 // sign in to.
 type CLIPoolList struct {
 	Pools []CLIPool `json:"pools"`
+	// Console is where `fedgate console` signs in (console.federation_url
+	// and console.destination of the gateway's configuration).
+	Console *CLIConsole `json:"console,omitempty"`
+}
+
+// CLIConsole is the AWS console sign-in a gateway is set up for.
+type CLIConsole struct {
+	FederationURL string `json:"federation_url"`
+	Destination   string `json:"destination"`
 }
 
 // CLIPool is one pool of GET /cli/pools with the providers it accepts.

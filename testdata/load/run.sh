@@ -129,6 +129,7 @@ cat >"$work/fedgate.yaml" <<EOF
 server:
   listen: 127.0.0.1:$fedgate_port
   public_url: $fedgate
+  allow_upstream_cidrs: [127.0.0.0/8] # the IdP runs on loopback
 store:
   path: fedgate.db
 keys:

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -23,6 +24,8 @@ type ConfigureOptions struct {
 	ProfilePrefix string
 	ConfigFile    string // empty: $AWS_CONFIG_FILE or ~/.aws/config
 	Duration      int    // credential lifetime in seconds written into the profiles; 0 for the pool's
+	// Command is the fedgate the profiles run; empty for this one.
+	Command string
 }
 
 // Configure writes an AWS config profile with a credential_process line
@@ -43,12 +46,9 @@ func (c *Client) Configure(ctx context.Context, o ConfigureOptions) error {
 	if len(out.Roles) == 0 {
 		return errors.New("the rules give you no role on this gateway; ask an admin")
 	}
-	self, err := os.Executable()
+	self, err := c.profileCommand(o.Command)
 	if err != nil {
 		return err
-	}
-	if resolved, err := filepath.EvalSymlinks(self); err == nil {
-		self = resolved
 	}
 	var sections []awsSection
 	for _, r := range out.Roles {
@@ -93,6 +93,61 @@ func (c *Client) Configure(ctx context.Context, o ConfigureOptions) error {
 		fmt.Fprintf(c.stdout, "%s\n", strings.TrimPrefix(s.Name, "profile "))
 	}
 	return nil
+}
+
+// profileCommand is the absolute path of the fedgate the profiles run: the
+// one named with --command, or this one, unless this one is a temporary
+// build that will be gone when the AWS CLI calls it.
+func (c *Client) profileCommand(command string) (string, error) {
+	if command != "" {
+		path := command
+		if !strings.ContainsRune(path, filepath.Separator) {
+			found, err := exec.LookPath(path)
+			if err != nil {
+				return "", fmt.Errorf("--command %s: not found on PATH", command)
+			}
+			path = found
+		}
+		path, err := filepath.Abs(path)
+		if err != nil {
+			return "", err
+		}
+		st, err := os.Stat(path)
+		if err != nil || !st.Mode().IsRegular() || st.Mode().Perm()&0o111 == 0 {
+			return "", fmt.Errorf("--command %s: not an executable file", command)
+		}
+		return path, nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	if resolved, err := filepath.EvalSymlinks(self); err == nil {
+		self = resolved
+	}
+	if temporaryGoBuild(self, c.getenv("GOCACHE")) {
+		return "", fmt.Errorf("this fedgate is a temporary build (%s) that `go run` deletes when it exits, so the AWS profiles could not run it.\n"+
+			"Install fedgate (go install ./cmd/fedgate puts it in $(go env GOPATH)/bin) and run fedgate configure again,\n"+
+			"or name the fedgate the profiles should run: fedgate configure --command PATH", self)
+	}
+	return self, nil
+}
+
+// temporaryGoBuild tells whether path is inside a directory the go command
+// builds in and removes: go run's and go test's work directory
+// ($TMPDIR/go-build…) or the build cache (GOCACHE, …/go-build).
+func temporaryGoBuild(path, gocache string) bool {
+	if gocache != "" {
+		if rel, err := filepath.Rel(gocache, path); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return true
+		}
+	}
+	for _, dir := range strings.Split(filepath.Dir(path), string(filepath.Separator)) {
+		if strings.HasPrefix(dir, "go-build") {
+			return true
+		}
+	}
+	return false
 }
 
 // awsSection is one [section] of an AWS config file.

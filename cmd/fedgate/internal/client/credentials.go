@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,7 +35,17 @@ func (c *Client) credentials(ctx context.Context, o RoleOptions) (string, *excha
 		return "", nil, err
 	}
 	creds, err := c.cachedOrFresh(ctx, gateway, o)
-	return gateway, creds, loginHint(gateway, err)
+	return gateway, creds, roleHint(loginHint(gateway, err))
+}
+
+// roleHint turns the API's "name one with role_arn" into the CLI's flag,
+// listing the roles to choose from.
+func roleHint(err error) error {
+	var ge *gatewayError
+	if !errors.As(err, &ge) || ge.Code != "role_required" || len(ge.Roles) == 0 {
+		return err
+	}
+	return fmt.Errorf("several roles are open to you; choose one with --role ARN:\n  %s", strings.Join(ge.Roles, "\n  "))
 }
 
 func (c *Client) cachedOrFresh(ctx context.Context, gateway string, o RoleOptions) (*exchange.Credentials, error) {
@@ -119,21 +130,27 @@ func (c *Client) Exec(ctx context.Context, o RoleOptions, argv []string) (int, e
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.stdin, c.stdout, c.stderr
 	cmd.Env = credentialEnv(c.environ, creds)
-	if err := cmd.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return ee.ExitCode(), nil
-		}
-		return 0, err
-	}
-	return 0, nil
+	return exitCode(cmd.Run())
 }
 
 // credentialEnv replaces any AWS credential or profile variables: with a
 // profile set, the AWS SDKs would ignore the credentials.
 func credentialEnv(base []string, creds *exchange.Credentials) []string {
+	return append(withoutAWSCredentials(base),
+		"AWS_ACCESS_KEY_ID="+creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY="+creds.SecretAccessKey,
+		"AWS_SESSION_TOKEN="+creds.SessionToken,
+		"AWS_CREDENTIAL_EXPIRATION="+creds.Expiration.UTC().Format(time.RFC3339))
+}
+
+// withoutAWSCredentials drops the variables that name credentials, a
+// profile or a credentials endpoint: each would come before, or instead
+// of, the credentials fedgate gives a command.
+func withoutAWSCredentials(base []string) []string {
 	drop := map[string]bool{"AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true, "AWS_SESSION_TOKEN": true,
-		"AWS_SECURITY_TOKEN": true, "AWS_CREDENTIAL_EXPIRATION": true, "AWS_PROFILE": true, "AWS_DEFAULT_PROFILE": true}
+		"AWS_SECURITY_TOKEN": true, "AWS_CREDENTIAL_EXPIRATION": true, "AWS_PROFILE": true, "AWS_DEFAULT_PROFILE": true,
+		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": true, envContainerURI: true, envContainerToken: true,
+		"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": true, "AWS_WEB_IDENTITY_TOKEN_FILE": true, "AWS_ROLE_ARN": true}
 	out := make([]string, 0, len(base)+4)
 	for _, kv := range base {
 		name, _, _ := strings.Cut(kv, "=")
@@ -141,19 +158,44 @@ func credentialEnv(base []string, creds *exchange.Credentials) []string {
 			out = append(out, kv)
 		}
 	}
-	return append(out,
-		"AWS_ACCESS_KEY_ID="+creds.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY="+creds.SecretAccessKey,
-		"AWS_SESSION_TOKEN="+creds.SessionToken,
-		"AWS_CREDENTIAL_EXPIRATION="+creds.Expiration.UTC().Format(time.RFC3339))
+	return out
 }
 
 // ConsoleOptions are the role and where `fedgate console` signs in.
 type ConsoleOptions struct {
 	RoleOptions
+	// FederationURL and Destination, when empty, are the gateway's
+	// console.federation_url and console.destination.
 	FederationURL string // the AWS federation endpoint
 	Destination   string // the console page to open
 	NoBrowser     bool   // print the URL instead of opening a browser
+}
+
+// AWS's own console sign-in, for a gateway that does not say which to use.
+const (
+	defaultFederationURL      = "https://signin.aws.amazon.com/federation"
+	defaultConsoleDestination = "https://console.aws.amazon.com/"
+)
+
+// consoleTarget fills in the federation endpoint and destination the
+// gateway is set up for, where the command line named none. The endpoint
+// receives the credentials, so it must be https (http only on loopback).
+func (c *Client) consoleTarget(ctx context.Context, gateway string, o *ConsoleOptions) error {
+	if o.FederationURL == "" || o.Destination == "" {
+		var out wire.CLIPoolList
+		if err := c.gateway(gateway, "").do(ctx, http.MethodGet, "/cli/pools", nil, &out); err != nil {
+			return err
+		}
+		if out.Console == nil {
+			out.Console = &wire.CLIConsole{}
+		}
+		o.FederationURL = cmp.Or(o.FederationURL, out.Console.FederationURL, defaultFederationURL)
+		o.Destination = cmp.Or(o.Destination, out.Console.Destination, defaultConsoleDestination)
+	}
+	if _, err := normalizeGateway(o.FederationURL); err != nil {
+		return fmt.Errorf("the AWS federation endpoint %s must use https (plain http only to this computer)", o.FederationURL)
+	}
+	return nil
 }
 
 // Console builds an AWS console sign-in URL with the role's credentials
@@ -161,6 +203,9 @@ type ConsoleOptions struct {
 func (c *Client) Console(ctx context.Context, o ConsoleOptions) error {
 	gateway, creds, err := c.credentials(ctx, o.RoleOptions)
 	if err != nil {
+		return err
+	}
+	if err := c.consoleTarget(ctx, gateway, &o); err != nil {
 		return err
 	}
 	signin := exchange.ConsoleSignIn{Endpoint: o.FederationURL, HTTP: c.http}

@@ -34,6 +34,7 @@ type gatewayError struct {
 	Status           int
 	Code, Message    string
 	OAuthError, Desc string
+	Roles            []string // role_required: the roles to choose from
 }
 
 func (e *gatewayError) Error() string {
@@ -105,7 +106,7 @@ func refusal(status int, body []byte) *gatewayError {
 	ge := &gatewayError{Status: status}
 	var api wire.APIError
 	if json.Unmarshal(body, &api) == nil {
-		ge.Code, ge.Message = api.Code, api.Message
+		ge.Code, ge.Message, ge.Roles = api.Code, api.Message, api.Roles
 	}
 	var oauth wire.OAuthError
 	if json.Unmarshal(body, &oauth) == nil {

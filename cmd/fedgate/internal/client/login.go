@@ -63,6 +63,9 @@ func (c *Client) Login(ctx context.Context, o LoginOptions) error {
 		tok, err = c.loopbackLogin(ctx, g, o)
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			return stopped(ctx, o)
+		}
 		return err
 	}
 	exp, err := time.Parse(time.RFC3339, tok.ExpiresAt)
@@ -78,6 +81,23 @@ func (c *Client) Login(ctx context.Context, o LoginOptions) error {
 	_ = dirs.removeGatewayCache(gateway)
 	fmt.Fprintf(c.stderr, "Signed in to %s as %s (pool %s). The session lasts until %s.\n", gateway, tok.User, tok.Pool, exp.Local().Format(time.DateTime))
 	return nil
+}
+
+// stillWaitingEvery is how often a login that waits for the browser says
+// so, with what to do when the browser is stuck.
+const stillWaitingEvery = time.Minute
+
+// stopped says why a sign-in ended before it finished: the person pressed
+// Ctrl-C (the command's context was cancelled), or --timeout ran out.
+func stopped(ctx context.Context, o LoginOptions) error {
+	what := "the browser sign-in"
+	if o.Device {
+		what = "the approval"
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("timed out after %s waiting for %s; run fedgate login again (--timeout sets how long to wait)", o.Timeout, what)
+	}
+	return fmt.Errorf("interrupted while waiting for %s", what)
 }
 
 // resolveTarget checks the pool and provider before any browser opens,
@@ -160,7 +180,11 @@ func (c *Client) loopbackLogin(ctx context.Context, g *gatewayClient, o LoginOpt
 		var res result
 		switch {
 		case q.Get("error") != "":
-			res.err = fmt.Errorf("the gateway refused the sign-in: %s", q.Get("error"))
+			why := q.Get("error_description")
+			if why == "" {
+				why = q.Get("error")
+			}
+			res.err = fmt.Errorf("the gateway refused the sign-in: %s", why)
 		case q.Get("code") == "":
 			res.err = errors.New("the browser came back without a code")
 		default:
@@ -201,11 +225,18 @@ func (c *Client) loopbackLogin(ctx context.Context, g *gatewayClient, o LoginOpt
 	} else {
 		fmt.Fprintf(c.stderr, "Your browser has been opened to sign in. If it did not open, visit:\n\n  %s\n\n", authURL)
 	}
+	fmt.Fprintf(c.stderr, "Waiting for the browser to come back to %s (Ctrl-C to stop).\n", redirect)
 	var res result
-	select {
-	case res = <-results:
-	case <-ctx.Done():
-		return wire.CLIToken{}, errors.New("timed out waiting for the browser sign-in")
+	for waiting := true; waiting; {
+		select {
+		case res = <-results:
+			waiting = false
+		case <-ctx.Done():
+			return wire.CLIToken{}, stopped(ctx, o)
+		case <-c.after(stillWaitingEvery):
+			fmt.Fprintf(c.stderr, "Still waiting for the browser. If it shows an error, or the sign-in page again, this sign-in cannot finish:\n"+
+				"press Ctrl-C and run fedgate login --device --gateway %s instead.\n", g.base)
+		}
 	}
 	if res.err != nil {
 		return wire.CLIToken{}, res.err
@@ -235,7 +266,7 @@ func (c *Client) deviceLogin(ctx context.Context, g *gatewayClient, o LoginOptio
 	for {
 		select {
 		case <-ctx.Done():
-			return wire.CLIToken{}, errors.New("timed out waiting for the approval")
+			return wire.CLIToken{}, stopped(ctx, o)
 		case <-c.after(interval):
 		}
 		var tok wire.CLIToken
@@ -252,7 +283,11 @@ func (c *Client) deviceLogin(ctx context.Context, g *gatewayClient, o LoginOptio
 		case errors.As(err, &ge) && ge.OAuthError == "expired_token":
 			return wire.CLIToken{}, errors.New("the code expired before it was approved; run fedgate login again")
 		case errors.As(err, &ge) && ge.OAuthError == "access_denied":
-			return wire.CLIToken{}, errors.New("the sign-in was denied in the browser")
+			why := "the sign-in was denied in the browser"
+			if ge.Desc != "" {
+				why = ge.Desc
+			}
+			return wire.CLIToken{}, fmt.Errorf("the gateway refused the sign-in: %s", why)
 		default:
 			return wire.CLIToken{}, err
 		}
