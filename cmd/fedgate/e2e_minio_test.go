@@ -33,6 +33,7 @@ func TestEndToEndMinIOAsSTS(t *testing.T) {
 	cfg := fmt.Sprintf(`server:
   listen: 127.0.0.1:%d
   public_url: %s
+  allow_upstream_cidrs: [127.0.0.0/8] # the IdP runs on loopback
 store:
   path: fedgate.db
 keys:

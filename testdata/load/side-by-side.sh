@@ -108,6 +108,7 @@ serve_fedgate() {
 server:
   listen: 127.0.0.1:$port
   public_url: http://127.0.0.1:$port
+  allow_upstream_cidrs: [127.0.0.0/8] # the IdP runs on loopback
 store:
   path: fedgate.db
 keys:
