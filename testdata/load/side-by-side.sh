@@ -128,6 +128,7 @@ pools:
   - id: $pool_api
     name: team
     providers: &providers [corp]
+    allow_classic_flow: true
     rules: &rules
       - name: s3 readers
         match: [{claim: groups, op: equals, value: s3-readers}]
