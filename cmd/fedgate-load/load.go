@@ -59,6 +59,8 @@ type Result struct {
 	Elapsed   time.Duration  `json:"elapsed_ns"`
 	Stats     Stats          `json:"latency"` // of the OK requests
 	FirstFail string         `json:"first_failure,omitempty"`
+	// CPUMicrosPerRequest is the -cpu-pid process's CPU per request.
+	CPUMicrosPerRequest float64 `json:"cpu_us_per_request,omitempty"`
 }
 
 // ErrorCount is the number of failed requests, warmup included.

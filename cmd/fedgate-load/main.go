@@ -62,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		timeout   = fs.Duration("timeout", 10*time.Second, "timeout of one request")
 		jsonOut   = fs.String("json", "", "also write the results as JSON to this file")
 		maxErrors = fs.Int("max-errors", 0, "exit 1 when a target has more failed requests than this")
+		cpuPID    = fs.Int("cpu-pid", 0, "also report this process's CPU µs per request of each target (Linux /proc)")
+		calib     = fs.Duration("calibrate", 0, "time one RS256 verify and one ES256 sign for this long each, print them as JSON and exit")
 	)
 	fs.StringVar(&target.URL, "url", "", "single target URL (instead of -plan)")
 	fs.StringVar(&target.Method, "method", "GET", "single target: HTTP method")
@@ -75,6 +77,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&lim.Warmup, "warmup", 20, fmt.Sprintf("unmeasured requests per target before measuring (0..%d)", maxWarmup))
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *calib > 0 {
+		c, err := calibrate(min(*calib, 10*time.Second))
+		if err != nil {
+			fmt.Fprintf(stderr, "fedgate-load: calibration: %v\n", err)
+			return 1
+		}
+		raw, _ := json.Marshal(c)
+		fmt.Fprintln(stdout, string(raw))
+		return 0
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "fedgate-load: unexpected arguments %q\n", fs.Args())
@@ -100,7 +112,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var results []Result
 	code := 0
 	for _, t := range plan.Targets {
+		var cpuBefore time.Duration
+		if *cpuPID > 0 {
+			if cpuBefore, err = processCPU(*cpuPID); err != nil {
+				fmt.Fprintf(stderr, "fedgate-load: -cpu-pid: %v\n", err)
+				return 2
+			}
+		}
 		r, err := l.run(ctx, t, lim)
+		if err == nil && *cpuPID > 0 {
+			// Warmup requests ran too: they are counted in.
+			var after time.Duration
+			if after, err = processCPU(*cpuPID); err == nil && r.Requests+lim.Warmup > 0 {
+				r.CPUMicrosPerRequest = float64((after - cpuBefore).Microseconds()) / float64(r.Requests+lim.Warmup)
+			}
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "fedgate-load: %s: %v\n", t.Name, err)
 			code = 1

@@ -202,3 +202,63 @@ func isSAMLProviderNameChar(c byte) bool { return isWord(c) || c == '.' || c == 
 func isURLPathChar(c byte) bool {
 	return isWord(c) || strings.IndexByte("/.~-!$&'()*+;=:@%", c) >= 0
 }
+
+// Flavor is the kind of STS fedgate calls (sts.flavor); it decides which
+// role ARNs are valid, as each STS names roles its own way.
+type Flavor string
+
+// STS flavors.
+const (
+	// FlavorAWS is AWS STS, or a clone that names roles as IAM does:
+	// arn:<aws partition>:iam::<account>:role/<path><name>.
+	FlavorAWS Flavor = "aws"
+	// FlavorMinIO is MinIO's STS, whose OpenID role policies are named
+	// arn:minio:iam:<region>::role/<id>, the region usually empty.
+	FlavorMinIO Flavor = "minio"
+)
+
+// Flavors lists the known flavors.
+func Flavors() []Flavor { return []Flavor{FlavorAWS, FlavorMinIO} }
+
+// IsRole reports whether s names a role of this flavor's STS; the zero
+// Flavor is FlavorAWS.
+func (f Flavor) IsRole(s string) bool {
+	switch f {
+	case "", FlavorAWS:
+		return IsRole(s)
+	case FlavorMinIO:
+		return IsMinIORole(s)
+	}
+	return false
+}
+
+// RoleExample is a role ARN of this flavor, for messages.
+func (f Flavor) RoleExample() string {
+	if f == FlavorMinIO {
+		return "arn:minio:iam:::role/name"
+	}
+	return "arn:aws:iam::123456789012:role/name"
+}
+
+// maxMinIORoleIDLen bounds a MinIO role id; MinIO's own are 27 characters.
+const maxMinIORoleIDLen = 128
+
+// IsMinIORole reports whether s is a MinIO role ARN:
+// arn:minio:iam:<region>::role/<id>, with an empty account, a region that
+// may be empty, and an id of letters, digits and _ / . - (MinIO's rule).
+func IsMinIORole(s string) bool {
+	rest, ok := strings.CutPrefix(s, "arn:minio:iam:")
+	if !ok {
+		return false
+	}
+	region, rest, ok := strings.Cut(rest, ":")
+	if !ok || !all(region, isServiceChar) {
+		return false
+	}
+	id, ok := strings.CutPrefix(rest, ":role/")
+	return ok && id != "" && len(id) <= maxMinIORoleIDLen && all(id, isMinIORoleIDChar)
+}
+
+func isMinIORoleIDChar(c byte) bool {
+	return isLower(c) || isDigit(c) || (c >= 'A' && c <= 'Z') || c == '_' || c == '/' || c == '.' || c == '-'
+}

@@ -216,3 +216,38 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestFlavorIsRole(t *testing.T) {
+	tests := []struct {
+		arn        string
+		aws, minio bool
+	}{
+		{"arn:aws:iam::123456789012:role/reader", true, false},
+		{"arn:aws-cn:iam::123456789012:role/reader", true, false},
+		{"arn:aws-us-gov:iam::123456789012:role/team/reader", true, false},
+		{"arn:minio:iam:::role/nOybJqMNzNmroqEKq5D0EUsRZw0", false, true},
+		{"arn:minio:iam:us-east-1::role/reader", false, true},
+		{"arn:minio:iam:::role/a/b.c_d-e", false, true},
+		{"arn:minio:iam::123456789012:role/reader", false, false}, // MinIO roles have no account
+		{"arn:minio:iam:::role/", false, false},
+		{"arn:minio:iam:::role/has space", false, false},
+		{"arn:minio:iam:::user/reader", false, false},
+		{"arn:minio:s3:::role/reader", false, false},
+		{"arn:minio:iam:US-EAST-1::role/reader", false, false},
+		{"arn:minio:iam:::role/" + strings.Repeat("a", 129), false, false},
+	}
+	for _, tt := range tests {
+		if got := FlavorAWS.IsRole(tt.arn); got != tt.aws {
+			t.Errorf("aws IsRole(%q) = %v, want %v", tt.arn, got, tt.aws)
+		}
+		if got := Flavor("").IsRole(tt.arn); got != tt.aws {
+			t.Errorf("default flavor IsRole(%q) = %v, want %v (aws)", tt.arn, got, tt.aws)
+		}
+		if got := FlavorMinIO.IsRole(tt.arn); got != tt.minio {
+			t.Errorf("minio IsRole(%q) = %v, want %v", tt.arn, got, tt.minio)
+		}
+		if Flavor("ceph").IsRole(tt.arn) {
+			t.Errorf("an unknown flavor accepted %q", tt.arn)
+		}
+	}
+}

@@ -40,6 +40,8 @@ type Mapping struct {
 	defaultGrant   *Grant // nil when NoMatch is deny
 	principalTags  []tagSource
 	transitive     []string
+	index          ruleIndex
+	flavor         arn.Flavor
 }
 
 // rule is a compiled RuleSpec.
@@ -61,7 +63,7 @@ type tagSource struct {
 // at once; the Mapping is nil whenever there is at least one.
 func Compile(spec Spec) (*Mapping, []Problem) {
 	var probs problems
-	m := &Mapping{}
+	m := &Mapping{flavor: spec.RoleFlavor}
 
 	switch spec.Resolution {
 	case "", FirstMatch:
@@ -71,8 +73,8 @@ func Compile(spec Spec) (*Mapping, []Problem) {
 		probs.add("resolution", fmt.Sprintf("unknown value %q (want first_match or all_matches)", spec.Resolution))
 	}
 
-	if spec.DefaultRole != "" && !arn.IsRole(spec.DefaultRole) {
-		probs.add("default_role", "not an IAM role ARN (arn:aws:iam::123456789012:role/name)")
+	if spec.DefaultRole != "" && !m.flavor.IsRole(spec.DefaultRole) {
+		probs.add("default_role", roleProblem(m.flavor))
 	}
 	switch spec.NoMatch {
 	case "", Deny:
@@ -89,12 +91,13 @@ func Compile(spec Spec) (*Mapping, []Problem) {
 	m.preferredClaim, m.hasPreferred = optionalPath(spec.PreferredRoleClaim, "preferred_role_claim", &probs)
 
 	m.principalTags = compilePrincipalTags(spec.PrincipalTags, &probs)
-	m.rules, m.numRoles = compileRules(spec.Rules, len(spec.PrincipalTags), lowerKeys(spec.PrincipalTags), &probs)
+	m.rules, m.numRoles = compileRules(spec.Rules, m.flavor, len(spec.PrincipalTags), lowerKeys(spec.PrincipalTags), &probs)
 	m.transitive = compileTransitive(spec, &probs)
 
 	if len(probs) > 0 {
 		return nil, probs
 	}
+	m.index = buildIndex(m.rules)
 	return m, nil
 }
 
@@ -111,7 +114,7 @@ func optionalPath(raw, at string, probs *problems) (ClaimPath, bool) {
 	return p, true
 }
 
-func compileRules(specs []RuleSpec, principalTagCount int, principalKeys map[string]string, probs *problems) ([]rule, int) {
+func compileRules(specs []RuleSpec, flavor arn.Flavor, principalTagCount int, principalKeys map[string]string, probs *problems) ([]rule, int) {
 	if len(specs) > MaxRules {
 		probs.add("rules", fmt.Sprintf("%d rules; at most %d are allowed", len(specs), MaxRules))
 		return nil, 0
@@ -151,8 +154,8 @@ func compileRules(specs []RuleSpec, principalTagCount int, principalKeys map[str
 		switch {
 		case spec.Role == "":
 			probs.add(at+".role", "is required")
-		case !arn.IsRole(spec.Role):
-			probs.add(at+".role", "not an IAM role ARN (arn:aws:iam::123456789012:role/name)")
+		case !flavor.IsRole(spec.Role):
+			probs.add(at+".role", roleProblem(flavor))
 		}
 		policy := ""
 		if spec.SessionPolicy != "" {
@@ -182,6 +185,14 @@ func compileRules(specs []RuleSpec, principalTagCount int, principalKeys map[str
 		out[i] = r
 	}
 	return out, len(roleIDs)
+}
+
+// roleProblem says what a role ARN of the flavor looks like.
+func roleProblem(f arn.Flavor) string {
+	if f == arn.FlavorMinIO {
+		return "not a MinIO role ARN (" + f.RoleExample() + "; sts.flavor is minio)"
+	}
+	return "not an IAM role ARN (" + f.RoleExample() + ")"
 }
 
 // checkRuleTags validates a rule's extra tags, alone and together with the

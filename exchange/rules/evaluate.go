@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 	"time"
 
@@ -83,47 +84,88 @@ func (m *Mapping) decide(claims map[string]any, trace *[]Step) Decision {
 	return Decision{Source: SourceNone}
 }
 
-// matchRules applies the rules by the configured resolution.
+// matchRules applies the rules by the configured resolution. Evaluate
+// tests only the candidates the index gives; Explain tests every rule, as
+// its trace lists each one.
 func (m *Mapping) matchRules(claims map[string]any, trace *[]Step) []Grant {
-	var grants []Grant
-	var act *claimsActivation
+	g := grantCollector{m: m, claims: claims}
+	if trace != nil {
+		for i := range m.rules {
+			if !g.try(i, trace) {
+				break
+			}
+		}
+		return g.grants
+	}
+	var cand ruleSet
+	m.index.candidates(claims, &cand)
+	for w := range m.index.words {
+		for word := cand[w]; word != 0; word &= word - 1 {
+			if !g.try(w<<6|bits.TrailingZeros64(word), nil) {
+				return g.grants
+			}
+		}
+	}
+	return g.grants
+}
+
+// matchRulesLinear is matchRules without the index, for tests.
+func (m *Mapping) matchRulesLinear(claims map[string]any) []Grant {
+	g := grantCollector{m: m, claims: claims}
+	for i := range m.rules {
+		if !g.try(i, nil) {
+			break
+		}
+	}
+	return g.grants
+}
+
+// grantCollector gathers the grants of the rules tried in order.
+type grantCollector struct {
+	m      *Mapping
+	claims map[string]any
+	act    *claimsActivation
+	grants []Grant
 	// Roles already granted, for all_matches de-duplication: a bit mask
 	// covers the usual handful of roles without allocating.
-	var seenMask uint64
-	var seenSlice []bool
-	for i := range m.rules {
-		r := &m.rules[i]
-		if r.cel != nil && act == nil {
-			act = &claimsActivation{claims: claims}
-		}
-		matched, detail := r.match(claims, act, trace != nil)
-		if trace != nil {
-			*trace = append(*trace, Step{Index: r.index, Rule: r.grant.Rule, Matched: matched, Detail: detail})
-		}
-		if !matched {
-			continue
-		}
-		if !m.allMatches {
-			return []Grant{r.grant}
-		}
-		if m.numRoles <= 64 {
-			bit := uint64(1) << r.roleID
-			if seenMask&bit != 0 {
-				continue
-			}
-			seenMask |= bit
-		} else {
-			if seenSlice == nil {
-				seenSlice = make([]bool, m.numRoles)
-			}
-			if seenSlice[r.roleID] {
-				continue
-			}
-			seenSlice[r.roleID] = true
-		}
-		grants = append(grants, r.grant)
+	seenMask  uint64
+	seenSlice []bool
+}
+
+// try tests rule i and reports whether to go on with the next rule.
+func (g *grantCollector) try(i int, trace *[]Step) bool {
+	r := &g.m.rules[i]
+	if r.cel != nil && g.act == nil {
+		g.act = &claimsActivation{claims: g.claims}
 	}
-	return grants
+	matched, detail := r.match(g.claims, g.act, trace != nil)
+	if trace != nil {
+		*trace = append(*trace, Step{Index: r.index, Rule: r.grant.Rule, Matched: matched, Detail: detail})
+	}
+	if !matched {
+		return true
+	}
+	if !g.m.allMatches {
+		g.grants = []Grant{r.grant}
+		return false
+	}
+	if g.m.numRoles <= 64 {
+		bit := uint64(1) << r.roleID
+		if g.seenMask&bit != 0 {
+			return true
+		}
+		g.seenMask |= bit
+	} else {
+		if g.seenSlice == nil {
+			g.seenSlice = make([]bool, g.m.numRoles)
+		}
+		if g.seenSlice[r.roleID] {
+			return true
+		}
+		g.seenSlice[r.roleID] = true
+	}
+	g.grants = append(g.grants, r.grant)
+	return true
 }
 
 // match reports whether every condition and the CEL expression hold. With
@@ -202,7 +244,7 @@ func (m *Mapping) tokenGrants(claims map[string]any, explain bool) ([]Grant, str
 	var grants []Grant
 	dropped := 0
 	add := func(raw string) {
-		g, ok := parseTokenRole(raw)
+		g, ok := parseTokenRole(m.flavor, raw)
 		if !ok || len(grants) >= maxRolesInClaim {
 			dropped++
 			return
@@ -239,16 +281,16 @@ func (m *Mapping) tokenGrants(claims map[string]any, explain bool) ([]Grant, str
 
 // parseTokenRole reads "roleArn" or "roleArn,providerArn" (in either
 // order, as the SAML Role attribute allows).
-func parseTokenRole(raw string) (Grant, bool) {
+func parseTokenRole(flavor arn.Flavor, raw string) (Grant, bool) {
 	first, second, pair := strings.Cut(raw, ",")
 	first, second = strings.TrimSpace(first), strings.TrimSpace(second)
 	if !pair {
-		return Grant{Role: first}, arn.IsRole(first)
+		return Grant{Role: first}, flavor.IsRole(first)
 	}
-	if arn.IsRole(second) && !arn.IsRole(first) {
+	if flavor.IsRole(second) && !flavor.IsRole(first) {
 		first, second = second, first
 	}
-	if !arn.IsRole(first) || !validProviderARN(second) {
+	if !flavor.IsRole(first) || !validProviderARN(second) {
 		return Grant{}, false
 	}
 	return Grant{Role: first, Provider: second}, true

@@ -1,5 +1,7 @@
 package rules
 
+import "fedgate/exchange/arn"
+
 // Condition tests one claim. See the package documentation for the path
 // syntax and how each operator treats lists and non-string values.
 type Condition struct {
@@ -52,6 +54,9 @@ type Spec struct {
 	PrincipalTags map[string]string `yaml:"principal_tags,omitempty" json:"principal_tags,omitempty"`
 	// TransitiveTagKeys must each be a principal tag key or a rule tag key.
 	TransitiveTagKeys []string `yaml:"transitive_tag_keys,omitempty" json:"transitive_tag_keys,omitempty"`
+	// RoleFlavor is the STS the roles belong to (sts.flavor), which says
+	// what a valid role ARN is; empty is AWS. Not part of a pool's document.
+	RoleFlavor arn.Flavor `yaml:"-" json:"-"`
 }
 
 // Resolution and NoMatch values.

@@ -9,7 +9,6 @@ import (
 	"fedgate/gateway/core"
 	"fedgate/gateway/httpkit"
 	"fedgate/gateway/wire"
-	"fedgate/idp"
 )
 
 // credentials: an app presents an upstream ID token and gets
@@ -45,7 +44,7 @@ func (s *API) credentials(c *gin.Context) {
 		return
 	}
 	core.NoteAudit(c.Request.Context(), core.AuditNote{Provider: prov.Cfg.ID})
-	ident, err := prov.Provider.(idp.TokenVerifier).VerifyToken(c.Request.Context(), token)
+	ident, err := s.core.VerifyToken(c.Request.Context(), prov, token)
 	if err != nil {
 		s.failBearer(c, core.FromIdP(err))
 		return

@@ -33,11 +33,11 @@ type loginMethod struct {
 // loginMethodOf is the provider's Logins method in the pool, if it has
 // one: OIDC providers by issuer, SAML providers by the pool's IAM SAML
 // provider ARN (samlLoginMethod).
-func loginMethodOf(pool *core.Pool, p *core.Provider) (loginMethod, bool) {
-	if tv, ok := p.Provider.(idp.TokenVerifier); ok && p.Cfg.Type == config.ProviderOIDC {
+func loginMethodOf(c *core.Core, pool *core.Pool, p *core.Provider) (loginMethod, bool) {
+	if _, ok := p.Provider.(idp.TokenVerifier); ok && p.Cfg.Type == config.ProviderOIDC {
 		key := issuerLoginKey(p.Cfg.Issuer())
 		verify := func(ctx context.Context, raw string) (*idp.Identity, *idp.AssertionRef, error) {
-			ident, err := tv.VerifyToken(ctx, raw)
+			ident, err := c.VerifyToken(ctx, p, raw)
 			return ident, nil, err
 		}
 		return loginMethod{key: key, verify: verify, checkIssuer: true}, key != ""
@@ -79,7 +79,7 @@ func (api *API) verifyLogins(ctx context.Context, pool *core.Pool, logins map[st
 		var prov *core.Provider
 		var m loginMethod
 		for _, p := range pool.Providers {
-			if pm, ok := loginMethodOf(pool, p); ok && pm.key == key {
+			if pm, ok := loginMethodOf(api.core, pool, p); ok && pm.key == key {
 				prov, m = p, pm
 				break
 			}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"fedgate/exchange/arn"
 	"fedgate/exchange/rules"
 	"fedgate/idp/settings"
 )
@@ -31,6 +32,8 @@ type File struct {
 	// MappingsSource says whether the file or the store holds the live
 	// providers, pools and rules.
 	MappingsSource MappingsSettings `yaml:"mappings" json:"mappings"`
+	// Audit is the audit log's retention.
+	Audit Audit `yaml:"audit" json:"audit"`
 }
 
 // Server is how fedgate listens and how the world reaches it.
@@ -93,6 +96,9 @@ type STS struct {
 	Region   string   `yaml:"region" json:"region"`
 	Endpoint string   `yaml:"endpoint" json:"endpoint"`
 	Timeout  Duration `yaml:"timeout" json:"timeout"`
+	// Flavor is the kind of STS at the endpoint (aws or minio); it decides
+	// which role ARNs the pools may name.
+	Flavor arn.Flavor `yaml:"flavor" json:"flavor"`
 }
 
 // Pool is a Cognito-style identity pool: the providers it accepts and how

@@ -115,6 +115,9 @@ func (f *File) ApplyDefaults() {
 	if f.STS.Timeout == 0 {
 		f.STS.Timeout = Duration(10 * time.Second)
 	}
+	if f.STS.Flavor == "" {
+		f.STS.Flavor = arn.FlavorAWS
+	}
 	for i := range f.Providers {
 		p := &f.Providers[i]
 		if p.DisplayName == "" {
@@ -129,6 +132,7 @@ func (f *File) ApplyDefaults() {
 	f.Admin.applyDefaults()
 	f.applyCLIDefaults()
 	f.Cognito.applyDefaults()
+	f.Audit.applyDefaults()
 	f.applySAMLDefaults()
 	for i := range f.Pools {
 		p := &f.Pools[i]
@@ -195,6 +199,9 @@ func (f *File) Validate() Problems {
 	if !regionPattern.MatchString(f.STS.Region) {
 		add("sts.region", "%q is not an AWS region name", f.STS.Region)
 	}
+	if !slices.Contains(arn.Flavors(), f.STS.Flavor) {
+		add("sts.flavor", "unknown flavor %q (want aws or minio)", f.STS.Flavor)
+	}
 	if f.STS.Endpoint != "" {
 		if u, err := url.Parse(f.STS.Endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			add("sts.endpoint", "must be an http(s) URL")
@@ -205,6 +212,7 @@ func (f *File) Validate() Problems {
 	f.validateAdmin(providers, add)
 	f.validateCLI(add)
 	f.Cognito.validate(add)
+	f.Audit.validate(add)
 	f.validateSAMLBroker(add)
 	return ps
 }
@@ -296,19 +304,21 @@ func (f *File) validatePools(providers map[string]*Provider) Problems {
 		}
 		validateAccountAliases(at, p.AccountAliases, add)
 		if p.AllowGuests {
-			if !arn.IsRole(p.UnauthenticatedRole) {
-				add(at+".unauthenticated_role", "guests are allowed, so this must be an IAM role ARN")
+			if !f.STS.Flavor.IsRole(p.UnauthenticatedRole) {
+				add(at+".unauthenticated_role", "guests are allowed, so this must be a role ARN (%s)", f.STS.Flavor.RoleExample())
 			}
-		} else if p.UnauthenticatedRole != "" && !arn.IsRole(p.UnauthenticatedRole) {
-			add(at+".unauthenticated_role", "is not an IAM role ARN")
+		} else if p.UnauthenticatedRole != "" && !f.STS.Flavor.IsRole(p.UnauthenticatedRole) {
+			add(at+".unauthenticated_role", "is not a role ARN (%s)", f.STS.Flavor.RoleExample())
 		}
 		if p.GuestTTL != 0 && p.GuestTTL.D() < minGuestTTL {
 			add(at+".guest_ttl", "must be at least 1h")
 		}
-		if p.AuthenticatedRole != "" && !arn.IsRole(p.AuthenticatedRole) {
-			add(at+".authenticated_role", "is not an IAM role ARN")
+		if p.AuthenticatedRole != "" && !f.STS.Flavor.IsRole(p.AuthenticatedRole) {
+			add(at+".authenticated_role", "is not a role ARN (%s)", f.STS.Flavor.RoleExample())
 		}
-		if _, problems := rules.Compile(p.RulesSpec()); len(problems) > 0 {
+		spec := p.RulesSpec()
+		spec.RoleFlavor = f.STS.Flavor
+		if _, problems := rules.Compile(spec); len(problems) > 0 {
 			for _, rp := range problems {
 				path := rp.Path
 				if path == "default_role" {

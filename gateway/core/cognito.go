@@ -48,7 +48,17 @@ func (s *Core) NewGuestIdentity(ctx context.Context, pool *Pool) (string, error)
 // LookupIdentity finds an identity by its id; store.ErrNotFound when there
 // is none.
 func (s *Core) LookupIdentity(ctx context.Context, id string) (*store.IdentityRecord, error) {
-	return s.store.LookupIdentity(ctx, id)
+	now := s.now()
+	if rec, ok := s.identities.record(id, now); ok {
+		return rec, nil
+	}
+	gen := s.identities.generation()
+	rec, err := s.store.LookupIdentity(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.identities.putRecord(gen, rec, now)
+	return rec, nil
 }
 
 // VendGuest assumes the pool's unauthenticated role for a guest identity,

@@ -7,6 +7,7 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -54,6 +55,8 @@ type Core struct {
 	snap           atomic.Pointer[Snapshot]
 	saml           *samlState
 	onVend         func(ctx context.Context, ok bool)
+	identities     *identityCache
+	tokens         *tokenCache
 }
 
 // New builds the core and loads the live configuration from the store.
@@ -61,6 +64,7 @@ func New(ctx context.Context, d Deps) (*Core, error) {
 	s := &Core{
 		cfg: d.Config, store: d.Store, issuer: d.Issuer, box: d.Box,
 		upstreamClient: d.Upstream, log: d.Logger, now: d.Now, rand: d.Rand, onVend: d.OnVend,
+		identities: newIdentityCache(), tokens: newTokenCache(),
 	}
 	if s.onVend == nil {
 		s.onVend = func(context.Context, bool) {}
@@ -74,6 +78,9 @@ func New(ctx context.Context, d Deps) (*Core, error) {
 	}
 	if err := s.Reload(ctx); err != nil {
 		return nil, err
+	}
+	if err := s.syncIdentityGeneration(ctx); err != nil {
+		return nil, fmt.Errorf("reading the identity generation: %w", err)
 	}
 	return s, nil
 }
@@ -103,10 +110,12 @@ func (s *Core) Box() *secret.Box { return s.box }
 func (s *Core) Rand() io.Reader { return s.rand }
 
 // Run keeps this replica in step with the store (configuration, signing
-// keys), purges what expired and refreshes SAML metadata until ctx ends.
+// keys), purges what expired, refreshes SAML metadata and prunes the
+// audit log until ctx ends.
 func (s *Core) Run(ctx context.Context) {
 	go s.WatchSAMLMetadata(ctx)
 	go s.Purge(ctx, PurgeInterval)
+	go s.PruneAuditLog(ctx)
 	s.Watch(ctx)
 }
 

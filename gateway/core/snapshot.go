@@ -75,7 +75,9 @@ func (s *Core) BuildSnapshot(ctx context.Context, version int64, m config.Mappin
 		snap.Providers[pc.ID] = &Provider{Cfg: pc, Provider: p}
 	}
 	for _, pc := range f.Pools {
-		mapping, problems := rules.Compile(pc.RulesSpec())
+		spec := pc.RulesSpec()
+		spec.RoleFlavor = f.STS.Flavor
+		mapping, problems := rules.Compile(spec)
 		if len(problems) > 0 {
 			return nil, fmt.Errorf("pool %s: %v", pc.ID, problems)
 		}
@@ -119,8 +121,8 @@ func (s *Core) Reload(ctx context.Context) error {
 	return nil
 }
 
-// Watch keeps this replica in step with the store: configuration and
-// signing keys.
+// Watch keeps this replica in step with the store: configuration,
+// signing keys and the identity generation.
 func (s *Core) Watch(ctx context.Context) {
 	tick := time.NewTicker(s.cfg.Server.ReloadInterval.D())
 	defer tick.Stop()
@@ -135,6 +137,10 @@ func (s *Core) Watch(ctx context.Context) {
 		}
 		if err := s.issuer.Reload(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("signing key reload failed", "error", err)
+		}
+		if err := s.syncIdentityGeneration(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("identity generation poll failed; dropping cached identities", "error", err)
+			s.IdentitiesChanged()
 		}
 	}
 }

@@ -73,16 +73,21 @@ func (s *Core) IdentityID(ctx context.Context, p *Principal) (string, error) {
 	if err := idp.CheckSubject(p.Ident.Subject); err != nil {
 		return "", err
 	}
+	k := store.IdentityKey{PoolID: p.Pool.Cfg.ID, Provider: p.Provider.Cfg.ID, Subject: p.Ident.Subject}
+	now := s.now()
+	if id, ok := s.identities.id(k, now); ok {
+		return id, nil
+	}
+	gen := s.identities.generation()
 	u, err := uuid.NewRandomFromReader(s.rand)
 	if err != nil {
 		return "", fmt.Errorf("generating identity id: %w", err)
 	}
-	id, created, err := s.store.GetOrCreateIdentity(ctx, store.IdentityKey{
-		PoolID: p.Pool.Cfg.ID, Provider: p.Provider.Cfg.ID, Subject: p.Ident.Subject,
-	}, p.Pool.Cfg.Region()+":"+u.String())
+	id, created, err := s.store.GetOrCreateIdentity(ctx, k, p.Pool.Cfg.Region()+":"+u.String())
 	if err != nil {
 		return "", fmt.Errorf("identity: %w", err)
 	}
+	s.identities.putID(gen, k, id, now)
 	if created {
 		LogFrom(ctx, s.log).Info("identity created", "identity_id", id, "pool", p.Pool.Cfg.ID, "provider", p.Provider.Cfg.ID)
 	}

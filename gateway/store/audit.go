@@ -16,6 +16,12 @@ type AuditStore interface {
 	AppendAudit(ctx context.Context, e AuditEntry) (int64, error)
 	// ListAudit returns the newest entries first that match q.
 	ListAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, error)
+	// PruneAudit deletes at most limit of the oldest entries that are
+	// older than before, or that are not among the newest maxRows entries
+	// (0: no cap), and says how many it deleted. Callers prune a backlog in
+	// several calls, so no transaction grows large. Ids have gaps, so the
+	// cap may keep a few entries fewer than maxRows, never more.
+	PruneAudit(ctx context.Context, before time.Time, maxRows int64, limit int) (int64, error)
 }
 
 // ConfigHistoryStore reads past configuration versions and writes a
@@ -86,6 +92,16 @@ const MaxAuditField = 512
 func checkAuditEntry(e AuditEntry) error {
 	if e.Kind == "" || e.Result == "" {
 		return errors.New("audit entry needs a kind and a result")
+	}
+	return nil
+}
+
+// MaxAuditPrune bounds the entries one PruneAudit call deletes.
+const MaxAuditPrune = 10000
+
+func checkAuditPrune(maxRows int64, limit int) error {
+	if maxRows < 0 || limit < 1 || limit > MaxAuditPrune {
+		return errors.New("audit prune out of range")
 	}
 	return nil
 }

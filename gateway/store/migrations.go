@@ -87,6 +87,14 @@ func migrations() []string {
 		)`,
 		// Idle guest identities are purged by pool and last use.
 		`CREATE INDEX identities_idle ON identities (pool_id, provider, last_seen_at)`,
+		// Counters every replica polls; identity_generation moves whenever
+		// an identity is deleted or rebound, so caches of identity ids know
+		// to drop what they hold.
+		`CREATE TABLE store_counters (
+			name  TEXT PRIMARY KEY,
+			value {int} NOT NULL
+		)`,
+		`INSERT INTO store_counters (name, value) VALUES ('identity_generation', 0)`,
 	}
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"time"
 )
@@ -50,9 +51,26 @@ func (s *sqlStore) PurgeIdleIdentities(ctx context.Context, poolID, provider str
 	if poolID == "" || provider == "" || checkText(poolID, provider) != nil {
 		return 0, newError(op, ErrInvalid, errors.New("a purge needs a pool and a provider"))
 	}
-	return s.exec(ctx, op, `DELETE FROM identities WHERE id IN
-		(SELECT id FROM identities WHERE pool_id = $1 AND provider = $2 AND last_seen_at < $3 LIMIT $4)`,
-		poolID, provider, toNanos(idleBefore), limit)
+	// Deleted identities move the identity generation in the same
+	// transaction, so no replica's cache keeps serving them.
+	var n int64
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM identities WHERE id IN
+			(SELECT id FROM identities WHERE pool_id = $1 AND provider = $2 AND last_seen_at < $3 LIMIT $4)`,
+			poolID, provider, toNanos(idleBefore), limit)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		_, err = bumpIdentityGeneration(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return 0, s.classify(op, err)
+	}
+	return n, nil
 }
 
 // TouchIdentity implements PurgeStore: no write when the recorded time is

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"strconv"
 	"strings"
+	"time"
 )
 
 const auditColumns = `id, at, kind, actor, identity_id, provider, subject, pool, role, source, request_id, result, reason, version`
@@ -15,7 +16,8 @@ func (s *sqlStore) AppendAudit(ctx context.Context, e AuditEntry) (int64, error)
 	if err := checkAuditEntry(e); err != nil {
 		return 0, newError(op, ErrInvalid, err)
 	}
-	id, err := s.insertAudit(ctx, s.writer, e)
+	e = s.stampAudit(e)
+	id, err := s.appendBatched(ctx, e)
 	if err != nil {
 		return 0, s.classify(op, err)
 	}
@@ -27,17 +29,35 @@ type rowQuerier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func (s *sqlStore) insertAudit(ctx context.Context, q rowQuerier, e AuditEntry) (int64, error) {
+// stampAudit clips e's fields and gives it the store clock's time unless
+// it has one: the time of the call, not of the commit.
+func (s *sqlStore) stampAudit(e AuditEntry) AuditEntry {
 	e = clipAudit(e)
-	at := s.now()
-	if !e.Time.IsZero() {
-		at = e.Time
+	if e.Time.IsZero() {
+		e.Time = s.now()
 	}
+	return e
+}
+
+const insertAuditSQL = `INSERT INTO audit_log (at, kind, actor, identity_id, provider, subject, pool, role, source, request_id, result, reason, version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`
+
+// insertAudit inserts an entry stamped by stampAudit.
+func (s *sqlStore) insertAudit(ctx context.Context, q rowQuerier, e AuditEntry) (int64, error) {
 	var id int64
-	err := q.QueryRowContext(ctx, `INSERT INTO audit_log (at, kind, actor, identity_id, provider, subject, pool, role, source, request_id, result, reason, version)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
-		toNanos(at), e.Kind, e.Actor, e.IdentityID, e.Provider, e.Subject, e.Pool, e.Role, e.Source, e.RequestID, e.Result, e.Reason, e.Version).Scan(&id)
+	err := q.QueryRowContext(ctx, insertAuditSQL, auditArgs(e)...).Scan(&id)
 	return id, err
+}
+
+// insertAuditRow is insertAudit through a statement prepared in a batch.
+func (s *sqlStore) insertAuditRow(ctx context.Context, stmt *sql.Stmt, e AuditEntry) (int64, error) {
+	var id int64
+	err := stmt.QueryRowContext(ctx, auditArgs(e)...).Scan(&id)
+	return id, err
+}
+
+func auditArgs(e AuditEntry) []any {
+	return []any{toNanos(e.Time), e.Kind, e.Actor, e.IdentityID, e.Provider, e.Subject, e.Pool, e.Role, e.Source, e.RequestID, e.Result, e.Reason, e.Version}
 }
 
 // ListAudit implements AuditStore.
@@ -48,6 +68,28 @@ func (s *sqlStore) ListAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, e
 	}
 	text, args := auditListQuery(q, s.d)
 	return query(ctx, s, op, scanAudit, text, args...)
+}
+
+// PruneAudit implements AuditStore.
+func (s *sqlStore) PruneAudit(ctx context.Context, before time.Time, maxRows int64, limit int) (int64, error) {
+	const op = "PruneAudit"
+	if err := checkAuditPrune(maxRows, limit); err != nil {
+		return 0, newError(op, ErrInvalid, err)
+	}
+	// Entries with an id at or below capID are past the cap; ids only grow,
+	// so the newest maxRows entries all have ids above MAX(id) - maxRows.
+	capID := int64(0)
+	if maxRows > 0 {
+		var newest sql.NullInt64
+		if err := s.reader.QueryRowContext(ctx, `SELECT MAX(id) FROM audit_log`).Scan(&newest); err != nil {
+			return 0, s.classify(op, err)
+		}
+		capID = max(newest.Int64-maxRows, 0)
+	}
+	// Oldest first, by id: one short index walk per call on either backend.
+	return s.exec(ctx, op, `DELETE FROM audit_log WHERE id IN (
+		SELECT id FROM audit_log WHERE at < $1 OR id <= $2 ORDER BY id LIMIT $3)`,
+		toNanos(before), capID, limit)
 }
 
 // auditListQuery builds ListAudit's query.

@@ -116,7 +116,7 @@ func (s *sqlStore) putConfig(ctx context.Context, op string, v ConfigVersion, if
 		if entry.Time.IsZero() {
 			entry.Time = createdAt
 		}
-		_, err := s.insertAudit(ctx, tx, entry)
+		_, err := s.insertAudit(ctx, tx, s.stampAudit(entry))
 		return err
 	})
 	if err != nil {

@@ -82,3 +82,38 @@ func (s *sqlStore) LookupIdentity(ctx context.Context, id string) (*IdentityReco
 	r.CreatedAt, r.LastSeenAt = fromNanos(createdAt), fromNanos(lastSeenAt)
 	return &r, nil
 }
+
+// IdentityGeneration implements IdentityStore.
+func (s *sqlStore) IdentityGeneration(ctx context.Context) (int64, error) {
+	var gen int64
+	err := s.reader.QueryRowContext(ctx, `SELECT value FROM store_counters WHERE name = 'identity_generation'`).Scan(&gen)
+	if err != nil {
+		return 0, s.classify("IdentityGeneration", err)
+	}
+	return gen, nil
+}
+
+// BumpIdentityGeneration implements IdentityStore.
+func (s *sqlStore) BumpIdentityGeneration(ctx context.Context) (int64, error) {
+	var gen int64
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		gen, err = bumpIdentityGeneration(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return 0, s.classify("BumpIdentityGeneration", err)
+	}
+	return gen, nil
+}
+
+// bumpIdentityGeneration moves identity_generation on inside tx: every
+// store method that deletes an identity or rebinds its logins calls it in
+// the same transaction, so no replica keeps serving the old binding past
+// its next poll.
+func bumpIdentityGeneration(ctx context.Context, tx *sql.Tx) (int64, error) {
+	var gen int64
+	err := tx.QueryRowContext(ctx, `UPDATE store_counters SET value = value + 1
+		WHERE name = 'identity_generation' RETURNING value`).Scan(&gen)
+	return gen, err
+}

@@ -15,6 +15,7 @@ type sqlStore struct {
 	writer *sql.DB // writes and write transactions
 	reader *sql.DB // plain reads; the writer itself where a backend has one pool
 	now    func() time.Time
+	audit  auditBatcher
 
 	closeOnce sync.Once
 	closeErr  error
@@ -33,6 +34,7 @@ func (s *sqlStore) Ping(ctx context.Context) error {
 // Close closes the pools; calling it again returns the first result.
 func (s *sqlStore) Close() error {
 	s.closeOnce.Do(func() {
+		s.stopAuditWriter()
 		var errs []error
 		for _, db := range s.pools() {
 			errs = append(errs, db.Close())

@@ -38,6 +38,15 @@ type IdentityStore interface {
 	GetOrCreateIdentity(ctx context.Context, k IdentityKey, newID string) (id string, created bool, err error)
 	// LookupIdentity returns ErrNotFound for an unknown id.
 	LookupIdentity(ctx context.Context, id string) (*IdentityRecord, error)
+	// IdentityGeneration is a counter that grows whenever an identity is
+	// deleted or rebound to other logins; replicas that cache identity ids
+	// poll it and drop their cache when it moves.
+	IdentityGeneration(ctx context.Context) (int64, error)
+	// BumpIdentityGeneration moves the counter on and returns its new
+	// value. Store methods that delete or rebind identities move it in
+	// their own transaction (bumpIdentityGeneration); this is for changes
+	// made outside the store.
+	BumpIdentityGeneration(ctx context.Context) (int64, error)
 }
 
 // ConfigStore keeps every configuration document ever saved; the latest is live.

@@ -311,3 +311,86 @@ func (s *suite) auditPersists(t *testing.T) {
 		t.Errorf("after reopen: %+v, %v", got, err)
 	}
 }
+
+func (s *suite) auditConcurrentAppendsEachOnce(t *testing.T) {
+	st, ctx := s.fresh(t), context.Background()
+	const n = 64
+	ids := Parallel(n, func(i int) int64 {
+		id, err := st.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditVend, Result: store.AuditOK, RequestID: fmt.Sprintf("req-%d", i)})
+		if err != nil {
+			t.Error(err)
+		}
+		return id
+	})
+	entries, err := st.ListAudit(ctx, store.AuditQuery{})
+	if err != nil || len(entries) != n {
+		t.Fatalf("%d entries (%v), want %d", len(entries), err, n)
+	}
+	byID := map[int64]string{}
+	for _, e := range entries {
+		byID[e.ID] = e.RequestID
+	}
+	for i, id := range ids {
+		if byID[id] != fmt.Sprintf("req-%d", i) {
+			t.Errorf("append %d returned id %d, which holds %q", i, id, byID[id])
+		}
+	}
+}
+
+func (s *suite) auditPruneByAge(t *testing.T) {
+	st, ctx := s.fresh(t), context.Background()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 5 {
+		if _, err := st.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditVend, Result: store.AuditOK, Time: t0.Add(time.Duration(i) * time.Hour), RequestID: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cut := t0.Add(2 * time.Hour) // entries 0 and 1 are older
+	for _, want := range []int64{1, 1, 0} {
+		if n, err := st.PruneAudit(ctx, cut, 0, 1); err != nil || n != want {
+			t.Fatalf("PruneAudit = %d, %v; want %d", n, err, want)
+		}
+	}
+	assertAuditRequests(t, st, "2", "3", "4")
+}
+
+func (s *suite) auditPruneByCount(t *testing.T) {
+	st, ctx := s.fresh(t), context.Background()
+	for i := range 10 {
+		if _, err := st.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditVend, Result: store.AuditOK, RequestID: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := time.Unix(0, 0) // no entry is that old: only the cap prunes
+	for _, want := range []int64{3, 3, 0} {
+		if n, err := st.PruneAudit(ctx, long, 4, 3); err != nil || n != want {
+			t.Fatalf("PruneAudit = %d, %v; want %d", n, err, want)
+		}
+	}
+	assertAuditRequests(t, st, "6", "7", "8", "9")
+	for _, bad := range []struct {
+		maxRows int64
+		limit   int
+	}{{-1, 10}, {0, 0}, {0, store.MaxAuditPrune + 1}} {
+		if _, err := st.PruneAudit(ctx, long, bad.maxRows, bad.limit); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("PruneAudit(max_rows %d, limit %d) = %v, want ErrInvalid", bad.maxRows, bad.limit, err)
+		}
+	}
+}
+
+// assertAuditRequests checks the log holds exactly the entries with these
+// request ids, oldest first.
+func assertAuditRequests(t *testing.T, st store.Store, want ...string) {
+	t.Helper()
+	entries, err := st.ListAudit(context.Background(), store.AuditQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i := len(entries) - 1; i >= 0; i-- {
+		got = append(got, entries[i].RequestID)
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("entries left %v, want %v", got, want)
+	}
+}

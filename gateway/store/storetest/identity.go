@@ -163,3 +163,33 @@ func (s *suite) identityConcurrentCreate(t *testing.T) {
 		}
 	}
 }
+
+func (s *suite) identityGenerationMoves(t *testing.T) {
+	st, ctx := s.fresh(t), context.Background()
+	g0, err := st.IdentityGeneration(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g1, err := st.BumpIdentityGeneration(ctx)
+	if err != nil || g1 <= g0 {
+		t.Fatalf("BumpIdentityGeneration = %d, %v; want above %d", g1, err, g0)
+	}
+	if got, err := st.IdentityGeneration(ctx); err != nil || got != g1 {
+		t.Errorf("IdentityGeneration = %d, %v; want %d", got, err, g1)
+	}
+	gens := Parallel(8, func(int) int64 {
+		g, err := st.BumpIdentityGeneration(ctx)
+		if err != nil {
+			t.Error(err)
+		}
+		return g
+	})
+	seen := map[int64]bool{}
+	for _, g := range gens {
+		if seen[g] || g <= g1 {
+			t.Errorf("concurrent bumps gave %v; want distinct values above %d", gens, g1)
+			break
+		}
+		seen[g] = true
+	}
+}

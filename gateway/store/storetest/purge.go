@@ -71,6 +71,10 @@ func (s *suite) purgeIdleIdentities(t *testing.T) {
 		t.Fatal(err)
 	}
 	cutoff := s.now().Add(-24 * time.Hour)
+	genBefore, err := st.IdentityGeneration(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var total int64
 	for {
 		n, err := st.PurgeIdleIdentities(ctx, "p", guest, cutoff, 2)
@@ -87,6 +91,10 @@ func (s *suite) purgeIdleIdentities(t *testing.T) {
 	}
 	if total != 5 {
 		t.Errorf("purged %d identities, want the 5 idle guests", total)
+	}
+	// Replicas caching identities learn of the deletes.
+	if gen, err := st.IdentityGeneration(ctx); err != nil || gen <= genBefore {
+		t.Errorf("identity generation %d after the purge (%v), want above %d", gen, err, genBefore)
 	}
 	for _, id := range []string{"r:recent", "r:pokta", "r:q" + guest} {
 		if _, err := st.LookupIdentity(ctx, id); err != nil {

@@ -61,6 +61,7 @@ func (s *suite) cases() []testCase {
 		{"Identity", "IDTakenByAnotherKey", s.identityIDTakenByAnotherKey},
 		{"Identity", "InvalidArguments", s.identityInvalidArguments},
 		{"Identity", "ConcurrentCreate", s.identityConcurrentCreate},
+		{"Identity", "GenerationMoves", s.identityGenerationMoves},
 		{"Config", "NoneYet", s.configNoneYet},
 		{"Config", "VersionsInSequence", s.configVersionsInSequence},
 		{"Config", "StaleIfLatest", s.configStaleIfLatest},
@@ -114,6 +115,9 @@ func (s *suite) cases() []testCase {
 		{"Audit", "ConfigHistory", s.auditConfigHistory},
 		{"Audit", "ConcurrentWritersEachOnce", s.auditConcurrentWritersEachOnce},
 		{"Audit", "Persists", s.auditPersists},
+		{"Audit", "ConcurrentAppendsEachOnce", s.auditConcurrentAppendsEachOnce},
+		{"Audit", "PruneByAge", s.auditPruneByAge},
+		{"Audit", "PruneByCount", s.auditPruneByCount},
 		{"SAMLKeys", "Contract", s.samlKeysContract},
 		{"SAMLKeys", "RingsAreApart", s.samlKeysApart},
 		// NUL and invalid UTF-8.

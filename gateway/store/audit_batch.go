@@ -1,0 +1,158 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+)
+
+// Audit rows are written by group commit: AppendAudit queues its row and
+// waits until the transaction holding it has committed, while one writer
+// goroutine commits everything queued so far in one transaction. Under
+// load many vends share one commit (one fsync, one turn on SQLite's single
+// writer); alone, a row is committed at once. A caller returns only once
+// its row is durable, so nothing it answered for can be lost by a crash,
+// and Close commits whatever is queued before closing the pools.
+
+// maxAuditBatch bounds the rows of one transaction, so a backlog is
+// committed in steps that keep each transaction short.
+const maxAuditBatch = 256
+
+// auditBatcher is the queue of rows waiting for the writer. Its zero value
+// is ready; the writer goroutine starts with the first row.
+type auditBatcher struct {
+	mu      sync.Mutex
+	wake    *sync.Cond
+	queue   []*auditBatch // the last one takes new rows until it is full or taken
+	started bool
+	closed  bool
+	stopped chan struct{}
+}
+
+// auditBatch is one transaction's rows and, once done is closed, their ids
+// or the error that kept them out.
+type auditBatch struct {
+	entries []AuditEntry
+	ids     []int64
+	errs    []error // nil when every row is in
+	done    chan struct{}
+}
+
+var errStoreClosed = errors.New("store is closed")
+
+// appendBatched queues e and waits until it is committed.
+func (s *sqlStore) appendBatched(ctx context.Context, e AuditEntry) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	b := &s.audit
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return 0, errStoreClosed
+	}
+	if !b.started {
+		b.started = true
+		b.wake = sync.NewCond(&b.mu)
+		b.stopped = make(chan struct{})
+		go s.auditWriter()
+	}
+	var batch *auditBatch
+	if n := len(b.queue); n > 0 && len(b.queue[n-1].entries) < maxAuditBatch {
+		batch = b.queue[n-1]
+	} else {
+		batch = &auditBatch{done: make(chan struct{})}
+		b.queue = append(b.queue, batch)
+	}
+	i := len(batch.entries)
+	batch.entries = append(batch.entries, e)
+	b.wake.Signal()
+	b.mu.Unlock()
+	// The row is on its way whatever the caller does now; waiting for it
+	// is short, and returning early would report a row that does get
+	// written as failed.
+	<-batch.done
+	if batch.errs != nil && batch.errs[i] != nil {
+		return 0, batch.errs[i]
+	}
+	return batch.ids[i], nil
+}
+
+// auditWriter commits queued batches, oldest first, until the store closes
+// and the queue is empty.
+func (s *sqlStore) auditWriter() {
+	b := &s.audit
+	for {
+		b.mu.Lock()
+		for len(b.queue) == 0 && !b.closed {
+			b.wake.Wait()
+		}
+		if len(b.queue) == 0 {
+			b.mu.Unlock()
+			close(b.stopped)
+			return
+		}
+		batch := b.queue[0]
+		b.queue[0] = nil
+		b.queue = b.queue[1:]
+		b.mu.Unlock()
+		batch.ids, batch.errs = s.writeAuditBatch(batch.entries)
+		close(batch.done)
+	}
+}
+
+// writeAuditBatch inserts entries in one transaction. Should that fail,
+// each row is tried alone, so one row the database refuses does not take
+// the others with it.
+func (s *sqlStore) writeAuditBatch(entries []AuditEntry) ([]int64, []error) {
+	// The rows belong to requests that have already happened: no caller's
+	// cancellation may drop them.
+	ctx := context.Background()
+	ids := make([]int64, len(entries))
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		if len(entries) == 1 {
+			id, err := s.insertAudit(ctx, tx, entries[0])
+			ids[0] = id
+			return err
+		}
+		stmt, err := tx.PrepareContext(ctx, insertAuditSQL)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for i, e := range entries {
+			if ids[i], err = s.insertAuditRow(ctx, stmt, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		return ids, nil
+	}
+	errs := make([]error, len(entries))
+	if len(entries) == 1 {
+		errs[0] = err
+		return ids, errs
+	}
+	for i, e := range entries {
+		ids[i], errs[i] = s.insertAudit(ctx, s.writer, e)
+	}
+	return ids, errs
+}
+
+// stopAuditWriter lets the writer commit what is queued and waits for it.
+func (s *sqlStore) stopAuditWriter() {
+	b := &s.audit
+	b.mu.Lock()
+	b.closed = true
+	started := b.started
+	if started {
+		b.wake.Signal()
+	}
+	b.mu.Unlock()
+	if started {
+		<-b.stopped
+	}
+}
