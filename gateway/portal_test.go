@@ -87,9 +87,9 @@ func TestPortalListsEveryPoolByAccount(t *testing.T) {
 	}
 }
 
-// Defect: after picking a role, the browser's Back re-sent the spent
-// sign-in and got sign_in_expired, so a second role meant signing in
-// again. Back now lands on the portal, which lasts server.session_ttl.
+// After picking a role, the browser's Back lands on the portal, which
+// lasts server.session_ttl: a second role needs no second sign-in (Back
+// must not re-send the spent sign-in and get sign_in_expired).
 func TestPortalBackAfterPickingARole(t *testing.T) {
 	h := newGWHarness(t)
 	b := h.browser()
@@ -176,7 +176,10 @@ func TestPortalOpensTheConsole(t *testing.T) {
 	fed := &federationDouble{}
 	srv := httptest.NewServer(fed)
 	defer srv.Close()
-	h := newGWHarness(t, func(f *config.File) { f.Console.FederationURL = srv.URL + "/federation" })
+	h := newGWHarness(t, func(f *config.File) {
+		f.Console.FederationURL = srv.URL + "/federation"
+		f.Server.AllowUpstreamCIDRs = []string{"127.0.0.0/8"} // the double runs on loopback
+	})
 	b := h.browser()
 	csrf := gwFind(t, gwCSRFPattern, b.signInPortal("team", "carol", gwPassCarol).Body.String())
 	w := b.post("/portal/console", url.Values{"csrf": {csrf}, "pool": {gwTeamID}, "role": {gwReader}})
@@ -191,8 +194,8 @@ func TestPortalOpensTheConsole(t *testing.T) {
 	}
 }
 
-// Defect: the start page said "credentials for up to 1 h" when a rule
-// gave 2 h. It says what the rules can give; the portal says it per role.
+// The start page says what durations the rules can give, not the pool's
+// default alone; the portal says it per role.
 func TestDurationsOnStartPageAndPortal(t *testing.T) {
 	h := newGWHarness(t, func(f *config.File) { f.Pools[0].Rules[0].DurationSeconds = 7200 })
 	start := h.browser().get("/").Body.String()
