@@ -102,6 +102,8 @@ type API struct {
 	byAddress  *httpkit.RateLimiter
 	byIdentity *httpkit.RateLimiter
 	ops        map[string]func(*gin.Context, []byte) (any, *core.Error)
+	signed     map[string]signedOp
+	sig        sigV4
 }
 
 // New builds the API over the core with the cognito settings; now is the
@@ -120,6 +122,8 @@ func New(c *core.Core, kit *httpkit.Kit, cfg config.Cognito, log *slog.Logger, n
 		"GetCredentialsForIdentity": api.getCredentialsForIdentity,
 		"GetOpenIdToken":            api.getOpenIDToken,
 	}
+	api.signed = api.signedOps()
+	api.sig = sigV4{service: SigningService, required: requiredSigned, resolve: api.resolveKey}
 	return api
 }
 
@@ -166,9 +170,13 @@ func (api *API) serve(c *gin.Context) {
 	corsHeaders(c)
 	op, ok := strings.CutPrefix(c.GetHeader("X-Amz-Target"), TargetPrefix)
 	handler := api.ops[op]
-	if !ok || handler == nil {
-		api.fail(c, apiError(ErrUnknownOperation, "This endpoint speaks the Cognito Identity API: send X-Amz-Target: AWSCognitoIdentityService.GetId, .GetCredentialsForIdentity or .GetOpenIdToken.", nil))
+	signed, isSigned := api.signed[op]
+	if !ok || (handler == nil && !isSigned) {
+		api.fail(c, apiError(ErrUnknownOperation, "This endpoint speaks the Cognito Identity API: send X-Amz-Target: AWSCognitoIdentityService. followed by the operation name, e.g. AWSCognitoIdentityService.GetId.", nil))
 		return
+	}
+	if isSigned {
+		handler = func(c *gin.Context, body []byte) (any, *core.Error) { return api.serveSigned(c, op, signed, body) }
 	}
 	if !api.byAddress.Allow(httpkit.SourceKey(c.ClientIP())) {
 		api.fail(c, apiError(ErrTooManyRequests, msgRateExceeded, errors.New("source address over its rate limit")))

@@ -85,6 +85,19 @@ func migrations() []string {
 			created_at {int} NOT NULL,
 			retired_at {int}
 		)`,
+		// Access keys of backends and scripts signing Cognito API calls.
+		`CREATE TABLE access_keys (
+			id           TEXT PRIMARY KEY,
+			name         TEXT NOT NULL,
+			role         TEXT NOT NULL,
+			pool_id      TEXT NOT NULL,
+			sealed       {blob} NOT NULL,
+			disabled     {int} NOT NULL,
+			created_by   TEXT NOT NULL,
+			created_at   {int} NOT NULL,
+			rotated_at   {int} NOT NULL,
+			last_used_at {int} NOT NULL
+		)`,
 	}
 }
 

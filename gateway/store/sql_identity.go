@@ -82,3 +82,39 @@ func (s *sqlStore) LookupIdentity(ctx context.Context, id string) (*IdentityReco
 	r.CreatedAt, r.LastSeenAt = fromNanos(createdAt), fromNanos(lastSeenAt)
 	return &r, nil
 }
+
+// ListIdentities implements IdentityStore.
+func (s *sqlStore) ListIdentities(ctx context.Context, poolID, after string, limit int) ([]IdentityRecord, error) {
+	const op = "ListIdentities"
+	if limit <= 0 {
+		return nil, newError(op, ErrInvalid, nil)
+	}
+	if !validText(poolID) || !validText(after) {
+		return nil, nil
+	}
+	scan := func(rows *sql.Rows) (IdentityRecord, error) {
+		var r IdentityRecord
+		var createdAt, lastSeenAt int64
+		err := rows.Scan(&r.ID, &r.PoolID, &r.Provider, &r.Subject, &createdAt, &lastSeenAt)
+		r.CreatedAt, r.LastSeenAt = fromNanos(createdAt), fromNanos(lastSeenAt)
+		return r, err
+	}
+	return query(ctx, s, op, scan, `SELECT id, pool_id, provider, subject, created_at, last_seen_at
+		FROM identities WHERE pool_id = $1 AND id > $2 ORDER BY id LIMIT $3`, poolID, after, limit)
+}
+
+// DeleteIdentity implements IdentityStore.
+func (s *sqlStore) DeleteIdentity(ctx context.Context, id string) error {
+	const op = "DeleteIdentity"
+	if !validText(id) {
+		return newError(op, ErrNotFound, nil)
+	}
+	n, err := s.exec(ctx, op, `DELETE FROM identities WHERE id = $1`, id)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return newError(op, ErrNotFound, nil)
+	}
+	return nil
+}

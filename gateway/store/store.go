@@ -20,6 +20,7 @@ type Store interface {
 	AuditStore
 	ConfigHistoryStore
 	CLISessionStore
+	AccessKeyStore
 	// SAMLSigningKeys is the SAML broker's ring of signing keys, kept
 	// apart from the issuer's so neither ring's rotation retires the other's.
 	SAMLSigningKeys() KeyStore
@@ -37,6 +38,11 @@ type IdentityStore interface {
 	GetOrCreateIdentity(ctx context.Context, k IdentityKey, newID string) (id string, created bool, err error)
 	// LookupIdentity returns ErrNotFound for an unknown id.
 	LookupIdentity(ctx context.Context, id string) (*IdentityRecord, error)
+	// ListIdentities returns up to limit identities of a pool whose ids
+	// sort after after ("" = from the first), in id order.
+	ListIdentities(ctx context.Context, poolID, after string, limit int) ([]IdentityRecord, error)
+	// DeleteIdentity removes an identity; ErrNotFound when there is none.
+	DeleteIdentity(ctx context.Context, id string) error
 }
 
 // ConfigStore keeps every configuration document ever saved; the latest is live.

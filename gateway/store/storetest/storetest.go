@@ -57,6 +57,7 @@ func (s *suite) cases() []testCase {
 		{"Identity", "CreateThenReuse", s.identityCreateThenReuse},
 		{"Identity", "KeysAreDistinct", s.identityKeysAreDistinct},
 		{"Identity", "LookupUnknown", s.identityLookupUnknown},
+		{"Identity", "ListAndDelete", s.identityListAndDelete},
 		{"Identity", "LastSeenAdvances", s.identityLastSeenAdvances},
 		{"Identity", "IDTakenByAnotherKey", s.identityIDTakenByAnotherKey},
 		{"Identity", "InvalidArguments", s.identityInvalidArguments},
@@ -113,6 +114,7 @@ func (s *suite) cases() []testCase {
 		{"Audit", "Persists", s.auditPersists},
 		{"SAMLKeys", "Contract", s.samlKeysContract},
 		{"SAMLKeys", "RingsAreApart", s.samlKeysApart},
+		{"AccessKeys", "Contract", s.accessKeysContract},
 		// NUL and invalid UTF-8.
 		{"Text", "RefusedOnWrite", s.textRefusedOnWrite},
 		{"Text", "AbsentOnLookup", s.textAbsentOnLookup},

@@ -1,0 +1,203 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
+
+	"fedgate/gateway/cognito"
+	"fedgate/gateway/core"
+	"fedgate/gateway/store"
+)
+
+// clockSigner signs with the harness clock instead of the machine's, so
+// signatures fall inside the gateway's window; skew shifts it.
+type clockSigner struct {
+	now  func() time.Time
+	skew time.Duration
+}
+
+func (s clockSigner) SignHTTP(ctx context.Context, creds aws.Credentials, r *http.Request, payloadHash, service, region string, _ time.Time, opts ...func(*v4.SignerOptions)) error {
+	return v4.NewSigner().SignHTTP(ctx, creds, r, payloadHash, service, region, s.now().Add(s.skew), opts...)
+}
+
+// accessKey creates an access key in the harness's store.
+func (h *cogHarness) accessKey(role, pool string) (id, secret string) {
+	h.t.Helper()
+	k, secret, err := h.srv.core.AccessKeys().Create(context.Background(), core.NewAccessKey{Name: role + " key", Role: role, PoolID: pool}, "test")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return k.ID, secret
+}
+
+// signedSDK is the AWS SDK for Go's client signing with an access key.
+func (h *cogHarness) signedSDK(id, secret string, skew time.Duration) (*cognitoidentity.Client, *cogWire) {
+	w := &cogWire{h: h.srv.Handler()}
+	return cognitoidentity.New(cognitoidentity.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String("https://cognito-identity.fedgate.test"),
+		HTTPClient: w, RetryMaxAttempts: 1,
+		Credentials:  credentials.NewStaticCredentialsProvider(id, secret, ""),
+		HTTPSignerV4: clockSigner{now: h.clock.Now, skew: skew},
+	}), w
+}
+
+// auditOf lists the audit entries of one kind, newest first.
+func (h *cogHarness) auditOf(kind string) []store.AuditEntry {
+	h.t.Helper()
+	entries, err := h.store.ListAudit(context.Background(), store.AuditQuery{Kind: kind})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return entries
+}
+
+// A viewer's key reads but cannot delete; a key for one pool cannot
+// touch another; a disabled key is refused; every use, accepted or not,
+// is in the audit log under the key's id.
+func TestCognitoSignedRolesScopeAndAudit(t *testing.T) {
+	h := newCogHarness(t)
+	ctx := context.Background()
+	alice := h.mustID(cogPoolID, h.logins("alice"))
+	viewerID, viewerSecret := h.accessKey("viewer", "")
+	viewer, _ := h.signedSDK(viewerID, viewerSecret, 0)
+
+	d, err := viewer.DescribeIdentity(ctx, &cognitoidentity.DescribeIdentityInput{IdentityId: aws.String(alice)})
+	if err != nil || aws.ToString(d.IdentityId) != alice || len(d.Logins) != 1 || d.Logins[0] != h.idp.loginKey() {
+		t.Fatalf("viewer DescribeIdentity = %+v, %v; want alice's identity with her login key", d, err)
+	}
+	_, err = viewer.DeleteIdentities(ctx, &cognitoidentity.DeleteIdentitiesInput{IdentityIdsToDelete: []string{alice}})
+	checkSignedError(t, err, cognito.ErrAccessDenied)
+	if _, err := h.store.LookupIdentity(ctx, alice); err != nil {
+		t.Fatalf("a viewer's refused delete removed the identity: %v", err)
+	}
+
+	scopedID, scopedSecret := h.accessKey("editor", cogClosedID)
+	scoped, _ := h.signedSDK(scopedID, scopedSecret, 0)
+	_, err = scoped.ListIdentities(ctx, &cognitoidentity.ListIdentitiesInput{IdentityPoolId: aws.String(cogPoolID), MaxResults: aws.Int32(10)})
+	checkSignedError(t, err, cognito.ErrAccessDenied)
+	del, err := scoped.DeleteIdentities(ctx, &cognitoidentity.DeleteIdentitiesInput{IdentityIdsToDelete: []string{alice}})
+	if err != nil || len(del.UnprocessedIdentityIds) != 1 || aws.ToString(del.UnprocessedIdentityIds[0].IdentityId) != alice ||
+		string(del.UnprocessedIdentityIds[0].ErrorCode) != "AccessDenied" {
+		t.Fatalf("a key of another pool deleting = %+v, %v; want alice unprocessed with AccessDenied", del, err)
+	}
+	pools, err := scoped.ListIdentityPools(ctx, &cognitoidentity.ListIdentityPoolsInput{MaxResults: aws.Int32(60)})
+	if err != nil || len(pools.IdentityPools) != 1 || aws.ToString(pools.IdentityPools[0].IdentityPoolId) != cogClosedID {
+		t.Fatalf("a scoped key lists %+v, %v; want only its pool", pools, err)
+	}
+
+	if err := h.srv.core.AccessKeys().SetDisabled(ctx, viewerID, true, "test"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = viewer.DescribeIdentity(ctx, &cognitoidentity.DescribeIdentityInput{IdentityId: aws.String(alice)})
+	checkSignedError(t, err, cognito.ErrUnrecognizedClient)
+
+	uses := h.auditOf(store.AuditAccessKey)
+	want := []struct{ actor, result, reason string }{
+		{viewerID, store.AuditRefused, "DescribeIdentity: UnrecognizedClientException"},
+		{scopedID, store.AuditOK, "ListIdentityPools"},
+		{scopedID, store.AuditOK, "DeleteIdentities"},
+		{scopedID, store.AuditRefused, "ListIdentities: AccessDeniedException"},
+		{viewerID, store.AuditRefused, "DeleteIdentities: AccessDeniedException"},
+		{viewerID, store.AuditOK, "DescribeIdentity"},
+	}
+	if len(uses) != len(want) {
+		t.Fatalf("audit has %d access key entries, want %d: %+v", len(uses), len(want), uses)
+	}
+	for i, w := range want {
+		u := uses[i]
+		if u.Actor != "access-key:"+w.actor || u.Result != w.result || u.Reason != w.reason || u.Source == "" || u.RequestID == "" {
+			t.Errorf("audit[%d] = %+v; want actor %s, %s, %q, with source and request id", i, u, w.actor, w.result, w.reason)
+		}
+	}
+}
+
+// DeleteIdentities deletes what the key may delete, skips unknown ids,
+// audits each deletion, and the deleted login gets a new identity.
+func TestCognitoDeleteIdentities(t *testing.T) {
+	h := newCogHarness(t)
+	ctx := context.Background()
+	alice := h.mustID(cogPoolID, h.logins("alice"))
+	guest := h.mustID(cogPoolID, nil)
+	id, secret := h.accessKey("editor", "")
+	c, _ := h.signedSDK(id, secret, 0)
+	out, err := c.DeleteIdentities(ctx, &cognitoidentity.DeleteIdentitiesInput{IdentityIdsToDelete: []string{alice, guest, cogUnknownID}})
+	if err != nil || len(out.UnprocessedIdentityIds) != 0 {
+		t.Fatalf("DeleteIdentities = %+v, %v", out, err)
+	}
+	for _, gone := range []string{alice, guest} {
+		_, err := c.DescribeIdentity(ctx, &cognitoidentity.DescribeIdentityInput{IdentityId: aws.String(gone)})
+		checkSignedError(t, err, cognito.ErrResourceNotFound)
+	}
+	if again := h.mustID(cogPoolID, h.logins("alice")); again == alice {
+		t.Errorf("alice got her deleted identity %s back", alice)
+	}
+	changes := h.auditOf(store.AuditAdminChange)
+	deleted := map[string]bool{}
+	for _, e := range changes {
+		if e.Actor == "access-key:"+id && strings.HasPrefix(e.Reason, "identity deleted") {
+			deleted[e.IdentityID] = true
+		}
+	}
+	if !deleted[alice] || !deleted[guest] || len(deleted) != 2 {
+		t.Errorf("deletions audited: %v; want alice's and the guest's", deleted)
+	}
+	ids := make([]string, 61)
+	for i := range ids {
+		ids[i] = cogUnknownID
+	}
+	_, err = c.DeleteIdentities(ctx, &cognitoidentity.DeleteIdentitiesInput{IdentityIdsToDelete: ids})
+	checkSignedError(t, err, cognito.ErrInvalidParameter)
+}
+
+// ListIdentities pages through a pool's identities with NextToken.
+func TestCognitoListIdentitiesPages(t *testing.T) {
+	h := newCogHarness(t)
+	ctx := context.Background()
+	want := map[string]bool{}
+	for range 5 {
+		want[h.mustID(cogPoolID, nil)] = true
+	}
+	want[h.mustID(cogPoolID, h.logins("alice"))] = true
+	h.mustID(cogClosedID, h.logins("alice")) // another pool's
+	id, secret := h.accessKey("viewer", cogPoolID)
+	c, _ := h.signedSDK(id, secret, 0)
+	got := map[string]bool{}
+	pages := 0
+	var next *string
+	for {
+		out, err := c.ListIdentities(ctx, &cognitoidentity.ListIdentitiesInput{IdentityPoolId: aws.String(cogPoolID), MaxResults: aws.Int32(4), NextToken: next, HideDisabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, d := range out.Identities {
+			got[aws.ToString(d.IdentityId)] = true
+		}
+		if next = out.NextToken; next == nil {
+			break
+		}
+	}
+	if pages != 2 || len(got) != len(want) {
+		t.Fatalf("%d pages with %d identities, want 2 pages with %d", pages, len(got), len(want))
+	}
+	for w := range want {
+		if !got[w] {
+			t.Errorf("identity %s not listed", w)
+		}
+	}
+	_, err := c.ListIdentities(ctx, &cognitoidentity.ListIdentitiesInput{IdentityPoolId: aws.String(cogPoolID), MaxResults: aws.Int32(4), NextToken: aws.String("forged")})
+	checkSignedError(t, err, cognito.ErrInvalidParameter)
+}
+
+func checkSignedError(t *testing.T, err error, want string) {
+	t.Helper()
+	checkSDKError(t, err, want)
+}

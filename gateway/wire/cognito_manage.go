@@ -1,0 +1,85 @@
+package wire
+
+// Shapes of the Cognito Identity operations AWS signs: identity and
+// identity pool management.
+
+// ListIdentityPoolsInput is the body of ListIdentityPools.
+type ListIdentityPoolsInput struct {
+	MaxResults int    `json:"MaxResults"`
+	NextToken  string `json:"NextToken,omitempty"`
+}
+
+// IdentityPoolShortDescription names one pool in ListIdentityPools.
+type IdentityPoolShortDescription struct {
+	IdentityPoolID   string `json:"IdentityPoolId"`
+	IdentityPoolName string `json:"IdentityPoolName"`
+}
+
+// ListIdentityPoolsOutput is the answer of ListIdentityPools.
+type ListIdentityPoolsOutput struct {
+	IdentityPools []IdentityPoolShortDescription `json:"IdentityPools"`
+	NextToken     string                         `json:"NextToken,omitempty"`
+}
+
+// DescribeIdentityPoolInput is the body of DescribeIdentityPool (and of
+// GetIdentityPoolRoles and the other operations naming one pool).
+type DescribeIdentityPoolInput struct {
+	IdentityPoolID string `json:"IdentityPoolId"`
+}
+
+// IdentityPool is a pool as Cognito describes it.
+type IdentityPool struct {
+	IdentityPoolID                 string            `json:"IdentityPoolId"`
+	IdentityPoolName               string            `json:"IdentityPoolName"`
+	AllowUnauthenticatedIdentities bool              `json:"AllowUnauthenticatedIdentities"`
+	AllowClassicFlow               bool              `json:"AllowClassicFlow"`
+	SupportedLoginProviders        map[string]string `json:"SupportedLoginProviders,omitempty"`
+	DeveloperProviderName          string            `json:"DeveloperProviderName,omitempty"`
+	SamlProviderARNs               []string          `json:"SamlProviderARNs,omitempty"`
+	IdentityPoolTags               map[string]string `json:"IdentityPoolTags,omitempty"`
+}
+
+// DescribeIdentityInput is the body of DescribeIdentity.
+type DescribeIdentityInput struct {
+	IdentityID string `json:"IdentityId"`
+}
+
+// IdentityDescription is one identity: its login keys and its dates in
+// epoch seconds.
+type IdentityDescription struct {
+	IdentityID       string   `json:"IdentityId"`
+	Logins           []string `json:"Logins,omitempty"`
+	CreationDate     float64  `json:"CreationDate"`
+	LastModifiedDate float64  `json:"LastModifiedDate"`
+}
+
+// ListIdentitiesInput is the body of ListIdentities.
+type ListIdentitiesInput struct {
+	IdentityPoolID string `json:"IdentityPoolId"`
+	MaxResults     int    `json:"MaxResults"`
+	NextToken      string `json:"NextToken,omitempty"`
+	HideDisabled   bool   `json:"HideDisabled"`
+}
+
+// ListIdentitiesOutput is the answer of ListIdentities.
+type ListIdentitiesOutput struct {
+	IdentityPoolID string                `json:"IdentityPoolId"`
+	Identities     []IdentityDescription `json:"Identities"`
+	NextToken      string                `json:"NextToken,omitempty"`
+}
+
+// DeleteIdentitiesInput is the body of DeleteIdentities.
+type DeleteIdentitiesInput struct {
+	IdentityIDsToDelete []string `json:"IdentityIdsToDelete"`
+}
+
+// UnprocessedIdentityID is an identity DeleteIdentities did not delete.
+type UnprocessedIdentityID struct {
+	IdentityID string `json:"IdentityId"`
+	ErrorCode  string `json:"ErrorCode"` // AccessDenied or InternalServerError
+}
+
+// DeleteIdentitiesOutput is the answer of DeleteIdentities.
+type DeleteIdentitiesOutput struct {
+	UnprocessedIdentityIDs []UnprocessedIdentityID `json:"UnprocessedIdentityIds"`
+}
