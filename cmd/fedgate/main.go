@@ -31,6 +31,9 @@ Usage:
                                                 write the live providers, pools and rules as YAML
   fedgate mappings apply --config FILE [--dry-run] [--comment TEXT] FILE.yaml
                                                 show the changes and apply them as one version
+  fedgate access-keys create --config FILE --name N --role owner|editor|viewer [--pool ID]
+                                                an access key for signed Cognito API calls (secret shown once);
+                                                also list, disable, enable, rotate, delete --id ID
   fedgate hash-password                         read a password on stdin, print its bcrypt hash
 
 Client (on a laptop; --gateway defaults to $FEDGATE_GATEWAY):
@@ -95,6 +98,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdKeys(ctx, args[1:], env, stdout, stderr)
 	case "mappings":
 		return cmdMappings(ctx, args[1:], env, stdout, stderr)
+	case "access-keys":
+		return cmdAccessKeys(ctx, args[1:], env, stdout, stderr)
 	case "saml-metadata":
 		return cmdSAMLMetadata(ctx, args[1:], env, stdout, stderr)
 	case "hash-password":
