@@ -2,8 +2,11 @@ package gateway
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -93,5 +96,60 @@ func TestAdminAccessKeys(t *testing.T) {
 		if !strings.HasSuffix(reasons[i], w) {
 			t.Errorf("audit[%d] = %q, want it to end with %q", i, reasons[i], w)
 		}
+	}
+}
+
+var (
+	newKeyID     = regexp.MustCompile(`id="new-key-id">(FGAK[A-Z2-7]{16})<`)
+	newKeySecret = regexp.MustCompile(`id="new-key-secret">([^<]+)<`)
+)
+
+// The access keys page: owners only; the secret is on the page that made
+// it and nowhere after.
+func TestAdminAccessKeysPage(t *testing.T) {
+	h := newAdminHarness(t)
+	owner, csrf := h.signedInAdmin("carol", gwPassCarol)
+	viewer, viewerCSRF := h.signedInAdmin("alice", gwPassAlice)
+	if w := viewer.get("/admin/access-keys"); w.Code != http.StatusForbidden {
+		t.Fatalf("a viewer opened the access keys page: %d", w.Code)
+	}
+	if w := viewer.post("/admin/access-keys", url.Values{"csrf": {viewerCSRF}, "name": {"x"}, "role": {"owner"}}); w.Code != http.StatusForbidden {
+		t.Fatalf("a viewer created a key: %d", w.Code)
+	}
+	if w := viewer.get("/admin"); strings.Contains(w.Body.String(), `href="/admin/access-keys"`) {
+		t.Error("the viewer's menu offers access keys")
+	}
+	if w := owner.post("/admin/access-keys", url.Values{"name": {"x"}, "role": {"viewer"}}); w.Code != http.StatusForbidden {
+		t.Fatalf("a create without the CSRF token: %d", w.Code)
+	}
+	if w := owner.post("/admin/access-keys", url.Values{"csrf": {csrf}, "name": {"x"}, "role": {"root"}}); w.Code != http.StatusBadRequest ||
+		!strings.Contains(w.Body.String(), "must be viewer, editor or owner") {
+		t.Fatalf("a bad role: %d", w.Code)
+	}
+	w := owner.post("/admin/access-keys", url.Values{"csrf": {csrf}, "name": {"billing backend"}, "role": {"editor"}, "pool": {gwTeamID}})
+	id := gwFind(t, newKeyID, w.Body.String())
+	secret := html.UnescapeString(gwFind(t, newKeySecret, w.Body.String()))
+	if w.Code != http.StatusCreated || w.Header().Get("Cache-Control") != "no-store" {
+		t.Fatalf("create: %d, Cache-Control %q", w.Code, w.Header().Get("Cache-Control"))
+	}
+	list := owner.get("/admin/access-keys")
+	if list.Code != http.StatusOK || !strings.Contains(list.Body.String(), id) || strings.Contains(list.Body.String(), secret) {
+		t.Fatalf("the list: %d, shows the key %v, shows the secret %v", list.Code, strings.Contains(list.Body.String(), id), strings.Contains(list.Body.String(), secret))
+	}
+	if w := owner.post("/admin/access-keys/"+id+"/disable", url.Values{"csrf": {csrf}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("disable: %d", w.Code)
+	}
+	if k, err := h.store.GetAccessKey(context.Background(), id); err != nil || !k.Disabled {
+		t.Fatalf("after disable: %+v, %v", k, err)
+	}
+	rot := owner.post("/admin/access-keys/"+id+"/rotate", url.Values{"csrf": {csrf}})
+	if newSecret := html.UnescapeString(gwFind(t, newKeySecret, rot.Body.String())); newSecret == secret {
+		t.Error("rotation kept the secret")
+	}
+	if w := owner.post("/admin/access-keys/"+id+"/delete", url.Values{"csrf": {csrf}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("delete: %d", w.Code)
+	}
+	if w := owner.post("/admin/access-keys/"+id+"/delete", url.Values{"csrf": {csrf}}); w.Code != http.StatusNotFound {
+		t.Fatalf("delete again: %d", w.Code)
 	}
 }

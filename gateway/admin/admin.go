@@ -134,4 +134,9 @@ func (s *Admin) Mount(r *gin.Engine) {
 	ui.GET("/history/:version", view, s.uiVersion)
 	ui.POST("/history/:version/restore", own, s.uiRestore)
 	ui.GET("/audit", view, s.uiAudit)
+	ui.GET("/access-keys", own, s.uiAccessKeys)
+	ui.POST("/access-keys", own, s.uiCreateAccessKey)
+	for _, action := range []string{"disable", "enable", "rotate", "delete"} {
+		ui.POST("/access-keys/:id/"+action, own, s.uiAccessKeyAction(action))
+	}
 }
