@@ -45,7 +45,9 @@ func (s *Admin) renderAccessKeys(c *gin.Context, status int, data accessKeysPage
 	s.kit.Render(c, status, "admin_access_keys", data, true)
 }
 
-func (s *Admin) uiAccessKeys(c *gin.Context) { s.renderAccessKeys(c, http.StatusOK, accessKeysPage{Role: "viewer"}) }
+func (s *Admin) uiAccessKeys(c *gin.Context) {
+	s.renderAccessKeys(c, http.StatusOK, accessKeysPage{Role: "viewer"})
+}
 
 func (s *Admin) uiCreateAccessKey(c *gin.Context) {
 	n := core.NewAccessKey{Name: c.PostForm("name"), Role: c.PostForm("role"), PoolID: c.PostForm("pool")}
