@@ -23,7 +23,7 @@ import (
 // GuestProvider marks guest (unauthenticated) identities in the store and
 // the audit log. It cannot collide with a provider id, which never
 // contains ':'.
-const GuestProvider = "cognito:unauthenticated"
+const GuestProvider = store.GuestProvider
 
 // OpenIDTokenTTL is the lifetime of GetOpenIdToken's token, as Cognito's.
 const OpenIDTokenTTL = 10 * time.Minute

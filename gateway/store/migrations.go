@@ -98,6 +98,17 @@ func migrations() []string {
 			rotated_at   {int} NOT NULL,
 			last_used_at {int} NOT NULL
 		)`,
+		// Logins linked to an identity beyond the one that created it (its
+		// row in identities).
+		`CREATE TABLE identity_links (
+			pool_id     TEXT NOT NULL,
+			provider    TEXT NOT NULL,
+			subject     TEXT NOT NULL,
+			identity_id TEXT NOT NULL,
+			linked_at   {int} NOT NULL,
+			PRIMARY KEY (pool_id, provider, subject)
+		)`,
+		`CREATE INDEX identity_links_identity ON identity_links (identity_id)`,
 	}
 }
 

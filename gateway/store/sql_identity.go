@@ -34,6 +34,17 @@ func (s *sqlStore) GetOrCreateIdentity(ctx context.Context, k IdentityKey, newID
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", false, s.classify(op, err)
 	}
+	if errors.Is(err, sql.ErrNoRows) {
+		// A login linked to an identity it did not create.
+		err = s.reader.QueryRowContext(ctx, `SELECT identity_id FROM identity_links
+			WHERE pool_id = $1 AND provider = $2 AND subject = $3`, k.PoolID, k.Provider, k.Subject).Scan(&id)
+		if err == nil {
+			return id, false, s.touchIdentity(ctx, id, now)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return "", false, s.classify(op, err)
+		}
+	}
 	var created bool
 	err = s.withTx(ctx, func(tx *sql.Tx) error {
 		// DO NOTHING only on the identity key: a newID already bound to
@@ -109,9 +120,20 @@ func (s *sqlStore) DeleteIdentity(ctx context.Context, id string) error {
 	if !validText(id) {
 		return newError(op, ErrNotFound, nil)
 	}
-	n, err := s.exec(ctx, op, `DELETE FROM identities WHERE id = $1`, id)
-	if err != nil {
+	var n int64
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM identities WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM identity_links WHERE identity_id = $1`, id)
 		return err
+	})
+	if err != nil {
+		return s.classify(op, err)
 	}
 	if n == 0 {
 		return newError(op, ErrNotFound, nil)

@@ -58,6 +58,8 @@ func (s *suite) cases() []testCase {
 		{"Identity", "KeysAreDistinct", s.identityKeysAreDistinct},
 		{"Identity", "LookupUnknown", s.identityLookupUnknown},
 		{"Identity", "ListAndDelete", s.identityListAndDelete},
+		{"Identity", "Links", s.identityLinks},
+		{"Identity", "Merge", s.identityMerge},
 		{"Identity", "LastSeenAdvances", s.identityLastSeenAdvances},
 		{"Identity", "IDTakenByAnotherKey", s.identityIDTakenByAnotherKey},
 		{"Identity", "InvalidArguments", s.identityInvalidArguments},
