@@ -146,7 +146,14 @@ func cogGoldenCases() []cogGoldenCase {
 			wantType: cognito.ErrNotAuthorized},
 		{name: "NotAuthorizedException.identity-of-another-user", setup: alice, sdk: gcfi(loginsOf("bob"), ""), wantType: cognito.ErrNotAuthorized},
 		{name: "NotAuthorizedException.guests-disabled", sdk: getID(cogClosedID, nil), wantType: cognito.ErrNotAuthorized},
-		{name: "NotAuthorizedException.guest-id-with-logins", setup: guest, sdk: gcfi(loginsOf("alice"), ""), wantType: cognito.ErrNotAuthorized},
+		{name: "GetCredentialsForIdentity.guest-signs-in", setup: guest, sdk: gcfi(loginsOf("alice"), "")},
+		{name: "NotAuthorizedException.upgraded-guest-of-another-user", setup: func(h *cogHarness) map[string]string {
+			v := guest(h)
+			if r, _ := h.creds(v["id"], h.logins("carol"), ""); r.status != http.StatusOK {
+				h.t.Fatalf("carol signing the guest in: %s", r.body)
+			}
+			return v
+		}, sdk: gcfi(loginsOf("alice"), ""), wantType: cognito.ErrNotAuthorized},
 		{name: "NotAuthorizedException.custom-role-not-entitled", setup: alice, sdk: gcfi(loginsOf("alice"), cogAdminRole), wantType: cognito.ErrNotAuthorized},
 		{name: "NotAuthorizedException.no-matching-rule", setup: func(h *cogHarness) map[string]string { return idOf(h, cogPoolID, "bob") },
 			sdk: gcfi(loginsOf("bob"), ""), wantType: cognito.ErrNotAuthorized},
@@ -243,7 +250,7 @@ func TestCognitoGolden(t *testing.T) {
 		})
 	}
 	for _, typ := range []string{"GetId", "GetCredentialsForIdentity", "GetOpenIdToken",
-		"ListIdentityPools", "DescribeIdentityPool", "DescribeIdentity", "ListIdentities", "DeleteIdentities",
+		"ListIdentityPools", "DescribeIdentityPool", "DescribeIdentity", "ListIdentities", "DeleteIdentities", "UnlinkIdentity",
 		cognito.ErrMissingAuth, cognito.ErrIncompleteSig, cognito.ErrInvalidSignature, cognito.ErrUnrecognizedClient, cognito.ErrAccessDenied,
 		cognito.ErrInvalidParameter, cognito.ErrNotAuthorized,
 		cognito.ErrResourceNotFound, cognito.ErrResourceConflict, cognito.ErrTooManyRequests, cognito.ErrInvalidPoolConfig, cognito.ErrExternalService, cognito.ErrInternalError} {

@@ -105,6 +105,16 @@ func signedGoldenCases() []cogGoldenCase {
 		{name: "UnrecognizedClientException.disabled-key", signer: "disabled", sdk: listPools, wantType: cognito.ErrUnrecognizedClient},
 		{name: "AccessDeniedException.viewer-deletes", signer: "viewer", setup: alice, sdk: deleteIdentities, wantType: cognito.ErrAccessDenied},
 		{name: "AccessDeniedException.other-pool", signer: "closed-pool-editor", sdk: listIdentities(cogPoolID), wantType: cognito.ErrAccessDenied},
+		{name: "UnlinkIdentity.saml-login", setup: func(h *cogHarness) map[string]string {
+			withCogSAML(h)
+			logins := h.logins("alice")
+			logins[cogSAMLARN] = "good:golden"
+			return map[string]string{"id": h.mustID(cogPoolID, logins)}
+		}, sdk: func(ctx context.Context, h *cogHarness, c *cognitoidentity.Client, v map[string]string) error {
+			_, err := c.UnlinkIdentity(ctx, &cognitoidentity.UnlinkIdentityInput{IdentityId: aws.String(v["id"]), Logins: h.logins("alice"),
+				LoginsToRemove: []string{cogSAMLARN}})
+			return err
+		}},
 		{name: "ResourceNotFoundException.unknown-pool-signed", signer: "viewer", sdk: describePool(cogUnknownID), wantType: cognito.ErrResourceNotFound},
 	}
 }

@@ -121,6 +121,7 @@ func New(c *core.Core, kit *httpkit.Kit, cfg config.Cognito, log *slog.Logger, n
 		"GetId":                     api.getID,
 		"GetCredentialsForIdentity": api.getCredentialsForIdentity,
 		"GetOpenIdToken":            api.getOpenIDToken,
+		"UnlinkIdentity":            api.unlinkIdentity,
 	}
 	api.signed = api.signedOps()
 	api.sig = sigV4{service: SigningService, required: requiredSigned, resolve: api.resolveKey}
@@ -144,7 +145,7 @@ func (api *API) Mount(r *gin.Engine) {
 // refusals, for the audit log.
 func isCredentialOp(c *gin.Context) bool {
 	op, ok := strings.CutPrefix(c.GetHeader("X-Amz-Target"), TargetPrefix)
-	return ok && (op == "GetId" || op == "GetCredentialsForIdentity" || op == "GetOpenIdToken")
+	return ok && (op == "GetId" || op == "GetCredentialsForIdentity" || op == "GetOpenIdToken" || op == "UnlinkIdentity")
 }
 
 // corsHeaders let browser apps call the API cross-origin, as they call

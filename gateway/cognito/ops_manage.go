@@ -150,38 +150,45 @@ func (api *API) describeIdentity(c *gin.Context, body []byte) (any, *core.Error)
 	if e != nil {
 		return nil, e
 	}
-	return api.describe(rec), nil
+	return api.describe(c.Request.Context(), rec)
 }
 
 // describe is an identity in Cognito's shape; its logins are the login
 // keys of its providers in the pool (none for a guest).
-func (api *API) describe(rec *store.IdentityRecord) wire.IdentityDescription {
+func (api *API) describe(ctx context.Context, rec *store.IdentityRecord) (wire.IdentityDescription, *core.Error) {
 	out := wire.IdentityDescription{
 		IdentityID:       rec.ID,
 		CreationDate:     epochSeconds(rec.CreatedAt.UnixMilli()),
 		LastModifiedDate: epochSeconds(rec.LastSeenAt.UnixMilli()),
 	}
 	if rec.Provider == core.GuestProvider {
-		return out
+		return out, nil
 	}
-	key := rec.Provider
-	if pool := api.core.Snapshot().Pools[rec.PoolID]; pool != nil {
-		for _, p := range pool.Providers {
-			if p.Cfg.ID == rec.Provider {
-				if m, ok := loginMethodOf(pool, p); ok {
+	logins, err := api.core.LoginsOf(ctx, rec.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return out, storeError(err)
+	}
+	pool := api.core.Snapshot().Pools[rec.PoolID]
+	for _, k := range logins {
+		key := k.Provider
+		if pool != nil {
+			for _, p := range pool.Providers {
+				if m, ok := loginMethodOf(pool, p); ok && p.Cfg.ID == k.Provider {
 					key = m.key
 				}
 			}
 		}
+		if !slices.Contains(out.Logins, key) {
+			out.Logins = append(out.Logins, key)
+		}
 	}
-	out.Logins = []string{key}
-	return out
+	return out, nil
 }
 
 func epochSeconds(ms int64) float64 { return float64(ms) / 1000 }
 
-// listIdentities is ListIdentities. fedgate never disables an identity,
-// so HideDisabled changes nothing.
+// listIdentities is ListIdentities. An identity whose logins were all
+// unlinked is disabled (nobody can use it); HideDisabled leaves those out.
 func (api *API) listIdentities(c *gin.Context, body []byte) (any, *core.Error) {
 	var in wire.ListIdentitiesInput
 	if e := decode(body, &in); e != nil {
@@ -214,7 +221,16 @@ func (api *API) listIdentities(c *gin.Context, body []byte) (any, *core.Error) {
 		out.NextToken = pageToken(recs[len(recs)-1].ID)
 	}
 	for i := range recs {
-		out.Identities = append(out.Identities, api.describe(&recs[i]))
+		if in.HideDisabled && recs[i].Provider == store.UnlinkedProvider {
+			if logins, err := api.core.LoginsOf(ctx, recs[i].ID); err == nil && len(logins) == 0 {
+				continue
+			}
+		}
+		d, e := api.describe(ctx, &recs[i])
+		if e != nil {
+			return nil, e
+		}
+		out.Identities = append(out.Identities, d)
 	}
 	return out, nil
 }

@@ -83,3 +83,10 @@ type UnprocessedIdentityID struct {
 type DeleteIdentitiesOutput struct {
 	UnprocessedIdentityIDs []UnprocessedIdentityID `json:"UnprocessedIdentityIds"`
 }
+
+// UnlinkIdentityInput is the body of UnlinkIdentity.
+type UnlinkIdentityInput struct {
+	IdentityID     string            `json:"IdentityId"`
+	Logins         map[string]string `json:"Logins"`
+	LoginsToRemove []string          `json:"LoginsToRemove"`
+}
