@@ -74,6 +74,12 @@ func signedGoldenCases() []cogGoldenCase {
 		_, err := c.DeleteIdentities(ctx, &cognitoidentity.DeleteIdentitiesInput{IdentityIdsToDelete: []string{v["id"], cogUnknownID}})
 		return err
 	}
+	getRoles := func(pool string) call {
+		return func(ctx context.Context, _ *cogHarness, c *cognitoidentity.Client, _ map[string]string) error {
+			_, err := c.GetIdentityPoolRoles(ctx, &cognitoidentity.GetIdentityPoolRolesInput{IdentityPoolId: aws.String(pool)})
+			return err
+		}
+	}
 	twoIdentities := func(h *cogHarness) map[string]string {
 		h.mustID(cogPoolID, nil)
 		return idOf(h, cogPoolID, "alice")
@@ -113,6 +119,31 @@ func signedGoldenCases() []cogGoldenCase {
 		}, sdk: func(ctx context.Context, h *cogHarness, c *cognitoidentity.Client, v map[string]string) error {
 			_, err := c.UnlinkIdentity(ctx, &cognitoidentity.UnlinkIdentityInput{IdentityId: aws.String(v["id"]), Logins: h.logins("alice"),
 				LoginsToRemove: []string{cogSAMLARN}})
+			return err
+		}},
+		{name: "CreateIdentityPool.oidc", signer: "editor", sdk: func(ctx context.Context, h *cogHarness, c *cognitoidentity.Client, _ map[string]string) error {
+			_, err := c.CreateIdentityPool(ctx, &cognitoidentity.CreateIdentityPoolInput{IdentityPoolName: aws.String("Partner App"),
+				AllowUnauthenticatedIdentities: false, SupportedLoginProviders: map[string]string{h.idp.loginKey(): "partner-app"}})
+			return err
+		}},
+		{name: "DeleteIdentityPool.closed", signer: "editor", sdk: func(ctx context.Context, _ *cogHarness, c *cognitoidentity.Client, _ map[string]string) error {
+			_, err := c.DeleteIdentityPool(ctx, &cognitoidentity.DeleteIdentityPoolInput{IdentityPoolId: aws.String(cogClosedID)})
+			return err
+		}},
+		{name: "GetIdentityPoolRoles.rules", signer: "viewer", sdk: getRoles(cogClosedID)},
+		{name: "InvalidParameterException.roles-without-cognito-shape", signer: "viewer", sdk: getRoles(cogPoolID), wantType: cognito.ErrInvalidParameter},
+		{name: "InvalidParameterException.create-with-unknown-provider", signer: "editor", sdk: func(ctx context.Context, _ *cogHarness, c *cognitoidentity.Client, _ map[string]string) error {
+			_, err := c.CreateIdentityPool(ctx, &cognitoidentity.CreateIdentityPoolInput{IdentityPoolName: aws.String("x"),
+				AllowUnauthenticatedIdentities: false, SupportedLoginProviders: map[string]string{"graph.facebook.com": "1"}})
+			return err
+		}, wantType: cognito.ErrInvalidParameter},
+		{name: "GetPrincipalTagAttributeMap.mobile", signer: "viewer", sdk: func(ctx context.Context, h *cogHarness, c *cognitoidentity.Client, _ map[string]string) error {
+			_, err := c.GetPrincipalTagAttributeMap(ctx, &cognitoidentity.GetPrincipalTagAttributeMapInput{IdentityPoolId: aws.String(cogPoolID),
+				IdentityProviderName: aws.String(h.idp.loginKey())})
+			return err
+		}},
+		{name: "ListTagsForResource.mobile", signer: "viewer", sdk: func(ctx context.Context, _ *cogHarness, c *cognitoidentity.Client, _ map[string]string) error {
+			_, err := c.ListTagsForResource(ctx, &cognitoidentity.ListTagsForResourceInput{ResourceArn: aws.String("arn:aws:cognito-identity:us-east-1:123456789012:identitypool/" + cogPoolID)})
 			return err
 		}},
 		{name: "ResourceNotFoundException.unknown-pool-signed", signer: "viewer", sdk: describePool(cogUnknownID), wantType: cognito.ErrResourceNotFound},

@@ -201,3 +201,42 @@ func checkSignedError(t *testing.T, err error, want string) {
 	t.Helper()
 	checkSDKError(t, err, want)
 }
+
+// CreateIdentityPool makes a pool apps can use at once; a viewer's key
+// cannot create or delete one; DeleteIdentityPool removes it as a version
+// of the history, by the key, audited.
+func TestCognitoCreateAndDeletePool(t *testing.T) {
+	h := newCogHarness(t)
+	ctx := context.Background()
+	viewerID, viewerSecret := h.accessKey("viewer", "")
+	viewer, _ := h.signedSDK(viewerID, viewerSecret, 0)
+	editorID, editorSecret := h.accessKey("editor", "")
+	editor, _ := h.signedSDK(editorID, editorSecret, 0)
+	create := &cognitoidentity.CreateIdentityPoolInput{IdentityPoolName: aws.String("Partner App"), SupportedLoginProviders: map[string]string{h.idp.loginKey(): "x"}}
+	_, err := viewer.CreateIdentityPool(ctx, create)
+	checkSignedError(t, err, cognito.ErrAccessDenied)
+	made, err := editor.CreateIdentityPool(ctx, create)
+	if err != nil || !strings.HasPrefix(aws.ToString(made.IdentityPoolId), "us-east-1:") || aws.ToString(made.IdentityPoolName) != "Partner App" {
+		t.Fatalf("CreateIdentityPool = %+v, %v", made, err)
+	}
+	pool := aws.ToString(made.IdentityPoolId)
+	if id := h.mustID(pool, h.logins("alice")); id == "" {
+		t.Fatal("GetId in the new pool")
+	}
+	_, err = viewer.DeleteIdentityPool(ctx, &cognitoidentity.DeleteIdentityPoolInput{IdentityPoolId: aws.String(pool)})
+	checkSignedError(t, err, cognito.ErrAccessDenied)
+	if _, err := editor.DeleteIdentityPool(ctx, &cognitoidentity.DeleteIdentityPoolInput{IdentityPoolId: aws.String(pool)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = viewer.DescribeIdentityPool(ctx, &cognitoidentity.DescribeIdentityPoolInput{IdentityPoolId: aws.String(pool)})
+	checkSignedError(t, err, cognito.ErrResourceNotFound)
+	versions, err := h.store.ListConfigs(ctx, 0, 10)
+	if err != nil || len(versions) < 3 || versions[0].Author != "access-key:"+editorID || versions[0].Source != "cognito-api" ||
+		!strings.Contains(versions[0].Comment, "deleted") || !strings.Contains(versions[1].Comment, `"Partner App" created`) {
+		t.Fatalf("history: %+v, %v", versions, err)
+	}
+	changes := h.auditOf(store.AuditAdminChange)
+	if len(changes) < 2 || changes[0].Pool != pool || changes[0].Version != versions[0].Version || changes[0].Actor != "access-key:"+editorID {
+		t.Errorf("audit of the deletion: %+v", changes)
+	}
+}

@@ -74,9 +74,18 @@ func (api *API) listIdentityPools(c *gin.Context, body []byte) (any, *core.Error
 			out.NextToken = pageToken(ids[i-1])
 			break
 		}
-		out.IdentityPools = append(out.IdentityPools, wire.IdentityPoolShortDescription{IdentityPoolID: id, IdentityPoolName: api.core.Snapshot().Pools[id].Cfg.Name})
+		out.IdentityPools = append(out.IdentityPools, wire.IdentityPoolShortDescription{IdentityPoolID: id, IdentityPoolName: cognitoPoolName(api.core.Snapshot().Pools[id])})
 	}
 	return out, nil
+}
+
+// cognitoPoolName is a pool's name as Cognito shows it: its display name
+// (which CreateIdentityPool sets to the name it was given), else its name.
+func cognitoPoolName(p *core.Pool) string {
+	if p.Cfg.DisplayName != "" {
+		return p.Cfg.DisplayName
+	}
+	return p.Cfg.Name
 }
 
 // describeIdentityPool is DescribeIdentityPool: the pool in Cognito's
@@ -104,7 +113,7 @@ func (api *API) describeIdentityPool(c *gin.Context, body []byte) (any, *core.Er
 // provider ARN is SamlProviderARNs.
 func describePool(pool *core.Pool) wire.IdentityPool {
 	out := wire.IdentityPool{
-		IdentityPoolID: pool.Cfg.ID, IdentityPoolName: pool.Cfg.Name,
+		IdentityPoolID: pool.Cfg.ID, IdentityPoolName: cognitoPoolName(pool),
 		AllowUnauthenticatedIdentities: pool.Cfg.AllowGuests, AllowClassicFlow: pool.Cfg.AllowClassicFlow,
 	}
 	for _, p := range pool.Providers {

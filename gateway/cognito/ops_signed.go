@@ -22,5 +22,11 @@ func (api *API) signedOps() map[string]signedOp {
 		"DescribeIdentity":     read(api.describeIdentity),
 		"ListIdentities":       read(api.listIdentities),
 		"DeleteIdentities":     change(api.deleteIdentities),
+
+		"CreateIdentityPool":          change(api.createIdentityPool),
+		"DeleteIdentityPool":          change(api.deleteIdentityPool),
+		"GetIdentityPoolRoles":        read(api.getIdentityPoolRoles),
+		"GetPrincipalTagAttributeMap": read(api.getPrincipalTagAttributeMap),
+		"ListTagsForResource":         read(api.listTagsForResource),
 	}
 }

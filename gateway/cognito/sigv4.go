@@ -106,6 +106,8 @@ func parseAuthorization(h string) (*sigAuth, *core.Error) {
 // signedKey is an access key the request proved it holds.
 type signedKey struct {
 	ID, Name, Role, PoolID string
+	// Region is the region of the request's credential scope.
+	Region string
 }
 
 // keyResolver returns a key's record and secret; core.ErrAccessKeyNotFound
@@ -176,6 +178,7 @@ func (v sigV4) verify(r *http.Request, body []byte, now time.Time) (*signedKey, 
 	if subtle.ConstantTimeCompare([]byte(expected), []byte(a.signature)) != 1 {
 		return &key, apiError(ErrInvalidSignature, msgSignatureMismatch, errors.New("signature mismatch"))
 	}
+	key.Region = a.region
 	if disabled {
 		// Checked after the signature so that only the key's holder learns it.
 		return &key, apiError(ErrUnrecognizedClient, msgUnrecognized, errors.New("access key "+a.keyID+" is disabled"))

@@ -90,3 +90,72 @@ type UnlinkIdentityInput struct {
 	Logins         map[string]string `json:"Logins"`
 	LoginsToRemove []string          `json:"LoginsToRemove"`
 }
+
+// CreateIdentityPoolInput is the body of CreateIdentityPool (and, with
+// IdentityPoolId, of UpdateIdentityPool).
+type CreateIdentityPoolInput struct {
+	IdentityPoolID                 string            `json:"IdentityPoolId,omitempty"`
+	IdentityPoolName               string            `json:"IdentityPoolName"`
+	AllowUnauthenticatedIdentities bool              `json:"AllowUnauthenticatedIdentities"`
+	AllowClassicFlow               bool              `json:"AllowClassicFlow"`
+	SupportedLoginProviders        map[string]string `json:"SupportedLoginProviders"`
+	DeveloperProviderName          string            `json:"DeveloperProviderName"`
+	OpenIDConnectProviderARNs      []string          `json:"OpenIdConnectProviderARNs"`
+	CognitoIdentityProviders       []struct {
+		ProviderName string `json:"ProviderName"`
+		ClientID     string `json:"ClientId"`
+	} `json:"CognitoIdentityProviders"`
+	SamlProviderARNs []string          `json:"SamlProviderARNs"`
+	IdentityPoolTags map[string]string `json:"IdentityPoolTags"`
+}
+
+// RulesConfiguration is a Cognito role mapping's rule list.
+type RulesConfiguration struct {
+	Rules []MappingRule `json:"Rules"`
+}
+
+// MappingRule is one Cognito role mapping rule.
+type MappingRule struct {
+	Claim     string `json:"Claim"`
+	MatchType string `json:"MatchType"`
+	Value     string `json:"Value"`
+	RoleARN   string `json:"RoleARN"`
+}
+
+// RoleMapping is a provider's role mapping.
+type RoleMapping struct {
+	Type                    string              `json:"Type"`
+	AmbiguousRoleResolution string              `json:"AmbiguousRoleResolution,omitempty"`
+	RulesConfiguration      *RulesConfiguration `json:"RulesConfiguration,omitempty"`
+}
+
+// GetIdentityPoolRolesOutput is the answer of GetIdentityPoolRoles.
+type GetIdentityPoolRolesOutput struct {
+	IdentityPoolID string                 `json:"IdentityPoolId"`
+	Roles          map[string]string      `json:"Roles"`
+	RoleMappings   map[string]RoleMapping `json:"RoleMappings,omitempty"`
+}
+
+// PrincipalTagAttributeMapInput is the body of GetPrincipalTagAttributeMap.
+type PrincipalTagAttributeMapInput struct {
+	IdentityPoolID       string `json:"IdentityPoolId"`
+	IdentityProviderName string `json:"IdentityProviderName"`
+}
+
+// PrincipalTagAttributeMapOutput is the answer of GetPrincipalTagAttributeMap.
+type PrincipalTagAttributeMapOutput struct {
+	IdentityPoolID       string            `json:"IdentityPoolId"`
+	IdentityProviderName string            `json:"IdentityProviderName"`
+	UseDefaults          bool              `json:"UseDefaults"`
+	PrincipalTags        map[string]string `json:"PrincipalTags"`
+}
+
+// ResourceARNInput is the body of ListTagsForResource.
+type ResourceARNInput struct {
+	ResourceARN string `json:"ResourceArn"`
+}
+
+// ListTagsForResourceOutput is the answer of ListTagsForResource.
+type ListTagsForResourceOutput struct {
+	Tags map[string]string `json:"Tags"`
+}
