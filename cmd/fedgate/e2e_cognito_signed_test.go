@@ -123,15 +123,20 @@ func TestEndToEndCognitoSignedWithAWSCLI(t *testing.T) {
 			count[u.Actor+" "+u.Result+" "+u.Reason]++
 		}
 		for line, n := range map[string]int{
-			"access-key:" + viewerID + " ok ListIdentityPools":                                   2,
-			"access-key:" + viewerID + " ok ListIdentities":                                      2,
-			"access-key:" + viewerID + " ok DescribeIdentity":                                    2,
-			"access-key:" + viewerID + " refused DeleteIdentities: AccessDeniedException":        2,
-			"access-key:" + editorID + " refused ListIdentityPools: InvalidSignatureException":   3,
-			"access-key:" + editorID + " ok DeleteIdentities":                                    2,
-			"access-key:" + editorID + " refused DescribeIdentity: ResourceNotFoundException":    2,
-			"access-key:" + viewerID + " refused ListIdentityPools: UnrecognizedClientException": 1,
-			"access-key:" + editorID + " ok ListIdentityPools":                                   1,
+			"access-key:" + viewerID + " ok ListIdentityPools":                                    2,
+			"access-key:" + viewerID + " ok ListIdentities":                                       2,
+			"access-key:" + viewerID + " ok DescribeIdentity":                                     2,
+			"access-key:" + viewerID + " refused DeleteIdentities: AccessDeniedException":         2,
+			"access-key:" + editorID + " refused ListIdentityPools: InvalidSignatureException":    3,
+			"access-key:" + editorID + " ok DeleteIdentities":                                     2,
+			"access-key:" + editorID + " refused DescribeIdentity: ResourceNotFoundException":     2,
+			"access-key:" + viewerID + " refused ListIdentityPools: UnrecognizedClientException":  1,
+			"access-key:" + editorID + " ok ListIdentityPools":                                    1,
+			"access-key:" + editorID + " ok CreateIdentityPool":                                   2,
+			"access-key:" + editorID + " ok ListIdentities":                                       2,
+			"access-key:" + editorID + " ok DeleteIdentityPool":                                   2,
+			"access-key:" + viewerID + " refused DeleteIdentityPool: AccessDeniedException":       2,
+			"access-key:" + editorID + " refused DescribeIdentityPool: ResourceNotFoundException": 2,
 		} {
 			if count[line] != n {
 				t.Errorf("audit has %d × %q, want %d", count[line], line, n)
@@ -153,6 +158,15 @@ func TestEndToEndCognitoSignedWithAWSCLI(t *testing.T) {
 		}
 		if created != 3 || disabled != 1 || rotated != 1 || deleted != 2 {
 			t.Errorf("admin changes: %d created, %d disabled, %d rotated, %d identities deleted; want 3, 1, 1, 2", created, disabled, rotated, deleted)
+		}
+		var pools int
+		for _, c := range changes {
+			if c.Actor == "access-key:"+editorID && c.Version > 0 && strings.Contains(c.Reason, "identity pool") {
+				pools++
+			}
+		}
+		if pools != 4 {
+			t.Errorf("%d pool changes by the editor's key in the history, want 4 (two created, two deleted)", pools)
 		}
 	})
 }
@@ -198,5 +212,33 @@ func awsCLIScript(t *testing.T, e *env, bin, user, key, viewerID, viewerSecret, 
 	_, stderr, err = e.awsCLI(bin, editorID, editorSecret, "cognito-identity", "describe-identity", "--identity-id", identity)
 	if err == nil || !strings.Contains(stderr, "ResourceNotFoundException") {
 		t.Fatalf("describe-identity after delete: %v\n%s", err, stderr)
+	}
+
+	// A pool's life: create, use, list its identities, delete.
+	out, stderr, err = e.awsCLI(bin, editorID, editorSecret, "cognito-identity", "create-identity-pool", "--identity-pool-name", "Partner "+user,
+		"--no-allow-unauthenticated-identities", "--supported-login-providers", key+"="+e2eMobileClient)
+	var made struct{ IdentityPoolId, IdentityPoolName string }
+	if err != nil || json.Unmarshal([]byte(out), &made) != nil || !strings.HasPrefix(made.IdentityPoolId, "us-east-1:") || made.IdentityPoolName != "Partner "+user {
+		t.Fatalf("create-identity-pool: %v\n%s%s", err, out, stderr)
+	}
+	inNew, err := cognitoSDK(e.url).GetId(context.Background(), &cognitoidentity.GetIdInput{IdentityPoolId: aws.String(made.IdentityPoolId),
+		Logins: map[string]string{key: e.token(user, e2eMobileClient, 10*time.Minute)}})
+	if err != nil {
+		t.Fatalf("GetId in the new pool: %v", err)
+	}
+	out, stderr, err = e.awsCLI(bin, editorID, editorSecret, "cognito-identity", "list-identities", "--identity-pool-id", made.IdentityPoolId, "--max-results", "10")
+	if err != nil || !strings.Contains(out, aws.ToString(inNew.IdentityId)) {
+		t.Fatalf("list-identities of the new pool: %v\n%s%s", err, out, stderr)
+	}
+	_, stderr, err = e.awsCLI(bin, viewerID, viewerSecret, "cognito-identity", "delete-identity-pool", "--identity-pool-id", made.IdentityPoolId)
+	if err == nil || !strings.Contains(stderr, "AccessDeniedException") {
+		t.Fatalf("a viewer's delete-identity-pool: %v\n%s", err, stderr)
+	}
+	if out, stderr, err = e.awsCLI(bin, editorID, editorSecret, "cognito-identity", "delete-identity-pool", "--identity-pool-id", made.IdentityPoolId); err != nil {
+		t.Fatalf("delete-identity-pool: %v\n%s%s", err, out, stderr)
+	}
+	if _, stderr, err = e.awsCLI(bin, editorID, editorSecret, "cognito-identity", "describe-identity-pool", "--identity-pool-id", made.IdentityPoolId); err == nil ||
+		!strings.Contains(stderr, "ResourceNotFoundException") {
+		t.Fatalf("describe-identity-pool after delete: %v\n%s", err, stderr)
 	}
 }
