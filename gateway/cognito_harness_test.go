@@ -70,7 +70,13 @@ type cogIdP struct {
 
 func newCogIdP(t testing.TB, now func() time.Time) *cogIdP {
 	t.Helper()
-	return &cogIdP{IdP: testkit.NewIdP(t, testkit.IdPOptions{Keys: []testkit.KeySpec{{ID: "k1", Alg: jose.RS256}}}), now: now}
+	return newCogIdPDiscovery(t, now, nil)
+}
+
+// newCogIdPDiscovery is newCogIdP with fields added to its discovery document.
+func newCogIdPDiscovery(t testing.TB, now func() time.Time, discovery map[string]any) *cogIdP {
+	t.Helper()
+	return &cogIdP{IdP: testkit.NewIdP(t, testkit.IdPOptions{Keys: []testkit.KeySpec{{ID: "k1", Alg: jose.RS256}}, Discovery: discovery}), now: now}
 }
 
 // token signs an ID token for a user; extra claims override the defaults.
@@ -166,9 +172,16 @@ func cogConfig(issuerURL string) *config.File {
 
 func newCogHarness(t testing.TB, opts ...func(*config.File)) *cogHarness {
 	t.Helper()
+	return newCogHarnessDiscovery(t, nil, opts...)
+}
+
+// newCogHarnessDiscovery is newCogHarness whose IdP adds discovery to its
+// discovery document.
+func newCogHarnessDiscovery(t testing.TB, discovery map[string]any, opts ...func(*config.File)) *cogHarness {
+	t.Helper()
 	ctx := context.Background()
 	h := &cogHarness{t: t, clock: testkit.NewClock(cogFixedNow), logs: &testkit.LogBuffer{}}
-	h.idp = newCogIdP(t, h.clock.Now)
+	h.idp = newCogIdPDiscovery(t, h.clock.Now, discovery)
 	h.sts = fakests.New(h.clock.Now, cogAnswer)
 	f := cogConfig(h.idp.URL())
 	for _, o := range opts {

@@ -7,7 +7,10 @@ package idp
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Identity is what a provider vouches for after verification.
@@ -43,6 +46,15 @@ type RedirectLogin interface {
 	// Exchange redeems the code with the flow's PKCE verifier and verifies
 	// the ID token, including the nonce bound to the flow.
 	Exchange(ctx context.Context, code string, f Flow) (*Identity, error)
+}
+
+// ResponseIssuerAdvertiser is implemented by redirect providers that can
+// tell whether their IdP announces RFC 9207's
+// authorization_response_iss_parameter_supported: then an authorization
+// response without iss is refused, since an attacker who mixes up IdPs
+// would simply leave it out.
+type ResponseIssuerAdvertiser interface {
+	AdvertisesResponseIssuer() bool
 }
 
 // PasswordLogin is implemented by providers that check a username and
@@ -165,4 +177,18 @@ type Demo interface {
 func IsDemo(p Provider) bool {
 	d, ok := p.(Demo)
 	return ok && d.IsDemo()
+}
+
+// CheckSubject refuses a subject no store or log keeps faithfully:
+// invalid UTF-8 or a control character (NUL among them). The error wraps
+// ErrInvalidToken: such a subject comes from a token or assertion, and a
+// client that sends one gets a refusal, not a server error.
+func CheckSubject(sub string) error {
+	if !utf8.ValidString(sub) {
+		return fmt.Errorf("%w: the subject is not valid UTF-8", ErrInvalidToken)
+	}
+	if strings.ContainsFunc(sub, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return fmt.Errorf("%w: the subject holds a control character", ErrInvalidToken)
+	}
+	return nil
 }

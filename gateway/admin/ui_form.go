@@ -97,6 +97,24 @@ func (f *postedForm) check(name string, dst *bool) {
 }
 
 // duration sets *dst from a duration field ("" = none), or records a problem.
+// optionalDuration is duration for a setting whose empty field means
+// unset (its default), not 0.
+func (f *postedForm) optionalDuration(name string, dst **config.Duration) {
+	v, ok := f.get(name)
+	if !ok {
+		return
+	}
+	if strings.TrimSpace(v) == "" {
+		*dst = nil
+		return
+	}
+	d := new(config.Duration)
+	f.duration(name, d)
+	if _, bad := f.errs[name]; !bad {
+		*dst = d
+	}
+}
+
 func (f *postedForm) duration(name string, dst *config.Duration) {
 	v, ok := f.get(name)
 	if !ok {

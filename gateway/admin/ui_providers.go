@@ -116,6 +116,12 @@ func fieldOf(cfg, defaults idp.Config, f settings.Field) formField {
 		case settings.KindList:
 			return strings.Join(v.Interface().([]string), " ")
 		case settings.KindDuration:
+			if d, ok := v.Interface().(*settings.Duration); ok {
+				if d == nil {
+					return ""
+				}
+				return d.D().String() // set, even to 0
+			}
 			if d := v.Interface().(settings.Duration); d != 0 {
 				return d.D().String()
 			}
@@ -183,7 +189,11 @@ func readProvider(f *postedForm, p *config.Provider) {
 		case settings.KindBool:
 			f.check(fld.Key, v.Addr().Interface().(*bool))
 		case settings.KindDuration:
-			f.duration(fld.Key, v.Addr().Interface().(*config.Duration))
+			if v.Kind() == reflect.Pointer {
+				f.optionalDuration(fld.Key, v.Addr().Interface().(**config.Duration))
+			} else {
+				f.duration(fld.Key, v.Addr().Interface().(*config.Duration))
+			}
 		}
 	}
 }

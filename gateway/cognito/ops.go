@@ -138,6 +138,9 @@ func (api *API) pool(id string) (*core.Pool, *core.Error) {
 }
 
 func storeError(err error) *core.Error {
+	if errors.Is(err, idp.ErrInvalidToken) {
+		return apiError(ErrNotAuthorized, "Invalid login token.", err)
+	}
 	if errors.Is(err, store.ErrConflict) {
 		return apiError(ErrResourceConflict, "The identity could not be created; try again.", err)
 	}

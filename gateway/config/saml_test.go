@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 const samlConfig = `
@@ -46,7 +47,7 @@ func TestParseSAMLAppliesDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := f.Providers[0].Settings.(*samlidp.Settings)
-	if p.EntityID != "https://fedgate.example.com/saml/metadata/okta" || !p.AllowIdPInitiated || p.ClockSkew == 0 {
+	if p.EntityID != "https://fedgate.example.com/saml/metadata/okta" || !p.AllowIdPInitiated || p.ClockSkew == nil || p.ClockSkew.D() != time.Minute {
 		t.Errorf("saml provider defaults: %+v", p)
 	}
 	if p.ACSURL != "https://fedgate.example.com/saml/acs/okta" {

@@ -68,6 +68,11 @@ func (s *Core) IdentityID(ctx context.Context, p *Principal) (string, error) {
 	if p.KnownID != "" {
 		return p.KnownID, nil
 	}
+	// Every provider type checks its subjects; this keeps a new one that
+	// forgets from storing what the store cannot keep.
+	if err := idp.CheckSubject(p.Ident.Subject); err != nil {
+		return "", err
+	}
 	u, err := uuid.NewRandomFromReader(s.rand)
 	if err != nil {
 		return "", fmt.Errorf("generating identity id: %w", err)
@@ -106,6 +111,9 @@ func (s *Core) vendUnaudited(ctx context.Context, p *Principal, g rules.Grant, d
 		return nil, "", FromTags(err)
 	}
 	id, err := s.IdentityID(ctx, p)
+	if errors.Is(err, idp.ErrInvalidToken) {
+		return nil, "", FromIdP(err)
+	}
 	if err != nil {
 		return nil, "", Internal(err)
 	}

@@ -94,9 +94,18 @@ func (s *Service) callback(c *gin.Context) {
 	// RFC 9207: an IdP that names itself in the answer must be the one this
 	// flow went to, or a hostile IdP could pass another IdP's code (and
 	// this flow's PKCE verifier) through its own token endpoint.
-	if iss := q.Get("iss"); iss != "" && strings.TrimRight(iss, "/") != strings.TrimRight(prov.Cfg.Issuer(), "/") {
+	// An IdP that announces iss always sends it; an answer without it may
+	// have been relayed by another IdP that left it out.
+	iss, hasIss := q.Get("iss"), q.Has("iss")
+	if hasIss && strings.TrimRight(iss, "/") != strings.TrimRight(prov.Cfg.Issuer(), "/") {
 		e := core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The answer came from another identity provider than the one this sign-in went to. Start again.")
 		e.Cause = errors.New("authorization response iss does not match the flow's provider")
+		s.kit.Fail(c, e)
+		return
+	}
+	if a, ok := prov.Provider.(idp.ResponseIssuerAdvertiser); !hasIss && ok && a.AdvertisesResponseIssuer() {
+		e := core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The identity provider's answer does not say who sent it, though this provider always does. Start again.")
+		e.Cause = errors.New("authorization response lacks iss; the IdP advertises authorization_response_iss_parameter_supported")
 		s.kit.Fail(c, e)
 		return
 	}

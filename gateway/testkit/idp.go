@@ -35,6 +35,35 @@ func (k Key) Sign(t testing.TB, claims map[string]any) string {
 	return SignJWT(t, k.Alg, jose.JSONWebKey{Key: k.Key, KeyID: k.ID}, claims)
 }
 
+// SignPayload signs payload bytes as they are, naming k's kid.
+func (k Key) SignPayload(t testing.TB, payload []byte) string {
+	t.Helper()
+	return SignPayload(t, "JWT", k.Alg, jose.JSONWebKey{Key: k.Key, KeyID: k.ID}, payload)
+}
+
+// WithMembers is claims as a JSON object with the raw members first
+// (`"Sub":"x"`, a name twice) placed before its own: last wins in
+// encoding/json, so the map's values are the ones a lax reader keeps
+// unless a test puts raw members last with WithMembersLast.
+func WithMembers(t testing.TB, claims map[string]any, raw string) []byte {
+	t.Helper()
+	b, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append([]byte("{"+raw+","), b[1:]...)
+}
+
+// WithMembersLast is WithMembers with the raw members after the map's.
+func WithMembersLast(t testing.TB, claims map[string]any, raw string) []byte {
+	t.Helper()
+	b, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(b[:len(b)-1], []byte(","+raw+"}")...)
+}
+
 // KeySpec names a key NewIdP generates.
 type KeySpec struct {
 	ID  string
@@ -208,11 +237,18 @@ func SignJWT(t testing.TB, alg jose.SignatureAlgorithm, key any, claims map[stri
 // SignTyped is SignJWT with another typ header, e.g. "at+jwt".
 func SignTyped(t testing.TB, typ string, alg jose.SignatureAlgorithm, key any, claims map[string]any) string {
 	t.Helper()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, (&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
+	payload, err := json.Marshal(claims)
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload, err := json.Marshal(claims)
+	return SignPayload(t, typ, alg, key, payload)
+}
+
+// SignPayload signs payload exactly as given, for payloads a map cannot
+// express: duplicate names, members in a chosen order.
+func SignPayload(t testing.TB, typ string, alg jose.SignatureAlgorithm, key any, payload []byte) string {
+	t.Helper()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, (&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -166,6 +166,9 @@ func (p *Provider) Exchange(ctx context.Context, code string, f idp.Flow) (*idp.
 	if err != nil {
 		return nil, err
 	}
+	if err := idp.CheckSubject(subject); err != nil {
+		return nil, err
+	}
 	return &idp.Identity{Provider: p.id, Subject: subject, Claims: claims}, nil
 }
 

@@ -44,20 +44,49 @@ func checkIssuedAt(iat, now time.Time, skew time.Duration) error {
 // checkAudience requires aud to contain an accepted client id and, per
 // OIDC Core 3.1.3.7, azp to be an accepted client id when present and to be
 // present when the token has several audiences.
-func checkAudience(aud []string, claims map[string]any, accepted []string) error {
+func checkAudience(reg *idClaims, accepted []string) error {
+	aud := reg.Audience
 	if !slices.ContainsFunc(aud, func(a string) bool { return slices.Contains(accepted, a) }) {
 		return fmt.Errorf("%w: aud %q", idp.ErrWrongAudience, aud)
 	}
-	rawAzp, hasAzp := claims["azp"]
-	if !hasAzp {
+	if !reg.HasAuthorizedParty {
 		if len(aud) > 1 {
 			return fmt.Errorf("%w: several audiences and no azp", idp.ErrWrongAudience)
 		}
 		return nil
 	}
-	azp, ok := rawAzp.(string)
-	if !ok || !slices.Contains(accepted, azp) {
-		return fmt.Errorf("%w: azp %v is not an accepted client", idp.ErrWrongAudience, rawAzp)
+	if !slices.Contains(accepted, reg.AuthorizedParty) {
+		return fmt.Errorf("%w: azp %q is not an accepted client", idp.ErrWrongAudience, reg.AuthorizedParty)
+	}
+	return nil
+}
+
+// checkIssuer requires the configured issuer exactly. Google's ID tokens
+// may name "accounts.google.com" without its scheme (as go-oidc allows).
+func checkIssuer(iss, want string) error {
+	if iss == want || want == "https://accounts.google.com" && iss == "accounts.google.com" {
+		return nil
+	}
+	return fmt.Errorf("%w: iss %q, want %q", idp.ErrWrongIssuer, iss, want)
+}
+
+// checkExpiry refuses a token without exp or whose exp is more than skew
+// in the past.
+func checkExpiry(exp, now time.Time, skew time.Duration) error {
+	if exp.IsZero() {
+		return fmt.Errorf("%w: token has no exp", idp.ErrInvalidToken)
+	}
+	if now.Add(-skew).After(exp) {
+		return fmt.Errorf("%w: exp %s is past", idp.ErrExpiredToken, exp.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// checkNotBefore refuses a token whose nbf is more than skew ahead: the
+// configured skew exactly, with no allowance of its own.
+func checkNotBefore(nbf, now time.Time, skew time.Duration) error {
+	if !nbf.IsZero() && nbf.After(now.Add(skew)) {
+		return fmt.Errorf("%w: nbf %s is in the future", idp.ErrInvalidToken, nbf.UTC().Format(time.RFC3339))
 	}
 	return nil
 }

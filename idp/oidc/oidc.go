@@ -4,7 +4,6 @@ package oidc
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -48,7 +47,8 @@ type Config struct {
 	// ExtraAudiences are further aud/azp values accepted on bearer tokens
 	// presented to the API (the client ids of apps).
 	ExtraAudiences []string
-	ClockSkew      time.Duration // default 1 minute
+	// ClockSkew is tolerated on exp, nbf and iat, exactly: 0 is none.
+	ClockSkew time.Duration
 }
 
 // isAsymmetricAlgorithm reports whether an operator may allow alg:
@@ -85,12 +85,17 @@ type discovered struct {
 	provider  *gooidc.Provider
 	keys      *jwksKeySet
 	authStyle oauth2.AuthStyle
+	// responseIssuer: the IdP sends iss with every authorization response
+	// (RFC 9207).
+	responseIssuer bool
 }
 
 var (
 	_ idp.Provider      = (*Provider)(nil)
 	_ idp.RedirectLogin = (*Provider)(nil)
 	_ idp.TokenVerifier = (*Provider)(nil)
+
+	_ idp.ResponseIssuerAdvertiser = (*Provider)(nil)
 )
 
 // New validates cfg and makes one discovery attempt bounded by ctx. A
@@ -133,9 +138,6 @@ func normalizeConfig(cfg Config) (Config, []string, error) {
 	}
 	if cfg.ClockSkew < 0 {
 		errs = append(errs, errors.New("clock skew must not be negative"))
-	}
-	if cfg.ClockSkew == 0 {
-		cfg.ClockSkew = defaultClockSkew
 	}
 	if len(cfg.Scopes) == 0 {
 		cfg.Scopes = []string{gooidc.ScopeOpenID, gooidc.ScopeProfile, gooidc.ScopeEmail}
@@ -182,6 +184,15 @@ func (p *Provider) DisplayName() string { return p.cfg.DisplayName }
 // Issuer returns the configured issuer URL.
 func (p *Provider) Issuer() string { return p.cfg.Issuer }
 
+// AdvertisesResponseIssuer reports whether the discovered IdP announces
+// that its authorization responses carry iss (RFC 9207). A flow's
+// callback comes after discovery, so this never fetches.
+func (p *Provider) AdvertisesResponseIssuer() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.state != nil && p.state.responseIssuer
+}
+
 // Ready triggers discovery if it has not succeeded yet and reports
 // whether the provider can serve sign-ins (wrapping idp.ErrUpstream if not).
 func (p *Provider) Ready(ctx context.Context) error {
@@ -217,8 +228,9 @@ func (p *Provider) fetchDiscovery(ctx context.Context) (*discovered, error) {
 		return nil, err
 	}
 	var meta struct {
-		JWKSURL     string   `json:"jwks_uri"`
-		AuthMethods []string `json:"token_endpoint_auth_methods_supported"`
+		JWKSURL        string   `json:"jwks_uri"`
+		AuthMethods    []string `json:"token_endpoint_auth_methods_supported"`
+		ResponseIssuer bool     `json:"authorization_response_iss_parameter_supported"`
 	}
 	if err := provider.Claims(&meta); err != nil {
 		return nil, err
@@ -231,6 +243,8 @@ func (p *Provider) fetchDiscovery(ctx context.Context) (*discovered, error) {
 		provider:  provider,
 		keys:      newJWKSKeySet(meta.JWKSURL, p.client, p.now, p.algorithms, jwksRefetchInterval),
 		authStyle: p.authStyle(meta.AuthMethods),
+
+		responseIssuer: meta.ResponseIssuer,
 	}, nil
 }
 
@@ -364,92 +378,80 @@ func (p *Provider) VerifyToken(ctx context.Context, raw string) (*idp.Identity, 
 }
 
 func (p *Provider) identity(v *verifiedToken, raw string) *idp.Identity {
-	return &idp.Identity{Provider: p.cfg.ID, Subject: v.token.Subject, Claims: v.claims, RawToken: raw}
+	return &idp.Identity{Provider: p.cfg.ID, Subject: v.registered.Subject, Claims: v.claims, RawToken: raw}
 }
 
 // verifiedToken is an ID token that passed every check.
 type verifiedToken struct {
-	token  *gooidc.IDToken
-	claims map[string]any
+	token      *gooidc.IDToken
+	claims     map[string]any
+	registered *idClaims
 }
 
-// verify runs go-oidc's verifier (signature, alg allow-list, iss, exp) and
-// then the checks go-oidc leaves to callers. nonce is nil when no browser
-// flow is bound to the token.
+// verify checks an ID token. go-oidc checks the signature and the
+// algorithm; every claim is checked here, from the one decoding of the
+// payload that also yields the claims the rules see. nonce is nil when no
+// browser flow is bound to the token.
 func (p *Provider) verify(ctx context.Context, d *discovered, raw string, audiences []string, nonce *string) (*verifiedToken, error) {
 	if err := checkTokenSize(raw); err != nil {
 		return nil, err
 	}
-	// A fresh recorder per call lets us recover the key set's typed error,
-	// which go-oidc flattens with %v.
+	// A fresh recorder per call keeps the payload's decoding and the key
+	// set's typed error, which go-oidc flattens with %v.
 	recorder := &recordingKeySet{inner: d.keys}
 	verifier := gooidc.NewVerifier(p.cfg.Issuer, recorder, &gooidc.Config{
-		// Audience (with azp and ExtraAudiences) is checked by checkAudience.
 		SkipClientIDCheck:    true,
+		SkipExpiryCheck:      true,
+		SkipIssuerCheck:      true,
 		SupportedSigningAlgs: p.algorithms,
-		// go-oidc has no leeway on exp; shifting its clock back grants one.
-		Now: func() time.Time { return p.now().Add(-p.cfg.ClockSkew) },
 	})
 	token, err := verifier.Verify(ctx, raw)
 	if err != nil {
-		return nil, p.classify(err, recorder)
+		if recorder.err != nil {
+			return nil, recorder.err
+		}
+		return nil, fmt.Errorf("%w: %w", idp.ErrInvalidToken, err)
 	}
-	claims := map[string]any{}
-	if err := json.Unmarshal(recorder.payload, &claims); err != nil {
-		return nil, fmt.Errorf("%w: claims: %w", idp.ErrInvalidToken, err)
-	}
+	reg, now, skew := recorder.registered, p.now(), p.cfg.ClockSkew
 	checks := []error{
 		checkNotAccessToken(raw),
-		checkSubject(token.Subject),
-		checkIssuedAt(token.IssuedAt, p.now(), p.cfg.ClockSkew),
-		checkAudience(token.Audience, claims, audiences),
+		checkIssuer(reg.Issuer, p.cfg.Issuer),
+		checkExpiry(reg.Expiry, now, skew),
+		checkNotBefore(reg.NotBefore, now, skew),
+		checkSubject(reg.Subject),
+		checkIssuedAt(reg.IssuedAt, now, skew),
+		checkAudience(reg, audiences),
 	}
 	if nonce != nil {
-		checks = append(checks, checkNonce(token.Nonce, *nonce))
+		checks = append(checks, checkNonce(reg.Nonce, *nonce))
 	}
 	for _, err := range checks {
 		if err != nil {
 			return nil, err
 		}
 	}
-	return &verifiedToken{token: token, claims: claims}, nil
-}
-
-// classify maps a go-oidc failure to an idp sentinel. go-oidc only types
-// expiry, so for a token whose signature did verify the claim checks are
-// re-run on the payload to name the failing one.
-func (p *Provider) classify(err error, recorder *recordingKeySet) error {
-	var expired *gooidc.TokenExpiredError
-	if errors.As(err, &expired) {
-		if expired.Expiry.IsZero() {
-			return fmt.Errorf("%w: token has no exp", idp.ErrInvalidToken)
-		}
-		return fmt.Errorf("%w: %w", idp.ErrExpiredToken, err)
-	}
-	if recorder.err != nil {
-		return recorder.err
-	}
-	if recorder.payload == nil {
-		return fmt.Errorf("%w: %w", idp.ErrInvalidToken, err)
-	}
-	var claims struct {
-		Issuer string `json:"iss"`
-	}
-	if json.Unmarshal(recorder.payload, &claims) == nil && claims.Issuer != p.cfg.Issuer {
-		return fmt.Errorf("%w: %w", idp.ErrWrongIssuer, err)
-	}
-	return fmt.Errorf("%w: %w", idp.ErrInvalidToken, err)
+	return &verifiedToken{token: token, claims: recorder.claims, registered: reg}, nil
 }
 
 // recordingKeySet remembers the outcome of the single signature check that
-// go-oidc performs per verification.
+// go-oidc performs per verification, and decodes the payload it verified:
+// a payload with twin registered claims fails here, before go-oidc reads
+// it.
 type recordingKeySet struct {
-	inner   gooidc.KeySet
-	payload []byte
-	err     error
+	inner      gooidc.KeySet
+	claims     map[string]any
+	registered *idClaims
+	err        error
 }
 
 func (r *recordingKeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
-	r.payload, r.err = r.inner.VerifySignature(ctx, jwt)
-	return r.payload, r.err
+	payload, err := r.inner.VerifySignature(ctx, jwt)
+	if err == nil {
+		r.claims, r.registered, err = decodeClaims(payload)
+	}
+	if err != nil {
+		r.err = err
+		return nil, err
+	}
+	return payload, nil
 }

@@ -55,6 +55,7 @@ func newTestProvider(t testing.TB, op *testIdP, clock *testkit.Clock, mutate fun
 		ClientSecret:   testClientSecret,
 		UserInfo:       true,
 		ExtraAudiences: []string{"mobile-app"},
+		ClockSkew:      time.Minute,
 	}
 	if mutate != nil {
 		mutate(&cfg)
@@ -532,8 +533,13 @@ func TestNewOIDCDefaults(t *testing.T) {
 	if got := strings.Join(p.algorithms, ","); got != "RS256,ES256" {
 		t.Errorf("algorithms = %q", got)
 	}
-	if p.cfg.ClockSkew != time.Minute {
-		t.Errorf("skew = %v", p.cfg.ClockSkew)
+	if p.cfg.ClockSkew != 0 {
+		t.Errorf("skew = %v; a Config's skew is exact (Settings supply the default)", p.cfg.ClockSkew)
+	}
+	s := &Settings{}
+	s.ApplyDefaults(idp.Site{})
+	if s.ClockSkew == nil || s.ClockSkew.D() != time.Minute {
+		t.Errorf("settings skew default = %v", s.ClockSkew)
 	}
 }
 

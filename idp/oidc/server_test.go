@@ -47,6 +47,7 @@ type testIdP struct {
 	accessToken  string
 	userinfo     map[string]any
 	idTokenExtra map[string]any // merged into ID tokens from /token
+	idTokenRaw   string         // raw JSON members appended to ID tokens from /token
 	tokenStatus  int            // non-zero: /token fails with this status
 }
 
@@ -123,7 +124,7 @@ func (s *testIdP) token(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	req, found := s.codes[r.PostForm.Get("code")]
 	delete(s.codes, r.PostForm.Get("code")) // codes are single use
-	extra := s.idTokenExtra
+	extra, raw := s.idTokenExtra, s.idTokenRaw
 	s.mu.Unlock()
 	if !found || req.redirectURI != r.PostForm.Get("redirect_uri") || req.clientID != id {
 		tokenError(w, http.StatusBadRequest, "invalid_grant")
@@ -140,11 +141,15 @@ func (s *testIdP) token(w http.ResponseWriter, r *http.Request) {
 	for k, v := range extra {
 		claims[k] = v
 	}
+	idToken := s.rsa.Sign(s.t, claims)
+	if raw != "" {
+		idToken = s.rsa.SignPayload(s.t, testkit.WithMembersLast(s.t, claims, raw))
+	}
 	testkit.WriteJSON(w, map[string]any{
 		"access_token": s.accessToken,
 		"token_type":   "Bearer",
 		"expires_in":   300,
-		"id_token":     s.rsa.Sign(s.t, claims),
+		"id_token":     idToken,
 	})
 }
 

@@ -3,7 +3,6 @@ package oidc
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"fedgate/idp"
 	"fedgate/idp/settings"
@@ -27,16 +26,17 @@ type Settings struct {
 	Scopes       []string `yaml:"scopes" json:"scopes,omitempty" label:"Scopes" help:"Scopes asked for (default: openid profile email)."`
 	// AllowedAlgorithms is the explicit allow-list of ID-token signing
 	// algorithms; "none" and HS* are never allowed.
-	AllowedAlgorithms []string          `yaml:"allowed_algorithms" json:"allowed_algorithms,omitempty" label:"Allowed signature algorithms" help:"ID-token signature algorithms accepted (default: RS256 ES256)."`
-	UserInfo          bool              `yaml:"userinfo" json:"userinfo,omitempty" label:"Merge claims from the userinfo endpoint" help:"Merge the userinfo endpoint's claims (ID-token claims win)."`
-	ExtraAudiences    []string          `yaml:"extra_audiences" json:"extra_audiences,omitempty" label:"Extra audiences" help:"Client ids of apps whose ID tokens the API accepts."`
-	ClockSkew         settings.Duration `yaml:"clock_skew" json:"clock_skew,omitempty" label:"Clock skew" help:"Clock skew tolerated on token times (0 to 5m; default 1m)."`
+	AllowedAlgorithms []string           `yaml:"allowed_algorithms" json:"allowed_algorithms,omitempty" label:"Allowed signature algorithms" help:"ID-token signature algorithms accepted (default: RS256 ES256)."`
+	UserInfo          bool               `yaml:"userinfo" json:"userinfo,omitempty" label:"Merge claims from the userinfo endpoint" help:"Merge the userinfo endpoint's claims (ID-token claims win)."`
+	ExtraAudiences    []string           `yaml:"extra_audiences" json:"extra_audiences,omitempty" label:"Extra audiences" help:"Client ids of apps whose ID tokens the API accepts."`
+	ClockSkew         *settings.Duration `yaml:"clock_skew" json:"clock_skew,omitempty" label:"Clock skew" help:"Clock skew tolerated on token times (0 to 5m; default 1m)."`
 }
 
 // ApplyDefaults sets the clock skew and scopes left out.
 func (s *Settings) ApplyDefaults(idp.Site) {
-	if s.ClockSkew == 0 {
-		s.ClockSkew = settings.Duration(defaultClockSkew)
+	if s.ClockSkew == nil {
+		d := settings.Duration(defaultClockSkew)
+		s.ClockSkew = &d
 	}
 	if len(s.Scopes) == 0 {
 		s.Scopes = []string{"openid", "profile", "email"}
@@ -65,7 +65,7 @@ func (s *Settings) Open(ctx context.Context, env idp.Env) (idp.Provider, error) 
 		ID: env.ID, DisplayName: env.DisplayName, Issuer: s.Issuer,
 		ClientID: s.ClientID, ClientSecret: s.ClientSecret, Scopes: s.Scopes,
 		AllowedAlgorithms: s.AllowedAlgorithms, UserInfo: s.UserInfo,
-		ExtraAudiences: s.ExtraAudiences, ClockSkew: time.Duration(s.ClockSkew),
+		ExtraAudiences: s.ExtraAudiences, ClockSkew: settings.DurationOr(s.ClockSkew, defaultClockSkew),
 	}, env.HTTP, env.Now)
 }
 

@@ -144,3 +144,58 @@ func newForgetfulSP(tb testing.TB, mutate func(*Config)) *Provider {
 
 // unsignedRequests drops the SP key: requests go unsigned.
 func unsignedRequests(c *Config) { c.SigningKey, c.Certificate = nil, nil }
+
+// FuzzParseIdPMetadata feeds arbitrary documents (fetched from
+// idp_metadata_url, so untrusted) to parseIdPMetadata: it must never
+// panic, and what it accepts must name an entity and hold at least one
+// signing certificate that parses.
+func FuzzParseIdPMetadata(f *testing.F) {
+	one := idpMetadataXML(testIdPEntityID, testKeys()["idp"].cert)
+	f.Add(one)
+	f.Add([]byte(`<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">` + strings.TrimPrefix(string(one), `<?xml version="1.0"?>`) + `</md:EntitiesDescriptor>`))
+	f.Add(idpMetadataXML(""))
+	f.Add([]byte(`<!DOCTYPE x [<!ENTITY a "aaaa">]><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="&a;"/>`))
+	f.Add([]byte(`<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x"><md:IDPSSODescriptor><md:KeyDescriptor><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>AAAA</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor></md:IDPSSODescriptor></md:EntityDescriptor>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		md, err := parseIdPMetadata(data)
+		if err != nil {
+			return
+		}
+		if md.EntityID == "" || len(md.IDPSSODescriptors) == 0 {
+			t.Fatalf("accepted metadata without an entity id or IdP descriptor")
+		}
+		certs := 0
+		for _, d := range md.IDPSSODescriptors {
+			for _, kd := range d.KeyDescriptors {
+				for _, c := range kd.KeyInfo.X509Data.X509Certificates {
+					if _, err := parseMetadataCert(c.Data); err == nil {
+						certs++
+					}
+				}
+			}
+		}
+		if certs == 0 {
+			t.Fatal("accepted metadata without a certificate that parses")
+		}
+	})
+}
+
+// FuzzParseMetadataCert: any text must parse to a certificate whose DER
+// is exactly what the text encodes, or be refused; never a panic.
+func FuzzParseMetadataCert(f *testing.F) {
+	der := testKeys()["idp"].cert.Raw
+	f.Add(base64.StdEncoding.EncodeToString(der))
+	f.Add(" " + base64.StdEncoding.EncodeToString(der[:40]) + "\n\t" + base64.StdEncoding.EncodeToString(der[40:]))
+	f.Add("AAAA")
+	f.Add("not base64!")
+	f.Fuzz(func(t *testing.T, data string) {
+		cert, err := parseMetadataCert(data)
+		if err != nil {
+			return
+		}
+		again, err := parseMetadataCert(base64.StdEncoding.EncodeToString(cert.Raw))
+		if err != nil || !again.Equal(cert) {
+			t.Fatalf("certificate does not survive a round trip: %v", err)
+		}
+	})
+}

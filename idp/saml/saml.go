@@ -74,8 +74,8 @@ type Config struct {
 	Certificate *x509.Certificate
 	// AllowIdPInitiated accepts unsolicited responses (no InResponseTo).
 	AllowIdPInitiated bool
-	// ClockSkew tolerated on NotBefore / NotOnOrAfter / IssueInstant
-	// (default 1m, at most 5m).
+	// ClockSkew tolerated on NotBefore / NotOnOrAfter / IssueInstant,
+	// exactly (0 is none; at most 5m).
 	ClockSkew time.Duration
 	// RefreshInterval for IdPMetadataURL (default 1h, at least 1m).
 	RefreshInterval time.Duration
@@ -188,9 +188,6 @@ func normalizeConfig(cfg Config) (Config, url.URL, url.URL, string, error) {
 	}
 	if cfg.ClockSkew < 0 || cfg.ClockSkew > MaxClockSkew {
 		errs = append(errs, fmt.Errorf("clock skew must be between 0 and %s", MaxClockSkew))
-	}
-	if cfg.ClockSkew == 0 {
-		cfg.ClockSkew = defaultClockSkew
 	}
 	if cfg.RefreshInterval == 0 {
 		cfg.RefreshInterval = DefaultMetadataRefresh

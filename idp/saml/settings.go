@@ -31,13 +31,13 @@ type Settings struct {
 	// ACSURL is the required Destination and Recipient of responses. A
 	// saml-forward provider facing real AWS sets it to AWS's sign-in URL
 	// and entity_id to urn:amazon:webservices.
-	ACSURL            string            `yaml:"acs_url" json:"acs_url,omitempty" label:"Assertion consumer service URL" help:"Where the IdP posts responses (default: <public_url>/saml/acs/<id>)."`
-	SPKey             string            `yaml:"sp_key" json:"sp_key,omitempty" label:"SP private key (PEM)" secret:"true" form:"block" help:"PEM private key that signs AuthnRequests and decrypts assertions (optional, with sp_certificate)."`
-	SPCertificate     string            `yaml:"sp_certificate" json:"sp_certificate,omitempty" label:"SP certificate (PEM)" form:"block" help:"PEM certificate of sp_key."`
-	AllowIdPInitiated bool              `yaml:"allow_idp_initiated" json:"allow_idp_initiated,omitempty" label:"Accept IdP-initiated sign-ins (unsolicited responses)" help:"Accept sign-ins started at the IdP (unsolicited responses)."`
-	MetadataRefresh   settings.Duration `yaml:"metadata_refresh" json:"metadata_refresh,omitempty" label:"Metadata refresh" help:"How often idp_metadata_url is fetched again (1m to 168h; default 1h)."`
-	NameIDFormat      string            `yaml:"name_id_format" json:"name_id_format,omitempty" label:"NameID format" help:"NameID format asked for in AuthnRequests (default: none)."`
-	ClockSkew         settings.Duration `yaml:"clock_skew" json:"clock_skew,omitempty" label:"Clock skew" help:"Clock skew tolerated on assertion times (0 to 5m; default 1m)."`
+	ACSURL            string             `yaml:"acs_url" json:"acs_url,omitempty" label:"Assertion consumer service URL" help:"Where the IdP posts responses (default: <public_url>/saml/acs/<id>)."`
+	SPKey             string             `yaml:"sp_key" json:"sp_key,omitempty" label:"SP private key (PEM)" secret:"true" form:"block" help:"PEM private key that signs AuthnRequests and decrypts assertions (optional, with sp_certificate)."`
+	SPCertificate     string             `yaml:"sp_certificate" json:"sp_certificate,omitempty" label:"SP certificate (PEM)" form:"block" help:"PEM certificate of sp_key."`
+	AllowIdPInitiated bool               `yaml:"allow_idp_initiated" json:"allow_idp_initiated,omitempty" label:"Accept IdP-initiated sign-ins (unsolicited responses)" help:"Accept sign-ins started at the IdP (unsolicited responses)."`
+	MetadataRefresh   settings.Duration  `yaml:"metadata_refresh" json:"metadata_refresh,omitempty" label:"Metadata refresh" help:"How often idp_metadata_url is fetched again (1m to 168h; default 1h)."`
+	NameIDFormat      string             `yaml:"name_id_format" json:"name_id_format,omitempty" label:"NameID format" help:"NameID format asked for in AuthnRequests (default: none)."`
+	ClockSkew         *settings.Duration `yaml:"clock_skew" json:"clock_skew,omitempty" label:"Clock skew" help:"Clock skew tolerated on assertion times (0 to 5m; default 1m)."`
 }
 
 // ApplyDefaults derives fedgate's SP endpoints from the public URL.
@@ -48,8 +48,9 @@ func (s *Settings) ApplyDefaults(site idp.Site) {
 	if s.ACSURL == "" {
 		s.ACSURL = site.PublicURL + "/saml/acs/" + site.ID
 	}
-	if s.ClockSkew == 0 {
-		s.ClockSkew = settings.Duration(defaultClockSkew)
+	if s.ClockSkew == nil {
+		d := settings.Duration(defaultClockSkew)
+		s.ClockSkew = &d
 	}
 }
 
@@ -91,7 +92,7 @@ func (s *Settings) Open(ctx context.Context, env idp.Env) (idp.Provider, error) 
 		ID: env.ID, DisplayName: env.DisplayName,
 		IdPMetadataURL: s.IdPMetadataURL, EntityID: s.EntityID,
 		ACSURL: s.ACSURL, MetadataURL: MetadataURL(env.Site),
-		AllowIdPInitiated: s.AllowIdPInitiated, ClockSkew: s.ClockSkew.D(),
+		AllowIdPInitiated: s.AllowIdPInitiated, ClockSkew: settings.DurationOr(s.ClockSkew, defaultClockSkew),
 		RefreshInterval: s.MetadataRefresh.D(), NameIDFormat: s.NameIDFormat,
 		Rand: env.Rand,
 	}

@@ -354,7 +354,7 @@ func (s *Provider) checkAssertion(a *crewsaml.Assertion, shape responseShape, id
 	if a.Subject.NameID == nil || a.Subject.NameID.Value == "" {
 		return fmt.Errorf("%w: assertion has no NameID", idp.ErrMissingSubject)
 	}
-	return nil
+	return idp.CheckSubject(a.Subject.NameID.Value)
 }
 
 // checkBearer requires one bearer confirmation addressed to the ACS, valid

@@ -14,7 +14,7 @@ const (
 	KindBlock    Kind = "block"    // several lines (PEM, XML)
 	KindList     Kind = "list"     // words, one value each
 	KindBool     Kind = "bool"     // a checkbox
-	KindDuration Kind = "duration" // "90s", "15m"
+	KindDuration Kind = "duration" // "90s", "15m"; a *Duration may be unset, which is not 0
 	KindOther    Kind = "other"    // structured: edited through the API or the file only
 )
 
@@ -65,7 +65,7 @@ func kindOf(sf reflect.StructField) Kind {
 		return KindBlock
 	}
 	switch {
-	case sf.Type == durationType:
+	case sf.Type == durationType, sf.Type == reflect.PointerTo(durationType):
 		return KindDuration
 	case sf.Type.Kind() == reflect.String:
 		return KindText

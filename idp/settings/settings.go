@@ -19,6 +19,14 @@ type Duration time.Duration
 // D returns the value as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
+// DurationOr is *d, or def when d is unset: an explicit 0 stays 0.
+func DurationOr(d *Duration, def time.Duration) time.Duration {
+	if d == nil {
+		return def
+	}
+	return d.D()
+}
+
 // UnmarshalText accepts "90s", "15m", "1h" or plain seconds.
 func (d *Duration) UnmarshalText(b []byte) error {
 	s := string(b)
@@ -72,9 +80,9 @@ func (ps *Problems) CheckUpstreamURL(key, raw string) {
 	}
 }
 
-// CheckClockSkew reports a clock skew outside 0..5m.
-func (ps *Problems) CheckClockSkew(key string, d Duration) {
-	if d.D() < 0 || d.D() > 5*time.Minute {
+// CheckClockSkew reports a clock skew outside 0..5m; nil is unset.
+func (ps *Problems) CheckClockSkew(key string, d *Duration) {
+	if d != nil && (d.D() < 0 || d.D() > 5*time.Minute) {
 		ps.Add(key, "must be between 0 and 5m")
 	}
 }

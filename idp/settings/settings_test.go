@@ -76,9 +76,12 @@ func TestProblemChecks(t *testing.T) {
 	ps.CheckUpstreamURL("b", "http://127.0.0.1:9000")
 	ps.CheckUpstreamURL("c", "http://idp.example.com")
 	ps.CheckUpstreamURL("d", "not a url")
-	ps.CheckClockSkew("e", Duration(time.Minute))
-	ps.CheckClockSkew("f", Duration(6*time.Minute))
-	ps.CheckClockSkew("g", Duration(-time.Second))
+	d := func(v time.Duration) *Duration { x := Duration(v); return &x }
+	ps.CheckClockSkew("e", d(time.Minute))
+	ps.CheckClockSkew("f", d(6*time.Minute))
+	ps.CheckClockSkew("g", d(-time.Second))
+	ps.CheckClockSkew("h", nil)
+	ps.CheckClockSkew("i", d(0))
 	var keys []string
 	for _, p := range ps {
 		keys = append(keys, p.Key)
