@@ -251,7 +251,7 @@ func TestCognitoGolden(t *testing.T) {
 	}
 	for _, typ := range []string{"GetId", "GetCredentialsForIdentity", "GetOpenIdToken",
 		"ListIdentityPools", "DescribeIdentityPool", "DescribeIdentity", "ListIdentities", "DeleteIdentities", "UnlinkIdentity",
-		"CreateIdentityPool", "DeleteIdentityPool", "GetIdentityPoolRoles", "GetPrincipalTagAttributeMap", "ListTagsForResource",
+		"CreateIdentityPool", "DeleteIdentityPool", "UpdateIdentityPool", "SetIdentityPoolRoles", "GetIdentityPoolRoles", "GetPrincipalTagAttributeMap", "ListTagsForResource",
 		cognito.ErrMissingAuth, cognito.ErrIncompleteSig, cognito.ErrInvalidSignature, cognito.ErrUnrecognizedClient, cognito.ErrAccessDenied,
 		cognito.ErrInvalidParameter, cognito.ErrNotAuthorized,
 		cognito.ErrResourceNotFound, cognito.ErrResourceConflict, cognito.ErrTooManyRequests, cognito.ErrInvalidPoolConfig, cognito.ErrExternalService, cognito.ErrInternalError} {

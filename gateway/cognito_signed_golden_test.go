@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
+	citypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
 
 	"fedgate/gateway/cognito"
 	"fedgate/gateway/config"
@@ -128,6 +129,19 @@ func signedGoldenCases() []cogGoldenCase {
 		}},
 		{name: "DeleteIdentityPool.closed", signer: "editor", sdk: func(ctx context.Context, _ *cogHarness, c *cognitoidentity.Client, _ map[string]string) error {
 			_, err := c.DeleteIdentityPool(ctx, &cognitoidentity.DeleteIdentityPoolInput{IdentityPoolId: aws.String(cogClosedID)})
+			return err
+		}},
+		{name: "UpdateIdentityPool.rename", signer: "editor", sdk: func(ctx context.Context, h *cogHarness, c *cognitoidentity.Client, _ map[string]string) error {
+			_, err := c.UpdateIdentityPool(ctx, &cognitoidentity.UpdateIdentityPoolInput{IdentityPoolId: aws.String(cogClosedID), IdentityPoolName: aws.String("Closed Beta"),
+				SupportedLoginProviders: map[string]string{h.idp.loginKey(): "x"}})
+			return err
+		}},
+		{name: "SetIdentityPoolRoles.rules", signer: "editor", sdk: func(ctx context.Context, h *cogHarness, c *cognitoidentity.Client, _ map[string]string) error {
+			_, err := c.SetIdentityPoolRoles(ctx, &cognitoidentity.SetIdentityPoolRolesInput{IdentityPoolId: aws.String(cogClosedID),
+				Roles: map[string]string{"authenticated": cogReaderRole},
+				RoleMappings: map[string]citypes.RoleMapping{h.idp.loginKey(): {Type: citypes.RoleMappingTypeRules, AmbiguousRoleResolution: citypes.AmbiguousRoleResolutionTypeDeny,
+					RulesConfiguration: &citypes.RulesConfigurationType{Rules: []citypes.MappingRule{
+						{Claim: aws.String("groups"), MatchType: citypes.MappingRuleMatchTypeNotEqual, Value: aws.String("contractors"), RoleARN: aws.String(cogReaderRole)}}}}}})
 			return err
 		}},
 		{name: "GetIdentityPoolRoles.rules", signer: "viewer", sdk: getRoles(cogClosedID)},

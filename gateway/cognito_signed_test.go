@@ -11,6 +11,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
+	citypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
 
 	"fedgate/gateway/cognito"
 	"fedgate/gateway/core"
@@ -238,5 +239,52 @@ func TestCognitoCreateAndDeletePool(t *testing.T) {
 	changes := h.auditOf(store.AuditAdminChange)
 	if len(changes) < 2 || changes[0].Pool != pool || changes[0].Version != versions[0].Version || changes[0].Actor != "access-key:"+editorID {
 		t.Errorf("audit of the deletion: %+v", changes)
+	}
+}
+
+// SetIdentityPoolRoles writes Cognito's roles and rules onto the pool,
+// GetIdentityPoolRoles reads them back the same, and the rules decide the
+// next vend; UpdateIdentityPool turns guests on once the guest role is set.
+func TestCognitoSetIdentityPoolRolesRoundTrip(t *testing.T) {
+	h := newCogHarness(t)
+	ctx := context.Background()
+	id, secret := h.accessKey("editor", "")
+	c, _ := h.signedSDK(id, secret, 0)
+	key := h.idp.loginKey()
+	mapping := citypes.RoleMapping{Type: citypes.RoleMappingTypeRules, AmbiguousRoleResolution: citypes.AmbiguousRoleResolutionTypeAuthenticatedRole,
+		RulesConfiguration: &citypes.RulesConfigurationType{Rules: []citypes.MappingRule{
+			{Claim: aws.String("groups"), MatchType: citypes.MappingRuleMatchTypeContains, Value: aws.String("admins"), RoleARN: aws.String(cogAdminRole)},
+			{Claim: aws.String("email"), MatchType: citypes.MappingRuleMatchTypeStartsWith, Value: aws.String("alice@"), RoleARN: aws.String(cogReaderRole)},
+		}}}
+	_, err := c.SetIdentityPoolRoles(ctx, &cognitoidentity.SetIdentityPoolRolesInput{IdentityPoolId: aws.String(cogClosedID),
+		Roles: map[string]string{"authenticated": cogReaderRole, "unauthenticated": cogGuestRole}, RoleMappings: map[string]citypes.RoleMapping{key: mapping}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetIdentityPoolRoles(ctx, &cognitoidentity.GetIdentityPoolRolesInput{IdentityPoolId: aws.String(cogClosedID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := got.RoleMappings[key]
+	if got.Roles["authenticated"] != cogReaderRole || got.Roles["unauthenticated"] != cogGuestRole || back.Type != mapping.Type ||
+		back.AmbiguousRoleResolution != mapping.AmbiguousRoleResolution || len(back.RulesConfiguration.Rules) != 2 ||
+		back.RulesConfiguration.Rules[0].MatchType != citypes.MappingRuleMatchTypeContains || aws.ToString(back.RulesConfiguration.Rules[1].Value) != "alice@" {
+		t.Fatalf("GetIdentityPoolRoles after Set = %+v", got)
+	}
+	carol := h.mustID(cogClosedID, h.logins("carol"))
+	if r, _ := h.creds(carol, h.logins("carol"), ""); r.status != http.StatusOK || h.sts.LastWebIdentity(t).RoleARN != cogAdminRole {
+		t.Fatalf("carol (an admin) after the new rules: %s", r.body)
+	}
+	_, err = c.SetIdentityPoolRoles(ctx, &cognitoidentity.SetIdentityPoolRolesInput{IdentityPoolId: aws.String(cogClosedID),
+		Roles: map[string]string{"authenticated": cogReaderRole}, RoleMappings: map[string]citypes.RoleMapping{key: mapping, "accounts.google.com": {Type: citypes.RoleMappingTypeToken}}})
+	checkSignedError(t, err, cognito.ErrInvalidParameter)
+
+	up, err := c.UpdateIdentityPool(ctx, &cognitoidentity.UpdateIdentityPoolInput{IdentityPoolId: aws.String(cogClosedID), IdentityPoolName: aws.String("Closed Beta"),
+		AllowUnauthenticatedIdentities: true, SupportedLoginProviders: map[string]string{key: "x"}})
+	if err != nil || !up.AllowUnauthenticatedIdentities || aws.ToString(up.IdentityPoolName) != "Closed Beta" {
+		t.Fatalf("UpdateIdentityPool = %+v, %v", up, err)
+	}
+	if guest := h.mustID(cogClosedID, nil); guest == "" {
+		t.Error("no guest after UpdateIdentityPool allowed them")
 	}
 }

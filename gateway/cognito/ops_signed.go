@@ -25,6 +25,8 @@ func (api *API) signedOps() map[string]signedOp {
 
 		"CreateIdentityPool":          change(api.createIdentityPool),
 		"DeleteIdentityPool":          change(api.deleteIdentityPool),
+		"UpdateIdentityPool":          change(api.updateIdentityPool),
+		"SetIdentityPoolRoles":        change(api.setIdentityPoolRoles),
 		"GetIdentityPoolRoles":        read(api.getIdentityPoolRoles),
 		"GetPrincipalTagAttributeMap": read(api.getPrincipalTagAttributeMap),
 		"ListTagsForResource":         read(api.listTagsForResource),

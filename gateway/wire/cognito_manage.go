@@ -159,3 +159,10 @@ type ResourceARNInput struct {
 type ListTagsForResourceOutput struct {
 	Tags map[string]string `json:"Tags"`
 }
+
+// SetIdentityPoolRolesInput is the body of SetIdentityPoolRoles.
+type SetIdentityPoolRolesInput struct {
+	IdentityPoolID string                 `json:"IdentityPoolId"`
+	Roles          map[string]string      `json:"Roles"`
+	RoleMappings   map[string]RoleMapping `json:"RoleMappings"`
+}
