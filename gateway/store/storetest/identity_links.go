@@ -172,7 +172,9 @@ func (s *suite) identityMerge(t *testing.T) {
 // replicas poll to drop their identity caches.
 func (s *suite) identityRebindingMovesGeneration(t *testing.T) {
 	st, ctx := s.fresh(t), context.Background()
-	key := func(sub string) store.IdentityKey { return store.IdentityKey{PoolID: "p", Provider: "okta", Subject: sub} }
+	key := func(sub string) store.IdentityKey {
+		return store.IdentityKey{PoolID: "p", Provider: "okta", Subject: sub}
+	}
 	for _, id := range []string{"g:1", "g:2"} {
 		if _, _, err := st.GetOrCreateIdentity(ctx, key(id), id); err != nil {
 			t.Fatal(err)
