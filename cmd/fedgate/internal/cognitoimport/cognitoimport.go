@@ -13,40 +13,16 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"fedgate/gateway/wire"
 )
 
-// Pool is describe-identity-pool's output.
-type Pool struct {
-	IdentityPoolID                 string            `json:"IdentityPoolId"`
-	IdentityPoolName               string            `json:"IdentityPoolName"`
-	AllowUnauthenticatedIdentities bool              `json:"AllowUnauthenticatedIdentities"`
-	AllowClassicFlow               bool              `json:"AllowClassicFlow"`
-	SupportedLoginProviders        map[string]string `json:"SupportedLoginProviders"`
-	DeveloperProviderName          string            `json:"DeveloperProviderName"`
-	OpenIDConnectProviderARNs      []string          `json:"OpenIdConnectProviderARNs"`
-	CognitoIdentityProviders       []struct {
-		ProviderName string `json:"ProviderName"`
-		ClientID     string `json:"ClientId"`
-	} `json:"CognitoIdentityProviders"`
-	SamlProviderARNs []string          `json:"SamlProviderARNs"`
-	IdentityPoolTags map[string]string `json:"IdentityPoolTags"`
-}
+// Pool is describe-identity-pool's output: the shape CreateIdentityPool
+// takes.
+type Pool = wire.CreateIdentityPoolInput
 
 // Roles is get-identity-pool-roles' output.
-type Roles struct {
-	IdentityPoolID string            `json:"IdentityPoolId"`
-	Roles          map[string]string `json:"Roles"`
-	RoleMappings   map[string]struct {
-		Type                    string `json:"Type"`
-		AmbiguousRoleResolution string `json:"AmbiguousRoleResolution"`
-		RulesConfiguration      struct {
-			Rules []struct {
-				Claim, MatchType, Value string
-				RoleARN                 string `json:"RoleARN"`
-			} `json:"Rules"`
-		} `json:"RulesConfiguration"`
-	} `json:"RoleMappings"`
-}
+type Roles = wire.GetIdentityPoolRolesOutput
 
 // samlRoleAttribute carries a SAML login's roles, as Cognito's Token
 // mapping reads them.
@@ -265,6 +241,9 @@ func Convert(poolJSON, rolesJSON []byte) (*Result, error) {
 				out.RolesClaim, out.PreferredRoleClaim = samlRoleAttribute, ""
 			}
 		case "Rules":
+			if m.RulesConfiguration == nil {
+				return nil, fmt.Errorf("RoleMappings %q: type Rules without RulesConfiguration", key)
+			}
 			for i, cr := range m.RulesConfiguration.Rules {
 				op, ok := matchTypes[cr.MatchType]
 				if !ok {
