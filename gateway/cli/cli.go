@@ -104,6 +104,11 @@ func New(c *core.Core, kit *httpkit.Kit, in *signin.Service) *CLI {
 			}
 			s.completeSignIn(c, &cf, &core.Principal{Pool: pool, Provider: prov, Ident: ident})
 		},
+		// A sign-in the IdP refused ends the waiting `fedgate login` too.
+		Refused: func(c *gin.Context, f *signin.Flow, e *core.Error) bool {
+			var cf flow
+			return json.Unmarshal(f.Data, &cf) == nil && s.refuse(c, &cf, e)
+		},
 	})
 	return s
 }

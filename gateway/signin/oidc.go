@@ -78,17 +78,17 @@ func (s *Service) callback(c *gin.Context) {
 	s.noteFlow(c, f, k)
 	if errCode := q.Get("error"); errCode != "" {
 		e := core.Errorf(http.StatusUnauthorized, core.CodeUnauthorized, "The identity provider did not sign you in (%s).", core.Truncate(sanitizeIdPError(errCode), 64))
-		s.kit.Fail(c, e)
+		s.refuse(c, f, k, e)
 		return
 	}
 	code := q.Get("code")
 	if code == "" || len(code) > 2048 {
-		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The identity provider's answer has no authorization code. Start again."))
+		s.refuse(c, f, k, core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The identity provider's answer has no authorization code. Start again."))
 		return
 	}
 	pool, prov, e := k.Target(f)
 	if e != nil {
-		s.kit.Fail(c, e)
+		s.refuse(c, f, k, e)
 		return
 	}
 	// RFC 9207: an IdP that names itself in the answer must be the one this
@@ -100,23 +100,23 @@ func (s *Service) callback(c *gin.Context) {
 	if hasIss && strings.TrimRight(iss, "/") != strings.TrimRight(prov.Cfg.Issuer(), "/") {
 		e := core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The answer came from another identity provider than the one this sign-in went to. Start again.")
 		e.Cause = errors.New("authorization response iss does not match the flow's provider")
-		s.kit.Fail(c, e)
+		s.refuse(c, f, k, e)
 		return
 	}
 	if a, ok := prov.Provider.(idp.ResponseIssuerAdvertiser); !hasIss && ok && a.AdvertisesResponseIssuer() {
 		e := core.Errorf(http.StatusBadRequest, core.CodeInvalidRequest, "The identity provider's answer does not say who sent it, though this provider always does. Start again.")
 		e.Cause = errors.New("authorization response lacks iss; the IdP advertises authorization_response_iss_parameter_supported")
-		s.kit.Fail(c, e)
+		s.refuse(c, f, k, e)
 		return
 	}
 	rl, ok := prov.Provider.(idp.RedirectLogin)
 	if !ok {
-		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "This identity provider does not use redirects."))
+		s.refuse(c, f, k, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "This identity provider does not use redirects."))
 		return
 	}
 	ident, err := rl.Exchange(c.Request.Context(), code, idp.Flow{State: q.Get("state"), Nonce: f.Nonce, PKCEVerifier: f.Verifier, RedirectURL: s.RedirectURL()})
 	if err != nil {
-		s.kit.Fail(c, core.FromIdP(err))
+		s.refuse(c, f, k, core.FromIdP(err))
 		return
 	}
 	k.Complete(c, f, pool, prov, ident)

@@ -104,21 +104,21 @@ func (s *Service) samlACS(c *gin.Context) {
 	}
 	core.NoteAudit(c.Request.Context(), core.AuditNote{Pool: f.Pool, Kind: k.AuditKind})
 	if f.Provider != prov.Cfg.ID || f.SAMLRequestID == "" {
-		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "This sign-in belongs to another identity provider. Start again."))
+		s.refuse(c, f, k, core.Errorf(http.StatusBadRequest, core.CodeFlowExpired, "This sign-in belongs to another identity provider. Start again."))
 		return
 	}
 	if k.NoSAML != "" {
-		s.kit.Fail(c, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "%s", k.NoSAML))
+		s.refuse(c, f, k, core.Errorf(http.StatusBadRequest, core.CodeUnknownProvider, "%s", k.NoSAML))
 		return
 	}
 	pool, lp, e := k.Target(f)
 	if e != nil {
-		s.kit.Fail(c, e)
+		s.refuse(c, f, k, e)
 		return
 	}
 	ident, err := al.ConsumeResponse(c.Request.Context(), resp, []string{f.SAMLRequestID})
 	if err != nil {
-		s.kit.Fail(c, core.FromSAML(err))
+		s.refuse(c, f, k, core.FromSAML(err))
 		return
 	}
 	k.Complete(c, f, pool, lp, ident)

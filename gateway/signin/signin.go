@@ -57,6 +57,10 @@ type Continuation struct {
 	PasswordForm func(c *gin.Context, status int, pool *core.Pool, prov *core.Provider, state, message, username string)
 	// Complete finishes a verified sign-in.
 	Complete func(c *gin.Context, f *Flow, pool *core.Pool, prov *core.Provider, ident *idp.Identity)
+	// Refused, when set, answers a resumed flow whose sign-in was refused
+	// (the IdP's error, an answer that does not verify) its own way and
+	// returns true; false leaves the answer to the refusal page.
+	Refused func(c *gin.Context, f *Flow, e *core.Error) bool
 	// NoSAML, when set, refuses sign-ins through a SAML provider with this message.
 	NoSAML string
 	// AuditKind is the audit kind of a refused sign-in (store.AuditVend when empty).
@@ -196,6 +200,19 @@ func (s *Service) resume(c *gin.Context, state string) (*Flow, Continuation, boo
 	}
 	s.kit.Fail(c, e)
 	return nil, Continuation{}, false
+}
+
+// refuse answers a refused sign-in of a resumed flow: through its
+// continuation when that takes it (the CLI's listener then hears why),
+// else with the refusal page. Either way the refusal is audited.
+func (s *Service) refuse(c *gin.Context, f *Flow, k Continuation, e *core.Error) {
+	if k.Refused != nil {
+		core.NoteRefusal(c.Request.Context(), e)
+		if k.Refused(c, f, e) {
+			return
+		}
+	}
+	s.kit.Fail(c, e)
 }
 
 // takeFlow consumes a flow: a state works once, before it expires, and
