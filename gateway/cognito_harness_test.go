@@ -144,6 +144,8 @@ type cogHarness struct {
 	iss    *issuer.Issuer
 	srv    *Server
 	logs   *testkit.LogBuffer
+	// keyID is the access key the golden case signed with, if any.
+	keyID string
 }
 
 // cogConfig: pool "mobile" (guests, classic flow, all_matches over two

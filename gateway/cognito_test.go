@@ -285,15 +285,23 @@ func TestCognitoAttackIssuerKeyConfusion(t *testing.T) {
 	}
 }
 
-// TestCognitoAttackGuestUpgrade: logins presented with a guest's id do not
-// turn the guest into the logged-in user (fedgate does not link).
-func TestCognitoAttackGuestUpgrade(t *testing.T) {
+// TestCognitoAttackGuestTakeover: a guest signed in by one person is
+// theirs: another person's login with its id is refused, and the guest
+// ids of a pool that no longer allows guests are not upgraded.
+func TestCognitoAttackGuestTakeover(t *testing.T) {
 	h := newCogHarness(t)
 	guest := h.mustID(cogPoolID, nil)
-	if r, _ := h.creds(guest, h.logins("carol"), ""); r.errorType() != cognito.ErrNotAuthorized {
-		t.Errorf("guest id with carol's login: %s", r.body)
+	if r, _ := h.creds(guest, h.logins("carol"), ""); r.status != http.StatusOK {
+		t.Fatalf("carol signing her guest in: %s", r.body)
 	}
-	if len(h.sts.WebIdentityCalls()) != 0 {
+	calls := len(h.sts.WebIdentityCalls())
+	if r, _ := h.creds(guest, h.logins("alice"), ""); r.errorType() != cognito.ErrNotAuthorized {
+		t.Errorf("the former guest with alice's login: %s", r.body)
+	}
+	if r, _ := h.creds(guest, nil, ""); r.errorType() != cognito.ErrNotAuthorized {
+		t.Errorf("the former guest without logins: %s", r.body)
+	}
+	if len(h.sts.WebIdentityCalls()) != calls {
 		t.Error("STS was called")
 	}
 }

@@ -35,6 +35,11 @@ Usage:
                                                 write the live providers, pools and rules as YAML
   fedgate mappings apply --config FILE [--dry-run] [--comment TEXT] FILE.yaml
                                                 show the changes and apply them as one version
+  fedgate access-keys create --config FILE --name N --role owner|editor|viewer [--pool ID]
+                                                an access key for signed Cognito API calls (secret shown once);
+                                                also list, disable, enable, rotate, delete --id ID
+  fedgate import-cognito --pool DESCRIBE.json [--roles ROLES.json] [--out F]
+                                                a configuration from an Amazon Cognito identity pool
   fedgate hash-password                         read a password on stdin, print its bcrypt hash
 
 Client (on a laptop; --gateway defaults to $FEDGATE_GATEWAY):
@@ -98,6 +103,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdKeys(ctx, args[1:], env, stdout, stderr)
 	case "mappings":
 		return cmdMappings(ctx, args[1:], env, stdout, stderr)
+	case "access-keys":
+		return cmdAccessKeys(ctx, args[1:], env, stdout, stderr)
+	case "import-cognito":
+		return cmdImportCognito(args[1:], stdout, stderr)
 	case "saml-metadata":
 		return cmdSAMLMetadata(ctx, args[1:], env, stdout, stderr)
 	case "hash-password":

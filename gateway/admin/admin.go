@@ -111,6 +111,12 @@ func (s *Admin) Mount(r *gin.Engine) {
 	api.POST("/versions/:version/restore", own, s.apiRestoreVersion)
 	api.GET("/audit", view, s.apiListAudit)
 	api.GET("/audit/export", view, s.apiExportAudit)
+	api.GET("/access-keys", own, s.apiListAccessKeys)
+	api.POST("/access-keys", own, s.apiCreateAccessKey)
+	api.POST("/access-keys/:id/disable", own, s.apiAccessKeyAction("disable"))
+	api.POST("/access-keys/:id/enable", own, s.apiAccessKeyAction("enable"))
+	api.POST("/access-keys/:id/rotate", own, s.apiAccessKeyAction("rotate"))
+	api.DELETE("/access-keys/:id", own, s.apiDeleteAccessKey)
 
 	ui := r.Group("/admin")
 	ui.GET("", view, s.uiHome)
@@ -133,4 +139,9 @@ func (s *Admin) Mount(r *gin.Engine) {
 	ui.GET("/history/:version", view, s.uiVersion)
 	ui.POST("/history/:version/restore", own, s.uiRestore)
 	ui.GET("/audit", view, s.uiAudit)
+	ui.GET("/access-keys", own, s.uiAccessKeys)
+	ui.POST("/access-keys", own, s.uiCreateAccessKey)
+	for _, action := range []string{"disable", "enable", "rotate", "delete"} {
+		ui.POST("/access-keys/:id/"+action, own, s.uiAccessKeyAction(action))
+	}
 }

@@ -106,6 +106,8 @@ type API struct {
 	// creates: each is stored before anyone has signed in.
 	guestsByAddress *httpkit.RateLimiter
 	ops             map[string]func(*gin.Context, []byte) (any, *core.Error)
+	signed          map[string]signedOp
+	sig             sigV4
 }
 
 // New builds the API over the core with the cognito settings; now is the
@@ -124,7 +126,10 @@ func New(c *core.Core, kit *httpkit.Kit, cfg config.Cognito, log *slog.Logger, n
 		"GetId":                     api.getID,
 		"GetCredentialsForIdentity": api.getCredentialsForIdentity,
 		"GetOpenIdToken":            api.getOpenIDToken,
+		"UnlinkIdentity":            api.unlinkIdentity,
 	}
+	api.signed = api.signedOps()
+	api.sig = sigV4{service: SigningService, required: requiredSigned, resolve: api.resolveKey}
 	return api
 }
 
@@ -145,7 +150,7 @@ func (api *API) Mount(r *gin.Engine) {
 // refusals, for the audit log.
 func isCredentialOp(c *gin.Context) bool {
 	op, ok := strings.CutPrefix(c.GetHeader("X-Amz-Target"), TargetPrefix)
-	return ok && (op == "GetId" || op == "GetCredentialsForIdentity" || op == "GetOpenIdToken")
+	return ok && (op == "GetId" || op == "GetCredentialsForIdentity" || op == "GetOpenIdToken" || op == "UnlinkIdentity")
 }
 
 // corsHeaders let browser apps call the API cross-origin, as they call
@@ -171,9 +176,13 @@ func (api *API) serve(c *gin.Context) {
 	corsHeaders(c)
 	op, ok := strings.CutPrefix(c.GetHeader("X-Amz-Target"), TargetPrefix)
 	handler := api.ops[op]
-	if !ok || handler == nil {
-		api.fail(c, apiError(ErrUnknownOperation, "This endpoint speaks the Cognito Identity API: send X-Amz-Target: AWSCognitoIdentityService.GetId, .GetCredentialsForIdentity or .GetOpenIdToken.", nil))
+	signed, isSigned := api.signed[op]
+	if !ok || (handler == nil && !isSigned) {
+		api.fail(c, apiError(ErrUnknownOperation, "This endpoint speaks the Cognito Identity API: send X-Amz-Target: AWSCognitoIdentityService. followed by the operation name, e.g. AWSCognitoIdentityService.GetId.", nil))
 		return
+	}
+	if isSigned {
+		handler = func(c *gin.Context, body []byte) (any, *core.Error) { return api.serveSigned(c, op, signed, body) }
 	}
 	if !api.byAddress.Allow(httpkit.SourceKey(c.ClientIP())) {
 		api.fail(c, apiError(ErrTooManyRequests, msgRateExceeded, errors.New("source address over its rate limit")))

@@ -45,6 +45,17 @@ func loginMethodOf(c *core.Core, pool *core.Pool, p *core.Provider) (loginMethod
 	return samlLoginMethod(pool, p)
 }
 
+// poolLoginKey is the provider's Logins key in the pool, for describing a
+// pool; whether it is an OIDC issuer's key is in checkIssuer.
+func poolLoginKey(pool *core.Pool, p *core.Provider) (key string, checkIssuer, ok bool) {
+	if _, isVerifier := p.Provider.(idp.TokenVerifier); isVerifier && p.Cfg.Type == config.ProviderOIDC {
+		key := issuerLoginKey(p.Cfg.Issuer())
+		return key, true, key != ""
+	}
+	m, ok := samlLoginMethod(pool, p)
+	return m.key, false, ok
+}
+
 // issuerLoginKey turns an OIDC issuer URL into its Logins key: the issuer
 // without its scheme (host, port when it has one, path), so
 // https://login.example.com/realms/x is "login.example.com/realms/x" and
@@ -186,12 +197,8 @@ func (api *API) getID(c *gin.Context, body []byte) (any, *core.Error) {
 	if e := api.assertionsFree(ctx, pool, verified); e != nil {
 		return nil, e
 	}
-	first := verified[0]
-	id, err := api.core.IdentityID(ctx, &core.Principal{Pool: pool, Provider: first.provider, Ident: first.ident})
-	if err != nil {
-		return nil, storeError(err)
-	}
-	if e := api.bindAssertions(ctx, pool, id, verified); e != nil {
+	id, e := api.identityOfLogins(ctx, pool, verified)
+	if e != nil {
 		return nil, e
 	}
 	return wire.GetIDOutput{IdentityID: id}, nil
@@ -236,12 +243,7 @@ func (api *API) ownedIdentity(ctx context.Context, id string, logins map[string]
 	if e != nil {
 		return nil, e
 	}
-	if rec.Provider == core.GuestProvider {
-		if len(logins) > 0 {
-			// Cognito would link the logins to the guest; fedgate does not
-			// link identities, so a guest id stays a guest's.
-			return nil, forbidden(id)
-		}
+	if rec.Provider == core.GuestProvider && len(logins) == 0 {
 		if !pool.Cfg.AllowGuests {
 			return nil, apiError(ErrNotAuthorized, msgUnauthNotSupported, nil)
 		}
@@ -254,14 +256,29 @@ func (api *API) ownedIdentity(ctx context.Context, id string, logins map[string]
 	if e != nil {
 		return nil, e
 	}
+	if rec.Provider == core.GuestProvider {
+		return api.upgradeGuest(ctx, pool, id, verified)
+	}
+	known, err := api.core.LoginsOf(ctx, id)
+	if err != nil {
+		return nil, storeError(err)
+	}
 	for i := range verified {
 		l := &verified[i]
-		if l.provider.Cfg.ID == rec.Provider && l.ident.Subject == rec.Subject {
-			if e := api.bindAssertions(ctx, pool, id, verified); e != nil {
-				return nil, e
-			}
-			return &resolvedIdentity{id: id, pool: pool, login: l}, nil
+		if !slices.Contains(known, loginKeyOf(pool, l)) {
+			continue
 		}
+		// The identity's own login proves it; the others join it, once
+		// their assertions are bound to it.
+		if e := api.bindAssertions(ctx, pool, id, verified); e != nil {
+			return nil, e
+		}
+		if len(verified) > 1 {
+			if _, err := api.core.LinkLogins(ctx, id, principals(pool, verified), actorCognito); err != nil {
+				return nil, linkError(err)
+			}
+		}
+		return &resolvedIdentity{id: id, pool: pool, login: l}, nil
 	}
 	return nil, forbidden(id)
 }

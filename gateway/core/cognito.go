@@ -23,7 +23,7 @@ import (
 // GuestProvider marks guest (unauthenticated) identities in the store and
 // the audit log. It cannot collide with a provider id, which never
 // contains ':'.
-const GuestProvider = "cognito:unauthenticated"
+const GuestProvider = store.GuestProvider
 
 // OpenIDTokenTTL is the lifetime of GetOpenIdToken's token, as Cognito's.
 const OpenIDTokenTTL = 10 * time.Minute
@@ -161,5 +161,24 @@ func (s *Core) CognitoAssertionFree(ctx context.Context, poolID, provider, asser
 	case !bytes.HasPrefix(held, cognitoPoolPrefix(poolID)):
 		return fmt.Errorf("%w: assertion %q was used at the ACS, the JSON API or another pool", idp.ErrReplay, assertionID)
 	}
+	return nil
+}
+
+// ListIdentities returns up to limit identities of a pool after the id
+// after, in id order.
+func (s *Core) ListIdentities(ctx context.Context, poolID, after string, limit int) ([]store.IdentityRecord, error) {
+	return s.store.ListIdentities(ctx, poolID, after, limit)
+}
+
+// DeleteIdentity deletes an identity and audits it as a change by actor.
+// Its logins get a new identity the next time they sign in.
+func (s *Core) DeleteIdentity(ctx context.Context, rec *store.IdentityRecord, actor, why string) error {
+	if err := s.store.DeleteIdentity(ctx, rec.ID); err != nil {
+		return err
+	}
+	s.IdentitiesChanged()
+	LogFrom(ctx, s.log).Info("identity deleted", "identity_id", rec.ID, "pool", rec.PoolID, "actor", actor)
+	s.Audit(ctx, store.AuditEntry{Kind: store.AuditAdminChange, Actor: actor, IdentityID: rec.ID, Pool: rec.PoolID,
+		Provider: rec.Provider, Subject: rec.Subject, Result: store.AuditOK, Reason: "identity deleted (" + why + ")"})
 	return nil
 }

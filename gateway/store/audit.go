@@ -43,6 +43,8 @@ const (
 	AuditAdminChange = "admin_change"
 	AuditAdminSignIn = "admin_sign_in"
 	AuditVend        = "vend"
+	// AuditAccessKey is a Cognito API request signed with an access key.
+	AuditAccessKey = "access_key"
 )
 
 // Audit results.

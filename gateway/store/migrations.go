@@ -95,6 +95,30 @@ func migrations() []string {
 			value {int} NOT NULL
 		)`,
 		`INSERT INTO store_counters (name, value) VALUES ('identity_generation', 0)`,
+		// Access keys of backends and scripts signing Cognito API calls.
+		`CREATE TABLE access_keys (
+			id           TEXT PRIMARY KEY,
+			name         TEXT NOT NULL,
+			role         TEXT NOT NULL,
+			pool_id      TEXT NOT NULL,
+			sealed       {blob} NOT NULL,
+			disabled     {int} NOT NULL,
+			created_by   TEXT NOT NULL,
+			created_at   {int} NOT NULL,
+			rotated_at   {int} NOT NULL,
+			last_used_at {int} NOT NULL
+		)`,
+		// Logins linked to an identity beyond the one that created it (its
+		// row in identities).
+		`CREATE TABLE identity_links (
+			pool_id     TEXT NOT NULL,
+			provider    TEXT NOT NULL,
+			subject     TEXT NOT NULL,
+			identity_id TEXT NOT NULL,
+			linked_at   {int} NOT NULL,
+			PRIMARY KEY (pool_id, provider, subject)
+		)`,
+		`CREATE INDEX identity_links_identity ON identity_links (identity_id)`,
 	}
 }
 

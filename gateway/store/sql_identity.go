@@ -34,6 +34,17 @@ func (s *sqlStore) GetOrCreateIdentity(ctx context.Context, k IdentityKey, newID
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", false, s.classify(op, err)
 	}
+	if errors.Is(err, sql.ErrNoRows) {
+		// A login linked to an identity it did not create.
+		err = s.reader.QueryRowContext(ctx, `SELECT identity_id FROM identity_links
+			WHERE pool_id = $1 AND provider = $2 AND subject = $3`, k.PoolID, k.Provider, k.Subject).Scan(&id)
+		if err == nil {
+			return id, false, s.touchIdentity(ctx, id, now)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return "", false, s.classify(op, err)
+		}
+	}
 	var created bool
 	err = s.withTx(ctx, func(tx *sql.Tx) error {
 		// DO NOTHING only on the identity key: a newID already bound to
@@ -116,4 +127,54 @@ func bumpIdentityGeneration(ctx context.Context, tx *sql.Tx) (int64, error) {
 	err := tx.QueryRowContext(ctx, `UPDATE store_counters SET value = value + 1
 		WHERE name = 'identity_generation' RETURNING value`).Scan(&gen)
 	return gen, err
+}
+
+// ListIdentities implements IdentityStore.
+func (s *sqlStore) ListIdentities(ctx context.Context, poolID, after string, limit int) ([]IdentityRecord, error) {
+	const op = "ListIdentities"
+	if limit <= 0 {
+		return nil, newError(op, ErrInvalid, nil)
+	}
+	if !validText(poolID) || !validText(after) {
+		return nil, nil
+	}
+	scan := func(rows *sql.Rows) (IdentityRecord, error) {
+		var r IdentityRecord
+		var createdAt, lastSeenAt int64
+		err := rows.Scan(&r.ID, &r.PoolID, &r.Provider, &r.Subject, &createdAt, &lastSeenAt)
+		r.CreatedAt, r.LastSeenAt = fromNanos(createdAt), fromNanos(lastSeenAt)
+		return r, err
+	}
+	return query(ctx, s, op, scan, `SELECT id, pool_id, provider, subject, created_at, last_seen_at
+		FROM identities WHERE pool_id = $1 AND id > $2 ORDER BY id LIMIT $3`, poolID, after, limit)
+}
+
+// DeleteIdentity implements IdentityStore.
+func (s *sqlStore) DeleteIdentity(ctx context.Context, id string) error {
+	const op = "DeleteIdentity"
+	if !validText(id) {
+		return newError(op, ErrNotFound, nil)
+	}
+	var n int64
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM identities WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		if _, err = tx.ExecContext(ctx, `DELETE FROM identity_links WHERE identity_id = $1`, id); err != nil {
+			return err
+		}
+		_, err = bumpIdentityGeneration(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return s.classify(op, err)
+	}
+	if n == 0 {
+		return newError(op, ErrNotFound, nil)
+	}
+	return nil
 }

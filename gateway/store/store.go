@@ -21,6 +21,7 @@ type Store interface {
 	ConfigHistoryStore
 	CLISessionStore
 	PurgeStore
+	AccessKeyStore
 	// SAMLSigningKeys is the SAML broker's ring of signing keys, kept
 	// apart from the issuer's so neither ring's rotation retires the other's.
 	SAMLSigningKeys() KeyStore
@@ -47,7 +48,47 @@ type IdentityStore interface {
 	// their own transaction (bumpIdentityGeneration); this is for changes
 	// made outside the store.
 	BumpIdentityGeneration(ctx context.Context) (int64, error)
+	// ListIdentities returns up to limit identities of a pool whose ids
+	// sort after after ("" = from the first), in id order.
+	ListIdentities(ctx context.Context, poolID, after string, limit int) ([]IdentityRecord, error)
+	// DeleteIdentity removes an identity and its links; ErrNotFound when
+	// there is none.
+	DeleteIdentity(ctx context.Context, id string) error
+	IdentityLinkStore
 }
+
+// IdentityLinkStore links several logins to one identity, as Cognito
+// does: GetOrCreateIdentity returns the identity a login is linked to.
+// An identity's first login is its row's key; more logins are links. A
+// login belongs to at most one identity.
+type IdentityLinkStore interface {
+	// IdentityOfLogin returns the identity a login belongs to (as its
+	// first login or a link); ErrNotFound when none.
+	IdentityOfLogin(ctx context.Context, k IdentityKey) (string, error)
+	// LoginsOf returns an identity's logins, its first login first; none
+	// for a guest or an identity whose logins were all unlinked.
+	// ErrNotFound for an unknown identity.
+	LoginsOf(ctx context.Context, id string) ([]IdentityKey, error)
+	// LinkLogin links k to identity id. A guest identity takes k as its
+	// first login (it is a guest no more). Linking a login id already has
+	// is no error; a login of another identity is ErrConflict, an unknown
+	// id ErrNotFound, a login of another pool ErrInvalid.
+	LinkLogin(ctx context.Context, id string, k IdentityKey) error
+	// UnlinkLogin removes k from identity id: the next sign-in with k
+	// makes a new identity. ErrNotFound when k is not id's.
+	UnlinkLogin(ctx context.Context, id string, k IdentityKey) error
+	// MergeIdentity moves every login of identity from to identity into
+	// (same pool) and deletes from. ErrNotFound when either is unknown,
+	// ErrInvalid when they are one or in different pools.
+	MergeIdentity(ctx context.Context, from, into string) error
+}
+
+// UnlinkedProvider marks, in an identity's row, that its first login was
+// unlinked; the row's subject is then the identity's own id.
+const UnlinkedProvider = "cognito:unlinked"
+
+// GuestProvider marks guest identities; their subject is their own id.
+const GuestProvider = "cognito:unauthenticated"
 
 // ConfigStore keeps every configuration document ever saved; the latest is live.
 type ConfigStore interface {

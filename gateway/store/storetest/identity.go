@@ -193,3 +193,50 @@ func (s *suite) identityGenerationMoves(t *testing.T) {
 		seen[g] = true
 	}
 }
+
+func (s *suite) identityListAndDelete(t *testing.T) {
+	st, ctx := s.fresh(t), context.Background()
+	for i, id := range []string{"r:3", "r:1", "r:2", "r:4"} {
+		pool := "p"
+		if id == "r:4" {
+			pool = "other"
+		}
+		if _, _, err := st.GetOrCreateIdentity(ctx, store.IdentityKey{PoolID: pool, Provider: "okta", Subject: fmt.Sprint("u", i)}, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := func(rs []store.IdentityRecord) (out []string) {
+		for _, r := range rs {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	page, err := st.ListIdentities(ctx, "p", "", 2)
+	if err != nil || fmt.Sprint(ids(page)) != "[r:1 r:2]" || page[0].Subject != "u1" || page[0].CreatedAt.IsZero() {
+		t.Fatalf("first page = %+v, %v; want r:1 r:2 with their records", page, err)
+	}
+	page, err = st.ListIdentities(ctx, "p", "r:2", 2)
+	if err != nil || fmt.Sprint(ids(page)) != "[r:3]" {
+		t.Fatalf("second page = %v, %v; want [r:3]", ids(page), err)
+	}
+	if _, err := st.ListIdentities(ctx, "p", "", 0); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("limit 0: err = %v, want ErrInvalid", err)
+	}
+	if page, err := st.ListIdentities(ctx, "p\x00", "", 5); err != nil || len(page) != 0 {
+		t.Errorf("a NUL pool id: %v, %v; want nothing", page, err)
+	}
+	if err := st.DeleteIdentity(ctx, "r:2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteIdentity(ctx, "r:2"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deleting twice: err = %v, want ErrNotFound", err)
+	}
+	if _, err := st.LookupIdentity(ctx, "r:2"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a deleted identity is still found: %v", err)
+	}
+	// The login of a deleted identity makes a new identity next time.
+	id, created, err := st.GetOrCreateIdentity(ctx, store.IdentityKey{PoolID: "p", Provider: "okta", Subject: "u2"}, "r:5")
+	if err != nil || !created || id != "r:5" {
+		t.Errorf("signing in again after delete = %q, %v, %v; want a new identity r:5", id, created, err)
+	}
+}
