@@ -493,7 +493,8 @@ func TestEndToEndCLI(t *testing.T) {
 	t.Run("the credentials page's console button in Chromium", func(t *testing.T) {
 		n := len(fed.recorded())
 		b.Run(t, "open the sign-in", chromedp.Navigate(e.url+"/login/team/corp"))
-		b.SignInAtIdP(t, "alice", "#open-console")
+		b.SignInAtIdP(t, "alice", "#signed-in-as")
+		b.Run(t, "get the credentials from the portal", chromedp.Click(chromedp.CSS(`button[id^="creds-"]`)), chromedp.WaitVisible(chromedp.ID("open-console")))
 		b.Run(t, "click Open AWS console", chromedp.Click(chromedp.ID("open-console")), chromedp.WaitVisible(chromedp.ID("console")))
 		loc, err := chromedp.Run(b.Ctx, chromedp.Location())
 		if err != nil {

@@ -58,7 +58,14 @@ sts:
 	e.start()
 	m := peers.StartMinIO(t, minioPort, e.url+"/.well-known/openid-configuration", poolGatewayID)
 
-	res := e.api(e.token("alice", e2eClientID, 5*time.Minute), map[string]any{"pool": "team"})
+	// MinIO answers its health check before its IAM subsystem has loaded
+	// the OpenID configuration; until then the role is "not defined".
+	token := e.token("alice", e2eClientID, 5*time.Minute)
+	var res apiResult
+	testkit.Eventually(30*time.Second, 250*time.Millisecond, func() bool {
+		res = e.api(token, map[string]any{"pool": "team"})
+		return res.status != http.StatusBadGateway || !strings.Contains(e.logs.String(), "is not defined")
+	})
 	creds := res.creds(t)
 	if creds.AccessKeyID == "" || creds.SessionToken == "" {
 		t.Fatalf("MinIO vended no session credentials: %v", res.body)
