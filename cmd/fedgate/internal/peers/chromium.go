@@ -70,7 +70,19 @@ func (b *Chromium) Attr(t testing.TB, sel, name string) string {
 // Shot saves a screenshot of the whole page as dir/name.png.
 func (b *Chromium) Shot(t testing.TB, dir, name string) {
 	t.Helper()
-	png, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(100)) // 100: PNG (below 100 is JPEG)
+	// A full-page capture now and then never returns in headless
+	// Chromium; a bounded attempt, tried again, keeps that from eating the
+	// test's whole time.
+	var png []byte
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		ctx, cancel := context.WithTimeout(b.Ctx, 20*time.Second)
+		png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG (below 100 is JPEG)
+		cancel()
+		if err == nil {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
