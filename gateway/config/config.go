@@ -4,6 +4,7 @@
 package config
 
 import (
+	"regexp"
 	"strings"
 	"time"
 
@@ -144,7 +145,19 @@ type Pool struct {
 	// AccountAliases names AWS accounts (12-digit id to a name people know)
 	// in the access portal, which groups roles by account.
 	AccountAliases map[string]string `yaml:"account_aliases" json:"account_aliases,omitempty"`
+	// DeveloperProviderName is the Cognito API's developer provider: the
+	// Logins key under which a backend, signing with an access key, names
+	// its own users (GetOpenIdTokenForDeveloperIdentity). Empty: none.
+	DeveloperProviderName string `yaml:"developer_provider_name" json:"developer_provider_name,omitempty"`
 }
+
+// DeveloperProviderPattern is Cognito's pattern for a developer provider
+// name; it is 1 to MaxDeveloperProviderName characters long.
+var DeveloperProviderPattern = regexp.MustCompile(`^[\w._-]+$`)
+
+// MaxDeveloperProviderName is the longest developer provider name
+// Cognito's CreateIdentityPool takes.
+const MaxDeveloperProviderName = 100
 
 // DefaultGuestTTL keeps an unused guest identity for 30 days, long enough
 // for an app opened once a month to keep its id.

@@ -36,6 +36,9 @@ func validatePoolMode(at string, p *Pool, byID map[string]*Provider, add func(st
 			add(fmt.Sprintf("%s.providers[%d]", at, j), "%s; provider %q is %s", acceptedProviders(spec), id, prov.Type)
 		}
 	}
+	if p.DeveloperProviderName != "" && known && spec.Forwards != exchange.ForwardNothing {
+		add(at+".developer_provider_name", "developer-authenticated identities need a mode that mints fedgate's own token (%s mode forwards the upstream credential)", spec.Name)
+	}
 	if p.AllowGuests && !spec.Guests {
 		add(at+".allow_guests", "guest identities need the %s mode", modeNames(func(s exchange.ModeSpec) bool { return s.Guests }, "or"))
 	}

@@ -303,6 +303,9 @@ func (f *File) validatePools(providers map[string]*Provider) Problems {
 			add(at+".duration_seconds", "must be between 900 and 43200 (STS limits)")
 		}
 		validateAccountAliases(at, p.AccountAliases, add)
+		if n := len(p.DeveloperProviderName); n > 0 && (n > MaxDeveloperProviderName || !DeveloperProviderPattern.MatchString(p.DeveloperProviderName)) {
+			add(at+".developer_provider_name", "must be 1-%d characters of letters, digits, '.', '_' and '-'", MaxDeveloperProviderName)
+		}
 		if p.AllowGuests {
 			if !f.STS.Flavor.IsRole(p.UnauthenticatedRole) {
 				add(at+".unauthenticated_role", "guests are allowed, so this must be a role ARN (%s)", f.STS.Flavor.RoleExample())
