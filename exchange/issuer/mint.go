@@ -33,20 +33,23 @@ type Token struct {
 	TransitiveTagKeys []string
 	SourceIdentity    string        // -> "https://aws.amazon.com/source_identity"
 	TTL               time.Duration // 0 = the issuer's default; capped at MaxTokenTTL
+	// PrincipalTags are a developer login's attributes, -> ClaimPrincipalTags.
+	PrincipalTags map[string]string
 }
 
 // claims is the JWT payload. Times are integer seconds, as STS requires.
 type claims struct {
-	Issuer         string     `json:"iss"`
-	Subject        string     `json:"sub"`
-	Audience       string     `json:"aud"`
-	AMR            []string   `json:"amr,omitempty"`
-	IssuedAt       int64      `json:"iat"`
-	NotBefore      int64      `json:"nbf"`
-	Expiry         int64      `json:"exp"`
-	ID             string     `json:"jti"`
-	Tags           *tagsClaim `json:"https://aws.amazon.com/tags,omitempty"`
-	SourceIdentity string     `json:"https://aws.amazon.com/source_identity,omitempty"`
+	Issuer         string            `json:"iss"`
+	Subject        string            `json:"sub"`
+	Audience       string            `json:"aud"`
+	AMR            []string          `json:"amr,omitempty"`
+	IssuedAt       int64             `json:"iat"`
+	NotBefore      int64             `json:"nbf"`
+	Expiry         int64             `json:"exp"`
+	ID             string            `json:"jti"`
+	Tags           *tagsClaim        `json:"https://aws.amazon.com/tags,omitempty"`
+	SourceIdentity string            `json:"https://aws.amazon.com/source_identity,omitempty"`
+	PrincipalTags  map[string]string `json:"fedgate:principal_tags,omitempty"`
 }
 
 type tagsClaim struct {
@@ -112,6 +115,7 @@ func (i *Issuer) claimsFor(t Token) (*claims, error) {
 		ID:             jti,
 		Tags:           tags,
 		SourceIdentity: t.SourceIdentity,
+		PrincipalTags:  t.PrincipalTags,
 	}, nil
 }
 
