@@ -87,6 +87,14 @@ func (api *API) verifyLogins(ctx context.Context, pool *core.Pool, logins map[st
 	slices.Sort(keys)
 	out := make([]verifiedLogin, 0, len(keys))
 	for _, key := range keys {
+		if key == DeveloperLoginKey && pool.Cfg.DeveloperProviderName != "" {
+			l, e := api.developerLogin(ctx, pool, logins[key])
+			if e != nil {
+				return nil, e
+			}
+			out = append(out, l)
+			continue
+		}
 		var prov *core.Provider
 		var m loginMethod
 		for _, p := range pool.Providers {

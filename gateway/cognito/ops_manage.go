@@ -115,6 +115,7 @@ func describePool(pool *core.Pool) wire.IdentityPool {
 	out := wire.IdentityPool{
 		IdentityPoolID: pool.Cfg.ID, IdentityPoolName: cognitoPoolName(pool),
 		AllowUnauthenticatedIdentities: pool.Cfg.AllowGuests, AllowClassicFlow: pool.Cfg.AllowClassicFlow,
+		DeveloperProviderName: pool.Cfg.DeveloperProviderName,
 	}
 	for _, p := range pool.Providers {
 		if key, isIssuer, ok := poolLoginKey(pool, p); ok && isIssuer {
@@ -180,6 +181,9 @@ func (api *API) describe(ctx context.Context, rec *store.IdentityRecord) (wire.I
 	pool := api.core.Snapshot().Pools[rec.PoolID]
 	for _, k := range logins {
 		key := k.Provider
+		if k.Provider == core.DeveloperProvider && pool != nil && pool.Cfg.DeveloperProviderName != "" {
+			key = pool.Cfg.DeveloperProviderName
+		}
 		if pool != nil {
 			for _, p := range pool.Providers {
 				if m, ok := loginMethodOf(api.core, pool, p); ok && p.Cfg.ID == k.Provider {

@@ -52,7 +52,9 @@ func changeError(err error) *core.Error {
 // settings name: each login key or ARN must be a provider's.
 func (api *API) providersOfLogins(in *wire.CreateIdentityPoolInput) ([]string, string, *core.Error) {
 	if in.DeveloperProviderName != "" {
-		return nil, "", apiError(ErrInvalidParameter, "fedgate does not take DeveloperProviderName yet.", nil)
+		if e := checkDeveloperProviderName("developerProviderName", in.DeveloperProviderName, config.MaxDeveloperProviderName); e != nil {
+			return nil, "", e
+		}
 	}
 	keys := make([]string, 0, len(in.SupportedLoginProviders))
 	for k := range in.SupportedLoginProviders {
@@ -92,8 +94,8 @@ func (api *API) providersOfLogins(in *wire.CreateIdentityPoolInput) ([]string, s
 	if samlARN != "" {
 		return nil, "", apiError(ErrInvalidParameter, "Pools with SAML logins are created in fedgate's admin (a saml provider and the saml-forward mode).", nil)
 	}
-	if len(ids) == 0 {
-		return nil, "", apiError(ErrInvalidParameter, "A fedgate pool needs at least one login provider (SupportedLoginProviders or OpenIdConnectProviderARNs).", nil)
+	if len(ids) == 0 && in.DeveloperProviderName == "" {
+		return nil, "", apiError(ErrInvalidParameter, "A fedgate pool needs at least one login provider (SupportedLoginProviders, OpenIdConnectProviderARNs or DeveloperProviderName).", nil)
 	}
 	return ids, samlARN, nil
 }
@@ -130,7 +132,8 @@ func (api *API) createIdentityPool(c *gin.Context, body []byte) (any, *core.Erro
 	if len(name) > 50 {
 		name = strings.Trim(name[:50], "-")
 	}
-	pool := config.Pool{ID: id, DisplayName: in.IdentityPoolName, Providers: providers, AllowClassicFlow: in.AllowClassicFlow}
+	pool := config.Pool{ID: id, DisplayName: in.IdentityPoolName, Providers: providers, AllowClassicFlow: in.AllowClassicFlow,
+		DeveloperProviderName: in.DeveloperProviderName}
 	_, err = api.core.ChangeMappings(ctx, key.actor(), id, fmt.Sprintf("identity pool %q created (CreateIdentityPool)", in.IdentityPoolName), func(m *config.Mappings) error {
 		pool.Name = name
 		for i := 2; name == "" || core.FindPool(m, pool.Name) >= 0; i++ {

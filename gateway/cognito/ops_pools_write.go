@@ -73,6 +73,15 @@ func (api *API) updateIdentityPool(c *gin.Context, body []byte) (any, *core.Erro
 				providers = append(providers, id)
 			}
 		}
+		// As in Cognito, a developer provider name once set stays: every
+		// developer user identifier is linked under it. Leaving it out of
+		// the request keeps it.
+		if in.DeveloperProviderName != "" && p.DeveloperProviderName != "" && in.DeveloperProviderName != p.DeveloperProviderName {
+			return apiError(ErrInvalidParameter, "The identity pool's DeveloperProviderName is '"+p.DeveloperProviderName+"' and cannot be changed.", nil)
+		}
+		if in.DeveloperProviderName != "" {
+			p.DeveloperProviderName = in.DeveloperProviderName
+		}
 		p.DisplayName, p.AllowGuests, p.AllowClassicFlow, p.Providers = in.IdentityPoolName, in.AllowUnauthenticatedIdentities, in.AllowClassicFlow, providers
 		return nil
 	})

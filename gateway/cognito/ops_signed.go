@@ -30,5 +30,12 @@ func (api *API) signedOps() map[string]signedOp {
 		"GetIdentityPoolRoles":        read(api.getIdentityPoolRoles),
 		"GetPrincipalTagAttributeMap": read(api.getPrincipalTagAttributeMap),
 		"ListTagsForResource":         read(api.listTagsForResource),
+
+		// Minting a developer identity's token creates and links
+		// identities and lets its holder vend: a change, not a read.
+		"GetOpenIdTokenForDeveloperIdentity": change(api.getOpenIDTokenForDeveloperIdentity),
+		"LookupDeveloperIdentity":            read(api.lookupDeveloperIdentity),
+		"MergeDeveloperIdentities":           change(api.mergeDeveloperIdentities),
+		"UnlinkDeveloperIdentity":            change(api.unlinkDeveloperIdentity),
 	}
 }

@@ -220,6 +220,11 @@ func (p *Pool) Audience() string { return p.ID }
 // Audience so that no authenticated role's trust policy accepts a guest.
 func (p *Pool) GuestAudience() string { return p.ID + ":unauthenticated" }
 
+// DeveloperAudience is the aud of the tokens GetOpenIdTokenForDeveloperIdentity
+// mints for a pool without the classic flow: the app holding one must come
+// back to fedgate, where the rules apply, as no role trusts this audience.
+func (p *Pool) DeveloperAudience() string { return p.ID + ":developer" }
+
 // Region is the region part of the pool id.
 func (p *Pool) Region() string {
 	region, _, _ := strings.Cut(p.ID, ":")

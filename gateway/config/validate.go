@@ -290,8 +290,8 @@ func (f *File) validatePools(providers map[string]*Provider) Problems {
 			add(at+".name", "duplicate pool name %q", p.Name)
 		}
 		names[p.Name] = true
-		if len(p.Providers) == 0 {
-			add(at+".providers", "a pool needs at least one provider")
+		if len(p.Providers) == 0 && p.DeveloperProviderName == "" {
+			add(at+".providers", "a pool needs at least one provider (or a developer_provider_name)")
 		}
 		for j, id := range p.Providers {
 			if providers[id] == nil {

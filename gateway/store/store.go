@@ -87,6 +87,11 @@ type IdentityLinkStore interface {
 // unlinked; the row's subject is then the identity's own id.
 const UnlinkedProvider = "cognito:unlinked"
 
+// DeveloperProvider marks the logins of a pool's developer provider
+// (Cognito's developer-authenticated identities); the subject is the
+// developer user identifier, unique in the pool.
+const DeveloperProvider = "cognito:developer"
+
 // GuestProvider marks guest identities; their subject is their own id.
 const GuestProvider = "cognito:unauthenticated"
 

@@ -86,6 +86,7 @@ type pool struct {
 	UnauthenticatedRole string   `yaml:"unauthenticated_role,omitempty"`
 	AuthenticatedRole   string   `yaml:"authenticated_role,omitempty"`
 	AllowClassicFlow    bool     `yaml:"allow_classic_flow,omitempty"`
+	DeveloperProvider   string   `yaml:"developer_provider_name,omitempty"`
 	Resolution          string   `yaml:"resolution,omitempty"`
 	NoMatch             string   `yaml:"no_match,omitempty"`
 	RolesClaim          string   `yaml:"roles_claim,omitempty"`
@@ -195,8 +196,13 @@ func Convert(poolJSON, rolesJSON []byte) (*Result, error) {
 	if len(p.IdentityPoolTags) > 0 {
 		note("IdentityPoolTags: fedgate pools have no tags; left out")
 	}
-	if p.DeveloperProviderName != "" {
-		note("DeveloperProviderName %q: developer-authenticated identities are not imported yet", p.DeveloperProviderName)
+	switch {
+	case p.DeveloperProviderName == "":
+	case out.Mode != "":
+		// saml-forward hands STS the SAML response; a developer login has none.
+		note("DeveloperProviderName %q: developer-authenticated identities need fedgate's own tokens (the gateway-token mode); give them a pool of their own", p.DeveloperProviderName)
+	default:
+		out.DeveloperProvider = p.DeveloperProviderName
 	}
 	for _, pr := range providers {
 		if _, used := keyToIDValue(keyToID, pr.ID); used {
