@@ -49,8 +49,9 @@ func changeError(err error) *core.Error {
 }
 
 // providersOfLogins finds the fedgate providers a Cognito pool's login
-// settings name: each login key or ARN must be a provider's.
-func (api *API) providersOfLogins(in *wire.CreateIdentityPoolInput) ([]string, string, *core.Error) {
+// settings name: each login key or ARN must be a provider's. A pool with
+// a developer provider (hasDeveloper) needs no other.
+func (api *API) providersOfLogins(in *wire.CreateIdentityPoolInput, hasDeveloper bool) ([]string, string, *core.Error) {
 	if in.DeveloperProviderName != "" {
 		if e := checkDeveloperProviderName("developerProviderName", in.DeveloperProviderName, config.MaxDeveloperProviderName); e != nil {
 			return nil, "", e
@@ -94,7 +95,7 @@ func (api *API) providersOfLogins(in *wire.CreateIdentityPoolInput) ([]string, s
 	if samlARN != "" {
 		return nil, "", apiError(ErrInvalidParameter, "Pools with SAML logins are created in fedgate's admin (a saml provider and the saml-forward mode).", nil)
 	}
-	if len(ids) == 0 && in.DeveloperProviderName == "" {
+	if len(ids) == 0 && !hasDeveloper {
 		return nil, "", apiError(ErrInvalidParameter, "A fedgate pool needs at least one login provider (SupportedLoginProviders, OpenIdConnectProviderARNs or DeveloperProviderName).", nil)
 	}
 	return ids, samlARN, nil
@@ -119,7 +120,7 @@ func (api *API) createIdentityPool(c *gin.Context, body []byte) (any, *core.Erro
 	if in.AllowUnauthenticatedIdentities {
 		return nil, apiError(ErrInvalidParameter, "fedgate needs a pool's unauthenticated role before it allows guests: create the pool without AllowUnauthenticatedIdentities and set its roles in fedgate.", nil)
 	}
-	providers, _, e := api.providersOfLogins(&in)
+	providers, _, e := api.providersOfLogins(&in, in.DeveloperProviderName != "")
 	if e != nil {
 		return nil, e
 	}

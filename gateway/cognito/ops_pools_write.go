@@ -59,7 +59,11 @@ func (api *API) updateIdentityPool(c *gin.Context, body []byte) (any, *core.Erro
 	if n := len(in.IdentityPoolName); n < 1 || n > 128 {
 		return nil, validationError("identityPoolName", "Member must have length between 1 and 128")
 	}
-	providers, _, e := api.providersOfLogins(&in)
+	hasDeveloper := in.DeveloperProviderName != ""
+	if p := api.core.Snapshot().Pools[in.IdentityPoolID]; p != nil && p.Cfg.DeveloperProviderName != "" {
+		hasDeveloper = true
+	}
+	providers, _, e := api.providersOfLogins(&in, hasDeveloper)
 	if e != nil {
 		return nil, e
 	}
