@@ -50,7 +50,9 @@ func (h *cogHarness) devToken(c *cognitoidentity.Client, pool, name, user string
 	return aws.ToString(out.IdentityId), aws.ToString(out.Token), nil
 }
 
-func devLogins(token string) map[string]string { return map[string]string{cognito.DeveloperLoginKey: token} }
+func devLogins(token string) map[string]string {
+	return map[string]string{cognito.DeveloperLoginKey: token}
+}
 
 // TestCognitoDeveloperToken: the token's claims, its audience (the pool's
 // only with the classic flow), its lifetime (TokenDuration up to the
@@ -349,7 +351,7 @@ func TestCognitoDeveloperLinking(t *testing.T) {
 		t.Fatalf("lookup by identity: %+v, %v", l, err)
 	}
 	for _, bad := range []*cognitoidentity.LookupDeveloperIdentityInput{
-		{IdentityId: aws.String(bob), NextToken: l.NextToken},         // another identity's token
+		{IdentityId: aws.String(bob), NextToken: l.NextToken},        // another identity's token
 		{IdentityId: aws.String(alice), NextToken: aws.String("eA")}, // forged
 		{IdentityId: aws.String(alice), MaxResults: aws.Int32(61)},
 		{},

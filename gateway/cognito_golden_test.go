@@ -202,7 +202,7 @@ func cogGoldenCases() []cogGoldenCase {
 		{name: "SerializationException.malformed-json", raw: rawPost(cognito.TargetPrefix+"GetId", cognito.ContentType, `{"IdentityPoolId":`), wantType: cognito.ErrSerialization},
 		{name: "SerializationException.wrong-type", raw: rawPost(cognito.TargetPrefix+"GetId", cognito.ContentType, `{"IdentityPoolId":"`+cogPoolID+`","Logins":["x"]}`), wantType: cognito.ErrSerialization},
 		{name: "SerializationException.content-type", raw: rawPost(cognito.TargetPrefix+"GetId", "application/json", `{"IdentityPoolId":"`+cogPoolID+`"}`), wantType: cognito.ErrSerialization},
-	}, signedGoldenCases()...)
+	}, append(signedGoldenCases(), developerGoldenCases()...)...)
 }
 
 // TestCognitoGolden pins the wire format: for every operation and every
@@ -257,6 +257,7 @@ func TestCognitoGolden(t *testing.T) {
 	for _, typ := range []string{"GetId", "GetCredentialsForIdentity", "GetOpenIdToken",
 		"ListIdentityPools", "DescribeIdentityPool", "DescribeIdentity", "ListIdentities", "DeleteIdentities", "UnlinkIdentity",
 		"CreateIdentityPool", "DeleteIdentityPool", "UpdateIdentityPool", "SetIdentityPoolRoles", "GetIdentityPoolRoles", "GetPrincipalTagAttributeMap", "ListTagsForResource",
+		"GetOpenIdTokenForDeveloperIdentity", "LookupDeveloperIdentity", "MergeDeveloperIdentities", "UnlinkDeveloperIdentity", cognito.ErrDeveloperUserAlreadyRegistered,
 		cognito.ErrMissingAuth, cognito.ErrIncompleteSig, cognito.ErrInvalidSignature, cognito.ErrUnrecognizedClient, cognito.ErrAccessDenied,
 		cognito.ErrInvalidParameter, cognito.ErrNotAuthorized,
 		cognito.ErrResourceNotFound, cognito.ErrResourceConflict, cognito.ErrTooManyRequests, cognito.ErrInvalidPoolConfig, cognito.ErrExternalService, cognito.ErrInternalError} {
