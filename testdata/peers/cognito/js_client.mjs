@@ -2,13 +2,15 @@
 //
 // Reads a plan (JSON) on stdin:
 //   {"endpoint", "region", "pool", "logins": {KEY: TOKEN}, "identity_id"?,
-//    "custom_role_arn"?, "mode": "provider" | "client"}
+//    "custom_role_arn"?, "mode": "provider" | "identity" | "client"}
 // "provider" is what web apps do: fromCognitoIdentityPool from
 // @aws-sdk/credential-providers (GetId, then GetCredentialsForIdentity).
+// "identity" is fromCognitoIdentity with a known identity_id, as apps of
+// developer-authenticated identities do with their backend's token.
 // "client" calls GetCredentialsForIdentity with CognitoIdentityClient.
 // Prints {"identity_id", "credentials": {...}} or {"error": {"name",
 // "message", "status"}} (the SDK's own parsing of the refusal).
-import { fromCognitoIdentityPool } from "@aws-sdk/credential-providers";
+import { fromCognitoIdentity, fromCognitoIdentityPool } from "@aws-sdk/credential-providers";
 import {
   CognitoIdentityClient,
   GetCredentialsForIdentityCommand,
@@ -26,13 +28,11 @@ function print(v) {
 }
 
 try {
-  if (plan.mode === "provider") {
-    const provider = fromCognitoIdentityPool({
-      identityPoolId: plan.pool,
-      logins,
-      customRoleArn: plan.custom_role_arn,
-      clientConfig,
-    });
+  if (plan.mode === "provider" || plan.mode === "identity") {
+    const provider =
+      plan.mode === "provider"
+        ? fromCognitoIdentityPool({ identityPoolId: plan.pool, logins, customRoleArn: plan.custom_role_arn, clientConfig })
+        : fromCognitoIdentity({ identityId: plan.identity_id, logins, customRoleArn: plan.custom_role_arn, clientConfig });
     const c = await provider();
     print({
       identity_id: c.identityId,

@@ -15,9 +15,11 @@ import (
 
 // SDKResult is what the boto3 and JS programs print.
 type SDKResult struct {
-	IdentityID  string `json:"identity_id"`
-	Token       string `json:"token"`
-	Credentials *struct {
+	IdentityID string `json:"identity_id"`
+	Token      string `json:"token"`
+	// DeveloperUsers is a backend's LookupDeveloperIdentity answer.
+	DeveloperUsers []string `json:"developer_users"`
+	Credentials    *struct {
 		AccessKeyID  string `json:"access_key_id"`
 		SecretKey    string `json:"secret_key"`
 		SessionToken string `json:"session_token"`
