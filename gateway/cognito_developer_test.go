@@ -268,6 +268,10 @@ func TestCognitoDeveloperLinking(t *testing.T) {
 	if r, _ := h.creds(alice, h.logins("alice"), ""); r.status != 200 {
 		t.Errorf("alice's own login after the link: HTTP %d %s", r.status, r.body)
 	}
+	d, err := c.DescribeIdentity(ctx, &cognitoidentity.DescribeIdentityInput{IdentityId: aws.String(alice)})
+	if err != nil || !slices.Contains(d.Logins, cogDevName) || !slices.Contains(d.Logins, h.idp.loginKey()) {
+		t.Errorf("DescribeIdentity of alice = %+v, %v; want her IdP's login key and the developer provider", d, err)
+	}
 	bob := h.mustID(cogPoolID, h.logins("bob"))
 	_, _, err = h.devToken(c, cogPoolID, cogDevName, "alice-dev", nil, bob)
 	checkSignedError(t, err, cognito.ErrDeveloperUserAlreadyRegistered)

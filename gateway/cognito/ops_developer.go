@@ -17,7 +17,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"fedgate/exchange/issuer"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
 	"fedgate/gateway/store"
@@ -72,16 +71,9 @@ func (api *API) developerPool(ctx context.Context, poolID, name, op string) (*co
 		return nil, apiError(ErrInvalidParameter, "The identity pool has no developer provider: set DeveloperProviderName with UpdateIdentityPool (or developer_provider_name in fedgate) first.", nil)
 	}
 	if name != "" && name != dev {
-		return nil, apiError(ErrInvalidParameter, "'"+truncate(name, 128)+"' is not the developer provider of this identity pool.", nil)
+		return nil, apiError(ErrInvalidParameter, "'"+core.Truncate(name, 128)+"' is not the developer provider of this identity pool.", nil)
 	}
 	return pool, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // poolIdentity is an identity of pool, ResourceNotFoundException otherwise.
@@ -122,7 +114,7 @@ func parseDeveloperToken(body []byte) (wire.GetOpenIDTokenForDeveloperIdentityIn
 		if n := utf8.RuneCountInString(v); n < 1 || n > maxTagValue {
 			return in, 0, validationError("principalTags", "Map values must have length between 1 and 256")
 		}
-		if slices.Contains(core.ReservedDeveloperClaims, k) {
+		if core.IsReservedDeveloperClaim(k) {
 			return in, 0, apiError(ErrInvalidParameter, "PrincipalTags may not be named '"+k+"': it is a claim of the developer login itself.", nil)
 		}
 	}
@@ -132,8 +124,8 @@ func parseDeveloperToken(body []byte) (wire.GetOpenIDTokenForDeveloperIdentityIn
 		if d < 1 || d > maxTokenDuration {
 			return in, 0, validationError("tokenDuration", "Member must have value between 1 and 86400")
 		}
-		if time.Duration(d)*time.Second > issuer.MaxTokenTTL {
-			return in, 0, apiError(ErrInvalidParameter, "fedgate's tokens last at most "+strconv.Itoa(int(issuer.MaxTokenTTL/time.Second))+
+		if time.Duration(d)*time.Second > core.DeveloperTokenTTL {
+			return in, 0, apiError(ErrInvalidParameter, "fedgate's tokens last at most "+strconv.Itoa(int(core.DeveloperTokenTTL/time.Second))+
 				" seconds: ask for a TokenDuration of at most that, and a new token when it runs out.", nil)
 		}
 		ttl = time.Duration(d) * time.Second

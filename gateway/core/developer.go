@@ -29,14 +29,15 @@ const DeveloperProvider = store.DeveloperProvider
 // than any token fedgate mints).
 const DeveloperTokenTTL = issuer.MaxTokenTTL
 
-// Claims of a developer login that are not its principal tags.
-const (
-	ClaimDeveloperProvider = "developer_provider_name"
-)
+// ClaimDeveloperProvider is the developer login's claim naming the pool's
+// developer provider.
+const ClaimDeveloperProvider = "developer_provider_name"
 
-// ReservedDeveloperClaims may not be principal tag keys: they are the
-// developer login's own claims.
-var ReservedDeveloperClaims = []string{"sub", "amr", ClaimDeveloperProvider}
+// IsReservedDeveloperClaim tells the names that may not be principal tag
+// keys: they are the developer login's own claims.
+func IsReservedDeveloperClaim(name string) bool {
+	return name == "sub" || name == "amr" || name == ClaimDeveloperProvider
+}
 
 // developerProvider is the pseudo-provider of developer logins: it has an
 // id for the store and the audit log, and no upstream.
@@ -138,9 +139,9 @@ func (s *Core) VerifyDeveloperToken(ctx context.Context, pool *Pool, raw string)
 		return nil, fmt.Errorf("%w: its amr is not this pool's developer provider's", ErrDeveloperToken)
 	}
 	userID := strings.TrimPrefix(v.AMR[2], prefix)
-	for _, r := range ReservedDeveloperClaims {
-		if _, ok := v.PrincipalTags[r]; ok {
-			return nil, fmt.Errorf("%w: a principal tag is named %q", ErrDeveloperToken, r)
+	for name := range v.PrincipalTags {
+		if IsReservedDeveloperClaim(name) {
+			return nil, fmt.Errorf("%w: a principal tag is named %q", ErrDeveloperToken, name)
 		}
 	}
 	p := DeveloperPrincipal(pool, userID, v.PrincipalTags)
