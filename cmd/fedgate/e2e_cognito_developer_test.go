@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -20,13 +21,29 @@ import (
 	"fedgate/cmd/fedgate/internal/peers"
 )
 
-const e2eDevProvider = "login.example.backend"
+const (
+	e2eDevProvider = "login.example.backend"
+	// poolOtherDevID has only a developer provider, of the same name.
+	poolOtherDevID = "us-east-1:5d6e7f80-1a2b-4c3d-8e9f-0a1b2c3d4e5f"
+)
 
-// withDeveloperPool is withCognitoPool whose pool has a developer provider.
+// withDeveloperPool is withCognitoPool whose pool has a developer
+// provider, and a second pool with only a developer provider of the same
+// name (its tokens must not open the first pool's identities).
 func withDeveloperPool(guestRole *string) envOption {
 	return func(e *env) string {
-		return strings.Replace(withCognitoPool(guestRole)(e), "    allow_classic_flow: true\n",
+		cfg := strings.Replace(withCognitoPool(guestRole)(e), "    allow_classic_flow: true\n",
 			"    allow_classic_flow: true\n    developer_provider_name: "+e2eDevProvider+"\n", 1)
+		other := fmt.Sprintf(`  - id: %s
+    name: other-backend
+    providers: []
+    developer_provider_name: %s
+    rules:
+      - name: engineers read
+        match: [{claim: groups, op: equals, value: engineering}]
+        role: %s
+`, poolOtherDevID, e2eDevProvider, e.readerRole)
+		return strings.Replace(cfg, "cognito:\n", other+"cognito:\n", 1)
 	}
 }
 
@@ -36,7 +53,10 @@ func TestEndToEndCognitoDeveloperIdentities(t *testing.T) {
 	editorID, editorSecret := e.accessKey("backend", "editor", "--pool", poolMobileID)
 	viewerID, viewerSecret := e.accessKey("support", "viewer")
 	backend := func(id, secret string, plan map[string]any) peers.SDKResult {
-		plan["endpoint"], plan["region"], plan["pool"], plan["access_key_id"], plan["secret_access_key"] = e.url, "us-east-1", poolMobileID, id, secret
+		if plan["pool"] == nil {
+			plan["pool"] = poolMobileID
+		}
+		plan["endpoint"], plan["region"], plan["access_key_id"], plan["secret_access_key"] = e.url, "us-east-1", id, secret
 		return peers.RunBoto3Backend(t, plan)
 	}
 	// The backend signed its user in; the user is an engineer of team eng.
@@ -118,7 +138,15 @@ func TestEndToEndCognitoDeveloperIdentities(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for name, tok := range map[string]string{"forged": forged, "a GetOpenIdToken token": aws.ToString(classic.Token), "garbage": "not-a-token"} {
+		// The same user of the same provider name, in another pool.
+		allPools, allSecret := e.accessKey("all-pools", "editor")
+		otherPool := backend(allPools, allSecret, map[string]any{"pool": poolOtherDevID, "logins": map[string]string{e2eDevProvider: "user-42"},
+			"principal_tags": map[string]string{"groups": "engineering"}})
+		if otherPool.Error != nil || otherPool.Token == "" {
+			t.Fatalf("backend in the other pool: %+v", otherPool)
+		}
+		for name, tok := range map[string]string{"forged": forged, "a GetOpenIdToken token": aws.ToString(classic.Token), "garbage": "not-a-token",
+			"another pool's token": otherPool.Token} {
 			if err := creds(tok); err == nil || !strings.Contains(err.Error(), "NotAuthorizedException") {
 				t.Errorf("%s: %v", name, err)
 			}
@@ -168,8 +196,8 @@ func TestEndToEndCognitoDeveloperIdentities(t *testing.T) {
 				linked++
 			}
 		}
-		if issued != 2 || vended != 3 || refused < 3 || linked != 1 {
-			t.Errorf("audit: %d tokens issued, %d vends, %d refusals, %d links; want 2, 3, at least 3, 1", issued, vended, refused, linked)
+		if issued != 3 || vended != 3 || refused < 4 || linked != 1 {
+			t.Errorf("audit: %d tokens issued, %d vends, %d refusals, %d links; want 3, 3, at least 4, 1", issued, vended, refused, linked)
 		}
 	})
 }
