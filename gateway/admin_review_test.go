@@ -622,6 +622,28 @@ func TestAdminUISaveRoundTripsEveryField(t *testing.T) {
 			}
 		}
 	})
+	t.Run("developer_provider_name is set, shown and checked in the form", func(t *testing.T) {
+		form := formValues(t, b.get("/admin/pools/team").Body.String(), "/admin/pools/team")
+		form.Set("developer_provider_name", "login.example.app")
+		if w := b.post("/admin/pools/team", form); w.Code != http.StatusSeeOther {
+			t.Fatalf("save: %d %s", w.Code, w.Body)
+		}
+		var p config.Pool
+		if err := json.Unmarshal([]byte(h.storedPool("team")), &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.DeveloperProviderName != "login.example.app" {
+			t.Errorf("developer_provider_name stored as %q", p.DeveloperProviderName)
+		}
+		form = formValues(t, b.get("/admin/pools/team").Body.String(), "/admin/pools/team")
+		if form.Get("developer_provider_name") != "login.example.app" {
+			t.Errorf("the form shows developer_provider_name %q", form.Get("developer_provider_name"))
+		}
+		form.Set("developer_provider_name", "login example")
+		if w := b.post("/admin/pools/team", form); w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "developer_provider_name") {
+			t.Errorf("a name with a space: HTTP %d", w.Code)
+		}
+	})
 }
 
 // TestAdminSignOutNeedsCSRF: POST /admin/logout from another site, or

@@ -29,6 +29,7 @@ type poolPage struct {
 	PreferredRoleClaim, SessionNameClaim, PrincipalTags string
 	TransitiveTagKeys, DurationSeconds                  string
 	SAMLProviderARN, GuestTTL, AccountAliases           string
+	DeveloperProviderName                               string
 	OwnIssuer, AllowGuests, AllowClassicFlow            bool
 	Checkboxes                                          string
 	ProviderChoices                                     []choice
@@ -52,7 +53,7 @@ func poolForm(p config.Pool, providers []config.Provider) poolPage {
 		RolesClaim: p.RolesClaim, PreferredRoleClaim: p.PreferredRoleClaim, SessionNameClaim: p.SessionNameClaim,
 		PrincipalTags: pairsText(p.PrincipalTags), AccountAliases: pairsText(p.AccountAliases), TransitiveTagKeys: strings.Join(p.TransitiveTagKeys, " "),
 		OwnIssuer: p.OwnIssuer, AllowGuests: p.AllowGuests, SAMLProviderARN: p.SAMLProviderARN, AllowClassicFlow: p.AllowClassicFlow,
-		Checkboxes: poolCheckboxes}
+		DeveloperProviderName: p.DeveloperProviderName, Checkboxes: poolCheckboxes}
 	if v.Mode == "" {
 		v.Mode = config.ModeGatewayToken
 	}
@@ -141,6 +142,7 @@ func readPool(f *postedForm, p *config.Pool) {
 	f.text("preferred_role_claim", &p.PreferredRoleClaim)
 	f.text("session_name_claim", &p.SessionNameClaim)
 	f.text("saml_provider_arn", &p.SAMLProviderARN)
+	f.text("developer_provider_name", &p.DeveloperProviderName)
 	f.list("transitive_tag_keys", &p.TransitiveTagKeys)
 	f.check("own_issuer", &p.OwnIssuer)
 	f.check("allow_guests", &p.AllowGuests)
