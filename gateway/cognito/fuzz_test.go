@@ -7,7 +7,7 @@ import (
 	"fedgate/gateway/core"
 )
 
-// FuzzCognitoParse feeds arbitrary bodies to the three request parsers:
+// FuzzCognitoParse feeds arbitrary bodies to the request parsers:
 // they must not panic, must refuse with a type of the service model (or
 // the protocol's SerializationException), and what they accept must meet
 // the model's constraints.
@@ -18,6 +18,8 @@ func FuzzCognitoParse(f *testing.F) {
 		`{"IdentityId":"us-east-1:0f8c","Logins":{"a":"b"},"CustomRoleArn":"arn:aws:iam::123456789012:role/r"}`,
 		`{"IdentityId":"us-east-1:0f8c","Logins":{"":"b"}}`,
 		`{"IdentityId":"x:y"}`, `{"IdentityId":null}`, `{"Logins":{"a":1}}`, `[]`, `{}{}`, ``, `{"IdentityId":"a:b"} x`,
+		`{"IdentityPoolId":"us-east-1:0f8c","Logins":{"login.example.app":"u"},"PrincipalTags":{"k":"v"},"TokenDuration":600}`,
+		`{"IdentityPoolId":"us-east-1:0f8c","Logins":{"d":"u"},"TokenDuration":-1}`,
 		`{"IdentityId":"us-east-1:0f8c","Logins":{"1":"x","2":"x","3":"x","4":"x","5":"x","6":"x","7":"x","8":"x","9":"x","10":"x","11":"x"}}`,
 	} {
 		f.Add([]byte(seed))
@@ -54,6 +56,15 @@ func FuzzCognitoParse(f *testing.F) {
 		}
 		c, e := parseGetOpenIDToken(body)
 		check("GetOpenIdToken", e, []string{c.IdentityID}, c.Logins)
+		d, ttl, e := parseDeveloperToken(body)
+		var devIDs []string
+		if d.IdentityID != "" {
+			devIDs = []string{d.IdentityID}
+		}
+		check("GetOpenIdTokenForDeveloperIdentity", e, devIDs, d.Logins)
+		if e == nil && (len(d.Logins) == 0 || ttl < 0 || ttl > core.DeveloperTokenTTL || len(d.PrincipalTags) > maxPrincipalTags) {
+			t.Fatalf("GetOpenIdTokenForDeveloperIdentity accepted %d logins, TokenDuration %v, %d tags", len(d.Logins), ttl, len(d.PrincipalTags))
+		}
 		for k := range a.Logins {
 			_ = issuerLoginKey("https://" + k)
 		}

@@ -77,9 +77,8 @@ func (api *API) updateIdentityPool(c *gin.Context, body []byte) (any, *core.Erro
 				providers = append(providers, id)
 			}
 		}
-		// As in Cognito, a developer provider name once set stays: every
-		// developer user identifier is linked under it. Leaving it out of
-		// the request keeps it.
+		// As in Cognito, a developer provider name once set stays: the
+		// backend names its users by it. Leaving it out keeps it.
 		if in.DeveloperProviderName != "" && p.DeveloperProviderName != "" && in.DeveloperProviderName != p.DeveloperProviderName {
 			return apiError(ErrInvalidParameter, "The identity pool's DeveloperProviderName is '"+p.DeveloperProviderName+"' and cannot be changed.", nil)
 		}
