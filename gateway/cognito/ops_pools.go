@@ -8,6 +8,7 @@ package cognito
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -51,6 +52,9 @@ func changeError(err error) *core.Error {
 // providersOfLogins finds the fedgate providers a Cognito pool's login
 // settings name: each login key or ARN must be a provider's.
 func (api *API) providersOfLogins(in *wire.CreateIdentityPoolInput) ([]string, string, *core.Error) {
+	if len(in.IdentityPoolTags) > 0 {
+		return nil, "", apiError(ErrInvalidParameter, msgNoTags, nil)
+	}
 	if in.DeveloperProviderName != "" {
 		return nil, "", apiError(ErrInvalidParameter, "fedgate does not take DeveloperProviderName yet.", nil)
 	}
@@ -275,7 +279,8 @@ func (api *API) getPrincipalTagAttributeMap(c *gin.Context, body []byte) (any, *
 			if tags == nil {
 				tags = map[string]string{}
 			}
-			return wire.PrincipalTagAttributeMapOutput{IdentityPoolID: pool.Cfg.ID, IdentityProviderName: in.IdentityProviderName, PrincipalTags: tags}, nil
+			return wire.PrincipalTagAttributeMapOutput{IdentityPoolID: pool.Cfg.ID, IdentityProviderName: in.IdentityProviderName,
+				UseDefaults: maps.Equal(tags, defaultPrincipalTags), PrincipalTags: tags}, nil
 		}
 	}
 	return nil, apiError(ErrResourceNotFound, "The identity pool has no provider '"+in.IdentityProviderName+"'.", nil)

@@ -30,5 +30,8 @@ func (api *API) signedOps() map[string]signedOp {
 		"GetIdentityPoolRoles":        read(api.getIdentityPoolRoles),
 		"GetPrincipalTagAttributeMap": read(api.getPrincipalTagAttributeMap),
 		"ListTagsForResource":         read(api.listTagsForResource),
+		"SetPrincipalTagAttributeMap": change(api.setPrincipalTagAttributeMap),
+		"TagResource":                 change(api.tagResource),
+		"UntagResource":               change(api.untagResource),
 	}
 }
