@@ -16,11 +16,15 @@ import (
 // on its own in another request: both answer 200, and afterwards the
 // two logins are on one identity, the one the linking request answered,
 // the first login's in the pool's provider order (the request that lost
-// the race started over). Run with each provider first.
+// the race started over). Run with each provider first, and with
+// GetCredentialsForIdentity on the known identity as the linking request.
 func TestCognitoLinkRacesSignIn(t *testing.T) {
 	const rounds = 25
-	for _, partnerFirst := range []bool{false, true} {
-		t.Run(fmt.Sprintf("partner-first=%v", partnerFirst), func(t *testing.T) {
+	for _, tc := range []struct {
+		partnerFirst, credentials bool
+	}{{false, false}, {true, false}, {false, true}} {
+		partnerFirst := tc.partnerFirst
+		t.Run(fmt.Sprintf("partner-first=%v,GetCredentialsForIdentity=%v", partnerFirst, tc.credentials), func(t *testing.T) {
 			var partner *cogIdP
 			h := newCogHarness(t, func(f *config.File) {
 				partner = newCogIdP(t, func() time.Time { return cogFixedNow })
@@ -41,8 +45,9 @@ func TestCognitoLinkRacesSignIn(t *testing.T) {
 			before := h.identities()
 			for round := range rounds {
 				user := fmt.Sprintf("racer-%d", round)
-				corp := map[string]string{h.idp.loginKey(): h.token(user)}
-				alone := map[string]string{partner.loginKey(): partner.token(t, user, cogWebClient, 5*time.Minute, nil)}
+				readers := map[string]any{"groups": []any{"s3-readers"}} // so the pool's rules grant a role
+				corp := map[string]string{h.idp.loginKey(): h.idp.token(t, user, cogWebClient, 5*time.Minute, readers)}
+				alone := map[string]string{partner.loginKey(): partner.token(t, user, cogWebClient, 5*time.Minute, readers)}
 				both := map[string]string{h.idp.loginKey(): corp[h.idp.loginKey()], partner.loginKey(): alone[partner.loginKey()]}
 				first := h.mustID(cogPoolID, corp)
 
@@ -51,11 +56,16 @@ func TestCognitoLinkRacesSignIn(t *testing.T) {
 					r  cogResult
 				}
 				answers := storetest.Parallel(2, func(i int) answer {
-					logins := both
 					if i == 1 {
-						logins = alone
+						id, r := getID(alone)
+						return answer{id, r}
 					}
-					id, r := getID(logins)
+					if tc.credentials {
+						// The app's identity, with its known login and the new one.
+						r, out := h.creds(first, both, "")
+						return answer{out.IdentityId, r}
+					}
+					id, r := getID(both)
 					return answer{id, r}
 				})
 				for i, a := range answers {

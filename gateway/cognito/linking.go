@@ -137,7 +137,7 @@ func (api *API) upgradeGuest(ctx context.Context, pool *core.Pool, guestID strin
 			return nil, linkError(err)
 		}
 	}
-	if _, err := api.core.LinkLogins(ctx, target, ps, actorCognito); err != nil {
+	if err := api.linkInto(ctx, target, ps); err != nil {
 		return nil, linkError(err)
 	}
 	core.NoteAudit(ctx, core.AuditNote{IdentityID: target})
@@ -195,4 +195,17 @@ func (api *API) unlinkIdentity(c *gin.Context, body []byte) (any, *core.Error) {
 		}
 	}
 	return struct{}{}, nil
+}
+
+// linkInto links logins to the identity id the request proved. A login
+// another request gave an identity meanwhile is merged in on the next
+// attempt, as if that request had come first.
+func (api *API) linkInto(ctx context.Context, id string, ps []*core.Principal) error {
+	var err error
+	for range linkAttempts {
+		if _, err = api.core.LinkLogins(ctx, id, ps, actorCognito); !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+	}
+	return err
 }

@@ -274,15 +274,7 @@ func (api *API) ownedIdentity(ctx context.Context, id string, logins map[string]
 			return nil, e
 		}
 		if len(verified) > 1 {
-			// A login given an identity by another request meanwhile is
-			// merged in on the next attempt, as if it had come first.
-			var err error
-			for attempt := 1; attempt <= linkAttempts; attempt++ {
-				if _, err = api.core.LinkLogins(ctx, id, principals(pool, verified), actorCognito); !errors.Is(err, store.ErrConflict) {
-					break
-				}
-			}
-			if err != nil {
+			if err := api.linkInto(ctx, id, principals(pool, verified)); err != nil {
 				return nil, linkError(err)
 			}
 		}
