@@ -202,7 +202,7 @@ func cogGoldenCases() []cogGoldenCase {
 		{name: "SerializationException.malformed-json", raw: rawPost(cognito.TargetPrefix+"GetId", cognito.ContentType, `{"IdentityPoolId":`), wantType: cognito.ErrSerialization},
 		{name: "SerializationException.wrong-type", raw: rawPost(cognito.TargetPrefix+"GetId", cognito.ContentType, `{"IdentityPoolId":"`+cogPoolID+`","Logins":["x"]}`), wantType: cognito.ErrSerialization},
 		{name: "SerializationException.content-type", raw: rawPost(cognito.TargetPrefix+"GetId", "application/json", `{"IdentityPoolId":"`+cogPoolID+`"}`), wantType: cognito.ErrSerialization},
-	}, append(signedGoldenCases(), developerGoldenCases()...)...)
+	}, append(append(signedGoldenCases(), developerGoldenCases()...), tagGoldenCases()...)...)
 }
 
 // TestCognitoGolden pins the wire format: for every operation and every

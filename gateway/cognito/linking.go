@@ -37,24 +37,53 @@ func linkError(err error) *core.Error {
 	return storeError(err)
 }
 
+// linkAttempts bounds how often a request whose logins another request
+// changed meanwhile (a login given an identity, the target merged away)
+// starts over from what the store now holds.
+const linkAttempts = 3
+
+// raced is a link refused because another request changed the logins
+// first: starting over sees the change.
+func raced(err error) bool {
+	return errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound)
+}
+
 // identityOfLogins is GetId's identity for verified logins (in the pool's
 // provider order): the identity of the first login that has one, else a
 // new identity of the first login. Every other login is linked to it; a
-// login of another identity merges that identity into it.
+// login of another identity merges that identity into it. A request
+// that loses a race with another (a new login signing in on its own
+// meanwhile) starts over, and so ends on the winner's identity or
+// merges it, as if the two had come one after the other.
 func (api *API) identityOfLogins(ctx context.Context, pool *core.Pool, verified []verifiedLogin) (string, *core.Error) {
+	for attempt := 1; ; attempt++ {
+		id, e, err := api.identityOfLoginsOnce(ctx, pool, verified)
+		if err == nil || !raced(err) || attempt == linkAttempts {
+			if err != nil {
+				return "", linkError(err)
+			}
+			return id, e
+		}
+		core.LogFrom(ctx, api.log).Info("logins changed by another request while linking; starting over", "pool", pool.Cfg.ID, "attempt", attempt)
+	}
+}
+
+// identityOfLoginsOnce is one attempt of identityOfLogins: e is a
+// refusal, err a link the store refused.
+func (api *API) identityOfLoginsOnce(ctx context.Context, pool *core.Pool, verified []verifiedLogin) (string, *core.Error, error) {
 	ps := principals(pool, verified)
 	if len(ps) == 1 {
 		id, err := api.core.IdentityID(ctx, ps[0])
 		if err != nil {
-			return "", storeError(err)
+			return "", storeError(err), nil
 		}
-		return id, api.bindAssertions(ctx, pool, id, verified)
+		return id, api.bindAssertions(ctx, pool, id, verified), nil
 	}
 	target := ""
 	for _, p := range ps {
 		owner, err := api.core.IdentityOfLogin(ctx, p)
 		if err != nil {
-			return "", storeError(err)
+			return "", storeError(err), nil
 		}
 		if owner != "" {
 			target = owner
@@ -64,18 +93,18 @@ func (api *API) identityOfLogins(ctx context.Context, pool *core.Pool, verified 
 	if target == "" {
 		id, err := api.core.IdentityID(ctx, ps[0])
 		if err != nil {
-			return "", storeError(err)
+			return "", storeError(err), nil
 		}
 		target = id
 	}
 	// Assertions bound elsewhere refuse the request before anything moves.
 	if e := api.bindAssertions(ctx, pool, target, verified); e != nil {
-		return "", e
+		return "", e, nil
 	}
 	if _, err := api.core.LinkLogins(ctx, target, ps, actorCognito); err != nil {
-		return "", linkError(err)
+		return "", nil, err
 	}
-	return target, nil
+	return target, nil, nil
 }
 
 // upgradeGuest turns a guest presented with logins into an authenticated
@@ -108,7 +137,7 @@ func (api *API) upgradeGuest(ctx context.Context, pool *core.Pool, guestID strin
 			return nil, linkError(err)
 		}
 	}
-	if _, err := api.core.LinkLogins(ctx, target, ps, actorCognito); err != nil {
+	if err := api.linkInto(ctx, target, ps); err != nil {
 		return nil, linkError(err)
 	}
 	core.NoteAudit(ctx, core.AuditNote{IdentityID: target})
@@ -166,4 +195,17 @@ func (api *API) unlinkIdentity(c *gin.Context, body []byte) (any, *core.Error) {
 		}
 	}
 	return struct{}{}, nil
+}
+
+// linkInto links logins to the identity id the request proved. A login
+// another request gave an identity meanwhile is merged in on the next
+// attempt, as if that request had come first.
+func (api *API) linkInto(ctx context.Context, id string, ps []*core.Principal) error {
+	var err error
+	for range linkAttempts {
+		if _, err = api.core.LinkLogins(ctx, id, ps, actorCognito); !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+	}
+	return err
 }

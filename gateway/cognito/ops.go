@@ -282,7 +282,7 @@ func (api *API) ownedIdentity(ctx context.Context, id string, logins map[string]
 			return nil, e
 		}
 		if len(verified) > 1 {
-			if _, err := api.core.LinkLogins(ctx, id, principals(pool, verified), actorCognito); err != nil {
+			if err := api.linkInto(ctx, id, principals(pool, verified)); err != nil {
 				return nil, linkError(err)
 			}
 		}

@@ -8,6 +8,7 @@ package cognito
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -52,6 +53,9 @@ func changeError(err error) *core.Error {
 // settings name: each login key or ARN must be a provider's. A pool with
 // a developer provider (hasDeveloper) needs no other.
 func (api *API) providersOfLogins(in *wire.CreateIdentityPoolInput, hasDeveloper bool) ([]string, string, *core.Error) {
+	if len(in.IdentityPoolTags) > 0 {
+		return nil, "", apiError(ErrInvalidParameter, msgNoTags, nil)
+	}
 	if in.DeveloperProviderName != "" {
 		if e := checkDeveloperProviderName("developerProviderName", in.DeveloperProviderName, config.MaxDeveloperProviderName); e != nil {
 			return nil, "", e
@@ -279,7 +283,8 @@ func (api *API) getPrincipalTagAttributeMap(c *gin.Context, body []byte) (any, *
 			if tags == nil {
 				tags = map[string]string{}
 			}
-			return wire.PrincipalTagAttributeMapOutput{IdentityPoolID: pool.Cfg.ID, IdentityProviderName: in.IdentityProviderName, PrincipalTags: tags}, nil
+			return wire.PrincipalTagAttributeMapOutput{IdentityPoolID: pool.Cfg.ID, IdentityProviderName: in.IdentityProviderName,
+				UseDefaults: maps.Equal(tags, defaultPrincipalTags), PrincipalTags: tags}, nil
 		}
 	}
 	return nil, apiError(ErrResourceNotFound, "The identity pool has no provider '"+in.IdentityProviderName+"'.", nil)

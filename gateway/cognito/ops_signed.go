@@ -30,6 +30,9 @@ func (api *API) signedOps() map[string]signedOp {
 		"GetIdentityPoolRoles":        read(api.getIdentityPoolRoles),
 		"GetPrincipalTagAttributeMap": read(api.getPrincipalTagAttributeMap),
 		"ListTagsForResource":         read(api.listTagsForResource),
+		"SetPrincipalTagAttributeMap": change(api.setPrincipalTagAttributeMap),
+		"TagResource":                 change(api.tagResource),
+		"UntagResource":               change(api.untagResource),
 
 		// Minting a developer identity's token creates and links
 		// identities and lets its holder vend: a change, not a read.

@@ -47,6 +47,21 @@ func (s *sqlStore) GetOrCreateIdentity(ctx context.Context, k IdentityKey, newID
 	}
 	var created bool
 	err = s.withTx(ctx, func(tx *sql.Tx) error {
+		// A link made since the read above (on any replica) wins: the
+		// login's lock orders this against LinkLogin and MergeIdentity,
+		// which the unique keys cannot, the login living in two tables.
+		if err := s.d.lockTx(ctx, tx, loginLock(k)); err != nil {
+			return err
+		}
+		err := tx.QueryRowContext(ctx, `SELECT identity_id FROM identity_links
+			WHERE pool_id = $1 AND provider = $2 AND subject = $3`, k.PoolID, k.Provider, k.Subject).Scan(&id)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `UPDATE identities SET last_seen_at = `+s.d.greatest("last_seen_at", "$1")+` WHERE id = $2`, now, id)
+			return err
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
 		// DO NOTHING only on the identity key: a newID already bound to
 		// another key still fails (as ErrConflict) instead of being merged.
 		res, err := tx.ExecContext(ctx, `INSERT INTO identities (id, pool_id, provider, subject, created_at, last_seen_at)

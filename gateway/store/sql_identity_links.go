@@ -13,6 +13,12 @@ func (s *sqlStore) touchIdentity(ctx context.Context, id string, now int64) erro
 	return s.classify("GetOrCreateIdentity", err)
 }
 
+// loginLock names the lock that orders every write giving login k an
+// identity. Logins whose names collide only wait for each other.
+func loginLock(k IdentityKey) string {
+	return "fedgate:login:" + k.PoolID + "/" + k.Provider + "/" + k.Subject
+}
+
 // ownerOf is the identity k belongs to, in tx; "" when none.
 func ownerOf(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
@@ -90,6 +96,9 @@ func (s *sqlStore) LinkLogin(ctx context.Context, id string, k IdentityKey) erro
 	}
 	now := toNanos(s.now())
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		if err := s.d.lockTx(ctx, tx, loginLock(k)); err != nil {
+			return err
+		}
 		row, err := identityRow(ctx, tx, id)
 		if err != nil {
 			return err
@@ -178,6 +187,16 @@ func (s *sqlStore) MergeIdentity(ctx context.Context, from, into string) error {
 		src, err := identityRow(ctx, tx, from)
 		if err != nil {
 			return err
+		}
+		// The first login moves from identities to identity_links: a
+		// sign-in with it must not fall between the two.
+		if src.Provider != GuestProvider && src.Provider != UnlinkedProvider {
+			if err := s.d.lockTx(ctx, tx, loginLock(src)); err != nil {
+				return err
+			}
+			if src, err = identityRow(ctx, tx, from); err != nil {
+				return err
+			}
 		}
 		dst, err := identityRow(ctx, tx, into)
 		if err != nil {

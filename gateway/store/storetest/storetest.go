@@ -66,6 +66,8 @@ func (s *suite) cases() []testCase {
 		{"Identity", "ConcurrentCreate", s.identityConcurrentCreate},
 		{"Identity", "GenerationMoves", s.identityGenerationMoves},
 		{"Identity", "RebindingMovesGeneration", s.identityRebindingMovesGeneration},
+		{"Identity", "LinkRacesCreate", s.identityLinkRacesCreate},
+		{"Identity", "MergeRacesSignIn", s.identityMergeRacesSignIn},
 		{"Config", "NoneYet", s.configNoneYet},
 		{"Config", "VersionsInSequence", s.configVersionsInSequence},
 		{"Config", "StaleIfLatest", s.configStaleIfLatest},
