@@ -24,8 +24,8 @@ func derSignature(r, s *big.Int, trailing ...byte) []byte {
 
 func TestFixedSignature(t *testing.T) {
 	highBit := new(big.Int).SetBytes(bytes.Repeat([]byte{0xff}, 32)) // DER adds a 0x00 sign byte
-	short := big.NewInt(0x0102)                                       // 2 bytes: padded to 32
-	tooLong := new(big.Int).Lsh(big.NewInt(1), 256)                   // 33 bytes
+	short := big.NewInt(0x0102)                                      // 2 bytes: padded to 32
+	tooLong := new(big.Int).Lsh(big.NewInt(1), 256)                  // 33 bytes
 	fixed := func(r, s []byte) []byte {
 		out := make([]byte, 64)
 		copy(out[32-len(r):32], r)
