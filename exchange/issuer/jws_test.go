@@ -2,11 +2,14 @@ package issuer
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"math/big"
+	"strings"
 	"testing"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -87,6 +90,31 @@ func TestFixedSignatureOfRealSignatures(t *testing.T) {
 		r, s := new(big.Int).SetBytes(rs[:32]), new(big.Int).SetBytes(rs[32:])
 		if !ecdsa.Verify(&key.PublicKey, digest[:], r, s) {
 			t.Fatalf("r||s %x of %x does not verify", rs, der)
+		}
+	}
+}
+
+func TestNewSigningKey(t *testing.T) {
+	p256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	k, err := newSigningKey("kid-1", AlgES256, p256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, err := base64.RawURLEncoding.DecodeString(strings.TrimSuffix(k.prefix, "."))
+	if err != nil || string(header) != `{"alg":"ES256","kid":"kid-1","typ":"JWT"}` || !strings.HasSuffix(k.prefix, ".") {
+		t.Fatalf("prefix %q: header %s, %v", k.prefix, header, err)
+	}
+	for name, tt := range map[string]struct {
+		alg  string
+		priv crypto.Signer
+	}{
+		"P-384 key":          {AlgES256, p384},
+		"ECDSA key as RS256": {AlgRS256, p256},
+		"no key":             {AlgES256, nil},
+	} {
+		if _, err := newSigningKey("kid", tt.alg, tt.priv); err == nil {
+			t.Errorf("%s: accepted", name)
 		}
 	}
 }

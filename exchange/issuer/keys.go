@@ -132,7 +132,8 @@ func buildKeySet(stored []store.StoredKey, preferredAlg string, sealer Sealer, n
 	if signing == nil {
 		return nil, ErrNoActiveKey
 	}
-	signer, err := newSigningKey(signing.KeyID, signing.Algorithm, signing.Key.(crypto.Signer))
+	priv, _ := signing.Key.(crypto.Signer) // openKey's; nil is refused below
+	signer, err := newSigningKey(signing.KeyID, signing.Algorithm, priv)
 	if err != nil {
 		return nil, &KeyError{KeyID: signing.KeyID, Reason: "cannot build signer", Cause: err}
 	}
