@@ -52,7 +52,7 @@ func (e *KeyError) Unwrap() error { return e.Cause }
 
 // keySet is one immutable snapshot of the keys in use.
 type keySet struct {
-	signer jose.Signer
+	signer *signingKey
 	kid    string
 	public jose.JSONWebKeySet
 }
@@ -132,10 +132,8 @@ func buildKeySet(stored []store.StoredKey, preferredAlg string, sealer Sealer, n
 	if signing == nil {
 		return nil, ErrNoActiveKey
 	}
-	signer, err := jose.NewSigner(
-		jose.SigningKey{Algorithm: jose.SignatureAlgorithm(signing.Algorithm), Key: *signing},
-		(&jose.SignerOptions{}).WithType("JWT"),
-	)
+	priv, _ := signing.Key.(crypto.Signer) // openKey's; nil is refused below
+	signer, err := newSigningKey(signing.KeyID, signing.Algorithm, priv)
 	if err != nil {
 		return nil, &KeyError{KeyID: signing.KeyID, Reason: "cannot build signer", Cause: err}
 	}

@@ -2,8 +2,6 @@ package issuer
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -37,86 +35,60 @@ type Token struct {
 	PrincipalTags map[string]string
 }
 
-// claims is the JWT payload. Times are integer seconds, as STS requires.
-type claims struct {
-	Issuer         string            `json:"iss"`
-	Subject        string            `json:"sub"`
-	Audience       string            `json:"aud"`
-	AMR            []string          `json:"amr,omitempty"`
-	IssuedAt       int64             `json:"iat"`
-	NotBefore      int64             `json:"nbf"`
-	Expiry         int64             `json:"exp"`
-	ID             string            `json:"jti"`
-	Tags           *tagsClaim        `json:"https://aws.amazon.com/tags,omitempty"`
-	SourceIdentity string            `json:"https://aws.amazon.com/source_identity,omitempty"`
-	PrincipalTags  map[string]string `json:"fedgate:principal_tags,omitempty"`
-}
-
-type tagsClaim struct {
-	PrincipalTags     map[string][]string `json:"principal_tags"`
-	TransitiveTagKeys []string            `json:"transitive_tag_keys,omitempty"`
-}
-
 // Mint signs a token with the current key.
 func (i *Issuer) Mint(_ context.Context, t Token) (string, error) {
-	set := i.snapshot.Load()
+	key := i.snapshot.Load().signer
 	c, err := i.claimsFor(t)
 	if err != nil {
 		return "", err
 	}
-	payload, err := json.Marshal(c)
+	var buf [1024]byte
+	tok, err := key.sign(i.opts.Rand, c.appendJSON(buf[:0]))
 	if err != nil {
-		return "", fmt.Errorf("issuer: encode claims: %w", err)
+		return "", fmt.Errorf("issuer: sign with key %q: %w", key.kid, err)
 	}
-	jws, err := set.signer.Sign(payload)
-	if err != nil {
-		return "", fmt.Errorf("issuer: sign with key %q: %w", set.kid, err)
-	}
-	return jws.CompactSerialize()
+	return tok, nil
 }
 
-func (i *Issuer) claimsFor(t Token) (*claims, error) {
+func (i *Issuer) claimsFor(t Token) (claims, error) {
 	iss, err := i.issuerFor(t.Issuer)
 	if err != nil {
-		return nil, err
+		return claims{}, err
 	}
 	if t.Subject == "" || t.Audience == "" {
-		return nil, fmt.Errorf("%w: subject and audience are required", ErrInvalidToken)
+		return claims{}, fmt.Errorf("%w: subject and audience are required", ErrInvalidToken)
 	}
-	tags, err := tagsFor(t.Tags, t.TransitiveTagKeys)
-	if err != nil {
-		return nil, err
+	if err := checkTags(t.Tags, t.TransitiveTagKeys); err != nil {
+		return claims{}, err
 	}
 	if n := utf8.RuneCountInString(t.SourceIdentity); t.SourceIdentity != "" && (n < minSourceIdentity || n > maxSourceIdentity) {
-		return nil, fmt.Errorf("%w: source identity must be %d-%d characters", ErrInvalidToken, minSourceIdentity, maxSourceIdentity)
+		return claims{}, fmt.Errorf("%w: source identity must be %d-%d characters", ErrInvalidToken, minSourceIdentity, maxSourceIdentity)
 	}
 	ttl := t.TTL
 	switch {
 	case ttl < 0:
-		return nil, fmt.Errorf("%w: negative TTL", ErrInvalidToken)
+		return claims{}, fmt.Errorf("%w: negative TTL", ErrInvalidToken)
 	case ttl == 0:
 		ttl = i.opts.TokenTTL
 	case ttl > MaxTokenTTL:
 		ttl = MaxTokenTTL
 	}
-	jti, err := randomID(i.opts.Rand)
-	if err != nil {
-		return nil, err
+	c := claims{
+		Issuer:            iss,
+		Subject:           t.Subject,
+		Audience:          t.Audience,
+		AMR:               t.AMR,
+		Tags:              t.Tags,
+		TransitiveTagKeys: t.TransitiveTagKeys,
+		SourceIdentity:    t.SourceIdentity,
+		PrincipalTags:     t.PrincipalTags,
+	}
+	if _, err := io.ReadFull(i.opts.Rand, c.ID[:]); err != nil {
+		return claims{}, fmt.Errorf("issuer: token id: %w", err)
 	}
 	now := i.opts.Now()
-	return &claims{
-		Issuer:         iss,
-		Subject:        t.Subject,
-		Audience:       t.Audience,
-		AMR:            t.AMR,
-		IssuedAt:       now.Unix(),
-		NotBefore:      now.Unix(),
-		Expiry:         now.Add(ttl).Unix(),
-		ID:             jti,
-		Tags:           tags,
-		SourceIdentity: t.SourceIdentity,
-		PrincipalTags:  t.PrincipalTags,
-	}, nil
+	c.IssuedAt, c.NotBefore, c.Expiry = now.Unix(), now.Unix(), now.Add(ttl).Unix()
+	return c, nil
 }
 
 // issuerFor accepts only the root URL or a pool path beneath it, so a caller
@@ -125,45 +97,36 @@ func (i *Issuer) issuerFor(requested string) (string, error) {
 	if requested == "" || requested == i.opts.URL {
 		return i.opts.URL, nil
 	}
-	pool, ok := strings.CutPrefix(requested, i.opts.URL+"/pools/")
-	if !ok || pool == "" || strings.ContainsAny(pool, "/?#") {
+	rest, ok := strings.CutPrefix(requested, i.opts.URL)
+	pool, isPool := strings.CutPrefix(rest, "/pools/")
+	if !ok || !isPool || pool == "" || strings.ContainsAny(pool, "/?#") {
 		return "", fmt.Errorf("%w: issuer %q is not served by this gateway", ErrInvalidToken, requested)
 	}
 	return requested, nil
 }
 
-func tagsFor(tags map[string]string, transitive []string) (*tagsClaim, error) {
+func checkTags(tags map[string]string, transitive []string) error {
 	if len(tags) == 0 {
 		if len(transitive) > 0 {
-			return nil, fmt.Errorf("%w: transitive tag keys given without tags", ErrInvalidToken)
+			return fmt.Errorf("%w: transitive tag keys given without tags", ErrInvalidToken)
 		}
-		return nil, nil
+		return nil
 	}
 	if len(tags) > maxTags {
-		return nil, fmt.Errorf("%w: %d session tags, at most %d", ErrInvalidToken, len(tags), maxTags)
+		return fmt.Errorf("%w: %d session tags, at most %d", ErrInvalidToken, len(tags), maxTags)
 	}
-	principal := make(map[string][]string, len(tags))
 	for k, v := range tags {
 		if k == "" || utf8.RuneCountInString(k) > maxTagKeyLen {
-			return nil, fmt.Errorf("%w: tag key %q must be 1-%d characters", ErrInvalidToken, k, maxTagKeyLen)
+			return fmt.Errorf("%w: tag key %q must be 1-%d characters", ErrInvalidToken, k, maxTagKeyLen)
 		}
 		if utf8.RuneCountInString(v) > maxTagValueLen {
-			return nil, fmt.Errorf("%w: value of tag %q longer than %d characters", ErrInvalidToken, k, maxTagValueLen)
+			return fmt.Errorf("%w: value of tag %q longer than %d characters", ErrInvalidToken, k, maxTagValueLen)
 		}
-		principal[k] = []string{v}
 	}
 	for _, k := range transitive {
 		if _, ok := tags[k]; !ok {
-			return nil, fmt.Errorf("%w: transitive tag key %q is not a session tag", ErrInvalidToken, k)
+			return fmt.Errorf("%w: transitive tag key %q is not a session tag", ErrInvalidToken, k)
 		}
 	}
-	return &tagsClaim{PrincipalTags: principal, TransitiveTagKeys: transitive}, nil
-}
-
-func randomID(r io.Reader) (string, error) {
-	var b [16]byte
-	if _, err := io.ReadFull(r, b[:]); err != nil {
-		return "", fmt.Errorf("issuer: token id: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+	return nil
 }
