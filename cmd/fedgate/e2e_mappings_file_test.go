@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -156,4 +157,90 @@ func (e *env) run(args ...string) (string, int) {
 // quoteJS is s as a JavaScript string literal.
 func quoteJS(s string) string {
 	return "'" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), `'`, `\'`) + "'"
+}
+
+// TestEndToEndMappingsFileReload: under mappings.source: file the running
+// binary applies an edited file on reload (SIGHUP here; server.
+// reload_interval does the same), without a restart: a rule added to the
+// file vends, a rule removed is refused, each change one version with its
+// audit entry by "file:<path>". A broken file is refused loudly (ERROR
+// log, /readyz ready with a warning, the metric) and the live version
+// serves on.
+func TestEndToEndMappingsFileReload(t *testing.T) {
+	e := startEnv(t, withAdmin, withMappingsFromFile)
+	original := e.config
+	salesRule := readersRule(e.readerRole) + `
+      - name: sales
+        match: [{claim: groups, op: equals, value: sales}]
+        role: ` + e.readerRole
+	if !strings.Contains(e.config, readersRule(e.readerRole)) {
+		t.Fatal("the test config has no team rules to extend")
+	}
+	bobStatus := func() int {
+		_, r := e.signInPage("team", "bob")
+		return r.status
+	}
+	if s := bobStatus(); s != http.StatusForbidden {
+		t.Fatalf("bob before the edit: HTTP %d, want 403", s)
+	}
+	reload := func(what string, done func() bool) {
+		t.Helper()
+		if err := e.proc.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, what, done)
+	}
+	versionIs := func(v int64) func() bool { return func() bool { return latestVersion(t, e) == v } }
+
+	e.config = strings.Replace(original, readersRule(e.readerRole), salesRule, 1)
+	e.writeConfig()
+	reload("the edited file live as version 2", versionIs(2))
+	if s := bobStatus(); s != http.StatusOK {
+		t.Errorf("bob after the rule was added to the file: HTTP %d, want 200", s)
+	}
+	if _, page := e.signInCreds("team", "bob"); !strings.Contains(page, e.readerRole) {
+		t.Errorf("bob's credentials page lacks the role:\n%.2000s", page)
+	}
+	changes := e.audit(t, "kind=admin_change")
+	if len(changes) != 1 || changes[0].Actor != "file:"+e.configPath || changes[0].Version != 2 {
+		t.Errorf("audit of the applied file: %+v", changes)
+	}
+
+	// Unchanged: more reloads write nothing.
+	reload("a reload of the unchanged file", func() bool { return true })
+	time.Sleep(2500 * time.Millisecond) // two reload_intervals
+	if v := latestVersion(t, e); v != 2 {
+		t.Errorf("an unchanged file made version %d", v)
+	}
+
+	// Broken: refused loudly, version 2 serves on.
+	e.config = strings.Replace(original, readersRule(e.readerRole), salesRule+"\n        bogus_key: true", 1)
+	e.writeConfig()
+	reload("the refusal of the broken file", func() bool { return strings.Contains(e.logs.String(), "mappings file refused") })
+	if !strings.Contains(e.logs.String(), `"level":"ERROR","msg":"mappings file refused`) {
+		t.Errorf("the refusal is not an ERROR:\n%s", e.logs.String())
+	}
+	if r := send(t, nil, http.MethodGet, e.url+"/readyz", ""); r.status != http.StatusOK || !strings.Contains(r.body, "mappings file is refused") {
+		t.Errorf("/readyz with a broken file: HTTP %d %s", r.status, r.body)
+	}
+	if r := send(t, nil, http.MethodGet, e.url+"/metrics", ""); !strings.Contains(r.body, "fedgate_mappings_file_refused 1") {
+		t.Errorf("/metrics does not show the refusal")
+	}
+	if v := latestVersion(t, e); v != 2 {
+		t.Errorf("a broken file made version %d", v)
+	}
+	if s := bobStatus(); s != http.StatusOK {
+		t.Errorf("bob while the file is broken: HTTP %d, want 200 (version 2 serves on)", s)
+	}
+
+	// The rule removed: refused again, without a restart.
+	e.config = original
+	e.writeConfig()
+	reload("the file without the rule live as version 3", versionIs(3))
+	if s := bobStatus(); s != http.StatusForbidden {
+		t.Errorf("bob after the rule was removed from the file: HTTP %d, want 403", s)
+	}
+	if r := send(t, nil, http.MethodGet, e.url+"/readyz", ""); strings.Contains(r.body, "warning") {
+		t.Errorf("/readyz still warns after the fix: %s", r.body)
+	}
 }

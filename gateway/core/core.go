@@ -8,6 +8,7 @@ package core
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -52,6 +53,9 @@ type ConfigFile struct {
 	// Load reads and validates the file as serve did at start (the
 	// environment expanded, its overrides applied).
 	Load func() (*config.File, error)
+	// ReloadNow, when it delivers, makes the next reload happen at once
+	// rather than at the next server.reload_interval (SIGHUP).
+	ReloadNow <-chan struct{}
 }
 
 // Core holds the live configuration and performs every vend.
@@ -83,6 +87,11 @@ func New(ctx context.Context, d Deps) (*Core, error) {
 	}
 	if s.onVend == nil {
 		s.onVend = func(context.Context, bool) {}
+	}
+	// Seed applied the file at start: reloads only look again once it
+	// changes.
+	if doc, err := json.Marshal(d.Config.Mappings()); err == nil && d.Box != nil {
+		s.fileState.seen = d.Box.Digest(doc)
 	}
 	s.saml = newSAMLState(d.Config, d.Store, d.Box, d.Now, d.Rand)
 	samlSTS, _ := d.STS.(exchange.SAMLSTS)
