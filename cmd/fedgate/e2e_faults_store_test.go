@@ -36,7 +36,7 @@ func TestFaultsPostgresConnectionsCut(t *testing.T) {
 	direct := peers.PostgresSchema(t)
 	var proxy *peers.Proxy
 	var guestRole string
-	e := startEnv(t, withAdmin, withCognitoPool(&guestRole), func(e *env) string {
+	e := startEnv(t, withCognitoPool(&guestRole), withAdmin, func(e *env) string {
 		u, err := url.Parse(direct)
 		if err != nil {
 			e.t.Fatal(err)
