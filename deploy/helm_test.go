@@ -308,21 +308,24 @@ func checkDeployment(t *testing.T, r rendered, replicas int32, dsnSecret, dsnKey
 		t.Errorf("pod securityContext = %+v", psc)
 	}
 	sc := c.SecurityContext
-	switch {
-	case sc == nil:
+	if sc == nil {
 		t.Fatal("container has no securityContext")
-	case sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot:
-		t.Errorf("runAsNonRoot = %v", sc.RunAsNonRoot)
-	case sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem:
-		t.Errorf("readOnlyRootFilesystem = %v", sc.ReadOnlyRootFilesystem)
-	case sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation:
-		t.Errorf("allowPrivilegeEscalation = %v", sc.AllowPrivilegeEscalation)
-	case sc.Privileged != nil && *sc.Privileged:
-		t.Error("privileged container")
-	case sc.Capabilities == nil || len(sc.Capabilities.Add) != 0 || len(sc.Capabilities.Drop) != 1 || sc.Capabilities.Drop[0] != "ALL":
-		t.Errorf("capabilities = %+v, want drop ALL and add none", sc.Capabilities)
-	case sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault:
-		t.Errorf("container seccompProfile = %+v", sc.SeccompProfile)
+	}
+	for _, want := range []struct {
+		setting string
+		ok      bool
+		got     any
+	}{
+		{"runAsNonRoot", isTrue(sc.RunAsNonRoot), sc.RunAsNonRoot},
+		{"readOnlyRootFilesystem", isTrue(sc.ReadOnlyRootFilesystem), sc.ReadOnlyRootFilesystem},
+		{"allowPrivilegeEscalation: false", sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation, sc.AllowPrivilegeEscalation},
+		{"not privileged", !isTrue(sc.Privileged), sc.Privileged},
+		{"capabilities: drop ALL, add none", sc.Capabilities != nil && len(sc.Capabilities.Add) == 0 && len(sc.Capabilities.Drop) == 1 && sc.Capabilities.Drop[0] == "ALL", sc.Capabilities},
+		{"seccompProfile RuntimeDefault", sc.SeccompProfile != nil && sc.SeccompProfile.Type == corev1.SeccompProfileTypeRuntimeDefault, sc.SeccompProfile},
+	} {
+		if !want.ok {
+			t.Errorf("container securityContext: want %s, got %+v", want.setting, want.got)
+		}
 	}
 	if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
 		t.Error("the pod mounts a service account token it never uses")
@@ -337,11 +340,16 @@ func checkDeployment(t *testing.T, r rendered, replicas int32, dsnSecret, dsnKey
 	if m := mountOf(c, "config"); m == nil || m.MountPath != "/etc/fedgate/fedgate.yaml" || !m.ReadOnly || volumeOf(pod, "config").ConfigMap.Name != r.configMap.Name {
 		t.Errorf("config mount %+v", m)
 	}
-	if got := lookup(r.config, "store", "driver"); got != "postgres" {
-		t.Errorf("store.driver = %v, want postgres", got)
-	}
-	if got := lookup(r.config, "keys", "master_key"); got != "${FEDGATE_MASTER_KEY}" {
-		t.Errorf("keys.master_key = %v, want ${FEDGATE_MASTER_KEY}", got)
+	for _, want := range []struct {
+		path  []string
+		value string
+	}{
+		{[]string{"store", "driver"}, "postgres"},
+		{[]string{"keys", "master_key"}, "${FEDGATE_MASTER_KEY}"},
+	} {
+		if got := lookup(r.config, want.path...); got != want.value {
+			t.Errorf("%s = %v, want %s", strings.Join(want.path, "."), got, want.value)
+		}
 	}
 	if u, _ := lookup(r.config, "server", "public_url").(string); !strings.HasPrefix(u, "https://") {
 		t.Errorf("server.public_url = %q, want https", u)
@@ -355,11 +363,13 @@ func checkDeployment(t *testing.T, r rendered, replicas int32, dsnSecret, dsnKey
 	}
 
 	// Secrets come from Secrets, never as literal values.
-	if ref := envSecret(c, "FEDGATE_STORE_DSN"); ref == nil || ref.Name != dsnSecret || ref.Key != dsnKey {
-		t.Errorf("FEDGATE_STORE_DSN from %+v, want %s/%s", ref, dsnSecret, dsnKey)
-	}
-	if ref := envSecret(c, "FEDGATE_MASTER_KEY"); ref == nil || ref.Name != keySecret || ref.Key != keyKey {
-		t.Errorf("FEDGATE_MASTER_KEY from %+v, want %s/%s", ref, keySecret, keyKey)
+	for _, want := range []struct{ env, secret, key string }{
+		{"FEDGATE_STORE_DSN", dsnSecret, dsnKey},
+		{"FEDGATE_MASTER_KEY", keySecret, keyKey},
+	} {
+		if ref := envSecret(c, want.env); ref == nil || ref.Name != want.secret || ref.Key != want.key {
+			t.Errorf("%s from %+v, want %s/%s", want.env, ref, want.secret, want.key)
+		}
 	}
 	for _, e := range c.Env {
 		if e.Value != "" && (strings.Contains(e.Name, "SECRET") || strings.Contains(e.Name, "KEY") || strings.Contains(e.Name, "DSN")) {
@@ -446,6 +456,8 @@ func servicePortNamed(s *corev1.Service, name string) bool {
 }
 
 func itoa(n int32) string { return strconv.Itoa(int(n)) }
+
+func isTrue(b *bool) bool { return b != nil && *b }
 
 // The configuration the chart renders passes `fedgate check` of the binary
 // named by FEDGATE_BIN (.ci/packaging sets it to the binary the image

@@ -42,6 +42,8 @@ type cogGoldenCase struct {
 	sdk      func(ctx context.Context, h *cogHarness, c *cognitoidentity.Client, v map[string]string) error
 	raw      func(h *cogHarness) *http.Request
 	wantType string // "" for success
+	// wantStatus, when set, is the HTTP status instead of the type's usual one.
+	wantStatus int
 	// signer, when set, makes sdk sign with an access key of that role
 	// ("viewer", "editor"), or with a key that is disabled, unknown, or
 	// whose secret or clock is wrong.
@@ -197,6 +199,11 @@ func cogGoldenCases() []cogGoldenCase {
 			h.store.lookErr = errors.New("disk I/O error at /var/lib/fedgate/fedgate.db")
 			return v
 		}, sdk: gcfi(nil, ""), wantType: cognito.ErrInternalError},
+		{name: "InternalErrorException.store-unreachable", setup: func(h *cogHarness) map[string]string {
+			v := guest(h)
+			h.store.lookErr = &store.Error{Op: "LookupIdentity", Kind: store.ErrUnavailable, Err: errors.New("dial tcp 10.0.0.5:5432: connect: connection refused")}
+			return v
+		}, sdk: gcfi(nil, ""), wantType: cognito.ErrInternalError, wantStatus: http.StatusServiceUnavailable},
 		{name: "UnknownOperationException.no-target", raw: rawPost("", cognito.ContentType, `{"IdentityPoolId":"`+cogPoolID+`"}`), wantType: cognito.ErrUnknownOperation},
 		{name: "UnknownOperationException.other-operation", raw: rawPost(cognito.TargetPrefix+"DescribeUserPool", cognito.ContentType, `{"IdentityPoolId":"`+cogPoolID+`"}`), wantType: cognito.ErrUnknownOperation},
 		{name: "SerializationException.malformed-json", raw: rawPost(cognito.TargetPrefix+"GetId", cognito.ContentType, `{"IdentityPoolId":`), wantType: cognito.ErrSerialization},
@@ -242,7 +249,7 @@ func TestCognitoGolden(t *testing.T) {
 				r := h.do(req)
 				respBody, status, header = r.body, r.status, r.header
 			}
-			checkWireHeaders(t, status, header, tc.wantType)
+			checkWireHeaders(t, status, header, tc.wantType, tc.wantStatus)
 			seen[strings.SplitN(tc.name, ".", 2)[0]] = true
 
 			norm := h.normalizer(reqBody, respBody)
@@ -341,18 +348,22 @@ var frontEndError = map[string]bool{
 	cognito.ErrUnrecognizedClient: true, cognito.ErrAccessDenied: true, cognito.ErrUnknownOperation: true, cognito.ErrSerialization: true,
 }
 
-func checkWireHeaders(t *testing.T, status int, h http.Header, wantType string) {
+func checkWireHeaders(t *testing.T, status int, h http.Header, wantType string, wantStatus int) {
 	t.Helper()
-	wantStatus := http.StatusOK
-	switch wantType {
-	case "":
-	case cognito.ErrInternalError:
+	switch {
+	case wantStatus != 0:
+	case wantType == "":
+		wantStatus = http.StatusOK
+	case wantType == cognito.ErrInternalError:
 		wantStatus = http.StatusInternalServerError
 	default:
 		wantStatus = http.StatusBadRequest
 	}
 	if status != wantStatus {
 		t.Errorf("status = %d, want %d", status, wantStatus)
+	}
+	if wantStatus == http.StatusServiceUnavailable && h.Get("Retry-After") == "" {
+		t.Error("a 503 without Retry-After")
 	}
 	if got := h.Get("x-amzn-ErrorType"); got != wantType {
 		t.Errorf("x-amzn-ErrorType = %q, want %q", got, wantType)

@@ -25,6 +25,16 @@ type hangStore struct {
 	mu      sync.Mutex
 	method  string
 	entered chan struct{}
+	// failing, when set, fails every call of failMethod with it.
+	failMethod string
+	failing    error
+}
+
+// failIn makes every call of method fail with err (nil: no more).
+func (s *hangStore) failIn(method string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failMethod, s.failing = method, err
 }
 
 // hangIn makes the next call of method hang; the channel closes when it
@@ -38,6 +48,10 @@ func (s *hangStore) hangIn(method string) <-chan struct{} {
 
 func (s *hangStore) hang(ctx context.Context, method string) error {
 	s.mu.Lock()
+	if s.failing != nil && s.failMethod == method {
+		defer s.mu.Unlock()
+		return s.failing
+	}
 	if s.method != method {
 		s.mu.Unlock()
 		return nil

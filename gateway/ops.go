@@ -42,6 +42,11 @@ func (s *Server) healthz(c *gin.Context) { c.String(http.StatusOK, "ok\n") }
 type readiness struct {
 	Status string `json:"status"` // ready | not ready
 	Reason string `json:"reason,omitempty"`
+	// Warning is something an operator must fix that does not stop this
+	// replica from serving: a refused mappings file (the live version
+	// serves on). Taking every replica out for it would turn a bad edit
+	// into an outage.
+	Warning string `json:"warning,omitempty"`
 	buildinfo.Info
 }
 
@@ -61,5 +66,9 @@ func (s *Server) readyz(c *gin.Context) {
 		notReady("no signing key or configuration loaded")
 		return
 	}
-	c.JSON(http.StatusOK, readiness{Status: "ready", Info: s.build})
+	r := readiness{Status: "ready", Info: s.build}
+	if s.core.MappingsFileRefused() {
+		r.Warning = "the mappings file is refused (see the log); the live version serves until it is fixed"
+	}
+	c.JSON(http.StatusOK, r)
 }

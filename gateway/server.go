@@ -93,7 +93,7 @@ func New(ctx context.Context, d Deps, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("public_url: %w", err)
 	}
-	s.metrics.registry.MustRegister(s.core.SAMLMetadataCollector())
+	s.metrics.registry.MustRegister(s.core.SAMLMetadataCollector(), s.core.MappingsFileCollector())
 	s.signin = signin.New(s.core, s.kit)
 	s.surfaces = []Surface{
 		s.signin,

@@ -12,7 +12,10 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"fedgate/exchange/awssts"
@@ -45,14 +48,38 @@ func cmdServe(ctx context.Context, args []string, env environ, stdout, stderr io
 		fmt.Fprintf(stderr, "fedgate: refusing to start: %s: %v\n", *cfgPath, err)
 		return 1
 	}
-	if err := serve(ctx, f, log); err != nil {
+	file := core.ConfigFile{Path: *cfgPath, Load: func() (*config.File, error) { return loadConfig(*cfgPath, env) }, ReloadNow: reloadOnHangUp(ctx)}
+	if err := serve(ctx, f, file, log); err != nil {
 		log.Error("fedgate stopped", "error", err.Error())
 		return 1
 	}
 	return 0
 }
 
-func serve(ctx context.Context, f *config.File, log *slog.Logger) error {
+// reloadOnHangUp delivers on SIGHUP (which would otherwise end the
+// process) until ctx ends: the operator's "re-read the file now".
+func reloadOnHangUp(ctx context.Context) <-chan struct{} {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	now := make(chan struct{}, 1)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				select {
+				case now <- struct{}{}:
+				default: // one pending reload covers them all
+				}
+			}
+		}
+	}()
+	return now
+}
+
+func serve(ctx context.Context, f *config.File, file core.ConfigFile, log *slog.Logger) error {
 	st, box, err := openCore(ctx, f, log)
 	if err != nil {
 		return err
@@ -79,7 +106,7 @@ func serve(ctx context.Context, f *config.File, log *slog.Logger) error {
 	srv, err := gateway.New(ctx, gateway.Deps{
 		Config: f, Store: st, Issuer: iss, Box: box, STS: sts,
 		Upstream: upstreamHTTP,
-		Logger:   log, Now: time.Now, Rand: rand.Reader,
+		Logger:   log, Now: time.Now, Rand: rand.Reader, File: file,
 	}, gateway.WithBuild(build))
 	if err != nil {
 		return err

@@ -171,6 +171,13 @@ func TestEndToEndAdminBrowser(t *testing.T) {
 		t.Fatalf("admin home after sign-in:\n%s", text)
 	}
 	b.Shot(t, shots, "02-admin-home")
+	// mappings.source: store: no file banner, and the export is offered.
+	if b.Attr(t, "#mappings-from-file", "role") != "" {
+		t.Errorf("the file banner shows under mappings.source: store")
+	}
+	if exported := string(b.Download(t, "#export-yaml")); !strings.Contains(exported, "name: team") || strings.Contains(exported, e2eClientSecret) {
+		t.Errorf("Export as YAML downloaded:\n%s", exported)
+	}
 
 	b.Run(t, "open the team pool", chromedp.Navigate(e.url+"/admin/pools/team"), chromedp.WaitVisible(chromedp.ID("add-rule")))
 	b.Shot(t, shots, "03-pool-before")

@@ -28,10 +28,16 @@ type page struct {
 	Who string
 	// AdminRole is the signed-in admin's role (owner, editor, viewer); a
 	// name no page's own data uses, so a rule's Role cannot shadow it.
-	AdminRole      string
-	CSRF           string
-	CanEdit        bool
-	CanOwn         bool
+	AdminRole string
+	CSRF      string
+	CanEdit   bool
+	CanOwn    bool
+	// CanRestore: an owner may restore a version, unless the mappings
+	// come from the file.
+	CanRestore bool
+	// MappingsFile names the file that holds the mappings when
+	// mappings.source is file: the pages say so and offer no edit.
+	MappingsFile   string
 	Nav            string
 	Flash          string
 	Conflict       string
@@ -48,6 +54,12 @@ func (s *Admin) pageFor(c *gin.Context, title, nav string) page {
 	if a != nil {
 		p.Who, p.AdminRole, p.CSRF = a.Display, a.Role, a.CSRF
 		p.CanEdit, p.CanOwn = a.can(config.AdminEditor), a.can(config.AdminOwner)
+		p.CanRestore = p.CanOwn
+	}
+	// Saves would be refused (409 mappings_from_file): say so up front
+	// and show no control that leads there. Access keys are not mappings.
+	if p.MappingsFile = s.core.MappingsFile(); p.MappingsFile != "" {
+		p.CanEdit, p.CanRestore = false, false
 	}
 	if v := c.Query("saved"); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil {

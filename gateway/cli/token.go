@@ -35,7 +35,15 @@ func (s *CLI) failOAuth(c *gin.Context, e *oauthError) {
 	if status == 0 {
 		status = http.StatusBadRequest
 	}
-	code := e.Code
+	code, description := e.Code, e.Description
+	if status >= http.StatusInternalServerError {
+		// A store out of reach or out of room: OAuth's own word for "come
+		// back later", with when.
+		if out := core.AsStoreOutage(core.NewError(status, code, description, e.Cause)); out.Code == core.CodeStoreUnavailable {
+			status, code, description = out.Status, "temporarily_unavailable", out.Message
+			httpkit.SetRetryAfter(c, out.RetryAfter)
+		}
+	}
 	if core.ClientGone(c.Request.Context(), status, e.Cause) {
 		status, code = core.StatusClientClosed, core.CodeClientClosed
 	}
@@ -52,7 +60,7 @@ func (s *CLI) failOAuth(c *gin.Context, e *oauthError) {
 	default:
 		log.Warn("token request refused", attrs...)
 	}
-	httpkit.WriteJSON(c, status, map[string]string{"error": code, "error_description": e.Description, "request_id": httpkit.RequestID(c)})
+	httpkit.WriteJSON(c, status, map[string]string{"error": code, "error_description": description, "request_id": httpkit.RequestID(c)})
 }
 
 // tokenResponse is what the CLI keeps after a successful login.

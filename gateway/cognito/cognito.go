@@ -223,6 +223,13 @@ func (api *API) reply(c *gin.Context, status int, v any) {
 // fail logs the refusal with its private cause and answers with the public
 // part only, in the shape the AWS SDKs parse.
 func (api *API) fail(c *gin.Context, e *core.Error) {
+	if out := core.AsStoreOutage(e); out.Code == core.CodeStoreUnavailable {
+		// The service model has no "unavailable" type, and an unmodelled
+		// one reaches SDK users as a generic error. A 503 is what the AWS
+		// SDKs (Go v2, botocore, JavaScript v3) retry with backoff whatever
+		// the type, so it stays the modelled InternalErrorException.
+		e = &core.Error{Status: out.Status, Code: ErrInternalError, Message: out.Message, Cause: out.Cause, RetryAfter: out.RetryAfter}
+	}
 	e = core.AsClientClosed(c.Request.Context(), e)
 	log := core.LogFrom(c.Request.Context(), api.log)
 	core.NoteRefusal(c.Request.Context(), e) // audited by the route unless a handler did

@@ -6,7 +6,9 @@
 package core
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -39,6 +41,21 @@ type Deps struct {
 	Rand     io.Reader
 	// OnVend observes every vend attempt (metrics); nil ignores them.
 	OnVend func(ctx context.Context, ok bool)
+	// File is where Config was read from; zero when it was not read from
+	// a file (tests).
+	File ConfigFile
+}
+
+// ConfigFile is the configuration file and how to read it again: with
+// mappings.source: file, every reload applies its mappings.
+type ConfigFile struct {
+	Path string
+	// Load reads and validates the file as serve did at start (the
+	// environment expanded, its overrides applied).
+	Load func() (*config.File, error)
+	// ReloadNow, when it delivers, makes the next reload happen at once
+	// rather than at the next server.reload_interval (SIGHUP).
+	ReloadNow <-chan struct{}
 }
 
 // Core holds the live configuration and performs every vend.
@@ -57,17 +74,24 @@ type Core struct {
 	onVend         func(ctx context.Context, ok bool)
 	identities     *identityCache
 	tokens         *tokenCache
+	file           ConfigFile
+	fileState      fileState
 }
 
 // New builds the core and loads the live configuration from the store.
 func New(ctx context.Context, d Deps) (*Core, error) {
 	s := &Core{
 		cfg: d.Config, store: d.Store, issuer: d.Issuer, box: d.Box,
-		upstreamClient: d.Upstream, log: d.Logger, now: d.Now, rand: d.Rand, onVend: d.OnVend,
+		upstreamClient: d.Upstream, log: d.Logger, now: d.Now, rand: d.Rand, onVend: d.OnVend, file: d.File,
 		identities: newIdentityCache(), tokens: newTokenCache(),
 	}
 	if s.onVend == nil {
 		s.onVend = func(context.Context, bool) {}
+	}
+	// Seed applied the file at start: reloads only look again once it
+	// changes.
+	if doc, err := json.Marshal(d.Config.Mappings()); err == nil && d.Box != nil {
+		s.fileState.seen = d.Box.Digest(doc)
 	}
 	s.saml = newSAMLState(d.Config, d.Store, d.Box, d.Now, d.Rand)
 	samlSTS, _ := d.STS.(exchange.SAMLSTS)
@@ -90,6 +114,16 @@ func (s *Core) Snapshot() *Snapshot { return s.snap.Load() }
 
 // Config is the file configuration the core was built with.
 func (s *Core) Config() *config.File { return s.cfg }
+
+// MappingsFile is the file that holds the live mappings when
+// mappings.source is file ("" otherwise): the admin UI and API are
+// read-only then, and say where to change them.
+func (s *Core) MappingsFile() string {
+	if s.cfg.MappingsSource.Source != config.MappingsFromFile {
+		return ""
+	}
+	return cmp.Or(s.file.Path, "the configuration file")
+}
 
 // Store is the store the core persists to.
 func (s *Core) Store() store.Store { return s.store }

@@ -103,6 +103,10 @@ const (
 // operator has to make room, which takes longer than a blip.
 const storeRetryAfter = 5 * time.Second
 
+// storeUnreachableRetryAfter is the Retry-After of a store whose database
+// cannot be reached: a restart or fail-over takes a few seconds.
+const storeUnreachableRetryAfter = 2 * time.Second
+
 // FromIdP maps a provider's verification failure to a public error; the
 // message says what to do without echoing claims or configuration.
 func FromIdP(err error) *Error {
@@ -179,15 +183,47 @@ func PublicTagReason(err error) string {
 	return "a tag exceeds AWS limits"
 }
 
-// Internal is a 500 whose cause only the log sees.
+// Internal is a 500 whose cause only the log sees, or the 503 of a store
+// that cannot be written or reached.
 func Internal(err error) *Error {
-	if store.Unwritable(err) {
+	if e := storeOutage(err); e != nil {
+		return e
+	}
+	return NewError(http.StatusInternalServerError, CodeInternal, "Something went wrong on our side. The request id identifies it in the logs.", err)
+}
+
+// storeOutage is the 503 store_unavailable, with Retry-After, of a store
+// that cannot write or whose database cannot be reached; nil for any other
+// error. The caller did nothing wrong and may come back.
+func storeOutage(err error) *Error {
+	switch {
+	case store.Unwritable(err):
 		e := NewError(http.StatusServiceUnavailable, CodeStoreUnavailable,
 			"fedgate cannot write to its store right now (its disk is full or read-only). Try again in a moment.", err)
 		e.RetryAfter = storeRetryAfter
 		return e
+	case store.Unavailable(err):
+		e := NewError(http.StatusServiceUnavailable, CodeStoreUnavailable,
+			"fedgate cannot reach its store right now. Try again in a moment.", err)
+		e.RetryAfter = storeUnreachableRetryAfter
+		return e
 	}
-	return NewError(http.StatusInternalServerError, CodeInternal, "Something went wrong on our side. The request id identifies it in the logs.", err)
+	return nil
+}
+
+// AsStoreOutage is e, or the 503 store_unavailable that replaces a server
+// error caused by the store being out of reach or out of room: however a
+// surface built its 500, the caller learns to come back rather than that
+// fedgate is broken. Surfaces call it where they answer.
+func AsStoreOutage(e *Error) *Error {
+	if e == nil || e.Status < http.StatusInternalServerError || e.Code == CodeStoreUnavailable {
+		return e
+	}
+	if out := storeOutage(e); out != nil {
+		out.Cause = e
+		return out
+	}
+	return e
 }
 
 // Errorf is a refusal with a formatted public message and no cause.

@@ -131,6 +131,11 @@ func (s *Core) Watch(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-s.file.ReloadNow:
+			s.log.Info("reloading now (SIGHUP)")
+		}
+		if err := s.ApplyMappingsFile(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("applying the mappings file failed; trying again at the next reload", "file", s.file.Path, "error", err)
 		}
 		if err := s.Reload(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("configuration reload failed; keeping the previous one", "error", err)

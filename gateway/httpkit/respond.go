@@ -59,7 +59,7 @@ func WantsJSON(c *gin.Context) bool {
 // Fail logs a refusal once, at the level its status deserves, and answers
 // with the public part only.
 func (s *Kit) Fail(c *gin.Context, e *core.Error) {
-	e = core.AsClientClosed(c.Request.Context(), e)
+	e = core.AsClientClosed(c.Request.Context(), core.AsStoreOutage(e))
 	log := core.LogFrom(c.Request.Context(), s.log)
 	core.NoteRefusal(c.Request.Context(), e)
 	attrs := []any{"code", e.Code, "status", e.Status}
@@ -93,6 +93,8 @@ func headingFor(e *core.Error) string {
 		return "No AWS role for you here"
 	case e.Status == http.StatusNotFound:
 		return "Not found"
+	case e.Code == core.CodeStoreUnavailable:
+		return "Try again in a moment"
 	case e.Status >= 500:
 		return "Something went wrong"
 	case e.Status == http.StatusUnauthorized:

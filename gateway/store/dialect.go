@@ -41,9 +41,10 @@ const (
 type errClass int
 
 const (
-	errOther  errClass = iota
-	errUnique          // a unique or primary key violation: ErrConflict
-	errRetry           // the database aborted the transaction to keep it consistent: run it again
+	errOther       errClass = iota
+	errUnique               // a unique or primary key violation: ErrConflict
+	errRetry                // the database aborted the transaction to keep it consistent: run it again
+	errUnavailable          // the connection, not the statement, failed: ErrUnavailable
 )
 
 func (d dialect) contains(col, arg string) string {

@@ -75,7 +75,11 @@ func OpenPostgres(ctx context.Context, dsn string, now func() time.Time) (*Postg
 	db.SetConnMaxIdleTime(postgresConnMaxIdleTime)
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
-		return nil, newError(op, nil, err)
+		var kind error
+		if connectionLost(err) {
+			kind = ErrUnavailable
+		}
+		return nil, newError(op, kind, err)
 	}
 	d := postgresDialect()
 	if err := migrate(ctx, db, d, toNanos(now())); err != nil {
@@ -110,6 +114,9 @@ func pgLockXact(ctx context.Context, tx *sql.Tx, name string) error {
 }
 
 func pgClass(err error) errClass {
+	if connectionLost(err) {
+		return errUnavailable
+	}
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) {
 		return errOther

@@ -25,7 +25,7 @@ type sqlStore struct {
 func (s *sqlStore) Ping(ctx context.Context) error {
 	for _, db := range s.pools() {
 		if err := db.PingContext(ctx); err != nil {
-			return newError("Ping", nil, err)
+			return s.classify("Ping", err)
 		}
 	}
 	return nil
@@ -94,6 +94,8 @@ func (s *sqlStore) classify(op string, err error) error {
 		return newError(op, ErrNotFound, nil)
 	case s.d.class(err) == errUnique:
 		return newError(op, ErrConflict, err)
+	case s.d.class(err) == errUnavailable:
+		return newError(op, ErrUnavailable, err)
 	}
 	return newError(op, nil, err)
 }

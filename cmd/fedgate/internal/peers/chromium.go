@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 )
 
@@ -118,6 +119,43 @@ func (b *Chromium) SignInAtIdP(t testing.TB, user, done string) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Fatalf("never reached %s after the IdP; page:\n%.3000s", done, b.page())
+}
+
+// Download clicks sel (a link or button that downloads a file) and returns
+// the bytes the browser saved, as a person's click would save them: with
+// the page's cookies, under its content security policy.
+func (b *Chromium) Download(t testing.TB, sel string) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
+	defer cancel()
+	progress := chromedp.Events(ctx, browser.DownloadProgress)
+	events := true
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+			Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: &events,
+		})
+		return err
+	}), chromedp.Click(chromedp.CSS(sel))); err != nil {
+		t.Fatalf("download %s: %v", sel, err)
+	}
+	for ev, err := range progress {
+		if err != nil {
+			t.Fatalf("download %s: %v", sel, err)
+		}
+		switch ev.State {
+		case browser.DownloadProgressStateCanceled:
+			t.Fatalf("download %s: the browser cancelled it", sel)
+		case browser.DownloadProgressStateCompleted:
+			raw, err := os.ReadFile(filepath.Join(dir, ev.GUID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return raw
+		}
+	}
+	t.Fatalf("download %s: never completed", sel)
+	return nil
 }
 
 // page is the HTML of the page's body, for failure messages.

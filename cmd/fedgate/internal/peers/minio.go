@@ -10,9 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -76,27 +74,12 @@ func StartMinIO(t testing.TB, port int, configURL, clientID string) *MinIO {
 		"MINIO_IDENTITY_OPENID_CLIENT_ID="+clientID,
 		"MINIO_IDENTITY_OPENID_ROLE_POLICY=readwrite",
 	)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out := &testkit.LogBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("minio: %v", err)
+	p, err := runProcess(t, "minio", cmd, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(stopGrace):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		}
-		if t.Failed() {
-			t.Logf("minio output:\n%s", out.String())
-		}
-	})
-	if err := testkit.WaitHTTP(m.URL+"/minio/health/live", startTimeout, exited); err != nil {
-		t.Fatalf("minio: %v\n%s", err, out.String())
+	if err := testkit.WaitHTTP(m.URL+"/minio/health/live", startTimeout, p.done()); err != nil {
+		t.Fatalf("minio: %v\n%s", err, p.output.String())
 	}
 	return m
 }

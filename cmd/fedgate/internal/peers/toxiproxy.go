@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -59,29 +58,13 @@ func StartToxiproxy(t testing.TB) *Toxiproxy {
 	}
 	port := testkit.FreePort(t)
 	cmd := exec.Command(bin, "-host", "127.0.0.1", "-port", fmt.Sprint(port))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	logs := &testkit.LogBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("toxiproxy: %v", err)
+	p, err := runProcess(t, "toxiproxy", cmd, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(stopGrace):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("toxiproxy output:\n%s", logs.String())
-		}
-	})
 	tp := &Toxiproxy{API: fmt.Sprintf("http://127.0.0.1:%d", port), http: &http.Client{Timeout: 10 * time.Second}}
-	if err := testkit.WaitHTTP(tp.API+"/version", 20*time.Second, exited); err != nil {
-		t.Fatalf("toxiproxy: %v\n%s", err, logs.String())
+	if err := testkit.WaitHTTP(tp.API+"/version", 20*time.Second, p.done()); err != nil {
+		t.Fatalf("toxiproxy: %v\n%s", err, p.output.String())
 	}
 	return tp
 }
