@@ -39,6 +39,9 @@ type Deps struct {
 	Rand     io.Reader
 	// OnVend observes every vend attempt (metrics); nil ignores them.
 	OnVend func(ctx context.Context, ok bool)
+	// Publisher, when set, receives the issuer documents at start and
+	// whenever a reload changes them (keys.publish).
+	Publisher IssuerPublisher
 }
 
 // Core holds the live configuration and performs every vend.
@@ -57,6 +60,8 @@ type Core struct {
 	onVend         func(ctx context.Context, ok bool)
 	identities     *identityCache
 	tokens         *tokenCache
+	publisher      IssuerPublisher
+	published      string // what was last published (documentsSignature); New, then Watch alone
 }
 
 // New builds the core and loads the live configuration from the store.
@@ -64,7 +69,7 @@ func New(ctx context.Context, d Deps) (*Core, error) {
 	s := &Core{
 		cfg: d.Config, store: d.Store, issuer: d.Issuer, box: d.Box,
 		upstreamClient: d.Upstream, log: d.Logger, now: d.Now, rand: d.Rand, onVend: d.OnVend,
-		identities: newIdentityCache(), tokens: newTokenCache(),
+		identities: newIdentityCache(), tokens: newTokenCache(), publisher: d.Publisher,
 	}
 	if s.onVend == nil {
 		s.onVend = func(context.Context, bool) {}
@@ -81,6 +86,11 @@ func New(ctx context.Context, d Deps) (*Core, error) {
 	}
 	if err := s.syncIdentityGeneration(ctx); err != nil {
 		return nil, fmt.Errorf("reading the identity generation: %w", err)
+	}
+	// A gateway whose issuer documents did not reach their bucket would
+	// vend tokens IAM cannot verify: it does not start.
+	if err := s.publishIssuer(ctx, true); err != nil {
+		return nil, fmt.Errorf("keys.publish: %w", err)
 	}
 	return s, nil
 }
