@@ -411,4 +411,3 @@ func tokenIAT(t *testing.T, tok string) int64 {
 	}
 	return claims.IAT
 }
-
