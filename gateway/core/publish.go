@@ -66,6 +66,11 @@ func LiveIssuerURLs(ctx context.Context, st store.Store, box *secret.Box, f *con
 	return IssuerURLs(f, m.Pools), nil
 }
 
+// PublishIssuer writes the issuer documents when they differ from the last
+// ones written: another key set (a rotation, a retired key leaving it) or
+// another pool with an issuer of its own. Watch calls it after each reload.
+func (s *Core) PublishIssuer(ctx context.Context) error { return s.publishIssuer(ctx, false) }
+
 // publishIssuer writes the issuer documents when they differ from the
 // last ones written (always when force). After a failure the next call
 // tries again.
