@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"fedgate/exchange/awssts"
+	"fedgate/exchange/issuer/publish"
 	"fedgate/exchange/secret"
 	"fedgate/gateway"
 	"fedgate/gateway/buildinfo"
@@ -228,10 +229,15 @@ func cmdKeys(ctx context.Context, args []string, env environ, stdout, stderr io.
 		return 1
 	}
 	defer st.Close()
-	pub, err := newPublisher(ctx, f)
-	if err != nil {
-		fmt.Fprintf(stderr, "fedgate keys: %s: %v\n", *cfgPath, err)
-		return 1
+	// Listing needs no bucket: a first key it may create signs nothing
+	// before serve, which publishes before it listens.
+	var pub *publish.Publisher
+	if args[0] != "list" {
+		var err error
+		if pub, err = newPublisher(ctx, f); err != nil {
+			fmt.Fprintf(stderr, "fedgate keys: %s: %v\n", *cfgPath, err)
+			return 1
+		}
 	}
 	if args[0] == "publish" && pub == nil {
 		fmt.Fprintf(stderr, "fedgate keys publish: %s has no keys.publish section: there is nowhere to publish to\n", *cfgPath)
