@@ -121,6 +121,22 @@ func TestEndToEndKeysPublish(t *testing.T) {
 		}
 	})
 
+	t.Run("trust-policy registers the bucket's issuer", func(t *testing.T) {
+		out, err := e.fedgate("trust-policy", "--pool", "isolated")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		host := strings.TrimPrefix(ps.issuer, "http://")
+		for _, want := range []string{
+			"aws iam create-open-id-connect-provider --url " + ps.issuer + "/pools/isolated",
+			`"` + host + `/pools/isolated:aud": "` + poolIsolatedID + `"`,
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("trust-policy output lacks %q:\n%s", want, out)
+			}
+		}
+	})
+
 	t.Run("after keys rotate the bucket has the new key before any token carries it", func(t *testing.T) {
 		oldToken := vendUntilKid(t, e, "")
 		w := watchBucketKeys(t, ps.site, ps.issuer, e.tap)

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -61,7 +62,8 @@ type Core struct {
 	identities     *identityCache
 	tokens         *tokenCache
 	publisher      IssuerPublisher
-	published      string // what was last published (documentsSignature); New, then Watch alone
+	publishMu      sync.Mutex // one publication at a time; guards published
+	published      string     // what was last published (documentsSignature)
 }
 
 // New builds the core and loads the live configuration from the store.
@@ -89,7 +91,10 @@ func New(ctx context.Context, d Deps) (*Core, error) {
 	}
 	// A gateway whose issuer documents did not reach their bucket would
 	// vend tokens IAM cannot verify: it does not start.
-	if err := s.publishIssuer(ctx, true); err != nil {
+	s.publishMu.Lock()
+	err := s.publishIssuerLocked(ctx, true)
+	s.publishMu.Unlock()
+	if err != nil {
 		return nil, fmt.Errorf("keys.publish: %w", err)
 	}
 	return s, nil

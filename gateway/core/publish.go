@@ -68,13 +68,32 @@ func LiveIssuerURLs(ctx context.Context, st store.Store, box *secret.Box, f *con
 
 // PublishIssuer writes the issuer documents when they differ from the last
 // ones written: another key set (a rotation, a retired key leaving it) or
-// another pool with an issuer of its own. Watch calls it after each reload.
-func (s *Core) PublishIssuer(ctx context.Context) error { return s.publishIssuer(ctx, false) }
-
-// publishIssuer writes the issuer documents when they differ from the
-// last ones written (always when force). After a failure the next call
+// another pool with an issuer of its own. After a failure the next call
 // tries again.
-func (s *Core) publishIssuer(ctx context.Context, force bool) error {
+func (s *Core) PublishIssuer(ctx context.Context) error {
+	s.publishMu.Lock()
+	defer s.publishMu.Unlock()
+	return s.publishIssuerLocked(ctx, false)
+}
+
+// publishAfterReload is PublishIssuer for the watch loop: in the
+// background, so a slow bucket does not hold up the reloads, and skipped
+// while the previous publication is still going.
+func (s *Core) publishAfterReload(ctx context.Context) {
+	if s.publisher == nil || !s.publishMu.TryLock() {
+		return
+	}
+	go func() {
+		defer s.publishMu.Unlock()
+		if err := s.publishIssuerLocked(ctx, false); err != nil && ctx.Err() == nil {
+			s.log.Error("publishing the issuer documents failed; trying again at the next reload", "to", s.publisher.Location(), "error", err)
+		}
+	}()
+}
+
+// publishIssuerLocked writes the issuer documents when they changed since
+// the last publication, or always when force. The caller holds publishMu.
+func (s *Core) publishIssuerLocked(ctx context.Context, force bool) error {
 	if s.publisher == nil {
 		return nil
 	}
