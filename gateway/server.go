@@ -231,7 +231,7 @@ func (s *Server) httpServer(h http.Handler) *http.Server {
 }
 
 func (s *Server) discovery(c *gin.Context) {
-	iss := s.cfg.Server.PublicURL
+	iss := s.cfg.IssuerBase()
 	if name := c.Param("name"); name != "" {
 		p := s.core.Snapshot().Pools[name]
 		if p == nil || !p.Cfg.OwnIssuer || p.Cfg.Name != name {

@@ -83,6 +83,10 @@ func cmdCheck(ctx context.Context, args []string, env environ, stdout, stderr io
 	}
 	fmt.Fprintf(stdout, "%s: OK — %d provider(s), %d pool(s), public URL %s, TLS %s, store %s\n",
 		*cfgPath, len(f.Providers), len(f.Pools), f.Server.PublicURL, f.Server.TLS.Mode(), storeState(f.Store, *offline))
+	if p := f.Keys.Publish; p != nil {
+		fmt.Fprintf(stdout, "%s: keys.publish writes the issuer documents to s3://%s/%s, read by IAM at issuer %s; the bucket is not contacted here (fedgate keys publish writes them once and shows whether the host's AWS credentials may)\n",
+			*cfgPath, p.Bucket, p.Prefix, f.IssuerBase())
+	}
 	return 0
 }
 

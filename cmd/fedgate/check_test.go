@@ -45,6 +45,10 @@ func TestCheckMasterKeyAndStore(t *testing.T) {
 			[]string{"store.path:", "not a readable SQLite database"}, nil},
 		{"postgres unreachable", "keys: {master_key: " + goodKey + "}\nstore: {driver: postgres, dsn: 'postgres://fedgate:hunter2secret@127.0.0.1:1/fedgate?connect_timeout=2'}\n", nil, 1,
 			[]string{"store.dsn: cannot reach the postgres store"}, []string{"hunter2secret", goodKey}},
+		{"keys.publish", "keys: {master_key: " + goodKey + ", publish: {bucket: issuer-bucket, prefix: fedgate/, region: eu-west-1, issuer_url: 'https://issuer.example.com/fedgate'}}\nstore: {path: " + filepath.Join(dir, "p.db") + "}\n", nil, 0,
+			[]string{"OK", "keys.publish writes the issuer documents to s3://issuer-bucket/fedgate/", "issuer https://issuer.example.com/fedgate", "not contacted"}, nil},
+		{"keys.publish with problems", "keys: {master_key: " + goodKey + ", publish: {bucket: Bad_Bucket, prefix: fedgate, issuer_url: 'http://issuer.example.com'}}\nstore: {path: " + filepath.Join(dir, "p.db") + "}\n", nil, 1,
+			[]string{"keys.publish.bucket", "keys.publish.prefix", "keys.publish.issuer_url"}, nil},
 		{"postgres unreachable, offline", "keys: {master_key: " + goodKey + "}\nstore: {driver: postgres, dsn: 'postgres://fedgate:hunter2secret@127.0.0.1:1/fedgate'}\n", []string{"--offline"}, 0,
 			[]string{"OK", "not reached: --offline"}, []string{"hunter2secret"}},
 	} {

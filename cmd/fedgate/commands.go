@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"fedgate/exchange/awssts"
+	"fedgate/exchange/issuer/publish"
 	"fedgate/exchange/secret"
 	"fedgate/gateway"
 	"fedgate/gateway/buildinfo"
@@ -88,7 +89,11 @@ func serve(ctx context.Context, f *config.File, file core.ConfigFile, log *slog.
 	if _, err := core.Seed(ctx, st, box, f, log); err != nil {
 		return err
 	}
-	iss, err := newIssuer(ctx, f, st, box)
+	pub, err := newPublisher(ctx, f)
+	if err != nil {
+		return err
+	}
+	iss, err := newIssuer(ctx, f, st, box, pub)
 	if err != nil {
 		return fmt.Errorf("issuer: %w", err)
 	}
@@ -103,11 +108,15 @@ func serve(ctx context.Context, f *config.File, file core.ConfigFile, log *slog.
 		return fmt.Errorf("server.allow_upstream_cidrs: %w", err)
 	}
 	build := buildinfo.Read(version)
-	srv, err := gateway.New(ctx, gateway.Deps{
+	deps := gateway.Deps{
 		Config: f, Store: st, Issuer: iss, Box: box, STS: sts,
 		Upstream: upstreamHTTP,
 		Logger:   log, Now: time.Now, Rand: rand.Reader, File: file,
-	}, gateway.WithBuild(build))
+	}
+	if pub != nil {
+		deps.Publisher = pub
+	}
+	srv, err := gateway.New(ctx, deps, gateway.WithBuild(build))
 	if err != nil {
 		return err
 	}
@@ -234,8 +243,8 @@ func cmdKeys(ctx context.Context, args []string, env environ, stdout, stderr io.
 		fmt.Fprintln(stdout, k)
 		return 0
 	}
-	if len(args) == 0 || (args[0] != "rotate" && args[0] != "list") {
-		fmt.Fprintln(stderr, "usage: fedgate keys rotate|list --config FILE\n       fedgate keys new-master-key")
+	if len(args) == 0 || (args[0] != "rotate" && args[0] != "list" && args[0] != "publish") {
+		fmt.Fprintln(stderr, "usage: fedgate keys rotate|list|publish --config FILE\n       fedgate keys new-master-key")
 		return 2
 	}
 	fs, cfgPath := newFlags("keys "+args[0], stderr)
@@ -247,19 +256,40 @@ func cmdKeys(ctx context.Context, args []string, env environ, stdout, stderr io.
 		return 1
 	}
 	defer st.Close()
-	iss, err := newIssuer(ctx, f, st, box)
+	// Listing needs no bucket: a first key it may create signs nothing
+	// before serve, which publishes before it listens.
+	var pub *publish.Publisher
+	if args[0] != "list" {
+		var err error
+		if pub, err = newPublisher(ctx, f); err != nil {
+			fmt.Fprintf(stderr, "fedgate keys: %s: %v\n", *cfgPath, err)
+			return 1
+		}
+	}
+	if args[0] == "publish" && pub == nil {
+		fmt.Fprintf(stderr, "fedgate keys publish: %s has no keys.publish section: there is nowhere to publish to\n", *cfgPath)
+		return 1
+	}
+	iss, err := newIssuer(ctx, f, st, box, pub)
 	if err != nil {
 		fmt.Fprintf(stderr, "fedgate keys: %v\n", err)
 		return 1
 	}
-	if args[0] == "rotate" {
+	switch args[0] {
+	case "publish":
+		return keysPublish(ctx, f, st, box, pub, iss, stdout, stderr)
+	case "rotate":
 		kid, err := iss.Rotate(ctx)
 		if err != nil {
 			fmt.Fprintf(stderr, "fedgate keys rotate: %v\n", err)
 			return 1
 		}
-		fmt.Fprintf(stdout, "new signing key %s is published now and signs from %s (after every replica has reloaded); previous keys stay published until the tokens they signed expire\n",
-			kid, time.Now().Add(keyPublishDelay(f)).UTC().Format(time.RFC3339))
+		where := "published now"
+		if pub != nil {
+			where = "published now (served by fedgate, and written to " + pub.Location() + ")"
+		}
+		fmt.Fprintf(stdout, "new signing key %s is %s and signs from %s (after every replica has reloaded); previous keys stay published until the tokens they signed expire\n",
+			kid, where, time.Now().Add(keyPublishDelay(f)).UTC().Format(time.RFC3339))
 		return 0
 	}
 	keys, err := st.ListSigningKeys(ctx)

@@ -70,6 +70,7 @@ type env struct {
 	storePath  string             // store.path when not fedgate.db
 	wrap       []string           // a command fedgate serve runs under (unshare, for a file system of its own)
 	serverYAML string             // more keys of the server section (TLS, ops_listen), each line indented two spaces
+	keysYAML   string             // more keys of the keys section (publish), each line indented two spaces
 	readyURL   string             // where start waits for readiness; e.url+"/readyz" when empty
 	client     *http.Client       // reaches e.url (a TLS environment trusts its test CA); http.DefaultClient when nil
 }
@@ -109,10 +110,10 @@ server:
   path: %s
 keys:
   master_key: ${FEDGATE_MASTER_KEY}
-sts:
+%ssts:
   region: us-east-1
   endpoint: %s
-%s`, e.port, e.publicURL, e.serverYAML, cmp.Or(e.storePath, "fedgate.db"), e.stsEndpoint(), e.stsTimeoutLine()) + e.config
+%s`, e.port, e.publicURL, e.serverYAML, cmp.Or(e.storePath, "fedgate.db"), e.keysYAML, e.stsEndpoint(), e.stsTimeoutLine()) + e.config
 	if err := os.WriteFile(e.configPath, []byte(cfg), 0o600); err != nil {
 		e.t.Fatal(err)
 	}

@@ -27,6 +27,7 @@ Usage:
   fedgate trust-policy --config FILE --pool ID  print the IAM trust policies and the OIDC provider command
   fedgate keys rotate  --config FILE            start signing with a new key (the old one stays published)
   fedgate keys list    --config FILE            show signing keys (the issuer's and the SAML broker's)
+  fedgate keys publish --config FILE            write the discovery documents and key set to keys.publish's bucket
   fedgate keys new-master-key                   print a new master key (base64 of 32 random bytes)
   fedgate saml-metadata --config FILE [--rotate --overlap 24h]
                                                 print the SAML broker's IdP metadata for IAM; --rotate

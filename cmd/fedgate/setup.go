@@ -15,7 +15,10 @@ import (
 	"strings"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"fedgate/exchange/issuer"
+	"fedgate/exchange/issuer/publish"
 	"fedgate/exchange/secret"
 	"fedgate/gateway/config"
 	"fedgate/gateway/store"
@@ -161,19 +164,33 @@ func storeLabel(c config.Store) string {
 	return c.Path
 }
 
-func newIssuer(ctx context.Context, f *config.File, st store.Store, box *secret.Box) (*issuer.Issuer, error) {
-	return issuer.New(ctx, issuer.Options{
-		URL: f.Server.PublicURL, Algorithm: f.Keys.Algorithm, TokenTTL: f.Keys.TokenTTL.D(),
+// newIssuer opens the issuer. With a publisher (keys.publish) every new
+// key reaches the bucket before it is stored, so before it can sign.
+func newIssuer(ctx context.Context, f *config.File, st store.Store, box *secret.Box, pub *publish.Publisher) (*issuer.Issuer, error) {
+	o := issuer.Options{
+		URL: f.IssuerBase(), Algorithm: f.Keys.Algorithm, TokenTTL: f.Keys.TokenTTL.D(),
 		Keys: st, Sealer: box, Now: time.Now, Rand: rand.Reader,
 		PublishDelay: keyPublishDelay(f),
-	})
+	}
+	if pub != nil {
+		o.Announce = func(ctx context.Context, next jose.JSONWebKeySet) error {
+			_, err := publishDocuments(ctx, f, st, box, pub, next)
+			return err
+		}
+	}
+	return issuer.New(ctx, o)
 }
 
 // keyPublishDelay is how long `fedgate keys rotate` publishes a new key
 // before it signs: two reload intervals, so every replica's JWKS has it by
-// the time any replica signs with it.
+// the time any replica signs with it; and with keys.publish, past the
+// objects' cache lifetime, so no cache that obeys it still hides the key.
 func keyPublishDelay(f *config.File) time.Duration {
-	return 2*f.Server.ReloadInterval.D() + time.Second
+	d := 2*f.Server.ReloadInterval.D() + time.Second
+	if p := f.Keys.Publish; p != nil {
+		d = max(d, p.CacheMaxAge.D()+time.Second)
+	}
+	return d
 }
 
 // configFlag parses the common --config flag plus extras.

@@ -2,8 +2,19 @@ package issuer
 
 import jose "github.com/go-jose/go-jose/v4"
 
-// JWKSPath is where the key set is served, relative to an issuer URL.
-const JWKSPath = "/.well-known/jwks.json"
+// Where verifiers find the documents, relative to an issuer URL.
+const (
+	DiscoveryPath = "/.well-known/openid-configuration"
+	JWKSPath      = "/.well-known/jwks.json"
+)
+
+// Documents are what verifiers of the tokens fetch: the discovery document
+// of each issuer (the root and every pool with an issuer of its own) and
+// the key set they share.
+type Documents struct {
+	Issuers []string
+	JWKS    jose.JSONWebKeySet
+}
 
 // JWKS returns the public keys of the current snapshot: the signer and any
 // retired keys still inside their retention window.

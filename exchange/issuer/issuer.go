@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"fedgate/gateway/store"
 )
 
@@ -53,6 +55,11 @@ type Options struct {
 	// so that every replica (and every JWKS cache) knows it first; set it
 	// above the replicas' reload interval. 0 switches at once.
 	PublishDelay time.Duration
+	// Announce, when set, is called during every rotation (and the first
+	// key's creation) with the key set as it will be once the new key is
+	// stored, before it is stored. An error aborts the rotation, so no key
+	// signs that its announcement did not reach (keys.publish).
+	Announce func(ctx context.Context, next jose.JSONWebKeySet) error
 }
 
 // Issuer mints tokens with the current signing key. Mint and JWKS read an
@@ -165,6 +172,9 @@ func (i *Issuer) rotateLocked(ctx context.Context, publishDelay time.Duration) (
 	if err != nil {
 		return "", err
 	}
+	if err := i.announceLocked(ctx, stored); err != nil {
+		return "", err
+	}
 	if err := i.opts.Keys.AddSigningKey(ctx, stored); err != nil {
 		return "", fmt.Errorf("issuer: store signing key: %w", err)
 	}
@@ -175,6 +185,27 @@ func (i *Issuer) rotateLocked(ctx context.Context, publishDelay time.Duration) (
 		return "", err
 	}
 	return stored.ID, nil
+}
+
+// announceLocked hands Announce the key set that storing next will give:
+// the stored keys (the others stay published through their retention)
+// plus next.
+func (i *Issuer) announceLocked(ctx context.Context, next store.StoredKey) error {
+	if i.opts.Announce == nil {
+		return nil
+	}
+	keys, err := i.opts.Keys.ListSigningKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("issuer: list signing keys: %w", err)
+	}
+	set, err := buildKeySet(append(keys, next), i.opts.Algorithm, i.opts.Sealer, i.opts.Now())
+	if err != nil {
+		return err
+	}
+	if err := i.opts.Announce(ctx, set.public); err != nil {
+		return fmt.Errorf("issuer: announcing key %s (not stored, the previous keys keep signing): %w", next.ID, err)
+	}
+	return nil
 }
 
 func (i *Issuer) reloadLocked(ctx context.Context) error {

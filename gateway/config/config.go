@@ -40,7 +40,8 @@ type File struct {
 // Server is how fedgate listens and how the world reaches it.
 type Server struct {
 	Listen string `yaml:"listen" json:"listen"`
-	// PublicURL is the issuer URL and the base of every redirect URL.
+	// PublicURL is the base of every redirect URL, and the issuer URL
+	// unless keys.publish.issuer_url names another.
 	PublicURL string `yaml:"public_url" json:"public_url"`
 	// SessionTTL bounds a browser sign-in (login flow and role picker).
 	SessionTTL Duration `yaml:"session_ttl" json:"session_ttl"`
@@ -90,6 +91,9 @@ type Keys struct {
 	MasterKeyFile     string   `yaml:"master_key_file" json:"master_key_file"`
 	GenerateMasterKey bool     `yaml:"generate_master_key" json:"generate_master_key"`
 	TokenTTL          Duration `yaml:"token_ttl" json:"token_ttl"`
+	// Publish, when present, copies the discovery documents and key set
+	// to an S3 bucket that IAM reads instead of the gateway.
+	Publish *Publish `yaml:"publish" json:"publish,omitempty"`
 }
 
 // STS says where AssumeRoleWith* calls go.
@@ -204,13 +208,13 @@ func (f *File) Mappings() Mappings {
 // Duration is a time.Duration written as "15m" or a number of seconds.
 type Duration = settings.Duration
 
-// IssuerURL is the issuer a pool's tokens carry: the public URL, or a path
-// of the pool's own when it has left the shared IAM OIDC provider.
+// IssuerURL is the issuer a pool's tokens carry: the issuer base, or a
+// path of the pool's own when it has left the shared IAM OIDC provider.
 func (f *File) IssuerURL(p *Pool) string {
 	if p.OwnIssuer {
-		return f.Server.PublicURL + "/pools/" + p.Name
+		return f.IssuerBase() + "/pools/" + p.Name
 	}
-	return f.Server.PublicURL
+	return f.IssuerBase()
 }
 
 // Audience is the aud of tokens minted for the pool's signed-in identities.

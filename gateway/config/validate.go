@@ -128,6 +128,7 @@ func (f *File) ApplyDefaults() {
 		}
 	}
 	f.applyTLSDefaults()
+	f.applyPublishDefaults()
 	f.MappingsSource.applyDefaults()
 	f.Admin.applyDefaults()
 	f.applyCLIDefaults()
@@ -196,6 +197,7 @@ func (f *File) Validate() Problems {
 	if ttl := f.Keys.TokenTTL.D(); ttl < time.Minute || ttl > MaxTokenTTL {
 		add("keys.token_ttl", "must be between 1m and 10m")
 	}
+	f.validatePublish(add)
 	if !regionPattern.MatchString(f.STS.Region) {
 		add("sts.region", "%q is not an AWS region name", f.STS.Region)
 	}
@@ -218,16 +220,21 @@ func (f *File) Validate() Problems {
 }
 
 func validatePublicURL(raw string, add func(string, string, ...any)) {
+	validateIssuerURL("server.public_url", raw, add)
+}
+
+// validateIssuerURL holds an issuer URL to what IAM accepts.
+func validateIssuerURL(key, raw string, add func(string, string, ...any)) {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
-		add("server.public_url", "must be an absolute http(s) URL")
+		add(key, "must be an absolute http(s) URL")
 	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-		add("server.public_url", "must not carry a query, fragment or user info (IAM refuses such issuers)")
+		add(key, "must not carry a query, fragment or user info (IAM refuses such issuers)")
 	case u.Scheme == "http" && !isLoopback(u.Hostname()):
-		add("server.public_url", "must use https (IAM only trusts https issuers); plain http is allowed on loopback for local use")
+		add(key, "must use https (IAM only trusts https issuers); plain http is allowed on loopback for local use")
 	case u.Scheme == "https" && u.Port() != "":
-		add("server.public_url", "must not carry a port: IAM OIDC issuers are https URLs without a port")
+		add(key, "must not carry a port: IAM OIDC issuers are https URLs without a port")
 	}
 }
 

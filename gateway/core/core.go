@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -44,6 +45,9 @@ type Deps struct {
 	// File is where Config was read from; zero when it was not read from
 	// a file (tests).
 	File ConfigFile
+	// Publisher, when set, receives the issuer documents at start and
+	// whenever a reload changes them (keys.publish).
+	Publisher IssuerPublisher
 }
 
 // ConfigFile is the configuration file and how to read it again: with
@@ -76,6 +80,9 @@ type Core struct {
 	tokens         *tokenCache
 	file           ConfigFile
 	fileState      fileState
+	publisher      IssuerPublisher
+	publishMu      sync.Mutex // one publication at a time; guards published
+	published      string     // what was last published (documentsSignature)
 }
 
 // New builds the core and loads the live configuration from the store.
@@ -83,7 +90,7 @@ func New(ctx context.Context, d Deps) (*Core, error) {
 	s := &Core{
 		cfg: d.Config, store: d.Store, issuer: d.Issuer, box: d.Box,
 		upstreamClient: d.Upstream, log: d.Logger, now: d.Now, rand: d.Rand, onVend: d.OnVend, file: d.File,
-		identities: newIdentityCache(), tokens: newTokenCache(),
+		identities: newIdentityCache(), tokens: newTokenCache(), publisher: d.Publisher,
 	}
 	if s.onVend == nil {
 		s.onVend = func(context.Context, bool) {}
@@ -105,6 +112,14 @@ func New(ctx context.Context, d Deps) (*Core, error) {
 	}
 	if err := s.syncIdentityGeneration(ctx); err != nil {
 		return nil, fmt.Errorf("reading the identity generation: %w", err)
+	}
+	// A gateway whose issuer documents did not reach their bucket would
+	// vend tokens IAM cannot verify: it does not start.
+	s.publishMu.Lock()
+	err := s.publishIssuerLocked(ctx, true)
+	s.publishMu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("keys.publish: %w", err)
 	}
 	return s, nil
 }

@@ -143,6 +143,7 @@ func (s *Core) Watch(ctx context.Context) {
 		if err := s.issuer.Reload(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("signing key reload failed", "error", err)
 		}
+		s.publishAfterReload(ctx)
 		if err := s.syncIdentityGeneration(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("identity generation poll failed; dropping cached identities", "error", err)
 			s.IdentitiesChanged()

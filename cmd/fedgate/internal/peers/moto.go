@@ -248,9 +248,18 @@ func (m *Moto) CheckS3(t testing.TB, creds aws.Credentials, checks ...S3Check) {
 // STSTap is a recording proxy in front of moto's STS: point fedgate's STS
 // endpoint at URL, and the test sees each AssumeRoleWith* call fedgate made.
 type STSTap struct {
-	URL   string
-	mu    sync.Mutex
-	calls []url.Values
+	URL    string
+	mu     sync.Mutex
+	calls  []url.Values
+	onCall func(url.Values)
+}
+
+// OnCall runs f on each AssumeRoleWith* call before it reaches moto, so a
+// test can look at the world as it is when STS receives a token.
+func (tp *STSTap) OnCall(f func(form url.Values)) {
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	tp.onCall = f
 }
 
 // StartSTSTap starts the proxy and stops it when the test ends.
@@ -281,7 +290,11 @@ func (tp *STSTap) record(r *http.Request) {
 	if strings.HasPrefix(form.Get("Action"), "AssumeRoleWith") {
 		tp.mu.Lock()
 		tp.calls = append(tp.calls, form)
+		onCall := tp.onCall
 		tp.mu.Unlock()
+		if onCall != nil {
+			onCall(form)
+		}
 	}
 }
 
