@@ -55,7 +55,7 @@ func (p *resultProtocol) DeserializeResponse(ctx context.Context, schema *smithy
 		return &smithy.DeserializationError{Err: err}
 	}
 	// One copy: every value read is a substring of doc.
-	doc := string(buf.Bytes())
+	doc := buf.String()
 	var r resultText
 	if scanResult(doc, element, &r) && r.fill(out) {
 		return nil
@@ -286,12 +286,16 @@ func (r *resultText) fill(out smithy.Deserializable) bool {
 	case *sts.AssumeRoleWithWebIdentityOutput:
 		o.AssumedRoleUser, o.Credentials = user, creds
 		o.Audience, o.SourceIdentity = r.audience.ptr(), r.sourceIdentity.ptr()
-		o.PackedPolicySize, o.SessionTokenSize, o.SessionTokenUtilization = packedPolicySize, sessionTokenSize, sessionTokenUtilization
+		//lint:ignore SA1019 deprecated, but the SDK's decoder fills it too
+		o.PackedPolicySize = packedPolicySize
+		o.SessionTokenSize, o.SessionTokenUtilization = sessionTokenSize, sessionTokenUtilization
 		o.SubjectFromWebIdentityToken, o.Provider = r.subjectFromWebIdentityToken.ptr(), r.provider.ptr()
 	case *sts.AssumeRoleWithSAMLOutput:
 		o.AssumedRoleUser, o.Credentials = user, creds
 		o.Audience, o.SourceIdentity = r.audience.ptr(), r.sourceIdentity.ptr()
-		o.PackedPolicySize, o.SessionTokenSize, o.SessionTokenUtilization = packedPolicySize, sessionTokenSize, sessionTokenUtilization
+		//lint:ignore SA1019 deprecated, but the SDK's decoder fills it too
+		o.PackedPolicySize = packedPolicySize
+		o.SessionTokenSize, o.SessionTokenUtilization = sessionTokenSize, sessionTokenUtilization
 		o.Subject, o.SubjectType, o.Issuer, o.NameQualifier = r.subject.ptr(), r.subjectType.ptr(), r.issuer.ptr(), r.nameQualifier.ptr()
 	default:
 		return false
