@@ -91,4 +91,3 @@ func (s *Server) recoverPanics(c *gin.Context) {
 	}()
 	c.Next()
 }
-
