@@ -50,10 +50,14 @@ func newMetrics() *metrics {
 	return m
 }
 
-// countRequests is middleware: it tags the request with its surface (so a
-// vend deep down knows where it came from) and counts it when it is done.
+// withSurface tags a request's context with its surface, so a vend deep
+// down knows where it came from (requestContext does it for every request).
+func withSurface(ctx context.Context, surface string) context.Context {
+	return context.WithValue(ctx, ctxSurfaceKey{}, surface)
+}
+
+// countRequests is middleware: it counts the request when it is done.
 func (m *metrics) countRequests(c *gin.Context) {
-	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), ctxSurfaceKey{}, surfaceOf(c.Request)))
 	c.Next()
 	route := c.FullPath()
 	if route == "" {

@@ -115,8 +115,7 @@ func (s *Server) routes() *gin.Engine {
 	if err := r.SetTrustedProxies(s.cfg.Server.TrustedProxies); err != nil {
 		panic(err) // validated with the configuration
 	}
-	r.Use(s.requestContext, s.recoverPanics, s.securityHeaders, s.limitBody)
-	r.Use(s.auditContext, s.metrics.countRequests)
+	r.Use(s.requestContext, s.recoverPanics, s.securityHeaders, s.limitBody, s.metrics.countRequests)
 	r.NoRoute(func(c *gin.Context) {
 		s.kit.Fail(c, core.Errorf(http.StatusNotFound, core.CodeNotFound, "There is nothing at this address."))
 	})

@@ -98,7 +98,7 @@ func New(o Options) (*Client, error) {
 	stsOpts := sts.Options{
 		Region:      o.Region,
 		Credentials: aws.AnonymousCredentials{},
-		HTTPClient:  o.HTTPClient,
+		HTTPClient:  oneWrite{o.HTTPClient},
 		Retryer:     retryer,
 	}
 	if o.Endpoint != "" {
@@ -109,7 +109,7 @@ func New(o Options) (*Client, error) {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return &Client{
-		sts:      sts.New(stsOpts),
+		sts:      sts.New(stsOpts, withQuickResults),
 		timeout:  o.Timeout,
 		cooldown: o.BreakerCooldown,
 		breaker:  newBreaker(o.BreakerFailures, o.BreakerCooldown, log),

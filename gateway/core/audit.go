@@ -179,6 +179,12 @@ func AuditReason(e *Error) string {
 	return e.Code
 }
 
+// RequestID is the id of the request in ctx, "" outside one.
+func RequestID(ctx context.Context) string {
+	m, _ := ctx.Value(auditMetaKey{}).(auditMeta)
+	return m.requestID
+}
+
 // WithAuditSource records, for the audit entries written under ctx, the
 // source address and request id of the request that causes them.
 func WithAuditSource(ctx context.Context, source, requestID string) context.Context {

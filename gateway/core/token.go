@@ -40,11 +40,12 @@ func TokenProvider(pool *Pool, named, token string) (*Provider, *Error) {
 
 // UnverifiedIssuer reads iss from a JWT payload without trusting it.
 func UnverifiedIssuer(token string) string {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
+	_, rest, ok := strings.Cut(token, ".")
+	part, sig, ok2 := strings.Cut(rest, ".")
+	if !ok || !ok2 || strings.Contains(sig, ".") {
 		return ""
 	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	payload, err := base64.RawURLEncoding.DecodeString(part)
 	if err != nil {
 		return ""
 	}

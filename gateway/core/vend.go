@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -145,8 +146,11 @@ func (s *Core) vendUnaudited(ctx context.Context, p *Principal, g rules.Grant, d
 		log.Info("vend refused", "identity_id", id, "pool", req.PoolID, "provider", req.Provider, "role", req.RoleARN, "code", e.Code, "cause", e.Cause.Error())
 		return nil, id, e
 	}
-	log.Info("credentials vended", "identity_id", id, "pool", req.PoolID, "provider", req.Provider,
-		"subject", p.Ident.Subject, "role", req.RoleARN, "rule", g.Rule, "expires", creds.Expiration.UTC().Format(time.RFC3339))
+	// LogAttrs: every vend passes here, and attributes cost nothing when
+	// INFO is off.
+	log.LogAttrs(ctx, slog.LevelInfo, "credentials vended", slog.String("identity_id", id), slog.String("pool", req.PoolID),
+		slog.String("provider", req.Provider), slog.String("subject", p.Ident.Subject), slog.String("role", req.RoleARN),
+		slog.String("rule", g.Rule), slog.String("expires", creds.Expiration.UTC().Format(time.RFC3339)))
 	return creds, id, nil
 }
 

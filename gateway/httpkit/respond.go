@@ -105,7 +105,7 @@ func headingFor(e *core.Error) string {
 }
 
 // RequestID is the id the request context middleware gave the request.
-func RequestID(c *gin.Context) string { return c.GetString("request_id") }
+func RequestID(c *gin.Context) string { return core.RequestID(c.Request.Context()) }
 
 // RandomHex is n random bytes from the injected source, as hex.
 func (s *Kit) RandomHex(n int) string {

@@ -49,7 +49,7 @@ func (s *sqlStore) insertAudit(ctx context.Context, q rowQuerier, e AuditEntry) 
 	return id, err
 }
 
-// insertAuditRow is insertAudit through a statement prepared in a batch.
+// insertAuditRow is insertAudit through the audit writer's prepared statement.
 func (s *sqlStore) insertAuditRow(ctx context.Context, stmt *sql.Stmt, e AuditEntry) (int64, error) {
 	var id int64
 	err := stmt.QueryRowContext(ctx, auditArgs(e)...).Scan(&id)
