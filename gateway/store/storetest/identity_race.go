@@ -65,24 +65,12 @@ func (s *suite) identityLinkRacesCreate(t *testing.T) {
 		fresh := store.IdentityKey{PoolID: pool, Provider: "google", Subject: "alice@example.com"}
 		x, _, err := a.GetOrCreateIdentity(ctx, known, pool+":x")
 		must(t, err)
-		type result struct {
-			id      string
-			created bool
-			err     error
-		}
-		res := Parallel(2, func(i int) result {
-			if i == 0 {
-				id, c, err := a.GetOrCreateIdentity(ctx, fresh, pool+":y")
-				return result{id, c, err}
-			}
-			return result{err: b.LinkLogin(ctx, x, fresh)}
-		})
-		signIn, link := res[0], res[1]
+		signIn, linkErr := signInRacing(ctx, a, fresh, pool+":y", func() error { return b.LinkLogin(ctx, x, fresh) })
 		if signIn.err != nil {
 			t.Fatalf("round %d: GetOrCreateIdentity: %v", round, signIn.err)
 		}
-		if link.err != nil && !errors.Is(link.err, store.ErrConflict) {
-			t.Fatalf("round %d: LinkLogin: %v, want success or ErrConflict", round, link.err)
+		if linkErr != nil && !errors.Is(linkErr, store.ErrConflict) {
+			t.Fatalf("round %d: LinkLogin: %v, want success or ErrConflict", round, linkErr)
 		}
 		got := owners(ctx, t, a, pool, fresh)
 		if len(got) != 1 {
@@ -92,7 +80,7 @@ func (s *suite) identityLinkRacesCreate(t *testing.T) {
 			t.Errorf("round %d: IdentityOfLogin = %q, %v; want %q", round, owner, err, got[0])
 		}
 		switch {
-		case link.err == nil:
+		case linkErr == nil:
 			linked++
 			if signIn.id != x || signIn.created || got[0] != x {
 				t.Errorf("round %d: linked to %s, but the sign-in got (%s, created %v) and the owner is %s", round, x, signIn.id, signIn.created, got[0])
@@ -104,7 +92,7 @@ func (s *suite) identityLinkRacesCreate(t *testing.T) {
 			}
 		}
 		want := 1 // the link won: no identity was made for the login
-		if link.err != nil {
+		if linkErr != nil {
 			want = 2
 		}
 		if ids, err := a.ListIdentities(ctx, pool, "", 10); err != nil || len(ids) != want {
@@ -136,21 +124,9 @@ func (s *suite) identityMergeRacesSignIn(t *testing.T) {
 			// sign-in writes as the merge does.
 			s.clock.Advance(2 * time.Minute)
 		}
-		type result struct {
-			id      string
-			created bool
-			err     error
-		}
-		res := Parallel(2, func(i int) result {
-			if i == 0 {
-				id, c, err := a.GetOrCreateIdentity(ctx, from, pool+":z")
-				return result{id, c, err}
-			}
-			return result{err: b.MergeIdentity(ctx, y, x)}
-		})
-		signIn, merge := res[0], res[1]
-		if merge.err != nil {
-			t.Fatalf("round %d: MergeIdentity: %v", round, merge.err)
+		signIn, mergeErr := signInRacing(ctx, a, from, pool+":z", func() error { return b.MergeIdentity(ctx, y, x) })
+		if mergeErr != nil {
+			t.Fatalf("round %d: MergeIdentity: %v", round, mergeErr)
 		}
 		if signIn.err != nil || signIn.created || (signIn.id != x && signIn.id != y) {
 			t.Errorf("round %d: the sign-in got (%q, created %v, %v), want %s or %s and nothing created", round, signIn.id, signIn.created, signIn.err, y, x)
@@ -159,4 +135,24 @@ func (s *suite) identityMergeRacesSignIn(t *testing.T) {
 			t.Fatalf("round %d: the login is held by %q, want %s only", round, got, x)
 		}
 	}
+}
+
+// signInRaceResult is what GetOrCreateIdentity answered in a race.
+type signInRaceResult struct {
+	id      string
+	created bool
+	err     error
+}
+
+// signInRacing signs k in on st (creating it as newID if it has no
+// identity) while other runs at the same moment, and returns both results.
+func signInRacing(ctx context.Context, st store.Store, k store.IdentityKey, newID string, other func() error) (signInRaceResult, error) {
+	res := Parallel(2, func(i int) signInRaceResult {
+		if i == 0 {
+			id, created, err := st.GetOrCreateIdentity(ctx, k, newID)
+			return signInRaceResult{id, created, err}
+		}
+		return signInRaceResult{err: other()}
+	})
+	return res[0], res[1].err
 }
