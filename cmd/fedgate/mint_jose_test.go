@@ -24,7 +24,9 @@ func TestMintedTokensVerifyWithJose(t *testing.T) {
 	for _, alg := range []string{issuer.AlgES256, issuer.AlgRS256} {
 		t.Run(alg, func(t *testing.T) {
 			var iss *issuer.Issuer
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// Unstarted: the issuer needs the server's URL, and it is set
+			// before the server can call the handler that reads it.
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				var doc any
 				switch r.URL.Path {
 				case "/.well-known/openid-configuration":
@@ -45,11 +47,12 @@ func TestMintedTokensVerifyWithJose(t *testing.T) {
 				t.Fatal(err)
 			}
 			iss, err = issuer.New(context.Background(), issuer.Options{
-				URL: srv.URL, Algorithm: alg, Keys: &issuertest.KeyStore{}, Sealer: box, Now: time.Now, Rand: rand.Reader,
+				URL: "http://" + srv.Listener.Addr().String(), Algorithm: alg, Keys: &issuertest.KeyStore{}, Sealer: box, Now: time.Now, Rand: rand.Reader,
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
+			srv.Start()
 			sub := "us-east-1:<&>\u2028 \"é\" \\ \t"
 			tok, err := iss.Mint(context.Background(), issuer.Token{
 				Subject:           sub,
