@@ -107,6 +107,8 @@ func TestCognitoDeveloperToken(t *testing.T) {
 		{name: "unknown login beside it", in: &cognitoidentity.GetOpenIdTokenForDeveloperIdentityInput{Logins: map[string]string{cogDevName: "new-user", "other.example": "t"}}, want: cognito.ErrNotAuthorized},
 		{name: "unknown identity", in: &cognitoidentity.GetOpenIdTokenForDeveloperIdentityInput{IdentityId: aws.String(cogUnknownID)}, want: cognito.ErrResourceNotFound},
 		{name: "identity of another pool", in: &cognitoidentity.GetOpenIdTokenForDeveloperIdentityInput{IdentityId: aws.String(again)}, want: cognito.ErrResourceNotFound},
+		{name: "tags too long for a login", in: &cognitoidentity.GetOpenIdTokenForDeveloperIdentityInput{PrincipalTags: manyTags(50, 128, "<")}, want: cognito.ErrInvalidParameter},
+		{name: "many tags within a login", in: &cognitoidentity.GetOpenIdTokenForDeveloperIdentityInput{PrincipalTags: manyTags(50, 40, "v")}, life: 600},
 		{name: "control character", in: &cognitoidentity.GetOpenIdTokenForDeveloperIdentityInput{Logins: map[string]string{cogDevName: "a\x01b"}}, want: cognito.ErrInvalidParameter},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -449,4 +451,15 @@ func TestCognitoDeveloperProviderName(t *testing.T) {
 	// A pool without one refuses the developer operations.
 	_, _, err = h.devToken(c, cogPoolID, "login.example.app", "u", nil, "")
 	checkSignedError(t, err, cognito.ErrInvalidParameter)
+}
+
+// manyTags makes n PrincipalTags with distinct keys of keyLen characters,
+// each value 256 copies of char.
+func manyTags(n, keyLen int, char string) map[string]string {
+	tags := make(map[string]string, n)
+	for i := range n {
+		k := fmt.Sprintf("%03d", i)
+		tags[k+strings.Repeat("k", keyLen-len(k))] = strings.Repeat(char, 256)
+	}
+	return tags
 }

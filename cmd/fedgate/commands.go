@@ -19,12 +19,12 @@ import (
 	"time"
 
 	"fedgate/exchange/awssts"
-	"fedgate/exchange/issuer/publish"
 	"fedgate/exchange/secret"
 	"fedgate/gateway"
 	"fedgate/gateway/buildinfo"
 	"fedgate/gateway/config"
 	"fedgate/gateway/core"
+	"fedgate/gateway/store"
 	"fedgate/gateway/tlscert"
 	staticidp "fedgate/idp/static"
 )
@@ -256,15 +256,13 @@ func cmdKeys(ctx context.Context, args []string, env environ, stdout, stderr io.
 		return 1
 	}
 	defer st.Close()
-	// Listing needs no bucket: a first key it may create signs nothing
-	// before serve, which publishes before it listens.
-	var pub *publish.Publisher
-	if args[0] != "list" {
-		var err error
-		if pub, err = newPublisher(ctx, f); err != nil {
-			fmt.Fprintf(stderr, "fedgate keys: %s: %v\n", *cfgPath, err)
-			return 1
-		}
+	if args[0] == "list" {
+		return keysList(ctx, st, stdout, stderr)
+	}
+	pub, err := newPublisher(ctx, f)
+	if err != nil {
+		fmt.Fprintf(stderr, "fedgate keys: %s: %v\n", *cfgPath, err)
+		return 1
 	}
 	if args[0] == "publish" && pub == nil {
 		fmt.Fprintf(stderr, "fedgate keys publish: %s has no keys.publish section: there is nowhere to publish to\n", *cfgPath)
@@ -278,7 +276,7 @@ func cmdKeys(ctx context.Context, args []string, env environ, stdout, stderr io.
 	switch args[0] {
 	case "publish":
 		return keysPublish(ctx, f, st, box, pub, iss, stdout, stderr)
-	case "rotate":
+	default: // rotate
 		kid, err := iss.Rotate(ctx)
 		if err != nil {
 			fmt.Fprintf(stderr, "fedgate keys rotate: %v\n", err)
@@ -292,6 +290,12 @@ func cmdKeys(ctx context.Context, args []string, env environ, stdout, stderr io.
 			kid, where, time.Now().Add(keyPublishDelay(f)).UTC().Format(time.RFC3339))
 		return 0
 	}
+}
+
+// keysList prints the stored keys. It only reads: building an issuer here
+// would make a first key (or one of a newly configured algorithm) that
+// signs at once, before any bucket or replica has it.
+func keysList(ctx context.Context, st store.Store, stdout, stderr io.Writer) int {
 	keys, err := st.ListSigningKeys(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "fedgate keys list: %v\n", err)

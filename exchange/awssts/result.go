@@ -3,6 +3,7 @@ package awssts
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -50,9 +51,17 @@ func (p *resultProtocol) DeserializeResponse(ctx context.Context, schema *smithy
 	if buf == nil {
 		buf = new(bytes.Buffer)
 	}
-	defer func() { buf.Reset(); p.bufs.Put(buf) }()
-	if _, err := buf.ReadFrom(resp.Body); err != nil {
+	defer func() {
+		if buf.Cap() <= maxPooledAnswer {
+			buf.Reset()
+			p.bufs.Put(buf)
+		}
+	}()
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxAnswer+1)); err != nil {
 		return &smithy.DeserializationError{Err: err}
+	}
+	if buf.Len() > maxAnswer {
+		return &smithy.DeserializationError{Err: fmt.Errorf("STS answered with more than %d bytes", maxAnswer)}
 	}
 	// One copy: every value read is a substring of doc.
 	doc := buf.String()
@@ -65,6 +74,14 @@ func (p *resultProtocol) DeserializeResponse(ctx context.Context, schema *smithy
 	resp.Body = io.NopCloser(strings.NewReader(doc))
 	return p.ClientProtocol.DeserializeResponse(ctx, schema, reg, resp, out)
 }
+
+// An AssumeRoleWith* answer is a few kilobytes; a larger one is refused
+// rather than read without end, and a buffer grown past maxPooledAnswer is
+// not kept.
+const (
+	maxAnswer       = 1 << 20
+	maxPooledAnswer = 64 << 10
+)
 
 // resultText holds the values of an AssumeRoleWith* result as written.
 type resultText struct {

@@ -2,6 +2,7 @@ package awssts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -161,4 +162,20 @@ func show(v any) string {
 		fmt.Fprintf(&b, "%s: %v\n", rv.Type().Field(i).Name, f)
 	}
 	return b.String()
+}
+
+// An answer past maxAnswer is refused as a deserialization error, not read
+// to its end; one just under it is read as usual.
+func TestQuickResultsBoundTheAnswer(t *testing.T) {
+	padding := func(n int) string { return "<!--" + strings.Repeat("x", n) + "-->" }
+	ok := webResult(webCreds) + padding(maxAnswer-len(webResult(webCreds))-7-100)
+	if _, err := callWith(t, false, ok, true); err != nil {
+		t.Fatalf("an answer of %d bytes: %v", len(ok), err)
+	}
+	big := webResult(webCreds) + padding(maxAnswer)
+	_, err := callWith(t, false, big, true)
+	var de *smithy.DeserializationError
+	if !errors.As(err, &de) || !strings.Contains(err.Error(), "more than") {
+		t.Fatalf("an answer of %d bytes: err = %v, want a deserialization error naming the bound", len(big), err)
+	}
 }

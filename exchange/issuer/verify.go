@@ -23,9 +23,10 @@ import (
 // minted a token and the one verifying it.
 const VerifySkew = time.Minute
 
-// maxVerifiedToken bounds a token before parsing; fedgate's own tokens
-// are far smaller.
-const maxVerifiedToken = 16 << 10
+// maxVerifiedToken bounds a token before parsing: above the 50,000
+// characters a Cognito login value may hold, so every token fedgate hands
+// out for a login (PrincipalTags included) can come back.
+const maxVerifiedToken = 64 << 10
 
 // ClaimPrincipalTags carries, in a developer identity's token, the
 // PrincipalTags its backend gave: they are claims of that login.

@@ -8,6 +8,7 @@ package cognito
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strconv"
@@ -89,6 +90,12 @@ func (api *API) poolIdentity(ctx context.Context, pool *core.Pool, id string) (*
 	return rec, nil
 }
 
+// maxPrincipalTagsJSON bounds the PrincipalTags as JSON (escaped), so the
+// token that carries them stays within a login's 50,000 characters.
+const maxPrincipalTagsJSON = 16 << 10
+
+const msgTokenTooLong = "The PrincipalTags make a token longer than the 50000 characters a login may hold: send fewer or shorter tags."
+
 // parseDeveloperToken decodes and validates a GetOpenIdTokenForDeveloperIdentity body.
 func parseDeveloperToken(body []byte) (wire.GetOpenIDTokenForDeveloperIdentityInput, time.Duration, *core.Error) {
 	var in wire.GetOpenIDTokenForDeveloperIdentityInput
@@ -117,6 +124,9 @@ func parseDeveloperToken(body []byte) (wire.GetOpenIDTokenForDeveloperIdentityIn
 		if core.IsReservedDeveloperClaim(k) {
 			return in, 0, apiError(ErrInvalidParameter, "PrincipalTags may not be named '"+k+"': it is a claim of the developer login itself.", nil)
 		}
+	}
+	if tags, _ := json.Marshal(in.PrincipalTags); len(tags) > maxPrincipalTagsJSON {
+		return in, 0, apiError(ErrInvalidParameter, msgTokenTooLong, nil)
 	}
 	var ttl time.Duration
 	if in.TokenDuration != nil {
@@ -221,6 +231,11 @@ func (api *API) getOpenIDTokenForDeveloperIdentity(c *gin.Context, body []byte) 
 		return nil, apiError(ErrInvalidParameter, "The login's claims cannot be turned into AWS session tags: "+core.PublicTagReason(e.Cause)+".", e.Cause)
 	default:
 		return nil, apiError(ErrInternalError, "An internal error occurred.", e.Cause)
+	}
+	if len(token) > maxLoginTokenLen {
+		// The identity and its link stand; only this token could never
+		// come back as a login.
+		return nil, apiError(ErrInvalidParameter, msgTokenTooLong, nil)
 	}
 	return wire.GetOpenIDTokenForDeveloperIdentityOutput{IdentityID: target, Token: token}, nil
 }
