@@ -217,13 +217,15 @@ func adminPages(t *testing.T, e *env, b *peers.Chromium, pc *pageCheck) {
 	pc.page("admin-simulate-result")
 }
 
-// goTo loads url in the page and waits until it shows sel.
+// goTo loads url in the page and waits until it shows sel. The old
+// document is marked first, so that going to the URL already shown waits
+// for the new document rather than taking the old one for it.
 func goTo(t *testing.T, b *peers.Chromium, url, sel string) {
 	t.Helper()
-	if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](fmt.Sprintf(`location.href = %q, true`, url))); err != nil {
+	if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](fmt.Sprintf(`window.fedgateLeaving = true, location.href = %q, true`, url))); err != nil {
 		t.Fatalf("going to %s: %v", url, err)
 	}
-	waitForPage(t, b, url, fmt.Sprintf(`location.href === %q && document.readyState === "complete" && !!document.querySelector(%q)`, url, sel))
+	waitForPage(t, b, url, fmt.Sprintf(`!window.fedgateLeaving && location.href === %q && document.readyState === "complete" && !!document.querySelector(%q)`, url, sel))
 }
 
 // scriptClick clicks the element sel from script, as a user gesture.
