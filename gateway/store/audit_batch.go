@@ -8,12 +8,15 @@ import (
 )
 
 // Audit rows are written by group commit: AppendAudit queues its row and
-// waits until the transaction holding it has committed, while one writer
-// goroutine commits everything queued so far in one transaction. Under
-// load many vends share one commit (one fsync, one turn on SQLite's single
-// writer); alone, a row is committed at once. A caller returns only once
-// its row is durable, so nothing it answered for can be lost by a crash,
-// and Close commits whatever is queued before closing the pools.
+// waits until the transaction holding it has committed. A row that finds
+// nothing being written and nothing queued is committed at once by its own
+// caller, with no hand-off to another goroutine (the common case, one vend
+// at a time). Rows that arrive while a commit is under way queue, and one
+// writer goroutine commits everything queued so far in one transaction:
+// under load many vends share one commit (one turn on SQLite's single
+// writer, one write of each page). A caller returns only once its row is
+// durable, so nothing it answered for can be lost by a crash, and Close
+// commits whatever is queued before closing the pools.
 
 // maxAuditBatch bounds the rows of one transaction, so a backlog is
 // committed in steps that keep each transaction short.
@@ -23,8 +26,10 @@ const maxAuditBatch = 256
 // is ready; the writer goroutine starts with the first row.
 type auditBatcher struct {
 	mu      sync.Mutex
-	wake    *sync.Cond
+	wake    *sync.Cond    // the writer waits on it for rows, or for writing to end
 	queue   []*auditBatch // the last one takes new rows until it is full or taken
+	writing bool          // a commit is under way, by a caller or the writer
+	ins     auditInsert   // used only by whoever set writing
 	started bool
 	closed  bool
 	stopped chan struct{}
@@ -41,7 +46,7 @@ type auditBatch struct {
 
 var errStoreClosed = errors.New("store is closed")
 
-// appendBatched queues e and waits until it is committed.
+// appendBatched commits e, or queues it and waits until it is committed.
 func (s *sqlStore) appendBatched(ctx context.Context, e AuditEntry) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -56,7 +61,24 @@ func (s *sqlStore) appendBatched(ctx context.Context, e AuditEntry) (int64, erro
 		b.started = true
 		b.wake = sync.NewCond(&b.mu)
 		b.stopped = make(chan struct{})
+		b.ins.db = s.writer
 		go s.auditWriter()
+	}
+	if !b.writing && len(b.queue) == 0 {
+		b.writing = true
+		b.mu.Unlock()
+		entries := [1]AuditEntry{e}
+		ids, errs := s.writeAuditBatch(&b.ins, entries[:])
+		b.mu.Lock()
+		b.writing = false
+		if len(b.queue) > 0 || b.closed {
+			b.wake.Signal()
+		}
+		b.mu.Unlock()
+		if errs != nil {
+			return 0, errs[0]
+		}
+		return ids[0], nil
 	}
 	var batch *auditBatch
 	if n := len(b.queue); n > 0 && len(b.queue[n-1].entries) < maxAuditBatch {
@@ -79,18 +101,18 @@ func (s *sqlStore) appendBatched(ctx context.Context, e AuditEntry) (int64, erro
 	return batch.ids[i], nil
 }
 
-// auditWriter commits queued batches, oldest first, until the store closes
-// and the queue is empty.
+// auditWriter commits queued batches, oldest first, one at a time and
+// never while a caller commits its own row, until the store closes and
+// nothing is queued or being written.
 func (s *sqlStore) auditWriter() {
 	b := &s.audit
-	ins := auditInsert{db: s.writer}
-	defer ins.close()
 	for {
 		b.mu.Lock()
-		for len(b.queue) == 0 && !b.closed {
+		for b.writing || (len(b.queue) == 0 && !b.closed) {
 			b.wake.Wait()
 		}
 		if len(b.queue) == 0 {
+			b.ins.close()
 			b.mu.Unlock()
 			close(b.stopped)
 			return
@@ -98,8 +120,12 @@ func (s *sqlStore) auditWriter() {
 		batch := b.queue[0]
 		b.queue[0] = nil
 		b.queue = b.queue[1:]
+		b.writing = true
 		b.mu.Unlock()
-		batch.ids, batch.errs = s.writeAuditBatch(&ins, batch.entries)
+		batch.ids, batch.errs = s.writeAuditBatch(&b.ins, batch.entries)
+		b.mu.Lock()
+		b.writing = false
+		b.mu.Unlock()
 		close(batch.done)
 	}
 }

@@ -14,6 +14,7 @@ import (
 // rewritten per call. Upserts (INSERT ... ON CONFLICT ... DO UPDATE/NOTHING)
 // and RETURNING are spelled the same on both.
 type dialect struct {
+	name string // "sqlite" or "postgres"
 	// DDL type names: a 64-bit integer, a byte string, and an auto-assigned
 	// 64-bit primary key.
 	integer, blob, serialKey string

@@ -95,6 +95,7 @@ func OpenPostgres(ctx context.Context, dsn string, now func() time.Time) (*Postg
 // failure, deadlock) is run again.
 func postgresDialect() dialect {
 	return dialect{
+		name:         "postgres",
 		integer:      "BIGINT",
 		blob:         "BYTEA",
 		serialKey:    "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",

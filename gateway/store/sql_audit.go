@@ -87,8 +87,10 @@ func (s *sqlStore) PruneAudit(ctx context.Context, before time.Time, maxRows int
 		capID = max(newest.Int64-maxRows, 0)
 	}
 	// Oldest first, by id: one short index walk per call on either backend.
+	// The newest entry always stays: SQLite gives a new row the largest id
+	// + 1, so ids never repeat while it is there.
 	return s.exec(ctx, op, `DELETE FROM audit_log WHERE id IN (
-		SELECT id FROM audit_log WHERE at < $1 OR id <= $2 ORDER BY id LIMIT $3)`,
+		SELECT id FROM audit_log WHERE (at < $1 OR id <= $2) AND id < (SELECT MAX(id) FROM audit_log) ORDER BY id LIMIT $3)`,
 		toNanos(before), capID, limit)
 }
 

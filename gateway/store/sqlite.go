@@ -117,9 +117,10 @@ func openPool(ctx context.Context, dsn string, conns int) (*sql.DB, error) {
 // busy database itself for busy_timeout, so no error is worth a retry.
 func sqliteDialect() dialect {
 	return dialect{
+		name:         "sqlite",
 		integer:      "INTEGER", // INTEGER PRIMARY KEY makes the column the rowid
 		blob:         "BLOB",
-		serialKey:    "INTEGER PRIMARY KEY AUTOINCREMENT", // ids never reused, even after deletes
+		serialKey:    "INTEGER PRIMARY KEY AUTOINCREMENT", // as the first audit_log was made; a later step rebuilds it on the plain rowid
 		containsFunc: "instr",
 		greatestFunc: "max",
 		class:        sqliteClass,

@@ -378,6 +378,36 @@ func (s *suite) auditPruneByCount(t *testing.T) {
 	}
 }
 
+// Pruning never empties the log: the newest entry stays, so the next
+// entry's id is still larger than every id handed out before.
+func (s *suite) auditPruneKeepsNewest(t *testing.T) {
+	st, ctx := s.fresh(t), context.Background()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var last int64
+	for i := range 3 {
+		id, err := st.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditVend, Result: store.AuditOK, Time: t0.Add(time.Duration(i) * time.Hour), RequestID: fmt.Sprint(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = id
+	}
+	future := t0.AddDate(10, 0, 0) // every entry is older
+	if n, err := st.PruneAudit(ctx, future, 1, store.MaxAuditPrune); err != nil || n != 2 {
+		t.Fatalf("PruneAudit = %d, %v; want 2", n, err)
+	}
+	if n, err := st.PruneAudit(ctx, future, 0, store.MaxAuditPrune); err != nil || n != 0 {
+		t.Fatalf("PruneAudit again = %d, %v; want 0", n, err)
+	}
+	assertAuditRequests(t, st, "2")
+	id, err := st.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditVend, Result: store.AuditOK, RequestID: "3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id <= last {
+		t.Errorf("id after pruning = %d, want above %d", id, last)
+	}
+}
+
 // assertAuditRequests checks the log holds exactly the entries with these
 // request ids, oldest first.
 func assertAuditRequests(t *testing.T, st store.Store, want ...string) {

@@ -124,6 +124,7 @@ func (s *suite) cases() []testCase {
 		{"Audit", "ConcurrentAppendsEachOnce", s.auditConcurrentAppendsEachOnce},
 		{"Audit", "PruneByAge", s.auditPruneByAge},
 		{"Audit", "PruneByCount", s.auditPruneByCount},
+		{"Audit", "PruneKeepsNewest", s.auditPruneKeepsNewest},
 		{"SAMLKeys", "Contract", s.samlKeysContract},
 		{"SAMLKeys", "RingsAreApart", s.samlKeysApart},
 		{"AccessKeys", "Contract", s.accessKeysContract},
