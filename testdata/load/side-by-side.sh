@@ -14,9 +14,15 @@
 #      directly with a fedgate-minted token, against the same call made by
 #      fedgate for a vend, at 1 and 16 connections, interleaved, repeated.
 #
-# Usage: testdata/load/side-by-side.sh [-d 5s] [-r 3] [--no-minio]
+# Usage: testdata/load/side-by-side.sh [-d 5s] [-r 3] [--no-minio] [--profile DIR] [--soak 10m]
 #   -d   duration of each measured target (default 5s)
 #   -r   rounds of the interleaved MinIO comparison (default 3)
+#   --profile DIR  also write CPU profiles of fedgate serving vends to the
+#        stand-in at 1 and 16 connections (DIR/vend-c1.pprof, vend-c16.pprof;
+#        read them with `go tool pprof -top DIR/fedgate DIR/vend-c16.pprof`)
+#   --soak D  then vend against the stand-in for D at 16 connections, in
+#        30-second steps, and print fedgate's resident memory after each
+#        step and the store's size (memory must stay flat)
 # MinIO is installed with `go install github.com/minio/minio@$MINIO_VERSION`
 # into $(go env GOPATH)/bin when it is not there (a few minutes, once).
 # Everything it starts is stopped on exit. Loopback only.
@@ -28,13 +34,15 @@ export PATH="/usr/local/go/bin:$(/usr/local/go/bin/go env GOPATH)/bin:$PATH"
 # 2026-02-12 as the module proxy names it.
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c # keep equal to peers.MinIOVersion
 
-duration=5s rounds=3 with_minio=true
+duration=5s rounds=3 with_minio=true profile_dir= soak=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-d) duration=$2; shift ;;
 	-r) rounds=$2; shift ;;
 	--no-minio) with_minio=false ;;
-	-h | --help) sed -n '2,23p' "$0"; exit 0 ;;
+	--profile) profile_dir=$2; shift ;;
+	--soak) soak=$2; shift ;;
+	-h | --help) sed -n '2,29p' "$0"; exit 0 ;;
 	*) echo "side-by-side.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -98,15 +106,16 @@ wait_http() { # URL PID
 	return 1
 }
 
-# serve_fedgate NAME PORT STS_ENDPOINT FLAVOR ROLE: starts fedgate; sets $fedgate_pid.
+# serve_fedgate NAME PORT STS_ENDPOINT FLAVOR ROLE [OPS_PORT]: starts fedgate; sets $fedgate_pid.
 pool_api=us-east-1:0f8c2a4e-8f0b-4c1e-9a59-1b2f1b7d2c11
 pool_mobile=us-east-1:7c1e5d2a-3b4f-4a6c-9d8e-2f1a0b3c4d5e
 serve_fedgate() {
-	local name=$1 port=$2 sts=$3 flavor=$4 role=$5
+	local name=$1 port=$2 sts=$3 flavor=$4 role=$5 ops=${6:-}
 	mkdir -p "$work/$name"
 	cat >"$work/$name/fedgate.yaml" <<EOF
 server:
   listen: 127.0.0.1:$port
+  ${ops:+ops_listen: 127.0.0.1:$ops}
   public_url: http://127.0.0.1:$port
   allow_upstream_cidrs: [127.0.0.0/8] # the IdP runs on loopback
 store:
@@ -183,8 +192,9 @@ start standin "$work/stsstandin"
 standin="http://127.0.0.1:$port"
 
 echo "== fedgate in front of the STS stand-in (16 connections)"
-port_a=$(free_port)
-serve_fedgate standin "$port_a" "$standin" aws arn:aws:iam::123456789012:role/team-data-reader
+port_a=$(free_port) ops_a=
+[ -n "$profile_dir" ] && ops_a=$(free_port)
+serve_fedgate standin "$port_a" "$standin" aws arn:aws:iam::123456789012:role/team-data-reader "$ops_a"
 url_a="http://127.0.0.1:$port_a"
 identity=$(cognito "$url_a" GetId "$(cognito_body "$pool_mobile")" | jq -er .IdentityId)
 creds_body=$(jq -nc --arg id "$identity" --arg k "$login_key" --arg t "$token" '{IdentityId:$id, Logins:{($k):$t}}')
@@ -200,6 +210,32 @@ jq -n --arg u "$url_a" --arg t "$token" --arg getid "$(cognito_body "$pool_mobil
 	]}' >"$work/standin-plan.json"
 load standin 16 "$work/standin.json" "$work/standin-plan.json" -cpu-pid "$fedgate_pid"
 cat "$work/standin.table"
+
+if [ -n "$profile_dir" ]; then
+	echo "== CPU profiles of vends (stand-in STS) into $profile_dir"
+	mkdir -p "$profile_dir"
+	cp "$work/fedgate" "$profile_dir/fedgate"
+	jq '{targets: [.targets[] | select(.name == "POST /api/v1/credentials")]}' "$work/standin-plan.json" >"$work/vend-plan.json"
+	for c in 1 16; do
+		"$work/fedgate-load" -plan "$work/vend-plan.json" -d 12s -c "$c" -n 1000000 -warmup 20 >"$work/profile-$c.table" &
+		sleep 1
+		curl -fsS -o "$profile_dir/vend-c$c.pprof" "http://127.0.0.1:$ops_a/debug/pprof/profile?seconds=10"
+		wait $!
+	done
+fi
+
+if [ -n "$soak" ]; then
+	echo "== soak: vends for $soak at 16 connections; fedgate's resident memory every 30 s"
+	jq '{targets: [.targets[] | select(.name == "POST /api/v1/credentials")]}' "$work/standin-plan.json" >"$work/soak-plan.json"
+	soak_s=$(python3 -c 'import re, sys; m = re.fullmatch(r"(\d+)([smh])", sys.argv[1]) or sys.exit("side-by-side.sh: --soak wants a duration like 600s, 10m or 1h"); print(int(m[1]) * {"s": 1, "m": 60, "h": 3600}[m[2]])' "$soak")
+	echo "step,seconds,vends,rss_kib,store_kib" >"$work/soak.csv"
+	for ((step = 1; step * 30 <= soak_s; step++)); do
+		"$work/fedgate-load" -plan "$work/soak-plan.json" -d 30s -c 16 -n 1000000 -warmup 0 -json "$work/soak-step.json" >/dev/null
+		rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$fedgate_pid/status")
+		db=$(du -sk "$work/standin" | cut -f1)
+		echo "$step,$((step * 30)),$(jq '.[0].ok' "$work/soak-step.json"),$rss,$db" | tee -a "$work/soak.csv"
+	done
+fi
 
 if $with_minio; then
 	echo "== MinIO $MINIO_VERSION: straight to MinIO vs through fedgate"
@@ -239,7 +275,7 @@ fi
 echo
 echo "== results ($(nproc) CPUs, $(uname -m); everything shares them; one run)"
 python3 - "$work" "$rounds" "$with_minio" <<'EOF'
-import json, statistics, sys
+import csv, json, os, statistics, sys
 work, rounds, with_minio = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "true"
 cal = json.load(open(f"{work}/calibration.json"))
 crypto = cal["rs256_verify_us"] + cal["es256_sign_us"]
@@ -264,6 +300,22 @@ if with_minio:
         rows.append((f"MinIO p50 direct / via fedgate ({c} conn{'s' if c > 1 else ''})",
                      f"{statistics.median(d)/1e3:.0f} / {statistics.median(v)/1e3:.0f} µs",
                      f"{statistics.median(ratios):.2f}× (rounds: {', '.join(f'{x:.2f}' for x in ratios)})"))
+if os.path.exists(f"{work}/soak.csv"):
+    steps = list(csv.DictReader(open(f"{work}/soak.csv")))
+    if len(steps) >= 2:
+        # The first step warms the caches and the heap up; flat means the
+        # later steps stay near it.
+        first, last = int(steps[0]["rss_kib"]), int(steps[-1]["rss_kib"])
+        peak = max(int(s["rss_kib"]) for s in steps)
+        vends = sum(int(s["vends"]) for s in steps)
+        rows.append((f"fedgate RSS over a {steps[-1]['seconds']} s vend soak ({vends} vends)",
+                     f"{first/1024:.0f} MiB after 30 s, {last/1024:.0f} MiB at the end, peak {peak/1024:.0f} MiB",
+                     f"{last/first:.2f}× the first step"))
+        grew = int(steps[-1]["store_kib"]) - int(steps[0]["store_kib"])
+        later = vends - int(steps[0]["vends"])
+        if later > 0:
+            rows.append(("store growth during the soak (audit rows, kept by audit.retention)",
+                         f"{grew/1024:.1f} MiB", f"{grew*1024/later:.0f} bytes a vend"))
 w = max(len(r[0]) for r in rows)
 print(f"| {'measure'.ljust(w)} | value | ratio |")
 print(f"|{'-'*(w+2)}|---|---|")
