@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -309,6 +310,61 @@ func (s *suite) auditPersists(t *testing.T) {
 	got, err := st.ListAudit(ctx, store.AuditQuery{})
 	if err != nil || len(got) != 1 || got[0].Actor != "x" || got[0].Version != 1 {
 		t.Errorf("after reopen: %+v, %v", got, err)
+	}
+}
+
+// Close while appends are arriving, some committed by their callers and
+// some queued: every append that returned an id is stored, and every one
+// the closing store refused is not.
+func (s *suite) auditAppendsRacingClose(t *testing.T) {
+	if s.reopen == nil {
+		t.Skip("backend did not pass WithReopen")
+	}
+	open := s.reopen(t)
+	st, ctx := open(), context.Background()
+	const writers, each = 8, 40
+	var closeOnce sync.Once
+	results := Parallel(writers, func(w int) map[string]int64 {
+		kept := map[string]int64{}
+		for i := range each {
+			if w == 0 && i == each/2 {
+				closeOnce.Do(func() {
+					if err := st.Close(); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			req := fmt.Sprintf("w%d-%d", w, i)
+			if id, err := st.AppendAudit(ctx, store.AuditEntry{Kind: store.AuditVend, Result: store.AuditOK, RequestID: req}); err == nil {
+				kept[req] = id
+			}
+		}
+		return kept
+	})
+	st = open()
+	defer st.Close()
+	entries, err := st.ListAudit(ctx, store.AuditQuery{Limit: store.MaxAuditPage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]int64{}
+	for _, e := range entries {
+		stored[e.RequestID] = e.ID
+	}
+	answered := 0
+	for _, kept := range results {
+		for req, id := range kept {
+			answered++
+			if stored[req] != id {
+				t.Errorf("append %s answered id %d; the reopened store holds %d", req, id, stored[req])
+			}
+		}
+	}
+	if len(stored) != answered {
+		t.Errorf("%d entries stored, %d appends answered with an id", len(stored), answered)
+	}
+	if answered == writers*each {
+		t.Errorf("every append succeeded: the store was not closed under them")
 	}
 }
 

@@ -125,6 +125,7 @@ func (s *suite) cases() []testCase {
 		{"Audit", "PruneByAge", s.auditPruneByAge},
 		{"Audit", "PruneByCount", s.auditPruneByCount},
 		{"Audit", "PruneKeepsNewest", s.auditPruneKeepsNewest},
+		{"Audit", "AppendsRacingCloseKeptOrRefused", s.auditAppendsRacingClose},
 		{"SAMLKeys", "Contract", s.samlKeysContract},
 		{"SAMLKeys", "RingsAreApart", s.samlKeysApart},
 		{"AccessKeys", "Contract", s.accessKeysContract},
