@@ -20,7 +20,8 @@ type AuditStore interface {
 	// older than before, or that are not among the newest maxRows entries
 	// (0: no cap), and says how many it deleted. Callers prune a backlog in
 	// several calls, so no transaction grows large. Ids have gaps, so the
-	// cap may keep a few entries fewer than maxRows, never more.
+	// cap may keep a few entries fewer than maxRows, never more. The newest
+	// entry is never deleted, so ids never repeat.
 	PruneAudit(ctx context.Context, before time.Time, maxRows int64, limit int) (int64, error)
 }
 
