@@ -14,9 +14,10 @@
 #      directly with a fedgate-minted token, against the same call made by
 #      fedgate for a vend, at 1 and 16 connections, interleaved, repeated.
 #
-# Usage: testdata/load/side-by-side.sh [-d 5s] [-r 3] [--no-minio] [--profile DIR] [--soak 10m]
+# Usage: testdata/load/side-by-side.sh [-d 5s] [-r 5] [--no-minio] [--profile DIR] [--soak 10m]
 #   -d   duration of each measured target (default 5s)
-#   -r   rounds of the interleaved MinIO comparison (default 3)
+#   -r   rounds of the interleaved MinIO comparison (default 5: single
+#        rounds vary widely on shared cores; the median is what to read)
 #   --profile DIR  also write CPU profiles of fedgate serving vends to the
 #        stand-in at 1 and 16 connections (DIR/vend-c1.pprof, vend-c16.pprof;
 #        read them with `go tool pprof -top DIR/fedgate DIR/vend-c16.pprof`)
@@ -34,7 +35,7 @@ export PATH="/usr/local/go/bin:$(/usr/local/go/bin/go env GOPATH)/bin:$PATH"
 # 2026-02-12 as the module proxy names it.
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c # keep equal to peers.MinIOVersion
 
-duration=5s rounds=3 with_minio=true profile_dir= soak=
+duration=5s rounds=5 with_minio=true profile_dir= soak=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-d) duration=$2; shift ;;
@@ -42,7 +43,7 @@ while [ $# -gt 0 ]; do
 	--no-minio) with_minio=false ;;
 	--profile) profile_dir=$2; shift ;;
 	--soak) soak=$2; shift ;;
-	-h | --help) sed -n '2,29p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,30p' "$0"; exit 0 ;;
 	*) echo "side-by-side.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
