@@ -43,7 +43,7 @@ while [ $# -gt 0 ]; do
 	--no-minio) with_minio=false ;;
 	--profile) profile_dir=$2; shift ;;
 	--soak) soak=$2; shift ;;
-	-h | --help) sed -n '2,30p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,29p' "$0"; exit 0 ;;
 	*) echo "side-by-side.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
