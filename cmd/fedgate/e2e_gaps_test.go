@@ -58,13 +58,13 @@ func brokerXMLSecVerifier(t *testing.T, baseURL string) func(doc []byte) (bool, 
 	return peers.XMLSecVerifier(t, der)
 }
 
+// compactJWT finds a JWS in compact form: header.payload.signature.
+var compactJWT = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`)
+
 // TestEndToEndSAMLBrokerOIDC: a person signs in through the real
 // oidc-provider into a saml-broker pool; fedgate signs its own SAML
 // response and moto's AssumeRoleWithSAML vends credentials that IAM limits
 // to the mapped role; xmlsec1 verifies fedgate's signature.
-// compactJWT finds a JWS in compact form: header.payload.signature.
-var compactJWT = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`)
-
 func TestEndToEndSAMLBrokerOIDC(t *testing.T) {
 	e := startBrokerOIDCEnv(t)
 	var brokerAssertion []byte
